@@ -1,0 +1,207 @@
+//! Domain events: the only way swarm state changes. Every event carries its
+//! attribution (time, agent, task, convoy, model, session, actor).
+
+use super::*;
+
+/// Who caused an event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Actor {
+    /// The engine's own rules (scheduler, watchdog, budgets, merge queue).
+    Engine,
+    /// An agent, through its runtime.
+    Agent,
+    /// The human at the console or the CLI.
+    Operator,
+}
+
+impl Actor {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Actor::Engine => "engine",
+            Actor::Agent => "agent",
+            Actor::Operator => "operator",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Actor> {
+        match s {
+            "engine" => Some(Actor::Engine),
+            "agent" => Some(Actor::Agent),
+            "operator" => Some(Actor::Operator),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    pub at: Millis,
+    pub actor: Actor,
+    pub agent: Option<AgentId>,
+    pub task: Option<TaskId>,
+    pub convoy: Option<ConvoyId>,
+    pub model: Option<String>,
+    pub session: Option<SessionId>,
+    pub kind: EventKind,
+}
+
+/// How a merge attempt ended.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "outcome")]
+pub enum MergeOutcome {
+    /// The target moved to `commit`.
+    Merged { commit: String, tier: String },
+    /// The branch conflicts with the target in these files.
+    Conflicted { files: Vec<String> },
+}
+
+/// What happened. The serde tag is the `kind` column of the `events` table;
+/// the rest of the variant is its `data` JSON.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum EventKind {
+    /// The swarm was created (first event of every log).
+    SwarmStarted { target: String, seed: u64 },
+    /// The process started on an existing log and reconciled it.
+    SwarmResumed { lost_sessions: u32 },
+    /// An agent joined the pool.
+    AgentRegistered { model: String, runtime: String },
+    /// A task entered the backlog.
+    TaskAdded { spec: TaskSpec },
+    /// The scheduler handed a task to an agent; its work lives on `branch`.
+    TaskAssigned {
+        branch: String,
+        attempt: u32,
+        resume: bool,
+    },
+    /// Token usage reported by the agent, with its cost from the price table.
+    UsageRecorded { usage: Usage, cost: Money },
+    /// The agent committed on its branch.
+    CommitMade { commit: String, files: u32 },
+    /// The agent reported progress (0–100).
+    Progress { percent: u8, note: String },
+    /// The agent said it is done; the gates run next.
+    TaskDone,
+    /// Gates finished on the task's branch.
+    GateFinished {
+        passed: bool,
+        gate: String,
+        output: String,
+    },
+    /// The task joined the merge queue.
+    MergeQueued { seq: u64 },
+    /// The merge queue took the task's branch.
+    MergeFinished { outcome: MergeOutcome },
+    /// The task goes back to `pending` (work kept on its branch).
+    TaskRequeued { reason: String },
+    /// The task goes back to its agent for rework after a gate rejection.
+    TaskReworked { reason: String },
+    /// The task failed for good.
+    TaskFailed { reason: String },
+    /// The task cannot proceed (a dependency failed, a budget, a rejection).
+    TaskBlocked { reason: String },
+    /// The task may be scheduled again (operator retry, dependency recovered).
+    TaskUnblocked,
+    /// An agent's session ended.
+    SessionEnded {
+        exit_code: Option<i32>,
+        reason: String,
+    },
+    /// A T1 check fired.
+    WatchdogAlert { check: Check, detail: String },
+    /// A budget's limit was reached.
+    BudgetReached {
+        scope: BudgetScope,
+        spent: Money,
+        limit: Money,
+        hard: bool,
+    },
+    /// A concern was raised.
+    ConcernRaised {
+        id: ConcernId,
+        source: ConcernSource,
+        summary: String,
+        confidence: f64,
+        impact: Impact,
+        routing: Routing,
+    },
+    /// A concern was acknowledged, resolved or dismissed.
+    ConcernDisposed {
+        id: ConcernId,
+        disposition: Disposition,
+    },
+    /// Work stopped at a pause point.
+    PauseRequested {
+        id: PauseId,
+        pause: PauseKind,
+        reason: String,
+    },
+    /// The operator decided a pause point.
+    PauseDecided { id: PauseId, approved: bool },
+    /// An agent was held (`paused`) or released by the operator.
+    AgentHeld { held: bool },
+    /// The agent pool member was retired (budget spent, killed by the operator).
+    AgentRetired { reason: String },
+    /// Emergency stop: every agent frozen at once, or thawed.
+    SwarmFrozen { frozen: bool },
+    /// Operator changed the virtual clock's speed.
+    SpeedChanged { speed: String },
+}
+
+impl EventKind {
+    /// The `kind` column value.
+    pub fn name(&self) -> &'static str {
+        match self {
+            EventKind::SwarmStarted { .. } => "swarm_started",
+            EventKind::SwarmResumed { .. } => "swarm_resumed",
+            EventKind::AgentRegistered { .. } => "agent_registered",
+            EventKind::TaskAdded { .. } => "task_added",
+            EventKind::TaskAssigned { .. } => "task_assigned",
+            EventKind::UsageRecorded { .. } => "usage_recorded",
+            EventKind::CommitMade { .. } => "commit_made",
+            EventKind::Progress { .. } => "progress",
+            EventKind::TaskDone => "task_done",
+            EventKind::GateFinished { .. } => "gate_finished",
+            EventKind::MergeQueued { .. } => "merge_queued",
+            EventKind::MergeFinished { .. } => "merge_finished",
+            EventKind::TaskRequeued { .. } => "task_requeued",
+            EventKind::TaskReworked { .. } => "task_reworked",
+            EventKind::TaskFailed { .. } => "task_failed",
+            EventKind::TaskBlocked { .. } => "task_blocked",
+            EventKind::TaskUnblocked => "task_unblocked",
+            EventKind::SessionEnded { .. } => "session_ended",
+            EventKind::WatchdogAlert { .. } => "watchdog_alert",
+            EventKind::BudgetReached { .. } => "budget_reached",
+            EventKind::ConcernRaised { .. } => "concern_raised",
+            EventKind::ConcernDisposed { .. } => "concern_disposed",
+            EventKind::PauseRequested { .. } => "pause_requested",
+            EventKind::PauseDecided { .. } => "pause_decided",
+            EventKind::AgentHeld { .. } => "agent_held",
+            EventKind::AgentRetired { .. } => "agent_retired",
+            EventKind::SwarmFrozen { .. } => "swarm_frozen",
+            EventKind::SpeedChanged { .. } => "speed_changed",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kind_name_matches_serde_tag() {
+        let kinds = [
+            EventKind::TaskDone,
+            EventKind::SwarmFrozen { frozen: true },
+            EventKind::UsageRecorded {
+                usage: Usage::default(),
+                cost: Money::ZERO,
+            },
+        ];
+        for k in kinds {
+            let v = serde_json::to_value(&k).unwrap();
+            assert_eq!(v["kind"], k.name());
+        }
+    }
+}

@@ -1,0 +1,443 @@
+//! The vocabulary of DESIGN.md as types. No I/O lives here.
+
+mod event;
+mod money;
+mod state;
+
+pub use event::{Actor, Event, EventKind, MergeOutcome};
+pub use money::{Money, Price, Usage};
+pub use state::{AgentPhase, AgentState, ConvoyProgress, SwarmState};
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Milliseconds since the swarm's epoch (the Unix epoch for real time; the
+/// scenario's start for virtual time, which is anchored to a fixed date).
+pub type Millis = i64;
+
+pub const SECOND: Millis = 1_000;
+pub const MINUTE: Millis = 60 * SECOND;
+pub const HOUR: Millis = 60 * MINUTE;
+
+macro_rules! id_type {
+    ($(#[$m:meta])* $name:ident) => {
+        $(#[$m])*
+        #[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(pub String);
+
+        impl $name {
+            pub fn new(s: impl Into<String>) -> Self {
+                Self(s.into())
+            }
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl From<&str> for $name {
+            fn from(s: &str) -> Self {
+                Self(s.to_string())
+            }
+        }
+    };
+}
+
+id_type!(
+    /// A stable agent identity such as `builder-07`.
+    AgentId
+);
+id_type!(
+    /// A task id, unique in the swarm (`auth-3`, `T-0042`).
+    TaskId
+);
+id_type!(
+    /// A convoy name.
+    ConvoyId
+);
+id_type!(
+    /// One run of an agent on one task (`builder-07#12`).
+    SessionId
+);
+id_type!(
+    /// A concern id (`C-0001`).
+    ConcernId
+);
+id_type!(
+    /// A pause point id (`P-0001`).
+    PauseId
+);
+
+impl AgentId {
+    /// The agent name for pool slot `n` (1-based): `builder-07`.
+    pub fn builder(n: usize) -> Self {
+        Self(format!("builder-{n:02}"))
+    }
+}
+
+/// The status words of a task, the same in every view.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskStatus {
+    Pending,
+    InProgress,
+    Gating,
+    Queued,
+    Merged,
+    Failed,
+    Blocked,
+}
+
+impl TaskStatus {
+    pub const ALL: [TaskStatus; 7] = [
+        TaskStatus::Pending,
+        TaskStatus::InProgress,
+        TaskStatus::Gating,
+        TaskStatus::Queued,
+        TaskStatus::Merged,
+        TaskStatus::Failed,
+        TaskStatus::Blocked,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TaskStatus::Pending => "pending",
+            TaskStatus::InProgress => "in_progress",
+            TaskStatus::Gating => "gating",
+            TaskStatus::Queued => "queued",
+            TaskStatus::Merged => "merged",
+            TaskStatus::Failed => "failed",
+            TaskStatus::Blocked => "blocked",
+        }
+    }
+
+    /// Merged and failed tasks take no further part in scheduling.
+    pub fn is_terminal(self) -> bool {
+        matches!(self, TaskStatus::Merged | TaskStatus::Failed)
+    }
+}
+
+impl fmt::Display for TaskStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What an operator or a backlog file says about a task.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TaskSpec {
+    pub id: TaskId,
+    pub title: String,
+    #[serde(default)]
+    pub spec: String,
+    pub convoy: ConvoyId,
+    /// Higher runs first.
+    #[serde(default)]
+    pub priority: i32,
+    /// Owned file scope, as globs relative to the repository root.
+    #[serde(default)]
+    pub scope: Vec<String>,
+    /// Acceptance checks: shell commands run by the gate in the worktree.
+    #[serde(default)]
+    pub checks: Vec<String>,
+    /// Tasks that must be merged before this one starts.
+    #[serde(default)]
+    pub after: Vec<TaskId>,
+    /// The model tier asked for (`fast`, `standard`, `deep`), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tier: Option<String>,
+    /// A scripted behaviour for the simulated agent (`normal`, `stall`, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub behaviour: Option<String>,
+}
+
+/// A task as the engine knows it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Task {
+    pub spec: TaskSpec,
+    pub status: TaskStatus,
+    pub agent: Option<AgentId>,
+    pub session: Option<SessionId>,
+    /// The branch holding the task's work, kept across attempts.
+    pub branch: Option<String>,
+    pub attempts: u32,
+    pub gate_failures: u32,
+    pub cost: Money,
+    pub started_at: Option<Millis>,
+    pub finished_at: Option<Millis>,
+    pub merged_commit: Option<String>,
+    /// Why the task is failed or blocked.
+    pub reason: Option<String>,
+    /// Position in the merge queue (arrival order) while queued.
+    pub queued_seq: Option<u64>,
+    /// A pause point the task waits on, if any.
+    pub waiting_on: Option<PauseId>,
+}
+
+impl Task {
+    pub fn new(spec: TaskSpec) -> Self {
+        Self {
+            spec,
+            status: TaskStatus::Pending,
+            agent: None,
+            session: None,
+            branch: None,
+            attempts: 0,
+            gate_failures: 0,
+            cost: Money::ZERO,
+            started_at: None,
+            finished_at: None,
+            merged_commit: None,
+            reason: None,
+            queued_seq: None,
+            waiting_on: None,
+        }
+    }
+
+    pub fn id(&self) -> &TaskId {
+        &self.spec.id
+    }
+}
+
+/// How bad it would be if a concern is right.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Impact {
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Impact {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Impact::Low => "low",
+            Impact::Medium => "medium",
+            Impact::High => "high",
+            Impact::Critical => "critical",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "low" => Some(Impact::Low),
+            "medium" => Some(Impact::Medium),
+            "high" => Some(Impact::High),
+            "critical" => Some(Impact::Critical),
+            _ => None,
+        }
+    }
+}
+
+/// Where a concern goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Routing {
+    /// The operator's inbox, notified.
+    Human,
+    /// Watchdog triage (T2) tries first; the inbox shows it quietly.
+    Triage,
+    /// Kept in the log and the inbox's full view; no alert.
+    Log,
+}
+
+impl Routing {
+    /// The confidence × impact table.
+    ///
+    /// | impact \ confidence | < 0.5 | 0.5–0.8 | ≥ 0.8 |
+    /// |---|---|---|---|
+    /// | critical | human | human | human |
+    /// | high     | human | human | triage |
+    /// | medium   | human | triage | triage |
+    /// | low      | log   | log    | log |
+    ///
+    /// Low confidence with high impact always reaches the human: the less sure
+    /// the source, the less a machine should settle it.
+    pub fn for_concern(confidence: f64, impact: Impact) -> Routing {
+        match impact {
+            Impact::Critical => Routing::Human,
+            Impact::High if confidence < 0.8 => Routing::Human,
+            Impact::High => Routing::Triage,
+            Impact::Medium if confidence < 0.5 => Routing::Human,
+            Impact::Medium => Routing::Triage,
+            Impact::Low => Routing::Log,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Routing::Human => "human",
+            Routing::Triage => "triage",
+            Routing::Log => "log",
+        }
+    }
+}
+
+/// What became of a concern. Nothing is ever deleted.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "disposition", content = "reason")]
+pub enum Disposition {
+    Open,
+    Acked,
+    Resolved,
+    Dismissed(String),
+}
+
+impl Disposition {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Disposition::Open => "open",
+            Disposition::Acked => "acked",
+            Disposition::Resolved => "resolved",
+            Disposition::Dismissed(_) => "dismissed",
+        }
+    }
+
+    pub fn is_open(&self) -> bool {
+        matches!(self, Disposition::Open | Disposition::Acked)
+    }
+}
+
+/// Who raised a concern.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConcernSource {
+    Agent,
+    Watchdog,
+    Gate,
+    Budget,
+    Merge,
+    Protocol,
+}
+
+impl ConcernSource {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ConcernSource::Agent => "agent",
+            ConcernSource::Watchdog => "watchdog",
+            ConcernSource::Gate => "gate",
+            ConcernSource::Budget => "budget",
+            ConcernSource::Merge => "merge",
+            ConcernSource::Protocol => "protocol",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Concern {
+    pub id: ConcernId,
+    pub source: ConcernSource,
+    pub summary: String,
+    pub confidence: f64,
+    pub impact: Impact,
+    pub routing: Routing,
+    pub disposition: Disposition,
+    pub agent: Option<AgentId>,
+    pub task: Option<TaskId>,
+    pub raised_at: Millis,
+}
+
+/// Why work stopped to wait for the operator.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PauseKind {
+    /// The agent asked for it (before a destructive or expensive step).
+    AgentRequest,
+    /// A merge into the protected target branch.
+    Merge,
+    /// A task's spend passed the configured threshold.
+    Spend,
+}
+
+impl PauseKind {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            PauseKind::AgentRequest => "agent_request",
+            PauseKind::Merge => "merge",
+            PauseKind::Spend => "spend",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PauseState {
+    Waiting,
+    Approved,
+    Rejected,
+}
+
+impl PauseState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PauseState::Waiting => "waiting",
+            PauseState::Approved => "approved",
+            PauseState::Rejected => "rejected",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PausePoint {
+    pub id: PauseId,
+    pub kind: PauseKind,
+    pub reason: String,
+    pub agent: Option<AgentId>,
+    pub task: Option<TaskId>,
+    pub state: PauseState,
+    pub raised_at: Millis,
+}
+
+/// The T1 mechanical checks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Check {
+    /// The agent's process is gone without saying it was done.
+    ProcessGone,
+    /// No output for longer than the stall threshold.
+    Stalled,
+    /// The same output over and over.
+    Looping,
+    /// The task ran past its time bound.
+    OverTime,
+    /// A budget's hard limit was passed.
+    OverBudget,
+}
+
+impl Check {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Check::ProcessGone => "process_gone",
+            Check::Stalled => "stalled",
+            Check::Looping => "looping",
+            Check::OverTime => "over_time",
+            Check::OverBudget => "over_budget",
+        }
+    }
+}
+
+/// Which budget a limit belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BudgetScope {
+    Agent,
+    Task,
+    Day,
+}
+
+impl BudgetScope {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BudgetScope::Agent => "agent",
+            BudgetScope::Task => "task",
+            BudgetScope::Day => "day",
+        }
+    }
+}
