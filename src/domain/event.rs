@@ -141,6 +141,8 @@ pub enum EventKind {
     PauseDecided { id: PauseId, approved: bool },
     /// An agent was held (`paused`) or released by the operator.
     AgentHeld { held: bool },
+    /// A convoy was held by the operator (no new task of it starts) or released.
+    ConvoyHeld { held: bool },
     /// The agent pool member was retired (budget spent, killed by the operator).
     AgentRetired { reason: String },
     /// Emergency stop: every agent frozen at once, or thawed.
@@ -178,6 +180,7 @@ impl EventKind {
             EventKind::PauseRequested { .. } => "pause_requested",
             EventKind::PauseDecided { .. } => "pause_decided",
             EventKind::AgentHeld { .. } => "agent_held",
+            EventKind::ConvoyHeld { .. } => "convoy_held",
             EventKind::AgentRetired { .. } => "agent_retired",
             EventKind::SwarmFrozen { .. } => "swarm_frozen",
             EventKind::SpeedChanged { .. } => "speed_changed",

@@ -2,7 +2,7 @@
 //! [`SwarmState::apply`] rebuilds exactly the state the engine had.
 
 use super::*;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Where an agent of the pool stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -113,6 +113,7 @@ pub struct SwarmState {
     pub now: Millis,
     pub events: u64,
     pub frozen: bool,
+    pub held_convoys: BTreeSet<ConvoyId>,
     pub tasks: BTreeMap<TaskId, Task>,
     /// Task ids in the order they were added.
     pub task_order: Vec<TaskId>,
@@ -491,6 +492,15 @@ impl SwarmState {
             EventKind::AgentHeld { held } => {
                 if let Some(a) = agent.as_ref().and_then(|a| self.agents.get_mut(a)) {
                     a.held = *held;
+                }
+            }
+            EventKind::ConvoyHeld { held } => {
+                if let Some(c) = &ev.convoy {
+                    if *held {
+                        self.held_convoys.insert(c.clone());
+                    } else {
+                        self.held_convoys.remove(c);
+                    }
                 }
             }
             EventKind::AgentRetired { .. } => {
