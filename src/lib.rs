@@ -3,3 +3,6 @@
 //! See DESIGN.md in the repository for the architecture and vocabulary.
 
 pub mod domain;
+pub mod engine;
+pub mod runtime;
+pub mod watchdog;

@@ -1,0 +1,763 @@
+//! The engine: a deterministic state machine. Inputs go in with the time they
+//! happen; events (to log and fold into state) and effects (for the executor)
+//! come out. No I/O happens here.
+
+mod clock;
+mod operator;
+mod queue;
+mod scheduler;
+mod settings;
+mod spend;
+
+pub use clock::{Clock, RealClock, VirtualClock};
+pub use operator::Command;
+pub use settings::Settings;
+
+use crate::domain::*;
+use crate::runtime::protocol::{self, Signal};
+use crate::watchdog;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Something that happened outside the engine.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Input {
+    /// A clock tick: time-based rules run (watchdog, scheduling).
+    Tick,
+    /// The operator did something.
+    Operator(Command),
+    /// A line of an agent's output (protocol lines included).
+    AgentLine { session: SessionId, line: String },
+    /// A runtime-level signal (a commit made on the agent's branch, usage
+    /// parsed from a CLI's structured output).
+    AgentSignal { session: SessionId, signal: Signal },
+    /// The agent's process ended.
+    AgentExited {
+        session: SessionId,
+        exit_code: Option<i32>,
+    },
+    /// The executor could not start a session (worktree, spawn).
+    StartFailed { session: SessionId, error: String },
+    /// Gates finished on a task's branch.
+    GatesFinished {
+        task: TaskId,
+        passed: bool,
+        gate: String,
+        output: String,
+    },
+    /// The merge queue's git work for a task finished.
+    MergeFinished {
+        task: TaskId,
+        result: Result<MergeOutcome, String>,
+    },
+}
+
+/// Work the executor performs and answers with new inputs.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Effect {
+    /// Prepare the agent's worktree on `branch` and start its session.
+    Start {
+        agent: AgentId,
+        session: SessionId,
+        task: TaskId,
+        branch: String,
+        /// The task's earlier branch to continue from, if another agent had it.
+        resume_from: Option<String>,
+        model: String,
+        attempt: u32,
+    },
+    /// Stop a session (graceful; its work is committed on its branch first).
+    Stop { session: SessionId, reason: String },
+    /// Freeze a session where it stands (SIGSTOP for processes).
+    Freeze { session: SessionId },
+    /// Resume a frozen session.
+    Thaw { session: SessionId },
+    /// Tell a waiting agent the operator's decision on its pause point.
+    Decide { session: SessionId, approved: bool },
+    /// Run the gates on a task's branch.
+    RunGates {
+        task: TaskId,
+        agent: AgentId,
+        branch: String,
+        checks: Vec<String>,
+    },
+    /// Merge a task's branch into the target.
+    Merge {
+        task: TaskId,
+        branch: String,
+        message: String,
+    },
+}
+
+/// What one engine step produced.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Step {
+    pub events: Vec<Event>,
+    pub effects: Vec<Effect>,
+}
+
+impl Step {
+    pub fn extend(&mut self, other: Step) {
+        self.events.extend(other.events);
+        self.effects.extend(other.effects);
+    }
+}
+
+/// Live facts not kept in the log: they describe processes of this run and
+/// are rebuilt by reconciliation after a restart.
+#[derive(Clone, Debug, Default)]
+struct Live {
+    /// Sessions started by this process: session → (agent, task, start time).
+    sessions: BTreeMap<SessionId, (AgentId, TaskId, Millis)>,
+    /// Tasks whose gates are running.
+    gating: BTreeSet<TaskId>,
+    /// The task whose merge is running.
+    merging: Option<TaskId>,
+    /// Sessions frozen by the operator (one by one or the whole swarm).
+    frozen: BTreeSet<SessionId>,
+    /// Malformed protocol lines seen, per agent.
+    malformed: BTreeMap<AgentId, u32>,
+    /// Lines from sessions no longer live (late output after a stop).
+    stale_lines: u64,
+}
+
+pub struct Engine {
+    state: SwarmState,
+    settings: Settings,
+    live: Live,
+    now: Millis,
+}
+
+/// Who an event is about; convoy and model are filled in from state.
+#[derive(Clone, Debug)]
+pub(crate) struct Attr {
+    pub actor: Actor,
+    pub agent: Option<AgentId>,
+    pub task: Option<TaskId>,
+    pub session: Option<SessionId>,
+}
+
+impl Attr {
+    pub fn engine() -> Attr {
+        Attr {
+            actor: Actor::Engine,
+            agent: None,
+            task: None,
+            session: None,
+        }
+    }
+    pub fn by(actor: Actor) -> Attr {
+        Attr {
+            actor,
+            ..Attr::engine()
+        }
+    }
+    pub fn agent(mut self, a: &AgentId) -> Attr {
+        self.agent = Some(a.clone());
+        self
+    }
+    pub fn task(mut self, t: &TaskId) -> Attr {
+        self.task = Some(t.clone());
+        self
+    }
+    pub fn session(mut self, s: &SessionId) -> Attr {
+        self.session = Some(s.clone());
+        self
+    }
+}
+
+impl Engine {
+    /// An engine with an empty log.
+    pub fn new(settings: Settings) -> Engine {
+        Engine {
+            state: SwarmState::default(),
+            settings,
+            live: Live::default(),
+            now: 0,
+        }
+    }
+
+    /// An engine whose state is the fold of an existing log.
+    pub fn from_events<'a>(
+        settings: Settings,
+        events: impl IntoIterator<Item = &'a Event>,
+    ) -> Engine {
+        let mut e = Engine::new(settings);
+        for ev in events {
+            e.state.apply(ev);
+        }
+        e.now = e.state.now;
+        e
+    }
+
+    pub fn state(&self) -> &SwarmState {
+        &self.state
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    pub fn now(&self) -> Millis {
+        self.now
+    }
+
+    /// True when the log holds a started swarm.
+    pub fn is_started(&self) -> bool {
+        self.state.events > 0
+    }
+
+    /// Start a new swarm: register the pool and the backlog.
+    pub fn bootstrap(&mut self, now: Millis, backlog: &[TaskSpec]) -> Step {
+        self.now = now;
+        let mut out = Step::default();
+        self.emit(
+            &mut out,
+            Attr::engine(),
+            EventKind::SwarmStarted {
+                target: self.settings.target.clone(),
+                seed: self.settings.seed,
+            },
+        );
+        self.register_agents(&mut out);
+        for spec in backlog {
+            self.emit(
+                &mut out,
+                Attr::by(Actor::Operator).task(&spec.id),
+                EventKind::TaskAdded { spec: spec.clone() },
+            );
+        }
+        self.after_input(&mut out);
+        out
+    }
+
+    fn register_agents(&mut self, out: &mut Step) {
+        for n in 1..=self.settings.agents {
+            let id = AgentId::builder(n);
+            if self.state.agents.contains_key(&id) {
+                continue;
+            }
+            let model = self.settings.models[(n - 1) % self.settings.models.len()].clone();
+            let runtime = self.settings.runtime.clone();
+            self.emit(
+                out,
+                Attr::engine().agent(&id),
+                EventKind::AgentRegistered { model, runtime },
+            );
+        }
+    }
+
+    /// After a restart on an existing log: sessions the log shows as running
+    /// but that are not `alive` are lost; their tasks go back to the queue and
+    /// resume from their branches. Gates and merges in flight are re-run.
+    pub fn reconcile(&mut self, now: Millis, alive: &[SessionId]) -> Step {
+        self.now = now.max(self.state.now);
+        let mut out = Step::default();
+        let lost: Vec<(AgentId, SessionId, Option<TaskId>)> = self
+            .state
+            .agents
+            .values()
+            .filter_map(|a| {
+                let s = a.session.clone()?;
+                (!alive.contains(&s)).then(|| (a.id.clone(), s, a.task.clone()))
+            })
+            .collect();
+        self.emit(
+            &mut out,
+            Attr::engine(),
+            EventKind::SwarmResumed {
+                lost_sessions: lost.len() as u32,
+            },
+        );
+        self.register_agents(&mut out);
+        for (agent, session, task) in lost {
+            let attr = Attr::engine().agent(&agent).session(&session);
+            let attr = match &task {
+                Some(t) => attr.task(t),
+                None => attr,
+            };
+            self.emit(
+                &mut out,
+                attr.clone(),
+                EventKind::WatchdogAlert {
+                    check: Check::ProcessGone,
+                    detail: "session not running after shiftboss restarted".into(),
+                },
+            );
+            self.emit(
+                &mut out,
+                attr.clone(),
+                EventKind::SessionEnded {
+                    exit_code: None,
+                    reason: "lost when shiftboss stopped".into(),
+                },
+            );
+            if let Some(t) = task
+                && self.state.tasks[&t].status == TaskStatus::InProgress
+            {
+                self.emit(
+                    &mut out,
+                    attr,
+                    EventKind::TaskRequeued {
+                        reason: "session lost when shiftboss stopped; resumes from its branch"
+                            .into(),
+                    },
+                );
+            }
+        }
+        // Work that was between steps when the process died runs again.
+        let gating: Vec<TaskId> = self
+            .state
+            .tasks
+            .values()
+            .filter(|t| t.status == TaskStatus::Gating)
+            .map(|t| t.spec.id.clone())
+            .collect();
+        for t in gating {
+            self.start_gates(&mut out, &t);
+        }
+        if self.state.frozen {
+            // Nothing is running any more; the swarm stays frozen until thawed.
+        }
+        self.after_input(&mut out);
+        out
+    }
+
+    /// Feed one input at time `now`.
+    pub fn step(&mut self, now: Millis, input: Input) -> Step {
+        self.now = now.max(self.now);
+        let mut out = Step::default();
+        match input {
+            Input::Tick => self.on_tick(&mut out),
+            Input::Operator(cmd) => self.on_command(&mut out, cmd),
+            Input::AgentLine { session, line } => self.on_line(&mut out, session, line),
+            Input::AgentSignal { session, signal } => self.on_signal(&mut out, session, signal),
+            Input::AgentExited { session, exit_code } => {
+                self.on_exit(&mut out, session, exit_code, None)
+            }
+            Input::StartFailed { session, error } => {
+                self.on_exit(&mut out, session, None, Some(error))
+            }
+            Input::GatesFinished {
+                task,
+                passed,
+                gate,
+                output,
+            } => self.on_gates(&mut out, task, passed, gate, output),
+            Input::MergeFinished { task, result } => self.on_merge(&mut out, task, result),
+        }
+        self.after_input(&mut out);
+        out
+    }
+
+    /// Rules that run after every input: budgets, the scheduler, the queue.
+    fn after_input(&mut self, out: &mut Step) {
+        self.check_day_budget(out);
+        self.schedule(out);
+        self.advance_queue(out);
+    }
+
+    /// Whether anything can still happen without the operator: a working
+    /// agent, gates or a merge in flight, or work the scheduler could start.
+    pub fn can_progress(&self) -> bool {
+        if !self.live.gating.is_empty() || self.live.merging.is_some() {
+            return true;
+        }
+        if self.state.frozen {
+            return false;
+        }
+        let working = self.state.agents.values().any(|a| {
+            a.phase == AgentPhase::Working
+                && !a.held
+                && a.session.as_ref().is_some_and(|s| {
+                    self.live.sessions.contains_key(s) && !self.live.frozen.contains(s)
+                })
+        });
+        working || self.has_startable_work() || self.queue_head().is_some()
+    }
+
+    /// Live sessions: (session, agent, task).
+    pub fn sessions(&self) -> impl Iterator<Item = (&SessionId, &AgentId, &TaskId)> {
+        self.live.sessions.iter().map(|(s, (a, t, _))| (s, a, t))
+    }
+
+    pub fn is_session_frozen(&self, s: &SessionId) -> bool {
+        self.live.frozen.contains(s)
+    }
+
+    /// Append an event: fill in attribution, fold it into state, record it.
+    pub(crate) fn emit(&mut self, out: &mut Step, attr: Attr, kind: EventKind) {
+        let convoy = attr
+            .task
+            .as_ref()
+            .and_then(|t| self.state.tasks.get(t))
+            .map(|t| t.spec.convoy.clone())
+            .or_else(|| match &kind {
+                EventKind::TaskAdded { spec } => Some(spec.convoy.clone()),
+                _ => None,
+            });
+        let model = match &kind {
+            EventKind::AgentRegistered { model, .. } => Some(model.clone()),
+            _ => attr
+                .agent
+                .as_ref()
+                .and_then(|a| self.state.agents.get(a))
+                .map(|a| a.model.clone()),
+        };
+        let ev = Event {
+            at: self.now,
+            actor: attr.actor,
+            agent: attr.agent,
+            task: attr.task,
+            convoy,
+            model,
+            session: attr.session,
+            kind,
+        };
+        self.state.apply(&ev);
+        out.events.push(ev);
+    }
+
+    /// Emit an event whose convoy is given rather than derived from a task.
+    pub(crate) fn emit_convoy(
+        &mut self,
+        out: &mut Step,
+        actor: Actor,
+        convoy: &ConvoyId,
+        kind: EventKind,
+    ) {
+        let ev = Event {
+            at: self.now,
+            actor,
+            agent: None,
+            task: None,
+            convoy: Some(convoy.clone()),
+            model: None,
+            session: None,
+            kind,
+        };
+        self.state.apply(&ev);
+        out.events.push(ev);
+    }
+
+    pub(crate) fn raise(
+        &mut self,
+        out: &mut Step,
+        attr: Attr,
+        source: ConcernSource,
+        impact: Impact,
+        confidence: f64,
+        summary: String,
+    ) {
+        let id = self.state.next_concern_id();
+        let routing = Routing::for_concern(confidence, impact);
+        self.emit(
+            out,
+            attr,
+            EventKind::ConcernRaised {
+                id,
+                source,
+                summary,
+                confidence,
+                impact,
+                routing,
+            },
+        );
+    }
+
+    /// Attribution for a live session, or `None` if it is not live.
+    fn session_attr(&self, session: &SessionId) -> Option<Attr> {
+        let (agent, task, _) = self.live.sessions.get(session)?;
+        Some(
+            Attr::by(Actor::Agent)
+                .agent(agent)
+                .task(task)
+                .session(session),
+        )
+    }
+
+    fn on_line(&mut self, out: &mut Step, session: SessionId, line: String) {
+        let Some(attr) = self.session_attr(&session) else {
+            self.live.stale_lines += 1;
+            return;
+        };
+        let agent = attr.agent.clone().expect("session has an agent");
+        let parsed = protocol::parse(&line);
+        if let Some(a) = self.state.agents.get_mut(&agent) {
+            a.last_output_at = self.now;
+            // Loop detection looks at what the agent says, not its protocol lines.
+            if parsed.is_none() {
+                if a.last_line == line {
+                    a.repeats += 1;
+                } else {
+                    a.repeats = 1;
+                    a.last_line.clone_from(&line);
+                }
+            }
+        }
+        match parsed {
+            None => {}
+            Some(Ok(signal)) => self.on_signal(out, session, signal),
+            Some(Err(e)) => {
+                let n = self.live.malformed.entry(agent).or_default();
+                *n += 1;
+                // One concern per agent for its first malformed line; the
+                // count keeps growing on the agent's record.
+                if *n == 1 {
+                    self.raise(
+                        out,
+                        attr,
+                        ConcernSource::Protocol,
+                        Impact::Low,
+                        1.0,
+                        format!("malformed protocol line: {} ({})", e.message, e.line),
+                    );
+                }
+            }
+        }
+    }
+
+    fn on_signal(&mut self, out: &mut Step, session: SessionId, signal: Signal) {
+        let Some(attr) = self.session_attr(&session) else {
+            self.live.stale_lines += 1;
+            return;
+        };
+        let agent = attr.agent.clone().expect("session has an agent");
+        let task = attr.task.clone().expect("session has a task");
+        if let Some(a) = self.state.agents.get_mut(&agent) {
+            a.last_output_at = self.now;
+        }
+        match signal {
+            Signal::Progress { percent, note } => {
+                self.emit(out, attr, EventKind::Progress { percent, note })
+            }
+            Signal::Concern {
+                impact,
+                confidence,
+                summary,
+            } => self.raise(out, attr, ConcernSource::Agent, impact, confidence, summary),
+            Signal::PauseRequest { reason } => {
+                let id = self.state.next_pause_id();
+                self.emit(
+                    out,
+                    attr,
+                    EventKind::PauseRequested {
+                        id,
+                        pause: PauseKind::AgentRequest,
+                        reason,
+                    },
+                );
+            }
+            Signal::Usage { model, usage } => self.on_usage(out, attr, model, usage),
+            Signal::Commit { commit, files } => {
+                self.emit(out, attr, EventKind::CommitMade { commit, files })
+            }
+            Signal::Done { .. } => {
+                self.emit(out, attr.clone(), EventKind::TaskDone);
+                self.end_session(out, &session, Some(0), "task done".into());
+                self.start_gates(out, &task);
+            }
+            Signal::Failed { reason } => {
+                self.end_session(out, &session, None, format!("agent gave up: {reason}"));
+                self.retry_or_fail(out, &task, &agent, format!("agent gave up: {reason}"));
+            }
+        }
+    }
+
+    fn on_exit(
+        &mut self,
+        out: &mut Step,
+        session: SessionId,
+        code: Option<i32>,
+        error: Option<String>,
+    ) {
+        let Some(attr) = self.session_attr(&session) else {
+            return;
+        };
+        let agent = attr.agent.clone().expect("session has an agent");
+        let task = attr.task.clone().expect("session has a task");
+        let detail = match (&error, code) {
+            (Some(e), _) => format!("could not start: {e}"),
+            (None, Some(c)) => format!("process exited with code {c} before it was done"),
+            (None, None) => "process killed by a signal before it was done".into(),
+        };
+        self.emit(
+            out,
+            attr.clone(),
+            EventKind::WatchdogAlert {
+                check: Check::ProcessGone,
+                detail: detail.clone(),
+            },
+        );
+        self.end_session(out, &session, code, detail.clone());
+        self.retry_or_fail(out, &task, &agent, detail);
+    }
+
+    /// End a live session in the log and forget it.
+    pub(crate) fn end_session(
+        &mut self,
+        out: &mut Step,
+        session: &SessionId,
+        code: Option<i32>,
+        reason: String,
+    ) {
+        let Some((agent, task, _)) = self.live.sessions.remove(session) else {
+            return;
+        };
+        self.live.frozen.remove(session);
+        self.emit(
+            out,
+            Attr::engine().agent(&agent).task(&task).session(session),
+            EventKind::SessionEnded {
+                exit_code: code,
+                reason,
+            },
+        );
+    }
+
+    /// Stop a live session: the executor stops the process (its work is
+    /// committed on its branch first) and the log records why.
+    pub(crate) fn stop_session(&mut self, out: &mut Step, session: &SessionId, reason: String) {
+        if !self.live.sessions.contains_key(session) {
+            return;
+        }
+        out.effects.push(Effect::Stop {
+            session: session.clone(),
+            reason: reason.clone(),
+        });
+        self.end_session(out, session, None, reason);
+    }
+
+    /// After a failed attempt: back to the queue, or failed after too many.
+    pub(crate) fn retry_or_fail(
+        &mut self,
+        out: &mut Step,
+        task: &TaskId,
+        agent: &AgentId,
+        reason: String,
+    ) {
+        let attempts = self.state.tasks[task].attempts;
+        let attr = Attr::engine().agent(agent).task(task);
+        if attempts >= self.settings.max_attempts {
+            self.emit(
+                out,
+                attr.clone(),
+                EventKind::TaskFailed {
+                    reason: format!(
+                        "{reason} (attempt {attempts} of {})",
+                        self.settings.max_attempts
+                    ),
+                },
+            );
+            self.raise(
+                out,
+                attr,
+                ConcernSource::Watchdog,
+                Impact::High,
+                0.9,
+                format!("{task} failed after {attempts} attempts: {reason}"),
+            );
+            self.block_dependents(out, task);
+        } else {
+            self.emit(
+                out,
+                attr,
+                EventKind::TaskRequeued {
+                    reason: format!("{reason}; resumes from its branch"),
+                },
+            );
+        }
+    }
+
+    /// Block every task that (transitively) waits on a failed or blocked one.
+    pub(crate) fn block_dependents(&mut self, out: &mut Step, failed: &TaskId) {
+        let mut frontier = vec![failed.clone()];
+        while let Some(f) = frontier.pop() {
+            let dependents: Vec<TaskId> = self
+                .state
+                .task_order
+                .iter()
+                .filter(|id| {
+                    let t = &self.state.tasks[*id];
+                    t.status == TaskStatus::Pending && t.spec.after.contains(&f)
+                })
+                .cloned()
+                .collect();
+            for d in dependents {
+                self.emit(
+                    out,
+                    Attr::engine().task(&d),
+                    EventKind::TaskBlocked {
+                        reason: format!("waits on {f}, which cannot finish"),
+                    },
+                );
+                frontier.push(d);
+            }
+        }
+    }
+
+    fn on_tick(&mut self, out: &mut Step) {
+        if self.state.frozen {
+            return;
+        }
+        let findings = watchdog::t1_checks(
+            &self.state,
+            &self.settings.watchdog,
+            self.now,
+            self.live
+                .sessions
+                .iter()
+                .filter(|(s, _)| !self.live.frozen.contains(*s))
+                .map(|(s, (a, t, at))| (s, a, t, *at)),
+        );
+        for f in findings {
+            let attr = Attr::engine()
+                .agent(&f.agent)
+                .task(&f.task)
+                .session(&f.session);
+            self.emit(
+                out,
+                attr.clone(),
+                EventKind::WatchdogAlert {
+                    check: f.check,
+                    detail: f.detail.clone(),
+                },
+            );
+            match f.check {
+                Check::OverTime => {
+                    self.stop_session(out, &f.session, f.detail.clone());
+                    self.emit(
+                        out,
+                        Attr::engine().task(&f.task),
+                        EventKind::TaskBlocked {
+                            reason: format!("{}; work kept on its branch", f.detail),
+                        },
+                    );
+                    self.raise(
+                        out,
+                        attr,
+                        ConcernSource::Watchdog,
+                        Impact::High,
+                        0.6,
+                        format!("{} stopped on {}: {}", f.agent, f.task, f.detail),
+                    );
+                    self.block_dependents(out, &f.task);
+                }
+                _ => {
+                    self.stop_session(out, &f.session, f.detail.clone());
+                    self.retry_or_fail(out, &f.task, &f.agent, f.detail.clone());
+                    self.raise(
+                        out,
+                        attr,
+                        ConcernSource::Watchdog,
+                        Impact::Medium,
+                        0.8,
+                        format!("{} restarted on {}: {}", f.agent, f.task, f.detail),
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

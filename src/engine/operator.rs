@@ -1,0 +1,326 @@
+//! Operator commands: the keyboard's and the CLI's way into the engine.
+//! Every event they cause is attributed to the operator.
+
+use super::{Attr, Effect, Engine, Step};
+use crate::domain::*;
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Command {
+    ApprovePause(PauseId),
+    RejectPause(PauseId),
+    /// Approve every waiting pause point.
+    ApproveAll,
+    AckConcern(ConcernId),
+    ResolveConcern(ConcernId),
+    DismissConcern(ConcernId, String),
+    HoldAgent(AgentId),
+    ReleaseAgent(AgentId),
+    HoldConvoy(ConvoyId),
+    ReleaseConvoy(ConvoyId),
+    /// Emergency stop: every agent frozen at once.
+    Freeze,
+    Thaw,
+    /// Stop the agent's session (work kept on its branch) and retire it.
+    KillAgent(AgentId),
+    /// A failed or blocked task goes back to the queue, its branch kept.
+    RetryTask(TaskId),
+    /// Take a task out of the merge queue; its branch is kept.
+    DropTask(TaskId),
+    AddTask(TaskSpec),
+    SetSpeed(String),
+}
+
+impl Engine {
+    /// Whether a command makes sense now; the reason if not.
+    pub fn check_command(&self, cmd: &Command) -> Result<(), String> {
+        let s = &self.state;
+        let pause = |id: &PauseId| match s.pause(id) {
+            None => Err(format!("no pause point {id}")),
+            Some(p) if p.state != PauseState::Waiting => {
+                Err(format!("pause point {id} is already {}", p.state.as_str()))
+            }
+            Some(_) => Ok(()),
+        };
+        let concern = |id: &ConcernId| match s.concern(id) {
+            None => Err(format!("no concern {id}")),
+            Some(c) if !c.disposition.is_open() => Err(format!(
+                "concern {id} is already {}",
+                c.disposition.as_str()
+            )),
+            Some(_) => Ok(()),
+        };
+        let agent = |id: &AgentId| match s.agent(id) {
+            None => Err(format!("no agent {id}")),
+            Some(_) => Ok(()),
+        };
+        let task = |id: &TaskId| s.task(id).ok_or_else(|| format!("no task {id}"));
+        match cmd {
+            Command::ApprovePause(id) | Command::RejectPause(id) => pause(id),
+            Command::AckConcern(id) | Command::ResolveConcern(id) => concern(id),
+            Command::DismissConcern(id, reason) => {
+                if reason.trim().is_empty() {
+                    return Err("a dismissal needs a reason".into());
+                }
+                concern(id)
+            }
+            Command::HoldAgent(id) | Command::ReleaseAgent(id) | Command::KillAgent(id) => {
+                agent(id)
+            }
+            Command::HoldConvoy(c) | Command::ReleaseConvoy(c) => {
+                if s.convoys.contains(c) {
+                    Ok(())
+                } else {
+                    Err(format!("no convoy {c}"))
+                }
+            }
+            Command::RetryTask(id) => {
+                let t = task(id)?;
+                match t.status {
+                    TaskStatus::Failed | TaskStatus::Blocked => Ok(()),
+                    st => Err(format!(
+                        "{id} is {st}; only failed or blocked tasks are retried"
+                    )),
+                }
+            }
+            Command::DropTask(id) => {
+                let t = task(id)?;
+                if t.status == TaskStatus::Queued {
+                    Ok(())
+                } else {
+                    Err(format!("{id} is {}, not in the merge queue", t.status))
+                }
+            }
+            Command::AddTask(spec) => {
+                if s.tasks.contains_key(&spec.id) {
+                    return Err(format!("task {} exists already", spec.id));
+                }
+                match spec.after.iter().find(|d| !s.tasks.contains_key(*d)) {
+                    Some(d) => Err(format!("{} waits on unknown task {d}", spec.id)),
+                    None => Ok(()),
+                }
+            }
+            Command::ApproveAll | Command::Freeze | Command::Thaw | Command::SetSpeed(_) => Ok(()),
+        }
+    }
+
+    pub(crate) fn on_command(&mut self, out: &mut Step, cmd: Command) {
+        if self.check_command(&cmd).is_err() {
+            return;
+        }
+        let op = Attr::by(Actor::Operator);
+        match cmd {
+            Command::ApprovePause(id) => self.decide(out, &id, true),
+            Command::RejectPause(id) => self.decide(out, &id, false),
+            Command::ApproveAll => {
+                let ids: Vec<PauseId> = self.state.waiting_pauses().map(|p| p.id.clone()).collect();
+                for id in ids {
+                    self.decide(out, &id, true);
+                }
+            }
+            Command::AckConcern(id) => self.dispose(out, id, Disposition::Acked),
+            Command::ResolveConcern(id) => self.dispose(out, id, Disposition::Resolved),
+            Command::DismissConcern(id, reason) => {
+                self.dispose(out, id, Disposition::Dismissed(reason))
+            }
+            Command::HoldAgent(id) => {
+                self.emit(out, op.agent(&id), EventKind::AgentHeld { held: true });
+                if let Some(s) = self.state.agents[&id].session.clone()
+                    && self.live.sessions.contains_key(&s)
+                    && self.live.frozen.insert(s.clone())
+                {
+                    out.effects.push(Effect::Freeze { session: s });
+                }
+            }
+            Command::ReleaseAgent(id) => {
+                self.emit(out, op.agent(&id), EventKind::AgentHeld { held: false });
+                if !self.state.frozen {
+                    self.thaw_all(out);
+                }
+            }
+            Command::HoldConvoy(c) => self.emit_convoy(
+                out,
+                Actor::Operator,
+                &c,
+                EventKind::ConvoyHeld { held: true },
+            ),
+            Command::ReleaseConvoy(c) => self.emit_convoy(
+                out,
+                Actor::Operator,
+                &c,
+                EventKind::ConvoyHeld { held: false },
+            ),
+            Command::Freeze => {
+                if !self.state.frozen {
+                    self.emit(out, op, EventKind::SwarmFrozen { frozen: true });
+                    let sessions: Vec<SessionId> = self.live.sessions.keys().cloned().collect();
+                    for s in sessions {
+                        if self.live.frozen.insert(s.clone()) {
+                            out.effects.push(Effect::Freeze { session: s });
+                        }
+                    }
+                }
+            }
+            Command::Thaw => {
+                if self.state.frozen {
+                    self.emit(out, op, EventKind::SwarmFrozen { frozen: false });
+                    self.thaw_all(out);
+                }
+            }
+            Command::KillAgent(id) => {
+                let session = self.state.agents[&id].session.clone();
+                if let Some(s) = session
+                    && let Some((_, task, _)) = self.live.sessions.get(&s).cloned()
+                {
+                    self.stop_session(out, &s, "killed by the operator".into());
+                    self.emit(
+                        out,
+                        Attr::by(Actor::Operator).task(&task),
+                        EventKind::TaskRequeued {
+                            reason: format!("{id} killed by the operator; work kept on its branch"),
+                        },
+                    );
+                }
+                if self.state.agents[&id].phase != AgentPhase::Retired {
+                    self.emit(
+                        out,
+                        op.agent(&id),
+                        EventKind::AgentRetired {
+                            reason: "killed by the operator".into(),
+                        },
+                    );
+                }
+            }
+            Command::RetryTask(id) => {
+                self.emit(out, op.task(&id), EventKind::TaskUnblocked);
+                // Tasks blocked only because they waited on this one follow it.
+                let blocked: Vec<TaskId> = self
+                    .state
+                    .task_order
+                    .iter()
+                    .filter(|t| {
+                        let t = &self.state.tasks[*t];
+                        t.status == TaskStatus::Blocked
+                            && t.reason
+                                .as_deref()
+                                .is_some_and(|r| r.starts_with("waits on "))
+                    })
+                    .cloned()
+                    .collect();
+                for t in blocked {
+                    self.emit(
+                        out,
+                        Attr::by(Actor::Operator).task(&t),
+                        EventKind::TaskUnblocked,
+                    );
+                }
+            }
+            Command::DropTask(id) => self.emit(
+                out,
+                op.task(&id),
+                EventKind::TaskBlocked {
+                    reason: "dropped from the merge queue by the operator; branch kept".into(),
+                },
+            ),
+            Command::AddTask(spec) => {
+                let id = spec.id.clone();
+                self.emit(out, op.task(&id), EventKind::TaskAdded { spec });
+            }
+            Command::SetSpeed(speed) => self.emit(out, op, EventKind::SpeedChanged { speed }),
+        }
+    }
+
+    fn thaw_all(&mut self, out: &mut Step) {
+        let frozen: Vec<SessionId> = std::mem::take(&mut self.live.frozen).into_iter().collect();
+        for s in frozen {
+            let Some((agent, _, _)) = self.live.sessions.get(&s) else {
+                continue;
+            };
+            let a = &self.state.agents[agent];
+            let waiting_spend = self.state.tasks[a.task.as_ref().expect("busy agent has a task")]
+                .waiting_on
+                .as_ref()
+                .and_then(|p| self.state.pause(p))
+                .is_some_and(|p| p.kind == PauseKind::Spend);
+            if a.held || waiting_spend {
+                // Still held for another reason: stays frozen.
+                self.live.frozen.insert(s);
+                continue;
+            }
+            let agent = agent.clone();
+            if let Some(a) = self.state.agents.get_mut(&agent) {
+                a.last_output_at = self.now;
+            }
+            out.effects.push(Effect::Thaw { session: s });
+        }
+    }
+
+    fn dispose(&mut self, out: &mut Step, id: ConcernId, disposition: Disposition) {
+        let c = self.state.concern(&id).expect("checked");
+        let mut attr = Attr::by(Actor::Operator);
+        attr.agent = c.agent.clone();
+        attr.task = c.task.clone();
+        self.emit(out, attr, EventKind::ConcernDisposed { id, disposition });
+    }
+
+    fn decide(&mut self, out: &mut Step, id: &PauseId, approved: bool) {
+        let p = self.state.pause(id).expect("checked").clone();
+        let mut attr = Attr::by(Actor::Operator);
+        attr.agent = p.agent.clone();
+        attr.task = p.task.clone();
+        self.emit(
+            out,
+            attr,
+            EventKind::PauseDecided {
+                id: id.clone(),
+                approved,
+            },
+        );
+        let session = p
+            .agent
+            .as_ref()
+            .and_then(|a| self.state.agents[a].session.clone())
+            .filter(|s| self.live.sessions.get(s).map(|x| &x.1) == p.task.as_ref());
+        match p.kind {
+            PauseKind::AgentRequest => {
+                if let Some(s) = session {
+                    out.effects.push(Effect::Decide {
+                        session: s,
+                        approved,
+                    });
+                }
+            }
+            PauseKind::Spend => {
+                if let Some(s) = session {
+                    if approved {
+                        self.live.frozen.remove(&s);
+                        out.effects.push(Effect::Thaw { session: s });
+                    } else {
+                        let task = p.task.clone().expect("spend pause has a task");
+                        self.stop_session(out, &s, "spend pause rejected by the operator".into());
+                        self.emit(
+                            out,
+                            Attr::by(Actor::Operator).task(&task),
+                            EventKind::TaskBlocked {
+                                reason:
+                                    "spend pause rejected by the operator; work kept on its branch"
+                                        .into(),
+                            },
+                        );
+                        self.block_dependents(out, &task);
+                    }
+                }
+            }
+            PauseKind::Merge => {
+                if !approved && let Some(task) = &p.task {
+                    self.emit(
+                        out,
+                        Attr::by(Actor::Operator).task(task),
+                        EventKind::TaskBlocked {
+                            reason: "merge rejected by the operator; branch kept".into(),
+                        },
+                    );
+                }
+            }
+        }
+    }
+}

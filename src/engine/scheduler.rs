@@ -1,0 +1,108 @@
+//! The scheduler: ready tasks (dependencies merged) go to idle agents by
+//! priority, under the concurrency cap.
+
+use super::{Attr, Effect, Engine, Step};
+use crate::domain::*;
+
+impl Engine {
+    /// Tasks that could start now, best first.
+    fn ready_tasks(&self) -> Vec<TaskId> {
+        let s = &self.state;
+        let mut ready: Vec<(i32, usize, &TaskId)> = s
+            .task_order
+            .iter()
+            .enumerate()
+            .filter_map(|(i, id)| {
+                let t = &s.tasks[id];
+                let ok = t.status == TaskStatus::Pending
+                    && t.waiting_on.is_none()
+                    && !s.held_convoys.contains(&t.spec.convoy)
+                    && t.spec.after.iter().all(|d| {
+                        s.tasks
+                            .get(d)
+                            .is_some_and(|d| d.status == TaskStatus::Merged)
+                    });
+                ok.then_some((t.spec.priority, i, id))
+            })
+            .collect();
+        ready.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        ready.into_iter().map(|(_, _, id)| id.clone()).collect()
+    }
+
+    fn may_start_work(&self) -> bool {
+        !self.state.frozen
+            && !self.state.day_soft_reached
+            && self.live.sessions.len() < self.settings.max_live
+    }
+
+    fn idle_agents(&self) -> impl Iterator<Item = &AgentState> {
+        self.state
+            .agents
+            .values()
+            .filter(|a| a.phase == AgentPhase::Idle && !a.held)
+    }
+
+    pub(crate) fn has_startable_work(&self) -> bool {
+        self.may_start_work()
+            && self.idle_agents().next().is_some()
+            && !self.ready_tasks().is_empty()
+    }
+
+    pub(crate) fn schedule(&mut self, out: &mut Step) {
+        if !self.may_start_work() || self.idle_agents().next().is_none() {
+            return;
+        }
+        for task in self.ready_tasks() {
+            if !self.may_start_work() {
+                break;
+            }
+            // The agent that worked the task before keeps it if it is free:
+            // its worktree already holds the branch.
+            let previous = self.state.tasks[&task].agent.clone();
+            let agent = previous
+                .filter(|p| {
+                    self.state
+                        .agents
+                        .get(p)
+                        .is_some_and(|a| a.phase == AgentPhase::Idle && !a.held)
+                })
+                .or_else(|| self.idle_agents().next().map(|a| a.id.clone()));
+            let Some(agent) = agent else {
+                break;
+            };
+            self.assign(out, &task, &agent);
+        }
+    }
+
+    fn assign(&mut self, out: &mut Step, task: &TaskId, agent: &AgentId) {
+        let a = &self.state.agents[agent];
+        let session = SessionId(format!("{agent}#{}", a.sessions + 1));
+        let model = a.model.clone();
+        let t = &self.state.tasks[task];
+        let branch = format!("shiftboss/{agent}/{task}");
+        let resume_from = t.branch.clone().filter(|b| *b != branch);
+        let resume = t.branch.is_some();
+        let attempt = t.attempts + 1;
+        self.emit(
+            out,
+            Attr::engine().agent(agent).task(task).session(&session),
+            EventKind::TaskAssigned {
+                branch: branch.clone(),
+                attempt,
+                resume,
+            },
+        );
+        self.live
+            .sessions
+            .insert(session.clone(), (agent.clone(), task.clone(), self.now));
+        out.effects.push(Effect::Start {
+            agent: agent.clone(),
+            session,
+            task: task.clone(),
+            branch,
+            resume_from,
+            model,
+            attempt,
+        });
+    }
+}

@@ -1,0 +1,79 @@
+//! What the engine needs to know of the configuration, in engine units.
+
+use crate::domain::{HOUR, MINUTE, Millis, Money, Price, SECOND};
+use crate::watchdog::WatchdogSettings;
+use std::collections::BTreeMap;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Settings {
+    /// Pool size: `builder-01` … `builder-NN`.
+    pub agents: usize,
+    /// Sessions at once.
+    pub max_live: usize,
+    pub target: String,
+    pub runtime: String,
+    /// Models handed to agents in turn.
+    pub models: Vec<String>,
+    pub seed: u64,
+    pub prices: BTreeMap<String, Price>,
+    /// Hard limits; zero means none.
+    pub budget_agent: Money,
+    pub budget_task: Money,
+    pub budget_day: Money,
+    /// Share of the day's budget at which no new work starts.
+    pub day_soft: f64,
+    pub watchdog: WatchdogSettings,
+    /// Gate commands run on every task's branch (before the task's own checks).
+    pub gates: Vec<String>,
+    /// Gate rejections before a task fails with a concern.
+    pub max_rejections: u32,
+    /// Attempts (sessions) before a task fails with a concern.
+    pub max_attempts: u32,
+    pub pause_before_merge: bool,
+    /// A task passing this spend stops at a pause point; zero means off.
+    pub pause_task_spend: Money,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        let mut prices = BTreeMap::new();
+        prices.insert(
+            "claude-sonnet-4-5".to_string(),
+            Price::per_million(3.0, 15.0, 0.30, 3.75),
+        );
+        Settings {
+            agents: 12,
+            max_live: 12,
+            target: "main".into(),
+            runtime: "sim".into(),
+            models: vec!["claude-sonnet-4-5".into()],
+            seed: 1,
+            prices,
+            budget_agent: Money::from_dollars(40.0),
+            budget_task: Money::from_dollars(15.0),
+            budget_day: Money::from_dollars(500.0),
+            day_soft: 0.9,
+            watchdog: WatchdogSettings {
+                tick: 30 * SECOND,
+                stall_after: 10 * MINUTE,
+                task_time_bound: 2 * HOUR,
+                loop_repeats: 20,
+            },
+            gates: Vec::new(),
+            max_rejections: 3,
+            max_attempts: 3,
+            pause_before_merge: false,
+            pause_task_spend: Money::ZERO,
+        }
+    }
+}
+
+impl Settings {
+    pub fn price(&self, model: &str) -> Price {
+        self.prices.get(model).copied().unwrap_or_default()
+    }
+
+    pub fn tick(&self) -> Millis {
+        self.watchdog.tick
+    }
+}

@@ -1,0 +1,247 @@
+//! The agent line protocol: single lines an agent prints to talk to
+//! shiftboss, in the spirit of CI workflow commands.
+//!
+//! ```text
+//! ::progress 40::wiring the session store
+//! ::concern impact=high confidence=0.4::the migration drops a column billing still reads
+//! ::pause::about to run the data migration on the shared database
+//! ::usage model=claude-sonnet-4-5 input=1200 output=300 cache_read=8000 cache_write=0::
+//! ::done::login moved to the new session store
+//! ::failed::cannot reproduce the bug on main
+//! ```
+//!
+//! A line that starts with `::` and a lowercase word is a protocol line; one
+//! that does not parse is reported (never a panic) and otherwise ignored.
+
+use crate::domain::{Impact, Usage};
+
+/// What an agent said through the protocol (or its runtime reported).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Signal {
+    Progress {
+        percent: u8,
+        note: String,
+    },
+    Concern {
+        impact: Impact,
+        confidence: f64,
+        summary: String,
+    },
+    PauseRequest {
+        reason: String,
+    },
+    Usage {
+        model: Option<String>,
+        usage: Usage,
+    },
+    Commit {
+        commit: String,
+        files: u32,
+    },
+    Done {
+        summary: String,
+    },
+    Failed {
+        reason: String,
+    },
+}
+
+/// A protocol line that did not parse.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProtocolError {
+    pub line: String,
+    pub message: String,
+}
+
+/// `None` for ordinary output; `Some(Ok)` for a protocol line; `Some(Err)` for
+/// a malformed one.
+pub fn parse(line: &str) -> Option<Result<Signal, ProtocolError>> {
+    let rest = line.trim_end().strip_prefix("::")?;
+    let word_len = rest
+        .find(|c: char| !c.is_ascii_lowercase())
+        .unwrap_or(rest.len());
+    if word_len == 0 {
+        return None;
+    }
+    let err = |message: String| {
+        Some(Err(ProtocolError {
+            line: line.chars().take(200).collect(),
+            message,
+        }))
+    };
+    let (command, after) = rest.split_at(word_len);
+    let Some((args, text)) = after.split_once("::") else {
+        return err(format!(
+            "`::{command}` needs a closing `::` before its text"
+        ));
+    };
+    let args = args.trim();
+    let text = text.trim().to_string();
+    let signal = match command {
+        "progress" => match args.parse::<u8>() {
+            Ok(p) if p <= 100 => Signal::Progress {
+                percent: p,
+                note: text,
+            },
+            _ => {
+                return err(format!(
+                    "progress expects a percentage 0-100, found `{args}`"
+                ));
+            }
+        },
+        "concern" => {
+            let mut impact = Impact::Medium;
+            let mut confidence = 0.5;
+            for (k, v) in match pairs(args) {
+                Ok(p) => p,
+                Err(m) => return err(m),
+            } {
+                match k {
+                    "impact" => match Impact::parse(v) {
+                        Some(i) => impact = i,
+                        None => {
+                            return err(format!(
+                                "impact expects low, medium, high or critical, found `{v}`"
+                            ));
+                        }
+                    },
+                    "confidence" => match v.parse::<f64>() {
+                        Ok(c) if (0.0..=1.0).contains(&c) => confidence = c,
+                        _ => return err(format!("confidence expects a number 0-1, found `{v}`")),
+                    },
+                    _ => {
+                        return err(format!(
+                            "concern takes impact= and confidence=, found `{k}=`"
+                        ));
+                    }
+                }
+            }
+            if text.is_empty() {
+                return err("concern needs a summary after `::`".into());
+            }
+            Signal::Concern {
+                impact,
+                confidence,
+                summary: text,
+            }
+        }
+        "pause" => {
+            if text.is_empty() {
+                return err("pause needs a reason after `::`".into());
+            }
+            Signal::PauseRequest { reason: text }
+        }
+        "usage" => {
+            let mut usage = Usage::default();
+            let mut model = None;
+            for (k, v) in match pairs(args) {
+                Ok(p) => p,
+                Err(m) => return err(m),
+            } {
+                if k == "model" {
+                    model = Some(v.to_string());
+                    continue;
+                }
+                let Ok(n) = v.parse::<u64>() else {
+                    return err(format!(
+                        "usage {k} expects a whole number of tokens, found `{v}`"
+                    ));
+                };
+                match k {
+                    "input" => usage.input = n,
+                    "output" => usage.output = n,
+                    "cache_read" => usage.cache_read = n,
+                    "cache_write" => usage.cache_write = n,
+                    _ => {
+                        return err(format!(
+                            "usage takes model, input, output, cache_read, cache_write; found `{k}`"
+                        ));
+                    }
+                }
+            }
+            Signal::Usage { model, usage }
+        }
+        "done" => Signal::Done { summary: text },
+        "failed" => Signal::Failed { reason: text },
+        other => return err(format!("unknown protocol command `::{other}`")),
+    };
+    Some(Ok(signal))
+}
+
+fn pairs(args: &str) -> Result<Vec<(&str, &str)>, String> {
+    args.split_whitespace()
+        .map(|kv| {
+            kv.split_once('=')
+                .ok_or_else(|| format!("expected key=value, found `{kv}`"))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ordinary_lines_are_not_protocol() {
+        assert_eq!(parse("compiling shiftboss v0.1.0"), None);
+        assert_eq!(parse(":: not a command"), None);
+        assert_eq!(parse("::"), None);
+    }
+
+    #[test]
+    fn parses_each_command() {
+        assert_eq!(
+            parse("::progress 40::wiring"),
+            Some(Ok(Signal::Progress {
+                percent: 40,
+                note: "wiring".into()
+            }))
+        );
+        assert_eq!(
+            parse("::concern impact=high confidence=0.4::drops a column"),
+            Some(Ok(Signal::Concern {
+                impact: Impact::High,
+                confidence: 0.4,
+                summary: "drops a column".into()
+            }))
+        );
+        assert_eq!(
+            parse("::usage model=m input=1 output=2 cache_read=3 cache_write=4::"),
+            Some(Ok(Signal::Usage {
+                model: Some("m".into()),
+                usage: Usage {
+                    input: 1,
+                    output: 2,
+                    cache_read: 3,
+                    cache_write: 4
+                }
+            }))
+        );
+        assert_eq!(
+            parse("::pause::migrate"),
+            Some(Ok(Signal::PauseRequest {
+                reason: "migrate".into()
+            }))
+        );
+        assert!(matches!(parse("::done::"), Some(Ok(Signal::Done { .. }))));
+    }
+
+    #[test]
+    fn malformed_lines_are_reported_not_panicked() {
+        for bad in [
+            "::progress 140::x",
+            "::progress",
+            "::concern impact=huge::x",
+            "::concern confidence=2::x",
+            "::concern impact=low::",
+            "::usage input=lots::",
+            "::usage tokens=5::",
+            "::frobnicate::x",
+            "::pause::",
+            "::usage input::",
+        ] {
+            let r = parse(bad);
+            assert!(matches!(r, Some(Err(_))), "{bad} gave {r:?}");
+        }
+    }
+}

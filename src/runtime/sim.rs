@@ -1,0 +1,540 @@
+//! The simulated agent. A scenario's rates decide how each task attempt
+//! behaves; the plan is a script of output lines (the real agent line
+//! protocol), real file edits and commits, and an exit. The same seed, task
+//! and attempt always give the same plan.
+
+use crate::domain::{AgentId, MINUTE, Millis, SECOND, TaskSpec};
+use std::collections::VecDeque;
+
+/// Probability per task attempt of each fault.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Rates {
+    pub stall: f64,
+    pub zombie: f64,
+    pub runaway: f64,
+    pub concern: f64,
+    pub pause: f64,
+    pub conflict: f64,
+    pub gate_fail: f64,
+    pub crash: f64,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct SimSettings {
+    /// How long normal work takes, in virtual minutes (min, max).
+    pub task_minutes: (u32, u32),
+    /// Commits per task (min, max).
+    pub commits: (u32, u32),
+    pub tokens_per_minute: u64,
+    /// Virtual time a gate run takes.
+    pub gate_time: Millis,
+    /// The file a conflicting edit touches.
+    pub conflict_file: String,
+    pub rates: Rates,
+}
+
+impl Default for SimSettings {
+    fn default() -> Self {
+        SimSettings {
+            task_minutes: (20, 90),
+            commits: (2, 5),
+            tokens_per_minute: 12_000,
+            gate_time: 2 * MINUTE,
+            conflict_file: "src/shared/registry.rs".into(),
+            rates: Rates::default(),
+        }
+    }
+}
+
+/// The faults a simulated attempt can show.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Behaviour {
+    Normal,
+    Stall,
+    Zombie,
+    Runaway,
+    Concern,
+    Pause,
+    Conflict,
+    GateFail,
+    Crash,
+}
+
+impl Behaviour {
+    pub const NAMES: [&'static str; 9] = [
+        "normal",
+        "stall",
+        "zombie",
+        "runaway",
+        "concern",
+        "pause",
+        "conflict",
+        "gate_fail",
+        "crash",
+    ];
+
+    pub fn parse(s: &str) -> Option<Behaviour> {
+        Some(match s {
+            "normal" => Behaviour::Normal,
+            "stall" => Behaviour::Stall,
+            "zombie" => Behaviour::Zombie,
+            "runaway" => Behaviour::Runaway,
+            "concern" => Behaviour::Concern,
+            "pause" => Behaviour::Pause,
+            "conflict" => Behaviour::Conflict,
+            "gate_fail" => Behaviour::GateFail,
+            "crash" => Behaviour::Crash,
+            _ => return None,
+        })
+    }
+}
+
+/// A file change a simulated agent makes in its worktree.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Edit {
+    /// Append text to a file, creating it (and its folders) if needed.
+    Append { path: String, text: String },
+    /// Replace the first line that starts with `prefix`, or append the line.
+    ReplaceLine {
+        path: String,
+        prefix: String,
+        line: String,
+    },
+    /// Drop every line containing `marker` from a file, if it exists.
+    RemoveLines { path: String, marker: String },
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Action {
+    /// Print a line (ordinary output or a protocol line).
+    Line(String),
+    /// Edit files and commit them on the branch.
+    Commit { edits: Vec<Edit>, message: String },
+    /// Stop until the operator decides the pause point just requested.
+    AwaitDecision,
+    /// Print the same line forever, at this interval.
+    Repeat { line: String, every: Millis },
+    /// The process dies with this code.
+    Exit(i32),
+}
+
+/// A script: each action runs `delay` after the one before it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Plan {
+    pub behaviour: Option<Behaviour>,
+    pub steps: VecDeque<(Millis, Action)>,
+}
+
+/// SplitMix64: small, fast, and the same on every machine.
+#[derive(Clone, Debug)]
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed)
+    }
+
+    /// A generator for one key (task id, attempt) under the swarm seed.
+    pub fn keyed(seed: u64, key: &str, n: u64) -> Rng {
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for b in key.bytes() {
+            h ^= b as u64;
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        Rng(seed ^ h.rotate_left(17) ^ n.wrapping_mul(0x9e37_79b9_7f4a_7c15))
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in [0, 1).
+    pub fn unit(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// Uniform in [lo, hi].
+    pub fn range(&mut self, lo: u64, hi: u64) -> u64 {
+        if hi <= lo {
+            return lo;
+        }
+        lo + self.next_u64() % (hi - lo + 1)
+    }
+
+    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.next_u64() as usize % items.len()]
+    }
+}
+
+/// The folder a task's own files go in: the fixed part of its first scope glob.
+pub fn task_file(task: &TaskSpec) -> String {
+    let dir = task
+        .scope
+        .first()
+        .map(|g| {
+            let fixed: Vec<&str> = g
+                .split('/')
+                .take_while(|part| !part.contains(['*', '?', '[', '{']))
+                .collect();
+            // A scope naming one file: its folder.
+            if fixed.len() == g.split('/').count() {
+                let mut f = fixed;
+                f.pop();
+                f.join("/")
+            } else {
+                fixed.join("/")
+            }
+        })
+        .filter(|d| !d.is_empty())
+        .unwrap_or_else(|| "src/tasks".to_string());
+    format!("{dir}/{}.rs", task.id.as_str().replace(['/', '\\'], "_"))
+}
+
+/// The line in the conflict file that conflicting edits fight over.
+pub const CONFLICT_PREFIX: &str = "pub const OWNER: &str =";
+/// What a failing gate finds in the simulator's planted bugs.
+pub const BUG_MARKER: &str = "SIM-BUG";
+
+const CHATTER: [&str; 8] = [
+    "reading the module and its tests",
+    "running cargo check",
+    "running the unit tests",
+    "editing the handler",
+    "looking up the call sites",
+    "writing a test for the new path",
+    "formatting",
+    "reviewing the diff",
+];
+
+const CONCERNS: [&str; 6] = [
+    "the spec and the existing tests disagree on the error code",
+    "this change alters a public API other convoys may use",
+    "the migration drops a column another service may still read",
+    "no test covers the retry path I had to change",
+    "the acceptance check passes but the feature looks incomplete",
+    "I may be duplicating a helper that exists elsewhere",
+];
+
+const PAUSES: [&str; 4] = [
+    "about to run the data migration on the shared database",
+    "about to delete the legacy handlers",
+    "about to regenerate every fixture",
+    "about to bump a dependency used by every crate",
+];
+
+/// Choose how this attempt behaves: the task's scripted behaviour on its
+/// first attempt, else a draw from the rates; retries behave normally.
+fn choose(rng: &mut Rng, s: &SimSettings, task: &TaskSpec, attempt: u32) -> Behaviour {
+    if attempt > 1 {
+        return Behaviour::Normal;
+    }
+    if let Some(b) = task.behaviour.as_deref().and_then(Behaviour::parse) {
+        return b;
+    }
+    let r = &s.rates;
+    let table = [
+        (r.stall, Behaviour::Stall),
+        (r.zombie, Behaviour::Zombie),
+        (r.runaway, Behaviour::Runaway),
+        (r.concern, Behaviour::Concern),
+        (r.pause, Behaviour::Pause),
+        (r.conflict, Behaviour::Conflict),
+        (r.gate_fail, Behaviour::GateFail),
+        (r.crash, Behaviour::Crash),
+    ];
+    let mut x = rng.unit();
+    for (p, b) in table {
+        if x < p {
+            return b;
+        }
+        x -= p;
+    }
+    Behaviour::Normal
+}
+
+/// The script for one attempt of `task` by `agent`.
+pub fn plan(
+    s: &SimSettings,
+    seed: u64,
+    task: &TaskSpec,
+    agent: &AgentId,
+    model: &str,
+    attempt: u32,
+) -> Plan {
+    let mut rng = Rng::keyed(seed, task.id.as_str(), attempt as u64);
+    let behaviour = choose(&mut rng, s, task, attempt);
+    let minutes = rng
+        .range(s.task_minutes.0 as u64, s.task_minutes.1 as u64)
+        .max(1);
+    let commits = rng
+        .range(s.commits.0 as u64, s.commits.1 as u64)
+        .clamp(1, minutes);
+    let tpm = if behaviour == Behaviour::Runaway {
+        s.tokens_per_minute * 15
+    } else {
+        s.tokens_per_minute
+    };
+    // Where in the work a fault shows (a share of the minutes).
+    let fault_at = (minutes as f64 * (0.3 + 0.4 * rng.unit())).round().max(1.0) as u64;
+    let file = task_file(task);
+    let mut steps: VecDeque<(Millis, Action)> = VecDeque::new();
+    let mut last = 0;
+    let mut push = |at: Millis, a: Action, steps: &mut VecDeque<(Millis, Action)>| {
+        steps.push_back(((at - last).max(0), a));
+        last = at;
+    };
+    push(
+        2 * SECOND,
+        Action::Line(format!("{agent} starting {} (attempt {attempt})", task.id)),
+        &mut steps,
+    );
+    if attempt > 1 {
+        // Rework after a gate rejection: take out what the gate found.
+        push(
+            20 * SECOND,
+            Action::Commit {
+                edits: vec![Edit::RemoveLines {
+                    path: file.clone(),
+                    marker: BUG_MARKER.into(),
+                }],
+                message: format!("{}: fix what the gate found", task.id),
+            },
+            &mut steps,
+        );
+    }
+    let mut commit_no = 0;
+    for m in 1..=minutes {
+        let at = m as Millis * MINUTE;
+        if m == fault_at {
+            match behaviour {
+                Behaviour::Stall => {
+                    push(
+                        at,
+                        Action::Line("waiting for the language server…".into()),
+                        &mut steps,
+                    );
+                    return Plan {
+                        behaviour: Some(behaviour),
+                        steps,
+                    };
+                }
+                Behaviour::Zombie => {
+                    push(
+                        at,
+                        Action::Repeat {
+                            line: "error[E0599]: no method named `expire` found; retrying the same fix"
+                                .into(),
+                            every: 20 * SECOND,
+                        },
+                        &mut steps,
+                    );
+                    return Plan {
+                        behaviour: Some(behaviour),
+                        steps,
+                    };
+                }
+                Behaviour::Crash => {
+                    push(
+                        at,
+                        Action::Line("fatal runtime error: out of memory".into()),
+                        &mut steps,
+                    );
+                    push(at + SECOND, Action::Exit(137), &mut steps);
+                    return Plan {
+                        behaviour: Some(behaviour),
+                        steps,
+                    };
+                }
+                Behaviour::Concern => {
+                    let impact =
+                        *rng.pick(&["low", "medium", "medium", "high", "high", "critical"]);
+                    let confidence = 0.2 + 0.75 * rng.unit();
+                    let text = rng.pick(&CONCERNS);
+                    push(
+                        at,
+                        Action::Line(format!(
+                            "::concern impact={impact} confidence={confidence:.2}::{text}"
+                        )),
+                        &mut steps,
+                    );
+                }
+                Behaviour::Pause => {
+                    let text = rng.pick(&PAUSES);
+                    push(at, Action::Line(format!("::pause::{text}")), &mut steps);
+                    push(at, Action::AwaitDecision, &mut steps);
+                }
+                _ => {}
+            }
+        }
+        // Usage: one API call's worth per minute, with some jitter.
+        let t = tpm * (80 + rng.range(0, 40)) / 100;
+        push(
+            at,
+            Action::Line(format!(
+                "::usage model={model} input={} output={} cache_read={} cache_write={}::",
+                t * 15 / 100,
+                t * 5 / 100,
+                t * 70 / 100,
+                t * 10 / 100
+            )),
+            &mut steps,
+        );
+        if m % 3 == 0 {
+            push(
+                at + SECOND,
+                Action::Line((*rng.pick(&CHATTER)).into()),
+                &mut steps,
+            );
+        }
+        let due = (commit_no + 1) * minutes / commits;
+        if m >= due && commit_no < commits {
+            commit_no += 1;
+            let mut edits = vec![Edit::Append {
+                path: file.clone(),
+                text: format!(
+                    "\n/// {} — step {commit_no} of {commits}\npub fn {}_step_{commit_no}_a{attempt}() -> u32 {{\n    {}\n}}\n",
+                    task.title,
+                    task.id
+                        .as_str()
+                        .replace(|c: char| !c.is_ascii_alphanumeric(), "_"),
+                    rng.range(1, 999)
+                ),
+            }];
+            if commit_no == 1 && behaviour == Behaviour::Conflict {
+                edits.push(Edit::ReplaceLine {
+                    path: s.conflict_file.clone(),
+                    prefix: CONFLICT_PREFIX.into(),
+                    line: format!("{CONFLICT_PREFIX} \"{}\";", task.id),
+                });
+            }
+            if commit_no == 1 && behaviour == Behaviour::GateFail {
+                edits.push(Edit::Append {
+                    path: file.clone(),
+                    text: format!("// {BUG_MARKER}: off-by-one left in by {agent}\n"),
+                });
+            }
+            push(
+                at + 2 * SECOND,
+                Action::Commit {
+                    edits,
+                    message: format!("{}: {} ({commit_no}/{commits})", task.id, task.title),
+                },
+                &mut steps,
+            );
+            push(
+                at + 3 * SECOND,
+                Action::Line(format!(
+                    "::progress {}::commit {commit_no} of {commits}",
+                    (commit_no * 100 / commits).min(99)
+                )),
+                &mut steps,
+            );
+        }
+    }
+    push(
+        minutes as Millis * MINUTE + 10 * SECOND,
+        Action::Line(format!("::done::{} finished in {minutes} min", task.id)),
+        &mut steps,
+    );
+    Plan {
+        behaviour: Some(behaviour),
+        steps,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{ConvoyId, TaskId};
+
+    fn spec(id: &str, behaviour: Option<&str>) -> TaskSpec {
+        TaskSpec {
+            id: TaskId::new(id),
+            title: "add session expiry".into(),
+            spec: String::new(),
+            convoy: ConvoyId::new("auth"),
+            priority: 0,
+            scope: vec!["src/auth/**".into()],
+            checks: vec![],
+            after: vec![],
+            tier: None,
+            behaviour: behaviour.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn same_seed_same_plan_other_seed_other_plan() {
+        let s = SimSettings::default();
+        let a = AgentId::builder(1);
+        let p1 = plan(&s, 7, &spec("auth-1", None), &a, "m", 1);
+        let p2 = plan(&s, 7, &spec("auth-1", None), &a, "m", 1);
+        let p3 = plan(&s, 8, &spec("auth-1", None), &a, "m", 1);
+        assert_eq!(p1, p2);
+        assert_ne!(p1, p3);
+    }
+
+    #[test]
+    fn normal_plan_commits_and_finishes() {
+        let s = SimSettings::default();
+        let p = plan(&s, 1, &spec("auth-1", None), &AgentId::builder(1), "m", 1);
+        let commits = p
+            .steps
+            .iter()
+            .filter(|(_, a)| matches!(a, Action::Commit { .. }))
+            .count();
+        assert!((2..=5).contains(&commits), "{commits} commits");
+        assert!(matches!(p.steps.back(), Some((_, Action::Line(l))) if l.starts_with("::done::")));
+    }
+
+    #[test]
+    fn scripted_faults_show_on_the_first_attempt_only() {
+        let s = SimSettings::default();
+        let a = AgentId::builder(1);
+        let crash = plan(&s, 1, &spec("x", Some("crash")), &a, "m", 1);
+        assert!(matches!(crash.steps.back(), Some((_, Action::Exit(137)))));
+        let retry = plan(&s, 1, &spec("x", Some("crash")), &a, "m", 2);
+        assert_eq!(retry.behaviour, Some(Behaviour::Normal));
+        let stall = plan(&s, 1, &spec("x", Some("stall")), &a, "m", 1);
+        assert!(
+            !stall
+                .steps
+                .iter()
+                .any(|(_, a)| matches!(a, Action::Line(l) if l.starts_with("::done")))
+        );
+        let pause = plan(&s, 1, &spec("x", Some("pause")), &a, "m", 1);
+        assert!(pause.steps.iter().any(|(_, a)| *a == Action::AwaitDecision));
+    }
+
+    #[test]
+    fn rates_pick_faults_in_proportion() {
+        let s = SimSettings {
+            rates: Rates {
+                crash: 0.5,
+                ..Rates::default()
+            },
+            ..SimSettings::default()
+        };
+        let a = AgentId::builder(1);
+        let crashes = (0..400)
+            .filter(|i| {
+                plan(&s, 3, &spec(&format!("t-{i}"), None), &a, "m", 1).behaviour
+                    == Some(Behaviour::Crash)
+            })
+            .count();
+        assert!((150..=250).contains(&crashes), "{crashes} of 400");
+    }
+
+    #[test]
+    fn task_files_live_in_the_scope() {
+        assert_eq!(task_file(&spec("auth-1", None)), "src/auth/auth-1.rs");
+        let mut t = spec("a", None);
+        t.scope = vec!["src/billing/invoice.rs".into()];
+        assert_eq!(task_file(&t), "src/billing/a.rs");
+        t.scope = vec![];
+        assert_eq!(task_file(&t), "src/tasks/a.rs");
+    }
+}
