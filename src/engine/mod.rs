@@ -380,6 +380,10 @@ impl Engine {
         self.live.sessions.iter().map(|(s, (a, t, _))| (s, a, t))
     }
 
+    pub fn is_live(&self, s: &SessionId) -> bool {
+        self.live.sessions.contains_key(s)
+    }
+
     pub fn is_session_frozen(&self, s: &SessionId) -> bool {
         self.live.frozen.contains(s)
     }

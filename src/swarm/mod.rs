@@ -1,0 +1,343 @@
+//! The swarm runner: one owner of the engine, the event log and the
+//! executor. It feeds the engine its inputs in time order, writes every event
+//! to the log before the effects it led to are carried out (so a `kill -9`
+//! loses nothing that happened), and performs those effects.
+//!
+//! It runs on its own thread: rusqlite and git2 block, and a deterministic
+//! simulation wants one sequential owner rather than an async scheduler.
+
+mod executor;
+mod summary;
+mod timeline;
+
+pub use summary::Summary;
+
+use crate::domain::{HOUR, Millis, SessionId, TaskSpec};
+use crate::engine::{Clock, Command, Engine, Input, Settings, Step, VirtualClock};
+use crate::merge::Repo;
+use crate::runtime::sim::SimSettings;
+use crate::store::Store;
+use executor::Executor;
+use std::collections::VecDeque;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::time::{Duration, Instant};
+use timeline::{Timeline, Wake};
+
+/// Where a swarm keeps its files.
+#[derive(Clone, Debug)]
+pub struct Paths {
+    pub root: PathBuf,
+    pub dir: PathBuf,
+    pub db: PathBuf,
+    pub config: PathBuf,
+    pub worktrees: PathBuf,
+}
+
+impl Paths {
+    pub fn new(root: &Path) -> Paths {
+        let dir = root.join(".shiftboss");
+        Paths {
+            root: root.to_path_buf(),
+            db: dir.join("state.db"),
+            config: dir.join("config.toml"),
+            worktrees: dir.join("worktrees"),
+            dir,
+        }
+    }
+}
+
+/// How fast virtual time runs.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Speed {
+    /// As fast as the machine goes.
+    Max,
+    /// This many virtual seconds per wall second.
+    Times(f64),
+}
+
+impl Speed {
+    pub fn parse(s: &str) -> Option<Speed> {
+        if s == "max" {
+            return Some(Speed::Max);
+        }
+        match s.trim_end_matches('x').parse::<f64>() {
+            Ok(x) if x > 0.0 && x.is_finite() => Some(Speed::Times(x)),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    /// Stop at this virtual time (ms since the epoch).
+    pub until: Option<Millis>,
+    /// Stop when nothing can make progress without the operator.
+    pub stop_when_idle: bool,
+    pub speed: Speed,
+    /// Approve every pause point as it comes (headless runs).
+    pub approve_all: bool,
+    /// Print a line per virtual hour to stderr.
+    pub progress: bool,
+}
+
+/// Events kept in memory before a write when no effect forces one.
+const BATCH: usize = 512;
+
+pub struct Swarm {
+    engine: Engine,
+    store: Store,
+    exec: Executor,
+    clock: VirtualClock,
+    timeline: Timeline,
+    inputs: VecDeque<Input>,
+    buffer: Vec<Event>,
+    paths: Paths,
+    wall_start: Instant,
+    resumed: bool,
+}
+
+use crate::domain::Event;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SwarmError {
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    #[error(transparent)]
+    Git(#[from] crate::merge::GitError),
+}
+
+impl Swarm {
+    /// Open the swarm in `paths`: a new one (bootstrapped at `start` with
+    /// `backlog`) if the log is empty, else the one found there, reconciled.
+    pub fn open(
+        paths: Paths,
+        settings: Settings,
+        sim: SimSettings,
+        gate_timeout: Duration,
+        start: Millis,
+        backlog: &[TaskSpec],
+    ) -> Result<Swarm, SwarmError> {
+        let store = Store::open(&paths.db)?;
+        let events = store.load_events()?;
+        let repo = Repo::open(&paths.root, &paths.worktrees, &settings.target)?;
+        let seed = settings.seed;
+        let resumed = !events.is_empty();
+        let mut engine = if resumed {
+            Engine::from_events(settings, &events)
+        } else {
+            Engine::new(settings)
+        };
+        drop(events);
+        let now = if resumed { engine.state().now } else { start };
+        let mut swarm = Swarm {
+            clock: VirtualClock::starting_at(now),
+            exec: Executor::new(repo, sim, seed, gate_timeout),
+            timeline: Timeline::default(),
+            inputs: VecDeque::new(),
+            buffer: Vec::new(),
+            paths,
+            wall_start: Instant::now(),
+            resumed,
+            store,
+            engine: Engine::new(Settings::default()),
+        };
+        let step = if resumed {
+            engine.reconcile(now, &[])
+        } else {
+            engine.bootstrap(now, backlog)
+        };
+        swarm.engine = engine;
+        swarm.handle(step)?;
+        let tick = swarm.engine.settings().tick();
+        swarm.timeline.push(now + tick, Wake::Tick);
+        Ok(swarm)
+    }
+
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn paths(&self) -> &Paths {
+        &self.paths
+    }
+
+    pub fn was_resumed(&self) -> bool {
+        self.resumed
+    }
+
+    pub fn now(&self) -> Millis {
+        self.clock.now()
+    }
+
+    /// Record a step's events and carry out its effects. Events reach the
+    /// log before any effect they caused runs.
+    fn handle(&mut self, step: Step) -> Result<(), SwarmError> {
+        self.buffer.extend(step.events);
+        if !step.effects.is_empty() || self.buffer.len() >= BATCH {
+            self.flush()?;
+        }
+        let now = self.clock.now();
+        for effect in step.effects {
+            self.exec.execute(
+                now,
+                effect,
+                self.engine.state(),
+                &mut self.timeline,
+                &mut self.inputs,
+            );
+        }
+        Ok(())
+    }
+
+    /// Write buffered events in one transaction.
+    pub fn flush(&mut self) -> Result<(), SwarmError> {
+        if !self.buffer.is_empty() {
+            self.store.append(&self.buffer)?;
+            self.buffer.clear();
+        }
+        Ok(())
+    }
+
+    /// Feed an input now and everything it sets off at the same instant.
+    pub fn input(&mut self, input: Input) -> Result<(), SwarmError> {
+        self.inputs.push_back(input);
+        self.drain()
+    }
+
+    /// An operator command; refused with the reason if it makes no sense now.
+    pub fn command(&mut self, cmd: Command) -> Result<Result<(), String>, SwarmError> {
+        if let Err(why) = self.engine.check_command(&cmd) {
+            return Ok(Err(why));
+        }
+        self.input(Input::Operator(cmd))?;
+        Ok(Ok(()))
+    }
+
+    fn drain(&mut self) -> Result<(), SwarmError> {
+        while let Some(input) = self.inputs.pop_front() {
+            let step = self.engine.step(self.clock.now(), input);
+            self.handle(step)?;
+        }
+        Ok(())
+    }
+
+    /// Process the next thing on the timeline, if it is due by `limit`.
+    /// Returns false when nothing is left before `limit`.
+    pub fn advance(&mut self, limit: Millis) -> Result<bool, SwarmError> {
+        let Some(at) = self.timeline.peek_time() else {
+            return Ok(false);
+        };
+        if at > limit {
+            self.clock.advance_to(limit);
+            return Ok(false);
+        }
+        let (at, wake) = self.timeline.pop().expect("peeked");
+        self.clock.advance_to(at);
+        match wake {
+            Wake::Tick => {
+                self.inputs.push_back(Input::Tick);
+                let tick = self.engine.settings().tick();
+                self.timeline.push(at + tick, Wake::Tick);
+            }
+            Wake::Session {
+                session,
+                generation,
+            } => self.exec.run_session(
+                at,
+                &session,
+                generation,
+                &mut self.timeline,
+                &mut self.inputs,
+            ),
+            Wake::Input(input) => self.inputs.push_back(input),
+        }
+        self.drain()?;
+        Ok(true)
+    }
+
+    /// Run until the options say stop. Commands from `commands` (the console)
+    /// are applied between steps.
+    pub fn run(&mut self, opts: &RunOptions, commands: Option<&Receiver<Command>>) -> Result<Summary, SwarmError> {
+        let until = opts.until.unwrap_or(Millis::MAX);
+        let virt_start = self.clock.now();
+        let wall_start = Instant::now();
+        let mut next_report = (virt_start / HOUR + 1) * HOUR;
+        loop {
+            if opts.approve_all && self.engine.state().waiting_pauses().next().is_some() {
+                self.input(Input::Operator(Command::ApproveAll))?;
+            }
+            if opts.stop_when_idle && !self.engine.can_progress() && self.inputs.is_empty() {
+                break;
+            }
+            let Some(at) = self.timeline.peek_time() else {
+                break;
+            };
+            if at > until {
+                self.clock.advance_to(until);
+                break;
+            }
+            if let Speed::Times(x) = opts.speed {
+                let due = wall_start + Duration::from_secs_f64((at - virt_start) as f64 / 1000.0 / x);
+                if let Some(rx) = commands {
+                    loop {
+                        let wait = due.saturating_duration_since(Instant::now());
+                        match rx.recv_timeout(wait) {
+                            Ok(cmd) => {
+                                let _ = self.command(cmd)?;
+                            }
+                            Err(RecvTimeoutError::Timeout) => break,
+                            Err(RecvTimeoutError::Disconnected) => return self.finish(),
+                        }
+                    }
+                } else {
+                    std::thread::sleep(due.saturating_duration_since(Instant::now()));
+                }
+            } else if let Some(rx) = commands {
+                while let Ok(cmd) = rx.try_recv() {
+                    let _ = self.command(cmd)?;
+                }
+            }
+            self.advance(until)?;
+            if opts.progress && self.clock.now() >= next_report {
+                self.flush()?;
+                let s = self.engine.state();
+                eprintln!(
+                    "shiftboss: {} virtual · {} merged · {} in progress · {} events",
+                    summary::clock_span(s.started_at, self.clock.now()),
+                    s.merges,
+                    s.busy_agents(),
+                    self.store.event_count().unwrap_or(0)
+                );
+                next_report += HOUR;
+            }
+        }
+        self.finish()
+    }
+
+    fn finish(&mut self) -> Result<Summary, SwarmError> {
+        self.flush()?;
+        Ok(Summary::gather(self)?)
+    }
+
+    /// Sessions the executor is running.
+    pub fn live_sessions(&self) -> Vec<SessionId> {
+        self.exec.live_sessions()
+    }
+
+    pub(crate) fn wall_elapsed(&self) -> Duration {
+        self.wall_start.elapsed()
+    }
+
+    pub(crate) fn commits(&self) -> u64 {
+        self.exec.commits
+    }
+
+    pub(crate) fn errors(&self) -> &[String] {
+        &self.exec.errors
+    }
+}
