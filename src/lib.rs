@@ -6,3 +6,5 @@ pub mod domain;
 pub mod engine;
 pub mod runtime;
 pub mod watchdog;
+pub mod cli;
+pub mod swarm;

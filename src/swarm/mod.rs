@@ -122,14 +122,15 @@ impl Swarm {
         let events = store.load_events()?;
         let repo = Repo::open(&paths.root, &paths.worktrees, &settings.target)?;
         let seed = settings.seed;
-        let resumed = !events.is_empty();
-        let mut engine = if resumed {
-            Engine::from_events(settings, &events)
-        } else {
-            Engine::new(settings)
-        };
+        // A log may hold tasks added before the swarm's first start.
+        let mut engine = Engine::from_events(settings, &events);
         drop(events);
-        let now = if resumed { engine.state().now } else { start };
+        let resumed = !engine.state().target.is_empty();
+        let now = if resumed {
+            engine.state().now
+        } else {
+            start.max(engine.state().now)
+        };
         let mut swarm = Swarm {
             clock: VirtualClock::starting_at(now),
             exec: Executor::new(repo, sim, seed, gate_timeout),

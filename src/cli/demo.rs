@@ -1,0 +1,203 @@
+//! `shiftboss demo` and `shiftboss up`.
+
+use super::{CliError, CliResult, UpArgs, parse_duration, parse_speed, repo_root, user};
+use crate::config::{Config, Scenario};
+use crate::domain::Millis;
+use crate::engine::{Clock, RealClock};
+use crate::runtime::sim::CONFLICT_PREFIX;
+use crate::swarm::{Paths, RunOptions, Speed, Summary, Swarm};
+use clap::Args;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+#[derive(Args, Debug)]
+pub struct DemoArgs {
+    /// Size of the agent pool (overrides the scenario's).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    agents: Option<u32>,
+    /// A scenario file; default: the built-in standard-day.
+    #[arg(long)]
+    scenario: Option<PathBuf>,
+    /// Seed of the simulator (overrides the scenario's).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Stop after this much virtual time from the swarm's start; default: the scenario's day.
+    #[arg(long, value_parser = parse_duration)]
+    until: Option<i64>,
+    /// How fast virtual time runs: a factor (60 = a minute per second) or `max`.
+    #[arg(long, value_parser = parse_speed)]
+    speed: Option<Speed>,
+    /// Where to make the demo project; run again on it to resume. Default: a new temporary folder.
+    #[arg(long)]
+    state_dir: Option<PathBuf>,
+    /// Run without the console and print a summary at the end.
+    #[arg(long)]
+    headless: bool,
+    /// Print the summary as one JSON object.
+    #[arg(long)]
+    json: bool,
+    /// Approve every pause point as it comes (otherwise they wait for the operator).
+    #[arg(long)]
+    approve_all: bool,
+}
+
+/// The files of the small project the demo swarm works on.
+fn demo_files(conflict_file: &str) -> Vec<(String, String)> {
+    vec![
+        (
+            "README.md".into(),
+            "# acme\n\nA small service, built by a swarm of agents under shiftboss.\n".into(),
+        ),
+        (
+            "src/lib.rs".into(),
+            "//! acme: the service the demo swarm works on.\n\npub fn version() -> &'static str {\n    \"0.1.0\"\n}\n".into(),
+        ),
+        (
+            conflict_file.to_string(),
+            format!(
+                "//! Who registered last: several convoys edit this line, so their merges can conflict.\n\n{CONFLICT_PREFIX} \"nobody\";\n"
+            ),
+        ),
+    ]
+}
+
+fn print_summary(summary: &Summary, json: bool) -> CliResult {
+    if json {
+        println!("{}", serde_json::to_string(summary)?);
+    } else {
+        print!("{summary}");
+    }
+    Ok(())
+}
+
+fn has_log(paths: &Paths) -> bool {
+    paths.db.exists()
+}
+
+pub fn run(args: DemoArgs) -> CliResult {
+    if !args.headless {
+        return Err(user(
+            "the live console is not built yet; run `shiftboss demo --headless` for a summary of the simulated day",
+        ));
+    }
+    let mut scenario = match &args.scenario {
+        Some(p) => Scenario::load(p)?,
+        None => Scenario::builtin("standard-day").expect("the standard day is compiled in"),
+    };
+    if let Some(n) = args.agents {
+        scenario.config.swarm.agents = n as usize;
+        scenario.config.swarm.max_live = n as usize;
+    }
+    if let Some(seed) = args.seed {
+        scenario.config.swarm.seed = seed;
+    }
+
+    // Where: a given folder (resumed if it holds a swarm) or a new temporary one.
+    let root = match &args.state_dir {
+        Some(dir) => {
+            if dir.exists() && !dir.is_dir() {
+                return Err(user(format!("--state-dir {}: not a folder", dir.display())));
+            }
+            dir.clone()
+        }
+        None => {
+            let dir = tempfile::Builder::new().prefix("shiftboss-demo-").tempdir()?.keep();
+            if !args.json {
+                eprintln!("shiftboss: demo project in {}", dir.display());
+            }
+            dir
+        }
+    };
+    let paths = Paths::new(&root);
+    let config = if has_log(&paths) {
+        // Resume: the swarm's own config rules, not the scenario's.
+        let config = Config::load(&paths.config)?;
+        if !args.json {
+            eprintln!("shiftboss: resuming the swarm in {}", root.display());
+        }
+        config
+    } else {
+        if root.exists() && fs::read_dir(&root)?.next().is_some() {
+            return Err(user(format!(
+                "--state-dir {}: folder is not empty and holds no swarm; give an empty or new folder",
+                root.display()
+            )));
+        }
+        make_demo_project(&paths, &scenario)?;
+        scenario.config.clone()
+    };
+    let start = scenario.start;
+    let until = args.until.unwrap_or(scenario.duration);
+    let speed = args.speed.unwrap_or(Speed::Max);
+    let mut swarm = Swarm::open(
+        paths,
+        config.engine_settings(),
+        config.sim_settings(),
+        config.gates.timeout.as_std(),
+        start,
+        &scenario.backlog,
+    )?;
+    let started = swarm.engine().state().started_at;
+    let opts = RunOptions {
+        until: Some(started + until),
+        stop_when_idle: true,
+        speed,
+        approve_all: args.approve_all,
+        progress: !args.json,
+    };
+    let summary = swarm.run(&opts, None)?;
+    print_summary(&summary, args.json)
+}
+
+fn make_demo_project(paths: &Paths, scenario: &Scenario) -> Result<(), CliError> {
+    fs::create_dir_all(&paths.root)?;
+    let files = demo_files(&scenario.config.sim.conflict_file);
+    let refs: Vec<(&str, &str)> = files.iter().map(|(p, c)| (p.as_str(), c.as_str())).collect();
+    crate::merge::init_demo_repo(&paths.root, &scenario.config.swarm.target, &refs, scenario.start)?;
+    fs::create_dir_all(&paths.dir)?;
+    write_atomic(&paths.config, &scenario.config.to_toml())?;
+    Ok(())
+}
+
+/// Write a file whole or not at all.
+pub(crate) fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
+    let tmp = path.with_extension("tmp");
+    fs::write(&tmp, text)?;
+    fs::rename(tmp, path)
+}
+
+pub fn up(args: UpArgs) -> CliResult {
+    if !args.headless {
+        return Err(user(
+            "the live console is not built yet; run `shiftboss up --headless`",
+        ));
+    }
+    let root = repo_root()?;
+    let paths = Paths::new(&root);
+    if !paths.config.exists() {
+        return Err(user(format!(
+            "{}: no config; run `shiftboss init` first",
+            paths.config.display()
+        )));
+    }
+    let config = Config::load(&paths.config)?;
+    let now: Millis = RealClock.now();
+    let mut swarm = Swarm::open(
+        paths,
+        config.engine_settings(),
+        config.sim_settings(),
+        config.gates.timeout.as_std(),
+        now,
+        &[],
+    )?;
+    let started = swarm.engine().state().started_at;
+    let opts = RunOptions {
+        until: args.until.map(|u| started + u),
+        stop_when_idle: args.until_idle || args.until.is_none(),
+        speed: args.speed,
+        approve_all: args.approve_all,
+        progress: !args.json,
+    };
+    let summary = swarm.run(&opts, None)?;
+    print_summary(&summary, args.json)
+}

@@ -1,0 +1,155 @@
+//! The command line. Errors a user can cause print one line and exit 2;
+//! nothing is written before the input has been checked.
+
+mod demo;
+mod tasks;
+
+use clap::{Args, Parser, Subcommand};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "shiftboss",
+    version,
+    about = "An operator console for a swarm of coding agents",
+    long_about = "shiftboss runs a local scheduler for a swarm of 3-30 coding agents, \
+                  each in its own git worktree, with a merge queue as the only way into \
+                  the target branch and an SQLite event log as the source of truth."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Option<Cmd>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Cmd {
+    /// Run a simulated swarm on a small real git project made for the purpose.
+    Demo(demo::DemoArgs),
+    /// Write .shiftboss/config.toml in this git repository, every setting at its default.
+    Init {
+        /// Overwrite an existing config file.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Show the swarm of this repository.
+    Status {
+        /// One JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Work for the swarm: add, import and list tasks.
+    #[command(subcommand)]
+    Task(tasks::TaskCmd),
+    /// Run the swarm of this repository with the runtime its config names.
+    Up(UpArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct UpArgs {
+    /// Run without the console and print a summary at the end.
+    #[arg(long)]
+    headless: bool,
+    /// Stop after this much (virtual) time, e.g. 8h or 90m.
+    #[arg(long, value_parser = parse_duration, conflicts_with = "until_idle")]
+    until: Option<i64>,
+    /// Stop when no task can make progress without the operator.
+    #[arg(long)]
+    until_idle: bool,
+    /// Print the summary as one JSON object.
+    #[arg(long)]
+    json: bool,
+    /// Approve every pause point as it comes.
+    #[arg(long)]
+    approve_all: bool,
+    /// How fast simulated time runs: a factor (60 = a minute per second) or `max`.
+    #[arg(long, default_value = "max", value_parser = parse_speed)]
+    speed: crate::swarm::Speed,
+}
+
+/// Why a command stopped: a mistake in what the user gave (one line, exit
+/// code 2) or a failure of the machine (exit code 1).
+#[derive(Debug)]
+pub enum CliError {
+    User(String),
+    Fatal(String),
+}
+
+pub(crate) fn user(msg: impl Into<String>) -> CliError {
+    CliError::User(msg.into())
+}
+
+impl From<crate::config::ConfigError> for CliError {
+    fn from(e: crate::config::ConfigError) -> Self {
+        CliError::User(e.to_string())
+    }
+}
+
+macro_rules! fatal_from {
+    ($($t:ty),*) => {$(
+        impl From<$t> for CliError {
+            fn from(e: $t) -> Self {
+                CliError::Fatal(e.to_string())
+            }
+        }
+    )*};
+}
+fatal_from!(
+    std::io::Error,
+    crate::store::StoreError,
+    crate::merge::GitError,
+    crate::swarm::SwarmError,
+    serde_json::Error
+);
+
+pub type CliResult = Result<(), CliError>;
+
+pub(crate) fn parse_duration(s: &str) -> Result<i64, String> {
+    humantime::parse_duration(s)
+        .map(|d| d.as_millis() as i64)
+        .map_err(|_| format!("expected a duration such as 8h, 90m or 30s, found {s:?}"))
+}
+
+pub(crate) fn parse_speed(s: &str) -> Result<crate::swarm::Speed, String> {
+    crate::swarm::Speed::parse(s)
+        .ok_or_else(|| format!("expected a positive factor such as 60, or max; found {s:?}"))
+}
+
+/// The top of the git repository holding the current folder.
+pub(crate) fn repo_root() -> Result<PathBuf, CliError> {
+    let cwd = std::env::current_dir()?;
+    let repo = git2::Repository::discover(&cwd).map_err(|_| {
+        user(format!(
+            "{} is not inside a git repository: shiftboss runs a swarm on a repository (try `git init`, or `shiftboss demo`)",
+            cwd.display()
+        ))
+    })?;
+    repo.workdir()
+        .map(Path::to_path_buf)
+        .ok_or_else(|| user(format!("{} is a bare repository; shiftboss needs a working tree", cwd.display())))
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        None => Err(user(
+            "the console is not built yet: try `shiftboss demo --headless` or `shiftboss --help`",
+        )),
+        Some(Cmd::Demo(args)) => demo::run(args),
+        Some(Cmd::Init { force }) => tasks::init(force),
+        Some(Cmd::Status { json }) => tasks::status(json),
+        Some(Cmd::Task(cmd)) => tasks::run(cmd),
+        Some(Cmd::Up(args)) => demo::up(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(CliError::User(msg)) => {
+            eprintln!("shiftboss: {msg}");
+            ExitCode::from(2)
+        }
+        Err(CliError::Fatal(msg)) => {
+            eprintln!("shiftboss: {msg}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,280 @@
+//! `shiftboss init`, `status` and `task …`.
+
+use super::demo::write_atomic;
+use super::{CliError, CliResult, repo_root, user};
+use crate::config::{Config, parse_backlog};
+use crate::domain::{Actor, ConvoyId, Event, EventKind, TaskId, TaskSpec};
+use crate::engine::{Clock, RealClock};
+use crate::store::Store;
+use crate::swarm::{Paths, Summary};
+use clap::Subcommand;
+use std::fs;
+use std::io::Write;
+use std::path::PathBuf;
+
+#[derive(Subcommand, Debug)]
+pub enum TaskCmd {
+    /// Add one task to the backlog.
+    Add {
+        /// What the task is, in a line.
+        title: String,
+        /// The task's id; default: T-0001, T-0002, …
+        #[arg(long)]
+        id: Option<String>,
+        /// The full spec.
+        #[arg(long, conflicts_with = "spec_file")]
+        spec: Option<String>,
+        /// Read the spec from a file.
+        #[arg(long)]
+        spec_file: Option<PathBuf>,
+        /// Owned file scope (a glob); repeat for several.
+        #[arg(long)]
+        scope: Vec<String>,
+        /// An acceptance check (a shell command run by the gate); repeat for several.
+        #[arg(long)]
+        check: Vec<String>,
+        /// The convoy the task belongs to.
+        #[arg(long, default_value = "backlog")]
+        convoy: String,
+        /// Higher runs first.
+        #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
+        priority: i32,
+        /// A task that must be merged first; repeat for several.
+        #[arg(long)]
+        after: Vec<String>,
+    },
+    /// Add the tasks of a TOML backlog file (the scenario's `[[convoy]]` format).
+    Import { file: PathBuf },
+    /// List the tasks.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+pub fn init(force: bool) -> CliResult {
+    let root = repo_root()?;
+    let paths = Paths::new(&root);
+    if paths.config.exists() && !force {
+        return Err(user(format!(
+            "{}: exists already (use --force to overwrite it)",
+            paths.config.display()
+        )));
+    }
+    fs::create_dir_all(&paths.dir)?;
+    write_atomic(&paths.config, &Config::template())?;
+    // Keep shiftboss's folder out of the operator's `git status`.
+    let exclude = root.join(".git/info/exclude");
+    if exclude.parent().is_some_and(|p| p.is_dir()) {
+        let text = fs::read_to_string(&exclude).unwrap_or_default();
+        if !text.lines().any(|l| l.trim() == ".shiftboss/") {
+            let mut f = fs::OpenOptions::new().create(true).append(true).open(&exclude)?;
+            writeln!(f, ".shiftboss/")?;
+        }
+    }
+    println!("wrote {}", paths.config.display());
+    Ok(())
+}
+
+/// The swarm's log, which must exist.
+fn open_log(paths: &Paths) -> Result<Store, CliError> {
+    if !paths.db.exists() {
+        return Err(user(format!(
+            "{}: no swarm here yet; run `shiftboss init`, add tasks, then `shiftboss up`",
+            paths.db.display()
+        )));
+    }
+    Ok(Store::open_readonly(&paths.db)?)
+}
+
+pub fn status(json: bool) -> CliResult {
+    let paths = Paths::new(&repo_root()?);
+    let store = open_log(&paths)?;
+    let state = store.replay()?;
+    let mut summary = Summary::from_state(&state, state.now);
+    summary.state_dir = paths.root.display().to_string();
+    summary.events = store.event_count()?;
+    summary.log_digest = store.digest()?;
+    if json {
+        println!("{}", serde_json::to_string(&summary)?);
+        return Ok(());
+    }
+    print!("{summary}");
+    println!();
+    println!("{:<22} {:>5} {:>7} {:>7} {:>6} {:>7}  cost", "convoy", "tasks", "merged", "active", "failed", "blocked");
+    for p in state.convoy_progress() {
+        use crate::domain::TaskStatus as S;
+        let active = p.count(S::InProgress) + p.count(S::Gating) + p.count(S::Queued);
+        println!(
+            "{:<22} {:>5} {:>7} {:>7} {:>6} {:>7}  {}{}",
+            p.convoy.as_str(),
+            p.total,
+            p.count(S::Merged),
+            active,
+            p.count(S::Failed),
+            p.count(S::Blocked),
+            p.cost,
+            if p.is_stranded() { "  stranded" } else { "" }
+        );
+    }
+    let pauses: Vec<_> = state.waiting_pauses().collect();
+    if !pauses.is_empty() {
+        println!("\npause points waiting");
+        for p in pauses {
+            println!(
+                "  {}  {:<14} {}",
+                p.id,
+                p.task.as_ref().map(|t| t.as_str()).unwrap_or("-"),
+                p.reason
+            );
+        }
+    }
+    Ok(())
+}
+
+pub fn run(cmd: TaskCmd) -> CliResult {
+    let paths = Paths::new(&repo_root()?);
+    match cmd {
+        TaskCmd::List { json } => list(&paths, json),
+        TaskCmd::Add {
+            title,
+            id,
+            spec,
+            spec_file,
+            scope,
+            check,
+            convoy,
+            priority,
+            after,
+        } => {
+            let known = known_tasks(&paths)?;
+            let spec_text = match (spec, spec_file) {
+                (Some(s), _) => s,
+                (None, Some(f)) => fs::read_to_string(&f)
+                    .map_err(|e| user(format!("{}: cannot read the spec: {e}", f.display())))?,
+                (None, None) => String::new(),
+            };
+            let id = id.unwrap_or_else(|| {
+                (known.len() + 1..)
+                    .map(|n| format!("T-{n:04}"))
+                    .find(|c| !known.iter().any(|k| k.as_str() == c))
+                    .expect("some id is free")
+            });
+            let task = TaskSpec {
+                id: TaskId::new(&id),
+                title,
+                spec: spec_text,
+                convoy: ConvoyId::new(convoy),
+                priority,
+                scope,
+                checks: check,
+                after: after.into_iter().map(TaskId::new).collect(),
+                tier: None,
+                behaviour: None,
+            };
+            check_task(&task, &known)?;
+            add_tasks(&paths, vec![task])
+        }
+        TaskCmd::Import { file } => {
+            let known = known_tasks(&paths)?;
+            let text = fs::read_to_string(&file)
+                .map_err(|e| user(format!("{}: cannot read: {e}", file.display())))?;
+            let tasks = parse_backlog(&text, &file, &known)?;
+            if tasks.is_empty() {
+                return Err(user(format!("{}: no tasks in the file", file.display())));
+            }
+            add_tasks(&paths, tasks)
+        }
+    }
+}
+
+fn check_task(task: &TaskSpec, known: &[TaskId]) -> CliResult {
+    if task.title.trim().is_empty() {
+        return Err(user("task add: the title is empty"));
+    }
+    if known.contains(&task.id) {
+        return Err(user(format!("task add: --id {}: a task with that id exists", task.id)));
+    }
+    for a in &task.after {
+        if !known.contains(a) {
+            return Err(user(format!("task add: --after {a}: no such task")));
+        }
+    }
+    for g in &task.scope {
+        globset::Glob::new(g).map_err(|e| user(format!("task add: --scope {g}: not a glob ({e})")))?;
+    }
+    Ok(())
+}
+
+fn known_tasks(paths: &Paths) -> Result<Vec<TaskId>, CliError> {
+    if !paths.config.exists() {
+        return Err(user(format!(
+            "{}: no config; run `shiftboss init` first",
+            paths.config.display()
+        )));
+    }
+    if !paths.db.exists() {
+        return Ok(Vec::new());
+    }
+    let state = Store::open_readonly(&paths.db)?.replay()?;
+    Ok(state.task_order.clone())
+}
+
+fn add_tasks(paths: &Paths, tasks: Vec<TaskSpec>) -> CliResult {
+    let mut store = Store::open(&paths.db)?;
+    let state = store.replay()?;
+    let at = RealClock.now().max(state.now);
+    let events: Vec<Event> = tasks
+        .iter()
+        .map(|t| Event {
+            at,
+            actor: Actor::Operator,
+            agent: None,
+            task: Some(t.id.clone()),
+            convoy: Some(t.convoy.clone()),
+            model: None,
+            session: None,
+            kind: EventKind::TaskAdded { spec: t.clone() },
+        })
+        .collect();
+    store.append(&events)?;
+    for t in &tasks {
+        println!("added {}  {}", t.id, t.title);
+    }
+    Ok(())
+}
+
+fn list(paths: &Paths, json: bool) -> CliResult {
+    let state = open_log(paths)?.replay()?;
+    let tasks: Vec<_> = state.task_order.iter().map(|id| &state.tasks[id]).collect();
+    if json {
+        let rows: Vec<serde_json::Value> = tasks
+            .iter()
+            .map(|t| {
+                serde_json::json!({
+                    "id": t.spec.id, "title": t.spec.title, "convoy": t.spec.convoy,
+                    "status": t.status.as_str(), "priority": t.spec.priority,
+                    "agent": t.agent, "branch": t.branch, "attempts": t.attempts,
+                    "cost_usd": t.cost.dollars(), "after": t.spec.after, "scope": t.spec.scope,
+                    "reason": t.reason,
+                })
+            })
+            .collect();
+        println!("{}", serde_json::to_string(&rows)?);
+        return Ok(());
+    }
+    println!("{:<18} {:<12} {:<16} {:>4} {:<12} {:>8}  title", "id", "status", "convoy", "prio", "agent", "cost");
+    for t in tasks {
+        println!(
+            "{:<18} {:<12} {:<16} {:>4} {:<12} {:>8}  {}",
+            t.spec.id.as_str(),
+            t.status.as_str(),
+            t.spec.convoy.as_str(),
+            t.spec.priority,
+            t.agent.as_ref().map(|a| a.as_str()).unwrap_or("-"),
+            t.cost.to_string(),
+            t.spec.title
+        );
+    }
+    Ok(())
+}
