@@ -170,28 +170,29 @@ impl Rng {
     }
 }
 
-/// The folder a task's own files go in: the fixed part of its first scope glob.
+/// The file a simulated task writes: the file its first scope names, or a
+/// file named after the task in the fixed folder part of its first glob.
 pub fn task_file(task: &TaskSpec) -> String {
-    let dir = task
-        .scope
-        .first()
-        .map(|g| {
-            let fixed: Vec<&str> = g
-                .split('/')
-                .take_while(|part| !part.contains(['*', '?', '[', '{']))
-                .collect();
-            // A scope naming one file: its folder.
-            if fixed.len() == g.split('/').count() {
-                let mut f = fixed;
-                f.pop();
-                f.join("/")
-            } else {
-                fixed.join("/")
-            }
-        })
-        .filter(|d| !d.is_empty())
-        .unwrap_or_else(|| "src/tasks".to_string());
-    format!("{dir}/{}.rs", task.id.as_str().replace(['/', '\\'], "_"))
+    let own = |dir: &str| format!("{dir}/{}.rs", task.id.as_str().replace(['/', '\\'], "_"));
+    let Some(g) = task.scope.first() else {
+        return own("src/tasks");
+    };
+    let parts: Vec<&str> = g.split('/').collect();
+    let fixed: Vec<&str> = parts
+        .iter()
+        .copied()
+        .take_while(|part| !part.contains(['*', '?', '[', '{']))
+        .collect();
+    if fixed.len() == parts.len() {
+        // The scope names one file: that is the file to write.
+        return g.clone();
+    }
+    let dir = fixed.join("/");
+    if dir.is_empty() {
+        own("src/tasks")
+    } else {
+        own(&dir)
+    }
 }
 
 /// The line in the conflict file that conflicting edits fight over.
@@ -533,7 +534,7 @@ mod tests {
         assert_eq!(task_file(&spec("auth-1", None)), "src/auth/auth-1.rs");
         let mut t = spec("a", None);
         t.scope = vec!["src/billing/invoice.rs".into()];
-        assert_eq!(task_file(&t), "src/billing/a.rs");
+        assert_eq!(task_file(&t), "src/billing/invoice.rs");
         t.scope = vec![];
         assert_eq!(task_file(&t), "src/tasks/a.rs");
     }
