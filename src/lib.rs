@@ -1,10 +1,13 @@
 //! shiftboss: an operator console for a swarm of coding agents.
 //!
-//! See DESIGN.md in the repository for the architecture and vocabulary.
+//! See CLAUDE.md in the repository for the module map and conventions.
 
+pub mod cli;
+pub mod config;
 pub mod domain;
 pub mod engine;
+pub mod merge;
 pub mod runtime;
-pub mod watchdog;
-pub mod cli;
+pub mod store;
 pub mod swarm;
+pub mod watchdog;

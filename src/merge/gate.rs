@@ -1,0 +1,280 @@
+//! Gates: configured shell commands run on an agent's worktree.
+
+use std::io::Read;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::path::Path;
+use std::process::{Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// Each gate keeps the last this many bytes of its output.
+pub const GATE_OUTPUT_LIMIT: usize = 16 * 1024;
+
+/// Environment variables that pass through to gates (plus the caller's `extra_env`).
+pub const GATE_ENV_PASSTHROUGH: [&str; 6] = ["PATH", "HOME", "LANG", "TERM", "USER", "TMPDIR"];
+
+/// How long to wait for the output pipe to close once the gate's process group
+/// is gone (only a process that left the group can hold it open longer).
+const DRAIN_GRACE: Duration = Duration::from_millis(500);
+
+/// The result of [`run_gates`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GateReport {
+    /// Every gate passed (also true when there were none).
+    pub passed: bool,
+    /// The failing command, or "" when all passed.
+    pub gate: String,
+    /// A transcript: for each gate run, a `$ command` line then its output.
+    pub output: String,
+    /// One result per gate run, in order; the last is the failing one when `!passed`.
+    pub results: Vec<GateResult>,
+}
+
+/// One gate command's outcome.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GateResult {
+    pub command: String,
+    pub passed: bool,
+    /// The exit code, None when killed by a signal, timed out or not started.
+    pub exit_code: Option<i32>,
+    pub timed_out: bool,
+    /// stdout and stderr interleaved (one pipe), the last [`GATE_OUTPUT_LIMIT`] bytes,
+    /// followed by a note when it timed out, was killed or could not start.
+    pub output: String,
+}
+
+/// Run each command (`sh -c CMD`) in `dir` in order, stopping at the first
+/// failure. Each runs in its own process group with `timeout`; on timeout the
+/// whole group is killed (SIGKILL) and the gate fails ("timed out after …").
+/// Whatever is left of a gate's process group after it exits is killed too.
+/// The environment is scrubbed: only PATH, HOME, LANG, TERM, USER and TMPDIR
+/// pass through, plus `extra_env`. Stdin is /dev/null.
+pub fn run_gates(
+    dir: &Path,
+    commands: &[String],
+    timeout: Duration,
+    extra_env: &[(String, String)],
+) -> GateReport {
+    let mut results = Vec::with_capacity(commands.len());
+    let mut transcript = String::new();
+    for command in commands {
+        let result = run_gate(dir, command, timeout, extra_env);
+        transcript.push_str("$ ");
+        transcript.push_str(command);
+        transcript.push('\n');
+        transcript.push_str(&result.output);
+        if !result.output.is_empty() && !result.output.ends_with('\n') {
+            transcript.push('\n');
+        }
+        let passed = result.passed;
+        results.push(result);
+        if !passed {
+            return GateReport {
+                passed: false,
+                gate: command.clone(),
+                output: transcript,
+                results,
+            };
+        }
+    }
+    GateReport {
+        passed: true,
+        gate: String::new(),
+        output: transcript,
+        results,
+    }
+}
+
+/// The last `GATE_OUTPUT_LIMIT` bytes of a stream and how much came before them.
+#[derive(Default)]
+struct Tail {
+    buf: Vec<u8>,
+    dropped: u64,
+}
+
+impl Tail {
+    fn push(&mut self, bytes: &[u8]) {
+        self.buf.extend_from_slice(bytes);
+        if self.buf.len() > 2 * GATE_OUTPUT_LIMIT {
+            self.trim();
+        }
+    }
+
+    fn trim(&mut self) {
+        if self.buf.len() > GATE_OUTPUT_LIMIT {
+            let cut = self.buf.len() - GATE_OUTPUT_LIMIT;
+            self.buf.drain(..cut);
+            self.dropped += cut as u64;
+        }
+    }
+
+    fn text(&mut self) -> String {
+        self.trim();
+        let body = String::from_utf8_lossy(&self.buf);
+        if self.dropped > 0 {
+            format!("[… {} earlier bytes cut …]\n{body}", self.dropped)
+        } else {
+            body.into_owned()
+        }
+    }
+}
+
+fn kill_group(pgid: u32) {
+    let Ok(pgid) = libc::pid_t::try_from(pgid) else {
+        return;
+    };
+    if pgid > 0 {
+        // SAFETY: kill(2) with a negative pid signals that process group; no memory is involved.
+        unsafe {
+            libc::kill(-pgid, libc::SIGKILL);
+        }
+    }
+}
+
+fn failed(command: &str, output: String) -> GateResult {
+    GateResult {
+        command: command.to_string(),
+        passed: false,
+        exit_code: None,
+        timed_out: false,
+        output,
+    }
+}
+
+fn run_gate(
+    dir: &Path,
+    command: &str,
+    timeout: Duration,
+    extra_env: &[(String, String)],
+) -> GateResult {
+    let (mut reader, writer) = match std::io::pipe() {
+        Ok(p) => p,
+        Err(e) => {
+            return failed(
+                command,
+                format!("could not make a pipe for the gate: {e}\n"),
+            );
+        }
+    };
+    let writer2 = match writer.try_clone() {
+        Ok(w) => w,
+        Err(e) => {
+            return failed(
+                command,
+                format!("could not make a pipe for the gate: {e}\n"),
+            );
+        }
+    };
+    let mut cmd = Command::new("sh");
+    cmd.arg("-c")
+        .arg(command)
+        .current_dir(dir)
+        .env_clear()
+        .stdin(Stdio::null())
+        .stdout(writer)
+        .stderr(writer2)
+        .process_group(0);
+    for key in GATE_ENV_PASSTHROUGH {
+        if let Some(value) = std::env::var_os(key) {
+            cmd.env(key, value);
+        }
+    }
+    if std::env::var_os("PATH").is_none() {
+        cmd.env("PATH", "/usr/local/bin:/usr/bin:/bin");
+    }
+    for (key, value) in extra_env {
+        cmd.env(key, value);
+    }
+    let spawned = cmd.spawn();
+    // The pipe's write ends live in `cmd`; close ours so the reader sees EOF when the gate ends.
+    drop(cmd);
+    let mut child = match spawned {
+        Ok(c) => c,
+        Err(e) => {
+            return failed(
+                command,
+                format!("could not start `sh -c` in {}: {e}\n", dir.display()),
+            );
+        }
+    };
+    let pgid = child.id();
+
+    let tail = Arc::new(Mutex::new(Tail::default()));
+    let (drained_tx, drained_rx) = mpsc::channel::<()>();
+    {
+        let tail = Arc::clone(&tail);
+        std::thread::spawn(move || {
+            let mut chunk = [0u8; 8192];
+            loop {
+                match reader.read(&mut chunk) {
+                    Ok(0) => break,
+                    Ok(n) => tail
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .push(&chunk[..n]),
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                    Err(_) => break,
+                }
+            }
+            let _ = drained_tx.send(());
+        });
+    }
+    let (exit_tx, exit_rx) = mpsc::channel::<std::io::Result<ExitStatus>>();
+    std::thread::spawn(move || {
+        let _ = exit_tx.send(child.wait());
+    });
+
+    let (status, timed_out) = match exit_rx.recv_timeout(timeout) {
+        Ok(status) => (status, false),
+        Err(mpsc::RecvTimeoutError::Timeout) => {
+            kill_group(pgid);
+            let status = exit_rx
+                .recv()
+                .unwrap_or_else(|_| Err(std::io::Error::other("the waiting thread ended")));
+            (status, true)
+        }
+        Err(mpsc::RecvTimeoutError::Disconnected) => (
+            Err(std::io::Error::other("the waiting thread ended")),
+            false,
+        ),
+    };
+    // Leftover background processes of the gate do not outlive it.
+    kill_group(pgid);
+    let _ = drained_rx.recv_timeout(DRAIN_GRACE);
+    let mut output = tail.lock().unwrap_or_else(|p| p.into_inner()).text();
+    let mut note = |line: String| {
+        if !output.is_empty() && !output.ends_with('\n') {
+            output.push('\n');
+        }
+        output.push_str(&line);
+        output.push('\n');
+    };
+
+    let (passed, exit_code) = match status {
+        _ if timed_out => {
+            note(format!(
+                "timed out after {}",
+                humantime::format_duration(timeout)
+            ));
+            (false, None)
+        }
+        Ok(status) => {
+            if let Some(signal) = status.signal() {
+                note(format!("killed by signal {signal}"));
+            }
+            (status.success(), status.code())
+        }
+        Err(e) => {
+            note(format!("could not wait for the gate: {e}"));
+            (false, None)
+        }
+    };
+    GateResult {
+        command: command.to_string(),
+        passed,
+        exit_code,
+        timed_out,
+        output,
+    }
+}

@@ -1,0 +1,625 @@
+//! The main repository and the agents' worktrees.
+
+use super::{
+    BRANCH_PREFIX, Ctx, GitError, KEEPER_EMAIL, KEEPER_NAME, WIP_MESSAGE, io_err, signature,
+    valid_branch_name,
+};
+use crate::domain::{AgentId, Millis};
+use git2::build::CheckoutBuilder;
+use git2::{
+    Commit, ErrorCode, IndexAddOption, Oid, Repository, RepositoryOpenFlags, Signature,
+    StatusOptions, WorktreeAddOptions, WorktreePruneOptions,
+};
+use std::cell::{Ref, RefCell};
+use std::collections::HashMap;
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+
+/// The main repository, where the agents' worktrees live, and the target branch.
+///
+/// Used from one thread (it is `Send`, not `Sync`). Repository handles of the
+/// agents' worktrees are opened once and cached.
+///
+/// A branch is checked out in at most one worktree (git forbids more). When
+/// [`Repo::prepare_worktree`] is asked for a branch that another *shiftboss*
+/// worktree has checked out (a task handed from one agent to another), that
+/// other worktree is released: its uncommitted changes are committed on the
+/// branch first, then its HEAD is detached at the branch's tip (its files do
+/// not change). The caller must make sure the other agent's process is no
+/// longer working there. If that worktree is later found detached with new
+/// changes anyway, they are committed onto a rescue branch
+/// `shiftboss/<agent>/rescued-<commit>` so nothing is lost. A branch checked
+/// out in the operator's own checkout, or in a worktree shiftboss does not
+/// manage, is never touched: that is [`GitError::CheckedOutElsewhere`].
+pub struct Repo {
+    pub(super) root: PathBuf,
+    pub(super) worktrees_dir: PathBuf,
+    pub(super) target: String,
+    pub(super) target_ref: String,
+    pub(super) main: Repository,
+    worktrees: RefCell<HashMap<PathBuf, Repository>>,
+}
+
+impl std::fmt::Debug for Repo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Repo")
+            .field("root", &self.root)
+            .field("worktrees_dir", &self.worktrees_dir)
+            .field("target", &self.target)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The symbolic target of a repository's HEAD (`refs/heads/...`), or None when detached.
+fn head_branch(repo: &Repository, path: &Path) -> Result<Option<String>, GitError> {
+    let head = repo.find_reference("HEAD").ctx(path, "read HEAD")?;
+    Ok(head
+        .symbolic_target_bytes()
+        .map(|b| String::from_utf8_lossy(b).into_owned()))
+}
+
+/// The commit HEAD points at, or None on an unborn branch.
+fn head_commit<'r>(repo: &'r Repository, path: &Path) -> Result<Option<Commit<'r>>, GitError> {
+    match repo.head() {
+        Ok(head) => Ok(Some(
+            head.peel_to_commit().ctx(path, "read the HEAD commit")?,
+        )),
+        Err(e) if matches!(e.code(), ErrorCode::UnbornBranch | ErrorCode::NotFound) => Ok(None),
+        Err(e) => Err(e).ctx(path, "read HEAD"),
+    }
+}
+
+fn same_path(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    }
+}
+
+/// Stage everything in the working tree (adds, modifications, deletions; ignored
+/// files stay out), write the index, and return the staged tree's id.
+fn stage_all(repo: &Repository, path: &Path) -> Result<Oid, GitError> {
+    let mut index = repo.index().ctx(path, "open the index")?;
+    index.read(false).ctx(path, "read the index")?;
+    index
+        .add_all(["*"], IndexAddOption::DEFAULT, None)
+        .ctx(path, "stage new and changed files")?;
+    index
+        .update_all(["*"], None)
+        .ctx(path, "stage deleted files")?;
+    index.write().ctx(path, "write the index")?;
+    index.write_tree().ctx(path, "write the tree")
+}
+
+/// Commit the staged tree `tree_id` on HEAD (a branch or detached) unless it
+/// equals HEAD's tree. Returns the commit and the number of files changed.
+fn commit_tree(
+    repo: &Repository,
+    path: &Path,
+    tree_id: Oid,
+    message: &str,
+    sig: &Signature<'_>,
+) -> Result<Option<(Oid, u32)>, GitError> {
+    let parent = head_commit(repo, path)?;
+    if parent.as_ref().is_some_and(|p| p.tree_id() == tree_id) {
+        return Ok(None);
+    }
+    let tree = repo.find_tree(tree_id).ctx(path, "read the staged tree")?;
+    let parent_tree = match &parent {
+        Some(p) => Some(p.tree().ctx(path, "read the HEAD tree")?),
+        None => None,
+    };
+    let diff = repo
+        .diff_tree_to_tree(parent_tree.as_ref(), Some(&tree), None)
+        .ctx(path, "diff the staged tree against HEAD")?;
+    let changed = u32::try_from(diff.deltas().len()).unwrap_or(u32::MAX);
+    if changed == 0 && parent.is_some() {
+        return Ok(None);
+    }
+    let parents: Vec<&Commit<'_>> = parent.iter().collect();
+    let id = repo
+        .commit(Some("HEAD"), sig, sig, message, &tree, &parents)
+        .ctx(path, "commit")?;
+    Ok(Some((id, changed)))
+}
+
+fn is_clean(repo: &Repository, path: &Path) -> Result<bool, GitError> {
+    let mut opts = StatusOptions::new();
+    opts.include_untracked(true)
+        .recurse_untracked_dirs(false)
+        .include_ignored(false)
+        .exclude_submodules(true);
+    let statuses = repo
+        .statuses(Some(&mut opts))
+        .ctx(path, "read the status")?;
+    Ok(statuses.is_empty())
+}
+
+impl Repo {
+    /// Open the repository at `root` (exactly there; parents are not searched).
+    /// Agents' worktrees live under `worktrees_dir` (normally `root/.shiftboss/worktrees`;
+    /// created on first use). The branch `target` must exist.
+    pub fn open(root: &Path, worktrees_dir: &Path, target: &str) -> Result<Repo, GitError> {
+        let main = match Repository::open_ext(
+            root,
+            RepositoryOpenFlags::NO_SEARCH,
+            std::iter::empty::<&OsStr>(),
+        ) {
+            Ok(repo) => repo,
+            Err(e) if e.code() == ErrorCode::NotFound => {
+                return Err(GitError::NotARepository {
+                    path: root.to_path_buf(),
+                });
+            }
+            Err(e) => return Err(e).ctx(root, "open the repository"),
+        };
+        if !valid_branch_name(target) {
+            return Err(GitError::InvalidBranchName {
+                repo: root.to_path_buf(),
+                branch: target.to_string(),
+            });
+        }
+        let worktrees_dir = std::path::absolute(worktrees_dir)
+            .map_err(io_err(worktrees_dir, "resolve the path"))?;
+        let repo = Repo {
+            root: root.to_path_buf(),
+            worktrees_dir,
+            target: target.to_string(),
+            target_ref: format!("refs/heads/{target}"),
+            main,
+            worktrees: RefCell::new(HashMap::new()),
+        };
+        repo.target_tip()?;
+        Ok(repo)
+    }
+
+    /// The main repository's path as given to [`Repo::open`].
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Where the agents' worktrees live.
+    pub fn worktrees_dir(&self) -> &Path {
+        &self.worktrees_dir
+    }
+
+    /// The target branch's short name (`main`).
+    pub fn target(&self) -> &str {
+        &self.target
+    }
+
+    /// The path of `agent`'s worktree (whether or not it exists yet).
+    pub fn worktree_path(&self, agent: &AgentId) -> PathBuf {
+        self.worktrees_dir.join(agent.as_str())
+    }
+
+    /// The commit id at the tip of the target branch.
+    pub fn target_tip(&self) -> Result<String, GitError> {
+        Ok(self.target_oid()?.to_string())
+    }
+
+    pub(super) fn target_oid(&self) -> Result<Oid, GitError> {
+        self.branch_oid(&self.target)?
+            .ok_or_else(|| GitError::NoSuchBranch {
+                repo: self.root.clone(),
+                branch: self.target.clone(),
+            })
+    }
+
+    /// The commit id at the tip of `branch`, or None if there is no such branch.
+    pub fn branch_tip(&self, branch: &str) -> Result<Option<String>, GitError> {
+        Ok(self.branch_oid(branch)?.map(|o| o.to_string()))
+    }
+
+    pub(super) fn branch_oid(&self, branch: &str) -> Result<Option<Oid>, GitError> {
+        self.check_branch_name(branch)?;
+        match self.main.find_reference(&format!("refs/heads/{branch}")) {
+            Ok(r) => {
+                let c = r
+                    .peel_to_commit()
+                    .ctx_with(&self.root, || format!("read the tip of `{branch}`"))?;
+                Ok(Some(c.id()))
+            }
+            Err(e) if e.code() == ErrorCode::NotFound => Ok(None),
+            Err(e) => Err(e).ctx_with(&self.root, || format!("read branch `{branch}`")),
+        }
+    }
+
+    /// `true` when `commit` is the target's tip `target` or one of its ancestors.
+    pub(super) fn contained_in(&self, commit: Oid, target: Oid) -> Result<bool, GitError> {
+        Ok(commit == target
+            || self
+                .main
+                .graph_descendant_of(target, commit)
+                .ctx_with(&self.root, || {
+                    format!("check whether {commit} is in `{}`", self.target)
+                })?)
+    }
+
+    fn check_branch_name(&self, branch: &str) -> Result<(), GitError> {
+        if valid_branch_name(branch) {
+            Ok(())
+        } else {
+            Err(GitError::InvalidBranchName {
+                repo: self.root.clone(),
+                branch: branch.to_string(),
+            })
+        }
+    }
+
+    fn check_agent_name(&self, agent: &AgentId) -> Result<(), GitError> {
+        let a = agent.as_str();
+        let ok = !a.is_empty()
+            && !a.starts_with('.')
+            && a.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+        if ok {
+            Ok(())
+        } else {
+            Err(GitError::InvalidAgentName {
+                repo: self.root.clone(),
+                agent: a.to_string(),
+            })
+        }
+    }
+
+    /// The cached repository handle of the worktree at `path`, opened on first use.
+    fn wt(&self, path: &Path) -> Result<Ref<'_, Repository>, GitError> {
+        if !self.worktrees.borrow().contains_key(path) {
+            let repo = match Repository::open_ext(
+                path,
+                RepositoryOpenFlags::NO_SEARCH,
+                std::iter::empty::<&OsStr>(),
+            ) {
+                Ok(r) => r,
+                Err(e) if e.code() == ErrorCode::NotFound => {
+                    return Err(GitError::NotARepository {
+                        path: path.to_path_buf(),
+                    });
+                }
+                Err(e) => return Err(e).ctx(path, "open the worktree"),
+            };
+            self.worktrees.borrow_mut().insert(path.to_path_buf(), repo);
+        }
+        Ok(Ref::map(self.worktrees.borrow(), |m| &m[path]))
+    }
+
+    fn forget(&self, path: &Path) {
+        self.worktrees.borrow_mut().remove(path);
+    }
+
+    fn has_worktree_named(&self, name: &str) -> Result<bool, GitError> {
+        let names = self.main.worktrees().ctx(&self.root, "list worktrees")?;
+        Ok(names.iter().flatten().flatten().any(|n| n == name))
+    }
+
+    /// See [`Repo::prepare_worktree_at`]; any commit keeping uncommitted work is dated now.
+    pub fn prepare_worktree(
+        &self,
+        agent: &AgentId,
+        branch: &str,
+        resume_from: Option<&str>,
+    ) -> Result<PathBuf, GitError> {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as Millis)
+            .unwrap_or(0);
+        self.prepare_worktree_at(agent, branch, resume_from, now)
+    }
+
+    /// Make sure `agent` has its worktree at `worktrees_dir/<agent>` (created on
+    /// first use, reused afterwards) with `branch` checked out:
+    ///  - if `branch` exists it is checked out as it is (its commits are kept);
+    ///  - else if `resume_from` names an existing branch, `branch` starts at its tip;
+    ///  - else `branch` starts at the target's tip.
+    ///
+    /// Before the worktree switches away from the branch it had, uncommitted
+    /// changes there are committed on that branch (`wip: work kept by shiftboss`,
+    /// by `shiftboss <shiftboss@shiftboss.invalid>` at `at`). If the worktree
+    /// already has `branch`, nothing changes (uncommitted changes stay as they are).
+    ///
+    /// A branch another shiftboss worktree has checked out is taken from it (see
+    /// [`Repo`]); one checked out by the operator or a foreign worktree is an error.
+    /// The target branch itself is refused. Returns the worktree's path.
+    pub fn prepare_worktree_at(
+        &self,
+        agent: &AgentId,
+        branch: &str,
+        resume_from: Option<&str>,
+        at: Millis,
+    ) -> Result<PathBuf, GitError> {
+        self.check_agent_name(agent)?;
+        self.check_branch_name(branch)?;
+        if branch == self.target {
+            return Err(GitError::TargetBranch {
+                repo: self.root.clone(),
+                branch: branch.to_string(),
+            });
+        }
+        let refname = format!("refs/heads/{branch}");
+        let path = self.worktree_path(agent);
+
+        self.release_branch(&refname, branch, agent, at)?;
+        let exists = self.existing_worktree(agent, &path)?;
+
+        if self.branch_oid(branch)?.is_none() {
+            let start = match resume_from {
+                Some(from) if from != branch => self.branch_oid(from)?,
+                _ => None,
+            };
+            let start = match start {
+                Some(oid) => oid,
+                None => self.target_oid()?,
+            };
+            let commit = self
+                .main
+                .find_commit(start)
+                .ctx(&self.root, "read the start commit")?;
+            self.main
+                .branch(branch, &commit, false)
+                .ctx_with(&self.root, || format!("create branch `{branch}`"))?;
+        }
+
+        if exists {
+            let wt = self.wt(&path)?;
+            if head_branch(&wt, &path)?.as_deref() == Some(refname.as_str()) {
+                return Ok(path);
+            }
+            self.keep_work(&wt, &path, agent, at)?;
+            let commit = wt
+                .find_reference(&refname)
+                .and_then(|r| r.peel_to_commit())
+                .ctx_with(&path, || format!("read branch `{branch}`"))?;
+            let mut checkout = CheckoutBuilder::new();
+            checkout.safe();
+            wt.checkout_tree(commit.as_object(), Some(&mut checkout))
+                .ctx_with(&path, || format!("check out `{branch}`"))?;
+            wt.set_head(&refname)
+                .ctx_with(&path, || format!("switch HEAD to `{branch}`"))?;
+        } else {
+            std::fs::create_dir_all(&self.worktrees_dir)
+                .map_err(io_err(&self.worktrees_dir, "create the directory"))?;
+            let reference = self
+                .main
+                .find_reference(&refname)
+                .ctx_with(&self.root, || format!("read branch `{branch}`"))?;
+            let mut opts = WorktreeAddOptions::new();
+            opts.reference(Some(&reference));
+            self.main
+                .worktree(agent.as_str(), &path, Some(&opts))
+                .ctx_with(&self.root, || {
+                    format!("add worktree {} on `{branch}`", path.display())
+                })?;
+        }
+        Ok(path)
+    }
+
+    /// Whether `agent`'s worktree exists and is usable. A stale registration
+    /// (directory gone) is pruned; a path in the way is an error.
+    fn existing_worktree(&self, agent: &AgentId, path: &Path) -> Result<bool, GitError> {
+        let name = agent.as_str();
+        if self.has_worktree_named(name)? {
+            let wt = self
+                .main
+                .find_worktree(name)
+                .ctx_with(&self.root, || format!("look up worktree `{name}`"))?;
+            if wt.validate().is_ok() {
+                if same_path(wt.path(), path) {
+                    return Ok(true);
+                }
+                return Err(GitError::NotOurWorktree {
+                    repo: self.root.clone(),
+                    path: wt.path().to_path_buf(),
+                });
+            }
+            if path.exists() {
+                return Err(GitError::NotOurWorktree {
+                    repo: self.root.clone(),
+                    path: path.to_path_buf(),
+                });
+            }
+            self.forget(path);
+            wt.prune(None)
+                .ctx_with(&self.root, || format!("prune the stale worktree `{name}`"))?;
+        }
+        if path.exists() {
+            // An empty directory in the way is harmless; anything else is not ours to remove.
+            let empty = std::fs::read_dir(path)
+                .map(|mut d| d.next().is_none())
+                .unwrap_or(false);
+            if !empty {
+                return Err(GitError::NotOurWorktree {
+                    repo: self.root.clone(),
+                    path: path.to_path_buf(),
+                });
+            }
+            std::fs::remove_dir(path).map_err(io_err(path, "remove the empty directory"))?;
+        }
+        Ok(false)
+    }
+
+    /// If `refname` is checked out somewhere other than `agent`'s worktree: take it from
+    /// another shiftboss worktree (keep its work, detach its HEAD), refuse otherwise.
+    fn release_branch(
+        &self,
+        refname: &str,
+        branch: &str,
+        agent: &AgentId,
+        at: Millis,
+    ) -> Result<(), GitError> {
+        if !self.main.is_bare() && head_branch(&self.main, &self.root)?.as_deref() == Some(refname)
+        {
+            return Err(GitError::CheckedOutElsewhere {
+                repo: self.root.clone(),
+                branch: branch.to_string(),
+                holder: self.root.clone(),
+            });
+        }
+        let names = self.main.worktrees().ctx(&self.root, "list worktrees")?;
+        for name in names.iter().flatten().flatten() {
+            if name == agent.as_str() {
+                continue;
+            }
+            let Ok(meta) = self.main.find_worktree(name) else {
+                continue;
+            };
+            if meta.validate().is_err() {
+                continue;
+            }
+            let other = AgentId::from(name);
+            let ours_path = self.worktree_path(&other);
+            let ours = self.check_agent_name(&other).is_ok() && same_path(meta.path(), &ours_path);
+            if ours {
+                let wt = self.wt(&ours_path)?;
+                if head_branch(&wt, &ours_path)?.as_deref() != Some(refname) {
+                    continue;
+                }
+                self.keep_work(&wt, &ours_path, &other, at)?;
+                let tip = head_commit(&wt, &ours_path)?.map(|c| c.id());
+                if let Some(tip) = tip {
+                    wt.set_head_detached(tip).ctx_with(&ours_path, || {
+                        format!("detach HEAD to hand `{branch}` over")
+                    })?;
+                }
+            } else {
+                let holder = meta.path().to_path_buf();
+                let repo = Repository::open(&holder).ctx(&holder, "open the worktree")?;
+                if head_branch(&repo, &holder)?.as_deref() == Some(refname) {
+                    return Err(GitError::CheckedOutElsewhere {
+                        repo: self.root.clone(),
+                        branch: branch.to_string(),
+                        holder,
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Commit any uncommitted change in a worktree on its branch. A detached HEAD
+    /// (or, defensively, the target checked out) first gets a rescue branch.
+    fn keep_work(
+        &self,
+        wt: &Repository,
+        path: &Path,
+        agent: &AgentId,
+        at: Millis,
+    ) -> Result<(), GitError> {
+        let tree_id = stage_all(wt, path)?;
+        let head = head_commit(wt, path)?;
+        if head.as_ref().is_some_and(|c| c.tree_id() == tree_id) {
+            return Ok(());
+        }
+        let on_branch = head_branch(wt, path)?;
+        let unsafe_head = match &on_branch {
+            None => true,
+            Some(r) => *r == self.target_ref,
+        };
+        if let (true, Some(head)) = (unsafe_head, &head) {
+            let short = head.id().to_string()[..10].to_string();
+            let mut rescue = format!("{BRANCH_PREFIX}{agent}/rescued-{short}");
+            let mut n = 1;
+            while self.branch_oid(&rescue)?.is_some() {
+                n += 1;
+                rescue = format!("{BRANCH_PREFIX}{agent}/rescued-{short}-{n}");
+            }
+            // Never forced: an earlier rescue branch of the same name keeps its work.
+            wt.branch(&rescue, head, false)
+                .ctx_with(path, || format!("create rescue branch `{rescue}`"))?;
+            wt.set_head(&format!("refs/heads/{rescue}"))
+                .ctx_with(path, || format!("switch HEAD to `{rescue}`"))?;
+        }
+        let sig = signature(path, KEEPER_NAME, KEEPER_EMAIL, at)?;
+        commit_tree(wt, path, tree_id, WIP_MESSAGE, &sig)?;
+        Ok(())
+    }
+
+    /// Stage everything in the worktree at `worktree` (adds, modifications,
+    /// deletions; ignored files stay out) and commit it on its HEAD branch with
+    /// author and committer `name <email>` at `at` (UTC). Returns None when there
+    /// was nothing to commit, else the commit id and the number of files changed.
+    /// Refuses a detached HEAD and the target branch.
+    pub fn commit_all(
+        &self,
+        worktree: &Path,
+        message: &str,
+        name: &str,
+        email: &str,
+        at: Millis,
+    ) -> Result<Option<(String, u32)>, GitError> {
+        let path = std::path::absolute(worktree).map_err(io_err(worktree, "resolve the path"))?;
+        let wt = self.wt(&path)?;
+        match head_branch(&wt, &path)? {
+            None => {
+                return Err(GitError::DetachedHead { path: path.clone() });
+            }
+            Some(r) if r == self.target_ref => {
+                return Err(GitError::TargetBranch {
+                    repo: path.clone(),
+                    branch: self.target.clone(),
+                });
+            }
+            Some(_) => {}
+        }
+        let sig = signature(&path, name, email, at)?;
+        let tree_id = stage_all(&wt, &path)?;
+        Ok(commit_tree(&wt, &path, tree_id, message, &sig)?.map(|(id, n)| (id.to_string(), n)))
+    }
+
+    /// Remove `agent`'s worktree (its directory and git's registration of it) only
+    /// if it is clean (ignored files aside) and what it has checked out is
+    /// contained in the target. Returns Ok(true) when no worktree is left (removed
+    /// now, or there was none), Ok(false) when it refused. Branches are never
+    /// deleted.
+    pub fn remove_worktree_if_safe(&self, agent: &AgentId) -> Result<bool, GitError> {
+        self.check_agent_name(agent)?;
+        let name = agent.as_str();
+        let path = self.worktree_path(agent);
+        if !self.has_worktree_named(name)? {
+            return Ok(true);
+        }
+        let meta = self
+            .main
+            .find_worktree(name)
+            .ctx_with(&self.root, || format!("look up worktree `{name}`"))?;
+        if meta.validate().is_err() {
+            if path.exists() {
+                return Ok(false);
+            }
+            self.forget(&path);
+            meta.prune(None)
+                .ctx_with(&self.root, || format!("prune the stale worktree `{name}`"))?;
+            return Ok(true);
+        }
+        if !same_path(meta.path(), &path) {
+            return Ok(false);
+        }
+        let safe = {
+            let wt = self.wt(&path)?;
+            let merged = match head_commit(&wt, &path)? {
+                Some(c) => self.contained_in(c.id(), self.target_oid()?)?,
+                None => true,
+            };
+            merged && is_clean(&wt, &path)?
+        };
+        if !safe {
+            return Ok(false);
+        }
+        let mut opts = WorktreePruneOptions::new();
+        opts.valid(true).working_tree(true);
+        if !meta
+            .is_prunable(Some(&mut opts))
+            .ctx_with(&self.root, || format!("check worktree `{name}`"))?
+        {
+            return Ok(false);
+        }
+        self.forget(&path);
+        meta.prune(Some(&mut opts))
+            .ctx_with(&self.root, || format!("remove worktree `{name}`"))?;
+        if path.exists() {
+            std::fs::remove_dir_all(&path)
+                .map_err(io_err(&path, "remove the worktree directory"))?;
+        }
+        Ok(true)
+    }
+}
