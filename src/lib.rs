@@ -2,4 +2,5 @@
 //!
 //! See DESIGN.md in the repository for the architecture and vocabulary.
 
+pub mod config;
 pub mod domain;
