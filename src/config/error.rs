@@ -163,12 +163,17 @@ impl<'a> Source<'a> {
             }),
             Err(e) => {
                 let line = e.span().map(|s| line_of(text, s.start));
-                Err(ConfigError::new(
-                    path,
-                    line,
-                    None,
-                    format!("invalid TOML: {}", e.message().trim()),
-                ))
+                let mut message = format!("invalid TOML: {}", e.message().trim());
+                // Name the key a duplicate-key error is about.
+                if message.ends_with("duplicate key")
+                    && let Some(key) = e
+                        .span()
+                        .and_then(|s| text.get(s))
+                        .filter(|k| !k.is_empty() && k.len() <= 80 && !k.contains('\n'))
+                {
+                    message.push_str(&format!(" `{key}`"));
+                }
+                Err(ConfigError::new(path, line, None, message))
             }
         }
     }
@@ -200,7 +205,14 @@ impl<'a> Source<'a> {
                 .map(|s| line_of(self.text, s.start))
                 .or_else(|| self.line_of_path(&path));
             let key = (!path.is_empty()).then(|| path_string(&path));
-            ConfigError::new(self.path, line, key, humanize(inner.message()))
+            let mut message = humanize(inner.message());
+            // serde sees a TOML date-time as a table; say what the file says.
+            if let Some(m) = message.strip_suffix("found a table")
+                && matches!(self.value_at(&path), Some(DeValue::Datetime(_)))
+            {
+                message = format!("{m}found a date-time");
+            }
+            ConfigError::new(self.path, line, key, message)
         })
     }
 
@@ -216,6 +228,18 @@ impl<'a> Source<'a> {
     /// The line of the deepest value along `path` that exists in the file.
     pub fn line_of_path(&self, path: &[Seg]) -> Option<usize> {
         self.span_of(path).map(|s| line_of(self.text, s.start))
+    }
+
+    fn value_at(&self, path: &[Seg]) -> Option<&DeValue<'a>> {
+        let mut cur = &self.root;
+        for seg in path {
+            cur = match seg {
+                Seg::Key(key) => cur.get(key.as_str()),
+                Seg::Index(n) => cur.get(*n),
+            }?
+            .get_ref();
+        }
+        Some(cur)
     }
 
     fn lookup(&self, path: &[Seg]) -> Option<Range<usize>> {

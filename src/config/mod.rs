@@ -401,8 +401,10 @@ impl PauseRules {
 #[serde(default, deny_unknown_fields)]
 pub struct Sim {
     /// How long a task's normal work takes, virtual minutes `[min, max]`.
+    #[serde(deserialize_with = "min_max")]
     pub task_minutes: [u32; 2],
     /// Commits per task `[min, max]`.
+    #[serde(deserialize_with = "min_max")]
     pub commits: [u32; 2],
     pub tokens_per_minute: u64,
     /// Virtual minutes a gate run takes.
@@ -418,6 +420,19 @@ pub struct Sim {
     pub conflict: f64,
     pub gate_fail: f64,
     pub crash: f64,
+}
+
+/// `[min, max]`: exactly two non-negative integers (serde's arrays would
+/// silently drop a third).
+fn min_max<'de, D: Deserializer<'de>>(d: D) -> Result<[u32; 2], D::Error> {
+    let v = Vec::<u32>::deserialize(d)?;
+    match v[..] {
+        [lo, hi] => Ok([lo, hi]),
+        _ => Err(serde::de::Error::custom(format!(
+            "expected [min, max], found {} values",
+            v.len()
+        ))),
+    }
 }
 
 impl Default for Sim {

@@ -260,6 +260,14 @@ fn wrong_values_get_one_precise_line() {
             ":2: watchdog.tick: expected a duration such as \"10m\" or \"90s\", found 30",
         ),
         (
+            "[watchdog]\ntick = 2026-03-02\n",
+            ":2: watchdog.tick: expected a duration such as \"10m\" or \"90s\", found a date-time",
+        ),
+        (
+            "[watchdog]\ntick = {}\n",
+            ":2: watchdog.tick: expected a duration such as \"10m\" or \"90s\", found a table",
+        ),
+        (
             "[watchdog]\ntick = \"0s\"\n",
             ":2: watchdog.tick: expected a duration longer than zero, found \"0s\"",
         ),
@@ -293,7 +301,15 @@ fn wrong_values_get_one_precise_line() {
         ),
         (
             "[sim]\ncommits = [2]\n",
-            ":2: sim.commits: expected an array of length 2, found 1 elements",
+            ":2: sim.commits: expected [min, max], found 1 values",
+        ),
+        (
+            "[sim]\ncommits = [2, 3, 4]\n",
+            ":2: sim.commits: expected [min, max], found 3 values",
+        ),
+        (
+            "[sim]\ncommits = [2, -3]\n",
+            ":2: sim.commits[1]: expected a non-negative integer, found -3",
         ),
         (
             "[sim]\nstall = 1.5\n",
@@ -321,6 +337,7 @@ fn syntax_errors_have_a_line() {
     assert!(!e.to_string().contains('\n'));
     let e = parse("[swarm]\n[swarm]\n").unwrap_err();
     assert_eq!(e.line, Some(2), "{e}");
+    assert!(e.message.ends_with("duplicate key `swarm`"), "{e}");
     assert!(e.message.starts_with("invalid TOML: "), "{e}");
 }
 
