@@ -1,0 +1,124 @@
+//! The config file `shiftboss init` writes. A test checks that it parses to
+//! `Config::default()` and that it sets every key, so it cannot drift.
+
+pub(super) const TEMPLATE: &str = r#"# shiftboss config: .shiftboss/config.toml
+#
+# Every setting below is at its default; delete any you do not change.
+# Durations are written like "90s", "10m", "2h" or "1h 30m".
+# Money is in US dollars.
+
+[swarm]
+# Size of the agent pool: builder-01 ... builder-12 (1 to 1000).
+agents = 12
+# Concurrency cap: how many agent sessions run at once (1 to 1000).
+max_live = 12
+# The target branch. Agents never push to it; only the merge queue moves it.
+target = "main"
+# How agents run: "sim" (the built-in simulated agent), "claude" (Claude Code),
+# "codex" (Codex CLI) or "command" (any command speaking the line protocol).
+runtime = "sim"
+# Models, assigned to the agents in turn (builder-01 gets the first, ...).
+# Each needs a [prices."<model>"] table below.
+models = ["claude-sonnet-4-5"]
+# Seed for everything random in the scheduler and the simulator; the same
+# seed replays the same day.
+seed = 1
+
+# The price table, in dollars per million tokens, for computing burn.
+# input excludes cache reads and writes; cache_read and cache_write default to 0.
+# Tables you add here join these; a table with the same name replaces one.
+[prices."claude-sonnet-4-5"]
+input = 3.0
+output = 15.0
+cache_read = 0.3
+cache_write = 3.75
+
+[prices."claude-haiku-4-5"]
+input = 1.0
+output = 5.0
+cache_read = 0.1
+cache_write = 1.25
+
+[prices."claude-opus-4-1"]
+input = 15.0
+output = 75.0
+cache_read = 1.5
+cache_write = 18.75
+
+[prices."gpt-5-codex"]
+input = 1.25
+output = 10.0
+cache_read = 0.125
+cache_write = 0.0
+
+# Hard spending limits in dollars; 0 means no limit.
+[budgets]
+# Per agent per day; over it the agent is stopped.
+agent = 40.0
+# Per task; over it the task is stopped and blocked.
+task = 15.0
+# The whole swarm per day.
+day = 500.0
+# Share of `day` (0 to 1) at which no new work starts; running work finishes.
+day_soft = 0.9
+
+# T1 mechanical checks on every agent.
+[watchdog]
+# How often the checks run.
+tick = "30s"
+# No output for longer than this => the agent is stalled.
+stall_after = "10m"
+# A task running longer than this => over time.
+task_time_bound = "2h"
+# The same output line this many times in a row => the agent is looping (2 or more).
+loop_repeats = 20
+
+# Quality checks on an agent's branch before it enters the merge queue.
+[gates]
+# Shell commands run in the agent's worktree; each must exit 0.
+# For example: commands = ["cargo fmt --check", "cargo test"]
+commands = []
+# A gate command running longer than this fails.
+timeout = "10m"
+# After this many gate rejections the task fails with a concern (1 or more).
+max_rejections = 3
+
+# Pause points: stops where work waits for the operator to approve or reject.
+[pause]
+# A pause point before every merge into the target branch.
+before_merge = false
+# Dollars; a task whose spend passes this stops at a pause point (0 = off).
+task_spend = 0.0
+
+# The simulated runtime (runtime = "sim"); it rehearses a swarm's day in
+# virtual time.
+[sim]
+# How long a task's normal work takes, in virtual minutes: [min, max].
+task_minutes = [20, 90]
+# Commits per task: [min, max].
+commits = [2, 5]
+# Tokens a simulated agent uses per virtual minute of work.
+tokens_per_minute = 12000
+# Virtual minutes a gate run takes.
+gate_minutes = 2
+# The file a conflicting edit touches.
+conflict_file = "src/shared/registry.rs"
+# Behaviour rates: the probability that a task attempt shows the fault
+# (each 0 to 1, together at most 1; the rest of the attempts are normal).
+# Stops producing output.
+stall = 0.0
+# The process lives on but does nothing useful.
+zombie = 0.0
+# Burns tokens far past its budget.
+runaway = 0.0
+# Raises a concern for the operator.
+concern = 0.0
+# Asks for a pause point before a risky step.
+pause = 0.0
+# Edits conflict_file, so its merge conflicts.
+conflict = 0.0
+# Leaves a bug the gate catches (the SIM-BUG marker).
+gate_fail = 0.0
+# The process dies without saying it was done.
+crash = 0.0
+"#;
