@@ -9,6 +9,7 @@
 //! Any problem is a [`ConfigError`], whose `Display` is one line naming the
 //! file, the line and the key, and what was expected.
 
+mod convert;
 mod backlog;
 mod error;
 mod scenario;

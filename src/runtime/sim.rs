@@ -46,48 +46,7 @@ impl Default for SimSettings {
     }
 }
 
-/// The faults a simulated attempt can show.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Behaviour {
-    Normal,
-    Stall,
-    Zombie,
-    Runaway,
-    Concern,
-    Pause,
-    Conflict,
-    GateFail,
-    Crash,
-}
-
-impl Behaviour {
-    pub const NAMES: [&'static str; 9] = [
-        "normal",
-        "stall",
-        "zombie",
-        "runaway",
-        "concern",
-        "pause",
-        "conflict",
-        "gate_fail",
-        "crash",
-    ];
-
-    pub fn parse(s: &str) -> Option<Behaviour> {
-        Some(match s {
-            "normal" => Behaviour::Normal,
-            "stall" => Behaviour::Stall,
-            "zombie" => Behaviour::Zombie,
-            "runaway" => Behaviour::Runaway,
-            "concern" => Behaviour::Concern,
-            "pause" => Behaviour::Pause,
-            "conflict" => Behaviour::Conflict,
-            "gate_fail" => Behaviour::GateFail,
-            "crash" => Behaviour::Crash,
-            _ => return None,
-        })
-    }
-}
+pub use crate::config::Behaviour;
 
 /// A file change a simulated agent makes in its worktree.
 #[derive(Clone, Debug, PartialEq)]

@@ -1,0 +1,60 @@
+//! From the file's units (dollars, durations) to the engine's and the
+//! simulator's (picodollars, milliseconds).
+
+use super::Config;
+use crate::domain::{MINUTE, Money};
+use crate::engine::Settings;
+use crate::runtime::sim::{Rates, SimSettings};
+use crate::watchdog::WatchdogSettings;
+
+impl Config {
+    pub fn engine_settings(&self) -> Settings {
+        let s = &self.swarm;
+        let limit = |m: Option<Money>| m.unwrap_or(Money::ZERO);
+        Settings {
+            agents: s.agents,
+            max_live: s.max_live,
+            target: s.target.clone(),
+            runtime: s.runtime.as_str().to_string(),
+            models: s.models.clone(),
+            seed: s.seed,
+            prices: self.prices.iter().map(|(m, p)| (m.clone(), p.price())).collect(),
+            budget_agent: limit(self.budgets.agent_limit()),
+            budget_task: limit(self.budgets.task_limit()),
+            budget_day: limit(self.budgets.day_limit()),
+            day_soft: self.budgets.day_soft,
+            watchdog: WatchdogSettings {
+                tick: self.watchdog.tick.millis(),
+                stall_after: self.watchdog.stall_after.millis(),
+                task_time_bound: self.watchdog.task_time_bound.millis(),
+                loop_repeats: self.watchdog.loop_repeats,
+            },
+            gates: self.gates.commands.clone(),
+            max_rejections: self.gates.max_rejections,
+            max_attempts: Settings::default().max_attempts,
+            pause_before_merge: self.pause.before_merge,
+            pause_task_spend: limit(self.pause.task_spend_limit()),
+        }
+    }
+
+    pub fn sim_settings(&self) -> SimSettings {
+        let s = &self.sim;
+        SimSettings {
+            task_minutes: (s.task_minutes[0], s.task_minutes[1]),
+            commits: (s.commits[0], s.commits[1]),
+            tokens_per_minute: s.tokens_per_minute,
+            gate_time: s.gate_minutes as i64 * MINUTE,
+            conflict_file: s.conflict_file.clone(),
+            rates: Rates {
+                stall: s.stall,
+                zombie: s.zombie,
+                runaway: s.runaway,
+                concern: s.concern,
+                pause: s.pause,
+                conflict: s.conflict,
+                gate_fail: s.gate_fail,
+                crash: s.crash,
+            },
+        }
+    }
+}
