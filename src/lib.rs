@@ -3,3 +3,4 @@
 //! See DESIGN.md in the repository for the architecture and vocabulary.
 
 pub mod domain;
+pub mod store;
