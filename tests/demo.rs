@@ -21,12 +21,19 @@ fn git(dir: &Path, args: &[&str]) -> String {
         .current_dir(dir)
         .output()
         .expect("run git");
-    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap()
 }
 
 fn small() -> String {
-    format!("{}/fixtures/scenarios/small.toml", env!("CARGO_MANIFEST_DIR"))
+    format!(
+        "{}/fixtures/scenarios/small.toml",
+        env!("CARGO_MANIFEST_DIR")
+    )
 }
 
 fn json(out: &Output) -> serde_json::Value {
@@ -42,7 +49,13 @@ fn json(out: &Output) -> serde_json::Value {
 
 fn demo(dir: &Path, extra: &[&str]) -> serde_json::Value {
     let state = dir.display().to_string();
-    let mut args = vec!["demo", "--headless", "--json", "--state-dir", state.as_str()];
+    let mut args = vec![
+        "demo",
+        "--headless",
+        "--json",
+        "--state-dir",
+        state.as_str(),
+    ];
     args.extend_from_slice(extra);
     json(&shiftboss(Path::new("/"), &args))
 }
@@ -66,7 +79,10 @@ fn a_standard_day_merges_attributable_commits_onto_a_clean_target() {
     let dir = tmp.path().join("day");
     let sum = demo(&dir, &["--agents", "30", "--until", "8h"]);
     let merges = sum["merges"].as_u64().unwrap();
-    assert!(merges >= 100, "a working day merges most of the backlog: {sum}");
+    assert!(
+        merges >= 100,
+        "a working day merges most of the backlog: {sum}"
+    );
     assert!(sum["tasks_total"].as_u64().unwrap() >= 140);
     assert!(sum["errors"].as_array().unwrap().is_empty(), "{sum}");
     // Every fault of the scenario showed up somewhere.
@@ -84,7 +100,13 @@ fn a_standard_day_merges_attributable_commits_onto_a_clean_target() {
     }
     // Agents' own commits carry their names as authors.
     let authors = git(&dir, &["log", "--no-merges", "--format=%an", "main"]);
-    assert!(authors.lines().filter(|a| a.starts_with("builder-")).count() as u64 >= merges);
+    assert!(
+        authors
+            .lines()
+            .filter(|a| a.starts_with("builder-"))
+            .count() as u64
+            >= merges
+    );
     // The log agrees: one merge event per merge commit, attributed.
     let conn = rusqlite::Connection::open(dir.join(".shiftboss/state.db")).unwrap();
     let n: i64 = conn
@@ -103,7 +125,16 @@ fn killed_with_sigkill_and_started_again_nothing_is_lost() {
     let dir = tmp.path().join("day");
     let state = dir.display().to_string();
     let mut child = Command::new(BIN)
-        .args(["demo", "--headless", "--state-dir", &state, "--agents", "30", "--until", "8h"])
+        .args([
+            "demo",
+            "--headless",
+            "--state-dir",
+            &state,
+            "--agents",
+            "30",
+            "--until",
+            "8h",
+        ])
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -122,26 +153,42 @@ fn killed_with_sigkill_and_started_again_nothing_is_lost() {
     let db = dir.join(".shiftboss/state.db");
     let before: Vec<(i64, String, String)> = {
         let conn = rusqlite::Connection::open(&db).unwrap();
-        let mut q = conn.prepare("SELECT seq, kind, data FROM events ORDER BY seq").unwrap();
+        let mut q = conn
+            .prepare("SELECT seq, kind, data FROM events ORDER BY seq")
+            .unwrap();
         q.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
             .unwrap()
             .collect::<Result<_, _>>()
             .unwrap()
     };
     assert!(before.len() > 100, "the first run got somewhere");
-    let tips_before = git(&dir, &["for-each-ref", "--format=%(refname) %(objectname)", "refs/heads/shiftboss/"]);
+    let tips_before = git(
+        &dir,
+        &[
+            "for-each-ref",
+            "--format=%(refname) %(objectname)",
+            "refs/heads/shiftboss/",
+        ],
+    );
 
     let sum = demo(&dir, &["--until", "8h"]);
     assert_eq!(sum["resumed"], true);
 
     let conn = rusqlite::Connection::open(&db).unwrap();
-    let mut q = conn.prepare("SELECT seq, kind, data FROM events WHERE seq <= ?1 ORDER BY seq").unwrap();
+    let mut q = conn
+        .prepare("SELECT seq, kind, data FROM events WHERE seq <= ?1 ORDER BY seq")
+        .unwrap();
     let after: Vec<(i64, String, String)> = q
-        .query_map([before.last().unwrap().0], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .query_map([before.last().unwrap().0], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
         .unwrap()
         .collect::<Result<_, _>>()
         .unwrap();
-    assert_eq!(before, after, "every event written before the kill is still there, unchanged");
+    assert_eq!(
+        before, after,
+        "every event written before the kill is still there, unchanged"
+    );
     // Every commit on an agent branch before the kill is still reachable.
     for line in tips_before.lines() {
         let (branch, tip) = line.split_once(' ').unwrap();
@@ -155,15 +202,28 @@ fn killed_with_sigkill_and_started_again_nothing_is_lost() {
     }
     // No task is left in limbo: the day ended with nothing running.
     let running: i64 = conn
-        .query_row("SELECT count(*) FROM tasks WHERE status IN ('in_progress', 'gating')", [], |r| r.get(0))
+        .query_row(
+            "SELECT count(*) FROM tasks WHERE status IN ('in_progress', 'gating')",
+            [],
+            |r| r.get(0),
+        )
         .unwrap();
     let lost: i64 = conn
-        .query_row("SELECT count(*) FROM events WHERE kind = 'swarm_resumed'", [], |r| r.get(0))
+        .query_row(
+            "SELECT count(*) FROM events WHERE kind = 'swarm_resumed'",
+            [],
+            |r| r.get(0),
+        )
         .unwrap();
     assert_eq!(lost, 1);
-    assert!(running <= 30, "{running} still running at the end of the day");
+    assert!(
+        running <= 30,
+        "{running} still running at the end of the day"
+    );
     assert_eq!(sum["tasks_total"].as_u64().unwrap() as usize, {
-        let n: i64 = conn.query_row("SELECT count(*) FROM tasks", [], |r| r.get(0)).unwrap();
+        let n: i64 = conn
+            .query_row("SELECT count(*) FROM tasks", [], |r| r.get(0))
+            .unwrap();
         n as usize
     });
     git(&dir, &["fsck", "--full"]);
@@ -177,7 +237,14 @@ fn bad_input_gets_one_line_exit_2_and_writes_nothing() {
     let dir = tmp.path().join("never");
     let out = shiftboss(
         tmp.path(),
-        &["demo", "--headless", "--scenario", bad.to_str().unwrap(), "--state-dir", dir.to_str().unwrap()],
+        &[
+            "demo",
+            "--headless",
+            "--scenario",
+            bad.to_str().unwrap(),
+            "--state-dir",
+            dir.to_str().unwrap(),
+        ],
     );
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
@@ -201,32 +268,82 @@ fn init_add_import_list_and_up_run_a_backlog_to_the_end() {
     git(dir, &["init", "-q", "-b", "main"]);
     std::fs::write(dir.join("README.md"), "hello\n").unwrap();
     git(dir, &["add", "."]);
-    git(dir, &["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "init"]);
+    git(
+        dir,
+        &[
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@t",
+            "commit",
+            "-qm",
+            "init",
+        ],
+    );
 
     let out = shiftboss(dir, &["init"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let out = shiftboss(dir, &["init"]);
     assert_eq!(out.status.code(), Some(2), "no silent overwrite");
 
     let out = shiftboss(
         dir,
-        &["task", "add", "Write the docs", "--scope", "docs/**", "--convoy", "docs", "--priority", "2"],
+        &[
+            "task",
+            "add",
+            "Write the docs",
+            "--scope",
+            "docs/**",
+            "--convoy",
+            "docs",
+            "--priority",
+            "2",
+        ],
     );
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let out = shiftboss(dir, &["task", "add", "Nope", "--after", "T-9999"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("T-9999"));
 
-    let backlog = format!("{}/fixtures/backlog-example.toml", env!("CARGO_MANIFEST_DIR"));
+    let backlog = format!(
+        "{}/fixtures/backlog-example.toml",
+        env!("CARGO_MANIFEST_DIR")
+    );
     let out = shiftboss(dir, &["task", "import", &backlog]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 
     let list = json(&shiftboss(dir, &["task", "list", "--json"]));
     let n = list.as_array().unwrap().len();
     assert!(n >= 2);
-    assert!(list.as_array().unwrap().iter().all(|t| t["status"] == "pending"));
+    assert!(
+        list.as_array()
+            .unwrap()
+            .iter()
+            .all(|t| t["status"] == "pending")
+    );
 
-    let sum = json(&shiftboss(dir, &["up", "--headless", "--until-idle", "--json", "--approve-all"]));
+    let sum = json(&shiftboss(
+        dir,
+        &[
+            "up",
+            "--headless",
+            "--until-idle",
+            "--json",
+            "--approve-all",
+        ],
+    ));
     assert_eq!(sum["tasks_total"].as_u64().unwrap() as usize, n);
     assert!(sum["merges"].as_u64().unwrap() > 0, "{sum}");
     let status = json(&shiftboss(dir, &["status", "--json"]));

@@ -101,7 +101,10 @@ pub fn run(args: DemoArgs) -> CliResult {
             dir.clone()
         }
         None => {
-            let dir = tempfile::Builder::new().prefix("shiftboss-demo-").tempdir()?.keep();
+            let dir = tempfile::Builder::new()
+                .prefix("shiftboss-demo-")
+                .tempdir()?
+                .keep();
             if !args.json {
                 eprintln!("shiftboss: demo project in {}", dir.display());
             }
@@ -152,8 +155,16 @@ pub fn run(args: DemoArgs) -> CliResult {
 fn make_demo_project(paths: &Paths, scenario: &Scenario) -> Result<(), CliError> {
     fs::create_dir_all(&paths.root)?;
     let files = demo_files(&scenario.config.sim.conflict_file);
-    let refs: Vec<(&str, &str)> = files.iter().map(|(p, c)| (p.as_str(), c.as_str())).collect();
-    crate::merge::init_demo_repo(&paths.root, &scenario.config.swarm.target, &refs, scenario.start)?;
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(p, c)| (p.as_str(), c.as_str()))
+        .collect();
+    crate::merge::init_demo_repo(
+        &paths.root,
+        &scenario.config.swarm.target,
+        &refs,
+        scenario.start,
+    )?;
     fs::create_dir_all(&paths.dir)?;
     write_atomic(&paths.config, &scenario.config.to_toml())?;
     Ok(())

@@ -124,9 +124,12 @@ pub(crate) fn repo_root() -> Result<PathBuf, CliError> {
             cwd.display()
         ))
     })?;
-    repo.workdir()
-        .map(Path::to_path_buf)
-        .ok_or_else(|| user(format!("{} is a bare repository; shiftboss needs a working tree", cwd.display())))
+    repo.workdir().map(Path::to_path_buf).ok_or_else(|| {
+        user(format!(
+            "{} is a bare repository; shiftboss needs a working tree",
+            cwd.display()
+        ))
+    })
 }
 
 pub fn main() -> ExitCode {

@@ -68,7 +68,10 @@ pub fn init(force: bool) -> CliResult {
     if exclude.parent().is_some_and(|p| p.is_dir()) {
         let text = fs::read_to_string(&exclude).unwrap_or_default();
         if !text.lines().any(|l| l.trim() == ".shiftboss/") {
-            let mut f = fs::OpenOptions::new().create(true).append(true).open(&exclude)?;
+            let mut f = fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&exclude)?;
             writeln!(f, ".shiftboss/")?;
         }
     }
@@ -101,7 +104,10 @@ pub fn status(json: bool) -> CliResult {
     }
     print!("{summary}");
     println!();
-    println!("{:<22} {:>5} {:>7} {:>7} {:>6} {:>7}  cost", "convoy", "tasks", "merged", "active", "failed", "blocked");
+    println!(
+        "{:<22} {:>5} {:>7} {:>7} {:>6} {:>7}  cost",
+        "convoy", "tasks", "merged", "active", "failed", "blocked"
+    );
     for p in state.convoy_progress() {
         use crate::domain::TaskStatus as S;
         let active = p.count(S::InProgress) + p.count(S::Gating) + p.count(S::Queued);
@@ -193,7 +199,10 @@ fn check_task(task: &TaskSpec, known: &[TaskId]) -> CliResult {
         return Err(user("task add: the title is empty"));
     }
     if known.contains(&task.id) {
-        return Err(user(format!("task add: --id {}: a task with that id exists", task.id)));
+        return Err(user(format!(
+            "task add: --id {}: a task with that id exists",
+            task.id
+        )));
     }
     for a in &task.after {
         if !known.contains(a) {
@@ -201,7 +210,8 @@ fn check_task(task: &TaskSpec, known: &[TaskId]) -> CliResult {
         }
     }
     for g in &task.scope {
-        globset::Glob::new(g).map_err(|e| user(format!("task add: --scope {g}: not a glob ({e})")))?;
+        globset::Glob::new(g)
+            .map_err(|e| user(format!("task add: --scope {g}: not a glob ({e})")))?;
     }
     Ok(())
 }
@@ -263,7 +273,10 @@ fn list(paths: &Paths, json: bool) -> CliResult {
         println!("{}", serde_json::to_string(&rows)?);
         return Ok(());
     }
-    println!("{:<18} {:<12} {:<16} {:>4} {:<12} {:>8}  title", "id", "status", "convoy", "prio", "agent", "cost");
+    println!(
+        "{:<18} {:<12} {:<16} {:>4} {:<12} {:>8}  title",
+        "id", "status", "convoy", "prio", "agent", "cost"
+    );
     for t in tasks {
         println!(
             "{:<18} {:<12} {:<16} {:>4} {:<12} {:>8}  {}",

@@ -18,7 +18,11 @@ impl Config {
             runtime: s.runtime.as_str().to_string(),
             models: s.models.clone(),
             seed: s.seed,
-            prices: self.prices.iter().map(|(m, p)| (m.clone(), p.price())).collect(),
+            prices: self
+                .prices
+                .iter()
+                .map(|(m, p)| (m.clone(), p.price()))
+                .collect(),
             budget_agent: limit(self.budgets.agent_limit()),
             budget_task: limit(self.budgets.task_limit()),
             budget_day: limit(self.budgets.day_limit()),

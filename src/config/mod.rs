@@ -9,8 +9,8 @@
 //! Any problem is a [`ConfigError`], whose `Display` is one line naming the
 //! file, the line and the key, and what was expected.
 
-mod convert;
 mod backlog;
+mod convert;
 mod error;
 mod scenario;
 mod template;

@@ -3,7 +3,7 @@
 //! timeline.
 
 use super::timeline::{Timeline, Wake};
-use crate::domain::{AgentId, Millis, MergeOutcome, SECOND, SessionId, SwarmState, TaskId};
+use crate::domain::{AgentId, MergeOutcome, Millis, SECOND, SessionId, SwarmState, TaskId};
 use crate::engine::{Effect, Input};
 use crate::merge::{self, MergeResult, Repo};
 use crate::runtime::protocol::Signal;
@@ -50,10 +50,6 @@ impl Executor {
         }
     }
 
-    pub fn repo(&self) -> &Repo {
-        &self.repo
-    }
-
     pub fn live_sessions(&self) -> Vec<SessionId> {
         self.sessions.keys().cloned().collect()
     }
@@ -96,10 +92,12 @@ impl Executor {
                 model,
                 attempt,
             } => {
-                let worktree = match self
-                    .repo
-                    .prepare_worktree(&agent, &branch, resume_from.as_deref())
-                {
+                let worktree = match self.repo.prepare_worktree_at(
+                    &agent,
+                    &branch,
+                    resume_from.as_deref(),
+                    now,
+                ) {
                     Ok(w) => w,
                     Err(e) => {
                         self.errors.push(e.to_string());
@@ -133,7 +131,10 @@ impl Executor {
                     // Whatever the agent left uncommitted is kept on its branch.
                     let msg = format!("wip: {} stopped by shiftboss ({reason})", s.task);
                     let email = format!("{}@shiftboss.invalid", s.agent);
-                    match self.repo.commit_all(&s.worktree, &msg, s.agent.as_str(), &email, now) {
+                    match self
+                        .repo
+                        .commit_all(&s.worktree, &msg, s.agent.as_str(), &email, now)
+                    {
                         Ok(Some(_)) => self.commits += 1,
                         Ok(None) => {}
                         Err(e) => self.errors.push(e.to_string()),
@@ -170,7 +171,7 @@ impl Executor {
                 branch,
                 checks,
             } => {
-                let input = match self.repo.prepare_worktree(&agent, &branch, None) {
+                let input = match self.repo.prepare_worktree_at(&agent, &branch, None, now) {
                     Ok(dir) => {
                         let report = merge::run_gates(&dir, &checks, self.gate_timeout, &[]);
                         Input::GatesFinished {
@@ -195,16 +196,18 @@ impl Executor {
                 message,
             } => {
                 let result = match self.repo.merge_into_target(&branch, &message, now) {
-                    Ok(MergeResult::Merged { commit }) | Ok(MergeResult::AlreadyMerged { commit }) => {
-                        Ok(MergeOutcome::Merged {
-                            commit,
-                            tier: "clean".into(),
-                        })
-                    }
+                    Ok(MergeResult::Merged { commit })
+                    | Ok(MergeResult::AlreadyMerged { commit }) => Ok(MergeOutcome::Merged {
+                        commit,
+                        tier: "clean".into(),
+                    }),
                     Ok(MergeResult::Conflicted { files }) => Ok(MergeOutcome::Conflicted { files }),
                     Err(e) => Err(e.to_string()),
                 };
-                timeline.push(now + 5 * SECOND, Wake::Input(Input::MergeFinished { task, result }));
+                timeline.push(
+                    now + 5 * SECOND,
+                    Wake::Input(Input::MergeFinished { task, result }),
+                );
             }
         }
     }
@@ -246,7 +249,10 @@ impl Executor {
                     s.task, s.agent
                 );
                 if ok {
-                    match self.repo.commit_all(&s.worktree, &msg, s.agent.as_str(), &email, now) {
+                    match self
+                        .repo
+                        .commit_all(&s.worktree, &msg, s.agent.as_str(), &email, now)
+                    {
                         Ok(Some((commit, files))) => {
                             self.commits += 1;
                             inputs.push_back(Input::AgentSignal {
@@ -268,7 +274,9 @@ impl Executor {
                     session: id.clone(),
                     line: line.clone(),
                 });
-                s.plan.steps.push_front((every, Action::Repeat { line, every }));
+                s.plan
+                    .steps
+                    .push_front((every, Action::Repeat { line, every }));
             }
             Action::Exit(code) => {
                 self.sessions.remove(id);

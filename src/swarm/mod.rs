@@ -263,7 +263,11 @@ impl Swarm {
 
     /// Run until the options say stop. Commands from `commands` (the console)
     /// are applied between steps.
-    pub fn run(&mut self, opts: &RunOptions, commands: Option<&Receiver<Command>>) -> Result<Summary, SwarmError> {
+    pub fn run(
+        &mut self,
+        opts: &RunOptions,
+        commands: Option<&Receiver<Command>>,
+    ) -> Result<Summary, SwarmError> {
         let until = opts.until.unwrap_or(Millis::MAX);
         let virt_start = self.clock.now();
         let wall_start = Instant::now();
@@ -283,7 +287,8 @@ impl Swarm {
                 break;
             }
             if let Speed::Times(x) = opts.speed {
-                let due = wall_start + Duration::from_secs_f64((at - virt_start) as f64 / 1000.0 / x);
+                let due =
+                    wall_start + Duration::from_secs_f64((at - virt_start) as f64 / 1000.0 / x);
                 if let Some(rx) = commands {
                     loop {
                         let wait = due.saturating_duration_since(Instant::now());

@@ -59,10 +59,11 @@ impl Summary {
             .iter()
             .map(|st| (st.as_str().to_string(), s.count_status(*st)))
             .collect();
-        let mut by_impact: BTreeMap<String, usize> = [Impact::Low, Impact::Medium, Impact::High, Impact::Critical]
-            .iter()
-            .map(|i| (i.as_str().to_string(), 0))
-            .collect();
+        let mut by_impact: BTreeMap<String, usize> =
+            [Impact::Low, Impact::Medium, Impact::High, Impact::Critical]
+                .iter()
+                .map(|i| (i.as_str().to_string(), 0))
+                .collect();
         for c in s.open_concerns() {
             *by_impact.entry(c.impact.as_str().to_string()).or_default() += 1;
         }
@@ -104,22 +105,55 @@ impl fmt::Display for Summary {
         )?;
         let statuses: Vec<String> = crate::domain::TaskStatus::ALL
             .iter()
-            .map(|s| format!("{} {}", self.tasks.get(s.as_str()).copied().unwrap_or(0), s.as_str()))
+            .map(|s| {
+                format!(
+                    "{} {}",
+                    self.tasks.get(s.as_str()).copied().unwrap_or(0),
+                    s.as_str()
+                )
+            })
             .collect();
-        writeln!(f, "tasks      {} · {}", self.tasks_total, statuses.join(" · "))?;
+        writeln!(
+            f,
+            "tasks      {} · {}",
+            self.tasks_total,
+            statuses.join(" · ")
+        )?;
         writeln!(
             f,
             "merges     {} onto {} · {} conflicted · {} agent commits",
             self.merges, self.target, self.conflicts, self.commits
         )?;
-        writeln!(f, "cost       ${:.2} · {} tokens", self.cost_usd, self.tokens)?;
+        writeln!(
+            f,
+            "cost       ${:.2} · {} tokens",
+            self.cost_usd, self.tokens
+        )?;
         let by: Vec<String> = ["critical", "high", "medium", "low"]
             .iter()
-            .map(|i| format!("{} {i}", self.concerns_open_by_impact.get(*i).copied().unwrap_or(0)))
+            .map(|i| {
+                format!(
+                    "{} {i}",
+                    self.concerns_open_by_impact.get(*i).copied().unwrap_or(0)
+                )
+            })
             .collect();
-        writeln!(f, "concerns   {} open · {}", self.concerns_open, by.join(" · "))?;
-        writeln!(f, "pauses     {} waiting for the operator", self.pause_points_waiting)?;
-        writeln!(f, "events     {} · log digest {}", self.events, self.log_digest)?;
+        writeln!(
+            f,
+            "concerns   {} open · {}",
+            self.concerns_open,
+            by.join(" · ")
+        )?;
+        writeln!(
+            f,
+            "pauses     {} waiting for the operator",
+            self.pause_points_waiting
+        )?;
+        writeln!(
+            f,
+            "events     {} · log digest {}",
+            self.events, self.log_digest
+        )?;
         for e in &self.errors {
             writeln!(f, "error      {e}")?;
         }
