@@ -348,7 +348,13 @@ fn init_add_import_list_and_up_run_a_backlog_to_the_end() {
     assert!(sum["merges"].as_u64().unwrap() > 0, "{sum}");
     let status = json(&shiftboss(dir, &["status", "--json"]));
     assert_eq!(status["log_digest"], sum["log_digest"]);
-    // The operator's checkout is not touched: the work is on main's ref only.
-    assert!(git(dir, &["status", "--porcelain"]).trim().is_empty());
+    // The operator's checkout is not touched: files and index stay as they
+    // were; only main's ref moved.
+    assert!(git(dir, &["diff", "--name-only"]).trim().is_empty());
+    assert_eq!(
+        std::fs::read_to_string(dir.join("README.md")).unwrap(),
+        "hello\n"
+    );
+    assert!(!dir.join("docs").exists());
     assert!(git(dir, &["log", "--oneline", "main"]).lines().count() > 1);
 }

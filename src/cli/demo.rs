@@ -192,6 +192,7 @@ pub fn up(args: UpArgs) -> CliResult {
         )));
     }
     let config = Config::load(&paths.config)?;
+    warn_if_target_checked_out(&root, &config.swarm.target);
     let now: Millis = RealClock.now();
     let mut swarm = Swarm::open(
         paths,
@@ -211,4 +212,24 @@ pub fn up(args: UpArgs) -> CliResult {
     };
     let summary = swarm.run(&opts, None)?;
     print_summary(&summary, args.json)
+}
+
+/// The merge queue moves the target's ref, never the operator's files; a
+/// checkout sitting on the target then sees each merge as staged changes.
+fn warn_if_target_checked_out(root: &Path, target: &str) {
+    let Ok(repo) = git2::Repository::open(root) else {
+        return;
+    };
+    let on_target = repo
+        .head()
+        .ok()
+        .and_then(|h| h.shorthand().ok().map(|s| s == target))
+        .unwrap_or(false);
+    if on_target {
+        eprintln!(
+            "shiftboss: note: this checkout is on {target}, which the merge queue moves; \
+             your files stay as they are, so `git status` will show merged work as reversed. \
+             `git switch --detach` (or another branch) avoids that; `git reset --keep {target}` catches up."
+        );
+    }
 }
