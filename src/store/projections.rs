@@ -4,15 +4,78 @@
 //! same events.
 //!
 //! Every statement is a cached prepared statement; each event costs a few
-//! single-row UPSERTs or UPDATEs keyed by primary key and no reads from Rust.
+//! single-row UPSERTs or UPDATEs keyed by primary key and no reads from Rust
+//! (`usage_by_model` is summed per batch, see [`ModelUsage`]).
 
 use crate::domain::{
-    AgentPhase, Disposition, Event, EventKind, MergeOutcome, PauseKind, PauseState, TaskStatus,
+    AgentPhase, Disposition, Event, EventKind, MergeOutcome, Money, PauseKind, PauseState,
+    TaskStatus, Usage,
 };
 use rusqlite::{Connection, params};
 
+/// Per-model usage of the batch being appended. `usage_by_model` is only
+/// ever changed by `usage_recorded`, and only by addition, so the batch's
+/// sums are written once per model at the end of the same transaction:
+/// identical rows, one statement per model instead of one per event.
+#[derive(Default)]
+pub(super) struct ModelUsage {
+    /// (model, [input, output, cache_read, cache_write, cost_pico]); a swarm
+    /// uses a handful of models, so a linear scan beats hashing.
+    sums: Vec<(String, [i64; 5])>,
+}
+
+impl ModelUsage {
+    fn add(&mut self, model: &str, u: &Usage, cost: Money) -> rusqlite::Result<()> {
+        let int = |n: u64| {
+            i64::try_from(n).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))
+        };
+        let add = [
+            int(u.input)?,
+            int(u.output)?,
+            int(u.cache_read)?,
+            int(u.cache_write)?,
+            cost.0,
+        ];
+        let i = match self.sums.iter().position(|(m, _)| m == model) {
+            Some(i) => i,
+            None => {
+                self.sums.push((model.to_string(), [0; 5]));
+                self.sums.len() - 1
+            }
+        };
+        for (sum, n) in self.sums[i].1.iter_mut().zip(add) {
+            // SQLite turns an overflowing integer sum into a float; the
+            // per-batch sum saturates instead (9.2e18 tokens: not a swarm).
+            *sum = sum.saturating_add(n);
+        }
+        Ok(())
+    }
+
+    /// Write the batch's sums and forget them.
+    pub(super) fn flush(&mut self, conn: &Connection) -> rusqlite::Result<()> {
+        for (model, [input, output, cache_read, cache_write, cost]) in self.sums.drain(..) {
+            conn.prepare_cached(
+                "INSERT INTO usage_by_model (model, input, output, cache_read, cache_write, cost_pico)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT(model) DO UPDATE SET
+                    input = input + excluded.input, output = output + excluded.output,
+                    cache_read = cache_read + excluded.cache_read,
+                    cache_write = cache_write + excluded.cache_write,
+                    cost_pico = cost_pico + excluded.cost_pico",
+            )?
+            .execute(params![model, input, output, cache_read, cache_write, cost])?;
+        }
+        Ok(())
+    }
+}
+
 /// Fold one already-inserted event (`seq`) into the projections.
-pub(super) fn apply(conn: &Connection, seq: i64, ev: &Event) -> rusqlite::Result<()> {
+pub(super) fn apply(
+    conn: &Connection,
+    seq: i64,
+    ev: &Event,
+    by_model: &mut ModelUsage,
+) -> rusqlite::Result<()> {
     let at = ev.at;
     let agent = ev.agent.as_ref().map(|a| a.as_str());
     let task = ev.task.as_ref().map(|t| t.as_str());
@@ -140,23 +203,7 @@ pub(super) fn apply(conn: &Connection, seq: i64, ev: &Event) -> rusqlite::Result
                 .execute(params![task, cost.0, at])?;
             }
             if let Some(model) = &ev.model {
-                conn.prepare_cached(
-                    "INSERT INTO usage_by_model (model, input, output, cache_read, cache_write, cost_pico)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-                     ON CONFLICT(model) DO UPDATE SET
-                        input = input + excluded.input, output = output + excluded.output,
-                        cache_read = cache_read + excluded.cache_read,
-                        cache_write = cache_write + excluded.cache_write,
-                        cost_pico = cost_pico + excluded.cost_pico",
-                )?
-                .execute(params![
-                    model,
-                    usage.input,
-                    usage.output,
-                    usage.cache_read,
-                    usage.cache_write,
-                    cost.0
-                ])?;
+                by_model.add(model, usage, *cost)?;
             }
         }
 

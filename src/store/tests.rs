@@ -1270,3 +1270,31 @@ fn floats_and_extreme_integers_round_trip_exactly() {
     s.append(&events).unwrap();
     assert_eq!(s.load_events().unwrap(), events);
 }
+
+#[test]
+fn the_documented_example_queries_run() {
+    let doc = include_str!("../../docs/event-log.md");
+    let queries: Vec<&str> = doc
+        .split("```sql\n")
+        .skip(1)
+        .map(|s| s.split("```").next().unwrap())
+        .collect();
+    assert!(queries.len() >= 5, "{}", queries.len());
+    let (_dir, path) = db();
+    let mut s = Store::open(&path).unwrap();
+    s.append(&scenario()).unwrap();
+    s.append(&random_events(11, 1_000)).unwrap();
+    for q in queries {
+        let mut stmt = s.conn.prepare(q).unwrap_or_else(|e| panic!("{e}\n{q}"));
+        let n = stmt.query_map([], |_| Ok(())).unwrap().count();
+        assert!(n > 0 || q.contains("auth-3"), "no rows from\n{q}");
+    }
+    // Every kind the code knows is documented.
+    for e in scenario() {
+        assert!(
+            doc.contains(&format!("| `{}` |", e.kind.name())),
+            "{} undocumented",
+            e.kind.name()
+        );
+    }
+}
