@@ -17,6 +17,7 @@ mod template;
 
 pub use backlog::{Tier, parse_backlog};
 pub use error::ConfigError;
+pub(crate) use error::{Source, k as error_key};
 pub use scenario::{DEFAULT_START, Scenario};
 
 use crate::domain::{AgentId, Millis, Money, Price};

@@ -7,9 +7,11 @@
 //! simulation wants one sequential owner rather than an async scheduler.
 
 mod executor;
+mod snapshot;
 mod summary;
 mod timeline;
 
+pub use snapshot::Snapshot;
 pub use summary::Summary;
 
 use crate::domain::{HOUR, Millis, SessionId, TaskSpec};
@@ -18,6 +20,7 @@ use crate::merge::Repo;
 use crate::runtime::sim::SimSettings;
 use crate::store::Store;
 use executor::Executor;
+use snapshot::Observed;
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
@@ -56,7 +59,38 @@ pub enum Speed {
     Times(f64),
 }
 
+impl std::fmt::Display for Speed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Speed::Max => f.write_str("max"),
+            Speed::Times(x) => write!(f, "{x}x"),
+        }
+    }
+}
+
 impl Speed {
+    /// The next step up or down the usual ladder (1x … 3600x, then max).
+    pub fn step(self, up: bool) -> Speed {
+        const LADDER: [f64; 8] = [1.0, 10.0, 30.0, 60.0, 120.0, 300.0, 900.0, 3600.0];
+        match (self, up) {
+            (Speed::Max, true) => Speed::Max,
+            (Speed::Max, false) => Speed::Times(LADDER[LADDER.len() - 1]),
+            (Speed::Times(x), true) => LADDER
+                .iter()
+                .find(|l| **l > x)
+                .map(|l| Speed::Times(*l))
+                .unwrap_or(Speed::Max),
+            (Speed::Times(x), false) => Speed::Times(
+                LADDER
+                    .iter()
+                    .rev()
+                    .find(|l| **l < x)
+                    .copied()
+                    .unwrap_or(LADDER[0]),
+            ),
+        }
+    }
+
     pub fn parse(s: &str) -> Option<Speed> {
         if s == "max" {
             return Some(Speed::Max);
@@ -83,6 +117,17 @@ pub struct RunOptions {
 
 /// Events kept in memory before a write when no effect forces one.
 const BATCH: usize = 512;
+/// The console gets at most one snapshot per this long.
+const PUBLISH_EVERY: Duration = Duration::from_millis(16);
+
+/// What the runner tells the console.
+pub enum Published {
+    Snapshot(Box<Snapshot>),
+    /// A command was refused, with the reason.
+    Notice(String),
+}
+
+pub type Observer = Box<dyn FnMut(Published) + Send>;
 
 pub struct Swarm {
     engine: Engine,
@@ -95,6 +140,13 @@ pub struct Swarm {
     paths: Paths,
     wall_start: Instant,
     resumed: bool,
+    observed: Observed,
+    observer: Option<Observer>,
+    dirty: bool,
+    last_publish: Option<Instant>,
+    speed: Speed,
+    /// Where pacing is anchored: (virtual time, wall time).
+    anchor: (Millis, Instant),
 }
 
 use crate::domain::Event;
@@ -140,8 +192,17 @@ impl Swarm {
             paths,
             wall_start: Instant::now(),
             resumed,
+            observed: Observed {
+                events_total: store.event_count()?,
+                ..Observed::default()
+            },
             store,
             engine: Engine::new(Settings::default()),
+            observer: None,
+            dirty: true,
+            last_publish: None,
+            speed: Speed::Max,
+            anchor: (now, Instant::now()),
         };
         let step = if resumed {
             engine.reconcile(now, &[])
@@ -178,6 +239,10 @@ impl Swarm {
     /// Record a step's events and carry out its effects. Events reach the
     /// log before any effect they caused runs.
     fn handle(&mut self, step: Step) -> Result<(), SwarmError> {
+        if !step.events.is_empty() {
+            self.observed.events(&step.events);
+            self.dirty = true;
+        }
         self.buffer.extend(step.events);
         if !step.effects.is_empty() || self.buffer.len() >= BATCH {
             self.flush()?;
@@ -215,12 +280,26 @@ impl Swarm {
         if let Err(why) = self.engine.check_command(&cmd) {
             return Ok(Err(why));
         }
+        if let Command::SetSpeed(s) = &cmd {
+            let Some(speed) = Speed::parse(s) else {
+                return Ok(Err(format!(
+                    "speed {s:?}: expected a factor such as 60, or max"
+                )));
+            };
+            self.set_speed(speed);
+        }
         self.input(Input::Operator(cmd))?;
         Ok(Ok(()))
     }
 
     fn drain(&mut self) -> Result<(), SwarmError> {
         while let Some(input) = self.inputs.pop_front() {
+            if let Input::AgentLine { session, line } = &input
+                && let Some((agent, _)) = session.as_str().split_once('#')
+            {
+                self.observed
+                    .line(&crate::domain::AgentId::new(agent), line);
+            }
             let step = self.engine.step(self.clock.now(), input);
             self.handle(step)?;
         }
@@ -261,17 +340,67 @@ impl Swarm {
         Ok(true)
     }
 
+    /// Change how fast virtual time runs, from now on.
+    pub fn set_speed(&mut self, speed: Speed) {
+        self.speed = speed;
+        self.anchor = (self.clock.now(), Instant::now());
+        self.dirty = true;
+    }
+
+    pub fn speed(&self) -> Speed {
+        self.speed
+    }
+
+    /// Send the console the things it watches.
+    pub fn observe(&mut self, observer: Observer) {
+        self.observer = Some(observer);
+        self.dirty = true;
+    }
+
+    /// An owned picture of the swarm for the console.
+    pub fn snapshot(&self) -> Snapshot {
+        self.observed
+            .snapshot(&self.engine, self.clock.now(), self.speed.to_string())
+    }
+
+    fn publish(&mut self, force: bool) {
+        if !self.dirty || self.observer.is_none() {
+            return;
+        }
+        if !force
+            && self
+                .last_publish
+                .is_some_and(|t| t.elapsed() < PUBLISH_EVERY)
+        {
+            return;
+        }
+        let snap = self.snapshot();
+        if let Some(obs) = self.observer.as_mut() {
+            obs(Published::Snapshot(Box::new(snap)));
+        }
+        self.dirty = false;
+        self.last_publish = Some(Instant::now());
+    }
+
+    fn apply_command(&mut self, cmd: Command) -> Result<(), SwarmError> {
+        if let Err(why) = self.command(cmd)?
+            && let Some(obs) = self.observer.as_mut()
+        {
+            obs(Published::Notice(why));
+        }
+        Ok(())
+    }
+
     /// Run until the options say stop. Commands from `commands` (the console)
-    /// are applied between steps.
+    /// are applied between steps; a closed channel ends the run.
     pub fn run(
         &mut self,
         opts: &RunOptions,
         commands: Option<&Receiver<Command>>,
     ) -> Result<Summary, SwarmError> {
         let until = opts.until.unwrap_or(Millis::MAX);
-        let virt_start = self.clock.now();
-        let wall_start = Instant::now();
-        let mut next_report = (virt_start / HOUR + 1) * HOUR;
+        self.set_speed(opts.speed);
+        let mut next_report = (self.clock.now() / HOUR + 1) * HOUR;
         loop {
             if opts.approve_all && self.engine.state().waiting_pauses().next().is_some() {
                 self.input(Input::Operator(Command::ApproveAll))?;
@@ -286,29 +415,34 @@ impl Swarm {
                 self.clock.advance_to(until);
                 break;
             }
-            if let Speed::Times(x) = opts.speed {
-                let due =
-                    wall_start + Duration::from_secs_f64((at - virt_start) as f64 / 1000.0 / x);
+            if let Speed::Times(x) = self.speed {
+                // Wait for the wall clock to catch up, taking commands meanwhile.
+                self.publish(true);
+                let (v0, w0) = self.anchor;
+                let due = w0 + Duration::from_secs_f64((at - v0).max(0) as f64 / 1000.0 / x);
                 if let Some(rx) = commands {
-                    loop {
-                        let wait = due.saturating_duration_since(Instant::now());
-                        match rx.recv_timeout(wait) {
-                            Ok(cmd) => {
-                                let _ = self.command(cmd)?;
-                            }
-                            Err(RecvTimeoutError::Timeout) => break,
-                            Err(RecvTimeoutError::Disconnected) => return self.finish(),
+                    match rx.recv_timeout(due.saturating_duration_since(Instant::now())) {
+                        Ok(cmd) => {
+                            self.apply_command(cmd)?;
+                            continue;
                         }
+                        Err(RecvTimeoutError::Timeout) => {}
+                        Err(RecvTimeoutError::Disconnected) => break,
                     }
                 } else {
                     std::thread::sleep(due.saturating_duration_since(Instant::now()));
                 }
             } else if let Some(rx) = commands {
-                while let Ok(cmd) = rx.try_recv() {
-                    let _ = self.command(cmd)?;
+                loop {
+                    match rx.try_recv() {
+                        Ok(cmd) => self.apply_command(cmd)?,
+                        Err(std::sync::mpsc::TryRecvError::Empty) => break,
+                        Err(std::sync::mpsc::TryRecvError::Disconnected) => return self.finish(),
+                    }
                 }
             }
             self.advance(until)?;
+            self.publish(false);
             if opts.progress && self.clock.now() >= next_report {
                 self.flush()?;
                 let s = self.engine.state();
@@ -317,17 +451,18 @@ impl Swarm {
                     summary::clock_span(s.started_at, self.clock.now()),
                     s.merges,
                     s.busy_agents(),
-                    self.store.event_count().unwrap_or(0)
+                    self.observed.events_total
                 );
                 next_report += HOUR;
             }
         }
+        self.publish(true);
         self.finish()
     }
 
     fn finish(&mut self) -> Result<Summary, SwarmError> {
         self.flush()?;
-        Ok(Summary::gather(self)?)
+        Summary::gather(self)
     }
 
     /// Sessions the executor is running.
