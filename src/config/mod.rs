@@ -17,11 +17,12 @@ mod template;
 
 pub use backlog::{Tier, parse_backlog};
 pub use error::ConfigError;
+#[allow(unused_imports)]
 pub(crate) use error::{Source, k as error_key};
 pub use scenario::{DEFAULT_START, Scenario};
 
 use crate::domain::{AgentId, Millis, Money, Price};
-use error::{Invalid, Seg, Source, i, k};
+use error::{Invalid, Seg, i, k};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::collections::BTreeMap;
 use std::fmt;
