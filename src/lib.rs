@@ -10,4 +10,5 @@ pub mod merge;
 pub mod runtime;
 pub mod store;
 pub mod swarm;
+pub mod tui;
 pub mod watchdog;

@@ -39,6 +39,8 @@ pub struct DemoArgs {
     /// Approve every pause point as it comes (otherwise they wait for the operator).
     #[arg(long)]
     approve_all: bool,
+    #[command(flatten)]
+    look: super::LookArgs,
 }
 
 /// The files of the small project the demo swarm works on.
@@ -75,24 +77,19 @@ fn has_log(paths: &Paths) -> bool {
 }
 
 pub fn run(args: DemoArgs) -> CliResult {
-    if !args.headless {
-        return Err(user(
-            "the live console is not built yet; run `shiftboss demo --headless` for a summary of the simulated day",
-        ));
-    }
-    let mut scenario = match &args.scenario {
-        Some(p) => Scenario::load(p)?,
-        None => Scenario::builtin("standard-day").expect("the standard day is compiled in"),
+    let console = if args.headless {
+        None
+    } else {
+        Some(super::console_options(&args.look)?)
     };
-    if let Some(n) = args.agents {
+    let mut scenario = load_scenario(args.scenario.as_deref(), args.seed)?;
+    // The console defaults to a swarm a person can follow.
+    let agents = args.agents.or(console.as_ref().map(|_| 12));
+    if let Some(n) = agents {
         scenario.config.swarm.agents = n as usize;
         scenario.config.swarm.max_live = n as usize;
     }
-    if let Some(seed) = args.seed {
-        scenario.config.swarm.seed = seed;
-    }
-
-    // Where: a given folder (resumed if it holds a swarm) or a new temporary one.
+    let quiet = args.json || console.is_some();
     let root = match &args.state_dir {
         Some(dir) => {
             if dir.exists() && !dir.is_dir() {
@@ -111,45 +108,78 @@ pub fn run(args: DemoArgs) -> CliResult {
             dir
         }
     };
-    let paths = Paths::new(&root);
+    let mut swarm = open_demo(&root, &scenario, quiet)?;
+    let started = swarm.engine().state().started_at;
+    let default_speed = if console.is_some() {
+        Speed::Times(120.0)
+    } else {
+        Speed::Max
+    };
+    let opts = RunOptions {
+        until: Some(started + args.until.unwrap_or(scenario.duration)),
+        stop_when_idle: console.is_none(),
+        speed: args.speed.unwrap_or(default_speed),
+        approve_all: args.approve_all,
+        progress: !quiet,
+    };
+    match console {
+        None => {
+            let summary = swarm.run(&opts, None)?;
+            print_summary(&summary, args.json)
+        }
+        Some(c) => {
+            let summary = crate::tui::run(swarm, opts, c)?;
+            println!(
+                "shiftboss: left the swarm at {} virtual in {} (resume: shiftboss demo --state-dir {})",
+                summary.virtual_time,
+                root.display(),
+                root.display()
+            );
+            Ok(())
+        }
+    }
+}
+
+pub(crate) fn load_scenario(path: Option<&Path>, seed: Option<u64>) -> Result<Scenario, CliError> {
+    let mut scenario = match path {
+        Some(p) => Scenario::load(p)?,
+        None => Scenario::builtin("standard-day").expect("the standard day is compiled in"),
+    };
+    if let Some(seed) = seed {
+        scenario.config.swarm.seed = seed;
+    }
+    Ok(scenario)
+}
+
+/// Open the demo swarm in `root`: resume the one there, or make a new
+/// project for `scenario` in an empty or new folder.
+pub(crate) fn open_demo(root: &Path, scenario: &Scenario, quiet: bool) -> Result<Swarm, CliError> {
+    let paths = Paths::new(root);
     let config = if has_log(&paths) {
         // Resume: the swarm's own config rules, not the scenario's.
         let config = Config::load(&paths.config)?;
-        if !args.json {
+        if !quiet {
             eprintln!("shiftboss: resuming the swarm in {}", root.display());
         }
         config
     } else {
-        if root.exists() && fs::read_dir(&root)?.next().is_some() {
+        if root.exists() && fs::read_dir(root)?.next().is_some() {
             return Err(user(format!(
                 "--state-dir {}: folder is not empty and holds no swarm; give an empty or new folder",
                 root.display()
             )));
         }
-        make_demo_project(&paths, &scenario)?;
+        make_demo_project(&paths, scenario)?;
         scenario.config.clone()
     };
-    let start = scenario.start;
-    let until = args.until.unwrap_or(scenario.duration);
-    let speed = args.speed.unwrap_or(Speed::Max);
-    let mut swarm = Swarm::open(
+    Ok(Swarm::open(
         paths,
         config.engine_settings(),
         config.sim_settings(),
         config.gates.timeout.as_std(),
-        start,
+        scenario.start,
         &scenario.backlog,
-    )?;
-    let started = swarm.engine().state().started_at;
-    let opts = RunOptions {
-        until: Some(started + until),
-        stop_when_idle: true,
-        speed,
-        approve_all: args.approve_all,
-        progress: !args.json,
-    };
-    let summary = swarm.run(&opts, None)?;
-    print_summary(&summary, args.json)
+    )?)
 }
 
 fn make_demo_project(paths: &Paths, scenario: &Scenario) -> Result<(), CliError> {
@@ -178,11 +208,11 @@ pub(crate) fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
 }
 
 pub fn up(args: UpArgs) -> CliResult {
-    if !args.headless {
-        return Err(user(
-            "the live console is not built yet; run `shiftboss up --headless`",
-        ));
-    }
+    let console = if args.headless {
+        None
+    } else {
+        Some(super::console_options(&args.look)?)
+    };
     let root = repo_root()?;
     let paths = Paths::new(&root);
     if !paths.config.exists() {
@@ -192,7 +222,9 @@ pub fn up(args: UpArgs) -> CliResult {
         )));
     }
     let config = Config::load(&paths.config)?;
-    warn_if_target_checked_out(&root, &config.swarm.target);
+    if console.is_none() {
+        warn_if_target_checked_out(&root, &config.swarm.target);
+    }
     let now: Millis = RealClock.now();
     let mut swarm = Swarm::open(
         paths,
@@ -205,12 +237,19 @@ pub fn up(args: UpArgs) -> CliResult {
     let started = swarm.engine().state().started_at;
     let opts = RunOptions {
         until: args.until.map(|u| started + u),
-        stop_when_idle: args.until_idle || args.until.is_none(),
-        speed: args.speed,
+        stop_when_idle: console.is_none() && (args.until_idle || args.until.is_none()),
+        speed: args.speed.unwrap_or(if console.is_some() {
+            Speed::Times(60.0)
+        } else {
+            Speed::Max
+        }),
         approve_all: args.approve_all,
-        progress: !args.json,
+        progress: !args.json && console.is_none(),
     };
-    let summary = swarm.run(&opts, None)?;
+    let summary = match console {
+        None => swarm.run(&opts, None)?,
+        Some(c) => crate::tui::run(swarm, opts, c)?,
+    };
     print_summary(&summary, args.json)
 }
 

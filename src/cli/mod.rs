@@ -2,6 +2,7 @@
 //! nothing is written before the input has been checked.
 
 mod demo;
+mod shot;
 mod tasks;
 
 use clap::{Args, Parser, Subcommand};
@@ -43,9 +44,11 @@ enum Cmd {
     Task(tasks::TaskCmd),
     /// Run the swarm of this repository with the runtime its config names.
     Up(UpArgs),
+    /// Draw the console at a moment of a simulated day into an SVG or text file.
+    Screenshot(shot::ShotArgs),
 }
 
-#[derive(Args, Debug)]
+#[derive(Parser, Debug)]
 pub struct UpArgs {
     /// Run without the console and print a summary at the end.
     #[arg(long)]
@@ -63,8 +66,45 @@ pub struct UpArgs {
     #[arg(long)]
     approve_all: bool,
     /// How fast simulated time runs: a factor (60 = a minute per second) or `max`.
-    #[arg(long, default_value = "max", value_parser = parse_speed)]
-    speed: crate::swarm::Speed,
+    /// Default: max headless, 60 in the console.
+    #[arg(long, value_parser = parse_speed)]
+    speed: Option<crate::swarm::Speed>,
+    #[command(flatten)]
+    look: LookArgs,
+}
+
+/// How the console looks and which keys it takes.
+#[derive(Args, Debug, Default)]
+pub struct LookArgs {
+    /// A built-in theme (dark, light, high-contrast) or a theme file.
+    #[arg(long, default_value = "dark")]
+    theme: String,
+    /// A key file patching the default bindings (default: ~/.config/shiftboss/keys.toml if it exists).
+    #[arg(long)]
+    keys: Option<PathBuf>,
+    /// Leave out every action that changes anything.
+    #[arg(long)]
+    readonly: bool,
+}
+
+pub(crate) fn console_options(look: &LookArgs) -> Result<crate::tui::ConsoleOptions, CliError> {
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let theme = crate::tui::theme::Theme::load(&look.theme)?.with_no_color(no_color);
+    let user_keys = look.keys.clone().or_else(|| {
+        let base = std::env::var_os("XDG_CONFIG_HOME")
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))?;
+        Some(base.join("shiftboss/keys.toml")).filter(|p| p.exists())
+    });
+    let keys = match user_keys {
+        Some(p) => crate::tui::action::KeyMap::load(&p, look.readonly)?,
+        None => crate::tui::action::KeyMap::defaults(look.readonly),
+    };
+    Ok(crate::tui::ConsoleOptions {
+        theme,
+        keys,
+        readonly: look.readonly,
+    })
 }
 
 /// Why a command stopped: a mistake in what the user gave (one line, exit
@@ -135,14 +175,13 @@ pub(crate) fn repo_root() -> Result<PathBuf, CliError> {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        None => Err(user(
-            "the console is not built yet: try `shiftboss demo --headless` or `shiftboss --help`",
-        )),
+        None => demo::up(UpArgs::parse_from(["up"])),
         Some(Cmd::Demo(args)) => demo::run(args),
         Some(Cmd::Init { force }) => tasks::init(force),
         Some(Cmd::Status { json }) => tasks::status(json),
         Some(Cmd::Task(cmd)) => tasks::run(cmd),
         Some(Cmd::Up(args)) => demo::up(args),
+        Some(Cmd::Screenshot(args)) => shot::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

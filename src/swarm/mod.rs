@@ -382,6 +382,15 @@ impl Swarm {
         self.last_publish = Some(Instant::now());
     }
 
+    /// Apply an operator command outside `run` (after the day is over) and
+    /// tell the console.
+    pub fn serve(&mut self, cmd: Command) -> Result<(), SwarmError> {
+        self.apply_command(cmd)?;
+        self.flush()?;
+        self.publish(true);
+        Ok(())
+    }
+
     fn apply_command(&mut self, cmd: Command) -> Result<(), SwarmError> {
         if let Err(why) = self.command(cmd)?
             && let Some(obs) = self.observer.as_mut()

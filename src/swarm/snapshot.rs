@@ -1,7 +1,7 @@
 //! Owned snapshots of the swarm for the console: the runner hands one over
 //! when something changed; the console renders it and never holds a lock.
 
-use crate::domain::{AgentId, Event, EventKind, Millis, SessionId, SwarmState, TaskId};
+use crate::domain::{AgentId, Event, EventKind, Millis, Money, SessionId, SwarmState, TaskId};
 use crate::engine::Engine;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
@@ -26,6 +26,10 @@ pub struct Snapshot {
     /// The most recent events, oldest first.
     pub recent: VecDeque<Event>,
     pub events_total: u64,
+    /// Budget hard limits (zero: none).
+    pub budget_agent: Money,
+    pub budget_task: Money,
+    pub day_limit: Money,
 }
 
 /// What the runner keeps beside the engine for the console.
@@ -82,6 +86,9 @@ impl Observed {
             gate_output: self.gate_output.clone(),
             recent: self.recent.clone(),
             events_total: self.events_total,
+            budget_agent: engine.settings().budget_agent,
+            budget_task: engine.settings().budget_task,
+            day_limit: engine.settings().budget_day,
         }
     }
 }

@@ -11,8 +11,16 @@ use std::str::FromStr;
 
 /// Built-in themes: (name, file, text).
 const BUILTIN: [(&str, &str, &str); 3] = [
-    ("dark", "themes/dark.toml", include_str!("../../themes/dark.toml")),
-    ("light", "themes/light.toml", include_str!("../../themes/light.toml")),
+    (
+        "dark",
+        "themes/dark.toml",
+        include_str!("../../themes/dark.toml"),
+    ),
+    (
+        "light",
+        "themes/light.toml",
+        include_str!("../../themes/light.toml"),
+    ),
     (
         "high-contrast",
         "themes/high-contrast.toml",
@@ -234,13 +242,16 @@ impl Theme {
         if self.monochrome {
             Style::default()
         } else {
-            Style::default().fg(self.palette.text).bg(self.palette.background)
+            Style::default()
+                .fg(self.palette.text)
+                .bg(self.palette.background)
         }
     }
 
     pub fn border(&self, focused: bool) -> Style {
         if focused {
-            self.fg(self.palette.border_focused).add_modifier(Modifier::BOLD)
+            self.fg(self.palette.border_focused)
+                .add_modifier(Modifier::BOLD)
         } else {
             self.fg(self.palette.border)
         }
@@ -248,7 +259,8 @@ impl Theme {
 
     pub fn title(&self, focused: bool) -> Style {
         if focused {
-            self.fg(self.palette.title_focused).add_modifier(Modifier::BOLD)
+            self.fg(self.palette.title_focused)
+                .add_modifier(Modifier::BOLD)
         } else {
             self.fg(self.palette.title)
         }
@@ -258,7 +270,9 @@ impl Theme {
         if self.monochrome {
             Style::default().add_modifier(Modifier::REVERSED)
         } else {
-            Style::default().fg(self.palette.text).bg(self.palette.header)
+            Style::default()
+                .fg(self.palette.text)
+                .bg(self.palette.header)
         }
     }
 
@@ -286,7 +300,8 @@ impl Theme {
 
     pub fn burn(&self, share: f64) -> Style {
         if share >= 1.0 {
-            self.fg(self.palette.burn_danger).add_modifier(Modifier::BOLD)
+            self.fg(self.palette.burn_danger)
+                .add_modifier(Modifier::BOLD)
         } else if share >= 0.8 {
             self.fg(self.palette.burn_warning)
         } else {
@@ -384,10 +399,16 @@ mod tests {
 
     #[test]
     fn bad_colours_and_unknown_keys_are_one_line_errors() {
-        let e = Theme::parse_patch("[colors]\ntext = \"red\"\nmoney = \"gold-ish\"\n", Path::new("t.toml"))
-            .unwrap_err()
-            .to_string();
-        assert!(e.starts_with("t.toml:3: colors.money: expected a colour"), "{e}");
+        let e = Theme::parse_patch(
+            "[colors]\ntext = \"red\"\nmoney = \"gold-ish\"\n",
+            Path::new("t.toml"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.starts_with("t.toml:3: colors.money: expected a colour"),
+            "{e}"
+        );
         let e = Theme::parse_patch("[colors]\nmoneyy = \"red\"\n", Path::new("t.toml"))
             .unwrap_err()
             .to_string();

@@ -1,0 +1,401 @@
+//! The console's router: focus, the mode stack (help, command line, filter,
+//! confirm, reason), drill-down pages, and dispatch of actions to operator
+//! commands. It holds no swarm state of its own beyond the last snapshot.
+
+use super::action::{Action, Key, KeyMap, KeyName};
+use super::command_line::{self, LineEdit};
+use super::panes::{
+    Pane, PaneId, PaneState, Target, burn::BurnPane, convoys::ConvoysPane, inbox::InboxPane,
+    merge_queue::MergeQueuePane, watchdog::WatchdogPane,
+};
+use super::theme::Theme;
+use crate::domain::{AgentPhase, PauseState, TaskStatus};
+use crate::engine::Command;
+use crate::swarm::{Snapshot, Speed};
+
+/// What the keyboard is talking to.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Mode {
+    Normal,
+    Help {
+        scroll: u16,
+    },
+    CommandLine(LineEdit),
+    Filter(LineEdit),
+    /// A dismissal's reason is being typed.
+    Reason {
+        target: Target,
+        edit: LineEdit,
+    },
+    /// A destructive action waits for `y`.
+    Confirm {
+        prompt: String,
+        commands: Vec<Command>,
+    },
+}
+
+pub struct App {
+    pub snap: Snapshot,
+    pub theme: Theme,
+    pub keys: KeyMap,
+    pub readonly: bool,
+    pub focus: PaneId,
+    pub panes: Vec<Box<dyn Pane>>,
+    pub states: Vec<PaneState>,
+    /// Drill-down stack; the floor when empty.
+    pub pages: Vec<Target>,
+    pub mode: Mode,
+    /// A line for the operator (a refusal, a confirmation).
+    pub notice: Option<String>,
+    /// Commands for the engine, taken by the loop.
+    pub outbox: Vec<Command>,
+    pub quit: bool,
+}
+
+impl App {
+    pub fn new(snap: Snapshot, theme: Theme, keys: KeyMap, readonly: bool) -> App {
+        App {
+            snap,
+            theme,
+            keys,
+            readonly,
+            focus: PaneId::Inbox,
+            panes: vec![
+                Box::new(ConvoysPane),
+                Box::new(WatchdogPane),
+                Box::new(BurnPane),
+                Box::new(MergeQueuePane),
+                Box::new(InboxPane),
+            ],
+            states: vec![PaneState::default(); 5],
+            pages: Vec::new(),
+            mode: Mode::Normal,
+            notice: None,
+            outbox: Vec::new(),
+            quit: false,
+        }
+    }
+
+    pub fn set_snapshot(&mut self, snap: Snapshot) {
+        self.snap = snap;
+        // Keep every selection on a row that exists.
+        for (i, pane) in self.panes.iter().enumerate() {
+            let n = pane.targets(&self.snap, &self.states[i]).len();
+            let st = &mut self.states[i];
+            st.selected = st.selected.min(n.saturating_sub(1));
+        }
+    }
+
+    pub fn pane(&self, id: PaneId) -> &dyn Pane {
+        self.panes[id.index()].as_ref()
+    }
+
+    pub fn state(&self, id: PaneId) -> &PaneState {
+        &self.states[id.index()]
+    }
+
+    fn targets(&self) -> Vec<Target> {
+        self.pane(self.focus)
+            .targets(&self.snap, self.state(self.focus))
+    }
+
+    /// The row under the cursor in the focused pane (or the open page).
+    pub fn selected(&self) -> Option<Target> {
+        if let Some(p) = self.pages.last() {
+            return Some(p.clone());
+        }
+        self.targets().get(self.state(self.focus).selected).cloned()
+    }
+
+    /// Feed one key press.
+    pub fn key(&mut self, key: Key) {
+        match std::mem::replace(&mut self.mode, Mode::Normal) {
+            Mode::Normal => {
+                self.notice = None;
+                if let Some(a) = self.keys.action(&key) {
+                    self.act(a);
+                }
+            }
+            Mode::Help { scroll } => {
+                self.mode = match key.code {
+                    KeyName::Char('j') | KeyName::Down => Mode::Help { scroll: scroll + 1 },
+                    KeyName::Char('k') | KeyName::Up => Mode::Help {
+                        scroll: scroll.saturating_sub(1),
+                    },
+                    _ => Mode::Normal,
+                }
+            }
+            Mode::CommandLine(mut edit) => {
+                if key.code == KeyName::Tab {
+                    edit.text = command_line::complete(&edit.text, &self.snap, self.readonly);
+                    self.mode = Mode::CommandLine(edit);
+                } else if let Some(done) = edit.key(key) {
+                    if let Some(text) = done {
+                        self.run_command_line(&text);
+                    }
+                } else {
+                    self.mode = Mode::CommandLine(edit);
+                }
+            }
+            Mode::Filter(mut edit) => {
+                let done = edit.key(key);
+                self.states[self.focus.index()].filter = edit.text.clone();
+                self.states[self.focus.index()].selected = 0;
+                match done {
+                    Some(Some(_)) => {}
+                    Some(None) => self.states[self.focus.index()].filter.clear(),
+                    None => self.mode = Mode::Filter(edit),
+                }
+            }
+            Mode::Reason { target, mut edit } => match edit.key(key) {
+                Some(Some(reason)) if !reason.trim().is_empty() => {
+                    if let Target::Concern(id) = target {
+                        self.outbox
+                            .push(Command::DismissConcern(id, reason.trim().to_string()));
+                    }
+                }
+                Some(Some(_)) => {
+                    self.notice = Some("a dismissal needs a reason".into());
+                    self.mode = Mode::Reason { target, edit };
+                }
+                Some(None) => {}
+                None => self.mode = Mode::Reason { target, edit },
+            },
+            Mode::Confirm { prompt, commands } => match key.code {
+                KeyName::Char('y') | KeyName::Enter if commands.is_empty() => self.quit = true,
+                KeyName::Char('y') | KeyName::Enter => self.outbox.extend(commands),
+                KeyName::Char('n') | KeyName::Esc => self.notice = Some("cancelled".into()),
+                _ => self.mode = Mode::Confirm { prompt, commands },
+            },
+        }
+    }
+
+    fn confirm(&mut self, prompt: String, commands: Vec<Command>) {
+        if commands.is_empty() {
+            return;
+        }
+        self.mode = Mode::Confirm { prompt, commands };
+    }
+
+    fn say(&mut self, s: impl Into<String>) {
+        self.notice = Some(s.into());
+    }
+
+    fn move_sel(&mut self, to: impl FnOnce(usize, usize) -> usize) {
+        let n = self.targets().len();
+        let st = &mut self.states[self.focus.index()];
+        st.selected = if n == 0 {
+            0
+        } else {
+            to(st.selected, n).min(n - 1)
+        };
+    }
+
+    /// Do what an action means here.
+    pub fn act(&mut self, a: Action) {
+        if self.readonly && a.mutates() {
+            return;
+        }
+        let sel = self.selected();
+        let s = &self.snap.state;
+        match a {
+            Action::Quit => {
+                if self.pages.pop().is_some() {
+                    return;
+                }
+                if s.busy_agents() > 0 && !self.readonly {
+                    self.mode = Mode::Confirm {
+                        prompt: format!("{} agents are working; quit the console and stop the swarm?", s.busy_agents()),
+                        commands: Vec::new(),
+                    };
+                    // An empty confirm means quit.
+                    self.quit_on_confirm();
+                } else {
+                    self.quit = true;
+                }
+            }
+            Action::Help => self.mode = Mode::Help { scroll: 0 },
+            Action::CommandLine => self.mode = Mode::CommandLine(LineEdit::default()),
+            Action::Filter => {
+                let cur = self.state(self.focus).filter.clone();
+                self.mode = Mode::Filter(LineEdit { text: cur });
+            }
+            Action::FocusNext | Action::FocusPrev => {
+                let i = self.focus.index();
+                let n = PaneId::ALL.len();
+                let j = if a == Action::FocusNext { (i + 1) % n } else { (i + n - 1) % n };
+                self.focus = PaneId::ALL[j];
+                self.pages.clear();
+            }
+            Action::FocusConvoys => self.focus_pane(PaneId::Convoys),
+            Action::FocusWatchdog => self.focus_pane(PaneId::Watchdog),
+            Action::FocusBurn => self.focus_pane(PaneId::Burn),
+            Action::FocusMerge => self.focus_pane(PaneId::Merge),
+            Action::FocusInbox => self.focus_pane(PaneId::Inbox),
+            Action::Down => self.move_sel(|i, _| i + 1),
+            Action::Up => self.move_sel(|i, _| i.saturating_sub(1)),
+            Action::Top => self.move_sel(|_, _| 0),
+            Action::Bottom => self.move_sel(|_, n| n.saturating_sub(1)),
+            Action::Mark => {
+                if let Some(t) = sel {
+                    let st = &mut self.states[self.focus.index()];
+                    if !st.marked.remove(&t) {
+                        st.marked.insert(t);
+                    }
+                    self.move_sel(|i, _| i + 1);
+                }
+            }
+            Action::Open => {
+                if let Some(t) = sel
+                    && self.pages.last() != Some(&t)
+                {
+                    self.pages.push(t);
+                }
+            }
+            Action::Back => {
+                if self.pages.pop().is_none() {
+                    self.states[self.focus.index()].filter.clear();
+                }
+            }
+            Action::Approve => {
+                let marked: Vec<Command> = self
+                    .state(PaneId::Inbox)
+                    .marked
+                    .iter()
+                    .filter_map(|t| match t {
+                        Target::Pause(p) if s.pause(p).is_some_and(|p| p.state == PauseState::Waiting) => {
+                            Some(Command::ApprovePause(p.clone()))
+                        }
+                        _ => None,
+                    })
+                    .collect();
+                if !marked.is_empty() {
+                    self.outbox.extend(marked);
+                    self.states[PaneId::Inbox.index()].marked.clear();
+                } else if let Some(Target::Pause(p)) = sel {
+                    self.outbox.push(Command::ApprovePause(p));
+                } else {
+                    self.say("select a pause point (or mark some with space) to approve");
+                }
+            }
+            Action::Reject => match sel {
+                Some(Target::Pause(p)) => {
+                    let reason = s.pause(&p).map(|x| x.reason.clone()).unwrap_or_default();
+                    self.confirm(format!("reject {p}: {reason}?"), vec![Command::RejectPause(p)]);
+                }
+                _ => self.say("select a pause point to reject"),
+            },
+            Action::Ack | Action::Resolve => match sel {
+                Some(Target::Concern(c)) => self.outbox.push(if a == Action::Ack {
+                    Command::AckConcern(c)
+                } else {
+                    Command::ResolveConcern(c)
+                }),
+                _ => self.say("select a concern"),
+            },
+            Action::Dismiss => match sel {
+                Some(t @ Target::Concern(_)) => {
+                    self.mode = Mode::Reason {
+                        target: t,
+                        edit: LineEdit::default(),
+                    }
+                }
+                _ => self.say("select a concern to dismiss"),
+            },
+            Action::TogglePause => match sel {
+                Some(Target::Agent(id)) => {
+                    let held = s.agent(&id).is_some_and(|a| a.held);
+                    self.outbox.push(if held { Command::ReleaseAgent(id) } else { Command::HoldAgent(id) });
+                }
+                Some(Target::Convoy(c)) => {
+                    let held = s.held_convoys.contains(&c);
+                    self.outbox.push(if held { Command::ReleaseConvoy(c) } else { Command::HoldConvoy(c) });
+                }
+                _ => self.say("select an agent or a convoy to pause or resume"),
+            },
+            Action::TogglePauseAll => {
+                let all_held = !s.convoys.is_empty() && s.convoys.iter().all(|c| s.held_convoys.contains(c));
+                let cmds: Vec<Command> = s
+                    .convoys
+                    .iter()
+                    .filter(|c| s.held_convoys.contains(*c) == all_held)
+                    .map(|c| {
+                        if all_held {
+                            Command::ReleaseConvoy(c.clone())
+                        } else {
+                            Command::HoldConvoy(c.clone())
+                        }
+                    })
+                    .collect();
+                self.say(if all_held { "swarm resumed" } else { "swarm paused: no new work starts" });
+                self.outbox.extend(cmds);
+            }
+            Action::EmergencyStop => {
+                if s.frozen {
+                    self.say("already frozen: T thaws");
+                } else {
+                    self.confirm(
+                        format!("emergency stop: freeze all {} working agents now?", s.busy_agents()),
+                        vec![Command::Freeze],
+                    );
+                }
+            }
+            Action::Thaw => self.outbox.push(Command::Thaw),
+            Action::Kill => match sel {
+                Some(Target::Agent(id)) if s.agent(&id).is_some_and(|a| a.phase != AgentPhase::Retired) => {
+                    self.confirm(
+                        format!("kill {id}? its work stays on its branch and its task goes back to the queue"),
+                        vec![Command::KillAgent(id)],
+                    )
+                }
+                _ => self.say("select a live agent to kill"),
+            },
+            Action::Retry => match sel {
+                Some(Target::Task(t))
+                    if s.task(&t).is_some_and(|t| matches!(t.status, TaskStatus::Failed | TaskStatus::Blocked)) =>
+                {
+                    self.outbox.push(Command::RetryTask(t))
+                }
+                _ => self.say("select a failed or blocked task to retry"),
+            },
+            Action::Drop => match sel {
+                Some(Target::Task(t)) if s.task(&t).is_some_and(|t| t.status == TaskStatus::Queued) => self.confirm(
+                    format!("drop {t} from the merge queue? its branch is kept"),
+                    vec![Command::DropTask(t)],
+                ),
+                _ => self.say("select a queued entry to drop"),
+            },
+            Action::Faster | Action::Slower => {
+                let cur = Speed::parse(&self.snap.speed).unwrap_or(Speed::Max);
+                let next = cur.step(a == Action::Faster);
+                self.outbox.push(Command::SetSpeed(next.to_string()));
+            }
+        }
+    }
+
+    fn focus_pane(&mut self, id: PaneId) {
+        self.focus = id;
+        self.pages.clear();
+    }
+
+    /// Quitting while agents work asks first; `y` quits.
+    fn quit_on_confirm(&mut self) {
+        if let Mode::Confirm { commands, .. } = &mut self.mode {
+            commands.clear();
+        }
+    }
+
+    /// Whether the open confirm is the quit question.
+    pub fn confirming_quit(&self) -> bool {
+        matches!(&self.mode, Mode::Confirm { commands, .. } if commands.is_empty())
+    }
+
+    fn run_command_line(&mut self, text: &str) {
+        match command_line::parse(text, &self.snap, self.readonly) {
+            Ok(command_line::Parsed::Action(a)) => self.act(a),
+            Ok(command_line::Parsed::Commands(cmds)) => self.outbox.extend(cmds),
+            Ok(command_line::Parsed::Quit) => self.quit = true,
+            Err(e) => self.say(e),
+        }
+    }
+}

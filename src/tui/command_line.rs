@@ -1,0 +1,319 @@
+//! The `:` command line: every operator action by name, with ids, and Tab
+//! completion of both.
+
+use super::action::{Action, Key, KeyName};
+use crate::domain::{AgentId, ConcernId, ConvoyId, PauseId, TaskId};
+use crate::engine::Command;
+use crate::swarm::{Snapshot, Speed};
+
+/// A line being typed.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct LineEdit {
+    pub text: String,
+}
+
+impl LineEdit {
+    /// `None` while typing; `Some(Some(text))` on enter, `Some(None)` on esc.
+    pub fn key(&mut self, key: Key) -> Option<Option<String>> {
+        match key.code {
+            KeyName::Enter => Some(Some(std::mem::take(&mut self.text))),
+            KeyName::Esc => Some(None),
+            KeyName::Backspace => {
+                self.text.pop();
+                None
+            }
+            KeyName::Char('u') if key.ctrl => {
+                self.text.clear();
+                None
+            }
+            KeyName::Char(c) if !key.ctrl => {
+                self.text.push(c);
+                None
+            }
+            _ => None,
+        }
+    }
+}
+
+/// What a command line asks for.
+#[derive(Debug, PartialEq)]
+pub enum Parsed {
+    Commands(Vec<Command>),
+    /// An action on the current selection (`help`, `freeze`, `faster`).
+    Action(Action),
+    Quit,
+}
+
+/// Commands and what follows them, for completion and the help.
+pub const COMMANDS: &[(&str, &str)] = &[
+    ("approve", "PAUSE|all"),
+    ("reject", "PAUSE"),
+    ("ack", "CONCERN"),
+    ("resolve", "CONCERN"),
+    ("dismiss", "CONCERN REASON…"),
+    ("pause", "AGENT|CONVOY|all"),
+    ("resume", "AGENT|CONVOY|all"),
+    ("kill", "AGENT"),
+    ("retry", "TASK"),
+    ("drop", "TASK"),
+    ("freeze", ""),
+    ("thaw", ""),
+    ("speed", "N|max"),
+    ("help", ""),
+    ("quit", ""),
+];
+
+const MUTATING: &[&str] = &[
+    "approve", "reject", "ack", "resolve", "dismiss", "pause", "resume", "kill", "retry", "drop",
+    "freeze", "thaw", "speed",
+];
+
+pub fn parse(text: &str, snap: &Snapshot, readonly: bool) -> Result<Parsed, String> {
+    let mut words = text.split_whitespace();
+    let Some(cmd) = words.next() else {
+        return Ok(Parsed::Commands(Vec::new()));
+    };
+    if readonly && MUTATING.contains(&cmd) {
+        return Err(format!("{cmd}: the console is read-only"));
+    }
+    let arg = words.next();
+    let rest: Vec<&str> = words.collect();
+    let s = &snap.state;
+    let need = |what: &str| format!("{cmd} needs {what}");
+    let one = |c: Command| Ok(Parsed::Commands(vec![c]));
+    match cmd {
+        "approve" => match arg {
+            Some("all") => one(Command::ApproveAll),
+            Some(id) => one(Command::ApprovePause(PauseId::new(id))),
+            None => Err(need("a pause point id or `all`")),
+        },
+        "reject" => arg
+            .map(|id| one(Command::RejectPause(PauseId::new(id))))
+            .unwrap_or_else(|| Err(need("a pause point id"))),
+        "ack" => arg
+            .map(|id| one(Command::AckConcern(ConcernId::new(id))))
+            .unwrap_or_else(|| Err(need("a concern id"))),
+        "resolve" => arg
+            .map(|id| one(Command::ResolveConcern(ConcernId::new(id))))
+            .unwrap_or_else(|| Err(need("a concern id"))),
+        "dismiss" => match arg {
+            Some(id) if !rest.is_empty() => {
+                one(Command::DismissConcern(ConcernId::new(id), rest.join(" ")))
+            }
+            Some(_) => Err("dismiss needs a reason after the concern id".into()),
+            None => Err(need("a concern id and a reason")),
+        },
+        "pause" | "resume" => {
+            let hold = cmd == "pause";
+            match arg {
+                Some("all") => Ok(Parsed::Commands(
+                    s.convoys
+                        .iter()
+                        .map(|c| {
+                            if hold {
+                                Command::HoldConvoy(c.clone())
+                            } else {
+                                Command::ReleaseConvoy(c.clone())
+                            }
+                        })
+                        .collect(),
+                )),
+                Some(id) if s.agents.contains_key(&AgentId::new(id)) => one(if hold {
+                    Command::HoldAgent(AgentId::new(id))
+                } else {
+                    Command::ReleaseAgent(AgentId::new(id))
+                }),
+                Some(id) if s.convoys.contains(&ConvoyId::new(id)) => one(if hold {
+                    Command::HoldConvoy(ConvoyId::new(id))
+                } else {
+                    Command::ReleaseConvoy(ConvoyId::new(id))
+                }),
+                Some(id) => Err(format!("{cmd}: no agent or convoy {id}")),
+                None => Err(need("an agent, a convoy or `all`")),
+            }
+        }
+        "kill" => arg
+            .map(|id| one(Command::KillAgent(AgentId::new(id))))
+            .unwrap_or_else(|| Err(need("an agent"))),
+        "retry" => arg
+            .map(|id| one(Command::RetryTask(TaskId::new(id))))
+            .unwrap_or_else(|| Err(need("a task"))),
+        "drop" => arg
+            .map(|id| one(Command::DropTask(TaskId::new(id))))
+            .unwrap_or_else(|| Err(need("a task"))),
+        "freeze" => one(Command::Freeze),
+        "thaw" => one(Command::Thaw),
+        "speed" => match arg.and_then(Speed::parse) {
+            Some(sp) => one(Command::SetSpeed(sp.to_string())),
+            None => Err("speed needs a factor such as 60, or max".into()),
+        },
+        "help" => Ok(Parsed::Action(Action::Help)),
+        "quit" | "q" => Ok(Parsed::Quit),
+        other => Err(format!("unknown command {other:?}; Tab lists them")),
+    }
+}
+
+/// Ids that fit after a command.
+fn ids_for(cmd: &str, snap: &Snapshot) -> Vec<String> {
+    let s = &snap.state;
+    match cmd {
+        "approve" | "reject" => {
+            let mut v: Vec<String> = s.waiting_pauses().map(|p| p.id.to_string()).collect();
+            if cmd == "approve" {
+                v.push("all".into());
+            }
+            v
+        }
+        "ack" | "resolve" | "dismiss" => s.open_concerns().map(|c| c.id.to_string()).collect(),
+        "pause" | "resume" | "kill" => {
+            let mut v: Vec<String> = s.agents.keys().map(|a| a.to_string()).collect();
+            if cmd != "kill" {
+                v.extend(s.convoys.iter().map(|c| c.to_string()));
+                v.push("all".into());
+            }
+            v
+        }
+        "retry" | "drop" => s.task_order.iter().map(|t| t.to_string()).collect(),
+        "speed" => ["1", "10", "60", "300", "3600", "max"]
+            .iter()
+            .map(|x| x.to_string())
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn common_prefix(words: &[String]) -> String {
+    let Some(first) = words.first() else {
+        return String::new();
+    };
+    let mut end = first.len();
+    for w in &words[1..] {
+        end = end.min(
+            first
+                .bytes()
+                .zip(w.bytes())
+                .take_while(|(a, b)| a == b)
+                .count(),
+        );
+    }
+    first[..end].to_string()
+}
+
+/// Complete the last word of `text`: a command, then an id.
+pub fn complete(text: &str, snap: &Snapshot, readonly: bool) -> String {
+    let ends_with_space = text.ends_with(' ');
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let (done, partial) = if ends_with_space || words.is_empty() {
+        (words.clone(), "")
+    } else {
+        (words[..words.len() - 1].to_vec(), words[words.len() - 1])
+    };
+    let candidates: Vec<String> = if done.is_empty() {
+        COMMANDS
+            .iter()
+            .map(|(c, _)| c.to_string())
+            .filter(|c| !(readonly && MUTATING.contains(&c.as_str())))
+            .collect()
+    } else if done.len() == 1 {
+        ids_for(done[0], snap)
+    } else {
+        Vec::new()
+    };
+    let matching: Vec<String> = candidates
+        .into_iter()
+        .filter(|c| c.starts_with(partial))
+        .collect();
+    let completed = match matching.len() {
+        0 => return text.to_string(),
+        1 => format!("{} ", matching[0]),
+        _ => common_prefix(&matching),
+    };
+    let mut out = done.join(" ");
+    if !out.is_empty() {
+        out.push(' ');
+    }
+    out.push_str(&completed);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::*;
+
+    fn snap() -> Snapshot {
+        let mut s = Snapshot::default();
+        let mut ev = |kind| {
+            s.state.apply(&Event {
+                at: 0,
+                actor: Actor::Engine,
+                agent: Some(AgentId::builder(7)),
+                task: None,
+                convoy: None,
+                model: None,
+                session: None,
+                kind,
+            })
+        };
+        ev(EventKind::AgentRegistered {
+            model: "m".into(),
+            runtime: "sim".into(),
+        });
+        ev(EventKind::PauseRequested {
+            id: PauseId::new("P-0001"),
+            pause: PauseKind::AgentRequest,
+            reason: "drop the table".into(),
+        });
+        ev(EventKind::ConcernRaised {
+            id: ConcernId::new("C-0001"),
+            source: ConcernSource::Agent,
+            summary: "hmm".into(),
+            confidence: 0.4,
+            impact: Impact::High,
+            routing: Routing::Human,
+        });
+        s
+    }
+
+    #[test]
+    fn parses_operator_commands() {
+        let s = snap();
+        assert_eq!(
+            parse("approve P-0001", &s, false),
+            Ok(Parsed::Commands(vec![Command::ApprovePause(PauseId::new(
+                "P-0001"
+            ))]))
+        );
+        assert_eq!(
+            parse("dismiss C-0001 known flake in CI", &s, false),
+            Ok(Parsed::Commands(vec![Command::DismissConcern(
+                ConcernId::new("C-0001"),
+                "known flake in CI".into()
+            )]))
+        );
+        assert_eq!(
+            parse("pause builder-07", &s, false),
+            Ok(Parsed::Commands(vec![Command::HoldAgent(
+                AgentId::builder(7)
+            )]))
+        );
+        assert!(parse("dismiss C-0001", &s, false).is_err());
+        assert!(parse("frobnicate", &s, false).is_err());
+        assert!(parse("approve P-0001", &s, true).is_err(), "read-only");
+    }
+
+    #[test]
+    fn completes_commands_then_ids() {
+        let s = snap();
+        assert_eq!(complete("appr", &s, false), "approve ");
+        assert_eq!(complete("approve P", &s, false), "approve P-0001 ");
+        assert_eq!(complete("dismiss ", &s, false), "dismiss C-0001 ");
+        assert_eq!(
+            complete("re", &s, false),
+            "re",
+            "reject, resolve, resume, retry share only `re`"
+        );
+        assert_eq!(complete("k", &s, false), "kill ");
+        assert_eq!(complete("k", &s, true), "k", "read-only has no kill");
+    }
+}

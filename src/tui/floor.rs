@@ -1,0 +1,289 @@
+//! The whole screen: the header line, the five panes (or a drill-down
+//! page), the footer of key hints, and overlays (help, command line,
+//! confirm).
+
+use super::action::{Action, Scope};
+use super::app::{App, Mode};
+use super::detail;
+use super::panes::{DrawCtx, PaneId};
+use crate::domain::{HOUR, Impact};
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph, Widget, Wrap};
+
+/// Draw the console into `buf`.
+pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
+    buf.set_style(area, app.theme.base());
+    let [header, body, footer] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(6),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    draw_header(app, header, buf);
+    if let Some(target) = app.pages.last() {
+        detail::draw(app, target, body, buf);
+    } else {
+        draw_panes(app, body, buf);
+    }
+    draw_footer(app, footer, buf);
+    match &app.mode {
+        Mode::Help { scroll } => draw_help(app, *scroll, area, buf),
+        Mode::Confirm { prompt, .. } => {
+            draw_prompt(app, " confirm ", &format!("{prompt}  [y/n]"), area, buf)
+        }
+        Mode::Reason { target, edit } => draw_prompt(
+            app,
+            " dismiss ",
+            &format!("reason for dismissing {}: {}█", target.label(), edit.text),
+            area,
+            buf,
+        ),
+        _ => {}
+    }
+}
+
+fn draw_panes(app: &App, area: Rect, buf: &mut Buffer) {
+    let [top, middle, bottom] = Layout::vertical([
+        Constraint::Percentage(40),
+        Constraint::Percentage(28),
+        Constraint::Percentage(32),
+    ])
+    .areas(area);
+    let [convoys, watchdog] =
+        Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(top);
+    let [burn, merge] =
+        Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(middle);
+    for (id, rect) in [
+        (PaneId::Convoys, convoys),
+        (PaneId::Watchdog, watchdog),
+        (PaneId::Burn, burn),
+        (PaneId::Merge, merge),
+        (PaneId::Inbox, bottom),
+    ] {
+        let ctx = DrawCtx {
+            snap: &app.snap,
+            theme: &app.theme,
+            focused: app.focus == id,
+            state: app.state(id),
+            number: id.index() + 1,
+        };
+        app.pane(id).draw(&ctx, rect, buf);
+    }
+}
+
+fn draw_header(app: &App, area: Rect, buf: &mut Buffer) {
+    let t = &app.theme;
+    let s = &app.snap.state;
+    buf.set_style(area, t.header());
+    let working = s.agents.values().filter(|a| a.is_busy()).count();
+    let burn = s.burn_per_hour(app.snap.now, HOUR);
+    let day_limit = app_day_limit(app);
+    let share = if day_limit > 0.0 {
+        s.spend_day.dollars() / day_limit
+    } else {
+        0.0
+    };
+    let pauses = s.waiting_pauses().count();
+    let mut by_impact = [0usize; 4];
+    for c in s.open_concerns() {
+        by_impact[c.impact as usize] += 1;
+    }
+    let mut spans = vec![
+        Span::styled(" shiftboss ", t.title(true)),
+        Span::styled(format!("{working}/{} working ", s.agents.len()), t.text()),
+        Span::styled(format!("· {}/h ", burn), t.money()),
+    ];
+    if day_limit > 0.0 {
+        spans.push(Span::styled(
+            format!("· {:.0}% of day ", share * 100.0),
+            t.burn(share),
+        ));
+    }
+    spans.push(Span::styled(
+        format!("· {pauses} pause{} ", if pauses == 1 { "" } else { "s" }),
+        if pauses > 0 { t.pause() } else { t.dim() },
+    ));
+    spans.push(Span::styled("· concerns ", t.text()));
+    for (i, imp) in [Impact::Critical, Impact::High, Impact::Medium, Impact::Low]
+        .iter()
+        .enumerate()
+    {
+        let n = by_impact[*imp as usize];
+        let label = ["crit", "high", "med", "low"][i];
+        spans.push(Span::styled(
+            format!("{n} {label} "),
+            if n > 0 { t.impact(*imp) } else { t.dim() },
+        ));
+    }
+    if s.frozen {
+        spans.push(Span::styled("· FROZEN ", t.error()));
+    }
+    if app.readonly {
+        spans.push(Span::styled("· read-only ", t.dim()));
+    }
+    let clock = format!(
+        "{} · {} ",
+        chrono::DateTime::from_timestamp_millis(app.snap.now)
+            .map(|d| d.format("%H:%M:%S").to_string())
+            .unwrap_or_default(),
+        app.snap.speed
+    );
+    buf.set_line(area.x, area.y, &Line::from(spans), area.width);
+    let w = clock.chars().count() as u16;
+    if area.width > w {
+        buf.set_string(area.x + area.width - w, area.y, clock, t.header());
+    }
+}
+
+/// The day's hard limit in dollars (from the budget events seen), or 0.
+fn app_day_limit(app: &App) -> f64 {
+    app.snap.day_limit.dollars()
+}
+
+fn draw_footer(app: &App, area: Rect, buf: &mut Buffer) {
+    let t = &app.theme;
+    let line = match &app.mode {
+        Mode::CommandLine(e) => Line::from(vec![
+            Span::styled(":", t.key()),
+            Span::raw(format!("{}█", e.text)),
+        ]),
+        Mode::Filter(e) => Line::from(vec![
+            Span::styled("/", t.key()),
+            Span::raw(format!("{}█", e.text)),
+        ]),
+        _ => {
+            if let Some(n) = &app.notice {
+                Line::from(Span::styled(format!(" {n}"), t.error()))
+            } else {
+                let mut spans = Vec::new();
+                for a in footer_actions(app) {
+                    if let Some(k) = app.keys.label(a) {
+                        spans.push(Span::styled(format!(" {k}"), t.key()));
+                        spans.push(Span::styled(format!(" {} ", short(a)), t.dim()));
+                    }
+                }
+                Line::from(spans)
+            }
+        }
+    };
+    buf.set_line(area.x, area.y, &line, area.width);
+}
+
+/// The hints that matter where the operator is.
+fn footer_actions(app: &App) -> Vec<Action> {
+    let pane = match app.focus {
+        PaneId::Inbox => vec![
+            Action::Approve,
+            Action::Reject,
+            Action::Ack,
+            Action::Dismiss,
+        ],
+        PaneId::Watchdog => vec![Action::TogglePause, Action::Kill],
+        PaneId::Convoys => vec![Action::TogglePause],
+        PaneId::Merge => vec![Action::Retry, Action::Drop],
+        PaneId::Burn => vec![],
+    };
+    let mut v = vec![Action::Help, Action::CommandLine, Action::Open];
+    v.extend(pane);
+    v.extend([Action::EmergencyStop, Action::Faster, Action::Quit]);
+    v
+}
+
+/// A footer's word for an action.
+fn short(a: Action) -> &'static str {
+    match a {
+        Action::Help => "help",
+        Action::CommandLine => "cmd",
+        Action::Open => "open",
+        Action::Approve => "approve",
+        Action::Reject => "reject",
+        Action::Ack => "ack",
+        Action::Dismiss => "dismiss",
+        Action::TogglePause => "pause",
+        Action::Kill => "kill",
+        Action::Retry => "retry",
+        Action::Drop => "drop",
+        Action::EmergencyStop => "stop all",
+        Action::Faster => "faster",
+        Action::Quit => "quit",
+        _ => a.name(),
+    }
+}
+
+fn centered(area: Rect, w: u16, h: u16) -> Rect {
+    let w = w.min(area.width);
+    let h = h.min(area.height);
+    Rect::new(
+        area.x + (area.width - w) / 2,
+        area.y + (area.height - h) / 2,
+        w,
+        h,
+    )
+}
+
+fn draw_prompt(app: &App, title: &str, text: &str, area: Rect, buf: &mut Buffer) {
+    let rect = centered(area, 72, 5);
+    Clear.render(rect, buf);
+    Paragraph::new(text.to_string())
+        .wrap(Wrap { trim: true })
+        .style(app.theme.text())
+        .block(
+            Block::default()
+                .borders(Borders::ALL)
+                .border_type(BorderType::Double)
+                .border_style(app.theme.pause())
+                .title(title.to_string()),
+        )
+        .render(rect, buf);
+}
+
+/// The help: every bound key, grouped by scope, from the same table that
+/// dispatches keys.
+fn draw_help(app: &App, scroll: u16, area: Rect, buf: &mut Buffer) {
+    let t = &app.theme;
+    let mut lines: Vec<Line> = Vec::new();
+    for scope in [
+        Scope::Global,
+        Scope::Navigation,
+        Scope::Inbox,
+        Scope::Swarm,
+        Scope::Queue,
+    ] {
+        let actions: Vec<Action> = app.keys.bound().filter(|a| a.scope() == scope).collect();
+        if actions.is_empty() {
+            continue;
+        }
+        lines.push(Line::styled(scope.title().to_string(), t.title(true)));
+        for a in actions {
+            let keys: Vec<String> = app.keys.keys(a).iter().map(|k| k.label()).collect();
+            let mut spans = vec![
+                Span::styled(format!("  {:<14}", keys.join(" ")), t.key()),
+                Span::styled(a.help().to_string(), t.text()),
+            ];
+            if a.dangerous() {
+                spans.push(Span::styled("  (asks first)", t.dim()));
+            }
+            lines.push(Line::from(spans));
+        }
+        lines.push(Line::raw(""));
+    }
+    lines.push(Line::styled(
+        "command line: approve P-…|all · reject · ack · resolve · dismiss C-… reason · pause|resume AGENT|CONVOY|all · kill · retry · drop · freeze · thaw · speed N|max",
+        t.dim(),
+    ));
+    let rect = centered(area, 86, area.height.saturating_sub(2));
+    Clear.render(rect, buf);
+    Paragraph::new(lines)
+        .wrap(Wrap { trim: false })
+        .scroll((scroll, 0))
+        .block(
+            Block::default()
+                .borders(Borders::ALL)
+                .border_type(BorderType::Rounded)
+                .border_style(t.border(true))
+                .title(" help · esc closes "),
+        )
+        .render(rect, buf);
+}

@@ -1,0 +1,156 @@
+//! The console. The swarm runs on its own thread and hands over owned
+//! snapshots when something changed; the console draws them and sends
+//! operator commands back. Drawing never waits on I/O, happens only when
+//! something changed (coalesced, at most about 60 times a second), and an
+//! idle console sleeps in a blocking receive.
+
+pub mod action;
+pub mod app;
+pub mod command_line;
+pub mod detail;
+pub mod floor;
+pub mod panes;
+pub mod screenshot;
+pub mod theme;
+
+use crate::engine::Command;
+use crate::swarm::{Published, RunOptions, Summary, Swarm, SwarmError};
+use action::{Key, KeyMap};
+use app::App;
+use ratatui::crossterm::event::{self, Event, KeyCode, KeyEventKind, KeyModifiers};
+use ratatui::crossterm::execute;
+use ratatui::crossterm::terminal::{BeginSynchronizedUpdate, EndSynchronizedUpdate};
+use std::io::stdout;
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::time::{Duration, Instant};
+use theme::Theme;
+
+/// The shortest time between two frames.
+const FRAME: Duration = Duration::from_millis(16);
+
+pub struct ConsoleOptions {
+    pub theme: Theme,
+    pub keys: KeyMap,
+    pub readonly: bool,
+}
+
+enum UiMsg {
+    Published(Published),
+    Term(Event),
+}
+
+/// Run the console on `swarm` until the operator quits. Returns the summary
+/// of the run.
+pub fn run(mut swarm: Swarm, run: RunOptions, opts: ConsoleOptions) -> Result<Summary, SwarmError> {
+    let (ui_tx, ui_rx) = mpsc::channel::<UiMsg>();
+    let (cmd_tx, cmd_rx) = mpsc::channel::<Command>();
+    let tx = ui_tx.clone();
+    swarm.observe(Box::new(move |p| {
+        let _ = tx.send(UiMsg::Published(p));
+    }));
+    let mut app = App::new(swarm.snapshot(), opts.theme, opts.keys, opts.readonly);
+
+    let engine = std::thread::Builder::new()
+        .name("shiftboss-engine".into())
+        .spawn(move || -> Result<Summary, SwarmError> {
+            let summary = swarm.run(&run, Some(&cmd_rx))?;
+            // The day is over (or was never timed): the operator may still
+            // act on what is left until the console closes.
+            while let Ok(cmd) = cmd_rx.recv() {
+                swarm.serve(cmd)?;
+            }
+            Ok(summary)
+        })
+        .expect("spawn the engine thread");
+
+    // Terminal input on its own thread, into the same channel.
+    let tx = ui_tx;
+    std::thread::Builder::new()
+        .name("shiftboss-input".into())
+        .spawn(move || {
+            while let Ok(ev) = event::read() {
+                if tx.send(UiMsg::Term(ev)).is_err() {
+                    break;
+                }
+            }
+        })
+        .expect("spawn the input thread");
+
+    let mut terminal = ratatui::init();
+    let mut dirty = true;
+    let mut last_draw: Option<Instant> = None;
+    loop {
+        if dirty {
+            let wait = last_draw
+                .map(|t| FRAME.saturating_sub(t.elapsed()))
+                .unwrap_or_default();
+            if wait.is_zero() {
+                let _ = execute!(stdout(), BeginSynchronizedUpdate);
+                let _ = terminal.draw(|f| floor::draw(&app, f.area(), f.buffer_mut()));
+                let _ = execute!(stdout(), EndSynchronizedUpdate);
+                dirty = false;
+                last_draw = Some(Instant::now());
+            }
+        }
+        let msg = if dirty {
+            let wait = last_draw
+                .map(|t| FRAME.saturating_sub(t.elapsed()))
+                .unwrap_or_default();
+            match ui_rx.recv_timeout(wait) {
+                Ok(m) => Some(m),
+                Err(RecvTimeoutError::Timeout) => None,
+                Err(RecvTimeoutError::Disconnected) => break,
+            }
+        } else {
+            // Nothing to draw: sleep until something happens.
+            match ui_rx.recv() {
+                Ok(m) => Some(m),
+                Err(_) => break,
+            }
+        };
+        let mut pending = msg.into_iter().collect::<Vec<_>>();
+        pending.extend(ui_rx.try_iter());
+        for m in pending {
+            match m {
+                UiMsg::Published(Published::Snapshot(s)) => {
+                    app.set_snapshot(*s);
+                    dirty = true;
+                }
+                UiMsg::Published(Published::Notice(n)) => {
+                    app.notice = Some(n);
+                    dirty = true;
+                }
+                UiMsg::Term(Event::Key(k)) if k.kind == KeyEventKind::Press => {
+                    if k.code == KeyCode::Char('z') && k.modifiers.contains(KeyModifiers::CONTROL) {
+                        ratatui::restore();
+                        suspend();
+                        terminal = ratatui::init();
+                        let _ = terminal.clear();
+                    } else if let Some(key) = Key::from_event(&k) {
+                        app.key(key);
+                    }
+                    dirty = true;
+                }
+                UiMsg::Term(Event::Resize(..)) => dirty = true,
+                UiMsg::Term(_) => {}
+            }
+        }
+        for cmd in app.outbox.drain(..) {
+            let _ = cmd_tx.send(cmd);
+        }
+        if app.quit {
+            break;
+        }
+    }
+    ratatui::restore();
+    drop(cmd_tx);
+    engine.join().expect("the engine thread ends")
+}
+
+/// Ctrl-z: give the terminal back and stop until `fg`.
+fn suspend() {
+    // SAFETY: raising a signal on our own process has no memory effects.
+    unsafe {
+        libc::raise(libc::SIGTSTP);
+    }
+}

@@ -1,0 +1,172 @@
+//! The five panes of the floor, one file each. A pane knows its rows (as
+//! targets the operator can act on), how to draw itself, and keeps its own
+//! view state (selection, filter, marks).
+
+pub mod burn;
+pub mod convoys;
+pub mod inbox;
+pub mod merge_queue;
+pub mod watchdog;
+
+use crate::domain::{AgentId, ConcernId, ConvoyId, PauseId, TaskId};
+use crate::swarm::Snapshot;
+use crate::tui::theme::Theme;
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType, Borders, Widget};
+use std::collections::BTreeSet;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PaneId {
+    Convoys,
+    Watchdog,
+    Burn,
+    Merge,
+    Inbox,
+}
+
+impl PaneId {
+    pub const ALL: [PaneId; 5] = [
+        PaneId::Convoys,
+        PaneId::Watchdog,
+        PaneId::Burn,
+        PaneId::Merge,
+        PaneId::Inbox,
+    ];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            PaneId::Convoys => "convoy board",
+            PaneId::Watchdog => "watchdog tiers",
+            PaneId::Burn => "cost burn",
+            PaneId::Merge => "merge queue",
+            PaneId::Inbox => "concern inbox",
+        }
+    }
+
+    pub fn index(self) -> usize {
+        PaneId::ALL.iter().position(|p| *p == self).expect("listed")
+    }
+}
+
+/// Something a row stands for, which actions and drill-downs act on.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Target {
+    Agent(AgentId),
+    Task(TaskId),
+    Convoy(ConvoyId),
+    Concern(ConcernId),
+    Pause(PauseId),
+}
+
+impl Target {
+    pub fn label(&self) -> String {
+        match self {
+            Target::Agent(a) => a.to_string(),
+            Target::Task(t) => t.to_string(),
+            Target::Convoy(c) => c.to_string(),
+            Target::Concern(c) => c.to_string(),
+            Target::Pause(p) => p.to_string(),
+        }
+    }
+}
+
+/// A pane's view state.
+#[derive(Clone, Debug, Default)]
+pub struct PaneState {
+    pub selected: usize,
+    pub filter: String,
+    pub marked: BTreeSet<Target>,
+}
+
+impl PaneState {
+    /// Whether a row's text passes the filter (case-insensitive substring).
+    pub fn passes(&self, text: &str) -> bool {
+        self.filter.is_empty() || text.to_lowercase().contains(&self.filter.to_lowercase())
+    }
+}
+
+/// What a pane draws with.
+pub struct DrawCtx<'a> {
+    pub snap: &'a Snapshot,
+    pub theme: &'a Theme,
+    pub focused: bool,
+    pub state: &'a PaneState,
+    /// The pane's number (1–5), shown in its title.
+    pub number: usize,
+}
+
+pub trait Pane: Send {
+    fn id(&self) -> PaneId;
+    /// The selectable rows, in display order, after the filter.
+    fn targets(&self, snap: &Snapshot, state: &PaneState) -> Vec<Target>;
+    /// Draw inside `area` (the pane draws its own block).
+    fn draw(&self, ctx: &DrawCtx, area: Rect, buf: &mut Buffer);
+}
+
+/// The framed block every pane draws in: number, title, a summary on the right.
+pub fn frame<'a>(ctx: &DrawCtx, summary: Line<'a>) -> Block<'a> {
+    let t = ctx.theme;
+    let mut title = vec![
+        Span::styled(format!(" {} ", ctx.number), t.key()),
+        Span::styled(
+            format!("{} ", PaneId::ALL[ctx.number - 1].title()),
+            t.title(ctx.focused),
+        ),
+    ];
+    if !ctx.state.filter.is_empty() {
+        title.push(Span::styled(format!("/{} ", ctx.state.filter), t.marked()));
+    }
+    Block::default()
+        .borders(Borders::ALL)
+        .border_type(if ctx.focused {
+            BorderType::Thick
+        } else {
+            BorderType::Rounded
+        })
+        .border_style(t.border(ctx.focused))
+        .title(Line::from(title))
+        .title(summary.right_aligned())
+}
+
+/// Draw the block and return the area inside it.
+pub fn framed(ctx: &DrawCtx, summary: Line, area: Rect, buf: &mut Buffer) -> Rect {
+    let block = frame(ctx, summary);
+    let inner = block.inner(area);
+    block.render(area, buf);
+    inner
+}
+
+/// The first visible row so that `selected` stays on screen.
+pub fn scroll_offset(selected: usize, rows: usize, height: usize) -> usize {
+    if height == 0 || rows <= height {
+        0
+    } else {
+        selected.saturating_sub(height - 1).min(rows - height)
+    }
+}
+
+/// Row style: selected (when focused), marked, or plain.
+pub fn row_style(ctx: &DrawCtx, selected: bool, marked: bool) -> Style {
+    if selected && ctx.focused {
+        ctx.theme.selected()
+    } else if marked {
+        ctx.theme.marked()
+    } else {
+        Style::default()
+    }
+}
+
+/// `1h05m`, `12m`, `40s` from milliseconds.
+pub fn age(ms: i64) -> String {
+    let s = ms.max(0) / 1000;
+    if s >= 3600 {
+        format!("{}h{:02}m", s / 3600, (s % 3600) / 60)
+    } else if s >= 60 {
+        format!("{}m", s / 60)
+    } else {
+        format!("{s}s")
+    }
+}
