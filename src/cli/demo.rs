@@ -83,8 +83,10 @@ pub fn run(args: DemoArgs) -> CliResult {
         Some(super::console_options(&args.look)?)
     };
     let mut scenario = load_scenario(args.scenario.as_deref(), args.seed)?;
-    // The console defaults to a swarm a person can follow.
-    let agents = args.agents.or(console.as_ref().map(|_| 12));
+    // On the built-in day, the console defaults to a swarm a person can follow.
+    let agents = args
+        .agents
+        .or((console.is_some() && args.scenario.is_none()).then_some(12));
     if let Some(n) = agents {
         scenario.config.swarm.agents = n as usize;
         scenario.config.swarm.max_live = n as usize;

@@ -205,7 +205,10 @@ impl App {
                 }
                 if s.busy_agents() > 0 && !self.readonly {
                     self.mode = Mode::Confirm {
-                        prompt: format!("{} agents are working; quit the console and stop the swarm?", s.busy_agents()),
+                        prompt: match s.busy_agents() {
+                            1 => "1 agent is working; quit the console and stop the swarm?".to_string(),
+                            n => format!("{n} agents are working; quit the console and stop the swarm?"),
+                        },
                         commands: Vec::new(),
                     };
                     // An empty confirm means quit.
