@@ -322,6 +322,18 @@ impl Engine {
         out
     }
 
+    /// Take in a task another process added to the log (`shiftboss task add`
+    /// while the swarm runs). Returns whether it was new.
+    pub fn absorb_task(&mut self, ev: &Event) -> bool {
+        match &ev.kind {
+            EventKind::TaskAdded { spec } if !self.state.tasks.contains_key(&spec.id) => {
+                self.state.apply(ev);
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// Feed one input at time `now`.
     pub fn step(&mut self, now: Millis, input: Input) -> Step {
         self.now = now.max(self.now);

@@ -147,6 +147,8 @@ pub struct Swarm {
     speed: Speed,
     /// Where pacing is anchored: (virtual time, wall time).
     anchor: (Millis, Instant),
+    /// The log's seq up to which tasks added by other processes were taken in.
+    tasks_seen: u64,
 }
 
 use crate::domain::Event;
@@ -203,7 +205,9 @@ impl Swarm {
             last_publish: None,
             speed: Speed::Max,
             anchor: (now, Instant::now()),
+            tasks_seen: 0,
         };
+        swarm.tasks_seen = swarm.store.last_seq()?;
         let step = if resumed {
             engine.reconcile(now, &[])
         } else {
@@ -306,6 +310,19 @@ impl Swarm {
         Ok(())
     }
 
+    /// Tasks added to the log by `shiftboss task add` while this swarm runs
+    /// join the backlog at the next tick.
+    fn take_in_added_tasks(&mut self) -> Result<(), SwarmError> {
+        let (added, last) = self.store.tasks_added_after(self.tasks_seen)?;
+        self.tasks_seen = last;
+        for ev in added {
+            if self.engine.absorb_task(&ev) {
+                self.dirty = true;
+            }
+        }
+        Ok(())
+    }
+
     /// Process the next thing on the timeline, if it is due by `limit`.
     /// Returns false when nothing is left before `limit`.
     pub fn advance(&mut self, limit: Millis) -> Result<bool, SwarmError> {
@@ -320,6 +337,7 @@ impl Swarm {
         self.clock.advance_to(at);
         match wake {
             Wake::Tick => {
+                self.take_in_added_tasks()?;
                 self.inputs.push_back(Input::Tick);
                 let tick = self.engine.settings().tick();
                 self.timeline.push(at + tick, Wake::Tick);
