@@ -49,7 +49,7 @@ fn a_task_added_from_another_process_joins_the_running_swarm() {
     let tmp = tempfile::tempdir().unwrap();
     let scenario = Scenario::builtin("small").unwrap();
     let mut swarm = open(tmp.path(), &scenario);
-    swarm.run(&until(&swarm, HOUR), None).unwrap();
+    swarm.run(&until(&swarm, HOUR)).unwrap();
 
     // `shiftboss task add` writes to the log the swarm is running on.
     let spec = TaskSpec {
@@ -79,7 +79,7 @@ fn a_task_added_from_another_process_joins_the_running_swarm() {
         .unwrap();
     drop(other);
 
-    swarm.run(&until(&swarm, 4 * HOUR), None).unwrap();
+    swarm.run(&until(&swarm, 4 * HOUR)).unwrap();
     let t = &swarm.engine().state().tasks[&TaskId::new("late-1")];
     assert_eq!(t.status, TaskStatus::Merged, "{t:?}");
 }
@@ -89,7 +89,7 @@ fn snapshots_carry_what_the_console_shows() {
     let tmp = tempfile::tempdir().unwrap();
     let scenario = Scenario::builtin("small").unwrap();
     let mut swarm = open(tmp.path(), &scenario);
-    swarm.run(&until(&swarm, HOUR), None).unwrap();
+    swarm.run(&until(&swarm, HOUR)).unwrap();
     let snap = swarm.snapshot();
     assert_eq!(snap.now, swarm.now());
     assert!(

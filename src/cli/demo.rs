@@ -126,7 +126,7 @@ pub fn run(args: DemoArgs) -> CliResult {
     };
     match console {
         None => {
-            let summary = swarm.run(&opts, None)?;
+            let summary = swarm.run(&opts)?;
             print_summary(&summary, args.json)
         }
         Some(c) => {
@@ -249,7 +249,7 @@ pub fn up(args: UpArgs) -> CliResult {
         progress: !args.json && console.is_none(),
     };
     let summary = match console {
-        None => swarm.run(&opts, None)?,
+        None => swarm.run(&opts)?,
         Some(c) => crate::tui::run(swarm, opts, c)?,
     };
     print_summary(&summary, args.json)

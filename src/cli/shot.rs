@@ -76,16 +76,13 @@ pub fn run(args: ShotArgs) -> CliResult {
         .tempdir()?;
     let mut swarm = open_demo(&dir.path().join("project"), &scenario, true)?;
     let started = swarm.engine().state().started_at;
-    swarm.run(
-        &RunOptions {
-            until: Some(started + args.at),
-            stop_when_idle: false,
-            speed: Speed::Max,
-            approve_all: false,
-            progress: false,
-        },
-        None,
-    )?;
+    swarm.run(&RunOptions {
+        until: Some(started + args.at),
+        stop_when_idle: false,
+        speed: Speed::Max,
+        approve_all: false,
+        progress: false,
+    })?;
     let mut snap = swarm.snapshot();
     snap.speed = "60x".into();
     let mut app = App::new(snap, console.theme, console.keys, console.readonly);

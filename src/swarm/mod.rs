@@ -23,7 +23,7 @@ use executor::Executor;
 use snapshot::Observed;
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::time::{Duration, Instant};
 use timeline::{Timeline, Wake};
 
@@ -129,6 +129,32 @@ pub enum Published {
 
 pub type Observer = Box<dyn FnMut(Published) + Send>;
 
+/// What reaches the runner from other threads.
+pub(crate) enum External {
+    Command(Command),
+    /// An input from an agent process's reader thread.
+    #[allow(dead_code)]
+    Input(Input),
+    /// The console closed.
+    Close,
+}
+
+/// The console's way to the runner.
+#[derive(Clone)]
+pub struct Commands(Sender<External>);
+
+impl Commands {
+    /// Send an operator command; false if the runner is gone.
+    pub fn send(&self, cmd: Command) -> bool {
+        self.0.send(External::Command(cmd)).is_ok()
+    }
+
+    /// The console is closing: the run ends.
+    pub fn close(&self) {
+        let _ = self.0.send(External::Close);
+    }
+}
+
 pub struct Swarm {
     engine: Engine,
     store: Store,
@@ -149,6 +175,9 @@ pub struct Swarm {
     anchor: (Millis, Instant),
     /// The log's seq up to which tasks added by other processes were taken in.
     tasks_seen: u64,
+    ext_tx: Sender<External>,
+    ext_rx: Receiver<External>,
+    closed: bool,
 }
 
 use crate::domain::Event;
@@ -185,6 +214,7 @@ impl Swarm {
         } else {
             start.max(engine.state().now)
         };
+        let (ext_tx, ext_rx) = mpsc::channel();
         let mut swarm = Swarm {
             clock: VirtualClock::starting_at(now),
             exec: Executor::new(repo, sim, seed, gate_timeout),
@@ -206,6 +236,9 @@ impl Swarm {
             speed: Speed::Max,
             anchor: (now, Instant::now()),
             tasks_seen: 0,
+            ext_tx,
+            ext_rx,
+            closed: false,
         };
         swarm.tasks_seen = swarm.store.last_seq()?;
         let step = if resumed {
@@ -400,15 +433,6 @@ impl Swarm {
         self.last_publish = Some(Instant::now());
     }
 
-    /// Apply an operator command outside `run` (after the day is over) and
-    /// tell the console.
-    pub fn serve(&mut self, cmd: Command) -> Result<(), SwarmError> {
-        self.apply_command(cmd)?;
-        self.flush()?;
-        self.publish(true);
-        Ok(())
-    }
-
     fn apply_command(&mut self, cmd: Command) -> Result<(), SwarmError> {
         if let Err(why) = self.command(cmd)?
             && let Some(obs) = self.observer.as_mut()
@@ -418,17 +442,39 @@ impl Swarm {
         Ok(())
     }
 
-    /// Run until the options say stop. Commands from `commands` (the console)
-    /// are applied between steps; a closed channel ends the run.
-    pub fn run(
-        &mut self,
-        opts: &RunOptions,
-        commands: Option<&Receiver<Command>>,
-    ) -> Result<Summary, SwarmError> {
+    /// A handle other threads (the console) use to send commands.
+    pub fn commands(&self) -> Commands {
+        Commands(self.ext_tx.clone())
+    }
+
+    fn external(&mut self, msg: External) -> Result<(), SwarmError> {
+        match msg {
+            External::Command(cmd) => self.apply_command(cmd)?,
+            External::Input(input) => self.input(input)?,
+            External::Close => self.closed = true,
+        }
+        Ok(())
+    }
+
+    /// After the run: keep taking commands (the operator may still act on
+    /// what is left) until the console closes.
+    pub fn serve_until_closed(&mut self) -> Result<(), SwarmError> {
+        while !self.closed {
+            let Ok(msg) = self.ext_rx.recv() else { break };
+            self.external(msg)?;
+            self.flush()?;
+            self.publish(true);
+        }
+        Ok(())
+    }
+
+    /// Run until the options say stop or the console closes. Commands and
+    /// agents' output from other threads are applied between steps.
+    pub fn run(&mut self, opts: &RunOptions) -> Result<Summary, SwarmError> {
         let until = opts.until.unwrap_or(Millis::MAX);
         self.set_speed(opts.speed);
         let mut next_report = (self.clock.now() / HOUR + 1) * HOUR;
-        loop {
+        while !self.closed {
             if opts.approve_all && self.engine.state().waiting_pauses().next().is_some() {
                 self.input(Input::Operator(Command::ApproveAll))?;
             }
@@ -443,29 +489,27 @@ impl Swarm {
                 break;
             }
             if let Speed::Times(x) = self.speed {
-                // Wait for the wall clock to catch up, taking commands meanwhile.
+                // Wait for the wall clock to catch up, taking messages meanwhile.
                 self.publish(true);
                 let (v0, w0) = self.anchor;
                 let due = w0 + Duration::from_secs_f64((at - v0).max(0) as f64 / 1000.0 / x);
-                if let Some(rx) = commands {
-                    match rx.recv_timeout(due.saturating_duration_since(Instant::now())) {
-                        Ok(cmd) => {
-                            self.apply_command(cmd)?;
-                            continue;
-                        }
-                        Err(RecvTimeoutError::Timeout) => {}
-                        Err(RecvTimeoutError::Disconnected) => break,
+                match self
+                    .ext_rx
+                    .recv_timeout(due.saturating_duration_since(Instant::now()))
+                {
+                    Ok(msg) => {
+                        self.external(msg)?;
+                        continue;
                     }
-                } else {
-                    std::thread::sleep(due.saturating_duration_since(Instant::now()));
+                    Err(RecvTimeoutError::Timeout) => {}
+                    Err(RecvTimeoutError::Disconnected) => break,
                 }
-            } else if let Some(rx) = commands {
-                loop {
-                    match rx.try_recv() {
-                        Ok(cmd) => self.apply_command(cmd)?,
-                        Err(std::sync::mpsc::TryRecvError::Empty) => break,
-                        Err(std::sync::mpsc::TryRecvError::Disconnected) => return self.finish(),
-                    }
+            } else {
+                while let Ok(msg) = self.ext_rx.try_recv() {
+                    self.external(msg)?;
+                }
+                if self.closed {
+                    break;
                 }
             }
             self.advance(until)?;

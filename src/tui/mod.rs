@@ -13,7 +13,6 @@ pub mod panes;
 pub mod screenshot;
 pub mod theme;
 
-use crate::engine::Command;
 use crate::swarm::{Published, RunOptions, Summary, Swarm, SwarmError};
 use action::{Key, KeyMap};
 use app::App;
@@ -43,7 +42,7 @@ enum UiMsg {
 /// of the run.
 pub fn run(mut swarm: Swarm, run: RunOptions, opts: ConsoleOptions) -> Result<Summary, SwarmError> {
     let (ui_tx, ui_rx) = mpsc::channel::<UiMsg>();
-    let (cmd_tx, cmd_rx) = mpsc::channel::<Command>();
+    let commands = swarm.commands();
     let tx = ui_tx.clone();
     swarm.observe(Box::new(move |p| {
         let _ = tx.send(UiMsg::Published(p));
@@ -53,12 +52,10 @@ pub fn run(mut swarm: Swarm, run: RunOptions, opts: ConsoleOptions) -> Result<Su
     let engine = std::thread::Builder::new()
         .name("shiftboss-engine".into())
         .spawn(move || -> Result<Summary, SwarmError> {
-            let summary = swarm.run(&run, Some(&cmd_rx))?;
-            // The day is over (or was never timed): the operator may still
-            // act on what is left until the console closes.
-            while let Ok(cmd) = cmd_rx.recv() {
-                swarm.serve(cmd)?;
-            }
+            let summary = swarm.run(&run)?;
+            // The day is over: the operator may still act on what is left
+            // until the console closes.
+            swarm.serve_until_closed()?;
             Ok(summary)
         })
         .expect("spawn the engine thread");
@@ -136,14 +133,14 @@ pub fn run(mut swarm: Swarm, run: RunOptions, opts: ConsoleOptions) -> Result<Su
             }
         }
         for cmd in app.outbox.drain(..) {
-            let _ = cmd_tx.send(cmd);
+            commands.send(cmd);
         }
         if app.quit {
             break;
         }
     }
     ratatui::restore();
-    drop(cmd_tx);
+    commands.close();
     engine.join().expect("the engine thread ends")
 }
 
