@@ -1,11 +1,12 @@
 //! `shiftboss demo` and `shiftboss up`.
 
 use super::{CliError, CliResult, UpArgs, parse_duration, parse_speed, repo_root, user};
+use crate::config::Runtime;
 use crate::config::{Config, Scenario};
 use crate::domain::Millis;
 use crate::engine::{Clock, RealClock};
 use crate::runtime::sim::CONFLICT_PREFIX;
-use crate::swarm::{Paths, RunOptions, Speed, Summary, Swarm};
+use crate::swarm::{AgentRuntime, Paths, RunOptions, Speed, Summary, Swarm};
 use clap::Args;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -228,9 +229,48 @@ pub fn up(args: UpArgs) -> CliResult {
         warn_if_target_checked_out(&root, &config.swarm.target);
     }
     let now: Millis = RealClock.now();
-    let mut swarm = Swarm::open(
+    let (runtime, speed) = match config.swarm.runtime {
+        Runtime::Sim => (
+            AgentRuntime::Sim,
+            args.speed.unwrap_or(if console.is_some() {
+                Speed::Times(60.0)
+            } else {
+                Speed::Max
+            }),
+        ),
+        Runtime::Command => {
+            if args.speed.is_some() {
+                return Err(user(
+                    "--speed: real agents run in real time; it is for runtime = \"sim\" only",
+                ));
+            }
+            let mut program = config.agent.command[0].clone();
+            // A relative path names a program in the repository.
+            if program.contains('/') && !Path::new(&program).is_absolute() {
+                program = root.join(&program).display().to_string();
+            }
+            (
+                AgentRuntime::Command {
+                    program,
+                    args: config.agent.command[1..].to_vec(),
+                    pass_env: config.agent.pass_env.clone(),
+                    stop_grace: config.agent.stop_grace.as_std(),
+                },
+                Speed::Times(1.0),
+            )
+        }
+        other => {
+            return Err(user(format!(
+                "{}: runtime = \"{}\" is not available in this version; use \"sim\" or \"command\"",
+                paths.config.display(),
+                other.as_str()
+            )));
+        }
+    };
+    let mut swarm = Swarm::open_with(
         paths,
         config.engine_settings(),
+        runtime,
         config.sim_settings(),
         config.gates.timeout.as_std(),
         now,
@@ -240,11 +280,7 @@ pub fn up(args: UpArgs) -> CliResult {
     let opts = RunOptions {
         until: args.until.map(|u| started + u),
         stop_when_idle: console.is_none() && (args.until_idle || args.until.is_none()),
-        speed: args.speed.unwrap_or(if console.is_some() {
-            Speed::Times(60.0)
-        } else {
-            Speed::Max
-        }),
+        speed,
         approve_all: args.approve_all,
         progress: !args.json && console.is_none(),
     };

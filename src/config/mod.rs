@@ -204,6 +204,7 @@ pub struct Config {
     pub watchdog: Watchdog,
     pub gates: Gates,
     pub pause: PauseRules,
+    pub agent: AgentRun,
     pub sim: Sim,
 }
 
@@ -383,6 +384,30 @@ impl Default for Gates {
     }
 }
 
+/// The `[agent]` section: how real agent processes run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AgentRun {
+    /// With `runtime = "command"`: the program and its arguments, run in the
+    /// agent's worktree.
+    pub command: Vec<String>,
+    /// How long a stopped agent has to exit after SIGTERM before SIGKILL.
+    pub stop_grace: Dur,
+    /// Extra environment variables agents may see (names only; the values
+    /// come from shiftboss's own environment and never reach the log).
+    pub pass_env: Vec<String>,
+}
+
+impl Default for AgentRun {
+    fn default() -> Self {
+        Self {
+            command: Vec::new(),
+            stop_grace: Dur::secs(10),
+            pass_env: Vec::new(),
+        }
+    }
+}
+
 /// The `[pause]` section: when work stops for the operator.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -489,6 +514,7 @@ impl Default for Config {
             watchdog: Watchdog::default(),
             gates: Gates::default(),
             pause: PauseRules::default(),
+            agent: AgentRun::default(),
             sim: Sim::default(),
         }
     }
@@ -633,6 +659,22 @@ impl Config {
                 p(&[k("watchdog"), k("loop_repeats")]),
                 format!("expected 2 or more repeats, found {}", w.loop_repeats),
             ));
+        }
+        if self.swarm.runtime == Runtime::Command && self.agent.command.is_empty() {
+            return Err(Invalid::new(
+                p(&[k("agent"), k("command")]),
+                "runtime = \"command\" needs the program to run, e.g. command = [\"./agent.sh\"]",
+            )
+            .at(p(&[k("swarm"), k("runtime")])));
+        }
+        for (n, v) in self.agent.pass_env.iter().enumerate() {
+            if v.is_empty() || !v.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                return Err(Invalid::new(
+                    p(&[k("agent"), k("pass_env")]),
+                    format!("expected an environment variable name, found {v:?}"),
+                )
+                .at(p(&[k("agent"), k("pass_env"), i(n)])));
+            }
         }
         let g = &self.gates;
         for (n, c) in g.commands.iter().enumerate() {

@@ -4,8 +4,8 @@
 use super::backlog::{self, ConvoyDef};
 use super::error::{ConfigError, Invalid, Source, k, read_text};
 use super::{
-    Budgets, Config, Dur, Gates, PauseRules, PriceEntry, Sim, Swarm, Watchdog, default_prices,
-    prices_over_defaults,
+    AgentRun, Budgets, Config, Dur, Gates, PauseRules, PriceEntry, Sim, Swarm, Watchdog,
+    default_prices, prices_over_defaults,
 };
 use crate::domain::{Millis, TaskSpec};
 use serde::{Deserialize, Deserializer};
@@ -58,6 +58,8 @@ struct ScenarioFile {
     gates: Gates,
     #[serde(default)]
     pause: PauseRules,
+    #[serde(default)]
+    agent: AgentRun,
     #[serde(default)]
     sim: Sim,
     #[serde(default)]
@@ -149,6 +151,7 @@ impl Scenario {
             watchdog: file.watchdog,
             gates: file.gates,
             pause: file.pause,
+            agent: file.agent,
             sim: file.sim,
         };
         config.check(&[]).map_err(|e| src.invalid(e))?;

@@ -92,6 +92,19 @@ task_spend = 0.0
 
 # The simulated runtime (runtime = "sim"); it rehearses a swarm's day in
 # virtual time.
+# How real agent processes run (runtime = "command"; Claude Code and Codex
+# come next). Each runs in its own worktree and process group with a scrubbed
+# environment.
+[agent]
+# With runtime = "command": the program and its arguments, e.g. ["./agent.sh"].
+# It gets its prompt on stdin and in $SHIFTBOSS_PROMPT_FILE, and may print
+# protocol lines (::progress, ::concern, ::pause, ::usage, ::done, ::failed).
+command = []
+# How long a stopped agent has to exit after SIGTERM before SIGKILL.
+stop_grace = "10s"
+# Extra environment variables agents may see (names only).
+pass_env = []
+
 [sim]
 # How long a task's normal work takes, in virtual minutes: [min, max].
 task_minutes = [20, 90]

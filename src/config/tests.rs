@@ -229,7 +229,7 @@ fn wrong_values_get_one_precise_line() {
         ("swarm = 3\n", ":1: swarm: expected a table, found 3"),
         (
             "[swarn]\nagents = 3\n",
-            ":1: swarn: unknown key \"swarn\" (allowed: swarm, prices, budgets, watchdog, gates, pause, sim)",
+            ":1: swarn: unknown key \"swarn\" (allowed: swarm, prices, budgets, watchdog, gates, pause, agent, sim)",
         ),
         (
             "[prices.cheap]\ninput = 1\n",
@@ -768,7 +768,7 @@ fn scenario_header() {
         ),
         (
             "[scenario]\nname = \"x\"\nduration = \"1h\"\n[llm]\nurl = \"x\"\n",
-            "s.toml:4: llm: unknown key \"llm\" (allowed: scenario, swarm, prices, budgets, watchdog, gates, pause, sim, convoy)",
+            "s.toml:4: llm: unknown key \"llm\" (allowed: scenario, swarm, prices, budgets, watchdog, gates, pause, agent, sim, convoy)",
         ),
     ];
     for (text, want) in cases {
@@ -811,5 +811,35 @@ fn cycles_are_named_from_the_closing_edge() {
     assert_eq!(
         backlog_err(text, &[]),
         "tasks.toml:14: convoy[0].task[2].after: dependency cycle: c -> b -> c"
+    );
+}
+
+#[test]
+fn the_command_runtime_needs_a_program() {
+    let e = Config::parse(
+        "[swarm]\nruntime = \"command\"\n",
+        std::path::Path::new("c.toml"),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.starts_with("c.toml:2: agent.command: runtime = \"command\" needs"),
+        "{e}"
+    );
+    let c = Config::parse(
+        "[swarm]\nruntime = \"command\"\n[agent]\ncommand = [\"./agent.sh\", \"--fast\"]\npass_env = [\"GITHUB_TOKEN\"]\n",
+        std::path::Path::new("c.toml"),
+    )
+    .unwrap();
+    assert_eq!(c.agent.command, vec!["./agent.sh", "--fast"]);
+    let e = Config::parse(
+        "[agent]\npass_env = [\"A B\"]\n",
+        std::path::Path::new("c.toml"),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.starts_with("c.toml:2: agent.pass_env: expected an environment variable name"),
+        "{e}"
     );
 }

@@ -75,6 +75,8 @@ pub enum EventKind {
         attempt: u32,
         resume: bool,
     },
+    /// What the agent was told: its prompt, recorded with the task.
+    AgentPrompted { prompt: String },
     /// Token usage reported by the agent, with its cost from the price table.
     UsageRecorded { usage: Usage, cost: Money },
     /// The agent committed on its branch.
@@ -160,6 +162,7 @@ impl EventKind {
             EventKind::AgentRegistered { .. } => "agent_registered",
             EventKind::TaskAdded { .. } => "task_added",
             EventKind::TaskAssigned { .. } => "task_assigned",
+            EventKind::AgentPrompted { .. } => "agent_prompted",
             EventKind::UsageRecorded { .. } => "usage_recorded",
             EventKind::CommitMade { .. } => "commit_made",
             EventKind::Progress { .. } => "progress",

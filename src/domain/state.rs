@@ -306,7 +306,9 @@ impl SwarmState {
                     }
                 }
             }
-            EventKind::CommitMade { .. } | EventKind::Progress { .. } => {}
+            EventKind::CommitMade { .. }
+            | EventKind::Progress { .. }
+            | EventKind::AgentPrompted { .. } => {}
             EventKind::TaskDone => {
                 if let Some(t) = task.as_ref().and_then(|t| self.tasks.get_mut(t)) {
                     t.status = TaskStatus::Gating;

@@ -35,6 +35,8 @@ pub enum Input {
         session: SessionId,
         exit_code: Option<i32>,
     },
+    /// The executor built the prompt a session was started with.
+    Prompted { session: SessionId, prompt: String },
     /// The executor could not start a session (worktree, spawn).
     StartFailed { session: SessionId, error: String },
     /// Gates finished on a task's branch.
@@ -345,6 +347,18 @@ impl Engine {
             Input::AgentSignal { session, signal } => self.on_signal(&mut out, session, signal),
             Input::AgentExited { session, exit_code } => {
                 self.on_exit(&mut out, session, exit_code, None)
+            }
+            Input::Prompted { session, prompt } => {
+                if let Some(attr) = self.session_attr(&session) {
+                    self.emit(
+                        &mut out,
+                        Attr {
+                            actor: Actor::Engine,
+                            ..attr
+                        },
+                        EventKind::AgentPrompted { prompt },
+                    );
+                }
             }
             Input::StartFailed { session, error } => {
                 self.on_exit(&mut out, session, None, Some(error))

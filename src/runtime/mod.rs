@@ -1,5 +1,9 @@
 //! Runtimes: how an agent is started for a task and how its output becomes
-//! signals. `sim` is built in; real CLIs come as adapters beside it.
+//! signals. `sim` is built in; real processes (`command`) are supervised by
+//! `process` and read through an `adapter`.
 
+pub mod adapter;
+pub mod process;
+pub mod prompt;
 pub mod protocol;
 pub mod sim;

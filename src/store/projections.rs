@@ -84,6 +84,7 @@ pub(super) fn apply(
         EventKind::SwarmStarted { .. }
         | EventKind::SwarmResumed { .. }
         | EventKind::CommitMade { .. }
+        | EventKind::AgentPrompted { .. }
         | EventKind::Progress { .. }
         | EventKind::BudgetReached { .. }
         | EventKind::SwarmFrozen { .. }

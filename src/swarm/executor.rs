@@ -6,6 +6,9 @@ use super::timeline::{Timeline, Wake};
 use crate::domain::{AgentId, MergeOutcome, Millis, SECOND, SessionId, SwarmState, TaskId};
 use crate::engine::{Effect, Input};
 use crate::merge::{self, MergeResult, Repo};
+use crate::runtime::adapter::CommandAdapter;
+use crate::runtime::process::{self, Emit, Launch};
+use crate::runtime::prompt;
 use crate::runtime::protocol::Signal;
 use crate::runtime::sim::{self, Action, Edit, Plan, SimSettings};
 use std::collections::{BTreeMap, VecDeque};
@@ -25,11 +28,39 @@ struct SimSession {
     waiting: bool,
 }
 
+/// How agents run: simulated, or as real processes.
+#[derive(Clone, Debug)]
+pub enum AgentRuntime {
+    Sim,
+    /// Any program speaking the line protocol.
+    Command {
+        program: String,
+        args: Vec<String>,
+        /// Names of variables passed through from shiftboss's environment.
+        pass_env: Vec<String>,
+        stop_grace: Duration,
+    },
+}
+
+/// A real agent process.
+struct Proc {
+    agent: AgentId,
+    task: TaskId,
+    worktree: PathBuf,
+    pid: u32,
+}
+
 pub struct Executor {
     repo: Repo,
     sim: SimSettings,
     seed: u64,
     gate_timeout: Duration,
+    runtime: AgentRuntime,
+    /// Where agents' inputs go (the runner's channel).
+    emit: Emit,
+    /// Prompts and decisions for real agents, outside their worktrees.
+    prompts_dir: PathBuf,
+    procs: BTreeMap<SessionId, Proc>,
     sessions: BTreeMap<SessionId, SimSession>,
     /// Commits made by simulated agents (for the summary).
     pub commits: u64,
@@ -38,12 +69,24 @@ pub struct Executor {
 }
 
 impl Executor {
-    pub fn new(repo: Repo, sim: SimSettings, seed: u64, gate_timeout: Duration) -> Executor {
+    pub fn new(
+        repo: Repo,
+        sim: SimSettings,
+        seed: u64,
+        gate_timeout: Duration,
+        runtime: AgentRuntime,
+        emit: Emit,
+        prompts_dir: PathBuf,
+    ) -> Executor {
         Executor {
             repo,
             sim,
             seed,
             gate_timeout,
+            runtime,
+            emit,
+            prompts_dir,
+            procs: BTreeMap::new(),
             sessions: BTreeMap::new(),
             commits: 0,
             errors: Vec::new(),
@@ -51,7 +94,148 @@ impl Executor {
     }
 
     pub fn live_sessions(&self) -> Vec<SessionId> {
-        self.sessions.keys().cloned().collect()
+        self.sessions
+            .keys()
+            .chain(self.procs.keys())
+            .cloned()
+            .collect()
+    }
+
+    /// Start a real agent process for a session.
+    #[allow(clippy::too_many_arguments)]
+    fn start_process(
+        &mut self,
+        now: Millis,
+        state: &SwarmState,
+        agent: AgentId,
+        session: SessionId,
+        task: TaskId,
+        branch: String,
+        resume_from: Option<String>,
+        inputs: &mut VecDeque<Input>,
+    ) {
+        let AgentRuntime::Command {
+            program,
+            args,
+            pass_env,
+            ..
+        } = self.runtime.clone()
+        else {
+            return;
+        };
+        let failed = |error: String, inputs: &mut VecDeque<Input>| {
+            inputs.push_back(Input::StartFailed {
+                session: session.clone(),
+                error,
+            })
+        };
+        let worktree =
+            match self
+                .repo
+                .prepare_worktree_at(&agent, &branch, resume_from.as_deref(), now)
+            {
+                Ok(w) => w,
+                Err(e) => return failed(e.to_string(), inputs),
+            };
+        let Some(spec) = state.tasks.get(&task).map(|t| &t.spec) else {
+            return;
+        };
+        let conventions = prompt::conventions(&worktree);
+        let text = prompt::build(spec, &agent, &branch, conventions.as_ref());
+        let file = self
+            .prompts_dir
+            .join(format!("{}.md", session.as_str().replace('#', "-")));
+        if let Err(e) =
+            std::fs::create_dir_all(&self.prompts_dir).and_then(|_| std::fs::write(&file, &text))
+        {
+            return failed(format!("write the prompt {}: {e}", file.display()), inputs);
+        }
+        let mut env: Vec<(String, String)> = pass_env
+            .iter()
+            .filter_map(|k| std::env::var(k).ok().map(|v| (k.clone(), v)))
+            .collect();
+        env.extend([
+            ("SHIFTBOSS_AGENT".to_string(), agent.to_string()),
+            ("SHIFTBOSS_TASK".to_string(), task.to_string()),
+            ("SHIFTBOSS_SESSION".to_string(), session.to_string()),
+            ("SHIFTBOSS_BRANCH".to_string(), branch.clone()),
+            (
+                "SHIFTBOSS_PROMPT_FILE".to_string(),
+                file.display().to_string(),
+            ),
+            (
+                "SHIFTBOSS_DECISION_FILE".to_string(),
+                file.with_extension("decision").display().to_string(),
+            ),
+        ]);
+        let secrets = process::secrets(&env);
+        let launch = Launch {
+            program: program.clone(),
+            args: args.clone(),
+            env,
+            stdin: Some(text.clone()),
+        };
+        inputs.push_back(Input::Prompted {
+            session: session.clone(),
+            prompt: text,
+        });
+        match process::spawn(
+            &launch,
+            &worktree,
+            &session,
+            Box::new(CommandAdapter),
+            secrets,
+            self.emit.clone(),
+        ) {
+            Ok(running) => {
+                self.procs.insert(
+                    session,
+                    Proc {
+                        agent,
+                        task,
+                        worktree,
+                        pid: running.pid,
+                    },
+                );
+            }
+            Err(e) => failed(format!("start {program}: {e}"), inputs),
+        }
+    }
+
+    /// How long a step the simulator pretends takes; real work took its
+    /// real time already.
+    fn simulated(&self, d: Millis) -> Millis {
+        if matches!(self.runtime, AgentRuntime::Sim) {
+            d
+        } else {
+            0
+        }
+    }
+
+    /// A process ended on its own.
+    pub fn forget(&mut self, session: &SessionId) {
+        self.procs.remove(session);
+    }
+
+    /// Commit whatever a session's worktree holds, so no work is lost.
+    fn keep_work(
+        &mut self,
+        worktree: &std::path::Path,
+        agent: &AgentId,
+        task: &TaskId,
+        why: &str,
+        now: Millis,
+    ) {
+        let msg = format!("wip: {task} {why}");
+        let email = format!("{agent}@shiftboss.invalid");
+        match self
+            .repo
+            .commit_all(worktree, &msg, agent.as_str(), &email, now)
+        {
+            Ok(Some(_)) => self.commits += 1,
+            Ok(None) => {}
+            Err(e) => self.errors.push(e.to_string()),
+        }
     }
 
     fn schedule_next(&mut self, now: Millis, id: &SessionId, timeline: &mut Timeline) {
@@ -92,6 +276,18 @@ impl Executor {
                 model,
                 attempt,
             } => {
+                if !matches!(self.runtime, AgentRuntime::Sim) {
+                    return self.start_process(
+                        now,
+                        state,
+                        agent,
+                        session,
+                        task,
+                        branch,
+                        resume_from,
+                        inputs,
+                    );
+                }
                 let worktree = match self.repo.prepare_worktree_at(
                     &agent,
                     &branch,
@@ -127,6 +323,22 @@ impl Executor {
                 self.schedule_next(now, &session, timeline);
             }
             Effect::Stop { session, reason } => {
+                if let Some(p) = self.procs.remove(&session) {
+                    // Hold it still, keep its work, then ask it to go.
+                    process::freeze(p.pid);
+                    self.keep_work(
+                        &p.worktree,
+                        &p.agent,
+                        &p.task,
+                        &format!("stopped by shiftboss ({reason})"),
+                        now,
+                    );
+                    let grace = match &self.runtime {
+                        AgentRuntime::Command { stop_grace, .. } => *stop_grace,
+                        AgentRuntime::Sim => Duration::ZERO,
+                    };
+                    process::stop(p.pid, grace);
+                }
                 if let Some(s) = self.sessions.remove(&session) {
                     // Whatever the agent left uncommitted is kept on its branch.
                     let msg = format!("wip: {} stopped by shiftboss ({reason})", s.task);
@@ -142,18 +354,34 @@ impl Executor {
                 }
             }
             Effect::Freeze { session } => {
+                if let Some(p) = self.procs.get(&session) {
+                    process::freeze(p.pid);
+                }
                 if let Some(s) = self.sessions.get_mut(&session) {
                     s.frozen = true;
                     s.generation += 1;
                 }
             }
             Effect::Thaw { session } => {
+                if let Some(p) = self.procs.get(&session) {
+                    process::thaw(p.pid);
+                }
                 if let Some(s) = self.sessions.get_mut(&session) {
                     s.frozen = false;
                 }
                 self.schedule_next(now, &session, timeline);
             }
             Effect::Decide { session, approved } => {
+                if self.procs.contains_key(&session) {
+                    // A real agent reads the answer from $SHIFTBOSS_DECISION_FILE.
+                    let file = self
+                        .prompts_dir
+                        .join(format!("{}.decision", session.as_str().replace('#', "-")));
+                    let word = if approved { "approved\n" } else { "rejected\n" };
+                    if let Err(e) = std::fs::write(&file, word) {
+                        self.errors.push(format!("{}: {e}", file.display()));
+                    }
+                }
                 if let Some(s) = self.sessions.get_mut(&session) {
                     s.waiting = false;
                     let line = if approved {
@@ -171,8 +399,20 @@ impl Executor {
                 branch,
                 checks,
             } => {
+                // A real agent's session ended with its task done.
+                let done: Vec<SessionId> = self
+                    .procs
+                    .iter()
+                    .filter(|(_, p)| p.task == task)
+                    .map(|(s, _)| s.clone())
+                    .collect();
+                for s in done {
+                    self.procs.remove(&s);
+                }
                 let input = match self.repo.prepare_worktree_at(&agent, &branch, None, now) {
                     Ok(dir) => {
+                        // Whatever the agent left uncommitted is part of its work.
+                        self.keep_work(&dir, &agent, &task, "left uncommitted at done", now);
                         let report = merge::run_gates(&dir, &checks, self.gate_timeout, &[]);
                         Input::GatesFinished {
                             task,
@@ -188,7 +428,7 @@ impl Executor {
                         output: e.to_string(),
                     },
                 };
-                timeline.push(now + self.sim.gate_time, Wake::Input(input));
+                timeline.push(now + self.simulated(self.sim.gate_time), Wake::Input(input));
             }
             Effect::Merge {
                 task,
@@ -205,7 +445,7 @@ impl Executor {
                     Err(e) => Err(e.to_string()),
                 };
                 timeline.push(
-                    now + 5 * SECOND,
+                    now + self.simulated(5 * SECOND),
                     Wake::Input(Input::MergeFinished { task, result }),
                 );
             }

@@ -17,8 +17,10 @@ pub use summary::Summary;
 use crate::domain::{HOUR, Millis, SessionId, TaskSpec};
 use crate::engine::{Clock, Command, Engine, Input, Settings, Step, VirtualClock};
 use crate::merge::Repo;
+use crate::runtime::process::Emit;
 use crate::runtime::sim::SimSettings;
 use crate::store::Store;
+pub use executor::AgentRuntime;
 use executor::Executor;
 use snapshot::Observed;
 use std::collections::VecDeque;
@@ -133,7 +135,6 @@ pub type Observer = Box<dyn FnMut(Published) + Send>;
 pub(crate) enum External {
     Command(Command),
     /// An input from an agent process's reader thread.
-    #[allow(dead_code)]
     Input(Input),
     /// The console closed.
     Close,
@@ -201,6 +202,27 @@ impl Swarm {
         start: Millis,
         backlog: &[TaskSpec],
     ) -> Result<Swarm, SwarmError> {
+        Swarm::open_with(
+            paths,
+            settings,
+            AgentRuntime::Sim,
+            sim,
+            gate_timeout,
+            start,
+            backlog,
+        )
+    }
+
+    /// Open with real agent processes (or the simulator) as the runtime.
+    pub fn open_with(
+        paths: Paths,
+        settings: Settings,
+        runtime: AgentRuntime,
+        sim: SimSettings,
+        gate_timeout: Duration,
+        start: Millis,
+        backlog: &[TaskSpec],
+    ) -> Result<Swarm, SwarmError> {
         let store = Store::open(&paths.db)?;
         let events = store.load_events()?;
         let repo = Repo::open(&paths.root, &paths.worktrees, &settings.target)?;
@@ -209,15 +231,24 @@ impl Swarm {
         let mut engine = Engine::from_events(settings, &events);
         drop(events);
         let resumed = !engine.state().target.is_empty();
-        let now = if resumed {
-            engine.state().now
-        } else {
-            start.max(engine.state().now)
-        };
+        // Resumed: where the log left off (or now, for real agents on the wall clock).
+        let now = start.max(engine.state().now);
         let (ext_tx, ext_rx) = mpsc::channel();
+        let tx = ext_tx.clone();
+        let emit: Emit = std::sync::Arc::new(move |input| {
+            let _ = tx.send(External::Input(input));
+        });
         let mut swarm = Swarm {
             clock: VirtualClock::starting_at(now),
-            exec: Executor::new(repo, sim, seed, gate_timeout),
+            exec: Executor::new(
+                repo,
+                sim,
+                seed,
+                gate_timeout,
+                runtime,
+                emit,
+                paths.dir.join("prompts"),
+            ),
             timeline: Timeline::default(),
             inputs: VecDeque::new(),
             buffer: Vec::new(),
@@ -442,6 +473,17 @@ impl Swarm {
         Ok(())
     }
 
+    /// The virtual time that corresponds to this wall-clock instant.
+    fn paced_now(&self) -> Millis {
+        match self.speed {
+            Speed::Max => self.clock.now(),
+            Speed::Times(x) => {
+                let (v0, w0) = self.anchor;
+                v0 + (w0.elapsed().as_secs_f64() * 1000.0 * x) as Millis
+            }
+        }
+    }
+
     /// A handle other threads (the console) use to send commands.
     pub fn commands(&self) -> Commands {
         Commands(self.ext_tx.clone())
@@ -450,7 +492,16 @@ impl Swarm {
     fn external(&mut self, msg: External) -> Result<(), SwarmError> {
         match msg {
             External::Command(cmd) => self.apply_command(cmd)?,
-            External::Input(input) => self.input(input)?,
+            External::Input(input) => {
+                // It happened now: move virtual time to the wall clock's
+                // reading of it.
+                let now = self.paced_now();
+                self.clock.advance_to(now);
+                if let Input::AgentExited { session, .. } = &input {
+                    self.exec.forget(session);
+                }
+                self.input(input)?
+            }
             External::Close => self.closed = true,
         }
         Ok(())

@@ -1,0 +1,233 @@
+//! Supervision of real agent processes: each runs in its worktree, in its own
+//! process group, with a scrubbed environment; its output is read line by
+//! line as it comes (never by polling a screen) and turned into inputs by
+//! its runtime's adapter.
+
+use super::adapter::Adapter;
+use crate::domain::SessionId;
+use crate::engine::Input;
+use std::io::{BufRead, BufReader, Read};
+use std::os::unix::process::CommandExt;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Variables every agent may see.
+pub const BASE_ENV: [&str; 7] = ["PATH", "HOME", "LANG", "LC_ALL", "TERM", "USER", "TMPDIR"];
+
+/// Where a process's inputs go (the runner's channel).
+pub type Emit = Arc<dyn Fn(Input) + Send + Sync>;
+
+/// How to start one agent.
+#[derive(Clone, Debug)]
+pub struct Launch {
+    pub program: String,
+    pub args: Vec<String>,
+    /// Variables set for the agent (scrubbed environment plus these).
+    pub env: Vec<(String, String)>,
+    /// Write this to the agent's stdin, then close it (else stdin is /dev/null).
+    pub stdin: Option<String>,
+}
+
+/// A running agent process.
+pub struct Running {
+    pub pid: u32,
+    pub started: Instant,
+}
+
+/// Values that must never reach the log or the screen: every variable an
+/// agent is given whose name says it is a secret.
+pub fn secrets(env: &[(String, String)]) -> Vec<String> {
+    env.iter()
+        .filter(|(k, v)| {
+            let k = k.to_ascii_uppercase();
+            v.len() >= 6
+                && (k.contains("KEY")
+                    || k.contains("TOKEN")
+                    || k.contains("SECRET")
+                    || k.contains("PASSWORD"))
+        })
+        .map(|(_, v)| v.clone())
+        .collect()
+}
+
+/// Replace every secret value in a line.
+pub fn redact(line: &str, secrets: &[String]) -> String {
+    let mut out = line.to_string();
+    for s in secrets {
+        if out.contains(s.as_str()) {
+            out = out.replace(s.as_str(), "[redacted]");
+        }
+    }
+    out
+}
+
+/// Read lines as bytes so that garbage (invalid UTF-8, no newline at EOF)
+/// never stops the reader; overlong lines are cut.
+fn lines<R: Read>(r: R, mut f: impl FnMut(String)) {
+    const MAX: usize = 1 << 20;
+    let mut reader = BufReader::new(r);
+    let mut buf = Vec::new();
+    loop {
+        buf.clear();
+        match reader.read_until(b'\n', &mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(_) => {
+                if buf.len() > MAX {
+                    buf.truncate(MAX);
+                }
+                let s = String::from_utf8_lossy(&buf);
+                f(s.trim_end_matches(['\n', '\r']).to_string());
+            }
+        }
+    }
+}
+
+/// Start an agent in `dir`. Its output goes through `adapter` into `tx` as
+/// inputs of `session`; when it exits, an `AgentExited` follows the last line.
+pub fn spawn(
+    launch: &Launch,
+    dir: &Path,
+    session: &SessionId,
+    mut adapter: Box<dyn Adapter>,
+    secrets: Vec<String>,
+    emit: Emit,
+) -> std::io::Result<Running> {
+    let mut cmd = Command::new(&launch.program);
+    cmd.args(&launch.args)
+        .current_dir(dir)
+        .env_clear()
+        .stdin(if launch.stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0);
+    for k in BASE_ENV {
+        if let Some(v) = std::env::var_os(k) {
+            cmd.env(k, v);
+        }
+    }
+    for (k, v) in &launch.env {
+        cmd.env(k, v);
+    }
+    let mut child: Child = cmd.spawn()?;
+    let pid = child.id();
+    if let (Some(text), Some(mut stdin)) = (launch.stdin.clone(), child.stdin.take()) {
+        std::thread::spawn(move || {
+            use std::io::Write;
+            let _ = stdin.write_all(text.as_bytes());
+        });
+    }
+    let stdout = child.stdout.take().expect("piped");
+    let stderr = child.stderr.take().expect("piped");
+    let err_emit = emit.clone();
+    let err_session = session.clone();
+    let err_secrets = secrets.clone();
+    let err_reader = std::thread::spawn(move || {
+        lines(stderr, |l| {
+            err_emit(Input::AgentLine {
+                session: err_session.clone(),
+                line: redact(&l, &err_secrets),
+            });
+        });
+    });
+    let session = session.clone();
+    std::thread::Builder::new()
+        .name(format!("agent-{session}"))
+        .spawn(move || {
+            lines(stdout, |l| {
+                for input in adapter.line(&session, &redact(&l, &secrets)) {
+                    emit(input);
+                }
+            });
+            let _ = err_reader.join();
+            let code = child.wait().ok().and_then(|s| {
+                use std::os::unix::process::ExitStatusExt;
+                s.code().or_else(|| s.signal().map(|sig| 128 + sig))
+            });
+            for input in adapter.finish(&session, code) {
+                emit(input);
+            }
+            emit(Input::AgentExited {
+                session,
+                exit_code: code,
+            });
+        })?;
+    Ok(Running {
+        pid,
+        started: Instant::now(),
+    })
+}
+
+fn signal_group(pid: u32, sig: i32) -> bool {
+    // SAFETY: kill(2) on a process group we started; no memory is shared.
+    unsafe { libc::kill(-(pid as i32), sig) == 0 }
+}
+
+/// Freeze the agent's whole process group where it stands.
+pub fn freeze(pid: u32) -> bool {
+    signal_group(pid, libc::SIGSTOP)
+}
+
+pub fn thaw(pid: u32) -> bool {
+    signal_group(pid, libc::SIGCONT)
+}
+
+/// Ask the group to stop, then kill it after `grace` if it is still there.
+pub fn stop(pid: u32, grace: Duration) {
+    signal_group(pid, libc::SIGTERM);
+    signal_group(pid, libc::SIGCONT);
+    std::thread::spawn(move || {
+        let deadline = Instant::now() + grace;
+        while Instant::now() < deadline {
+            if !signal_group(pid, 0) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        signal_group(pid, libc::SIGKILL);
+    });
+}
+
+/// Resident memory of a process, in KiB, from /proc.
+pub fn rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_redacted() {
+        let env = vec![
+            ("ANTHROPIC_API_KEY".to_string(), "sk-ant-123456".to_string()),
+            ("LANG".to_string(), "C.UTF-8".to_string()),
+        ];
+        let s = secrets(&env);
+        assert_eq!(s, vec!["sk-ant-123456".to_string()]);
+        assert_eq!(redact("key=sk-ant-123456 ok", &s), "key=[redacted] ok");
+    }
+
+    #[test]
+    fn garbage_bytes_and_a_missing_newline_are_read() {
+        let mut got = Vec::new();
+        lines(&b"ok\n\xff\xfe bad\nlast"[..], |l| got.push(l));
+        assert_eq!(
+            got,
+            vec![
+                "ok".to_string(),
+                "\u{fffd}\u{fffd} bad".into(),
+                "last".into()
+            ]
+        );
+    }
+}

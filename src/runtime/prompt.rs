@@ -1,0 +1,135 @@
+//! The prompt each agent gets: its task, the repository's conventions, and
+//! how to talk to shiftboss. It is recorded with the task, so the operator
+//! can read exactly what an agent was told.
+
+use crate::domain::{AgentId, TaskSpec};
+use std::path::Path;
+
+/// Conventions files, in the order they are looked for.
+pub const CONVENTIONS: [&str; 2] = ["CLAUDE.md", "AGENTS.md"];
+
+/// Longest conventions text included, in bytes.
+const CONVENTIONS_MAX: usize = 16 * 1024;
+
+/// The repository's conventions file in `worktree`, if any: (name, text).
+pub fn conventions(worktree: &Path) -> Option<(String, String)> {
+    CONVENTIONS.iter().find_map(|name| {
+        let text = std::fs::read_to_string(worktree.join(name)).ok()?;
+        let mut text = text;
+        if text.len() > CONVENTIONS_MAX {
+            let mut end = CONVENTIONS_MAX;
+            while !text.is_char_boundary(end) {
+                end -= 1;
+            }
+            text.truncate(end);
+            text.push_str("\n[… cut by shiftboss]");
+        }
+        Some((name.to_string(), text))
+    })
+}
+
+pub fn build(
+    task: &TaskSpec,
+    agent: &AgentId,
+    branch: &str,
+    conventions: Option<&(String, String)>,
+) -> String {
+    let mut p = String::new();
+    p.push_str(&format!(
+        "You are {agent}, one agent of a swarm working on this repository. Your task is {id}: {title}\n",
+        id = task.id,
+        title = task.title
+    ));
+    if !task.spec.trim().is_empty() {
+        p.push_str(&format!("\n## Spec\n{}\n", task.spec.trim()));
+    }
+    if !task.checks.is_empty() {
+        p.push_str("\n## Acceptance checks (each must exit 0 in your worktree)\n");
+        for c in &task.checks {
+            p.push_str(&format!("- `{c}`\n"));
+        }
+    }
+    p.push_str("\n## Scope\n");
+    if task.scope.is_empty() {
+        p.push_str("No owned scope was given: keep your change small and focused.\n");
+    } else {
+        p.push_str("Change only files matching these globs; other agents own the rest:\n");
+        for g in &task.scope {
+            p.push_str(&format!("- `{g}`\n"));
+        }
+    }
+    p.push_str(&format!(
+        "\n## Where you work\nYou are on branch `{branch}` in your own git worktree. Commit your work on it. \
+         Never push, and never touch the target branch: shiftboss's merge queue merges your branch after its gates pass.\n"
+    ));
+    if let Some((name, text)) = conventions {
+        p.push_str(&format!(
+            "\n## Conventions of this repository ({name})\n{}\n",
+            text.trim()
+        ));
+    }
+    p.push_str(
+        "\n## Talking to shiftboss\nPrint any of these lines on their own, exactly in this form:\n\
+         - `::progress 40::what you just finished` — how far along you are (0-100)\n\
+         - `::concern impact=high confidence=0.4::what worries you` — something a human should judge (impact: low, medium, high, critical; confidence 0-1)\n\
+         - `::pause::what you are about to do` — before a destructive or expensive step; wait for the answer before going on\n\
+         - `::done::a one-line summary` — when the task is finished\n\
+         - `::failed::why` — when you cannot finish it\n",
+    );
+    p
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{ConvoyId, TaskId};
+
+    #[test]
+    fn the_prompt_carries_task_scope_checks_conventions_and_protocol() {
+        let t = TaskSpec {
+            id: TaskId::new("auth-3"),
+            title: "Add session expiry".into(),
+            spec: "Sessions expire after 30 minutes idle.".into(),
+            convoy: ConvoyId::new("auth"),
+            priority: 1,
+            scope: vec!["src/auth/**".into()],
+            checks: vec!["cargo test auth".into()],
+            after: vec![],
+            tier: None,
+            behaviour: None,
+        };
+        let conv = ("CLAUDE.md".to_string(), "Run cargo fmt.".to_string());
+        let p = build(
+            &t,
+            &AgentId::builder(3),
+            "shiftboss/builder-03/auth-3",
+            Some(&conv),
+        );
+        for needle in [
+            "builder-03",
+            "auth-3: Add session expiry",
+            "30 minutes idle",
+            "`cargo test auth`",
+            "`src/auth/**`",
+            "shiftboss/builder-03/auth-3",
+            "Run cargo fmt.",
+            "::concern impact=",
+            "::pause::",
+            "::done::",
+        ] {
+            assert!(p.contains(needle), "missing {needle}");
+        }
+    }
+
+    #[test]
+    fn conventions_are_found_and_cut() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(conventions(dir.path()).is_none());
+        std::fs::write(dir.path().join("AGENTS.md"), "x".repeat(40_000)).unwrap();
+        let (name, text) = conventions(dir.path()).unwrap();
+        assert_eq!(name, "AGENTS.md");
+        assert!(text.len() < 17_000);
+        std::fs::write(dir.path().join("CLAUDE.md"), "first").unwrap();
+        assert_eq!(conventions(dir.path()).unwrap().0, "CLAUDE.md");
+    }
+}

@@ -1,0 +1,205 @@
+//! Real agent processes (`runtime = "command"`): a shell script speaking the
+//! line protocol, supervised by shiftboss on a real repository.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+const BIN: &str = env!("CARGO_BIN_EXE_shiftboss");
+
+fn run(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut c = Command::new(BIN);
+    c.args(args).current_dir(dir);
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c.output().expect("run shiftboss")
+}
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+const AGENT: &str = r#"#!/bin/sh
+# A tiny agent: reads its prompt, does its task, reports usage, and
+# misbehaves on the first attempt of some tasks.
+prompt=$(cat)
+echo "prompt starts: $(printf '%s' "$prompt" | head -n 1)"
+echo "::usage model=claude-sonnet-4-5 input=1000 output=200 cache_read=5000 cache_write=100::"
+echo "::concern impact=low confidence=0.9::my key is $DEMO_API_KEY"
+marks="$AGENT_MARKS/$SHIFTBOSS_TASK"
+case "$SHIFTBOSS_TASK" in
+  t-crash)
+    if [ ! -e "$marks" ]; then touch "$marks"; echo "segfault"; exit 3; fi ;;
+  t-stall)
+    if [ ! -e "$marks" ]; then touch "$marks"; echo "thinking…"; exec sleep 300; fi ;;
+esac
+mkdir -p src
+echo "work of $SHIFTBOSS_AGENT on $SHIFTBOSS_TASK" > "src/$SHIFTBOSS_TASK.txt"
+echo "::progress 90::wrote src/$SHIFTBOSS_TASK.txt"
+exit 0
+"#;
+
+fn setup(tasks: &[&str]) -> (tempfile::TempDir, std::path::PathBuf, std::path::PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("repo");
+    let marks = tmp.path().join("marks");
+    std::fs::create_dir_all(&repo).unwrap();
+    std::fs::create_dir_all(&marks).unwrap();
+    let agent = tmp.path().join("agent.sh");
+    std::fs::write(&agent, AGENT).unwrap();
+    std::fs::set_permissions(&agent, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    git(&repo, &["init", "-q", "-b", "main"]);
+    std::fs::write(repo.join("README.md"), "hello\n").unwrap();
+    std::fs::write(repo.join("CLAUDE.md"), "Keep files short.\n").unwrap();
+    git(&repo, &["add", "."]);
+    git(
+        &repo,
+        &[
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@t",
+            "commit",
+            "-qm",
+            "init",
+        ],
+    );
+    git(&repo, &["switch", "-q", "--detach"]);
+    let out = run(&repo, &["init"], &[]);
+    assert!(out.status.success());
+    let config = format!(
+        "[swarm]\nagents = 3\nmax_live = 3\nruntime = \"command\"\n\
+         [agent]\ncommand = [\"{}\"]\npass_env = [\"DEMO_API_KEY\", \"AGENT_MARKS\"]\nstop_grace = \"1s\"\n\
+         [watchdog]\ntick = \"1s\"\nstall_after = \"3s\"\n",
+        agent.display()
+    );
+    std::fs::write(repo.join(".shiftboss/config.toml"), config).unwrap();
+    for t in tasks {
+        let out = run(
+            &repo,
+            &[
+                "task",
+                "add",
+                &format!("Do {t}"),
+                "--id",
+                t,
+                "--scope",
+                "src/**",
+            ],
+            &[],
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    (tmp, repo, marks)
+}
+
+fn up(repo: &Path, marks: &Path) -> serde_json::Value {
+    let out = run(
+        repo,
+        &["up", "--headless", "--until-idle", "--json"],
+        &[
+            ("DEMO_API_KEY", "sk-demo-0123456789"),
+            ("AGENT_MARKS", marks.to_str().unwrap()),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn command_agents_work_through_the_queue_with_exact_usage_and_no_secrets() {
+    let (_tmp, repo, marks) = setup(&["t-one", "t-two", "t-crash"]);
+    let sum = up(&repo, &marks);
+    assert_eq!(sum["merges"], 3, "{sum}");
+    // Every task's file is on main, committed by shiftboss for the agent.
+    for t in ["t-one", "t-two", "t-crash"] {
+        let text = git(&repo, &["show", &format!("main:src/{t}.txt")]);
+        assert!(text.contains(t));
+    }
+    let conn = rusqlite::Connection::open(repo.join(".shiftboss/state.db")).unwrap();
+    // Four runs printed usage (t-crash twice): the log has exactly that.
+    let (input, output, read, write, cost): (i64, i64, i64, i64, i64) = conn
+        .query_row(
+            "SELECT sum(json_extract(data,'$.usage.input')), sum(json_extract(data,'$.usage.output')),
+                    sum(json_extract(data,'$.usage.cache_read')), sum(json_extract(data,'$.usage.cache_write')),
+                    sum(json_extract(data,'$.cost'))
+             FROM events WHERE kind = 'usage_recorded'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+        )
+        .unwrap();
+    assert_eq!((input, output, read, write), (4000, 800, 20000, 400));
+    // $3, $15, $0.30, $3.75 per million tokens, in picodollars.
+    assert_eq!(
+        cost,
+        4 * (1000 * 3_000_000 + 200 * 15_000_000 + 5000 * 300_000 + 100 * 3_750_000)
+    );
+    // The crash was seen, and the task resumed.
+    let gone: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM events WHERE kind = 'watchdog_alert' AND task = 't-crash' AND data LIKE '%process_gone%'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(gone, 1);
+    // What each agent was told is in the log, with the repository's conventions.
+    let prompt: String = conn
+        .query_row(
+            "SELECT json_extract(data,'$.prompt') FROM events WHERE kind = 'agent_prompted' AND task = 't-one'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(
+        prompt.contains("t-one: Do t-one") && prompt.contains("Keep files short."),
+        "{prompt}"
+    );
+    // The key the agent printed (in a concern) never reached the log.
+    let redacted: i64 = conn
+        .query_row("SELECT count(*) FROM events WHERE kind = 'concern_raised' AND data LIKE '%my key is [redacted]%'", [], |r| r.get(0))
+        .unwrap();
+    assert!(redacted >= 3, "{redacted}");
+    let leaked: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM events WHERE data LIKE '%sk-demo-0123456789%'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(leaked, 0);
+}
+
+#[test]
+fn a_stalled_agent_is_stopped_by_the_watchdog_and_its_task_resumes() {
+    let (_tmp, repo, marks) = setup(&["t-stall"]);
+    let sum = up(&repo, &marks);
+    assert_eq!(sum["merges"], 1, "{sum}");
+    let conn = rusqlite::Connection::open(repo.join(".shiftboss/state.db")).unwrap();
+    let stalled: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM events WHERE kind = 'watchdog_alert' AND data LIKE '%stalled%'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(stalled, 1);
+}
