@@ -79,6 +79,9 @@ pub enum EventKind {
     AgentPrompted { prompt: String },
     /// Token usage reported by the agent, with its cost from the price table.
     UsageRecorded { usage: Usage, cost: Money },
+    /// The agent's CLI reported what its run cost; `computed` is shiftboss's
+    /// figure from the price table for the same session.
+    CostReported { reported: Money, computed: Money },
     /// The agent committed on its branch.
     CommitMade { commit: String, files: u32 },
     /// The agent reported progress (0–100).
@@ -164,6 +167,7 @@ impl EventKind {
             EventKind::TaskAssigned { .. } => "task_assigned",
             EventKind::AgentPrompted { .. } => "agent_prompted",
             EventKind::UsageRecorded { .. } => "usage_recorded",
+            EventKind::CostReported { .. } => "cost_reported",
             EventKind::CommitMade { .. } => "commit_made",
             EventKind::Progress { .. } => "progress",
             EventKind::TaskDone => "task_done",

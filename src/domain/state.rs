@@ -308,7 +308,8 @@ impl SwarmState {
             }
             EventKind::CommitMade { .. }
             | EventKind::Progress { .. }
-            | EventKind::AgentPrompted { .. } => {}
+            | EventKind::AgentPrompted { .. }
+            | EventKind::CostReported { .. } => {}
             EventKind::TaskDone => {
                 if let Some(t) = task.as_ref().and_then(|t| self.tasks.get_mut(t)) {
                     t.status = TaskStatus::Gating;

@@ -120,6 +120,8 @@ struct Live {
     malformed: BTreeMap<AgentId, u32>,
     /// Lines from sessions no longer live (late output after a stop).
     stale_lines: u64,
+    /// Cost computed per live session, to compare with what a CLI reports.
+    session_cost: BTreeMap<SessionId, Money>,
 }
 
 pub struct Engine {
@@ -578,6 +580,22 @@ impl Engine {
                 );
             }
             Signal::Usage { model, usage } => self.on_usage(out, attr, model, usage),
+            Signal::CostReported { usd } => {
+                let computed = self
+                    .live
+                    .session_cost
+                    .get(&session)
+                    .copied()
+                    .unwrap_or_default();
+                self.emit(
+                    out,
+                    attr,
+                    EventKind::CostReported {
+                        reported: Money::from_dollars(usd),
+                        computed,
+                    },
+                );
+            }
             Signal::Commit { commit, files } => {
                 self.emit(out, attr, EventKind::CommitMade { commit, files })
             }
@@ -634,6 +652,7 @@ impl Engine {
             return;
         };
         self.live.frozen.remove(session);
+        self.live.session_cost.remove(session);
         self.emit(
             out,
             Attr::engine().agent(&agent).task(&task).session(session),

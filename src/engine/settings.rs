@@ -69,11 +69,39 @@ impl Default for Settings {
 }
 
 impl Settings {
+    /// The price of a model: its own entry, or the longest entry its name
+    /// starts with (CLIs report dated names such as
+    /// `claude-sonnet-4-5-20250929`). Unknown models cost nothing and are
+    /// reported by `shiftboss doctor`.
     pub fn price(&self, model: &str) -> Price {
-        self.prices.get(model).copied().unwrap_or_default()
+        if let Some(p) = self.prices.get(model) {
+            return *p;
+        }
+        self.prices
+            .iter()
+            .filter(|(k, _)| model.starts_with(k.as_str()))
+            .max_by_key(|(k, _)| k.len())
+            .map(|(_, p)| *p)
+            .unwrap_or_default()
     }
 
     pub fn tick(&self) -> Millis {
         self.watchdog.tick
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dated_model_names_find_their_price() {
+        let s = Settings::default();
+        assert_eq!(
+            s.price("claude-sonnet-4-5-20250929"),
+            s.price("claude-sonnet-4-5")
+        );
+        assert_ne!(s.price("claude-sonnet-4-5"), Price::default());
+        assert_eq!(s.price("some-other-model"), Price::default());
     }
 }

@@ -22,6 +22,7 @@ impl Engine {
             ev.model = Some(model);
         }
         let Some(session) = session else { return };
+        *self.live.session_cost.entry(session.clone()).or_default() += cost;
 
         let a = &self.state.agents[&agent];
         let t = &self.state.tasks[&task];

@@ -3,7 +3,10 @@
 //! `process` and read through an `adapter`.
 
 pub mod adapter;
+pub mod claude;
+pub mod codex;
 pub mod process;
 pub mod prompt;
 pub mod protocol;
 pub mod sim;
+pub mod usage;

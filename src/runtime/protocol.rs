@@ -38,6 +38,10 @@ pub enum Signal {
         commit: String,
         files: u32,
     },
+    /// The CLI's own figure for what a run cost, recorded beside ours.
+    CostReported {
+        usd: f64,
+    },
     Done {
         summary: String,
     },

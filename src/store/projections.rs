@@ -85,6 +85,7 @@ pub(super) fn apply(
         | EventKind::SwarmResumed { .. }
         | EventKind::CommitMade { .. }
         | EventKind::AgentPrompted { .. }
+        | EventKind::CostReported { .. }
         | EventKind::Progress { .. }
         | EventKind::BudgetReached { .. }
         | EventKind::SwarmFrozen { .. }

@@ -1,0 +1,299 @@
+//! Claude Code in print mode with streaming JSON
+//! (`claude -p … --output-format stream-json --verbose --include-partial-messages`).
+//!
+//! What its output looks like, and how it is read:
+//! - `stream_event` lines carry the raw API stream: `message_start` has the
+//!   message id and its input and cache tokens, `message_delta` the output
+//!   tokens so far. These give live per-call figures.
+//! - `assistant` lines repeat one message once per content block, each with
+//!   the same `message.id` and the usage from the start of the stream; they
+//!   are counted per id, so a message is never counted twice. Their text
+//!   (which may hold protocol lines) and tool uses become output lines.
+//! - The final `result` line has the true totals per model (`modelUsage`)
+//!   and `total_cost_usd`: the totals reconcile what the stream missed, and
+//!   the reported cost is recorded beside the computed one. A run is judged
+//!   by `is_error` and the exit code, not by `subtype`.
+
+use super::adapter::Adapter;
+use super::protocol::Signal;
+use super::usage::Ledger;
+use crate::domain::{SessionId, Usage};
+use crate::engine::Input;
+use serde_json::Value;
+
+#[derive(Default)]
+pub struct ClaudeAdapter {
+    ledger: Ledger,
+    /// The message being streamed: (id, model).
+    current: Option<(String, String)>,
+    /// The model named at start-up, for usage without one.
+    model: String,
+    /// The result said the run failed.
+    error: Option<String>,
+    done: bool,
+    malformed: u32,
+}
+
+fn usage_of(v: &Value) -> Usage {
+    let n = |k: &str| v.get(k).and_then(Value::as_u64).unwrap_or(0);
+    Usage {
+        input: n("input_tokens"),
+        output: n("output_tokens"),
+        cache_read: n("cache_read_input_tokens"),
+        cache_write: n("cache_creation_input_tokens"),
+    }
+}
+
+/// Model usage as the `result` line's `modelUsage` writes it (camelCase).
+fn model_usage_of(v: &Value) -> Usage {
+    let n = |k: &str| v.get(k).and_then(Value::as_u64).unwrap_or(0);
+    Usage {
+        input: n("inputTokens"),
+        output: n("outputTokens"),
+        cache_read: n("cacheReadInputTokens"),
+        cache_write: n("cacheCreationInputTokens"),
+    }
+}
+
+impl ClaudeAdapter {
+    fn usage(&self, session: &SessionId, model: &str, usage: Usage) -> Input {
+        Input::AgentSignal {
+            session: session.clone(),
+            signal: Signal::Usage {
+                model: Some(model.to_string()),
+                usage,
+            },
+        }
+    }
+
+    fn text(session: &SessionId, text: &str, out: &mut Vec<Input>) {
+        for l in text.lines().filter(|l| !l.trim().is_empty()) {
+            out.push(Input::AgentLine {
+                session: session.clone(),
+                line: l.to_string(),
+            });
+        }
+    }
+}
+
+impl Adapter for ClaudeAdapter {
+    fn line(&mut self, session: &SessionId, line: &str) -> Vec<Input> {
+        let mut out = Vec::new();
+        let Ok(v) = serde_json::from_str::<Value>(line) else {
+            // Not JSON (a warning on stdout, a cut line): shown, never fatal.
+            self.malformed += 1;
+            Self::text(session, line, &mut out);
+            return out;
+        };
+        match v.get("type").and_then(Value::as_str) {
+            Some("system") => {
+                if let Some(m) = v.get("model").and_then(Value::as_str) {
+                    self.model = m.to_string();
+                }
+            }
+            Some("stream_event") => {
+                let ev = &v["event"];
+                match ev.get("type").and_then(Value::as_str) {
+                    Some("message_start") => {
+                        let msg = &ev["message"];
+                        let id = msg["id"].as_str().unwrap_or_default().to_string();
+                        let model = msg["model"].as_str().unwrap_or(&self.model).to_string();
+                        if let Some(u) = self.ledger.message(&model, &id, usage_of(&msg["usage"])) {
+                            out.push(self.usage(session, &model, u));
+                        }
+                        self.current = Some((id, model));
+                    }
+                    Some("message_delta") => {
+                        if let Some((id, model)) = self.current.clone() {
+                            // The delta's counts are cumulative for the message.
+                            if let Some(u) =
+                                self.ledger.message(&model, &id, usage_of(&ev["usage"]))
+                            {
+                                out.push(self.usage(session, &model, u));
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            Some("assistant") => {
+                let msg = &v["message"];
+                let id = msg["id"].as_str().unwrap_or_default();
+                let model = msg["model"].as_str().unwrap_or(&self.model).to_string();
+                if let Some(u) = self.ledger.message(&model, id, usage_of(&msg["usage"])) {
+                    out.push(self.usage(session, &model, u));
+                }
+                for block in msg["content"].as_array().into_iter().flatten() {
+                    match block.get("type").and_then(Value::as_str) {
+                        Some("text") => {
+                            Self::text(session, block["text"].as_str().unwrap_or(""), &mut out)
+                        }
+                        Some("tool_use") => {
+                            let name = block["name"].as_str().unwrap_or("tool");
+                            let input = &block["input"];
+                            let target = input
+                                .get("file_path")
+                                .or_else(|| input.get("path"))
+                                .or_else(|| input.get("command"))
+                                .and_then(Value::as_str)
+                                .unwrap_or("");
+                            out.push(Input::AgentLine {
+                                session: session.clone(),
+                                line: format!("tool {name} {target}").trim_end().to_string(),
+                            });
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            Some("result") => {
+                if let Some(per_model) = v.get("modelUsage").and_then(Value::as_object) {
+                    for (model, mu) in per_model {
+                        if let Some(u) = self.ledger.reconcile(model, model_usage_of(mu)) {
+                            out.push(self.usage(session, model, u));
+                        }
+                    }
+                } else if let Some(u) = v.get("usage") {
+                    let model = self.model.clone();
+                    if let Some(u) = self.ledger.reconcile(&model, usage_of(u)) {
+                        out.push(self.usage(session, &model, u));
+                    }
+                }
+                if let Some(usd) = v.get("total_cost_usd").and_then(Value::as_f64) {
+                    out.push(Input::AgentSignal {
+                        session: session.clone(),
+                        signal: Signal::CostReported { usd },
+                    });
+                }
+                if v.get("is_error").and_then(Value::as_bool).unwrap_or(false) {
+                    self.error = Some(
+                        v.get("result")
+                            .and_then(Value::as_str)
+                            .unwrap_or("Claude Code reported an error")
+                            .chars()
+                            .take(300)
+                            .collect(),
+                    );
+                } else {
+                    self.done = true;
+                }
+            }
+            _ => {}
+        }
+        out
+    }
+
+    fn finish(&mut self, session: &SessionId, code: Option<i32>) -> Vec<Input> {
+        let signal = match (&self.error, code) {
+            (Some(e), _) => Signal::Failed { reason: e.clone() },
+            (None, Some(0)) if self.done => Signal::Done {
+                summary: "Claude Code finished".into(),
+            },
+            _ => return Vec::new(),
+        };
+        vec![Input::AgentSignal {
+            session: session.clone(),
+            signal,
+        }]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn feed(lines: &str) -> (Vec<Input>, ClaudeAdapter) {
+        let mut a = ClaudeAdapter::default();
+        let s = SessionId::new("builder-01#1");
+        let mut out = Vec::new();
+        for l in lines.lines() {
+            out.extend(a.line(&s, l));
+        }
+        out.extend(a.finish(&s, Some(0)));
+        (out, a)
+    }
+
+    fn usage_total(out: &[Input]) -> Usage {
+        let mut t = Usage::default();
+        for i in out {
+            if let Input::AgentSignal {
+                signal: Signal::Usage { usage, .. },
+                ..
+            } = i
+            {
+                t += *usage;
+            }
+        }
+        t
+    }
+
+    #[test]
+    fn a_message_with_several_content_blocks_is_counted_once() {
+        let (out, _) = feed(include_str!(
+            "../../fixtures/transcripts/claude-blocks.jsonl"
+        ));
+        // Two API messages; the result's totals are the truth.
+        assert_eq!(
+            usage_total(&out),
+            Usage {
+                input: 30,
+                output: 420,
+                cache_read: 12_000,
+                cache_write: 1_500
+            }
+        );
+        let lines: Vec<&str> = out
+            .iter()
+            .filter_map(|i| match i {
+                Input::AgentLine { line, .. } => Some(line.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert!(lines.contains(&"tool Edit src/auth/session.rs"));
+        assert!(lines.contains(&"::progress 50::session store wired"));
+        assert!(out.iter().any(|i| matches!(
+            i,
+            Input::AgentSignal {
+                signal: Signal::CostReported { .. },
+                ..
+            }
+        )));
+        assert!(matches!(
+            out.last(),
+            Some(Input::AgentSignal {
+                signal: Signal::Done { .. },
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn partial_messages_give_live_figures_that_end_equal_to_the_result() {
+        let (out, a) = feed(include_str!(
+            "../../fixtures/transcripts/claude-partial.jsonl"
+        ));
+        let total = usage_total(&out);
+        assert_eq!(total, a.ledger.total("claude-sonnet-4-5-20250929"));
+        assert_eq!(total.output, 250);
+        assert_eq!(total.input, 12);
+        assert_eq!(total.cache_read, 4_000);
+    }
+
+    #[test]
+    fn an_error_result_fails_the_run_whatever_its_subtype() {
+        let (out, _) = feed(
+            r#"{"type":"result","subtype":"success","is_error":true,"result":"API Error: 529 overloaded","total_cost_usd":0}"#,
+        );
+        assert!(matches!(
+            out.last(),
+            Some(Input::AgentSignal { signal: Signal::Failed { reason }, .. }) if reason.contains("529")
+        ));
+    }
+
+    #[test]
+    fn garbage_is_shown_not_fatal() {
+        let (out, a) = feed("{\"type\":\"assist\ngarbage \u{fffd}\n");
+        assert_eq!(a.malformed, 2);
+        assert_eq!(out.len(), 2, "two lines shown, no done without a result");
+    }
+}

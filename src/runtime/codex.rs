@@ -1,0 +1,210 @@
+//! Codex (`codex exec --json … </dev/null`).
+//!
+//! Each stdout line is a JSON event. Usage comes once per turn in
+//! `turn.completed`, in the OpenAI convention: cached tokens are part of
+//! `input_tokens` and reasoning tokens part of `output_tokens`. They are
+//! turned into the Anthropic convention the log uses (input without cache
+//! reads). Agent messages (which may hold protocol lines), commands and file
+//! changes become output lines; `turn.failed` and `error` fail the run.
+
+use super::adapter::Adapter;
+use super::protocol::Signal;
+use super::usage::Ledger;
+use crate::domain::{SessionId, Usage};
+use crate::engine::Input;
+use serde_json::Value;
+
+pub struct CodexAdapter {
+    model: String,
+    ledger: Ledger,
+    error: Option<String>,
+    turns: u32,
+    malformed: u32,
+}
+
+impl CodexAdapter {
+    /// `model`: the model the agent was started with (Codex's events do not name it).
+    pub fn new(model: &str) -> CodexAdapter {
+        CodexAdapter {
+            model: model.to_string(),
+            ledger: Ledger::default(),
+            error: None,
+            turns: 0,
+            malformed: 0,
+        }
+    }
+}
+
+fn say(session: &SessionId, text: &str, out: &mut Vec<Input>) {
+    for l in text.lines().filter(|l| !l.trim().is_empty()) {
+        out.push(Input::AgentLine {
+            session: session.clone(),
+            line: l.to_string(),
+        });
+    }
+}
+
+impl Adapter for CodexAdapter {
+    fn line(&mut self, session: &SessionId, line: &str) -> Vec<Input> {
+        let mut out = Vec::new();
+        let Ok(v) = serde_json::from_str::<Value>(line) else {
+            self.malformed += 1;
+            say(session, line, &mut out);
+            return out;
+        };
+        match v.get("type").and_then(Value::as_str) {
+            Some("item.completed") => {
+                let item = &v["item"];
+                match item.get("type").and_then(Value::as_str) {
+                    Some("agent_message") => {
+                        say(session, item["text"].as_str().unwrap_or(""), &mut out)
+                    }
+                    Some("command_execution") => say(
+                        session,
+                        &format!("ran {}", item["command"].as_str().unwrap_or("a command")),
+                        &mut out,
+                    ),
+                    Some("file_change") => {
+                        for c in item["changes"].as_array().into_iter().flatten() {
+                            say(
+                                session,
+                                &format!(
+                                    "{} {}",
+                                    c["kind"].as_str().unwrap_or("change"),
+                                    c["path"].as_str().unwrap_or("")
+                                ),
+                                &mut out,
+                            );
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            Some("turn.completed") => {
+                self.turns += 1;
+                let u = &v["usage"];
+                let n = |k: &str| u.get(k).and_then(Value::as_u64).unwrap_or(0);
+                let cached = n("cached_input_tokens");
+                let usage = Usage {
+                    input: n("input_tokens").saturating_sub(cached),
+                    output: n("output_tokens"),
+                    cache_read: cached,
+                    cache_write: 0,
+                };
+                if let Some(u) = self.ledger.add(&self.model, usage) {
+                    out.push(Input::AgentSignal {
+                        session: session.clone(),
+                        signal: Signal::Usage {
+                            model: Some(self.model.clone()),
+                            usage: u,
+                        },
+                    });
+                }
+            }
+            Some("turn.failed") => {
+                self.error = Some(
+                    v["error"]["message"]
+                        .as_str()
+                        .unwrap_or("turn failed")
+                        .chars()
+                        .take(300)
+                        .collect(),
+                );
+            }
+            Some("error") => {
+                let m = v["message"].as_str().unwrap_or("error").to_string();
+                say(session, &format!("codex: {m}"), &mut out);
+                self.error = Some(m.chars().take(300).collect());
+            }
+            _ => {}
+        }
+        out
+    }
+
+    fn finish(&mut self, session: &SessionId, code: Option<i32>) -> Vec<Input> {
+        let signal = match (&self.error, code) {
+            (Some(e), _) => Signal::Failed { reason: e.clone() },
+            (None, Some(0)) if self.turns > 0 => Signal::Done {
+                summary: "Codex finished".into(),
+            },
+            _ => return Vec::new(),
+        };
+        vec![Input::AgentSignal {
+            session: session.clone(),
+            signal,
+        }]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn feed(lines: &str, code: i32) -> Vec<Input> {
+        let mut a = CodexAdapter::new("gpt-5-codex");
+        let s = SessionId::new("builder-02#1");
+        let mut out = Vec::new();
+        for l in lines.lines() {
+            out.extend(a.line(&s, l));
+        }
+        out.extend(a.finish(&s, Some(code)));
+        out
+    }
+
+    #[test]
+    fn cached_tokens_move_out_of_input_and_turns_add_up() {
+        let out = feed(include_str!("../../fixtures/transcripts/codex.jsonl"), 0);
+        let mut total = Usage::default();
+        for i in &out {
+            if let Input::AgentSignal {
+                signal: Signal::Usage { usage, model },
+                ..
+            } = i
+            {
+                assert_eq!(model.as_deref(), Some("gpt-5-codex"));
+                total += *usage;
+            }
+        }
+        assert_eq!(
+            total,
+            Usage {
+                input: 2_000,
+                output: 700,
+                cache_read: 9_000,
+                cache_write: 0
+            }
+        );
+        let lines: Vec<String> = out
+            .iter()
+            .filter_map(|i| match i {
+                Input::AgentLine { line, .. } => Some(line.clone()),
+                _ => None,
+            })
+            .collect();
+        assert!(lines.iter().any(|l| l == "update src/search/index.rs"));
+        assert!(
+            lines
+                .iter()
+                .any(|l| l == "::concern impact=medium confidence=0.6::the index format changes")
+        );
+        assert!(matches!(
+            out.last(),
+            Some(Input::AgentSignal {
+                signal: Signal::Done { .. },
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn a_failed_turn_fails_the_run() {
+        let out = feed(
+            r#"{"type":"turn.failed","error":{"message":"stream disconnected before completion"}}"#,
+            1,
+        );
+        assert!(matches!(
+            out.last(),
+            Some(Input::AgentSignal { signal: Signal::Failed { reason }, .. }) if reason.contains("disconnected")
+        ));
+    }
+}
