@@ -84,6 +84,13 @@ fn setup(tasks: &[&str]) -> (tempfile::TempDir, std::path::PathBuf, std::path::P
         agent.display()
     );
     std::fs::write(repo.join(".shiftboss/config.toml"), config).unwrap();
+    let out = run(&repo, &["doctor"], &[]);
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(report.contains("ok    runtime command:"), "{report}");
+    assert!(
+        report.contains("warn  DEMO_API_KEY is listed in agent.pass_env but not set"),
+        "{report}"
+    );
     for t in tasks {
         let out = run(
             &repo,
@@ -202,4 +209,20 @@ fn a_stalled_agent_is_stopped_by_the_watchdog_and_its_task_resumes() {
         )
         .unwrap();
     assert_eq!(stalled, 1);
+}
+
+#[test]
+fn doctor_fails_on_a_missing_agent_program() {
+    let (_tmp, repo, _marks) = setup(&[]);
+    std::fs::write(
+        repo.join(".shiftboss/config.toml"),
+        "[swarm]\nruntime = \"command\"\n[agent]\ncommand = [\"/nonexistent/agent\"]\n",
+    )
+    .unwrap();
+    let out = run(&repo, &["doctor"], &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .contains("FAIL  runtime command: /nonexistent/agent not found")
+    );
 }

@@ -289,6 +289,11 @@ fn init_add_import_list_and_up_run_a_backlog_to_the_end() {
     );
     let out = shiftboss(dir, &["init"]);
     assert_eq!(out.status.code(), Some(2), "no silent overwrite");
+    let out = shiftboss(dir, &["doctor"]);
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{report}");
+    assert!(report.contains("ok    runtime sim"), "{report}");
+    assert!(report.contains("problems: 0"), "{report}");
 
     let out = shiftboss(
         dir,

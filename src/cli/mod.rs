@@ -2,6 +2,7 @@
 //! nothing is written before the input has been checked.
 
 mod demo;
+mod doctor;
 mod shot;
 mod tasks;
 
@@ -44,6 +45,8 @@ enum Cmd {
     Task(tasks::TaskCmd),
     /// Run the swarm of this repository with the runtime its config names.
     Up(UpArgs),
+    /// Check that this repository, its config and the runtime it names are ready.
+    Doctor,
     /// Draw the console at a moment of a simulated day into an SVG or text file.
     Screenshot(shot::ShotArgs),
 }
@@ -182,6 +185,7 @@ pub fn main() -> ExitCode {
         Some(Cmd::Task(cmd)) => tasks::run(cmd),
         Some(Cmd::Up(args)) => demo::up(args),
         Some(Cmd::Screenshot(args)) => shot::run(args),
+        Some(Cmd::Doctor) => doctor::run(),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,195 @@
+//! `shiftboss doctor`: is this repository ready for a swarm? Checks the
+//! config, the runtime it names, the API settings (names only, never
+//! values), the event log and the worktrees.
+
+use super::{CliError, CliResult, repo_root, user};
+use crate::config::{Config, Runtime};
+use crate::store::Store;
+use crate::swarm::Paths;
+use std::path::Path;
+use std::process::Command;
+
+#[derive(Default)]
+struct Report {
+    failures: u32,
+    warnings: u32,
+}
+
+impl Report {
+    fn ok(&mut self, what: &str) {
+        println!("ok    {what}");
+    }
+    fn warn(&mut self, what: &str) {
+        self.warnings += 1;
+        println!("warn  {what}");
+    }
+    fn fail(&mut self, what: &str) {
+        self.failures += 1;
+        println!("FAIL  {what}");
+    }
+}
+
+/// The first line a program prints for `--version`, if it runs.
+fn version(program: &str) -> Option<String> {
+    let out = Command::new(program).arg("--version").output().ok()?;
+    let text = String::from_utf8_lossy(if out.stdout.is_empty() {
+        &out.stderr
+    } else {
+        &out.stdout
+    })
+    .into_owned();
+    text.lines().next().map(|l| l.trim().to_string())
+}
+
+fn on_path(program: &str) -> bool {
+    if program.contains('/') {
+        return Path::new(program).is_file();
+    }
+    std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).any(|d| d.join(program).is_file()))
+        .unwrap_or(false)
+}
+
+fn env_set(name: &str) -> bool {
+    std::env::var_os(name).is_some_and(|v| !v.is_empty())
+}
+
+pub fn run() -> CliResult {
+    let root = repo_root()?;
+    let paths = Paths::new(&root);
+    let mut r = Report::default();
+    r.ok(&format!("git repository at {}", root.display()));
+    if !paths.config.exists() {
+        return Err(user(format!(
+            "{}: no config; run `shiftboss init` first",
+            paths.config.display()
+        )));
+    }
+    let config = Config::load(&paths.config)?;
+    r.ok(&format!("config {} parses", paths.config.display()));
+
+    match git2::Repository::open(&root) {
+        Ok(repo) => {
+            let target = &config.swarm.target;
+            if repo.find_branch(target, git2::BranchType::Local).is_ok() {
+                r.ok(&format!("target branch {target} exists"));
+            } else {
+                r.fail(&format!("target branch {target} does not exist"));
+            }
+            if repo
+                .head()
+                .ok()
+                .and_then(|h| h.shorthand().ok().map(|s| s == target))
+                .unwrap_or(false)
+            {
+                r.warn(&format!(
+                    "this checkout is on {target}: the merge queue moves it under your files (`git switch --detach` avoids that)"
+                ));
+            }
+        }
+        Err(e) => r.fail(&format!("cannot open the repository: {e}")),
+    }
+
+    // The runtime and what it needs.
+    match config.swarm.runtime {
+        Runtime::Sim => r.ok("runtime sim (built in)"),
+        Runtime::Command => {
+            let program = &config.agent.command[0];
+            let resolved = if program.contains('/') && !Path::new(program).is_absolute() {
+                root.join(program).display().to_string()
+            } else {
+                program.clone()
+            };
+            if on_path(&resolved) {
+                r.ok(&format!("runtime command: {resolved} found"));
+            } else {
+                r.fail(&format!("runtime command: {resolved} not found"));
+            }
+            for name in &config.agent.pass_env {
+                if env_set(name) {
+                    r.ok(&format!(
+                        "{name} is set (passed to agents; value not shown)"
+                    ));
+                } else {
+                    r.warn(&format!("{name} is listed in agent.pass_env but not set"));
+                }
+            }
+        }
+        Runtime::Claude | Runtime::Codex => {
+            let (bin, keys) = if config.swarm.runtime == Runtime::Claude {
+                ("claude", ["ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL"])
+            } else {
+                ("codex", ["OPENAI_API_KEY", "CODEX_HOME"])
+            };
+            match (on_path(bin), version(bin)) {
+                (true, Some(v)) => r.ok(&format!("runtime {bin}: {v}")),
+                (true, None) => r.warn(&format!(
+                    "runtime {bin}: found but `{bin} --version` failed"
+                )),
+                (false, _) => r.fail(&format!("runtime {bin}: not on PATH (install it from npm)")),
+            }
+            if env_set(keys[0]) {
+                r.ok(&format!("{} is set (value not shown)", keys[0]));
+            } else {
+                r.fail(&format!("{} is not set", keys[0]));
+            }
+            if !env_set(keys[1]) {
+                r.warn(&format!(
+                    "{} is not set (the default endpoint is used)",
+                    keys[1]
+                ));
+            }
+            r.warn(&format!(
+                "runtime {bin}: this version runs only sim and command agents; {bin} support is in progress"
+            ));
+        }
+    }
+    for m in &config.swarm.models {
+        if config.price(m).is_some() {
+            r.ok(&format!("price for {m}"));
+        } else {
+            r.fail(&format!(
+                "no [prices.\"{m}\"] entry: its usage would cost nothing"
+            ));
+        }
+    }
+
+    // The event log and the worktrees.
+    if paths.db.exists() {
+        match Store::open_readonly(&paths.db) {
+            Ok(store) => {
+                let events = store
+                    .event_count()
+                    .map_err(|e| CliError::Fatal(e.to_string()))?;
+                r.ok(&format!(
+                    "event log {}: {events} events",
+                    paths.db.display()
+                ));
+            }
+            Err(e) => r.fail(&e.to_string()),
+        }
+    } else {
+        r.ok("no event log yet (made by the first `shiftboss up`)");
+    }
+    match crate::merge::Repo::open(&root, &paths.worktrees, &config.swarm.target) {
+        Ok(repo) => match repo.unmerged_branches() {
+            Ok(b) if b.is_empty() => r.ok("no unmerged agent branches"),
+            Ok(b) => r.ok(&format!(
+                "{} agent branches hold unmerged work (kept)",
+                b.len()
+            )),
+            Err(e) => r.warn(&format!("cannot list agent branches: {e}")),
+        },
+        Err(e) => r.fail(&e.to_string()),
+    }
+
+    println!("\nproblems: {} · warnings: {}", r.failures, r.warnings);
+    if r.failures > 0 {
+        Err(CliError::Fatal(format!(
+            "doctor found {} problems",
+            r.failures
+        )))
+    } else {
+        Ok(())
+    }
+}
