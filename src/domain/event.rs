@@ -100,6 +100,11 @@ pub enum EventKind {
     MergeFinished { outcome: MergeOutcome },
     /// The task goes back to `pending` (work kept on its branch).
     TaskRequeued { reason: String },
+    /// The task may not start again before `until` (backoff after API trouble).
+    TaskDeferred { until: Millis },
+    /// The agent's API said no: rate limit, overload, a server error, or a
+    /// stream cut mid-message.
+    ApiTrouble { trouble: String, detail: String },
     /// The task goes back to its agent for rework after a gate rejection.
     TaskReworked { reason: String },
     /// The task failed for good.
@@ -175,6 +180,8 @@ impl EventKind {
             EventKind::MergeQueued { .. } => "merge_queued",
             EventKind::MergeFinished { .. } => "merge_finished",
             EventKind::TaskRequeued { .. } => "task_requeued",
+            EventKind::TaskDeferred { .. } => "task_deferred",
+            EventKind::ApiTrouble { .. } => "api_trouble",
             EventKind::TaskReworked { .. } => "task_reworked",
             EventKind::TaskFailed { .. } => "task_failed",
             EventKind::TaskBlocked { .. } => "task_blocked",

@@ -178,6 +178,9 @@ pub struct Task {
     pub queued_seq: Option<u64>,
     /// A pause point the task waits on, if any.
     pub waiting_on: Option<PauseId>,
+    /// Not to start again before this time (backoff after API trouble).
+    #[serde(default)]
+    pub not_before: Option<Millis>,
 }
 
 impl Task {
@@ -197,6 +200,7 @@ impl Task {
             reason: None,
             queued_seq: None,
             waiting_on: None,
+            not_before: None,
         }
     }
 

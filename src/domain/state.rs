@@ -45,6 +45,8 @@ pub struct AgentState {
     pub rework: u32,
     pub alerts: u32,
     pub last_alert: Option<(Check, Millis)>,
+    /// API refusals seen (rate limits, overload, server errors, cut streams).
+    pub api_troubles: u32,
     /// Live only (not from the log): when the agent last printed anything.
     pub last_output_at: Millis,
     /// Live only: how many times in a row the last line repeated.
@@ -71,6 +73,7 @@ impl AgentState {
             rework: 0,
             alerts: 0,
             last_alert: None,
+            api_troubles: 0,
             last_output_at: at,
             repeats: 0,
             last_line: String::new(),
@@ -264,6 +267,7 @@ impl SwarmState {
                     t.attempts = *attempt;
                     t.started_at.get_or_insert(ev.at);
                     t.reason = None;
+                    t.not_before = None;
                 }
                 if let Some(a) = agent.as_ref().and_then(|a| self.agents.get_mut(a)) {
                     a.phase = AgentPhase::Working;
@@ -355,6 +359,16 @@ impl SwarmState {
                     t.session = None;
                     t.reason = Some(reason.clone());
                     t.waiting_on = None;
+                }
+            }
+            EventKind::TaskDeferred { until } => {
+                if let Some(t) = task.as_ref().and_then(|t| self.tasks.get_mut(t)) {
+                    t.not_before = Some(*until);
+                }
+            }
+            EventKind::ApiTrouble { .. } => {
+                if let Some(a) = agent.as_ref().and_then(|a| self.agents.get_mut(a)) {
+                    a.api_troubles += 1;
                 }
             }
             EventKind::TaskReworked { reason } => {

@@ -122,6 +122,10 @@ struct Live {
     stale_lines: u64,
     /// Cost computed per live session, to compare with what a CLI reports.
     session_cost: BTreeMap<SessionId, Money>,
+    /// Sessions whose API refused or broke off: their end is not the task's fault.
+    api_trouble: BTreeSet<SessionId>,
+    /// API troubles in a row per task, for the backoff.
+    trouble_streak: BTreeMap<TaskId, u32>,
 }
 
 pub struct Engine {
@@ -400,7 +404,11 @@ impl Engine {
                     self.live.sessions.contains_key(s) && !self.live.frozen.contains(s)
                 })
         });
-        working || self.has_startable_work() || self.queue_head().is_some()
+        // A task waiting out a backoff will be startable.
+        let deferred = self.state.tasks.values().any(|t| {
+            t.status == TaskStatus::Pending && t.not_before.is_some_and(|nb| nb > self.now)
+        });
+        working || deferred || self.has_startable_work() || self.queue_head().is_some()
     }
 
     /// Live sessions: (session, agent, task).
@@ -580,6 +588,17 @@ impl Engine {
                 );
             }
             Signal::Usage { model, usage } => self.on_usage(out, attr, model, usage),
+            Signal::ApiTrouble { trouble, detail } => {
+                self.emit(
+                    out,
+                    attr,
+                    EventKind::ApiTrouble {
+                        trouble: trouble.to_string(),
+                        detail,
+                    },
+                );
+                self.live.api_trouble.insert(session);
+            }
             Signal::CostReported { usd } => {
                 let computed = self
                     .live
@@ -600,13 +619,19 @@ impl Engine {
                 self.emit(out, attr, EventKind::CommitMade { commit, files })
             }
             Signal::Done { .. } => {
+                self.live.trouble_streak.remove(&task);
                 self.emit(out, attr.clone(), EventKind::TaskDone);
                 self.end_session(out, &session, Some(0), "task done".into());
                 self.start_gates(out, &task);
             }
             Signal::Failed { reason } => {
+                let trouble = self.live.api_trouble.remove(&session);
                 self.end_session(out, &session, None, format!("agent gave up: {reason}"));
-                self.retry_or_fail(out, &task, &agent, format!("agent gave up: {reason}"));
+                if trouble {
+                    self.defer_after_trouble(out, &task, &agent, reason);
+                } else {
+                    self.retry_or_fail(out, &task, &agent, format!("agent gave up: {reason}"));
+                }
             }
         }
     }
@@ -623,6 +648,11 @@ impl Engine {
         };
         let agent = attr.agent.clone().expect("session has an agent");
         let task = attr.task.clone().expect("session has a task");
+        if self.live.api_trouble.remove(&session) {
+            self.end_session(out, &session, code, "ended after API trouble".into());
+            self.defer_after_trouble(out, &task, &agent, "API trouble".into());
+            return;
+        }
         let detail = match (&error, code) {
             (Some(e), _) => format!("could not start: {e}"),
             (None, Some(c)) => format!("process exited with code {c} before it was done"),
@@ -713,6 +743,57 @@ impl Engine {
                 EventKind::TaskRequeued {
                     reason: format!("{reason}; resumes from its branch"),
                 },
+            );
+        }
+    }
+
+    /// After API trouble: back to the queue, not before a backoff that grows
+    /// with each trouble in a row and is spread per agent and task, so agents
+    /// refused together do not come back together. A trouble that persists
+    /// becomes a concern.
+    fn defer_after_trouble(
+        &mut self,
+        out: &mut Step,
+        task: &TaskId,
+        agent: &AgentId,
+        reason: String,
+    ) {
+        const BASE: Millis = 30 * SECOND;
+        const CAP: Millis = 10 * MINUTE;
+        let n = {
+            let e = self.live.trouble_streak.entry(task.clone()).or_default();
+            *e += 1;
+            *e
+        };
+        let backoff = (BASE << (n - 1).min(8)).min(CAP);
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for b in agent
+            .as_str()
+            .bytes()
+            .chain(task.as_str().bytes())
+            .chain(n.to_le_bytes())
+        {
+            h = (h ^ b as u64).wrapping_mul(0x0100_0000_01b3);
+        }
+        let jitter = (h % (backoff as u64 / 2).max(1)) as Millis;
+        let until = self.now + backoff + jitter;
+        let attr = Attr::engine().agent(agent).task(task);
+        self.emit(
+            out,
+            attr.clone(),
+            EventKind::TaskRequeued {
+                reason: format!("{reason}; retries after a backoff"),
+            },
+        );
+        self.emit(out, attr.clone(), EventKind::TaskDeferred { until });
+        if n == 3 {
+            self.raise(
+                out,
+                attr,
+                ConcernSource::Watchdog,
+                Impact::High,
+                0.9,
+                format!("{task}: the API refused {agent} {n} times in a row ({reason}); retrying with backoff"),
             );
         }
     }

@@ -16,6 +16,7 @@ impl Engine {
                 let t = &s.tasks[id];
                 let ok = t.status == TaskStatus::Pending
                     && t.waiting_on.is_none()
+                    && t.not_before.is_none_or(|nb| nb <= self.now)
                     && !s.held_convoys.contains(&t.spec.convoy)
                     && t.spec.after.iter().all(|d| {
                         s.tasks

@@ -604,3 +604,89 @@ fn a_thousand_agents_are_scheduled() {
     assert_eq!(h.e.state().busy_agents(), 1000);
     assert_eq!(h.e.state().count_status(TaskStatus::Pending), 200);
 }
+
+#[test]
+fn api_trouble_backs_off_spread_out_and_becomes_a_concern_when_it_persists() {
+    use crate::runtime::protocol::Signal;
+    let backlog: Vec<TaskSpec> = (1..=3)
+        .map(|i| task(&format!("t{i}"), "a", 0, &[]))
+        .collect();
+    let (mut h, _) = Harness::new(settings(3), &backlog);
+    // All three agents are refused at the same moment.
+    for t in ["t1", "t2", "t3"] {
+        let s = h.session_of(t);
+        h.at(
+            0,
+            Input::AgentSignal {
+                session: s.clone(),
+                signal: Signal::ApiTrouble {
+                    trouble: "rate_limit",
+                    detail: "429".into(),
+                },
+            },
+        );
+        h.at(
+            0,
+            Input::AgentSignal {
+                session: s,
+                signal: Signal::Failed {
+                    reason: "API Error: 429".into(),
+                },
+            },
+        );
+    }
+    let until: Vec<Millis> = ["t1", "t2", "t3"]
+        .iter()
+        .map(|t| {
+            h.e.state().tasks[&TaskId::new(*t)]
+                .not_before
+                .expect("deferred")
+        })
+        .collect();
+    assert!(until.iter().all(|u| *u >= h.now + 30 * SECOND), "{until:?}");
+    let mut distinct = until.clone();
+    distinct.sort();
+    distinct.dedup();
+    assert_eq!(distinct.len(), 3, "no herd: {until:?}");
+    assert_eq!(h.e.state().agents[&AgentId::builder(1)].api_troubles, 1);
+    // Nothing restarts before its time; each restarts after it.
+    let step = h.at(20 * SECOND, Input::Tick);
+    assert!(starts(&step).is_empty());
+    assert!(h.e.can_progress(), "a backoff is not the end of the run");
+    let step = h.at(*until.iter().max().unwrap() - h.now, Input::Tick);
+    assert_eq!(starts(&step).len(), 3);
+    assert!(
+        h.e.state().concerns.is_empty(),
+        "a first refusal is not a concern"
+    );
+    // The same task refused twice more: now the human hears of it.
+    for _ in 0..2 {
+        let s = h.session_of("t1");
+        h.at(
+            0,
+            Input::AgentSignal {
+                session: s.clone(),
+                signal: Signal::ApiTrouble {
+                    trouble: "overloaded",
+                    detail: "529".into(),
+                },
+            },
+        );
+        h.at(
+            0,
+            Input::AgentExited {
+                session: s,
+                exit_code: Some(1),
+            },
+        );
+        let nb = h.e.state().tasks[&TaskId::new("t1")].not_before.unwrap();
+        h.at(nb - h.now, Input::Tick);
+    }
+    assert_eq!(h.e.state().concerns.len(), 1);
+    assert!(h.e.state().concerns[0].summary.contains("3 times in a row"));
+    assert_eq!(
+        h.status("t1"),
+        TaskStatus::InProgress,
+        "API trouble never fails the task"
+    );
+}

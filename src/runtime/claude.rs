@@ -15,7 +15,7 @@
 //!   by `is_error` and the exit code, not by `subtype`.
 
 use super::adapter::Adapter;
-use super::protocol::Signal;
+use super::protocol::{Signal, classify_trouble};
 use super::usage::Ledger;
 use crate::domain::{SessionId, Usage};
 use crate::engine::Input;
@@ -166,14 +166,23 @@ impl Adapter for ClaudeAdapter {
                     });
                 }
                 if v.get("is_error").and_then(Value::as_bool).unwrap_or(false) {
-                    self.error = Some(
-                        v.get("result")
-                            .and_then(Value::as_str)
-                            .unwrap_or("Claude Code reported an error")
-                            .chars()
-                            .take(300)
-                            .collect(),
-                    );
+                    let text: String = v
+                        .get("result")
+                        .and_then(Value::as_str)
+                        .unwrap_or("Claude Code reported an error")
+                        .chars()
+                        .take(300)
+                        .collect();
+                    if let Some(trouble) = classify_trouble(&text) {
+                        out.push(Input::AgentSignal {
+                            session: session.clone(),
+                            signal: Signal::ApiTrouble {
+                                trouble,
+                                detail: text.clone(),
+                            },
+                        });
+                    }
+                    self.error = Some(text);
                 } else {
                     self.done = true;
                 }
@@ -288,6 +297,16 @@ mod tests {
             out.last(),
             Some(Input::AgentSignal { signal: Signal::Failed { reason }, .. }) if reason.contains("529")
         ));
+        assert!(out.iter().any(|i| matches!(
+            i,
+            Input::AgentSignal {
+                signal: Signal::ApiTrouble {
+                    trouble: "overloaded",
+                    ..
+                },
+                ..
+            }
+        )));
     }
 
     #[test]

@@ -8,7 +8,7 @@
 //! changes become output lines; `turn.failed` and `error` fail the run.
 
 use super::adapter::Adapter;
-use super::protocol::Signal;
+use super::protocol::{Signal, classify_trouble};
 use super::usage::Ledger;
 use crate::domain::{SessionId, Usage};
 use crate::engine::Input;
@@ -101,20 +101,25 @@ impl Adapter for CodexAdapter {
                     });
                 }
             }
-            Some("turn.failed") => {
-                self.error = Some(
-                    v["error"]["message"]
-                        .as_str()
-                        .unwrap_or("turn failed")
-                        .chars()
-                        .take(300)
-                        .collect(),
-                );
-            }
-            Some("error") => {
-                let m = v["message"].as_str().unwrap_or("error").to_string();
+            Some("turn.failed") | Some("error") => {
+                let m: String = v["error"]["message"]
+                    .as_str()
+                    .or_else(|| v["message"].as_str())
+                    .unwrap_or("turn failed")
+                    .chars()
+                    .take(300)
+                    .collect();
                 say(session, &format!("codex: {m}"), &mut out);
-                self.error = Some(m.chars().take(300).collect());
+                if let Some(trouble) = classify_trouble(&m) {
+                    out.push(Input::AgentSignal {
+                        session: session.clone(),
+                        signal: Signal::ApiTrouble {
+                            trouble,
+                            detail: m.clone(),
+                        },
+                    });
+                }
+                self.error = Some(m);
             }
             _ => {}
         }
@@ -206,5 +211,15 @@ mod tests {
             out.last(),
             Some(Input::AgentSignal { signal: Signal::Failed { reason }, .. }) if reason.contains("disconnected")
         ));
+        assert!(out.iter().any(|i| matches!(
+            i,
+            Input::AgentSignal {
+                signal: Signal::ApiTrouble {
+                    trouble: "stream_cut",
+                    ..
+                },
+                ..
+            }
+        )));
     }
 }

@@ -38,6 +38,12 @@ pub enum Signal {
         commit: String,
         files: u32,
     },
+    /// The agent's API refused or broke off (`rate_limit`, `overloaded`,
+    /// `server_error`, `stream_cut`).
+    ApiTrouble {
+        trouble: &'static str,
+        detail: String,
+    },
     /// The CLI's own figure for what a run cost, recorded beside ours.
     CostReported {
         usd: f64,
@@ -247,5 +253,54 @@ mod tests {
             let r = parse(bad);
             assert!(matches!(r, Some(Err(_))), "{bad} gave {r:?}");
         }
+    }
+}
+
+/// Recognise API trouble in an error text from a CLI.
+pub fn classify_trouble(text: &str) -> Option<&'static str> {
+    let t = text.to_ascii_lowercase();
+    let has = |w: &str| t.contains(w);
+    if has("429") || has("rate limit") || has("rate_limit") || has("too many requests") {
+        Some("rate_limit")
+    } else if has("529") || has("overloaded") {
+        Some("overloaded")
+    } else if has("stream") && (has("disconnect") || has("idle") || has("closed") || has("cut"))
+        || has("timed out")
+    {
+        Some("stream_cut")
+    } else if ["500", "502", "503", "504"].iter().any(|c| has(c))
+        || has("internal server error")
+        || has("bad gateway")
+        || has("service unavailable")
+    {
+        Some("server_error")
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod trouble_tests {
+    use super::classify_trouble;
+
+    #[test]
+    fn api_trouble_is_recognised_from_error_texts() {
+        assert_eq!(
+            classify_trouble("API Error: 429 rate_limit_error"),
+            Some("rate_limit")
+        );
+        assert_eq!(
+            classify_trouble("API Error: 529 {\"type\":\"overloaded_error\"}"),
+            Some("overloaded")
+        );
+        assert_eq!(
+            classify_trouble("stream disconnected before completion"),
+            Some("stream_cut")
+        );
+        assert_eq!(
+            classify_trouble("API Error: 503 Service Unavailable"),
+            Some("server_error")
+        );
+        assert_eq!(classify_trouble("I could not find the file"), None);
     }
 }

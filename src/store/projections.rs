@@ -85,6 +85,8 @@ pub(super) fn apply(
         | EventKind::SwarmResumed { .. }
         | EventKind::CommitMade { .. }
         | EventKind::AgentPrompted { .. }
+        | EventKind::TaskDeferred { .. }
+        | EventKind::ApiTrouble { .. }
         | EventKind::CostReported { .. }
         | EventKind::Progress { .. }
         | EventKind::BudgetReached { .. }
