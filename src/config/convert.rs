@@ -23,6 +23,11 @@ impl Config {
                 .iter()
                 .map(|(m, p)| (m.clone(), p.price()))
                 .collect(),
+            context_windows: self
+                .prices
+                .iter()
+                .map(|(m, p)| (m.clone(), p.context))
+                .collect(),
             budget_agent: limit(self.budgets.agent_limit()),
             budget_task: limit(self.budgets.task_limit()),
             budget_day: limit(self.budgets.day_limit()),
@@ -32,6 +37,7 @@ impl Config {
                 stall_after: self.watchdog.stall_after.millis(),
                 task_time_bound: self.watchdog.task_time_bound.millis(),
                 loop_repeats: self.watchdog.loop_repeats,
+                handoff_at: self.watchdog.handoff_at,
             },
             gates: self.gates.commands.clone(),
             max_rejections: self.gates.max_rejections,

@@ -261,6 +261,13 @@ pub struct PriceEntry {
     pub cache_read: f64,
     #[serde(default)]
     pub cache_write: f64,
+    /// The model's context window, in tokens.
+    #[serde(default = "default_context")]
+    pub context: u64,
+}
+
+fn default_context() -> u64 {
+    200_000
 }
 
 impl PriceEntry {
@@ -271,17 +278,30 @@ impl PriceEntry {
 
 /// The shipped price table.
 pub fn default_prices() -> BTreeMap<String, PriceEntry> {
-    let e = |input, output, cache_read, cache_write| PriceEntry {
+    let e = |input, output, cache_read, cache_write, context| PriceEntry {
         input,
         output,
         cache_read,
         cache_write,
+        context,
     };
     BTreeMap::from([
-        ("claude-sonnet-4-5".to_string(), e(3.0, 15.0, 0.30, 3.75)),
-        ("claude-haiku-4-5".to_string(), e(1.0, 5.0, 0.10, 1.25)),
-        ("claude-opus-4-1".to_string(), e(15.0, 75.0, 1.50, 18.75)),
-        ("gpt-5-codex".to_string(), e(1.25, 10.0, 0.125, 0.0)),
+        (
+            "claude-sonnet-4-5".to_string(),
+            e(3.0, 15.0, 0.30, 3.75, 200_000),
+        ),
+        (
+            "claude-haiku-4-5".to_string(),
+            e(1.0, 5.0, 0.10, 1.25, 200_000),
+        ),
+        (
+            "claude-opus-4-1".to_string(),
+            e(15.0, 75.0, 1.50, 18.75, 200_000),
+        ),
+        (
+            "gpt-5-codex".to_string(),
+            e(1.25, 10.0, 0.125, 0.0, 400_000),
+        ),
     ])
 }
 
@@ -351,6 +371,9 @@ pub struct Watchdog {
     pub task_time_bound: Dur,
     /// The same output line this many times in a row => looping.
     pub loop_repeats: u32,
+    /// Share of its model's context window at which an agent hands off to a
+    /// fresh session (0 = never).
+    pub handoff_at: f64,
 }
 
 impl Default for Watchdog {
@@ -360,6 +383,7 @@ impl Default for Watchdog {
             stall_after: Dur::mins(10),
             task_time_bound: Dur::hours(2),
             loop_repeats: 20,
+            handoff_at: 0.8,
         }
     }
 }
@@ -653,6 +677,12 @@ impl Config {
                     format!("expected a duration longer than zero, found \"{d}\""),
                 ));
             }
+        }
+        if !(0.0..=1.0).contains(&w.handoff_at) {
+            return Err(Invalid::new(
+                p(&[k("watchdog"), k("handoff_at")]),
+                format!("expected a share from 0 to 1, found {}", w.handoff_at),
+            ));
         }
         if w.loop_repeats < 2 {
             return Err(Invalid::new(

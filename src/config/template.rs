@@ -32,24 +32,32 @@ input = 3.0
 output = 15.0
 cache_read = 0.3
 cache_write = 3.75
+# Context window in tokens (for context use and handoff).
+context = 200000
 
 [prices."claude-haiku-4-5"]
 input = 1.0
 output = 5.0
 cache_read = 0.1
 cache_write = 1.25
+# Context window in tokens (for context use and handoff).
+context = 200000
 
 [prices."claude-opus-4-1"]
 input = 15.0
 output = 75.0
 cache_read = 1.5
 cache_write = 18.75
+# Context window in tokens (for context use and handoff).
+context = 200000
 
 [prices."gpt-5-codex"]
 input = 1.25
 output = 10.0
 cache_read = 0.125
 cache_write = 0.0
+# Context window in tokens (for context use and handoff).
+context = 400000
 
 # Hard spending limits in dollars; 0 means no limit.
 [budgets]
@@ -72,6 +80,9 @@ stall_after = "10m"
 task_time_bound = "2h"
 # The same output line this many times in a row => the agent is looping (2 or more).
 loop_repeats = 20
+# Share of its model's context window (0 to 1) at which an agent hands off its
+# work to a fresh session on the same branch (0 = never).
+handoff_at = 0.8
 
 # Quality checks on an agent's branch before it enters the merge queue.
 [gates]

@@ -102,6 +102,9 @@ pub enum EventKind {
     TaskRequeued { reason: String },
     /// The task may not start again before `until` (backoff after API trouble).
     TaskDeferred { until: Millis },
+    /// An agent near the end of its context window handed its work to a
+    /// fresh session on the same worktree and branch (`session` is the old one).
+    Handoff { share: f64, summary: String },
     /// The agent's API said no: rate limit, overload, a server error, or a
     /// stream cut mid-message.
     ApiTrouble { trouble: String, detail: String },
@@ -181,6 +184,7 @@ impl EventKind {
             EventKind::MergeFinished { .. } => "merge_finished",
             EventKind::TaskRequeued { .. } => "task_requeued",
             EventKind::TaskDeferred { .. } => "task_deferred",
+            EventKind::Handoff { .. } => "handoff",
             EventKind::ApiTrouble { .. } => "api_trouble",
             EventKind::TaskReworked { .. } => "task_reworked",
             EventKind::TaskFailed { .. } => "task_failed",

@@ -47,6 +47,9 @@ pub struct AgentState {
     pub last_alert: Option<(Check, Millis)>,
     /// API refusals seen (rate limits, overload, server errors, cut streams).
     pub api_troubles: u32,
+    /// Tokens in the context of the agent's last call.
+    pub context_tokens: u64,
+    pub handoffs: u32,
     /// Live only (not from the log): when the agent last printed anything.
     pub last_output_at: Millis,
     /// Live only: how many times in a row the last line repeated.
@@ -74,6 +77,8 @@ impl AgentState {
             alerts: 0,
             last_alert: None,
             api_troubles: 0,
+            context_tokens: 0,
+            handoffs: 0,
             last_output_at: at,
             repeats: 0,
             last_line: String::new(),
@@ -282,6 +287,7 @@ impl SwarmState {
                 if let Some(a) = agent.as_ref().and_then(|a| self.agents.get_mut(a)) {
                     a.usage += *usage;
                     a.cost += *cost;
+                    a.context_tokens = usage.context_tokens();
                 }
                 if let Some(t) = task.as_ref().and_then(|t| self.tasks.get_mut(t)) {
                     t.cost += *cost;
@@ -364,6 +370,12 @@ impl SwarmState {
             EventKind::TaskDeferred { until } => {
                 if let Some(t) = task.as_ref().and_then(|t| self.tasks.get_mut(t)) {
                     t.not_before = Some(*until);
+                }
+            }
+            EventKind::Handoff { .. } => {
+                if let Some(a) = agent.as_ref().and_then(|a| self.agents.get_mut(a)) {
+                    a.handoffs += 1;
+                    a.context_tokens = 0;
                 }
             }
             EventKind::ApiTrouble { .. } => {

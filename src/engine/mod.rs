@@ -66,6 +66,8 @@ pub enum Effect {
         resume_from: Option<String>,
         model: String,
         attempt: u32,
+        /// A handoff: what the previous session did, for the new one's prompt.
+        handoff: Option<String>,
     },
     /// Stop a session (graceful; its work is committed on its branch first).
     Stop { session: SessionId, reason: String },
@@ -126,6 +128,8 @@ struct Live {
     api_trouble: BTreeSet<SessionId>,
     /// API troubles in a row per task, for the backoff.
     trouble_streak: BTreeMap<TaskId, u32>,
+    /// The last progress note per task, for handoff summaries.
+    last_progress: BTreeMap<TaskId, String>,
 }
 
 pub struct Engine {
@@ -568,6 +572,7 @@ impl Engine {
         }
         match signal {
             Signal::Progress { percent, note } => {
+                self.live.last_progress.insert(task.clone(), note.clone());
                 self.emit(out, attr, EventKind::Progress { percent, note })
             }
             Signal::Concern {
@@ -745,6 +750,47 @@ impl Engine {
                 },
             );
         }
+    }
+
+    /// Hand a session near the end of its context window over to a fresh
+    /// session of the same agent on the same worktree and branch.
+    pub(crate) fn handoff(
+        &mut self,
+        out: &mut Step,
+        session: &SessionId,
+        agent: &AgentId,
+        task: &TaskId,
+        share: f64,
+    ) {
+        let t = &self.state.tasks[task];
+        let note = self
+            .live
+            .last_progress
+            .get(task)
+            .cloned()
+            .unwrap_or_else(|| "none reported".into());
+        let summary = format!(
+            "You continue {task} ({title}) after a previous session ({session}) used {pct:.0}% of its context window. \
+             Its work so far is committed on branch {branch}: read the branch's log and its diff against the target before going on. \
+             The last progress it reported: {note}.",
+            title = t.spec.title,
+            pct = share * 100.0,
+            branch = t.branch.clone().unwrap_or_default(),
+        );
+        self.emit(
+            out,
+            Attr::engine().agent(agent).task(task).session(session),
+            EventKind::Handoff {
+                share,
+                summary: summary.clone(),
+            },
+        );
+        self.stop_session(
+            out,
+            session,
+            format!("handed off at {:.0}% of its context window", share * 100.0),
+        );
+        self.assign(out, task, agent, Some(summary));
     }
 
     /// After API trouble: back to the queue, not before a backoff that grows

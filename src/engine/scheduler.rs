@@ -71,11 +71,19 @@ impl Engine {
             let Some(agent) = agent else {
                 break;
             };
-            self.assign(out, &task, &agent);
+            self.assign(out, &task, &agent, None);
         }
     }
 
-    fn assign(&mut self, out: &mut Step, task: &TaskId, agent: &AgentId) {
+    /// Start a session of `agent` on `task`. A handoff continues the same
+    /// attempt with the previous session's summary.
+    pub(crate) fn assign(
+        &mut self,
+        out: &mut Step,
+        task: &TaskId,
+        agent: &AgentId,
+        handoff: Option<String>,
+    ) {
         let a = &self.state.agents[agent];
         let session = SessionId(format!("{agent}#{}", a.sessions + 1));
         let model = a.model.clone();
@@ -83,7 +91,11 @@ impl Engine {
         let branch = format!("shiftboss/{agent}/{task}");
         let resume_from = t.branch.clone().filter(|b| *b != branch);
         let resume = t.branch.is_some();
-        let attempt = t.attempts + 1;
+        let attempt = if handoff.is_some() {
+            t.attempts.max(1)
+        } else {
+            t.attempts + 1
+        };
         self.emit(
             out,
             Attr::engine().agent(agent).task(task).session(&session),
@@ -104,6 +116,7 @@ impl Engine {
             resume_from,
             model,
             attempt,
+            handoff,
         });
     }
 }

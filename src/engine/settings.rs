@@ -16,6 +16,8 @@ pub struct Settings {
     pub models: Vec<String>,
     pub seed: u64,
     pub prices: BTreeMap<String, Price>,
+    /// Context windows in tokens, by model.
+    pub context_windows: BTreeMap<String, u64>,
     /// Hard limits; zero means none.
     pub budget_agent: Money,
     pub budget_task: Money,
@@ -41,7 +43,9 @@ impl Default for Settings {
             "claude-sonnet-4-5".to_string(),
             Price::per_million(3.0, 15.0, 0.30, 3.75),
         );
+        let context_windows = BTreeMap::from([("claude-sonnet-4-5".to_string(), 200_000)]);
         Settings {
+            context_windows,
             agents: 12,
             max_live: 12,
             target: "main".into(),
@@ -58,6 +62,7 @@ impl Default for Settings {
                 stall_after: 10 * MINUTE,
                 task_time_bound: 2 * HOUR,
                 loop_repeats: 20,
+                handoff_at: 0.8,
             },
             gates: Vec::new(),
             max_rejections: 3,
@@ -83,6 +88,21 @@ impl Settings {
             .max_by_key(|(k, _)| k.len())
             .map(|(_, p)| *p)
             .unwrap_or_default()
+    }
+
+    /// A model's context window (dated names find their entry); 200k if unknown.
+    pub fn context_window(&self, model: &str) -> u64 {
+        self.context_windows
+            .get(model)
+            .or_else(|| {
+                self.context_windows
+                    .iter()
+                    .filter(|(k, _)| model.starts_with(k.as_str()))
+                    .max_by_key(|(k, _)| k.len())
+                    .map(|(_, w)| w)
+            })
+            .copied()
+            .unwrap_or(200_000)
     }
 
     pub fn tick(&self) -> Millis {

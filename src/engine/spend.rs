@@ -15,6 +15,7 @@ impl Engine {
         let task = attr.task.clone().expect("usage comes from a task");
         let model = model.unwrap_or_else(|| self.state.agents[&agent].model.clone());
         let cost = self.settings.price(&model).cost(&usage);
+        let model_used = model.clone();
         let session = attr.session.clone();
         self.emit(out, attr, EventKind::UsageRecorded { usage, cost });
         if let Some(ev) = out.events.last_mut() {
@@ -97,6 +98,13 @@ impl Engine {
                 format!("{task} stopped: spent {task_cost} of its {limit} budget"),
             );
             self.block_dependents(out, &task);
+            return;
+        }
+        let handoff_at = self.settings.watchdog.handoff_at;
+        let share =
+            usage.context_tokens() as f64 / self.settings.context_window(&model_used).max(1) as f64;
+        if handoff_at > 0.0 && share >= handoff_at && self.live.sessions.contains_key(&session) {
+            self.handoff(out, &session, &agent, &task, share);
             return;
         }
         let threshold = self.settings.pause_task_spend;

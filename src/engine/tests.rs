@@ -690,3 +690,54 @@ fn api_trouble_backs_off_spread_out_and_becomes_a_concern_when_it_persists() {
         "API trouble never fails the task"
     );
 }
+
+#[test]
+fn near_the_end_of_its_context_an_agent_hands_off_to_a_fresh_session() {
+    let (mut h, _) = Harness::new(settings(1), &[task("t1", "a", 0, &[])]);
+    let old = h.session_of("t1");
+    h.line(MINUTE, "t1", "::progress 60::expiry wired, tests next");
+    // 10k + 150k of a 200k window: 80 %.
+    let step = h.line(
+        MINUTE,
+        "t1",
+        "::usage input=10000 cache_read=150000 output=500::",
+    );
+    assert_eq!(
+        kinds(&step),
+        vec![
+            "usage_recorded",
+            "handoff",
+            "session_ended",
+            "task_assigned"
+        ]
+    );
+    assert!(
+        step.effects
+            .iter()
+            .any(|e| matches!(e, Effect::Stop { session, .. } if *session == old))
+    );
+    let (new, handoff, attempt) = step
+        .effects
+        .iter()
+        .find_map(|e| match e {
+            Effect::Start {
+                session,
+                handoff,
+                attempt,
+                ..
+            } => Some((session.clone(), handoff.clone(), *attempt)),
+            _ => None,
+        })
+        .expect("a fresh session");
+    assert_ne!(new, old);
+    assert_eq!(attempt, 1, "a handoff is not a new attempt");
+    let summary = handoff.expect("the new session is told what happened");
+    assert!(summary.contains("expiry wired, tests next"), "{summary}");
+    assert!(summary.contains("shiftboss/builder-01/t1"), "{summary}");
+    let a = &h.e.state().agents[&AgentId::builder(1)];
+    assert_eq!(a.handoffs, 1);
+    assert_eq!(h.status("t1"), TaskStatus::InProgress);
+    // Below the threshold nothing happens.
+    let step = h.line(MINUTE, "t1", "::usage input=10000 cache_read=100000::");
+    assert_eq!(kinds(&step), vec!["usage_recorded"]);
+}

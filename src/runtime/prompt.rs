@@ -33,6 +33,7 @@ pub fn build(
     agent: &AgentId,
     branch: &str,
     conventions: Option<&(String, String)>,
+    handoff: Option<&str>,
 ) -> String {
     let mut p = String::new();
     p.push_str(&format!(
@@ -40,6 +41,9 @@ pub fn build(
         id = task.id,
         title = task.title
     ));
+    if let Some(h) = handoff {
+        p.push_str(&format!("\n## Handoff\n{h}\n"));
+    }
     if !task.spec.trim().is_empty() {
         p.push_str(&format!("\n## Spec\n{}\n", task.spec.trim()));
     }
@@ -104,6 +108,7 @@ mod tests {
             &AgentId::builder(3),
             "shiftboss/builder-03/auth-3",
             Some(&conv),
+            None,
         );
         for needle in [
             "builder-03",

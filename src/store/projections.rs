@@ -86,6 +86,7 @@ pub(super) fn apply(
         | EventKind::CommitMade { .. }
         | EventKind::AgentPrompted { .. }
         | EventKind::TaskDeferred { .. }
+        | EventKind::Handoff { .. }
         | EventKind::ApiTrouble { .. }
         | EventKind::CostReported { .. }
         | EventKind::Progress { .. }

@@ -42,6 +42,16 @@ pub enum AgentRuntime {
     },
 }
 
+/// What a real agent's session starts with.
+struct ProcStart {
+    agent: AgentId,
+    session: SessionId,
+    task: TaskId,
+    branch: String,
+    resume_from: Option<String>,
+    handoff: Option<String>,
+}
+
 /// A real agent process.
 struct Proc {
     agent: AgentId,
@@ -102,18 +112,21 @@ impl Executor {
     }
 
     /// Start a real agent process for a session.
-    #[allow(clippy::too_many_arguments)]
     fn start_process(
         &mut self,
         now: Millis,
         state: &SwarmState,
-        agent: AgentId,
-        session: SessionId,
-        task: TaskId,
-        branch: String,
-        resume_from: Option<String>,
+        start: ProcStart,
         inputs: &mut VecDeque<Input>,
     ) {
+        let ProcStart {
+            agent,
+            session,
+            task,
+            branch,
+            resume_from,
+            handoff,
+        } = start;
         let AgentRuntime::Command {
             program,
             args,
@@ -141,7 +154,13 @@ impl Executor {
             return;
         };
         let conventions = prompt::conventions(&worktree);
-        let text = prompt::build(spec, &agent, &branch, conventions.as_ref());
+        let text = prompt::build(
+            spec,
+            &agent,
+            &branch,
+            conventions.as_ref(),
+            handoff.as_deref(),
+        );
         let file = self
             .prompts_dir
             .join(format!("{}.md", session.as_str().replace('#', "-")));
@@ -275,18 +294,18 @@ impl Executor {
                 resume_from,
                 model,
                 attempt,
+                handoff,
             } => {
                 if !matches!(self.runtime, AgentRuntime::Sim) {
-                    return self.start_process(
-                        now,
-                        state,
+                    let start = ProcStart {
                         agent,
                         session,
                         task,
                         branch,
                         resume_from,
-                        inputs,
-                    );
+                        handoff,
+                    };
+                    return self.start_process(now, state, start, inputs);
                 }
                 let worktree = match self.repo.prepare_worktree_at(
                     &agent,

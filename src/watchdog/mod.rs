@@ -14,6 +14,8 @@ pub struct WatchdogSettings {
     pub task_time_bound: Millis,
     /// The same line this many times in a row: looping.
     pub loop_repeats: u32,
+    /// Share of the context window at which an agent hands off (0 = never).
+    pub handoff_at: f64,
 }
 
 /// Something a T1 check saw.
