@@ -1,12 +1,292 @@
 //! The convoy board: convoys as rows with progress by task status.
+//!
+//! Exception first: stranded convoys (a failed or blocked member, so they
+//! cannot finish on their own) sort to the top, most failures first, marked
+//! `✗` with their failed and blocked counts; then convoys in flight, then
+//! those not started, and finished ones last. A held convoy keeps its place,
+//! is marked `‖` and shows `held` where the estimate would be.
+//!
+//! A row: marker, name, a stacked bar of the convoy's tasks by status
+//! (merged · queued · gating · in progress · failed · blocked · pending), the
+//! merged count `9/14`, trouble counts, cost so far, and the estimated finish
+//! from the convoy's merge rate so far (merged tasks over the time since its
+//! first task started) at the current virtual time, or `—` before the first
+//! merge. Narrow panes drop the estimate, then the cost, then the bar.
 
-use super::{DrawCtx, Pane, PaneId, PaneState, Target, framed, row_style, scroll_offset};
+use super::{DrawCtx, Pane, PaneId, PaneState, Target, clock, framed, row_style, scroll_offset};
+use crate::domain::{ConvoyId, ConvoyProgress, HOUR, Millis, TaskStatus};
 use crate::swarm::Snapshot;
+use crate::tui::theme::Theme;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
+use std::collections::HashMap;
 
 pub struct ConvoysPane;
+
+/// Bar segments, left to right: done work, work on its way, trouble, and
+/// the pending track.
+const BAR_ORDER: [TaskStatus; 7] = [
+    TaskStatus::Merged,
+    TaskStatus::Queued,
+    TaskStatus::Gating,
+    TaskStatus::InProgress,
+    TaskStatus::Failed,
+    TaskStatus::Blocked,
+    TaskStatus::Pending,
+];
+
+/// The longest name shown before it is cut with `…`.
+const NAME_MAX: usize = 18;
+
+/// Where a convoy stands, in board order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Standing {
+    Stranded,
+    InFlight,
+    NotStarted,
+    Done,
+}
+
+/// When a convoy will be done, as far as anyone can tell.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Finish {
+    Done(Millis),
+    Stranded,
+    Held,
+    Unknown,
+    At(Millis),
+}
+
+struct Row {
+    progress: ConvoyProgress,
+    standing: Standing,
+    held: bool,
+    finish: Finish,
+}
+
+impl Row {
+    fn trouble(&self) -> u32 {
+        self.progress.count(TaskStatus::Failed) + self.progress.count(TaskStatus::Blocked)
+    }
+}
+
+/// The board in display order: one pass over the tasks for the times, one
+/// sort over the convoys.
+fn board(snap: &Snapshot) -> Vec<Row> {
+    let s = &snap.state;
+    let progress = s.convoy_progress();
+    let index: HashMap<&ConvoyId, usize> = progress
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (&p.convoy, i))
+        .collect();
+    // (first start, last merge) per convoy.
+    let mut times: Vec<(Option<Millis>, Option<Millis>)> = vec![(None, None); progress.len()];
+    for t in s.tasks.values() {
+        let Some(&i) = index.get(&t.spec.convoy) else {
+            continue;
+        };
+        let (first, last) = &mut times[i];
+        if let Some(at) = t.started_at {
+            *first = Some(first.map_or(at, |f| f.min(at)));
+        }
+        if t.status == TaskStatus::Merged
+            && let Some(at) = t.finished_at
+        {
+            *last = Some(last.map_or(at, |l| l.max(at)));
+        }
+    }
+    let mut rows: Vec<Row> = progress
+        .into_iter()
+        .zip(times)
+        .map(|(p, (first, last))| {
+            let held = s.held_convoys.contains(&p.convoy);
+            let merged = p.count(TaskStatus::Merged);
+            let standing = if p.is_stranded() {
+                Standing::Stranded
+            } else if p.total > 0 && merged == p.total {
+                Standing::Done
+            } else if p.count(TaskStatus::Pending) == p.total {
+                Standing::NotStarted
+            } else {
+                Standing::InFlight
+            };
+            let finish = estimate(&p, standing, held, first, last, snap.now);
+            Row {
+                progress: p,
+                standing,
+                held,
+                finish,
+            }
+        })
+        .collect();
+    // Stable: convoys keep their backlog order within a standing.
+    rows.sort_by_key(|r| {
+        (
+            r.standing,
+            if r.standing == Standing::Stranded {
+                u32::MAX - r.trouble()
+            } else {
+                0
+            },
+        )
+    });
+    rows
+}
+
+/// The estimated finish: the merge rate so far (merged tasks over the time
+/// since the first one started) applied to what is left.
+fn estimate(
+    p: &ConvoyProgress,
+    standing: Standing,
+    held: bool,
+    first_start: Option<Millis>,
+    last_merge: Option<Millis>,
+    now: Millis,
+) -> Finish {
+    let merged = p.count(TaskStatus::Merged) as i64;
+    match standing {
+        Standing::Done => return last_merge.map_or(Finish::Unknown, Finish::Done),
+        Standing::Stranded => return Finish::Stranded,
+        _ if held => return Finish::Held,
+        _ => {}
+    }
+    match first_start {
+        Some(start) if merged > 0 && now > start => {
+            let left = p.total as i64 - merged;
+            let per_task = (now - start) / merged;
+            Finish::At(now.saturating_add(per_task.saturating_mul(left)))
+        }
+        _ => Finish::Unknown,
+    }
+}
+
+/// `14:20`, or `+1d 09:10` when it falls on a later day.
+fn when(at: Millis, now: Millis) -> String {
+    let days = at.div_euclid(24 * HOUR) - now.div_euclid(24 * HOUR);
+    if days > 0 {
+        format!("+{days}d {}", clock(at))
+    } else {
+        clock(at)
+    }
+}
+
+fn finish_span(f: Finish, now: Millis, t: &Theme) -> Span<'static> {
+    match f {
+        Finish::Done(at) => Span::styled(format!("done {}", clock(at)), t.ok()),
+        Finish::Stranded => Span::styled("stranded", t.status(TaskStatus::Failed)),
+        Finish::Held => Span::styled("held", t.pause()),
+        Finish::Unknown => Span::styled("eta —", t.dim()),
+        Finish::At(at) => Span::styled(format!("eta {}", when(at, now)), t.text()),
+    }
+}
+
+/// Cells per status for a bar `width` wide, in `BAR_ORDER`: proportional by
+/// largest remainder, and a failed or blocked task always gets a cell.
+fn bar_cells(p: &ConvoyProgress, width: usize) -> [(TaskStatus, usize); 7] {
+    let mut cells = BAR_ORDER.map(|s| (s, 0usize));
+    let total = p.total as usize;
+    if total == 0 || width == 0 {
+        return cells;
+    }
+    let mut rem = [0usize; 7];
+    let mut used = 0;
+    for (i, (s, n)) in cells.iter_mut().enumerate() {
+        let c = p.count(*s) as usize * width;
+        *n = c / total;
+        rem[i] = c % total;
+        used += *n;
+    }
+    while used < width {
+        let i = (0..7).max_by_key(|&i| (rem[i], 7 - i)).expect("seven");
+        cells[i].1 += 1;
+        rem[i] = 0;
+        used += 1;
+    }
+    for trouble in [4, 5] {
+        if cells[trouble].1 == 0 && p.count(cells[trouble].0) > 0 {
+            let (big, _) = cells
+                .iter()
+                .enumerate()
+                .max_by_key(|(_, (_, n))| *n)
+                .expect("seven");
+            if cells[big].1 > 1 {
+                cells[big].1 -= 1;
+                cells[trouble].1 += 1;
+            }
+        }
+    }
+    cells
+}
+
+fn bar_spans(p: &ConvoyProgress, width: usize, t: &Theme) -> Vec<Span<'static>> {
+    bar_cells(p, width)
+        .into_iter()
+        .filter(|(_, n)| *n > 0)
+        .map(|(s, n)| {
+            // Colour carries the status; without colour the glyph does.
+            let glyph = match (t.monochrome, s) {
+                (_, TaskStatus::Pending) => "░",
+                (false, _) | (true, TaskStatus::Merged) => "█",
+                (true, TaskStatus::Queued | TaskStatus::Gating) => "▓",
+                (true, TaskStatus::InProgress) => "▒",
+                (true, TaskStatus::Failed) => "x",
+                (true, TaskStatus::Blocked) => "!",
+            };
+            Span::styled(glyph.repeat(n), t.status(s))
+        })
+        .collect()
+}
+
+fn name_cell(name: &str, w: usize) -> String {
+    if name.chars().count() > w {
+        let mut s: String = name.chars().take(w.saturating_sub(1)).collect();
+        s.push('…');
+        s
+    } else {
+        format!("{name:<w$}")
+    }
+}
+
+fn trouble_text(p: &ConvoyProgress) -> String {
+    let (f, b) = (p.count(TaskStatus::Failed), p.count(TaskStatus::Blocked));
+    match (f, b) {
+        (0, 0) => String::new(),
+        (f, 0) => format!("{f} failed"),
+        (0, b) => format!("{b} blocked"),
+        (f, b) => format!("{f} failed {b} blocked"),
+    }
+}
+
+fn summary<'a>(rows: &[Row], t: &Theme) -> Line<'a> {
+    let n = |st| rows.iter().filter(|r| r.standing == st).count();
+    let held = rows.iter().filter(|r| r.held).count();
+    let mut spans = vec![Span::styled(
+        format!(
+            " {} convoy{} ",
+            rows.len(),
+            if rows.len() == 1 { "" } else { "s" }
+        ),
+        t.text(),
+    )];
+    let stranded = n(Standing::Stranded);
+    if stranded > 0 {
+        spans.push(Span::styled(
+            format!("· {stranded} stranded "),
+            t.status(TaskStatus::Failed),
+        ));
+    }
+    if held > 0 {
+        spans.push(Span::styled(format!("· {held} held "), t.pause()));
+    }
+    let done = n(Standing::Done);
+    if done > 0 {
+        spans.push(Span::styled(format!("· {done} done "), t.dim()));
+    }
+    Line::from(spans)
+}
 
 impl Pane for ConvoysPane {
     fn id(&self) -> PaneId {
@@ -14,46 +294,254 @@ impl Pane for ConvoysPane {
     }
 
     fn targets(&self, snap: &Snapshot, state: &PaneState) -> Vec<Target> {
-        snap.state
-            .convoys
-            .iter()
-            .filter(|c| state.passes(c.as_str()))
-            .map(|c| Target::Convoy(c.clone()))
+        board(snap)
+            .into_iter()
+            .filter(|r| state.passes(r.progress.convoy.as_str()))
+            .map(|r| Target::Convoy(r.progress.convoy))
             .collect()
     }
 
     fn draw(&self, ctx: &DrawCtx, area: Rect, buf: &mut Buffer) {
-        let progress = ctx.snap.state.convoy_progress();
-        let inner = framed(
-            ctx,
-            Line::from(format!(" {} convoys ", progress.len())),
-            area,
-            buf,
-        );
-        let targets = self.targets(ctx.snap, ctx.state);
-        let off = scroll_offset(ctx.state.selected, targets.len(), inner.height as usize);
-        for (i, t) in targets
+        let t = ctx.theme;
+        let all = board(ctx.snap);
+        let inner = framed(ctx, summary(&all, t), area, buf);
+        if inner.is_empty() {
+            return;
+        }
+        let rows: Vec<&Row> = all
             .iter()
-            .enumerate()
-            .skip(off)
-            .take(inner.height as usize)
-        {
-            let Target::Convoy(c) = t else { continue };
-            let Some(p) = progress.iter().find(|p| &p.convoy == c) else {
-                continue;
+            .filter(|r| ctx.state.passes(r.progress.convoy.as_str()))
+            .collect();
+        let width = inner.width as usize;
+        let name_w = rows
+            .iter()
+            .map(|r| r.progress.convoy.as_str().chars().count())
+            .max()
+            .unwrap_or(0)
+            .min(NAME_MAX);
+        let count_w = rows
+            .iter()
+            .map(|r| {
+                format!(
+                    "{}/{}",
+                    r.progress.count(TaskStatus::Merged),
+                    r.progress.total
+                )
+                .len()
+            })
+            .max()
+            .unwrap_or(0);
+        let trouble_w = rows
+            .iter()
+            .map(|r| trouble_text(&r.progress).len())
+            .max()
+            .unwrap_or(0);
+        let cost_w = rows
+            .iter()
+            .map(|r| r.progress.cost.to_string().len())
+            .max()
+            .unwrap_or(0);
+        let finish_w = rows
+            .iter()
+            .map(|r| finish_span(r.finish, ctx.snap.now, t).width())
+            .max()
+            .unwrap_or(0);
+        // Marker, name and count always; the rest while the bar keeps 6 cells.
+        let fixed = 2 + name_w + 1 + count_w + if trouble_w > 0 { trouble_w + 1 } else { 0 };
+        let mut show_finish = true;
+        let mut show_cost = true;
+        let extra = |f: bool, c: bool| {
+            (if f { finish_w + 1 } else { 0 }) + (if c { cost_w + 1 } else { 0 })
+        };
+        if width < fixed + 1 + extra(true, true) + 6 {
+            show_finish = false;
+        }
+        if width < fixed + 1 + extra(false, true) + 6 {
+            show_cost = false;
+        }
+        let bar_w = width
+            .saturating_sub(fixed + 1 + extra(show_finish, show_cost))
+            .min(40);
+        let bar_w = if bar_w < 3 { 0 } else { bar_w };
+
+        let height = inner.height as usize;
+        let off = scroll_offset(ctx.state.selected, rows.len(), height);
+        for (i, r) in rows.iter().enumerate().skip(off).take(height) {
+            let p = &r.progress;
+            let target = Target::Convoy(p.convoy.clone());
+            let style = row_style(
+                ctx,
+                i == ctx.state.selected,
+                ctx.state.marked.contains(&target),
+            );
+            let (marker, marker_style) = if r.standing == Standing::Stranded {
+                ("✗ ", t.status(TaskStatus::Failed))
+            } else if r.held {
+                ("‖ ", t.pause())
+            } else if r.standing == Standing::Done {
+                ("✓ ", t.ok())
+            } else {
+                ("  ", Style::default())
             };
-            let style = row_style(ctx, i == ctx.state.selected, ctx.state.marked.contains(t));
-            let line = Line::from(vec![
-                Span::raw(format!("{:<20} ", c.as_str())),
-                Span::raw(format!(
-                    "{}/{} merged ",
-                    p.count(crate::domain::TaskStatus::Merged),
-                    p.total
-                )),
-                Span::styled(p.cost.to_string(), ctx.theme.money()),
-            ])
-            .style(style);
+            let name_style = if r.held { t.pause() } else { t.text() };
+            let mut spans = vec![
+                Span::styled(marker, marker_style),
+                Span::styled(name_cell(p.convoy.as_str(), name_w), name_style),
+                Span::raw(" "),
+            ];
+            if bar_w > 0 {
+                spans.extend(bar_spans(p, bar_w, t));
+                spans.push(Span::raw(" "));
+            }
+            spans.push(Span::styled(
+                format!(
+                    "{:>count_w$}",
+                    format!("{}/{}", p.count(TaskStatus::Merged), p.total)
+                ),
+                t.text(),
+            ));
+            if trouble_w > 0 {
+                let tt = trouble_text(p);
+                let st = if p.count(TaskStatus::Failed) > 0 {
+                    t.status(TaskStatus::Failed)
+                } else {
+                    t.status(TaskStatus::Blocked)
+                };
+                spans.push(Span::styled(format!(" {tt:<trouble_w$}"), st));
+            }
+            if show_cost {
+                spans.push(Span::styled(
+                    format!(" {:>cost_w$}", p.cost.to_string()),
+                    t.money(),
+                ));
+            }
+            if show_finish {
+                spans.push(Span::raw(" "));
+                spans.push(finish_span(r.finish, ctx.snap.now, t));
+            }
+            let line = Line::from(spans).style(style);
             buf.set_line(inner.x, inner.y + (i - off) as u16, &line, inner.width);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testkit::{Kit, draw, draws_in_tiny_areas, lines};
+    use super::*;
+    use crate::domain::{EventKind, MINUTE};
+
+    /// Three convoys: `auth` half merged, `billing` with a failed member,
+    /// `docs` untouched.
+    fn kit() -> Kit {
+        let mut k = Kit::new();
+        k.agent("builder-01", "sonnet");
+        for i in 1..=4 {
+            k.task(&format!("auth-{i}"), "auth");
+        }
+        for i in 1..=3 {
+            k.task(&format!("billing-{i}"), "billing");
+        }
+        k.task("docs-1", "docs");
+        k.at(9 * HOUR).assign("builder-01", "auth-1");
+        k.spend("builder-01", "auth-1", 2.5);
+        k.at(10 * HOUR).merged("auth-1");
+        k.assign("builder-01", "auth-2").merged("auth-2");
+        k.assign("builder-01", "auth-3");
+        k.assign("builder-01", "billing-1").failed("billing-1");
+        k
+    }
+
+    #[test]
+    fn a_stranded_convoy_comes_first_with_its_failures() {
+        let k = kit();
+        let buf = draw(&ConvoysPane, &k.snap, &PaneState::default(), 90, 8);
+        let l = lines(&buf);
+        assert!(l[0].contains("3 convoys · 1 stranded"), "{}", l[0]);
+        assert!(l[1].contains("✗ billing"), "{}", l[1]);
+        assert!(l[1].contains("0/3 1 failed"), "{}", l[1]);
+        assert!(l[1].contains("stranded"), "{}", l[1]);
+        assert!(l[2].contains("auth"), "{}", l[2]);
+        assert!(l[3].contains("docs"), "{}", l[3]);
+        assert_eq!(
+            ConvoysPane.targets(&k.snap, &PaneState::default()),
+            vec![
+                Target::Convoy("billing".into()),
+                Target::Convoy("auth".into()),
+                Target::Convoy("docs".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn the_finish_comes_from_the_merge_rate_so_far() {
+        let k = kit();
+        // auth: first start 09:00, 2 of 4 merged by 10:00 → 30 min a task,
+        // 2 left → 11:00.
+        let l = lines(&draw(&ConvoysPane, &k.snap, &PaneState::default(), 90, 8));
+        assert!(l[2].contains("2/4"), "{}", l[2]);
+        assert!(l[2].contains("$2.50"), "{}", l[2]);
+        assert!(l[2].contains(" $2.50 eta 11:00 "), "{}", l[2]);
+        assert!(l[3].contains("eta —"), "no merge yet: {}", l[3]);
+    }
+
+    #[test]
+    fn the_bar_is_proportional_and_shows_every_failure() {
+        let k = kit();
+        let auth = k.snap.state.convoy_progress()[0].clone();
+        let cells = bar_cells(&auth, 8);
+        assert_eq!(cells[0], (TaskStatus::Merged, 4));
+        assert_eq!(cells[3], (TaskStatus::InProgress, 2));
+        assert_eq!(cells[6], (TaskStatus::Pending, 2));
+        let mut big = ConvoyProgress {
+            total: 100,
+            ..Default::default()
+        };
+        big.by_status.insert(TaskStatus::Merged, 99);
+        big.by_status.insert(TaskStatus::Failed, 1);
+        let cells = bar_cells(&big, 10);
+        assert_eq!(cells[4], (TaskStatus::Failed, 1));
+        assert_eq!(cells.iter().map(|(_, n)| n).sum::<usize>(), 10);
+    }
+
+    #[test]
+    fn a_held_convoy_shows_as_paused() {
+        let mut k = kit();
+        k.at(10 * HOUR + MINUTE);
+        let mut ev = crate::domain::Event {
+            at: 10 * HOUR + MINUTE,
+            actor: crate::domain::Actor::Operator,
+            agent: None,
+            task: None,
+            convoy: Some("auth".into()),
+            model: None,
+            session: None,
+            kind: EventKind::ConvoyHeld { held: true },
+        };
+        k.snap.state.apply(&ev);
+        let l = lines(&draw(&ConvoysPane, &k.snap, &PaneState::default(), 90, 8));
+        assert!(l[0].contains("1 held"), "{}", l[0]);
+        assert!(l[2].contains("‖ auth"), "{}", l[2]);
+        assert!(l[2].contains(" $2.50 held "), "{}", l[2]);
+        ev.kind = EventKind::ConvoyHeld { held: false };
+        k.snap.state.apply(&ev);
+        let l = lines(&draw(&ConvoysPane, &k.snap, &PaneState::default(), 90, 8));
+        assert!(!l[2].contains('‖'), "{}", l[2]);
+    }
+
+    #[test]
+    fn narrow_panes_keep_name_count_and_failures() {
+        let k = kit();
+        let l = lines(&draw(&ConvoysPane, &k.snap, &PaneState::default(), 30, 5));
+        assert!(l[1].starts_with("┃✗ billing "), "{}", l[1]);
+        assert!(l[1].ends_with(" 0/3 1 failed┃"), "{}", l[1]);
+        let l = lines(&draw(&ConvoysPane, &k.snap, &PaneState::default(), 22, 5));
+        assert_eq!(l[1], "┃✗ billing 0/3 1 fail┃", "no room for the bar");
+    }
+
+    #[test]
+    fn tiny_areas_do_not_panic() {
+        draws_in_tiny_areas(&ConvoysPane, &kit().snap);
+        draws_in_tiny_areas(&ConvoysPane, &crate::swarm::Snapshot::default());
     }
 }

@@ -6,6 +6,8 @@ pub mod burn;
 pub mod convoys;
 pub mod inbox;
 pub mod merge_queue;
+#[cfg(test)]
+pub(crate) mod testkit;
 pub mod watchdog;
 
 use crate::domain::{AgentId, ConcernId, ConvoyId, PauseId, TaskId};
@@ -169,4 +171,11 @@ pub fn age(ms: i64) -> String {
     } else {
         format!("{s}s")
     }
+}
+
+/// A virtual clock time, `14:05`, from milliseconds since the epoch.
+pub fn clock(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|d| d.format("%H:%M").to_string())
+        .unwrap_or_else(|| "—".into())
 }
