@@ -77,12 +77,25 @@ impl App {
     }
 
     pub fn set_snapshot(&mut self, snap: Snapshot) {
+        // Panes re-sort as the swarm changes: the cursor follows its row's
+        // target, not its position.
+        let before: Vec<Option<Target>> = self
+            .panes
+            .iter()
+            .zip(&self.states)
+            .map(|(p, st)| p.targets(&self.snap, st).get(st.selected).cloned())
+            .collect();
         self.snap = snap;
-        // Keep every selection on a row that exists.
         for (i, pane) in self.panes.iter().enumerate() {
-            let n = pane.targets(&self.snap, &self.states[i]).len();
+            let targets = pane.targets(&self.snap, &self.states[i]);
             let st = &mut self.states[i];
-            st.selected = st.selected.min(n.saturating_sub(1));
+            match before[i]
+                .as_ref()
+                .and_then(|t| targets.iter().position(|x| x == t))
+            {
+                Some(at) => st.selected = at,
+                None => st.selected = st.selected.min(targets.len().saturating_sub(1)),
+            }
         }
     }
 
@@ -400,5 +413,118 @@ impl App {
             Ok(command_line::Parsed::Quit) => self.quit = true,
             Err(e) => self.say(e),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::*;
+
+    fn concern(s: &mut Snapshot, id: &str, impact: Impact, confidence: f64) {
+        s.state.apply(&Event {
+            at: 0,
+            actor: Actor::Agent,
+            agent: None,
+            task: None,
+            convoy: None,
+            model: None,
+            session: None,
+            kind: EventKind::ConcernRaised {
+                id: ConcernId::new(id),
+                source: ConcernSource::Agent,
+                summary: format!("summary of {id}"),
+                confidence,
+                impact,
+                routing: Routing::for_concern(confidence, impact),
+            },
+        });
+    }
+
+    fn app() -> App {
+        let mut s = Snapshot::default();
+        concern(&mut s, "C-0001", Impact::Low, 0.9);
+        concern(&mut s, "C-0002", Impact::Medium, 0.9);
+        App::new(
+            s,
+            Theme::builtin("dark").unwrap(),
+            KeyMap::defaults(false),
+            false,
+        )
+    }
+
+    fn press(app: &mut App, keys: &str) {
+        for c in keys.chars() {
+            app.key(Key::parse(&c.to_string()).unwrap());
+        }
+    }
+
+    #[test]
+    fn the_cursor_follows_its_row_when_rows_reorder() {
+        let mut a = app();
+        a.focus = PaneId::Inbox;
+        press(&mut a, "j");
+        let chosen = a.selected().unwrap();
+        // A more urgent concern arrives and sorts above.
+        let mut s = a.snap.clone();
+        concern(&mut s, "C-0003", Impact::Critical, 0.2);
+        a.set_snapshot(s);
+        assert_eq!(a.selected(), Some(chosen));
+    }
+
+    #[test]
+    fn dismissing_asks_for_a_reason_and_sends_it() {
+        let mut a = app();
+        a.focus = PaneId::Inbox;
+        let target = a.selected().unwrap();
+        press(&mut a, "d");
+        assert!(matches!(a.mode, Mode::Reason { .. }));
+        a.key(Key::parse("enter").unwrap());
+        assert!(a.outbox.is_empty(), "an empty reason is refused");
+        press(&mut a, "dup");
+        a.key(Key::parse("enter").unwrap());
+        let Target::Concern(id) = target else {
+            panic!("a concern row")
+        };
+        assert_eq!(a.outbox, vec![Command::DismissConcern(id, "dup".into())]);
+    }
+
+    #[test]
+    fn destructive_actions_confirm_and_readonly_leaves_them_out() {
+        let mut a = app();
+        press(&mut a, "X");
+        assert!(matches!(a.mode, Mode::Confirm { .. }));
+        press(&mut a, "n");
+        assert!(a.outbox.is_empty());
+        press(&mut a, "Xy");
+        assert_eq!(a.outbox, vec![Command::Freeze]);
+        let mut ro = App::new(
+            a.snap.clone(),
+            Theme::builtin("dark").unwrap(),
+            KeyMap::defaults(true),
+            true,
+        );
+        press(&mut ro, "Xy5a");
+        assert!(ro.outbox.is_empty());
+        ro.act(Action::EmergencyStop);
+        assert!(ro.outbox.is_empty(), "even dispatched directly");
+    }
+
+    #[test]
+    fn the_command_line_completes_and_runs() {
+        let mut a = app();
+        press(&mut a, ":");
+        press(&mut a, "ac");
+        a.key(Key::parse("tab").unwrap());
+        let Mode::CommandLine(e) = &a.mode else {
+            panic!("command line")
+        };
+        assert_eq!(e.text, "ack ");
+        a.key(Key::parse("tab").unwrap());
+        let Mode::CommandLine(e) = &a.mode else { panic!("command line") };
+        assert_eq!(e.text, "ack C-000", "two open concerns share the prefix");
+        press(&mut a, "2");
+        a.key(Key::parse("enter").unwrap());
+        assert_eq!(a.outbox, vec![Command::AckConcern(ConcernId::new("C-0002"))]);
     }
 }
