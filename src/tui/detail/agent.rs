@@ -1,0 +1,184 @@
+//! The agent page: what it does now, what it spent, its record, its past
+//! tasks, and its live output.
+
+use super::{CONTEXT_WINDOW, Page, PageCtx, Section, Show, tokens};
+use crate::domain::{AgentId, EventKind, TaskId};
+use crate::runtime::protocol::{self, Signal};
+use ratatui::text::{Line, Span};
+
+pub fn page(ctx: &PageCtx, id: &AgentId) -> Page {
+    let t = ctx.theme;
+    let snap = ctx.snap;
+    let mut page = Page::default();
+    let Some(a) = snap.state.agent(id) else {
+        let mut s = Section::new("agent");
+        s.line(Line::styled(format!("no agent {id}"), t.error()));
+        page.left.push(s);
+        return page;
+    };
+
+    let mut now = Section::new("now");
+    let frozen = a
+        .session
+        .as_ref()
+        .is_some_and(|s| snap.frozen_sessions.contains(s));
+    let mut phase = vec![Span::styled(a.phase.as_str(), t.text())];
+    if a.held {
+        phase.push(Span::styled(" · held", t.pause()));
+    }
+    if frozen {
+        phase.push(Span::styled(" · frozen", t.error()));
+    }
+    now.line(Line::from(
+        [
+            vec![Span::styled(format!("{:<12}", "phase"), t.dim())],
+            phase,
+        ]
+        .concat(),
+    ));
+    match a.task.as_ref().and_then(|id| snap.state.task(id)) {
+        Some(task) => {
+            now.line(Line::from(vec![
+                Span::styled(format!("{:<12}", "task"), t.dim()),
+                Span::styled(format!("{} ", task.id()), t.text()),
+                Span::styled(task.status.as_str(), t.status(task.status)),
+                Span::styled(format!(" · {}", task.spec.title), t.dim()),
+            ]));
+        }
+        None => now.line(ctx.kv("task", "—", t.dim())),
+    }
+    now.line(
+        ctx.kv(
+            "session",
+            a.session
+                .as_ref()
+                .map(|s| s.to_string())
+                .unwrap_or("—".into()),
+            t.text(),
+        ),
+    );
+    now.line(ctx.kv(
+        "model",
+        format!("{} on {} · {} sessions", a.model, a.runtime, a.sessions),
+        t.text(),
+    ));
+    now.line(ctx.kv("last output", ctx.when(a.last_output_at), t.text()));
+    page.left.push(now);
+
+    let mut spend = Section::new("spend");
+    let u = &a.usage;
+    spend.line(ctx.kv(
+        "tokens",
+        format!(
+            "in {} · out {} · cache read {} · cache write {} · total {}",
+            tokens(u.input),
+            tokens(u.output),
+            tokens(u.cache_read),
+            tokens(u.cache_write),
+            tokens(u.total())
+        ),
+        t.text(),
+    ));
+    let limit = snap.budget_agent;
+    if limit.0 > 0 {
+        let share = a.cost.dollars() / limit.dollars();
+        spend.line(ctx.kv(
+            "cost",
+            format!("{} of {} ({:.0}%)", a.cost, limit, share * 100.0),
+            t.burn(share),
+        ));
+    } else {
+        spend.line(ctx.kv("cost", a.cost.to_string(), t.money()));
+    }
+    // The simulator does not report context use; the last usage line in
+    // the output tail says what the last call held.
+    let last = snap.tails.get(id).and_then(|tail| {
+        tail.iter().rev().find_map(|l| match protocol::parse(l) {
+            Some(Ok(Signal::Usage { usage, .. })) => Some(usage.context_tokens()),
+            _ => None,
+        })
+    });
+    spend.line(match last {
+        Some(n) => {
+            let share = n as f64 / CONTEXT_WINDOW as f64;
+            ctx.kv(
+                "context",
+                format!(
+                    "{:.0}% of {}k ({} tokens at the last call)",
+                    share * 100.0,
+                    CONTEXT_WINDOW / 1000,
+                    tokens(n)
+                ),
+                t.burn(share),
+            )
+        }
+        None => ctx.kv("context", "—", t.dim()),
+    });
+    page.left.push(spend);
+
+    let mut record = Section::new("record");
+    record.line(ctx.kv(
+        "tasks",
+        format!(
+            "{} merged · {} failed · {} rework · {} alerts",
+            a.tasks_merged, a.tasks_failed, a.rework, a.alerts
+        ),
+        t.text(),
+    ));
+    if let Some((check, at)) = a.last_alert {
+        record.line(ctx.kv(
+            "last alert",
+            format!("{} {}", check.as_str(), ctx.when(at)),
+            t.tier(1),
+        ));
+    }
+    page.left.push(record);
+
+    // Tasks it was given, newest first.
+    let mut past = Section::new("tasks");
+    let mut seen: Vec<(TaskId, u32)> = Vec::new();
+    for e in snap.recent.iter().rev() {
+        if e.agent.as_ref() != Some(id) {
+            continue;
+        }
+        if let (EventKind::TaskAssigned { attempt, .. }, Some(task)) = (&e.kind, &e.task)
+            && !seen.iter().any(|(t, _)| t == task)
+        {
+            seen.push((task.clone(), *attempt));
+        }
+    }
+    for (task, attempt) in seen {
+        let (status, title) = snap
+            .state
+            .task(&task)
+            .map(|x| (Some(x.status), x.spec.title.clone()))
+            .unwrap_or((None, String::new()));
+        past.line(Line::from(vec![
+            Span::styled(format!("{:<24} ", task.as_str()), t.text()),
+            match status {
+                Some(s) => Span::styled(format!("{:<12}", s.as_str()), t.status(s)),
+                None => Span::styled(format!("{:<12}", "?"), t.dim()),
+            },
+            Span::styled(format!("attempt {attempt} · {title}"), t.dim()),
+        ]));
+    }
+    page.left.push(past);
+
+    let mut out = Section::stream("output");
+    if let Some(tail) = snap.tails.get(id) {
+        out.lines.extend(tail.iter().map(|l| {
+            // Protocol lines are bookkeeping; what the agent says stands out.
+            let style = if l.starts_with("::") {
+                t.dim()
+            } else {
+                t.text()
+            };
+            Line::styled(l.clone(), style)
+        }));
+    }
+    page.right.push(out);
+    let mut events = Section::stream("events");
+    events.lines = ctx.events(|e| e.agent.as_ref() == Some(id), Show::Task);
+    page.left.push(events);
+    page
+}

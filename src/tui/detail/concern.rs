@@ -1,0 +1,116 @@
+//! The concern page: what happened, what was tried, the events behind it,
+//! and what the operator can do.
+
+use super::{Page, PageCtx, Section, Show, wrap};
+use crate::domain::{ConcernId, Disposition, Event, EventKind};
+use crate::tui::action::Action;
+use crate::tui::panes::inbox::folded;
+use ratatui::text::{Line, Span};
+
+/// Earlier attempts at a fix: watchdog alerts, requeues, reworks, ends.
+fn tried(e: &Event) -> bool {
+    matches!(
+        e.kind,
+        EventKind::WatchdogAlert { .. }
+            | EventKind::TaskRequeued { .. }
+            | EventKind::TaskReworked { .. }
+            | EventKind::TaskFailed { .. }
+            | EventKind::TaskBlocked { .. }
+            | EventKind::SessionEnded { .. }
+            | EventKind::PauseDecided { .. }
+    )
+}
+
+pub fn page(ctx: &PageCtx, id: &ConcernId) -> Page {
+    let t = ctx.theme;
+    let snap = ctx.snap;
+    let mut page = Page::default();
+    let Some(c) = snap.state.concern(id) else {
+        let mut sec = Section::new("concern");
+        sec.line(Line::styled(format!("no concern {id}"), t.error()));
+        page.left.push(sec);
+        return page;
+    };
+
+    let mut what = Section::new("what happened");
+    for l in wrap(&c.summary, ctx.width.saturating_sub(2)) {
+        what.line(Line::styled(l, t.impact(c.impact)));
+    }
+    what.line(ctx.kv("source", c.source.as_str(), t.text()));
+    what.line(Line::from(vec![
+        Span::styled(format!("{:<12}", "impact"), t.dim()),
+        Span::styled(c.impact.as_str(), t.impact(c.impact)),
+        Span::styled(format!(" · confidence {:.2}", c.confidence), t.text()),
+        Span::styled(format!(" · routed to {}", c.routing.as_str()), t.text()),
+    ]));
+    let disposition = match &c.disposition {
+        Disposition::Dismissed(r) => format!("dismissed: {r}"),
+        d => d.as_str().to_string(),
+    };
+    what.line(ctx.kv(
+        "disposition",
+        disposition,
+        if c.disposition.is_open() {
+            t.text()
+        } else {
+            t.dim()
+        },
+    ));
+    what.line(ctx.kv(
+        "agent · task",
+        format!(
+            "{} · {}",
+            c.agent.as_ref().map(|a| a.as_str()).unwrap_or("—"),
+            c.task.as_ref().map(|a| a.as_str()).unwrap_or("—")
+        ),
+        t.text(),
+    ));
+    what.line(ctx.kv("raised", ctx.when(c.raised_at), t.text()));
+    if let Some(f) = folded(snap)
+        .into_iter()
+        .find(|f| f.members.iter().any(|m| &m.id == id))
+        && f.count() > 1
+    {
+        let ids: Vec<&str> = f.members.iter().map(|m| m.id.as_str()).collect();
+        what.line(ctx.kv(
+            "seen",
+            format!("{}× ({})", f.count(), ids.join(", ")),
+            t.marked(),
+        ));
+    }
+    page.left.push(what);
+
+    let mut keys = Section::new("what you can do");
+    if c.disposition.is_open() {
+        for (a, what) in [
+            (Action::Ack, "acknowledge: it stays in the inbox, dimmer"),
+            (Action::Resolve, "resolve: it was dealt with"),
+            (
+                Action::Dismiss,
+                "dismiss with a reason: it was not a problem",
+            ),
+        ] {
+            keys.line(Line::from(vec![
+                Span::styled(format!("{:<6}", ctx.key(a)), t.key()),
+                Span::styled(what, t.text()),
+            ]));
+        }
+    } else {
+        keys.line(Line::styled("nothing: it is closed", t.dim()));
+    }
+    page.left.push(keys);
+
+    // The same task, or else the same agent.
+    let same = |e: &Event| match (&c.task, &c.agent) {
+        (Some(task), _) => e.task.as_ref() == Some(task),
+        (None, Some(agent)) => e.agent.as_ref() == Some(agent),
+        (None, None) => false,
+    };
+    let mut was_tried = Section::stream("what was tried");
+    was_tried.lines = ctx.events(|e| same(e) && tried(e), Show::Agent);
+    page.right.push(was_tried);
+    let mut events = Section::stream("events behind it");
+    events.lines = ctx.events(same, Show::Agent);
+    page.right.push(events);
+    page
+}

@@ -1,0 +1,415 @@
+//! A hand-made day for the page and pane tests: events folded into a
+//! `SwarmState` and kept in `recent` as the runner would.
+
+use super::*;
+use crate::domain::*;
+use crate::tui::action::KeyMap;
+use crate::tui::panes::{DrawCtx, Pane, PaneId, PaneState};
+
+pub(crate) struct Day {
+    pub snap: Snapshot,
+}
+
+impl Day {
+    pub fn new() -> Day {
+        let mut d = Day {
+            snap: Snapshot::default(),
+        };
+        d.ev(
+            0,
+            None,
+            None,
+            EventKind::SwarmStarted {
+                target: "main".into(),
+                seed: 1,
+            },
+        );
+        d
+    }
+
+    /// Fold an event at `at` seconds, by `agent` on `task`.
+    pub fn ev(&mut self, at: i64, agent: Option<&str>, task: Option<&str>, kind: EventKind) {
+        let e = Event {
+            at: at * SECOND,
+            actor: Actor::Engine,
+            agent: agent.map(AgentId::from),
+            task: task.map(TaskId::from),
+            convoy: None,
+            model: None,
+            session: None,
+            kind,
+        };
+        self.snap.state.apply(&e);
+        if let (EventKind::GateFinished { output, .. }, Some(t)) = (&e.kind, &e.task) {
+            self.snap.gate_output.insert(t.clone(), output.clone());
+        }
+        self.snap.now = self.snap.now.max(e.at);
+        self.snap.recent.push_back(e);
+    }
+
+    pub fn agent(&mut self, a: &str) {
+        self.ev(
+            0,
+            Some(a),
+            None,
+            EventKind::AgentRegistered {
+                model: "m".into(),
+                runtime: "sim".into(),
+            },
+        );
+    }
+
+    pub fn task(&mut self, id: &str, after: &[&str]) {
+        self.ev(
+            0,
+            None,
+            None,
+            EventKind::TaskAdded {
+                spec: TaskSpec {
+                    id: id.into(),
+                    title: format!("do {id}"),
+                    spec: "a long spec ".repeat(20),
+                    convoy: "auth".into(),
+                    priority: 0,
+                    scope: vec!["src/auth/**".into()],
+                    checks: vec!["cargo test".into()],
+                    after: after.iter().map(|a| TaskId::from(*a)).collect(),
+                    tier: None,
+                    behaviour: None,
+                },
+            },
+        );
+    }
+
+    pub fn assign(&mut self, at: i64, agent: &str, task: &str) {
+        self.ev(
+            at,
+            Some(agent),
+            Some(task),
+            EventKind::TaskAssigned {
+                branch: format!("shiftboss/{agent}/{task}"),
+                attempt: 1,
+                resume: false,
+            },
+        );
+    }
+
+    pub fn concern(
+        &mut self,
+        at: i64,
+        id: &str,
+        source: ConcernSource,
+        task: Option<&str>,
+        summary: &str,
+        (confidence, impact): (f64, Impact),
+    ) {
+        self.ev(
+            at,
+            Some("builder-01"),
+            task,
+            EventKind::ConcernRaised {
+                id: id.into(),
+                source,
+                summary: summary.into(),
+                confidence,
+                impact,
+                routing: Routing::for_concern(confidence, impact),
+            },
+        );
+    }
+
+    /// A small day: two agents, a merged task, a conflicted one, one at
+    /// the gate, one queued; a pause point and some concerns.
+    pub fn standard() -> Day {
+        let mut d = Day::new();
+        d.agent("builder-01");
+        d.agent("builder-02");
+        for t in ["auth-1", "auth-2", "auth-3", "auth-4"] {
+            d.task(t, &[]);
+        }
+        d.task("auth-5", &["auth-2"]);
+        // auth-1 merges.
+        d.assign(10, "builder-01", "auth-1");
+        d.ev(20, Some("builder-01"), Some("auth-1"), EventKind::TaskDone);
+        d.gate(21, "builder-01", "auth-1", true);
+        d.ev(
+            22,
+            Some("builder-01"),
+            Some("auth-1"),
+            EventKind::MergeQueued { seq: 1 },
+        );
+        d.ev(
+            23,
+            Some("builder-01"),
+            Some("auth-1"),
+            EventKind::MergeFinished {
+                outcome: MergeOutcome::Merged {
+                    commit: "abcdef1234".into(),
+                    tier: "clean".into(),
+                },
+            },
+        );
+        // auth-2 conflicts.
+        d.assign(30, "builder-02", "auth-2");
+        d.ev(40, Some("builder-02"), Some("auth-2"), EventKind::TaskDone);
+        d.gate(41, "builder-02", "auth-2", true);
+        d.ev(
+            42,
+            Some("builder-02"),
+            Some("auth-2"),
+            EventKind::MergeQueued { seq: 2 },
+        );
+        d.ev(
+            43,
+            Some("builder-02"),
+            Some("auth-2"),
+            EventKind::MergeFinished {
+                outcome: MergeOutcome::Conflicted {
+                    files: vec!["src/shared/registry.rs".into()],
+                },
+            },
+        );
+        d.ev(
+            43,
+            Some("builder-02"),
+            Some("auth-2"),
+            EventKind::TaskFailed {
+                reason: "merge conflict in src/shared/registry.rs".into(),
+            },
+        );
+        // auth-3 at the gate, auth-4 queued.
+        d.assign(50, "builder-01", "auth-3");
+        d.ev(60, Some("builder-01"), Some("auth-3"), EventKind::TaskDone);
+        d.assign(61, "builder-02", "auth-4");
+        d.ev(62, Some("builder-02"), Some("auth-4"), EventKind::TaskDone);
+        d.gate(63, "builder-02", "auth-4", true);
+        d.ev(
+            64,
+            Some("builder-02"),
+            Some("auth-4"),
+            EventKind::MergeQueued { seq: 3 },
+        );
+        d.snap.merge_queue = vec!["auth-4".into()];
+        // Concerns: a low-confidence high one, a sure high one, a log one.
+        d.concern(
+            70,
+            "C-0001",
+            ConcernSource::Agent,
+            Some("auth-3"),
+            "sure about it",
+            (0.9, Impact::High),
+        );
+        d.concern(
+            71,
+            "C-0002",
+            ConcernSource::Agent,
+            Some("auth-3"),
+            "not sure at all",
+            (0.2, Impact::High),
+        );
+        d.concern(
+            72,
+            "C-0003",
+            ConcernSource::Protocol,
+            None,
+            "bad line",
+            (0.9, Impact::Low),
+        );
+        d.concern(
+            73,
+            "C-0004",
+            ConcernSource::Agent,
+            None,
+            "critical thing",
+            (0.9, Impact::Critical),
+        );
+        d.ev(
+            80,
+            Some("builder-02"),
+            Some("auth-4"),
+            EventKind::PauseRequested {
+                id: "P-0001".into(),
+                pause: PauseKind::AgentRequest,
+                reason: "about to drop the table".into(),
+            },
+        );
+        for i in 0..5 {
+            d.snap
+                .tails
+                .entry("builder-01".into())
+                .or_default()
+                .push_back(format!("output line {i}"));
+        }
+        d.snap
+            .tails
+            .get_mut(&AgentId::from("builder-01"))
+            .unwrap()
+            .push_back(
+                "::usage model=m input=1000 output=10 cache_read=49000 cache_write=0::".into(),
+            );
+        d.snap.now = 100 * SECOND;
+        d
+    }
+
+    pub fn gate(&mut self, at: i64, agent: &str, task: &str, passed: bool) {
+        self.ev(
+            at,
+            Some(agent),
+            Some(task),
+            EventKind::GateFinished {
+                passed,
+                gate: "lint".into(),
+                output: format!("checking {task}\nerror: unused import in {task}"),
+            },
+        );
+    }
+}
+
+pub(crate) fn app(snap: Snapshot) -> App {
+    App::new(
+        snap,
+        Theme::builtin("dark").unwrap(),
+        KeyMap::defaults(false),
+        false,
+    )
+}
+
+pub(crate) fn text(buf: &Buffer) -> String {
+    crate::tui::screenshot::to_text(buf)
+}
+
+pub(crate) fn page_text(snap: &Snapshot, target: &Target, w: u16, h: u16) -> String {
+    let app = app(snap.clone());
+    let area = Rect::new(0, 0, w, h);
+    let mut buf = Buffer::empty(area);
+    draw(&app, target, area, &mut buf);
+    text(&buf)
+}
+
+pub(crate) fn pane_text(
+    pane: &dyn Pane,
+    snap: &Snapshot,
+    state: &PaneState,
+    w: u16,
+    h: u16,
+) -> String {
+    let theme = Theme::builtin("dark").unwrap();
+    let id: PaneId = pane.id();
+    let ctx = DrawCtx {
+        snap,
+        theme: &theme,
+        focused: true,
+        state,
+        number: id.index() + 1,
+    };
+    let area = Rect::new(0, 0, w, h);
+    let mut buf = Buffer::empty(area);
+    pane.draw(&ctx, area, &mut buf);
+    text(&buf)
+}
+
+fn every_target(snap: &Snapshot) -> Vec<Target> {
+    vec![
+        Target::Agent("builder-01".into()),
+        Target::Agent("nobody".into()),
+        Target::Task("auth-2".into()),
+        Target::Task("auth-4".into()),
+        Target::Task("auth-5".into()),
+        Target::Task("nothing".into()),
+        Target::Convoy("auth".into()),
+        Target::Convoy("none".into()),
+        Target::Concern("C-0002".into()),
+        Target::Concern("C-9999".into()),
+        Target::Pause(snap.state.pauses[0].id.clone()),
+        Target::Pause("P-9999".into()),
+    ]
+}
+
+#[test]
+fn every_page_draws_in_tiny_and_odd_areas() {
+    let d = Day::standard();
+    for target in every_target(&d.snap) {
+        for (w, h) in [
+            (20, 5),
+            (0, 0),
+            (1, 1),
+            (3, 2),
+            (20, 3),
+            (99, 7),
+            (100, 7),
+            (160, 48),
+        ] {
+            let _ = page_text(&d.snap, &target, w, h);
+        }
+    }
+}
+
+#[test]
+fn agent_page_shows_the_tail_and_context_use() {
+    let d = Day::standard();
+    let out = page_text(&d.snap, &Target::Agent("builder-01".into()), 140, 40);
+    assert!(out.contains("output line 4"), "{out}");
+    assert!(out.contains("▌ output"), "{out}");
+    // 1000 input + 49000 cache read of a 200k window.
+    assert!(out.contains("25% of 200k"), "{out}");
+    assert!(out.contains("auth-3"), "past and current tasks: {out}");
+}
+
+#[test]
+fn a_long_tail_keeps_its_newest_lines() {
+    let mut d = Day::standard();
+    let tail = d.snap.tails.get_mut(&AgentId::from("builder-01")).unwrap();
+    for i in 0..60 {
+        tail.push_back(format!("later line {i}"));
+    }
+    let out = page_text(&d.snap, &Target::Agent("builder-01".into()), 80, 20);
+    assert!(out.contains("later line 59"), "{out}");
+    assert!(out.contains("earlier lines"), "{out}");
+    assert!(!out.contains("later line 0\n"), "{out}");
+}
+
+#[test]
+fn task_page_puts_conflicts_and_gate_output_forward() {
+    let d = Day::standard();
+    let out = page_text(&d.snap, &Target::Task("auth-2".into()), 140, 40);
+    assert!(out.contains("▌ conflicts"), "{out}");
+    assert!(out.contains("src/shared/registry.rs"), "{out}");
+    assert!(
+        out.contains("error: unused import in auth-2"),
+        "gate output: {out}"
+    );
+    assert!(out.contains("merge_finished"), "events: {out}");
+    let out = page_text(&d.snap, &Target::Task("auth-5".into()), 140, 40);
+    assert!(out.contains("auth-2"), "dependency: {out}");
+    assert!(out.contains("failed"), "its status: {out}");
+}
+
+#[test]
+fn pause_and_concern_pages_say_what_happens_next() {
+    let d = Day::standard();
+    let out = page_text(&d.snap, &Target::Pause("P-0001".into()), 140, 30);
+    assert!(out.contains("about to drop the table"), "{out}");
+    assert!(out.contains("approve"), "{out}");
+    assert!(out.contains("reject"), "{out}");
+    let out = page_text(&d.snap, &Target::Concern("C-0002".into()), 140, 30);
+    assert!(out.contains("not sure at all"), "{out}");
+    assert!(out.contains("routed to human"), "{out}");
+    assert!(out.contains("▌ what was tried"), "{out}");
+    let out = page_text(&d.snap, &Target::Convoy("auth".into()), 140, 30);
+    assert!(out.contains("1 of 5"), "{out}");
+    assert!(out.contains("auth-4"), "{out}");
+}
+
+#[test]
+fn sections_are_cut_not_spilled() {
+    assert_eq!(allot(&[3, 4], 10), vec![3, 4]);
+    assert_eq!(allot(&[10, 10], 10), vec![5, 5]);
+    assert_eq!(allot(&[2, 10, 10], 3), vec![2, 1, 0]);
+    assert_eq!(allot(&[2, 30], 12), vec![2, 10]);
+}
+
+#[test]
+fn wrap_keeps_words_whole() {
+    assert_eq!(wrap("aa bb cc", 5), vec!["aa bb", "cc"]);
+    assert_eq!(wrap("", 5), Vec::<String>::new());
+}
