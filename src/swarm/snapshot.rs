@@ -30,6 +30,10 @@ pub struct Snapshot {
     pub budget_agent: Money,
     pub budget_task: Money,
     pub day_limit: Money,
+    /// Each agent's context window, in tokens (from its model).
+    pub context_windows: BTreeMap<AgentId, u64>,
+    /// Share of the window at which agents hand off (0: never).
+    pub handoff_at: f64,
 }
 
 /// What the runner keeps beside the engine for the console.
@@ -89,6 +93,13 @@ impl Observed {
             budget_agent: engine.settings().budget_agent,
             budget_task: engine.settings().budget_task,
             day_limit: engine.settings().budget_day,
+            context_windows: engine
+                .state()
+                .agents
+                .values()
+                .map(|a| (a.id.clone(), engine.settings().context_window(&a.model)))
+                .collect(),
+            handoff_at: engine.settings().watchdog.handoff_at,
         }
     }
 }

@@ -521,10 +521,15 @@ mod tests {
         };
         assert_eq!(e.text, "ack ");
         a.key(Key::parse("tab").unwrap());
-        let Mode::CommandLine(e) = &a.mode else { panic!("command line") };
+        let Mode::CommandLine(e) = &a.mode else {
+            panic!("command line")
+        };
         assert_eq!(e.text, "ack C-000", "two open concerns share the prefix");
         press(&mut a, "2");
         a.key(Key::parse("enter").unwrap());
-        assert_eq!(a.outbox, vec![Command::AckConcern(ConcernId::new("C-0002"))]);
+        assert_eq!(
+            a.outbox,
+            vec![Command::AckConcern(ConcernId::new("C-0002"))]
+        );
     }
 }

@@ -3,7 +3,6 @@
 
 use super::{CONTEXT_WINDOW, Page, PageCtx, Section, Show, tokens};
 use crate::domain::{AgentId, EventKind, TaskId};
-use crate::runtime::protocol::{self, Signal};
 use ratatui::text::{Line, Span};
 
 pub fn page(ctx: &PageCtx, id: &AgentId) -> Page {
@@ -90,30 +89,38 @@ pub fn page(ctx: &PageCtx, id: &AgentId) -> Page {
     } else {
         spend.line(ctx.kv("cost", a.cost.to_string(), t.money()));
     }
-    // The simulator does not report context use; the last usage line in
-    // the output tail says what the last call held.
-    let last = snap.tails.get(id).and_then(|tail| {
-        tail.iter().rev().find_map(|l| match protocol::parse(l) {
-            Some(Ok(Signal::Usage { usage, .. })) => Some(usage.context_tokens()),
-            _ => None,
-        })
+    // What the agent's last call held, against its model's window.
+    let window = snap
+        .context_windows
+        .get(id)
+        .copied()
+        .unwrap_or(CONTEXT_WINDOW);
+    spend.line(if a.context_tokens > 0 {
+        let share = a.context_tokens as f64 / window as f64;
+        let handoff = if snap.handoff_at > 0.0 {
+            format!(", hands off at {:.0}%", snap.handoff_at * 100.0)
+        } else {
+            String::new()
+        };
+        ctx.kv(
+            "context",
+            format!(
+                "{:.0}% of {}k ({} tokens at the last call{handoff})",
+                share * 100.0,
+                window / 1000,
+                tokens(a.context_tokens)
+            ),
+            t.burn(share / snap.handoff_at.max(0.01)),
+        )
+    } else {
+        ctx.kv("context", "—", t.dim())
     });
-    spend.line(match last {
-        Some(n) => {
-            let share = n as f64 / CONTEXT_WINDOW as f64;
-            ctx.kv(
-                "context",
-                format!(
-                    "{:.0}% of {}k ({} tokens at the last call)",
-                    share * 100.0,
-                    CONTEXT_WINDOW / 1000,
-                    tokens(n)
-                ),
-                t.burn(share),
-            )
-        }
-        None => ctx.kv("context", "—", t.dim()),
-    });
+    if a.handoffs > 0 {
+        spend.line(ctx.kv("handoffs", a.handoffs.to_string(), t.text()));
+    }
+    if a.api_troubles > 0 {
+        spend.line(ctx.kv("API refusals", a.api_troubles.to_string(), t.error()));
+    }
     page.left.push(spend);
 
     let mut record = Section::new("record");

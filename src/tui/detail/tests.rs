@@ -247,6 +247,20 @@ impl Day {
             .push_back(
                 "::usage model=m input=1000 output=10 cache_read=49000 cache_write=0::".into(),
             );
+        d.ev(
+            90 * SECOND,
+            Some("builder-01"),
+            Some("auth-3"),
+            EventKind::UsageRecorded {
+                usage: Usage {
+                    input: 1000,
+                    output: 10,
+                    cache_read: 49_000,
+                    cache_write: 0,
+                },
+                cost: Money::ZERO,
+            },
+        );
         d.snap.now = 100 * SECOND;
         d
     }
