@@ -130,10 +130,21 @@ fn draw_header(app: &App, area: Rect, buf: &mut Buffer) {
             .unwrap_or_default(),
         app.snap.speed
     );
-    buf.set_line(area.x, area.y, &Line::from(spans), area.width);
+    // The clock keeps its place on the right; the rest is cut before it.
     let w = clock.chars().count() as u16;
-    if area.width > w {
-        buf.set_string(area.x + area.width - w, area.y, clock, t.header());
+    let room = if area.width > w + 10 { area.width - w } else { area.width };
+    // Whole pieces only: what does not fit is left out, not cut mid-word.
+    let mut used = 0usize;
+    let spans: Vec<Span> = spans
+        .into_iter()
+        .take_while(|s| {
+            used += s.width();
+            used < room as usize
+        })
+        .collect();
+    buf.set_line(area.x, area.y, &Line::from(spans), room);
+    if room < area.width {
+        buf.set_string(area.x + room, area.y, clock, t.header());
     }
 }
 
