@@ -238,33 +238,44 @@ pub fn up(args: UpArgs) -> CliResult {
                 Speed::Max
             }),
         ),
-        Runtime::Command => {
+        real => {
             if args.speed.is_some() {
                 return Err(user(
                     "--speed: real agents run in real time; it is for runtime = \"sim\" only",
                 ));
             }
-            let mut program = config.agent.command[0].clone();
             // A relative path names a program in the repository.
-            if program.contains('/') && !Path::new(&program).is_absolute() {
-                program = root.join(&program).display().to_string();
-            }
-            (
-                AgentRuntime::Command {
-                    program,
-                    args: config.agent.command[1..].to_vec(),
-                    pass_env: config.agent.pass_env.clone(),
-                    stop_grace: config.agent.stop_grace.as_std(),
+            let resolve = |program: &str| {
+                if program.contains('/') && !Path::new(program).is_absolute() {
+                    root.join(program).display().to_string()
+                } else {
+                    program.to_string()
+                }
+            };
+            let a = &config.agent;
+            let runtime = match real {
+                Runtime::Command => AgentRuntime::Command {
+                    program: resolve(&a.command[0]),
+                    args: a.command[1..].to_vec(),
+                    pass_env: a.pass_env.clone(),
+                    stop_grace: a.stop_grace.as_std(),
                 },
-                Speed::Times(1.0),
-            )
-        }
-        other => {
-            return Err(user(format!(
-                "{}: runtime = \"{}\" is not available in this version; use \"sim\" or \"command\"",
-                paths.config.display(),
-                other.as_str()
-            )));
+                Runtime::Claude => AgentRuntime::Claude {
+                    bin: resolve(&a.claude),
+                    allowed_tools: a.allowed_tools.clone(),
+                    permission_mode: a.permission_mode.clone(),
+                    pass_env: a.pass_env.clone(),
+                    stop_grace: a.stop_grace.as_std(),
+                },
+                other => {
+                    return Err(user(format!(
+                        "{}: runtime = \"{}\" is not available in this version; use sim, command or claude",
+                        paths.config.display(),
+                        other.as_str()
+                    )));
+                }
+            };
+            (runtime, Speed::Times(1.0))
         }
     };
     let mut swarm = Swarm::open_with(

@@ -116,8 +116,12 @@ pub fn run() -> CliResult {
             }
         }
         Runtime::Claude | Runtime::Codex => {
-            let (bin, keys) = if config.swarm.runtime == Runtime::Claude {
-                ("claude", ["ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL"])
+            let claude = config.swarm.runtime == Runtime::Claude;
+            let (bin, keys) = if claude {
+                (
+                    config.agent.claude.as_str(),
+                    ["ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL"],
+                )
             } else {
                 ("codex", ["OPENAI_API_KEY", "CODEX_HOME"])
             };
@@ -139,9 +143,9 @@ pub fn run() -> CliResult {
                     keys[1]
                 ));
             }
-            r.warn(&format!(
-                "runtime {bin}: this version runs only sim and command agents; {bin} support is in progress"
-            ));
+            if !claude {
+                r.warn("runtime codex: this version runs sim, command and claude agents; codex support is in progress");
+            }
         }
     }
     for m in &config.swarm.models {

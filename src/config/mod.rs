@@ -420,6 +420,13 @@ pub struct AgentRun {
     /// Extra environment variables agents may see (names only; the values
     /// come from shiftboss's own environment and never reach the log).
     pub pass_env: Vec<String>,
+    /// With `runtime = "claude"`: the Claude Code binary.
+    pub claude: String,
+    /// Tools Claude Code may use without asking.
+    pub allowed_tools: Vec<String>,
+    /// Claude Code's permission mode (running as root, it refuses to skip
+    /// permissions, so they are granted explicitly).
+    pub permission_mode: String,
 }
 
 impl Default for AgentRun {
@@ -428,6 +435,9 @@ impl Default for AgentRun {
             command: Vec::new(),
             stop_grace: Dur::secs(10),
             pass_env: Vec::new(),
+            claude: "claude".into(),
+            allowed_tools: vec!["Bash".into(), "Edit".into(), "Read".into()],
+            permission_mode: "acceptEdits".into(),
         }
     }
 }

@@ -103,8 +103,8 @@ task_spend = 0.0
 
 # The simulated runtime (runtime = "sim"); it rehearses a swarm's day in
 # virtual time.
-# How real agent processes run (runtime = "command"; Claude Code and Codex
-# come next). Each runs in its own worktree and process group with a scrubbed
+# How real agent processes run (runtime = "command" or "claude"; Codex comes
+# next). Each runs in its own worktree and process group with a scrubbed
 # environment.
 [agent]
 # With runtime = "command": the program and its arguments, e.g. ["./agent.sh"].
@@ -115,6 +115,14 @@ command = []
 stop_grace = "10s"
 # Extra environment variables agents may see (names only).
 pass_env = []
+# With runtime = "claude": the Claude Code binary (its native binary, not the
+# npm wrapper). It reaches its API through ANTHROPIC_API_KEY and, if set,
+# ANTHROPIC_BASE_URL.
+claude = "claude"
+# The tools Claude Code may use without asking.
+allowed_tools = ["Bash", "Edit", "Read"]
+# Claude Code's permission mode (as root it refuses to skip permissions).
+permission_mode = "acceptEdits"
 
 [sim]
 # How long a task's normal work takes, in virtual minutes: [min, max].

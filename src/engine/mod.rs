@@ -92,6 +92,9 @@ pub enum Effect {
     },
 }
 
+/// Ended sessions remembered for late usage.
+const ENDED_KEPT: usize = 512;
+
 /// What one engine step produced.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Step {
@@ -130,6 +133,11 @@ struct Live {
     trouble_streak: BTreeMap<TaskId, u32>,
     /// The last progress note per task, for handoff summaries.
     last_progress: BTreeMap<TaskId, String>,
+    /// Sessions that ended lately, for usage their process reports after.
+    ended: BTreeMap<SessionId, (AgentId, TaskId)>,
+    ended_order: std::collections::VecDeque<SessionId>,
+    /// Their computed cost, including late usage.
+    ended_cost: BTreeMap<SessionId, Money>,
 }
 
 pub struct Engine {
@@ -562,6 +570,35 @@ impl Engine {
 
     fn on_signal(&mut self, out: &mut Step, session: SessionId, signal: Signal) {
         let Some(attr) = self.session_attr(&session) else {
+            // A session that said it was done may still report the tokens
+            // and cost of its last call: they are counted, never dropped.
+            if let Some((agent, task)) = self.live.ended.get(&session).cloned() {
+                let attr = Attr::by(Actor::Agent)
+                    .agent(&agent)
+                    .task(&task)
+                    .session(&session);
+                match signal {
+                    Signal::Usage { model, usage } => self.on_usage(out, attr, model, usage),
+                    Signal::CostReported { usd } => {
+                        let computed = self
+                            .live
+                            .ended_cost
+                            .get(&session)
+                            .copied()
+                            .unwrap_or_default();
+                        self.emit(
+                            out,
+                            attr,
+                            EventKind::CostReported {
+                                reported: Money::from_dollars(usd),
+                                computed,
+                            },
+                        );
+                    }
+                    _ => self.live.stale_lines += 1,
+                }
+                return;
+            }
             self.live.stale_lines += 1;
             return;
         };
@@ -687,7 +724,18 @@ impl Engine {
             return;
         };
         self.live.frozen.remove(session);
-        self.live.session_cost.remove(session);
+        let cost = self.live.session_cost.remove(session).unwrap_or_default();
+        self.live
+            .ended
+            .insert(session.clone(), (agent.clone(), task.clone()));
+        self.live.ended_cost.insert(session.clone(), cost);
+        self.live.ended_order.push_back(session.clone());
+        if self.live.ended_order.len() > ENDED_KEPT
+            && let Some(old) = self.live.ended_order.pop_front()
+        {
+            self.live.ended.remove(&old);
+            self.live.ended_cost.remove(&old);
+        }
         self.emit(
             out,
             Attr::engine().agent(&agent).task(&task).session(session),

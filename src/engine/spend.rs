@@ -23,6 +23,11 @@ impl Engine {
             ev.model = Some(model);
         }
         let Some(session) = session else { return };
+        if !self.live.sessions.contains_key(&session) {
+            // Late usage of an ended session: counted, no rule to apply.
+            *self.live.ended_cost.entry(session).or_default() += cost;
+            return;
+        }
         *self.live.session_cost.entry(session.clone()).or_default() += cost;
 
         let a = &self.state.agents[&agent];

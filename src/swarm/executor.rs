@@ -6,7 +6,8 @@ use super::timeline::{Timeline, Wake};
 use crate::domain::{AgentId, MergeOutcome, Millis, SECOND, SessionId, SwarmState, TaskId};
 use crate::engine::{Effect, Input};
 use crate::merge::{self, MergeResult, Repo};
-use crate::runtime::adapter::CommandAdapter;
+use crate::runtime::adapter::{Adapter, CommandAdapter};
+use crate::runtime::claude::ClaudeAdapter;
 use crate::runtime::process::{self, Emit, Launch};
 use crate::runtime::prompt;
 use crate::runtime::protocol::Signal;
@@ -40,6 +41,107 @@ pub enum AgentRuntime {
         pass_env: Vec<String>,
         stop_grace: Duration,
     },
+    /// Claude Code in print mode with streaming JSON.
+    Claude {
+        bin: String,
+        allowed_tools: Vec<String>,
+        permission_mode: String,
+        pass_env: Vec<String>,
+        stop_grace: Duration,
+    },
+}
+
+/// What Claude Code needs from shiftboss's environment, and the bounds put
+/// on its retries and silent streams (shiftboss's watchdog stays on it too).
+const CLAUDE_ENV: [&str; 3] = [
+    "ANTHROPIC_API_KEY",
+    "ANTHROPIC_BASE_URL",
+    "ANTHROPIC_AUTH_TOKEN",
+];
+const CLAUDE_BOUNDS: [(&str, &str); 4] = [
+    ("CLAUDE_CODE_MAX_RETRIES", "2"),
+    ("CLAUDE_BYTE_STREAM_IDLE_TIMEOUT_MS", "120000"),
+    ("DISABLE_AUTOUPDATER", "1"),
+    ("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1"),
+];
+
+impl AgentRuntime {
+    fn stop_grace(&self) -> Duration {
+        match self {
+            AgentRuntime::Sim => Duration::ZERO,
+            AgentRuntime::Command { stop_grace, .. } | AgentRuntime::Claude { stop_grace, .. } => {
+                *stop_grace
+            }
+        }
+    }
+
+    fn pass_env(&self) -> &[String] {
+        match self {
+            AgentRuntime::Sim => &[],
+            AgentRuntime::Command { pass_env, .. } | AgentRuntime::Claude { pass_env, .. } => {
+                pass_env
+            }
+        }
+    }
+
+    /// How to start an agent with `prompt` on `model`, and how to read it.
+    fn launch(&self, prompt: &str, model: &str) -> Option<(Launch, Box<dyn Adapter>)> {
+        match self {
+            AgentRuntime::Sim => None,
+            AgentRuntime::Command { program, args, .. } => Some((
+                Launch {
+                    program: program.clone(),
+                    args: args.clone(),
+                    env: Vec::new(),
+                    stdin: Some(prompt.to_string()),
+                },
+                Box::new(CommandAdapter),
+            )),
+            AgentRuntime::Claude {
+                bin,
+                allowed_tools,
+                permission_mode,
+                ..
+            } => {
+                let mut env: Vec<(String, String)> = CLAUDE_ENV
+                    .iter()
+                    .filter_map(|k| std::env::var(k).ok().map(|v| (k.to_string(), v)))
+                    .collect();
+                env.extend(
+                    CLAUDE_BOUNDS
+                        .iter()
+                        .map(|(k, v)| (k.to_string(), v.to_string())),
+                );
+                let args = [
+                    "-p",
+                    prompt,
+                    "--bare",
+                    "--output-format",
+                    "stream-json",
+                    "--verbose",
+                    "--include-partial-messages",
+                    "--allowedTools",
+                    &allowed_tools.join(","),
+                    "--permission-mode",
+                    permission_mode,
+                    "--model",
+                    model,
+                ]
+                .iter()
+                .map(|a| a.to_string())
+                .collect();
+                Some((
+                    Launch {
+                        program: bin.clone(),
+                        args,
+                        env,
+                        stdin: None,
+                    },
+                    Box::new(ClaudeAdapter::default()),
+                ))
+            }
+        }
+    }
 }
 
 /// What a real agent's session starts with.
@@ -50,6 +152,7 @@ struct ProcStart {
     branch: String,
     resume_from: Option<String>,
     handoff: Option<String>,
+    model: String,
 }
 
 /// A real agent process.
@@ -58,6 +161,8 @@ struct Proc {
     task: TaskId,
     worktree: PathBuf,
     pid: u32,
+    /// When it said it was done (it should exit soon after).
+    done_at: Option<std::time::Instant>,
 }
 
 pub struct Executor {
@@ -126,16 +231,8 @@ impl Executor {
             branch,
             resume_from,
             handoff,
+            model,
         } = start;
-        let AgentRuntime::Command {
-            program,
-            args,
-            pass_env,
-            ..
-        } = self.runtime.clone()
-        else {
-            return;
-        };
         let failed = |error: String, inputs: &mut VecDeque<Input>| {
             inputs.push_back(Input::StartFailed {
                 session: session.clone(),
@@ -169,7 +266,12 @@ impl Executor {
         {
             return failed(format!("write the prompt {}: {e}", file.display()), inputs);
         }
-        let mut env: Vec<(String, String)> = pass_env
+        let Some((mut launch, adapter)) = self.runtime.launch(&text, &model) else {
+            return;
+        };
+        let mut env: Vec<(String, String)> = self
+            .runtime
+            .pass_env()
             .iter()
             .filter_map(|k| std::env::var(k).ok().map(|v| (k.clone(), v)))
             .collect();
@@ -187,13 +289,8 @@ impl Executor {
                 file.with_extension("decision").display().to_string(),
             ),
         ]);
-        let secrets = process::secrets(&env);
-        let launch = Launch {
-            program: program.clone(),
-            args: args.clone(),
-            env,
-            stdin: Some(text.clone()),
-        };
+        launch.env.extend(env);
+        let secrets = process::secrets(&launch.env);
         inputs.push_back(Input::Prompted {
             session: session.clone(),
             prompt: text,
@@ -202,7 +299,7 @@ impl Executor {
             &launch,
             &worktree,
             &session,
-            Box::new(CommandAdapter),
+            adapter,
             secrets,
             self.emit.clone(),
         ) {
@@ -214,10 +311,11 @@ impl Executor {
                         task,
                         worktree,
                         pid: running.pid,
+                        done_at: None,
                     },
                 );
             }
-            Err(e) => failed(format!("start {program}: {e}"), inputs),
+            Err(e) => failed(format!("start {}: {e}", launch.program), inputs),
         }
     }
 
@@ -228,6 +326,29 @@ impl Executor {
             d
         } else {
             0
+        }
+    }
+
+    /// Whether agent processes are still running (their last output may
+    /// still be on its way).
+    pub fn has_processes(&self) -> bool {
+        !self.procs.is_empty()
+    }
+
+    /// Stop processes that said they were done but did not exit within
+    /// their grace period.
+    pub fn reap(&mut self) {
+        let grace = self.runtime.stop_grace();
+        let late: Vec<SessionId> = self
+            .procs
+            .iter()
+            .filter(|(_, p)| p.done_at.is_some_and(|t| t.elapsed() > grace))
+            .map(|(s, _)| s.clone())
+            .collect();
+        for s in late {
+            if let Some(p) = self.procs.remove(&s) {
+                process::stop(p.pid, grace);
+            }
         }
     }
 
@@ -304,6 +425,7 @@ impl Executor {
                         branch,
                         resume_from,
                         handoff,
+                        model,
                     };
                     return self.start_process(now, state, start, inputs);
                 }
@@ -352,11 +474,7 @@ impl Executor {
                         &format!("stopped by shiftboss ({reason})"),
                         now,
                     );
-                    let grace = match &self.runtime {
-                        AgentRuntime::Command { stop_grace, .. } => *stop_grace,
-                        AgentRuntime::Sim => Duration::ZERO,
-                    };
-                    process::stop(p.pid, grace);
+                    process::stop(p.pid, self.runtime.stop_grace());
                 }
                 if let Some(s) = self.sessions.remove(&session) {
                     // Whatever the agent left uncommitted is kept on its branch.
@@ -418,15 +536,10 @@ impl Executor {
                 branch,
                 checks,
             } => {
-                // A real agent's session ended with its task done.
-                let done: Vec<SessionId> = self
-                    .procs
-                    .iter()
-                    .filter(|(_, p)| p.task == task)
-                    .map(|(s, _)| s.clone())
-                    .collect();
-                for s in done {
-                    self.procs.remove(&s);
+                // A real agent that said it is done has a grace period to
+                // finish printing (its last usage and cost) and exit.
+                for p in self.procs.values_mut().filter(|p| p.task == task) {
+                    p.done_at.get_or_insert(std::time::Instant::now());
                 }
                 let input = match self.repo.prepare_worktree_at(&agent, &branch, None, now) {
                     Ok(dir) => {

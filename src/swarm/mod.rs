@@ -402,6 +402,7 @@ impl Swarm {
         match wake {
             Wake::Tick => {
                 self.take_in_added_tasks()?;
+                self.exec.reap();
                 self.inputs.push_back(Input::Tick);
                 let tick = self.engine.settings().tick();
                 self.timeline.push(at + tick, Wake::Tick);
@@ -529,7 +530,11 @@ impl Swarm {
             if opts.approve_all && self.engine.state().waiting_pauses().next().is_some() {
                 self.input(Input::Operator(Command::ApproveAll))?;
             }
-            if opts.stop_when_idle && !self.engine.can_progress() && self.inputs.is_empty() {
+            if opts.stop_when_idle
+                && !self.engine.can_progress()
+                && self.inputs.is_empty()
+                && !self.exec.has_processes()
+            {
                 break;
             }
             let Some(at) = self.timeline.peek_time() else {

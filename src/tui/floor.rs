@@ -132,7 +132,11 @@ fn draw_header(app: &App, area: Rect, buf: &mut Buffer) {
     );
     // The clock keeps its place on the right; the rest is cut before it.
     let w = clock.chars().count() as u16;
-    let room = if area.width > w + 10 { area.width - w } else { area.width };
+    let room = if area.width > w + 10 {
+        area.width - w
+    } else {
+        area.width
+    };
     // Whole pieces only: what does not fit is left out, not cut mid-word.
     let mut used = 0usize;
     let spans: Vec<Span> = spans

@@ -1,0 +1,161 @@
+//! A scripted Anthropic Messages API on 127.0.0.1 for Claude Code: it
+//! streams server-sent events as the real API does, answers each request
+//! from a script, and counts every token it serves.
+
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::{Arc, Mutex};
+
+/// What the scripted model does next.
+pub enum Reply {
+    /// Call the Bash tool with this command.
+    Bash(String),
+    /// Say this and end the turn.
+    Text(String),
+}
+
+/// Tokens served, as the API counts them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Served {
+    pub input: u64,
+    pub output: u64,
+    pub cache_read: u64,
+    pub cache_write: u64,
+    pub requests: u64,
+}
+
+pub struct Server {
+    pub url: String,
+    served: Arc<Mutex<Served>>,
+}
+
+impl Server {
+    /// Start serving; `script(request, turn)` decides each reply, where
+    /// `turn` counts the tool results already in the conversation.
+    pub fn start(script: fn(&Value, usize) -> Reply) -> Server {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let served = Arc::new(Mutex::new(Served::default()));
+        let s = served.clone();
+        std::thread::spawn(move || {
+            for conn in listener.incoming().flatten() {
+                let s = s.clone();
+                std::thread::spawn(move || {
+                    let _ = handle(conn, script, &s);
+                });
+            }
+        });
+        Server { url, served }
+    }
+
+    pub fn served(&self) -> Served {
+        *self.served.lock().unwrap()
+    }
+}
+
+fn handle(
+    mut conn: TcpStream,
+    script: fn(&Value, usize) -> Reply,
+    served: &Mutex<Served>,
+) -> std::io::Result<()> {
+    let mut reader = BufReader::new(conn.try_clone()?);
+    loop {
+        let mut request_line = String::new();
+        if reader.read_line(&mut request_line)? == 0 {
+            return Ok(());
+        }
+        let mut length = 0usize;
+        loop {
+            let mut h = String::new();
+            reader.read_line(&mut h)?;
+            let h = h.trim_end();
+            if h.is_empty() {
+                break;
+            }
+            if let Some((k, v)) = h.split_once(':')
+                && k.eq_ignore_ascii_case("content-length")
+            {
+                length = v.trim().parse().unwrap_or(0);
+            }
+        }
+        let mut body = vec![0; length];
+        reader.read_exact(&mut body)?;
+        if !request_line.starts_with("POST")
+            || !request_line.contains("/v1/messages")
+            || request_line.contains("count_tokens")
+        {
+            let out = br#"{"input_tokens":1}"#;
+            write!(
+                conn,
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
+                out.len()
+            )?;
+            conn.write_all(out)?;
+            continue;
+        }
+        let req: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+        let turn = req["messages"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|m| m["content"].as_array().into_iter().flatten())
+            .filter(|c| c["type"] == "tool_result")
+            .count();
+        let reply = script(&req, turn);
+        let data = {
+            let mut s = served.lock().unwrap();
+            s.requests += 1;
+            let n = s.requests;
+            let (input, cache_read, cache_write, output) = (100 + n, 1000 * n, 50, 20 + n);
+            s.input += input;
+            s.cache_read += cache_read;
+            s.cache_write += cache_write;
+            s.output += output;
+            sse(&req, n, &reply, (input, cache_read, cache_write, output))
+        };
+        write!(
+            conn,
+            "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncache-control: no-cache\r\ncontent-length: {}\r\n\r\n",
+            data.len()
+        )?;
+        conn.write_all(data.as_bytes())?;
+        conn.flush()?;
+    }
+}
+
+fn sse(
+    req: &Value,
+    n: u64,
+    reply: &Reply,
+    (input, cache_read, cache_write, output): (u64, u64, u64, u64),
+) -> String {
+    let model = req["model"].as_str().unwrap_or("claude-sonnet-4-5");
+    let mut ev = vec![json!({"type":"message_start","message":{
+        "id": format!("msg_{n:04}"), "type":"message","role":"assistant","model": model,
+        "content":[],"stop_reason":null,"stop_sequence":null,
+        "usage":{"input_tokens":input,"cache_creation_input_tokens":cache_write,"cache_read_input_tokens":cache_read,"output_tokens":1}}})];
+    let stop = match reply {
+        Reply::Text(t) => {
+            ev.push(json!({"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}));
+            ev.push(json!({"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":t}}));
+            ev.push(json!({"type":"content_block_stop","index":0}));
+            "end_turn"
+        }
+        Reply::Bash(cmd) => {
+            ev.push(json!({"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}));
+            ev.push(json!({"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"::progress 50::writing the change"}}));
+            ev.push(json!({"type":"content_block_stop","index":0}));
+            let input = json!({"command": cmd, "description": "make the change"}).to_string();
+            ev.push(json!({"type":"content_block_start","index":1,"content_block":{"type":"tool_use","id":format!("toolu_{n:04}"),"name":"Bash","input":{}}}));
+            ev.push(json!({"type":"content_block_delta","index":1,"delta":{"type":"input_json_delta","partial_json":input}}));
+            ev.push(json!({"type":"content_block_stop","index":1}));
+            "tool_use"
+        }
+    };
+    ev.push(json!({"type":"message_delta","delta":{"stop_reason":stop,"stop_sequence":null},"usage":{"output_tokens":output}}));
+    ev.push(json!({"type":"message_stop"}));
+    ev.iter()
+        .map(|e| format!("event: {}\ndata: {}\n\n", e["type"].as_str().unwrap(), e))
+        .collect()
+}
