@@ -238,45 +238,36 @@ pub fn up(args: UpArgs) -> CliResult {
                 Speed::Max
             }),
         ),
-        real => {
+        _ => {
             if args.speed.is_some() {
                 return Err(user(
                     "--speed: real agents run in real time; it is for runtime = \"sim\" only",
                 ));
             }
-            // A relative path names a program in the repository.
-            let resolve = |program: &str| {
-                if program.contains('/') && !Path::new(program).is_absolute() {
-                    root.join(program).display().to_string()
-                } else {
-                    program.to_string()
-                }
-            };
-            let a = &config.agent;
-            let runtime = match real {
-                Runtime::Command => AgentRuntime::Command {
-                    program: resolve(&a.command[0]),
-                    args: a.command[1..].to_vec(),
-                    pass_env: a.pass_env.clone(),
-                    stop_grace: a.stop_grace.as_std(),
-                },
-                Runtime::Claude => AgentRuntime::Claude {
-                    bin: resolve(&a.claude),
-                    allowed_tools: a.allowed_tools.clone(),
-                    permission_mode: a.permission_mode.clone(),
-                    pass_env: a.pass_env.clone(),
-                    stop_grace: a.stop_grace.as_std(),
-                },
-                other => {
-                    return Err(user(format!(
-                        "{}: runtime = \"{}\" is not available in this version; use sim, command or claude",
-                        paths.config.display(),
-                        other.as_str()
-                    )));
-                }
-            };
-            (runtime, Speed::Times(1.0))
+            (
+                real_runtime(config.swarm.runtime, &config, &root, &paths)?,
+                Speed::Times(1.0),
+            )
         }
+    };
+    let by_model = config
+        .agent
+        .by_model
+        .iter()
+        .map(|(m, r)| Ok((m.clone(), real_runtime(*r, &config, &root, &paths)?)))
+        .collect::<Result<Vec<_>, CliError>>()?;
+    // Real agents anywhere in the swarm: real time.
+    let speed = if by_model
+        .iter()
+        .any(|(_, r)| !matches!(r, AgentRuntime::Sim))
+    {
+        Speed::Times(1.0)
+    } else {
+        speed
+    };
+    let runtime = crate::swarm::Runtimes {
+        default: runtime,
+        by_model,
     };
     let mut swarm = Swarm::open_with(
         paths,
@@ -320,4 +311,53 @@ fn warn_if_target_checked_out(root: &Path, target: &str) {
              `git switch --detach` (or another branch) avoids that; `git reset --keep {target}` catches up."
         );
     }
+}
+
+/// How agents of a real runtime start, from the config.
+fn real_runtime(
+    kind: Runtime,
+    config: &Config,
+    root: &Path,
+    paths: &Paths,
+) -> Result<AgentRuntime, CliError> {
+    // A relative path names a program in the repository.
+    let resolve = |program: &str| {
+        if program.contains('/') && !Path::new(program).is_absolute() {
+            root.join(program).display().to_string()
+        } else {
+            program.to_string()
+        }
+    };
+    let a = &config.agent;
+    Ok(match kind {
+        Runtime::Sim => AgentRuntime::Sim,
+        Runtime::Command => AgentRuntime::Command {
+            program: resolve(&a.command[0]),
+            args: a.command[1..].to_vec(),
+            pass_env: a.pass_env.clone(),
+            stop_grace: a.stop_grace.as_std(),
+        },
+        Runtime::Codex => {
+            let codex_home = paths.dir.join("codex");
+            fs::create_dir_all(&codex_home)?;
+            write_atomic(
+                &codex_home.join("config.toml"),
+                &crate::runtime::codex::config_toml(&a.codex_base_url),
+            )?;
+            AgentRuntime::Codex {
+                bin: resolve(&a.codex),
+                codex_home,
+                sandbox: a.codex_sandbox.clone(),
+                pass_env: a.pass_env.clone(),
+                stop_grace: a.stop_grace.as_std(),
+            }
+        }
+        Runtime::Claude => AgentRuntime::Claude {
+            bin: resolve(&a.claude),
+            allowed_tools: a.allowed_tools.clone(),
+            permission_mode: a.permission_mode.clone(),
+            pass_env: a.pass_env.clone(),
+            stop_grace: a.stop_grace.as_std(),
+        },
+    })
 }

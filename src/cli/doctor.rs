@@ -123,7 +123,10 @@ pub fn run() -> CliResult {
                     ["ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL"],
                 )
             } else {
-                ("codex", ["OPENAI_API_KEY", "CODEX_HOME"])
+                (
+                    config.agent.codex.as_str(),
+                    ["OPENAI_API_KEY", "OPENAI_API_KEY"],
+                )
             };
             match (on_path(bin), version(bin)) {
                 (true, Some(v)) => r.ok(&format!("runtime {bin}: {v}")),
@@ -142,9 +145,6 @@ pub fn run() -> CliResult {
                     "{} is not set (the default endpoint is used)",
                     keys[1]
                 ));
-            }
-            if !claude {
-                r.warn("runtime codex: this version runs sim, command and claude agents; codex support is in progress");
             }
         }
     }

@@ -427,6 +427,15 @@ pub struct AgentRun {
     /// Claude Code's permission mode (running as root, it refuses to skip
     /// permissions, so they are granted explicitly).
     pub permission_mode: String,
+    /// With `runtime = "codex"`: the Codex binary.
+    pub codex: String,
+    /// Codex's Responses API endpoint (empty: OpenAI's own).
+    pub codex_base_url: String,
+    /// Codex's sandbox for the commands it runs.
+    pub codex_sandbox: String,
+    /// Models that run in another runtime than `swarm.runtime`, e.g.
+    /// `{ "gpt-5-codex" = "codex" }` (a name or a prefix of one).
+    pub by_model: BTreeMap<String, Runtime>,
 }
 
 impl Default for AgentRun {
@@ -438,6 +447,10 @@ impl Default for AgentRun {
             claude: "claude".into(),
             allowed_tools: vec!["Bash".into(), "Edit".into(), "Read".into()],
             permission_mode: "acceptEdits".into(),
+            codex: "codex".into(),
+            codex_base_url: String::new(),
+            codex_sandbox: "workspace-write".into(),
+            by_model: BTreeMap::new(),
         }
     }
 }
@@ -700,12 +713,25 @@ impl Config {
                 format!("expected 2 or more repeats, found {}", w.loop_repeats),
             ));
         }
-        if self.swarm.runtime == Runtime::Command && self.agent.command.is_empty() {
+        let uses_command = self.swarm.runtime == Runtime::Command
+            || self.agent.by_model.values().any(|r| *r == Runtime::Command);
+        if uses_command && self.agent.command.is_empty() {
             return Err(Invalid::new(
                 p(&[k("agent"), k("command")]),
                 "runtime = \"command\" needs the program to run, e.g. command = [\"./agent.sh\"]",
             )
             .at(p(&[k("swarm"), k("runtime")])));
+        }
+        if !["read-only", "workspace-write", "danger-full-access"]
+            .contains(&self.agent.codex_sandbox.as_str())
+        {
+            return Err(Invalid::new(
+                p(&[k("agent"), k("codex_sandbox")]),
+                format!(
+                    "expected read-only, workspace-write or danger-full-access, found {:?}",
+                    self.agent.codex_sandbox
+                ),
+            ));
         }
         for (n, v) in self.agent.pass_env.iter().enumerate() {
             if v.is_empty() || !v.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {

@@ -103,8 +103,7 @@ task_spend = 0.0
 
 # The simulated runtime (runtime = "sim"); it rehearses a swarm's day in
 # virtual time.
-# How real agent processes run (runtime = "command" or "claude"; Codex comes
-# next). Each runs in its own worktree and process group with a scrubbed
+# How real agent processes run (runtime = "command", "claude" or "codex"). Each runs in its own worktree and process group with a scrubbed
 # environment.
 [agent]
 # With runtime = "command": the program and its arguments, e.g. ["./agent.sh"].
@@ -123,6 +122,18 @@ claude = "claude"
 allowed_tools = ["Bash", "Edit", "Read"]
 # Claude Code's permission mode (as root it refuses to skip permissions).
 permission_mode = "acceptEdits"
+# With runtime = "codex": the Codex binary (its native binary). It reaches
+# its API through OPENAI_API_KEY.
+codex = "codex"
+# Codex's Responses API endpoint; empty for OpenAI's own.
+codex_base_url = ""
+# Codex's sandbox: read-only, workspace-write (the worktree; Codex keeps .git
+# read-only there, so shiftboss commits the agent's work when it is done) or
+# danger-full-access.
+codex_sandbox = "workspace-write"
+# Models that run in another runtime than swarm.runtime, by name or prefix,
+# e.g. by_model = { "gpt-5" = "codex" } beside runtime = "claude".
+by_model = {}
 
 [sim]
 # How long a task's normal work takes, in virtual minutes: [min, max].

@@ -14,6 +14,26 @@ use crate::domain::{SessionId, Usage};
 use crate::engine::Input;
 use serde_json::Value;
 
+/// The model provider shiftboss writes into Codex's config.
+pub const PROVIDER: &str = "shiftboss";
+
+/// Codex's config.toml for shiftboss's agents: its provider (bounded
+/// retries and stream timeouts; shiftboss's watchdog stays on it too) and
+/// no analytics, which would try to reach the internet and hang.
+pub fn config_toml(base_url: &str) -> String {
+    let url = if base_url.is_empty() {
+        "https://api.openai.com/v1"
+    } else {
+        base_url
+    };
+    format!(
+        "# Written by shiftboss for its Codex agents; changes are overwritten.\n\
+         [analytics]\nenabled = false\n\n\
+         [model_providers.{PROVIDER}]\nname = \"{PROVIDER}\"\nbase_url = {url:?}\nenv_key = \"OPENAI_API_KEY\"\n\
+         wire_api = \"responses\"\nrequest_max_retries = 2\nstream_max_retries = 2\nstream_idle_timeout_ms = 120000\n"
+    )
+}
+
 pub struct CodexAdapter {
     model: String,
     ledger: Ledger,

@@ -8,6 +8,7 @@ use crate::engine::{Effect, Input};
 use crate::merge::{self, MergeResult, Repo};
 use crate::runtime::adapter::{Adapter, CommandAdapter};
 use crate::runtime::claude::ClaudeAdapter;
+use crate::runtime::codex::CodexAdapter;
 use crate::runtime::process::{self, Emit, Launch};
 use crate::runtime::prompt;
 use crate::runtime::protocol::Signal;
@@ -41,6 +42,17 @@ pub enum AgentRuntime {
         pass_env: Vec<String>,
         stop_grace: Duration,
     },
+    /// Codex (`codex exec --json`), through the provider in `codex_home`.
+    Codex {
+        bin: String,
+        /// CODEX_HOME: its config.toml names shiftboss's provider.
+        codex_home: PathBuf,
+        /// Codex's sandbox; under `workspace-write` it keeps `.git`
+        /// read-only, so shiftboss commits the agent's work when it is done.
+        sandbox: String,
+        pass_env: Vec<String>,
+        stop_grace: Duration,
+    },
     /// Claude Code in print mode with streaming JSON.
     Claude {
         bin: String,
@@ -65,22 +77,59 @@ const CLAUDE_BOUNDS: [(&str, &str); 4] = [
     ("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1"),
 ];
 
+/// The runtime of each model: a default, and models that run elsewhere
+/// (`claude-*` in Claude Code, `gpt-*` in Codex, in one swarm).
+#[derive(Clone, Debug)]
+pub struct Runtimes {
+    pub default: AgentRuntime,
+    /// (model name or prefix, its runtime).
+    pub by_model: Vec<(String, AgentRuntime)>,
+}
+
+impl Runtimes {
+    pub fn only(runtime: AgentRuntime) -> Runtimes {
+        Runtimes {
+            default: runtime,
+            by_model: Vec::new(),
+        }
+    }
+
+    /// The runtime for a model: the longest entry its name starts with.
+    pub fn for_model(&self, model: &str) -> &AgentRuntime {
+        self.by_model
+            .iter()
+            .filter(|(m, _)| model.starts_with(m.as_str()))
+            .max_by_key(|(m, _)| m.len())
+            .map(|(_, r)| r)
+            .unwrap_or(&self.default)
+    }
+
+    /// Only simulated agents: virtual durations apply.
+    fn simulated(&self) -> bool {
+        matches!(self.default, AgentRuntime::Sim)
+            && self
+                .by_model
+                .iter()
+                .all(|(_, r)| matches!(r, AgentRuntime::Sim))
+    }
+}
+
 impl AgentRuntime {
     fn stop_grace(&self) -> Duration {
         match self {
             AgentRuntime::Sim => Duration::ZERO,
-            AgentRuntime::Command { stop_grace, .. } | AgentRuntime::Claude { stop_grace, .. } => {
-                *stop_grace
-            }
+            AgentRuntime::Command { stop_grace, .. }
+            | AgentRuntime::Claude { stop_grace, .. }
+            | AgentRuntime::Codex { stop_grace, .. } => *stop_grace,
         }
     }
 
     fn pass_env(&self) -> &[String] {
         match self {
             AgentRuntime::Sim => &[],
-            AgentRuntime::Command { pass_env, .. } | AgentRuntime::Claude { pass_env, .. } => {
-                pass_env
-            }
+            AgentRuntime::Command { pass_env, .. }
+            | AgentRuntime::Claude { pass_env, .. }
+            | AgentRuntime::Codex { pass_env, .. } => pass_env,
         }
     }
 
@@ -97,6 +146,42 @@ impl AgentRuntime {
                 },
                 Box::new(CommandAdapter),
             )),
+            AgentRuntime::Codex {
+                bin,
+                codex_home,
+                sandbox,
+                ..
+            } => {
+                let mut env: Vec<(String, String)> = std::env::var("OPENAI_API_KEY")
+                    .ok()
+                    .map(|v| ("OPENAI_API_KEY".to_string(), v))
+                    .into_iter()
+                    .collect();
+                env.push(("CODEX_HOME".into(), codex_home.display().to_string()));
+                let args = vec![
+                    "exec".to_string(),
+                    "--json".into(),
+                    "--skip-git-repo-check".into(),
+                    "-s".into(),
+                    sandbox.clone(),
+                    "-c".into(),
+                    "approval_policy=\"never\"".into(),
+                    "-c".into(),
+                    format!("model_provider=\"{}\"", crate::runtime::codex::PROVIDER),
+                    "-m".into(),
+                    model.to_string(),
+                    prompt.to_string(),
+                ];
+                Some((
+                    Launch {
+                        program: bin.clone(),
+                        args,
+                        env,
+                        stdin: None,
+                    },
+                    Box::new(CodexAdapter::new(model)),
+                ))
+            }
             AgentRuntime::Claude {
                 bin,
                 allowed_tools,
@@ -163,6 +248,7 @@ struct Proc {
     pid: u32,
     /// When it said it was done (it should exit soon after).
     done_at: Option<std::time::Instant>,
+    grace: Duration,
 }
 
 pub struct Executor {
@@ -170,7 +256,7 @@ pub struct Executor {
     sim: SimSettings,
     seed: u64,
     gate_timeout: Duration,
-    runtime: AgentRuntime,
+    runtimes: Runtimes,
     /// Where agents' inputs go (the runner's channel).
     emit: Emit,
     /// Prompts and decisions for real agents, outside their worktrees.
@@ -189,7 +275,7 @@ impl Executor {
         sim: SimSettings,
         seed: u64,
         gate_timeout: Duration,
-        runtime: AgentRuntime,
+        runtimes: Runtimes,
         emit: Emit,
         prompts_dir: PathBuf,
     ) -> Executor {
@@ -198,7 +284,7 @@ impl Executor {
             sim,
             seed,
             gate_timeout,
-            runtime,
+            runtimes,
             emit,
             prompts_dir,
             procs: BTreeMap::new(),
@@ -266,11 +352,11 @@ impl Executor {
         {
             return failed(format!("write the prompt {}: {e}", file.display()), inputs);
         }
-        let Some((mut launch, adapter)) = self.runtime.launch(&text, &model) else {
+        let runtime = self.runtimes.for_model(&model).clone();
+        let Some((mut launch, adapter)) = runtime.launch(&text, &model) else {
             return;
         };
-        let mut env: Vec<(String, String)> = self
-            .runtime
+        let mut env: Vec<(String, String)> = runtime
             .pass_env()
             .iter()
             .filter_map(|k| std::env::var(k).ok().map(|v| (k.clone(), v)))
@@ -312,6 +398,7 @@ impl Executor {
                         worktree,
                         pid: running.pid,
                         done_at: None,
+                        grace: runtime.stop_grace(),
                     },
                 );
             }
@@ -322,11 +409,7 @@ impl Executor {
     /// How long a step the simulator pretends takes; real work took its
     /// real time already.
     fn simulated(&self, d: Millis) -> Millis {
-        if matches!(self.runtime, AgentRuntime::Sim) {
-            d
-        } else {
-            0
-        }
+        if self.runtimes.simulated() { d } else { 0 }
     }
 
     /// Whether agent processes are still running (their last output may
@@ -338,16 +421,15 @@ impl Executor {
     /// Stop processes that said they were done but did not exit within
     /// their grace period.
     pub fn reap(&mut self) {
-        let grace = self.runtime.stop_grace();
         let late: Vec<SessionId> = self
             .procs
             .iter()
-            .filter(|(_, p)| p.done_at.is_some_and(|t| t.elapsed() > grace))
+            .filter(|(_, p)| p.done_at.is_some_and(|t| t.elapsed() > p.grace))
             .map(|(s, _)| s.clone())
             .collect();
         for s in late {
             if let Some(p) = self.procs.remove(&s) {
-                process::stop(p.pid, grace);
+                process::stop(p.pid, p.grace);
             }
         }
     }
@@ -417,7 +499,7 @@ impl Executor {
                 attempt,
                 handoff,
             } => {
-                if !matches!(self.runtime, AgentRuntime::Sim) {
+                if !matches!(self.runtimes.for_model(&model), AgentRuntime::Sim) {
                     let start = ProcStart {
                         agent,
                         session,
@@ -474,7 +556,7 @@ impl Executor {
                         &format!("stopped by shiftboss ({reason})"),
                         now,
                     );
-                    process::stop(p.pid, self.runtime.stop_grace());
+                    process::stop(p.pid, p.grace);
                 }
                 if let Some(s) = self.sessions.remove(&session) {
                     // Whatever the agent left uncommitted is kept on its branch.

@@ -20,8 +20,8 @@ use crate::merge::Repo;
 use crate::runtime::process::Emit;
 use crate::runtime::sim::SimSettings;
 use crate::store::Store;
-pub use executor::AgentRuntime;
 use executor::Executor;
+pub use executor::{AgentRuntime, Runtimes};
 use snapshot::Observed;
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
@@ -205,7 +205,7 @@ impl Swarm {
         Swarm::open_with(
             paths,
             settings,
-            AgentRuntime::Sim,
+            Runtimes::only(AgentRuntime::Sim),
             sim,
             gate_timeout,
             start,
@@ -217,7 +217,7 @@ impl Swarm {
     pub fn open_with(
         paths: Paths,
         settings: Settings,
-        runtime: AgentRuntime,
+        runtimes: Runtimes,
         sim: SimSettings,
         gate_timeout: Duration,
         start: Millis,
@@ -245,7 +245,7 @@ impl Swarm {
                 sim,
                 seed,
                 gate_timeout,
-                runtime,
+                runtimes,
                 emit,
                 paths.dir.join("prompts"),
             ),

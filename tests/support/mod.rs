@@ -1,1 +1,2 @@
 pub mod anthropic;
+pub mod openai;
