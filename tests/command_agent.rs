@@ -41,7 +41,10 @@ case "$SHIFTBOSS_TASK" in
   t-crash)
     if [ ! -e "$marks" ]; then touch "$marks"; echo "segfault"; exit 3; fi ;;
   t-stall)
-    if [ ! -e "$marks" ]; then touch "$marks"; echo "thinking…"; exec sleep 300; fi ;;
+    if [ ! -e "$marks" ]; then
+      touch "$marks"; mkdir -p src; echo "half done" > src/t-stall-draft.txt
+      echo "thinking…"; exec sleep 300
+    fi ;;
 esac
 mkdir -p src
 echo "work of $SHIFTBOSS_AGENT on $SHIFTBOSS_TASK" > "src/$SHIFTBOSS_TASK.txt"
@@ -209,6 +212,14 @@ fn a_stalled_agent_is_stopped_by_the_watchdog_and_its_task_resumes() {
         )
         .unwrap();
     assert_eq!(stalled, 1);
+    // What the stalled agent had written was committed on its branch before
+    // it was stopped, and reached main with the rest of its task.
+    let log = git(&repo, &["log", "--format=%s", "main"]);
+    assert!(log.contains("wip: t-stall stopped by shiftboss"), "{log}");
+    assert_eq!(
+        git(&repo, &["show", "main:src/t-stall-draft.txt"]),
+        "half done\n"
+    );
 }
 
 #[test]
