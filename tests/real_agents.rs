@@ -377,3 +377,95 @@ fn a_mixed_swarm_of_claude_code_and_codex_agents() {
         .unwrap();
     assert_eq!(leaked, 0);
 }
+
+/// Claude Code refused by its API (429 on every call): recognised from its
+/// output, counted, and the task backs off instead of failing.
+#[test]
+fn a_rate_limited_claude_code_agent_backs_off() {
+    let Some(claude) = claude() else {
+        eprintln!("skipped: Claude Code is not installed (.ci/run installs it)");
+        return;
+    };
+    let api = Server::start(|_, _| Reply::Refuse(429));
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("repo");
+    std::fs::create_dir_all(&repo).unwrap();
+    git(&repo, &["init", "-q", "-b", "main"]);
+    std::fs::write(repo.join("README.md"), "hello\n").unwrap();
+    git(&repo, &["add", "."]);
+    git(
+        &repo,
+        &[
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@t",
+            "commit",
+            "-qm",
+            "init",
+        ],
+    );
+    let sb = |args: &[&str]| {
+        let out = Command::new(BIN)
+            .args(args)
+            .current_dir(&repo)
+            .env("ANTHROPIC_BASE_URL", &api.url)
+            .env("ANTHROPIC_API_KEY", "sk-ant-test-0123456789")
+            .env("HOME", tmp.path())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    };
+    sb(&["init"]);
+    std::fs::write(
+        repo.join(".shiftboss/config.toml"),
+        format!(
+            "[swarm]\nagents = 1\nmax_live = 1\nruntime = \"claude\"\n[agent]\nclaude = \"{}\"\n",
+            claude.display()
+        ),
+    )
+    .unwrap();
+    sb(&[
+        "task",
+        "add",
+        "Write r-1",
+        "--id",
+        "r-1",
+        "--scope",
+        "src/**",
+    ]);
+    // The first backoff is at least 30 s: a 20 s run sees one refusal through.
+    sb(&["up", "--headless", "--until", "20s", "--json"]);
+    assert!(api.served().refusals >= 1);
+    let conn = rusqlite::Connection::open(repo.join(".shiftboss/state.db")).unwrap();
+    let count = |kind: &str| -> i64 {
+        conn.query_row("SELECT count(*) FROM events WHERE kind = ?1", [kind], |r| {
+            r.get(0)
+        })
+        .unwrap()
+    };
+    let trouble: String = conn
+        .query_row(
+            "SELECT json_extract(data,'$.trouble') FROM events WHERE kind = 'api_trouble'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(trouble, "rate_limit");
+    assert_eq!(count("task_deferred"), 1);
+    assert_eq!(
+        count("task_failed"),
+        0,
+        "a refusal is not the task's failure"
+    );
+    assert_eq!(
+        count("task_assigned"),
+        1,
+        "no restart before the backoff is over"
+    );
+}

@@ -412,6 +412,25 @@ impl Executor {
         if self.runtimes.simulated() { d } else { 0 }
     }
 
+    /// The run is over: keep every running agent's work on its branch and
+    /// ask it to stop. Its session is reconciled at the next start.
+    pub fn stop_all(&mut self, now: Millis) {
+        let all: Vec<SessionId> = self.procs.keys().cloned().collect();
+        for s in all {
+            if let Some(p) = self.procs.remove(&s) {
+                process::freeze(p.pid);
+                self.keep_work(
+                    &p.worktree,
+                    &p.agent,
+                    &p.task,
+                    "kept when shiftboss stopped",
+                    now,
+                );
+                process::stop(p.pid, p.grace);
+            }
+        }
+    }
+
     /// Whether agent processes are still running (their last output may
     /// still be on its way).
     pub fn has_processes(&self) -> bool {

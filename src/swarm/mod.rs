@@ -537,13 +537,11 @@ impl Swarm {
             {
                 break;
             }
-            let Some(at) = self.timeline.peek_time() else {
+            let Some(next) = self.timeline.peek_time() else {
                 break;
             };
-            if at > until {
-                self.clock.advance_to(until);
-                break;
-            }
+            // Up to the next thing on the timeline, or the end of the run.
+            let at = next.min(until);
             if let Speed::Times(x) = self.speed {
                 // Wait for the wall clock to catch up, taking messages meanwhile.
                 self.publish(true);
@@ -560,7 +558,15 @@ impl Swarm {
                     Err(RecvTimeoutError::Timeout) => {}
                     Err(RecvTimeoutError::Disconnected) => break,
                 }
+                if next > until {
+                    self.clock.advance_to(until);
+                    break;
+                }
             } else {
+                if next > until {
+                    self.clock.advance_to(until);
+                    break;
+                }
                 while let Ok(msg) = self.ext_rx.try_recv() {
                     self.external(msg)?;
                 }
@@ -588,6 +594,7 @@ impl Swarm {
     }
 
     fn finish(&mut self) -> Result<Summary, SwarmError> {
+        self.exec.stop_all(self.clock.now());
         self.flush()?;
         Summary::gather(self)
     }

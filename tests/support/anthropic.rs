@@ -13,6 +13,8 @@ pub enum Reply {
     Bash(String),
     /// Say this and end the turn.
     Text(String),
+    /// Refuse with this HTTP status (429 rate limit, 529 overloaded).
+    Refuse(u16),
 }
 
 /// Tokens served, as the API counts them.
@@ -23,6 +25,7 @@ pub struct Served {
     pub cache_read: u64,
     pub cache_write: u64,
     pub requests: u64,
+    pub refusals: u64,
 }
 
 pub struct Server {
@@ -103,6 +106,22 @@ fn handle(
             .filter(|c| c["type"] == "tool_result")
             .count();
         let reply = script(&req, turn);
+        if let Reply::Refuse(status) = reply {
+            served.lock().unwrap().refusals += 1;
+            let (kind, reason) = match status {
+                429 => ("rate_limit_error", "Too Many Requests"),
+                529 => ("overloaded_error", "Overloaded"),
+                _ => ("api_error", "Error"),
+            };
+            let out = json!({"type":"error","error":{"type":kind,"message":reason}}).to_string();
+            write!(
+                conn,
+                "HTTP/1.1 {status} {reason}\r\ncontent-type: application/json\r\nretry-after: 0\r\ncontent-length: {}\r\n\r\n",
+                out.len()
+            )?;
+            conn.write_all(out.as_bytes())?;
+            continue;
+        }
         let data = {
             let mut s = served.lock().unwrap();
             s.requests += 1;
@@ -142,6 +161,7 @@ fn sse(
             ev.push(json!({"type":"content_block_stop","index":0}));
             "end_turn"
         }
+        Reply::Refuse(_) => unreachable!("answered before streaming"),
         Reply::Bash(cmd) => {
             ev.push(json!({"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}));
             ev.push(json!({"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"::progress 50::writing the change"}}));
