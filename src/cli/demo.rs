@@ -156,7 +156,7 @@ pub(crate) fn load_scenario(path: Option<&Path>, seed: Option<u64>) -> Result<Sc
 
 /// Open the demo swarm in `root`: resume the one there, or make a new
 /// project for `scenario` in an empty or new folder.
-pub(crate) fn open_demo(root: &Path, scenario: &Scenario, quiet: bool) -> Result<Swarm, CliError> {
+pub fn open_demo(root: &Path, scenario: &Scenario, quiet: bool) -> Result<Swarm, CliError> {
     let paths = Paths::new(root);
     let config = if has_log(&paths) {
         // Resume: the swarm's own config rules, not the scenario's.

@@ -47,6 +47,11 @@ pub(crate) struct Observed {
 
 impl Observed {
     pub fn line(&mut self, agent: &AgentId, line: &str) {
+        // Usage lines are the burn pane's and the agent page's token figures,
+        // not output worth reading.
+        if line.starts_with("::usage") {
+            return;
+        }
         let tail = self.tails.entry(agent.clone()).or_default();
         if tail.len() == TAIL_LINES {
             tail.pop_front();

@@ -158,6 +158,10 @@ fn app_day_limit(app: &App) -> f64 {
 }
 
 fn draw_footer(app: &App, area: Rect, buf: &mut Buffer) {
+    if area.is_empty() {
+        // A terminal shorter than the layout: the footer has no row.
+        return;
+    }
     let t = &app.theme;
     let line = match &app.mode {
         Mode::CommandLine(e) => Line::from(vec![
