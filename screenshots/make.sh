@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Makes the pictures of the console in this folder from the built-in
+# standard day (deterministic: the same pictures every time).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bin=target/release/shiftboss
+[ -x "$bin" ] || cargo build --release
+shot() { "$bin" screenshot --agents 12 --width 160 --height 48 "$@"; }
+shot --at 3h --view floor --out screenshots/floor.svg
+shot --at 3h --view agent --out screenshots/agent.svg
+shot --at 3h --view help --out screenshots/help.svg
+shot --at 4h --view inbox --out screenshots/inbox.svg
+shot --at 4h --view floor --theme light --out screenshots/floor-light.svg
+shot --at 3h --view floor --out screenshots/floor.txt
