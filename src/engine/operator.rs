@@ -283,6 +283,11 @@ impl Engine {
         match p.kind {
             PauseKind::AgentRequest => {
                 if let Some(s) = session {
+                    // Time spent waiting for the operator is not the task's:
+                    // the time bound counts from later by that much.
+                    if let Some(entry) = self.live.sessions.get_mut(&s) {
+                        entry.2 += (self.now - p.raised_at).max(0);
+                    }
                     out.effects.push(Effect::Decide {
                         session: s,
                         approved,

@@ -741,3 +741,22 @@ fn near_the_end_of_its_context_an_agent_hands_off_to_a_fresh_session() {
     let step = h.line(MINUTE, "t1", "::usage input=10000 cache_read=100000::");
     assert_eq!(kinds(&step), vec!["usage_recorded"]);
 }
+
+#[test]
+fn time_waiting_at_a_pause_point_does_not_count_against_the_time_bound() {
+    let (mut h, _) = Harness::new(settings(1), &[task("t1", "a", 0, &[])]);
+    let bound = h.e.settings().watchdog.task_time_bound;
+    h.line(MINUTE, "t1", "::pause::about to migrate");
+    let p = h.e.state().waiting_pauses().next().unwrap().id.clone();
+    // The operator answers much later than the bound.
+    h.at(bound + HOUR, Input::Operator(Command::ApprovePause(p)));
+    let step = h.line(MINUTE, "t1", "back at work");
+    assert!(step.events.is_empty());
+    let step = h.at(SECOND, Input::Tick);
+    assert!(
+        !kinds(&step).contains(&"watchdog_alert"),
+        "{:?}",
+        kinds(&step)
+    );
+    assert_eq!(h.status("t1"), TaskStatus::InProgress);
+}

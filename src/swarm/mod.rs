@@ -171,6 +171,8 @@ pub struct Swarm {
     observer: Option<Observer>,
     dirty: bool,
     last_publish: Option<Instant>,
+    /// How long the last snapshot took to make.
+    snapshot_cost: Duration,
     speed: Speed,
     /// Where pacing is anchored: (virtual time, wall time).
     anchor: (Millis, Instant),
@@ -264,6 +266,7 @@ impl Swarm {
             observer: None,
             dirty: true,
             last_publish: None,
+            snapshot_cost: Duration::ZERO,
             speed: Speed::Max,
             anchor: (now, Instant::now()),
             tasks_seen: 0,
@@ -450,14 +453,15 @@ impl Swarm {
         if !self.dirty || self.observer.is_none() {
             return;
         }
-        if !force
-            && self
-                .last_publish
-                .is_some_and(|t| t.elapsed() < PUBLISH_EVERY)
-        {
+        // At most ~60 a second, and never more than a fifth of the engine's
+        // time: a snapshot of a thousand agents costs milliseconds.
+        let every = PUBLISH_EVERY.max(self.snapshot_cost * 4);
+        if !force && self.last_publish.is_some_and(|t| t.elapsed() < every) {
             return;
         }
+        let started = Instant::now();
         let snap = self.snapshot();
+        self.snapshot_cost = started.elapsed();
         if let Some(obs) = self.observer.as_mut() {
             obs(Published::Snapshot(Box::new(snap)));
         }

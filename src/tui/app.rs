@@ -140,7 +140,10 @@ impl App {
             }
             Mode::CommandLine(mut edit) => {
                 if key.code == KeyName::Tab {
-                    edit.text = command_line::complete(&edit.text, &self.snap, self.readonly);
+                    let (text, hint) =
+                        command_line::complete_with_hint(&edit.text, &self.snap, self.readonly);
+                    edit.text = text;
+                    edit.hint = hint;
                     self.mode = Mode::CommandLine(edit);
                 } else if let Some(done) = edit.key(key) {
                     if let Some(text) = done {
@@ -234,7 +237,10 @@ impl App {
             Action::CommandLine => self.mode = Mode::CommandLine(LineEdit::default()),
             Action::Filter => {
                 let cur = self.state(self.focus).filter.clone();
-                self.mode = Mode::Filter(LineEdit { text: cur });
+                self.mode = Mode::Filter(LineEdit {
+                    text: cur,
+                    hint: String::new(),
+                });
             }
             Action::FocusNext | Action::FocusPrev => {
                 let i = self.focus.index();

@@ -10,11 +10,14 @@ use crate::swarm::{Snapshot, Speed};
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LineEdit {
     pub text: String,
+    /// What Tab could complete to, shown after the line.
+    pub hint: String,
 }
 
 impl LineEdit {
     /// `None` while typing; `Some(Some(text))` on enter, `Some(None)` on esc.
     pub fn key(&mut self, key: Key) -> Option<Option<String>> {
+        self.hint.clear();
         match key.code {
             KeyName::Enter => Some(Some(std::mem::take(&mut self.text))),
             KeyName::Esc => Some(None),
@@ -199,6 +202,46 @@ fn common_prefix(words: &[String]) -> String {
     first[..end].to_string()
 }
 
+/// Complete the last word of `text`: a command, then an id. Also returns
+/// the candidates when they share nothing more to complete.
+pub fn complete_with_hint(text: &str, snap: &Snapshot, readonly: bool) -> (String, String) {
+    let done = complete(text, snap, readonly);
+    if done != text {
+        return (done, String::new());
+    }
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let partial = if text.ends_with(' ') {
+        ""
+    } else {
+        words.last().copied().unwrap_or("")
+    };
+    let head = if text.ends_with(' ') || words.is_empty() {
+        words.len()
+    } else {
+        words.len() - 1
+    };
+    let all: Vec<String> = match head {
+        0 => COMMANDS
+            .iter()
+            .map(|(c, _)| c.to_string())
+            .filter(|c| !(readonly && MUTATING.contains(&c.as_str())))
+            .collect(),
+        1 => ids_for(words[0], snap),
+        _ => Vec::new(),
+    };
+    let matching: Vec<String> = all.into_iter().filter(|c| c.starts_with(partial)).collect();
+    let mut hint = matching
+        .iter()
+        .take(8)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(" ");
+    if matching.len() > 8 {
+        hint.push_str(&format!(" … {} more", matching.len() - 8));
+    }
+    (done, hint)
+}
+
 /// Complete the last word of `text`: a command, then an id.
 pub fn complete(text: &str, snap: &Snapshot, readonly: bool) -> String {
     let ends_with_space = text.ends_with(' ');
@@ -300,6 +343,16 @@ mod tests {
         assert!(parse("dismiss C-0001", &s, false).is_err());
         assert!(parse("frobnicate", &s, false).is_err());
         assert!(parse("approve P-0001", &s, true).is_err(), "read-only");
+    }
+
+    #[test]
+    fn candidates_show_when_nothing_more_completes() {
+        let s = snap();
+        let (text, hint) = complete_with_hint("approve ", &s, false);
+        assert_eq!(text, "approve ");
+        assert_eq!(hint, "P-0001 all");
+        let (_, hint) = complete_with_hint("re", &s, false);
+        assert_eq!(hint, "reject resolve resume retry");
     }
 
     #[test]

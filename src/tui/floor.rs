@@ -167,6 +167,14 @@ fn draw_footer(app: &App, area: Rect, buf: &mut Buffer) {
         Mode::CommandLine(e) => Line::from(vec![
             Span::styled(":", t.key()),
             Span::raw(format!("{}█", e.text)),
+            Span::styled(
+                if e.hint.is_empty() {
+                    String::new()
+                } else {
+                    format!("   {}", e.hint)
+                },
+                t.dim(),
+            ),
         ]),
         Mode::Filter(e) => Line::from(vec![
             Span::styled("/", t.key()),
