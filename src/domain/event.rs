@@ -82,6 +82,9 @@ pub enum EventKind {
     /// The agent's CLI reported what its run cost; `computed` is shiftboss's
     /// figure from the price table for the same session.
     CostReported { reported: Money, computed: Money },
+    /// What the agent's process used: peak resident memory (from /proc) and
+    /// wall time.
+    ProcessStats { peak_rss_kib: u64, wall_ms: u64 },
     /// The agent committed on its branch.
     CommitMade { commit: String, files: u32 },
     /// The agent reported progress (0–100).
@@ -176,6 +179,7 @@ impl EventKind {
             EventKind::AgentPrompted { .. } => "agent_prompted",
             EventKind::UsageRecorded { .. } => "usage_recorded",
             EventKind::CostReported { .. } => "cost_reported",
+            EventKind::ProcessStats { .. } => "process_stats",
             EventKind::CommitMade { .. } => "commit_made",
             EventKind::Progress { .. } => "progress",
             EventKind::TaskDone => "task_done",

@@ -49,6 +49,10 @@ pub struct AgentState {
     pub api_troubles: u32,
     /// Tokens in the context of the agent's last call.
     pub context_tokens: u64,
+    /// What the agent's CLI itself reported its runs cost.
+    pub reported_cost: Money,
+    /// The highest resident memory of its processes, KiB.
+    pub peak_rss_kib: u64,
     pub handoffs: u32,
     /// Live only (not from the log): when the agent last printed anything.
     pub last_output_at: Millis,
@@ -78,6 +82,8 @@ impl AgentState {
             last_alert: None,
             api_troubles: 0,
             context_tokens: 0,
+            reported_cost: Money::ZERO,
+            peak_rss_kib: 0,
             handoffs: 0,
             last_output_at: at,
             repeats: 0,
@@ -318,8 +324,17 @@ impl SwarmState {
             }
             EventKind::CommitMade { .. }
             | EventKind::Progress { .. }
-            | EventKind::AgentPrompted { .. }
-            | EventKind::CostReported { .. } => {}
+            | EventKind::AgentPrompted { .. } => {}
+            EventKind::CostReported { reported, .. } => {
+                if let Some(a) = agent.as_ref().and_then(|a| self.agents.get_mut(a)) {
+                    a.reported_cost += *reported;
+                }
+            }
+            EventKind::ProcessStats { peak_rss_kib, .. } => {
+                if let Some(a) = agent.as_ref().and_then(|a| self.agents.get_mut(a)) {
+                    a.peak_rss_kib = a.peak_rss_kib.max(*peak_rss_kib);
+                }
+            }
             EventKind::TaskDone => {
                 if let Some(t) = task.as_ref().and_then(|t| self.tasks.get_mut(t)) {
                     t.status = TaskStatus::Gating;

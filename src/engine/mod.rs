@@ -579,6 +579,20 @@ impl Engine {
                     .session(&session);
                 match signal {
                     Signal::Usage { model, usage } => self.on_usage(out, attr, model, usage),
+                    Signal::Resources {
+                        peak_rss_kib,
+                        wall_ms,
+                    } => self.emit(
+                        out,
+                        Attr {
+                            actor: Actor::Engine,
+                            ..attr
+                        },
+                        EventKind::ProcessStats {
+                            peak_rss_kib,
+                            wall_ms,
+                        },
+                    ),
                     Signal::CostReported { usd } => {
                         let computed = self
                             .live
@@ -657,6 +671,20 @@ impl Engine {
                     },
                 );
             }
+            Signal::Resources {
+                peak_rss_kib,
+                wall_ms,
+            } => self.emit(
+                out,
+                Attr {
+                    actor: Actor::Engine,
+                    ..attr
+                },
+                EventKind::ProcessStats {
+                    peak_rss_kib,
+                    wall_ms,
+                },
+            ),
             Signal::Commit { commit, files } => {
                 self.emit(out, attr, EventKind::CommitMade { commit, files })
             }

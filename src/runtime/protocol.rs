@@ -44,6 +44,11 @@ pub enum Signal {
         trouble: &'static str,
         detail: String,
     },
+    /// What an agent process used, when it ends.
+    Resources {
+        peak_rss_kib: u64,
+        wall_ms: u64,
+    },
     /// The CLI's own figure for what a run cost, recorded beside ours.
     CostReported {
         usd: f64,

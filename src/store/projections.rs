@@ -89,6 +89,7 @@ pub(super) fn apply(
         | EventKind::Handoff { .. }
         | EventKind::ApiTrouble { .. }
         | EventKind::CostReported { .. }
+        | EventKind::ProcessStats { .. }
         | EventKind::Progress { .. }
         | EventKind::BudgetReached { .. }
         | EventKind::SwarmFrozen { .. }

@@ -249,6 +249,8 @@ struct Proc {
     /// When it said it was done (it should exit soon after).
     done_at: Option<std::time::Instant>,
     grace: Duration,
+    started: std::time::Instant,
+    peak_rss_kib: u64,
 }
 
 pub struct Executor {
@@ -399,6 +401,8 @@ impl Executor {
                         pid: running.pid,
                         done_at: None,
                         grace: runtime.stop_grace(),
+                        started: running.started,
+                        peak_rss_kib: process::rss_kib(running.pid).unwrap_or(0),
                     },
                 );
             }
@@ -454,8 +458,19 @@ impl Executor {
     }
 
     /// A process ended on its own.
-    pub fn forget(&mut self, session: &SessionId) {
-        self.procs.remove(session);
+    /// Returns what it used: (peak resident memory in KiB, wall time in ms).
+    pub fn forget(&mut self, session: &SessionId) -> Option<(u64, u64)> {
+        let p = self.procs.remove(session)?;
+        Some((p.peak_rss_kib, p.started.elapsed().as_millis() as u64))
+    }
+
+    /// Sample each agent process's memory (from /proc), keeping its peak.
+    pub fn sample(&mut self) {
+        for p in self.procs.values_mut() {
+            if let Some(kib) = process::rss_kib(p.pid) {
+                p.peak_rss_kib = p.peak_rss_kib.max(kib);
+            }
+        }
     }
 
     /// Commit whatever a session's worktree holds, so no work is lost.

@@ -18,6 +18,7 @@ use crate::domain::{HOUR, Millis, SessionId, TaskSpec};
 use crate::engine::{Clock, Command, Engine, Input, Settings, Step, VirtualClock};
 use crate::merge::Repo;
 use crate::runtime::process::Emit;
+use crate::runtime::protocol::Signal;
 use crate::runtime::sim::SimSettings;
 use crate::store::Store;
 use executor::Executor;
@@ -406,6 +407,7 @@ impl Swarm {
             Wake::Tick => {
                 self.take_in_added_tasks()?;
                 self.exec.reap();
+                self.exec.sample();
                 self.inputs.push_back(Input::Tick);
                 let tick = self.engine.settings().tick();
                 self.timeline.push(at + tick, Wake::Tick);
@@ -502,8 +504,16 @@ impl Swarm {
                 // reading of it.
                 let now = self.paced_now();
                 self.clock.advance_to(now);
-                if let Input::AgentExited { session, .. } = &input {
-                    self.exec.forget(session);
+                if let Input::AgentExited { session, .. } = &input
+                    && let Some((peak_rss_kib, wall_ms)) = self.exec.forget(session)
+                {
+                    self.input(Input::AgentSignal {
+                        session: session.clone(),
+                        signal: Signal::Resources {
+                            peak_rss_kib,
+                            wall_ms,
+                        },
+                    })?;
                 }
                 self.input(input)?
             }

@@ -115,6 +115,29 @@ pub fn page(ctx: &PageCtx, id: &AgentId) -> Page {
     } else {
         ctx.kv("context", "—", t.dim())
     });
+    if a.reported_cost > crate::domain::Money::ZERO {
+        // The CLI's own figure beside ours; a gap means the price table is off.
+        let gap = (a.reported_cost.0 - a.cost.0).abs();
+        let (text, style) = if gap <= 1_000_000 {
+            (format!("{} (agrees)", a.reported_cost), t.money())
+        } else {
+            (
+                format!(
+                    "{} vs {} computed: check the price table",
+                    a.reported_cost, a.cost
+                ),
+                t.error(),
+            )
+        };
+        spend.line(ctx.kv("CLI's cost", text, style));
+    }
+    if a.peak_rss_kib > 0 {
+        spend.line(ctx.kv(
+            "memory",
+            format!("{} MiB peak", a.peak_rss_kib / 1024),
+            t.text(),
+        ));
+    }
     if a.handoffs > 0 {
         spend.line(ctx.kv("handoffs", a.handoffs.to_string(), t.text()));
     }
