@@ -287,7 +287,10 @@ pub fn up(args: UpArgs) -> CliResult {
         progress: !args.json && console.is_none(),
     };
     let summary = match console {
-        None => swarm.run(&opts)?,
+        None => {
+            crate::swarm::stop_on_signals();
+            swarm.run(&opts)?
+        }
         Some(c) => crate::tui::run(swarm, opts, c)?,
     };
     print_summary(&summary, args.json)

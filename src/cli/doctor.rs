@@ -41,7 +41,7 @@ fn version(program: &str) -> Option<String> {
     text.lines().next().map(|l| l.trim().to_string())
 }
 
-fn on_path(program: &str) -> bool {
+pub(crate) fn on_path(program: &str) -> bool {
     if program.contains('/') {
         return Path::new(program).is_file();
     }

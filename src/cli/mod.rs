@@ -137,13 +137,29 @@ macro_rules! fatal_from {
         }
     )*};
 }
-fatal_from!(
-    std::io::Error,
-    crate::store::StoreError,
-    crate::merge::GitError,
-    crate::swarm::SwarmError,
-    serde_json::Error
-);
+fatal_from!(std::io::Error, crate::store::StoreError, serde_json::Error);
+
+/// A repository shiftboss cannot work on (no target branch, not a
+/// repository, a branch held elsewhere) is the user's to fix: exit 2.
+impl From<crate::merge::GitError> for CliError {
+    fn from(e: crate::merge::GitError) -> Self {
+        match e {
+            crate::merge::GitError::Io { .. } | crate::merge::GitError::Git { .. } => {
+                CliError::Fatal(e.to_string())
+            }
+            _ => CliError::User(e.to_string()),
+        }
+    }
+}
+
+impl From<crate::swarm::SwarmError> for CliError {
+    fn from(e: crate::swarm::SwarmError) -> Self {
+        match e {
+            crate::swarm::SwarmError::Git(g) => g.into(),
+            other => CliError::Fatal(other.to_string()),
+        }
+    }
+}
 
 pub type CliResult = Result<(), CliError>;
 
@@ -154,8 +170,9 @@ pub(crate) fn parse_duration(s: &str) -> Result<i64, String> {
 }
 
 pub(crate) fn parse_speed(s: &str) -> Result<crate::swarm::Speed, String> {
-    crate::swarm::Speed::parse(s)
-        .ok_or_else(|| format!("expected a positive factor such as 60, or max; found {s:?}"))
+    crate::swarm::Speed::parse(s).ok_or_else(|| {
+        format!("expected a factor from 0.01 to 1000000 such as 60, or max; found {s:?}")
+    })
 }
 
 /// The top of the git repository holding the current folder.

@@ -198,6 +198,19 @@ fn check_task(task: &TaskSpec, known: &[TaskId]) -> CliResult {
     if task.title.trim().is_empty() {
         return Err(user("task add: the title is empty"));
     }
+    let id = task.id.as_str();
+    let branch_ok =
+        git2::Reference::is_valid_name(&format!("refs/heads/shiftboss/builder-01/{id}"));
+    if id.is_empty()
+        || !id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        || !branch_ok
+    {
+        return Err(user(format!(
+            "task add: --id {id:?}: expected letters, digits, '-', '_' or '.' (it names a git branch)"
+        )));
+    }
     if known.contains(&task.id) {
         return Err(user(format!(
             "task add: --id {}: a task with that id exists",

@@ -516,10 +516,14 @@ fn is_convoy_name(s: &str) -> bool {
         })
 }
 
+/// Ids name git branches (`shiftboss/<agent>/<id>`), so they follow git's rules too.
 fn is_task_id(s: &str) -> bool {
     s.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
         && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        && !s.contains("..")
+        && !s.ends_with('.')
+        && !s.ends_with(".lock")
 }
 
 const VERBS: [&str; 11] = [

@@ -78,21 +78,26 @@ pub struct Usage {
 
 impl Usage {
     pub fn total(&self) -> u64 {
-        self.input + self.output + self.cache_read + self.cache_write
+        self.input
+            .saturating_add(self.output)
+            .saturating_add(self.cache_read)
+            .saturating_add(self.cache_write)
     }
 
     /// Tokens that occupy the context window on the next call.
     pub fn context_tokens(&self) -> u64 {
-        self.input + self.cache_read + self.cache_write
+        self.input
+            .saturating_add(self.cache_read)
+            .saturating_add(self.cache_write)
     }
 }
 
 impl AddAssign for Usage {
     fn add_assign(&mut self, o: Usage) {
-        self.input += o.input;
-        self.output += o.output;
-        self.cache_read += o.cache_read;
-        self.cache_write += o.cache_write;
+        self.input = self.input.saturating_add(o.input);
+        self.output = self.output.saturating_add(o.output);
+        self.cache_read = self.cache_read.saturating_add(o.cache_read);
+        self.cache_write = self.cache_write.saturating_add(o.cache_write);
     }
 }
 
@@ -118,12 +123,12 @@ impl Price {
     }
 
     pub fn cost(&self, u: &Usage) -> Money {
-        let t = |n: u64, p: i64| (n as i64).saturating_mul(p);
+        let t = |n: u64, p: i64| i64::try_from(n).unwrap_or(i64::MAX).saturating_mul(p);
         Money(
             t(u.input, self.input)
-                + t(u.output, self.output)
-                + t(u.cache_read, self.cache_read)
-                + t(u.cache_write, self.cache_write),
+                .saturating_add(t(u.output, self.output))
+                .saturating_add(t(u.cache_read, self.cache_read))
+                .saturating_add(t(u.cache_write, self.cache_write)),
         )
     }
 }

@@ -240,6 +240,14 @@ impl SwarmState {
     pub fn apply(&mut self, ev: &Event) {
         self.now = self.now.max(ev.at);
         self.events += 1;
+        // A new day starts a new day's budget, whatever the event.
+        let today = day_of(ev.at);
+        if today > self.day && self.started_at != 0 {
+            self.day = today;
+            self.spend_day = Money::ZERO;
+            self.day_soft_reached = false;
+            self.day_hard_reached = false;
+        }
         let agent = ev.agent.clone();
         let task = ev.task.clone();
         match &ev.kind {
@@ -300,13 +308,6 @@ impl SwarmState {
                 }
                 self.usage_total += *usage;
                 self.spend_total += *cost;
-                let day = day_of(ev.at);
-                if day != self.day {
-                    self.day = day;
-                    self.spend_day = Money::ZERO;
-                    self.day_soft_reached = false;
-                    self.day_hard_reached = false;
-                }
                 self.spend_day += *cost;
                 if let Some(m) = &ev.model {
                     *self.spend_by_model.entry(m.clone()).or_default() += *cost;

@@ -947,7 +947,42 @@ impl Engine {
         }
     }
 
+    /// A pending task whose dependency failed or is blocked cannot start:
+    /// it is blocked too (a task added after its dependency failed).
+    fn block_orphans(&mut self, out: &mut Step) {
+        let orphans: Vec<(TaskId, TaskId)> = self
+            .state
+            .task_order
+            .iter()
+            .filter_map(|id| {
+                let t = &self.state.tasks[id];
+                if t.status != TaskStatus::Pending {
+                    return None;
+                }
+                t.spec
+                    .after
+                    .iter()
+                    .find(|d| {
+                        self.state.tasks.get(*d).is_some_and(|d| {
+                            matches!(d.status, TaskStatus::Failed | TaskStatus::Blocked)
+                        })
+                    })
+                    .map(|d| (id.clone(), d.clone()))
+            })
+            .collect();
+        for (t, d) in orphans {
+            self.emit(
+                out,
+                Attr::engine().task(&t),
+                EventKind::TaskBlocked {
+                    reason: format!("waits on {d}, which cannot finish"),
+                },
+            );
+        }
+    }
+
     fn on_tick(&mut self, out: &mut Step) {
+        self.block_orphans(out);
         if self.state.frozen {
             return;
         }

@@ -192,26 +192,30 @@ impl Engine {
             }
             Command::RetryTask(id) => {
                 self.emit(out, op.task(&id), EventKind::TaskUnblocked);
-                // Tasks blocked only because they waited on this one follow it.
-                let blocked: Vec<TaskId> = self
-                    .state
-                    .task_order
-                    .iter()
-                    .filter(|t| {
-                        let t = &self.state.tasks[*t];
-                        t.status == TaskStatus::Blocked
-                            && t.reason
-                                .as_deref()
-                                .is_some_and(|r| r.starts_with("waits on "))
-                    })
-                    .cloned()
-                    .collect();
-                for t in blocked {
-                    self.emit(
-                        out,
-                        Attr::by(Actor::Operator).task(&t),
-                        EventKind::TaskUnblocked,
-                    );
+                // Tasks blocked only because they waited on this one (directly
+                // or through another such task) follow it.
+                let mut freed = vec![id.clone()];
+                while let Some(f) = freed.pop() {
+                    let prefix = format!("waits on {f},");
+                    let next: Vec<TaskId> = self
+                        .state
+                        .task_order
+                        .iter()
+                        .filter(|t| {
+                            let t = &self.state.tasks[*t];
+                            t.status == TaskStatus::Blocked
+                                && t.reason.as_deref().is_some_and(|r| r.starts_with(&prefix))
+                        })
+                        .cloned()
+                        .collect();
+                    for t in next {
+                        self.emit(
+                            out,
+                            Attr::by(Actor::Operator).task(&t),
+                            EventKind::TaskUnblocked,
+                        );
+                        freed.push(t);
+                    }
                 }
             }
             Command::DropTask(id) => self.emit(
@@ -297,8 +301,16 @@ impl Engine {
             PauseKind::Spend => {
                 if let Some(s) = session {
                     if approved {
-                        self.live.frozen.remove(&s);
-                        out.effects.push(Effect::Thaw { session: s });
+                        let held = p
+                            .agent
+                            .as_ref()
+                            .is_some_and(|a| self.state.agents.get(a).is_some_and(|a| a.held));
+                        // Still frozen by the emergency stop or held: it
+                        // thaws with those.
+                        if !self.state.frozen && !held {
+                            self.live.frozen.remove(&s);
+                            out.effects.push(Effect::Thaw { session: s });
+                        }
                     } else {
                         let task = p.task.clone().expect("spend pause has a task");
                         self.stop_session(out, &s, "spend pause rejected by the operator".into());

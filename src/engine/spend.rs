@@ -24,8 +24,40 @@ impl Engine {
         }
         let Some(session) = session else { return };
         if !self.live.sessions.contains_key(&session) {
-            // Late usage of an ended session: counted, no rule to apply.
-            *self.live.ended_cost.entry(session).or_default() += cost;
+            // Late usage of an ended session (Codex reports a turn's usage
+            // at its end): counted, and the agent's budget still holds.
+            *self.live.ended_cost.entry(session.clone()).or_default() += cost;
+            let a = &self.state.agents[&agent];
+            let limit = self.settings.budget_agent;
+            if limit > Money::ZERO && a.cost >= limit && a.phase != AgentPhase::Retired {
+                let spent = a.cost;
+                let attr = Attr::engine().agent(&agent).task(&task).session(&session);
+                self.emit(
+                    out,
+                    attr.clone(),
+                    EventKind::BudgetReached {
+                        scope: BudgetScope::Agent,
+                        spent,
+                        limit,
+                        hard: true,
+                    },
+                );
+                self.emit(
+                    out,
+                    Attr::engine().agent(&agent),
+                    EventKind::AgentRetired {
+                        reason: format!("spent {spent} of its {limit} budget"),
+                    },
+                );
+                self.raise(
+                    out,
+                    attr,
+                    ConcernSource::Budget,
+                    Impact::High,
+                    1.0,
+                    format!("{agent} retired: spent {spent} of its {limit} budget"),
+                );
+            }
             return;
         }
         *self.live.session_cost.entry(session.clone()).or_default() += cost;

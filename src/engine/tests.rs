@@ -760,3 +760,46 @@ fn time_waiting_at_a_pause_point_does_not_count_against_the_time_bound() {
     );
     assert_eq!(h.status("t1"), TaskStatus::InProgress);
 }
+
+#[test]
+fn retry_frees_only_what_waited_on_it_and_late_tasks_on_failed_work_are_blocked() {
+    let s = Settings {
+        max_attempts: 1,
+        ..settings(2)
+    };
+    let backlog = [
+        task("a", "x", 0, &[]),
+        task("b", "x", 0, &[]),
+        task("a2", "x", 0, &["a"]),
+        task("a3", "x", 0, &["a2"]),
+        task("b2", "x", 0, &["b"]),
+    ];
+    let (mut h, _) = Harness::new(s, &backlog);
+    for t in ["a", "b"] {
+        let session = h.session_of(t);
+        h.at(
+            MINUTE,
+            Input::AgentExited {
+                session,
+                exit_code: Some(1),
+            },
+        );
+    }
+    for t in ["a2", "a3", "b2"] {
+        assert_eq!(h.status(t), TaskStatus::Blocked);
+    }
+    h.at(
+        MINUTE,
+        Input::Operator(Command::RetryTask(TaskId::new("a"))),
+    );
+    assert_eq!(h.status("a2"), TaskStatus::Pending);
+    assert_eq!(h.status("a3"), TaskStatus::Pending);
+    assert_eq!(h.status("b2"), TaskStatus::Blocked, "b is still failed");
+    // A task added later on top of failed work is blocked at the next tick.
+    h.at(
+        MINUTE,
+        Input::Operator(Command::AddTask(task("b3", "x", 0, &["b"]))),
+    );
+    h.at(MINUTE, Input::Tick);
+    assert_eq!(h.status("b3"), TaskStatus::Blocked);
+}

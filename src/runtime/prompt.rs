@@ -76,7 +76,9 @@ pub fn build(
         "\n## Talking to shiftboss\nPrint any of these lines on their own, exactly in this form:\n\
          - `::progress 40::what you just finished` — how far along you are (0-100)\n\
          - `::concern impact=high confidence=0.4::what worries you` — something a human should judge (impact: low, medium, high, critical; confidence 0-1)\n\
-         - `::pause::what you are about to do` — before a destructive or expensive step; wait for the answer before going on\n\
+         - `::pause::what you are about to do` — before a destructive or expensive step; then wait until the file named by \
+         $SHIFTBOSS_DECISION_FILE exists (check every few seconds): it says `approved` or `rejected`; delete it after reading, and \
+         leave the step out if rejected\n\
          - `::done::a one-line summary` — when the task is finished\n\
          - `::failed::why` — when you cannot finish it\n",
     );

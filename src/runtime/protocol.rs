@@ -157,10 +157,14 @@ pub fn parse(line: &str) -> Option<Result<Signal, ProtocolError>> {
                     model = Some(v.to_string());
                     continue;
                 }
-                let Ok(n) = v.parse::<u64>() else {
-                    return err(format!(
-                        "usage {k} expects a whole number of tokens, found `{v}`"
-                    ));
+                // No call uses a trillion tokens: a bigger figure is garbage.
+                let n = match v.parse::<u64>() {
+                    Ok(n) if n < 1_000_000_000_000 => n,
+                    _ => {
+                        return err(format!(
+                            "usage {k} expects a whole number of tokens below 10^12, found `{v}`"
+                        ));
+                    }
                 };
                 match k {
                     "input" => usage.input = n,
@@ -251,6 +255,7 @@ mod tests {
             "::concern impact=low::",
             "::usage input=lots::",
             "::usage tokens=5::",
+            "::usage input=18446744073709551615 cache_read=1::",
             "::frobnicate::x",
             "::pause::",
             "::usage input::",

@@ -464,6 +464,17 @@ impl Executor {
         Some((p.peak_rss_kib, p.started.elapsed().as_millis() as u64))
     }
 
+    /// A real agent asked for a pause: an earlier answer must not stand in
+    /// for this one.
+    pub fn clear_decision(&mut self, session: &SessionId) {
+        if self.procs.contains_key(session) {
+            let file = self
+                .prompts_dir
+                .join(format!("{}.decision", session.as_str().replace('#', "-")));
+            let _ = std::fs::remove_file(file);
+        }
+    }
+
     /// Sample each agent process's memory (from /proc), keeping its peak.
     pub fn sample(&mut self) {
         for p in self.procs.values_mut() {
@@ -830,6 +841,17 @@ fn apply_edit(root: &Path, edit: &Edit) -> std::io::Result<()> {
                 fs::write(p, kept)?;
             }
             Ok(())
+        }
+    }
+}
+
+impl Drop for Executor {
+    /// However the run ends (an error included), no agent process is left
+    /// running with its work uncommitted.
+    fn drop(&mut self) {
+        if !self.procs.is_empty() {
+            use crate::engine::Clock;
+            self.stop_all(crate::engine::RealClock.now());
         }
     }
 }

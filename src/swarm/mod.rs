@@ -99,7 +99,7 @@ impl Speed {
             return Some(Speed::Max);
         }
         match s.trim_end_matches('x').parse::<f64>() {
-            Ok(x) if x > 0.0 && x.is_finite() => Some(Speed::Times(x)),
+            Ok(x) if (0.01..=1_000_000.0).contains(&x) => Some(Speed::Times(x)),
             _ => None,
         }
     }
@@ -116,6 +116,27 @@ pub struct RunOptions {
     pub approve_all: bool,
     /// Print a line per virtual hour to stderr.
     pub progress: bool,
+}
+
+static STOP: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+extern "C" fn on_stop_signal(_: libc::c_int) {
+    STOP.store(true, std::sync::atomic::Ordering::SeqCst);
+}
+
+/// Make SIGINT and SIGTERM end a run cleanly (agents' work kept, agents
+/// stopped, the log written) instead of killing shiftboss under them.
+pub fn stop_on_signals() {
+    let handler: extern "C" fn(libc::c_int) = on_stop_signal;
+    // SAFETY: the handler only stores to an atomic, which is signal-safe.
+    unsafe {
+        libc::signal(libc::SIGINT, handler as libc::sighandler_t);
+        libc::signal(libc::SIGTERM, handler as libc::sighandler_t);
+    }
+}
+
+fn stop_requested() -> bool {
+    STOP.load(std::sync::atomic::Ordering::SeqCst)
 }
 
 /// Events kept in memory before a write when no effect forces one.
@@ -226,9 +247,11 @@ impl Swarm {
         start: Millis,
         backlog: &[TaskSpec],
     ) -> Result<Swarm, SwarmError> {
+        // The repository first: a bad target or a folder that is not a
+        // repository is refused before anything is written.
+        let repo = Repo::open(&paths.root, &paths.worktrees, &settings.target)?;
         let store = Store::open(&paths.db)?;
         let events = store.load_events()?;
-        let repo = Repo::open(&paths.root, &paths.worktrees, &settings.target)?;
         let seed = settings.seed;
         // A log may hold tasks added before the swarm's first start.
         let mut engine = Engine::from_events(settings, &events);
@@ -504,6 +527,11 @@ impl Swarm {
                 // reading of it.
                 let now = self.paced_now();
                 self.clock.advance_to(now);
+                if let Input::AgentLine { session, line } = &input
+                    && line.starts_with("::pause::")
+                {
+                    self.exec.clear_decision(session);
+                }
                 if let Input::AgentExited { session, .. } = &input
                     && let Some((peak_rss_kib, wall_ms)) = self.exec.forget(session)
                 {
@@ -556,19 +584,27 @@ impl Swarm {
             };
             // Up to the next thing on the timeline, or the end of the run.
             let at = next.min(until);
+            if stop_requested() {
+                break;
+            }
             if let Speed::Times(x) = self.speed {
                 // Wait for the wall clock to catch up, taking messages meanwhile.
+                // What happened so far is in the log before any wait: a kill
+                // during the wait loses nothing.
+                self.flush()?;
                 self.publish(true);
                 let (v0, w0) = self.anchor;
                 let due = w0 + Duration::from_secs_f64((at - v0).max(0) as f64 / 1000.0 / x);
-                match self
-                    .ext_rx
-                    .recv_timeout(due.saturating_duration_since(Instant::now()))
-                {
+                // Wake at least every quarter second to notice a stop request.
+                let wait = due
+                    .saturating_duration_since(Instant::now())
+                    .min(Duration::from_millis(250));
+                match self.ext_rx.recv_timeout(wait) {
                     Ok(msg) => {
                         self.external(msg)?;
                         continue;
                     }
+                    Err(RecvTimeoutError::Timeout) if Instant::now() < due => continue,
                     Err(RecvTimeoutError::Timeout) => {}
                     Err(RecvTimeoutError::Disconnected) => break,
                 }
