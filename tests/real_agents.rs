@@ -76,23 +76,9 @@ fn git(dir: &Path, args: &[&str]) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
-/// The scripted model: first a Bash call that makes the task's change and
-/// commits it, then a done line.
-fn script(req: &Value, turn: usize) -> Reply {
-    let task = task_of(&req["messages"][0]["content"].to_string());
-    match turn {
-        0 => Reply::Bash(change(&task, "claude")),
-        _ => Reply::Text(format!("::done::{task} is finished")),
-    }
-}
-
-#[test]
-fn claude_code_agents_edit_commit_and_merge_with_exact_usage_and_cost() {
-    let Some(claude) = claude() else {
-        eprintln!("skipped: Claude Code is not installed (.ci/run installs it)");
-        return;
-    };
-    let api = Server::start(script);
+/// A repository with one commit on main; the checkout is detached so the
+/// merge queue can move main freely.
+fn new_repo() -> (tempfile::TempDir, PathBuf) {
     let tmp = tempfile::tempdir().unwrap();
     let repo = tmp.path().join("repo");
     std::fs::create_dir_all(&repo).unwrap();
@@ -112,22 +98,54 @@ fn claude_code_agents_edit_commit_and_merge_with_exact_usage_and_cost() {
         ],
     );
     git(&repo, &["switch", "-q", "--detach"]);
-    let sb = |args: &[&str]| {
-        let out = Command::new(BIN)
-            .args(args)
-            .current_dir(&repo)
-            .env("ANTHROPIC_BASE_URL", &api.url)
-            .env("ANTHROPIC_API_KEY", "sk-ant-test-0123456789")
-            .env("HOME", tmp.path())
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        out
+    (tmp, repo)
+}
+
+/// Run shiftboss in `repo` with `env`; it must succeed.
+fn shiftboss(
+    repo: &Path,
+    home: &Path,
+    env: &[(&str, &str)],
+    args: &[&str],
+) -> std::process::Output {
+    let out = Command::new(BIN)
+        .args(args)
+        .current_dir(repo)
+        .envs(env.iter().copied())
+        .env("HOME", home)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// The scripted model: first a Bash call that makes the task's change and
+/// commits it, then a done line.
+fn script(req: &Value, turn: usize) -> Reply {
+    let task = task_of(&req["messages"][0]["content"].to_string());
+    match turn {
+        0 => Reply::Bash(change(&task, "claude")),
+        _ => Reply::Text(format!("::done::{task} is finished")),
+    }
+}
+
+#[test]
+fn claude_code_agents_edit_commit_and_merge_with_exact_usage_and_cost() {
+    let Some(claude) = claude() else {
+        eprintln!("skipped: Claude Code is not installed (.ci/run installs it)");
+        return;
     };
+    let api = Server::start(script);
+    let (tmp, repo) = new_repo();
+    let env = [
+        ("ANTHROPIC_BASE_URL", api.url.as_str()),
+        ("ANTHROPIC_API_KEY", "sk-ant-test-0123456789"),
+    ];
+    let sb = |args: &[&str]| shiftboss(&repo, tmp.path(), &env, args);
     sb(&["init"]);
     std::fs::write(
         repo.join(".shiftboss/config.toml"),
@@ -243,42 +261,13 @@ fn a_mixed_swarm_of_claude_code_and_codex_agents() {
     };
     let anthropic_api = Server::start(script);
     let openai_api = openai::Server::start(codex_script);
-    let tmp = tempfile::tempdir().unwrap();
-    let repo = tmp.path().join("repo");
-    std::fs::create_dir_all(&repo).unwrap();
-    git(&repo, &["init", "-q", "-b", "main"]);
-    std::fs::write(repo.join("README.md"), "hello\n").unwrap();
-    git(&repo, &["add", "."]);
-    git(
-        &repo,
-        &[
-            "-c",
-            "user.name=t",
-            "-c",
-            "user.email=t@t",
-            "commit",
-            "-qm",
-            "init",
-        ],
-    );
-    git(&repo, &["switch", "-q", "--detach"]);
-    let sb = |args: &[&str]| {
-        let out = Command::new(BIN)
-            .args(args)
-            .current_dir(&repo)
-            .env("ANTHROPIC_BASE_URL", &anthropic_api.url)
-            .env("ANTHROPIC_API_KEY", "sk-ant-test-0123456789")
-            .env("OPENAI_API_KEY", "sk-openai-test-0123456789")
-            .env("HOME", tmp.path())
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        out
-    };
+    let (tmp, repo) = new_repo();
+    let env = [
+        ("ANTHROPIC_BASE_URL", anthropic_api.url.as_str()),
+        ("ANTHROPIC_API_KEY", "sk-ant-test-0123456789"),
+        ("OPENAI_API_KEY", "sk-openai-test-0123456789"),
+    ];
+    let sb = |args: &[&str]| shiftboss(&repo, tmp.path(), &env, args);
     sb(&["init"]);
     std::fs::write(
         repo.join(".shiftboss/config.toml"),
@@ -387,40 +376,12 @@ fn a_rate_limited_claude_code_agent_backs_off() {
         return;
     };
     let api = Server::start(|_, _| Reply::Refuse(429));
-    let tmp = tempfile::tempdir().unwrap();
-    let repo = tmp.path().join("repo");
-    std::fs::create_dir_all(&repo).unwrap();
-    git(&repo, &["init", "-q", "-b", "main"]);
-    std::fs::write(repo.join("README.md"), "hello\n").unwrap();
-    git(&repo, &["add", "."]);
-    git(
-        &repo,
-        &[
-            "-c",
-            "user.name=t",
-            "-c",
-            "user.email=t@t",
-            "commit",
-            "-qm",
-            "init",
-        ],
-    );
-    let sb = |args: &[&str]| {
-        let out = Command::new(BIN)
-            .args(args)
-            .current_dir(&repo)
-            .env("ANTHROPIC_BASE_URL", &api.url)
-            .env("ANTHROPIC_API_KEY", "sk-ant-test-0123456789")
-            .env("HOME", tmp.path())
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        out
-    };
+    let (tmp, repo) = new_repo();
+    let env = [
+        ("ANTHROPIC_BASE_URL", api.url.as_str()),
+        ("ANTHROPIC_API_KEY", "sk-ant-test-0123456789"),
+    ];
+    let sb = |args: &[&str]| shiftboss(&repo, tmp.path(), &env, args);
     sb(&["init"]);
     std::fs::write(
         repo.join(".shiftboss/config.toml"),

@@ -579,35 +579,8 @@ impl Engine {
                     .session(&session);
                 match signal {
                     Signal::Usage { model, usage } => self.on_usage(out, attr, model, usage),
-                    Signal::Resources {
-                        peak_rss_kib,
-                        wall_ms,
-                    } => self.emit(
-                        out,
-                        Attr {
-                            actor: Actor::Engine,
-                            ..attr
-                        },
-                        EventKind::ProcessStats {
-                            peak_rss_kib,
-                            wall_ms,
-                        },
-                    ),
-                    Signal::CostReported { usd } => {
-                        let computed = self
-                            .live
-                            .ended_cost
-                            .get(&session)
-                            .copied()
-                            .unwrap_or_default();
-                        self.emit(
-                            out,
-                            attr,
-                            EventKind::CostReported {
-                                reported: Money::from_dollars(usd),
-                                computed,
-                            },
-                        );
+                    Signal::Resources { .. } | Signal::CostReported { .. } => {
+                        self.on_accounting(out, attr, &session, signal)
                     }
                     _ => self.live.stale_lines += 1,
                 }
@@ -655,36 +628,9 @@ impl Engine {
                 );
                 self.live.api_trouble.insert(session);
             }
-            Signal::CostReported { usd } => {
-                let computed = self
-                    .live
-                    .session_cost
-                    .get(&session)
-                    .copied()
-                    .unwrap_or_default();
-                self.emit(
-                    out,
-                    attr,
-                    EventKind::CostReported {
-                        reported: Money::from_dollars(usd),
-                        computed,
-                    },
-                );
+            Signal::Resources { .. } | Signal::CostReported { .. } => {
+                self.on_accounting(out, attr, &session, signal)
             }
-            Signal::Resources {
-                peak_rss_kib,
-                wall_ms,
-            } => self.emit(
-                out,
-                Attr {
-                    actor: Actor::Engine,
-                    ..attr
-                },
-                EventKind::ProcessStats {
-                    peak_rss_kib,
-                    wall_ms,
-                },
-            ),
             Signal::Commit { commit, files } => {
                 self.emit(out, attr, EventKind::CommitMade { commit, files })
             }
@@ -703,6 +649,45 @@ impl Engine {
                     self.retry_or_fail(out, &task, &agent, format!("agent gave up: {reason}"));
                 }
             }
+        }
+    }
+
+    /// What a session's process used and what its CLI says it cost: recorded
+    /// whether the session is live or just ended.
+    fn on_accounting(&mut self, out: &mut Step, attr: Attr, session: &SessionId, signal: Signal) {
+        match signal {
+            Signal::Resources {
+                peak_rss_kib,
+                wall_ms,
+            } => self.emit(
+                out,
+                Attr {
+                    actor: Actor::Engine,
+                    ..attr
+                },
+                EventKind::ProcessStats {
+                    peak_rss_kib,
+                    wall_ms,
+                },
+            ),
+            Signal::CostReported { usd } => {
+                let computed = self
+                    .live
+                    .session_cost
+                    .get(session)
+                    .or_else(|| self.live.ended_cost.get(session))
+                    .copied()
+                    .unwrap_or_default();
+                self.emit(
+                    out,
+                    attr,
+                    EventKind::CostReported {
+                        reported: Money::from_dollars(usd),
+                        computed,
+                    },
+                );
+            }
+            _ => {}
         }
     }
 

@@ -29,6 +29,27 @@ impl Adapter for CommandAdapter {
     }
 }
 
+/// An agent's text (which may hold protocol lines) as output lines.
+pub fn say(session: &SessionId, text: &str, out: &mut Vec<Input>) {
+    for l in text.lines().filter(|l| !l.trim().is_empty()) {
+        out.push(Input::AgentLine {
+            session: session.clone(),
+            line: l.to_string(),
+        });
+    }
+}
+
+/// Usage a CLI reported, for a model.
+pub fn usage(session: &SessionId, model: &str, usage: crate::domain::Usage) -> Input {
+    Input::AgentSignal {
+        session: session.clone(),
+        signal: Signal::Usage {
+            model: Some(model.to_string()),
+            usage,
+        },
+    }
+}
+
 /// A clean exit means the agent finished its task.
 pub fn done_on_clean_exit(session: &SessionId, code: Option<i32>) -> Vec<Input> {
     if code == Some(0) {

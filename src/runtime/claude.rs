@@ -14,7 +14,7 @@
 //!   the reported cost is recorded beside the computed one. A run is judged
 //!   by `is_error` and the exit code, not by `subtype`.
 
-use super::adapter::Adapter;
+use super::adapter::{Adapter, say, usage};
 use super::protocol::{Signal, classify_trouble};
 use super::usage::Ledger;
 use crate::domain::{SessionId, Usage};
@@ -55,34 +55,13 @@ fn model_usage_of(v: &Value) -> Usage {
     }
 }
 
-impl ClaudeAdapter {
-    fn usage(&self, session: &SessionId, model: &str, usage: Usage) -> Input {
-        Input::AgentSignal {
-            session: session.clone(),
-            signal: Signal::Usage {
-                model: Some(model.to_string()),
-                usage,
-            },
-        }
-    }
-
-    fn text(session: &SessionId, text: &str, out: &mut Vec<Input>) {
-        for l in text.lines().filter(|l| !l.trim().is_empty()) {
-            out.push(Input::AgentLine {
-                session: session.clone(),
-                line: l.to_string(),
-            });
-        }
-    }
-}
-
 impl Adapter for ClaudeAdapter {
     fn line(&mut self, session: &SessionId, line: &str) -> Vec<Input> {
         let mut out = Vec::new();
         let Ok(v) = serde_json::from_str::<Value>(line) else {
             // Not JSON (a warning on stdout, a cut line): shown, never fatal.
             self.malformed += 1;
-            Self::text(session, line, &mut out);
+            say(session, line, &mut out);
             return out;
         };
         match v.get("type").and_then(Value::as_str) {
@@ -99,7 +78,7 @@ impl Adapter for ClaudeAdapter {
                         let id = msg["id"].as_str().unwrap_or_default().to_string();
                         let model = msg["model"].as_str().unwrap_or(&self.model).to_string();
                         if let Some(u) = self.ledger.message(&model, &id, usage_of(&msg["usage"])) {
-                            out.push(self.usage(session, &model, u));
+                            out.push(usage(session, &model, u));
                         }
                         self.current = Some((id, model));
                     }
@@ -109,7 +88,7 @@ impl Adapter for ClaudeAdapter {
                             if let Some(u) =
                                 self.ledger.message(&model, &id, usage_of(&ev["usage"]))
                             {
-                                out.push(self.usage(session, &model, u));
+                                out.push(usage(session, &model, u));
                             }
                         }
                     }
@@ -121,12 +100,12 @@ impl Adapter for ClaudeAdapter {
                 let id = msg["id"].as_str().unwrap_or_default();
                 let model = msg["model"].as_str().unwrap_or(&self.model).to_string();
                 if let Some(u) = self.ledger.message(&model, id, usage_of(&msg["usage"])) {
-                    out.push(self.usage(session, &model, u));
+                    out.push(usage(session, &model, u));
                 }
                 for block in msg["content"].as_array().into_iter().flatten() {
                     match block.get("type").and_then(Value::as_str) {
                         Some("text") => {
-                            Self::text(session, block["text"].as_str().unwrap_or(""), &mut out)
+                            say(session, block["text"].as_str().unwrap_or(""), &mut out)
                         }
                         Some("tool_use") => {
                             let name = block["name"].as_str().unwrap_or("tool");
@@ -150,13 +129,13 @@ impl Adapter for ClaudeAdapter {
                 if let Some(per_model) = v.get("modelUsage").and_then(Value::as_object) {
                     for (model, mu) in per_model {
                         if let Some(u) = self.ledger.reconcile(model, model_usage_of(mu)) {
-                            out.push(self.usage(session, model, u));
+                            out.push(usage(session, model, u));
                         }
                     }
                 } else if let Some(u) = v.get("usage") {
                     let model = self.model.clone();
                     if let Some(u) = self.ledger.reconcile(&model, usage_of(u)) {
-                        out.push(self.usage(session, &model, u));
+                        out.push(usage(session, &model, u));
                     }
                 }
                 if let Some(usd) = v.get("total_cost_usd").and_then(Value::as_f64) {

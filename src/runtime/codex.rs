@@ -7,7 +7,7 @@
 //! reads). Agent messages (which may hold protocol lines), commands and file
 //! changes become output lines; `turn.failed` and `error` fail the run.
 
-use super::adapter::Adapter;
+use super::adapter::{Adapter, say, usage};
 use super::protocol::{Signal, classify_trouble};
 use super::usage::Ledger;
 use crate::domain::{SessionId, Usage};
@@ -55,15 +55,6 @@ impl CodexAdapter {
     }
 }
 
-fn say(session: &SessionId, text: &str, out: &mut Vec<Input>) {
-    for l in text.lines().filter(|l| !l.trim().is_empty()) {
-        out.push(Input::AgentLine {
-            session: session.clone(),
-            line: l.to_string(),
-        });
-    }
-}
-
 impl Adapter for CodexAdapter {
     fn line(&mut self, session: &SessionId, line: &str) -> Vec<Input> {
         let mut out = Vec::new();
@@ -105,20 +96,14 @@ impl Adapter for CodexAdapter {
                 let u = &v["usage"];
                 let n = |k: &str| u.get(k).and_then(Value::as_u64).unwrap_or(0);
                 let cached = n("cached_input_tokens");
-                let usage = Usage {
+                let turn = Usage {
                     input: n("input_tokens").saturating_sub(cached),
                     output: n("output_tokens"),
                     cache_read: cached,
                     cache_write: 0,
                 };
-                if let Some(u) = self.ledger.add(&self.model, usage) {
-                    out.push(Input::AgentSignal {
-                        session: session.clone(),
-                        signal: Signal::Usage {
-                            model: Some(self.model.clone()),
-                            usage: u,
-                        },
-                    });
+                if let Some(u) = self.ledger.add(&self.model, turn) {
+                    out.push(usage(session, &self.model, u));
                 }
             }
             Some("turn.failed") | Some("error") => {
