@@ -3,8 +3,6 @@
 //! from a script, and counts every token it serves.
 
 use serde_json::{Value, json};
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 
 /// What the scripted model does next.
@@ -37,93 +35,40 @@ impl Server {
     /// Start serving; `script(request, turn)` decides each reply, where
     /// `turn` counts the tool results already in the conversation.
     pub fn start(script: fn(&Value, usize) -> Reply) -> Server {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
-        let url = format!("http://{}", listener.local_addr().unwrap());
         let served = Arc::new(Mutex::new(Served::default()));
         let s = served.clone();
-        std::thread::spawn(move || {
-            for conn in listener.incoming().flatten() {
-                let s = s.clone();
-                std::thread::spawn(move || {
-                    let _ = handle(conn, script, &s);
-                });
-            }
-        });
-        Server { url, served }
-    }
-
-    pub fn served(&self) -> Served {
-        *self.served.lock().unwrap()
-    }
-}
-
-fn handle(
-    mut conn: TcpStream,
-    script: fn(&Value, usize) -> Reply,
-    served: &Mutex<Served>,
-) -> std::io::Result<()> {
-    let mut reader = BufReader::new(conn.try_clone()?);
-    loop {
-        let mut request_line = String::new();
-        if reader.read_line(&mut request_line)? == 0 {
-            return Ok(());
-        }
-        let mut length = 0usize;
-        loop {
-            let mut h = String::new();
-            reader.read_line(&mut h)?;
-            let h = h.trim_end();
-            if h.is_empty() {
-                break;
-            }
-            if let Some((k, v)) = h.split_once(':')
-                && k.eq_ignore_ascii_case("content-length")
+        let addr = super::http::serve(move |request_line: &str, body: &[u8]| {
+            if !request_line.starts_with("POST")
+                || !request_line.contains("/v1/messages")
+                || request_line.contains("count_tokens")
             {
-                length = v.trim().parse().unwrap_or(0);
+                return (
+                    "200 OK".into(),
+                    "application/json",
+                    r#"{"input_tokens":1}"#.into(),
+                );
             }
-        }
-        let mut body = vec![0; length];
-        reader.read_exact(&mut body)?;
-        if !request_line.starts_with("POST")
-            || !request_line.contains("/v1/messages")
-            || request_line.contains("count_tokens")
-        {
-            let out = br#"{"input_tokens":1}"#;
-            write!(
-                conn,
-                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
-                out.len()
-            )?;
-            conn.write_all(out)?;
-            continue;
-        }
-        let req: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-        let turn = req["messages"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .flat_map(|m| m["content"].as_array().into_iter().flatten())
-            .filter(|c| c["type"] == "tool_result")
-            .count();
-        let reply = script(&req, turn);
-        if let Reply::Refuse(status) = reply {
-            served.lock().unwrap().refusals += 1;
-            let (kind, reason) = match status {
-                429 => ("rate_limit_error", "Too Many Requests"),
-                529 => ("overloaded_error", "Overloaded"),
-                _ => ("api_error", "Error"),
-            };
-            let out = json!({"type":"error","error":{"type":kind,"message":reason}}).to_string();
-            write!(
-                conn,
-                "HTTP/1.1 {status} {reason}\r\ncontent-type: application/json\r\nretry-after: 0\r\ncontent-length: {}\r\n\r\n",
-                out.len()
-            )?;
-            conn.write_all(out.as_bytes())?;
-            continue;
-        }
-        let data = {
-            let mut s = served.lock().unwrap();
+            let req: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+            let turn = req["messages"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .flat_map(|m| m["content"].as_array().into_iter().flatten())
+                .filter(|c| c["type"] == "tool_result")
+                .count();
+            let reply = script(&req, turn);
+            let mut s = s.lock().unwrap();
+            if let Reply::Refuse(status) = reply {
+                s.refusals += 1;
+                let (kind, reason) = match status {
+                    429 => ("rate_limit_error", "Too Many Requests"),
+                    529 => ("overloaded_error", "Overloaded"),
+                    _ => ("api_error", "Error"),
+                };
+                let out =
+                    json!({"type":"error","error":{"type":kind,"message":reason}}).to_string();
+                return (format!("{status} {reason}"), "application/json", out);
+            }
             s.requests += 1;
             let n = s.requests;
             let (input, cache_read, cache_write, output) = (100 + n, 1000 * n, 50, 20 + n);
@@ -131,15 +76,20 @@ fn handle(
             s.cache_read += cache_read;
             s.cache_write += cache_write;
             s.output += output;
-            sse(&req, n, &reply, (input, cache_read, cache_write, output))
-        };
-        write!(
-            conn,
-            "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncache-control: no-cache\r\ncontent-length: {}\r\n\r\n",
-            data.len()
-        )?;
-        conn.write_all(data.as_bytes())?;
-        conn.flush()?;
+            (
+                "200 OK".into(),
+                "text/event-stream",
+                sse(&req, n, &reply, (input, cache_read, cache_write, output)),
+            )
+        });
+        Server {
+            url: format!("http://{addr}"),
+            served,
+        }
+    }
+
+    pub fn served(&self) -> Served {
+        *self.served.lock().unwrap()
     }
 }
 

@@ -1,2 +1,3 @@
 pub mod anthropic;
+pub mod http;
 pub mod openai;

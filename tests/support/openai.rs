@@ -3,8 +3,6 @@
 //! of every token served.
 
 use serde_json::{Value, json};
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 
 pub enum Reply {
@@ -33,89 +31,42 @@ impl Server {
     /// `script(request body, turn)`: `turn` counts the tool outputs already
     /// in the conversation.
     pub fn start(script: fn(&str, usize) -> Reply) -> Server {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
-        let url = format!("http://{}/v1", listener.local_addr().unwrap());
         let served = Arc::new(Mutex::new(Served::default()));
         let s = served.clone();
-        std::thread::spawn(move || {
-            for conn in listener.incoming().flatten() {
-                let s = s.clone();
-                std::thread::spawn(move || {
-                    let _ = handle(conn, script, &s);
-                });
+        let addr = super::http::serve(move |request_line: &str, body: &[u8]| {
+            if !request_line.starts_with("POST") || !request_line.contains("/responses") {
+                return ("200 OK".into(), "application/json", r#"{"data":[]}"#.into());
             }
-        });
-        Server { url, served }
-    }
-
-    pub fn served(&self) -> Served {
-        *self.served.lock().unwrap()
-    }
-}
-
-fn handle(
-    mut conn: TcpStream,
-    script: fn(&str, usize) -> Reply,
-    served: &Mutex<Served>,
-) -> std::io::Result<()> {
-    let mut reader = BufReader::new(conn.try_clone()?);
-    loop {
-        let mut request_line = String::new();
-        if reader.read_line(&mut request_line)? == 0 {
-            return Ok(());
-        }
-        let mut length = 0usize;
-        loop {
-            let mut h = String::new();
-            reader.read_line(&mut h)?;
-            let h = h.trim_end();
-            if h.is_empty() {
-                break;
-            }
-            if let Some((k, v)) = h.split_once(':')
-                && k.eq_ignore_ascii_case("content-length")
-            {
-                length = v.trim().parse().unwrap_or(0);
-            }
-        }
-        let mut body = vec![0; length];
-        reader.read_exact(&mut body)?;
-        if !request_line.starts_with("POST") || !request_line.contains("/responses") {
-            let out = br#"{"data":[]}"#;
-            write!(
-                conn,
-                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
-                out.len()
-            )?;
-            conn.write_all(out)?;
-            continue;
-        }
-        let text = String::from_utf8_lossy(&body).into_owned();
-        let req: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
-        let turn = req["input"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter(|i| i["type"] == "function_call_output")
-            .count();
-        let reply = script(&text, turn);
-        let data = {
-            let mut s = served.lock().unwrap();
+            let text = String::from_utf8_lossy(body).into_owned();
+            let req: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+            let turn = req["input"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|i| i["type"] == "function_call_output")
+                .count();
+            let reply = script(&text, turn);
+            let mut s = s.lock().unwrap();
             s.requests += 1;
             let n = s.requests;
             let (input, cached, output) = (300 + n, 200, 30 + n);
             s.input += input;
             s.cached += cached;
             s.output += output;
-            sse(n, &reply, (input, cached, output))
-        };
-        write!(
-            conn,
-            "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncache-control: no-cache\r\ncontent-length: {}\r\n\r\n",
-            data.len()
-        )?;
-        conn.write_all(data.as_bytes())?;
-        conn.flush()?;
+            (
+                "200 OK".into(),
+                "text/event-stream",
+                sse(n, &reply, (input, cached, output)),
+            )
+        });
+        Server {
+            url: format!("http://{addr}/v1"),
+            served,
+        }
+    }
+
+    pub fn served(&self) -> Served {
+        *self.served.lock().unwrap()
     }
 }
 
