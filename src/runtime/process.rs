@@ -39,17 +39,27 @@ pub struct Running {
 /// Values that must never reach the log or the screen: every variable an
 /// agent is given whose name says it is a secret.
 pub fn secrets(env: &[(String, String)]) -> Vec<String> {
-    env.iter()
+    let mut out: Vec<String> = env
+        .iter()
         .filter(|(k, v)| {
             let k = k.to_ascii_uppercase();
             v.len() >= 6
-                && (k.contains("KEY")
-                    || k.contains("TOKEN")
-                    || k.contains("SECRET")
-                    || k.contains("PASSWORD"))
+                && ["KEY", "TOKEN", "SECRET", "PASSWORD", "PASS", "CREDENTIAL"]
+                    .iter()
+                    .any(|w| k.contains(w))
         })
         .map(|(_, v)| v.clone())
-        .collect()
+        .collect();
+    // Credentials inside any URL (`https://user:secret@host/…`).
+    for (_, v) in env {
+        if let Some((_, rest)) = v.split_once("://")
+            && let Some((userinfo, _)) = rest.split('/').next().unwrap_or("").rsplit_once('@')
+            && userinfo.len() >= 3
+        {
+            out.push(userinfo.to_string());
+        }
+    }
+    out
 }
 
 /// Replace every secret value in a line.
@@ -215,6 +225,15 @@ mod tests {
         let s = secrets(&env);
         assert_eq!(s, vec!["sk-ant-123456".to_string()]);
         assert_eq!(redact("key=sk-ant-123456 ok", &s), "key=[redacted] ok");
+        let env = vec![(
+            "ANTHROPIC_BASE_URL".to_string(),
+            "https://bob:hunter22@proxy.example/v1".to_string(),
+        )];
+        let s = secrets(&env);
+        assert_eq!(
+            redact("POST https://bob:hunter22@proxy.example/v1 failed", &s),
+            "POST https://[redacted]@proxy.example/v1 failed"
+        );
     }
 
     #[test]
