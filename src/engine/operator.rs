@@ -240,11 +240,10 @@ impl Engine {
                 continue;
             };
             let a = &self.state.agents[agent];
-            let waiting_spend = self.state.tasks[a.task.as_ref().expect("busy agent has a task")]
-                .waiting_on
-                .as_ref()
-                .and_then(|p| self.state.pause(p))
-                .is_some_and(|p| p.kind == PauseKind::Spend);
+            let task = self.live.sessions.get(&s).map(|x| x.1.clone());
+            let waiting_spend = self.state.pauses.iter().any(|p| {
+                p.kind == PauseKind::Spend && p.state == PauseState::Waiting && p.task == task
+            });
             if a.held || waiting_spend {
                 // Still held for another reason: stays frozen.
                 self.live.frozen.insert(s);
@@ -279,11 +278,14 @@ impl Engine {
                 approved,
             },
         );
-        let session = p
-            .agent
-            .as_ref()
-            .and_then(|a| self.state.agents[a].session.clone())
-            .filter(|s| self.live.sessions.get(s).map(|x| &x.1) == p.task.as_ref());
+        // The session now working the pause's task (it may have moved to
+        // another agent since the pause was raised).
+        let session = self
+            .live
+            .sessions
+            .iter()
+            .find(|(_, (_, t, _))| Some(t) == p.task.as_ref())
+            .map(|(s, _)| s.clone());
         match p.kind {
             PauseKind::AgentRequest => {
                 if let Some(s) = session {

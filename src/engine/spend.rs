@@ -145,29 +145,39 @@ impl Engine {
             return;
         }
         let threshold = self.settings.pause_task_spend;
-        if threshold > Money::ZERO
-            && task_cost >= threshold
-            && self.state.tasks[&task].waiting_on.is_none()
-            && !self
+        if threshold > Money::ZERO && task_cost >= threshold {
+            let existing = self
                 .state
                 .pauses
                 .iter()
-                .any(|p| p.kind == PauseKind::Spend && p.task.as_ref() == Some(&task))
-        {
-            let id = self.state.next_pause_id();
-            self.emit(
-                out,
-                Attr::engine().agent(&agent).task(&task).session(&session),
-                EventKind::PauseRequested {
-                    id,
-                    pause: PauseKind::Spend,
-                    reason: format!(
-                        "{task} has spent {task_cost}, over the {threshold} pause threshold"
-                    ),
-                },
-            );
-            self.live.frozen.insert(session.clone());
-            out.effects.push(Effect::Freeze { session });
+                .find(|p| p.kind == PauseKind::Spend && p.task.as_ref() == Some(&task))
+                .map(|p| p.state);
+            match existing {
+                None => {
+                    let id = self.state.next_pause_id();
+                    self.emit(
+                        out,
+                        Attr::engine().agent(&agent).task(&task).session(&session),
+                        EventKind::PauseRequested {
+                            id,
+                            pause: PauseKind::Spend,
+                            reason: format!(
+                                "{task} has spent {task_cost}, over the {threshold} pause threshold"
+                            ),
+                        },
+                    );
+                    self.live.frozen.insert(session.clone());
+                    out.effects.push(Effect::Freeze { session });
+                }
+                // Still unanswered (the task was requeued meanwhile): the new
+                // session waits for the same answer.
+                Some(PauseState::Waiting) => {
+                    if self.live.frozen.insert(session.clone()) {
+                        out.effects.push(Effect::Freeze { session });
+                    }
+                }
+                Some(_) => {}
+            }
         }
     }
 

@@ -803,3 +803,55 @@ fn retry_frees_only_what_waited_on_it_and_late_tasks_on_failed_work_are_blocked(
     h.at(MINUTE, Input::Tick);
     assert_eq!(h.status("b3"), TaskStatus::Blocked);
 }
+
+#[test]
+fn an_unanswered_spend_pause_holds_the_task_across_a_restart() {
+    let s = Settings {
+        pause_task_spend: Money::from_dollars(0.10),
+        budget_task: Money::ZERO,
+        budget_agent: Money::ZERO,
+        budget_day: Money::ZERO,
+        ..settings(1)
+    };
+    let (mut h, _) = Harness::new(s.clone(), &[task("t1", "a", 0, &[])]);
+    let step = h.line(MINUTE, "t1", "::usage input=50000::"); // $0.15
+    assert!(
+        step.effects
+            .iter()
+            .any(|e| matches!(e, Effect::Freeze { .. }))
+    );
+    // shiftboss restarts: the session is lost, the task resumes in a new one.
+    let mut e = Engine::from_events(s, &h.log);
+    let step = e.reconcile(h.now + MINUTE, &[]);
+    let new = step
+        .effects
+        .iter()
+        .find_map(|e| match e {
+            Effect::Start { session, .. } => Some(session.clone()),
+            _ => None,
+        })
+        .expect("restarted");
+    let step = e.step(
+        h.now + 2 * MINUTE,
+        Input::AgentLine {
+            session: new.clone(),
+            line: "::usage input=10::".into(),
+        },
+    );
+    assert!(
+        step.effects
+            .iter()
+            .any(|x| matches!(x, Effect::Freeze { session } if *session == new)),
+        "the new session waits for the same answer"
+    );
+    let p = e.state().waiting_pauses().next().unwrap().id.clone();
+    let step = e.step(
+        h.now + 3 * MINUTE,
+        Input::Operator(Command::ApprovePause(p)),
+    );
+    assert!(
+        step.effects
+            .iter()
+            .any(|x| matches!(x, Effect::Thaw { session } if *session == new))
+    );
+}
