@@ -4,6 +4,10 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
+#[path = "support/repo.rs"]
+mod repo;
+use repo::{git, new_repo};
+
 const BIN: &str = env!("CARGO_BIN_EXE_shiftboss");
 
 fn run(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
@@ -13,20 +17,6 @@ fn run(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
         c.env(k, v);
     }
     c.output().expect("run shiftboss")
-}
-
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
 }
 
 const AGENT: &str = r#"#!/bin/sh
@@ -53,31 +43,15 @@ exit 0
 "#;
 
 fn setup(tasks: &[&str]) -> (tempfile::TempDir, std::path::PathBuf, std::path::PathBuf) {
-    let tmp = tempfile::tempdir().unwrap();
-    let repo = tmp.path().join("repo");
+    let (tmp, repo) = new_repo(&[
+        ("README.md", "hello\n"),
+        ("CLAUDE.md", "Keep files short.\n"),
+    ]);
     let marks = tmp.path().join("marks");
-    std::fs::create_dir_all(&repo).unwrap();
     std::fs::create_dir_all(&marks).unwrap();
     let agent = tmp.path().join("agent.sh");
     std::fs::write(&agent, AGENT).unwrap();
     std::fs::set_permissions(&agent, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
-    git(&repo, &["init", "-q", "-b", "main"]);
-    std::fs::write(repo.join("README.md"), "hello\n").unwrap();
-    std::fs::write(repo.join("CLAUDE.md"), "Keep files short.\n").unwrap();
-    git(&repo, &["add", "."]);
-    git(
-        &repo,
-        &[
-            "-c",
-            "user.name=t",
-            "-c",
-            "user.email=t@t",
-            "commit",
-            "-qm",
-            "init",
-        ],
-    );
-    git(&repo, &["switch", "-q", "--detach"]);
     let out = run(&repo, &["init"], &[]);
     assert!(out.status.success());
     let config = format!(

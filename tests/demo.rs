@@ -5,6 +5,10 @@ use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
+#[path = "support/repo.rs"]
+mod repo;
+use repo::git;
+
 const BIN: &str = env!("CARGO_BIN_EXE_shiftboss");
 
 fn shiftboss(dir: &Path, args: &[&str]) -> Output {
@@ -13,20 +17,6 @@ fn shiftboss(dir: &Path, args: &[&str]) -> Output {
         .current_dir(dir)
         .output()
         .expect("run shiftboss")
-}
-
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("run git");
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
 }
 
 fn small() -> String {

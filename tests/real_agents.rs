@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use support::anthropic::{Reply, Server};
 use support::openai;
+use support::repo::{git, new_repo};
 
 const BIN: &str = env!("CARGO_BIN_EXE_shiftboss");
 
@@ -62,45 +63,6 @@ fn codex_script(body: &str, turn: usize) -> openai::Reply {
     }
 }
 
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-/// A repository with one commit on main; the checkout is detached so the
-/// merge queue can move main freely.
-fn new_repo() -> (tempfile::TempDir, PathBuf) {
-    let tmp = tempfile::tempdir().unwrap();
-    let repo = tmp.path().join("repo");
-    std::fs::create_dir_all(&repo).unwrap();
-    git(&repo, &["init", "-q", "-b", "main"]);
-    std::fs::write(repo.join("README.md"), "hello\n").unwrap();
-    git(&repo, &["add", "."]);
-    git(
-        &repo,
-        &[
-            "-c",
-            "user.name=t",
-            "-c",
-            "user.email=t@t",
-            "commit",
-            "-qm",
-            "init",
-        ],
-    );
-    git(&repo, &["switch", "-q", "--detach"]);
-    (tmp, repo)
-}
-
 /// Run shiftboss in `repo` with `env`; it must succeed.
 fn shiftboss(
     repo: &Path,
@@ -140,7 +102,7 @@ fn claude_code_agents_edit_commit_and_merge_with_exact_usage_and_cost() {
         return;
     };
     let api = Server::start(script);
-    let (tmp, repo) = new_repo();
+    let (tmp, repo) = new_repo(&[("README.md", "hello\n")]);
     let env = [
         ("ANTHROPIC_BASE_URL", api.url.as_str()),
         ("ANTHROPIC_API_KEY", "sk-ant-test-0123456789"),
@@ -261,7 +223,7 @@ fn a_mixed_swarm_of_claude_code_and_codex_agents() {
     };
     let anthropic_api = Server::start(script);
     let openai_api = openai::Server::start(codex_script);
-    let (tmp, repo) = new_repo();
+    let (tmp, repo) = new_repo(&[("README.md", "hello\n")]);
     let env = [
         ("ANTHROPIC_BASE_URL", anthropic_api.url.as_str()),
         ("ANTHROPIC_API_KEY", "sk-ant-test-0123456789"),
@@ -376,7 +338,7 @@ fn a_rate_limited_claude_code_agent_backs_off() {
         return;
     };
     let api = Server::start(|_, _| Reply::Refuse(429));
-    let (tmp, repo) = new_repo();
+    let (tmp, repo) = new_repo(&[("README.md", "hello\n")]);
     let env = [
         ("ANTHROPIC_BASE_URL", api.url.as_str()),
         ("ANTHROPIC_API_KEY", "sk-ant-test-0123456789"),

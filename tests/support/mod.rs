@@ -1,3 +1,4 @@
 pub mod anthropic;
 pub mod http;
 pub mod openai;
+pub mod repo;

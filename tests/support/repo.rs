@@ -1,0 +1,47 @@
+//! Real git repositories for the tests, checked with the git CLI.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Run git in `dir`; it must succeed. Returns its output.
+pub fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("run git");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// A repository at `<tmp>/repo` with one commit of `files` on main; the
+/// checkout is detached so the merge queue can move main freely.
+#[allow(dead_code)]
+pub fn new_repo(files: &[(&str, &str)]) -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("repo");
+    std::fs::create_dir_all(&repo).unwrap();
+    git(&repo, &["init", "-q", "-b", "main"]);
+    for (path, text) in files {
+        std::fs::write(repo.join(path), text).unwrap();
+    }
+    git(&repo, &["add", "."]);
+    git(
+        &repo,
+        &[
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@t",
+            "commit",
+            "-qm",
+            "init",
+        ],
+    );
+    git(&repo, &["switch", "-q", "--detach"]);
+    (tmp, repo)
+}
