@@ -27,82 +27,15 @@ impl Engine {
             // Late usage of an ended session (Codex reports a turn's usage
             // at its end): counted, and the agent's budget still holds.
             *self.live.ended_cost.entry(session.clone()).or_default() += cost;
-            let a = &self.state.agents[&agent];
-            let limit = self.settings.budget_agent;
-            if limit > Money::ZERO && a.cost >= limit && a.phase != AgentPhase::Retired {
-                let spent = a.cost;
-                let attr = Attr::engine().agent(&agent).task(&task).session(&session);
-                self.emit(
-                    out,
-                    attr.clone(),
-                    EventKind::BudgetReached {
-                        scope: BudgetScope::Agent,
-                        spent,
-                        limit,
-                        hard: true,
-                    },
-                );
-                self.emit(
-                    out,
-                    Attr::engine().agent(&agent),
-                    EventKind::AgentRetired {
-                        reason: format!("spent {spent} of its {limit} budget"),
-                    },
-                );
-                self.raise(
-                    out,
-                    attr,
-                    ConcernSource::Budget,
-                    Impact::High,
-                    1.0,
-                    format!("{agent} retired: spent {spent} of its {limit} budget"),
-                );
-            }
+            self.retire_over_budget(out, &agent, &task, &session, false);
             return;
         }
         *self.live.session_cost.entry(session.clone()).or_default() += cost;
 
-        let a = &self.state.agents[&agent];
-        let t = &self.state.tasks[&task];
-        let (agent_cost, task_cost) = (a.cost, t.cost);
-        let limit = self.settings.budget_agent;
-        if limit > Money::ZERO && agent_cost >= limit && a.phase != AgentPhase::Retired {
-            let attr = Attr::engine().agent(&agent).task(&task).session(&session);
-            self.emit(
-                out,
-                attr.clone(),
-                EventKind::BudgetReached {
-                    scope: BudgetScope::Agent,
-                    spent: agent_cost,
-                    limit,
-                    hard: true,
-                },
-            );
-            self.stop_session(out, &session, format!("agent budget {limit} spent"));
-            self.emit(
-                out,
-                Attr::engine().agent(&agent),
-                EventKind::AgentRetired {
-                    reason: format!("spent {agent_cost} of its {limit} budget"),
-                },
-            );
-            self.emit(
-                out,
-                Attr::engine().task(&task),
-                EventKind::TaskRequeued {
-                    reason: format!("{agent} stopped at its budget; work kept on its branch"),
-                },
-            );
-            self.raise(
-                out,
-                attr,
-                ConcernSource::Budget,
-                Impact::High,
-                1.0,
-                format!("{agent} stopped: spent {agent_cost} of its {limit} budget on {task}"),
-            );
+        if self.retire_over_budget(out, &agent, &task, &session, true) {
             return;
         }
+        let task_cost = self.state.tasks[&task].cost;
         let limit = self.settings.budget_task;
         if limit > Money::ZERO && task_cost >= limit {
             let attr = Attr::engine().agent(&agent).task(&task).session(&session);
@@ -179,6 +112,63 @@ impl Engine {
                 Some(_) => {}
             }
         }
+    }
+
+    /// An agent past its budget is retired with a concern; if its session
+    /// is `live`, it is stopped and its task goes back to the queue (work
+    /// kept on its branch). Returns whether it happened.
+    fn retire_over_budget(
+        &mut self,
+        out: &mut Step,
+        agent: &AgentId,
+        task: &TaskId,
+        session: &SessionId,
+        live: bool,
+    ) -> bool {
+        let a = &self.state.agents[agent];
+        let (spent, limit) = (a.cost, self.settings.budget_agent);
+        if limit == Money::ZERO || spent < limit || a.phase == AgentPhase::Retired {
+            return false;
+        }
+        let attr = Attr::engine().agent(agent).task(task).session(session);
+        self.emit(
+            out,
+            attr.clone(),
+            EventKind::BudgetReached {
+                scope: BudgetScope::Agent,
+                spent,
+                limit,
+                hard: true,
+            },
+        );
+        if live {
+            self.stop_session(out, session, format!("agent budget {limit} spent"));
+        }
+        self.emit(
+            out,
+            Attr::engine().agent(agent),
+            EventKind::AgentRetired {
+                reason: format!("spent {spent} of its {limit} budget"),
+            },
+        );
+        if live {
+            self.emit(
+                out,
+                Attr::engine().task(task),
+                EventKind::TaskRequeued {
+                    reason: format!("{agent} stopped at its budget; work kept on its branch"),
+                },
+            );
+        }
+        self.raise(
+            out,
+            attr,
+            ConcernSource::Budget,
+            Impact::High,
+            1.0,
+            format!("{agent} stopped: spent {spent} of its {limit} budget on {task}"),
+        );
+        true
     }
 
     /// Near the day's limit no new work starts; at it, every session stops.
