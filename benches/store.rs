@@ -87,12 +87,15 @@ fn batch(n: usize, offset: usize) -> Vec<Event> {
                 5..=7 => EventKind::CommitMade {
                     commit: format!("{:040x}", i),
                     files: 3,
+                    paths: vec!["src/feature/mod.rs".into()],
                 },
                 8 => EventKind::TaskDone,
                 9 => EventKind::GateFinished {
                     passed: !i.is_multiple_of(3),
                     gate: "cargo test".into(),
                     output: "test result: ok. 42 passed".into(),
+                    findings: Vec::new(),
+                    changed: vec!["src/feature/mod.rs".into()],
                 },
                 10 => EventKind::MergeQueued { seq: i as u64 },
                 11 => EventKind::MergeFinished {

@@ -5,7 +5,7 @@ use crate::config::Runtime;
 use crate::config::{Config, Scenario};
 use crate::domain::Millis;
 use crate::engine::{Clock, RealClock};
-use crate::runtime::sim::CONFLICT_PREFIX;
+use crate::runtime::sim::{CONFLICT_PREFIX, conflict_path};
 use crate::swarm::{AgentRuntime, Paths, RunOptions, Speed, Summary, Swarm};
 use clap::Args;
 use std::fs;
@@ -45,8 +45,8 @@ pub struct DemoArgs {
 }
 
 /// The files of the small project the demo swarm works on.
-fn demo_files(conflict_file: &str) -> Vec<(String, String)> {
-    vec![
+fn demo_files(conflict_files: &[String]) -> Vec<(String, String)> {
+    let mut files = vec![
         (
             "README.md".into(),
             "# acme\n\nA small service, built by a swarm of agents under shiftboss.\n".into(),
@@ -55,13 +55,16 @@ fn demo_files(conflict_file: &str) -> Vec<(String, String)> {
             "src/lib.rs".into(),
             "//! acme: the service the demo swarm works on.\n\npub fn version() -> &'static str {\n    \"0.1.0\"\n}\n".into(),
         ),
-        (
-            conflict_file.to_string(),
+    ];
+    for f in conflict_files {
+        files.push((
+            f.clone(),
             format!(
-                "//! Who registered last: several convoys edit this line, so their merges can conflict.\n\n{CONFLICT_PREFIX} \"nobody\";\n"
+                "//! Who registered last: several tasks edit this line, so their merges can conflict.\n\n{CONFLICT_PREFIX} \"nobody\";\n"
             ),
-        ),
-    ]
+        ));
+    }
+    files
 }
 
 fn print_summary(summary: &Summary, json: bool) -> CliResult {
@@ -187,7 +190,14 @@ pub fn open_demo(root: &Path, scenario: &Scenario, quiet: bool) -> Result<Swarm,
 
 fn make_demo_project(paths: &Paths, scenario: &Scenario) -> Result<(), CliError> {
     fs::create_dir_all(&paths.root)?;
-    let files = demo_files(&scenario.config.sim.conflict_file);
+    let mut registries: Vec<String> = scenario
+        .backlog
+        .iter()
+        .map(|t| conflict_path(t, &scenario.config.sim.conflict_file))
+        .collect();
+    registries.sort();
+    registries.dedup();
+    let files = demo_files(&registries);
     let refs: Vec<(&str, &str)> = files
         .iter()
         .map(|(p, c)| (p.as_str(), c.as_str()))

@@ -20,6 +20,7 @@
 
 use super::Behaviour;
 use super::error::{ConfigError, Invalid, Seg, Source, i, k, path_string};
+use super::merge::check_globs;
 use crate::domain::{ConvoyId, TaskId, TaskSpec};
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
@@ -467,30 +468,6 @@ fn suggest(missing: &str, candidates: &[&str]) -> String {
     } else {
         format!("known: {}", list.join(", "))
     }
-}
-
-fn check_globs(globs: &[String], key: &[Seg]) -> Result<(), Invalid> {
-    for (n, g) in globs.iter().enumerate() {
-        let at = [key, &[i(n)]].concat();
-        if g.trim().is_empty() {
-            return Err(
-                Invalid::new(key.to_vec(), "expected a glob, found an empty string").at(at),
-            );
-        }
-        if g.starts_with('/') || g.split('/').any(|part| part == "..") {
-            return Err(Invalid::new(
-                key.to_vec(),
-                format!("expected a glob relative to the repository root (like \"src/auth/**\"), found {g:?}"),
-            )
-            .at(at));
-        }
-        if let Err(e) = globset::Glob::new(g) {
-            return Err(
-                Invalid::new(key.to_vec(), format!("invalid glob {g:?}: {}", e.kind())).at(at),
-            );
-        }
-    }
-    Ok(())
 }
 
 fn check_commands(commands: &[String], key: &[Seg]) -> Result<(), Invalid> {

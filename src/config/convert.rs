@@ -1,9 +1,9 @@
 //! From the file's units (dollars, durations) to the engine's and the
 //! simulator's (picodollars, milliseconds).
 
-use super::Config;
+use super::{Config, OnOverlap};
 use crate::domain::{MINUTE, Money};
-use crate::engine::Settings;
+use crate::engine::{AiSettings, MergeSettings, Settings};
 use crate::runtime::sim::{Rates, SimSettings};
 use crate::watchdog::WatchdogSettings;
 
@@ -42,7 +42,26 @@ impl Config {
             gates: self.gates.commands.clone(),
             max_rejections: self.gates.max_rejections,
             max_attempts: Settings::default().max_attempts,
-            pause_before_merge: self.pause.before_merge,
+            pause_before_merge: self.pause.before_merge
+                || self.pause.before_merge_into.iter().any(|g| {
+                    globset::Glob::new(g)
+                        .map(|g| g.compile_matcher().is_match(&s.target))
+                        .unwrap_or(false)
+                }),
+            scope_check: self.gates.scope,
+            protected: self.gates.protected.clone(),
+            merge: MergeSettings {
+                batch: self.merge.batch,
+                append_only: self.merge.append_only.clone(),
+                delay_on_overlap: self.merge.on_overlap == OnOverlap::Delay,
+                ai: self.merge.ai.enabled().then(|| AiSettings {
+                    provider: self.merge.ai.provider.clone(),
+                    base_url: self.merge.ai.url(),
+                    model: self.merge.ai.model.clone(),
+                    key_env: self.merge.ai.key_env(),
+                    timeout: self.merge.ai.timeout.millis(),
+                }),
+            },
             pause_task_spend: limit(self.pause.task_spend_limit()),
         }
     }

@@ -12,6 +12,7 @@
 mod backlog;
 mod convert;
 mod error;
+mod merge;
 mod scenario;
 mod template;
 
@@ -19,6 +20,7 @@ pub use backlog::{Tier, parse_backlog};
 pub use error::ConfigError;
 #[allow(unused_imports)]
 pub(crate) use error::{Source, k as error_key};
+pub use merge::{AiTier, DEFAULT_PROTECTED, Merge, OnOverlap};
 pub use scenario::{DEFAULT_START, Scenario};
 
 use crate::domain::{AgentId, Millis, Money, Price};
@@ -203,6 +205,7 @@ pub struct Config {
     pub budgets: Budgets,
     pub watchdog: Watchdog,
     pub gates: Gates,
+    pub merge: Merge,
     pub pause: PauseRules,
     pub agent: AgentRun,
     pub sim: Sim,
@@ -396,6 +399,10 @@ pub struct Gates {
     pub timeout: Dur,
     /// After this many gate rejections the task fails with a concern.
     pub max_rejections: u32,
+    /// Every changed path must lie inside the task's owned scope.
+    pub scope: bool,
+    /// Globs of paths no agent may change.
+    pub protected: Vec<String>,
 }
 
 impl Default for Gates {
@@ -404,6 +411,8 @@ impl Default for Gates {
             commands: Vec::new(),
             timeout: Dur::mins(10),
             max_rejections: 3,
+            scope: true,
+            protected: merge::default_protected(),
         }
     }
 }
@@ -461,6 +470,9 @@ impl Default for AgentRun {
 pub struct PauseRules {
     /// A pause point before every merge into the target.
     pub before_merge: bool,
+    /// A pause point before merges into targets matching these globs
+    /// (protected branches such as `release/*`).
+    pub before_merge_into: Vec<String>,
     /// Dollars; a task passing it stops at a pause point (0 = off).
     pub task_spend: f64,
 }
@@ -517,7 +529,7 @@ impl Default for Sim {
             commits: [2, 5],
             tokens_per_minute: 12_000,
             gate_minutes: 2,
-            conflict_file: "src/shared/registry.rs".into(),
+            conflict_file: "registry.rs".into(),
             stall: 0.0,
             zombie: 0.0,
             runaway: 0.0,
@@ -560,6 +572,7 @@ impl Default for Config {
             budgets: Budgets::default(),
             watchdog: Watchdog::default(),
             gates: Gates::default(),
+            merge: Merge::default(),
             pause: PauseRules::default(),
             agent: AgentRun::default(),
             sim: Sim::default(),
@@ -761,6 +774,12 @@ impl Config {
                 ),
             ));
         }
+        merge::check_globs(&g.protected, &p(&[k("gates"), k("protected")]))?;
+        merge::check_globs(
+            &self.pause.before_merge_into,
+            &p(&[k("pause"), k("before_merge_into")]),
+        )?;
+        self.merge.check(base)?;
         if g.max_rejections < 1 {
             return Err(Invalid::new(
                 p(&[k("gates"), k("max_rejections")]),

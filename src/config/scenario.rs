@@ -4,7 +4,7 @@
 use super::backlog::{self, ConvoyDef};
 use super::error::{ConfigError, Invalid, Source, k, read_text};
 use super::{
-    AgentRun, Budgets, Config, Dur, Gates, PauseRules, PriceEntry, Sim, Swarm, Watchdog,
+    AgentRun, Budgets, Config, Dur, Gates, Merge, PauseRules, PriceEntry, Sim, Swarm, Watchdog,
     default_prices, prices_over_defaults,
 };
 use crate::domain::{Millis, TaskSpec};
@@ -56,6 +56,8 @@ struct ScenarioFile {
     watchdog: Watchdog,
     #[serde(default)]
     gates: Gates,
+    #[serde(default)]
+    merge: Merge,
     #[serde(default)]
     pause: PauseRules,
     #[serde(default)]
@@ -150,6 +152,7 @@ impl Scenario {
             budgets: file.budgets,
             watchdog: file.watchdog,
             gates: file.gates,
+            merge: file.merge,
             pause: file.pause,
             agent: file.agent,
             sim: file.sim,

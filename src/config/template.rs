@@ -93,16 +93,53 @@ commands = []
 timeout = "10m"
 # After this many gate rejections the task fails with a concern (1 or more).
 max_rejections = 3
+# Every path a branch changes must lie inside its task's owned scope (tasks
+# without a scope are not checked).
+scope = true
+# Paths no agent may change: the conventions agents read, agent settings,
+# shiftboss's own files, CI configuration.
+protected = ["CLAUDE.md", "AGENTS.md", ".claude/**", ".shiftboss/**", ".github/workflows/**", ".gitlab-ci.yml", ".circleci/**", ".buildkite/**", "Jenkinsfile", "azure-pipelines.yml", ".ci/**"]
+
+# The merge queue: the only way into the target branch. Entries are merged
+# onto the target in memory, the merged result passes the gates, and only
+# then does the target move. Conflicts go through the tiers clean, auto
+# (append-only files merged as a union, then a replay of the branch), ai
+# (below), and reimagine (the task is redone on the current target).
+[merge]
+# Entries tested together; a failing batch is split in halves to find the
+# culprit (1 = one at a time, up to 64).
+batch = 8
+# Files merged as a union of both sides' lines (changelogs, lists).
+append_only = ["CHANGELOG.md", "CHANGES.md"]
+# A task whose owned scope holds files that work in flight already changed:
+# "run" starts it anyway (the board shows the overlap), "delay" waits.
+on_overlap = "run"
+
+# The ai tier: a model resolves conflicted files; the result is gated and
+# checked to keep every line both sides added. Off while provider is "".
+[merge.ai]
+# "anthropic" (Messages API) or "openai" (any OpenAI-compatible endpoint).
+provider = ""
+# The API's base URL; "" for the provider's own.
+base_url = ""
+# The model that resolves conflicts, e.g. "claude-sonnet-4-5".
+model = ""
+# The environment variable holding the API key; "" for the provider's usual
+# one (ANTHROPIC_API_KEY or OPENAI_API_KEY). Its value never reaches the log.
+api_key_env = ""
+# A request running longer than this fails (the entry goes to reimagine).
+timeout = "2m"
 
 # Pause points: stops where work waits for the operator to approve or reject.
 [pause]
 # A pause point before every merge into the target branch.
 before_merge = false
+# A pause point before merges into target branches matching these globs,
+# e.g. ["main", "release/*"].
+before_merge_into = []
 # Dollars; a task whose spend passes this stops at a pause point (0 = off).
 task_spend = 0.0
 
-# The simulated runtime (runtime = "sim"); it rehearses a swarm's day in
-# virtual time.
 # How real agent processes run (runtime = "command", "claude" or "codex"). Each runs in its own worktree and process group with a scrubbed
 # environment.
 [agent]
@@ -135,6 +172,8 @@ codex_sandbox = "workspace-write"
 # e.g. by_model = { "gpt-5" = "codex" } beside runtime = "claude".
 by_model = {}
 
+# The simulated runtime (runtime = "sim"); it rehearses a swarm's day in
+# virtual time.
 [sim]
 # How long a task's normal work takes, in virtual minutes: [min, max].
 task_minutes = [20, 90]
@@ -144,8 +183,9 @@ commits = [2, 5]
 tokens_per_minute = 12000
 # Virtual minutes a gate run takes.
 gate_minutes = 2
-# The file a conflicting edit touches.
-conflict_file = "src/shared/registry.rs"
+# The file a conflicting edit touches: a bare name lands in the task's own
+# area (src/auth/registry.rs for a task owning src/auth/**).
+conflict_file = "registry.rs"
 # Behaviour rates: the probability that a task attempt shows the fault
 # (each 0 to 1, together at most 1; the rest of the attempts are normal).
 # Stops producing output.

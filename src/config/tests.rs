@@ -230,7 +230,7 @@ fn wrong_values_get_one_precise_line() {
         ("swarm = 3\n", ":1: swarm: expected a table, found 3"),
         (
             "[swarn]\nagents = 3\n",
-            ":1: swarn: unknown key \"swarn\" (allowed: swarm, prices, budgets, watchdog, gates, pause, agent, sim)",
+            ":1: swarn: unknown key \"swarn\" (allowed: swarm, prices, budgets, watchdog, gates, merge, pause, agent, sim)",
         ),
         (
             "[prices.cheap]\ninput = 1\n",
@@ -769,7 +769,7 @@ fn scenario_header() {
         ),
         (
             "[scenario]\nname = \"x\"\nduration = \"1h\"\n[llm]\nurl = \"x\"\n",
-            "s.toml:4: llm: unknown key \"llm\" (allowed: scenario, swarm, prices, budgets, watchdog, gates, pause, agent, sim, convoy)",
+            "s.toml:4: llm: unknown key \"llm\" (allowed: scenario, swarm, prices, budgets, watchdog, gates, merge, pause, agent, sim, convoy)",
         ),
     ];
     for (text, want) in cases {

@@ -46,16 +46,6 @@ pub struct Event {
     pub kind: EventKind,
 }
 
-/// How a merge attempt ended.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "outcome")]
-pub enum MergeOutcome {
-    /// The target moved to `commit`.
-    Merged { commit: String, tier: String },
-    /// The branch conflicts with the target in these files.
-    Conflicted { files: Vec<String> },
-}
-
 /// What happened. The serde tag is the `kind` column of the `events` table;
 /// the rest of the variant is its `data` JSON.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -86,7 +76,13 @@ pub enum EventKind {
     /// wall time.
     ProcessStats { peak_rss_kib: u64, wall_ms: u64 },
     /// The agent committed on its branch.
-    CommitMade { commit: String, files: u32 },
+    CommitMade {
+        commit: String,
+        files: u32,
+        /// The paths the commit touched, when known.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        paths: Vec<String>,
+    },
     /// The agent reported progress (0–100).
     Progress { percent: u8, note: String },
     /// The agent said it is done; the gates run next.
@@ -96,11 +92,34 @@ pub enum EventKind {
         passed: bool,
         gate: String,
         output: String,
+        /// Structured findings (scope, protected paths, the failing command).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        findings: Vec<Finding>,
+        /// The files the branch changed against the target.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        changed: Vec<String>,
     },
     /// The task joined the merge queue.
     MergeQueued { seq: u64 },
     /// The merge queue took the task's branch.
     MergeFinished { outcome: MergeOutcome },
+    /// The merged result of a batch of queue entries (in queue order) was
+    /// gated on top of `base`; the target moves only when it passed.
+    BatchTested {
+        tasks: Vec<TaskId>,
+        base: String,
+        passed: bool,
+        gate: String,
+        output: String,
+    },
+    /// The operator moved a queue entry to the front or the back.
+    QueueMoved { front: bool },
+    /// The task goes back to an agent to redo its change on top of the
+    /// current target (`target`), after its branch conflicted in `files`.
+    /// The old branch is kept.
+    TaskReimagined { files: Vec<String>, target: String },
+    /// Before the task started, in-flight tasks overlapped its scope.
+    ConflictPredicted { prediction: Prediction },
     /// The task goes back to `pending` (work kept on its branch).
     TaskRequeued { reason: String },
     /// The task may not start again before `until` (backoff after API trouble).
@@ -186,6 +205,10 @@ impl EventKind {
             EventKind::GateFinished { .. } => "gate_finished",
             EventKind::MergeQueued { .. } => "merge_queued",
             EventKind::MergeFinished { .. } => "merge_finished",
+            EventKind::BatchTested { .. } => "batch_tested",
+            EventKind::QueueMoved { .. } => "queue_moved",
+            EventKind::TaskReimagined { .. } => "task_reimagined",
+            EventKind::ConflictPredicted { .. } => "conflict_predicted",
             EventKind::TaskRequeued { .. } => "task_requeued",
             EventKind::TaskDeferred { .. } => "task_deferred",
             EventKind::Handoff { .. } => "handoff",

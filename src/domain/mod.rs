@@ -1,10 +1,14 @@
 //! The vocabulary of DESIGN.md as types. No I/O lives here.
 
 mod event;
+mod merge;
 mod money;
 mod state;
 
-pub use event::{Actor, Event, EventKind, MergeOutcome};
+pub use event::{Actor, Event, EventKind};
+pub use merge::{
+    Finding, LineAtRisk, MergeOutcome, Prediction, Side, Tier, glob_set, scopes_overlap,
+};
 pub use money::{Money, Price, Usage};
 pub use state::{AgentPhase, AgentState, ConvoyProgress, SwarmState};
 
@@ -181,6 +185,39 @@ pub struct Task {
     /// Not to start again before this time (backoff after API trouble).
     #[serde(default)]
     pub not_before: Option<Millis>,
+    /// Times the merge queue sent it back (each costs a little queue priority).
+    #[serde(default)]
+    pub merge_retries: u32,
+    /// The operator's move in the queue: negative to the front, positive to
+    /// the back, 0 where the order puts it.
+    #[serde(default)]
+    pub queue_key: i64,
+    /// The last merge attempt's tier and outcome word.
+    #[serde(default)]
+    pub tier: Option<Tier>,
+    #[serde(default)]
+    pub outcome: Option<String>,
+    /// Conflicted files of the last merge attempt.
+    #[serde(default)]
+    pub conflict_files: Vec<String>,
+    /// Lines a refused resolution would have dropped.
+    #[serde(default)]
+    pub lines_at_risk: Vec<LineAtRisk>,
+    /// What the last gate rejection found (structured context for rework).
+    #[serde(default)]
+    pub findings: Vec<Finding>,
+    /// Files the task's branch changed, as far as known.
+    #[serde(default)]
+    pub changed: Vec<String>,
+    /// Overlaps seen before it started.
+    #[serde(default)]
+    pub prediction: Option<Prediction>,
+    /// Times it went back to be redone on the current target.
+    #[serde(default)]
+    pub reimagined: u32,
+    /// Why the task came back to an agent, told in its next prompt.
+    #[serde(default)]
+    pub returned: Option<String>,
 }
 
 impl Task {
@@ -201,6 +238,17 @@ impl Task {
             queued_seq: None,
             waiting_on: None,
             not_before: None,
+            merge_retries: 0,
+            queue_key: 0,
+            tier: None,
+            outcome: None,
+            conflict_files: Vec::new(),
+            lines_at_risk: Vec::new(),
+            findings: Vec::new(),
+            changed: Vec::new(),
+            prediction: None,
+            reimagined: 0,
+            returned: None,
         }
     }
 

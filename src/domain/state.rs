@@ -147,6 +147,8 @@ pub struct SwarmState {
     pub merge_seq: u64,
     pub merges: u32,
     pub conflicts: u32,
+    /// Operator moves in the merge queue so far (orders later moves first).
+    pub queue_moves: i64,
     /// The day's soft budget limit was reached: no new work starts.
     pub day_soft_reached: bool,
     pub day_hard_reached: bool,
@@ -323,9 +325,17 @@ impl SwarmState {
                     }
                 }
             }
-            EventKind::CommitMade { .. }
-            | EventKind::Progress { .. }
-            | EventKind::AgentPrompted { .. } => {}
+            EventKind::CommitMade { paths, .. } => {
+                if let Some(t) = task.as_ref().and_then(|t| self.tasks.get_mut(t)) {
+                    for p in paths {
+                        if !t.changed.contains(p) {
+                            t.changed.push(p.clone());
+                        }
+                    }
+                    t.changed.sort();
+                }
+            }
+            EventKind::Progress { .. } | EventKind::AgentPrompted { .. } => {}
             EventKind::CostReported { reported, .. } => {
                 if let Some(a) = agent.as_ref().and_then(|a| self.agents.get_mut(a)) {
                     a.reported_cost += *reported;
@@ -341,9 +351,52 @@ impl SwarmState {
                     t.status = TaskStatus::Gating;
                 }
             }
-            EventKind::GateFinished { passed, .. } => {
-                if !*passed && let Some(t) = task.as_ref().and_then(|t| self.tasks.get_mut(t)) {
-                    t.gate_failures += 1;
+            EventKind::GateFinished {
+                passed,
+                findings,
+                changed,
+                ..
+            } => {
+                if let Some(t) = task.as_ref().and_then(|t| self.tasks.get_mut(t)) {
+                    if !*passed {
+                        t.gate_failures += 1;
+                    }
+                    t.findings = findings.clone();
+                    if !changed.is_empty() {
+                        t.changed = changed.clone();
+                    }
+                }
+            }
+            EventKind::BatchTested { .. } => {}
+            EventKind::QueueMoved { front } => {
+                self.queue_moves += 1;
+                let key = if *front {
+                    -self.queue_moves
+                } else {
+                    self.queue_moves
+                };
+                if let Some(t) = task.as_ref().and_then(|t| self.tasks.get_mut(t)) {
+                    t.queue_key = key;
+                }
+            }
+            EventKind::TaskReimagined { files, target } => {
+                if let Some(t) = task.as_ref().and_then(|t| self.tasks.get_mut(t)) {
+                    t.status = TaskStatus::Pending;
+                    t.session = None;
+                    t.reimagined += 1;
+                    t.merge_retries += 1;
+                    t.changed.clear();
+                    t.conflict_files = files.clone();
+                    t.reason = Some(format!(
+                        "conflicted in {}; redo on {target}",
+                        files.join(", ")
+                    ));
+                    t.returned = t.reason.clone();
+                }
+            }
+            EventKind::ConflictPredicted { prediction } => {
+                if let Some(t) = task.as_ref().and_then(|t| self.tasks.get_mut(t)) {
+                    t.prediction = Some(prediction.clone());
                 }
             }
             EventKind::MergeQueued { seq } => {
@@ -353,28 +406,58 @@ impl SwarmState {
                     t.queued_seq = Some(*seq);
                 }
             }
-            EventKind::MergeFinished { outcome } => match outcome {
-                MergeOutcome::Merged { commit, .. } => {
-                    self.merges += 1;
-                    let mut by = None;
-                    if let Some(t) = task.as_ref().and_then(|t| self.tasks.get_mut(t)) {
-                        t.status = TaskStatus::Merged;
-                        t.merged_commit = Some(commit.clone());
-                        t.finished_at = Some(ev.at);
-                        t.queued_seq = None;
-                        by = t.agent.clone();
-                    }
-                    if let Some(a) = by.and_then(|a| self.agents.get_mut(&a)) {
-                        a.tasks_merged += 1;
+            EventKind::MergeFinished { outcome } => {
+                let mut by = None;
+                if let Some(t) = task.as_ref().and_then(|t| self.tasks.get_mut(t)) {
+                    t.queued_seq = None;
+                    t.outcome = Some(outcome.word().to_string());
+                    match outcome {
+                        MergeOutcome::Merged { commit, tier } => {
+                            t.status = TaskStatus::Merged;
+                            t.merged_commit = Some(commit.clone());
+                            t.finished_at = Some(ev.at);
+                            t.tier = match tier.as_str() {
+                                "auto" => Some(Tier::Auto),
+                                "ai" => Some(Tier::Ai),
+                                _ => Some(Tier::Clean),
+                            };
+                            t.returned = None;
+                            by = t.agent.clone();
+                        }
+                        MergeOutcome::Conflicted { files } => {
+                            t.conflict_files = files.clone();
+                            t.tier = Some(Tier::Reimagine);
+                        }
+                        MergeOutcome::Refused {
+                            tier,
+                            files,
+                            lines_at_risk,
+                        } => {
+                            t.tier = Some(*tier);
+                            t.conflict_files = files.clone();
+                            t.lines_at_risk = lines_at_risk.clone();
+                            t.merge_retries += 1;
+                        }
+                        MergeOutcome::Rejected { findings, .. } => {
+                            t.findings = findings.clone();
+                            t.merge_retries += 1;
+                            t.gate_failures += 1;
+                        }
                     }
                 }
-                MergeOutcome::Conflicted { .. } => {
-                    self.conflicts += 1;
-                    if let Some(t) = task.as_ref().and_then(|t| self.tasks.get_mut(t)) {
-                        t.queued_seq = None;
+                match outcome {
+                    MergeOutcome::Merged { .. } => {
+                        self.merges += 1;
+                        if let Some(a) = by.and_then(|a| self.agents.get_mut(&a)) {
+                            a.tasks_merged += 1;
+                        }
                     }
+                    MergeOutcome::Conflicted { .. } | MergeOutcome::Refused { .. } => {
+                        self.conflicts += 1;
+                    }
+                    MergeOutcome::Rejected { .. } => {}
                 }
-            },
+            }
             EventKind::TaskRequeued { reason } => {
                 if let Some(t) = task.as_ref().and_then(|t| self.tasks.get_mut(t)) {
                     t.status = TaskStatus::Pending;
@@ -405,6 +488,7 @@ impl SwarmState {
                     t.status = TaskStatus::Pending;
                     t.session = None;
                     t.reason = Some(reason.clone());
+                    t.returned = Some(reason.clone());
                     by = t.agent.clone();
                 }
                 if let Some(a) = by.and_then(|a| self.agents.get_mut(&a)) {

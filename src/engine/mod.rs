@@ -11,7 +11,7 @@ mod spend;
 
 pub use clock::{Clock, RealClock, VirtualClock};
 pub use operator::Command;
-pub use settings::Settings;
+pub use settings::{AiSettings, MergeSettings, Settings};
 
 use crate::domain::*;
 use crate::runtime::protocol::{self, Signal};
@@ -45,11 +45,16 @@ pub enum Input {
         passed: bool,
         gate: String,
         output: String,
+        findings: Vec<Finding>,
+        /// The files the branch changed against the target.
+        changed: Vec<String>,
     },
-    /// The merge queue's git work for a task finished.
-    MergeFinished {
-        task: TaskId,
-        result: Result<MergeOutcome, String>,
+    /// A batch of queue entries landed (or not): every gate run on a merged
+    /// result, each entry's outcome, and an error that stopped the rest.
+    Landed {
+        runs: Vec<BatchRun>,
+        results: Vec<(TaskId, MergeOutcome)>,
+        error: Option<String>,
     },
 }
 
@@ -77,19 +82,44 @@ pub enum Effect {
     Thaw { session: SessionId },
     /// Tell a waiting agent the operator's decision on its pause point.
     Decide { session: SessionId, approved: bool },
-    /// Run the gates on a task's branch.
+    /// Run the gates on a task's branch: commands, then the path rules.
     RunGates {
         task: TaskId,
         agent: AgentId,
         branch: String,
         checks: Vec<String>,
+        /// Owned scope to check changed paths against (empty: no check).
+        scope: Vec<String>,
+        protected: Vec<String>,
     },
-    /// Merge a task's branch into the target.
-    Merge {
-        task: TaskId,
-        branch: String,
-        message: String,
+    /// Land a batch of queue entries on the target (merge, gate the merged
+    /// result, bisect a failure, move the target only to a tree that passed).
+    Land {
+        entries: Vec<LandEntry>,
+        checks: Vec<String>,
+        append_only: Vec<String>,
+        ai: Option<AiSettings>,
     },
+}
+
+/// One entry of a batch to land.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LandEntry {
+    pub task: TaskId,
+    pub branch: String,
+    pub message: String,
+    /// Title and spec, for the `ai` tier.
+    pub context: String,
+}
+
+/// One gate run on a merged result.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BatchRun {
+    pub tasks: Vec<TaskId>,
+    pub base: String,
+    pub passed: bool,
+    pub gate: String,
+    pub output: String,
 }
 
 /// Ended sessions remembered for late usage.
@@ -117,8 +147,8 @@ struct Live {
     sessions: BTreeMap<SessionId, (AgentId, TaskId, Millis)>,
     /// Tasks whose gates are running.
     gating: BTreeSet<TaskId>,
-    /// The task whose merge is running.
-    merging: Option<TaskId>,
+    /// The entries of the batch landing now.
+    landing: Vec<TaskId>,
     /// Sessions frozen by the operator (one by one or the whole swarm).
     frozen: BTreeSet<SessionId>,
     /// Malformed protocol lines seen, per agent.
@@ -386,8 +416,14 @@ impl Engine {
                 passed,
                 gate,
                 output,
-            } => self.on_gates(&mut out, task, passed, gate, output),
-            Input::MergeFinished { task, result } => self.on_merge(&mut out, task, result),
+                findings,
+                changed,
+            } => self.on_gates(&mut out, task, passed, gate, output, findings, changed),
+            Input::Landed {
+                runs,
+                results,
+                error,
+            } => self.on_landed(&mut out, runs, results, error),
         }
         self.after_input(&mut out);
         out
@@ -403,7 +439,7 @@ impl Engine {
     /// Whether anything can still happen without the operator: a working
     /// agent, gates or a merge in flight, or work the scheduler could start.
     pub fn can_progress(&self) -> bool {
-        if !self.live.gating.is_empty() || self.live.merging.is_some() {
+        if !self.live.gating.is_empty() || !self.live.landing.is_empty() {
             return true;
         }
         if self.state.frozen {
@@ -420,7 +456,7 @@ impl Engine {
         let deferred = self.state.tasks.values().any(|t| {
             t.status == TaskStatus::Pending && t.not_before.is_some_and(|nb| nb > self.now)
         });
-        working || deferred || self.has_startable_work() || self.queue_head().is_some()
+        working || deferred || self.has_startable_work() || self.queue_ready()
     }
 
     /// Live sessions: (session, agent, task).
@@ -631,9 +667,19 @@ impl Engine {
             Signal::Resources { .. } | Signal::CostReported { .. } => {
                 self.on_accounting(out, attr, &session, signal)
             }
-            Signal::Commit { commit, files } => {
-                self.emit(out, attr, EventKind::CommitMade { commit, files })
-            }
+            Signal::Commit {
+                commit,
+                files,
+                paths,
+            } => self.emit(
+                out,
+                attr,
+                EventKind::CommitMade {
+                    commit,
+                    files,
+                    paths,
+                },
+            ),
             Signal::Done { .. } => {
                 self.live.trouble_streak.remove(&task);
                 self.emit(out, attr.clone(), EventKind::TaskDone);

@@ -4,6 +4,9 @@
 use super::{Attr, Effect, Engine, Step};
 use crate::domain::*;
 
+/// How a dropped entry's reason starts (a retry puts it back in the queue).
+const DROPPED: &str = "dropped from the merge queue";
+
 #[derive(Clone, Debug, PartialEq)]
 pub enum Command {
     ApprovePause(PauseId),
@@ -26,6 +29,8 @@ pub enum Command {
     RetryTask(TaskId),
     /// Take a task out of the merge queue; its branch is kept.
     DropTask(TaskId),
+    /// Move a queue entry to the front (true) or the back of the queue.
+    MoveTask(TaskId, bool),
     AddTask(TaskSpec),
     SetSpeed(String),
 }
@@ -82,7 +87,7 @@ impl Engine {
                     )),
                 }
             }
-            Command::DropTask(id) => {
+            Command::DropTask(id) | Command::MoveTask(id, _) => {
                 let t = task(id)?;
                 if t.status == TaskStatus::Queued {
                     Ok(())
@@ -191,7 +196,19 @@ impl Engine {
                 }
             }
             Command::RetryTask(id) => {
-                self.emit(out, op.task(&id), EventKind::TaskUnblocked);
+                // Work stopped in the queue itself goes straight back to it.
+                let t = &self.state.tasks[&id];
+                let reason = t.reason.as_deref().unwrap_or("");
+                let requeue = t.branch.is_some()
+                    && t.status == TaskStatus::Blocked
+                    && (t.outcome.as_deref() == Some("refused")
+                        || reason.starts_with(DROPPED)
+                        || reason.starts_with("merge failed"));
+                self.emit(out, op.clone().task(&id), EventKind::TaskUnblocked);
+                if requeue {
+                    let seq = self.state.merge_seq + 1;
+                    self.emit(out, op.clone().task(&id), EventKind::MergeQueued { seq });
+                }
                 // Tasks blocked only because they waited on this one (directly
                 // or through another such task) follow it.
                 let mut freed = vec![id.clone()];
@@ -222,9 +239,12 @@ impl Engine {
                 out,
                 op.task(&id),
                 EventKind::TaskBlocked {
-                    reason: "dropped from the merge queue by the operator; branch kept".into(),
+                    reason: format!("{DROPPED} by the operator; branch kept"),
                 },
             ),
+            Command::MoveTask(id, front) => {
+                self.emit(out, op.task(&id), EventKind::QueueMoved { front })
+            }
             Command::AddTask(spec) => {
                 let id = spec.id.clone();
                 self.emit(out, op.task(&id), EventKind::TaskAdded { spec });

@@ -1,12 +1,19 @@
-//! Gates and the merge queue (simple form): a finished task's branch passes
-//! its gates, waits its turn, and merges into the target or is marked
-//! conflicted. Workers never touch the target; only this queue moves it.
+//! Gates and the merge queue. A finished task's branch passes its gates
+//! (commands, owned scope, protected paths) and joins the queue; the queue
+//! lands entries in batches on the target, where the merged result is gated
+//! again before the target moves. Conflicts go through the tiers (`clean`,
+//! `auto`, `ai`) and, when none merges them, back to an agent
+//! (`reimagine`). Workers never touch the target; only this queue moves it.
 
-use super::{Attr, Effect, Engine, Step};
+use super::{Attr, BatchRun, Effect, Engine, LandEntry, Step};
 use crate::domain::*;
 
 /// Gate output kept in the log per run; the full output stays with the executor.
 const GATE_OUTPUT_KEPT: usize = 4000;
+/// Times a task is sent back to be redone on the target before it fails.
+const MAX_REIMAGINE: u32 = 2;
+/// Lines at risk named in a concern's summary.
+const RISK_SHOWN: usize = 5;
 
 fn tail(s: &str, max: usize) -> String {
     if s.len() <= max {
@@ -19,7 +26,38 @@ fn tail(s: &str, max: usize) -> String {
     format!("…{}", &s[start..])
 }
 
+fn last_line(output: &str) -> String {
+    output
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("")
+        .to_string()
+}
+
+/// The structured context a rejected task goes back with.
+fn rejection_context(gate: &str, findings: &[Finding], output: &str) -> String {
+    let mut s = format!("rejected by the gate `{gate}`");
+    if findings.is_empty() {
+        let last = last_line(output);
+        if !last.is_empty() {
+            s.push_str(&format!(": {last}"));
+        }
+    }
+    for f in findings {
+        s.push_str(&format!("\n- {f}"));
+    }
+    s
+}
+
 impl Engine {
+    fn task_attr(&self, task: &TaskId) -> Attr {
+        match &self.state.tasks[task].agent {
+            Some(a) => Attr::engine().agent(a).task(task),
+            None => Attr::engine().task(task),
+        }
+    }
+
     pub(crate) fn start_gates(&mut self, out: &mut Step, task: &TaskId) {
         let t = &self.state.tasks[task];
         let (Some(agent), Some(branch)) = (t.agent.clone(), t.branch.clone()) else {
@@ -27,15 +65,23 @@ impl Engine {
         };
         let mut checks = self.settings.gates.clone();
         checks.extend(t.spec.checks.iter().cloned());
+        let scope = if self.settings.scope_check {
+            t.spec.scope.clone()
+        } else {
+            Vec::new()
+        };
         self.live.gating.insert(task.clone());
         out.effects.push(Effect::RunGates {
             task: task.clone(),
             agent,
             branch,
             checks,
+            scope,
+            protected: self.settings.protected.clone(),
         });
     }
 
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn on_gates(
         &mut self,
         out: &mut Step,
@@ -43,21 +89,13 @@ impl Engine {
         passed: bool,
         gate: String,
         output: String,
+        findings: Vec<Finding>,
+        changed: Vec<String>,
     ) {
         if !self.live.gating.remove(&task) {
             return;
         }
-        let agent = self.state.tasks[&task].agent.clone();
-        let attr = match &agent {
-            Some(a) => Attr::engine().agent(a).task(&task),
-            None => Attr::engine().task(&task),
-        };
-        let last_line = output
-            .lines()
-            .rev()
-            .find(|l| !l.trim().is_empty())
-            .unwrap_or("")
-            .to_string();
+        let attr = self.task_attr(&task);
         self.emit(
             out,
             attr.clone(),
@@ -65,6 +103,8 @@ impl Engine {
                 passed,
                 gate: gate.clone(),
                 output: tail(&output, GATE_OUTPUT_KEPT),
+                findings: findings.clone(),
+                changed,
             },
         );
         if passed {
@@ -72,14 +112,21 @@ impl Engine {
             self.emit(out, attr, EventKind::MergeQueued { seq });
             return;
         }
-        let failures = self.state.tasks[&task].gate_failures;
-        let reason = format!("gate `{gate}` failed: {last_line}");
+        self.send_back(out, &task, rejection_context(&gate, &findings, &output));
+    }
+
+    /// A gate rejected the task's work: back to its agent with the context,
+    /// or failed with a concern after too many rejections.
+    fn send_back(&mut self, out: &mut Step, task: &TaskId, reason: String) {
+        let attr = self.task_attr(task);
+        let failures = self.state.tasks[task].gate_failures;
         if failures >= self.settings.max_rejections {
+            let first = reason.lines().next().unwrap_or("").to_string();
             self.emit(
                 out,
                 attr.clone(),
                 EventKind::TaskFailed {
-                    reason: format!("{reason} ({failures} rejections)"),
+                    reason: format!("{reason}\n({failures} rejections)"),
                 },
             );
             self.raise(
@@ -88,25 +135,30 @@ impl Engine {
                 ConcernSource::Gate,
                 Impact::High,
                 0.9,
-                format!("{task} rejected by the gates {failures} times; last: {reason}"),
+                format!("{task} rejected by the gates {failures} times; last: {first}"),
             );
-            self.block_dependents(out, &task);
+            self.block_dependents(out, task);
         } else {
             self.emit(out, attr, EventKind::TaskReworked { reason });
         }
     }
 
-    /// The next entry to merge: priority, then arrival.
-    pub(crate) fn queue_head(&self) -> Option<TaskId> {
-        if self.live.merging.is_some() || self.state.frozen {
-            return None;
-        }
-        self.state
-            .tasks
-            .values()
-            .filter(|t| t.status == TaskStatus::Queued && t.waiting_on.is_none())
-            .min_by_key(|t| (-t.spec.priority, t.queued_seq.unwrap_or(u64::MAX)))
-            .map(|t| t.spec.id.clone())
+    /// The order key of a queue entry: the operator's moves, then priority
+    /// (less a point per time the queue sent it back), the convoy's age,
+    /// and arrival.
+    fn queue_key(&self, t: &Task) -> (i64, i64, usize, u64) {
+        let convoy_age = self
+            .state
+            .convoys
+            .iter()
+            .position(|c| *c == t.spec.convoy)
+            .unwrap_or(usize::MAX);
+        (
+            t.queue_key,
+            -(t.spec.priority as i64 - t.merge_retries as i64),
+            convoy_age,
+            t.queued_seq.unwrap_or(u64::MAX),
+        )
     }
 
     /// The entries waiting to merge, in the order they will go.
@@ -117,41 +169,62 @@ impl Engine {
             .values()
             .filter(|t| t.status == TaskStatus::Queued)
             .collect();
-        q.sort_by_key(|t| (-t.spec.priority, t.queued_seq.unwrap_or(u64::MAX)));
+        q.sort_by_key(|t| self.queue_key(t));
         q
     }
 
+    /// Whether the queue has an entry it could land now.
+    pub(crate) fn queue_ready(&self) -> bool {
+        self.live.landing.is_empty()
+            && !self.state.frozen
+            && self
+                .state
+                .tasks
+                .values()
+                .any(|t| t.status == TaskStatus::Queued && t.waiting_on.is_none())
+    }
+
+    fn merge_approved(&self, task: &TaskId) -> bool {
+        self.state.pauses.iter().any(|p| {
+            p.kind == PauseKind::Merge
+                && p.task.as_ref() == Some(task)
+                && p.state == PauseState::Approved
+        })
+    }
+
     pub(crate) fn advance_queue(&mut self, out: &mut Step) {
-        while let Some(task) = self.queue_head() {
+        if !self.queue_ready() {
+            return;
+        }
+        let order: Vec<TaskId> = self
+            .merge_queue()
+            .into_iter()
+            .filter(|t| t.waiting_on.is_none())
+            .map(|t| t.spec.id.clone())
+            .collect();
+        let mut entries = Vec::new();
+        for task in order {
+            if entries.len() >= self.settings.merge.batch {
+                break;
+            }
             let t = &self.state.tasks[&task];
-            if self.settings.pause_before_merge {
-                let approved = self.state.pauses.iter().any(|p| {
-                    p.kind == PauseKind::Merge
-                        && p.task.as_ref() == Some(&task)
-                        && p.state == PauseState::Approved
-                });
-                if !approved {
-                    let id = self.state.next_pause_id();
-                    let reason = format!(
-                        "merge {task} ({}) into {}",
-                        t.spec.title, self.settings.target
-                    );
-                    let attr = Attr::engine().task(&task);
-                    let attr = match &t.agent {
-                        Some(a) => attr.agent(a),
-                        None => attr,
-                    };
-                    self.emit(
-                        out,
-                        attr,
-                        EventKind::PauseRequested {
-                            id,
-                            pause: PauseKind::Merge,
-                            reason,
-                        },
-                    );
-                    continue;
-                }
+            if self.settings.pause_before_merge && !self.merge_approved(&task) {
+                let id = self.state.next_pause_id();
+                let reason = format!(
+                    "merge {task} ({}) into {}",
+                    t.spec.title, self.settings.target
+                );
+                let attr = self.task_attr(&task);
+                self.emit(
+                    out,
+                    attr,
+                    EventKind::PauseRequested {
+                        id,
+                        pause: PauseKind::Merge,
+                        reason,
+                    },
+                );
+                continue;
             }
             let Some(branch) = t.branch.clone() else {
                 self.emit(
@@ -168,44 +241,122 @@ impl Engine {
                 "Merge {task}: {}\n\nShiftboss-Task: {task}\nShiftboss-Agent: {agent}\nShiftboss-Convoy: {}\n",
                 t.spec.title, t.spec.convoy
             );
-            self.live.merging = Some(task.clone());
-            out.effects.push(Effect::Merge {
-                task,
+            entries.push(LandEntry {
+                task: task.clone(),
                 branch,
                 message,
+                context: format!("{}: {}\n{}", task, t.spec.title, t.spec.spec),
             });
-            break;
+        }
+        if entries.is_empty() {
+            return;
+        }
+        // The merged result passes every gate its entries would.
+        let mut checks = self.settings.gates.clone();
+        for e in &entries {
+            for c in &self.state.tasks[&e.task].spec.checks {
+                if !checks.contains(c) {
+                    checks.push(c.clone());
+                }
+            }
+        }
+        self.live.landing = entries.iter().map(|e| e.task.clone()).collect();
+        out.effects.push(Effect::Land {
+            entries,
+            checks,
+            append_only: self.settings.merge.append_only.clone(),
+            ai: self.settings.merge.ai.clone(),
+        });
+    }
+
+    pub(crate) fn on_landed(
+        &mut self,
+        out: &mut Step,
+        runs: Vec<BatchRun>,
+        results: Vec<(TaskId, MergeOutcome)>,
+        error: Option<String>,
+    ) {
+        let landing = std::mem::take(&mut self.live.landing);
+        if landing.is_empty() {
+            return;
+        }
+        for run in runs {
+            self.emit(
+                out,
+                Attr::engine(),
+                EventKind::BatchTested {
+                    tasks: run.tasks,
+                    base: run.base,
+                    passed: run.passed,
+                    gate: run.gate,
+                    output: tail(&run.output, GATE_OUTPUT_KEPT),
+                },
+            );
+        }
+        for (task, outcome) in results {
+            if !landing.contains(&task) || self.state.tasks[&task].status != TaskStatus::Queued {
+                continue;
+            }
+            self.on_outcome(out, &task, outcome);
+        }
+        let Some(e) = error else { return };
+        for task in landing {
+            if self.state.tasks[&task].status != TaskStatus::Queued {
+                continue;
+            }
+            let attr = self.task_attr(&task);
+            self.emit(
+                out,
+                attr.clone(),
+                EventKind::TaskBlocked {
+                    reason: format!("merge failed: {e}"),
+                },
+            );
+            self.raise(
+                out,
+                attr,
+                ConcernSource::Merge,
+                Impact::High,
+                0.7,
+                format!("merging {task} failed: {e}"),
+            );
+            self.block_dependents(out, &task);
         }
     }
 
-    pub(crate) fn on_merge(
-        &mut self,
-        out: &mut Step,
-        task: TaskId,
-        result: Result<MergeOutcome, String>,
-    ) {
-        if self.live.merging.as_ref() != Some(&task) {
-            return;
-        }
-        self.live.merging = None;
-        let agent = self.state.tasks[&task].agent.clone();
-        let attr = match &agent {
-            Some(a) => Attr::engine().agent(a).task(&task),
-            None => Attr::engine().task(&task),
+    fn on_outcome(&mut self, out: &mut Step, task: &TaskId, outcome: MergeOutcome) {
+        let attr = self.task_attr(task);
+        let kept = match &outcome {
+            MergeOutcome::Rejected {
+                gate,
+                output,
+                findings,
+            } => MergeOutcome::Rejected {
+                gate: gate.clone(),
+                output: tail(output, GATE_OUTPUT_KEPT),
+                findings: findings.clone(),
+            },
+            o => o.clone(),
         };
-        match result {
-            Ok(outcome) => {
-                let conflicted = match &outcome {
-                    MergeOutcome::Conflicted { files } => Some(files.join(", ")),
-                    MergeOutcome::Merged { .. } => None,
-                };
-                self.emit(out, attr.clone(), EventKind::MergeFinished { outcome });
-                if let Some(files) = conflicted {
+        self.emit(
+            out,
+            attr.clone(),
+            EventKind::MergeFinished { outcome: kept },
+        );
+        match outcome {
+            MergeOutcome::Merged { .. } => {}
+            MergeOutcome::Conflicted { files } => {
+                let t = &self.state.tasks[task];
+                if t.reimagined >= MAX_REIMAGINE {
                     self.emit(
                         out,
                         attr.clone(),
                         EventKind::TaskFailed {
-                            reason: format!("merge conflict in {files}; work kept on its branch"),
+                            reason: format!(
+                                "conflicts in {} again after {} redos; work kept on its branch",
+                                files.join(", "),
+                                t.reimagined
+                            ),
                         },
                     );
                     self.raise(
@@ -214,17 +365,43 @@ impl Engine {
                         ConcernSource::Merge,
                         Impact::Medium,
                         1.0,
-                        format!("{task} conflicts with {} in {files}", self.settings.target),
+                        format!(
+                            "{task} keeps conflicting with {} in {}",
+                            self.settings.target,
+                            files.join(", ")
+                        ),
                     );
-                    self.block_dependents(out, &task);
+                    self.block_dependents(out, task);
+                } else {
+                    let target = self.settings.target.clone();
+                    self.emit(out, attr, EventKind::TaskReimagined { files, target });
                 }
             }
-            Err(e) => {
+            MergeOutcome::Refused {
+                tier,
+                files,
+                lines_at_risk,
+            } => {
+                let shown: Vec<String> = lines_at_risk
+                    .iter()
+                    .take(RISK_SHOWN)
+                    .map(|l| format!("{} ({}): {}", l.file, l.side.as_str(), l.line))
+                    .collect();
+                let more = lines_at_risk.len().saturating_sub(RISK_SHOWN);
+                let more = if more > 0 {
+                    format!("; … {more} more")
+                } else {
+                    String::new()
+                };
                 self.emit(
                     out,
                     attr.clone(),
                     EventKind::TaskBlocked {
-                        reason: format!("merge failed: {e}"),
+                        reason: format!(
+                            "the {tier} resolution of {} would drop {} lines; nothing merged, branch kept",
+                            files.join(", "),
+                            lines_at_risk.len()
+                        ),
                     },
                 );
                 self.raise(
@@ -232,10 +409,27 @@ impl Engine {
                     attr,
                     ConcernSource::Merge,
                     Impact::High,
-                    0.7,
-                    format!("merging {task} failed: {e}"),
+                    1.0,
+                    format!(
+                        "{task}: the {tier} tier would lose {} lines in {}: {}{more}",
+                        lines_at_risk.len(),
+                        files.join(", "),
+                        shown.join(" | ")
+                    ),
                 );
-                self.block_dependents(out, &task);
+                self.block_dependents(out, task);
+            }
+            MergeOutcome::Rejected {
+                gate,
+                output,
+                findings,
+            } => {
+                let reason = format!(
+                    "the merged result on {}: {}",
+                    self.settings.target,
+                    rejection_context(&gate, &findings, &output)
+                );
+                self.send_back(out, task, reason);
             }
         }
     }

@@ -49,6 +49,34 @@ impl Engine {
             && !self.ready_tasks().is_empty()
     }
 
+    /// In-flight tasks (running, gating, queued) whose scope overlaps
+    /// `task`'s, and the files they changed that lie in its scope.
+    pub fn predict(&self, task: &TaskId) -> Prediction {
+        let me = &self.state.tasks[task];
+        let mine = glob_set(&me.spec.scope);
+        let mut p = Prediction::default();
+        for t in self.state.tasks.values() {
+            let in_flight = matches!(
+                t.status,
+                TaskStatus::InProgress | TaskStatus::Gating | TaskStatus::Queued
+            );
+            if !in_flight || t.spec.id == *task {
+                continue;
+            }
+            let files: Vec<&String> = t.changed.iter().filter(|f| mine.is_match(f)).collect();
+            if !files.is_empty() || scopes_overlap(&me.spec.scope, &t.spec.scope) {
+                p.with.push(t.spec.id.clone());
+            }
+            for f in files {
+                if !p.files.contains(f) {
+                    p.files.push(f.clone());
+                }
+            }
+        }
+        p.files.sort();
+        p
+    }
+
     pub(crate) fn schedule(&mut self, out: &mut Step) {
         if !self.may_start_work() || self.idle_agents().next().is_none() {
             return;
@@ -56,6 +84,31 @@ impl Engine {
         for task in self.ready_tasks() {
             if !self.may_start_work() {
                 break;
+            }
+            // A likely conflict (files in its scope already changed by work
+            // in flight) is recorded once; by config the task waits for it.
+            let prediction = self.predict(&task);
+            let likely = !prediction.files.is_empty();
+            let delay = likely && self.settings.merge.delay_on_overlap;
+            let t = &self.state.tasks[&task];
+            if likely
+                && t.prediction
+                    .as_ref()
+                    .is_none_or(|p| p.delayed != delay || p.files != prediction.files)
+            {
+                self.emit(
+                    out,
+                    Attr::engine().task(&task),
+                    EventKind::ConflictPredicted {
+                        prediction: Prediction {
+                            delayed: delay,
+                            ..prediction
+                        },
+                    },
+                );
+            }
+            if delay {
+                continue;
             }
             // The agent that worked the task before keeps it if it is free:
             // its worktree already holds the branch.
@@ -88,9 +141,21 @@ impl Engine {
         let session = SessionId(format!("{agent}#{}", a.sessions + 1));
         let model = a.model.clone();
         let t = &self.state.tasks[task];
-        let branch = format!("shiftboss/{agent}/{task}");
-        let resume_from = t.branch.clone().filter(|b| *b != branch);
-        let resume = t.branch.is_some();
+        // A task sent back to be redone on the target starts a new branch
+        // from the target's tip; the old one is kept.
+        let suffix = if t.reimagined > 0 {
+            format!("-r{}", t.reimagined)
+        } else {
+            String::new()
+        };
+        let branch = format!("shiftboss/{agent}/{task}{suffix}");
+        let fresh = t.reimagined > 0 && !t.branch.as_ref().is_some_and(|b| b.ends_with(&suffix));
+        let resume_from = if fresh {
+            None
+        } else {
+            t.branch.clone().filter(|b| *b != branch)
+        };
+        let resume = !fresh && t.branch.is_some();
         let attempt = if handoff.is_some() {
             t.attempts.max(1)
         } else {

@@ -31,9 +31,52 @@ pub struct Settings {
     pub max_rejections: u32,
     /// Attempts (sessions) before a task fails with a concern.
     pub max_attempts: u32,
+    /// A pause point before every merge (the config's `before_merge`, or a
+    /// target matching `before_merge_into`).
     pub pause_before_merge: bool,
+    /// Gate: every changed path inside the task's owned scope.
+    pub scope_check: bool,
+    /// Gate: globs of paths no agent may change.
+    pub protected: Vec<String>,
+    pub merge: MergeSettings,
     /// A task passing this spend stops at a pause point; zero means off.
     pub pause_task_spend: Money,
+}
+
+/// How the merge queue lands work.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MergeSettings {
+    /// Entries tested together on the target.
+    pub batch: usize,
+    /// Globs of files merged as a union of both sides' lines.
+    pub append_only: Vec<String>,
+    /// Keep a task pending while work in flight overlaps its scope.
+    pub delay_on_overlap: bool,
+    /// The `ai` tier, when configured.
+    pub ai: Option<AiSettings>,
+}
+
+impl Default for MergeSettings {
+    fn default() -> Self {
+        MergeSettings {
+            batch: 8,
+            append_only: Vec::new(),
+            delay_on_overlap: false,
+            ai: None,
+        }
+    }
+}
+
+/// Where the `ai` tier's model is. The key is read from `key_env` when the
+/// request is made; it is never held here.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AiSettings {
+    /// `anthropic` or `openai`.
+    pub provider: String,
+    pub base_url: String,
+    pub model: String,
+    pub key_env: String,
+    pub timeout: Millis,
 }
 
 impl Default for Settings {
@@ -68,6 +111,9 @@ impl Default for Settings {
             max_rejections: 3,
             max_attempts: 3,
             pause_before_merge: false,
+            scope_check: true,
+            protected: Vec::new(),
+            merge: MergeSettings::default(),
             pause_task_spend: Money::ZERO,
         }
     }

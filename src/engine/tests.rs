@@ -82,16 +82,22 @@ impl Harness {
                 passed: true,
                 gate: String::new(),
                 output: String::new(),
+                findings: Vec::new(),
+                changed: Vec::new(),
             },
         ));
         all.extend(self.at(
             SECOND,
-            Input::MergeFinished {
-                task: TaskId::new(task),
-                result: Ok(MergeOutcome::Merged {
-                    commit: format!("c-{task}"),
-                    tier: "clean".into(),
-                }),
+            Input::Landed {
+                runs: Vec::new(),
+                results: vec![(
+                    TaskId::new(task),
+                    MergeOutcome::Merged {
+                        commit: format!("c-{task}"),
+                        tier: "clean".into(),
+                    },
+                )],
+                error: None,
             },
         ));
         all
@@ -158,13 +164,15 @@ fn done_runs_gates_then_queues_then_merges_with_attribution() {
             passed: true,
             gate: String::new(),
             output: "ok".into(),
+            findings: Vec::new(),
+            changed: Vec::new(),
         },
     );
     let merge_msg = step
         .effects
         .iter()
         .find_map(|e| match e {
-            Effect::Merge { message, .. } => Some(message.clone()),
+            Effect::Land { entries, .. } => entries.first().map(|e| e.message.clone()),
             _ => None,
         })
         .expect("merge effect");
@@ -172,12 +180,16 @@ fn done_runs_gates_then_queues_then_merges_with_attribution() {
     assert!(merge_msg.contains("Shiftboss-Task: t1"));
     let step = h.at(
         SECOND,
-        Input::MergeFinished {
-            task: TaskId::new("t1"),
-            result: Ok(MergeOutcome::Merged {
-                commit: "abc".into(),
-                tier: "clean".into(),
-            }),
+        Input::Landed {
+            runs: Vec::new(),
+            results: vec![(
+                TaskId::new("t1"),
+                MergeOutcome::Merged {
+                    commit: "abc".into(),
+                    tier: "clean".into(),
+                },
+            )],
+            error: None,
         },
     );
     let merged = &step.events[0];
@@ -448,6 +460,8 @@ fn gate_rejections_send_work_back_then_fail_it() {
                 passed: false,
                 gate: "cargo test".into(),
                 output: "test auth::expiry ... FAILED".into(),
+                findings: Vec::new(),
+                changed: Vec::new(),
             },
         );
         if round == 1 {
@@ -462,7 +476,7 @@ fn gate_rejections_send_work_back_then_fail_it() {
 }
 
 #[test]
-fn a_conflict_fails_the_task_with_a_concern() {
+fn a_conflict_sends_the_task_back_to_be_redone_on_the_target() {
     let (mut h, _) = Harness::new(settings(1), &[task("t1", "a", 0, &[])]);
     h.line(MINUTE, "t1", "::done::");
     h.at(
@@ -472,20 +486,52 @@ fn a_conflict_fails_the_task_with_a_concern() {
             passed: true,
             gate: String::new(),
             output: String::new(),
+            findings: Vec::new(),
+            changed: Vec::new(),
         },
     );
     let step = h.at(
         SECOND,
-        Input::MergeFinished {
-            task: TaskId::new("t1"),
-            result: Ok(MergeOutcome::Conflicted {
-                files: vec!["src/shared/registry.rs".into()],
-            }),
+        Input::Landed {
+            runs: Vec::new(),
+            results: vec![(
+                TaskId::new("t1"),
+                MergeOutcome::Conflicted {
+                    files: vec!["src/shared/registry.rs".into()],
+                },
+            )],
+            error: None,
         },
     );
-    assert_eq!(h.status("t1"), TaskStatus::Failed);
-    assert!(kinds(&step).contains(&"concern_raised"));
+    assert!(
+        kinds(&step).contains(&"task_reimagined"),
+        "{:?}",
+        kinds(&step)
+    );
     assert_eq!(h.e.state().conflicts, 1);
+    // It starts again at once, on a fresh branch from the target's tip; the
+    // old branch is kept.
+    let start = step.effects.iter().find_map(|e| match e {
+        Effect::Start {
+            branch,
+            resume_from,
+            ..
+        } => Some((branch.clone(), resume_from.clone())),
+        _ => None,
+    });
+    assert_eq!(
+        start,
+        Some(("shiftboss/builder-01/t1-r1".to_string(), None)),
+        "a reimagined task starts from the target"
+    );
+    let t = &h.e.state().tasks[&TaskId::new("t1")];
+    assert_eq!(t.reimagined, 1);
+    assert!(
+        t.returned
+            .as_deref()
+            .unwrap()
+            .contains("src/shared/registry.rs")
+    );
 }
 
 #[test]
@@ -503,20 +549,22 @@ fn pause_before_merge_holds_the_queue_entry_until_approved() {
             passed: true,
             gate: String::new(),
             output: String::new(),
+            findings: Vec::new(),
+            changed: Vec::new(),
         },
     );
     assert!(
         !step
             .effects
             .iter()
-            .any(|e| matches!(e, Effect::Merge { .. }))
+            .any(|e| matches!(e, Effect::Land { .. }))
     );
     let p = h.e.state().waiting_pauses().next().unwrap().id.clone();
     let step = h.at(MINUTE, Input::Operator(Command::ApprovePause(p)));
     assert!(
         step.effects
             .iter()
-            .any(|e| matches!(e, Effect::Merge { .. }))
+            .any(|e| matches!(e, Effect::Land { .. }))
     );
 }
 

@@ -9,13 +9,19 @@
 //!   scrubbed environment and a per-command timeout.
 
 mod gate;
+mod land;
+mod paths;
 mod queue;
+mod resolve;
 mod worktree;
 
 #[cfg(test)]
 mod tests;
 
 pub use gate::{GATE_ENV_PASSTHROUGH, GATE_OUTPUT_LIMIT, GateReport, GateResult, run_gates};
+pub use land::{Entry, GateRun, LandOptions, Landing, QUEUE_BRANCH, QUEUE_WORKTREE};
+pub use paths::{check_paths, command_finding};
+pub use resolve::{AiAnswer, AiResolve, ConflictFile, Merged, lines_at_risk};
 pub use worktree::Repo;
 
 use crate::domain::Millis;

@@ -264,7 +264,7 @@ impl Repo {
     }
 
     /// The cached repository handle of the worktree at `path`, opened on first use.
-    fn wt(&self, path: &Path) -> Result<Ref<'_, Repository>, GitError> {
+    pub(super) fn wt(&self, path: &Path) -> Result<Ref<'_, Repository>, GitError> {
         if !self.worktrees.borrow().contains_key(path) {
             let repo = match Repository::open_ext(
                 path,

@@ -34,6 +34,7 @@ pub fn build(
     branch: &str,
     conventions: Option<&(String, String)>,
     handoff: Option<&str>,
+    returned: Option<&str>,
 ) -> String {
     let mut p = String::new();
     p.push_str(&format!(
@@ -43,6 +44,13 @@ pub fn build(
     ));
     if let Some(h) = handoff {
         p.push_str(&format!("\n## Handoff\n{h}\n"));
+    }
+    if let Some(r) = returned {
+        p.push_str(&format!(
+            "\n## Why this task came back to you\nshiftboss's merge queue sent it back: {r}\n\
+             Fix exactly this on your branch (your earlier commits are on it, unless it says to redo the change \
+             on the current target, in which case your branch starts from the target's tip).\n"
+        ));
     }
     if !task.spec.trim().is_empty() {
         p.push_str(&format!("\n## Spec\n{}\n", task.spec.trim()));
@@ -111,8 +119,13 @@ mod tests {
             "shiftboss/builder-03/auth-3",
             Some(&conv),
             None,
+            Some(
+                "rejected by the gate `scope`\n- scope src/billing/x.rs: expected changes only inside the owned scope (src/auth/**); found a change outside it",
+            ),
         );
         for needle in [
+            "## Why this task came back to you",
+            "scope src/billing/x.rs: expected changes only inside",
             "builder-03",
             "auth-3: Add session expiry",
             "30 minutes idle",

@@ -37,6 +37,8 @@ pub enum Signal {
     Commit {
         commit: String,
         files: u32,
+        /// The paths it touched.
+        paths: Vec<String>,
     },
     /// The agent's API refused or broke off (`rate_limit`, `overloaded`,
     /// `server_error`, `stream_cut`).

@@ -40,7 +40,7 @@ impl Default for SimSettings {
             commits: (2, 5),
             tokens_per_minute: 12_000,
             gate_time: 2 * MINUTE,
-            conflict_file: "src/shared/registry.rs".into(),
+            conflict_file: "registry.rs".into(),
             rates: Rates::default(),
         }
     }
@@ -61,6 +61,17 @@ pub enum Edit {
     },
     /// Drop every line containing `marker` from a file, if it exists.
     RemoveLines { path: String, marker: String },
+}
+
+impl Edit {
+    /// The file it changes.
+    pub fn path(&self) -> &str {
+        match self {
+            Edit::Append { path, .. }
+            | Edit::ReplaceLine { path, .. }
+            | Edit::RemoveLines { path, .. } => path,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -151,6 +162,38 @@ pub fn task_file(task: &TaskSpec) -> String {
         own("src/tasks")
     } else {
         own(&dir)
+    }
+}
+
+/// Where a conflicting edit of `task` lands: `conflict_file` as it is when
+/// it names a folder, else that file in the task's own area (the fixed
+/// folder of its first scope glob, or the folder of the file it names), so
+/// the edit stays inside the owned scope of the convoy's tasks.
+pub fn conflict_path(task: &TaskSpec, conflict_file: &str) -> String {
+    if conflict_file.contains('/') {
+        return conflict_file.to_string();
+    }
+    let area = match task.scope.first() {
+        None => "src/tasks".to_string(),
+        Some(g) => {
+            let parts: Vec<&str> = g.split('/').collect();
+            let fixed: Vec<&str> = parts
+                .iter()
+                .copied()
+                .take_while(|part| !part.contains(['*', '?', '[', '{']))
+                .collect();
+            let dir = if fixed.len() == parts.len() {
+                &fixed[..fixed.len() - 1]
+            } else {
+                &fixed[..]
+            };
+            dir.join("/")
+        }
+    };
+    if area.is_empty() {
+        conflict_file.to_string()
+    } else {
+        format!("{area}/{conflict_file}")
     }
 }
 
@@ -366,7 +409,7 @@ pub fn plan(
             }];
             if commit_no == 1 && behaviour == Behaviour::Conflict {
                 edits.push(Edit::ReplaceLine {
-                    path: s.conflict_file.clone(),
+                    path: conflict_path(task, &s.conflict_file),
                     prefix: CONFLICT_PREFIX.into(),
                     line: format!("{CONFLICT_PREFIX} \"{}\";", task.id),
                 });

@@ -94,6 +94,9 @@ pub(super) fn apply(
         | EventKind::BudgetReached { .. }
         | EventKind::SwarmFrozen { .. }
         | EventKind::ConvoyHeld { .. }
+        | EventKind::BatchTested { .. }
+        | EventKind::QueueMoved { .. }
+        | EventKind::ConflictPredicted { .. }
         | EventKind::SpeedChanged { .. } => {}
 
         EventKind::AgentRegistered { model, runtime } => {
@@ -242,9 +245,16 @@ pub(super) fn apply(
                 MergeOutcome::Conflicted { files } => (
                     "conflicted",
                     None,
-                    None,
+                    Some("reimagine"),
                     Some(serde_json::to_string(files).expect("strings serialize")),
                 ),
+                MergeOutcome::Refused { tier, files, .. } => (
+                    "refused",
+                    None,
+                    Some(tier.as_str()),
+                    Some(serde_json::to_string(files).expect("strings serialize")),
+                ),
+                MergeOutcome::Rejected { .. } => ("rejected", None, None, None),
             };
             // Agent and convoy from the event, else from the task's row
             // (before this event changes it).
@@ -287,13 +297,31 @@ pub(super) fn apply(
                             at
                         ])?;
                     }
-                    MergeOutcome::Conflicted { .. } => {
+                    MergeOutcome::Conflicted { .. }
+                    | MergeOutcome::Refused { .. }
+                    | MergeOutcome::Rejected { .. } => {
                         conn.prepare_cached(
                             "UPDATE tasks SET queued_seq = NULL, updated_at = ?2 WHERE id = ?1",
                         )?
                         .execute(params![task, at])?;
                     }
                 }
+            }
+        }
+
+        EventKind::TaskReimagined { files, target } => {
+            if let Some(task) = task {
+                let reason = format!("conflicted in {}; redo on {target}", files.join(", "));
+                conn.prepare_cached(
+                    "UPDATE tasks SET status = ?2, session = NULL, reason = ?3, updated_at = ?4
+                     WHERE id = ?1",
+                )?
+                .execute(params![
+                    task,
+                    TaskStatus::Pending.as_str(),
+                    reason,
+                    at
+                ])?;
             }
         }
 

@@ -167,6 +167,7 @@ fn scenario() -> Vec<Event> {
             EventKind::CommitMade {
                 commit: "abc123".into(),
                 files: 3,
+                paths: vec!["src/auth/a.rs".into()],
             },
         ),
         ev(16, Agent, a1, Some("auth-1"), EventKind::TaskDone),
@@ -179,6 +180,8 @@ fn scenario() -> Vec<Event> {
                 passed: false,
                 gate: "test".into(),
                 output: "1 failed".into(),
+                findings: Vec::new(),
+                changed: Vec::new(),
             },
         ),
         ev(
@@ -297,6 +300,8 @@ fn scenario() -> Vec<Event> {
                 passed: true,
                 gate: "test".into(),
                 output: String::new(),
+                findings: Vec::new(),
+                changed: Vec::new(),
             },
         ),
         ev(
@@ -519,6 +524,7 @@ fn random_events(seed: u64, n: usize) -> Vec<Event> {
             13 => EventKind::CommitMade {
                 commit: format!("{:x}", rng.next()),
                 files: rng.below(20) as u32,
+                paths: Vec::new(),
             },
             14 => EventKind::Progress {
                 percent: rng.below(101) as u8,
@@ -529,6 +535,8 @@ fn random_events(seed: u64, n: usize) -> Vec<Event> {
                 passed: b,
                 gate: "lint".into(),
                 output: "out".into(),
+                findings: Vec::new(),
+                changed: Vec::new(),
             },
             17 => EventKind::MergeQueued {
                 seq: state.merge_seq + 1,

@@ -2,10 +2,11 @@
 //! sessions, gates, merges) and answers with inputs, now or later on the
 //! timeline.
 
+use super::landing::{self, Batch, BranchGates};
 use super::timeline::{Timeline, Wake};
-use crate::domain::{AgentId, MergeOutcome, Millis, SECOND, SessionId, SwarmState, TaskId};
+use crate::domain::{AgentId, Millis, SECOND, SessionId, SwarmState, TaskId};
 use crate::engine::{Effect, Input};
-use crate::merge::{self, MergeResult, Repo};
+use crate::merge::Repo;
 use crate::runtime::adapter::{Adapter, CommandAdapter};
 use crate::runtime::claude::ClaudeAdapter;
 use crate::runtime::codex::CodexAdapter;
@@ -335,16 +336,17 @@ impl Executor {
                 Ok(w) => w,
                 Err(e) => return failed(e.to_string(), inputs),
             };
-        let Some(spec) = state.tasks.get(&task).map(|t| &t.spec) else {
+        let Some(t) = state.tasks.get(&task) else {
             return;
         };
         let conventions = prompt::conventions(&worktree);
         let text = prompt::build(
-            spec,
+            &t.spec,
             &agent,
             &branch,
             conventions.as_ref(),
             handoff.as_deref(),
+            t.returned.as_deref(),
         );
         let file = self
             .prompts_dir
@@ -408,12 +410,6 @@ impl Executor {
             }
             Err(e) => failed(format!("start {}: {e}", launch.program), inputs),
         }
-    }
-
-    /// How long a step the simulator pretends takes; real work took its
-    /// real time already.
-    fn simulated(&self, d: Millis) -> Millis {
-        if self.runtimes.simulated() { d } else { 0 }
     }
 
     /// The run is over: keep every running agent's work on its branch and
@@ -662,51 +658,95 @@ impl Executor {
                 agent,
                 branch,
                 checks,
+                scope,
+                protected,
             } => {
                 // A real agent that said it is done has a grace period to
                 // finish printing (its last usage and cost) and exit.
                 for p in self.procs.values_mut().filter(|p| p.task == task) {
                     p.done_at.get_or_insert(std::time::Instant::now());
                 }
-                let input = match self.repo.prepare_worktree_at(&agent, &branch, None, now) {
-                    Ok(dir) => {
-                        // Whatever the agent left uncommitted is part of its work.
-                        self.keep_work(&dir, &agent, &task, "left uncommitted at done", now);
-                        let report = merge::run_gates(&dir, &checks, self.gate_timeout, &[]);
-                        Input::GatesFinished {
+                let dir = match self.repo.prepare_worktree_at(&agent, &branch, None, now) {
+                    Ok(dir) => dir,
+                    Err(e) => {
+                        let input = Input::GatesFinished {
                             task,
-                            passed: report.passed,
-                            gate: report.gate,
-                            output: report.output,
-                        }
+                            passed: false,
+                            gate: "worktree".into(),
+                            output: e.to_string(),
+                            findings: Vec::new(),
+                            changed: Vec::new(),
+                        };
+                        timeline.push(now, Wake::Input(input));
+                        return;
                     }
-                    Err(e) => Input::GatesFinished {
-                        task,
-                        passed: false,
-                        gate: "worktree".into(),
-                        output: e.to_string(),
-                    },
                 };
-                timeline.push(now + self.simulated(self.sim.gate_time), Wake::Input(input));
+                // Whatever the agent left uncommitted is part of its work.
+                self.keep_work(&dir, &agent, &task, "left uncommitted at done", now);
+                let changed = match self.repo.changed_files(&branch) {
+                    Ok(c) => c,
+                    Err(e) => {
+                        self.errors.push(e.to_string());
+                        Vec::new()
+                    }
+                };
+                let gates = BranchGates {
+                    task,
+                    dir,
+                    checks,
+                    timeout: self.gate_timeout,
+                    changed,
+                    scope,
+                    protected,
+                };
+                if self.runtimes.simulated() {
+                    let input = gates.run();
+                    timeline.push(now + self.sim.gate_time, Wake::Input(input));
+                } else {
+                    let emit = self.emit.clone();
+                    std::thread::spawn(move || emit(gates.run()));
+                }
             }
-            Effect::Merge {
-                task,
-                branch,
-                message,
+            Effect::Land {
+                entries,
+                checks,
+                append_only,
+                ai,
             } => {
-                let result = match self.repo.merge_into_target(&branch, &message, now) {
-                    Ok(MergeResult::Merged { commit })
-                    | Ok(MergeResult::AlreadyMerged { commit }) => Ok(MergeOutcome::Merged {
-                        commit,
-                        tier: "clean".into(),
-                    }),
-                    Ok(MergeResult::Conflicted { files }) => Ok(MergeOutcome::Conflicted { files }),
-                    Err(e) => Err(e.to_string()),
+                let batch = Batch {
+                    entries,
+                    checks,
+                    append_only,
+                    ai,
+                    timeout: self.gate_timeout,
+                    at: now,
                 };
-                timeline.push(
-                    now + self.simulated(5 * SECOND),
-                    Wake::Input(Input::MergeFinished { task, result }),
-                );
+                if self.runtimes.simulated() {
+                    let input = batch.run(&self.repo);
+                    let runs = match &input {
+                        Input::Landed { runs, .. } => runs.len() as Millis,
+                        _ => 0,
+                    };
+                    timeline.push(
+                        now + 5 * SECOND + runs * self.sim.gate_time,
+                        Wake::Input(input),
+                    );
+                } else {
+                    match landing::reopen(&self.repo) {
+                        Ok(repo) => {
+                            let emit = self.emit.clone();
+                            std::thread::spawn(move || emit(batch.run(&repo)));
+                        }
+                        Err(e) => timeline.push(
+                            now,
+                            Wake::Input(Input::Landed {
+                                runs: Vec::new(),
+                                results: Vec::new(),
+                                error: Some(e.to_string()),
+                            }),
+                        ),
+                    }
+                }
             }
         }
     }
@@ -754,9 +794,17 @@ impl Executor {
                     {
                         Ok(Some((commit, files))) => {
                             self.commits += 1;
+                            let mut paths: Vec<String> =
+                                edits.iter().map(|e| e.path().to_string()).collect();
+                            paths.sort();
+                            paths.dedup();
                             inputs.push_back(Input::AgentSignal {
                                 session: id.clone(),
-                                signal: Signal::Commit { commit, files },
+                                signal: Signal::Commit {
+                                    commit,
+                                    files,
+                                    paths,
+                                },
                             });
                         }
                         Ok(None) => {}

@@ -7,6 +7,7 @@
 //! simulation wants one sequential owner rather than an async scheduler.
 
 mod executor;
+mod landing;
 mod snapshot;
 mod summary;
 mod timeline;

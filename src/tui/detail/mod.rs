@@ -152,7 +152,7 @@ pub fn event_detail(kind: &EventKind) -> String {
             "attempt {attempt} on {branch}{}",
             if *resume { " (resumed)" } else { "" }
         ),
-        EventKind::CommitMade { commit, files } => {
+        EventKind::CommitMade { commit, files, .. } => {
             format!("{} · {files} files", short_commit(commit))
         }
         EventKind::Progress { percent, note } => format!("{percent}% {note}"),
@@ -168,7 +168,49 @@ pub fn event_detail(kind: &EventKind) -> String {
                 format!("merged ({tier}) {}", short_commit(commit))
             }
             MergeOutcome::Conflicted { files } => format!("conflict in {}", files.join(", ")),
+            MergeOutcome::Refused {
+                tier,
+                lines_at_risk,
+                ..
+            } => format!("{tier} refused: {} lines at risk", lines_at_risk.len()),
+            MergeOutcome::Rejected { gate, .. } => format!("merged result failed `{gate}`"),
         },
+        EventKind::BatchTested {
+            tasks,
+            passed,
+            gate,
+            ..
+        } => format!(
+            "batch of {} {}",
+            tasks.len(),
+            if *passed {
+                "passed".to_string()
+            } else {
+                format!("failed `{gate}`")
+            }
+        ),
+        EventKind::QueueMoved { front } => {
+            format!(
+                "moved to the {} of the queue",
+                if *front { "front" } else { "back" }
+            )
+        }
+        EventKind::TaskReimagined { files, .. } => {
+            format!(
+                "back to redo on the target (conflict in {})",
+                files.join(", ")
+            )
+        }
+        EventKind::ConflictPredicted { prediction } => format!(
+            "overlaps {}{}",
+            prediction
+                .with
+                .iter()
+                .map(|t| t.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            if prediction.delayed { "; delayed" } else { "" }
+        ),
         EventKind::TaskRequeued { reason }
         | EventKind::TaskReworked { reason }
         | EventKind::TaskFailed { reason }

@@ -274,6 +274,8 @@ impl Day {
                 passed,
                 gate: "lint".into(),
                 output: format!("checking {task}\nerror: unused import in {task}"),
+                findings: Vec::new(),
+                changed: Vec::new(),
             },
         );
     }

@@ -1,0 +1,206 @@
+//! The merge queue's vocabulary: gate findings, resolution tiers, lines at
+//! risk, and how a merge attempt ended.
+
+use super::TaskId;
+use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// A set of repository-relative globs; `*` stops at `/`, `**` crosses it.
+/// Globs that do not parse match nothing (config files are checked first).
+pub fn glob_set(globs: &[String]) -> GlobSet {
+    let mut b = GlobSetBuilder::new();
+    for g in globs {
+        if let Ok(glob) = GlobBuilder::new(g).literal_separator(true).build() {
+            b.add(glob);
+        }
+    }
+    b.build().unwrap_or_else(|_| GlobSet::empty())
+}
+
+/// Whether two scopes may own a common path: a glob of one names a file
+/// the other's globs match, or their fixed folder parts nest.
+pub fn scopes_overlap(a: &[String], b: &[String]) -> bool {
+    fn fixed(g: &str) -> &str {
+        let end = g.find(['*', '?', '[', '{']).unwrap_or(g.len());
+        &g[..end]
+    }
+    let (sa, sb) = (glob_set(a), glob_set(b));
+    a.iter().any(|ga| {
+        b.iter().any(|gb| {
+            let (fa, fb) = (fixed(ga), fixed(gb));
+            let nested = |x: &str, y: &str| {
+                x.starts_with(y) && (y.is_empty() || y.ends_with('/') || x.len() == y.len())
+            };
+            (fa.len() == ga.len() && sb.is_match(ga))
+                || (fb.len() == gb.len() && sa.is_match(gb))
+                || (fa.len() < ga.len()
+                    && fb.len() < gb.len()
+                    && (nested(fa, fb) || nested(fb, fa)))
+        })
+    })
+}
+
+/// One thing a gate found, as structured context for the agent that redoes
+/// the work: which gate, where, what was expected and what was there.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Finding {
+    /// `scope`, `protected`, or the gate command that failed.
+    pub gate: String,
+    /// The path concerned ("" when the finding is about the whole tree).
+    pub file: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<u32>,
+    pub expected: String,
+    pub found: String,
+}
+
+impl fmt::Display for Finding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.gate)?;
+        if !self.file.is_empty() {
+            write!(f, " {}", self.file)?;
+            if let Some(l) = self.line {
+                write!(f, ":{l}")?;
+            }
+        }
+        write!(f, ": expected {}; found {}", self.expected, self.found)
+    }
+}
+
+/// How a conflict was (or was not) resolved, in the order they are tried.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Tier {
+    /// Merged without conflict.
+    Clean,
+    /// Rebased onto the target, append-only files merged as a union.
+    Auto,
+    /// A model resolved the conflicted hunks; the result was gated.
+    Ai,
+    /// The task goes back to an agent to redo the change on the current target.
+    Reimagine,
+}
+
+impl Tier {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Tier::Clean => "clean",
+            Tier::Auto => "auto",
+            Tier::Ai => "ai",
+            Tier::Reimagine => "reimagine",
+        }
+    }
+}
+
+impl fmt::Display for Tier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Whose line would be lost.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Side {
+    /// Added by the task's agent on its branch.
+    Agent,
+    /// Added on the target since the branch left it.
+    Target,
+}
+
+impl Side {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Side::Agent => "agent",
+            Side::Target => "target",
+        }
+    }
+}
+
+/// A line one side added that a resolution would drop without explanation.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct LineAtRisk {
+    pub file: String,
+    pub side: Side,
+    pub line: String,
+}
+
+/// How a merge attempt ended.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "outcome")]
+pub enum MergeOutcome {
+    /// The target moved to a tree containing the task's merge `commit`,
+    /// after the merged result passed the gates.
+    Merged { commit: String, tier: String },
+    /// No tier up to `ai` could merge it: these files conflict.
+    Conflicted { files: Vec<String> },
+    /// A resolution would have dropped lines; nothing was merged.
+    Refused {
+        tier: Tier,
+        files: Vec<String>,
+        lines_at_risk: Vec<LineAtRisk>,
+    },
+    /// The merged result failed a gate (this entry alone, after bisection);
+    /// the target stayed where it was.
+    Rejected {
+        gate: String,
+        output: String,
+        #[serde(default)]
+        findings: Vec<Finding>,
+    },
+}
+
+impl MergeOutcome {
+    pub fn word(&self) -> &'static str {
+        match self {
+            MergeOutcome::Merged { .. } => "merged",
+            MergeOutcome::Conflicted { .. } => "conflicted",
+            MergeOutcome::Refused { .. } => "refused",
+            MergeOutcome::Rejected { .. } => "rejected",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(v: &[&str]) -> Vec<String> {
+        v.iter().map(|x| x.to_string()).collect()
+    }
+
+    #[test]
+    fn scope_overlap() {
+        assert!(scopes_overlap(
+            &s(&["src/auth/**"]),
+            &s(&["src/auth/session.rs"])
+        ));
+        assert!(scopes_overlap(
+            &s(&["src/auth/**"]),
+            &s(&["src/auth/mfa/**"])
+        ));
+        assert!(!scopes_overlap(
+            &s(&["src/auth/**"]),
+            &s(&["src/billing/**"])
+        ));
+        assert!(!scopes_overlap(
+            &s(&["src/auth/a.rs"]),
+            &s(&["src/auth/b.rs"])
+        ));
+        assert!(!scopes_overlap(
+            &s(&["src/au*/**"]),
+            &s(&["src/billing/x.rs"])
+        ));
+        assert!(scopes_overlap(&s(&["src/a.rs"]), &s(&["src/a.rs"])));
+    }
+}
+
+/// What the scheduler saw before starting a task: in-flight tasks whose
+/// scope overlaps its own, and files they changed that lie in its scope.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Prediction {
+    pub with: Vec<TaskId>,
+    pub files: Vec<String>,
+    pub delayed: bool,
+}

@@ -1,0 +1,198 @@
+//! Landing queue entries on the target, bors-style: the entries of a batch
+//! are merged one after another onto the target's tip in memory, the merged
+//! result is gated in shiftboss's own queue worktree, and only a result that
+//! passed moves the target ref (compare-and-swap). A failing batch is split
+//! in halves until the culprits are found; the rest still lands.
+
+use super::paths::command_finding;
+use super::resolve::{AiResolve, Merged};
+use super::{Ctx, GitError, Repo, run_gates};
+use crate::domain::{AgentId, MergeOutcome, Millis, glob_set};
+use git2::Oid;
+use git2::build::CheckoutBuilder;
+use globset::GlobSet;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// The queue worktree's name under the worktrees folder, and its branch.
+pub const QUEUE_WORKTREE: &str = "_queue";
+pub const QUEUE_BRANCH: &str = "shiftboss-queue";
+
+/// One queue entry: a task's branch and the merge commit's message.
+#[derive(Clone, Debug)]
+pub struct Entry {
+    pub task: String,
+    pub branch: String,
+    pub message: String,
+    /// The task's title and spec, for the `ai` tier.
+    pub context: String,
+}
+
+/// How a batch lands.
+pub struct LandOptions<'a> {
+    /// Gate commands run on the merged result (none: nothing to run).
+    pub checks: &'a [String],
+    pub timeout: Duration,
+    /// Extra environment for the gates.
+    pub env: &'a [(String, String)],
+    /// Globs of append-only files (union merge).
+    pub append_only: &'a [String],
+    pub ai: Option<AiResolve<'a>>,
+    /// The merge commits' time.
+    pub at: Millis,
+}
+
+/// One run of the gates on a merged result.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GateRun {
+    /// The entries in the result, in queue order.
+    pub tasks: Vec<String>,
+    /// The target tip they were merged onto.
+    pub base: String,
+    pub passed: bool,
+    pub gate: String,
+    pub output: String,
+}
+
+/// What became of a batch.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Landing {
+    /// Every entry's outcome, in the order they were decided.
+    pub results: Vec<(String, MergeOutcome)>,
+    pub runs: Vec<GateRun>,
+    /// Something went wrong with the repository; entries without a result
+    /// were not merged.
+    pub error: Option<String>,
+}
+
+impl Repo {
+    /// The queue worktree (created on first use) with `commit` checked out
+    /// (detached HEAD, forced; untracked files left by earlier gate runs are
+    /// removed, ignored ones such as build caches kept).
+    pub fn queue_worktree(&self, commit: Oid, at: Millis) -> Result<PathBuf, GitError> {
+        let agent = AgentId::from(QUEUE_WORKTREE);
+        let path = self.worktree_path(&agent);
+        let valid = self
+            .main
+            .find_worktree(QUEUE_WORKTREE)
+            .is_ok_and(|w| w.validate().is_ok());
+        if !valid {
+            self.prepare_worktree_at(&agent, QUEUE_BRANCH, None, at)?;
+        }
+        let wt = self.wt(&path)?;
+        let target = wt
+            .find_commit(commit)
+            .ctx_with(&path, || format!("read the candidate {commit}"))?;
+        let mut checkout = CheckoutBuilder::new();
+        checkout.force().remove_untracked(true);
+        wt.checkout_tree(target.as_object(), Some(&mut checkout))
+            .ctx_with(&path, || format!("check out the candidate {commit}"))?;
+        wt.set_head_detached(commit)
+            .ctx_with(&path, || format!("detach HEAD at {commit}"))?;
+        Ok(path)
+    }
+
+    /// Land `entries` (in queue order) on the target. See the module docs.
+    pub fn land(&self, entries: &[Entry], opts: &LandOptions<'_>) -> Landing {
+        let mut out = Landing::default();
+        let append_only = glob_set(opts.append_only);
+        let all: Vec<&Entry> = entries.iter().collect();
+        if let Err(e) = self.land_group(&all, opts, &append_only, &mut out) {
+            out.error = Some(e.to_string());
+        }
+        out
+    }
+
+    fn land_group(
+        &self,
+        entries: &[&Entry],
+        opts: &LandOptions<'_>,
+        append_only: &GlobSet,
+        out: &mut Landing,
+    ) -> Result<(), GitError> {
+        let base = self.target_oid()?;
+        let mut candidate = base;
+        let mut included: Vec<(&Entry, Oid, String)> = Vec::new();
+        for e in entries {
+            match self.merge_onto(
+                candidate,
+                &e.branch,
+                &e.message,
+                opts.at,
+                append_only,
+                opts.ai,
+                &e.context,
+            )? {
+                Merged::Commit { commit, tier } => {
+                    candidate = commit;
+                    included.push((e, commit, tier.as_str().to_string()));
+                }
+                Merged::Failed(outcome) => out.results.push((e.task.clone(), outcome)),
+            }
+        }
+        if included.is_empty() {
+            return Ok(());
+        }
+        let report = if opts.checks.is_empty() || candidate == base {
+            None
+        } else {
+            let dir = self.queue_worktree(candidate, opts.at)?;
+            Some(run_gates(&dir, opts.checks, opts.timeout, opts.env))
+        };
+        if let Some(r) = &report {
+            out.runs.push(GateRun {
+                tasks: included.iter().map(|(e, _, _)| e.task.clone()).collect(),
+                base: base.to_string(),
+                passed: r.passed,
+                gate: r.gate.clone(),
+                output: r.output.clone(),
+            });
+        }
+        match report {
+            Some(r) if !r.passed => {
+                if let [(e, _, _)] = included.as_slice() {
+                    let exit = r.results.last().and_then(|x| x.exit_code);
+                    let finding = command_finding(&r.gate, exit, &r.output);
+                    out.results.push((
+                        e.task.clone(),
+                        MergeOutcome::Rejected {
+                            gate: r.gate.clone(),
+                            output: r.output.clone(),
+                            findings: vec![finding],
+                        },
+                    ));
+                    return Ok(());
+                }
+                // Bisect: each half on the target as it then is.
+                let (a, b) = included.split_at(included.len() / 2);
+                let a: Vec<&Entry> = a.iter().map(|(e, _, _)| *e).collect();
+                let b: Vec<&Entry> = b.iter().map(|(e, _, _)| *e).collect();
+                self.land_group(&a, opts, append_only, out)?;
+                self.land_group(&b, opts, append_only, out)
+            }
+            _ => {
+                if candidate != base {
+                    let log = format!(
+                        "shiftboss merge queue: land {}",
+                        included
+                            .iter()
+                            .map(|(e, _, _)| e.task.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    );
+                    self.move_target(base, candidate, &log)?;
+                }
+                for (e, commit, tier) in included {
+                    out.results.push((
+                        e.task.clone(),
+                        MergeOutcome::Merged {
+                            commit: commit.to_string(),
+                            tier,
+                        },
+                    ));
+                }
+                Ok(())
+            }
+        }
+    }
+}

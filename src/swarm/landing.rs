@@ -1,0 +1,135 @@
+//! The executor's side of the gates and the merge queue: gates on an
+//! agent's branch (path rules, then commands) and landing a batch on the
+//! target. With simulated agents both run inline at virtual times (a run is
+//! a pure function of its seed); with real agents they run on their own
+//! threads and report through the runner's channel, so thirty branches gate
+//! at once and the console never waits on them.
+
+use crate::domain::{Finding, MergeOutcome, TaskId};
+use crate::engine::{AiSettings, BatchRun, Input, LandEntry};
+use crate::merge::{self, AiAnswer, ConflictFile, Entry, LandOptions, Repo};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// What the branch gates need, owned so it can go to a thread.
+pub(super) struct BranchGates {
+    pub task: TaskId,
+    pub dir: PathBuf,
+    pub checks: Vec<String>,
+    pub timeout: Duration,
+    /// Paths the branch changed against the target.
+    pub changed: Vec<String>,
+    pub scope: Vec<String>,
+    pub protected: Vec<String>,
+}
+
+impl BranchGates {
+    /// The path rules first (cheap, and the agent must fix them anyway),
+    /// then the commands.
+    pub fn run(self) -> Input {
+        let findings = merge::check_paths(&self.changed, &self.scope, &self.protected, true);
+        if let Some(first) = findings.first() {
+            let output = findings
+                .iter()
+                .map(|f| f.to_string())
+                .collect::<Vec<_>>()
+                .join("\n");
+            return Input::GatesFinished {
+                task: self.task,
+                passed: false,
+                gate: first.gate.clone(),
+                output,
+                findings,
+                changed: self.changed,
+            };
+        }
+        let report = merge::run_gates(&self.dir, &self.checks, self.timeout, &[]);
+        let findings: Vec<Finding> = if report.passed {
+            Vec::new()
+        } else {
+            let exit = report.results.last().and_then(|r| r.exit_code);
+            vec![merge::command_finding(&report.gate, exit, &report.output)]
+        };
+        Input::GatesFinished {
+            task: self.task,
+            passed: report.passed,
+            gate: report.gate,
+            output: report.output,
+            findings,
+            changed: self.changed,
+        }
+    }
+}
+
+/// A batch to land, owned so it can go to a thread.
+pub(super) struct Batch {
+    pub entries: Vec<LandEntry>,
+    pub checks: Vec<String>,
+    pub append_only: Vec<String>,
+    pub ai: Option<AiSettings>,
+    pub timeout: Duration,
+    pub at: crate::domain::Millis,
+}
+
+impl Batch {
+    pub fn run(self, repo: &Repo) -> Input {
+        let entries: Vec<Entry> = self
+            .entries
+            .iter()
+            .map(|e| Entry {
+                task: e.task.as_str().to_string(),
+                branch: e.branch.clone(),
+                message: e.message.clone(),
+                context: e.context.clone(),
+            })
+            .collect();
+        let ai_settings = self.ai.clone();
+        let resolve = move |f: &ConflictFile, ctx: &str| -> Result<AiAnswer, String> {
+            match &ai_settings {
+                Some(ai) => ask_model(ai, f, ctx),
+                None => Err("no ai tier configured".into()),
+            }
+        };
+        let opts = LandOptions {
+            checks: &self.checks,
+            timeout: self.timeout,
+            env: &[],
+            append_only: &self.append_only,
+            ai: self.ai.as_ref().map(|_| &resolve as merge::AiResolve<'_>),
+            at: self.at,
+        };
+        let landing = repo.land(&entries, &opts);
+        let task = |t: &str| TaskId::new(t.to_string());
+        Input::Landed {
+            runs: landing
+                .runs
+                .into_iter()
+                .map(|r| BatchRun {
+                    tasks: r.tasks.iter().map(|t| task(t)).collect(),
+                    base: r.base,
+                    passed: r.passed,
+                    gate: r.gate,
+                    output: r.output,
+                })
+                .collect(),
+            results: landing
+                .results
+                .into_iter()
+                .map(|(t, o): (String, MergeOutcome)| (task(&t), o))
+                .collect(),
+            error: landing.error,
+        }
+    }
+}
+
+/// The `ai` tier's call: the model named in the config, its key read from
+/// the environment now (never stored, never logged).
+fn ask_model(ai: &AiSettings, file: &ConflictFile, ctx: &str) -> Result<AiAnswer, String> {
+    let _ = (ai, file, ctx);
+    Err("the ai tier is not available in this build".into())
+}
+
+/// A second handle on the repository for a thread (git2 handles are not shared).
+pub(super) fn reopen(repo: &Repo) -> Result<Repo, merge::GitError> {
+    Repo::open(repo.root(), repo.worktrees_dir(), repo.target())
+}
