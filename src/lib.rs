@@ -6,6 +6,7 @@ pub mod cli;
 pub mod config;
 pub mod domain;
 pub mod engine;
+pub mod http;
 pub mod merge;
 pub mod runtime;
 pub mod store;

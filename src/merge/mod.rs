@@ -8,6 +8,7 @@
 //! - [`run_gates`] runs the configured gate commands in a worktree with a
 //!   scrubbed environment and a per-command timeout.
 
+pub mod ai;
 mod gate;
 mod land;
 mod paths;
