@@ -133,8 +133,13 @@ pub enum MergeOutcome {
     /// The target moved to a tree containing the task's merge `commit`,
     /// after the merged result passed the gates.
     Merged { commit: String, tier: String },
-    /// No tier up to `ai` could merge it: these files conflict.
-    Conflicted { files: Vec<String> },
+    /// No tier up to `ai` could merge it: these files conflict (`why`: what
+    /// the last tier tried said).
+    Conflicted {
+        files: Vec<String>,
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        why: String,
+    },
     /// A resolution would have dropped lines; nothing was merged.
     Refused {
         tier: Tier,

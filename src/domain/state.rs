@@ -424,7 +424,7 @@ impl SwarmState {
                             t.returned = None;
                             by = t.agent.clone();
                         }
-                        MergeOutcome::Conflicted { files } => {
+                        MergeOutcome::Conflicted { files, .. } => {
                             t.conflict_files = files.clone();
                             t.tier = Some(Tier::Reimagine);
                         }

@@ -345,7 +345,7 @@ impl Engine {
         );
         match outcome {
             MergeOutcome::Merged { .. } => {}
-            MergeOutcome::Conflicted { files } => {
+            MergeOutcome::Conflicted { files, .. } => {
                 let t = &self.state.tasks[task];
                 if t.reimagined >= MAX_REIMAGINE {
                     self.emit(

@@ -498,6 +498,7 @@ fn a_conflict_sends_the_task_back_to_be_redone_on_the_target() {
                 TaskId::new("t1"),
                 MergeOutcome::Conflicted {
                     files: vec!["src/shared/registry.rs".into()],
+                    why: String::new(),
                 },
             )],
             error: None,

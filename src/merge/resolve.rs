@@ -407,15 +407,27 @@ impl Repo {
 
         // ai: a model writes each file still conflicted.
         let Some(ai) = ai else {
-            return Ok(Merged::Failed(MergeOutcome::Conflicted { files }));
+            return Ok(Merged::Failed(MergeOutcome::Conflicted {
+                files,
+                why: "auto could not merge it and no ai tier is configured".into(),
+            }));
         };
         if !left.iter().all(Conflict::is_text) {
-            return Ok(Merged::Failed(MergeOutcome::Conflicted { files }));
+            return Ok(Merged::Failed(MergeOutcome::Conflicted {
+                files,
+                why: "a conflicted file is binary, or one side deleted it".into(),
+            }));
         }
         let mut explained = Vec::new();
         for c in &left {
-            let Ok(answer) = ai(&c.file(), context) else {
-                return Ok(Merged::Failed(MergeOutcome::Conflicted { files }));
+            let answer = match ai(&c.file(), context) {
+                Ok(a) => a,
+                Err(why) => {
+                    return Ok(Merged::Failed(MergeOutcome::Conflicted {
+                        files,
+                        why: format!("ai on {}: {why}", c.path),
+                    }));
+                }
             };
             explained.extend(answer.removals.iter().map(|(l, _)| l.clone()));
             self.resolve_in(&mut index, c, answer.content.as_bytes())?;

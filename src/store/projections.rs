@@ -242,7 +242,7 @@ pub(super) fn apply(
                 MergeOutcome::Merged { commit, tier } => {
                     ("merged", Some(commit.as_str()), Some(tier.as_str()), None)
                 }
-                MergeOutcome::Conflicted { files } => (
+                MergeOutcome::Conflicted { files, .. } => (
                     "conflicted",
                     None,
                     Some("reimagine"),

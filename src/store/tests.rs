@@ -351,6 +351,7 @@ fn scenario() -> Vec<Event> {
             EventKind::MergeFinished {
                 outcome: MergeOutcome::Conflicted {
                     files: vec!["src/a.rs".into(), "src/b.rs".into()],
+                    why: String::new(),
                 },
             },
         ),
@@ -550,6 +551,7 @@ fn random_events(seed: u64, n: usize) -> Vec<Event> {
                 } else {
                     MergeOutcome::Conflicted {
                         files: vec!["Cargo.lock".into()],
+                        why: String::new(),
                     }
                 },
             },

@@ -167,7 +167,7 @@ pub fn event_detail(kind: &EventKind) -> String {
             MergeOutcome::Merged { commit, tier } => {
                 format!("merged ({tier}) {}", short_commit(commit))
             }
-            MergeOutcome::Conflicted { files } => format!("conflict in {}", files.join(", ")),
+            MergeOutcome::Conflicted { files, .. } => format!("conflict in {}", files.join(", ")),
             MergeOutcome::Refused {
                 tier,
                 lines_at_risk,

@@ -166,6 +166,7 @@ impl Day {
             EventKind::MergeFinished {
                 outcome: MergeOutcome::Conflicted {
                     files: vec!["src/shared/registry.rs".into()],
+                    why: String::new(),
                 },
             },
         );
