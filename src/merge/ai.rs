@@ -547,6 +547,26 @@ pub fn parse_answer(
     Ok((content, removals))
 }
 
+/// The merge queue's call: one conflicted file (either side may be
+/// missing, which the caller rules out) to an [`AiAnswer`], or why not.
+pub fn answer(
+    cfg: &AiConfig,
+    file: &super::ConflictFile,
+    task_context: &str,
+) -> Result<super::AiAnswer, String> {
+    let conflicted = ConflictedFile {
+        path: file.path.clone(),
+        base: file.base.clone(),
+        ours: file.ours.clone().unwrap_or_default(),
+        theirs: file.theirs.clone().unwrap_or_default(),
+    };
+    let r = resolve_file(cfg, &conflicted, task_context).map_err(|e| e.to_string())?;
+    Ok(super::AiAnswer {
+        content: r.content,
+        removals: r.removals.into_iter().map(|x| (x.line, x.why)).collect(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

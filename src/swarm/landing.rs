@@ -7,7 +7,7 @@
 
 use crate::domain::{Finding, MergeOutcome, TaskId};
 use crate::engine::{AiSettings, BatchRun, Input, LandEntry};
-use crate::merge::ai::{AiConfig, ConflictedFile, Provider, resolve_file};
+use crate::merge::ai::{AiConfig, Provider};
 use crate::merge::{self, AiAnswer, ConflictFile, Entry, LandOptions, Repo};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -131,17 +131,7 @@ fn ask_model(ai: &AiSettings, file: &ConflictFile, ctx: &str) -> Result<AiAnswer
     cfg.base_url = ai.base_url.clone();
     cfg.api_key = std::env::var(&ai.key_env).ok().filter(|k| !k.is_empty());
     cfg.timeout = Duration::from_millis(ai.timeout.max(1) as u64);
-    let conflicted = ConflictedFile {
-        path: file.path.clone(),
-        base: file.base.clone(),
-        ours: file.ours.clone().unwrap_or_default(),
-        theirs: file.theirs.clone().unwrap_or_default(),
-    };
-    let r = resolve_file(&cfg, &conflicted, ctx).map_err(|e| e.to_string())?;
-    Ok(AiAnswer {
-        content: r.content,
-        removals: r.removals.into_iter().map(|x| (x.line, x.why)).collect(),
-    })
+    merge::ai::answer(&cfg, file, ctx)
 }
 
 /// A second handle on the repository for a thread (git2 handles are not shared).

@@ -1,0 +1,334 @@
+//! The merge queue on real repositories made by the tests (git2 for the
+//! work, the git CLI to check it): tiers, gates on the merged result,
+//! bisection of a failing batch, and a target that only moves to a tree that
+//! passed. The `ai` tier talks to a scripted model on 127.0.0.1.
+
+#[allow(dead_code)]
+mod support;
+
+use serde_json::json;
+use shiftboss::domain::{MergeOutcome, Side, Tier};
+use shiftboss::merge::ai::{AiConfig, Provider};
+use shiftboss::merge::{AiAnswer, ConflictFile, Entry, LandOptions, Landing, Repo};
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use support::repo::{git, new_repo};
+
+const AT: i64 = 1_780_000_000_000;
+
+/// A branch off main's tip with `files` written (and `remove` removed), one commit.
+fn branch(repo: &Path, name: &str, files: &[(&str, &str)]) {
+    git(repo, &["switch", "-q", "-c", name, "main"]);
+    for (p, text) in files {
+        std::fs::write(repo.join(p), text).unwrap();
+    }
+    git(repo, &["add", "-A"]);
+    commit(repo, &format!("{name}: work"));
+    git(repo, &["switch", "-q", "--detach", "main"]);
+}
+
+fn commit(repo: &Path, msg: &str) {
+    git(
+        repo,
+        &[
+            "-c",
+            "user.name=agent",
+            "-c",
+            "user.email=agent@t",
+            "commit",
+            "-qm",
+            msg,
+        ],
+    );
+}
+
+/// Move main by a commit of its own (another entry that landed earlier).
+fn advance_main(repo: &Path, files: &[(&str, &str)]) {
+    git(repo, &["switch", "-q", "--detach", "main"]);
+    for (p, text) in files {
+        std::fs::write(repo.join(p), text).unwrap();
+    }
+    git(repo, &["add", "-A"]);
+    commit(repo, "landed earlier");
+    let head = git(repo, &["rev-parse", "HEAD"]);
+    git(repo, &["update-ref", "refs/heads/main", head.trim()]);
+}
+
+fn entry(name: &str) -> Entry {
+    Entry {
+        task: name.into(),
+        branch: name.into(),
+        message: format!("Merge {name}\n\nShiftboss-Task: {name}\n"),
+        context: format!("{name}: keep both sides' work"),
+    }
+}
+
+fn open(repo: &Path) -> Repo {
+    Repo::open(repo, &repo.join(".shiftboss/worktrees"), "main").unwrap()
+}
+
+fn land(repo: &Path, names: &[&str], checks: &[&str], append_only: &[&str]) -> Landing {
+    let checks: Vec<String> = checks.iter().map(|s| s.to_string()).collect();
+    let append_only: Vec<String> = append_only.iter().map(|s| s.to_string()).collect();
+    let entries: Vec<Entry> = names.iter().map(|n| entry(n)).collect();
+    open(repo).land(
+        &entries,
+        &LandOptions {
+            checks: &checks,
+            timeout: Duration::from_secs(60),
+            env: &[],
+            append_only: &append_only,
+            ai: None,
+            at: AT,
+        },
+    )
+}
+
+fn main_tip(repo: &Path) -> String {
+    git(repo, &["rev-parse", "main"]).trim().to_string()
+}
+
+fn show(repo: &Path, rev: &str) -> String {
+    git(repo, &["show", rev])
+}
+
+fn outcome<'a>(l: &'a Landing, task: &str) -> &'a MergeOutcome {
+    &l.results.iter().find(|(t, _)| t == task).expect(task).1
+}
+
+#[test]
+fn a_clean_merge_lands_after_its_merged_result_passes_the_gates() {
+    let (_tmp, repo) = new_repo(&[("a.txt", "a\n")]);
+    let operator_head = git(&repo, &["rev-parse", "HEAD"]);
+    branch(&repo, "t1", &[("b.txt", "b\n")]);
+    let l = land(&repo, &["t1"], &["test -f a.txt && test -f b.txt"], &[]);
+    let MergeOutcome::Merged { commit, tier } = outcome(&l, "t1") else {
+        panic!("{l:?}")
+    };
+    assert_eq!(tier, "clean");
+    assert_eq!(&main_tip(&repo), commit);
+    assert_eq!(l.runs.len(), 1);
+    assert!(l.runs[0].passed);
+    // A two-parent merge commit; the operator's checkout is untouched.
+    let parents = git(&repo, &["log", "-1", "--format=%P", "main"]);
+    assert_eq!(parents.split_whitespace().count(), 2);
+    assert_eq!(git(&repo, &["rev-parse", "HEAD"]), operator_head);
+    assert_eq!(
+        git(&repo, &["status", "--porcelain", "--untracked-files=no"]),
+        ""
+    );
+    git(&repo, &["fsck", "--strict"]);
+}
+
+#[test]
+fn auto_merges_an_append_only_changelog_as_a_union() {
+    let (_tmp, repo) = new_repo(&[("CHANGELOG.md", "# Changes\n")]);
+    branch(
+        &repo,
+        "t1",
+        &[("CHANGELOG.md", "# Changes\n- the agent's entry\n")],
+    );
+    advance_main(&repo, &[("CHANGELOG.md", "# Changes\n- an entry that landed first\n")]);
+    let before = main_tip(&repo);
+    // Not append-only: no tier up to ai merges it; the target stays.
+    let l = land(&repo, &["t1"], &[], &[]);
+    let MergeOutcome::Conflicted { files, why } = outcome(&l, "t1") else {
+        panic!("{l:?}")
+    };
+    assert_eq!(files, &["CHANGELOG.md"]);
+    assert!(why.contains("no ai tier"), "{why}");
+    assert_eq!(main_tip(&repo), before);
+    // Append-only: both lines kept.
+    let l = land(&repo, &["t1"], &["grep -q agent CHANGELOG.md"], &["CHANGELOG.md"]);
+    let MergeOutcome::Merged { tier, .. } = outcome(&l, "t1") else {
+        panic!("{l:?}")
+    };
+    assert_eq!(tier, "auto");
+    let log = show(&repo, "main:CHANGELOG.md");
+    assert!(log.contains("- the agent's entry"), "{log}");
+    assert!(log.contains("- an entry that landed first"), "{log}");
+}
+
+/// A scripted Anthropic Messages API answering every request with `text`.
+fn scripted_model(text: String) -> (String, Arc<AtomicUsize>, Arc<Mutex<String>>) {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let last = Arc::new(Mutex::new(String::new()));
+    let (c, l) = (calls.clone(), last.clone());
+    let addr = support::http::serve(move |_line: &str, body: &[u8]| {
+        c.fetch_add(1, Ordering::SeqCst);
+        *l.lock().unwrap() = String::from_utf8_lossy(body).into_owned();
+        let answer = json!({
+            "id": "msg_1", "type": "message", "role": "assistant", "model": "scripted",
+            "content": [{"type": "text", "text": text}],
+            "stop_reason": "end_turn",
+            "usage": {"input_tokens": 120, "output_tokens": 40}
+        });
+        ("200 OK".into(), "application/json", answer.to_string())
+    });
+    (format!("http://{addr}"), calls, last)
+}
+
+const BASE: &str = "//! registry\npub const OWNER: &str = \"nobody\";\n";
+
+/// main and the branch both rewrote the same line: auto cannot merge it.
+fn owner_fight(repo: &Path) {
+    branch(
+        repo,
+        "t1",
+        &[(
+            "registry.rs",
+            "//! registry\npub const OWNER: &str = \"t1\";\npub fn t1() {}\n",
+        )],
+    );
+    advance_main(
+        repo,
+        &[("registry.rs", "//! registry\npub const OWNER: &str = \"t0\";\n")],
+    );
+}
+
+fn land_with_ai(repo: &Path, url: &str, checks: &[&str]) -> Landing {
+    let mut cfg = AiConfig::new(Provider::Anthropic, "scripted");
+    cfg.base_url = url.to_string();
+    cfg.api_key = Some("sk-ant-test-key".into());
+    let resolve = move |f: &ConflictFile, ctx: &str| -> Result<AiAnswer, String> {
+        shiftboss::merge::ai::answer(&cfg, f, ctx)
+    };
+    let checks: Vec<String> = checks.iter().map(|s| s.to_string()).collect();
+    open(repo).land(
+        &[entry("t1")],
+        &LandOptions {
+            checks: &checks,
+            timeout: Duration::from_secs(60),
+            env: &[],
+            append_only: &[],
+            ai: Some(&resolve),
+            at: AT,
+        },
+    )
+}
+
+#[test]
+fn ai_resolves_what_auto_cannot_and_the_result_is_gated() {
+    let (_tmp, repo) = new_repo(&[("registry.rs", BASE)]);
+    owner_fight(&repo);
+    let answer = "```rust\n//! registry\npub const OWNER: &str = \"t1\";\npub fn t1() {}\n```\nREMOVED: pub const OWNER: &str = \"t0\"; -- the owner is the task that landed last\n";
+    let (url, calls, last) = scripted_model(answer.into());
+    let before = main_tip(&repo);
+    let l = land_with_ai(&repo, &url, &["grep -q 'pub fn t1' registry.rs"]);
+    let MergeOutcome::Merged { tier, commit } = outcome(&l, "t1") else {
+        panic!("{l:?}")
+    };
+    assert_eq!(tier, "ai");
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+    // The model saw both sides and the base.
+    let req = last.lock().unwrap().clone();
+    for needle in ["\\\"t0\\\"", "\\\"t1\\\"", "\\\"nobody\\\"", "registry.rs"] {
+        assert!(req.contains(needle), "request lacks {needle}: {req}");
+    }
+    // Gated on the merged result, then landed.
+    assert_eq!(l.runs.len(), 1);
+    assert!(l.runs[0].passed);
+    assert_eq!(&main_tip(&repo), commit);
+    assert_ne!(&before, commit);
+    assert!(show(&repo, "main:registry.rs").contains("pub fn t1() {}"));
+}
+
+#[test]
+fn ai_answers_that_drop_lines_or_are_prose_are_refused() {
+    let (_tmp, repo) = new_repo(&[("registry.rs", BASE)]);
+    owner_fight(&repo);
+    let before = main_tip(&repo);
+    // Keeps the agent's lines, silently drops the target's: refused.
+    let answer = "```rust\n//! registry\npub const OWNER: &str = \"t1\";\npub fn t1() {}\n```\n";
+    let (url, _, _) = scripted_model(answer.into());
+    let l = land_with_ai(&repo, &url, &[]);
+    let MergeOutcome::Refused {
+        tier,
+        files,
+        lines_at_risk,
+    } = outcome(&l, "t1")
+    else {
+        panic!("{l:?}")
+    };
+    assert_eq!(*tier, Tier::Ai);
+    assert_eq!(files, &["registry.rs"]);
+    assert_eq!(lines_at_risk.len(), 1, "{lines_at_risk:?}");
+    assert_eq!(lines_at_risk[0].side, Side::Target);
+    assert_eq!(lines_at_risk[0].line, "pub const OWNER: &str = \"t0\";");
+    assert_eq!(main_tip(&repo), before, "nothing merged");
+    // Prose instead of a file: refused before anything is written.
+    let (url, _, _) = scripted_model("You should keep both owners, I think.".into());
+    let l = land_with_ai(&repo, &url, &[]);
+    let MergeOutcome::Conflicted { why, .. } = outcome(&l, "t1") else {
+        panic!("{l:?}")
+    };
+    assert!(why.contains("prose"), "{why}");
+    assert_eq!(main_tip(&repo), before);
+}
+
+#[test]
+fn a_merged_result_that_fails_a_gate_leaves_the_target_where_it_was() {
+    // Each branch passes alone; together they break the rule.
+    let gate = "! (test -f a.flag && test -f b.flag)";
+    let (_tmp, repo) = new_repo(&[("README", "r\n")]);
+    branch(&repo, "ta", &[("a.flag", "a\n")]);
+    branch(&repo, "tb", &[("b.flag", "b\n")]);
+    let l = land(&repo, &["ta"], &[gate], &[]);
+    assert!(matches!(outcome(&l, "ta"), MergeOutcome::Merged { .. }));
+    let after_a = main_tip(&repo);
+    let l = land(&repo, &["tb"], &[gate], &[]);
+    let MergeOutcome::Rejected {
+        gate: g, findings, ..
+    } = outcome(&l, "tb")
+    else {
+        panic!("{l:?}")
+    };
+    assert_eq!(g, gate);
+    assert_eq!(findings.len(), 1);
+    assert_eq!(findings[0].expected, "exit status 0");
+    assert_eq!(main_tip(&repo), after_a, "the target never moves to a red tree");
+    // The queue's own worktree held the candidate; the branch is kept.
+    git(&repo, &["rev-parse", "--verify", "refs/heads/tb"]);
+}
+
+#[test]
+fn a_batch_with_one_bad_entry_is_bisected_and_the_rest_lands() {
+    let gate = "! grep -rqs BAD --exclude-dir=.git .";
+    let (_tmp, repo) = new_repo(&[("README", "r\n")]);
+    for (n, text) in [("f1", "ok\n"), ("f2", "ok\n"), ("f3", "BAD\n"), ("f4", "ok\n")] {
+        branch(&repo, n, &[(&format!("{n}.txt"), text)]);
+    }
+    let l = land(&repo, &["f1", "f2", "f3", "f4"], &[gate], &[]);
+    let runs: Vec<(Vec<&str>, bool)> = l
+        .runs
+        .iter()
+        .map(|r| (r.tasks.iter().map(|t| t.as_str()).collect(), r.passed))
+        .collect();
+    assert_eq!(
+        runs,
+        [
+            (vec!["f1", "f2", "f3", "f4"], false),
+            (vec!["f1", "f2"], true),
+            (vec!["f3", "f4"], false),
+            (vec!["f3"], false),
+            (vec!["f4"], true),
+        ]
+    );
+    for t in ["f1", "f2", "f4"] {
+        assert!(matches!(outcome(&l, t), MergeOutcome::Merged { .. }), "{t}");
+    }
+    assert!(matches!(outcome(&l, "f3"), MergeOutcome::Rejected { .. }));
+    // Every tree the target ever pointed at passes the gate.
+    let tips = git(&repo, &["log", "-g", "--format=%H", "refs/heads/main"]);
+    assert_eq!(tips.lines().count(), 3, "init, f1+f2, f4: {tips}");
+    for tip in tips.lines() {
+        let files = git(&repo, &["ls-tree", "-r", "--name-only", tip]);
+        assert!(!files.contains("f3.txt"), "{tip}: {files}");
+    }
+    let files = git(&repo, &["ls-tree", "-r", "--name-only", "main"]);
+    for f in ["f1.txt", "f2.txt", "f4.txt"] {
+        assert!(files.contains(f), "{files}");
+    }
+}
