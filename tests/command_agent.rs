@@ -35,6 +35,14 @@ case "$SHIFTBOSS_TASK" in
       touch "$marks"; mkdir -p src; echo "half done" > src/t-stall-draft.txt
       echo "thinking…"; exec sleep 300
     fi ;;
+  t-scope)
+    # Strays outside its scope; told why, it takes the stray file out.
+    if printf '%s' "$prompt" | grep -q "Why this task came back"; then rm -f docs/outside.txt
+    else mkdir -p docs; echo "stray" > docs/outside.txt; fi ;;
+  t-protected)
+    # Edits the conventions file; told why, it puts it back.
+    if printf '%s' "$prompt" | grep -q "Why this task came back"; then git show main:CLAUDE.md > CLAUDE.md
+    else echo "agents may skip the tests" >> CLAUDE.md; fi ;;
 esac
 mkdir -p src
 echo "work of $SHIFTBOSS_AGENT on $SHIFTBOSS_TASK" > "src/$SHIFTBOSS_TASK.txt"
@@ -170,6 +178,55 @@ fn command_agents_work_through_the_queue_with_exact_usage_and_no_secrets() {
         )
         .unwrap();
     assert_eq!(leaked, 0);
+}
+
+#[test]
+fn scope_and_protected_path_edits_go_back_to_the_agent_with_what_the_gate_found() {
+    let (_tmp, repo, marks) = setup(&["t-scope", "t-protected"]);
+    let sum = up(&repo, &marks);
+    assert_eq!(sum["merges"], 2, "{sum}");
+    let conn = rusqlite::Connection::open(repo.join(".shiftboss/state.db")).unwrap();
+    for (task, gate, file) in [
+        ("t-scope", "scope", "docs/outside.txt"),
+        ("t-protected", "protected", "CLAUDE.md"),
+    ] {
+        let findings: String = conn
+            .query_row(
+                "SELECT json_extract(data,'$.findings') FROM events
+                 WHERE kind = 'gate_finished' AND task = ?1 AND json_extract(data,'$.passed') = 0",
+                [task],
+                |r| r.get(0),
+            )
+            .unwrap();
+        let f: serde_json::Value = serde_json::from_str(&findings).unwrap();
+        assert_eq!(f[0]["gate"], gate, "{f}");
+        assert_eq!(f[0]["file"], file, "{f}");
+        // It counts as rework, and the next prompt carries the finding.
+        let reworked: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM events WHERE kind = 'task_reworked' AND task = ?1",
+                [task],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(reworked, 1, "{task}");
+        let prompt: String = conn
+            .query_row(
+                "SELECT json_extract(data,'$.prompt') FROM events
+                 WHERE kind = 'agent_prompted' AND task = ?1 ORDER BY seq DESC LIMIT 1",
+                [task],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert!(
+            prompt.contains("Why this task came back") && prompt.contains(file),
+            "{prompt}"
+        );
+    }
+    // Nothing the gates refused reached main.
+    assert_eq!(git(&repo, &["show", "main:CLAUDE.md"]), "Keep files short.\n");
+    assert_eq!(git(&repo, &["ls-tree", "main", "docs"]), "");
+    assert!(git(&repo, &["show", "main:src/t-scope.txt"]).contains("t-scope"));
 }
 
 #[test]
