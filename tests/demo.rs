@@ -107,6 +107,89 @@ fn a_standard_day_merges_attributable_commits_onto_a_clean_target() {
         )
         .unwrap();
     assert_eq!(n as u64, merges);
+
+    every_merge_passes_its_gates_and_keeps_the_agents_lines(&dir, &commits);
+
+    // A conflict went back to be redone on the target and landed from a
+    // fresh branch; the old branch is kept.
+    let redone: Vec<(String, String)> = {
+        let mut stmt = conn
+            .prepare(
+                "SELECT task, json_extract(data,'$.branch') FROM events
+                 WHERE kind = 'task_assigned' AND json_extract(data,'$.branch') LIKE '%-r1'",
+            )
+            .unwrap();
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect()
+    };
+    assert!(!redone.is_empty(), "a reimagined task");
+    let merged: Vec<String> = {
+        let mut stmt = conn
+            .prepare("SELECT id FROM tasks WHERE status = 'merged'")
+            .unwrap();
+        stmt.query_map([], |r| r.get(0))
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect()
+    };
+    assert!(redone.iter().any(|(t, _)| merged.contains(t)), "{redone:?}");
+    let branches = git(&dir, &["branch", "--list", "shiftboss/*"]);
+    for (task, _) in &redone {
+        let kept = branches
+            .lines()
+            .filter(|b| b.trim().ends_with(&format!("/{task}")))
+            .count();
+        assert!(kept >= 1, "the conflicted branch of {task} is kept: {branches}");
+    }
+}
+
+/// Re-run the gates on every merge commit of the day (in a worktree of the
+/// test's own), and check that each merge kept every line its branch added.
+fn every_merge_passes_its_gates_and_keeps_the_agents_lines(dir: &Path, commits: &[&str]) {
+    let check = tempfile::tempdir().unwrap();
+    let wt = check.path().join("wt");
+    let wt_s = wt.display().to_string();
+    git(dir, &["worktree", "add", "-q", "--detach", &wt_s, "main"]);
+    for c in commits {
+        let sha = c.trim().split('\x1f').next().unwrap().trim();
+        git(&wt, &["checkout", "-q", "--detach", sha]);
+        let gate = Command::new("sh")
+            .args(["-c", "! grep -rn 'SIM-BUG' src"])
+            .current_dir(&wt)
+            .output()
+            .unwrap();
+        assert!(
+            gate.status.success(),
+            "{sha} fails its gate: {}",
+            String::from_utf8_lossy(&gate.stdout)
+        );
+        // The agent's side: every line its branch added since it left the
+        // target is in the merge.
+        let base = git(dir, &["merge-base", &format!("{sha}^1"), &format!("{sha}^2")]);
+        let diff = git(
+            dir,
+            &["diff", "--unified=0", base.trim(), &format!("{sha}^2")],
+        );
+        let mut file = String::new();
+        let mut merged_text = String::new();
+        for line in diff.lines() {
+            if let Some(f) = line.strip_prefix("+++ b/") {
+                file = f.to_string();
+                merged_text = git(dir, &["show", &format!("{sha}:{file}")]);
+            } else if let Some(added) = line.strip_prefix('+')
+                && !line.starts_with("+++")
+                && !added.trim().is_empty()
+            {
+                assert!(
+                    merged_text.lines().any(|l| l == added),
+                    "{sha}: {file} lost the agent's line {added:?}"
+                );
+            }
+        }
+    }
+    git(dir, &["worktree", "remove", "--force", &wt_s]);
 }
 
 #[test]
