@@ -224,7 +224,10 @@ fn scope_and_protected_path_edits_go_back_to_the_agent_with_what_the_gate_found(
         );
     }
     // Nothing the gates refused reached main.
-    assert_eq!(git(&repo, &["show", "main:CLAUDE.md"]), "Keep files short.\n");
+    assert_eq!(
+        git(&repo, &["show", "main:CLAUDE.md"]),
+        "Keep files short.\n"
+    );
     assert_eq!(git(&repo, &["ls-tree", "main", "docs"]), "");
     assert!(git(&repo, &["show", "main:src/t-scope.txt"]).contains("t-scope"));
 }

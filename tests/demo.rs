@@ -141,7 +141,10 @@ fn a_standard_day_merges_attributable_commits_onto_a_clean_target() {
             .lines()
             .filter(|b| b.trim().ends_with(&format!("/{task}")))
             .count();
-        assert!(kept >= 1, "the conflicted branch of {task} is kept: {branches}");
+        assert!(
+            kept >= 1,
+            "the conflicted branch of {task} is kept: {branches}"
+        );
     }
 }
 
@@ -167,7 +170,10 @@ fn every_merge_passes_its_gates_and_keeps_the_agents_lines(dir: &Path, commits: 
         );
         // The agent's side: every line its branch added since it left the
         // target is in the merge.
-        let base = git(dir, &["merge-base", &format!("{sha}^1"), &format!("{sha}^2")]);
+        let base = git(
+            dir,
+            &["merge-base", &format!("{sha}^1"), &format!("{sha}^2")],
+        );
         let diff = git(
             dir,
             &["diff", "--unified=0", base.trim(), &format!("{sha}^2")],

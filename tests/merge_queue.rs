@@ -130,7 +130,10 @@ fn auto_merges_an_append_only_changelog_as_a_union() {
         "t1",
         &[("CHANGELOG.md", "# Changes\n- the agent's entry\n")],
     );
-    advance_main(&repo, &[("CHANGELOG.md", "# Changes\n- an entry that landed first\n")]);
+    advance_main(
+        &repo,
+        &[("CHANGELOG.md", "# Changes\n- an entry that landed first\n")],
+    );
     let before = main_tip(&repo);
     // Not append-only: no tier up to ai merges it; the target stays.
     let l = land(&repo, &["t1"], &[], &[]);
@@ -141,7 +144,12 @@ fn auto_merges_an_append_only_changelog_as_a_union() {
     assert!(why.contains("no ai tier"), "{why}");
     assert_eq!(main_tip(&repo), before);
     // Append-only: both lines kept.
-    let l = land(&repo, &["t1"], &["grep -q agent CHANGELOG.md"], &["CHANGELOG.md"]);
+    let l = land(
+        &repo,
+        &["t1"],
+        &["grep -q agent CHANGELOG.md"],
+        &["CHANGELOG.md"],
+    );
     let MergeOutcome::Merged { tier, .. } = outcome(&l, "t1") else {
         panic!("{l:?}")
     };
@@ -184,7 +192,10 @@ fn owner_fight(repo: &Path) {
     );
     advance_main(
         repo,
-        &[("registry.rs", "//! registry\npub const OWNER: &str = \"t0\";\n")],
+        &[(
+            "registry.rs",
+            "//! registry\npub const OWNER: &str = \"t0\";\n",
+        )],
     );
 }
 
@@ -288,7 +299,11 @@ fn a_merged_result_that_fails_a_gate_leaves_the_target_where_it_was() {
     assert_eq!(g, gate);
     assert_eq!(findings.len(), 1);
     assert_eq!(findings[0].expected, "exit status 0");
-    assert_eq!(main_tip(&repo), after_a, "the target never moves to a red tree");
+    assert_eq!(
+        main_tip(&repo),
+        after_a,
+        "the target never moves to a red tree"
+    );
     // The queue's own worktree held the candidate; the branch is kept.
     git(&repo, &["rev-parse", "--verify", "refs/heads/tb"]);
 }
@@ -297,7 +312,12 @@ fn a_merged_result_that_fails_a_gate_leaves_the_target_where_it_was() {
 fn a_batch_with_one_bad_entry_is_bisected_and_the_rest_lands() {
     let gate = "! grep -rqs BAD --exclude-dir=.git .";
     let (_tmp, repo) = new_repo(&[("README", "r\n")]);
-    for (n, text) in [("f1", "ok\n"), ("f2", "ok\n"), ("f3", "BAD\n"), ("f4", "ok\n")] {
+    for (n, text) in [
+        ("f1", "ok\n"),
+        ("f2", "ok\n"),
+        ("f3", "BAD\n"),
+        ("f4", "ok\n"),
+    ] {
         branch(&repo, n, &[(&format!("{n}.txt"), text)]);
     }
     let l = land(&repo, &["f1", "f2", "f3", "f4"], &[gate], &[]);

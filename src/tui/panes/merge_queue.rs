@@ -71,7 +71,8 @@ pub fn merge_facts<'a>(
                 let e = out.entry(task.clone()).or_insert_with(f);
                 match outcome {
                     MergeOutcome::Merged { tier, .. } => e.merged = Some((tier.clone(), ev.at)),
-                    MergeOutcome::Conflicted { files, .. } | MergeOutcome::Refused { files, .. } => {
+                    MergeOutcome::Conflicted { files, .. }
+                    | MergeOutcome::Refused { files, .. } => {
                         e.conflict = Some((files.clone(), ev.at))
                     }
                     MergeOutcome::Rejected { .. } => e.failed_at = Some(ev.at),
