@@ -171,9 +171,10 @@ impl Merge {
             )
             .at(p(&[k("merge"), k("ai"), k("provider")])));
         }
-        if !ai.base_url.is_empty()
-            && !(ai.base_url.starts_with("http://") || ai.base_url.starts_with("https://"))
-        {
+        let url_ok = ai.base_url.is_empty()
+            || ai.base_url.starts_with("http://")
+            || ai.base_url.starts_with("https://");
+        if !url_ok {
             return Err(Invalid::new(
                 p(&[k("merge"), k("ai"), k("base_url")]),
                 format!(

@@ -126,7 +126,7 @@ impl Batch {
 /// The `ai` tier's call: the model named in the config, its key read from
 /// the environment now (never stored, never logged).
 fn ask_model(ai: &AiSettings, file: &ConflictFile, ctx: &str) -> Result<AiAnswer, String> {
-    let provider: Provider = ai.provider.parse().map_err(|e| format!("{e}"))?;
+    let provider = ai.provider.parse::<Provider>().map_err(|e| e.to_string())?;
     let mut cfg = AiConfig::new(provider, ai.model.clone());
     cfg.base_url = ai.base_url.clone();
     cfg.api_key = std::env::var(&ai.key_env).ok().filter(|k| !k.is_empty());
