@@ -145,6 +145,10 @@ actions! {
     Retry = "retry", Queue, mutates: true, confirm: false, keys: ["R"];
     /// Drop the selected merge-queue entry (its branch is kept)
     Drop = "drop", Queue, mutates: true, confirm: true, keys: ["D"];
+    /// Move the selected merge-queue entry to the front of the queue
+    MoveFront = "move_front", Queue, mutates: true, confirm: false, keys: ["["];
+    /// Move the selected merge-queue entry to the back of the queue
+    MoveBack = "move_back", Queue, mutates: true, confirm: false, keys: ["]"];
     /// Run the simulation faster
     Faster = "faster", Swarm, mutates: true, confirm: false, keys: ["+", "="];
     /// Run the simulation slower

@@ -387,6 +387,14 @@ impl App {
                 ),
                 _ => self.say("select a queued entry to drop"),
             },
+            Action::MoveFront | Action::MoveBack => match sel {
+                Some(Target::Task(t)) if s.task(&t).is_some_and(|t| t.status == TaskStatus::Queued) => {
+                    let front = a == Action::MoveFront;
+                    self.say(format!("{t} moves to the {} of the merge queue", if front { "front" } else { "back" }));
+                    self.outbox.push(Command::MoveTask(t, front));
+                }
+                _ => self.say("select a queued entry to move"),
+            },
             Action::Faster | Action::Slower => {
                 let cur = Speed::parse(&self.snap.speed).unwrap_or(Speed::Max);
                 let next = cur.step(a == Action::Faster);
@@ -537,5 +545,68 @@ mod tests {
             a.outbox,
             vec![Command::AckConcern(ConcernId::new("C-0002"))]
         );
+    }
+
+    #[test]
+    fn move_keys_send_move_task_for_the_selected_queued_entry() {
+        let d = crate::tui::detail::tests::Day::deep();
+        let mut a = App::new(
+            d.snap.clone(),
+            Theme::builtin("dark").unwrap(),
+            KeyMap::defaults(false),
+            false,
+        );
+        press(&mut a, "4");
+        assert_eq!(a.selected(), Some(Target::Task(TaskId::new("auth-7"))));
+        press(&mut a, "]");
+        press(&mut a, "j[");
+        assert_eq!(
+            a.outbox,
+            vec![
+                Command::MoveTask(TaskId::new("auth-7"), false),
+                Command::MoveTask(TaskId::new("auth-4"), true),
+            ]
+        );
+        // Not a queued entry: a word, no command.
+        a.outbox.clear();
+        press(&mut a, "j[");
+        assert!(a.outbox.is_empty());
+        assert!(a.notice.as_deref().unwrap_or("").contains("queued entry"));
+        // Retry and drop act on the selected row of the pane too.
+        press(&mut a, "jR");
+        assert_eq!(a.outbox, vec![Command::RetryTask(TaskId::new("auth-6"))]);
+        a.outbox.clear();
+        press(&mut a, "gDy");
+        assert_eq!(a.outbox, vec![Command::DropTask(TaskId::new("auth-7"))]);
+        // From the task page, the keys act on its task.
+        a.outbox.clear();
+        press(&mut a, "j");
+        a.key(Key::parse("enter").unwrap());
+        press(&mut a, "[");
+        assert_eq!(
+            a.outbox,
+            vec![Command::MoveTask(TaskId::new("auth-4"), true)]
+        );
+        // Read-only: no key moves anything, and the command line refuses.
+        let mut ro = App::new(
+            d.snap.clone(),
+            Theme::builtin("dark").unwrap(),
+            KeyMap::defaults(true),
+            true,
+        );
+        assert!(ro.keys.keys(Action::MoveFront).is_empty());
+        assert!(ro.keys.keys(Action::MoveBack).is_empty());
+        press(&mut ro, "4[]");
+        ro.act(Action::MoveFront);
+        press(&mut ro, ":");
+        for c in "move auth-7 front".chars() {
+            ro.key(Key {
+                code: KeyName::Char(c),
+                ctrl: false,
+            });
+        }
+        ro.key(Key::parse("enter").unwrap());
+        assert!(ro.outbox.is_empty());
+        assert!(ro.notice.as_deref().unwrap_or("").contains("read-only"));
     }
 }

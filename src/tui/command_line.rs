@@ -59,6 +59,7 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ("kill", "AGENT"),
     ("retry", "TASK"),
     ("drop", "TASK"),
+    ("move", "TASK front|back"),
     ("freeze", ""),
     ("thaw", ""),
     ("speed", "N|max"),
@@ -68,7 +69,7 @@ pub const COMMANDS: &[(&str, &str)] = &[
 
 const MUTATING: &[&str] = &[
     "approve", "reject", "ack", "resolve", "dismiss", "pause", "resume", "kill", "retry", "drop",
-    "freeze", "thaw", "speed",
+    "move", "freeze", "thaw", "speed",
 ];
 
 pub fn parse(text: &str, snap: &Snapshot, readonly: bool) -> Result<Parsed, String> {
@@ -144,6 +145,14 @@ pub fn parse(text: &str, snap: &Snapshot, readonly: bool) -> Result<Parsed, Stri
         "drop" => arg
             .map(|id| one(Command::DropTask(TaskId::new(id))))
             .unwrap_or_else(|| Err(need("a task"))),
+        "move" => match (arg, rest.first().copied()) {
+            (Some(id), Some(w @ ("front" | "back"))) => {
+                one(Command::MoveTask(TaskId::new(id), w == "front"))
+            }
+            (Some(_), Some(w)) => Err(format!("move: {w:?}; expected front or back")),
+            (Some(_), None) => Err("move needs front or back after the task".into()),
+            (None, _) => Err(need("a queued task and front or back")),
+        },
         "freeze" => one(Command::Freeze),
         "thaw" => one(Command::Thaw),
         "speed" => match arg.and_then(Speed::parse) {
@@ -153,6 +162,21 @@ pub fn parse(text: &str, snap: &Snapshot, readonly: bool) -> Result<Parsed, Stri
         "help" => Ok(Parsed::Action(Action::Help)),
         "quit" | "q" => Ok(Parsed::Quit),
         other => Err(format!("unknown command {other:?}; Tab lists them")),
+    }
+}
+
+/// What fits after the words typed so far: commands, then ids, then the
+/// word after an id (`move TASK front|back`).
+fn candidates(done: &[&str], snap: &Snapshot, readonly: bool) -> Vec<String> {
+    match done {
+        [] => COMMANDS
+            .iter()
+            .map(|(c, _)| c.to_string())
+            .filter(|c| !(readonly && MUTATING.contains(&c.as_str())))
+            .collect(),
+        [cmd] => ids_for(cmd, snap),
+        ["move", _] => vec!["front".into(), "back".into()],
+        _ => Vec::new(),
     }
 }
 
@@ -177,6 +201,7 @@ fn ids_for(cmd: &str, snap: &Snapshot) -> Vec<String> {
             v
         }
         "retry" | "drop" => s.task_order.iter().map(|t| t.to_string()).collect(),
+        "move" => snap.merge_queue.iter().map(|t| t.to_string()).collect(),
         "speed" => ["1", "10", "60", "300", "3600", "max"]
             .iter()
             .map(|x| x.to_string())
@@ -220,15 +245,7 @@ pub fn complete_with_hint(text: &str, snap: &Snapshot, readonly: bool) -> (Strin
     } else {
         words.len() - 1
     };
-    let all: Vec<String> = match head {
-        0 => COMMANDS
-            .iter()
-            .map(|(c, _)| c.to_string())
-            .filter(|c| !(readonly && MUTATING.contains(&c.as_str())))
-            .collect(),
-        1 => ids_for(words[0], snap),
-        _ => Vec::new(),
-    };
+    let all = candidates(&words[..head], snap, readonly);
     let matching: Vec<String> = all.into_iter().filter(|c| c.starts_with(partial)).collect();
     let mut hint = matching
         .iter()
@@ -251,18 +268,7 @@ pub fn complete(text: &str, snap: &Snapshot, readonly: bool) -> String {
     } else {
         (words[..words.len() - 1].to_vec(), words[words.len() - 1])
     };
-    let candidates: Vec<String> = if done.is_empty() {
-        COMMANDS
-            .iter()
-            .map(|(c, _)| c.to_string())
-            .filter(|c| !(readonly && MUTATING.contains(&c.as_str())))
-            .collect()
-    } else if done.len() == 1 {
-        ids_for(done[0], snap)
-    } else {
-        Vec::new()
-    };
-    let matching: Vec<String> = candidates
+    let matching: Vec<String> = candidates(&done, snap, readonly)
         .into_iter()
         .filter(|c| c.starts_with(partial))
         .collect();
@@ -368,5 +374,38 @@ mod tests {
         );
         assert_eq!(complete("k", &s, false), "kill ");
         assert_eq!(complete("k", &s, true), "k", "read-only has no kill");
+    }
+
+    #[test]
+    fn move_takes_a_queued_task_and_a_direction() {
+        let mut s = snap();
+        s.merge_queue = vec![TaskId::new("auth-4"), TaskId::new("auth-6")];
+        assert_eq!(
+            parse("move auth-4 front", &s, false),
+            Ok(Parsed::Commands(vec![Command::MoveTask(
+                TaskId::new("auth-4"),
+                true
+            )]))
+        );
+        assert_eq!(
+            parse("move auth-6 back", &s, false),
+            Ok(Parsed::Commands(vec![Command::MoveTask(
+                TaskId::new("auth-6"),
+                false
+            )]))
+        );
+        assert!(parse("move auth-4", &s, false).is_err());
+        assert!(parse("move auth-4 sideways", &s, false).is_err());
+        assert!(parse("move", &s, false).is_err());
+        assert!(parse("move auth-4 front", &s, true).is_err(), "read-only");
+        assert_eq!(complete("mo", &s, false), "move ");
+        assert_eq!(complete("mo", &s, true), "mo", "read-only has no move");
+        assert_eq!(complete("move auth-6", &s, false), "move auth-6 ");
+        assert_eq!(complete("move auth-6 f", &s, false), "move auth-6 front ");
+        assert_eq!(complete("move ", &s, false), "move auth-");
+        let (_, hint) = complete_with_hint("move auth-", &s, false);
+        assert_eq!(hint, "auth-4 auth-6");
+        let (_, hint) = complete_with_hint("move auth-4 ", &s, false);
+        assert_eq!(hint, "front back");
     }
 }

@@ -209,7 +209,12 @@ fn footer_actions(app: &App) -> Vec<Action> {
         ],
         PaneId::Watchdog => vec![Action::TogglePause, Action::Kill],
         PaneId::Convoys => vec![Action::TogglePause],
-        PaneId::Merge => vec![Action::Retry, Action::Drop],
+        PaneId::Merge => vec![
+            Action::Retry,
+            Action::Drop,
+            Action::MoveFront,
+            Action::MoveBack,
+        ],
         PaneId::Burn => vec![],
     };
     let mut v = vec![Action::Help, Action::CommandLine, Action::Open];
@@ -232,6 +237,8 @@ fn short(a: Action) -> &'static str {
         Action::Kill => "kill",
         Action::Retry => "retry",
         Action::Drop => "drop",
+        Action::MoveFront => "front",
+        Action::MoveBack => "back",
         Action::EmergencyStop => "stop all",
         Action::Faster => "faster",
         Action::Quit => "quit",
@@ -297,7 +304,7 @@ fn draw_help(app: &App, scroll: u16, area: Rect, buf: &mut Buffer) {
         lines.push(Line::raw(""));
     }
     lines.push(Line::styled(
-        "command line: approve P-…|all · reject · ack · resolve · dismiss C-… reason · pause|resume AGENT|CONVOY|all · kill · retry · drop · freeze · thaw · speed N|max",
+        "command line: approve P-…|all · reject · ack · resolve · dismiss C-… reason · pause|resume AGENT|CONVOY|all · kill · retry · drop · move TASK front|back · freeze · thaw · speed N|max",
         t.dim(),
     ));
     let rect = centered(area, 86, area.height.saturating_sub(2));

@@ -1,7 +1,9 @@
-//! The convoy page: progress by status, cost, and its tasks.
+//! The convoy page: progress by status, cost, its tasks, and those likely
+//! to conflict (a prediction with files, not merged yet).
 
 use super::{Page, PageCtx, Section};
 use crate::domain::{ConvoyId, TaskStatus};
+use crate::tui::panes::convoys::likely_conflict;
 use ratatui::text::{Line, Span};
 
 pub fn page(ctx: &PageCtx, id: &ConvoyId) -> Page {
@@ -73,5 +75,24 @@ pub fn page(ctx: &PageCtx, id: &ConvoyId) -> Page {
         ]));
     }
     page.right.push(tasks);
+
+    let mut likely = Section::new("likely conflicts");
+    for tid in &s.task_order {
+        let task = &s.tasks[tid];
+        if &task.spec.convoy != id || !likely_conflict(task) {
+            continue;
+        }
+        let Some(p) = &task.prediction else { continue };
+        let with: Vec<&str> = p.with.iter().map(|x| x.as_str()).collect();
+        likely.line(Line::from(vec![
+            Span::styled(format!("{:<24} ", tid.as_str()), t.text()),
+            Span::styled(format!("with {} ", with.join(", ")), t.dim()),
+            Span::styled(p.files.join(", "), t.status(TaskStatus::Blocked)),
+            Span::styled(if p.delayed { " · delayed" } else { "" }, t.pause()),
+        ]));
+    }
+    if !likely.lines.is_empty() {
+        page.left.push(likely);
+    }
     page
 }

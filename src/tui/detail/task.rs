@@ -1,10 +1,14 @@
-//! The task page, which is also what a merge-queue entry opens: the merge
-//! facts (position, gate, conflicts) and the gate output come first on the
-//! right, then the events behind the task.
+//! The task page, which is also what a merge-queue entry opens: on the
+//! right, first what stopped the merge (conflicted files, the lines a refused
+//! resolution would have lost), then the merge facts (position, gate, tier
+//! and outcome, sent back, reimagined, why it came back), the gate findings,
+//! the conflict predicted before it started, the branch's gate output, the
+//! gates on merged results that held it, and the events behind the task.
 
 use super::{Page, PageCtx, Section, Show, wrap};
-use crate::domain::{TaskId, TaskStatus};
-use crate::tui::panes::merge_queue::merge_facts;
+use crate::domain::{EventKind, MergeOutcome, TaskId, TaskStatus};
+use crate::tui::action::Action;
+use crate::tui::panes::merge_queue::{self, merge_facts};
 use ratatui::text::{Line, Span};
 
 pub fn page(ctx: &PageCtx, id: &TaskId) -> Page {
@@ -129,38 +133,87 @@ pub fn page(ctx: &PageCtx, id: &TaskId) -> Page {
         .collect();
     page.left.push(checks);
 
-    // The merge facts, prominent.
+    // The merge facts, prominent: what went wrong first, then the queue.
     let facts = merge_facts(snap.recent.iter().filter(|e| e.task.as_ref() == Some(id)));
     let f = facts.get(id);
-    if let Some((files, at)) = f.and_then(|f| f.conflict.as_ref())
-        && task.status != TaskStatus::Merged
-    {
-        let mut c = Section::new("conflicts");
-        c.line(Line::styled(
-            format!("the merge into {} conflicted {}", s.target, ctx.when(*at)),
-            t.error(),
-        ));
-        for file in files {
-            c.line(Line::styled(format!("  {file}"), t.error()));
-        }
-        if matches!(task.status, TaskStatus::Failed | TaskStatus::Blocked) {
+    let retry_hint = |c: &mut Section| {
+        if matches!(task.status, TaskStatus::Failed | TaskStatus::Blocked) && !ctx.app.readonly {
             c.line(Line::styled(
                 format!(
-                    "{} retries: the task goes back to the queue, its branch kept",
-                    ctx.key(crate::tui::action::Action::Retry)
+                    "{} retries: back to the queue, its branch kept",
+                    ctx.key(Action::Retry)
                 ),
                 t.dim(),
             ));
         }
+    };
+    let conflict_files: Vec<String> = if !task.conflict_files.is_empty() {
+        task.conflict_files.clone()
+    } else {
+        f.and_then(|f| f.conflict.as_ref())
+            .map(|(files, _)| files.clone())
+            .unwrap_or_default()
+    };
+    if !conflict_files.is_empty() && task.status != TaskStatus::Merged {
+        let mut c = Section::new("conflicted files");
+        let when = f
+            .and_then(|f| f.conflict.as_ref())
+            .map(|(_, at)| format!(" {}", ctx.when(*at)))
+            .unwrap_or_default();
+        c.line(Line::styled(
+            format!("the merge into {} conflicted{when}", s.target),
+            t.error(),
+        ));
+        for file in &conflict_files {
+            c.line(Line::styled(format!("  {file}"), t.error()));
+        }
+        if task.lines_at_risk.is_empty() {
+            retry_hint(&mut c);
+        }
         page.right.push(c);
     }
+    if !task.lines_at_risk.is_empty() && task.status != TaskStatus::Merged {
+        let tier = task.tier.map(|x| x.as_str()).unwrap_or("a");
+        let mut c = Section::new(format!("lines at risk ({})", task.lines_at_risk.len()));
+        c.line(Line::styled(
+            format!("the {tier} tier would have dropped these lines; nothing merged"),
+            t.error(),
+        ));
+        retry_hint(&mut c);
+        let side_w = 7;
+        for l in &task.lines_at_risk {
+            c.line(Line::from(vec![
+                Span::styled(format!("{:<side_w$}", l.side.as_str()), t.dim()),
+                Span::styled(format!("{} ", l.file), t.text()),
+                Span::styled(format!("- {}", l.line), t.error()),
+            ]));
+        }
+        page.right.push(c);
+    }
+
     let mut merge = Section::new("merge");
     if let Some(pos) = snap.merge_queue.iter().position(|q| q == id) {
+        let moved = match task.queue_key.signum() {
+            -1 => " · moved to the front",
+            1 => " · moved to the back",
+            _ => "",
+        };
         merge.line(ctx.kv(
             "queue",
-            format!("{} of {}", pos + 1, snap.merge_queue.len()),
+            format!("{} of {}{moved}", pos + 1, snap.merge_queue.len()),
             t.status(TaskStatus::Queued),
         ));
+        if !ctx.app.readonly {
+            merge.line(Line::styled(
+                format!(
+                    "{} front · {} back · {} drop (branch kept)",
+                    ctx.key(Action::MoveFront),
+                    ctx.key(Action::MoveBack),
+                    ctx.key(Action::Drop)
+                ),
+                t.dim(),
+            ));
+        }
     }
     if let Some(at) = f.and_then(|f| f.queued_at) {
         merge.line(ctx.kv("queued", ctx.when(at), t.text()));
@@ -177,13 +230,116 @@ pub fn page(ctx: &PageCtx, id: &TaskId) -> Page {
     if let Some((g, style)) = gate {
         merge.line(ctx.kv("gate", g, style));
     }
+    if task.tier.is_some() || task.outcome.is_some() {
+        let mut spans = vec![Span::styled(format!("{:<12}", "last merge"), t.dim())];
+        if let Some(tier) = task.tier {
+            spans.push(Span::styled(
+                format!("tier {tier}"),
+                merge_queue::tier_style(tier, t),
+            ));
+        }
+        if let Some(o) = &task.outcome {
+            let style = match o.as_str() {
+                "merged" => t.ok(),
+                "refused" => t.status(TaskStatus::Blocked),
+                _ => t.error(),
+            };
+            if task.tier.is_some() {
+                spans.push(Span::styled(" · ", t.dim()));
+            }
+            spans.push(Span::styled(o.clone(), style));
+        }
+        merge.line(Line::from(spans));
+    }
     if let Some((tier, at)) = f.and_then(|f| f.merged.as_ref()) {
         merge.line(ctx.kv("merged", format!("tier {tier} {}", ctx.when(*at)), t.ok()));
+    }
+    if task.merge_retries > 0 {
+        merge.line(ctx.kv(
+            "sent back",
+            format!("{}× by the merge queue", task.merge_retries),
+            t.status(TaskStatus::Blocked),
+        ));
+    }
+    if task.reimagined > 0 {
+        merge.line(ctx.kv(
+            "reimagined",
+            format!("{}× redone on the target", task.reimagined),
+            t.status(TaskStatus::Blocked),
+        ));
+    }
+    if let Some(why) = &task.returned {
+        let w = ctx.width.saturating_sub(14).max(10);
+        for (i, l) in wrap(why, w).into_iter().enumerate() {
+            merge.line(if i == 0 {
+                ctx.kv("came back", l, t.text())
+            } else {
+                Line::styled(format!("{:<12}{l}", ""), t.text())
+            });
+        }
+    }
+    if !task.changed.is_empty() {
+        merge.line(ctx.kv(
+            "changed",
+            format!(
+                "{} file{}",
+                task.changed.len(),
+                if task.changed.len() == 1 { "" } else { "s" }
+            ),
+            t.text(),
+        ));
     }
     if !merge.lines.is_empty() {
         page.right.push(merge);
     }
-    let mut gate_out = Section::stream("gate output");
+
+    if !task.findings.is_empty() {
+        let mut sec = Section::new(format!("findings ({})", task.findings.len()));
+        sec.lines = task
+            .findings
+            .iter()
+            .map(|x| Line::styled(x.to_string(), t.error()))
+            .collect();
+        page.right.push(sec);
+    }
+
+    if let Some(p) = &task.prediction {
+        let mut sec = Section::new("predicted conflict");
+        let with: Vec<&str> = p.with.iter().map(|x| x.as_str()).collect();
+        sec.line(ctx.kv(
+            "overlaps",
+            if with.is_empty() {
+                "—".to_string()
+            } else {
+                with.join(", ")
+            },
+            t.text(),
+        ));
+        sec.line(ctx.kv(
+            "start",
+            if p.delayed {
+                "delayed until they are done"
+            } else {
+                "not delayed"
+            },
+            if p.delayed { t.pause() } else { t.dim() },
+        ));
+        if p.files.is_empty() {
+            sec.line(Line::styled(
+                "no changed file of theirs in its scope yet",
+                t.dim(),
+            ));
+        }
+        for file in &p.files {
+            sec.line(Line::styled(
+                format!("  {file}"),
+                t.status(TaskStatus::Blocked),
+            ));
+        }
+        page.right.push(sec);
+    }
+
+    let mut gate_out = Section::stream("gate output (branch)");
     if let Some(out) = snap.gate_output.get(id) {
         gate_out.lines = out
             .lines()
@@ -191,6 +347,62 @@ pub fn page(ctx: &PageCtx, id: &TaskId) -> Page {
             .collect();
     }
     page.right.push(gate_out);
+
+    // The gates on merged results that held this entry, and a rejection.
+    let runs: Vec<merge_queue::BatchRun> = merge_queue::batch_runs(snap.recent.iter())
+        .into_iter()
+        .filter(|r| r.tasks.contains(id))
+        .collect();
+    let rejected = snap.recent.iter().rev().find_map(|e| match &e.kind {
+        EventKind::MergeFinished {
+            outcome: MergeOutcome::Rejected { gate, output, .. },
+        } if e.task.as_ref() == Some(id) => Some((e.at, gate.clone(), output.clone())),
+        _ => None,
+    });
+    if !runs.is_empty() || rejected.is_some() {
+        let mut sec = Section::stream("merged-result gates");
+        let last_failed = runs.iter().rposition(|r| !r.passed);
+        for (i, r) in runs.iter().enumerate() {
+            let others = r.tasks.len() - 1;
+            let with = if others == 0 {
+                "alone".to_string()
+            } else {
+                format!("with {others} other{}", if others == 1 { "" } else { "s" })
+            };
+            let (mark, style, what) = if r.passed {
+                ("✓", t.ok(), "passed".to_string())
+            } else {
+                ("✗", t.error(), format!("failed `{}`", r.gate))
+            };
+            sec.line(Line::from(vec![
+                Span::styled(format!("{} ", super::clock(r.at)), t.dim()),
+                Span::styled(format!("{mark} "), style),
+                Span::styled(
+                    format!("{with} on {} ", merge_queue::short_commit(&r.base)),
+                    t.text(),
+                ),
+                Span::styled(what, style),
+            ]));
+            if Some(i) == last_failed && rejected.is_none() {
+                for l in r.output.lines() {
+                    sec.line(Line::styled(format!("  {l}"), t.text()));
+                }
+            }
+        }
+        if let Some((at, gate, output)) = &rejected {
+            sec.line(Line::styled(
+                format!(
+                    "{} rejected: the merged result failed `{gate}`",
+                    super::clock(*at)
+                ),
+                t.error(),
+            ));
+            for l in output.lines() {
+                sec.line(Line::styled(format!("  {l}"), t.text()));
+            }
+        }
+        page.right.push(sec);
+    }
     let mut events = Section::stream("events");
     events.lines = ctx.events(|e| e.task.as_ref() == Some(id), Show::Agent);
     page.right.push(events);

@@ -266,6 +266,134 @@ impl Day {
         d
     }
 
+    /// The standard day with a deep queue: `auth-6` refused by the auto
+    /// tier (3 lines at risk), `auth-7` rejected once by the merged-result
+    /// gates (bisected out of a batch with `auth-4`), back in the queue and
+    /// moved to the front, and `auth-8` pending with a predicted conflict.
+    pub fn deep() -> Day {
+        let mut d = Day::standard();
+        for t in ["auth-6", "auth-7", "auth-8"] {
+            d.task(t, &[]);
+        }
+        let (b1, b2) = (Some("builder-01"), Some("builder-02"));
+        d.assign(81, "builder-01", "auth-6");
+        d.ev(82, b1, Some("auth-6"), EventKind::TaskDone);
+        d.gate(83, "builder-01", "auth-6", true);
+        d.ev(84, b1, Some("auth-6"), EventKind::MergeQueued { seq: 4 });
+        let risk = |side, line: &str| LineAtRisk {
+            file: "src/auth/login.rs".into(),
+            side,
+            line: line.into(),
+        };
+        d.ev(
+            85,
+            b1,
+            Some("auth-6"),
+            EventKind::MergeFinished {
+                outcome: MergeOutcome::Refused {
+                    tier: Tier::Auto,
+                    files: vec!["src/auth/login.rs".into()],
+                    lines_at_risk: vec![
+                        risk(Side::Agent, "let token = issue(user);"),
+                        risk(Side::Target, "audit(user);"),
+                        risk(Side::Target, "rate_limit(user)?;"),
+                    ],
+                },
+            },
+        );
+        d.ev(
+            85,
+            b1,
+            Some("auth-6"),
+            EventKind::TaskBlocked {
+                reason: "the auto resolution of src/auth/login.rs would drop 3 lines; nothing merged, branch kept".into(),
+            },
+        );
+        d.assign(86, "builder-02", "auth-7");
+        d.ev(87, b2, Some("auth-7"), EventKind::TaskDone);
+        d.gate(88, "builder-02", "auth-7", true);
+        d.ev(89, b2, Some("auth-7"), EventKind::MergeQueued { seq: 5 });
+        let batch = |tasks: &[&str], passed: bool| EventKind::BatchTested {
+            tasks: tasks.iter().map(|t| TaskId::from(*t)).collect(),
+            base: "0123456789abcdef".into(),
+            passed,
+            gate: if passed {
+                String::new()
+            } else {
+                "cargo test".into()
+            },
+            output: if passed {
+                "ok".into()
+            } else {
+                "test auth::expiry ... FAILED\nexpected 3600, found 60".into()
+            },
+        };
+        d.ev(90, None, None, batch(&["auth-7", "auth-4"], false));
+        d.ev(90, None, None, batch(&["auth-7"], false));
+        d.ev(90, None, None, batch(&["auth-4"], true));
+        let finding = Finding {
+            gate: "cargo test".into(),
+            file: "src/auth/expiry.rs".into(),
+            line: Some(12),
+            expected: "3600".into(),
+            found: "60".into(),
+        };
+        d.ev(
+            90,
+            b2,
+            Some("auth-7"),
+            EventKind::MergeFinished {
+                outcome: MergeOutcome::Rejected {
+                    gate: "cargo test".into(),
+                    output: "test auth::expiry ... FAILED\nexpected 3600, found 60".into(),
+                    findings: vec![finding],
+                },
+            },
+        );
+        d.ev(
+            90,
+            b2,
+            Some("auth-7"),
+            EventKind::TaskReworked {
+                reason: "the merged result on main: cargo test failed in src/auth/expiry.rs".into(),
+            },
+        );
+        d.ev(
+            91,
+            b2,
+            Some("auth-7"),
+            EventKind::TaskAssigned {
+                branch: "shiftboss/builder-02/auth-7".into(),
+                attempt: 2,
+                resume: true,
+            },
+        );
+        d.ev(92, b2, Some("auth-7"), EventKind::TaskDone);
+        d.gate(93, "builder-02", "auth-7", true);
+        d.ev(94, b2, Some("auth-7"), EventKind::MergeQueued { seq: 6 });
+        d.ev(
+            95,
+            None,
+            Some("auth-7"),
+            EventKind::QueueMoved { front: true },
+        );
+        d.snap.merge_queue = vec!["auth-7".into(), "auth-4".into()];
+        d.ev(
+            96,
+            None,
+            Some("auth-8"),
+            EventKind::ConflictPredicted {
+                prediction: Prediction {
+                    with: vec!["auth-3".into()],
+                    files: vec!["src/auth/session.rs".into()],
+                    delayed: true,
+                },
+            },
+        );
+        d.snap.now = 100 * SECOND;
+        d
+    }
+
     pub fn gate(&mut self, at: i64, agent: &str, task: &str, passed: bool) {
         self.ev(
             at,
@@ -389,7 +517,7 @@ fn a_long_tail_keeps_its_newest_lines() {
 fn task_page_puts_conflicts_and_gate_output_forward() {
     let d = Day::standard();
     let out = page_text(&d.snap, &Target::Task("auth-2".into()), 140, 40);
-    assert!(out.contains("▌ conflicts"), "{out}");
+    assert!(out.contains("▌ conflicted files"), "{out}");
     assert!(out.contains("src/shared/registry.rs"), "{out}");
     assert!(
         out.contains("error: unused import in auth-2"),
@@ -399,6 +527,142 @@ fn task_page_puts_conflicts_and_gate_output_forward() {
     let out = page_text(&d.snap, &Target::Task("auth-5".into()), 140, 40);
     assert!(out.contains("auth-2"), "dependency: {out}");
     assert!(out.contains("failed"), "its status: {out}");
+}
+
+#[test]
+fn task_page_shows_the_lines_at_risk_of_a_refused_merge() {
+    let d = Day::deep();
+    let out = page_text(&d.snap, &Target::Task("auth-6".into()), 140, 40);
+    assert!(out.contains("▌ lines at risk (3)"), "{out}");
+    assert!(
+        out.contains("the auto tier would have dropped these lines; nothing merged"),
+        "{out}"
+    );
+    assert!(
+        out.contains("agent  src/auth/login.rs - let token = issue(user);"),
+        "{out}"
+    );
+    assert!(
+        out.contains("target src/auth/login.rs - rate_limit(user)?;"),
+        "{out}"
+    );
+    assert!(out.contains("tier auto · refused"), "{out}");
+    assert!(out.contains("R retries"), "{out}");
+    assert!(out.contains("sent back   1× by the merge queue"), "{out}");
+    // A short page cuts the list with a count.
+    let out = page_text(&d.snap, &Target::Task("auth-6".into()), 80, 24);
+    assert!(out.contains("▌ lines at risk (3)"), "{out}");
+    assert!(out.contains("… "), "{out}");
+}
+
+#[test]
+fn task_page_shows_findings_merged_result_gates_and_why_it_came_back() {
+    let mut d = Day::deep();
+    let out = page_text(&d.snap, &Target::Task("auth-7".into()), 160, 48);
+    assert!(
+        out.contains("queue       1 of 2 · moved to the front"),
+        "{out}"
+    );
+    assert!(out.contains("[ front · ] back · D drop"), "{out}");
+    assert!(out.contains("▌ merged-result gates"), "{out}");
+    assert!(
+        out.contains("✗ with 1 other on 01234567 failed `cargo test`"),
+        "{out}"
+    );
+    assert!(
+        out.contains("✗ alone on 01234567 failed `cargo test`"),
+        "{out}"
+    );
+    assert!(
+        out.contains("rejected: the merged result failed `cargo test`"),
+        "{out}"
+    );
+    assert!(out.contains("expected 3600, found 60"), "{out}");
+    assert!(
+        out.contains("came back   the merged result on main"),
+        "{out}"
+    );
+    assert!(!out.contains("▌ lines at risk"), "{out}");
+    // auth-4 passed alone in the bisection.
+    let out = page_text(&d.snap, &Target::Task("auth-4".into()), 160, 48);
+    assert!(out.contains("✓ alone on 01234567 passed"), "{out}");
+    // A branch gate's findings, one line each.
+    let finding = |line| Finding {
+        gate: "scope".into(),
+        file: "src/billing/x.rs".into(),
+        line,
+        expected: "a path in src/auth/**".into(),
+        found: "a change outside the scope".into(),
+    };
+    d.ev(
+        97,
+        Some("builder-01"),
+        Some("auth-8"),
+        EventKind::GateFinished {
+            passed: false,
+            gate: "scope".into(),
+            output: String::new(),
+            findings: vec![finding(None), finding(Some(7))],
+            changed: vec!["src/billing/x.rs".into()],
+        },
+    );
+    let out = page_text(&d.snap, &Target::Task("auth-8".into()), 160, 48);
+    assert!(out.contains("▌ findings (2)"), "{out}");
+    assert!(
+        out.contains("scope src/billing/x.rs:7: expected a path in src/auth/**;"),
+        "{out}"
+    );
+}
+
+#[test]
+fn task_page_shows_the_predicted_conflict() {
+    let d = Day::deep();
+    let out = page_text(&d.snap, &Target::Task("auth-8".into()), 140, 40);
+    assert!(out.contains("▌ predicted conflict"), "{out}");
+    assert!(out.contains("overlaps    auth-3"), "{out}");
+    assert!(out.contains("delayed until they are done"), "{out}");
+    assert!(out.contains("src/auth/session.rs"), "{out}");
+}
+
+#[test]
+fn a_readonly_task_page_offers_no_keys_that_change_the_swarm() {
+    let d = Day::deep();
+    let app = App::new(
+        d.snap.clone(),
+        Theme::builtin("dark").unwrap(),
+        KeyMap::defaults(true),
+        true,
+    );
+    let area = Rect::new(0, 0, 160, 48);
+    let mut buf = Buffer::empty(area);
+    draw(&app, &Target::Task("auth-7".into()), area, &mut buf);
+    let out = text(&buf);
+    assert!(out.contains("moved to the front"), "{out}");
+    assert!(!out.contains("] back"), "{out}");
+    let mut buf = Buffer::empty(area);
+    draw(&app, &Target::Task("auth-6".into()), area, &mut buf);
+    assert!(!text(&buf).contains("retries:"), "{}", text(&buf));
+}
+
+#[test]
+fn convoy_page_lists_likely_conflicts() {
+    let d = Day::deep();
+    let out = page_text(&d.snap, &Target::Convoy("auth".into()), 140, 30);
+    assert!(out.contains("▌ likely conflicts"), "{out}");
+    assert!(
+        out.contains("auth-8                   with auth-3 src/auth/session.rs · delayed"),
+        "{out}"
+    );
+}
+
+#[test]
+fn deep_pages_draw_in_tiny_and_odd_areas() {
+    let d = Day::deep();
+    for id in ["auth-6", "auth-7", "auth-8"] {
+        for (w, h) in [(20, 5), (0, 0), (1, 1), (3, 2), (20, 3), (99, 7), (100, 7)] {
+            let _ = page_text(&d.snap, &Target::Task(id.into()), w, h);
+        }
+    }
 }
 
 #[test]

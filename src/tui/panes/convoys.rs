@@ -11,7 +11,10 @@
 //! merged count `9/14`, trouble counts, cost so far, and the estimated finish
 //! from the convoy's merge rate so far (merged tasks over the time since its
 //! first task started) at the current virtual time, or `—` before the first
-//! merge. Narrow panes drop the estimate, then the cost, then the bar.
+//! merge. A convoy with members that may conflict (the scheduler saw
+//! in-flight tasks change files in their scope before they started, and
+//! they are not merged yet) shows `~N may conflict` after its trouble. Narrow
+//! panes drop the estimate, the cost and that count, then the bar.
 
 use super::{DrawCtx, Pane, PaneId, PaneState, Target, clock, framed, row_style, scroll_offset};
 use crate::domain::{ConvoyId, ConvoyProgress, HOUR, Millis, TaskStatus};
@@ -64,6 +67,14 @@ struct Row {
     standing: Standing,
     held: bool,
     finish: Finish,
+    /// Members likely to conflict: a prediction with files, not merged yet.
+    likely: usize,
+}
+
+/// Whether a task is likely to conflict: before it started, in-flight
+/// tasks changed files in its scope, and it is not merged yet.
+pub fn likely_conflict(t: &crate::domain::Task) -> bool {
+    t.status != TaskStatus::Merged && t.prediction.as_ref().is_some_and(|p| !p.files.is_empty())
 }
 
 impl Row {
@@ -84,10 +95,14 @@ fn board(snap: &Snapshot) -> Vec<Row> {
         .collect();
     // (first start, last merge) per convoy.
     let mut times: Vec<(Option<Millis>, Option<Millis>)> = vec![(None, None); progress.len()];
+    let mut likely = vec![0usize; progress.len()];
     for t in s.tasks.values() {
         let Some(&i) = index.get(&t.spec.convoy) else {
             continue;
         };
+        if likely_conflict(t) {
+            likely[i] += 1;
+        }
         let (first, last) = &mut times[i];
         if let Some(at) = t.started_at {
             *first = Some(first.map_or(at, |f| f.min(at)));
@@ -101,7 +116,8 @@ fn board(snap: &Snapshot) -> Vec<Row> {
     let mut rows: Vec<Row> = progress
         .into_iter()
         .zip(times)
-        .map(|(p, (first, last))| {
+        .zip(likely)
+        .map(|((p, (first, last)), likely)| {
             let held = s.held_convoys.contains(&p.convoy);
             let merged = p.count(TaskStatus::Merged);
             let standing = if p.is_stranded() {
@@ -119,6 +135,7 @@ fn board(snap: &Snapshot) -> Vec<Row> {
                 standing,
                 held,
                 finish,
+                likely,
             }
         })
         .collect();
@@ -260,6 +277,14 @@ fn trouble_text(p: &ConvoyProgress) -> String {
     }
 }
 
+fn likely_text(n: usize) -> String {
+    if n == 0 {
+        String::new()
+    } else {
+        format!("~{n} may conflict")
+    }
+}
+
 fn summary<'a>(rows: &[Row], t: &Theme) -> Line<'a> {
     let n = |st| rows.iter().filter(|r| r.standing == st).count();
     let held = rows.iter().filter(|r| r.held).count();
@@ -341,6 +366,11 @@ impl Pane for ConvoysPane {
             .map(|r| r.progress.cost.to_string().len())
             .max()
             .unwrap_or(0);
+        let likely_w = rows
+            .iter()
+            .map(|r| likely_text(r.likely).chars().count())
+            .max()
+            .unwrap_or(0);
         let finish_w = rows
             .iter()
             .map(|r| finish_span(r.finish, ctx.snap.now, t).width())
@@ -350,17 +380,23 @@ impl Pane for ConvoysPane {
         let fixed = 2 + name_w + 1 + count_w + if trouble_w > 0 { trouble_w + 1 } else { 0 };
         let mut show_finish = true;
         let mut show_cost = true;
-        let extra = |f: bool, c: bool| {
-            (if f { finish_w + 1 } else { 0 }) + (if c { cost_w + 1 } else { 0 })
+        let mut show_likely = likely_w > 0;
+        let extra = |f: bool, c: bool, l: bool| {
+            (if f { finish_w + 1 } else { 0 })
+                + (if c { cost_w + 1 } else { 0 })
+                + (if l { likely_w + 1 } else { 0 })
         };
-        if width < fixed + 1 + extra(true, true) + 6 {
+        if width < fixed + 1 + extra(true, true, show_likely) + 6 {
             show_finish = false;
         }
-        if width < fixed + 1 + extra(false, true) + 6 {
+        if width < fixed + 1 + extra(false, true, show_likely) + 6 {
             show_cost = false;
         }
+        if width < fixed + 1 + extra(false, false, show_likely) + 6 {
+            show_likely = false;
+        }
         let bar_w = width
-            .saturating_sub(fixed + 1 + extra(show_finish, show_cost))
+            .saturating_sub(fixed + 1 + extra(show_finish, show_cost, show_likely))
             .min(40);
         let bar_w = if bar_w < 3 { 0 } else { bar_w };
 
@@ -408,6 +444,13 @@ impl Pane for ConvoysPane {
                     t.status(TaskStatus::Blocked)
                 };
                 spans.push(Span::styled(format!(" {tt:<trouble_w$}"), st));
+            }
+            if show_likely {
+                let lt = likely_text(r.likely);
+                spans.push(Span::styled(
+                    format!(" {lt:<likely_w$}"),
+                    t.status(TaskStatus::Blocked),
+                ));
             }
             if show_cost {
                 spans.push(Span::styled(
@@ -537,6 +580,41 @@ mod tests {
         assert!(l[1].ends_with(" 0/3 1 failed┃"), "{}", l[1]);
         let l = lines(&draw(&ConvoysPane, &k.snap, &PaneState::default(), 22, 5));
         assert_eq!(l[1], "┃✗ billing 0/3 1 fail┃", "no room for the bar");
+    }
+
+    #[test]
+    fn likely_conflicts_are_counted_modestly() {
+        let mut k = kit();
+        let predicted = |with: &str, files: &[&str]| EventKind::ConflictPredicted {
+            prediction: crate::domain::Prediction {
+                with: vec![with.into()],
+                files: files.iter().map(|f| f.to_string()).collect(),
+                delayed: false,
+            },
+        };
+        k.ev(
+            None,
+            Some("auth-4"),
+            predicted("auth-3", &["src/auth/a.rs"]),
+        );
+        // No files in its scope yet: not counted; merged: not counted.
+        k.ev(None, Some("docs-1"), predicted("auth-3", &[]));
+        k.ev(
+            None,
+            Some("auth-1"),
+            predicted("auth-3", &["src/auth/b.rs"]),
+        );
+        let l = lines(&draw(&ConvoysPane, &k.snap, &PaneState::default(), 100, 8));
+        assert!(
+            l[2].contains("auth") && l[2].contains("~1 may conflict"),
+            "{}",
+            l[2]
+        );
+        assert!(!l[3].contains("may conflict"), "{}", l[3]);
+        // Narrow panes drop it before the bar.
+        let l = lines(&draw(&ConvoysPane, &k.snap, &PaneState::default(), 30, 5));
+        assert!(!l[2].contains("may conflict"), "{}", l[2]);
+        assert!(l[1].ends_with(" 0/3 1 failed┃"), "{}", l[1]);
     }
 
     #[test]

@@ -1,14 +1,22 @@
 //! The merge queue: branches in merge order, then entries at the gate, then
-//! recent failures and conflicts that wait for a retry, then the last few
-//! merges (dim) so the operator sees the queue move.
+//! recent failures, conflicts and refusals that wait for a retry, then the
+//! last few merges (dim) so the operator sees the queue move; under them,
+//! when there is room, the last run of the gates on a merged result.
 //!
-//! Columns: position, task, agent, tier, gate, conflicted files, wait. The
-//! wait is the time since the entry reached its row's state: queued (the
+//! Columns: position (with `↑`/`↓` when the operator moved the entry and `↻`
+//! when the queue sent it back before), task, agent, tier (how the last
+//! merge attempt was or was not resolved), gate, wait, then the conflicted
+//! files and the lines at risk (or a note: moved, sent back, why it waits).
+//! The wait is the time since the entry reached its row's state: queued (the
 //! `merge_queued` event), gating (`task_done`), failed/blocked, merged.
+//! Narrow panes drop the agent, then the gate and the wait.
 
 use super::{DrawCtx, Pane, PaneId, PaneState, Target, age, framed, row_style, scroll_offset};
-use crate::domain::{AgentId, Event, EventKind, MergeOutcome, Millis, Task, TaskId, TaskStatus};
+use crate::domain::{
+    AgentId, Event, EventKind, MergeOutcome, Millis, Task, TaskId, TaskStatus, Tier,
+};
 use crate::swarm::Snapshot;
+use crate::tui::theme::Theme;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
@@ -29,6 +37,9 @@ pub enum Place {
     Gating,
     /// The merge conflicted; the task failed and waits for a retry.
     Conflicted,
+    /// A resolution would have dropped lines; nothing merged, it waits for
+    /// the operator (retry puts it back in the queue).
+    Refused,
     /// Failed or blocked for another reason; waits for a retry.
     Failed,
     /// Merged recently.
@@ -96,15 +107,126 @@ pub fn merge_facts<'a>(
     out
 }
 
+/// One run of the gates on a merged result (`batch_tested`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct BatchRun {
+    pub at: Millis,
+    pub tasks: Vec<TaskId>,
+    pub base: String,
+    pub passed: bool,
+    pub gate: String,
+    pub output: String,
+}
+
+/// Every merged-result run in the recent events, oldest first.
+pub fn batch_runs<'a>(recent: impl IntoIterator<Item = &'a Event>) -> Vec<BatchRun> {
+    recent
+        .into_iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::BatchTested {
+                tasks,
+                base,
+                passed,
+                gate,
+                output,
+            } => Some(BatchRun {
+                at: e.at,
+                tasks: tasks.clone(),
+                base: base.clone(),
+                passed: *passed,
+                gate: gate.clone(),
+                output: output.clone(),
+            }),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The last landing's runs (one landing's runs share their time): the
+/// first is the whole batch, later ones its bisection.
+pub fn last_landing(runs: &[BatchRun]) -> &[BatchRun] {
+    let Some(last) = runs.last() else {
+        return &[];
+    };
+    let start = runs
+        .iter()
+        .rposition(|r| r.at != last.at)
+        .map_or(0, |i| i + 1);
+    &runs[start..]
+}
+
+/// The first eight characters of a commit id.
+pub fn short_commit(c: &str) -> &str {
+    &c[..c.len().min(8)]
+}
+
+/// One line for the last landing: what the merged result's gates said.
+pub fn landing_line(runs: &[BatchRun], recent: &[&Event], t: &Theme) -> Option<Line<'static>> {
+    let first = runs.first()?;
+    let n = first.tasks.len();
+    let who = if n == 1 {
+        first.tasks[0].to_string()
+    } else {
+        format!("{n} entries")
+    };
+    let mut spans = vec![Span::styled("batch ", t.dim())];
+    if first.passed {
+        spans.push(Span::styled("✓ ", t.ok()));
+        spans.push(Span::styled(
+            format!("{who} passed on {}", short_commit(&first.base)),
+            t.text(),
+        ));
+        return Some(Line::from(spans));
+    }
+    spans.push(Span::styled("✗ ", t.error()));
+    spans.push(Span::styled(
+        format!("{who} failed `{}`", first.gate),
+        t.status(TaskStatus::Failed),
+    ));
+    if runs.len() > 1 {
+        spans.push(Span::styled(" · bisected", t.dim()));
+    }
+    let culprits: Vec<String> = recent
+        .iter()
+        .filter(|e| {
+            e.at == first.at
+                && matches!(
+                    e.kind,
+                    EventKind::MergeFinished {
+                        outcome: MergeOutcome::Rejected { .. }
+                    }
+                )
+        })
+        .filter_map(|e| e.task.as_ref().map(|t| t.to_string()))
+        .collect();
+    if !culprits.is_empty() && n > 1 {
+        spans.push(Span::styled(
+            format!(" → {} rejected", culprits.join(", ")),
+            t.error(),
+        ));
+    }
+    Some(Line::from(spans))
+}
+
 /// One row of the pane.
 #[derive(Clone, Debug)]
 pub struct QueueRow {
     pub task: TaskId,
     pub place: Place,
     pub agent: Option<AgentId>,
-    pub tier: String,
+    /// How the last merge attempt was (or was not) resolved, when known.
+    pub tier: Option<Tier>,
     pub gate: String,
+    /// Conflicted files (conflicted, refused and failed rows).
     pub files: Vec<String>,
+    /// Lines a refused resolution would have dropped.
+    pub at_risk: usize,
+    /// The operator's move: negative to the front, positive to the back.
+    pub moved: i64,
+    /// Times the queue sent it back (refused, rejected, redone).
+    pub retries: u32,
+    /// A word on the row when there are no files to show.
+    pub note: String,
     /// Since when the entry is in its state.
     pub since: Option<Millis>,
 }
@@ -112,22 +234,39 @@ pub struct QueueRow {
 impl QueueRow {
     fn filter_text(&self) -> String {
         format!(
-            "{} {} {} {}",
+            "{} {} {} {} {} {}",
             self.task,
             self.agent.as_ref().map(|a| a.as_str()).unwrap_or(""),
+            self.tier.map(|t| t.as_str()).unwrap_or(""),
             self.gate,
-            self.files.join(" ")
+            self.files.join(" "),
+            self.note
         )
+    }
+
+    /// The marks after the position: moved to the front or back, sent back.
+    pub fn marks(&self) -> String {
+        let mut m = String::new();
+        if self.moved < 0 {
+            m.push('↑');
+        } else if self.moved > 0 {
+            m.push('↓');
+        }
+        if self.retries > 0 {
+            m.push('↻');
+        }
+        m
     }
 }
 
 /// Blocked for a reason that the merge queue caused (a failed merge, a
-/// rejected merge pause, dropped from the queue).
+/// refused resolution, a rejected merge pause, dropped from the queue).
 fn blocked_by_merge(t: &Task) -> bool {
     t.status == TaskStatus::Blocked
-        && t.reason
-            .as_deref()
-            .is_some_and(|r| r.to_lowercase().contains("merge"))
+        && (t.outcome.as_deref() == Some("refused")
+            || t.reason
+                .as_deref()
+                .is_some_and(|r| r.to_lowercase().contains("merge")))
 }
 
 fn gate_word(t: &Task, facts: Option<&MergeFacts>) -> String {
@@ -144,28 +283,86 @@ fn gate_word(t: &Task, facts: Option<&MergeFacts>) -> String {
     }
 }
 
+/// What the row says about a queued entry: moved, sent back before.
+fn queued_note(t: &Task) -> String {
+    let mut parts = Vec::new();
+    if t.queue_key < 0 {
+        parts.push("moved to the front".to_string());
+    } else if t.queue_key > 0 {
+        parts.push("moved to the back".to_string());
+    }
+    if t.merge_retries > 0 {
+        let last = t
+            .outcome
+            .as_deref()
+            .filter(|o| *o != "merged")
+            .map(|o| format!(", last {o}"))
+            .unwrap_or_default();
+        parts.push(format!("sent back {}×{last}", t.merge_retries));
+    }
+    parts.join(" · ")
+}
+
 /// Every row of the pane in display order, before the filter.
 pub fn rows(snap: &Snapshot) -> Vec<QueueRow> {
     let s = &snap.state;
     let facts = merge_facts(snap.recent.iter());
     let row = |t: &Task, place: Place, since: Option<Millis>| {
         let f = facts.get(t.id());
+        let merged_tier = f
+            .and_then(|f| f.merged.as_ref())
+            .map(|(x, _)| match x.as_str() {
+                "auto" => Tier::Auto,
+                "ai" => Tier::Ai,
+                _ => Tier::Clean,
+            });
+        let tier = match place {
+            Place::Merged => t.tier.or(merged_tier),
+            Place::Gating => None,
+            _ => t.tier,
+        };
+        let files = match place {
+            Place::Conflicted | Place::Refused | Place::Failed => {
+                if t.conflict_files.is_empty() {
+                    f.and_then(|f| f.conflict.as_ref())
+                        .filter(|_| place == Place::Conflicted)
+                        .map(|(files, _)| files.clone())
+                        .unwrap_or_default()
+                } else {
+                    t.conflict_files.clone()
+                }
+            }
+            _ => Vec::new(),
+        };
+        let note = match place {
+            Place::Queued(_) => queued_note(t),
+            Place::Failed | Place::Refused | Place::Conflicted => {
+                t.reason.clone().unwrap_or_default()
+            }
+            _ => String::new(),
+        };
         QueueRow {
             task: t.id().clone(),
             agent: t.agent.clone(),
-            tier: f
-                .and_then(|f| f.merged.as_ref())
-                .filter(|_| place == Place::Merged)
-                .map(|(tier, _)| tier.clone())
-                .unwrap_or_else(|| "clean".into()),
+            tier,
             gate: gate_word(t, f),
-            files: match place {
-                Place::Conflicted => f
-                    .and_then(|f| f.conflict.as_ref())
-                    .map(|(files, _)| files.clone())
-                    .unwrap_or_default(),
-                _ => Vec::new(),
+            at_risk: if place == Place::Refused {
+                t.lines_at_risk.len()
+            } else {
+                0
             },
+            files,
+            moved: if matches!(place, Place::Queued(_)) {
+                t.queue_key
+            } else {
+                0
+            },
+            retries: if matches!(place, Place::Queued(_)) {
+                t.merge_retries
+            } else {
+                0
+            },
+            note,
             place,
             since,
         }
@@ -186,6 +383,13 @@ pub fn rows(snap: &Snapshot) -> Vec<QueueRow> {
     // Waiting for a retry: newest first.
     let mut attention: Vec<(Millis, QueueRow)> = Vec::new();
     let mut merged: Vec<(Millis, QueueRow)> = Vec::new();
+    let blocked_place = |t: &Task| {
+        if t.outcome.as_deref() == Some("refused") {
+            Place::Refused
+        } else {
+            Place::Failed
+        }
+    };
     for (id, f) in &facts {
         let Some(t) = s.task(id) else { continue };
         match t.status {
@@ -204,7 +408,7 @@ pub fn rows(snap: &Snapshot) -> Vec<QueueRow> {
             TaskStatus::Blocked if blocked_by_merge(t) => {
                 attention.push((
                     f.blocked_at.unwrap_or(0),
-                    row(t, Place::Failed, f.blocked_at),
+                    row(t, blocked_place(t), f.blocked_at),
                 ));
             }
             TaskStatus::Merged => {
@@ -219,7 +423,7 @@ pub fn rows(snap: &Snapshot) -> Vec<QueueRow> {
     for id in &s.task_order {
         let t = &s.tasks[id];
         if blocked_by_merge(t) && !facts.contains_key(id) {
-            attention.push((0, row(t, Place::Failed, None)));
+            attention.push((0, row(t, blocked_place(t), None)));
         }
     }
     attention.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.task.cmp(&b.1.task)));
@@ -250,6 +454,15 @@ pub(crate) fn cell(s: &str, w: usize) -> String {
     }
 }
 
+/// `s` in a column `w` wide that keeps a space before the next one.
+fn col(s: &str, w: usize) -> String {
+    if w == 0 {
+        String::new()
+    } else {
+        format!("{} ", cell(s, w - 1))
+    }
+}
+
 /// The conflicted files in `room` columns: whole paths if they fit, else
 /// file names.
 fn files(files: &[String], room: usize) -> String {
@@ -262,6 +475,75 @@ fn files(files: &[String], room: usize) -> String {
         .map(|f| f.rsplit('/').next().unwrap_or(f))
         .collect();
     cell(&names.join(", "), room).trim_end().to_string()
+}
+
+/// A tier's colour: clean is routine, the resolving tiers draw the eye,
+/// reimagine means the work is being redone.
+pub fn tier_style(tier: Tier, t: &Theme) -> Style {
+    match tier {
+        Tier::Clean => t.dim(),
+        Tier::Auto => t.text(),
+        Tier::Ai => t.impact(crate::domain::Impact::Medium),
+        Tier::Reimagine => t.status(TaskStatus::Blocked),
+    }
+}
+
+/// Column widths for an inner width (0 hides a column); the rest of the
+/// row is the conflicts column.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Cols {
+    pos: usize,
+    task: usize,
+    agent: usize,
+    tier: usize,
+    gate: usize,
+    wait: usize,
+}
+
+impl Cols {
+    fn for_width(w: usize) -> Cols {
+        if w >= 90 {
+            Cols {
+                pos: 5,
+                task: 24,
+                agent: 11,
+                tier: 10,
+                gate: 10,
+                wait: 7,
+            }
+        } else if w >= 78 {
+            Cols {
+                pos: 5,
+                task: 17,
+                agent: 11,
+                tier: 10,
+                gate: 10,
+                wait: 7,
+            }
+        } else if w >= 56 {
+            Cols {
+                pos: 5,
+                task: 17,
+                agent: 0,
+                tier: 10,
+                gate: 10,
+                wait: 7,
+            }
+        } else {
+            Cols {
+                pos: 4,
+                task: 13,
+                agent: 0,
+                tier: 6,
+                gate: 0,
+                wait: 0,
+            }
+        }
+    }
+
+    fn used(&self) -> usize {
+        self.pos + self.task + self.agent + self.tier + self.gate + self.wait
+    }
 }
 
 impl Pane for MergeQueuePane {
@@ -283,6 +565,7 @@ impl Pane for MergeQueuePane {
         let queued = count(|p| matches!(p, Place::Queued(_)));
         let gating = count(|p| *p == Place::Gating);
         let conflicted = count(|p| *p == Place::Conflicted);
+        let refused = count(|p| *p == Place::Refused);
         let failed = count(|p| *p == Place::Failed);
         let mut summary = vec![Span::styled(
             format!(" {queued} queued "),
@@ -296,6 +579,7 @@ impl Pane for MergeQueuePane {
         };
         part(gating, "gating", t.status(TaskStatus::Gating));
         part(conflicted, "conflicted", t.error());
+        part(refused, "refused", t.status(TaskStatus::Blocked));
         part(failed, "failed", t.status(TaskStatus::Failed));
         summary.push(Span::styled("·", t.dim()));
         summary.push(Span::styled(
@@ -309,7 +593,7 @@ impl Pane for MergeQueuePane {
             summary = Line::styled(
                 format!(
                     " {queued}q {gating}g {}✗ {}✓ ",
-                    conflicted + failed,
+                    conflicted + refused + failed,
                     ctx.snap.state.merges
                 ),
                 t.dim(),
@@ -322,29 +606,44 @@ impl Pane for MergeQueuePane {
         if inner.height == 0 || inner.width == 0 {
             return;
         }
-        // Narrow panes give the conflicted files the room.
-        let task_w = if inner.width < 90 { 17 } else { 24 };
-        let header = Line::styled(
-            format!(
-                "{}{}{}{}{}{:>6} {}",
-                cell("#", 5),
-                cell("task", task_w),
-                cell("agent", 11),
-                cell("tier", 6),
-                cell("gate", 10),
-                "wait",
-                "conflicts"
-            ),
-            t.dim(),
-        );
-        buf.set_line(inner.x, inner.y, &header, inner.width);
+        let c = Cols::for_width(inner.width as usize);
+        let mut head = format!("{}{}", cell("#", c.pos), cell("task", c.task));
+        if c.agent > 0 {
+            head.push_str(&cell("agent", c.agent));
+        }
+        head.push_str(&cell("tier", c.tier));
+        if c.gate > 0 {
+            head.push_str(&cell("gate", c.gate));
+        }
+        if c.wait > 0 {
+            head.push_str(&format!("{:>w$} ", "wait", w = c.wait - 1));
+        }
+        let room = (inner.width as usize).saturating_sub(c.used());
+        head.push_str(if room >= 19 {
+            "conflicts · at risk"
+        } else {
+            "conflicts"
+        });
+        buf.set_line(inner.x, inner.y, &Line::styled(head, t.dim()), inner.width);
         let body = Rect {
             y: inner.y + 1,
             height: inner.height - 1,
             ..inner
         };
         let rows = visible(ctx.snap, ctx.state);
-        if rows.is_empty() && body.height > 0 {
+        // The last merged-result run, on the bottom row when there is room.
+        let recent: Vec<&Event> = ctx.snap.recent.iter().collect();
+        let runs = batch_runs(recent.iter().copied());
+        let landing = landing_line(last_landing(&runs), &recent, t);
+        let mut height = body.height as usize;
+        if let Some(l) = &landing
+            && height >= 2
+            && (rows.len() < height || height >= 6)
+        {
+            height -= 1;
+            buf.set_line(body.x, body.y + height as u16, l, body.width);
+        }
+        if rows.is_empty() && height > 0 {
             buf.set_line(
                 body.x,
                 body.y,
@@ -353,17 +652,18 @@ impl Pane for MergeQueuePane {
             );
             return;
         }
-        let height = body.height as usize;
-        let room = (body.width as usize).saturating_sub(5 + task_w + 11 + 6 + 10 + 7);
+        let room = (body.width as usize).saturating_sub(c.used());
         let off = scroll_offset(ctx.state.selected, rows.len(), height);
         for (i, r) in rows.iter().enumerate().skip(off).take(height) {
             let target = Target::Task(r.task.clone());
             let selected = i == ctx.state.selected;
             let base = row_style(ctx, selected, ctx.state.marked.contains(&target));
             let (pos, pos_style) = match &r.place {
-                Place::Queued(n) => (n.to_string(), t.status(TaskStatus::Queued)),
-                Place::Gating => ("gate".into(), t.status(TaskStatus::Gating)),
+                Place::Queued(n) => (format!("{n}{}", r.marks()), t.status(TaskStatus::Queued)),
+                Place::Gating if c.pos > 4 => ("gate".into(), t.status(TaskStatus::Gating)),
+                Place::Gating => ("g".into(), t.status(TaskStatus::Gating)),
                 Place::Conflicted => ("✗".into(), t.error()),
+                Place::Refused => ("⊘".into(), t.status(TaskStatus::Blocked)),
                 Place::Failed => ("!".into(), t.status(TaskStatus::Failed)),
                 Place::Merged => ("✓".into(), t.status(TaskStatus::Merged)),
             };
@@ -376,23 +676,56 @@ impl Pane for MergeQueuePane {
             } else {
                 t.dim()
             };
-            let wait = r
-                .since
-                .map(|at| age(ctx.snap.now - at))
-                .unwrap_or_else(|| "—".into());
-            let line = Line::from(vec![
-                Span::styled(cell(&pos, 5), text(pos_style)),
-                Span::styled(cell(r.task.as_str(), task_w), text(t.text())),
-                Span::styled(
-                    cell(r.agent.as_ref().map(|a| a.as_str()).unwrap_or("—"), 11),
+            let mut spans = vec![
+                Span::styled(col(&pos, c.pos), text(pos_style)),
+                Span::styled(col(r.task.as_str(), c.task), text(t.text())),
+            ];
+            if c.agent > 0 {
+                spans.push(Span::styled(
+                    col(r.agent.as_ref().map(|a| a.as_str()).unwrap_or("—"), c.agent),
                     t.dim(),
-                ),
-                Span::styled(cell(&r.tier, 6), t.dim()),
-                Span::styled(cell(&r.gate, 10), text(gate_style)),
-                Span::styled(format!("{wait:>6} "), t.dim()),
-                Span::styled(files(&r.files, room), t.error()),
-            ])
-            .style(base);
+                ));
+            }
+            spans.push(match r.tier {
+                Some(tier) => Span::styled(col(tier.as_str(), c.tier), text(tier_style(tier, t))),
+                None => Span::styled(col("—", c.tier), t.dim()),
+            });
+            if c.gate > 0 {
+                spans.push(Span::styled(col(&r.gate, c.gate), text(gate_style)));
+            }
+            if c.wait > 0 {
+                let wait = r
+                    .since
+                    .map(|at| age(ctx.snap.now - at))
+                    .unwrap_or_else(|| "—".into());
+                spans.push(Span::styled(
+                    format!("{wait:>w$} ", w = c.wait - 1),
+                    t.dim(),
+                ));
+            }
+            if r.at_risk > 0 && room < 24 {
+                // Narrow: the count first, the files in what is left.
+                let risk = format!("{} at risk ", r.at_risk);
+                let left = room.saturating_sub(risk.chars().count());
+                spans.push(Span::styled(
+                    cell(&risk, room).trim_end().to_string() + " ",
+                    t.error(),
+                ));
+                spans.push(Span::styled(files(&r.files, left), t.error()));
+            } else if !r.files.is_empty() || r.at_risk > 0 {
+                let risk = if r.at_risk > 0 {
+                    format!(" · {} at risk", r.at_risk)
+                } else {
+                    String::new()
+                };
+                let risk_w = risk.chars().count();
+                let shown = files(&r.files, room.saturating_sub(risk_w));
+                spans.push(Span::styled(shown, t.error()));
+                spans.push(Span::styled(risk, t.error()));
+            } else if !r.note.is_empty() {
+                spans.push(Span::styled(cell(&r.note, room), t.dim()));
+            }
+            let line = Line::from(spans).style(base);
             buf.set_line(body.x, body.y + (i - off) as u16, &line, body.width);
         }
     }
@@ -458,6 +791,87 @@ mod tests {
         let d = Day::standard();
         for (w, h) in [(20, 5), (2, 2), (0, 0), (20, 3)] {
             let _ = pane_text(&MergeQueuePane, &d.snap, &PaneState::default(), w, h);
+        }
+    }
+
+    #[test]
+    fn tiers_marks_lines_at_risk_and_the_last_batch() {
+        let d = Day::deep();
+        let st = PaneState::default();
+        let ids: Vec<String> = MergeQueuePane
+            .targets(&d.snap, &st)
+            .iter()
+            .map(|t| t.label())
+            .collect();
+        assert_eq!(
+            ids,
+            ["auth-7", "auth-4", "auth-3", "auth-6", "auth-2", "auth-1"]
+        );
+        let out = pane_text(&MergeQueuePane, &d.snap, &st, 100, 12);
+        let l: Vec<&str> = out.lines().collect();
+        assert!(
+            l[0].contains("1 conflicted · 1 refused · 1 merged"),
+            "{out}"
+        );
+        assert!(l[1].contains("tier") && l[1].contains("conflicts · at risk"));
+        assert!(l[2].starts_with("┃1↑↻  auth-7"), "moved, sent back: {out}");
+        assert!(l[2].contains("moved to the front · sent back"), "{out}");
+        assert!(l[3].starts_with("┃2    auth-4"), "{out}");
+        assert!(l[5].starts_with("┃⊘    auth-6"), "refused: {out}");
+        assert!(l[5].contains(" auto "), "{out}");
+        assert!(l[5].contains("src/auth/login.rs · 3 at risk"), "{out}");
+        assert!(l[6].contains(" reimagine "), "{out}");
+        assert!(l[7].contains(" clean "), "{out}");
+        assert!(
+            l[10].contains("batch ✗ 2 entries failed `cargo test` · bisected → auth-7 rejected"),
+            "{out}"
+        );
+        // Narrow (the 80x24 floor): the count of lines at risk stays.
+        let out = pane_text(&MergeQueuePane, &d.snap, &st, 36, 7);
+        assert!(
+            out.lines()
+                .any(|l| l.contains("auth-6") && l.contains("3 at risk")),
+            "{out}"
+        );
+        assert!(out.contains("1↑↻ auth-7"), "{out}");
+        // A filter finds rows by tier.
+        let st = PaneState {
+            filter: "reimagine".into(),
+            ..PaneState::default()
+        };
+        let ids: Vec<Target> = MergeQueuePane.targets(&d.snap, &st);
+        assert_eq!(ids, vec![Target::Task("auth-2".into())]);
+    }
+
+    #[test]
+    fn a_passing_batch_says_so() {
+        let mut d = Day::standard();
+        d.ev(
+            99,
+            None,
+            None,
+            EventKind::BatchTested {
+                tasks: vec!["auth-4".into()],
+                base: "fedcba9876543210".into(),
+                passed: true,
+                gate: String::new(),
+                output: String::new(),
+            },
+        );
+        let out = pane_text(&MergeQueuePane, &d.snap, &PaneState::default(), 100, 10);
+        assert!(out.contains("batch ✓ auth-4 passed on fedcba98"), "{out}");
+        // No room to spare: the rows come first.
+        let out = pane_text(&MergeQueuePane, &d.snap, &PaneState::default(), 100, 6);
+        assert!(!out.contains("batch"), "{out}");
+    }
+
+    #[test]
+    fn deep_queue_draws_in_tiny_areas() {
+        let d = Day::deep();
+        for w in 0..110 {
+            for h in [0, 1, 2, 3, 5, 8] {
+                let _ = pane_text(&MergeQueuePane, &d.snap, &PaneState::default(), w, h);
+            }
         }
     }
 }
