@@ -18,27 +18,51 @@ pub fn glob_set(globs: &[String]) -> GlobSet {
     b.build().unwrap_or_else(|_| GlobSet::empty())
 }
 
-/// Whether two scopes may own a common path: a glob of one names a file
-/// the other's globs match, or their fixed folder parts nest.
-pub fn scopes_overlap(a: &[String], b: &[String]) -> bool {
-    fn fixed(g: &str) -> &str {
-        let end = g.find(['*', '?', '[', '{']).unwrap_or(g.len());
-        &g[..end]
+/// A task's owned scope, its globs compiled once.
+#[derive(Clone, Debug)]
+pub struct Scope {
+    globs: Vec<String>,
+    set: GlobSet,
+}
+
+impl Scope {
+    pub fn new(globs: &[String]) -> Scope {
+        Scope {
+            globs: globs.to_vec(),
+            set: glob_set(globs),
+        }
     }
-    let (sa, sb) = (glob_set(a), glob_set(b));
-    a.iter().any(|ga| {
-        b.iter().any(|gb| {
-            let (fa, fb) = (fixed(ga), fixed(gb));
-            let nested = |x: &str, y: &str| {
-                x.starts_with(y) && (y.is_empty() || y.ends_with('/') || x.len() == y.len())
-            };
-            (fa.len() == ga.len() && sb.is_match(ga))
-                || (fb.len() == gb.len() && sa.is_match(gb))
-                || (fa.len() < ga.len()
-                    && fb.len() < gb.len()
-                    && (nested(fa, fb) || nested(fb, fa)))
+
+    pub fn matches(&self, path: &str) -> bool {
+        self.set.is_match(path)
+    }
+
+    /// Whether two scopes may own a common path: a glob of one names a file
+    /// the other's globs match, or their fixed folder parts nest.
+    pub fn overlaps(&self, other: &Scope) -> bool {
+        fn fixed(g: &str) -> &str {
+            let end = g.find(['*', '?', '[', '{']).unwrap_or(g.len());
+            &g[..end]
+        }
+        let nested = |x: &str, y: &str| {
+            x.starts_with(y) && (y.is_empty() || y.ends_with('/') || x.len() == y.len())
+        };
+        self.globs.iter().any(|ga| {
+            other.globs.iter().any(|gb| {
+                let (fa, fb) = (fixed(ga), fixed(gb));
+                (fa.len() == ga.len() && other.matches(ga))
+                    || (fb.len() == gb.len() && self.matches(gb))
+                    || (fa.len() < ga.len()
+                        && fb.len() < gb.len()
+                        && (nested(fa, fb) || nested(fb, fa)))
+            })
         })
-    })
+    }
+}
+
+/// [`Scope::overlaps`] for globs not compiled yet.
+pub fn scopes_overlap(a: &[String], b: &[String]) -> bool {
+    Scope::new(a).overlaps(&Scope::new(b))
 }
 
 /// One thing a gate found, as structured context for the agent that redoes

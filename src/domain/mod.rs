@@ -7,7 +7,7 @@ mod state;
 
 pub use event::{Actor, Event, EventKind};
 pub use merge::{
-    Finding, LineAtRisk, MergeOutcome, Prediction, Side, Tier, glob_set, scopes_overlap,
+    Finding, LineAtRisk, MergeOutcome, Prediction, Scope, Side, Tier, glob_set, scopes_overlap,
 };
 pub use money::{Money, Price, Usage};
 pub use state::{AgentPhase, AgentState, ConvoyProgress, SwarmState};

@@ -149,6 +149,8 @@ struct Live {
     gating: BTreeSet<TaskId>,
     /// The entries of the batch landing now.
     landing: Vec<TaskId>,
+    /// Owned scopes compiled for conflict prediction (specs never change).
+    scopes: BTreeMap<TaskId, Scope>,
     /// Sessions frozen by the operator (one by one or the whole swarm).
     frozen: BTreeSet<SessionId>,
     /// Malformed protocol lines seen, per agent.

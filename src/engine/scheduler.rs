@@ -51,20 +51,35 @@ impl Engine {
 
     /// In-flight tasks (running, gating, queued) whose scope overlaps
     /// `task`'s, and the files they changed that lie in its scope.
-    pub fn predict(&self, task: &TaskId) -> Prediction {
-        let me = &self.state.tasks[task];
-        let mine = glob_set(&me.spec.scope);
-        let mut p = Prediction::default();
-        for t in self.state.tasks.values() {
-            let in_flight = matches!(
-                t.status,
-                TaskStatus::InProgress | TaskStatus::Gating | TaskStatus::Queued
-            );
-            if !in_flight || t.spec.id == *task {
-                continue;
+    ///
+    /// Scopes are compiled once per task and kept: this runs in the engine
+    /// step, for every task about to start.
+    fn predict(&mut self, task: &TaskId) -> Prediction {
+        let in_flight: Vec<TaskId> = self
+            .state
+            .tasks
+            .values()
+            .filter(|t| {
+                t.spec.id != *task
+                    && matches!(
+                        t.status,
+                        TaskStatus::InProgress | TaskStatus::Gating | TaskStatus::Queued
+                    )
+            })
+            .map(|t| t.spec.id.clone())
+            .collect();
+        for id in in_flight.iter().chain([task]) {
+            if !self.live.scopes.contains_key(id) {
+                let scope = Scope::new(&self.state.tasks[id].spec.scope);
+                self.live.scopes.insert(id.clone(), scope);
             }
-            let files: Vec<&String> = t.changed.iter().filter(|f| mine.is_match(f)).collect();
-            if !files.is_empty() || scopes_overlap(&me.spec.scope, &t.spec.scope) {
+        }
+        let mine = &self.live.scopes[task];
+        let mut p = Prediction::default();
+        for id in &in_flight {
+            let t = &self.state.tasks[id];
+            let files: Vec<&String> = t.changed.iter().filter(|f| mine.matches(f)).collect();
+            if !files.is_empty() || mine.overlaps(&self.live.scopes[id]) {
                 p.with.push(t.spec.id.clone());
             }
             for f in files {
