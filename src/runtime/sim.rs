@@ -140,13 +140,11 @@ impl Rng {
     }
 }
 
-/// The file a simulated task writes: the file its first scope names, or a
-/// file named after the task in the fixed folder part of its first glob.
-pub fn task_file(task: &TaskSpec) -> String {
-    let own = |dir: &str| format!("{dir}/{}.rs", task.id.as_str().replace(['/', '\\'], "_"));
-    let Some(g) = task.scope.first() else {
-        return own("src/tasks");
-    };
+/// The first scope glob of a task, split: its fixed folder part (before the
+/// first wildcard; for a glob naming one file, that file's folder) and the
+/// file it names, if it names one.
+fn first_glob(task: &TaskSpec) -> Option<(String, Option<String>)> {
+    let g = task.scope.first()?;
     let parts: Vec<&str> = g.split('/').collect();
     let fixed: Vec<&str> = parts
         .iter()
@@ -154,14 +152,22 @@ pub fn task_file(task: &TaskSpec) -> String {
         .take_while(|part| !part.contains(['*', '?', '[', '{']))
         .collect();
     if fixed.len() == parts.len() {
-        // The scope names one file: that is the file to write.
-        return g.clone();
-    }
-    let dir = fixed.join("/");
-    if dir.is_empty() {
-        own("src/tasks")
+        let dir = fixed[..fixed.len() - 1].join("/");
+        Some((dir, Some(g.clone())))
     } else {
-        own(&dir)
+        Some((fixed.join("/"), None))
+    }
+}
+
+/// The file a simulated task writes: the file its first scope names, or a
+/// file named after the task in the fixed folder part of its first glob.
+pub fn task_file(task: &TaskSpec) -> String {
+    let own = |dir: &str| format!("{dir}/{}.rs", task.id.as_str().replace(['/', '\\'], "_"));
+    match first_glob(task) {
+        // The scope names one file: that is the file to write.
+        Some((_, Some(file))) => file,
+        Some((dir, None)) if !dir.is_empty() => own(&dir),
+        _ => own("src/tasks"),
     }
 }
 
@@ -173,23 +179,7 @@ pub fn conflict_path(task: &TaskSpec, conflict_file: &str) -> String {
     if conflict_file.contains('/') {
         return conflict_file.to_string();
     }
-    let area = match task.scope.first() {
-        None => "src/tasks".to_string(),
-        Some(g) => {
-            let parts: Vec<&str> = g.split('/').collect();
-            let fixed: Vec<&str> = parts
-                .iter()
-                .copied()
-                .take_while(|part| !part.contains(['*', '?', '[', '{']))
-                .collect();
-            let dir = if fixed.len() == parts.len() {
-                &fixed[..fixed.len() - 1]
-            } else {
-                &fixed[..]
-            };
-            dir.join("/")
-        }
-    };
+    let area = first_glob(task).map_or_else(|| "src/tasks".to_string(), |(dir, _)| dir);
     if area.is_empty() {
         conflict_file.to_string()
     } else {
