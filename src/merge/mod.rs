@@ -102,6 +102,7 @@ pub enum GitError {
 }
 
 /// The outcome of [`Repo::merge_into_target`].
+#[cfg(test)]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum MergeResult {
     /// A new two-parent merge commit is the target's tip.

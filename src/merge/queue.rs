@@ -1,13 +1,16 @@
-//! The merge queue's git work: what a branch changed, merging it into the
-//! target in memory, and finding unmerged work.
+//! The merge queue's git work beside landing: what a branch changed, the
+//! compare-and-swap of the target, and finding unmerged work.
 
-use super::{BRANCH_PREFIX, Ctx, GitError, MERGE_EMAIL, MERGE_NAME, MergeResult, Repo, signature};
+#[cfg(test)]
+use super::MergeResult;
+use super::{BRANCH_PREFIX, Ctx, GitError, Repo};
+#[cfg(test)]
 use crate::domain::Millis;
-use git2::{BranchType, ErrorCode, MergeOptions, Oid};
+use git2::{BranchType, ErrorCode, Oid};
 use std::collections::BTreeSet;
 
 impl Repo {
-    fn existing_branch_oid(&self, branch: &str) -> Result<Oid, GitError> {
+    pub(super) fn existing_branch_oid(&self, branch: &str) -> Result<Oid, GitError> {
         self.branch_oid(branch)?
             .ok_or_else(|| GitError::NoSuchBranch {
                 repo: self.root.clone(),
@@ -55,24 +58,19 @@ impl Repo {
         Ok(files.into_iter().collect())
     }
 
-    /// Merge `branch` into the target in memory; no working tree or index on
-    /// disk is touched (neither the operator's checkout nor any worktree).
-    ///
-    /// - the branch's tip is already in the target: `AlreadyMerged` with the target tip
-    ///   (so a merge whose result was not recorded before a crash is found again);
-    /// - conflicts: `Conflicted` with the sorted paths, the target unchanged;
-    /// - otherwise a two-parent merge commit (target tip, branch tip) — even when a
-    ///   fast-forward was possible — with `message`, author and committer
-    ///   `shiftboss merge queue <merge@shiftboss.invalid>` at `at`; the target ref
-    ///   moves to it with a compare-and-swap against the tip merged onto. If the
-    ///   target moved meanwhile the result is [`GitError::TargetMoved`] and nothing
-    ///   is overwritten.
+    /// Merge `branch` straight into the target, ungated: the tiers of
+    /// [`Repo::merge_onto`] without an append-only list or `ai`, then a
+    /// compare-and-swap of the target. The queue lands through
+    /// [`Repo::land`]; this is the tests' shortcut for putting work on the target.
+    #[cfg(test)]
     pub fn merge_into_target(
         &self,
         branch: &str,
         message: &str,
         at: Millis,
     ) -> Result<MergeResult, GitError> {
+        use super::resolve::Merged;
+        use crate::domain::MergeOutcome;
         let tip = self.existing_branch_oid(branch)?;
         let target = self.target_oid()?;
         if self.contained_in(tip, target)? {
@@ -80,54 +78,20 @@ impl Repo {
                 commit: target.to_string(),
             });
         }
-        let repo = &self.main;
-        let ours = repo
-            .find_commit(target)
-            .ctx(&self.root, "read the target tip")?;
-        let theirs = repo
-            .find_commit(tip)
-            .ctx_with(&self.root, || format!("read the tip of `{branch}`"))?;
-        let mut index = repo
-            .merge_commits(&ours, &theirs, Some(&MergeOptions::new()))
-            .ctx_with(&self.root, || {
-                format!("merge `{branch}` into `{}`", self.target)
-            })?;
-        if index.has_conflicts() {
-            let mut files = BTreeSet::new();
-            let conflicts = index
-                .conflicts()
-                .ctx_with(&self.root, || format!("list conflicts of `{branch}`"))?;
-            for conflict in conflicts {
-                let conflict =
-                    conflict.ctx_with(&self.root, || format!("read a conflict of `{branch}`"))?;
-                for entry in [conflict.ancestor, conflict.our, conflict.their]
-                    .into_iter()
-                    .flatten()
-                {
-                    files.insert(String::from_utf8_lossy(&entry.path).into_owned());
-                }
+        let none = globset::GlobSet::empty();
+        match self.merge_onto(target, branch, message, at, &none, None, "")? {
+            Merged::Commit { commit, .. } => {
+                let log = format!("shiftboss merge queue: merge {branch}");
+                self.move_target(target, commit, &log)?;
+                Ok(MergeResult::Merged {
+                    commit: commit.to_string(),
+                })
             }
-            return Ok(MergeResult::Conflicted {
-                files: files.into_iter().collect(),
-            });
+            Merged::Failed(
+                MergeOutcome::Conflicted { files, .. } | MergeOutcome::Refused { files, .. },
+            ) => Ok(MergeResult::Conflicted { files }),
+            Merged::Failed(other) => unreachable!("no gates run here: {other:?}"),
         }
-        let tree_id = index.write_tree_to(repo).ctx_with(&self.root, || {
-            format!("write the merged tree of `{branch}`")
-        })?;
-        let tree = repo
-            .find_tree(tree_id)
-            .ctx(&self.root, "read the merged tree")?;
-        let sig = signature(&self.root, MERGE_NAME, MERGE_EMAIL, at)?;
-        let commit = repo
-            .commit(None, &sig, &sig, message, &tree, &[&ours, &theirs])
-            .ctx_with(&self.root, || {
-                format!("write the merge commit of `{branch}`")
-            })?;
-        let log = format!("shiftboss merge queue: merge {branch}");
-        self.move_target(target, commit, &log)?;
-        Ok(MergeResult::Merged {
-            commit: commit.to_string(),
-        })
     }
 
     /// Move the target ref from `expected` to `new` with a compare-and-swap:
