@@ -148,6 +148,22 @@ pub fn run() -> CliResult {
             }
         }
     }
+    let ai = &config.merge.ai;
+    if ai.enabled() {
+        let key = ai.key_env();
+        if env_set(&key) {
+            r.ok(&format!(
+                "merge ai tier: {} {} at {}; {key} is set (value not shown)",
+                ai.provider,
+                ai.model,
+                crate::http::redact_url(&ai.url())
+            ));
+        } else {
+            r.warn(&format!(
+                "merge ai tier: {key} is not set; conflicts auto cannot merge go back to agents"
+            ));
+        }
+    }
     for m in &config.swarm.models {
         if config.price(m).is_some() {
             r.ok(&format!("price for {m}"));
