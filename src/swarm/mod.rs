@@ -7,7 +7,9 @@
 //! simulation wants one sequential owner rather than an async scheduler.
 
 mod executor;
+pub mod inbox;
 mod landing;
+pub mod owner;
 mod snapshot;
 mod summary;
 mod timeline;
@@ -140,6 +142,10 @@ fn stop_requested() -> bool {
     STOP.load(std::sync::atomic::Ordering::SeqCst)
 }
 
+/// Why a real swarm's speed does not change.
+pub const REAL_TIME: &str =
+    "speed: real agents run in real time; the swarm's clock is the wall clock";
+
 /// Events kept in memory before a write when no effect forces one.
 const BATCH: usize = 512;
 /// The console gets at most one snapshot per this long.
@@ -199,8 +205,8 @@ pub struct Swarm {
     speed: Speed,
     /// Where pacing is anchored: (virtual time, wall time).
     anchor: (Millis, Instant),
-    /// The log's seq up to which tasks added by other processes were taken in.
-    tasks_seen: u64,
+    /// The owner lock, held as long as the swarm is open.
+    _owner: owner::OwnerLock,
     ext_tx: Sender<External>,
     ext_rx: Receiver<External>,
     closed: bool,
@@ -214,6 +220,8 @@ pub enum SwarmError {
     Store(#[from] crate::store::StoreError),
     #[error(transparent)]
     Git(#[from] crate::merge::GitError),
+    #[error(transparent)]
+    Owner(#[from] owner::OwnerError),
 }
 
 impl Swarm {
@@ -238,8 +246,35 @@ impl Swarm {
         )
     }
 
-    /// Open with real agent processes (or the simulator) as the runtime.
+    /// Open with real agent processes (or the simulator) as the runtime,
+    /// taking the swarm's owner lock first.
     pub fn open_with(
+        paths: Paths,
+        settings: Settings,
+        runtimes: Runtimes,
+        sim: SimSettings,
+        gate_timeout: Duration,
+        start: Millis,
+        backlog: &[TaskSpec],
+    ) -> Result<Swarm, SwarmError> {
+        let lock = owner::OwnerLock::acquire(&paths.dir)?;
+        Swarm::open_owned(
+            lock,
+            paths,
+            settings,
+            runtimes,
+            sim,
+            gate_timeout,
+            start,
+            backlog,
+        )
+    }
+
+    /// Open with the owner lock already taken (by a caller that had to
+    /// hold it before writing anything else).
+    #[allow(clippy::too_many_arguments)]
+    pub fn open_owned(
+        lock: owner::OwnerLock,
         paths: Paths,
         settings: Settings,
         runtimes: Runtimes,
@@ -294,12 +329,13 @@ impl Swarm {
             snapshot_cost: Duration::ZERO,
             speed: Speed::Max,
             anchor: (now, Instant::now()),
-            tasks_seen: 0,
+            _owner: lock,
             ext_tx,
             ext_rx,
             closed: false,
         };
-        swarm.tasks_seen = swarm.store.last_seq()?;
+        // Real agents: the wall clock's pace from the start.
+        swarm.set_speed(Speed::Max);
         let step = if resumed {
             engine.reconcile(now, &[])
         } else {
@@ -377,6 +413,9 @@ impl Swarm {
             return Ok(Err(why));
         }
         if let Command::SetSpeed(s) = &cmd {
+            if self.real_time() {
+                return Ok(Err(REAL_TIME.to_string()));
+            }
             let Some(speed) = Speed::parse(s) else {
                 return Ok(Err(format!(
                     "speed {s:?}: expected a factor such as 60, or max"
@@ -402,14 +441,53 @@ impl Swarm {
         Ok(())
     }
 
-    /// Tasks added to the log by `shiftboss task add` while this swarm runs
-    /// join the backlog at the next tick.
-    fn take_in_added_tasks(&mut self) -> Result<(), SwarmError> {
-        let (added, last) = self.store.tasks_added_after(self.tasks_seen)?;
-        self.tasks_seen = last;
-        for ev in added {
-            if self.engine.absorb_task(&ev) {
+    /// Tasks handed over by `shiftboss task add` / `task import` while this
+    /// swarm runs (files in `.shiftboss/inbox/`) join the backlog at the next
+    /// tick: written to the log by this owner, then the file is removed. A
+    /// task whose id is known already is not added twice (a hand-off taken
+    /// in just before a crash is only removed at the next start).
+    fn take_in_handed_tasks(&mut self) -> Result<(), SwarmError> {
+        for delivery in inbox::pending(&self.paths.dir) {
+            let tasks = match &delivery.tasks {
+                Ok(t) => t,
+                Err(why) => {
+                    let line = inbox::reject(&delivery, why);
+                    self.exec.errors.push(line.clone());
+                    if let Some(obs) = self.observer.as_mut() {
+                        obs(Published::Notice(line));
+                    }
+                    continue;
+                }
+            };
+            let at = self.clock.now();
+            let events: Vec<Event> = tasks
+                .iter()
+                .filter(|t| !self.engine.state().tasks.contains_key(&t.id))
+                .map(|t| Event {
+                    at,
+                    actor: crate::domain::Actor::Operator,
+                    agent: None,
+                    task: Some(t.id.clone()),
+                    convoy: Some(t.convoy.clone()),
+                    model: None,
+                    session: None,
+                    kind: crate::domain::EventKind::TaskAdded { spec: t.clone() },
+                })
+                .collect();
+            for ev in &events {
+                self.engine.absorb_task(ev);
+            }
+            if !events.is_empty() {
+                self.observed.events(&events);
                 self.dirty = true;
+                self.buffer.extend(events);
+            }
+            // In the log before the hand-off is gone.
+            self.flush()?;
+            if let Err(e) = inbox::done(&delivery) {
+                self.exec
+                    .errors
+                    .push(format!("{}: {e}", delivery.file.display()));
             }
         }
         Ok(())
@@ -429,7 +507,7 @@ impl Swarm {
         self.clock.advance_to(at);
         match wake {
             Wake::Tick => {
-                self.take_in_added_tasks()?;
+                self.take_in_handed_tasks()?;
                 self.exec.reap();
                 self.exec.sample();
                 self.inputs.push_back(Input::Tick);
@@ -452,9 +530,19 @@ impl Swarm {
         Ok(true)
     }
 
-    /// Change how fast virtual time runs, from now on.
+    /// Real agents anywhere in the swarm: the clock is the wall clock.
+    pub fn real_time(&self) -> bool {
+        self.exec.real_time()
+    }
+
+    /// Change how fast virtual time runs, from now on. A swarm of real
+    /// agents keeps to the wall clock whatever it is asked.
     pub fn set_speed(&mut self, speed: Speed) {
-        self.speed = speed;
+        self.speed = if self.real_time() {
+            Speed::Times(1.0)
+        } else {
+            speed
+        };
         self.anchor = (self.clock.now(), Instant::now());
         self.dirty = true;
     }
@@ -471,8 +559,12 @@ impl Swarm {
 
     /// An owned picture of the swarm for the console.
     pub fn snapshot(&self) -> Snapshot {
-        self.observed
-            .snapshot(&self.engine, self.clock.now(), self.speed.to_string())
+        self.observed.snapshot(
+            &self.engine,
+            self.clock.now(),
+            self.speed.to_string(),
+            self.real_time(),
+        )
     }
 
     fn publish(&mut self, force: bool) {
