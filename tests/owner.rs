@@ -134,6 +134,9 @@ fn one_owner_refuses_a_second_hands_off_tasks_and_dies_without_a_stale_lock() {
     let status = ok(&sb(&repo, &["status", "--json"], &release));
     assert!(status.contains("\"tasks_total\":1"), "{status}");
     ok(&sb(&repo, &["task", "list"], &release));
+    readonly_console_beside_the_owner(&repo, &mut owner);
+    let out = sb(&repo, &["up", "--readonly", "--headless"], &release);
+    assert_eq!(out.status.code(), Some(2), "a read-only run is a console");
 
     // `task add` hands the task over; the owner writes it to the log.
     let out = ok(&sb(
@@ -184,4 +187,66 @@ fn task_add_without_an_owner_writes_the_log_and_leaves_no_lock_held() {
     )))
     .unwrap();
     assert_eq!(sum["merges"], 1, "{sum}");
+}
+
+/// `up --readonly` in a real terminal (tmux) beside the owner: it folds the
+/// log and shows the floor, read-only, and starts nothing. Skipped with a
+/// line on stderr when tmux is not installed.
+fn readonly_console_beside_the_owner(repo: &Path, owner: &mut Child) {
+    let have_tmux = Command::new("tmux")
+        .arg("-V")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !have_tmux {
+        eprintln!("skipped: the read-only console needs tmux");
+        return;
+    }
+    let socket = format!("shiftboss-owner-{}", std::process::id());
+    let tmux = |args: &[&str]| {
+        Command::new("tmux")
+            .args(["-L", &socket, "-f", "/dev/null"])
+            .args(args)
+            .env_remove("TMUX")
+            .output()
+            .expect("run tmux")
+    };
+    struct Kill<F: Fn(&[&str]) -> Output>(F);
+    impl<F: Fn(&[&str]) -> Output> Drop for Kill<F> {
+        fn drop(&mut self) {
+            let _ = (self.0)(&["kill-server"]);
+        }
+    }
+    let line = format!(
+        "cd '{}' && '{BIN}' up --readonly; echo exited $?; sleep 600",
+        repo.display()
+    );
+    let out = tmux(&[
+        "new-session",
+        "-d",
+        "-x",
+        "160",
+        "-y",
+        "48",
+        "-s",
+        "ro",
+        &line,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let tmux = Kill(tmux);
+    let screen = || {
+        String::from_utf8_lossy(&(tmux.0)(&["capture-pane", "-p", "-t", "ro"]).stdout).into_owned()
+    };
+    wait_for("the read-only console to draw", owner, || {
+        let s = screen();
+        assert!(!s.contains("exited"), "the read-only console ended:\n{s}");
+        s.contains("read-only") && s.contains("builder-01")
+    });
+    (tmux.0)(&["send-keys", "-t", "ro", "q"]);
+    wait_for("the read-only console to quit", owner, || {
+        screen().contains("exited 0")
+    });
 }

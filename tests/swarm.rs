@@ -4,6 +4,7 @@ use shiftboss::config::Scenario;
 use shiftboss::domain::{ConvoyId, EventKind, HOUR, TaskId, TaskSpec, TaskStatus};
 use shiftboss::engine::Command;
 use shiftboss::swarm::owner::OwnerError;
+use shiftboss::swarm::watch::Watcher;
 use shiftboss::swarm::{
     AgentRuntime, Paths, RunOptions, Runtimes, Speed, Swarm, SwarmError, inbox,
 };
@@ -202,4 +203,54 @@ fn snapshots_carry_what_the_console_shows() {
     );
     assert!(snap.events_total >= snap.recent.len() as u64);
     assert_eq!(snap.state.agents.len(), 4);
+}
+
+#[test]
+fn a_read_only_view_follows_the_owner_without_writing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let scenario = Scenario::builtin("small").unwrap();
+    let mut swarm = open(tmp.path(), &scenario);
+    swarm.run(&until(&swarm, HOUR)).unwrap();
+    let paths = Paths::new(tmp.path());
+    // Beside the owner, which holds the lock: the view needs none.
+    let mut view = Watcher::open(&paths, scenario.config.engine_settings(), false).unwrap();
+    assert_eq!(view.events(), swarm.store().event_count().unwrap());
+    let same = |a: &shiftboss::domain::SwarmState, b: &shiftboss::domain::SwarmState| {
+        let (a, b) = (
+            serde_json::to_value(a).unwrap(),
+            serde_json::to_value(b).unwrap(),
+        );
+        let differ: Vec<_> = a
+            .as_object()
+            .unwrap()
+            .iter()
+            // An agent's last line and output time come from its output,
+            // which the log does not keep; everything else is the fold.
+            .filter(|(k, v)| k.as_str() != "agents" && b[k.as_str()] != **v)
+            .map(|(k, v)| format!("{k}: {v} vs {}", b[k.as_str()]))
+            .collect();
+        assert!(differ.is_empty(), "{differ:?}");
+        for (id, agent) in a["agents"].as_object().unwrap() {
+            for k in ["phase", "task", "session", "cost", "usage", "tasks_merged"] {
+                assert_eq!(agent[k], b["agents"][id][k], "{id}.{k}");
+            }
+        }
+    };
+    same(&view.snapshot().state, swarm.engine().state());
+    assert!(!view.poll().unwrap(), "nothing new");
+
+    swarm.run(&until(&swarm, 3 * HOUR)).unwrap();
+    assert!(view.poll().unwrap());
+    let events = swarm.store().event_count().unwrap();
+    assert_eq!(view.events(), events);
+    let snap = view.snapshot();
+    same(&snap.state, swarm.engine().state());
+    assert!(snap.state.merges > 0);
+    assert!(!snap.real_time);
+    drop(view);
+    assert_eq!(
+        swarm.store().event_count().unwrap(),
+        events,
+        "wrote nothing"
+    );
 }

@@ -241,6 +241,9 @@ pub fn up(args: UpArgs) -> CliResult {
         )));
     }
     let config = Config::load(&paths.config)?;
+    if args.look.readonly {
+        return watch(&paths, &config, console);
+    }
     if console.is_none() {
         warn_if_target_checked_out(&root, &config.swarm.target);
     }
@@ -320,6 +323,26 @@ pub fn up(args: UpArgs) -> CliResult {
         Some(c) => crate::tui::run(swarm, opts, c)?,
     };
     print_summary(&summary, args.json)
+}
+
+/// `up --readonly`: a console on the log, read-only, beside a running
+/// owner or none; it never takes the owner lock or starts a scheduler.
+fn watch(paths: &Paths, config: &Config, console: Option<crate::tui::ConsoleOptions>) -> CliResult {
+    let Some(console) = console else {
+        return Err(user(
+            "--readonly is a console; without one, `shiftboss status` shows the swarm",
+        ));
+    };
+    if !paths.db.exists() {
+        return Err(user(format!(
+            "{}: no swarm here yet; nothing to watch",
+            paths.db.display()
+        )));
+    }
+    let real_time = config.swarm.runtime != Runtime::Sim;
+    let watcher = crate::swarm::watch::Watcher::open(paths, config.engine_settings(), real_time)?;
+    crate::tui::watch(watcher, console)?;
+    Ok(())
 }
 
 /// The merge queue moves the target's ref, never the operator's files; a

@@ -13,6 +13,7 @@ pub mod owner;
 mod snapshot;
 mod summary;
 mod timeline;
+pub mod watch;
 
 pub use snapshot::Snapshot;
 pub use summary::Summary;
