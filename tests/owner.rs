@@ -20,7 +20,11 @@ const BOUND: Duration = Duration::from_secs(180);
 const AGENT: &str = r#"#!/bin/sh
 cat > /dev/null
 touch "$RELEASE.$SHIFTBOSS_TASK.started"
-while [ ! -e "$RELEASE" ]; do sleep 0.1; done
+while [ ! -e "$RELEASE" ]; do
+  # The test is gone (its folder removed): so is the reason to wait.
+  [ -d "$(dirname "$RELEASE")" ] || exit 1
+  sleep 0.1
+done
 mkdir -p src
 echo "work on $SHIFTBOSS_TASK" > "src/$SHIFTBOSS_TASK.txt"
 exit 0
@@ -44,6 +48,16 @@ fn ok(out: &Output) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The owner process, killed if the test ends early.
+struct Owner(Child);
+
+impl Drop for Owner {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
 
 /// Wait until `cond` holds; the owner must still be running meanwhile.
@@ -99,23 +113,35 @@ fn setup() -> (tempfile::TempDir, PathBuf, PathBuf) {
 fn one_owner_refuses_a_second_hands_off_tasks_and_dies_without_a_stale_lock() {
     let (_tmp, repo, release) = setup();
     let db = repo.join(".shiftboss/state.db");
-    let mut owner = Command::new(BIN)
-        .args(["up", "--headless", "--until-idle", "--json"])
-        .current_dir(&repo)
-        .env("RELEASE", &release)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut guard = Owner(
+        Command::new(BIN)
+            .args(["up", "--headless", "--until-idle", "--json"])
+            .current_dir(&repo)
+            .env("RELEASE", &release)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let owner = &mut guard.0;
     let pid = owner.id();
     let started = PathBuf::from(format!("{}.t-one.started", release.display()));
-    wait_for("the agent to start", &mut owner, || started.exists());
+    wait_for("the agent to start", owner, || started.exists());
     assert_eq!(count(&db, "task_assigned", "t-one"), 1);
 
     // A second owner: one line naming the holder, exit 2, nothing started.
+    // (Bounded runs, so that a second owner that did start ends and fails
+    // the test rather than waiting on the agent.)
     for args in [
-        vec!["up", "--headless", "--until-idle"],
-        vec!["demo", "--headless", "--state-dir", repo.to_str().unwrap()],
+        vec!["up", "--headless", "--until", "5s"],
+        vec![
+            "demo",
+            "--headless",
+            "--until",
+            "10m",
+            "--state-dir",
+            repo.to_str().unwrap(),
+        ],
     ] {
         let out = sb(&repo, &args, &release);
         let err = String::from_utf8_lossy(&out.stderr);
@@ -134,7 +160,7 @@ fn one_owner_refuses_a_second_hands_off_tasks_and_dies_without_a_stale_lock() {
     let status = ok(&sb(&repo, &["status", "--json"], &release));
     assert!(status.contains("\"tasks_total\":1"), "{status}");
     ok(&sb(&repo, &["task", "list"], &release));
-    readonly_console_beside_the_owner(&repo, &mut owner);
+    readonly_console_beside_the_owner(&repo, owner);
     let out = sb(&repo, &["up", "--readonly", "--headless"], &release);
     assert_eq!(out.status.code(), Some(2), "a read-only run is a console");
 
@@ -146,11 +172,11 @@ fn one_owner_refuses_a_second_hands_off_tasks_and_dies_without_a_stale_lock() {
     ));
     assert!(out.contains("handed t-late"), "{out}");
     assert!(out.contains(&format!("pid {pid}")), "{out}");
-    wait_for("the owner to take t-late in", &mut owner, || {
+    wait_for("the owner to take t-late in", owner, || {
         count(&db, "task_added", "t-late") > 0
     });
     let inbox = repo.join(".shiftboss/inbox");
-    wait_for("the hand-off file to go", &mut owner, || {
+    wait_for("the hand-off file to go", owner, || {
         std::fs::read_dir(&inbox).unwrap().next().is_none()
     });
     // An id handed over and not yet taken in, or in the log, is taken.
