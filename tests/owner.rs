@@ -204,6 +204,21 @@ fn task_add_without_an_owner_writes_the_log_and_leaves_no_lock_held() {
     let db = repo.join(".shiftboss/state.db");
     assert_eq!(count(&db, "task_added", "t-one"), 1);
     assert!(!repo.join(".shiftboss/inbox").exists(), "no hand-off");
+    // A hand-off left behind by an owner that ended before its next tick
+    // is taken in when the next owner opens the swarm.
+    let late = shiftboss::domain::TaskSpec {
+        id: shiftboss::domain::TaskId::new("t-left"),
+        title: "Left in the inbox".into(),
+        spec: String::new(),
+        convoy: shiftboss::domain::ConvoyId::new("backlog"),
+        priority: 0,
+        scope: vec!["src/**".into()],
+        checks: vec![],
+        after: vec![],
+        tier: None,
+        behaviour: None,
+    };
+    shiftboss::swarm::inbox::hand_off(&repo.join(".shiftboss"), &[late]).unwrap();
     // The lock `task add` took is gone with it: an owner starts.
     std::fs::write(&release, "").unwrap();
     let sum: serde_json::Value = serde_json::from_str(&ok(&sb(
@@ -212,7 +227,8 @@ fn task_add_without_an_owner_writes_the_log_and_leaves_no_lock_held() {
         &release,
     )))
     .unwrap();
-    assert_eq!(sum["merges"], 1, "{sum}");
+    assert_eq!(sum["merges"], 2, "{sum}");
+    assert_eq!(count(&db, "task_added", "t-left"), 1);
 }
 
 /// `up --readonly` in a real terminal (tmux) beside the owner: it folds the

@@ -258,8 +258,13 @@ pub fn up(args: UpArgs) -> CliResult {
         }
     } else {
         if sim_named {
+            let key = if config.swarm.runtime == Runtime::Sim {
+                "swarm.runtime"
+            } else {
+                "agent.by_model"
+            };
             return Err(user(format!(
-                "{}: swarm.runtime: \"sim\" runs simulated agents; set runtime to \"claude\", \"codex\" or \"command\" for real work, or pass --simulate for a rehearsal",
+                "{}: {key}: \"sim\" runs simulated agents; set a real runtime (\"claude\", \"codex\" or \"command\") for real work, or pass --simulate for a rehearsal",
                 paths.config.display()
             )));
         }

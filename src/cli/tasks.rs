@@ -154,13 +154,13 @@ pub fn status(json: bool) -> CliResult {
 /// owner lock, so no owner can start meanwhile), or the running owner's
 /// inbox, which it takes in at its next tick.
 enum Destination {
-    Log(#[allow(dead_code)] OwnerLock),
+    Log { _lock: OwnerLock },
     Owner(Holder),
 }
 
 fn destination(paths: &Paths) -> Result<Destination, CliError> {
     match OwnerLock::acquire(&paths.dir) {
-        Ok(lock) => Ok(Destination::Log(lock)),
+        Ok(lock) => Ok(Destination::Log { _lock: lock }),
         Err(OwnerError::Held { holder, .. }) => Ok(Destination::Owner(holder)),
         Err(e) => Err(e.into()),
     }

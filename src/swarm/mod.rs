@@ -344,6 +344,8 @@ impl Swarm {
         };
         swarm.engine = engine;
         swarm.handle(step)?;
+        // Hand-offs left by `task add` after the last owner's last tick.
+        swarm.take_in_handed_tasks()?;
         let tick = swarm.engine.settings().tick();
         swarm.timeline.push(now + tick, Wake::Tick);
         Ok(swarm)

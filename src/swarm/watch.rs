@@ -56,7 +56,7 @@ impl Watcher {
         self.observed.snapshot(
             &self.engine,
             self.engine.state().now,
-            "read-only".into(),
+            "following the log".into(),
             self.real_time,
         )
     }
