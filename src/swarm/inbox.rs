@@ -4,7 +4,9 @@
 //! place), and the owner takes the files in at its next tick, in the order
 //! they came, writing each task to the log itself.
 
-use crate::domain::TaskSpec;
+use super::{Published, Swarm, SwarmError};
+use crate::domain::{Actor, Event, EventKind, TaskSpec};
+use crate::engine::Clock;
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -80,6 +82,60 @@ pub fn done(delivery: &Delivery) -> std::io::Result<()> {
     match fs::remove_file(&delivery.file) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
         _ => Ok(()),
+    }
+}
+
+impl Swarm {
+    /// Tasks handed over by `shiftboss task add` / `task import` while this
+    /// swarm runs (files in `.shiftboss/inbox/`) join the backlog at the next
+    /// tick: written to the log by this owner, then the file is removed. A
+    /// task whose id is known already is not added twice (a hand-off taken
+    /// in just before a crash is only removed at the next start).
+    pub(super) fn take_in_handed_tasks(&mut self) -> Result<(), SwarmError> {
+        for delivery in pending(&self.paths.dir) {
+            let tasks = match &delivery.tasks {
+                Ok(t) => t,
+                Err(why) => {
+                    let line = reject(&delivery, why);
+                    self.exec.errors.push(line.clone());
+                    if let Some(obs) = self.observer.as_mut() {
+                        obs(Published::Notice(line));
+                    }
+                    continue;
+                }
+            };
+            let at = self.clock.now();
+            let events: Vec<Event> = tasks
+                .iter()
+                .filter(|t| !self.engine.state().tasks.contains_key(&t.id))
+                .map(|t| Event {
+                    at,
+                    actor: Actor::Operator,
+                    agent: None,
+                    task: Some(t.id.clone()),
+                    convoy: Some(t.convoy.clone()),
+                    model: None,
+                    session: None,
+                    kind: EventKind::TaskAdded { spec: t.clone() },
+                })
+                .collect();
+            for ev in &events {
+                self.engine.absorb_task(ev);
+            }
+            if !events.is_empty() {
+                self.observed.events(&events);
+                self.dirty = true;
+                self.buffer.extend(events);
+            }
+            // In the log before the hand-off is gone.
+            self.flush()?;
+            if let Err(e) = done(&delivery) {
+                self.exec
+                    .errors
+                    .push(format!("{}: {e}", delivery.file.display()));
+            }
+        }
+        Ok(())
     }
 }
 

@@ -444,58 +444,6 @@ impl Swarm {
         Ok(())
     }
 
-    /// Tasks handed over by `shiftboss task add` / `task import` while this
-    /// swarm runs (files in `.shiftboss/inbox/`) join the backlog at the next
-    /// tick: written to the log by this owner, then the file is removed. A
-    /// task whose id is known already is not added twice (a hand-off taken
-    /// in just before a crash is only removed at the next start).
-    fn take_in_handed_tasks(&mut self) -> Result<(), SwarmError> {
-        for delivery in inbox::pending(&self.paths.dir) {
-            let tasks = match &delivery.tasks {
-                Ok(t) => t,
-                Err(why) => {
-                    let line = inbox::reject(&delivery, why);
-                    self.exec.errors.push(line.clone());
-                    if let Some(obs) = self.observer.as_mut() {
-                        obs(Published::Notice(line));
-                    }
-                    continue;
-                }
-            };
-            let at = self.clock.now();
-            let events: Vec<Event> = tasks
-                .iter()
-                .filter(|t| !self.engine.state().tasks.contains_key(&t.id))
-                .map(|t| Event {
-                    at,
-                    actor: crate::domain::Actor::Operator,
-                    agent: None,
-                    task: Some(t.id.clone()),
-                    convoy: Some(t.convoy.clone()),
-                    model: None,
-                    session: None,
-                    kind: crate::domain::EventKind::TaskAdded { spec: t.clone() },
-                })
-                .collect();
-            for ev in &events {
-                self.engine.absorb_task(ev);
-            }
-            if !events.is_empty() {
-                self.observed.events(&events);
-                self.dirty = true;
-                self.buffer.extend(events);
-            }
-            // In the log before the hand-off is gone.
-            self.flush()?;
-            if let Err(e) = inbox::done(&delivery) {
-                self.exec
-                    .errors
-                    .push(format!("{}: {e}", delivery.file.display()));
-            }
-        }
-        Ok(())
-    }
-
     /// Process the next thing on the timeline, if it is due by `limit`.
     /// Returns false when nothing is left before `limit`.
     pub fn advance(&mut self, limit: Millis) -> Result<bool, SwarmError> {
