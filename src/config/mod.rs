@@ -267,10 +267,18 @@ pub struct PriceEntry {
     /// The model's context window, in tokens.
     #[serde(default = "default_context")]
     pub context: u64,
+    /// The most output tokens one call returns; a usage report above it is
+    /// refused.
+    #[serde(default = "default_max_output")]
+    pub max_output: u64,
 }
 
 fn default_context() -> u64 {
     200_000
+}
+
+fn default_max_output() -> u64 {
+    128_000
 }
 
 impl PriceEntry {
@@ -287,6 +295,7 @@ pub fn default_prices() -> BTreeMap<String, PriceEntry> {
         cache_read,
         cache_write,
         context,
+        max_output: default_max_output(),
     };
     BTreeMap::from([
         (
@@ -377,16 +386,26 @@ pub struct Watchdog {
     /// Share of its model's context window at which an agent hands off to a
     /// fresh session (0 = never).
     pub handoff_at: f64,
+    /// The window the output-flood check counts over.
+    pub flood_window: Dur,
+    /// More output lines than this in one window => output flood (0 = no limit).
+    pub flood_lines: u64,
+    /// More output bytes than this in one window => output flood (0 = no limit).
+    pub flood_bytes: u64,
 }
 
 impl Default for Watchdog {
     fn default() -> Self {
+        let flood = crate::watchdog::FloodLimits::default();
         Self {
             tick: Dur::secs(30),
             stall_after: Dur::mins(10),
             task_time_bound: Dur::hours(2),
             loop_repeats: 20,
             handoff_at: 0.8,
+            flood_window: Dur(flood.window),
+            flood_lines: flood.lines,
+            flood_bytes: flood.bytes,
         }
     }
 }
@@ -706,6 +725,7 @@ impl Config {
             ("tick", w.tick),
             ("stall_after", w.stall_after),
             ("task_time_bound", w.task_time_bound),
+            ("flood_window", w.flood_window),
         ] {
             if d.0 <= 0 {
                 return Err(Invalid::new(

@@ -362,6 +362,9 @@ fn agent_line<'a>(
                 Span::styled(" → ", t.dim()),
                 Span::styled(tr.next.clone(), t.text()),
             ];
+            if let Some(m) = malformed(a) {
+                spans.push(Span::styled(m, t.error()));
+            }
             if one_line && !tr.detail.is_empty() {
                 spans.push(Span::styled(format!(" · {}", tr.detail), t.dim()));
             }
@@ -373,7 +376,7 @@ fn agent_line<'a>(
             } else {
                 ("○", "idle")
             };
-            Line::from(vec![
+            let mut spans = vec![
                 Span::styled(format!(" {dot} "), t.tier(0)),
                 Span::styled(format!("{:<11} ", a.id.as_str()), t.text()),
                 Span::styled(format!("{phase:<8} "), t.dim()),
@@ -385,9 +388,19 @@ fn agent_line<'a>(
                     format!("  out {} ago", age(now - a.last_output_at)),
                     t.dim(),
                 ),
-            ])
+            ];
+            if let Some(m) = malformed(a) {
+                spans.push(Span::styled(m, t.error()));
+            }
+            Line::from(spans)
         }
     }
+}
+
+/// The agent's count of malformed protocol lines and refused usage reports,
+/// when it has any.
+fn malformed(a: &AgentState) -> Option<String> {
+    (a.malformed > 0).then(|| format!(" · {} malformed", a.malformed))
 }
 
 fn team_line<'a>(team: &Team, t: &Theme) -> Line<'a> {
