@@ -17,7 +17,7 @@ mod scenario;
 mod template;
 
 pub use backlog::{Tier, parse_backlog};
-pub use error::ConfigError;
+pub use error::{ConfigError, USER_FILE_MAX, read_bounded, read_text};
 #[allow(unused_imports)]
 pub(crate) use error::{Source, k as error_key};
 pub use merge::{AiTier, DEFAULT_PROTECTED, Merge, OnOverlap};
@@ -828,6 +828,16 @@ impl Config {
             return Err(Invalid::new(
                 p(&[k("sim"), k("conflict_file")]),
                 "expected a file path, found an empty string",
+            ));
+        }
+        let f = &sim.conflict_file;
+        if f.starts_with('/')
+            || f.chars().any(char::is_control)
+            || f.split('/').any(|c| c.is_empty() || c == "..")
+        {
+            return Err(Invalid::new(
+                p(&[k("sim"), k("conflict_file")]),
+                format!("expected a relative path inside the repository, found {f:?}"),
             ));
         }
         for b in Behaviour::FAULTS {
