@@ -578,6 +578,30 @@ mod tests {
     }
 
     #[test]
+    fn malformed_counts_are_on_the_agents_rows() {
+        let mut k = kit(4);
+        for (a, n) in [("builder-01", 7), ("builder-03", 2)] {
+            k.snap
+                .state
+                .agents
+                .get_mut(&AgentId::new(a))
+                .unwrap()
+                .malformed = n;
+        }
+        let l = lines(&draw(
+            &WatchdogPane,
+            &k.snap,
+            &PaneState::default(),
+            120,
+            14,
+        ));
+        let row = |a: &str| l.iter().find(|l| l.contains(a)).unwrap().clone();
+        assert!(row("builder-01").contains("· 7 malformed"), "{l:?}");
+        assert!(row("builder-03").contains("· 2 malformed"), "{l:?}");
+        assert!(!row("builder-02").contains("malformed"), "{l:?}");
+    }
+
+    #[test]
     fn above_eight_agents_healthy_ones_fold_into_teams() {
         let k = kit(12);
         let l = lines(&draw(
