@@ -126,4 +126,54 @@ fn secrets_of_shiftboss_own_environment_never_reach_log_summary_or_status() {
         assert!(!text.contains(PLANTED), "{what}: {text}");
         assert!(!text.contains(GITHUB), "{what}: {text}");
     }
+    // The console on this log: the inbox, the task's page (gate output) and
+    // the agent's page, drawn as text and as an SVG screenshot.
+    for (what, text) in screens(&repo) {
+        assert!(!text.contains(PLANTED), "{what}: {text}");
+        assert!(!text.contains(GITHUB), "{what}: {text}");
+        if what == "task page (txt)" {
+            assert!(text.contains("[redacted]"), "gate output shown: {text}");
+        }
+    }
+}
+
+/// The console's screens of the swarm logged in `repo`, by name.
+fn screens(repo: &Path) -> Vec<(String, String)> {
+    use shiftboss::domain::{AgentId, TaskId};
+    use shiftboss::tui::app::App;
+    use shiftboss::tui::panes::{PaneId, Target};
+    use shiftboss::tui::{action::KeyMap, screenshot, theme::Theme};
+    let config = shiftboss::config::Config::load(&repo.join(".shiftboss/config.toml")).unwrap();
+    let swarm = shiftboss::swarm::Swarm::open(
+        shiftboss::swarm::Paths::new(repo),
+        config.engine_settings(),
+        config.sim_settings(),
+        config.gates.timeout.as_std(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as i64,
+        &[],
+    )
+    .unwrap();
+    let mut out = Vec::new();
+    let views: [(&str, Option<Target>); 3] = [
+        ("inbox", None),
+        ("task page", Some(Target::Task(TaskId::new("t1")))),
+        ("agent page", Some(Target::Agent(AgentId::builder(1)))),
+    ];
+    for (name, page) in views {
+        let theme = Theme::builtin("dark").unwrap();
+        let mut app = App::new(swarm.snapshot(), theme, KeyMap::defaults(false), false);
+        app.focus = PaneId::Inbox;
+        app.pages.extend(page);
+        let buf = screenshot::render(&app, 200, 60);
+        let p = &app.theme.palette;
+        out.push((format!("{name} (txt)"), screenshot::to_text(&buf)));
+        out.push((
+            format!("{name} (svg)"),
+            screenshot::to_svg(&buf, p.background, p.text),
+        ));
+    }
+    out
 }
