@@ -189,8 +189,7 @@ pub fn run(cmd: TaskCmd) -> CliResult {
             let known = known_tasks(&paths)?;
             let spec_text = match (spec, spec_file) {
                 (Some(s), _) => s,
-                (None, Some(f)) => fs::read_to_string(&f)
-                    .map_err(|e| user(format!("{}: cannot read the spec: {e}", f.display())))?,
+                (None, Some(f)) => crate::config::read_text(&f)?,
                 (None, None) => String::new(),
             };
             let id = id.unwrap_or_else(|| {
@@ -216,8 +215,7 @@ pub fn run(cmd: TaskCmd) -> CliResult {
         }
         TaskCmd::Import { file } => {
             let known = known_tasks(&paths)?;
-            let text = fs::read_to_string(&file)
-                .map_err(|e| user(format!("{}: cannot read: {e}", file.display())))?;
+            let text = crate::config::read_text(&file)?;
             let tasks = parse_backlog(&text, &file, &known)?;
             if tasks.is_empty() {
                 return Err(user(format!("{}: no tasks in the file", file.display())));

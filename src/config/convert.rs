@@ -28,6 +28,11 @@ impl Config {
                 .iter()
                 .map(|(m, p)| (m.clone(), p.context))
                 .collect(),
+            output_limits: self
+                .prices
+                .iter()
+                .map(|(m, p)| (m.clone(), p.max_output))
+                .collect(),
             budget_agent: limit(self.budgets.agent_limit()),
             budget_task: limit(self.budgets.task_limit()),
             budget_day: limit(self.budgets.day_limit()),
@@ -38,6 +43,11 @@ impl Config {
                 task_time_bound: self.watchdog.task_time_bound.millis(),
                 loop_repeats: self.watchdog.loop_repeats,
                 handoff_at: self.watchdog.handoff_at,
+                flood: crate::watchdog::FloodLimits {
+                    window: self.watchdog.flood_window.millis(),
+                    lines: self.watchdog.flood_lines,
+                    bytes: self.watchdog.flood_bytes,
+                },
             },
             gates: self.gates.commands.clone(),
             max_rejections: self.gates.max_rejections,

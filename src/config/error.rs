@@ -64,9 +64,32 @@ impl fmt::Display for ConfigError {
     }
 }
 
-/// Read a file as UTF-8 text, with the error as a [`ConfigError`].
-pub(crate) fn read_text(path: &Path) -> Result<String, ConfigError> {
-    let bytes = std::fs::read(path)
+/// The most bytes read from any file a user names (config, scenario,
+/// backlog, theme, keys, task spec).
+pub const USER_FILE_MAX: u64 = 4 << 20;
+
+/// Read at most `max` bytes of a file; more is an error (an endless device
+/// such as /dev/zero is never read to its end).
+pub fn read_bounded(path: &Path, max: u64) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(max + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > max {
+        return Err(std::io::Error::other(format!(
+            "the file is larger than {} MiB",
+            max >> 20
+        )));
+    }
+    Ok(bytes)
+}
+
+/// Read a file a user names as UTF-8 text (at most [`USER_FILE_MAX`]
+/// bytes), with the error as a [`ConfigError`] naming the line of the first
+/// byte that is not UTF-8.
+pub fn read_text(path: &Path) -> Result<String, ConfigError> {
+    let bytes = read_bounded(path, USER_FILE_MAX)
         .map_err(|e| ConfigError::file(path, format!("cannot read the file: {e}")))?;
     String::from_utf8(bytes).map_err(|e| {
         let at = e.utf8_error().valid_up_to();

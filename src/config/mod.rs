@@ -17,7 +17,7 @@ mod scenario;
 mod template;
 
 pub use backlog::{Tier, parse_backlog};
-pub use error::ConfigError;
+pub use error::{ConfigError, USER_FILE_MAX, read_bounded, read_text};
 #[allow(unused_imports)]
 pub(crate) use error::{Source, k as error_key};
 pub use merge::{AiTier, DEFAULT_PROTECTED, Merge, OnOverlap};
@@ -267,10 +267,18 @@ pub struct PriceEntry {
     /// The model's context window, in tokens.
     #[serde(default = "default_context")]
     pub context: u64,
+    /// The most output tokens one call returns; a usage report above it is
+    /// refused.
+    #[serde(default = "default_max_output")]
+    pub max_output: u64,
 }
 
 fn default_context() -> u64 {
     200_000
+}
+
+fn default_max_output() -> u64 {
+    128_000
 }
 
 impl PriceEntry {
@@ -287,6 +295,7 @@ pub fn default_prices() -> BTreeMap<String, PriceEntry> {
         cache_read,
         cache_write,
         context,
+        max_output: default_max_output(),
     };
     BTreeMap::from([
         (
@@ -377,16 +386,26 @@ pub struct Watchdog {
     /// Share of its model's context window at which an agent hands off to a
     /// fresh session (0 = never).
     pub handoff_at: f64,
+    /// The window the output-flood check counts over.
+    pub flood_window: Dur,
+    /// More output lines than this in one window => output flood (0 = no limit).
+    pub flood_lines: u64,
+    /// More output bytes than this in one window => output flood (0 = no limit).
+    pub flood_bytes: u64,
 }
 
 impl Default for Watchdog {
     fn default() -> Self {
+        let flood = crate::watchdog::FloodLimits::default();
         Self {
             tick: Dur::secs(30),
             stall_after: Dur::mins(10),
             task_time_bound: Dur::hours(2),
             loop_repeats: 20,
             handoff_at: 0.8,
+            flood_window: Dur(flood.window),
+            flood_lines: flood.lines,
+            flood_bytes: flood.bytes,
         }
     }
 }
@@ -713,6 +732,7 @@ impl Config {
             ("tick", w.tick),
             ("stall_after", w.stall_after),
             ("task_time_bound", w.task_time_bound),
+            ("flood_window", w.flood_window),
         ] {
             if d.0 <= 0 {
                 return Err(Invalid::new(
@@ -815,6 +835,16 @@ impl Config {
             return Err(Invalid::new(
                 p(&[k("sim"), k("conflict_file")]),
                 "expected a file path, found an empty string",
+            ));
+        }
+        let f = &sim.conflict_file;
+        if f.starts_with('/')
+            || f.chars().any(char::is_control)
+            || f.split('/').any(|c| c.is_empty() || c == "..")
+        {
+            return Err(Invalid::new(
+                p(&[k("sim"), k("conflict_file")]),
+                format!("expected a relative path inside the repository, found {f:?}"),
             ));
         }
         for b in Behaviour::FAULTS {

@@ -34,6 +34,8 @@ cache_read = 0.3
 cache_write = 3.75
 # Context window in tokens (for context use and handoff).
 context = 200000
+# The most output tokens one call returns; a usage report above it is refused.
+max_output = 128000
 
 [prices."claude-haiku-4-5"]
 input = 1.0
@@ -42,6 +44,8 @@ cache_read = 0.1
 cache_write = 1.25
 # Context window in tokens (for context use and handoff).
 context = 200000
+# The most output tokens one call returns; a usage report above it is refused.
+max_output = 128000
 
 [prices."claude-opus-4-1"]
 input = 15.0
@@ -50,6 +54,8 @@ cache_read = 1.5
 cache_write = 18.75
 # Context window in tokens (for context use and handoff).
 context = 200000
+# The most output tokens one call returns; a usage report above it is refused.
+max_output = 128000
 
 [prices."gpt-5-codex"]
 input = 1.25
@@ -58,6 +64,8 @@ cache_read = 0.125
 cache_write = 0.0
 # Context window in tokens (for context use and handoff).
 context = 400000
+# The most output tokens one call returns; a usage report above it is refused.
+max_output = 128000
 
 # Hard spending limits in dollars; 0 means no limit.
 [budgets]
@@ -83,6 +91,14 @@ loop_repeats = 20
 # Share of its model's context window (0 to 1) at which an agent hands off its
 # work to a fresh session on the same branch (0 = never).
 handoff_at = 0.8
+# The window the output-flood check counts an agent's output over.
+flood_window = "10s"
+# More lines than this in one window => output flood: the agent is stopped
+# like a looping one (0 = no limit).
+flood_lines = 100000
+# More bytes than this in one window (dropped bytes of overlong lines
+# included) => output flood (0 = no limit).
+flood_bytes = 67108864
 
 # Quality checks on an agent's branch before it enters the merge queue.
 [gates]

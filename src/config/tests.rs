@@ -136,6 +136,7 @@ fn to_toml_round_trips() {
             cache_read: 0.0,
             cache_write: 0.0,
             context: 32_000,
+            max_output: 8_000,
         },
     );
     for c in [Config::default(), c] {
@@ -171,7 +172,7 @@ fn bad_config_fixtures_name_file_line_and_key() {
         (
             "fixtures/bad/unknown-key.toml",
             include_str!("../../fixtures/bad/unknown-key.toml"),
-            "fixtures/bad/unknown-key.toml:7: watchdog.stall_afterr: unknown key \"stall_afterr\" (allowed: tick, stall_after, task_time_bound, loop_repeats, handoff_at)",
+            "fixtures/bad/unknown-key.toml:7: watchdog.stall_afterr: unknown key \"stall_afterr\" (allowed: tick, stall_after, task_time_bound, loop_repeats, handoff_at, flood_window, flood_lines, flood_bytes)",
         ),
         (
             "fixtures/bad/wrong-type.toml",
@@ -265,7 +266,7 @@ fn wrong_values_get_one_precise_line() {
         ),
         (
             "[prices.cheap]\ninput = 1\noutput = 2\ncache = 3\n",
-            ":4: prices.cheap.cache: unknown key \"cache\" (allowed: input, output, cache_read, cache_write, context)",
+            ":4: prices.cheap.cache: unknown key \"cache\" (allowed: input, output, cache_read, cache_write, context, max_output)",
         ),
         (
             "[prices.cheap]\ninput = -1\noutput = 2\n",

@@ -457,6 +457,8 @@ pub enum Check {
     Stalled,
     /// The same output over and over.
     Looping,
+    /// More output lines or bytes per window than the flood limits allow.
+    OutputFlood,
     /// The task ran past its time bound.
     OverTime,
     /// A budget's hard limit was passed.
@@ -469,6 +471,7 @@ impl Check {
             Check::ProcessGone => "process_gone",
             Check::Stalled => "stalled",
             Check::Looping => "looping",
+            Check::OutputFlood => "output_flood",
             Check::OverTime => "over_time",
             Check::OverBudget => "over_budget",
         }

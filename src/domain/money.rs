@@ -122,6 +122,17 @@ impl Price {
         }
     }
 
+    /// The cost of `u`, or None when it does not fit in a Money (never a
+    /// silently saturated figure).
+    pub fn checked_cost(&self, u: &Usage) -> Option<Money> {
+        let t = |n: u64, p: i64| i64::try_from(n).ok()?.checked_mul(p);
+        t(u.input, self.input)?
+            .checked_add(t(u.output, self.output)?)?
+            .checked_add(t(u.cache_read, self.cache_read)?)?
+            .checked_add(t(u.cache_write, self.cache_write)?)
+            .map(Money)
+    }
+
     pub fn cost(&self, u: &Usage) -> Money {
         let t = |n: u64, p: i64| i64::try_from(n).unwrap_or(i64::MAX).saturating_mul(p);
         Money(
@@ -149,6 +160,21 @@ mod tests {
         // $3 + $0.000015 + $0.000003
         assert_eq!(price.cost(&u), Money(3_000_018_000_000));
         assert_eq!(price.cost(&u).to_string(), "$3.00");
+    }
+
+    #[test]
+    fn a_cost_that_does_not_fit_is_none_not_saturated() {
+        let price = Price::per_million(15.0, 75.0, 1.5, 18.75);
+        let huge = Usage {
+            output: u64::MAX / 2,
+            ..Usage::default()
+        };
+        assert_eq!(price.checked_cost(&huge), None);
+        let ok = Usage {
+            output: 1_000,
+            ..Usage::default()
+        };
+        assert_eq!(price.checked_cost(&ok), Some(price.cost(&ok)));
     }
 
     #[test]

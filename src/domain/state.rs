@@ -60,6 +60,13 @@ pub struct AgentState {
     pub repeats: u32,
     /// Live only: the last output line.
     pub last_line: String,
+    /// Live only: output counted for the output-flood check.
+    #[serde(skip)]
+    pub output: crate::watchdog::OutputWindow,
+    /// Live only: malformed protocol lines seen.
+    pub malformed: u32,
+    /// Live only: bytes dropped past the line cap of overlong lines.
+    pub dropped_bytes: u64,
 }
 
 impl AgentState {
@@ -88,6 +95,9 @@ impl AgentState {
             last_output_at: at,
             repeats: 0,
             last_line: String::new(),
+            output: Default::default(),
+            malformed: 0,
+            dropped_bytes: 0,
         }
     }
 
@@ -297,6 +307,7 @@ impl SwarmState {
                     a.sessions += 1;
                     a.last_output_at = ev.at;
                     a.repeats = 0;
+                    a.output.reset(ev.at);
                 }
             }
             EventKind::UsageRecorded { usage, cost } => {

@@ -8,6 +8,7 @@ mod queue;
 mod scheduler;
 mod settings;
 mod spend;
+mod usage_check;
 
 pub use clock::{Clock, RealClock, VirtualClock};
 pub use operator::Command;
@@ -581,6 +582,8 @@ impl Engine {
         let parsed = protocol::parse(&line);
         if let Some(a) = self.state.agents.get_mut(&agent) {
             a.last_output_at = self.now;
+            let flood = &self.settings.watchdog.flood;
+            a.output.count(flood, self.now, 1, line.len() as u64 + 1);
             // Loop detection looks at what the agent says, not its protocol lines.
             if parsed.is_none() {
                 if a.last_line == line {
@@ -593,10 +596,24 @@ impl Engine {
         }
         match parsed {
             None => {}
+            Some(Ok(Signal::Usage { model, usage })) => {
+                // An agent's own claim: refused when one call could not do it.
+                let m = model.clone().unwrap_or_else(|| {
+                    let a = self.state.agents.get(&agent);
+                    a.map(|a| a.model.clone()).unwrap_or_default()
+                });
+                match usage_check::impossible_call(&self.settings, &m, &usage) {
+                    Some(why) => self.refuse_usage(out, attr, &m, why),
+                    None => self.on_signal(out, session, Signal::Usage { model, usage }),
+                }
+            }
             Some(Ok(signal)) => self.on_signal(out, session, signal),
             Some(Err(e)) => {
-                let n = self.live.malformed.entry(agent).or_default();
+                let n = self.live.malformed.entry(agent.clone()).or_default();
                 *n += 1;
+                if let Some(a) = self.state.agents.get_mut(&agent) {
+                    a.malformed = *n;
+                }
                 // One concern per agent for its first malformed line; the
                 // count keeps growing on the agent's record.
                 if *n == 1 {
@@ -675,6 +692,13 @@ impl Engine {
             }
             Signal::Resources { .. } | Signal::CostReported { .. } => {
                 self.on_accounting(out, attr, &session, signal)
+            }
+            Signal::OutputDropped { bytes } => {
+                if let Some(a) = self.state.agents.get_mut(&agent) {
+                    a.dropped_bytes = a.dropped_bytes.saturating_add(bytes);
+                    let flood = &self.settings.watchdog.flood;
+                    a.output.count(flood, self.now, 0, bytes);
+                }
             }
             Signal::Commit {
                 commit,

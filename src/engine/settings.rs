@@ -18,6 +18,8 @@ pub struct Settings {
     pub prices: BTreeMap<String, Price>,
     /// Context windows in tokens, by model.
     pub context_windows: BTreeMap<String, u64>,
+    /// The most output tokens one call can return, by model.
+    pub output_limits: BTreeMap<String, u64>,
     /// Hard limits; zero means none.
     pub budget_agent: Money,
     pub budget_task: Money,
@@ -87,8 +89,10 @@ impl Default for Settings {
             Price::per_million(3.0, 15.0, 0.30, 3.75),
         );
         let context_windows = BTreeMap::from([("claude-sonnet-4-5".to_string(), 200_000)]);
+        let output_limits = BTreeMap::from([("claude-sonnet-4-5".to_string(), 64_000)]);
         Settings {
             context_windows,
+            output_limits,
             agents: 12,
             max_live: 12,
             target: "main".into(),
@@ -106,6 +110,7 @@ impl Default for Settings {
                 task_time_bound: 2 * HOUR,
                 loop_repeats: 20,
                 handoff_at: 0.8,
+                flood: crate::watchdog::FloodLimits::default(),
             },
             gates: Vec::new(),
             max_rejections: 3,
@@ -149,6 +154,22 @@ impl Settings {
             })
             .copied()
             .unwrap_or(200_000)
+    }
+
+    /// The most output tokens one call of a model returns (dated names find
+    /// their entry); 128k if unknown.
+    pub fn output_limit(&self, model: &str) -> u64 {
+        self.output_limits
+            .get(model)
+            .or_else(|| {
+                self.output_limits
+                    .iter()
+                    .filter(|(k, _)| model.starts_with(k.as_str()))
+                    .max_by_key(|(k, _)| k.len())
+                    .map(|(_, w)| w)
+            })
+            .copied()
+            .unwrap_or(128_000)
     }
 
     pub fn tick(&self) -> Millis {

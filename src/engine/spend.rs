@@ -1,6 +1,6 @@
 //! Usage → cost with the price table, and budgets with hard limits.
 
-use super::{Attr, Effect, Engine, Step};
+use super::{Attr, Effect, Engine, Step, usage_check};
 use crate::domain::*;
 
 impl Engine {
@@ -14,7 +14,19 @@ impl Engine {
         let agent = attr.agent.clone().expect("usage comes from an agent");
         let task = attr.task.clone().expect("usage comes from a task");
         let model = model.unwrap_or_else(|| self.state.agents[&agent].model.clone());
-        let cost = self.settings.price(&model).cost(&usage);
+        let totals = [
+            self.state.agents[&agent].cost,
+            self.state
+                .tasks
+                .get(&task)
+                .map(|t| t.cost)
+                .unwrap_or_default(),
+            self.state.spend_day,
+        ];
+        let cost = match usage_check::checked_cost(&self.settings, &model, &usage, &totals) {
+            Ok(cost) => cost,
+            Err(why) => return self.refuse_usage(out, attr, &model, why),
+        };
         let model_used = model.clone();
         let session = attr.session.clone();
         self.emit(out, attr, EventKind::UsageRecorded { usage, cost });
@@ -112,6 +124,28 @@ impl Engine {
                 Some(_) => {}
             }
         }
+    }
+
+    /// A usage report that cannot be true is not counted: it is a malformed
+    /// report of the agent's, with a concern saying why.
+    pub(crate) fn refuse_usage(&mut self, out: &mut Step, attr: Attr, model: &str, why: String) {
+        let Some(agent) = attr.agent.clone() else {
+            return;
+        };
+        let n = self.live.malformed.entry(agent.clone()).or_default();
+        *n += 1;
+        let n = *n;
+        if let Some(a) = self.state.agents.get_mut(&agent) {
+            a.malformed = n;
+        }
+        self.raise(
+            out,
+            attr,
+            ConcernSource::Protocol,
+            Impact::Medium,
+            1.0,
+            format!("usage report refused, not counted: {why} ({model})"),
+        );
     }
 
     /// An agent past its budget is retired with a concern; if its session

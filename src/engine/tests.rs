@@ -225,7 +225,9 @@ fn usage_is_priced_exactly_and_the_agent_budget_stops_the_agent() {
         }
     );
     assert!(step.effects.is_empty());
-    let step = h.line(MINUTE, "t1", "::usage input=300000::");
+    // $0.45 + $0.60: over the dollar (one call's worth, within the model's
+    // window and output limit).
+    let step = h.line(MINUTE, "t1", "::usage input=150000 output=40000::");
     assert!(kinds(&step).contains(&"budget_reached"));
     assert!(kinds(&step).contains(&"agent_retired"));
     assert!(kinds(&step).contains(&"concern_raised"));
@@ -241,7 +243,7 @@ fn usage_is_priced_exactly_and_the_agent_budget_stops_the_agent() {
     );
     let a = &h.e.state().agents[&AgentId::builder(1)];
     assert_eq!(a.phase, AgentPhase::Retired);
-    assert_eq!(a.cost, Money::from_dollars(1.20));
+    assert_eq!(a.cost, Money::from_dollars(1.35));
 }
 
 #[test]
@@ -904,3 +906,5 @@ fn an_unanswered_spend_pause_holds_the_task_across_a_restart() {
             .any(|x| matches!(x, Effect::Thaw { session } if *session == new))
     );
 }
+
+mod bounds;

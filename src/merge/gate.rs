@@ -59,7 +59,12 @@ pub fn run_gates(
     let mut results = Vec::with_capacity(commands.len());
     let mut transcript = String::new();
     for command in commands {
-        let result = run_gate(dir, command, timeout, extra_env);
+        let mut result = run_gate(dir, command, timeout, extra_env);
+        // Gate output is an agent's text (its code printed it): secrets of
+        // shiftboss's environment and token-shaped words never leave here.
+        if let std::borrow::Cow::Owned(o) = crate::runtime::redact::redact(&result.output) {
+            result.output = o;
+        }
         transcript.push_str("$ ");
         transcript.push_str(command);
         transcript.push('\n');

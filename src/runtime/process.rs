@@ -4,9 +4,12 @@
 //! its runtime's adapter.
 
 use super::adapter::Adapter;
+use super::lines::{self, Piece};
+use super::protocol::Signal;
+use super::redact;
 use crate::domain::SessionId;
 use crate::engine::Input;
-use std::io::{BufRead, BufReader, Read};
+use std::io::Read;
 use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -36,62 +39,29 @@ pub struct Running {
     pub started: Instant,
 }
 
-/// Values that must never reach the log or the screen: every variable an
-/// agent is given whose name says it is a secret.
+/// Values that must never reach the log or the screen: every secret of
+/// shiftboss's own environment (see [`super::redact`]) and every variable an
+/// agent is given whose name says it is a secret; longest first.
 pub fn secrets(env: &[(String, String)]) -> Vec<String> {
-    let mut out: Vec<String> = env
-        .iter()
-        .filter(|(k, v)| {
-            let k = k.to_ascii_uppercase();
-            v.len() >= 6
-                && ["KEY", "TOKEN", "SECRET", "PASSWORD", "PASS", "CREDENTIAL"]
-                    .iter()
-                    .any(|w| k.contains(w))
-        })
-        .map(|(_, v)| v.clone())
-        .collect();
-    // Credentials inside any URL (`https://user:secret@host/…`).
-    for (_, v) in env {
-        if let Some((_, rest)) = v.split_once("://")
-            && let Some((userinfo, _)) = rest.split('/').next().unwrap_or("").rsplit_once('@')
-            && userinfo.len() >= 3
-        {
-            out.push(userinfo.to_string());
-        }
-    }
-    out
+    let passed = redact::secret_values(env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    redact::global().with(passed).values().to_vec()
 }
 
-/// Replace every secret value in a line.
+/// Replace every secret value and token-shaped word in a line.
 pub fn redact(line: &str, secrets: &[String]) -> String {
-    let mut out = line.to_string();
-    for s in secrets {
-        if out.contains(s.as_str()) {
-            out = out.replace(s.as_str(), "[redacted]");
-        }
-    }
-    out
+    redact::redact_with(line, secrets).into_owned()
 }
 
-/// Read lines as bytes so that garbage (invalid UTF-8, no newline at EOF)
-/// never stops the reader; overlong lines are cut.
-fn lines<R: Read>(r: R, mut f: impl FnMut(String)) {
-    const MAX: usize = 1 << 20;
-    let mut reader = BufReader::new(r);
-    let mut buf = Vec::new();
-    loop {
-        buf.clear();
-        match reader.read_until(b'\n', &mut buf) {
-            Ok(0) | Err(_) => break,
-            Ok(_) => {
-                if buf.len() > MAX {
-                    buf.truncate(MAX);
-                }
-                let s = String::from_utf8_lossy(&buf);
-                f(s.trim_end_matches(['\n', '\r']).to_string());
-            }
-        }
-    }
+/// Read lines in bounded memory (see [`super::lines`]); bytes dropped past
+/// the cap of an overlong line become an `OutputDropped` signal.
+fn lines<R: Read>(r: R, session: &SessionId, emit: &Emit, mut f: impl FnMut(String)) {
+    lines::read_pieces(r, lines::LINE_CAP, |piece| match piece {
+        Piece::Line(l) => f(l),
+        Piece::Dropped(bytes) => emit(Input::AgentSignal {
+            session: session.clone(),
+            signal: Signal::OutputDropped { bytes },
+        }),
+    });
 }
 
 /// Start an agent in `dir`. Its output goes through `adapter` into `tx` as
@@ -138,7 +108,7 @@ pub fn spawn(
     let err_session = session.clone();
     let err_secrets = secrets.clone();
     let err_reader = std::thread::spawn(move || {
-        lines(stderr, |l| {
+        lines(stderr, &err_session, &err_emit, |l| {
             err_emit(Input::AgentLine {
                 session: err_session.clone(),
                 line: redact(&l, &err_secrets),
@@ -149,7 +119,7 @@ pub fn spawn(
     std::thread::Builder::new()
         .name(format!("agent-{session}"))
         .spawn(move || {
-            lines(stdout, |l| {
+            lines(stdout, &session, &emit, |l| {
                 for input in adapter.line(&session, &redact(&l, &secrets)) {
                     emit(input);
                 }
@@ -223,7 +193,8 @@ mod tests {
             ("LANG".to_string(), "C.UTF-8".to_string()),
         ];
         let s = secrets(&env);
-        assert_eq!(s, vec!["sk-ant-123456".to_string()]);
+        assert!(s.contains(&"sk-ant-123456".to_string()));
+        assert!(!s.contains(&"C.UTF-8".to_string()));
         assert_eq!(redact("key=sk-ant-123456 ok", &s), "key=[redacted] ok");
         let env = vec![(
             "ANTHROPIC_BASE_URL".to_string(),
@@ -233,20 +204,6 @@ mod tests {
         assert_eq!(
             redact("POST https://bob:hunter22@proxy.example/v1 failed", &s),
             "POST https://[redacted]@proxy.example/v1 failed"
-        );
-    }
-
-    #[test]
-    fn garbage_bytes_and_a_missing_newline_are_read() {
-        let mut got = Vec::new();
-        lines(&b"ok\n\xff\xfe bad\nlast"[..], |l| got.push(l));
-        assert_eq!(
-            got,
-            vec![
-                "ok".to_string(),
-                "\u{fffd}\u{fffd} bad".into(),
-                "last".into()
-            ]
         );
     }
 }

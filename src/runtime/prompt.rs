@@ -14,8 +14,27 @@ const CONVENTIONS_MAX: usize = 16 * 1024;
 /// The repository's conventions file in `worktree`, if any: (name, text).
 pub fn conventions(worktree: &Path) -> Option<(String, String)> {
     CONVENTIONS.iter().find_map(|name| {
-        let text = std::fs::read_to_string(worktree.join(name)).ok()?;
-        let mut text = text;
+        // Bounded: the file is the agent's to change (a link to /dev/zero
+        // must not take shiftboss down); a cut inside a character is trimmed.
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(
+            &mut std::io::Read::take(
+                std::fs::File::open(worktree.join(name)).ok()?,
+                CONVENTIONS_MAX as u64 + 4,
+            ),
+            &mut bytes,
+        )
+        .ok()?;
+        let mut text = match String::from_utf8(bytes) {
+            Ok(t) => t,
+            Err(e) if e.utf8_error().error_len().is_none() => {
+                let at = e.utf8_error().valid_up_to();
+                let mut b = e.into_bytes();
+                b.truncate(at);
+                String::from_utf8(b).ok()?
+            }
+            Err(_) => return None,
+        };
         if text.len() > CONVENTIONS_MAX {
             let mut end = CONVENTIONS_MAX;
             while !text.is_char_boundary(end) {
@@ -151,5 +170,19 @@ mod tests {
         assert!(text.len() < 17_000);
         std::fs::write(dir.path().join("CLAUDE.md"), "first").unwrap();
         assert_eq!(conventions(dir.path()).unwrap().0, "CLAUDE.md");
+    }
+
+    /// A conventions file an agent turned into a link to an endless device
+    /// is read bounded; one cut inside a character is trimmed to it.
+    #[test]
+    fn a_linked_endless_conventions_file_is_read_bounded() {
+        let dir = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink("/dev/zero", dir.path().join("CLAUDE.md")).unwrap();
+        let (_, text) = conventions(dir.path()).unwrap();
+        assert!(text.len() < 17_000);
+        std::fs::remove_file(dir.path().join("CLAUDE.md")).unwrap();
+        std::fs::write(dir.path().join("CLAUDE.md"), "é".repeat(20_000)).unwrap();
+        let (_, text) = conventions(dir.path()).unwrap();
+        assert!(text.starts_with("éé") && text.ends_with("[… cut by shiftboss]"));
     }
 }

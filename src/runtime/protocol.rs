@@ -51,6 +51,11 @@ pub enum Signal {
         peak_rss_kib: u64,
         wall_ms: u64,
     },
+    /// Bytes of an overlong output line dropped past the line cap (counted
+    /// toward the output-flood check).
+    OutputDropped {
+        bytes: u64,
+    },
     /// The CLI's own figure for what a run cost, recorded beside ours.
     CostReported {
         usd: f64,

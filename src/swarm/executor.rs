@@ -381,9 +381,11 @@ impl Executor {
         ]);
         launch.env.extend(env);
         let secrets = process::secrets(&launch.env);
+        // The recorded prompt holds files an agent can change (conventions,
+        // its earlier output): redacted like its output.
         inputs.push_back(Input::Prompted {
             session: session.clone(),
-            prompt: text,
+            prompt: process::redact(&text, &secrets),
         });
         match process::spawn(
             &launch,

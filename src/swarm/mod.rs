@@ -30,7 +30,7 @@ pub use executor::{AgentRuntime, Runtimes};
 use snapshot::Observed;
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender};
 use std::time::{Duration, Instant};
 use timeline::{Timeline, Wake};
 
@@ -170,9 +170,13 @@ pub(crate) enum External {
     Close,
 }
 
+/// Inputs from other threads (agents' readers, gates, the console) waiting
+/// for the runner, at most.
+pub const INFLIGHT: usize = 64;
+
 /// The console's way to the runner.
 #[derive(Clone)]
-pub struct Commands(Sender<External>);
+pub struct Commands(SyncSender<External>);
 
 impl Commands {
     /// Send an operator command; false if the runner is gone.
@@ -208,7 +212,7 @@ pub struct Swarm {
     anchor: (Millis, Instant),
     /// The owner lock, held as long as the swarm is open.
     _owner: owner::OwnerLock,
-    ext_tx: Sender<External>,
+    ext_tx: SyncSender<External>,
     ext_rx: Receiver<External>,
     closed: bool,
 }
@@ -296,7 +300,10 @@ impl Swarm {
         let resumed = !engine.state().target.is_empty();
         // Resumed: where the log left off (or now, for real agents on the wall clock).
         let now = start.max(engine.state().now);
-        let (ext_tx, ext_rx) = mpsc::channel();
+        // Bounded: an agent's reader blocks when the runner is behind, so the
+        // agent's pipe fills and the agent waits; nothing queues without limit
+        // (lines are capped, so at most INFLIGHT MiB are in flight).
+        let (ext_tx, ext_rx) = mpsc::sync_channel(INFLIGHT);
         let tx = ext_tx.clone();
         let emit: Emit = std::sync::Arc::new(move |input| {
             let _ = tx.send(External::Input(input));

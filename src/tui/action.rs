@@ -323,8 +323,7 @@ impl KeyMap {
     /// Patch the defaults with a user key file:
     /// `[keys]` then `action = ["key", …]` for any subset of actions.
     pub fn load(path: &Path, readonly: bool) -> Result<KeyMap, ConfigError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| ConfigError::file(path, format!("cannot read: {e}")))?;
+        let text = crate::config::read_text(path)?;
         KeyMap::parse_patch(&text, path, readonly)
     }
 

@@ -182,8 +182,7 @@ impl Theme {
                 ),
             ));
         }
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| ConfigError::file(path, format!("cannot read: {e}")))?;
+        let text = crate::config::read_text(path)?;
         Theme::parse_patch(&text, path)
     }
 

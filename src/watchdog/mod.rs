@@ -2,6 +2,10 @@
 //! the swarm state; the engine acts on what they find (stop, requeue, block)
 //! and raises T3 concerns for the human. T2 triage comes later.
 
+pub mod flood;
+
+pub use flood::{FloodLimits, OutputWindow};
+
 use crate::domain::{AgentId, AgentPhase, Check, Millis, SessionId, SwarmState, TaskId};
 
 #[derive(Clone, Debug, PartialEq)]
@@ -16,6 +20,8 @@ pub struct WatchdogSettings {
     pub loop_repeats: u32,
     /// Share of the context window at which an agent hands off (0 = never).
     pub handoff_at: f64,
+    /// Lines or bytes per window above which an agent floods.
+    pub flood: FloodLimits,
 }
 
 /// Something a T1 check saw.
@@ -65,6 +71,8 @@ pub fn t1_checks<'a>(
                     minutes(cfg.task_time_bound)
                 ),
             ));
+        } else if let Some(detail) = &a.output.flooded {
+            out.push(found(Check::OutputFlood, detail.clone()));
         } else if cfg.loop_repeats > 0 && a.repeats >= cfg.loop_repeats {
             out.push(found(
                 Check::Looping,

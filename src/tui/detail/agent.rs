@@ -144,6 +144,20 @@ pub fn page(ctx: &PageCtx, id: &AgentId) -> Page {
     if a.api_troubles > 0 {
         spend.line(ctx.kv("API refusals", a.api_troubles.to_string(), t.error()));
     }
+    if a.malformed > 0 {
+        spend.line(ctx.kv(
+            "malformed",
+            format!("{} protocol lines or usage reports refused", a.malformed),
+            t.error(),
+        ));
+    }
+    if a.dropped_bytes > 0 {
+        spend.line(ctx.kv(
+            "output cut",
+            format!("{} bytes past the 1 MiB line cap dropped", a.dropped_bytes),
+            t.error(),
+        ));
+    }
     page.left.push(spend);
 
     let mut record = Section::new("record");

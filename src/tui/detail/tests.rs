@@ -498,6 +498,20 @@ fn agent_page_shows_the_tail_and_context_use() {
     // 1000 input + 49000 cache read of a 200k window.
     assert!(out.contains("25% of 200k"), "{out}");
     assert!(out.contains("auth-3"), "past and current tasks: {out}");
+    assert!(!out.contains("malformed"), "{out}");
+    let mut d = d;
+    let a = d.snap.state.agents.get_mut(&"builder-01".into()).unwrap();
+    a.malformed = 12;
+    a.dropped_bytes = 3 << 20;
+    let out = page_text(&d.snap, &Target::Agent("builder-01".into()), 140, 40);
+    assert!(
+        out.contains("12 protocol lines or usage reports refused"),
+        "{out}"
+    );
+    assert!(
+        out.contains("3145728 bytes past the 1 MiB line cap"),
+        "{out}"
+    );
 }
 
 #[test]

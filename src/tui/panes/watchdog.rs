@@ -362,6 +362,9 @@ fn agent_line<'a>(
                 Span::styled(" → ", t.dim()),
                 Span::styled(tr.next.clone(), t.text()),
             ];
+            if let Some(m) = malformed(a) {
+                spans.push(Span::styled(m, t.error()));
+            }
             if one_line && !tr.detail.is_empty() {
                 spans.push(Span::styled(format!(" · {}", tr.detail), t.dim()));
             }
@@ -373,7 +376,7 @@ fn agent_line<'a>(
             } else {
                 ("○", "idle")
             };
-            Line::from(vec![
+            let mut spans = vec![
                 Span::styled(format!(" {dot} "), t.tier(0)),
                 Span::styled(format!("{:<11} ", a.id.as_str()), t.text()),
                 Span::styled(format!("{phase:<8} "), t.dim()),
@@ -385,9 +388,19 @@ fn agent_line<'a>(
                     format!("  out {} ago", age(now - a.last_output_at)),
                     t.dim(),
                 ),
-            ])
+            ];
+            if let Some(m) = malformed(a) {
+                spans.push(Span::styled(m, t.error()));
+            }
+            Line::from(spans)
         }
     }
+}
+
+/// The agent's count of malformed protocol lines and refused usage reports,
+/// when it has any.
+fn malformed(a: &AgentState) -> Option<String> {
+    (a.malformed > 0).then(|| format!(" · {} malformed", a.malformed))
 }
 
 fn team_line<'a>(team: &Team, t: &Theme) -> Line<'a> {
@@ -562,6 +575,30 @@ mod tests {
         }
         k.at(10 * HOUR + MINUTE);
         k
+    }
+
+    #[test]
+    fn malformed_counts_are_on_the_agents_rows() {
+        let mut k = kit(4);
+        for (a, n) in [("builder-01", 7), ("builder-03", 2)] {
+            k.snap
+                .state
+                .agents
+                .get_mut(&AgentId::new(a))
+                .unwrap()
+                .malformed = n;
+        }
+        let l = lines(&draw(
+            &WatchdogPane,
+            &k.snap,
+            &PaneState::default(),
+            120,
+            14,
+        ));
+        let row = |a: &str| l.iter().find(|l| l.contains(a)).unwrap().clone();
+        assert!(row("builder-01").contains("· 7 malformed"), "{l:?}");
+        assert!(row("builder-03").contains("· 2 malformed"), "{l:?}");
+        assert!(!row("builder-02").contains("malformed"), "{l:?}");
     }
 
     #[test]
