@@ -185,6 +185,28 @@ fn claude_code_agents_edit_commit_and_merge_with_exact_usage_and_cost() {
         + served.cache_read as i64 * 300_000
         + served.cache_write as i64 * 3_750_000;
     assert_eq!(cost, expected);
+    // The API answered with dated ids; Claude Code's totals name the
+    // requested model. Each message is recorded once, under the id that
+    // served it, and the totals agree with what was counted.
+    let models: Vec<String> = conn
+        .prepare("SELECT DISTINCT model FROM events WHERE kind = 'usage_recorded'")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(
+        models,
+        vec![format!("claude-sonnet-4-5-{}", support::anthropic::DATE)]
+    );
+    let mismatches: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM events WHERE kind = 'usage_mismatch'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(mismatches, 0);
     // Claude Code's own cost, recorded beside ours, agrees to the nanodollar.
     let mut q = conn
         .prepare("SELECT json_extract(data,'$.reported'), json_extract(data,'$.computed') FROM events WHERE kind = 'cost_reported'")
@@ -390,5 +412,141 @@ fn a_rate_limited_claude_code_agent_backs_off() {
         count("task_assigned"),
         1,
         "no restart before the backoff is over"
+    );
+}
+
+/// The events of `kind` in the log at `repo`, as JSON data.
+fn events(repo: &Path, kind: &str) -> Vec<Value> {
+    let conn = rusqlite::Connection::open(repo.join(".shiftboss/state.db")).unwrap();
+    let mut q = conn
+        .prepare("SELECT data FROM events WHERE kind = ?1 ORDER BY seq")
+        .unwrap();
+    q.query_map([kind], |r| r.get::<_, String>(0))
+        .unwrap()
+        .map(|d| serde_json::from_str(&d.unwrap()).unwrap())
+        .collect()
+}
+
+/// An API that answers 529 to every call: after the configured refusals the
+/// task fails with a concern naming what the API answered, and
+/// `--until-idle` ends the run.
+#[test]
+fn an_overloaded_api_fails_the_claude_code_task_and_the_run_ends() {
+    let Some(claude) = claude() else {
+        eprintln!("skipped: Claude Code is not installed (.ci/run installs it)");
+        return;
+    };
+    let api = Server::start(|_, _| Reply::Refuse(529));
+    let (tmp, repo) = new_repo(&[("README.md", "hello\n")]);
+    let env = [
+        ("ANTHROPIC_BASE_URL", api.url.as_str()),
+        ("ANTHROPIC_API_KEY", "sk-ant-test-0123456789"),
+    ];
+    let sb = |args: &[&str]| shiftboss(&repo, tmp.path(), &env, args);
+    sb(&["init"]);
+    std::fs::write(
+        repo.join(".shiftboss/config.toml"),
+        format!(
+            "[swarm]\nagents = 1\nmax_live = 1\nruntime = \"claude\"\n\
+             [agent]\nclaude = \"{}\"\napi_refusals = 2\n",
+            claude.display()
+        ),
+    )
+    .unwrap();
+    sb(&[
+        "task",
+        "add",
+        "Write o-1",
+        "--id",
+        "o-1",
+        "--scope",
+        "src/**",
+    ]);
+    // No time bound: the run must end by itself.
+    let out = Command::new(BIN)
+        .args(["up", "--headless", "--until-idle", "--json"])
+        .current_dir(&repo)
+        .envs(env)
+        .env("HOME", tmp.path())
+        .output()
+        .unwrap();
+    let sum: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&out.stderr)));
+    assert!(api.served().refusals >= 2);
+    assert_eq!(api.served().requests, 0);
+    assert_eq!(events(&repo, "task_deferred").len(), 1, "{sum}");
+    let failed = events(&repo, "task_failed");
+    assert_eq!(failed.len(), 1, "{sum}");
+    let reason = failed[0]["reason"].as_str().unwrap();
+    assert!(reason.contains("refused 2 times in a row"), "{reason}");
+    assert!(reason.contains("529"), "{reason}");
+    let concerns = events(&repo, "concern_raised");
+    let summary = concerns.last().unwrap()["summary"].as_str().unwrap();
+    assert!(summary.contains("o-1 failed"), "{summary}");
+    assert!(summary.contains("529"), "{summary}");
+    assert!(summary.contains("verloaded"), "{summary}");
+    // Each refusal recorded once, each session's end with Claude Code's exit code.
+    assert_eq!(events(&repo, "api_trouble").len(), 2);
+    let ended = events(&repo, "session_ended");
+    assert_eq!(ended.len(), 2);
+    assert!(ended.iter().all(|e| e["exit_code"] == 1), "{ended:?}");
+}
+
+/// Codex refused by its API (503 on every call, retried by Codex itself):
+/// the failure is recorded once per session, the session's end carries
+/// Codex's exit code, and with `api_refusals = 1` the task fails at once.
+#[test]
+fn a_codex_api_failure_is_recorded_once_with_the_exit_code() {
+    let Some(codex) = codex() else {
+        eprintln!("skipped: Codex is not installed (.ci/run installs it)");
+        return;
+    };
+    let api = openai::Server::start(|_, _| openai::Reply::Refuse(503));
+    let (tmp, repo) = new_repo(&[("README.md", "hello\n")]);
+    let env = [("OPENAI_API_KEY", "sk-openai-test-0123456789")];
+    let sb = |args: &[&str]| shiftboss(&repo, tmp.path(), &env, args);
+    sb(&["init"]);
+    std::fs::write(
+        repo.join(".shiftboss/config.toml"),
+        format!(
+            "[swarm]\nagents = 1\nmax_live = 1\nruntime = \"codex\"\nmodels = [\"gpt-5-codex\"]\n\
+             [agent]\ncodex = \"{}\"\ncodex_base_url = \"{}\"\nstop_grace = \"2s\"\n\
+             codex_sandbox = \"danger-full-access\"\napi_refusals = 1\n",
+            codex.display(),
+            api.url
+        ),
+    )
+    .unwrap();
+    sb(&[
+        "task",
+        "add",
+        "Write f-1",
+        "--id",
+        "f-1",
+        "--scope",
+        "src/**",
+    ]);
+    let out = Command::new(BIN)
+        .args(["up", "--headless", "--until-idle", "--json"])
+        .current_dir(&repo)
+        .envs(env)
+        .env("HOME", tmp.path())
+        .output()
+        .unwrap();
+    let sum: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&out.stderr)));
+    // Codex tried three times (two retries of its own) in one session.
+    assert_eq!(api.served().refusals, 3, "{sum}");
+    let troubles = events(&repo, "api_trouble");
+    assert_eq!(troubles.len(), 1, "{troubles:?}");
+    assert_eq!(troubles[0]["trouble"], "server_error");
+    let ended = events(&repo, "session_ended");
+    assert_eq!(ended.len(), 1);
+    assert_eq!(ended[0]["exit_code"], 1, "{ended:?}");
+    let failed = events(&repo, "task_failed");
+    assert_eq!(failed.len(), 1, "{sum}");
+    assert!(
+        failed[0]["reason"].as_str().unwrap().contains("503"),
+        "{failed:?}"
     );
 }

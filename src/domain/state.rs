@@ -638,7 +638,7 @@ impl SwarmState {
                 }
             }
             EventKind::SwarmFrozen { frozen } => self.frozen = *frozen,
-            EventKind::SpeedChanged { .. } => {}
+            EventKind::SpeedChanged { .. } | EventKind::UsageMismatch { .. } => {}
         }
     }
 }
