@@ -550,3 +550,68 @@ fn a_codex_api_failure_is_recorded_once_with_the_exit_code() {
         "{failed:?}"
     );
 }
+
+/// A context window so small that every session is over the handoff
+/// threshold on its first message: one handoff, then the task fails with a
+/// concern instead of handing off again and again.
+#[test]
+fn a_fresh_claude_code_session_over_its_context_at_once_fails_instead_of_handing_off_again() {
+    let Some(claude) = claude() else {
+        eprintln!("skipped: Claude Code is not installed (.ci/run installs it)");
+        return;
+    };
+    let api = Server::start(|_, _| Reply::Text("::progress 10::reading".into()));
+    let (tmp, repo) = new_repo(&[("README.md", "hello\n")]);
+    let env = [
+        ("ANTHROPIC_BASE_URL", api.url.as_str()),
+        ("ANTHROPIC_API_KEY", "sk-ant-test-0123456789"),
+    ];
+    let sb = |args: &[&str]| shiftboss(&repo, tmp.path(), &env, args);
+    sb(&["init"]);
+    // Every message the scripted API serves holds more than 1,000 tokens of
+    // context: over 80 % of this window (found for the dated id too).
+    std::fs::write(
+        repo.join(".shiftboss/config.toml"),
+        format!(
+            "[swarm]\nagents = 1\nmax_live = 1\nruntime = \"claude\"\n\
+             [prices.\"claude-sonnet-4-5\"]\ninput = 3.0\noutput = 15.0\ncache_read = 0.30\n\
+             cache_write = 3.75\ncontext = 1000\n\
+             [watchdog]\nhandoff_at = 0.8\n\
+             [agent]\nclaude = \"{}\"\nstop_grace = \"2s\"\n",
+            claude.display()
+        ),
+    )
+    .unwrap();
+    sb(&[
+        "task",
+        "add",
+        "Write h-1",
+        "--id",
+        "h-1",
+        "--scope",
+        "src/**",
+    ]);
+    let out = Command::new(BIN)
+        .args(["up", "--headless", "--until-idle", "--json"])
+        .current_dir(&repo)
+        .envs(env)
+        .env("HOME", tmp.path())
+        .output()
+        .unwrap();
+    let sum: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&out.stderr)));
+    assert_eq!(events(&repo, "handoff").len(), 1, "{sum}");
+    assert_eq!(events(&repo, "task_assigned").len(), 2, "{sum}");
+    let failed = events(&repo, "task_failed");
+    assert_eq!(failed.len(), 1, "{sum}");
+    let reason = failed[0]["reason"].as_str().unwrap();
+    assert!(reason.contains("before it made progress"), "{reason}");
+    let concerns = events(&repo, "concern_raised");
+    assert!(
+        concerns
+            .iter()
+            .any(|c| c["summary"].as_str().unwrap().contains("no second handoff")),
+        "{concerns:?}"
+    );
+    assert_eq!(sum["tasks"]["failed"], 1, "{sum}");
+}
