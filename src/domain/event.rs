@@ -251,6 +251,13 @@ mod tests {
                 usage: Usage::default(),
                 cost: Money::ZERO,
             },
+            EventKind::UsageMismatch {
+                counted: Usage::default(),
+                reported: Usage {
+                    output: 1,
+                    ..Usage::default()
+                },
+            },
         ];
         for k in kinds {
             let v = serde_json::to_value(&k).unwrap();

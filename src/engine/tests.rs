@@ -737,7 +737,7 @@ fn api_trouble_backs_off_spread_out_and_becomes_a_concern_when_it_persists() {
     assert_eq!(
         h.status("t1"),
         TaskStatus::InProgress,
-        "API trouble never fails the task"
+        "three refusals in a row are below the limit"
     );
 }
 
