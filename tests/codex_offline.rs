@@ -4,7 +4,8 @@
 //! their processes connects or sends to.
 //!
 //! The test re-runs itself inside the namespace; it needs `unshare`
-//! (root or user namespaces), `ip` and `strace` (`.ci/run` installs them).
+//! (as root, or with user namespaces), `ip` and `strace` (`.ci/run`
+//! installs them).
 
 #[allow(dead_code)]
 mod support;
@@ -82,13 +83,18 @@ fn codex_contacts_nothing_but_its_api() {
         return;
     };
     if std::env::var_os(INSIDE).is_none() {
-        if !works("unshare", &["-n", "true"]) || !works("strace", &["-V"]) {
-            eprintln!("skipped: needs unshare -n and strace (.ci/run installs strace)");
+        // As root a network namespace alone; otherwise inside a user
+        // namespace of its own, where this user is root.
+        let unshare = ["-n", "-rn"]
+            .into_iter()
+            .find(|flag| works("unshare", &[flag, "true"]));
+        let (Some(unshare), true) = (unshare, works("strace", &["-V"])) else {
+            eprintln!("skipped: needs unshare -n and strace (.ci/run installs them)");
             return;
-        }
+        };
         // Run this test again, alone, inside a new network namespace.
         let out = Command::new("unshare")
-            .arg("-n")
+            .arg(unshare)
             .arg(std::env::current_exe().unwrap())
             .args([
                 "codex_contacts_nothing_but_its_api",
