@@ -11,23 +11,12 @@
 mod support;
 
 use serde_json::Value;
-use std::path::{Path, PathBuf};
 use std::process::Command;
+use support::agents::{BIN, codex};
 use support::openai;
 use support::repo::{git, new_repo};
 
-const BIN: &str = env!("CARGO_BIN_EXE_shiftboss");
 const INSIDE: &str = "SHIFTBOSS_TEST_NETNS";
-
-fn codex() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("SHIFTBOSS_TEST_CODEX") {
-        return Some(PathBuf::from(p));
-    }
-    let local = Path::new(env!("CARGO_MANIFEST_DIR")).join(
-        ".ci/npm/node_modules/@openai/codex-linux-x64/vendor/x86_64-unknown-linux-musl/bin/codex",
-    );
-    local.is_file().then_some(local)
-}
 
 fn task_of(text: &str) -> String {
     text.split("Your task is ")
