@@ -3,40 +3,14 @@
 //! CLIs from npm; the tests find their native binaries there (or through
 //! `SHIFTBOSS_TEST_CLAUDE` and `SHIFTBOSS_TEST_CODEX`).
 
+#[allow(dead_code)]
 mod support;
 
 use serde_json::Value;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use support::agents::{claude, codex, shiftboss};
 use support::anthropic::{Reply, Server};
 use support::openai;
 use support::repo::{git, new_repo};
-
-const BIN: &str = env!("CARGO_BIN_EXE_shiftboss");
-
-fn installed(var: &str, path: &str) -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os(var) {
-        return Some(PathBuf::from(p));
-    }
-    let local = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join(".ci/npm/node_modules")
-        .join(path);
-    local.is_file().then_some(local)
-}
-
-fn claude() -> Option<PathBuf> {
-    installed(
-        "SHIFTBOSS_TEST_CLAUDE",
-        "@anthropic-ai/claude-code-linux-x64/claude",
-    )
-}
-
-fn codex() -> Option<PathBuf> {
-    installed(
-        "SHIFTBOSS_TEST_CODEX",
-        "@openai/codex-linux-x64/vendor/x86_64-unknown-linux-musl/bin/codex",
-    )
-}
 
 /// The task an agent was told about, from its prompt anywhere in a request.
 fn task_of(text: &str) -> String {
@@ -61,28 +35,6 @@ fn codex_script(body: &str, turn: usize) -> openai::Reply {
         0 => openai::Reply::Exec(change(&task, "codex")),
         _ => openai::Reply::Text(format!("::done::{task} is finished")),
     }
-}
-
-/// Run shiftboss in `repo` with `env`; it must succeed.
-fn shiftboss(
-    repo: &Path,
-    home: &Path,
-    env: &[(&str, &str)],
-    args: &[&str],
-) -> std::process::Output {
-    let out = Command::new(BIN)
-        .args(args)
-        .current_dir(repo)
-        .envs(env.iter().copied())
-        .env("HOME", home)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
 }
 
 /// The scripted model: first a Bash call that makes the task's change and
@@ -185,6 +137,28 @@ fn claude_code_agents_edit_commit_and_merge_with_exact_usage_and_cost() {
         + served.cache_read as i64 * 300_000
         + served.cache_write as i64 * 3_750_000;
     assert_eq!(cost, expected);
+    // The API answered with dated ids; Claude Code's totals name the
+    // requested model. Each message is recorded once, under the id that
+    // served it, and the totals agree with what was counted.
+    let models: Vec<String> = conn
+        .prepare("SELECT DISTINCT model FROM events WHERE kind = 'usage_recorded'")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(
+        models,
+        vec![format!("claude-sonnet-4-5-{}", support::anthropic::DATE)]
+    );
+    let mismatches: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM events WHERE kind = 'usage_mismatch'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(mismatches, 0);
     // Claude Code's own cost, recorded beside ours, agrees to the nanodollar.
     let mut q = conn
         .prepare("SELECT json_extract(data,'$.reported'), json_extract(data,'$.computed') FROM events WHERE kind = 'cost_reported'")

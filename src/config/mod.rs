@@ -464,6 +464,11 @@ pub struct AgentRun {
     /// Models that run in another runtime than `swarm.runtime`, e.g.
     /// `{ "gpt-5-codex" = "codex" }` (a name or a prefix of one).
     pub by_model: BTreeMap<String, Runtime>,
+    /// API refusals (rate limit, overload, …) of one task in a row after
+    /// which it fails with a concern.
+    pub api_refusals: u32,
+    /// Or, whichever comes first: how long a task may be refused in a row.
+    pub api_refusal_time: Dur,
 }
 
 impl Default for AgentRun {
@@ -479,6 +484,8 @@ impl Default for AgentRun {
             codex_base_url: String::new(),
             codex_sandbox: "workspace-write".into(),
             by_model: BTreeMap::new(),
+            api_refusals: 6,
+            api_refusal_time: Dur::mins(30),
         }
     }
 }
@@ -770,6 +777,21 @@ impl Config {
                 format!(
                     "expected read-only, workspace-write or danger-full-access, found {:?}",
                     self.agent.codex_sandbox
+                ),
+            ));
+        }
+        if self.agent.api_refusals == 0 {
+            return Err(Invalid::new(
+                p(&[k("agent"), k("api_refusals")]),
+                "expected 1 or more refusals, found 0",
+            ));
+        }
+        if self.agent.api_refusal_time.0 <= 0 {
+            return Err(Invalid::new(
+                p(&[k("agent"), k("api_refusal_time")]),
+                format!(
+                    "expected a duration longer than zero, found \"{}\"",
+                    self.agent.api_refusal_time
                 ),
             ));
         }

@@ -187,6 +187,12 @@ codex_sandbox = "workspace-write"
 # Models that run in another runtime than swarm.runtime, by name or prefix,
 # e.g. by_model = { "gpt-5" = "codex" } beside runtime = "claude".
 by_model = {}
+# An agent's API refusing (rate limit, overload, server error): the task
+# retries after a growing backoff, and fails with a concern saying what the
+# API answered after this many refusals in a row (1 or more) ...
+api_refusals = 6
+# ... or once it has been refused for this long, whichever comes first.
+api_refusal_time = "30m"
 
 # The simulated runtime (runtime = "sim"); it rehearses a swarm's day in
 # virtual time.

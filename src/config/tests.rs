@@ -317,6 +317,22 @@ fn wrong_values_get_one_precise_line() {
             ":2: gates.max_rejections: expected 1 or more rejections, found 0",
         ),
         (
+            "[agent]\napi_refusals = 0\n",
+            ":2: agent.api_refusals: expected 1 or more refusals, found 0",
+        ),
+        (
+            "[agent]\napi_refusals = -1\n",
+            ":2: agent.api_refusals: expected a non-negative integer, found -1",
+        ),
+        (
+            "[agent]\napi_refusal_time = \"0s\"\n",
+            ":2: agent.api_refusal_time: expected a duration longer than zero, found \"0s\"",
+        ),
+        (
+            "[agent]\napi_refusal_time = \"soon\"\n",
+            ":2: agent.api_refusal_time: expected a duration such as \"10m\" or \"90s\", found \"soon\"",
+        ),
+        (
             "[pause]\nbefore_merge = \"yes\"\n",
             ":2: pause.before_merge: expected true or false, found \"yes\"",
         ),

@@ -72,6 +72,10 @@ pub enum EventKind {
     /// The agent's CLI reported what its run cost; `computed` is shiftboss's
     /// figure from the price table for the same session.
     CostReported { reported: Money, computed: Money },
+    /// A warning: the agent's CLI reported totals for its run (`reported`)
+    /// that differ from the usage counted from its output, message by
+    /// message (`counted`). Only the counted usage is recorded and priced.
+    UsageMismatch { counted: Usage, reported: Usage },
     /// What the agent's process used: peak resident memory (from /proc) and
     /// wall time.
     ProcessStats { peak_rss_kib: u64, wall_ms: u64 },
@@ -198,6 +202,7 @@ impl EventKind {
             EventKind::AgentPrompted { .. } => "agent_prompted",
             EventKind::UsageRecorded { .. } => "usage_recorded",
             EventKind::CostReported { .. } => "cost_reported",
+            EventKind::UsageMismatch { .. } => "usage_mismatch",
             EventKind::ProcessStats { .. } => "process_stats",
             EventKind::CommitMade { .. } => "commit_made",
             EventKind::Progress { .. } => "progress",
@@ -245,6 +250,13 @@ mod tests {
             EventKind::UsageRecorded {
                 usage: Usage::default(),
                 cost: Money::ZERO,
+            },
+            EventKind::UsageMismatch {
+                counted: Usage::default(),
+                reported: Usage {
+                    output: 1,
+                    ..Usage::default()
+                },
             },
         ];
         for k in kinds {

@@ -649,7 +649,7 @@ impl SwarmState {
                 }
             }
             EventKind::SwarmFrozen { frozen } => self.frozen = *frozen,
-            EventKind::SpeedChanged { .. } => {}
+            EventKind::SpeedChanged { .. } | EventKind::UsageMismatch { .. } => {}
         }
     }
 }

@@ -9,6 +9,7 @@ mod scheduler;
 mod settings;
 mod spend;
 mod usage_check;
+mod trouble;
 
 pub use clock::{Clock, RealClock, VirtualClock};
 pub use operator::Command;
@@ -160,10 +161,13 @@ struct Live {
     stale_lines: u64,
     /// Cost computed per live session, to compare with what a CLI reports.
     session_cost: BTreeMap<SessionId, Money>,
-    /// Sessions whose API refused or broke off: their end is not the task's fault.
-    api_trouble: BTreeSet<SessionId>,
-    /// API troubles in a row per task, for the backoff.
-    trouble_streak: BTreeMap<TaskId, u32>,
+    /// Sessions whose API refused or broke off: their end is not the task's
+    /// fault. With what the API answered last.
+    api_trouble: BTreeMap<SessionId, String>,
+    /// API troubles in a row per task, for the backoff and its limit.
+    trouble_streak: BTreeMap<TaskId, trouble::Streak>,
+    /// Sessions started by a handoff that have not yet made progress.
+    fresh_handoffs: BTreeSet<SessionId>,
     /// The last progress note per task, for handoff summaries.
     last_progress: BTreeMap<TaskId, String>,
     /// Sessions that ended lately, for usage their process reports after.
@@ -641,7 +645,9 @@ impl Engine {
                     .session(&session);
                 match signal {
                     Signal::Usage { model, usage } => self.on_usage(out, attr, model, usage),
-                    Signal::Resources { .. } | Signal::CostReported { .. } => {
+                    Signal::Resources { .. }
+                    | Signal::CostReported { .. }
+                    | Signal::UsageMismatch { .. } => {
                         self.on_accounting(out, attr, &session, signal)
                     }
                     _ => self.live.stale_lines += 1,
@@ -658,6 +664,7 @@ impl Engine {
         }
         match signal {
             Signal::Progress { percent, note } => {
+                self.live.fresh_handoffs.remove(&session);
                 self.live.last_progress.insert(task.clone(), note.clone());
                 self.emit(out, attr, EventKind::Progress { percent, note })
             }
@@ -678,20 +685,21 @@ impl Engine {
                     },
                 );
             }
-            Signal::Usage { model, usage } => self.on_usage(out, attr, model, usage),
+            Signal::Usage { model, usage } => {
+                // The API served a call: refusals are no longer in a row.
+                self.live.trouble_streak.remove(&task);
+                self.on_usage(out, attr, model, usage)
+            }
             Signal::ApiTrouble { trouble, detail } => {
                 self.emit(
                     out,
                     attr,
                     EventKind::ApiTrouble {
                         trouble: trouble.to_string(),
-                        detail,
+                        detail: detail.clone(),
                     },
                 );
-                self.live.api_trouble.insert(session);
-            }
-            Signal::Resources { .. } | Signal::CostReported { .. } => {
-                self.on_accounting(out, attr, &session, signal)
+                self.live.api_trouble.insert(session, detail);
             }
             Signal::OutputDropped { bytes } => {
                 if let Some(a) = self.state.agents.get_mut(&agent) {
@@ -700,30 +708,36 @@ impl Engine {
                     a.output.count(flood, self.now, 0, bytes);
                 }
             }
+            Signal::Resources { .. }
+            | Signal::CostReported { .. }
+            | Signal::UsageMismatch { .. } => self.on_accounting(out, attr, &session, signal),
             Signal::Commit {
                 commit,
                 files,
                 paths,
-            } => self.emit(
-                out,
-                attr,
-                EventKind::CommitMade {
-                    commit,
-                    files,
-                    paths,
-                },
-            ),
+            } => {
+                self.live.fresh_handoffs.remove(&session);
+                self.emit(
+                    out,
+                    attr,
+                    EventKind::CommitMade {
+                        commit,
+                        files,
+                        paths,
+                    },
+                )
+            }
             Signal::Done { .. } => {
                 self.live.trouble_streak.remove(&task);
                 self.emit(out, attr.clone(), EventKind::TaskDone);
                 self.end_session(out, &session, Some(0), "task done".into());
                 self.start_gates(out, &task);
             }
-            Signal::Failed { reason } => {
+            Signal::Failed { reason, exit_code } => {
                 let trouble = self.live.api_trouble.remove(&session);
-                self.end_session(out, &session, None, format!("agent gave up: {reason}"));
-                if trouble {
-                    self.defer_after_trouble(out, &task, &agent, reason);
+                self.end_session(out, &session, exit_code, format!("agent gave up: {reason}"));
+                if let Some(answer) = trouble {
+                    self.defer_after_trouble(out, &task, &agent, answer);
                 } else {
                     self.retry_or_fail(out, &task, &agent, format!("agent gave up: {reason}"));
                 }
@@ -766,6 +780,9 @@ impl Engine {
                     },
                 );
             }
+            Signal::UsageMismatch { counted, reported } => {
+                self.emit(out, attr, EventKind::UsageMismatch { counted, reported })
+            }
             _ => {}
         }
     }
@@ -782,9 +799,9 @@ impl Engine {
         };
         let agent = attr.agent.clone().expect("session has an agent");
         let task = attr.task.clone().expect("session has a task");
-        if self.live.api_trouble.remove(&session) {
+        if let Some(answer) = self.live.api_trouble.remove(&session) {
             self.end_session(out, &session, code, "ended after API trouble".into());
-            self.defer_after_trouble(out, &task, &agent, "API trouble".into());
+            self.defer_after_trouble(out, &task, &agent, answer);
             return;
         }
         let detail = match (&error, code) {
@@ -816,6 +833,7 @@ impl Engine {
             return;
         };
         self.live.frozen.remove(session);
+        self.live.fresh_handoffs.remove(session);
         let cost = self.live.session_cost.remove(session).unwrap_or_default();
         self.live
             .ended
@@ -902,6 +920,10 @@ impl Engine {
         task: &TaskId,
         share: f64,
     ) {
+        if self.live.fresh_handoffs.contains(session) {
+            self.handoff_refused(out, session, agent, task, share);
+            return;
+        }
         let t = &self.state.tasks[task];
         let note = self
             .live
@@ -931,56 +953,8 @@ impl Engine {
             format!("handed off at {:.0}% of its context window", share * 100.0),
         );
         self.assign(out, task, agent, Some(summary));
-    }
-
-    /// After API trouble: back to the queue, not before a backoff that grows
-    /// with each trouble in a row and is spread per agent and task, so agents
-    /// refused together do not come back together. A trouble that persists
-    /// becomes a concern.
-    fn defer_after_trouble(
-        &mut self,
-        out: &mut Step,
-        task: &TaskId,
-        agent: &AgentId,
-        reason: String,
-    ) {
-        const BASE: Millis = 30 * SECOND;
-        const CAP: Millis = 10 * MINUTE;
-        let n = {
-            let e = self.live.trouble_streak.entry(task.clone()).or_default();
-            *e += 1;
-            *e
-        };
-        let backoff = (BASE << (n - 1).min(8)).min(CAP);
-        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-        for b in agent
-            .as_str()
-            .bytes()
-            .chain(task.as_str().bytes())
-            .chain(n.to_le_bytes())
-        {
-            h = (h ^ b as u64).wrapping_mul(0x0100_0000_01b3);
-        }
-        let jitter = (h % (backoff as u64 / 2).max(1)) as Millis;
-        let until = self.now + backoff + jitter;
-        let attr = Attr::engine().agent(agent).task(task);
-        self.emit(
-            out,
-            attr.clone(),
-            EventKind::TaskRequeued {
-                reason: format!("{reason}; retries after a backoff"),
-            },
-        );
-        self.emit(out, attr.clone(), EventKind::TaskDeferred { until });
-        if n == 3 {
-            self.raise(
-                out,
-                attr,
-                ConcernSource::Watchdog,
-                Impact::High,
-                0.9,
-                format!("{task}: the API refused {agent} {n} times in a row ({reason}); retrying with backoff"),
-            );
+        if let Some(Effect::Start { session, .. }) = out.effects.last() {
+            self.live.fresh_handoffs.insert(session.clone());
         }
     }
 

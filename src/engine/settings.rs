@@ -43,6 +43,11 @@ pub struct Settings {
     pub merge: MergeSettings,
     /// A task passing this spend stops at a pause point; zero means off.
     pub pause_task_spend: Money,
+    /// API refusals in a row after which a task fails (0: no limit).
+    pub api_max_refusals: u32,
+    /// Time from a task's first refusal in a row after which the next
+    /// refusal fails it (0: no limit).
+    pub api_refusal_time: Millis,
 }
 
 /// How the merge queue lands work.
@@ -120,38 +125,24 @@ impl Default for Settings {
             protected: Vec::new(),
             merge: MergeSettings::default(),
             pause_task_spend: Money::ZERO,
+            api_max_refusals: 6,
+            api_refusal_time: 30 * MINUTE,
         }
     }
 }
 
 impl Settings {
-    /// The price of a model: its own entry, or the longest entry its name
-    /// starts with (CLIs report dated names such as
-    /// `claude-sonnet-4-5-20250929`). Unknown models cost nothing and are
-    /// reported by `shiftboss doctor`.
+    /// The price of a model: its own entry, or, for a dated id the table
+    /// does not list (`claude-sonnet-4-5-20250929`, what the API answers a
+    /// request for `claude-sonnet-4-5` with), the entry of its model.
+    /// Unknown models cost nothing and are reported by `shiftboss doctor`.
     pub fn price(&self, model: &str) -> Price {
-        if let Some(p) = self.prices.get(model) {
-            return *p;
-        }
-        self.prices
-            .iter()
-            .filter(|(k, _)| model.starts_with(k.as_str()))
-            .max_by_key(|(k, _)| k.len())
-            .map(|(_, p)| *p)
-            .unwrap_or_default()
+        lookup(&self.prices, model).copied().unwrap_or_default()
     }
 
-    /// A model's context window (dated names find their entry); 200k if unknown.
+    /// A model's context window (dated ids find their model's); 200k if unknown.
     pub fn context_window(&self, model: &str) -> u64 {
-        self.context_windows
-            .get(model)
-            .or_else(|| {
-                self.context_windows
-                    .iter()
-                    .filter(|(k, _)| model.starts_with(k.as_str()))
-                    .max_by_key(|(k, _)| k.len())
-                    .map(|(_, w)| w)
-            })
+        lookup(&self.context_windows, model)
             .copied()
             .unwrap_or(200_000)
     }
@@ -177,6 +168,19 @@ impl Settings {
     }
 }
 
+/// `model`'s entry, or its undated model's: a `-YYYYMMDD` suffix stripped.
+fn lookup<'a, T>(table: &'a BTreeMap<String, T>, model: &str) -> Option<&'a T> {
+    table.get(model).or_else(|| table.get(undated(model)?))
+}
+
+/// `claude-sonnet-4-5` for `claude-sonnet-4-5-20250929`; `None` for a name
+/// without a date.
+pub fn undated(model: &str) -> Option<&str> {
+    let (name, date) = model.rsplit_once('-')?;
+    (date.len() == 8 && date.bytes().all(|b| b.is_ascii_digit()) && !name.is_empty())
+        .then_some(name)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -190,5 +194,20 @@ mod tests {
         );
         assert_ne!(s.price("claude-sonnet-4-5"), Price::default());
         assert_eq!(s.price("some-other-model"), Price::default());
+        // Only a date is stripped: another model that merely starts with a
+        // priced name is not that model.
+        assert_eq!(s.price("claude-sonnet-4-5-mini"), Price::default());
+        assert_eq!(s.price("claude-sonnet-4-5-2025"), Price::default());
+        assert_eq!(s.context_window("claude-sonnet-4-5-20250929"), 200_000);
+        let mut t = Settings::default();
+        t.prices.insert(
+            "claude-sonnet-4-5-20250929".into(),
+            Price::per_million(1.0, 1.0, 1.0, 1.0),
+        );
+        assert_eq!(
+            t.price("claude-sonnet-4-5-20250929"),
+            Price::per_million(1.0, 1.0, 1.0, 1.0),
+            "a dated id the table lists is its own entry"
+        );
     }
 }

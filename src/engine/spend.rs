@@ -89,6 +89,11 @@ impl Engine {
             self.handoff(out, &session, &agent, &task, share);
             return;
         }
+        if usage.context_tokens() > 0 {
+            // A call that fit the window: a session started by a handoff is
+            // making progress, and may hand off again later.
+            self.live.fresh_handoffs.remove(&session);
+        }
         let threshold = self.settings.pause_task_spend;
         if threshold > Money::ZERO && task_cost >= threshold {
             let existing = self

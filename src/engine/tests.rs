@@ -5,7 +5,7 @@ use crate::domain::{MINUTE, SECOND};
 
 const T0: Millis = 1_772_442_000_000; // a fixed virtual morning
 
-fn task(id: &str, convoy: &str, priority: i32, after: &[&str]) -> TaskSpec {
+pub(super) fn task(id: &str, convoy: &str, priority: i32, after: &[&str]) -> TaskSpec {
     TaskSpec {
         id: TaskId::new(id),
         title: format!("do {id}"),
@@ -20,7 +20,7 @@ fn task(id: &str, convoy: &str, priority: i32, after: &[&str]) -> TaskSpec {
     }
 }
 
-fn settings(agents: usize) -> Settings {
+pub(super) fn settings(agents: usize) -> Settings {
     Settings {
         agents,
         max_live: agents,
@@ -28,32 +28,32 @@ fn settings(agents: usize) -> Settings {
     }
 }
 
-struct Harness {
-    e: Engine,
-    now: Millis,
-    log: Vec<Event>,
+pub(super) struct Harness {
+    pub e: Engine,
+    pub now: Millis,
+    pub log: Vec<Event>,
 }
 
 impl Harness {
-    fn new(s: Settings, backlog: &[TaskSpec]) -> (Harness, Step) {
+    pub(super) fn new(s: Settings, backlog: &[TaskSpec]) -> (Harness, Step) {
         let mut e = Engine::new(s);
         let step = e.bootstrap(T0, backlog);
         let log = step.events.clone();
         (Harness { e, now: T0, log }, step)
     }
 
-    fn at(&mut self, dt: Millis, input: Input) -> Step {
+    pub(super) fn at(&mut self, dt: Millis, input: Input) -> Step {
         self.now += dt;
         let step = self.e.step(self.now, input);
         self.log.extend(step.events.iter().cloned());
         step
     }
 
-    fn status(&self, id: &str) -> TaskStatus {
+    pub(super) fn status(&self, id: &str) -> TaskStatus {
         self.e.state().tasks[&TaskId::new(id)].status
     }
 
-    fn session_of(&self, task: &str) -> SessionId {
+    pub(super) fn session_of(&self, task: &str) -> SessionId {
         self.e
             .sessions()
             .find(|(_, _, t)| t.as_str() == task)
@@ -61,7 +61,7 @@ impl Harness {
             .unwrap_or_else(|| panic!("no session for {task}"))
     }
 
-    fn line(&mut self, dt: Millis, task: &str, line: &str) -> Step {
+    pub(super) fn line(&mut self, dt: Millis, task: &str, line: &str) -> Step {
         let session = self.session_of(task);
         self.at(
             dt,
@@ -104,7 +104,7 @@ impl Harness {
     }
 }
 
-fn starts(step: &Step) -> Vec<String> {
+pub(super) fn starts(step: &Step) -> Vec<String> {
     step.effects
         .iter()
         .filter_map(|e| match e {
@@ -114,7 +114,7 @@ fn starts(step: &Step) -> Vec<String> {
         .collect()
 }
 
-fn kinds(step: &Step) -> Vec<&'static str> {
+pub(super) fn kinds(step: &Step) -> Vec<&'static str> {
     step.events.iter().map(|e| e.kind.name()).collect()
 }
 
@@ -682,6 +682,7 @@ fn api_trouble_backs_off_spread_out_and_becomes_a_concern_when_it_persists() {
                 session: s,
                 signal: Signal::Failed {
                     reason: "API Error: 429".into(),
+                    exit_code: Some(1),
                 },
             },
         );
@@ -738,7 +739,7 @@ fn api_trouble_backs_off_spread_out_and_becomes_a_concern_when_it_persists() {
     assert_eq!(
         h.status("t1"),
         TaskStatus::InProgress,
-        "API trouble never fails the task"
+        "three refusals in a row are below the limit"
     );
 }
 

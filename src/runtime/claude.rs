@@ -9,9 +9,11 @@
 //!   the same `message.id` and the usage from the start of the stream; they
 //!   are counted per id, so a message is never counted twice. Their text
 //!   (which may hold protocol lines) and tool uses become output lines.
-//! - The final `result` line has the true totals per model (`modelUsage`)
-//!   and `total_cost_usd`: the totals reconcile what the stream missed, and
-//!   the reported cost is recorded beside the computed one. A run is judged
+//! - The final `result` line has the CLI's totals per model (`modelUsage`,
+//!   keyed by the requested name, not the dated id the stream carries) and
+//!   `total_cost_usd`: the totals are compared with what was counted (a
+//!   mismatch is a warning, nothing is added), and the reported cost is
+//!   recorded beside the computed one. A run is judged
 //!   by `is_error` and the exit code, not by `subtype`.
 
 use super::adapter::{Adapter, say, usage};
@@ -126,17 +128,24 @@ impl Adapter for ClaudeAdapter {
                 }
             }
             Some("result") => {
-                if let Some(per_model) = v.get("modelUsage").and_then(Value::as_object) {
-                    for (model, mu) in per_model {
-                        if let Some(u) = self.ledger.reconcile(model, model_usage_of(mu)) {
-                            out.push(usage(session, model, u));
+                // The CLI's totals (keyed by the requested model name, while
+                // the stream carries the dated id the API answered with) are
+                // compared with what was counted, never added.
+                let reported = match v.get("modelUsage").and_then(Value::as_object) {
+                    Some(per_model) => {
+                        let mut t = Usage::default();
+                        for mu in per_model.values() {
+                            t += model_usage_of(mu);
                         }
+                        Some(t)
                     }
-                } else if let Some(u) = v.get("usage") {
-                    let model = self.model.clone();
-                    if let Some(u) = self.ledger.reconcile(&model, usage_of(u)) {
-                        out.push(usage(session, &model, u));
-                    }
+                    None => v.get("usage").map(usage_of),
+                };
+                if let Some((counted, reported)) = reported.and_then(|r| self.ledger.compare(r)) {
+                    out.push(Input::AgentSignal {
+                        session: session.clone(),
+                        signal: Signal::UsageMismatch { counted, reported },
+                    });
                 }
                 if let Some(usd) = v.get("total_cost_usd").and_then(Value::as_f64) {
                     out.push(Input::AgentSignal {
@@ -173,7 +182,10 @@ impl Adapter for ClaudeAdapter {
 
     fn finish(&mut self, session: &SessionId, code: Option<i32>) -> Vec<Input> {
         let signal = match (&self.error, code) {
-            (Some(e), _) => Signal::Failed { reason: e.clone() },
+            (Some(e), _) => Signal::Failed {
+                reason: e.clone(),
+                exit_code: code,
+            },
             (None, Some(0)) if self.done => Signal::Done {
                 summary: "Claude Code finished".into(),
             },
@@ -220,16 +232,25 @@ mod tests {
         let (out, _) = feed(include_str!(
             "../../fixtures/transcripts/claude-blocks.jsonl"
         ));
-        // Two API messages; the result's totals are the truth.
+        // Two API messages, each counted once. Without partial messages the
+        // stream shows only the first output token of each: the result's
+        // totals differ, and that is a warning, not usage.
         assert_eq!(
             usage_total(&out),
             Usage {
                 input: 30,
-                output: 420,
+                output: 2,
                 cache_read: 12_000,
                 cache_write: 1_500
             }
         );
+        assert!(out.iter().any(|i| matches!(
+            i,
+            Input::AgentSignal {
+                signal: Signal::UsageMismatch { counted, reported },
+                ..
+            } if counted.output == 2 && reported.output == 420
+        )));
         let lines: Vec<&str> = out
             .iter()
             .filter_map(|i| match i {
@@ -268,13 +289,42 @@ mod tests {
     }
 
     #[test]
+    fn dated_ids_in_the_stream_and_requested_names_in_the_totals_count_once() {
+        let (out, a) = feed(include_str!(
+            "../../fixtures/transcripts/claude-dated.jsonl"
+        ));
+        let total = usage_total(&out);
+        assert_eq!(
+            total,
+            Usage {
+                input: 12,
+                output: 250,
+                cache_read: 4_000,
+                cache_write: 0
+            }
+        );
+        assert_eq!(total, a.ledger.total("claude-sonnet-4-5-20250929"));
+        assert_eq!(a.ledger.total("claude-sonnet-4-5"), Usage::default());
+        assert!(
+            !out.iter().any(|i| matches!(
+                i,
+                Input::AgentSignal {
+                    signal: Signal::UsageMismatch { .. },
+                    ..
+                }
+            )),
+            "the totals agree"
+        );
+    }
+
+    #[test]
     fn an_error_result_fails_the_run_whatever_its_subtype() {
         let (out, _) = feed(
             r#"{"type":"result","subtype":"success","is_error":true,"result":"API Error: 529 overloaded","total_cost_usd":0}"#,
         );
         assert!(matches!(
             out.last(),
-            Some(Input::AgentSignal { signal: Signal::Failed { reason }, .. }) if reason.contains("529")
+            Some(Input::AgentSignal { signal: Signal::Failed { reason, .. }, .. }) if reason.contains("529")
         ));
         assert!(out.iter().any(|i| matches!(
             i,

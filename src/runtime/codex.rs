@@ -5,7 +5,10 @@
 //! `input_tokens` and reasoning tokens part of `output_tokens`. They are
 //! turned into the Anthropic convention the log uses (input without cache
 //! reads). Agent messages (which may hold protocol lines), commands and file
-//! changes become output lines; `turn.failed` and `error` fail the run.
+//! changes become output lines. `error` events are shown (Codex prints one
+//! per retry, "Reconnecting... 1/2", and again before `turn.failed`);
+//! `turn.failed` fails the run, or the last `error` if the process exits
+//! without one. Either way an API failure is recorded once.
 
 use super::adapter::{Adapter, say, usage};
 use super::protocol::{Signal, classify_trouble};
@@ -19,7 +22,11 @@ pub const PROVIDER: &str = "shiftboss";
 
 /// Codex's config.toml for shiftboss's agents: its provider (bounded
 /// retries and stream timeouts; shiftboss's watchdog stays on it too) and
-/// no analytics, which would try to reach the internet and hang.
+/// nothing that reaches beyond the provider. In the pinned Codex (0.169.0)
+/// that means: no analytics; no `plugins` (every start runs `git ls-remote`
+/// against github.com and looks up api.github.com); and no
+/// `unbounded_connection_retries` (an unreachable API would be retried
+/// forever, "waiting for network", instead of failing the turn).
 pub fn config_toml(base_url: &str) -> String {
     let url = if base_url.is_empty() {
         "https://api.openai.com/v1"
@@ -29,6 +36,7 @@ pub fn config_toml(base_url: &str) -> String {
     format!(
         "# Written by shiftboss for its Codex agents; changes are overwritten.\n\
          [analytics]\nenabled = false\n\n\
+         [features]\nplugins = false\nunbounded_connection_retries = false\n\n\
          [model_providers.{PROVIDER}]\nname = \"{PROVIDER}\"\nbase_url = {url:?}\nenv_key = \"OPENAI_API_KEY\"\n\
          wire_api = \"responses\"\nrequest_max_retries = 2\nstream_max_retries = 2\nstream_idle_timeout_ms = 120000\n"
     )
@@ -38,6 +46,8 @@ pub struct CodexAdapter {
     model: String,
     ledger: Ledger,
     error: Option<String>,
+    /// The last `error` event's message (a retry, or the failure itself).
+    last_error: Option<String>,
     turns: u32,
     malformed: u32,
 }
@@ -49,6 +59,7 @@ impl CodexAdapter {
             model: model.to_string(),
             ledger: Ledger::default(),
             error: None,
+            last_error: None,
             turns: 0,
             malformed: 0,
         }
@@ -106,25 +117,17 @@ impl Adapter for CodexAdapter {
                     out.push(usage(session, &self.model, u));
                 }
             }
-            Some("turn.failed") | Some("error") => {
-                let m: String = v["error"]["message"]
-                    .as_str()
-                    .or_else(|| v["message"].as_str())
-                    .unwrap_or("turn failed")
-                    .chars()
-                    .take(300)
-                    .collect();
+            Some("error") => {
+                let m = message(&v);
                 say(session, &format!("codex: {m}"), &mut out);
-                if let Some(trouble) = classify_trouble(&m) {
-                    out.push(Input::AgentSignal {
-                        session: session.clone(),
-                        signal: Signal::ApiTrouble {
-                            trouble,
-                            detail: m.clone(),
-                        },
-                    });
+                self.last_error = Some(m);
+            }
+            Some("turn.failed") => {
+                let m = message(&v);
+                if self.last_error.as_deref() != Some(m.as_str()) {
+                    say(session, &format!("codex: {m}"), &mut out);
                 }
-                self.error = Some(m);
+                self.fail(session, m, &mut out);
             }
             _ => {}
         }
@@ -132,18 +135,59 @@ impl Adapter for CodexAdapter {
     }
 
     fn finish(&mut self, session: &SessionId, code: Option<i32>) -> Vec<Input> {
+        let mut out = Vec::new();
+        if self.error.is_none()
+            && code != Some(0)
+            && let Some(m) = self.last_error.take()
+        {
+            self.fail(session, m, &mut out);
+        }
         let signal = match (&self.error, code) {
-            (Some(e), _) => Signal::Failed { reason: e.clone() },
+            (Some(e), _) => Signal::Failed {
+                reason: e.clone(),
+                exit_code: code,
+            },
             (None, Some(0)) if self.turns > 0 => Signal::Done {
                 summary: "Codex finished".into(),
             },
-            _ => return Vec::new(),
+            _ => return out,
         };
-        vec![Input::AgentSignal {
+        out.push(Input::AgentSignal {
             session: session.clone(),
             signal,
-        }]
+        });
+        out
     }
+}
+
+impl CodexAdapter {
+    /// The run failed with `m`: recorded once, as API trouble if it is.
+    fn fail(&mut self, session: &SessionId, m: String, out: &mut Vec<Input>) {
+        if self.error.is_some() {
+            return;
+        }
+        if let Some(trouble) = classify_trouble(&m) {
+            out.push(Input::AgentSignal {
+                session: session.clone(),
+                signal: Signal::ApiTrouble {
+                    trouble,
+                    detail: m.clone(),
+                },
+            });
+        }
+        self.error = Some(m);
+    }
+}
+
+/// An error event's message, bounded.
+fn message(v: &Value) -> String {
+    v["error"]["message"]
+        .as_str()
+        .or_else(|| v["message"].as_str())
+        .unwrap_or("turn failed")
+        .chars()
+        .take(300)
+        .collect()
 }
 
 #[cfg(test)]
@@ -207,6 +251,86 @@ mod tests {
     }
 
     #[test]
+    fn retries_are_shown_and_the_failure_is_recorded_once_with_the_exit_code() {
+        let out = feed(
+            include_str!("../../fixtures/transcripts/codex-retries.jsonl"),
+            1,
+        );
+        let troubles: Vec<&str> = out
+            .iter()
+            .filter_map(|i| match i {
+                Input::AgentSignal {
+                    signal: Signal::ApiTrouble { trouble, .. },
+                    ..
+                } => Some(*trouble),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(troubles, vec!["server_error"]);
+        assert!(matches!(
+            out.last(),
+            Some(Input::AgentSignal {
+                signal: Signal::Failed { reason, exit_code: Some(1) },
+                ..
+            }) if reason.starts_with("unexpected status 503")
+        ));
+        let lines = out
+            .iter()
+            .filter(|i| matches!(i, Input::AgentLine { line, .. } if line.contains("503")))
+            .count();
+        assert_eq!(lines, 3, "two retries and the failure, each shown once");
+    }
+
+    #[test]
+    fn an_error_without_a_failed_turn_fails_the_run_at_exit() {
+        let out = feed(
+            r#"{"type":"error","message":"exceeded retry limit, last status: 429 Too Many Requests"}"#,
+            1,
+        );
+        assert_eq!(
+            out.iter()
+                .filter(|i| matches!(
+                    i,
+                    Input::AgentSignal {
+                        signal: Signal::ApiTrouble {
+                            trouble: "rate_limit",
+                            ..
+                        },
+                        ..
+                    }
+                ))
+                .count(),
+            1
+        );
+        assert!(matches!(
+            out.last(),
+            Some(Input::AgentSignal {
+                signal: Signal::Failed {
+                    exit_code: Some(1),
+                    ..
+                },
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn the_config_keeps_codex_to_its_provider() {
+        let c = config_toml("http://127.0.0.1:9/v1");
+        let v: toml::Value = toml::from_str(&c).unwrap();
+        assert_eq!(v["analytics"]["enabled"].as_bool(), Some(false));
+        assert_eq!(v["features"]["plugins"].as_bool(), Some(false));
+        assert_eq!(
+            v["features"]["unbounded_connection_retries"].as_bool(),
+            Some(false)
+        );
+        assert_eq!(
+            v["model_providers"][PROVIDER]["base_url"].as_str(),
+            Some("http://127.0.0.1:9/v1")
+        );
+    }
+
+    #[test]
     fn a_failed_turn_fails_the_run() {
         let out = feed(
             r#"{"type":"turn.failed","error":{"message":"stream disconnected before completion"}}"#,
@@ -214,7 +338,7 @@ mod tests {
         );
         assert!(matches!(
             out.last(),
-            Some(Input::AgentSignal { signal: Signal::Failed { reason }, .. }) if reason.contains("disconnected")
+            Some(Input::AgentSignal { signal: Signal::Failed { reason, .. }, .. }) if reason.contains("disconnected")
         ));
         assert!(out.iter().any(|i| matches!(
             i,

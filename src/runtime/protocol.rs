@@ -60,11 +60,20 @@ pub enum Signal {
     CostReported {
         usd: f64,
     },
+    /// The CLI's own token totals for a run differ from what was counted
+    /// from its output (a warning; nothing is added).
+    UsageMismatch {
+        counted: Usage,
+        reported: Usage,
+    },
     Done {
         summary: String,
     },
     Failed {
         reason: String,
+        /// The CLI's exit code, when its runtime saw the process end
+        /// (`None` for a `::failed::` line).
+        exit_code: Option<i32>,
     },
 }
 
@@ -188,7 +197,10 @@ pub fn parse(line: &str) -> Option<Result<Signal, ProtocolError>> {
             Signal::Usage { model, usage }
         }
         "done" => Signal::Done { summary: text },
-        "failed" => Signal::Failed { reason: text },
+        "failed" => Signal::Failed {
+            reason: text,
+            exit_code: None,
+        },
         other => return err(format!("unknown protocol command `::{other}`")),
     };
     Some(Ok(signal))
@@ -279,7 +291,7 @@ pub fn classify_trouble(text: &str) -> Option<&'static str> {
     let has = |w: &str| t.contains(w);
     if has("429") || has("rate limit") || has("rate_limit") || has("too many requests") {
         Some("rate_limit")
-    } else if has("529") || has("overloaded") {
+    } else if has("529") || has("overloaded") || has("high demand") {
         Some("overloaded")
     } else if has("stream") && (has("disconnect") || has("idle") || has("closed") || has("cut"))
         || has("timed out")

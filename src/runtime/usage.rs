@@ -1,7 +1,10 @@
 //! Exact usage from CLIs that report it more than once: the same API message
 //! can appear in several output events carrying the same id and a usage that
 //! grows. Counting per message id and emitting only what is new keeps every
-//! token counted once; the final totals a CLI reports reconcile the rest.
+//! token counted once, whatever model name each event gives. The final totals
+//! a CLI reports are only compared with what was counted, never added: a CLI
+//! may name the same model differently in its totals (the requested name
+//! where the stream carries the dated id the API answered with).
 
 use crate::domain::Usage;
 use std::collections::BTreeMap;
@@ -54,12 +57,21 @@ impl Ledger {
         Some(new)
     }
 
-    /// The CLI's own final totals for a model: whatever they exceed what was
-    /// counted is counted now, so the log ends equal to the CLI's figures.
-    pub fn reconcile(&mut self, model: &str, total: Usage) -> Option<Usage> {
-        let seen = self.by_model.get(model).copied().unwrap_or_default();
-        let missing = grow(&seen, &total);
-        self.count(model, missing)
+    /// The CLI's own final totals for the run, over all its models: `None`
+    /// if they equal what was counted, else (counted, reported). Nothing
+    /// is counted here.
+    pub fn compare(&self, reported: Usage) -> Option<(Usage, Usage)> {
+        let counted = self.sum();
+        (counted != reported).then_some((counted, reported))
+    }
+
+    /// Everything counted, over all models.
+    pub fn sum(&self) -> Usage {
+        let mut t = Usage::default();
+        for u in self.by_model.values() {
+            t += *u;
+        }
+        t
     }
 
     pub fn total(&self, model: &str) -> Usage {
@@ -98,11 +110,15 @@ mod tests {
     }
 
     #[test]
-    fn final_totals_fill_what_the_stream_did_not_show() {
+    fn final_totals_are_compared_never_added() {
         let mut l = Ledger::default();
-        l.message("m", "msg_1", u(100, 1));
-        assert_eq!(l.reconcile("m", u(100, 60)), Some(u(0, 59)));
-        assert_eq!(l.reconcile("m", u(100, 60)), None);
-        assert_eq!(l.total("m"), u(100, 60));
+        l.message("m-20250929", "msg_1", u(100, 1));
+        l.message("m-20250929", "msg_1", u(100, 60));
+        // The CLI names the model by its requested name: the same usage.
+        assert_eq!(l.compare(u(100, 60)), None);
+        assert_eq!(l.compare(u(100, 70)), Some((u(100, 60), u(100, 70))));
+        assert_eq!(l.total("m-20250929"), u(100, 60));
+        assert_eq!(l.total("m"), Usage::default());
+        assert_eq!(l.sum(), u(100, 60));
     }
 }

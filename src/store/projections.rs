@@ -89,6 +89,7 @@ pub(super) fn apply(
         | EventKind::Handoff { .. }
         | EventKind::ApiTrouble { .. }
         | EventKind::CostReported { .. }
+        | EventKind::UsageMismatch { .. }
         | EventKind::ProcessStats { .. }
         | EventKind::Progress { .. }
         | EventKind::BudgetReached { .. }

@@ -93,13 +93,28 @@ impl Server {
     }
 }
 
+/// The dated id the API answers a model name with.
+pub fn dated(model: &str) -> String {
+    let (_, tail) = model.rsplit_once('-').unwrap_or(("", ""));
+    if tail.len() == 8 && tail.bytes().all(|b| b.is_ascii_digit()) {
+        model.to_string()
+    } else {
+        format!("{model}-{DATE}")
+    }
+}
+
+/// The date of the scripted API's model ids.
+pub const DATE: &str = "20250929";
+
 fn sse(
     req: &Value,
     n: u64,
     reply: &Reply,
     (input, cache_read, cache_write, output): (u64, u64, u64, u64),
 ) -> String {
-    let model = req["model"].as_str().unwrap_or("claude-sonnet-4-5");
+    // As the real API does, the answer names the dated id of the model
+    // asked for (`claude-sonnet-4-5` is served as `claude-sonnet-4-5-20250929`).
+    let model = dated(req["model"].as_str().unwrap_or("claude-sonnet-4-5"));
     let mut ev = vec![json!({"type":"message_start","message":{
         "id": format!("msg_{n:04}"), "type":"message","role":"assistant","model": model,
         "content":[],"stop_reason":null,"stop_sequence":null,

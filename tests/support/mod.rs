@@ -1,3 +1,4 @@
+pub mod agents;
 pub mod anthropic;
 pub mod http;
 pub mod openai;

@@ -10,6 +10,8 @@ pub enum Reply {
     Exec(String),
     /// Say this and end the turn.
     Text(String),
+    /// Refuse with this HTTP status (429 rate limit, 500 server error).
+    Refuse(u16),
 }
 
 /// Tokens served in the OpenAI convention: `input` includes `cached`,
@@ -20,6 +22,7 @@ pub struct Served {
     pub cached: u64,
     pub output: u64,
     pub requests: u64,
+    pub refusals: u64,
 }
 
 pub struct Server {
@@ -47,6 +50,16 @@ impl Server {
                 .count();
             let reply = script(&text, turn);
             let mut s = s.lock().unwrap();
+            if let Reply::Refuse(status) = reply {
+                s.refusals += 1;
+                let (kind, reason) = match status {
+                    429 => ("rate_limit_exceeded", "Too Many Requests"),
+                    _ => ("server_error", "Internal Server Error"),
+                };
+                let out = json!({"error":{"type":kind,"code":kind,"message":format!("{reason} (scripted)")}})
+                    .to_string();
+                return (format!("{status} {reason}"), "application/json", out);
+            }
             s.requests += 1;
             let n = s.requests;
             let (input, cached, output) = (300 + n, 200, 30 + n);
@@ -56,7 +69,12 @@ impl Server {
             (
                 "200 OK".into(),
                 "text/event-stream",
-                sse(n, &reply, (input, cached, output)),
+                sse(
+                    n,
+                    req["model"].as_str().unwrap_or("gpt-5-codex"),
+                    &reply,
+                    (input, cached, output),
+                ),
             )
         });
         Server {
@@ -70,8 +88,10 @@ impl Server {
     }
 }
 
-fn sse(n: u64, reply: &Reply, (input, cached, output): (u64, u64, u64)) -> String {
+fn sse(n: u64, model: &str, reply: &Reply, (input, cached, output): (u64, u64, u64)) -> String {
     let id = format!("resp_{n:04}");
+    // As the real API does, the answer names a dated model id.
+    let model = format!("{model}-2025-09-15");
     let item = match reply {
         Reply::Exec(cmd) => {
             json!({"type":"function_call","id":format!("fc_{n:04}"),"call_id":format!("call_{n:04}"),
@@ -79,11 +99,12 @@ fn sse(n: u64, reply: &Reply, (input, cached, output): (u64, u64, u64)) -> Strin
         }
         Reply::Text(t) => json!({"type":"message","role":"assistant","id":format!("msg_{n:04}"),
             "content":[{"type":"output_text","text": t}]}),
+        Reply::Refuse(_) => unreachable!("answered before streaming"),
     };
     let events = [
-        json!({"type":"response.created","response":{"id": id}}),
+        json!({"type":"response.created","response":{"id": id, "model": model}}),
         json!({"type":"response.output_item.done","output_index":0,"item": item}),
-        json!({"type":"response.completed","response":{"id": id,"usage":{
+        json!({"type":"response.completed","response":{"id": id, "model": model, "usage":{
             "input_tokens": input, "input_tokens_details": {"cached_tokens": cached},
             "output_tokens": output, "output_tokens_details": {"reasoning_tokens": 5},
             "total_tokens": input + output}}}),
