@@ -8,8 +8,8 @@ mod queue;
 mod scheduler;
 mod settings;
 mod spend;
-mod usage_check;
 mod trouble;
+mod usage_check;
 
 pub use clock::{Clock, RealClock, VirtualClock};
 pub use operator::Command;
