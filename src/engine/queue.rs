@@ -112,6 +112,11 @@ impl Engine {
             self.emit(out, attr, EventKind::MergeQueued { seq });
             return;
         }
+        if self.state.disk_full.is_some() {
+            let agent = attr.agent.clone();
+            self.set_back_for_weather(out, &task, agent.as_ref(), format!("gate `{gate}` failed"));
+            return;
+        }
         self.send_back(out, &task, rejection_context(&gate, &findings, &output));
     }
 
@@ -177,6 +182,7 @@ impl Engine {
     pub(crate) fn queue_ready(&self) -> bool {
         self.live.landing.is_empty()
             && !self.state.frozen
+            && self.state.disk_full.is_none()
             && self
                 .state
                 .tasks
@@ -300,6 +306,10 @@ impl Engine {
             self.on_outcome(out, &task, outcome);
         }
         let Some(e) = error else { return };
+        if self.state.disk_full.is_some() {
+            // The entries stay queued and land when space returns.
+            return;
+        }
         for task in landing {
             if self.state.tasks[&task].status != TaskStatus::Queued {
                 continue;
