@@ -60,6 +60,23 @@ pub(super) fn failure_text(input: &Input) -> Option<&str> {
     }
 }
 
+/// Without a console (headless runs), a full disk and its end are said on
+/// stderr as they happen: the log itself may not take them until later.
+pub(super) fn announce(events: &[crate::domain::Event]) {
+    use crate::domain::EventKind;
+    for ev in events {
+        match &ev.kind {
+            EventKind::DiskFull { path, free_mb } => eprintln!(
+                "shiftboss: disk full: {free_mb} MB free on {path}; new work waits for space"
+            ),
+            EventKind::DiskSpaceReturned { path, free_mb } => {
+                eprintln!("shiftboss: space returned on {path} ({free_mb} MB free); work goes on")
+            }
+            _ => {}
+        }
+    }
+}
+
 impl Swarm {
     /// The engine's input for a full disk under the repository.
     pub(super) fn disk_full_input(&self) -> Input {

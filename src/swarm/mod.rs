@@ -351,6 +351,9 @@ impl Swarm {
         if !step.events.is_empty() {
             self.observed.events(&step.events);
             self.dirty = true;
+            if self.observer.is_none() {
+                disk::announce(&step.events);
+            }
         }
         self.buffer.extend(step.events);
         if !step.effects.is_empty() || self.buffer.len() >= BATCH {
