@@ -96,6 +96,12 @@ impl Engine {
             return;
         }
         let attr = self.task_attr(&task);
+        if !passed && self.state.disk_full.is_some() {
+            // Void, not a rejection: the gates run again when space returns.
+            let agent = attr.agent.clone();
+            self.set_back_for_weather(out, &task, agent.as_ref(), format!("gate `{gate}` failed"));
+            return;
+        }
         self.emit(
             out,
             attr.clone(),
@@ -110,11 +116,6 @@ impl Engine {
         if passed {
             let seq = self.state.merge_seq + 1;
             self.emit(out, attr, EventKind::MergeQueued { seq });
-            return;
-        }
-        if self.state.disk_full.is_some() {
-            let agent = attr.agent.clone();
-            self.set_back_for_weather(out, &task, agent.as_ref(), format!("gate `{gate}` failed"));
             return;
         }
         self.send_back(out, &task, rejection_context(&gate, &findings, &output));

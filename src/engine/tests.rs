@@ -904,3 +904,5 @@ fn an_unanswered_spend_pause_holds_the_task_across_a_restart() {
             .any(|x| matches!(x, Effect::Thaw { session } if *session == new))
     );
 }
+
+mod host;

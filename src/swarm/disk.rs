@@ -149,6 +149,82 @@ mod tests {
         assert!(!says_full("exit status 1: assertion failed"));
     }
 
+    /// A log append that finds no room is kept whole in memory, the
+    /// effects it led to wait, and both go on when room returns: the log
+    /// ends up exactly the engine's history, without a gap.
+    #[test]
+    fn a_log_write_that_finds_no_room_is_kept_and_written_later() {
+        use crate::config::Scenario;
+        use crate::domain::HOUR;
+        use crate::swarm::{Paths, Swarm};
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().join("project");
+        let scenario = Scenario::builtin("small").unwrap();
+        let c = &scenario.config;
+        crate::merge::init_demo_repo(
+            &root,
+            &c.swarm.target,
+            &[("README.md", "demo\n")],
+            scenario.start,
+        )
+        .unwrap();
+        let paths = Paths::new(&root);
+        std::fs::create_dir_all(&paths.dir).unwrap();
+        let mut swarm = Swarm::open(
+            paths,
+            c.engine_settings(),
+            c.sim_settings(),
+            c.gates.timeout.as_std(),
+            scenario.start,
+            &scenario.backlog,
+        )
+        .unwrap();
+        let end = scenario.start + 2 * HOUR;
+        swarm.flush().unwrap();
+        swarm.store.cap_size(true);
+        let written = swarm.store.event_count().unwrap();
+        let mut steps = 0;
+        while !swarm.log_full {
+            assert!(swarm.advance(end).unwrap(), "the log never filled");
+            steps += 1;
+            assert!(steps < 200_000);
+        }
+        assert!(swarm.engine.state().disk_full.is_some());
+        assert!(!swarm.buffer.is_empty());
+        // Nothing half-written: the failed transaction left no row.
+        assert_eq!(swarm.store.event_count().unwrap(), written);
+        // Time goes on (ticks come and go); the log stays as it was.
+        for _ in 0..50 {
+            swarm.advance(end).unwrap();
+        }
+        assert!(swarm.log_full);
+        assert_eq!(swarm.store.event_count().unwrap(), written);
+        // Room again: the next tick writes everything and work goes on.
+        swarm.store.cap_size(false);
+        while swarm.log_full || swarm.engine.state().disk_full.is_some() {
+            assert!(swarm.advance(end).unwrap());
+        }
+        assert!(swarm.held.is_empty());
+        swarm.flush().unwrap();
+        let events = swarm.store.load_events().unwrap();
+        let kinds = |k: &str| events.iter().filter(|e| e.kind.name() == k).count();
+        assert_eq!(kinds("disk_full"), 1);
+        assert_eq!(kinds("disk_space_returned"), 1);
+        assert_eq!(swarm.store.last_seq().unwrap(), events.len() as u64);
+        assert_eq!(events.len() as u64, swarm.engine.state().events);
+        let merged_before = swarm.engine.state().merges;
+        swarm
+            .run(&crate::swarm::RunOptions {
+                until: Some(end),
+                stop_when_idle: false,
+                speed: crate::swarm::Speed::Max,
+                approve_all: true,
+                progress: false,
+            })
+            .unwrap();
+        assert!(swarm.engine.state().merges > merged_before, "work went on");
+    }
+
     #[test]
     fn free_space_of_a_real_folder() {
         let dir = tempfile::tempdir().unwrap();
