@@ -8,6 +8,7 @@
 
 mod disk;
 mod executor;
+mod guard;
 mod landing;
 mod snapshot;
 mod summary;
@@ -359,12 +360,13 @@ impl Swarm {
         if !step.effects.is_empty() || self.buffer.len() >= BATCH {
             self.flush()?;
         }
-        if self.log_full {
-            // Not in the log yet: what they caused waits for space.
-            self.held.extend(step.effects);
-            return Ok(());
+        // Effects whose events are not in the log yet wait for space; once
+        // it is back, they run in order before the new ones.
+        self.held.extend(step.effects);
+        if !self.log_full {
+            let effects = std::mem::take(&mut self.held);
+            self.perform(effects);
         }
-        self.perform(step.effects);
         Ok(())
     }
 
@@ -583,17 +585,7 @@ impl Swarm {
                     && let Some((peak_rss_kib, wall_ms)) = self.exec.forget(session)
                 {
                     let others = self.exec.has_processes();
-                    if let Some(found) = self.config_watch.check(others) {
-                        let (changes, restored) = match found {
-                            Ok(c) => (c, true),
-                            Err(c) => (vec![c], false),
-                        };
-                        self.input(Input::RepoConfigChanged {
-                            session: session.clone(),
-                            changes,
-                            restored,
-                        })?;
-                    }
+                    self.check_repo_config(session.clone(), others)?;
                     self.input(Input::AgentSignal {
                         session: session.clone(),
                         signal: Signal::Resources {
@@ -704,18 +696,7 @@ impl Swarm {
 
     fn finish(&mut self) -> Result<Summary, SwarmError> {
         self.exec.stop_all(self.clock.now());
-        if let Some(found) = self.config_watch.check(false) {
-            let (changes, restored) = match found {
-                Ok(c) => (c, true),
-                Err(c) => (vec![c], false),
-            };
-            let session = crate::domain::SessionId::new("shutdown".to_string());
-            self.input(Input::RepoConfigChanged {
-                session,
-                changes,
-                restored,
-            })?;
-        }
+        self.check_repo_config(SessionId::new("shutdown".to_string()), false)?;
         self.flush()?;
         if self.log_full {
             return Err(SwarmError::DiskFull(format!(
