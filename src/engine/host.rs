@@ -3,7 +3,9 @@
 //! when space returns) and a repository config changed during a session.
 
 use super::{Attr, Engine, Step};
-use crate::domain::{AgentId, ConcernSource, Disposition, EventKind, Impact, SessionId, TaskId};
+use crate::domain::{
+    AgentId, ConcernSource, Disposition, EventKind, Impact, SessionId, TaskId, TaskStatus,
+};
 
 /// The summary of the disk-full concern starts so.
 pub const DISK_FULL: &str = "disk full: ";
@@ -62,12 +64,23 @@ impl Engine {
                 },
             );
         }
+        // Gates that failed while the disk was full run again.
+        let regate: Vec<TaskId> = self
+            .state
+            .tasks
+            .values()
+            .filter(|t| t.status == TaskStatus::Gating && !self.live.gating.contains(&t.spec.id))
+            .map(|t| t.spec.id.clone())
+            .collect();
+        for task in regate {
+            self.start_gates(out, &task);
+        }
         self.schedule(out);
         self.advance_queue(out);
     }
 
-    /// Work cut short while the disk is full goes back to pending (its
-    /// branch kept) and the attempt it used does not count.
+    /// A session cut short while the disk is full: its task goes back to
+    /// pending (its branch kept) and the attempt it used does not count.
     pub(crate) fn set_back_for_weather(
         &mut self,
         out: &mut Step,

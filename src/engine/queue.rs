@@ -97,9 +97,8 @@ impl Engine {
         }
         let attr = self.task_attr(&task);
         if !passed && self.state.disk_full.is_some() {
-            // Void, not a rejection: the gates run again when space returns.
-            let agent = attr.agent.clone();
-            self.set_back_for_weather(out, &task, agent.as_ref(), format!("gate `{gate}` failed"));
+            // Void, not a rejection: the task stays gating and its gates run
+            // again when space returns.
             return;
         }
         self.emit(

@@ -98,12 +98,23 @@ fn gates_and_merges_that_fail_on_a_full_disk_wait_for_space() {
         },
     );
     let t1 = &h.e.state().tasks[&TaskId::new("t1")];
-    assert_eq!(t1.status, TaskStatus::Pending, "set back, not reworked");
+    assert_eq!(t1.status, TaskStatus::Gating, "not a rejection");
     assert_eq!(t1.gate_failures, 0);
-    assert_eq!(t1.attempts, 0);
+    assert_eq!(count(&h, "task_reworked"), 0);
+
+    // Space returns: t1's gates run again.
+    let step = h.at(SECOND, Input::DiskSpace { free_mb: 30 });
+    let regated: Vec<&str> = step
+        .effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::RunGates { task, .. } => Some(task.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(regated, ["t1"]);
 
     // t2 reaches the queue while the disk is full: it does not land yet.
-    h.at(SECOND, Input::DiskSpace { free_mb: 30 });
     let step = h.line(MINUTE, "t2", "::done::ok");
     assert!(
         step.effects
