@@ -296,3 +296,42 @@ fn bad_scopes_ids_and_convoy_names_are_refused_on_the_way_in() {
     // Nothing was written: not even the event log exists.
     assert!(!repo.join(".shiftboss/state.db").exists());
 }
+
+/// A scenario is checked the same way before anything is written.
+#[test]
+fn a_scenario_with_a_scope_out_of_the_repository_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let long = "b".repeat(65);
+    for (task, want) in [
+        (
+            "id = \"t1\"\ntitle = \"t\"\nscope = [\"../../etc/**\"]",
+            ":9: convoy[0].task[0].scope:",
+        ),
+        (
+            &*format!("id = \"{long}\"\ntitle = \"t\""),
+            ":7: convoy[0].task[0].id:",
+        ),
+    ] {
+        let file = tmp.path().join("scenario.toml");
+        std::fs::write(
+            &file,
+            format!(
+                "[scenario]\nname = \"x\"\nduration = \"1h\"\n[[convoy]]\nname = \"c\"\n[[convoy.task]]\n{task}\n"
+            ),
+        )
+        .unwrap();
+        let state = tmp.path().join("state");
+        let out = Command::new(BIN)
+            .args(["demo", "--headless", "--scenario"])
+            .arg(&file)
+            .arg("--state-dir")
+            .arg(&state)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+        assert!(err.contains(want), "{err}");
+        assert!(!state.exists(), "nothing written");
+    }
+}
