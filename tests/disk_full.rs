@@ -80,6 +80,17 @@ fn a_full_disk_pauses_the_swarm_and_it_resumes_by_itself() {
     assert!(status.success(), "the run on the tmpfs failed: {status}");
 }
 
+struct KillOnDrop(Option<std::process::Child>);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.0.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
 /// Wait for `cond` (polled), failing the test after a generous bound.
 fn wait_for(what: &str, mut cond: impl FnMut() -> bool) {
     let start = Instant::now();
@@ -186,8 +197,10 @@ fn inside(dir: &Path) {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let (tx, rx) = mpsc::channel::<String>();
     let stderr = child.stderr.take().unwrap();
+    // A failed assertion below must not leave shiftboss running.
+    let mut guard = KillOnDrop(Some(child));
+    let (tx, rx) = mpsc::channel::<String>();
     let reader = std::thread::spawn(move || {
         let mut all = String::new();
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
@@ -225,7 +238,7 @@ fn inside(dir: &Path) {
     });
     std::fs::remove_file(&filler).unwrap();
 
-    let out = child.wait_with_output().unwrap();
+    let out = guard.0.take().unwrap().wait_with_output().unwrap();
     let stderr = reader.join().unwrap();
     assert!(out.status.success(), "{stderr}");
     let sum: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
