@@ -335,3 +335,62 @@ fn a_scenario_with_a_scope_out_of_the_repository_is_refused() {
         assert!(!state.exists(), "nothing written");
     }
 }
+
+/// A link that stays inside by itself but goes on through a link already on
+/// the target (one the operator committed) out of the repository or into
+/// `.git` is refused too; a link through an in-repository link is not.
+#[test]
+fn a_link_through_another_link_out_of_the_repository_is_refused() {
+    let (_tmp, repo) = new_repo(&[("README.md", "hello\n")]);
+    git(&repo, &["switch", "-q", "--detach", "main"]);
+    std::os::unix::fs::symlink("/etc", repo.join("sys")).unwrap();
+    std::os::unix::fs::symlink("meta/../.git", repo.join("gitdir")).unwrap();
+    std::fs::create_dir_all(repo.join("docs")).unwrap();
+    std::fs::write(repo.join("docs/a.md"), "a\n").unwrap();
+    std::os::unix::fs::symlink("docs", repo.join("manual")).unwrap();
+    git(&repo, &["add", "-A"]);
+    git(
+        &repo,
+        &[
+            "-c",
+            "user.name=o",
+            "-c",
+            "user.email=o@t",
+            "commit",
+            "-qm",
+            "operator's links",
+        ],
+    );
+    let head = git(&repo, &["rev-parse", "HEAD"]);
+    git(&repo, &["update-ref", "refs/heads/main", head.trim()]);
+    git(&repo, &["switch", "-q", "-c", "shiftboss/b1/t-hop", "main"]);
+    std::fs::create_dir_all(repo.join("src")).unwrap();
+    std::os::unix::fs::symlink("../sys/passwd", repo.join("src/p")).unwrap();
+    std::os::unix::fs::symlink("../gitdir/config", repo.join("src/c")).unwrap();
+    std::os::unix::fs::symlink("../manual/a.md", repo.join("src/ok")).unwrap();
+    git(&repo, &["add", "-A"]);
+    git(
+        &repo,
+        &[
+            "-c",
+            "user.name=a",
+            "-c",
+            "user.email=a@t",
+            "commit",
+            "-qm",
+            "hops",
+        ],
+    );
+    git(&repo, &["switch", "-q", "--detach", "main"]);
+    let r = Repo::open(&repo, &repo.join(".shiftboss/worktrees"), "main").unwrap();
+    let found = r.escapes("shiftboss/b1/t-hop").unwrap();
+    let mut files: Vec<&str> = found.iter().map(|f| f.file.as_str()).collect();
+    files.sort();
+    assert_eq!(files, ["src/c", "src/p"], "{found:?}");
+    assert!(
+        found
+            .iter()
+            .all(|f| f.gate == "paths" && f.found.contains("through")),
+        "{found:?}"
+    );
+}

@@ -51,15 +51,78 @@ pub fn dotdot_finding(path: &str) -> Option<Finding> {
     })
 }
 
-/// A finding for a symlink at `link` pointing at `target`, if it escapes.
-pub fn link_finding(link: &str, target: &str) -> Option<Finding> {
-    link_escape(link, target).map(|why| Finding {
+/// A finding for a symlink at `link` pointing at `target` that escapes
+/// (`why`).
+fn link_finding(link: &str, target: &str, why: String) -> Finding {
+    Finding {
         gate: PATHS_GATE.into(),
         file: link.to_string(),
         line: None,
         expected: "symlinks that stay inside the repository, out of .git and .shiftboss".into(),
         found: format!("a symlink to `{}`: {why}", target.escape_debug()),
-    })
+    }
+}
+
+/// Links resolved hop by hop.
+const MAX_HOPS: usize = 16;
+
+/// Why the link at `link` escapes once the links it passes through in
+/// `tree` are followed too (a link into the repository that goes on through
+/// another link out of it), if it does.
+fn escape_through_links(
+    repo: &git2::Repository,
+    tree: &git2::Tree<'_>,
+    link: &str,
+    target: &str,
+) -> Option<String> {
+    let mut at: Vec<String> = link
+        .split('/')
+        .filter(|c| !c.is_empty())
+        .map(str::to_string)
+        .collect();
+    at.pop();
+    let mut todo: std::collections::VecDeque<String> =
+        target.split('/').map(str::to_string).collect();
+    let mut hops = 0;
+    while let Some(part) = todo.pop_front() {
+        match part.as_str() {
+            "" | "." => {}
+            ".." => {
+                if at.pop().is_none() {
+                    return Some("a target outside the repository (through links)".into());
+                }
+            }
+            _ => {
+                at.push(part);
+                let here = at.join("/");
+                let Ok(entry) = tree.get_path(std::path::Path::new(&here)) else {
+                    continue;
+                };
+                if entry.filemode() != i32::from(FileMode::Link) {
+                    continue;
+                }
+                hops += 1;
+                if hops > MAX_HOPS {
+                    return Some(format!("more than {MAX_HOPS} links deep"));
+                }
+                let blob = repo.find_blob(entry.id()).ok()?;
+                let next = String::from_utf8_lossy(blob.content()).into_owned();
+                if let Some(why) = link_escape(&here, &next) {
+                    return Some(format!("through the link `{here}`: {why}"));
+                }
+                at.pop();
+                for p in next.split('/').rev() {
+                    todo.push_front(p.to_string());
+                }
+            }
+        }
+    }
+    match at.first() {
+        Some(top) if GUARDED.contains(&top.as_str()) => {
+            Some(format!("a target inside `{top}` (through links)"))
+        }
+        _ => None,
+    }
 }
 
 impl Repo {
@@ -112,7 +175,9 @@ impl Repo {
                 .find_blob(file.id())
                 .ctx_with(&self.root, || format!("read the symlink `{path}`"))?;
             let target = String::from_utf8_lossy(blob.content());
-            out.extend(link_finding(&path, &target));
+            let why = link_escape(&path, &target)
+                .or_else(|| escape_through_links(repo, &new_tree, &path, &target));
+            out.extend(why.map(|why| link_finding(&path, &target, why)));
         }
         Ok(out)
     }
@@ -151,7 +216,7 @@ mod tests {
     fn dotdot_paths_are_findings() {
         assert!(dotdot_finding("src/../x").is_some());
         assert!(dotdot_finding("src/..x").is_none());
-        let f = link_finding("src/x", "/etc").unwrap();
+        let f = link_finding("src/x", "/etc", link_escape("src/x", "/etc").unwrap());
         assert_eq!((f.gate.as_str(), f.file.as_str()), ("paths", "src/x"));
         assert!(f.found.contains("`/etc`"), "{}", f.found);
     }
