@@ -101,7 +101,8 @@ scope = true
 protected = ["CLAUDE.md", "AGENTS.md", ".claude/**", ".shiftboss/**", ".github/workflows/**", ".gitlab-ci.yml", ".circleci/**", ".buildkite/**", "Jenkinsfile", "azure-pipelines.yml", ".ci/**"]
 # `doctor` warns about settings in the repository's .git/config that make git
 # run a program (core.fsmonitor, core.hooksPath, core.sshCommand, core.pager,
-# core.editor, filter.*.clean/smudge/process, diff.*.textconv, …). Keys you
+# core.editor, filter.*.clean/smudge/process, diff.*.textconv, include.path
+# and includeIf.*.path, which pull in another file, …). Keys you
 # set on purpose go here, e.g. ["filter.lfs.clean", "filter.lfs.smudge"].
 allowed_git_config = []
 

@@ -6,32 +6,36 @@
 use super::Repo;
 use std::path::{Path, PathBuf};
 
-/// Does this (lower-case) key make git run a program or look elsewhere for
-/// hooks?
+/// Does this (lower-case) key make git run a program, look elsewhere for
+/// hooks, or pull in another config file (which could do either)?
 pub fn runs_a_program(key: &str) -> bool {
-    const EXACT: [&str; 8] = [
+    const EXACT: [&str; 12] = [
         "core.fsmonitor",
         "core.hookspath",
         "core.sshcommand",
+        "core.gitproxy",
         "core.pager",
         "core.editor",
         "core.askpass",
         "sequence.editor",
         "credential.helper",
+        "gpg.program",
+        "uploadpack.packobjectshook",
+        "include.path",
     ];
     if EXACT.contains(&key) {
         return true;
     }
-    let mut parts = key.split('.');
-    let (Some(section), Some(last)) = (parts.next(), key.rsplit('.').next()) else {
-        return false;
-    };
+    let section = key.split('.').next().unwrap_or("");
+    let last = key.rsplit('.').next().unwrap_or("");
     let has_sub = key.matches('.').count() >= 2;
     has_sub
         && match section {
             "filter" => matches!(last, "clean" | "smudge" | "process"),
             "diff" => matches!(last, "textconv" | "command"),
             "merge" => last == "driver",
+            "gpg" => last == "program",
+            "includeif" => last == "path",
             _ => false,
         }
 }
@@ -172,6 +176,8 @@ mod tests {
             "filter.x.process",
             "diff.pdf.textconv",
             "merge.ours.driver",
+            "include.path",
+            "includeif.gitdir:/x/.path",
         ] {
             assert!(runs_a_program(k), "{k}");
         }
