@@ -268,6 +268,6 @@ fn doctor_fails_on_a_missing_agent_program() {
     assert_eq!(out.status.code(), Some(1));
     assert!(
         String::from_utf8_lossy(&out.stdout)
-            .contains("FAIL  runtime command: /nonexistent/agent not found")
+            .contains("FAIL  runtime command: agent.command /nonexistent/agent not found")
     );
 }

@@ -643,3 +643,29 @@ fn every_theme_draws_every_screen() {
         );
     }
 }
+
+#[test]
+fn a_real_swarm_has_no_speed_keys_and_speed_says_why_not() {
+    // Real agents run on the wall clock: no key, footer hint or help line
+    // offers to change it, and `:speed` answers why not.
+    let mut snap = at_4h().clone();
+    let sim = console(&snap, "dark", false);
+    assert!(text(&sim).contains("faster"), "a simulated day has the key");
+    snap.real_time = true;
+    let mut app = console(&snap, "dark", false);
+    assert!(app.keys.bound().all(|a| !a.sets_speed()));
+    let floor = text(&app);
+    assert!(!floor.contains("faster"), "{floor}");
+    press(&mut app, "?");
+    let help = screenshot::to_text(&screenshot::render(&app, W, 120));
+    assert!(!help.contains(Action::Faster.help()), "{help}");
+    assert!(!help.contains(Action::Slower.help()), "{help}");
+    assert!(!help.contains("speed N|max"), "{help}");
+    press(&mut app, "esc + = -");
+    assert!(app.outbox.is_empty(), "{:?}", app.outbox);
+    press(&mut app, ":");
+    type_text(&mut app, "speed 600");
+    press(&mut app, "enter");
+    assert!(app.outbox.is_empty(), "{:?}", app.outbox);
+    assert_eq!(app.notice.as_deref(), Some(shiftboss::swarm::REAL_TIME));
+}

@@ -368,11 +368,17 @@ fn init_add_import_list_and_up_run_a_backlog_to_the_end() {
     );
     let out = shiftboss(dir, &["init"]);
     assert_eq!(out.status.code(), Some(2), "no silent overwrite");
+    // A rehearsal: simulated agents, which `up` runs only with --simulate.
+    std::fs::write(
+        dir.join(".shiftboss/config.toml"),
+        "[swarm]\nruntime = \"sim\"\n",
+    )
+    .unwrap();
     let out = shiftboss(dir, &["doctor"]);
     let report = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{report}");
-    assert!(report.contains("ok    runtime sim"), "{report}");
-    assert!(report.contains("problems: 0"), "{report}");
+    assert_eq!(out.status.code(), Some(1), "{report}");
+    assert!(report.contains("FAIL  runtime sim"), "{report}");
+    assert!(report.contains("problems: 1"), "{report}");
 
     let out = shiftboss(
         dir,
@@ -422,6 +428,7 @@ fn init_add_import_list_and_up_run_a_backlog_to_the_end() {
         dir,
         &[
             "up",
+            "--simulate",
             "--headless",
             "--until-idle",
             "--json",

@@ -169,9 +169,27 @@ fn a_changed_git_config_is_a_critical_concern_and_is_put_back() {
 fn doctor_flags_git_config_that_runs_programs() {
     let (_tmp, repo) = new_repo(&[("README.md", "hello\n")]);
     assert!(run(&repo, &["init"]).status.success());
+    // A config that runs: the simulator, whatever agent CLIs this machine has.
+    let cfg = repo.join(".shiftboss/config.toml");
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    let text = text
+        .lines()
+        .map(|l| {
+            if l.starts_with("runtime = ") {
+                "runtime = \"sim\""
+            } else {
+                l
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    std::fs::write(&cfg, text).unwrap();
     let out = run(&repo, &["doctor"]);
     let report = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(!report.contains("core.fsmonitor"), "{report}");
+    assert!(
+        report.contains("ok    .git/config runs no programs"),
+        "{report}"
+    );
     git(&repo, &["config", "core.fsmonitor", "/tmp/watch.sh"]);
     git(&repo, &["config", "filter.lfsish.smudge", "cat"]);
     let out = run(&repo, &["doctor"]);
@@ -185,7 +203,6 @@ fn doctor_flags_git_config_that_runs_programs() {
         "{report}"
     );
     // Accepted by the operator: no longer flagged.
-    let cfg = repo.join(".shiftboss/config.toml");
     let text = std::fs::read_to_string(&cfg).unwrap();
     assert!(text.contains("allowed_git_config = []"), "{text}");
     std::fs::write(

@@ -1,9 +1,13 @@
 //! The runner through its library API, on real repositories and logs.
 
 use shiftboss::config::Scenario;
-use shiftboss::domain::{Actor, ConvoyId, Event, EventKind, HOUR, TaskId, TaskSpec, TaskStatus};
-use shiftboss::store::Store;
-use shiftboss::swarm::{Paths, RunOptions, Speed, Swarm};
+use shiftboss::domain::{ConvoyId, EventKind, HOUR, TaskId, TaskSpec, TaskStatus};
+use shiftboss::engine::Command;
+use shiftboss::swarm::owner::OwnerError;
+use shiftboss::swarm::watch::Watcher;
+use shiftboss::swarm::{
+    AgentRuntime, Paths, RunOptions, Runtimes, Speed, Swarm, SwarmError, inbox,
+};
 
 fn open(root: &std::path::Path, scenario: &Scenario) -> Swarm {
     std::fs::create_dir_all(root).unwrap();
@@ -45,13 +49,13 @@ fn until(swarm: &Swarm, at: i64) -> RunOptions {
 }
 
 #[test]
-fn a_task_added_from_another_process_joins_the_running_swarm() {
+fn a_task_handed_over_by_another_process_joins_the_running_swarm_once() {
     let tmp = tempfile::tempdir().unwrap();
     let scenario = Scenario::builtin("small").unwrap();
     let mut swarm = open(tmp.path(), &scenario);
     swarm.run(&until(&swarm, HOUR)).unwrap();
 
-    // `shiftboss task add` writes to the log the swarm is running on.
+    // `shiftboss task add` beside a running owner leaves a file in the inbox.
     let spec = TaskSpec {
         id: TaskId::new("late-1"),
         title: "Add a health endpoint".into(),
@@ -64,24 +68,120 @@ fn a_task_added_from_another_process_joins_the_running_swarm() {
         tier: None,
         behaviour: Some("normal".into()),
     };
-    let mut other = Store::open(&tmp.path().join(".shiftboss/state.db")).unwrap();
-    other
-        .append(&[Event {
-            at: swarm.now(),
-            actor: Actor::Operator,
-            agent: None,
-            task: Some(spec.id.clone()),
-            convoy: Some(spec.convoy.clone()),
-            model: None,
-            session: None,
-            kind: EventKind::TaskAdded { spec },
-        }])
-        .unwrap();
-    drop(other);
+    let dir = tmp.path().join(".shiftboss");
+    let file = inbox::hand_off(&dir, std::slice::from_ref(&spec)).unwrap();
+    // The same task handed over twice is taken in once.
+    inbox::hand_off(&dir, &[spec]).unwrap();
+    assert!(file.exists());
 
     swarm.run(&until(&swarm, 4 * HOUR)).unwrap();
     let t = &swarm.engine().state().tasks[&TaskId::new("late-1")];
     assert_eq!(t.status, TaskStatus::Merged, "{t:?}");
+    assert!(!file.exists(), "taken in and removed");
+    assert!(inbox::pending(&dir).is_empty());
+    let added = swarm
+        .store()
+        .load_events()
+        .unwrap()
+        .iter()
+        .filter(
+            |e| matches!(&e.kind, EventKind::TaskAdded { spec } if spec.id.as_str() == "late-1"),
+        )
+        .count();
+    assert_eq!(added, 1, "one task_added, written by the owner");
+}
+
+#[test]
+fn a_second_owner_of_the_same_swarm_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let scenario = Scenario::builtin("small").unwrap();
+    let swarm = open(tmp.path(), &scenario);
+    let events = swarm.store().event_count().unwrap();
+    let c = &scenario.config;
+    let second = Swarm::open(
+        Paths::new(tmp.path()),
+        c.engine_settings(),
+        c.sim_settings(),
+        c.gates.timeout.as_std(),
+        scenario.start,
+        &[],
+    );
+    match second {
+        Err(SwarmError::Owner(OwnerError::Held { holder, .. })) => {
+            assert_eq!(holder.pid, Some(std::process::id()))
+        }
+        Err(e) => panic!("expected the owner lock to refuse, got {e}"),
+        Ok(_) => panic!("a second owner opened the swarm"),
+    }
+    assert_eq!(swarm.store().event_count().unwrap(), events);
+    drop(swarm);
+    // Released with the first owner: the swarm opens again.
+    let c = &scenario.config;
+    Swarm::open(
+        Paths::new(tmp.path()),
+        c.engine_settings(),
+        c.sim_settings(),
+        c.gates.timeout.as_std(),
+        scenario.start,
+        &[],
+    )
+    .unwrap();
+}
+
+#[test]
+fn a_swarm_of_real_agents_keeps_to_the_wall_clock() {
+    let tmp = tempfile::tempdir().unwrap();
+    let scenario = Scenario::builtin("small").unwrap();
+    let root = tmp.path();
+    shiftboss::merge::init_demo_repo(root, "main", &[("README.md", "x\n")], scenario.start)
+        .unwrap();
+    let c = &scenario.config;
+    let real = Runtimes::only(AgentRuntime::Command {
+        program: "/bin/true".into(),
+        args: vec![],
+        pass_env: vec![],
+        stop_grace: std::time::Duration::from_secs(1),
+    });
+    let mut swarm = Swarm::open_with(
+        Paths::new(root),
+        c.engine_settings(),
+        real,
+        c.sim_settings(),
+        c.gates.timeout.as_std(),
+        scenario.start,
+        &[],
+    )
+    .unwrap();
+    assert!(swarm.real_time());
+    swarm.flush().unwrap();
+    let before = swarm.store().event_count().unwrap();
+    for s in ["600", "max", "2"] {
+        let answer = swarm.command(Command::SetSpeed(s.into())).unwrap();
+        assert_eq!(answer, Err(shiftboss::swarm::REAL_TIME.to_string()), "{s}");
+    }
+    assert_eq!(swarm.speed(), Speed::Times(1.0));
+    swarm.set_speed(Speed::Max);
+    assert_eq!(
+        swarm.speed(),
+        Speed::Times(1.0),
+        "never ahead of the wall clock"
+    );
+    swarm.flush().unwrap();
+    assert_eq!(
+        swarm.store().event_count().unwrap(),
+        before,
+        "a refused command leaves no speed_changed in the log"
+    );
+
+    // The simulator's day still changes speed.
+    let sim_root = tmp.path().join("sim");
+    let mut sim = open(&sim_root, &scenario);
+    assert!(!sim.real_time());
+    assert_eq!(
+        sim.command(Command::SetSpeed("600".into())).unwrap(),
+        Ok(())
+    );
+    assert_eq!(sim.speed(), Speed::Times(600.0));
 }
 
 #[test]
@@ -103,4 +203,54 @@ fn snapshots_carry_what_the_console_shows() {
     );
     assert!(snap.events_total >= snap.recent.len() as u64);
     assert_eq!(snap.state.agents.len(), 4);
+}
+
+#[test]
+fn a_read_only_view_follows_the_owner_without_writing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let scenario = Scenario::builtin("small").unwrap();
+    let mut swarm = open(tmp.path(), &scenario);
+    swarm.run(&until(&swarm, HOUR)).unwrap();
+    let paths = Paths::new(tmp.path());
+    // Beside the owner, which holds the lock: the view needs none.
+    let mut view = Watcher::open(&paths, scenario.config.engine_settings(), false).unwrap();
+    assert_eq!(view.events(), swarm.store().event_count().unwrap());
+    let same = |a: &shiftboss::domain::SwarmState, b: &shiftboss::domain::SwarmState| {
+        let (a, b) = (
+            serde_json::to_value(a).unwrap(),
+            serde_json::to_value(b).unwrap(),
+        );
+        let differ: Vec<_> = a
+            .as_object()
+            .unwrap()
+            .iter()
+            // An agent's last line and output time come from its output,
+            // which the log does not keep; everything else is the fold.
+            .filter(|(k, v)| k.as_str() != "agents" && b[k.as_str()] != **v)
+            .map(|(k, v)| format!("{k}: {v} vs {}", b[k.as_str()]))
+            .collect();
+        assert!(differ.is_empty(), "{differ:?}");
+        for (id, agent) in a["agents"].as_object().unwrap() {
+            for k in ["phase", "task", "session", "cost", "usage", "tasks_merged"] {
+                assert_eq!(agent[k], b["agents"][id][k], "{id}.{k}");
+            }
+        }
+    };
+    same(&view.snapshot().state, swarm.engine().state());
+    assert!(!view.poll().unwrap(), "nothing new");
+
+    swarm.run(&until(&swarm, 3 * HOUR)).unwrap();
+    assert!(view.poll().unwrap());
+    let events = swarm.store().event_count().unwrap();
+    assert_eq!(view.events(), events);
+    let snap = view.snapshot();
+    same(&snap.state, swarm.engine().state());
+    assert!(snap.state.merges > 0);
+    assert!(!snap.real_time);
+    drop(view);
+    assert_eq!(
+        swarm.store().event_count().unwrap(),
+        events,
+        "wrote nothing"
+    );
 }

@@ -6,6 +6,7 @@ use crate::config::{Config, Scenario};
 use crate::domain::Millis;
 use crate::engine::{Clock, RealClock};
 use crate::runtime::sim::{CONFLICT_PREFIX, conflict_path};
+use crate::swarm::owner::OwnerLock;
 use crate::swarm::{AgentRuntime, Paths, RunOptions, Speed, Summary, Swarm};
 use clap::Args;
 use std::fs;
@@ -161,13 +162,15 @@ pub(crate) fn load_scenario(path: Option<&Path>, seed: Option<u64>) -> Result<Sc
 /// project for `scenario` in an empty or new folder.
 pub fn open_demo(root: &Path, scenario: &Scenario, quiet: bool) -> Result<Swarm, CliError> {
     let paths = Paths::new(root);
-    let config = if has_log(&paths) {
+    let (lock, config) = if has_log(&paths) {
+        // One owner: taken before anything is written.
+        let lock = OwnerLock::acquire(&paths.dir)?;
         // Resume: the swarm's own config rules, not the scenario's.
         let config = Config::load(&paths.config)?;
         if !quiet {
             eprintln!("shiftboss: resuming the swarm in {}", root.display());
         }
-        config
+        (lock, config)
     } else {
         if root.exists() && fs::read_dir(root)?.next().is_some() {
             return Err(user(format!(
@@ -175,12 +178,15 @@ pub fn open_demo(root: &Path, scenario: &Scenario, quiet: bool) -> Result<Swarm,
                 root.display()
             )));
         }
+        let lock = OwnerLock::acquire(&paths.dir)?;
         make_demo_project(&paths, scenario)?;
-        scenario.config.clone()
+        (lock, scenario.config.clone())
     };
-    Ok(Swarm::open(
+    Ok(Swarm::open_owned(
+        lock,
         paths,
         config.engine_settings(),
+        crate::swarm::Runtimes::only(AgentRuntime::Sim),
         config.sim_settings(),
         config.gates.timeout.as_std(),
         scenario.start,
@@ -235,51 +241,69 @@ pub fn up(args: UpArgs) -> CliResult {
         )));
     }
     let config = Config::load(&paths.config)?;
+    if args.look.readonly {
+        return watch(&paths, &config, console);
+    }
     if console.is_none() {
         warn_if_target_checked_out(&root, &config.swarm.target);
     }
+    let sim_named = config.swarm.runtime == Runtime::Sim
+        || config.agent.by_model.values().any(|r| *r == Runtime::Sim);
+    if args.simulate {
+        if !args.json {
+            eprintln!(
+                "shiftboss: a rehearsal: every agent is simulated, and what they make still merges onto {}",
+                config.swarm.target
+            );
+        }
+    } else {
+        if sim_named {
+            let key = if config.swarm.runtime == Runtime::Sim {
+                "swarm.runtime"
+            } else {
+                "agent.by_model"
+            };
+            return Err(user(format!(
+                "{}: {key}: \"sim\" runs simulated agents; set a real runtime (\"claude\", \"codex\" or \"command\") for real work, or pass --simulate for a rehearsal",
+                paths.config.display()
+            )));
+        }
+        if args.speed.is_some() {
+            return Err(user(
+                "--speed: real agents run in real time; it is for --simulate rehearsals only",
+            ));
+        }
+        super::programs::check_all(&config, &root, &paths.config).map_err(user)?;
+    }
+    // One owner: the lock before anything is written.
+    let lock = OwnerLock::acquire(&paths.dir)?;
     let now: Millis = RealClock.now();
-    let (runtime, speed) = match config.swarm.runtime {
-        Runtime::Sim => (
-            AgentRuntime::Sim,
+    let (runtime, speed) = if args.simulate {
+        (
+            crate::swarm::Runtimes::only(AgentRuntime::Sim),
             args.speed.unwrap_or(if console.is_some() {
                 Speed::Times(60.0)
             } else {
                 Speed::Max
             }),
-        ),
-        _ => {
-            if args.speed.is_some() {
-                return Err(user(
-                    "--speed: real agents run in real time; it is for runtime = \"sim\" only",
-                ));
-            }
-            (
-                real_runtime(config.swarm.runtime, &config, &root, &paths)?,
-                Speed::Times(1.0),
-            )
-        }
-    };
-    let by_model = config
-        .agent
-        .by_model
-        .iter()
-        .map(|(m, r)| Ok((m.clone(), real_runtime(*r, &config, &root, &paths)?)))
-        .collect::<Result<Vec<_>, CliError>>()?;
-    // Real agents anywhere in the swarm: real time.
-    let speed = if by_model
-        .iter()
-        .any(|(_, r)| !matches!(r, AgentRuntime::Sim))
-    {
-        Speed::Times(1.0)
+        )
     } else {
-        speed
+        let by_model = config
+            .agent
+            .by_model
+            .iter()
+            .map(|(m, r)| Ok((m.clone(), real_runtime(*r, &config, &root, &paths)?)))
+            .collect::<Result<Vec<_>, CliError>>()?;
+        (
+            crate::swarm::Runtimes {
+                default: real_runtime(config.swarm.runtime, &config, &root, &paths)?,
+                by_model,
+            },
+            Speed::Times(1.0),
+        )
     };
-    let runtime = crate::swarm::Runtimes {
-        default: runtime,
-        by_model,
-    };
-    let mut swarm = Swarm::open_with(
+    let mut swarm = Swarm::open_owned(
+        lock,
         paths,
         config.engine_settings(),
         runtime,
@@ -304,6 +328,26 @@ pub fn up(args: UpArgs) -> CliResult {
         Some(c) => crate::tui::run(swarm, opts, c)?,
     };
     print_summary(&summary, args.json)
+}
+
+/// `up --readonly`: a console on the log, read-only, beside a running
+/// owner or none; it never takes the owner lock or starts a scheduler.
+fn watch(paths: &Paths, config: &Config, console: Option<crate::tui::ConsoleOptions>) -> CliResult {
+    let Some(console) = console else {
+        return Err(user(
+            "--readonly is a console; without one, `shiftboss status` shows the swarm",
+        ));
+    };
+    if !paths.db.exists() {
+        return Err(user(format!(
+            "{}: no swarm here yet; nothing to watch",
+            paths.db.display()
+        )));
+    }
+    let real_time = config.swarm.runtime != Runtime::Sim;
+    let watcher = crate::swarm::watch::Watcher::open(paths, config.engine_settings(), real_time)?;
+    crate::tui::watch(watcher, console)?;
+    Ok(())
 }
 
 /// The merge queue moves the target's ref, never the operator's files; a
@@ -333,14 +377,7 @@ fn real_runtime(
     root: &Path,
     paths: &Paths,
 ) -> Result<AgentRuntime, CliError> {
-    // A relative path names a program in the repository.
-    let resolve = |program: &str| {
-        if program.contains('/') && !Path::new(program).is_absolute() {
-            root.join(program).display().to_string()
-        } else {
-            program.to_string()
-        }
-    };
+    let resolve = |program: &str| super::programs::resolve(root, program);
     let a = &config.agent;
     Ok(match kind {
         Runtime::Sim => AgentRuntime::Sim,

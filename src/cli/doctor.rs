@@ -2,11 +2,11 @@
 //! config, the runtime it names, the API settings (names only, never
 //! values), the event log and the worktrees.
 
+use super::programs::{agent_programs, find};
 use super::{CliError, CliResult, repo_root, user};
 use crate::config::{Config, Runtime};
 use crate::store::Store;
 use crate::swarm::Paths;
-use std::path::Path;
 use std::process::Command;
 
 #[derive(Default)]
@@ -39,15 +39,6 @@ fn version(program: &str) -> Option<String> {
     })
     .into_owned();
     text.lines().next().map(|l| l.trim().to_string())
-}
-
-pub(crate) fn on_path(program: &str) -> bool {
-    if program.contains('/') {
-        return Path::new(program).is_file();
-    }
-    std::env::var_os("PATH")
-        .map(|p| std::env::split_paths(&p).any(|d| d.join(program).is_file()))
-        .unwrap_or(false)
 }
 
 fn env_set(name: &str) -> bool {
@@ -91,62 +82,61 @@ pub fn run() -> CliResult {
     }
     git_config(&mut r, &root, &config.gates.allowed_git_config);
 
-    // The runtime and what it needs.
-    match config.swarm.runtime {
-        Runtime::Sim => r.ok("runtime sim (built in)"),
-        Runtime::Command => {
-            let program = &config.agent.command[0];
-            let resolved = if program.contains('/') && !Path::new(program).is_absolute() {
-                root.join(program).display().to_string()
-            } else {
-                program.clone()
-            };
-            if on_path(&resolved) {
-                r.ok(&format!("runtime command: {resolved} found"));
-            } else {
-                r.fail(&format!("runtime command: {resolved} not found"));
+    // The runtimes and what they need: every agent program there and
+    // executable (`up` refuses to start otherwise).
+    if config.swarm.runtime == Runtime::Sim
+        || config.agent.by_model.values().any(|r| *r == Runtime::Sim)
+    {
+        r.fail(
+            "runtime sim: simulated agents, which `shiftboss up` runs only with --simulate (a rehearsal); set swarm.runtime to claude, codex or command",
+        );
+    }
+    for p in agent_programs(&config, &root) {
+        let rt = p.runtime.as_str();
+        match find(&p.program) {
+            Err(why) => r.fail(&format!("runtime {rt}: {} {} {why}", p.key, p.program)),
+            Ok(path) if p.runtime == Runtime::Command => {
+                r.ok(&format!("runtime command: {} found", path.display()))
             }
-            for name in &config.agent.pass_env {
-                if env_set(name) {
-                    r.ok(&format!(
-                        "{name} is set (passed to agents; value not shown)"
-                    ));
-                } else {
-                    r.warn(&format!("{name} is listed in agent.pass_env but not set"));
+            Ok(_) => match version(&p.program) {
+                Some(v) => r.ok(&format!("runtime {rt}: {}: {v}", p.program)),
+                None => r.warn(&format!(
+                    "runtime {rt}: {0} found but `{0} --version` failed",
+                    p.program
+                )),
+            },
+        }
+        match p.runtime {
+            Runtime::Command => {
+                for name in &config.agent.pass_env {
+                    if env_set(name) {
+                        r.ok(&format!(
+                            "{name} is set (passed to agents; value not shown)"
+                        ));
+                    } else {
+                        r.warn(&format!("{name} is listed in agent.pass_env but not set"));
+                    }
                 }
             }
-        }
-        Runtime::Claude | Runtime::Codex => {
-            let claude = config.swarm.runtime == Runtime::Claude;
-            let (bin, keys) = if claude {
-                (
-                    config.agent.claude.as_str(),
-                    ["ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL"],
-                )
-            } else {
-                (
-                    config.agent.codex.as_str(),
-                    ["OPENAI_API_KEY", "OPENAI_API_KEY"],
-                )
-            };
-            match (on_path(bin), version(bin)) {
-                (true, Some(v)) => r.ok(&format!("runtime {bin}: {v}")),
-                (true, None) => r.warn(&format!(
-                    "runtime {bin}: found but `{bin} --version` failed"
-                )),
-                (false, _) => r.fail(&format!("runtime {bin}: not on PATH (install it from npm)")),
+            Runtime::Claude | Runtime::Codex => {
+                let keys = if p.runtime == Runtime::Claude {
+                    ["ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL"]
+                } else {
+                    ["OPENAI_API_KEY", "OPENAI_BASE_URL"]
+                };
+                if env_set(keys[0]) {
+                    r.ok(&format!("{} is set (value not shown)", keys[0]));
+                } else {
+                    r.fail(&format!("{} is not set", keys[0]));
+                }
+                if p.runtime == Runtime::Claude && !env_set(keys[1]) {
+                    r.warn(&format!(
+                        "{} is not set (the default endpoint is used)",
+                        keys[1]
+                    ));
+                }
             }
-            if env_set(keys[0]) {
-                r.ok(&format!("{} is set (value not shown)", keys[0]));
-            } else {
-                r.fail(&format!("{} is not set", keys[0]));
-            }
-            if !env_set(keys[1]) {
-                r.warn(&format!(
-                    "{} is not set (the default endpoint is used)",
-                    keys[1]
-                ));
-            }
+            Runtime::Sim => {}
         }
     }
     let ai = &config.merge.ai;
@@ -219,7 +209,7 @@ pub fn run() -> CliResult {
 /// each one not in `[gates] allowed_git_config` is a warning naming key and
 /// value (an agent could have set it; the operator's next `git status`
 /// would run it).
-fn git_config(r: &mut Report, root: &Path, allowed: &[String]) {
+fn git_config(r: &mut Report, root: &std::path::Path, allowed: &[String]) {
     let Ok(repo) = git2::Repository::open(root) else {
         return;
     };

@@ -3,6 +3,7 @@
 
 pub mod demo;
 mod doctor;
+mod programs;
 mod shot;
 mod tasks;
 
@@ -43,7 +44,7 @@ enum Cmd {
     /// Work for the swarm: add, import and list tasks.
     #[command(subcommand)]
     Task(tasks::TaskCmd),
-    /// Run the swarm of this repository with the runtime its config names.
+    /// Run the swarm of this repository with the runtime its config names (--simulate: a rehearsal).
     Up(UpArgs),
     /// Check that this repository, its config and the runtime it names are ready.
     Doctor,
@@ -68,7 +69,11 @@ pub struct UpArgs {
     /// Approve every pause point as it comes.
     #[arg(long)]
     approve_all: bool,
-    /// How fast simulated time runs: a factor (60 = a minute per second) or `max`.
+    /// Rehearse: every agent is the built-in simulated agent, whatever the
+    /// config's runtime (its merges still land on the target branch).
+    #[arg(long)]
+    simulate: bool,
+    /// How fast simulated time runs (with --simulate): a factor (60 = a minute per second) or `max`.
     /// Default: max headless, 60 in the console.
     #[arg(long, value_parser = parse_speed)]
     speed: Option<crate::swarm::Speed>,
@@ -156,7 +161,18 @@ impl From<crate::swarm::SwarmError> for CliError {
     fn from(e: crate::swarm::SwarmError) -> Self {
         match e {
             crate::swarm::SwarmError::Git(g) => g.into(),
+            crate::swarm::SwarmError::Owner(o) => o.into(),
             other => CliError::Fatal(other.to_string()),
+        }
+    }
+}
+
+/// A swarm owned by another process is the user's to sort out: exit 2.
+impl From<crate::swarm::owner::OwnerError> for CliError {
+    fn from(e: crate::swarm::owner::OwnerError) -> Self {
+        match e {
+            crate::swarm::owner::OwnerError::Held { .. } => CliError::User(e.to_string()),
+            crate::swarm::owner::OwnerError::Io { .. } => CliError::Fatal(e.to_string()),
         }
     }
 }

@@ -6,6 +6,8 @@ use crate::config::{Config, names, parse_backlog};
 use crate::domain::{Actor, ConvoyId, Event, EventKind, TaskId, TaskSpec};
 use crate::engine::{Clock, RealClock};
 use crate::store::Store;
+use crate::swarm::inbox;
+use crate::swarm::owner::{Holder, OwnerError, OwnerLock};
 use crate::swarm::{Paths, Summary};
 use clap::Subcommand;
 use std::fs;
@@ -61,8 +63,9 @@ pub fn init(force: bool) -> CliResult {
             paths.config.display()
         )));
     }
+    let runtime = super::programs::first_agent_cli();
     fs::create_dir_all(&paths.dir)?;
-    write_atomic(&paths.config, &Config::template())?;
+    write_atomic(&paths.config, &Config::template_for(runtime))?;
     // Keep shiftboss's folder out of the operator's `git status`.
     let exclude = root.join(".git/info/exclude");
     if exclude.parent().is_some_and(|p| p.is_dir()) {
@@ -76,6 +79,15 @@ pub fn init(force: bool) -> CliResult {
         }
     }
     println!("wrote {}", paths.config.display());
+    match runtime {
+        Some(r) => println!(
+            "runtime {0}: found {0} on PATH; `shiftboss doctor` checks what it needs",
+            r.as_str()
+        ),
+        None => println!(
+            "runtime command: neither claude nor codex is on PATH; set agent.command to the program that runs your agent (an example is in the file), then `shiftboss doctor`"
+        ),
+    }
     Ok(())
 }
 
@@ -138,10 +150,31 @@ pub fn status(json: bool) -> CliResult {
     Ok(())
 }
 
+/// Where new tasks go: the log, when no swarm runs (written under the
+/// owner lock, so no owner can start meanwhile), or the running owner's
+/// inbox, which it takes in at its next tick.
+enum Destination {
+    Log { _lock: OwnerLock },
+    Owner(Holder),
+}
+
+fn destination(paths: &Paths) -> Result<Destination, CliError> {
+    match OwnerLock::acquire(&paths.dir) {
+        Ok(lock) => Ok(Destination::Log { _lock: lock }),
+        Err(OwnerError::Held { holder, .. }) => Ok(Destination::Owner(holder)),
+        Err(e) => Err(e.into()),
+    }
+}
+
 pub fn run(cmd: TaskCmd) -> CliResult {
     let paths = Paths::new(&repo_root()?);
+    if let TaskCmd::List { json } = cmd {
+        return list(&paths, json);
+    }
+    need_config(&paths)?;
+    let dest = destination(&paths)?;
     match cmd {
-        TaskCmd::List { json } => list(&paths, json),
+        TaskCmd::List { .. } => unreachable!("listed above"),
         TaskCmd::Add {
             title,
             id,
@@ -179,7 +212,7 @@ pub fn run(cmd: TaskCmd) -> CliResult {
                 behaviour: None,
             };
             check_task(&task, &known)?;
-            add_tasks(&paths, vec![task])
+            add_tasks(&paths, dest, vec![task])
         }
         TaskCmd::Import { file } => {
             let known = known_tasks(&paths)?;
@@ -189,7 +222,7 @@ pub fn run(cmd: TaskCmd) -> CliResult {
             if tasks.is_empty() {
                 return Err(user(format!("{}: no tasks in the file", file.display())));
             }
-            add_tasks(&paths, tasks)
+            add_tasks(&paths, dest, tasks)
         }
     }
 }
@@ -237,21 +270,48 @@ fn check_task(task: &TaskSpec, known: &[TaskId]) -> CliResult {
     Ok(())
 }
 
-fn known_tasks(paths: &Paths) -> Result<Vec<TaskId>, CliError> {
+fn need_config(paths: &Paths) -> CliResult {
     if !paths.config.exists() {
         return Err(user(format!(
             "{}: no config; run `shiftboss init` first",
             paths.config.display()
         )));
     }
-    if !paths.db.exists() {
-        return Ok(Vec::new());
-    }
-    let state = Store::open_readonly(&paths.db)?.replay()?;
-    Ok(state.task_order.clone())
+    Ok(())
 }
 
-fn add_tasks(paths: &Paths, tasks: Vec<TaskSpec>) -> CliResult {
+/// Tasks in the log and those handed to a running owner not yet taken in.
+fn known_tasks(paths: &Paths) -> Result<Vec<TaskId>, CliError> {
+    let mut known = if paths.db.exists() {
+        Store::open_readonly(&paths.db)?
+            .replay()?
+            .task_order
+            .clone()
+    } else {
+        Vec::new()
+    };
+    for d in inbox::pending(&paths.dir) {
+        for t in d.tasks.unwrap_or_default() {
+            if !known.contains(&t.id) {
+                known.push(t.id);
+            }
+        }
+    }
+    Ok(known)
+}
+
+fn add_tasks(paths: &Paths, dest: Destination, tasks: Vec<TaskSpec>) -> CliResult {
+    if let Destination::Owner(holder) = dest {
+        inbox::hand_off(&paths.dir, &tasks)?;
+        for t in &tasks {
+            println!("handed {}  {}", t.id, t.title);
+        }
+        println!(
+            "shiftboss: a swarm runs here ({holder}); it takes the task{} in at its next tick",
+            if tasks.len() == 1 { "" } else { "s" }
+        );
+        return Ok(());
+    }
     let mut store = Store::open(&paths.db)?;
     let state = store.replay()?;
     let at = RealClock.now().max(state.now);

@@ -616,6 +616,13 @@ impl Config {
         template::TEMPLATE.to_string()
     }
 
+    /// The template for a real swarm: `runtime` set to the agent CLI found
+    /// (`claude` or `codex`), else to `command` with an example command,
+    /// commented out, for the user to fill in.
+    pub fn template_for(agent_cli: Option<Runtime>) -> String {
+        template::for_runtime(agent_cli)
+    }
+
     /// Plain TOML that parses back to the same config.
     pub fn to_toml(&self) -> String {
         toml::to_string(self).unwrap_or_else(|e| format!("# cannot write this config: {e}\n"))

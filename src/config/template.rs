@@ -211,3 +211,25 @@ gate_fail = 0.0
 # The process dies without saying it was done.
 crash = 0.0
 "#;
+
+/// The template with a real runtime: the CLI found, else `command` with the
+/// example command commented out (a config without it does not load, and
+/// the error names `agent.command`).
+pub(super) fn for_runtime(agent_cli: Option<super::Runtime>) -> String {
+    let runtime = agent_cli.map(|r| r.as_str()).unwrap_or("command");
+    let mut t = TEMPLATE.replacen(
+        "runtime = \"sim\"",
+        &format!(
+            "# The simulator runs only in `shiftboss demo` and `shiftboss up --simulate`.\nruntime = \"{runtime}\""
+        ),
+        1,
+    );
+    if agent_cli.is_none() {
+        t = t.replacen(
+            "command = []",
+            "# Set this to your agent before `shiftboss up`, e.g.:\n# command = [\"./agent.sh\"]",
+            1,
+        );
+    }
+    t
+}

@@ -36,6 +36,33 @@ fn template_is_the_defaults() {
 }
 
 #[test]
+fn templates_for_a_real_swarm_name_a_real_runtime() {
+    for r in [Runtime::Claude, Runtime::Codex] {
+        let c = parse(&Config::template_for(Some(r))).unwrap();
+        assert_eq!(c.swarm.runtime, r);
+        assert_eq!(
+            Config {
+                swarm: Swarm {
+                    runtime: Runtime::Sim,
+                    ..c.swarm.clone()
+                },
+                ..c
+            },
+            Config::default(),
+            "only the runtime differs"
+        );
+    }
+    let t = Config::template_for(None);
+    assert!(t.contains("runtime = \"command\""), "{t}");
+    assert!(t.contains("# command = [\"./agent.sh\"]"), "{t}");
+    let e = parse(&t).unwrap_err().to_string();
+    assert!(e.contains("agent.command"), "{e}");
+    assert!(!e.contains('\n'), "{e}");
+    let filled = t.replacen("# command = [", "command = [", 1);
+    assert_eq!(parse(&filled).unwrap().agent.command, ["./agent.sh"]);
+}
+
+#[test]
 fn template_sets_every_key_and_explains_it() {
     let t = Config::template();
     let from_template: toml::Table = toml::from_str(&t).unwrap();

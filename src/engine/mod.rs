@@ -387,6 +387,13 @@ impl Engine {
         out
     }
 
+    /// Fold an event read from a log another process writes (a read-only
+    /// view); nothing is decided.
+    pub fn fold(&mut self, ev: &Event) {
+        self.state.apply(ev);
+        self.now = self.now.max(self.state.now);
+    }
+
     /// Take in a task another process added to the log (`shiftboss task add`
     /// while the swarm runs). Returns whether it was new.
     pub fn absorb_task(&mut self, ev: &Event) -> bool {

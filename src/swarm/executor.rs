@@ -106,7 +106,7 @@ impl Runtimes {
     }
 
     /// Only simulated agents: virtual durations apply.
-    fn simulated(&self) -> bool {
+    pub fn simulated(&self) -> bool {
         matches!(self.default, AgentRuntime::Sim)
             && self
                 .by_model
@@ -433,6 +433,11 @@ impl Executor {
 
     /// Whether agent processes are still running (their last output may
     /// still be on its way).
+    /// Real agents anywhere in the swarm: its clock is the wall clock.
+    pub fn real_time(&self) -> bool {
+        !self.runtimes.simulated()
+    }
+
     pub fn has_processes(&self) -> bool {
         !self.procs.is_empty()
     }

@@ -9,10 +9,13 @@
 mod disk;
 mod executor;
 mod guard;
+pub mod inbox;
 mod landing;
+pub mod owner;
 mod snapshot;
 mod summary;
 mod timeline;
+pub mod watch;
 
 pub use snapshot::Snapshot;
 pub use summary::Summary;
@@ -142,6 +145,10 @@ fn stop_requested() -> bool {
     STOP.load(std::sync::atomic::Ordering::SeqCst)
 }
 
+/// Why a real swarm's speed does not change.
+pub const REAL_TIME: &str =
+    "speed: real agents run in real time; the swarm's clock is the wall clock";
+
 /// Events kept in memory before a write when no effect forces one.
 const BATCH: usize = 512;
 /// The console gets at most one snapshot per this long.
@@ -201,8 +208,8 @@ pub struct Swarm {
     speed: Speed,
     /// Where pacing is anchored: (virtual time, wall time).
     anchor: (Millis, Instant),
-    /// The log's seq up to which tasks added by other processes were taken in.
-    tasks_seen: u64,
+    /// The owner lock, held as long as the swarm is open.
+    _owner: owner::OwnerLock,
     ext_tx: Sender<External>,
     ext_rx: Receiver<External>,
     closed: bool,
@@ -224,6 +231,8 @@ pub enum SwarmError {
     Git(#[from] crate::merge::GitError),
     #[error("{0}")]
     DiskFull(String),
+    #[error(transparent)]
+    Owner(#[from] owner::OwnerError),
 }
 
 impl Swarm {
@@ -248,8 +257,35 @@ impl Swarm {
         )
     }
 
-    /// Open with real agent processes (or the simulator) as the runtime.
+    /// Open with real agent processes (or the simulator) as the runtime,
+    /// taking the swarm's owner lock first.
     pub fn open_with(
+        paths: Paths,
+        settings: Settings,
+        runtimes: Runtimes,
+        sim: SimSettings,
+        gate_timeout: Duration,
+        start: Millis,
+        backlog: &[TaskSpec],
+    ) -> Result<Swarm, SwarmError> {
+        let lock = owner::OwnerLock::acquire(&paths.dir)?;
+        Swarm::open_owned(
+            lock,
+            paths,
+            settings,
+            runtimes,
+            sim,
+            gate_timeout,
+            start,
+            backlog,
+        )
+    }
+
+    /// Open with the owner lock already taken (by a caller that had to
+    /// hold it before writing anything else).
+    #[allow(clippy::too_many_arguments)]
+    pub fn open_owned(
+        lock: owner::OwnerLock,
         paths: Paths,
         settings: Settings,
         runtimes: Runtimes,
@@ -308,12 +344,13 @@ impl Swarm {
             snapshot_cost: Duration::ZERO,
             speed: Speed::Max,
             anchor: (now, Instant::now()),
-            tasks_seen: 0,
+            _owner: lock,
             ext_tx,
             ext_rx,
             closed: false,
         };
-        swarm.tasks_seen = swarm.store.last_seq()?;
+        // Real agents: the wall clock's pace from the start.
+        swarm.set_speed(Speed::Max);
         let step = if resumed {
             engine.reconcile(now, &[])
         } else {
@@ -321,6 +358,8 @@ impl Swarm {
         };
         swarm.engine = engine;
         swarm.handle(step)?;
+        // Hand-offs left by `task add` after the last owner's last tick.
+        swarm.take_in_handed_tasks()?;
         let tick = swarm.engine.settings().tick();
         swarm.timeline.push(now + tick, Wake::Tick);
         Ok(swarm)
@@ -423,6 +462,9 @@ impl Swarm {
             return Ok(Err(why));
         }
         if let Command::SetSpeed(s) = &cmd {
+            if self.real_time() {
+                return Ok(Err(REAL_TIME.to_string()));
+            }
             let Some(speed) = Speed::parse(s) else {
                 return Ok(Err(format!(
                     "speed {s:?}: expected a factor such as 60, or max"
@@ -449,19 +491,6 @@ impl Swarm {
         Ok(())
     }
 
-    /// Tasks added to the log by `shiftboss task add` while this swarm runs
-    /// join the backlog at the next tick.
-    fn take_in_added_tasks(&mut self) -> Result<(), SwarmError> {
-        let (added, last) = self.store.tasks_added_after(self.tasks_seen)?;
-        self.tasks_seen = last;
-        for ev in added {
-            if self.engine.absorb_task(&ev) {
-                self.dirty = true;
-            }
-        }
-        Ok(())
-    }
-
     /// Process the next thing on the timeline, if it is due by `limit`.
     /// Returns false when nothing is left before `limit`.
     pub fn advance(&mut self, limit: Millis) -> Result<bool, SwarmError> {
@@ -477,7 +506,7 @@ impl Swarm {
         match wake {
             Wake::Tick => {
                 self.check_disk()?;
-                self.take_in_added_tasks()?;
+                self.take_in_handed_tasks()?;
                 self.exec.reap();
                 self.exec.sample();
                 self.inputs.push_back(Input::Tick);
@@ -500,9 +529,19 @@ impl Swarm {
         Ok(true)
     }
 
-    /// Change how fast virtual time runs, from now on.
+    /// Real agents anywhere in the swarm: the clock is the wall clock.
+    pub fn real_time(&self) -> bool {
+        self.exec.real_time()
+    }
+
+    /// Change how fast virtual time runs, from now on. A swarm of real
+    /// agents keeps to the wall clock whatever it is asked.
     pub fn set_speed(&mut self, speed: Speed) {
-        self.speed = speed;
+        self.speed = if self.real_time() {
+            Speed::Times(1.0)
+        } else {
+            speed
+        };
         self.anchor = (self.clock.now(), Instant::now());
         self.dirty = true;
     }
@@ -519,8 +558,12 @@ impl Swarm {
 
     /// An owned picture of the swarm for the console.
     pub fn snapshot(&self) -> Snapshot {
-        self.observed
-            .snapshot(&self.engine, self.clock.now(), self.speed.to_string())
+        self.observed.snapshot(
+            &self.engine,
+            self.clock.now(),
+            self.speed.to_string(),
+            self.real_time(),
+        )
     }
 
     fn publish(&mut self, force: bool) {

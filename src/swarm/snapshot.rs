@@ -16,6 +16,8 @@ pub struct Snapshot {
     pub now: Millis,
     /// `max` or a factor such as `60x`.
     pub speed: String,
+    /// Real agents run: the clock is the wall clock and its speed is fixed.
+    pub real_time: bool,
     /// Queued tasks in the order they will merge.
     pub merge_queue: Vec<TaskId>,
     pub frozen_sessions: BTreeSet<SessionId>,
@@ -76,11 +78,18 @@ impl Observed {
         }
     }
 
-    pub fn snapshot(&self, engine: &Engine, now: Millis, speed: String) -> Snapshot {
+    pub fn snapshot(
+        &self,
+        engine: &Engine,
+        now: Millis,
+        speed: String,
+        real_time: bool,
+    ) -> Snapshot {
         Snapshot {
             state: engine.state().clone(),
             now,
             speed,
+            real_time,
             merge_queue: engine
                 .merge_queue()
                 .iter()

@@ -77,6 +77,11 @@ macro_rules! actions {
                 match self { $(Action::$name => &[$($key),*],)* }
             }
 
+            /// Changes how fast the swarm's clock runs: absent for real agents.
+            pub fn sets_speed(self) -> bool {
+                matches!(self, Action::Faster | Action::Slower)
+            }
+
             pub fn from_name(s: &str) -> Option<Action> {
                 match s { $($word => Some(Action::$name),)* _ => None }
             }
@@ -300,6 +305,14 @@ impl KeyMap {
         self.by_action.insert(action, keys);
     }
 
+    /// A swarm of real agents runs on the wall clock: the speed keys go.
+    pub fn drop_speed(&mut self) {
+        for a in Action::ALL.iter().filter(|a| a.sets_speed()) {
+            self.set(*a, Vec::new());
+            self.by_action.remove(a);
+        }
+    }
+
     fn drop_mutating(&mut self) {
         for a in Action::ALL.iter().filter(|a| a.mutates()) {
             self.set(*a, Vec::new());
@@ -413,6 +426,17 @@ mod tests {
         assert!(m.bound().all(|a| !a.mutates()));
         assert_eq!(m.action(&Key::parse("y").unwrap()), None);
         assert_eq!(m.action(&Key::parse("q").unwrap()), Some(Action::Quit));
+    }
+
+    #[test]
+    fn a_real_swarm_has_no_speed_keys() {
+        let mut m = KeyMap::defaults(false);
+        assert_eq!(m.action(&Key::parse("+").unwrap()), Some(Action::Faster));
+        m.drop_speed();
+        assert!(m.bound().all(|a| !a.sets_speed()));
+        assert_eq!(m.action(&Key::parse("+").unwrap()), None);
+        assert_eq!(m.action(&Key::parse("-").unwrap()), None);
+        assert_eq!(m.action(&Key::parse("y").unwrap()), Some(Action::Approve));
     }
 
     #[test]

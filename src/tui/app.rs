@@ -53,7 +53,10 @@ pub struct App {
 }
 
 impl App {
-    pub fn new(snap: Snapshot, theme: Theme, keys: KeyMap, readonly: bool) -> App {
+    pub fn new(snap: Snapshot, theme: Theme, mut keys: KeyMap, readonly: bool) -> App {
+        if snap.real_time {
+            keys.drop_speed();
+        }
         App {
             snap,
             theme,
@@ -85,6 +88,9 @@ impl App {
             .zip(&self.states)
             .map(|(p, st)| p.targets(&self.snap, st).get(st.selected).cloned())
             .collect();
+        if snap.real_time && !self.snap.real_time {
+            self.keys.drop_speed();
+        }
         self.snap = snap;
         for (i, pane) in self.panes.iter().enumerate() {
             let targets = pane.targets(&self.snap, &self.states[i]);
@@ -395,6 +401,9 @@ impl App {
                 }
                 _ => self.say("select a queued entry to move"),
             },
+            Action::Faster | Action::Slower if self.snap.real_time => {
+                self.say(crate::swarm::REAL_TIME)
+            }
             Action::Faster | Action::Slower => {
                 let cur = Speed::parse(&self.snap.speed).unwrap_or(Speed::Max);
                 let next = cur.step(a == Action::Faster);

@@ -155,6 +155,7 @@ pub fn parse(text: &str, snap: &Snapshot, readonly: bool) -> Result<Parsed, Stri
         },
         "freeze" => one(Command::Freeze),
         "thaw" => one(Command::Thaw),
+        "speed" if snap.real_time => Err(crate::swarm::REAL_TIME.into()),
         "speed" => match arg.and_then(Speed::parse) {
             Some(sp) => one(Command::SetSpeed(sp.to_string())),
             None => Err("speed needs a factor such as 60, or max".into()),
@@ -173,6 +174,7 @@ fn candidates(done: &[&str], snap: &Snapshot, readonly: bool) -> Vec<String> {
             .iter()
             .map(|(c, _)| c.to_string())
             .filter(|c| !(readonly && MUTATING.contains(&c.as_str())))
+            .filter(|c| !(snap.real_time && c == "speed"))
             .collect(),
         [cmd] => ids_for(cmd, snap),
         ["move", _] => vec!["front".into(), "back".into()],

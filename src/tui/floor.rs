@@ -303,8 +303,13 @@ fn draw_help(app: &App, scroll: u16, area: Rect, buf: &mut Buffer) {
         }
         lines.push(Line::raw(""));
     }
+    let commands = "command line: approve P-…|all · reject · ack · resolve · dismiss C-… reason · pause|resume AGENT|CONVOY|all · kill · retry · drop · move TASK front|back · freeze · thaw";
     lines.push(Line::styled(
-        "command line: approve P-…|all · reject · ack · resolve · dismiss C-… reason · pause|resume AGENT|CONVOY|all · kill · retry · drop · move TASK front|back · freeze · thaw · speed N|max",
+        if app.snap.real_time {
+            commands.to_string()
+        } else {
+            format!("{commands} · speed N|max")
+        },
         t.dim(),
     ));
     let rect = centered(area, 86, area.height.saturating_sub(2));

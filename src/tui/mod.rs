@@ -13,6 +13,7 @@ pub mod panes;
 pub mod screenshot;
 pub mod theme;
 
+use crate::swarm::watch::Watcher;
 use crate::swarm::{Published, RunOptions, Summary, Swarm, SwarmError};
 use action::{Key, KeyMap};
 use app::App;
@@ -47,7 +48,7 @@ pub fn run(mut swarm: Swarm, run: RunOptions, opts: ConsoleOptions) -> Result<Su
     swarm.observe(Box::new(move |p| {
         let _ = tx.send(UiMsg::Published(p));
     }));
-    let mut app = App::new(swarm.snapshot(), opts.theme, opts.keys, opts.readonly);
+    let app = App::new(swarm.snapshot(), opts.theme, opts.keys, opts.readonly);
 
     let engine = std::thread::Builder::new()
         .name("shiftboss-engine".into())
@@ -60,6 +61,57 @@ pub fn run(mut swarm: Swarm, run: RunOptions, opts: ConsoleOptions) -> Result<Su
         })
         .expect("spawn the engine thread");
 
+    let outcome = console_loop(app, ui_tx, ui_rx, |cmd| {
+        commands.send(cmd);
+    });
+    commands.close();
+    let summary = engine.join().expect("the engine thread ends");
+    outcome?;
+    summary
+}
+
+/// A `--readonly` console on the log of this swarm: it follows what the
+/// owner writes (looking twice a second, drawing only on change) and
+/// sends nothing. No scheduler runs here.
+pub fn watch(mut watcher: Watcher, opts: ConsoleOptions) -> Result<(), SwarmError> {
+    let (ui_tx, ui_rx) = mpsc::channel::<UiMsg>();
+    let app = App::new(watcher.snapshot(), opts.theme, opts.keys, true);
+    let (stop_tx, stop_rx) = mpsc::channel::<()>();
+    let tx = ui_tx.clone();
+    let follower = std::thread::Builder::new()
+        .name("shiftboss-watch".into())
+        .spawn(move || -> Result<(), SwarmError> {
+            while let Err(RecvTimeoutError::Timeout) = stop_rx.recv_timeout(WATCH_EVERY) {
+                if watcher.poll()?
+                    && tx
+                        .send(UiMsg::Published(Published::Snapshot(Box::new(
+                            watcher.snapshot(),
+                        ))))
+                        .is_err()
+                {
+                    break;
+                }
+            }
+            Ok(())
+        })
+        .expect("spawn the watch thread");
+    let outcome = console_loop(app, ui_tx, ui_rx, |_| {});
+    drop(stop_tx);
+    follower.join().expect("the watch thread ends")?;
+    outcome
+}
+
+/// How often a read-only console looks for new events in the log.
+const WATCH_EVERY: Duration = Duration::from_millis(500);
+
+/// The console's loop: draw on change, at most once a frame; keys to the
+/// app; its commands to `send`. Ends when the operator quits.
+fn console_loop(
+    mut app: App,
+    ui_tx: mpsc::Sender<UiMsg>,
+    ui_rx: mpsc::Receiver<UiMsg>,
+    mut send: impl FnMut(crate::engine::Command),
+) -> Result<(), SwarmError> {
     // Terminal input on its own thread, into the same channel.
     let tx = ui_tx;
     std::thread::Builder::new()
@@ -133,15 +185,14 @@ pub fn run(mut swarm: Swarm, run: RunOptions, opts: ConsoleOptions) -> Result<Su
             }
         }
         for cmd in app.outbox.drain(..) {
-            commands.send(cmd);
+            send(cmd);
         }
         if app.quit {
             break;
         }
     }
     ratatui::restore();
-    commands.close();
-    engine.join().expect("the engine thread ends")
+    Ok(())
 }
 
 /// Ctrl-z: give the terminal back and stop until `fg`.

@@ -1,0 +1,183 @@
+//! Tasks handed to a running swarm. `shiftboss task add` and `task import`
+//! beside a running owner never write the log: they drop one file per
+//! hand-off into `.shiftboss/inbox/` (written whole, then renamed into
+//! place), and the owner takes the files in at its next tick, in the order
+//! they came, writing each task to the log itself.
+
+use super::{Published, Swarm, SwarmError};
+use crate::domain::{Actor, Event, EventKind, TaskSpec};
+use crate::engine::Clock;
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// The inbox folder of the swarm whose files are in `dir` (`.shiftboss/`).
+pub fn folder(dir: &Path) -> PathBuf {
+    dir.join("inbox")
+}
+
+/// One hand-off as the owner finds it.
+pub struct Delivery {
+    pub file: PathBuf,
+    pub tasks: Result<Vec<TaskSpec>, String>,
+}
+
+/// Drop `tasks` into the inbox as one file. Returns the file.
+pub fn hand_off(dir: &Path, tasks: &[TaskSpec]) -> std::io::Result<PathBuf> {
+    let inbox = folder(dir);
+    fs::create_dir_all(&inbox)?;
+    let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S%.6f");
+    let first = tasks.first().map(|t| t.id.as_str()).unwrap_or("none");
+    let name = format!("{stamp}-{}-{first}.json", std::process::id());
+    let tmp = inbox.join(format!(".{name}.tmp"));
+    let mut f = fs::File::create(&tmp)?;
+    f.write_all(serde_json::to_string_pretty(tasks)?.as_bytes())?;
+    f.sync_all()?;
+    drop(f);
+    let path = inbox.join(name);
+    fs::rename(&tmp, &path)?;
+    Ok(path)
+}
+
+/// Hand-offs waiting in the inbox, oldest first. Files being written (and
+/// anything not ending in `.json`) are left alone.
+pub fn pending(dir: &Path) -> Vec<Delivery> {
+    let Ok(entries) = fs::read_dir(folder(dir)) else {
+        return Vec::new();
+    };
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.extension().is_some_and(|x| x == "json")
+                && !p
+                    .file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with('.'))
+        })
+        .collect();
+    files.sort();
+    files
+        .into_iter()
+        .map(|file| {
+            let tasks = fs::read_to_string(&file)
+                .map_err(|e| e.to_string())
+                .and_then(|t| {
+                    serde_json::from_str::<Vec<TaskSpec>>(&t)
+                        .map_err(|e| format!("not a list of tasks: {e}"))
+                });
+            Delivery { file, tasks }
+        })
+        .collect()
+}
+
+/// A hand-off the owner could not read is kept beside the inbox, renamed
+/// so it is not read again, and named in the reason.
+pub fn reject(delivery: &Delivery, why: &str) -> String {
+    let bad = delivery.file.with_extension("rejected");
+    let _ = fs::rename(&delivery.file, &bad);
+    format!("{}: {why}", bad.display())
+}
+
+/// A hand-off whose tasks are in the log.
+pub fn done(delivery: &Delivery) -> std::io::Result<()> {
+    match fs::remove_file(&delivery.file) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+        _ => Ok(()),
+    }
+}
+
+impl Swarm {
+    /// Tasks handed over by `shiftboss task add` / `task import` while this
+    /// swarm runs (files in `.shiftboss/inbox/`) join the backlog at the next
+    /// tick: written to the log by this owner, then the file is removed. A
+    /// task whose id is known already is not added twice (a hand-off taken
+    /// in just before a crash is only removed at the next start).
+    pub(super) fn take_in_handed_tasks(&mut self) -> Result<(), SwarmError> {
+        for delivery in pending(&self.paths.dir) {
+            let tasks = match &delivery.tasks {
+                Ok(t) => t,
+                Err(why) => {
+                    let line = reject(&delivery, why);
+                    self.exec.errors.push(line.clone());
+                    if let Some(obs) = self.observer.as_mut() {
+                        obs(Published::Notice(line));
+                    }
+                    continue;
+                }
+            };
+            let at = self.clock.now();
+            let events: Vec<Event> = tasks
+                .iter()
+                .filter(|t| !self.engine.state().tasks.contains_key(&t.id))
+                .map(|t| Event {
+                    at,
+                    actor: Actor::Operator,
+                    agent: None,
+                    task: Some(t.id.clone()),
+                    convoy: Some(t.convoy.clone()),
+                    model: None,
+                    session: None,
+                    kind: EventKind::TaskAdded { spec: t.clone() },
+                })
+                .collect();
+            for ev in &events {
+                self.engine.absorb_task(ev);
+            }
+            if !events.is_empty() {
+                self.observed.events(&events);
+                self.dirty = true;
+                self.buffer.extend(events);
+            }
+            // In the log before the hand-off is gone.
+            self.flush()?;
+            if let Err(e) = done(&delivery) {
+                self.exec
+                    .errors
+                    .push(format!("{}: {e}", delivery.file.display()));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{ConvoyId, TaskId};
+
+    fn task(id: &str) -> TaskSpec {
+        TaskSpec {
+            id: TaskId::new(id),
+            title: format!("task {id}"),
+            spec: String::new(),
+            convoy: ConvoyId::new("backlog"),
+            priority: 0,
+            scope: vec![],
+            checks: vec![],
+            after: vec![],
+            tier: None,
+            behaviour: None,
+        }
+    }
+
+    #[test]
+    fn hand_offs_come_back_in_order_and_half_written_files_are_skipped() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        hand_off(dir, &[task("a-1"), task("a-2")]).unwrap();
+        hand_off(dir, &[task("b-1")]).unwrap();
+        fs::write(folder(dir).join(".x.json.tmp"), "[").unwrap();
+        fs::write(folder(dir).join("zz-garbage.json"), "{not json").unwrap();
+        let got = pending(dir);
+        assert_eq!(got.len(), 3);
+        let ids: Vec<_> = got[..2]
+            .iter()
+            .flat_map(|d| d.tasks.as_ref().unwrap().iter().map(|t| t.id.to_string()))
+            .collect();
+        assert_eq!(ids, ["a-1", "a-2", "b-1"]);
+        let why = reject(&got[2], got[2].tasks.as_ref().unwrap_err());
+        assert!(why.contains("zz-garbage.rejected"), "{why}");
+        done(&got[0]).unwrap();
+        done(&got[1]).unwrap();
+        assert!(pending(dir).is_empty());
+    }
+}

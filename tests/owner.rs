@@ -1,0 +1,294 @@
+//! One owner per swarm, on a real repository with the real binary and a
+//! real `command` agent: a second `up` (or `demo --state-dir` on the same
+//! folder) is refused while the first runs, read-only commands work beside
+//! it, `task add` hands its task to the owner, and a `kill -9` leaves no
+//! stale lock. Every wait is for a condition, with a bound that fails.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+#[path = "support/repo.rs"]
+mod repo;
+use repo::new_repo;
+
+const BIN: &str = env!("CARGO_BIN_EXE_shiftboss");
+/// Generous: a loaded machine builds worktrees slowly.
+const BOUND: Duration = Duration::from_secs(180);
+
+/// An agent that says it started, then waits for the test's word.
+const AGENT: &str = r#"#!/bin/sh
+cat > /dev/null
+touch "$RELEASE.$SHIFTBOSS_TASK.started"
+while [ ! -e "$RELEASE" ]; do
+  # The test is gone (its folder removed): so is the reason to wait.
+  [ -d "$(dirname "$RELEASE")" ] || exit 1
+  sleep 0.1
+done
+mkdir -p src
+echo "work on $SHIFTBOSS_TASK" > "src/$SHIFTBOSS_TASK.txt"
+exit 0
+"#;
+
+fn sb(dir: &Path, args: &[&str], release: &Path) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .current_dir(dir)
+        .env("RELEASE", release)
+        .output()
+        .expect("run shiftboss")
+}
+
+fn ok(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "exit {:?}\nstdout: {}\nstderr: {}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The owner process, killed if the test ends early.
+struct Owner(Child);
+
+impl Drop for Owner {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Wait until `cond` holds; the owner must still be running meanwhile.
+fn wait_for(what: &str, owner: &mut Child, mut cond: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !cond() {
+        if let Some(status) = owner.try_wait().unwrap() {
+            panic!("the owner ended ({status}) before {what}");
+        }
+        assert!(start.elapsed() < BOUND, "gave up waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn count(db: &Path, kind: &str, task: &str) -> i64 {
+    let conn =
+        rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .unwrap();
+    conn.query_row(
+        "SELECT count(*) FROM events WHERE kind = ?1 AND task = ?2",
+        [kind, task],
+        |r| r.get(0),
+    )
+    .unwrap()
+}
+
+fn setup() -> (tempfile::TempDir, PathBuf, PathBuf) {
+    let (tmp, repo) = new_repo(&[("README.md", "hello\n")]);
+    let agent = tmp.path().join("agent.sh");
+    std::fs::write(&agent, AGENT).unwrap();
+    std::fs::set_permissions(&agent, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let release = tmp.path().join("release");
+    ok(&sb(&repo, &["init"], &release));
+    std::fs::write(
+        repo.join(".shiftboss/config.toml"),
+        format!(
+            "[swarm]\nagents = 1\nmax_live = 1\nruntime = \"command\"\n\
+             [agent]\ncommand = [\"{}\"]\npass_env = [\"RELEASE\"]\nstop_grace = \"1s\"\n\
+             [watchdog]\ntick = \"1s\"\n",
+            agent.display()
+        ),
+    )
+    .unwrap();
+    ok(&sb(
+        &repo,
+        &["task", "add", "First", "--id", "t-one", "--scope", "src/**"],
+        &release,
+    ));
+    (tmp, repo, release)
+}
+
+#[test]
+fn one_owner_refuses_a_second_hands_off_tasks_and_dies_without_a_stale_lock() {
+    let (_tmp, repo, release) = setup();
+    let db = repo.join(".shiftboss/state.db");
+    let mut guard = Owner(
+        Command::new(BIN)
+            .args(["up", "--headless", "--until-idle", "--json"])
+            .current_dir(&repo)
+            .env("RELEASE", &release)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let owner = &mut guard.0;
+    let pid = owner.id();
+    let started = PathBuf::from(format!("{}.t-one.started", release.display()));
+    wait_for("the agent to start", owner, || started.exists());
+    assert_eq!(count(&db, "task_assigned", "t-one"), 1);
+
+    // A second owner: one line naming the holder, exit 2, nothing started.
+    // (Bounded runs, so that a second owner that did start ends and fails
+    // the test rather than waiting on the agent.)
+    for args in [
+        vec!["up", "--headless", "--until", "5s"],
+        vec![
+            "demo",
+            "--headless",
+            "--until",
+            "10m",
+            "--state-dir",
+            repo.to_str().unwrap(),
+        ],
+    ] {
+        let out = sb(&repo, &args, &release);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert_eq!(err.trim().lines().count(), 1, "{args:?}: {err}");
+        assert!(err.contains(&format!("pid {pid}")), "{args:?}: {err}");
+        assert!(err.contains("a swarm runs here already"), "{err}");
+    }
+    assert_eq!(
+        count(&db, "task_assigned", "t-one"),
+        1,
+        "no second agent on the task"
+    );
+
+    // Read-only commands work beside the owner.
+    let status = ok(&sb(&repo, &["status", "--json"], &release));
+    assert!(status.contains("\"tasks_total\":1"), "{status}");
+    ok(&sb(&repo, &["task", "list"], &release));
+    readonly_console_beside_the_owner(&repo, owner);
+    let out = sb(&repo, &["up", "--readonly", "--headless"], &release);
+    assert_eq!(out.status.code(), Some(2), "a read-only run is a console");
+
+    // `task add` hands the task over; the owner writes it to the log.
+    let out = ok(&sb(
+        &repo,
+        &["task", "add", "Late", "--id", "t-late", "--scope", "src/**"],
+        &release,
+    ));
+    assert!(out.contains("handed t-late"), "{out}");
+    assert!(out.contains(&format!("pid {pid}")), "{out}");
+    wait_for("the owner to take t-late in", owner, || {
+        count(&db, "task_added", "t-late") > 0
+    });
+    let inbox = repo.join(".shiftboss/inbox");
+    wait_for("the hand-off file to go", owner, || {
+        std::fs::read_dir(&inbox).unwrap().next().is_none()
+    });
+    // An id handed over and not yet taken in, or in the log, is taken.
+    let out = sb(&repo, &["task", "add", "Again", "--id", "t-late"], &release);
+    assert_eq!(out.status.code(), Some(2));
+
+    // kill -9: the kernel drops the lock; an immediate `up` owns the swarm.
+    std::fs::write(&release, "").unwrap();
+    owner.kill().unwrap();
+    owner.wait().unwrap();
+    let sum: serde_json::Value = serde_json::from_str(&ok(&sb(
+        &repo,
+        &["up", "--headless", "--until-idle", "--json"],
+        &release,
+    )))
+    .unwrap();
+    assert_eq!(sum["merges"], 2, "{sum}");
+    assert_eq!(count(&db, "task_added", "t-late"), 1, "added once");
+    assert_eq!(count(&db, "task_added", "t-one"), 1, "added once");
+}
+
+#[test]
+fn task_add_without_an_owner_writes_the_log_and_leaves_no_lock_held() {
+    let (_tmp, repo, release) = setup();
+    let db = repo.join(".shiftboss/state.db");
+    assert_eq!(count(&db, "task_added", "t-one"), 1);
+    assert!(!repo.join(".shiftboss/inbox").exists(), "no hand-off");
+    // A hand-off left behind by an owner that ended before its next tick
+    // is taken in when the next owner opens the swarm.
+    let late = shiftboss::domain::TaskSpec {
+        id: shiftboss::domain::TaskId::new("t-left"),
+        title: "Left in the inbox".into(),
+        spec: String::new(),
+        convoy: shiftboss::domain::ConvoyId::new("backlog"),
+        priority: 0,
+        scope: vec!["src/**".into()],
+        checks: vec![],
+        after: vec![],
+        tier: None,
+        behaviour: None,
+    };
+    shiftboss::swarm::inbox::hand_off(&repo.join(".shiftboss"), &[late]).unwrap();
+    // The lock `task add` took is gone with it: an owner starts.
+    std::fs::write(&release, "").unwrap();
+    let sum: serde_json::Value = serde_json::from_str(&ok(&sb(
+        &repo,
+        &["up", "--headless", "--until-idle", "--json"],
+        &release,
+    )))
+    .unwrap();
+    assert_eq!(sum["merges"], 2, "{sum}");
+    assert_eq!(count(&db, "task_added", "t-left"), 1);
+}
+
+/// `up --readonly` in a real terminal (tmux) beside the owner: it folds the
+/// log and shows the floor, read-only, and starts nothing. Skipped with a
+/// line on stderr when tmux is not installed.
+fn readonly_console_beside_the_owner(repo: &Path, owner: &mut Child) {
+    let have_tmux = Command::new("tmux")
+        .arg("-V")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !have_tmux {
+        eprintln!("skipped: the read-only console needs tmux");
+        return;
+    }
+    let socket = format!("shiftboss-owner-{}", std::process::id());
+    let tmux = |args: &[&str]| {
+        Command::new("tmux")
+            .args(["-L", &socket, "-f", "/dev/null"])
+            .args(args)
+            .env_remove("TMUX")
+            .output()
+            .expect("run tmux")
+    };
+    struct Kill<F: Fn(&[&str]) -> Output>(F);
+    impl<F: Fn(&[&str]) -> Output> Drop for Kill<F> {
+        fn drop(&mut self) {
+            let _ = (self.0)(&["kill-server"]);
+        }
+    }
+    let line = format!(
+        "cd '{}' && '{BIN}' up --readonly; echo exited $?; sleep 600",
+        repo.display()
+    );
+    let out = tmux(&[
+        "new-session",
+        "-d",
+        "-x",
+        "160",
+        "-y",
+        "48",
+        "-s",
+        "ro",
+        &line,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let tmux = Kill(tmux);
+    let screen = || {
+        String::from_utf8_lossy(&(tmux.0)(&["capture-pane", "-p", "-t", "ro"]).stdout).into_owned()
+    };
+    wait_for("the read-only console to draw", owner, || {
+        let s = screen();
+        assert!(!s.contains("exited"), "the read-only console ended:\n{s}");
+        s.contains("read-only") && s.contains("builder-01")
+    });
+    (tmux.0)(&["send-keys", "-t", "ro", "q"]);
+    wait_for("the read-only console to quit", owner, || {
+        screen().contains("exited 0")
+    });
+}
