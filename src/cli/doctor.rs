@@ -80,6 +80,7 @@ pub fn run() -> CliResult {
         }
         Err(e) => r.fail(&format!("cannot open the repository: {e}")),
     }
+    git_config(&mut r, &root, &config.gates.allowed_git_config);
 
     // The runtimes and what they need: every agent program there and
     // executable (`up` refuses to start otherwise).
@@ -201,5 +202,37 @@ pub fn run() -> CliResult {
         )))
     } else {
         Ok(())
+    }
+}
+
+/// Settings in the repository's own config that make git run a program:
+/// each one not in `[gates] allowed_git_config` is a warning naming key and
+/// value (an agent could have set it; the operator's next `git status`
+/// would run it).
+fn git_config(r: &mut Report, root: &std::path::Path, allowed: &[String]) {
+    let Ok(repo) = git2::Repository::open(root) else {
+        return;
+    };
+    let file = repo.commondir().join("config");
+    let Ok(text) = std::fs::read_to_string(&file) else {
+        return;
+    };
+    let allowed: Vec<String> = allowed.iter().map(|k| k.to_lowercase()).collect();
+    let mut found = 0;
+    for (key, value) in crate::merge::config_entries(&text) {
+        let lower = key.to_lowercase();
+        if !crate::merge::runs_a_program(&lower) || allowed.contains(&lower) {
+            continue;
+        }
+        if lower == "core.fsmonitor" && matches!(value.as_str(), "false" | "0" | "no" | "off") {
+            continue;
+        }
+        found += 1;
+        r.warn(&format!(
+            ".git/config sets {key} = {value} (git runs it; not in [gates] allowed_git_config)"
+        ));
+    }
+    if found == 0 {
+        r.ok(".git/config runs no programs (fsmonitor, hooksPath, filters, textconv)");
     }
 }

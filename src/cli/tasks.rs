@@ -2,7 +2,7 @@
 
 use super::demo::write_atomic;
 use super::{CliError, CliResult, repo_root, user};
-use crate::config::{Config, parse_backlog};
+use crate::config::{Config, names, parse_backlog};
 use crate::domain::{Actor, ConvoyId, Event, EventKind, TaskId, TaskSpec};
 use crate::engine::{Clock, RealClock};
 use crate::store::Store;
@@ -232,14 +232,19 @@ fn check_task(task: &TaskSpec, known: &[TaskId]) -> CliResult {
     let id = task.id.as_str();
     let branch_ok =
         git2::Reference::is_valid_name(&format!("refs/heads/shiftboss/builder-01/{id}"));
-    if id.is_empty()
-        || !id
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-        || !branch_ok
+    if let Some(why) = names::name_problem(id)
+        .or_else(|| (!branch_ok).then(|| "git refuses it in a branch name".to_string()))
     {
         return Err(user(format!(
-            "task add: --id {id:?}: expected letters, digits, '-', '_' or '.' (it names a git branch)"
+            "task add: --id {id:?}: expected letters, digits, '-', '_' or '.', at most {} characters (it names a git branch): {why}",
+            names::MAX_NAME
+        )));
+    }
+    let convoy = task.convoy.as_str();
+    if let Some(why) = names::name_problem(convoy) {
+        return Err(user(format!(
+            "task add: --convoy {convoy:?}: expected letters, digits, '-', '_' or '.', at most {} characters: {why}",
+            names::MAX_NAME
         )));
     }
     if known.contains(&task.id) {
@@ -254,8 +259,11 @@ fn check_task(task: &TaskSpec, known: &[TaskId]) -> CliResult {
         }
     }
     for g in &task.scope {
-        globset::Glob::new(g)
-            .map_err(|e| user(format!("task add: --scope {g}: not a glob ({e})")))?;
+        if let Some(why) = names::scope_problem(g) {
+            return Err(user(format!(
+                "task add: --scope {g:?}: expected a glob relative to the repository root (like \"src/auth/**\"): {why}"
+            )));
+        }
     }
     Ok(())
 }

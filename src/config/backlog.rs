@@ -245,7 +245,7 @@ pub(crate) fn build(
                 return Err(Invalid::new(
                     at(&[k("id")]),
                     format!(
-                        "expected a task id of letters, digits, '-', '_' or '.' (like \"auth-3\"), found {:?}",
+                        "expected a task id of letters, digits, '-', '_' or '.', at most 64 characters (like \"auth-3\"), found {:?}",
                         task.id
                     ),
                 ));
@@ -486,6 +486,7 @@ fn check_commands(commands: &[String], key: &[Seg]) -> Result<(), Invalid> {
 /// Lower-case words of `[a-z0-9]` joined by single '-'.
 fn is_convoy_name(s: &str) -> bool {
     !s.is_empty()
+        && s.len() <= super::names::MAX_NAME
         && s.split('-').all(|w| {
             !w.is_empty()
                 && w.chars()
@@ -495,7 +496,8 @@ fn is_convoy_name(s: &str) -> bool {
 
 /// Ids name git branches (`shiftboss/<agent>/<id>`), so they follow git's rules too.
 fn is_task_id(s: &str) -> bool {
-    s.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
+    s.len() <= super::names::MAX_NAME
+        && s.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
         && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
         && !s.contains("..")

@@ -128,7 +128,10 @@ pub(super) fn check_globs(globs: &[String], key: &[Seg]) -> Result<(), Invalid> 
                 Invalid::new(key.to_vec(), "expected a glob, found an empty string").at(at),
             );
         }
-        if g.starts_with('/') || g.split('/').any(|part| part == "..") {
+        if g.starts_with(['/', '\\'])
+            || g.split(['/', '\\']).any(|part| part == "..")
+            || g.chars().any(char::is_control)
+        {
             return Err(Invalid::new(
                 key.to_vec(),
                 format!("expected a glob relative to the repository root (like \"src/auth/**\"), found {g:?}"),

@@ -13,6 +13,7 @@ mod backlog;
 mod convert;
 mod error;
 mod merge;
+pub mod names;
 mod scenario;
 mod template;
 
@@ -422,6 +423,10 @@ pub struct Gates {
     pub scope: bool,
     /// Globs of paths no agent may change.
     pub protected: Vec<String>,
+    /// Keys in the repository's `.git/config` that make git run a program
+    /// (`core.fsmonitor`, `filter.*.smudge`, …) and that the operator set on
+    /// purpose: `doctor` does not warn about them.
+    pub allowed_git_config: Vec<String>,
 }
 
 impl Default for Gates {
@@ -432,6 +437,7 @@ impl Default for Gates {
             max_rejections: 3,
             scope: true,
             protected: merge::default_protected(),
+            allowed_git_config: Vec::new(),
         }
     }
 }

@@ -115,6 +115,12 @@ scope = true
 # Paths no agent may change: the conventions agents read, agent settings,
 # shiftboss's own files, CI configuration.
 protected = ["CLAUDE.md", "AGENTS.md", ".claude/**", ".shiftboss/**", ".github/workflows/**", ".gitlab-ci.yml", ".circleci/**", ".buildkite/**", "Jenkinsfile", "azure-pipelines.yml", ".ci/**"]
+# `doctor` warns about settings in the repository's .git/config that make git
+# run a program (core.fsmonitor, core.hooksPath, core.sshCommand, core.pager,
+# core.editor, filter.*.clean/smudge/process, diff.*.textconv, include.path
+# and includeIf.*.path, which pull in another file, …). Keys you
+# set on purpose go here, e.g. ["filter.lfs.clean", "filter.lfs.smudge"].
+allowed_git_config = []
 
 # The merge queue: the only way into the target branch. Entries are merged
 # onto the target in memory, the merged result passes the gates, and only

@@ -611,7 +611,7 @@ fn backlog_errors() {
         ),
         (
             "[[convoy]]\nname = \"a\"\n[[convoy.task]]\nid = \"x y\"\ntitle = \"t\"\n",
-            ":4: convoy[0].task[0].id: expected a task id of letters, digits, '-', '_' or '.' (like \"auth-3\"), found \"x y\"",
+            ":4: convoy[0].task[0].id: expected a task id of letters, digits, '-', '_' or '.', at most 64 characters (like \"auth-3\"), found \"x y\"",
         ),
         (
             "[[convoy]]\nname = \"a\"\n[[convoy.task]]\nid = \"x\"\ntitle = \" \"\n",

@@ -188,6 +188,13 @@ pub enum EventKind {
     SwarmFrozen { frozen: bool },
     /// Operator changed the virtual clock's speed.
     SpeedChanged { speed: String },
+    /// A write failed for want of space: no new work starts until space returns.
+    DiskFull { path: String, free_mb: u64 },
+    /// Space returned after a `disk_full`: work goes on.
+    DiskSpaceReturned { path: String, free_mb: u64 },
+    /// A task's last attempt ended through no fault of its own (a full disk):
+    /// it does not count.
+    AttemptReturned { reason: String },
 }
 
 impl EventKind {
@@ -234,6 +241,9 @@ impl EventKind {
             EventKind::AgentRetired { .. } => "agent_retired",
             EventKind::SwarmFrozen { .. } => "swarm_frozen",
             EventKind::SpeedChanged { .. } => "speed_changed",
+            EventKind::DiskFull { .. } => "disk_full",
+            EventKind::DiskSpaceReturned { .. } => "disk_space_returned",
+            EventKind::AttemptReturned { .. } => "attempt_returned",
         }
     }
 }

@@ -162,6 +162,8 @@ pub struct SwarmState {
     /// The day's soft budget limit was reached: no new work starts.
     pub day_soft_reached: bool,
     pub day_hard_reached: bool,
+    /// A write failed for want of space at this path: no new work starts.
+    pub disk_full: Option<String>,
 }
 
 /// Minutes kept for the burn sparkline and rate.
@@ -650,6 +652,13 @@ impl SwarmState {
             }
             EventKind::SwarmFrozen { frozen } => self.frozen = *frozen,
             EventKind::SpeedChanged { .. } | EventKind::UsageMismatch { .. } => {}
+            EventKind::DiskFull { path, .. } => self.disk_full = Some(path.clone()),
+            EventKind::DiskSpaceReturned { .. } => self.disk_full = None,
+            EventKind::AttemptReturned { .. } => {
+                if let Some(t) = task.as_ref().and_then(|t| self.tasks.get_mut(t)) {
+                    t.attempts = t.attempts.saturating_sub(1);
+                }
+            }
         }
     }
 }

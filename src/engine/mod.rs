@@ -3,6 +3,7 @@
 //! come out. No I/O happens here.
 
 mod clock;
+mod host;
 mod operator;
 mod queue;
 mod scheduler;
@@ -57,6 +58,18 @@ pub enum Input {
         runs: Vec<BatchRun>,
         results: Vec<(TaskId, MergeOutcome)>,
         error: Option<String>,
+    },
+    /// A write failed for want of space (the log, a worktree, a merge, an
+    /// agent's own): no new work starts until space returns.
+    DiskFull { path: String, free_mb: u64 },
+    /// Free space is back after a `DiskFull`.
+    DiskSpace { free_mb: u64 },
+    /// The repository's shared git config changed during a session; the
+    /// runner put the recorded content back (`restored`) or could not.
+    RepoConfigChanged {
+        session: SessionId,
+        changes: Vec<String>,
+        restored: bool,
     },
 }
 
@@ -425,6 +438,13 @@ impl Engine {
             Input::StartFailed { session, error } => {
                 self.on_exit(&mut out, session, None, Some(error))
             }
+            Input::DiskFull { path, free_mb } => self.on_disk_full(&mut out, path, free_mb),
+            Input::DiskSpace { free_mb } => self.on_disk_space(&mut out, free_mb),
+            Input::RepoConfigChanged {
+                session,
+                changes,
+                restored,
+            } => self.on_repo_config_changed(&mut out, session, changes, restored),
             Input::GatesFinished {
                 task,
                 passed,
@@ -458,6 +478,10 @@ impl Engine {
         }
         if self.state.frozen {
             return false;
+        }
+        // A full disk is weather: the run waits for space to return.
+        if self.state.disk_full.is_some() {
+            return true;
         }
         let working = self.state.agents.values().any(|a| {
             a.phase == AgentPhase::Working
@@ -809,6 +833,11 @@ impl Engine {
             (None, Some(c)) => format!("process exited with code {c} before it was done"),
             (None, None) => "process killed by a signal before it was done".into(),
         };
+        if self.state.disk_full.is_some() {
+            self.end_session(out, &session, code, detail.clone());
+            self.set_back_for_weather(out, &task, Some(&agent), detail);
+            return;
+        }
         self.emit(
             out,
             attr.clone(),

@@ -96,6 +96,11 @@ impl Engine {
             return;
         }
         let attr = self.task_attr(&task);
+        if !passed && self.state.disk_full.is_some() {
+            // Void, not a rejection: the task stays gating and its gates run
+            // again when space returns.
+            return;
+        }
         self.emit(
             out,
             attr.clone(),
@@ -177,6 +182,7 @@ impl Engine {
     pub(crate) fn queue_ready(&self) -> bool {
         self.live.landing.is_empty()
             && !self.state.frozen
+            && self.state.disk_full.is_none()
             && self
                 .state
                 .tasks
@@ -300,6 +306,10 @@ impl Engine {
             self.on_outcome(out, &task, outcome);
         }
         let Some(e) = error else { return };
+        if self.state.disk_full.is_some() {
+            // The entries stay queued and land when space returns.
+            return;
+        }
         for task in landing {
             if self.state.tasks[&task].status != TaskStatus::Queued {
                 continue;

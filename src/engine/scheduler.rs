@@ -33,6 +33,7 @@ impl Engine {
     fn may_start_work(&self) -> bool {
         !self.state.frozen
             && !self.state.day_soft_reached
+            && self.state.disk_full.is_none()
             && self.live.sessions.len() < self.settings.max_live
     }
 

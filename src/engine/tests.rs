@@ -909,3 +909,4 @@ fn an_unanswered_spend_pause_holds_the_task_across_a_restart() {
 }
 
 mod bounds;
+mod host;

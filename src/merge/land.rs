@@ -4,10 +4,11 @@
 //! passed moves the target ref (compare-and-swap). A failing batch is split
 //! in halves until the culprits are found; the rest still lands.
 
+use super::escape::PATHS_GATE;
 use super::paths::command_finding;
 use super::resolve::{AiResolve, Merged};
 use super::{Ctx, GitError, Repo, run_gates};
-use crate::domain::{AgentId, MergeOutcome, Millis, glob_set};
+use crate::domain::{AgentId, Finding, MergeOutcome, Millis, glob_set};
 use git2::Oid;
 use git2::build::CheckoutBuilder;
 use globset::GlobSet;
@@ -124,6 +125,14 @@ impl Repo {
                 &e.context,
             )? {
                 Merged::Commit { commit, tier } => {
+                    // The last check before the target moves: a merge may
+                    // bring a link out of the repository the branch gate
+                    // never saw (it arrived through the target's side).
+                    let escapes = self.escapes_between(Some(candidate), commit)?;
+                    if !escapes.is_empty() {
+                        out.results.push((e.task.clone(), paths_rejection(escapes)));
+                        continue;
+                    }
                     candidate = commit;
                     included.push((e, commit, tier.as_str().to_string()));
                 }
@@ -194,5 +203,18 @@ impl Repo {
                 Ok(())
             }
         }
+    }
+}
+
+/// An entry refused by the `paths` gate: the findings, one per line.
+fn paths_rejection(findings: Vec<Finding>) -> MergeOutcome {
+    MergeOutcome::Rejected {
+        gate: PATHS_GATE.into(),
+        output: findings
+            .iter()
+            .map(|f| f.to_string())
+            .collect::<Vec<_>>()
+            .join("\n"),
+        findings,
     }
 }

@@ -9,7 +9,9 @@
 //!   scrubbed environment and a per-command timeout.
 
 pub mod ai;
+mod escape;
 mod gate;
+mod gitconfig;
 mod land;
 mod paths;
 mod queue;
@@ -19,7 +21,9 @@ mod worktree;
 #[cfg(test)]
 mod tests;
 
+pub use escape::{PATHS_GATE, link_escape};
 pub use gate::{GATE_ENV_PASSTHROUGH, GATE_OUTPUT_LIMIT, GateReport, GateResult, run_gates};
+pub use gitconfig::{ConfigWatch, entries as config_entries, runs_a_program};
 pub use land::{Entry, GateRun, LandOptions, Landing, QUEUE_BRANCH, QUEUE_WORKTREE};
 pub use paths::{check_paths, command_finding};
 pub use resolve::{AiAnswer, AiResolve, ConflictFile, Merged, lines_at_risk};

@@ -418,6 +418,22 @@ impl Store {
             .map_err(self.sql_err())
     }
 
+    /// Cap the database at its current size (SQLite then answers a write
+    /// that needs a new page with "database or disk is full", as on a full
+    /// disk), or lift the cap.
+    #[cfg(test)]
+    pub(crate) fn cap_size(&self, capped: bool) {
+        let pages: i64 = self
+            .conn
+            .query_row("PRAGMA page_count", [], |r| r.get(0))
+            .unwrap();
+        let max = if capped { pages } else { 1 << 30 };
+        let _: i64 = self
+            .conn
+            .query_row(&format!("PRAGMA max_page_count = {max}"), [], |r| r.get(0))
+            .unwrap();
+    }
+
     /// The seq of the last event, 0 for an empty log.
     pub fn last_seq(&self) -> Result<u64, StoreError> {
         self.conn

@@ -98,7 +98,19 @@ pub(super) fn apply(
         | EventKind::BatchTested { .. }
         | EventKind::QueueMoved { .. }
         | EventKind::ConflictPredicted { .. }
-        | EventKind::SpeedChanged { .. } => {}
+        | EventKind::SpeedChanged { .. }
+        | EventKind::DiskFull { .. }
+        | EventKind::DiskSpaceReturned { .. } => {}
+
+        EventKind::AttemptReturned { .. } => {
+            if let Some(task) = task {
+                conn.prepare_cached(
+                    "UPDATE tasks SET attempts = max(attempts - 1, 0), updated_at = ?2
+                     WHERE id = ?1",
+                )?
+                .execute(params![task, at])?;
+            }
+        }
 
         EventKind::AgentRegistered { model, runtime } => {
             if let Some(agent) = agent {

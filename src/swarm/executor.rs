@@ -462,6 +462,11 @@ impl Executor {
 
     /// A process ended on its own.
     /// Returns what it used: (peak resident memory in KiB, wall time in ms).
+    /// Does `model` run as a real process (not the simulator)?
+    pub fn runs_processes(&self, model: &str) -> bool {
+        !matches!(self.runtimes.for_model(model), AgentRuntime::Sim)
+    }
+
     pub fn forget(&mut self, session: &SessionId) -> Option<(u64, u64)> {
         let p = self.procs.remove(session)?;
         Some((p.peak_rss_kib, p.started.elapsed().as_millis() as u64))
@@ -697,6 +702,15 @@ impl Executor {
                         Vec::new()
                     }
                 };
+                let escapes = self.repo.escapes(&branch).unwrap_or_else(|e| {
+                    vec![crate::domain::Finding {
+                        gate: crate::merge::PATHS_GATE.into(),
+                        file: String::new(),
+                        line: None,
+                        expected: "a branch whose paths can be read".into(),
+                        found: e.to_string(),
+                    }]
+                });
                 let gates = BranchGates {
                     task,
                     dir,
@@ -705,6 +719,7 @@ impl Executor {
                     changed,
                     scope,
                     protected,
+                    escapes,
                 };
                 if self.runtimes.simulated() {
                     let input = gates.run();

@@ -22,13 +22,21 @@ pub(super) struct BranchGates {
     pub changed: Vec<String>,
     pub scope: Vec<String>,
     pub protected: Vec<String>,
+    /// `paths` findings: links out of the repository, `..` components.
+    pub escapes: Vec<Finding>,
 }
 
 impl BranchGates {
     /// The path rules first (cheap, and the agent must fix them anyway),
     /// then the commands.
     pub fn run(self) -> Input {
-        let findings = merge::check_paths(&self.changed, &self.scope, &self.protected, true);
+        let mut findings = self.escapes;
+        findings.extend(merge::check_paths(
+            &self.changed,
+            &self.scope,
+            &self.protected,
+            true,
+        ));
         if let Some(first) = findings.first() {
             let output = findings
                 .iter()

@@ -6,7 +6,9 @@
 //! It runs on its own thread: rusqlite and git2 block, and a deterministic
 //! simulation wants one sequential owner rather than an async scheduler.
 
+mod disk;
 mod executor;
+mod guard;
 pub mod inbox;
 mod landing;
 pub mod owner;
@@ -19,8 +21,8 @@ pub use snapshot::Snapshot;
 pub use summary::Summary;
 
 use crate::domain::{HOUR, Millis, SessionId, TaskSpec};
-use crate::engine::{Clock, Command, Engine, Input, Settings, Step, VirtualClock};
-use crate::merge::Repo;
+use crate::engine::{Clock, Command, Effect, Engine, Input, Settings, Step, VirtualClock};
+use crate::merge::{ConfigWatch, Repo};
 use crate::runtime::process::Emit;
 use crate::runtime::protocol::Signal;
 use crate::runtime::sim::SimSettings;
@@ -215,6 +217,12 @@ pub struct Swarm {
     ext_tx: SyncSender<External>,
     ext_rx: Receiver<External>,
     closed: bool,
+    /// The last write to the log failed for want of space: events wait in
+    /// `buffer`, and the effects they led to wait here (events first, always).
+    log_full: bool,
+    held: Vec<Effect>,
+    /// The repository's `.git/config`, recorded while real agents run.
+    config_watch: ConfigWatch,
 }
 
 use crate::domain::Event;
@@ -225,6 +233,8 @@ pub enum SwarmError {
     Store(#[from] crate::store::StoreError),
     #[error(transparent)]
     Git(#[from] crate::merge::GitError),
+    #[error("{0}")]
+    DiskFull(String),
     #[error(transparent)]
     Owner(#[from] owner::OwnerError),
 }
@@ -308,7 +318,11 @@ impl Swarm {
         let emit: Emit = std::sync::Arc::new(move |input| {
             let _ = tx.send(External::Input(input));
         });
+        let config_watch = ConfigWatch::new(&repo.config_file());
         let mut swarm = Swarm {
+            log_full: false,
+            held: Vec::new(),
+            config_watch,
             clock: VirtualClock::starting_at(now),
             exec: Executor::new(
                 repo,
@@ -384,13 +398,33 @@ impl Swarm {
         if !step.events.is_empty() {
             self.observed.events(&step.events);
             self.dirty = true;
+            if self.observer.is_none() {
+                disk::announce(&step.events);
+            }
         }
         self.buffer.extend(step.events);
         if !step.effects.is_empty() || self.buffer.len() >= BATCH {
             self.flush()?;
         }
+        // Effects whose events are not in the log yet wait for space; once
+        // it is back, they run in order before the new ones.
+        self.held.extend(step.effects);
+        if !self.log_full {
+            let effects = std::mem::take(&mut self.held);
+            self.perform(effects);
+        }
+        Ok(())
+    }
+
+    /// Carry out effects whose events are in the log.
+    fn perform(&mut self, effects: Vec<Effect>) {
         let now = self.clock.now();
-        for effect in step.effects {
+        for effect in effects {
+            if let Effect::Start { model, .. } = &effect
+                && self.exec.runs_processes(model)
+            {
+                self.config_watch.arm();
+            }
             self.exec.execute(
                 now,
                 effect,
@@ -399,14 +433,26 @@ impl Swarm {
                 &mut self.inputs,
             );
         }
-        Ok(())
     }
 
-    /// Write buffered events in one transaction.
+    /// Write buffered events in one transaction. A write that fails for
+    /// want of space keeps them (none half-written: the transaction rolls
+    /// back) and is retried when space returns.
     pub fn flush(&mut self) -> Result<(), SwarmError> {
         if !self.buffer.is_empty() {
-            self.store.append(&self.buffer)?;
-            self.buffer.clear();
+            match self.store.append(&self.buffer) {
+                Ok(_) => {
+                    self.buffer.clear();
+                    self.log_full = false;
+                }
+                Err(e) if disk::says_full(&e.to_string()) => {
+                    if !self.log_full {
+                        self.log_full = true;
+                        self.inputs.push_back(self.disk_full_input());
+                    }
+                }
+                Err(e) => return Err(e.into()),
+            }
         }
         Ok(())
     }
@@ -445,6 +491,7 @@ impl Swarm {
                 self.observed
                     .line(&crate::domain::AgentId::new(agent), line);
             }
+            self.weather_before(&input)?;
             let step = self.engine.step(self.clock.now(), input);
             self.handle(step)?;
         }
@@ -465,6 +512,7 @@ impl Swarm {
         self.clock.advance_to(at);
         match wake {
             Wake::Tick => {
+                self.check_disk()?;
                 self.take_in_handed_tasks()?;
                 self.exec.reap();
                 self.exec.sample();
@@ -586,6 +634,8 @@ impl Swarm {
                 if let Input::AgentExited { session, .. } = &input
                     && let Some((peak_rss_kib, wall_ms)) = self.exec.forget(session)
                 {
+                    let others = self.exec.has_processes();
+                    self.check_repo_config(session.clone(), others)?;
                     self.input(Input::AgentSignal {
                         session: session.clone(),
                         signal: Signal::Resources {
@@ -696,7 +746,15 @@ impl Swarm {
 
     fn finish(&mut self) -> Result<Summary, SwarmError> {
         self.exec.stop_all(self.clock.now());
+        self.check_repo_config(SessionId::new("shutdown".to_string()), false)?;
         self.flush()?;
+        if self.log_full {
+            return Err(SwarmError::DiskFull(format!(
+                "{}: disk full: {} events could not be written to the log",
+                self.paths.db.display(),
+                self.buffer.len()
+            )));
+        }
         Summary::gather(self)
     }
 

@@ -1,0 +1,413 @@
+//! What an agent could use to reach out of its repository: symlinks out of
+//! it or into `.git` / `.shiftboss` (refused by the `paths` gate, on the
+//! branch and again before the queue moves the target), and a changed
+//! `.git/config` (a critical concern, the change put back). Real `command`
+//! agents, the real binary, checked with the git CLI.
+
+#[allow(dead_code)]
+mod support;
+
+use shiftboss::domain::MergeOutcome;
+use shiftboss::merge::{Entry, LandOptions, Repo};
+use std::path::Path;
+use std::process::{Command, Output};
+use std::time::Duration;
+use support::repo::{git, new_repo};
+
+const BIN: &str = env!("CARGO_BIN_EXE_shiftboss");
+
+fn run(dir: &Path, args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("run shiftboss")
+}
+
+/// Commits a link out of the repository on its first attempt; told why the
+/// task came back, takes the link out. The config task writes
+/// `core.fsmonitor` into the shared config.
+const AGENT: &str = r#"#!/bin/sh
+prompt=$(cat)
+mkdir -p src
+again=no
+if printf '%s' "$prompt" | grep -q "Why this task came back"; then again=yes; fi
+case "$SHIFTBOSS_TASK" in
+  t-etc) if [ $again = no ]; then ln -s /etc src/x; else rm -f src/x; fi ;;
+  t-shift) if [ $again = no ]; then ln -s ../../.shiftboss src/s; else rm -f src/s; fi ;;
+  t-git) if [ $again = no ]; then mkdir -p src/g; ln -s ../../.git/config src/g/c; else rm -rf src/g; fi ;;
+  t-cfg) git config core.fsmonitor "$PWD/src/watch.sh" ;;
+esac
+echo "work on $SHIFTBOSS_TASK" > "src/$SHIFTBOSS_TASK.txt"
+exit 0
+"#;
+
+fn setup(tasks: &[&str]) -> (tempfile::TempDir, std::path::PathBuf) {
+    let (tmp, repo) = new_repo(&[("README.md", "hello\n")]);
+    let agent = tmp.path().join("agent.sh");
+    std::fs::write(&agent, AGENT).unwrap();
+    std::fs::set_permissions(&agent, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    assert!(run(&repo, &["init"]).status.success());
+    let config = format!(
+        "[swarm]\nagents = 2\nmax_live = 2\nruntime = \"command\"\n\
+         [agent]\ncommand = [\"{}\"]\nstop_grace = \"1s\"\n\
+         [watchdog]\ntick = \"1s\"\n",
+        agent.display()
+    );
+    std::fs::write(repo.join(".shiftboss/config.toml"), config).unwrap();
+    for t in tasks {
+        let out = run(
+            &repo,
+            &[
+                "task",
+                "add",
+                &format!("Do {t}"),
+                "--id",
+                t,
+                "--scope",
+                "src/**",
+            ],
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    (tmp, repo)
+}
+
+fn up(repo: &Path) -> serde_json::Value {
+    let out = run(repo, &["up", "--headless", "--until-idle", "--json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// Every tree main's first-parent history ever had: no symlink in any.
+fn links_ever_on_main(repo: &Path) -> Vec<String> {
+    let mut links = Vec::new();
+    for commit in git(repo, &["rev-list", "--first-parent", "main"]).lines() {
+        for line in git(repo, &["ls-tree", "-r", commit]).lines() {
+            if line.starts_with("120000") {
+                links.push(format!("{commit}: {line}"));
+            }
+        }
+    }
+    links
+}
+
+fn findings(repo: &Path) -> Vec<(String, String)> {
+    let conn = rusqlite::Connection::open(repo.join(".shiftboss/state.db")).unwrap();
+    let mut stmt = conn
+        .prepare(
+            "SELECT json_extract(f.value,'$.gate'), json_extract(f.value,'$.file')
+             FROM events, json_each(json_extract(data,'$.findings')) AS f
+             WHERE kind = 'gate_finished'",
+        )
+        .unwrap();
+    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+#[test]
+fn links_out_of_the_repository_are_refused_and_never_reach_main() {
+    let (_tmp, repo) = setup(&["t-etc", "t-shift", "t-git"]);
+    let sum = up(&repo);
+    assert_eq!(sum["merges"], 3, "{sum}");
+    let found = findings(&repo);
+    for (task, file) in [
+        ("t-etc", "src/x"),
+        ("t-shift", "src/s"),
+        ("t-git", "src/g/c"),
+    ] {
+        assert!(
+            found.iter().any(|(g, f)| g == "paths" && f == file),
+            "{task}: no paths finding for {file} in {found:?}"
+        );
+        let text = git(&repo, &["show", &format!("main:src/{task}.txt")]);
+        assert!(text.contains(task));
+    }
+    assert_eq!(links_ever_on_main(&repo), Vec::<String>::new());
+}
+
+#[test]
+fn a_changed_git_config_is_a_critical_concern_and_is_put_back() {
+    let (_tmp, repo) = setup(&["t-cfg"]);
+    let before = std::fs::read(repo.join(".git/config")).unwrap();
+    let sum = up(&repo);
+    assert_eq!(sum["merges"], 1, "{sum}");
+    assert_eq!(
+        String::from_utf8_lossy(&std::fs::read(repo.join(".git/config")).unwrap()),
+        String::from_utf8_lossy(&before)
+    );
+    let out = Command::new("git")
+        .args(["config", "--get", "core.fsmonitor"])
+        .current_dir(&repo)
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "fsmonitor is still set");
+    let conn = rusqlite::Connection::open(repo.join(".shiftboss/state.db")).unwrap();
+    let (impact, text): (String, String) = conn
+        .query_row(
+            "SELECT json_extract(data,'$.impact'), json_extract(data,'$.summary')
+             FROM events WHERE kind = 'concern_raised' AND data LIKE '%.git/config%'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .expect("a concern about .git/config");
+    assert_eq!(impact, "critical");
+    assert!(text.contains("core.fsmonitor"), "{text}");
+}
+
+#[test]
+fn doctor_flags_git_config_that_runs_programs() {
+    let (_tmp, repo) = new_repo(&[("README.md", "hello\n")]);
+    assert!(run(&repo, &["init"]).status.success());
+    // A config that runs: the simulator, whatever agent CLIs this machine has.
+    let cfg = repo.join(".shiftboss/config.toml");
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    let text = text
+        .lines()
+        .map(|l| {
+            if l.starts_with("runtime = ") {
+                "runtime = \"sim\""
+            } else {
+                l
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    std::fs::write(&cfg, text).unwrap();
+    let out = run(&repo, &["doctor"]);
+    let report = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        report.contains("ok    .git/config runs no programs"),
+        "{report}"
+    );
+    git(&repo, &["config", "core.fsmonitor", "/tmp/watch.sh"]);
+    git(&repo, &["config", "filter.lfsish.smudge", "cat"]);
+    let out = run(&repo, &["doctor"]);
+    let report = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        report.contains("warn  .git/config sets core.fsmonitor = /tmp/watch.sh"),
+        "{report}"
+    );
+    assert!(
+        report.contains("warn  .git/config sets filter.lfsish.smudge = cat"),
+        "{report}"
+    );
+    // Accepted by the operator: no longer flagged.
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    assert!(text.contains("allowed_git_config = []"), "{text}");
+    std::fs::write(
+        &cfg,
+        text.replace(
+            "allowed_git_config = []",
+            "allowed_git_config = [\"core.fsmonitor\"]",
+        ),
+    )
+    .unwrap();
+    let out = run(&repo, &["doctor"]);
+    let report = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(!report.contains("sets core.fsmonitor"), "{report}");
+    assert!(report.contains("sets filter.lfsish.smudge"), "{report}");
+}
+
+/// A branch that never went through the branch gates (it moved after them):
+/// the queue refuses its link before the target moves.
+#[test]
+fn the_queue_refuses_a_link_out_before_moving_the_target() {
+    let (_tmp, repo) = new_repo(&[("README.md", "hello\n")]);
+    git(
+        &repo,
+        &["switch", "-q", "-c", "shiftboss/b1/t-link", "main"],
+    );
+    std::os::unix::fs::symlink("../.shiftboss/state.db", repo.join("db")).unwrap();
+    std::fs::write(repo.join("ok.txt"), "fine\n").unwrap();
+    git(&repo, &["add", "-A"]);
+    git(
+        &repo,
+        &[
+            "-c",
+            "user.name=a",
+            "-c",
+            "user.email=a@t",
+            "commit",
+            "-qm",
+            "link",
+        ],
+    );
+    git(&repo, &["switch", "-q", "--detach", "main"]);
+    let main_before = git(&repo, &["rev-parse", "main"]);
+    let r = Repo::open(&repo, &repo.join(".shiftboss/worktrees"), "main").unwrap();
+    let entries = [Entry {
+        task: "t-link".into(),
+        branch: "shiftboss/b1/t-link".into(),
+        message: "Merge t-link".into(),
+        context: String::new(),
+    }];
+    let opts = LandOptions {
+        checks: &[],
+        timeout: Duration::from_secs(10),
+        env: &[],
+        append_only: &[],
+        ai: None,
+        at: 1_780_000_000_000,
+    };
+    let landing = r.land(&entries, &opts);
+    assert_eq!(landing.error, None);
+    match &landing.results[..] {
+        [(t, MergeOutcome::Rejected { gate, findings, .. })] => {
+            assert_eq!((t.as_str(), gate.as_str()), ("t-link", "paths"));
+            assert_eq!(findings[0].file, "db");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(git(&repo, &["rev-parse", "main"]), main_before);
+}
+
+/// Scopes, ids and convoy names are refused on the way in: one line, exit
+/// 2, no task written.
+#[test]
+fn bad_scopes_ids_and_convoy_names_are_refused_on_the_way_in() {
+    let (_tmp, repo) = new_repo(&[("README.md", "hello\n")]);
+    assert!(run(&repo, &["init"]).status.success());
+    let long = "a".repeat(300);
+    let cases: [(&[&str], &str); 7] = [
+        (&["--scope", "/etc/**"], "--scope \"/etc/**\""),
+        (&["--scope", "../outside/**"], "'..'"),
+        (&["--scope", ""], "an empty glob"),
+        (&["--id", &long], "300 characters"),
+        (&["--id", "a..b"], "--id \"a..b\""),
+        (&["--convoy=-rf"], "--convoy \"-rf\""),
+        (&["--convoy", "a/b"], "--convoy \"a/b\""),
+    ];
+    for (args, want) in cases {
+        let mut all = vec!["task", "add", "A task"];
+        all.extend_from_slice(args);
+        let out = run(&repo, &all);
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
+        assert!(err.contains(want), "{args:?}: {err}");
+    }
+    let file = repo.join("backlog.toml");
+    std::fs::write(
+        &file,
+        format!("[[convoy]]\nname = \"c\"\n[[convoy.task]]\nid = \"{long}\"\ntitle = \"t\"\n"),
+    )
+    .unwrap();
+    let out = run(&repo, &["task", "import", file.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("backlog.toml:4: convoy[0].task[0].id:"),
+        "{err}"
+    );
+    // Nothing was written: not even the event log exists.
+    assert!(!repo.join(".shiftboss/state.db").exists());
+}
+
+/// A scenario is checked the same way before anything is written.
+#[test]
+fn a_scenario_with_a_scope_out_of_the_repository_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let long = "b".repeat(65);
+    for (task, want) in [
+        (
+            "id = \"t1\"\ntitle = \"t\"\nscope = [\"../../etc/**\"]",
+            ":9: convoy[0].task[0].scope:",
+        ),
+        (
+            &*format!("id = \"{long}\"\ntitle = \"t\""),
+            ":7: convoy[0].task[0].id:",
+        ),
+    ] {
+        let file = tmp.path().join("scenario.toml");
+        std::fs::write(
+            &file,
+            format!(
+                "[scenario]\nname = \"x\"\nduration = \"1h\"\n[[convoy]]\nname = \"c\"\n[[convoy.task]]\n{task}\n"
+            ),
+        )
+        .unwrap();
+        let state = tmp.path().join("state");
+        let out = Command::new(BIN)
+            .args(["demo", "--headless", "--scenario"])
+            .arg(&file)
+            .arg("--state-dir")
+            .arg(&state)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+        assert!(err.contains(want), "{err}");
+        assert!(!state.exists(), "nothing written");
+    }
+}
+
+/// A link that stays inside by itself but goes on through a link already on
+/// the target (one the operator committed) out of the repository or into
+/// `.git` is refused too; a link through an in-repository link is not.
+#[test]
+fn a_link_through_another_link_out_of_the_repository_is_refused() {
+    let (_tmp, repo) = new_repo(&[("README.md", "hello\n")]);
+    git(&repo, &["switch", "-q", "--detach", "main"]);
+    std::os::unix::fs::symlink("/etc", repo.join("sys")).unwrap();
+    std::os::unix::fs::symlink("meta/../.git", repo.join("gitdir")).unwrap();
+    std::fs::create_dir_all(repo.join("docs")).unwrap();
+    std::fs::write(repo.join("docs/a.md"), "a\n").unwrap();
+    std::os::unix::fs::symlink("docs", repo.join("manual")).unwrap();
+    git(&repo, &["add", "-A"]);
+    git(
+        &repo,
+        &[
+            "-c",
+            "user.name=o",
+            "-c",
+            "user.email=o@t",
+            "commit",
+            "-qm",
+            "operator's links",
+        ],
+    );
+    let head = git(&repo, &["rev-parse", "HEAD"]);
+    git(&repo, &["update-ref", "refs/heads/main", head.trim()]);
+    git(&repo, &["switch", "-q", "-c", "shiftboss/b1/t-hop", "main"]);
+    std::fs::create_dir_all(repo.join("src")).unwrap();
+    std::os::unix::fs::symlink("../sys/passwd", repo.join("src/p")).unwrap();
+    std::os::unix::fs::symlink("../gitdir/config", repo.join("src/c")).unwrap();
+    std::os::unix::fs::symlink("../manual/a.md", repo.join("src/ok")).unwrap();
+    git(&repo, &["add", "-A"]);
+    git(
+        &repo,
+        &[
+            "-c",
+            "user.name=a",
+            "-c",
+            "user.email=a@t",
+            "commit",
+            "-qm",
+            "hops",
+        ],
+    );
+    git(&repo, &["switch", "-q", "--detach", "main"]);
+    let r = Repo::open(&repo, &repo.join(".shiftboss/worktrees"), "main").unwrap();
+    let found = r.escapes("shiftboss/b1/t-hop").unwrap();
+    let mut files: Vec<&str> = found.iter().map(|f| f.file.as_str()).collect();
+    files.sort();
+    assert_eq!(files, ["src/c", "src/p"], "{found:?}");
+    assert!(
+        found
+            .iter()
+            .all(|f| f.gate == "paths" && f.found.contains("through")),
+        "{found:?}"
+    );
+}
