@@ -3,6 +3,7 @@
 mod event;
 mod merge;
 mod money;
+mod rows;
 mod state;
 
 pub use event::{Actor, Event, EventKind};
@@ -10,6 +11,7 @@ pub use merge::{
     Finding, LineAtRisk, MergeOutcome, Prediction, Scope, Side, Tier, glob_set, scopes_overlap,
 };
 pub use money::{Money, Price, Usage};
+pub use rows::{MergeRecord, Rows, Stamp, Touched};
 pub use state::{AgentPhase, AgentState, ConvoyProgress, SwarmState};
 
 use serde::{Deserialize, Serialize};
@@ -394,6 +396,11 @@ pub struct Concern {
     pub agent: Option<AgentId>,
     pub task: Option<TaskId>,
     pub raised_at: Millis,
+    /// When and by whom it was disposed of (open: none).
+    #[serde(default)]
+    pub disposed_at: Option<Millis>,
+    #[serde(default)]
+    pub disposed_by: Option<Actor>,
 }
 
 /// Why work stopped to wait for the operator.
@@ -445,6 +452,11 @@ pub struct PausePoint {
     pub task: Option<TaskId>,
     pub state: PauseState,
     pub raised_at: Millis,
+    /// When and by whom it was decided (waiting: none).
+    #[serde(default)]
+    pub decided_at: Option<Millis>,
+    #[serde(default)]
+    pub decided_by: Option<Actor>,
 }
 
 /// The T1 mechanical checks.

@@ -1,6 +1,7 @@
 //! Swarm state as a fold over events. Replaying a log through
 //! [`SwarmState::apply`] rebuilds exactly the state the engine had.
 
+use super::rows::{MergeRecord, Rows, Stamp, Touched, mark};
 use super::*;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -164,6 +165,19 @@ pub struct SwarmState {
     pub day_hard_reached: bool,
     /// A write failed for want of space at this path: no new work starts.
     pub disk_full: Option<String>,
+    /// Tokens per model (the `usage_by_model` table).
+    #[serde(skip)]
+    pub usage_by_model: BTreeMap<String, Usage>,
+    /// Every merge attempt's result, in log order (the `merges` table).
+    #[serde(skip)]
+    pub merge_log: Vec<MergeRecord>,
+    /// Row bookkeeping for the SQL tables.
+    #[serde(skip)]
+    pub rows: Rows,
+    /// Entities changed since the last [`SwarmState::take_touched`]; kept
+    /// only once [`SwarmState::track_touched`] asked for it (the store).
+    #[serde(skip)]
+    touched: Option<Touched>,
 }
 
 /// Minutes kept for the burn sparkline and rate.
@@ -183,11 +197,68 @@ impl SwarmState {
     }
 
     pub fn concern(&self, id: &ConcernId) -> Option<&Concern> {
-        self.concerns.iter().find(|c| &c.id == id)
+        let (i, _) = self.rows.concerns.get(id)?;
+        self.concerns.get(*i)
     }
 
     pub fn pause(&self, id: &PauseId) -> Option<&PausePoint> {
-        self.pauses.iter().find(|p| &p.id == id)
+        let (i, _) = self.rows.pauses.get(id)?;
+        self.pauses.get(*i)
+    }
+
+    /// Start recording which entities each event changes.
+    pub fn track_touched(&mut self) {
+        self.touched.get_or_insert_with(Touched::default);
+    }
+
+    /// The entities changed since the last call (nothing unless tracked).
+    pub fn take_touched(&mut self) -> Touched {
+        self.touched
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default()
+    }
+
+    /// A task to change at `at`: stamped and marked touched.
+    fn task_mut(&mut self, id: Option<&TaskId>, at: Millis) -> Option<&mut Task> {
+        let id = id?;
+        let t = self.tasks.get_mut(id)?;
+        if let Some(s) = self.rows.tasks.get_mut(id) {
+            s.updated_at = at;
+        }
+        if let Some(touched) = &mut self.touched {
+            mark(&mut touched.tasks, id);
+        }
+        Some(t)
+    }
+
+    /// An agent to change at `at`: stamped and marked touched.
+    fn agent_mut(&mut self, id: Option<&AgentId>, at: Millis) -> Option<&mut AgentState> {
+        let id = id?;
+        let a = self.agents.get_mut(id)?;
+        if let Some(s) = self.rows.agents.get_mut(id) {
+            s.updated_at = at;
+        }
+        if let Some(touched) = &mut self.touched {
+            mark(&mut touched.agents, id);
+        }
+        Some(a)
+    }
+
+    fn concern_mut(&mut self, id: &ConcernId) -> Option<&mut Concern> {
+        let (i, _) = self.rows.concerns.get(id)?;
+        if let Some(touched) = &mut self.touched {
+            mark(&mut touched.concerns, id);
+        }
+        self.concerns.get_mut(*i)
+    }
+
+    fn pause_mut(&mut self, id: &PauseId) -> Option<&mut PausePoint> {
+        let (i, _) = self.rows.pauses.get(id)?;
+        if let Some(touched) = &mut self.touched {
+            mark(&mut touched.pauses, id);
+        }
+        self.pauses.get_mut(*i)
     }
 
     pub fn next_concern_id(&self) -> ConcernId {
@@ -274,6 +345,14 @@ impl SwarmState {
             EventKind::SwarmResumed { .. } => {}
             EventKind::AgentRegistered { model, runtime } => {
                 if let Some(id) = agent {
+                    let stamp = Stamp {
+                        seq: self.events,
+                        updated_at: ev.at,
+                    };
+                    self.rows.agents.insert(id.clone(), stamp);
+                    if let Some(touched) = &mut self.touched {
+                        mark(&mut touched.agents, &id);
+                    }
                     self.agents.insert(
                         id.clone(),
                         AgentState::new(id, model.clone(), runtime.clone(), ev.at),
@@ -287,12 +366,21 @@ impl SwarmState {
                 if !self.tasks.contains_key(&spec.id) {
                     self.task_order.push(spec.id.clone());
                 }
+                // Adding a task again replaces it but keeps its place.
+                let stamp = self.rows.tasks.entry(spec.id.clone()).or_insert(Stamp {
+                    seq: self.events,
+                    updated_at: ev.at,
+                });
+                stamp.updated_at = ev.at;
+                if let Some(touched) = &mut self.touched {
+                    mark(&mut touched.tasks, &spec.id);
+                }
                 self.tasks.insert(spec.id.clone(), Task::new(spec.clone()));
             }
             EventKind::TaskAssigned {
                 branch, attempt, ..
             } => {
-                if let Some(t) = task.as_ref().and_then(|t| self.tasks.get_mut(t)) {
+                if let Some(t) = self.task_mut(task.as_ref(), ev.at) {
                     t.status = TaskStatus::InProgress;
                     t.agent = agent.clone();
                     t.session = ev.session.clone();
@@ -302,7 +390,7 @@ impl SwarmState {
                     t.reason = None;
                     t.not_before = None;
                 }
-                if let Some(a) = agent.as_ref().and_then(|a| self.agents.get_mut(a)) {
+                if let Some(a) = self.agent_mut(agent.as_ref(), ev.at) {
                     a.phase = AgentPhase::Working;
                     a.task = task.clone();
                     a.session = ev.session.clone();
@@ -313,12 +401,12 @@ impl SwarmState {
                 }
             }
             EventKind::UsageRecorded { usage, cost } => {
-                if let Some(a) = agent.as_ref().and_then(|a| self.agents.get_mut(a)) {
+                if let Some(a) = self.agent_mut(agent.as_ref(), ev.at) {
                     a.usage += *usage;
                     a.cost += *cost;
                     a.context_tokens = usage.context_tokens();
                 }
-                if let Some(t) = task.as_ref().and_then(|t| self.tasks.get_mut(t)) {
+                if let Some(t) = self.task_mut(task.as_ref(), ev.at) {
                     t.cost += *cost;
                 }
                 self.usage_total += *usage;
@@ -326,6 +414,10 @@ impl SwarmState {
                 self.spend_day += *cost;
                 if let Some(m) = &ev.model {
                     *self.spend_by_model.entry(m.clone()).or_default() += *cost;
+                    *self.usage_by_model.entry(m.clone()).or_default() += *usage;
+                    if let Some(touched) = &mut self.touched {
+                        mark(&mut touched.models, m);
+                    }
                 }
                 let minute = ev.at.div_euclid(MINUTE);
                 match self.spend_by_minute.last_mut() {
@@ -339,7 +431,7 @@ impl SwarmState {
                 }
             }
             EventKind::CommitMade { paths, .. } => {
-                if let Some(t) = task.as_ref().and_then(|t| self.tasks.get_mut(t)) {
+                if let Some(t) = self.task_mut(task.as_ref(), ev.at) {
                     for p in paths {
                         if !t.changed.contains(p) {
                             t.changed.push(p.clone());
@@ -350,17 +442,17 @@ impl SwarmState {
             }
             EventKind::Progress { .. } | EventKind::AgentPrompted { .. } => {}
             EventKind::CostReported { reported, .. } => {
-                if let Some(a) = agent.as_ref().and_then(|a| self.agents.get_mut(a)) {
+                if let Some(a) = self.agent_mut(agent.as_ref(), ev.at) {
                     a.reported_cost += *reported;
                 }
             }
             EventKind::ProcessStats { peak_rss_kib, .. } => {
-                if let Some(a) = agent.as_ref().and_then(|a| self.agents.get_mut(a)) {
+                if let Some(a) = self.agent_mut(agent.as_ref(), ev.at) {
                     a.peak_rss_kib = a.peak_rss_kib.max(*peak_rss_kib);
                 }
             }
             EventKind::TaskDone => {
-                if let Some(t) = task.as_ref().and_then(|t| self.tasks.get_mut(t)) {
+                if let Some(t) = self.task_mut(task.as_ref(), ev.at) {
                     t.status = TaskStatus::Gating;
                 }
             }
@@ -370,7 +462,7 @@ impl SwarmState {
                 changed,
                 ..
             } => {
-                if let Some(t) = task.as_ref().and_then(|t| self.tasks.get_mut(t)) {
+                if let Some(t) = self.task_mut(task.as_ref(), ev.at) {
                     if !*passed {
                         t.gate_failures += 1;
                     }
@@ -388,12 +480,12 @@ impl SwarmState {
                 } else {
                     self.queue_moves
                 };
-                if let Some(t) = task.as_ref().and_then(|t| self.tasks.get_mut(t)) {
+                if let Some(t) = self.task_mut(task.as_ref(), ev.at) {
                     t.queue_key = key;
                 }
             }
             EventKind::TaskReimagined { files, target } => {
-                if let Some(t) = task.as_ref().and_then(|t| self.tasks.get_mut(t)) {
+                if let Some(t) = self.task_mut(task.as_ref(), ev.at) {
                     t.status = TaskStatus::Pending;
                     t.session = None;
                     t.reimagined += 1;
@@ -408,20 +500,37 @@ impl SwarmState {
                 }
             }
             EventKind::ConflictPredicted { prediction } => {
-                if let Some(t) = task.as_ref().and_then(|t| self.tasks.get_mut(t)) {
+                if let Some(t) = self.task_mut(task.as_ref(), ev.at) {
                     t.prediction = Some(prediction.clone());
                 }
             }
             EventKind::MergeQueued { seq } => {
                 self.merge_seq = self.merge_seq.max(*seq);
-                if let Some(t) = task.as_ref().and_then(|t| self.tasks.get_mut(t)) {
+                if let Some(t) = self.task_mut(task.as_ref(), ev.at) {
                     t.status = TaskStatus::Queued;
                     t.queued_seq = Some(*seq);
                 }
             }
             EventKind::MergeFinished { outcome } => {
+                let of_task = task.as_ref().and_then(|t| self.tasks.get(t));
+                self.merge_log.push(MergeRecord {
+                    seq: self.events,
+                    at: ev.at,
+                    task: task.clone(),
+                    agent: agent
+                        .clone()
+                        .or_else(|| of_task.and_then(|t| t.agent.clone())),
+                    convoy: ev
+                        .convoy
+                        .clone()
+                        .or_else(|| of_task.map(|t| t.spec.convoy.clone())),
+                    outcome: outcome.clone(),
+                });
+                if let Some(touched) = &mut self.touched {
+                    touched.merges.push(self.merge_log.len() - 1);
+                }
                 let mut by = None;
-                if let Some(t) = task.as_ref().and_then(|t| self.tasks.get_mut(t)) {
+                if let Some(t) = self.task_mut(task.as_ref(), ev.at) {
                     t.queued_seq = None;
                     t.outcome = Some(outcome.word().to_string());
                     match outcome {
@@ -461,7 +570,7 @@ impl SwarmState {
                 match outcome {
                     MergeOutcome::Merged { .. } => {
                         self.merges += 1;
-                        if let Some(a) = by.and_then(|a| self.agents.get_mut(&a)) {
+                        if let Some(a) = self.agent_mut(by.as_ref(), ev.at) {
                             a.tasks_merged += 1;
                         }
                     }
@@ -472,7 +581,7 @@ impl SwarmState {
                 }
             }
             EventKind::TaskRequeued { reason } => {
-                if let Some(t) = task.as_ref().and_then(|t| self.tasks.get_mut(t)) {
+                if let Some(t) = self.task_mut(task.as_ref(), ev.at) {
                     t.status = TaskStatus::Pending;
                     t.session = None;
                     t.reason = Some(reason.clone());
@@ -480,37 +589,37 @@ impl SwarmState {
                 }
             }
             EventKind::TaskDeferred { until } => {
-                if let Some(t) = task.as_ref().and_then(|t| self.tasks.get_mut(t)) {
+                if let Some(t) = self.task_mut(task.as_ref(), ev.at) {
                     t.not_before = Some(*until);
                 }
             }
             EventKind::Handoff { .. } => {
-                if let Some(a) = agent.as_ref().and_then(|a| self.agents.get_mut(a)) {
+                if let Some(a) = self.agent_mut(agent.as_ref(), ev.at) {
                     a.handoffs += 1;
                     a.context_tokens = 0;
                 }
             }
             EventKind::ApiTrouble { .. } => {
-                if let Some(a) = agent.as_ref().and_then(|a| self.agents.get_mut(a)) {
+                if let Some(a) = self.agent_mut(agent.as_ref(), ev.at) {
                     a.api_troubles += 1;
                 }
             }
             EventKind::TaskReworked { reason } => {
                 let mut by = None;
-                if let Some(t) = task.as_ref().and_then(|t| self.tasks.get_mut(t)) {
+                if let Some(t) = self.task_mut(task.as_ref(), ev.at) {
                     t.status = TaskStatus::Pending;
                     t.session = None;
                     t.reason = Some(reason.clone());
                     t.returned = Some(reason.clone());
                     by = t.agent.clone();
                 }
-                if let Some(a) = by.and_then(|a| self.agents.get_mut(&a)) {
+                if let Some(a) = self.agent_mut(by.as_ref(), ev.at) {
                     a.rework += 1;
                 }
             }
             EventKind::TaskFailed { reason } => {
                 let mut by = None;
-                if let Some(t) = task.as_ref().and_then(|t| self.tasks.get_mut(t)) {
+                if let Some(t) = self.task_mut(task.as_ref(), ev.at) {
                     t.status = TaskStatus::Failed;
                     t.reason = Some(reason.clone());
                     t.finished_at = Some(ev.at);
@@ -519,12 +628,12 @@ impl SwarmState {
                     t.waiting_on = None;
                     by = t.agent.clone();
                 }
-                if let Some(a) = by.and_then(|a| self.agents.get_mut(&a)) {
+                if let Some(a) = self.agent_mut(by.as_ref(), ev.at) {
                     a.tasks_failed += 1;
                 }
             }
             EventKind::TaskBlocked { reason } => {
-                if let Some(t) = task.as_ref().and_then(|t| self.tasks.get_mut(t)) {
+                if let Some(t) = self.task_mut(task.as_ref(), ev.at) {
                     t.status = TaskStatus::Blocked;
                     t.reason = Some(reason.clone());
                     t.session = None;
@@ -533,13 +642,13 @@ impl SwarmState {
                 }
             }
             EventKind::TaskUnblocked => {
-                if let Some(t) = task.as_ref().and_then(|t| self.tasks.get_mut(t)) {
+                if let Some(t) = self.task_mut(task.as_ref(), ev.at) {
                     t.status = TaskStatus::Pending;
                     t.reason = None;
                 }
             }
             EventKind::SessionEnded { .. } => {
-                if let Some(a) = agent.as_ref().and_then(|a| self.agents.get_mut(a))
+                if let Some(a) = self.agent_mut(agent.as_ref(), ev.at)
                     && ev.session.is_some()
                     && a.session == ev.session
                 {
@@ -551,7 +660,7 @@ impl SwarmState {
                 }
             }
             EventKind::WatchdogAlert { check, .. } => {
-                if let Some(a) = agent.as_ref().and_then(|a| self.agents.get_mut(a)) {
+                if let Some(a) = self.agent_mut(agent.as_ref(), ev.at) {
                     a.alerts += 1;
                     a.last_alert = Some((*check, ev.at));
                 }
@@ -571,24 +680,45 @@ impl SwarmState {
                 confidence,
                 impact,
                 routing,
-            } => self.concerns.push(Concern {
-                id: id.clone(),
-                source: source.clone(),
-                summary: summary.clone(),
-                confidence: *confidence,
-                impact: *impact,
-                routing: *routing,
-                disposition: Disposition::Open,
-                agent,
-                task,
-                raised_at: ev.at,
-            }),
+            } => {
+                // A repeated id keeps the first: the one later events change.
+                if !self.rows.concerns.contains_key(id) {
+                    let first = (self.concerns.len(), self.events);
+                    self.rows.concerns.insert(id.clone(), first);
+                    if let Some(touched) = &mut self.touched {
+                        mark(&mut touched.concerns, id);
+                    }
+                }
+                self.concerns.push(Concern {
+                    id: id.clone(),
+                    source: source.clone(),
+                    summary: summary.clone(),
+                    confidence: *confidence,
+                    impact: *impact,
+                    routing: *routing,
+                    disposition: Disposition::Open,
+                    agent,
+                    task,
+                    raised_at: ev.at,
+                    disposed_at: None,
+                    disposed_by: None,
+                })
+            }
             EventKind::ConcernDisposed { id, disposition } => {
-                if let Some(c) = self.concerns.iter_mut().find(|c| &c.id == id) {
+                if let Some(c) = self.concern_mut(id) {
                     c.disposition = disposition.clone();
+                    c.disposed_at = Some(ev.at);
+                    c.disposed_by = Some(ev.actor);
                 }
             }
             EventKind::PauseRequested { id, pause, reason } => {
+                if !self.rows.pauses.contains_key(id) {
+                    let first = (self.pauses.len(), self.events);
+                    self.rows.pauses.insert(id.clone(), first);
+                    if let Some(touched) = &mut self.touched {
+                        mark(&mut touched.pauses, id);
+                    }
+                }
                 self.pauses.push(PausePoint {
                     id: id.clone(),
                     kind: pause.clone(),
@@ -597,12 +727,14 @@ impl SwarmState {
                     task: task.clone(),
                     state: PauseState::Waiting,
                     raised_at: ev.at,
+                    decided_at: None,
+                    decided_by: None,
                 });
-                if let Some(t) = task.as_ref().and_then(|t| self.tasks.get_mut(t)) {
+                if let Some(t) = self.task_mut(task.as_ref(), ev.at) {
                     t.waiting_on = Some(id.clone());
                 }
                 if *pause == PauseKind::AgentRequest
-                    && let Some(a) = agent.as_ref().and_then(|a| self.agents.get_mut(a))
+                    && let Some(a) = self.agent_mut(agent.as_ref(), ev.at)
                     && a.phase == AgentPhase::Working
                 {
                     a.phase = AgentPhase::Waiting;
@@ -610,21 +742,23 @@ impl SwarmState {
             }
             EventKind::PauseDecided { id, approved } => {
                 let mut who = None;
-                if let Some(p) = self.pauses.iter_mut().find(|p| &p.id == id) {
+                if let Some(p) = self.pause_mut(id) {
                     p.state = if *approved {
                         PauseState::Approved
                     } else {
                         PauseState::Rejected
                     };
+                    p.decided_at = Some(ev.at);
+                    p.decided_by = Some(ev.actor);
                     who = Some((p.agent.clone(), p.task.clone()));
                 }
                 if let Some((a, t)) = who {
-                    if let Some(t) = t.and_then(|t| self.tasks.get_mut(&t))
+                    if let Some(t) = self.task_mut(t.as_ref(), ev.at)
                         && t.waiting_on.as_ref() == Some(id)
                     {
                         t.waiting_on = None;
                     }
-                    if let Some(a) = a.and_then(|a| self.agents.get_mut(&a))
+                    if let Some(a) = self.agent_mut(a.as_ref(), ev.at)
                         && a.phase == AgentPhase::Waiting
                     {
                         a.phase = AgentPhase::Working;
@@ -632,7 +766,7 @@ impl SwarmState {
                 }
             }
             EventKind::AgentHeld { held } => {
-                if let Some(a) = agent.as_ref().and_then(|a| self.agents.get_mut(a)) {
+                if let Some(a) = self.agent_mut(agent.as_ref(), ev.at) {
                     a.held = *held;
                 }
             }
@@ -646,7 +780,7 @@ impl SwarmState {
                 }
             }
             EventKind::AgentRetired { .. } => {
-                if let Some(a) = agent.as_ref().and_then(|a| self.agents.get_mut(a)) {
+                if let Some(a) = self.agent_mut(agent.as_ref(), ev.at) {
                     a.phase = AgentPhase::Retired;
                 }
             }
@@ -655,7 +789,7 @@ impl SwarmState {
             EventKind::DiskFull { path, .. } => self.disk_full = Some(path.clone()),
             EventKind::DiskSpaceReturned { .. } => self.disk_full = None,
             EventKind::AttemptReturned { .. } => {
-                if let Some(t) = task.as_ref().and_then(|t| self.tasks.get_mut(t)) {
+                if let Some(t) = self.task_mut(task.as_ref(), ev.at) {
                     t.attempts = t.attempts.saturating_sub(1);
                 }
             }

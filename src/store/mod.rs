@@ -2,9 +2,10 @@
 //! truth for the swarm, with projections kept in the same transaction as
 //! each append. See `docs/event-log.md` for the schema as users see it.
 //!
-//! - [`Store::append`] writes a batch of events in one transaction and folds
-//!   each into the projection tables; an error anywhere rolls the whole batch
-//!   back, so the log never holds half a batch.
+//! - [`Store::append`] writes a batch of events in one transaction, folds
+//!   each into the store's [`SwarmState`] (the one fold of the log) and
+//!   writes the rows of what the batch touched from that state; an error
+//!   anywhere rolls the whole batch back, so the log never holds half a batch.
 //! - [`Store::load_events`] / [`Store::replay`] rebuild [`SwarmState`] at start.
 //! - [`Store::open_readonly`] serves `shiftboss status` while a swarm runs.
 //!
@@ -12,6 +13,7 @@
 //! process dying at any point (`kill -9` included); after an OS crash or power
 //! loss the last batches committed before it may be lost, never half of one.
 
+mod check;
 mod digest;
 mod projections;
 mod schema;
@@ -89,6 +91,12 @@ pub enum StoreError {
         kind: &'static str,
         source: rusqlite::Error,
     },
+    #[error("event log {}: writing the {what} failed: {source}; nothing appended", path.display())]
+    Project {
+        path: PathBuf,
+        what: String,
+        source: rusqlite::Error,
+    },
     #[error("event log {}: row seq {seq} cannot be read back: {detail}", path.display())]
     Corrupt {
         path: PathBuf,
@@ -158,6 +166,10 @@ pub struct Store {
     path: PathBuf,
     /// Reused JSON buffer for appends.
     buf: Vec<u8>,
+    /// The fold of the whole log, which the tables are written from; made
+    /// by replaying the log at the first append, dropped (and made again)
+    /// when an append fails.
+    fold: Option<SwarmState>,
 }
 
 impl std::fmt::Debug for Store {
@@ -200,6 +212,7 @@ impl Store {
             conn,
             path,
             buf: Vec::with_capacity(1024),
+            fold: None,
         })
     }
 
@@ -246,6 +259,7 @@ impl Store {
             conn,
             path,
             buf: Vec::new(),
+            fold: None,
         })
     }
 
@@ -267,7 +281,31 @@ impl Store {
         if events.is_empty() {
             return Ok(0);
         }
-        let Store { conn, path, buf } = self;
+        let mut fold = match self.fold.take() {
+            Some(f) => f,
+            None => {
+                let mut f = self.replay()?;
+                f.track_touched();
+                f
+            }
+        };
+        let res = self.append_folding(events, &mut fold);
+        if res.is_ok() {
+            // On failure the fold holds events the log does not: dropped,
+            // it is made again from the log at the next append.
+            self.fold = Some(fold);
+        }
+        res
+    }
+
+    fn append_folding(
+        &mut self,
+        events: &[Event],
+        fold: &mut SwarmState,
+    ) -> Result<u64, StoreError> {
+        let Store {
+            conn, path, buf, ..
+        } = self;
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(|source| StoreError::Sqlite {
@@ -275,7 +313,6 @@ impl Store {
                 source,
             })?;
         let mut last = 0;
-        let mut by_model = projections::ModelUsage::default();
         for (index, ev) in events.iter().enumerate() {
             let kind = ev.kind.name();
             if let Err(reason) = validate(ev) {
@@ -313,12 +350,25 @@ impl Store {
                     ])
                 })
                 .map_err(append_err)?;
-            projections::apply(&tx, seq, ev, &mut by_model).map_err(append_err)?;
+            fold.apply(ev);
+            if fold.events != seq as u64 {
+                return Err(StoreError::Corrupt {
+                    path: path.clone(),
+                    seq,
+                    detail: format!(
+                        "the log holds {} events before it, not {}",
+                        fold.events - 1,
+                        seq - 1
+                    ),
+                });
+            }
             last = seq;
         }
-        by_model.flush(&tx).map_err(|source| StoreError::Sqlite {
+        let touched = fold.take_touched();
+        projections::write(&tx, fold, &touched).map_err(|e| StoreError::Project {
             path: path.clone(),
-            source,
+            what: e.what,
+            source: e.source,
         })?;
         tx.commit().map_err(|source| StoreError::Sqlite {
             path: path.clone(),

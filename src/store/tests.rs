@@ -893,6 +893,13 @@ fn assert_projections_match(store: &Store, state: &SwarmState) {
         .unwrap();
     assert_eq!((merged, conflicted), (state.merges, state.conflicts));
 
+    // Every row, every column: the tables kept batch by batch are the rows
+    // the whole fold makes.
+    assert_eq!(
+        store.tables_differ_from(state).unwrap(),
+        Vec::<String>::new()
+    );
+
     let counts = store.counts_by_status().unwrap();
     assert_eq!(counts.len(), TaskStatus::ALL.len());
     for (word, n) in counts {
@@ -1106,10 +1113,20 @@ fn projection_failure_mid_batch_rolls_back_the_event_rows_too() {
         ev(201, Actor::Agent, Some("builder-01"), Some("ui-1"), huge),
     ];
     let err = store.append(&batch).unwrap_err();
-    assert!(matches!(err, StoreError::Append { index: 1, .. }), "{err}");
+    assert!(
+        matches!(&err, StoreError::Project { what, .. } if what == "agents row builder-01"),
+        "{err}"
+    );
     assert_eq!(store.digest().unwrap(), digest);
     assert_eq!(store.agent_rows().unwrap(), agents);
     assert_eq!(store.last_seq().unwrap(), scenario().len() as u64);
+
+    // The store's fold forgot the failed batch: the next append and the
+    // tables agree with the log again.
+    store.append(&batch[..1]).unwrap();
+    let state = store.replay().unwrap();
+    assert_eq!(state.events, scenario().len() as u64 + 1);
+    assert_projections_match(&store, &state);
 }
 
 #[test]
@@ -1307,4 +1324,23 @@ fn the_documented_example_queries_run() {
             e.kind.name()
         );
     }
+}
+
+#[test]
+fn a_row_left_behind_is_found() {
+    let (_dir, path) = db();
+    let mut store = Store::open(&path).unwrap();
+    store.append(&scenario()).unwrap();
+    let state = store.replay().unwrap();
+    assert!(store.tables_differ_from(&state).unwrap().is_empty());
+    store
+        .conn
+        .execute(
+            "UPDATE agents SET rework = rework + 1 WHERE id = 'builder-01'",
+            [],
+        )
+        .unwrap();
+    let diff = store.tables_differ_from(&state).unwrap();
+    assert_eq!(diff.len(), 1, "{diff:?}");
+    assert!(diff[0].starts_with("agents: "), "{diff:?}");
 }
