@@ -220,6 +220,9 @@ pub struct Task {
     /// Why the task came back to an agent, told in its next prompt.
     #[serde(default)]
     pub returned: Option<String>,
+    /// The last watchdog alert on it, and whose.
+    #[serde(default)]
+    pub last_alert: Option<(Check, Option<AgentId>)>,
 }
 
 impl Task {
@@ -251,6 +254,7 @@ impl Task {
             prediction: None,
             reimagined: 0,
             returned: None,
+            last_alert: None,
         }
     }
 
@@ -401,6 +405,9 @@ pub struct Concern {
     pub disposed_at: Option<Millis>,
     #[serde(default)]
     pub disposed_by: Option<Actor>,
+    /// For a watchdog concern: the check whose alert raised it.
+    #[serde(default)]
+    pub check: Option<Check>,
 }
 
 /// Why work stopped to wait for the operator.

@@ -46,6 +46,12 @@ pub struct AgentState {
     pub rework: u32,
     pub alerts: u32,
     pub last_alert: Option<(Check, Millis)>,
+    /// The last alert's task and detail.
+    #[serde(default)]
+    pub last_alert_about: Option<(Option<TaskId>, String)>,
+    /// Why it left the pool, once retired.
+    #[serde(default)]
+    pub retired_because: Option<String>,
     /// API refusals seen (rate limits, overload, server errors, cut streams).
     pub api_troubles: u32,
     /// Tokens in the context of the agent's last call.
@@ -88,6 +94,8 @@ impl AgentState {
             rework: 0,
             alerts: 0,
             last_alert: None,
+            last_alert_about: None,
+            retired_because: None,
             api_troubles: 0,
             context_tokens: 0,
             reported_cost: Money::ZERO,
@@ -204,6 +212,32 @@ impl SwarmState {
     pub fn pause(&self, id: &PauseId) -> Option<&PausePoint> {
         let (i, _) = self.rows.pauses.get(id)?;
         self.pauses.get(*i)
+    }
+
+    /// The check behind a watchdog concern raised now: the latest alert on
+    /// its task (by its agent, if it names one).
+    fn check_behind(
+        &self,
+        source: &ConcernSource,
+        agent: Option<&AgentId>,
+        task: Option<&TaskId>,
+    ) -> Option<Check> {
+        if *source != ConcernSource::Watchdog {
+            return None;
+        }
+        let t = self.tasks.get(task?)?;
+        match (&t.last_alert, agent) {
+            (Some((check, _)), None) => Some(*check),
+            (Some((check, by)), Some(a)) if by.as_ref() == Some(a) => Some(*check),
+            (_, Some(a)) => {
+                let a = self.agents.get(a)?;
+                match (&a.last_alert, &a.last_alert_about) {
+                    (Some((check, _)), Some((on, _))) if on.as_ref() == task => Some(*check),
+                    _ => None,
+                }
+            }
+            (None, None) => None,
+        }
     }
 
     /// Start recording which entities each event changes.
@@ -659,10 +693,14 @@ impl SwarmState {
                     a.session = None;
                 }
             }
-            EventKind::WatchdogAlert { check, .. } => {
+            EventKind::WatchdogAlert { check, detail } => {
                 if let Some(a) = self.agent_mut(agent.as_ref(), ev.at) {
                     a.alerts += 1;
                     a.last_alert = Some((*check, ev.at));
+                    a.last_alert_about = Some((task.clone(), detail.clone()));
+                }
+                if let Some(t) = self.task_mut(task.as_ref(), ev.at) {
+                    t.last_alert = Some((*check, agent.clone()));
                 }
             }
             EventKind::BudgetReached { scope, hard, .. } => {
@@ -689,6 +727,7 @@ impl SwarmState {
                         mark(&mut touched.concerns, id);
                     }
                 }
+                let check = self.check_behind(source, agent.as_ref(), task.as_ref());
                 self.concerns.push(Concern {
                     id: id.clone(),
                     source: source.clone(),
@@ -702,6 +741,7 @@ impl SwarmState {
                     raised_at: ev.at,
                     disposed_at: None,
                     disposed_by: None,
+                    check,
                 })
             }
             EventKind::ConcernDisposed { id, disposition } => {
@@ -779,9 +819,10 @@ impl SwarmState {
                     }
                 }
             }
-            EventKind::AgentRetired { .. } => {
+            EventKind::AgentRetired { reason } => {
                 if let Some(a) = self.agent_mut(agent.as_ref(), ev.at) {
                     a.phase = AgentPhase::Retired;
+                    a.retired_because = Some(reason.clone());
                 }
             }
             EventKind::SwarmFrozen { frozen } => self.frozen = *frozen,

@@ -18,9 +18,7 @@
 
 use super::merge_queue::cell;
 use super::{DrawCtx, Pane, PaneId, PaneState, Target, age, framed, row_style, scroll_offset};
-use crate::domain::{
-    Check, Concern, ConcernSource, Disposition, Event, EventKind, PausePoint, TaskId,
-};
+use crate::domain::{Concern, Disposition, PausePoint, TaskId};
 use crate::swarm::Snapshot;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -38,27 +36,10 @@ pub enum FoldKey {
     Text(String, String),
 }
 
-/// The check behind a watchdog concern: the latest alert on the same task
-/// (and agent) at or before the concern was raised.
-fn check_of(c: &Concern, recent: &[&Event]) -> Option<Check> {
-    if c.source != ConcernSource::Watchdog {
-        return None;
-    }
-    let task = c.task.as_ref()?;
-    recent.iter().rev().find_map(|ev| match &ev.kind {
-        EventKind::WatchdogAlert { check, .. }
-            if ev.task.as_ref() == Some(task)
-                && ev.at <= c.raised_at
-                && (c.agent.is_none() || ev.agent == c.agent) =>
-        {
-            Some(*check)
-        }
-        _ => None,
-    })
-}
-
-pub fn fold_key(c: &Concern, recent: &[&Event]) -> FoldKey {
-    match (check_of(c, recent), &c.task) {
+/// Watchdog concerns fold by the check behind them (kept by the state) and
+/// their task; others by what they say.
+pub fn fold_key(c: &Concern) -> FoldKey {
+    match (c.check, &c.task) {
         (Some(check), Some(task)) => FoldKey::Check(check.as_str(), task.clone()),
         _ => FoldKey::Text(c.source.as_str().to_string(), c.summary.clone()),
     }
@@ -86,18 +67,13 @@ impl<'a> Folded<'a> {
 
 /// Open and acked concerns, folded and in inbox order.
 pub fn folded(snap: &Snapshot) -> Vec<Folded<'_>> {
-    let recent: Vec<&Event> = snap
-        .recent
-        .iter()
-        .filter(|e| matches!(e.kind, EventKind::WatchdogAlert { .. }))
-        .collect();
     let mut groups: BTreeMap<(bool, FoldKey), Folded> = BTreeMap::new();
     let mut concerns: Vec<&Concern> = snap.state.open_concerns().collect();
     concerns.sort_by_key(|c| (c.raised_at, c.id.clone()));
     for c in concerns {
         let acked = c.disposition == Disposition::Acked;
         groups
-            .entry((acked, fold_key(c, &recent)))
+            .entry((acked, fold_key(c)))
             .or_insert_with(|| Folded {
                 members: Vec::new(),
             })

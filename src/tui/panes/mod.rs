@@ -5,6 +5,8 @@
 pub mod burn;
 pub mod convoys;
 pub mod inbox;
+#[cfg(test)]
+mod long_day;
 pub mod merge_queue;
 #[cfg(test)]
 pub(crate) mod testkit;

@@ -31,8 +31,8 @@
 
 use super::{DrawCtx, Pane, PaneId, PaneState, Target, age, framed, row_style, scroll_offset};
 use crate::domain::{
-    AgentId, AgentPhase, AgentState, Check, Concern, EventKind, MINUTE, Millis, PausePoint,
-    Routing, TaskId, TaskStatus,
+    AgentId, AgentPhase, AgentState, Check, Concern, MINUTE, Millis, PausePoint, Routing, TaskId,
+    TaskStatus,
 };
 use crate::swarm::Snapshot;
 use crate::tui::theme::Theme;
@@ -94,22 +94,20 @@ impl<'a> Facts<'a> {
             .filter(|c| c.routing == Routing::Human)
             .filter_map(|c| Some((c.agent.as_ref()?, c)))
             .collect();
-        let mut alerts = HashMap::new();
-        let mut retired = HashMap::new();
-        for ev in snap.recent.iter().rev() {
-            let Some(a) = &ev.agent else { continue };
-            match &ev.kind {
-                EventKind::WatchdogAlert { detail, .. } => {
-                    alerts
-                        .entry(a)
-                        .or_insert((ev.task.as_ref(), detail.as_str()));
-                }
-                EventKind::AgentRetired { reason } => {
-                    retired.entry(a).or_insert(reason.as_str());
-                }
-                _ => {}
-            }
-        }
+        // The facts the state keeps per agent, never a window of events.
+        let alerts = s
+            .agents
+            .values()
+            .filter_map(|a| {
+                let (task, detail) = a.last_alert_about.as_ref()?;
+                Some((&a.id, (task.as_ref(), detail.as_str())))
+            })
+            .collect();
+        let retired = s
+            .agents
+            .values()
+            .filter_map(|a| Some((&a.id, a.retired_because.as_deref()?)))
+            .collect();
         Facts {
             snap,
             pauses,
@@ -515,6 +513,7 @@ impl Pane for WatchdogPane {
 mod tests {
     use super::super::testkit::{Kit, draw, draws_in_tiny_areas, lines};
     use super::*;
+    use crate::domain::EventKind;
     use crate::domain::{HOUR, PauseId, PauseKind};
 
     /// `n` agents; the first two work. builder-03 stalled a minute ago,
