@@ -3,6 +3,7 @@
 mod event;
 mod merge;
 mod money;
+mod queue_facts;
 mod rows;
 mod state;
 
@@ -11,6 +12,7 @@ pub use merge::{
     Finding, LineAtRisk, MergeOutcome, Prediction, Scope, Side, Tier, glob_set, scopes_overlap,
 };
 pub use money::{Money, Price, Usage};
+pub use queue_facts::{BatchRun, MergeFacts};
 pub use rows::{MergeRecord, Rows, Stamp, Touched};
 pub use state::{AgentPhase, AgentState, ConvoyProgress, SwarmState};
 
@@ -223,6 +225,9 @@ pub struct Task {
     /// The last watchdog alert on it, and whose.
     #[serde(default)]
     pub last_alert: Option<(Check, Option<AgentId>)>,
+    /// Its way through the gates and the queue (the queue pane's facts).
+    #[serde(skip)]
+    pub merge_facts: MergeFacts,
 }
 
 impl Task {
@@ -255,6 +260,7 @@ impl Task {
             reimagined: 0,
             returned: None,
             last_alert: None,
+            merge_facts: MergeFacts::default(),
         }
     }
 

@@ -4,6 +4,7 @@
 use super::rows::{MergeRecord, Rows, Stamp, Touched, mark};
 use super::*;
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 /// Where an agent of the pool stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -176,6 +177,10 @@ pub struct SwarmState {
     /// Tokens per model (the `usage_by_model` table).
     #[serde(skip)]
     pub usage_by_model: BTreeMap<String, Usage>,
+    /// Every run of the gates on a merged result, in log order (shared:
+    /// snapshots clone the state).
+    #[serde(skip)]
+    pub batch_runs: Vec<Arc<BatchRun>>,
     /// Every merge attempt's result, in log order (the `merges` table).
     #[serde(skip)]
     pub merge_log: Vec<MergeRecord>,
@@ -369,6 +374,10 @@ impl SwarmState {
         }
         let agent = ev.agent.clone();
         let task = ev.task.clone();
+        // The queue's facts about the task (not in the tables: no stamp).
+        if let Some(t) = task.as_ref().and_then(|t| self.tasks.get_mut(t)) {
+            t.merge_facts.apply(ev);
+        }
         match &ev.kind {
             EventKind::SwarmStarted { target, seed } => {
                 self.target = target.clone();
@@ -506,7 +515,20 @@ impl SwarmState {
                     }
                 }
             }
-            EventKind::BatchTested { .. } => {}
+            EventKind::BatchTested {
+                tasks,
+                base,
+                passed,
+                gate,
+                output,
+            } => self.batch_runs.push(Arc::new(BatchRun {
+                at: ev.at,
+                tasks: tasks.clone(),
+                base: base.clone(),
+                passed: *passed,
+                gate: gate.clone(),
+                output: output.clone(),
+            })),
             EventKind::QueueMoved { front } => {
                 self.queue_moves += 1;
                 let key = if *front {

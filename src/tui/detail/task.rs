@@ -6,9 +6,9 @@
 //! gates on merged results that held it, and the events behind the task.
 
 use super::{Page, PageCtx, Section, Show, wrap};
-use crate::domain::{EventKind, MergeOutcome, TaskId, TaskStatus};
+use crate::domain::{TaskId, TaskStatus};
 use crate::tui::action::Action;
-use crate::tui::panes::merge_queue::{self, merge_facts};
+use crate::tui::panes::merge_queue;
 use ratatui::text::{Line, Span};
 
 pub fn page(ctx: &PageCtx, id: &TaskId) -> Page {
@@ -134,8 +134,7 @@ pub fn page(ctx: &PageCtx, id: &TaskId) -> Page {
     page.left.push(checks);
 
     // The merge facts, prominent: what went wrong first, then the queue.
-    let facts = merge_facts(snap.recent.iter().filter(|e| e.task.as_ref() == Some(id)));
-    let f = facts.get(id);
+    let f = Some(&task.merge_facts);
     let retry_hint = |c: &mut Section| {
         if matches!(task.status, TaskStatus::Failed | TaskStatus::Blocked) && !ctx.app.readonly {
             c.line(Line::styled(
@@ -349,16 +348,14 @@ pub fn page(ctx: &PageCtx, id: &TaskId) -> Page {
     page.right.push(gate_out);
 
     // The gates on merged results that held this entry, and a rejection.
-    let runs: Vec<merge_queue::BatchRun> = merge_queue::batch_runs(snap.recent.iter())
-        .into_iter()
+    let runs: Vec<&merge_queue::BatchRun> = snap
+        .state
+        .batch_runs
+        .iter()
         .filter(|r| r.tasks.contains(id))
+        .map(|r| &**r)
         .collect();
-    let rejected = snap.recent.iter().rev().find_map(|e| match &e.kind {
-        EventKind::MergeFinished {
-            outcome: MergeOutcome::Rejected { gate, output, .. },
-        } if e.task.as_ref() == Some(id) => Some((e.at, gate.clone(), output.clone())),
-        _ => None,
-    });
+    let rejected = task.merge_facts.rejected.clone();
     if !runs.is_empty() || rejected.is_some() {
         let mut sec = Section::stream("merged-result gates");
         let last_failed = runs.iter().rposition(|r| !r.passed);

@@ -2,6 +2,7 @@
 //! a first hour followed by 100,000 events about other things shows the
 //! same items as the first hour did — nothing drops out with the window.
 
+use super::merge_queue::{self, MergeQueuePane};
 use super::testkit::{Kit, draw, lines};
 use super::watchdog::WatchdogPane;
 use super::{PaneState, inbox};
@@ -34,6 +35,8 @@ fn first_hour() -> Kit {
         ("builder-03", "auth-3"),
         ("builder-04", "auth-4"),
         ("builder-05", "auth-5"),
+        ("builder-06", "auth-6"),
+        ("builder-07", "auth-7"),
     ] {
         k.agent(a, "claude-sonnet-4-5").task(t, "auth").assign(a, t);
     }
@@ -72,6 +75,46 @@ fn first_hour() -> Kit {
             detail: "past its time bound of 45m".into(),
         },
     );
+    // The queue: auth-6 through the gate and merged in a batch with auth-7,
+    // whose merged result was rejected: it fails.
+    for t in ["auth-6", "auth-7"] {
+        k.ev(None, Some(t), EventKind::TaskDone);
+        k.ev(
+            None,
+            Some(t),
+            EventKind::GateFinished {
+                passed: true,
+                gate: "cargo test".into(),
+                output: "ok".into(),
+                findings: Vec::new(),
+                changed: Vec::new(),
+            },
+        );
+        k.ev(None, Some(t), EventKind::MergeQueued { seq: 1 });
+    }
+    k.at(9 * HOUR + 59 * MINUTE).ev(
+        None,
+        None,
+        EventKind::BatchTested {
+            tasks: vec!["auth-6".into(), "auth-7".into()],
+            base: "fedcba9876543210".into(),
+            passed: false,
+            gate: "cargo test".into(),
+            output: "1 failed".into(),
+        },
+    );
+    k.ev(
+        None,
+        Some("auth-7"),
+        EventKind::MergeFinished {
+            outcome: MergeOutcome::Rejected {
+                gate: "cargo test".into(),
+                output: "1 failed".into(),
+                findings: Vec::new(),
+            },
+        },
+    );
+    k.failed("auth-7").merged("auth-6");
     k.at(10 * HOUR);
     k
 }
@@ -95,6 +138,12 @@ fn a_day_of_100k_events_shows_what_its_first_hour_showed() {
         100,
         12,
     ));
+    let pane = PaneState::default();
+    let queue_before = lines(&draw(&MergeQueuePane, &k.snap, &pane, 100, 8));
+    let rows_before = format!("{:?}", merge_queue::rows(&k.snap));
+    let text = queue_before.join("\n");
+    assert!(text.contains("auth-6") && text.contains("auth-7"), "{text}");
+    assert!(text.contains("auth-7 rejected"), "{text}");
     // The facts are there to lose: two folds, the stalled pair together.
     assert_eq!(inbox_before, [vec!["C-0001", "C-0002"], vec!["C-0003"]]);
     let text = watchdog_before.join("\n");
@@ -135,6 +184,9 @@ fn a_day_of_100k_events_shows_what_its_first_hour_showed() {
         12,
     ));
     assert_eq!(watchdog_after, watchdog_before);
+    let queue_after = lines(&draw(&MergeQueuePane, &k.snap, &pane, 100, 8));
+    assert_eq!(queue_after, queue_before);
+    assert_eq!(format!("{:?}", merge_queue::rows(&k.snap)), rows_before);
     // And the facts are the state's.
     let s = &k.snap.state;
     let c = s.concern(&ConcernId::new("C-0002")).unwrap();

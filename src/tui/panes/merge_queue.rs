@@ -12,16 +12,14 @@
 //! Narrow panes drop the agent, then the gate and the wait.
 
 use super::{DrawCtx, Pane, PaneId, PaneState, Target, age, framed, row_style, scroll_offset};
-use crate::domain::{
-    AgentId, Event, EventKind, MergeOutcome, Millis, Task, TaskId, TaskStatus, Tier,
-};
+use crate::domain::{AgentId, MergeOutcome, MergeRecord, Millis, Task, TaskId, TaskStatus, Tier};
 use crate::swarm::Snapshot;
 use crate::tui::theme::Theme;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// Recent merges shown (dim) under the queue.
 pub const MERGED_SHOWN: usize = 3;
@@ -46,105 +44,13 @@ pub enum Place {
     Merged,
 }
 
-/// What the recent events say about one task's way through the gate and the
-/// queue.
-#[derive(Clone, Debug, Default)]
-pub struct MergeFacts {
-    pub queued_at: Option<Millis>,
-    pub done_at: Option<Millis>,
-    /// The last gate run: passed, gate name.
-    pub last_gate: Option<(bool, String)>,
-    /// The files of the last conflicted merge, and when.
-    pub conflict: Option<(Vec<String>, Millis)>,
-    /// The tier and time of the merge.
-    pub merged: Option<(String, Millis)>,
-    pub failed_at: Option<Millis>,
-    pub blocked_at: Option<Millis>,
-}
-
-/// Fold the recent events into facts per task.
-pub fn merge_facts<'a>(
-    recent: impl IntoIterator<Item = &'a Event>,
-) -> BTreeMap<TaskId, MergeFacts> {
-    let mut out: BTreeMap<TaskId, MergeFacts> = BTreeMap::new();
-    for ev in recent {
-        let Some(task) = &ev.task else { continue };
-        let f = || MergeFacts::default();
-        match &ev.kind {
-            EventKind::TaskDone => out.entry(task.clone()).or_insert_with(f).done_at = Some(ev.at),
-            EventKind::GateFinished { passed, gate, .. } => {
-                out.entry(task.clone()).or_insert_with(f).last_gate = Some((*passed, gate.clone()))
-            }
-            EventKind::MergeQueued { .. } => {
-                out.entry(task.clone()).or_insert_with(f).queued_at = Some(ev.at)
-            }
-            EventKind::MergeFinished { outcome } => {
-                let e = out.entry(task.clone()).or_insert_with(f);
-                match outcome {
-                    MergeOutcome::Merged { tier, .. } => e.merged = Some((tier.clone(), ev.at)),
-                    MergeOutcome::Conflicted { files, .. }
-                    | MergeOutcome::Refused { files, .. } => {
-                        e.conflict = Some((files.clone(), ev.at))
-                    }
-                    MergeOutcome::Rejected { .. } => e.failed_at = Some(ev.at),
-                }
-            }
-            EventKind::TaskFailed { .. } => {
-                out.entry(task.clone()).or_insert_with(f).failed_at = Some(ev.at)
-            }
-            EventKind::TaskBlocked { .. } => {
-                out.entry(task.clone()).or_insert_with(f).blocked_at = Some(ev.at)
-            }
-            // A new attempt starts a new way through the gate.
-            EventKind::TaskAssigned { .. } => {
-                let e = out.entry(task.clone()).or_insert_with(f);
-                e.done_at = None;
-                e.queued_at = None;
-            }
-            _ => {}
-        }
-    }
-    out
-}
-
-/// One run of the gates on a merged result (`batch_tested`).
-#[derive(Clone, Debug, PartialEq)]
-pub struct BatchRun {
-    pub at: Millis,
-    pub tasks: Vec<TaskId>,
-    pub base: String,
-    pub passed: bool,
-    pub gate: String,
-    pub output: String,
-}
-
-/// Every merged-result run in the recent events, oldest first.
-pub fn batch_runs<'a>(recent: impl IntoIterator<Item = &'a Event>) -> Vec<BatchRun> {
-    recent
-        .into_iter()
-        .filter_map(|e| match &e.kind {
-            EventKind::BatchTested {
-                tasks,
-                base,
-                passed,
-                gate,
-                output,
-            } => Some(BatchRun {
-                at: e.at,
-                tasks: tasks.clone(),
-                base: base.clone(),
-                passed: *passed,
-                gate: gate.clone(),
-                output: output.clone(),
-            }),
-            _ => None,
-        })
-        .collect()
-}
+// The facts of a task's way through the gate and the queue, and the gate
+// runs on merged results, are the state's (kept by the fold).
+pub use crate::domain::{BatchRun, MergeFacts};
 
 /// The last landing's runs (one landing's runs share their time): the
 /// first is the whole batch, later ones its bisection.
-pub fn last_landing(runs: &[BatchRun]) -> &[BatchRun] {
+pub fn last_landing(runs: &[Arc<BatchRun>]) -> &[Arc<BatchRun>] {
     let Some(last) = runs.last() else {
         return &[];
     };
@@ -161,7 +67,11 @@ pub fn short_commit(c: &str) -> &str {
 }
 
 /// One line for the last landing: what the merged result's gates said.
-pub fn landing_line(runs: &[BatchRun], recent: &[&Event], t: &Theme) -> Option<Line<'static>> {
+pub fn landing_line(
+    runs: &[Arc<BatchRun>],
+    merges: &[MergeRecord],
+    t: &Theme,
+) -> Option<Line<'static>> {
     let first = runs.first()?;
     let n = first.tasks.len();
     let who = if n == 1 {
@@ -186,18 +96,15 @@ pub fn landing_line(runs: &[BatchRun], recent: &[&Event], t: &Theme) -> Option<L
     if runs.len() > 1 {
         spans.push(Span::styled(" · bisected", t.dim()));
     }
-    let culprits: Vec<String> = recent
+    let culprits: Vec<String> = merges
         .iter()
-        .filter(|e| {
-            e.at == first.at
-                && matches!(
-                    e.kind,
-                    EventKind::MergeFinished {
-                        outcome: MergeOutcome::Rejected { .. }
-                    }
-                )
-        })
-        .filter_map(|e| e.task.as_ref().map(|t| t.to_string()))
+        .rev()
+        .take_while(|m| m.at >= first.at)
+        .filter(|m| m.at == first.at && matches!(m.outcome, MergeOutcome::Rejected { .. }))
+        .filter_map(|m| m.task.as_ref().map(|t| t.to_string()))
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
         .collect();
     if !culprits.is_empty() && n > 1 {
         spans.push(Span::styled(
@@ -306,9 +213,8 @@ fn queued_note(t: &Task) -> String {
 /// Every row of the pane in display order, before the filter.
 pub fn rows(snap: &Snapshot) -> Vec<QueueRow> {
     let s = &snap.state;
-    let facts = merge_facts(snap.recent.iter());
     let row = |t: &Task, place: Place, since: Option<Millis>| {
-        let f = facts.get(t.id());
+        let f = Some(&t.merge_facts);
         let merged_tier = f
             .and_then(|f| f.merged.as_ref())
             .map(|(x, _)| match x.as_str() {
@@ -370,14 +276,14 @@ pub fn rows(snap: &Snapshot) -> Vec<QueueRow> {
     let mut out = Vec::new();
     for (i, id) in snap.merge_queue.iter().enumerate() {
         if let Some(t) = s.task(id) {
-            let since = facts.get(id).and_then(|f| f.queued_at);
+            let since = t.merge_facts.queued_at;
             out.push(row(t, Place::Queued(i + 1), since));
         }
     }
     for id in &s.task_order {
         let t = &s.tasks[id];
         if t.status == TaskStatus::Gating {
-            out.push(row(t, Place::Gating, facts.get(id).and_then(|f| f.done_at)));
+            out.push(row(t, Place::Gating, t.merge_facts.done_at));
         }
     }
     // Waiting for a retry: newest first.
@@ -390,8 +296,8 @@ pub fn rows(snap: &Snapshot) -> Vec<QueueRow> {
             Place::Failed
         }
     };
-    for (id, f) in &facts {
-        let Some(t) = s.task(id) else { continue };
+    for t in s.tasks.values() {
+        let f = &t.merge_facts;
         match t.status {
             TaskStatus::Failed => {
                 let at = f.failed_at.or(t.finished_at).unwrap_or(0);
@@ -417,13 +323,6 @@ pub fn rows(snap: &Snapshot) -> Vec<QueueRow> {
                 }
             }
             _ => {}
-        }
-    }
-    // Blocked by the merge, but the blocking event already left `recent`.
-    for id in &s.task_order {
-        let t = &s.tasks[id];
-        if blocked_by_merge(t) && !facts.contains_key(id) {
-            attention.push((0, row(t, blocked_place(t), None)));
         }
     }
     attention.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.task.cmp(&b.1.task)));
@@ -632,9 +531,8 @@ impl Pane for MergeQueuePane {
         };
         let rows = visible(ctx.snap, ctx.state);
         // The last merged-result run, on the bottom row when there is room.
-        let recent: Vec<&Event> = ctx.snap.recent.iter().collect();
-        let runs = batch_runs(recent.iter().copied());
-        let landing = landing_line(last_landing(&runs), &recent, t);
+        let s = &ctx.snap.state;
+        let landing = landing_line(last_landing(&s.batch_runs), &s.merge_log, t);
         let mut height = body.height as usize;
         if let Some(l) = &landing
             && height >= 2
@@ -734,6 +632,7 @@ impl Pane for MergeQueuePane {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::EventKind;
     use crate::tui::detail::tests::{Day, pane_text};
 
     #[test]
