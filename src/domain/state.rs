@@ -50,6 +50,9 @@ pub struct AgentState {
     /// The last alert's task and detail.
     #[serde(default)]
     pub last_alert_about: Option<(Option<TaskId>, String)>,
+    /// The tasks it was given, each with its latest attempt, oldest first.
+    #[serde(default)]
+    pub given: Vec<(TaskId, u32)>,
     /// Why it left the pool, once retired.
     #[serde(default)]
     pub retired_because: Option<String>,
@@ -97,6 +100,7 @@ impl AgentState {
             last_alert: None,
             last_alert_about: None,
             retired_because: None,
+            given: Vec::new(),
             api_troubles: 0,
             context_tokens: 0,
             reported_cost: Money::ZERO,
@@ -435,6 +439,10 @@ impl SwarmState {
                 }
                 if let Some(a) = self.agent_mut(agent.as_ref(), ev.at) {
                     a.phase = AgentPhase::Working;
+                    if let Some(t) = &task {
+                        a.given.retain(|(g, _)| g != t);
+                        a.given.push((t.clone(), *attempt));
+                    }
                     a.task = task.clone();
                     a.session = ev.session.clone();
                     a.sessions += 1;

@@ -2,7 +2,7 @@
 //! tasks, and its live output.
 
 use super::{CONTEXT_WINDOW, Page, PageCtx, Section, Show, tokens};
-use crate::domain::{AgentId, EventKind, TaskId};
+use crate::domain::AgentId;
 use ratatui::text::{Line, Span};
 
 pub fn page(ctx: &PageCtx, id: &AgentId) -> Page {
@@ -180,21 +180,15 @@ pub fn page(ctx: &PageCtx, id: &AgentId) -> Page {
 
     // Tasks it was given, newest first.
     let mut past = Section::new("tasks");
-    let mut seen: Vec<(TaskId, u32)> = Vec::new();
-    for e in snap.recent.iter().rev() {
-        if e.agent.as_ref() != Some(id) {
-            continue;
-        }
-        if let (EventKind::TaskAssigned { attempt, .. }, Some(task)) = (&e.kind, &e.task)
-            && !seen.iter().any(|(t, _)| t == task)
-        {
-            seen.push((task.clone(), *attempt));
-        }
-    }
-    for (task, attempt) in seen {
+    let given = snap
+        .state
+        .agent(id)
+        .map(|a| a.given.as_slice())
+        .unwrap_or(&[]);
+    for (task, attempt) in given.iter().rev() {
         let (status, title) = snap
             .state
-            .task(&task)
+            .task(task)
             .map(|x| (Some(x.status), x.spec.title.clone()))
             .unwrap_or((None, String::new()));
         past.line(Line::from(vec![

@@ -193,4 +193,7 @@ fn a_day_of_100k_events_shows_what_its_first_hour_showed() {
     assert_eq!(c.check, Some(Check::Stalled));
     let a = s.agent(&AgentId::new("builder-03")).unwrap();
     assert_eq!(a.retired_because.as_deref(), Some("its budget is spent"));
+    // The agent page's list of tasks given.
+    let a = s.agent(&AgentId::new("builder-06")).unwrap();
+    assert_eq!(a.given, [(TaskId::new("auth-6"), 1)]);
 }
