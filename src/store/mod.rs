@@ -289,10 +289,12 @@ impl Store {
                 f
             }
         };
-        let res = self.append_folding(events, &mut fold);
-        if res.is_ok() {
-            // On failure the fold holds events the log does not: dropped,
-            // it is made again from the log at the next append.
+        let mut folded = false;
+        let res = self.append_folding(events, &mut fold, &mut folded);
+        if res.is_ok() || !folded {
+            // A failure after folding leaves the fold holding events the log
+            // does not: it is dropped, and made again from the log at the
+            // next append. (A full disk fails before: on the event rows.)
             self.fold = Some(fold);
         }
         res
@@ -302,6 +304,7 @@ impl Store {
         &mut self,
         events: &[Event],
         fold: &mut SwarmState,
+        folded: &mut bool,
     ) -> Result<u64, StoreError> {
         let Store {
             conn, path, buf, ..
@@ -350,19 +353,24 @@ impl Store {
                     ])
                 })
                 .map_err(append_err)?;
-            fold.apply(ev);
-            if fold.events != seq as u64 {
-                return Err(StoreError::Corrupt {
-                    path: path.clone(),
-                    seq,
-                    detail: format!(
-                        "the log holds {} events before it, not {}",
-                        fold.events - 1,
-                        seq - 1
-                    ),
-                });
-            }
             last = seq;
+        }
+        // The fold's count of events is the seq of the last one it holds.
+        let first = last - events.len() as i64 + 1;
+        if fold.events + 1 != first as u64 {
+            return Err(StoreError::Corrupt {
+                path: path.clone(),
+                seq: first,
+                detail: format!(
+                    "the log holds {} events before it, the fold {}",
+                    first - 1,
+                    fold.events
+                ),
+            });
+        }
+        *folded = true;
+        for ev in events {
+            fold.apply(ev);
         }
         let touched = fold.take_touched();
         projections::write(&tx, fold, &touched).map_err(|e| StoreError::Project {

@@ -1083,6 +1083,9 @@ fn invalid_event_mid_batch_leaves_the_log_unchanged() {
     // The store is still usable and seqs carry on without a gap.
     let seq = store.append(&batch[..2]).unwrap();
     assert_eq!(seq, scenario().len() as u64 + 2);
+    // The store's fold, kept across the refused batch, holds the log.
+    let state = store.replay().unwrap();
+    assert_projections_match(&store, &state);
 }
 
 #[test]
