@@ -187,7 +187,7 @@ pub struct SwarmState {
     pub batch_runs: Vec<Arc<BatchRun>>,
     /// Every merge attempt's result, in log order (the `merges` table).
     #[serde(skip)]
-    pub merge_log: Vec<MergeRecord>,
+    pub merge_log: Vec<Arc<MergeRecord>>,
     /// Row bookkeeping for the SQL tables.
     #[serde(skip)]
     pub rows: Rows,
@@ -577,7 +577,7 @@ impl SwarmState {
             }
             EventKind::MergeFinished { outcome } => {
                 let of_task = task.as_ref().and_then(|t| self.tasks.get(t));
-                self.merge_log.push(MergeRecord {
+                self.merge_log.push(Arc::new(MergeRecord {
                     seq: self.events,
                     at: ev.at,
                     task: task.clone(),
@@ -589,7 +589,7 @@ impl SwarmState {
                         .clone()
                         .or_else(|| of_task.map(|t| t.spec.convoy.clone())),
                     outcome: outcome.clone(),
-                });
+                }));
                 if let Some(touched) = &mut self.touched {
                     touched.merges.push(self.merge_log.len() - 1);
                 }

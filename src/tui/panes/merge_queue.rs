@@ -69,7 +69,7 @@ pub fn short_commit(c: &str) -> &str {
 /// One line for the last landing: what the merged result's gates said.
 pub fn landing_line(
     runs: &[Arc<BatchRun>],
-    merges: &[MergeRecord],
+    merges: &[Arc<MergeRecord>],
     t: &Theme,
 ) -> Option<Line<'static>> {
     let first = runs.first()?;
