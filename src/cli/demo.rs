@@ -76,6 +76,15 @@ fn print_summary(summary: &Summary, json: bool) -> CliResult {
     Ok(())
 }
 
+/// A headless run's end: the summary, and exit 3 when a task failed.
+fn headless_end(summary: &Summary, json: bool) -> CliResult {
+    print_summary(summary, json)?;
+    if summary.any_failed() {
+        return Err(CliError::TasksFailed(summary.failed.len()));
+    }
+    Ok(())
+}
+
 fn has_log(paths: &Paths) -> bool {
     paths.db.exists()
 }
@@ -131,7 +140,7 @@ pub fn run(args: DemoArgs) -> CliResult {
     match console {
         None => {
             let summary = swarm.run(&opts)?;
-            print_summary(&summary, args.json)
+            headless_end(&summary, args.json)
         }
         Some(c) => {
             let summary = crate::tui::run(swarm, opts, c)?;
@@ -235,9 +244,6 @@ pub fn up(args: UpArgs) -> CliResult {
         )));
     }
     let config = Config::load(&paths.config)?;
-    if console.is_none() {
-        warn_if_target_checked_out(&root, &config.swarm.target);
-    }
     let now: Millis = RealClock.now();
     let (runtime, speed) = match config.swarm.runtime {
         Runtime::Sim => (
@@ -296,33 +302,12 @@ pub fn up(args: UpArgs) -> CliResult {
         approve_all: args.approve_all,
         progress: !args.json && console.is_none(),
     };
-    let summary = match console {
+    match console {
         None => {
             crate::swarm::stop_on_signals();
-            swarm.run(&opts)?
+            headless_end(&swarm.run(&opts)?, args.json)
         }
-        Some(c) => crate::tui::run(swarm, opts, c)?,
-    };
-    print_summary(&summary, args.json)
-}
-
-/// The merge queue moves the target's ref, never the operator's files; a
-/// checkout sitting on the target then sees each merge as staged changes.
-fn warn_if_target_checked_out(root: &Path, target: &str) {
-    let Ok(repo) = git2::Repository::open(root) else {
-        return;
-    };
-    let on_target = repo
-        .head()
-        .ok()
-        .and_then(|h| h.shorthand().ok().map(|s| s == target))
-        .unwrap_or(false);
-    if on_target {
-        eprintln!(
-            "shiftboss: note: this checkout is on {target}, which the merge queue moves; \
-             your files stay as they are, so `git status` will show merged work as reversed. \
-             `git switch --detach` (or another branch) avoids that; `git reset --keep {target}` catches up."
-        );
+        Some(c) => print_summary(&crate::tui::run(swarm, opts, c)?, args.json),
     }
 }
 

@@ -9,7 +9,9 @@
 //!   scrubbed environment and a per-command timeout.
 
 pub mod ai;
+mod checkout;
 mod gate;
+mod gate_checkout;
 mod land;
 mod paths;
 mod queue;
@@ -20,6 +22,7 @@ mod worktree;
 mod tests;
 
 pub use gate::{GATE_ENV_PASSTHROUGH, GATE_OUTPUT_LIMIT, GateReport, GateResult, run_gates};
+pub use gate_checkout::{GateCheckout, gate_checkout_name};
 pub use land::{Entry, GateRun, LandOptions, Landing, QUEUE_BRANCH, QUEUE_WORKTREE};
 pub use paths::{check_paths, command_finding};
 pub use resolve::{AiAnswer, AiResolve, ConflictFile, Merged, lines_at_risk};

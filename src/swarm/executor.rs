@@ -480,6 +480,20 @@ impl Executor {
         }
     }
 
+    /// Commits made for the tasks: simulated ones as counted here; real
+    /// agents commit themselves, so their tasks' branches are counted.
+    pub fn agent_commits(&self, state: &SwarmState) -> u64 {
+        if self.runtimes.simulated() {
+            return self.commits;
+        }
+        let branches: Vec<String> = state
+            .tasks
+            .values()
+            .filter_map(|t| t.branch.clone())
+            .collect();
+        self.repo.branch_commits(&branches).unwrap_or(self.commits)
+    }
+
     /// Commit whatever a session's worktree holds, so no work is lost.
     fn keep_work(
         &mut self,
@@ -690,6 +704,29 @@ impl Executor {
                         Vec::new()
                     }
                 };
+                // Simulated gates run inline, before anything else touches the
+                // worktree. Real ones run on a thread while the agent goes on
+                // to its next task: in a checkout of their own, at exactly
+                // the branch's commit.
+                let (dir, checkout) = if self.runtimes.simulated() || checks.is_empty() {
+                    (dir, None)
+                } else {
+                    match landing::gate_checkout(&self.repo, &task, &branch) {
+                        Ok(c) => (c.path.clone(), Some(c)),
+                        Err(e) => {
+                            let input = Input::GatesFinished {
+                                task,
+                                passed: false,
+                                gate: "worktree".into(),
+                                output: e,
+                                findings: Vec::new(),
+                                changed,
+                            };
+                            timeline.push(now, Wake::Input(input));
+                            return;
+                        }
+                    }
+                };
                 let gates = BranchGates {
                     task,
                     dir,
@@ -698,6 +735,7 @@ impl Executor {
                     changed,
                     scope,
                     protected,
+                    checkout,
                 };
                 if self.runtimes.simulated() {
                     let input = gates.run();
@@ -743,6 +781,8 @@ impl Executor {
                                 runs: Vec::new(),
                                 results: Vec::new(),
                                 error: Some(e.to_string()),
+                                held: Vec::new(),
+                                ai_unreachable: None,
                             }),
                         ),
                     }

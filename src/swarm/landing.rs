@@ -7,7 +7,7 @@
 
 use crate::domain::{Finding, MergeOutcome, TaskId};
 use crate::engine::{AiSettings, BatchRun, Input, LandEntry};
-use crate::merge::ai::{AiConfig, Provider};
+use crate::merge::ai::{AiConfig, AiError, Provider};
 use crate::merge::{self, AiAnswer, ConflictFile, Entry, LandOptions, Repo};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -22,12 +22,25 @@ pub(super) struct BranchGates {
     pub changed: Vec<String>,
     pub scope: Vec<String>,
     pub protected: Vec<String>,
+    /// The gate checkout `dir` is, removed when the gates end (real agents:
+    /// the agent's worktree moves on to its next task meanwhile).
+    pub checkout: Option<merge::GateCheckout>,
 }
 
 impl BranchGates {
     /// The path rules first (cheap, and the agent must fix them anyway),
     /// then the commands.
-    pub fn run(self) -> Input {
+    pub fn run(mut self) -> Input {
+        let checkout = self.checkout.take();
+        let input = self.gate();
+        if let Some(c) = checkout {
+            // A leftover is removed by the next checkout of the same name.
+            let _ = c.remove();
+        }
+        input
+    }
+
+    fn gate(self) -> Input {
         let findings = merge::check_paths(&self.changed, &self.scope, &self.protected, true);
         if let Some(first) = findings.first() {
             let output = findings
@@ -85,9 +98,18 @@ impl Batch {
             })
             .collect();
         let ai_settings = self.ai.clone();
-        let resolve = move |f: &ConflictFile, ctx: &str| -> Result<AiAnswer, String> {
+        // The first endpoint that could not be reached, for one concern.
+        let unreachable: std::cell::RefCell<Option<String>> = Default::default();
+        let resolve = |f: &ConflictFile, ctx: &str| -> Result<AiAnswer, String> {
             match &ai_settings {
-                Some(ai) => ask_model(ai, f, ctx),
+                Some(ai) => ask_model(ai, f, ctx).map_err(|e| {
+                    if let AiError::Unreachable { endpoint, .. } = &e {
+                        unreachable
+                            .borrow_mut()
+                            .get_or_insert_with(|| endpoint.clone());
+                    }
+                    e.to_string()
+                }),
                 None => Err("no ai tier configured".into()),
             }
         };
@@ -119,19 +141,38 @@ impl Batch {
                 .map(|(t, o): (String, MergeOutcome)| (task(&t), o))
                 .collect(),
             error: landing.error,
+            held: landing.held,
+            ai_unreachable: unreachable.take(),
         }
     }
 }
 
 /// The `ai` tier's call: the model named in the config, its key read from
 /// the environment now (never stored, never logged).
-fn ask_model(ai: &AiSettings, file: &ConflictFile, ctx: &str) -> Result<AiAnswer, String> {
-    let provider = ai.provider.parse::<Provider>().map_err(|e| e.to_string())?;
+fn ask_model(ai: &AiSettings, file: &ConflictFile, ctx: &str) -> Result<AiAnswer, AiError> {
+    let provider = ai
+        .provider
+        .parse::<Provider>()
+        .map_err(|e| AiError::Transport(e.to_string()))?;
     let mut cfg = AiConfig::new(provider, ai.model.clone());
     cfg.base_url = ai.base_url.clone();
     cfg.api_key = std::env::var(&ai.key_env).ok().filter(|k| !k.is_empty());
     cfg.timeout = Duration::from_millis(ai.timeout.max(1) as u64);
-    merge::ai::answer(&cfg, file, ctx)
+    merge::ai::answer_or_why(&cfg, file, ctx)
+}
+
+/// A gate checkout at the tip of `branch` (see [`merge::GateCheckout`]).
+pub(super) fn gate_checkout(
+    repo: &Repo,
+    task: &TaskId,
+    branch: &str,
+) -> Result<merge::GateCheckout, String> {
+    let tip = repo
+        .branch_tip(branch)
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("branch `{branch}` does not exist"))?;
+    repo.gate_checkout(task.as_str(), &tip)
+        .map_err(|e| e.to_string())
 }
 
 /// A second handle on the repository for a thread (git2 handles are not shared).
