@@ -149,8 +149,9 @@ pub struct AiResolution {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AiError {
-    /// The API could not be reached, answered with a non-2xx status, or
-    /// with a body that is not its JSON shape. Never contains the key.
+    /// The API failed on the way (not a connection or timeout: that is
+    /// [`AiError::Unreachable`]), answered with a non-2xx status, or with a
+    /// body that is not its JSON shape. Never contains the key.
     #[error("the AI API failed: {0}")]
     Transport(String),
     /// The model answered, but not with a usable file (the reason).
