@@ -6,6 +6,9 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+#[path = "support/http.rs"]
+#[allow(dead_code)]
+mod http;
 #[path = "support/repo.rs"]
 mod repo;
 use repo::{git, new_repo};
@@ -201,4 +204,106 @@ fn an_ai_tier_nobody_answers_raises_one_concern_naming_its_endpoint() {
         "SELECT count(*) FROM events WHERE data LIKE '%sk-ant-test%'",
     );
     assert_eq!(leaked, 0);
+}
+
+#[test]
+fn ai_removals_keep_their_reasons_in_the_log_the_merge_commit_and_a_concern() {
+    // The scripted model merges any two versions of src/shared.txt into one
+    // line and explains each line it leaves out.
+    let addr = http::serve(|_line: &str, _body: &[u8]| {
+        let text = "```\nboth were here\n```\n\
+                    REMOVED: t-shared-1 was here -- one line says it for both\n\
+                    REMOVED: t-shared-2 was here -- one line says it for both\n";
+        let answer = serde_json::json!({
+            "id": "msg_1", "type": "message", "role": "assistant", "model": "claude-sonnet-4-5",
+            "content": [{"type": "text", "text": text}],
+            "stop_reason": "end_turn",
+            "usage": {"input_tokens": 120, "output_tokens": 40}
+        });
+        ("200 OK".into(), "application/json", answer.to_string())
+    });
+    let (_tmp, repo) = setup(
+        &format!(
+            "[merge]\non_overlap = \"run\"\nbatch = 1\n\
+             [merge.ai]\nprovider = \"anthropic\"\nbase_url = \"http://{addr}\"\nmodel = \"claude-sonnet-4-5\"\n"
+        ),
+        &[("t-shared-1", &[]), ("t-shared-2", &[])],
+    );
+    let out = Command::new(BIN)
+        .args(["up", "--headless", "--until-idle", "--json"])
+        .current_dir(&repo)
+        .env("ANTHROPIC_API_KEY", "sk-ant-test")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let conn = rusqlite::Connection::open(repo.join(".shiftboss/state.db")).unwrap();
+    let (task, removals): (String, String) = conn
+        .query_row(
+            "SELECT task, json_extract(data,'$.outcome.removals') FROM events
+             WHERE kind = 'merge_finished' AND json_extract(data,'$.outcome.tier') = 'ai'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    let removals: serde_json::Value = serde_json::from_str(&removals).unwrap();
+    // The line the target had is the one the later task's merge removed.
+    let other = if task == "t-shared-1" {
+        "t-shared-2"
+    } else {
+        "t-shared-1"
+    };
+    let removed: Vec<(String, String)> = removals
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["line"].as_str().unwrap().to_string(),
+                r["why"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert!(
+        removed.contains(&(
+            format!("{other} was here"),
+            "one line says it for both".into()
+        )),
+        "{removals}"
+    );
+    assert!(
+        removals
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["file"] == "src/shared.txt")
+    );
+    let concern: String = conn
+        .query_row(
+            "SELECT json_extract(data,'$.summary') FROM events WHERE kind = 'concern_raised' AND task = ?1",
+            [&task],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(concern.contains("the ai tier removed"), "{concern}");
+    assert!(
+        concern.contains(&format!(
+            "src/shared.txt: {other} was here -- one line says it for both"
+        )),
+        "{concern}"
+    );
+    let message = git(&repo, &["log", "-1", "--format=%B", "main"]);
+    assert!(
+        message.contains(&format!(
+            "Shiftboss-Removed: src/shared.txt: {other} was here -- one line says it for both"
+        )),
+        "{message}"
+    );
+    assert_eq!(
+        git(&repo, &["show", "main:src/shared.txt"]),
+        "both were here\n"
+    );
 }
