@@ -430,3 +430,53 @@ fn a_branch_with_no_change_of_its_own_is_unchanged_not_merged() {
         "{l:?}"
     );
 }
+
+#[test]
+fn an_operator_checkout_on_the_target_follows_a_landing_or_holds_it() {
+    let (_tmp, repo) = new_repo(&[("README", "r\n")]);
+    git(&repo, &["switch", "-q", "main"]);
+    branch(&repo, "ta", &[("a.txt", "a\n")]);
+    git(&repo, &["switch", "-q", "main"]);
+    // Clean: the files and the index follow main.
+    let l = land(&repo, &["ta"], &[], &[]);
+    assert!(
+        matches!(outcome(&l, "ta"), MergeOutcome::Merged { .. }),
+        "{l:?}"
+    );
+    assert!(l.held.is_empty());
+    assert_eq!(git(&repo, &["status", "--porcelain"]), "");
+    assert_eq!(std::fs::read_to_string(repo.join("a.txt")).unwrap(), "a\n");
+
+    // An edit of a tracked file: nothing lands, the file is named.
+    branch(&repo, "tb", &[("b.txt", "b\n")]);
+    git(&repo, &["switch", "-q", "main"]);
+    let before = main_tip(&repo);
+    std::fs::write(repo.join("README"), "mine\n").unwrap();
+    let l = land(&repo, &["tb"], &[], &[]);
+    assert_eq!(l.held, ["README"]);
+    assert!(l.results.is_empty());
+    assert_eq!(main_tip(&repo), before);
+    assert_eq!(git(&repo, &["status", "--porcelain"]), " M README\n");
+
+    // An untracked file where the landing puts one: held, named, untouched.
+    git(&repo, &["checkout", "-q", "--", "README"]);
+    std::fs::write(repo.join("b.txt"), "my own b\n").unwrap();
+    let l = land(&repo, &["tb"], &[], &[]);
+    assert_eq!(l.held, ["b.txt"]);
+    assert_eq!(main_tip(&repo), before);
+    assert_eq!(
+        std::fs::read_to_string(repo.join("b.txt")).unwrap(),
+        "my own b\n"
+    );
+
+    // Detached: main moves, the files stay.
+    std::fs::remove_file(repo.join("b.txt")).unwrap();
+    git(&repo, &["switch", "-q", "--detach"]);
+    let l = land(&repo, &["tb"], &[], &[]);
+    assert!(
+        matches!(outcome(&l, "tb"), MergeOutcome::Merged { .. }),
+        "{l:?}"
+    );
+    assert_ne!(main_tip(&repo), before);
+    assert!(!repo.join("b.txt").exists());
+}
