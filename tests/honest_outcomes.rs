@@ -153,6 +153,17 @@ fn no_change_failures_and_the_summary_and_status_are_told_as_they_are() {
         "SELECT sum(json_extract(data,'$.usage.input') + json_extract(data,'$.usage.output') + json_extract(data,'$.usage.cache_read') + json_extract(data,'$.usage.cache_write')) FROM events WHERE kind = 'usage_recorded'",
     );
     assert_eq!(total, 3 * 1_200_000);
+    // The same in JSON: a duration, the commits, what failed and why.
+    let out = run(&repo, &["status", "--json"]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        !json["virtual_time"].as_str().unwrap().contains(':'),
+        "{json}"
+    );
+    assert_eq!(json["commits"], 3, "{json}");
+    assert_eq!(json["failed"][0]["task"], "t-fail", "{json}");
+    assert_eq!(json["blocked"][0]["task"], "t-noop", "{json}");
+    assert!(json["concerns"].as_array().unwrap().len() >= 2, "{json}");
     let shown = format!("· {:.1}M tokens", total as f64 / 1e6);
     assert!(status.contains(&shown), "{shown}\n{status}");
 }

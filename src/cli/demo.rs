@@ -145,7 +145,7 @@ pub fn run(args: DemoArgs) -> CliResult {
         Some(c) => {
             let summary = crate::tui::run(swarm, opts, c)?;
             println!(
-                "shiftboss: left the swarm at {} virtual in {} (resume: shiftboss demo --state-dir {})",
+                "shiftboss: left the swarm after {} of swarm time in {} (resume: shiftboss demo --state-dir {})",
                 summary.virtual_time,
                 root.display(),
                 root.display()

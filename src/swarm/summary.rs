@@ -24,7 +24,7 @@ pub struct Summary {
     pub concerns_open_by_impact: BTreeMap<String, usize>,
     pub pause_points_waiting: usize,
     pub events: u64,
-    /// Virtual time covered by the swarm so far, `HH:MM`.
+    /// Swarm time covered so far, as a duration (`2h 05m`), never a time of day.
     pub virtual_time: String,
     pub virtual_ms: Millis,
     pub wall_ms: u128,
@@ -138,7 +138,7 @@ impl Summary {
             concerns_open_by_impact: by_impact,
             pause_points_waiting: s.waiting_pauses().count(),
             events: s.events,
-            virtual_time: clock_span(s.started_at, now),
+            virtual_time: elapsed(now - s.started_at),
             virtual_ms: now - s.started_at,
             wall_ms: 0,
             resumed: false,
