@@ -178,3 +178,25 @@ fn a_dirty_checkout_on_the_target_holds_landings_until_it_is_clean() {
     git(&repo, &["stash", "pop", "-q"]);
     assert_eq!(git(&repo, &["status", "--porcelain"]), " M README.md\n");
 }
+
+#[test]
+fn a_headless_run_ends_with_held_landings_named_in_its_summary() {
+    let (_tmp, repo) = setup();
+    let before = git(&repo, &["rev-parse", "main"]);
+    std::fs::write(repo.join("README.md"), "hello\nmy own edit\n").unwrap();
+    // Nothing more can happen without the operator: the run ends by itself.
+    let out = run(&repo, &["up", "--headless", "--until-idle"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("pause      P-0001 checkout: landings held: your checkout of main has changes to README.md"),
+        "{text}"
+    );
+    assert!(text.contains("2 queued"), "{text}");
+    assert_eq!(git(&repo, &["rev-parse", "main"]), before);
+    assert_eq!(git(&repo, &["status", "--porcelain"]), " M README.md\n");
+}

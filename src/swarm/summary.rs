@@ -37,6 +37,16 @@ pub struct Summary {
     pub blocked: Vec<TaskReason>,
     /// The open concerns: impact and text.
     pub concerns: Vec<ConcernLine>,
+    /// The pause points waiting: id, kind and reason.
+    pub pauses: Vec<PauseLine>,
+}
+
+/// A pause point waiting, as the summary lists it.
+#[derive(Clone, Debug, Serialize)]
+pub struct PauseLine {
+    pub id: String,
+    pub kind: String,
+    pub reason: String,
 }
 
 /// A task that did not get through, and why.
@@ -155,6 +165,14 @@ impl Summary {
                     summary: c.summary.clone(),
                 })
                 .collect(),
+            pauses: s
+                .waiting_pauses()
+                .map(|p| PauseLine {
+                    id: p.id.to_string(),
+                    kind: p.kind.as_str().to_string(),
+                    reason: p.reason.clone(),
+                })
+                .collect(),
         }
     }
 
@@ -268,6 +286,15 @@ impl fmt::Display for Summary {
                 c.id,
                 c.impact,
                 first_line(&c.summary)
+            )?;
+        }
+        for p in &self.pauses {
+            writeln!(
+                f,
+                "pause      {} {}: {}",
+                p.id,
+                p.kind,
+                first_line(&p.reason)
             )?;
         }
         for e in &self.errors {
