@@ -6,7 +6,7 @@ use super::landing::{self, Batch, BranchGates};
 use super::timeline::{Timeline, Wake};
 use crate::domain::{AgentId, Millis, SECOND, SessionId, SwarmState, TaskId};
 use crate::engine::{Effect, Input};
-use crate::merge::Repo;
+use crate::merge::{self, Repo};
 use crate::runtime::adapter::{Adapter, CommandAdapter};
 use crate::runtime::claude::ClaudeAdapter;
 use crate::runtime::codex::CodexAdapter;
@@ -708,17 +708,23 @@ impl Executor {
                 // worktree. Real ones run on a thread while the agent goes on
                 // to its next task: in a checkout of their own, at exactly
                 // the branch's commit.
-                let (dir, checkout) = if self.runtimes.simulated() || checks.is_empty() {
-                    (dir, None)
+                let checkout = if self.runtimes.simulated() || checks.is_empty() {
+                    None
                 } else {
-                    match landing::gate_checkout(&self.repo, &task, &branch) {
-                        Ok(c) => (c.path.clone(), Some(c)),
+                    let tip = self.repo.branch_tip(&branch).and_then(|tip| {
+                        tip.ok_or_else(|| merge::GitError::NoSuchBranch {
+                            repo: self.repo.root().to_path_buf(),
+                            branch: branch.clone(),
+                        })
+                    });
+                    match tip.and_then(|tip| Ok((landing::reopen(&self.repo)?, tip))) {
+                        Ok(at) => Some(at),
                         Err(e) => {
                             let input = Input::GatesFinished {
                                 task,
                                 passed: false,
                                 gate: "worktree".into(),
-                                output: e,
+                                output: e.to_string(),
                                 findings: Vec::new(),
                                 changed,
                             };

@@ -22,25 +22,42 @@ pub(super) struct BranchGates {
     pub changed: Vec<String>,
     pub scope: Vec<String>,
     pub protected: Vec<String>,
-    /// The gate checkout `dir` is, removed when the gates end (real agents:
-    /// the agent's worktree moves on to its next task meanwhile).
-    pub checkout: Option<merge::GateCheckout>,
+    /// Run the commands in a gate checkout of their own at this commit
+    /// (made on the gates' thread, removed after) rather than in `dir`:
+    /// real agents go on to their next task in `dir` meanwhile.
+    pub checkout: Option<(Repo, String)>,
 }
 
 impl BranchGates {
     /// The path rules first (cheap, and the agent must fix them anyway),
     /// then the commands.
     pub fn run(mut self) -> Input {
-        let checkout = self.checkout.take();
-        let input = self.gate();
-        if let Some(c) = checkout {
-            // A leftover is removed by the next checkout of the same name.
-            let _ = c.remove();
+        if let Some(refused) = self.path_rules() {
+            return refused;
         }
-        input
+        let Some((repo, commit)) = self.checkout.take() else {
+            let dir = self.dir.clone();
+            return self.commands(&dir);
+        };
+        match repo.gate_checkout(self.task.as_str(), &commit) {
+            Ok(c) => {
+                let input = self.commands(&c.path);
+                // A leftover is removed by the next checkout of the same name.
+                let _ = c.remove();
+                input
+            }
+            Err(e) => Input::GatesFinished {
+                task: self.task,
+                passed: false,
+                gate: "worktree".into(),
+                output: e.to_string(),
+                findings: Vec::new(),
+                changed: self.changed,
+            },
+        }
     }
 
-    fn gate(self) -> Input {
+    fn path_rules(&mut self) -> Option<Input> {
         let findings = merge::check_paths(&self.changed, &self.scope, &self.protected, true);
         if let Some(first) = findings.first() {
             let output = findings
@@ -48,16 +65,20 @@ impl BranchGates {
                 .map(|f| f.to_string())
                 .collect::<Vec<_>>()
                 .join("\n");
-            return Input::GatesFinished {
-                task: self.task,
+            return Some(Input::GatesFinished {
+                task: self.task.clone(),
                 passed: false,
                 gate: first.gate.clone(),
                 output,
                 findings,
-                changed: self.changed,
-            };
+                changed: std::mem::take(&mut self.changed),
+            });
         }
-        let report = merge::run_gates(&self.dir, &self.checks, self.timeout, &[]);
+        None
+    }
+
+    fn commands(self, dir: &std::path::Path) -> Input {
+        let report = merge::run_gates(dir, &self.checks, self.timeout, &[]);
         let findings: Vec<Finding> = if report.passed {
             Vec::new()
         } else {
@@ -159,20 +180,6 @@ fn ask_model(ai: &AiSettings, file: &ConflictFile, ctx: &str) -> Result<AiAnswer
     cfg.api_key = std::env::var(&ai.key_env).ok().filter(|k| !k.is_empty());
     cfg.timeout = Duration::from_millis(ai.timeout.max(1) as u64);
     merge::ai::answer_or_why(&cfg, file, ctx)
-}
-
-/// A gate checkout at the tip of `branch` (see [`merge::GateCheckout`]).
-pub(super) fn gate_checkout(
-    repo: &Repo,
-    task: &TaskId,
-    branch: &str,
-) -> Result<merge::GateCheckout, String> {
-    let tip = repo
-        .branch_tip(branch)
-        .map_err(|e| e.to_string())?
-        .ok_or_else(|| format!("branch `{branch}` does not exist"))?;
-    repo.gate_checkout(task.as_str(), &tip)
-        .map_err(|e| e.to_string())
 }
 
 /// A second handle on the repository for a thread (git2 handles are not shared).
