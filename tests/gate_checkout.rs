@@ -134,7 +134,69 @@ fn every_branch_gate_sees_its_own_tasks_commit_while_the_agent_works_on_the_next
     for line in &branch_runs {
         assert!(line.split(' ').next().unwrap().contains("_gate-"), "{line}");
     }
-    // The gate checkouts are gone; the branches are all still there.
+    // No more gate checkouts than gate runs, every one detached, and no
+    // pointer branch left behind.
     let worktrees = git(&repo, &["worktree", "list"]);
-    assert!(!worktrees.contains("_gate-"), "{worktrees}");
+    let gates: Vec<&str> = worktrees.lines().filter(|l| l.contains("_gate-")).collect();
+    assert!(
+        !gates.is_empty() && gates.len() <= tasks.len(),
+        "{worktrees}"
+    );
+    assert!(
+        gates.iter().all(|l| l.ends_with("(detached HEAD)")),
+        "{worktrees}"
+    );
+    assert_eq!(git(&repo, &["branch", "--list", "shiftboss-gate/*"]), "");
+}
+
+#[test]
+fn a_gate_checkout_is_reused_at_the_next_commit_with_build_caches_kept() {
+    let (_tmp, repo) = new_repo(&[(".gitignore", "cache/\n"), ("a.txt", "one\n")]);
+    let first = git(&repo, &["rev-parse", "main"]).trim().to_string();
+    git(&repo, &["switch", "-q", "-c", "next", "main"]);
+    std::fs::write(repo.join("a.txt"), "two\n").unwrap();
+    git(&repo, &["add", "-A"]);
+    git(
+        &repo,
+        &[
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@t",
+            "commit",
+            "-qm",
+            "two",
+        ],
+    );
+    let second = git(&repo, &["rev-parse", "next"]).trim().to_string();
+    git(&repo, &["switch", "-q", "--detach", "main"]);
+    let r =
+        shiftboss::merge::Repo::open(&repo, &repo.join(".shiftboss/worktrees"), "main").unwrap();
+
+    let dir = r.gate_checkout("_gate-1", &first).unwrap();
+    assert_eq!(git(&dir, &["rev-parse", "HEAD"]).trim(), first);
+    // What a gate leaves: a build cache (ignored), junk, an edit.
+    std::fs::create_dir_all(dir.join("cache")).unwrap();
+    std::fs::write(dir.join("cache/build"), "warm\n").unwrap();
+    std::fs::write(dir.join("junk.txt"), "junk\n").unwrap();
+    std::fs::write(dir.join("a.txt"), "edited by a gate\n").unwrap();
+
+    let again = r.gate_checkout("_gate-1", &second).unwrap();
+    assert_eq!(again, dir);
+    assert_eq!(git(&dir, &["rev-parse", "HEAD"]).trim(), second);
+    assert_eq!(
+        git(&dir, &["rev-parse", "--abbrev-ref", "HEAD"]).trim(),
+        "HEAD",
+        "detached"
+    );
+    assert_eq!(std::fs::read_to_string(dir.join("a.txt")).unwrap(), "two\n");
+    assert!(!dir.join("junk.txt").exists());
+    assert_eq!(
+        std::fs::read_to_string(dir.join("cache/build")).unwrap(),
+        "warm\n"
+    );
+    assert_eq!(git(&dir, &["status", "--porcelain"]), "");
+    // No pointer branch left, and the branches are as they were.
+    assert_eq!(git(&repo, &["branch", "--list", "shiftboss-gate/*"]), "");
+    assert_eq!(git(&repo, &["rev-parse", "next"]).trim(), second);
 }

@@ -138,10 +138,10 @@ fn no_change_failures_and_the_summary_and_status_are_told_as_they_are() {
         .unwrap_or_else(|| panic!("{list}"));
     assert_eq!(noop["status"], "blocked", "{noop}");
     assert_ne!(git(&repo, &["rev-parse", "main"]), before);
-    // The failing gate ran in a checkout of its own, removed after.
+    // The failing gate ran in a checkout of its own, which left no branch behind.
     let worktrees = git(&repo, &["worktree", "list"]);
-    assert!(!worktrees.contains("_gate-"), "{worktrees}");
-    assert!(!repo.join(".shiftboss/worktrees/_gate-t-fail").exists());
+    assert!(worktrees.contains("_gate-1"), "{worktrees}");
+    assert_eq!(git(&repo, &["branch", "--list", "shiftboss-gate/*"]), "");
 
     // status: elapsed as a duration (never a time of day), the agents' own
     // commits (t-ok's two, t-fail's work kept by shiftboss), tokens grouped.

@@ -1,43 +1,40 @@
-//! A checkout of its own for one run of a branch's gates: a linked worktree
-//! `_gate-<task>` detached at exactly the branch's commit, made before the
-//! gates start and removed when they end. The agent's own worktree moves on
-//! to its next task meanwhile; nothing else writes here. No branch is left
-//! behind and none is deleted but the pointer made to add the worktree.
+//! Checkouts of their own for the gates of a branch: linked worktrees
+//! `_gate-<n>` detached at exactly the branch's commit. The agent's own
+//! worktree moves on to its next task meanwhile; nothing else writes in a
+//! gate checkout while its gates run. They are kept in a pool and reused
+//! (a forced checkout of the next commit; untracked files removed, ignored
+//! ones such as build caches kept, as in the queue's worktree), so gates do
+//! not build from cold each time. No branch is left behind and none is
+//! deleted but the pointer made to add a worktree.
 
 use super::{Ctx, GitError, Repo, io_err};
+use git2::build::CheckoutBuilder;
 use git2::{BranchType, Oid, Repository, WorktreeAddOptions, WorktreePruneOptions};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
-/// The worktree name of a task's gate checkout.
-pub fn gate_checkout_name(task: &str) -> String {
-    let safe: String = task
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    format!("_gate-{safe}")
+/// The names of the gate checkouts free for the next gate run; shared by
+/// the gates' threads.
+#[derive(Clone, Debug, Default)]
+pub struct GatePool {
+    inner: Arc<Mutex<(Vec<String>, usize)>>,
 }
 
-/// One gate checkout, removed by [`GateCheckout::remove`] (from any thread).
-#[derive(Debug)]
-pub struct GateCheckout {
-    pub root: PathBuf,
-    pub name: String,
-    pub path: PathBuf,
-}
+impl GatePool {
+    /// A free checkout's name, or a new one.
+    pub fn take(&self) -> String {
+        let mut g = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(name) = g.0.pop() {
+            return name;
+        }
+        g.1 += 1;
+        format!("_gate-{}", g.1)
+    }
 
-impl GateCheckout {
-    /// Remove the checkout's files and git's registration of it. Errors are
-    /// returned as text: a leftover is removed by the next checkout of the
-    /// same name.
-    pub fn remove(self) -> Result<(), String> {
-        let repo = Repository::open(&self.root).map_err(|e| e.message().to_string())?;
-        remove_named(&repo, &self.root, &self.name, &self.path).map_err(|e| e.to_string())
+    /// Done with `name`: the next gate run may use it.
+    pub fn give(&self, name: String) {
+        let mut g = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        g.0.push(name);
     }
 }
 
@@ -55,15 +52,31 @@ fn remove_named(repo: &Repository, root: &Path, name: &str, path: &Path) -> Resu
 }
 
 impl Repo {
-    /// A gate checkout for `task` detached at `commit` (see the module docs).
-    pub fn gate_checkout(&self, task: &str, commit: &str) -> Result<GateCheckout, GitError> {
-        let name = gate_checkout_name(task);
-        let path = self.worktrees_dir.join(&name);
-        // A leftover of an earlier run (the process died mid-gate) goes first.
-        remove_named(&self.main, &self.root, &name, &path)?;
+    /// The gate checkout `name` detached at `commit` (see the module docs);
+    /// made on first use, reused afterwards. Returns its path.
+    pub fn gate_checkout(&self, name: &str, commit: &str) -> Result<PathBuf, GitError> {
+        let path = self.worktrees_dir.join(name);
+        let oid = Oid::from_str(commit).ctx_with(&self.root, || format!("read commit {commit}"))?;
+        let ours = self
+            .main
+            .find_worktree(name)
+            .is_ok_and(|w| w.validate().is_ok() && w.path() == path);
+        if ours && let Ok(wt) = Repository::open(&path) {
+            let target = wt
+                .find_commit(oid)
+                .ctx_with(&path, || format!("read commit {commit}"))?;
+            let mut co = CheckoutBuilder::new();
+            co.force().remove_untracked(true);
+            wt.checkout_tree(target.as_object(), Some(&mut co))
+                .ctx_with(&path, || format!("check out {commit}"))?;
+            wt.set_head_detached(oid)
+                .ctx_with(&path, || format!("detach HEAD at {commit}"))?;
+            return Ok(path);
+        }
+        // Anything else of that name (a leftover, a stale registration) goes first.
+        remove_named(&self.main, &self.root, name, &path)?;
         std::fs::create_dir_all(&self.worktrees_dir)
             .map_err(io_err(&self.worktrees_dir, "create the directory"))?;
-        let oid = Oid::from_str(commit).ctx_with(&self.root, || format!("read commit {commit}"))?;
         let target = self
             .main
             .find_commit(oid)
@@ -71,7 +84,7 @@ impl Repo {
         // git2 adds a worktree on a branch only: a pointer branch at the
         // commit, detached from and deleted once the worktree exists. The
         // commit stays on the task's own branch.
-        let pointer = format!("shiftboss-gate/{}", &name[1..]);
+        let pointer = format!("shiftboss-gate/{}", name.trim_start_matches('_'));
         let branch = self
             .main
             .branch(&pointer, &target, true)
@@ -80,7 +93,7 @@ impl Repo {
             let mut opts = WorktreeAddOptions::new();
             opts.reference(Some(branch.get()));
             self.main
-                .worktree(&name, &path, Some(&opts))
+                .worktree(name, &path, Some(&opts))
                 .ctx_with(&self.root, || {
                     format!("add the gate checkout {}", path.display())
                 })?;
@@ -92,13 +105,9 @@ impl Repo {
             let _ = b.delete();
         }
         if let Err(e) = added {
-            let _ = remove_named(&self.main, &self.root, &name, &path);
+            let _ = remove_named(&self.main, &self.root, name, &path);
             return Err(e);
         }
-        Ok(GateCheckout {
-            root: self.root.clone(),
-            name,
-            path,
-        })
+        Ok(path)
     }
 }

@@ -22,7 +22,7 @@ mod worktree;
 mod tests;
 
 pub use gate::{GATE_ENV_PASSTHROUGH, GATE_OUTPUT_LIMIT, GateReport, GateResult, run_gates};
-pub use gate_checkout::{GateCheckout, gate_checkout_name};
+pub use gate_checkout::GatePool;
 pub use land::{Entry, GateRun, LandOptions, Landing, QUEUE_BRANCH, QUEUE_WORKTREE};
 pub use paths::{check_paths, command_finding};
 pub use resolve::{AiAnswer, AiResolve, ConflictFile, Merged, lines_at_risk};

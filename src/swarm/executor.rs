@@ -256,6 +256,8 @@ struct Proc {
 
 pub struct Executor {
     repo: Repo,
+    /// Gate checkouts for real agents' branch gates, reused across runs.
+    gate_pool: merge::GatePool,
     sim: SimSettings,
     seed: u64,
     gate_timeout: Duration,
@@ -284,6 +286,7 @@ impl Executor {
     ) -> Executor {
         Executor {
             repo,
+            gate_pool: merge::GatePool::default(),
             sim,
             seed,
             gate_timeout,
@@ -717,7 +720,8 @@ impl Executor {
                             branch: branch.clone(),
                         })
                     });
-                    match tip.and_then(|tip| Ok((landing::reopen(&self.repo)?, tip))) {
+                    let pool = self.gate_pool.clone();
+                    match tip.and_then(|tip| Ok((landing::reopen(&self.repo)?, tip, pool))) {
                         Ok(at) => Some(at),
                         Err(e) => {
                             let input = Input::GatesFinished {

@@ -22,10 +22,10 @@ pub(super) struct BranchGates {
     pub changed: Vec<String>,
     pub scope: Vec<String>,
     pub protected: Vec<String>,
-    /// Run the commands in a gate checkout of their own at this commit
-    /// (made on the gates' thread, removed after) rather than in `dir`:
-    /// real agents go on to their next task in `dir` meanwhile.
-    pub checkout: Option<(Repo, String)>,
+    /// Run the commands in a gate checkout of the pool at this commit
+    /// (checked out on the gates' thread) rather than in `dir`: real agents
+    /// go on to their next task in `dir` meanwhile.
+    pub checkout: Option<(Repo, String, merge::GatePool)>,
 }
 
 impl BranchGates {
@@ -35,17 +35,15 @@ impl BranchGates {
         if let Some(refused) = self.path_rules() {
             return refused;
         }
-        let Some((repo, commit)) = self.checkout.take() else {
+        let Some((repo, commit, pool)) = self.checkout.take() else {
             let dir = self.dir.clone();
             return self.commands(&dir);
         };
-        match repo.gate_checkout(self.task.as_str(), &commit) {
-            Ok(c) => {
-                let input = self.commands(&c.path);
-                // A leftover is removed by the next checkout of the same name.
-                let _ = c.remove();
-                input
-            }
+        let name = pool.take();
+        let checked_out = repo.gate_checkout(&name, &commit);
+        // Back to the pool when the gates end (a broken one is made anew).
+        let input = match checked_out {
+            Ok(path) => self.commands(&path),
             Err(e) => Input::GatesFinished {
                 task: self.task,
                 passed: false,
@@ -54,7 +52,9 @@ impl BranchGates {
                 findings: Vec::new(),
                 changed: self.changed,
             },
-        }
+        };
+        pool.give(name);
+        input
     }
 
     fn path_rules(&mut self) -> Option<Input> {
