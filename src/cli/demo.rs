@@ -77,6 +77,15 @@ fn print_summary(summary: &Summary, json: bool) -> CliResult {
     Ok(())
 }
 
+/// A headless run's end: the summary, and exit 3 when a task failed.
+fn headless_end(summary: &Summary, json: bool) -> CliResult {
+    print_summary(summary, json)?;
+    if summary.any_failed() {
+        return Err(CliError::TasksFailed(summary.failed.len()));
+    }
+    Ok(())
+}
+
 fn has_log(paths: &Paths) -> bool {
     paths.db.exists()
 }
@@ -132,12 +141,12 @@ pub fn run(args: DemoArgs) -> CliResult {
     match console {
         None => {
             let summary = swarm.run(&opts)?;
-            print_summary(&summary, args.json)
+            headless_end(&summary, args.json)
         }
         Some(c) => {
             let summary = crate::tui::run(swarm, opts, c)?;
             println!(
-                "shiftboss: left the swarm at {} virtual in {} (resume: shiftboss demo --state-dir {})",
+                "shiftboss: left the swarm after {} of swarm time in {} (resume: shiftboss demo --state-dir {})",
                 summary.virtual_time,
                 root.display(),
                 root.display()
@@ -244,9 +253,6 @@ pub fn up(args: UpArgs) -> CliResult {
     if args.look.readonly {
         return watch(&paths, &config, console);
     }
-    if console.is_none() {
-        warn_if_target_checked_out(&root, &config.swarm.target);
-    }
     let sim_named = config.swarm.runtime == Runtime::Sim
         || config.agent.by_model.values().any(|r| *r == Runtime::Sim);
     if args.simulate {
@@ -320,14 +326,13 @@ pub fn up(args: UpArgs) -> CliResult {
         approve_all: args.approve_all,
         progress: !args.json && console.is_none(),
     };
-    let summary = match console {
+    match console {
         None => {
             crate::swarm::stop_on_signals();
-            swarm.run(&opts)?
+            headless_end(&swarm.run(&opts)?, args.json)
         }
-        Some(c) => crate::tui::run(swarm, opts, c)?,
-    };
-    print_summary(&summary, args.json)
+        Some(c) => print_summary(&crate::tui::run(swarm, opts, c)?, args.json),
+    }
 }
 
 /// `up --readonly`: a console on the log, read-only, beside a running
@@ -348,26 +353,6 @@ fn watch(paths: &Paths, config: &Config, console: Option<crate::tui::ConsoleOpti
     let watcher = crate::swarm::watch::Watcher::open(paths, config.engine_settings(), real_time)?;
     crate::tui::watch(watcher, console)?;
     Ok(())
-}
-
-/// The merge queue moves the target's ref, never the operator's files; a
-/// checkout sitting on the target then sees each merge as staged changes.
-fn warn_if_target_checked_out(root: &Path, target: &str) {
-    let Ok(repo) = git2::Repository::open(root) else {
-        return;
-    };
-    let on_target = repo
-        .head()
-        .ok()
-        .and_then(|h| h.shorthand().ok().map(|s| s == target))
-        .unwrap_or(false);
-    if on_target {
-        eprintln!(
-            "shiftboss: note: this checkout is on {target}, which the merge queue moves; \
-             your files stay as they are, so `git status` will show merged work as reversed. \
-             `git switch --detach` (or another branch) avoids that; `git reset --keep {target}` catches up."
-        );
-    }
 }
 
 /// How agents of a real runtime start, from the config.

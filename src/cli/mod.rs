@@ -121,6 +121,8 @@ pub(crate) fn console_options(look: &LookArgs) -> Result<crate::tui::ConsoleOpti
 pub enum CliError {
     User(String),
     Fatal(String),
+    /// A headless run ended with failed tasks (the summary lists them): exit 3.
+    TasksFailed(usize),
 }
 
 pub(crate) fn user(msg: impl Into<String>) -> CliError {
@@ -229,6 +231,10 @@ pub fn main() -> ExitCode {
         Err(CliError::Fatal(msg)) => {
             eprintln!("shiftboss: {msg}");
             ExitCode::FAILURE
+        }
+        Err(CliError::TasksFailed(n)) => {
+            eprintln!("shiftboss: {n} task(s) failed (see the summary)");
+            ExitCode::from(3)
         }
     }
 }

@@ -108,6 +108,21 @@ pub fn status(json: bool) -> CliResult {
     let state = store.replay()?;
     let mut summary = Summary::from_state(&state, state.now);
     summary.state_dir = paths.root.display().to_string();
+    // Real agents run on the wall clock: their swarm's time is wall time,
+    // and they commit themselves: their tasks' branches are counted.
+    if !state.agents.is_empty() && state.agents.values().all(|a| a.runtime != "sim") {
+        summary.wall_ms = summary.virtual_ms.max(0) as u128;
+        let branches: Vec<String> = state
+            .tasks
+            .values()
+            .filter_map(|t| t.branch.clone())
+            .collect();
+        if let Ok(repo) = crate::merge::Repo::open(&paths.root, &paths.worktrees, &state.target)
+            && let Ok(n) = repo.branch_commits(&branches)
+        {
+            summary.commits = n;
+        }
+    }
     summary.events = store.event_count()?;
     summary.log_digest = store.digest()?;
     if json {

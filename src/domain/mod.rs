@@ -7,7 +7,8 @@ mod state;
 
 pub use event::{Actor, Event, EventKind};
 pub use merge::{
-    Finding, LineAtRisk, MergeOutcome, Prediction, Scope, Side, Tier, glob_set, scopes_overlap,
+    Finding, LineAtRisk, MergeOutcome, Prediction, Removal, Scope, Side, Tier, glob_set,
+    scopes_overlap,
 };
 pub use money::{Money, Price, Usage};
 pub use state::{AgentPhase, AgentState, ConvoyProgress, SwarmState};
@@ -406,6 +407,9 @@ pub enum PauseKind {
     Merge,
     /// A task's spend passed the configured threshold.
     Spend,
+    /// The operator's checkout is on the target with changes: landings wait
+    /// until it is clean or elsewhere (decided by the engine, not the operator).
+    Checkout,
 }
 
 impl PauseKind {
@@ -414,6 +418,7 @@ impl PauseKind {
             PauseKind::AgentRequest => "agent_request",
             PauseKind::Merge => "merge",
             PauseKind::Spend => "spend",
+            PauseKind::Checkout => "checkout",
         }
     }
 }

@@ -58,6 +58,11 @@ pub enum Input {
         runs: Vec<BatchRun>,
         results: Vec<(TaskId, MergeOutcome)>,
         error: Option<String>,
+        /// The operator's checkout is on the target with changes to these
+        /// files: entries without a result were held, still queued.
+        held: Vec<String>,
+        /// The `ai` tier's endpoint, when it could not be reached.
+        ai_unreachable: Option<String>,
     },
     /// A write failed for want of space (the log, a worktree, a merge, an
     /// agent's own): no new work starts until space returns.
@@ -164,6 +169,8 @@ struct Live {
     gating: BTreeSet<TaskId>,
     /// The entries of the batch landing now.
     landing: Vec<TaskId>,
+    /// While the operator's checkout holds landings: when to look again.
+    recheck_at: Millis,
     /// Owned scopes compiled for conflict prediction (specs never change).
     scopes: BTreeMap<TaskId, Scope>,
     /// Sessions frozen by the operator (one by one or the whole swarm).
@@ -457,7 +464,12 @@ impl Engine {
                 runs,
                 results,
                 error,
-            } => self.on_landed(&mut out, runs, results, error),
+                held,
+                ai_unreachable,
+            } => {
+                self.on_ai_unreachable(&mut out, ai_unreachable);
+                self.on_landed(&mut out, runs, results, error, held)
+            }
         }
         self.after_input(&mut out);
         out
@@ -1113,5 +1125,7 @@ impl Engine {
     }
 }
 
+#[cfg(test)]
+mod landing_tests;
 #[cfg(test)]
 mod tests;

@@ -44,6 +44,10 @@ impl Engine {
             Some(p) if p.state != PauseState::Waiting => {
                 Err(format!("pause point {id} is already {}", p.state.as_str()))
             }
+            Some(p) if p.kind == PauseKind::Checkout => Err(format!(
+                "pause point {id} ends by itself: commit, stash or detach your checkout of {} and landings resume",
+                self.settings.target
+            )),
             Some(_) => Ok(()),
         };
         let concern = |id: &ConcernId| match s.concern(id) {
@@ -117,7 +121,12 @@ impl Engine {
             Command::ApprovePause(id) => self.decide(out, &id, true),
             Command::RejectPause(id) => self.decide(out, &id, false),
             Command::ApproveAll => {
-                let ids: Vec<PauseId> = self.state.waiting_pauses().map(|p| p.id.clone()).collect();
+                let ids: Vec<PauseId> = self
+                    .state
+                    .waiting_pauses()
+                    .filter(|p| p.kind != PauseKind::Checkout)
+                    .map(|p| p.id.clone())
+                    .collect();
                 for id in ids {
                     self.decide(out, &id, true);
                 }
@@ -349,6 +358,7 @@ impl Engine {
                     }
                 }
             }
+            PauseKind::Checkout => {}
             PauseKind::Merge => {
                 if !approved && let Some(task) = &p.task {
                     self.emit(

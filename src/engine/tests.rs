@@ -95,9 +95,12 @@ impl Harness {
                     MergeOutcome::Merged {
                         commit: format!("c-{task}"),
                         tier: "clean".into(),
+                        removals: Vec::new(),
                     },
                 )],
                 error: None,
+                held: Vec::new(),
+                ai_unreachable: None,
             },
         ));
         all
@@ -187,9 +190,12 @@ fn done_runs_gates_then_queues_then_merges_with_attribution() {
                 MergeOutcome::Merged {
                     commit: "abc".into(),
                     tier: "clean".into(),
+                    removals: Vec::new(),
                 },
             )],
             error: None,
+            held: Vec::new(),
+            ai_unreachable: None,
         },
     );
     let merged = &step.events[0];
@@ -504,6 +510,8 @@ fn a_conflict_sends_the_task_back_to_be_redone_on_the_target() {
                 },
             )],
             error: None,
+            held: Vec::new(),
+            ai_unreachable: None,
         },
     );
     assert!(

@@ -252,9 +252,10 @@ pub(super) fn apply(
 
         EventKind::MergeFinished { outcome } => {
             let (name, commit, tier, files) = match outcome {
-                MergeOutcome::Merged { commit, tier } => {
+                MergeOutcome::Merged { commit, tier, .. } => {
                     ("merged", Some(commit.as_str()), Some(tier.as_str()), None)
                 }
+                MergeOutcome::Unchanged { .. } => ("unchanged", None, None, None),
                 MergeOutcome::Conflicted { files, .. } => (
                     "conflicted",
                     None,
@@ -312,7 +313,8 @@ pub(super) fn apply(
                     }
                     MergeOutcome::Conflicted { .. }
                     | MergeOutcome::Refused { .. }
-                    | MergeOutcome::Rejected { .. } => {
+                    | MergeOutcome::Rejected { .. }
+                    | MergeOutcome::Unchanged { .. } => {
                         conn.prepare_cached(
                             "UPDATE tasks SET queued_seq = NULL, updated_at = ?2 WHERE id = ?1",
                         )?

@@ -320,6 +320,7 @@ fn scenario() -> Vec<Event> {
                 outcome: MergeOutcome::Merged {
                     commit: "def456".into(),
                     tier: "clean".into(),
+                    removals: Vec::new(),
                 },
             },
         ),
@@ -547,6 +548,7 @@ fn random_events(seed: u64, n: usize) -> Vec<Event> {
                     MergeOutcome::Merged {
                         commit: format!("{:x}", rng.next()),
                         tier: "auto".into(),
+                        removals: Vec::new(),
                     }
                 } else {
                     MergeOutcome::Conflicted {

@@ -6,7 +6,7 @@ use super::landing::{self, Batch, BranchGates};
 use super::timeline::{Timeline, Wake};
 use crate::domain::{AgentId, Millis, SECOND, SessionId, SwarmState, TaskId};
 use crate::engine::{Effect, Input};
-use crate::merge::Repo;
+use crate::merge::{self, Repo};
 use crate::runtime::adapter::{Adapter, CommandAdapter};
 use crate::runtime::claude::ClaudeAdapter;
 use crate::runtime::codex::CodexAdapter;
@@ -256,6 +256,8 @@ struct Proc {
 
 pub struct Executor {
     repo: Repo,
+    /// Gate checkouts for real agents' branch gates, reused across runs.
+    gate_pool: merge::GatePool,
     sim: SimSettings,
     seed: u64,
     gate_timeout: Duration,
@@ -284,6 +286,7 @@ impl Executor {
     ) -> Executor {
         Executor {
             repo,
+            gate_pool: merge::GatePool::default(),
             sim,
             seed,
             gate_timeout,
@@ -490,6 +493,20 @@ impl Executor {
                 p.peak_rss_kib = p.peak_rss_kib.max(kib);
             }
         }
+    }
+
+    /// Commits made for the tasks: simulated ones as counted here; real
+    /// agents commit themselves, so their tasks' branches are counted.
+    pub fn agent_commits(&self, state: &SwarmState) -> u64 {
+        if self.runtimes.simulated() {
+            return self.commits;
+        }
+        let branches: Vec<String> = state
+            .tasks
+            .values()
+            .filter_map(|t| t.branch.clone())
+            .collect();
+        self.repo.branch_commits(&branches).unwrap_or(self.commits)
     }
 
     /// Commit whatever a session's worktree holds, so no work is lost.
@@ -711,6 +728,36 @@ impl Executor {
                         found: e.to_string(),
                     }]
                 });
+                // Simulated gates run inline, before anything else touches the
+                // worktree. Real ones run on a thread while the agent goes on
+                // to its next task: in a checkout of their own, at exactly
+                // the branch's commit.
+                let checkout = if self.runtimes.simulated() || checks.is_empty() {
+                    None
+                } else {
+                    let tip = self.repo.branch_tip(&branch).and_then(|tip| {
+                        tip.ok_or_else(|| merge::GitError::NoSuchBranch {
+                            repo: self.repo.root().to_path_buf(),
+                            branch: branch.clone(),
+                        })
+                    });
+                    let pool = self.gate_pool.clone();
+                    match tip.and_then(|tip| Ok((landing::reopen(&self.repo)?, tip, pool))) {
+                        Ok(at) => Some(at),
+                        Err(e) => {
+                            let input = Input::GatesFinished {
+                                task,
+                                passed: false,
+                                gate: "worktree".into(),
+                                output: e.to_string(),
+                                findings: Vec::new(),
+                                changed,
+                            };
+                            timeline.push(now, Wake::Input(input));
+                            return;
+                        }
+                    }
+                };
                 let gates = BranchGates {
                     task,
                     dir,
@@ -720,6 +767,7 @@ impl Executor {
                     scope,
                     protected,
                     escapes,
+                    checkout,
                 };
                 if self.runtimes.simulated() {
                     let input = gates.run();
@@ -765,6 +813,8 @@ impl Executor {
                                 runs: Vec::new(),
                                 results: Vec::new(),
                                 error: Some(e.to_string()),
+                                held: Vec::new(),
+                                ai_unreachable: None,
                             }),
                         ),
                     }

@@ -7,7 +7,7 @@
 
 use crate::domain::{Finding, MergeOutcome, TaskId};
 use crate::engine::{AiSettings, BatchRun, Input, LandEntry};
-use crate::merge::ai::{AiConfig, Provider};
+use crate::merge::ai::{AiConfig, AiError, Provider};
 use crate::merge::{self, AiAnswer, ConflictFile, Entry, LandOptions, Repo};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -24,13 +24,43 @@ pub(super) struct BranchGates {
     pub protected: Vec<String>,
     /// `paths` findings: links out of the repository, `..` components.
     pub escapes: Vec<Finding>,
+    /// Run the commands in a gate checkout of the pool at this commit
+    /// (checked out on the gates' thread) rather than in `dir`: real agents
+    /// go on to their next task in `dir` meanwhile.
+    pub checkout: Option<(Repo, String, merge::GatePool)>,
 }
 
 impl BranchGates {
     /// The path rules first (cheap, and the agent must fix them anyway),
     /// then the commands.
-    pub fn run(self) -> Input {
-        let mut findings = self.escapes;
+    pub fn run(mut self) -> Input {
+        if let Some(refused) = self.path_rules() {
+            return refused;
+        }
+        let Some((repo, commit, pool)) = self.checkout.take() else {
+            let dir = self.dir.clone();
+            return self.commands(&dir);
+        };
+        let name = pool.take();
+        let checked_out = repo.gate_checkout(&name, &commit);
+        // Back to the pool when the gates end (a broken one is made anew).
+        let input = match checked_out {
+            Ok(path) => self.commands(&path),
+            Err(e) => Input::GatesFinished {
+                task: self.task,
+                passed: false,
+                gate: "worktree".into(),
+                output: e.to_string(),
+                findings: Vec::new(),
+                changed: self.changed,
+            },
+        };
+        pool.give(name);
+        input
+    }
+
+    fn path_rules(&mut self) -> Option<Input> {
+        let mut findings = std::mem::take(&mut self.escapes);
         findings.extend(merge::check_paths(
             &self.changed,
             &self.scope,
@@ -43,16 +73,20 @@ impl BranchGates {
                 .map(|f| f.to_string())
                 .collect::<Vec<_>>()
                 .join("\n");
-            return Input::GatesFinished {
-                task: self.task,
+            return Some(Input::GatesFinished {
+                task: self.task.clone(),
                 passed: false,
                 gate: first.gate.clone(),
                 output,
                 findings,
-                changed: self.changed,
-            };
+                changed: std::mem::take(&mut self.changed),
+            });
         }
-        let report = merge::run_gates(&self.dir, &self.checks, self.timeout, &[]);
+        None
+    }
+
+    fn commands(self, dir: &std::path::Path) -> Input {
+        let report = merge::run_gates(dir, &self.checks, self.timeout, &[]);
         let findings: Vec<Finding> = if report.passed {
             Vec::new()
         } else {
@@ -93,9 +127,18 @@ impl Batch {
             })
             .collect();
         let ai_settings = self.ai.clone();
-        let resolve = move |f: &ConflictFile, ctx: &str| -> Result<AiAnswer, String> {
+        // The first endpoint that could not be reached, for one concern.
+        let unreachable: std::cell::RefCell<Option<String>> = Default::default();
+        let resolve = |f: &ConflictFile, ctx: &str| -> Result<AiAnswer, String> {
             match &ai_settings {
-                Some(ai) => ask_model(ai, f, ctx),
+                Some(ai) => ask_model(ai, f, ctx).map_err(|e| {
+                    if let AiError::Unreachable { endpoint, .. } = &e {
+                        unreachable
+                            .borrow_mut()
+                            .get_or_insert_with(|| endpoint.clone());
+                    }
+                    e.to_string()
+                }),
                 None => Err("no ai tier configured".into()),
             }
         };
@@ -127,19 +170,24 @@ impl Batch {
                 .map(|(t, o): (String, MergeOutcome)| (task(&t), o))
                 .collect(),
             error: landing.error,
+            held: landing.held,
+            ai_unreachable: unreachable.take(),
         }
     }
 }
 
 /// The `ai` tier's call: the model named in the config, its key read from
 /// the environment now (never stored, never logged).
-fn ask_model(ai: &AiSettings, file: &ConflictFile, ctx: &str) -> Result<AiAnswer, String> {
-    let provider = ai.provider.parse::<Provider>().map_err(|e| e.to_string())?;
+fn ask_model(ai: &AiSettings, file: &ConflictFile, ctx: &str) -> Result<AiAnswer, AiError> {
+    let provider = ai
+        .provider
+        .parse::<Provider>()
+        .map_err(|e| AiError::Transport(e.to_string()))?;
     let mut cfg = AiConfig::new(provider, ai.model.clone());
     cfg.base_url = ai.base_url.clone();
     cfg.api_key = std::env::var(&ai.key_env).ok().filter(|k| !k.is_empty());
     cfg.timeout = Duration::from_millis(ai.timeout.max(1) as u64);
-    merge::ai::answer(&cfg, file, ctx)
+    merge::ai::answer_or_why(&cfg, file, ctx)
 }
 
 /// A second handle on the repository for a thread (git2 handles are not shared).

@@ -670,7 +670,13 @@ impl Swarm {
         self.set_speed(opts.speed);
         let mut next_report = (self.clock.now() / HOUR + 1) * HOUR;
         while !self.closed {
-            if opts.approve_all && self.engine.state().waiting_pauses().next().is_some() {
+            if opts.approve_all
+                && self
+                    .engine
+                    .state()
+                    .waiting_pauses()
+                    .any(|p| p.kind != crate::domain::PauseKind::Checkout)
+            {
                 self.input(Input::Operator(Command::ApproveAll))?;
             }
             if opts.stop_when_idle
@@ -768,7 +774,7 @@ impl Swarm {
     }
 
     pub(crate) fn commits(&self) -> u64 {
-        self.exec.commits
+        self.exec.agent_commits(self.engine.state())
     }
 
     pub(crate) fn errors(&self) -> &[String] {

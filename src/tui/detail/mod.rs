@@ -164,9 +164,19 @@ pub fn event_detail(kind: &EventKind) -> String {
         ),
         EventKind::MergeQueued { seq } => format!("queued #{seq}"),
         EventKind::MergeFinished { outcome } => match outcome {
-            MergeOutcome::Merged { commit, tier } => {
-                format!("merged ({tier}) {}", short_commit(commit))
+            MergeOutcome::Merged {
+                commit,
+                tier,
+                removals,
+            } => {
+                let removed = if removals.is_empty() {
+                    String::new()
+                } else {
+                    format!(", {} lines removed with reasons", removals.len())
+                };
+                format!("merged ({tier}) {}{removed}", short_commit(commit))
             }
+            MergeOutcome::Unchanged { .. } => "no change: nothing merged".to_string(),
             MergeOutcome::Conflicted { files, .. } => format!("conflict in {}", files.join(", ")),
             MergeOutcome::Refused {
                 tier,

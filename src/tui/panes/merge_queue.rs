@@ -86,7 +86,9 @@ pub fn merge_facts<'a>(
                     | MergeOutcome::Refused { files, .. } => {
                         e.conflict = Some((files.clone(), ev.at))
                     }
-                    MergeOutcome::Rejected { .. } => e.failed_at = Some(ev.at),
+                    MergeOutcome::Rejected { .. } | MergeOutcome::Unchanged { .. } => {
+                        e.failed_at = Some(ev.at)
+                    }
                 }
             }
             EventKind::TaskFailed { .. } => {
