@@ -275,9 +275,20 @@ pub fn up(args: UpArgs) -> CliResult {
     } else {
         speed
     };
+    let real = !matches!(runtime, AgentRuntime::Sim)
+        || by_model
+            .iter()
+            .any(|(_, r)| !matches!(r, AgentRuntime::Sim));
+    let sandbox = if real {
+        crate::runtime::sandbox::Sandbox::from_config(&config.sandbox, &root)
+            .map_err(|e| user(format!("{}: {e}", paths.config.display())))?
+    } else {
+        None
+    };
     let runtime = crate::swarm::Runtimes {
         default: runtime,
         by_model,
+        sandbox,
     };
     let mut swarm = Swarm::open_with(
         paths,

@@ -172,6 +172,20 @@ codex_sandbox = "workspace-write"
 # e.g. by_model = { "gpt-5" = "codex" } beside runtime = "claude".
 by_model = {}
 
+# Every real agent runs under bubblewrap (bwrap): its worktree and its own
+# branches writable, the rest of the repository read-only, the operator's
+# checkout absent, a private /tmp, its own PID namespace, and its HOME in
+# .shiftboss/agents/<agent>/. Without bwrap, `up` refuses unless mode = "off".
+[sandbox]
+# "on" or "off" (agents run unconfined; the console's header says so).
+mode = "on"
+# "on" (the host's network, for agents' APIs) or "none".
+network = "on"
+# Extra paths agents may read, and write (absolute or relative to the
+# repository), e.g. a shared cache.
+ro = []
+rw = []
+
 # The simulated runtime (runtime = "sim"); it rehearses a swarm's day in
 # virtual time.
 [sim]

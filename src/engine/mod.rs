@@ -37,6 +37,13 @@ pub enum Input {
     },
     /// The executor built the prompt a session was started with.
     Prompted { session: SessionId, prompt: String },
+    /// The executor started a session's process: its group's pid and its
+    /// start time (/proc/<pid>/stat field 22), so a restart can find it.
+    Spawned {
+        session: SessionId,
+        pid: u32,
+        start_time: u64,
+    },
     /// The executor could not start a session (worktree, spawn).
     StartFailed { session: SessionId, error: String },
     /// Gates finished on a task's branch.
@@ -407,6 +414,22 @@ impl Engine {
                             ..attr
                         },
                         EventKind::AgentPrompted { prompt },
+                    );
+                }
+            }
+            Input::Spawned {
+                session,
+                pid,
+                start_time,
+            } => {
+                if let Some(attr) = self.session_attr(&session) {
+                    self.emit(
+                        &mut out,
+                        Attr {
+                            actor: Actor::Engine,
+                            ..attr
+                        },
+                        EventKind::AgentSpawned { pid, start_time },
                     );
                 }
             }

@@ -5,8 +5,10 @@
 pub mod adapter;
 pub mod claude;
 pub mod codex;
+pub mod groups;
 pub mod process;
 pub mod prompt;
 pub mod protocol;
+pub mod sandbox;
 pub mod sim;
 pub mod usage;

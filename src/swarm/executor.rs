@@ -85,6 +85,8 @@ pub struct Runtimes {
     pub default: AgentRuntime,
     /// (model name or prefix, its runtime).
     pub by_model: Vec<(String, AgentRuntime)>,
+    /// The sandbox real agents run in (`None`: `[sandbox] mode = "off"`).
+    pub sandbox: Option<crate::runtime::sandbox::Sandbox>,
 }
 
 impl Runtimes {
@@ -92,6 +94,7 @@ impl Runtimes {
         Runtimes {
             default: runtime,
             by_model: Vec::new(),
+            sandbox: None,
         }
     }
 
@@ -380,6 +383,20 @@ impl Executor {
             ),
         ]);
         launch.env.extend(env);
+        if let Some(sandbox) = &self.runtimes.sandbox {
+            match super::confine::confine(
+                sandbox,
+                &runtime,
+                self.repo.root(),
+                &self.prompts_dir,
+                agent.as_str(),
+                &worktree,
+                launch,
+            ) {
+                Ok(l) => launch = l,
+                Err(e) => return failed(format!("sandbox for {agent}: {e}"), inputs),
+            }
+        }
         let secrets = process::secrets(&launch.env);
         inputs.push_back(Input::Prompted {
             session: session.clone(),
@@ -394,6 +411,11 @@ impl Executor {
             self.emit.clone(),
         ) {
             Ok(running) => {
+                inputs.push_back(Input::Spawned {
+                    session: session.clone(),
+                    pid: running.pid,
+                    start_time: running.start_time,
+                });
                 self.procs.insert(
                     session,
                     Proc {
@@ -414,8 +436,11 @@ impl Executor {
 
     /// The run is over: keep every running agent's work on its branch and
     /// ask it to stop. Its session is reconciled at the next start.
+    /// Returns once every agent process is gone (SIGKILL after the grace).
     pub fn stop_all(&mut self, now: Millis) {
         let all: Vec<SessionId> = self.procs.keys().cloned().collect();
+        let mut pids = Vec::new();
+        let mut grace = Duration::ZERO;
         for s in all {
             if let Some(p) = self.procs.remove(&s) {
                 process::freeze(p.pid);
@@ -426,9 +451,13 @@ impl Executor {
                     "kept when shiftboss stopped",
                     now,
                 );
-                process::stop(p.pid, p.grace);
+                pids.push(p.pid);
+                grace = grace.max(p.grace);
             }
         }
+        process::stop_and_wait(&pids, grace);
+        // Stops begun earlier in the run end too.
+        process::settle();
     }
 
     /// Whether agent processes are still running (their last output may

@@ -6,6 +6,7 @@
 //! It runs on its own thread: rusqlite and git2 block, and a deterministic
 //! simulation wants one sequential owner rather than an async scheduler.
 
+mod confine;
 mod executor;
 mod landing;
 mod snapshot;
@@ -339,8 +340,13 @@ impl Swarm {
             self.observed.events(&step.events);
             self.dirty = true;
         }
+        // A process's pid is in the log at once: a restart must find it.
+        let spawned = step
+            .events
+            .iter()
+            .any(|e| matches!(e.kind, crate::domain::EventKind::AgentSpawned { .. }));
         self.buffer.extend(step.events);
-        if !step.effects.is_empty() || self.buffer.len() >= BATCH {
+        if spawned || !step.effects.is_empty() || self.buffer.len() >= BATCH {
             self.flush()?;
         }
         let now = self.clock.now();
