@@ -181,9 +181,9 @@ by_model = {}
 mode = "on"
 # "on" (the host's network, for agents' APIs) or "none".
 network = "on"
-# Extra paths agents may read, and write (absolute or relative to the
-# repository), e.g. a shared cache.
+# Extra paths agents may read (absolute or relative to the repository).
 ro = []
+# Extra paths agents may write, e.g. a shared build cache.
 rw = []
 
 # The simulated runtime (runtime = "sim"); it rehearses a swarm's day in

@@ -794,6 +794,18 @@ impl Engine {
         );
         self.end_session(out, &session, code, detail.clone());
         self.retry_or_fail(out, &task, &agent, detail);
+        if error.is_some() && self.state.tasks[&task].status == TaskStatus::Pending {
+            // What stopped the start (a lock, a worktree in use) needs time
+            // to clear: the next try waits, longer each time.
+            let attempts = self.state.tasks[&task].attempts.max(1);
+            let delay = (5 * SECOND << (attempts - 1).min(6)).min(5 * MINUTE);
+            let until = self.now + delay;
+            self.emit(
+                out,
+                Attr::engine().agent(&agent).task(&task),
+                EventKind::TaskDeferred { until },
+            );
+        }
     }
 
     /// End a live session in the log and forget it.

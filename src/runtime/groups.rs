@@ -65,11 +65,27 @@ pub fn alive(pgid: u32) -> bool {
 /// such members are the old agent's. Returns the pids killed.
 pub fn kill_recorded(groups: &[(u32, u64)], bound: Duration) -> Vec<u32> {
     let mut killed = Vec::new();
+    // One look at /proc for all of them: a long log records many groups.
+    let mut by_group: std::collections::HashMap<u32, Vec<(u32, u64)>> = Default::default();
+    for (pid, s) in all() {
+        if s.state != 'Z' && s.state != 'X' {
+            by_group
+                .entry(s.pgrp)
+                .or_default()
+                .push((pid, s.start_time));
+        }
+    }
     for &(pgid, since) in groups {
         if pgid <= 1 {
             continue;
         }
-        let left = members(pgid, since);
+        let left: Vec<u32> = by_group
+            .get(&pgid)
+            .into_iter()
+            .flatten()
+            .filter(|(_, start)| *start >= since)
+            .map(|(pid, _)| *pid)
+            .collect();
         if left.is_empty() {
             continue;
         }
@@ -78,10 +94,11 @@ pub fn kill_recorded(groups: &[(u32, u64)], bound: Duration) -> Vec<u32> {
         killed.extend(left);
     }
     let deadline = Instant::now() + bound;
-    while Instant::now() < deadline
-        && groups
+    while !killed.is_empty()
+        && Instant::now() < deadline
+        && killed
             .iter()
-            .any(|&(pgid, since)| pgid > 1 && !members(pgid, since).is_empty())
+            .any(|&pid| stat(pid).is_some_and(|s| s.state != 'Z' && s.state != 'X'))
     {
         std::thread::sleep(Duration::from_millis(20));
     }

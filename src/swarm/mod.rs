@@ -9,6 +9,7 @@
 mod confine;
 mod executor;
 mod landing;
+mod recover;
 mod snapshot;
 mod summary;
 mod timeline;
@@ -257,8 +258,12 @@ impl Swarm {
         let seed = settings.seed;
         // A log may hold tasks added before the swarm's first start.
         let mut engine = Engine::from_events(settings, &events);
-        drop(events);
         let resumed = !engine.state().target.is_empty();
+        if resumed {
+            // Nothing restarts while an agent of the last run still runs.
+            recover::before_resume(&paths.root, &recover::recorded_groups(&events));
+        }
+        drop(events);
         // Resumed: where the log left off (or now, for real agents on the wall clock).
         let now = start.max(engine.state().now);
         let (ext_tx, ext_rx) = mpsc::channel();
