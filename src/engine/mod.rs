@@ -798,7 +798,7 @@ impl Engine {
             // What stopped the start (a lock, a worktree in use) needs time
             // to clear: the next try waits, longer each time.
             let attempts = self.state.tasks[&task].attempts.max(1);
-            let delay = (5 * SECOND << (attempts - 1).min(6)).min(5 * MINUTE);
+            let delay = ((5 * SECOND) << (attempts - 1).min(6)).min(5 * MINUTE);
             let until = self.now + delay;
             self.emit(
                 out,
