@@ -90,6 +90,7 @@ pub fn run() -> CliResult {
         Err(e) => r.fail(&format!("cannot open the repository: {e}")),
     }
 
+    sandbox(&mut r, &config);
     // The runtime and what it needs.
     match config.swarm.runtime {
         Runtime::Sim => r.ok("runtime sim (built in)"),
@@ -211,5 +212,34 @@ pub fn run() -> CliResult {
         )))
     } else {
         Ok(())
+    }
+}
+
+/// The sandbox real agents run in: bwrap found, its version, the mode.
+fn sandbox(r: &mut Report, config: &Config) {
+    use crate::config::{Network, SandboxMode};
+    let real = config.swarm.runtime != Runtime::Sim
+        || config.agent.by_model.values().any(|rt| *rt != Runtime::Sim);
+    let found = crate::runtime::sandbox::find_bwrap();
+    let net = match config.sandbox.network {
+        Network::On => "network on",
+        Network::None => "no network",
+    };
+    match (config.sandbox.mode, found) {
+        (SandboxMode::Off, _) if real => {
+            r.warn("sandbox off ([sandbox] mode = \"off\"): agents run unconfined")
+        }
+        (SandboxMode::Off, _) => r.ok("sandbox off (simulated agents only)"),
+        (SandboxMode::On, Some(bwrap)) => {
+            let v = crate::runtime::sandbox::version(&bwrap)
+                .unwrap_or_else(|| "version unknown".into());
+            r.ok(&format!("sandbox on: {} ({v}), {net}", bwrap.display()));
+        }
+        (SandboxMode::On, None) if real => r.fail(
+            "sandbox on but bwrap (bubblewrap) is not installed: `up` refuses; install it or set [sandbox] mode = \"off\"",
+        ),
+        (SandboxMode::On, None) => {
+            r.warn("sandbox: bwrap (bubblewrap) is not installed; real agents will need it")
+        }
     }
 }

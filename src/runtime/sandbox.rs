@@ -41,16 +41,12 @@ pub struct Place<'a> {
     pub read: &'a [PathBuf],
 }
 
-/// bwrap on PATH (or at the usual place), if installed.
+/// bwrap on PATH, if installed.
 pub fn find_bwrap() -> Option<PathBuf> {
-    let on_path = std::env::var_os("PATH").and_then(|p| {
+    std::env::var_os("PATH").and_then(|p| {
         std::env::split_paths(&p)
             .map(|d| d.join("bwrap"))
             .find(|f| f.is_file())
-    });
-    on_path.or_else(|| {
-        let usual = PathBuf::from("/usr/bin/bwrap");
-        usual.is_file().then_some(usual)
     })
 }
 

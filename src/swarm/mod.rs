@@ -313,6 +313,9 @@ impl Swarm {
         };
         swarm.engine = engine;
         swarm.handle(step)?;
+        // What the first starts answered (a process's pid) is logged now,
+        // not at the first tick.
+        swarm.drain()?;
         let tick = swarm.engine.settings().tick();
         swarm.timeline.push(now + tick, Wake::Tick);
         Ok(swarm)
