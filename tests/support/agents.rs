@@ -1,6 +1,7 @@
 //! A repository with `command` agents (shell scripts), run by the real
 //! binary, and a look at which agent processes are alive (through /proc,
 //! by a tag in their environment).
+#![allow(dead_code)]
 
 use super::repo::new_repo;
 use std::path::{Path, PathBuf};
