@@ -60,17 +60,14 @@ pub(super) fn confine(
         }
         AgentRuntime::Command { .. } | AgentRuntime::Sim => {}
     }
-    // Its HOME has no git identity: commits carry the agent's name.
-    let email = format!("{agent}@shiftboss.invalid");
-    for (k, v) in [
-        ("GIT_AUTHOR_NAME", agent),
-        ("GIT_COMMITTER_NAME", agent),
-        ("GIT_AUTHOR_EMAIL", &email),
-        ("GIT_COMMITTER_EMAIL", &email),
-    ] {
-        if !launch.env.iter().any(|(n, _)| n == k) {
-            launch.env.push((k.to_string(), v.to_string()));
-        }
+    // Its HOME's git identity is the agent's (its own `-c user.name=…` or
+    // the repository's config still win).
+    let gitconfig = home.join(".gitconfig");
+    if !gitconfig.exists() {
+        std::fs::write(
+            &gitconfig,
+            format!("[user]\n\tname = {agent}\n\temail = {agent}@shiftboss.invalid\n"),
+        )?;
     }
     let read = [prompts_dir.to_path_buf()];
     std::fs::create_dir_all(prompts_dir)?;
