@@ -294,3 +294,69 @@ fn after_kill_9_the_sandboxed_agent_is_gone_and_the_resume_runs_one_session() {
 fn after_kill_9_the_resume_kills_the_unconfined_agent_s_recorded_group() {
     kill_and_resume("off");
 }
+
+/// The watchdog stops a silent agent that ignores SIGTERM; its task restarts
+/// on the same agent (and worktree) while the old one is in its grace period.
+/// The old one is killed first: the two never run side by side.
+#[test]
+fn a_stopped_agent_in_its_grace_period_never_shares_its_worktree_with_the_next_session() {
+    let f = setup(STUBBORN, 1, &["t1"], "stall_after = \"2s\"\n");
+    let config = std::fs::read_to_string(f.repo.join(".shiftboss/config.toml")).unwrap();
+    let config = config.replace("stop_grace = \"1s\"", "stop_grace = \"20s\"");
+    let mode = if have_bwrap() { "on" } else { "off" };
+    std::fs::write(
+        f.repo.join(".shiftboss/config.toml"),
+        format!(
+            "{config}[sandbox]\nmode = \"{mode}\"\nrw = [\"{}\"]\n",
+            f.marks.display()
+        ),
+    )
+    .unwrap();
+    let out = f.up(&["--until-idle", "--json"]).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert_eq!(f.agents_alive(), vec![], "agents outlived shiftboss");
+    let log = f.marks_log();
+    let starts: Vec<(usize, &str)> = log
+        .lines()
+        .enumerate()
+        .filter_map(|(n, l)| l.strip_prefix("start ").map(|s| (n, s)))
+        .collect();
+    assert_eq!(starts.len(), 2, "{log}");
+    let old_tick = format!("tick {}", starts[0].1);
+    assert!(
+        !log.lines().skip(starts[1].0).any(|l| l == old_tick),
+        "the stopped session ran beside the new one:\n{log}"
+    );
+    let landed = git(&f.repo, &["show", "main:src/t1.txt"]);
+    assert!(landed.starts_with("done by "), "{landed}");
+}
+
+/// SIGTERM reaches a sandboxed agent, not bwrap (whose death would take the
+/// agent down at once): it gets its grace period to clean up.
+#[test]
+fn a_sandboxed_agent_gets_its_grace_period_after_sigterm() {
+    if !have_bwrap() {
+        return;
+    }
+    let script = r#"#!/bin/sh
+cat > /dev/null
+trap 'sleep 1; echo "cleaned up" >> "$DRILL_MARKS/log"; exit 0' TERM
+echo "start" >> "$DRILL_MARKS/log"
+while :; do sleep 1 & wait $!; done
+"#;
+    let f = setup(script, 1, &["t1"], "");
+    let config = std::fs::read_to_string(f.repo.join(".shiftboss/config.toml")).unwrap();
+    let config = config.replace("stop_grace = \"1s\"", "stop_grace = \"30s\"");
+    std::fs::write(
+        f.repo.join(".shiftboss/config.toml"),
+        format!("{config}[sandbox]\nrw = [\"{}\"]\n", f.marks.display()),
+    )
+    .unwrap();
+    let mut child = f.up(&["--until", "1h"]).spawn().unwrap();
+    wait_for("the agent to start", || f.marks_log().contains("start"));
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    assert!(child.wait().unwrap().success());
+    assert!(f.marks_log().contains("cleaned up"), "{}", f.marks_log());
+    assert_eq!(f.agents_alive(), vec![]);
+}

@@ -218,7 +218,7 @@ pub fn settle() {
 /// left, and wait until they are gone (reaped by their reader threads).
 pub fn stop_and_wait(pids: &[u32], grace: Duration) {
     for &pid in pids {
-        signal_group(pid, libc::SIGTERM);
+        ask_to_stop(pid);
         signal_group(pid, libc::SIGCONT);
     }
     let deadline = Instant::now() + grace;
@@ -235,6 +235,23 @@ pub fn stop_and_wait(pids: &[u32], grace: Duration) {
     let deadline = Instant::now() + Duration::from_secs(10);
     while Instant::now() < deadline && pids.iter().any(|&p| groups::alive(p)) {
         std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// SIGTERM to the agent's group. A sandboxed agent's group is led by bwrap,
+/// which would die of it and take the agent down at once: bwrap is spared,
+/// so the agent gets its grace period (SIGKILL later reaches them all).
+fn ask_to_stop(pgid: u32) {
+    let comm = std::fs::read_to_string(format!("/proc/{pgid}/comm")).unwrap_or_default();
+    if comm.trim() != "bwrap" {
+        signal_group(pgid, libc::SIGTERM);
+        return;
+    }
+    for pid in groups::members(pgid, 0) {
+        if pid != pgid {
+            // SAFETY: kill(2) on a member of a group we started.
+            unsafe { libc::kill(pid as i32, libc::SIGTERM) };
+        }
     }
 }
 

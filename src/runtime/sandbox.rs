@@ -191,6 +191,10 @@ impl Args {
     }
     fn bind(&mut self, how: &str, p: &Path) {
         let p = p.display().to_string();
+        // PATH often names a folder twice; once is enough.
+        if how == "--ro-bind-try" && self.0.windows(2).any(|w| w[0] == how && w[1] == p) {
+            return;
+        }
         self.0.extend([how.to_string(), p.clone(), p]);
     }
     fn ro(&mut self, p: &Path) {

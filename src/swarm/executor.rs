@@ -268,6 +268,8 @@ pub struct Executor {
     /// Prompts and decisions for real agents, outside their worktrees.
     prompts_dir: PathBuf,
     procs: BTreeMap<SessionId, Proc>,
+    /// Processes asked to stop, still in their grace period: (agent, pid).
+    stopping: Vec<(AgentId, u32)>,
     sessions: BTreeMap<SessionId, SimSession>,
     /// Commits made by simulated agents (for the summary).
     pub commits: u64,
@@ -294,6 +296,7 @@ impl Executor {
             emit,
             prompts_dir,
             procs: BTreeMap::new(),
+            stopping: Vec::new(),
             sessions: BTreeMap::new(),
             commits: 0,
             errors: Vec::new(),
@@ -325,6 +328,16 @@ impl Executor {
             handoff,
             model,
         } = start;
+        // An earlier session of this agent still in its grace period would
+        // share the worktree with the new one: it goes now.
+        let (old, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut self.stopping)
+            .into_iter()
+            .partition(|(a, _)| *a == agent);
+        self.stopping = rest;
+        let old: Vec<u32> = old.into_iter().map(|(_, pid)| pid).collect();
+        if !old.is_empty() {
+            process::stop_and_wait(&old, Duration::ZERO);
+        }
         let failed = |error: String, inputs: &mut VecDeque<Input>| {
             inputs.push_back(Input::StartFailed {
                 session: session.clone(),
@@ -469,6 +482,8 @@ impl Executor {
     /// Stop processes that said they were done but did not exit within
     /// their grace period.
     pub fn reap(&mut self) {
+        self.stopping
+            .retain(|(_, pid)| crate::runtime::groups::alive(*pid));
         let late: Vec<SessionId> = self
             .procs
             .iter()
@@ -478,6 +493,7 @@ impl Executor {
         for s in late {
             if let Some(p) = self.procs.remove(&s) {
                 process::stop(p.pid, p.grace);
+                self.stopping.push((p.agent, p.pid));
             }
         }
     }
@@ -627,6 +643,7 @@ impl Executor {
                         now,
                     );
                     process::stop(p.pid, p.grace);
+                    self.stopping.push((p.agent.clone(), p.pid));
                 }
                 if let Some(s) = self.sessions.remove(&session) {
                     // Whatever the agent left uncommitted is kept on its branch.
