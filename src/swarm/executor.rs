@@ -303,6 +303,11 @@ impl Executor {
         }
     }
 
+    /// Real agents run here without the sandbox.
+    pub fn unconfined(&self) -> bool {
+        !self.runtimes.simulated() && self.runtimes.sandbox.is_none()
+    }
+
     pub fn live_sessions(&self) -> Vec<SessionId> {
         self.sessions
             .keys()

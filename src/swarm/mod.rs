@@ -485,8 +485,11 @@ impl Swarm {
 
     /// An owned picture of the swarm for the console.
     pub fn snapshot(&self) -> Snapshot {
-        self.observed
-            .snapshot(&self.engine, self.clock.now(), self.speed.to_string())
+        let mut snap =
+            self.observed
+                .snapshot(&self.engine, self.clock.now(), self.speed.to_string());
+        snap.sandbox_off = self.exec.unconfined();
+        snap
     }
 
     fn publish(&mut self, force: bool) {
