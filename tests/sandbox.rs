@@ -257,6 +257,15 @@ fn kill_and_resume(mode: &str) {
             "the orphan should still run before the resume"
         );
     }
+    // What a kill in the middle of git leaves: locks nobody holds.
+    let git_dir = f.repo.join(".git");
+    let locks = [
+        git_dir.join("refs/heads/shiftboss/builder-01/t1.lock"),
+        git_dir.join("worktrees/builder-01/index.lock"),
+    ];
+    for l in &locks {
+        std::fs::write(l, "").unwrap();
+    }
     let out = f.up(&["--until-idle", "--json"]).output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{err}");
@@ -266,6 +275,13 @@ fn kill_and_resume(mode: &str) {
         "agents outlived shiftboss; {err}\n{}",
         f.marks_log()
     );
+    let landed = git(&f.repo, &["show", "main:src/t1.txt"]);
+    assert!(landed.starts_with("done by "), "{landed}");
+    for l in &locks {
+        assert!(!l.exists(), "{} left", l.display());
+        let said = format!("removed a stale git lock no process held: {}", l.display());
+        assert!(err.contains(&said), "{err}");
+    }
     let log = f.marks_log();
     let starts: Vec<usize> = log
         .lines()
