@@ -12,7 +12,13 @@ mod repo;
 use agents::{Fixture, have_bwrap, setup, wait_for};
 use repo::git;
 
-const LINES: usize = 12;
+/// Kills per drill: 4, or `SHIFTBOSS_DRILL_KILLS` for a longer one.
+fn kills() -> usize {
+    std::env::var("SHIFTBOSS_DRILL_KILLS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(4)
+}
 const TASKS: [&str; 4] = ["t1", "t2", "t3", "t4"];
 
 /// Picks up where its branch (and worktree) left off; one commit per line.
@@ -40,7 +46,10 @@ fn commits(f: &Fixture) -> usize {
 }
 
 fn drill(mode: &str) {
-    let script = WRITER.replace("__LINES__", &LINES.to_string());
+    let kills = kills();
+    // Lines per task: enough that every kill falls mid-run.
+    let lines = 12.max(kills);
+    let script = WRITER.replace("__LINES__", &lines.to_string());
     let f = setup(&script, 4, &TASKS, "");
     let config = std::fs::read_to_string(f.repo.join(".shiftboss/config.toml")).unwrap();
     std::fs::write(
@@ -51,7 +60,8 @@ fn drill(mode: &str) {
         ),
     )
     .unwrap();
-    for at in [2, 7, 15, 24] {
+    let total = TASKS.len() * lines;
+    for at in (1..=kills).map(|i| 1 + i * total / (kills + 2)) {
         let mut child = f.up(&["--until-idle"]).spawn().unwrap();
         wait_for(&format!("{at} commits"), || {
             commits(&f) >= at || child.try_wait().unwrap().is_some()
@@ -76,7 +86,7 @@ fn drill(mode: &str) {
     let log = std::fs::read_to_string(f.marks.join("commits")).unwrap();
     for t in TASKS {
         let landed = git(&f.repo, &["show", &format!("main:src/{t}.txt")]);
-        let want: String = (1..=LINES).map(|n| format!("line {n} of {t}\n")).collect();
+        let want: String = (1..=lines).map(|n| format!("line {n} of {t}\n")).collect();
         assert_eq!(landed, want, "{t} on main; the agents' commits:\n{log}");
     }
     // The kills fell mid-task: tasks went on in later sessions.
