@@ -31,8 +31,8 @@ n=$(wc -l < "$f")
 while [ "$n" -lt __LINES__ ]; do
   n=$((n+1))
   echo "line $n of $SHIFTBOSS_TASK" >> "$f"
-  git add -A && git commit -qm "$SHIFTBOSS_TASK: line $n" || echo "commit failed"
   echo "$SHIFTBOSS_TASK $n $SHIFTBOSS_SESSION" >> "$DRILL_MARKS/commits"
+  git add -A && git commit -qm "$SHIFTBOSS_TASK: line $n" || echo "commit failed"
   sleep 0.2
 done
 exit 0
@@ -60,15 +60,17 @@ fn drill(mode: &str) {
         ),
     )
     .unwrap();
-    let total = TASKS.len() * lines;
-    for at in (1..=kills).map(|i| 1 + i * total / (kills + 2)) {
+    // Each run is killed after this many more lines (the last run finishes).
+    let step = (TASKS.len() * lines / (kills + 2)).max(1);
+    for _ in 0..kills {
+        let at = commits(&f) + step;
         let mut child = f.up(&["--until-idle"]).spawn().unwrap();
-        wait_for(&format!("{at} commits"), || {
+        wait_for(&format!("{at} lines"), || {
             commits(&f) >= at || child.try_wait().unwrap().is_some()
         });
         assert!(
             child.try_wait().unwrap().is_none(),
-            "the swarm finished before the kill at {at} commits"
+            "the swarm finished before the kill at {at} lines"
         );
         child.kill().unwrap();
         child.wait().unwrap();
@@ -84,7 +86,14 @@ fn drill(mode: &str) {
     assert!(out.status.success(), "{err}");
     assert_eq!(f.agents_alive(), vec![], "agents outlived shiftboss");
     let log = std::fs::read_to_string(f.marks.join("commits")).unwrap();
+    let summary = String::from_utf8_lossy(&out.stdout);
     for t in TASKS {
+        let files = git(&f.repo, &["ls-tree", "-r", "--name-only", "main"]);
+        assert!(
+            files.lines().any(|l| l == format!("src/{t}.txt")),
+            "{t} did not land: {summary}\n{err}\n{}",
+            history(&f, t)
+        );
         let landed = git(&f.repo, &["show", &format!("main:src/{t}.txt")]);
         let want: String = (1..=lines).map(|n| format!("line {n} of {t}\n")).collect();
         assert_eq!(landed, want, "{t} on main; the agents' commits:\n{log}");
@@ -118,4 +127,25 @@ fn kill_9_drill_under_the_sandbox_loses_nothing_and_doubles_nothing() {
 #[test]
 fn kill_9_drill_unconfined_loses_nothing_and_doubles_nothing() {
     drill("off");
+}
+
+/// A task's events from the log, one line each (for a failure's message).
+fn history(f: &Fixture, task: &str) -> String {
+    let db = rusqlite::Connection::open(f.repo.join(".shiftboss/state.db")).unwrap();
+    let mut q = db
+        .prepare("SELECT seq, session, kind, data FROM events WHERE task = ?1 ORDER BY seq")
+        .unwrap();
+    q.query_map([task], |r| {
+        Ok(format!(
+            "{} {} {} {}",
+            r.get::<_, i64>(0)?,
+            r.get::<_, Option<String>>(1)?.unwrap_or_default(),
+            r.get::<_, String>(2)?,
+            r.get::<_, String>(3)?
+        ))
+    })
+    .unwrap()
+    .map(|l| l.unwrap())
+    .collect::<Vec<_>>()
+    .join("\n")
 }
