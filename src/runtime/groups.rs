@@ -105,6 +105,44 @@ pub fn kill_recorded(groups: &[(u32, u64)], bound: Duration) -> Vec<u32> {
     killed
 }
 
+/// Kill agent processes working under `dir` that no record names: a
+/// process whose environment has `SHIFTBOSS_SESSION` and whose working
+/// folder is inside `dir` (the swarm's worktrees). They are what a shiftboss
+/// killed between starting an agent and logging its pid leaves behind (the
+/// agent's children outlive it without the sandbox). Returns the pids killed.
+pub fn kill_unrecorded_in(dir: &Path, bound: Duration) -> Vec<u32> {
+    let me = std::process::id();
+    let mut killed = Vec::new();
+    for (pid, s) in all() {
+        if pid == me || s.state == 'Z' || s.state == 'X' {
+            continue;
+        }
+        let in_dir =
+            std::fs::read_link(format!("/proc/{pid}/cwd")).is_ok_and(|c| c.starts_with(dir));
+        if !in_dir {
+            continue;
+        }
+        let agent = std::fs::read(format!("/proc/{pid}/environ")).is_ok_and(|env| {
+            env.split(|b| *b == 0)
+                .any(|v| v.starts_with(b"SHIFTBOSS_SESSION="))
+        });
+        if agent {
+            // SAFETY: kill(2) on a leftover agent process of this swarm.
+            unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+            killed.push(pid);
+        }
+    }
+    let deadline = Instant::now() + bound;
+    while Instant::now() < deadline
+        && killed
+            .iter()
+            .any(|&pid| stat(pid).is_some_and(|s| s.state != 'Z' && s.state != 'X'))
+    {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    killed
+}
+
 /// Every file some live process holds open (that /proc lets us see).
 fn open_files() -> std::collections::HashSet<PathBuf> {
     let mut out = std::collections::HashSet::new();
@@ -211,6 +249,32 @@ mod tests {
             assert!(Instant::now() < deadline, "group {pid} still alive");
             std::thread::sleep(Duration::from_millis(20));
         }
+    }
+
+    #[test]
+    fn an_unrecorded_agent_in_the_worktrees_is_killed_and_nothing_else() {
+        let tmp = tempfile::tempdir().unwrap();
+        let start = |session: bool| {
+            let mut c = std::process::Command::new("sleep");
+            c.arg("600")
+                .current_dir(tmp.path())
+                .env_remove("SHIFTBOSS_SESSION");
+            if session {
+                c.env("SHIFTBOSS_SESSION", "builder-01#1");
+            }
+            c.spawn().unwrap()
+        };
+        let (mut agent, mut other) = (start(true), start(false));
+        let killed = kill_unrecorded_in(tmp.path(), Duration::from_secs(10));
+        assert_eq!(killed, vec![agent.id()]);
+        assert!(agent.wait().is_ok());
+        assert_eq!(
+            other.try_wait().unwrap(),
+            None,
+            "a process without a session is spared"
+        );
+        other.kill().unwrap();
+        other.wait().unwrap();
     }
 
     #[test]

@@ -261,7 +261,11 @@ impl Swarm {
         let resumed = !engine.state().target.is_empty();
         if resumed {
             // Nothing restarts while an agent of the last run still runs.
-            recover::before_resume(&paths.root, &recover::recorded_groups(&events));
+            recover::before_resume(
+                &paths.root,
+                &paths.worktrees,
+                &recover::recorded_groups(&events),
+            );
         }
         drop(events);
         // Resumed: where the log left off (or now, for real agents on the wall clock).

@@ -18,10 +18,15 @@ pub(super) fn recorded_groups(events: &[Event]) -> Vec<(u32, u64)> {
         .collect()
 }
 
-/// Kill the recorded groups still running and clear stale locks in the
-/// repository at `root`. Says on stderr what it did.
-pub(super) fn before_resume(root: &Path, recorded: &[(u32, u64)]) {
-    let killed = groups::kill_recorded(recorded, Duration::from_secs(10));
+/// Kill the recorded groups still running (and any agent process left in
+/// `worktrees` no record names) and clear stale locks in the repository at
+/// `root`. Says on stderr what it did.
+pub(super) fn before_resume(root: &Path, worktrees: &Path, recorded: &[(u32, u64)]) {
+    let mut killed = groups::kill_recorded(recorded, Duration::from_secs(10));
+    killed.extend(groups::kill_unrecorded_in(
+        worktrees,
+        Duration::from_secs(10),
+    ));
     if !killed.is_empty() {
         eprintln!(
             "shiftboss: killed {} agent process(es) left running by the previous run",
