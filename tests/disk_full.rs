@@ -173,8 +173,9 @@ fn inside(dir: &Path) {
     let config = format!(
         "[swarm]\nagents = 1\nmax_live = 1\nruntime = \"command\"\n\
          [agent]\ncommand = [\"{}\"]\npass_env = [\"AGENT_MARKS\"]\nstop_grace = \"1s\"\n\
-         [watchdog]\ntick = \"1s\"\n",
-        agent.display()
+         [watchdog]\ntick = \"1s\"\n[sandbox]\nrw = [\"{}\"]\n",
+        agent.display(),
+        marks.display()
     );
     std::fs::write(repo.join(".shiftboss/config.toml"), config).unwrap();
     for t in TASKS {

@@ -43,6 +43,11 @@ exit 0
 "#;
 
 fn setup(tasks: &[&str]) -> (tempfile::TempDir, std::path::PathBuf) {
+    setup_with(tasks, "")
+}
+
+/// `setup`, with `extra` appended to the config.
+fn setup_with(tasks: &[&str], extra: &str) -> (tempfile::TempDir, std::path::PathBuf) {
     let (tmp, repo) = new_repo(&[("README.md", "hello\n")]);
     let agent = tmp.path().join("agent.sh");
     std::fs::write(&agent, AGENT).unwrap();
@@ -51,7 +56,7 @@ fn setup(tasks: &[&str]) -> (tempfile::TempDir, std::path::PathBuf) {
     let config = format!(
         "[swarm]\nagents = 2\nmax_live = 2\nruntime = \"command\"\n\
          [agent]\ncommand = [\"{}\"]\nstop_grace = \"1s\"\n\
-         [watchdog]\ntick = \"1s\"\n",
+         [watchdog]\ntick = \"1s\"\n{extra}",
         agent.display()
     );
     std::fs::write(repo.join(".shiftboss/config.toml"), config).unwrap();
@@ -138,7 +143,9 @@ fn links_out_of_the_repository_are_refused_and_never_reach_main() {
 
 #[test]
 fn a_changed_git_config_is_a_critical_concern_and_is_put_back() {
-    let (_tmp, repo) = setup(&["t-cfg"]);
+    // Unconfined, the agent can write the shared config: the watch is what
+    // stands between it and the operator's next `git status`.
+    let (_tmp, repo) = setup_with(&["t-cfg"], "[sandbox]\nmode = \"off\"\n");
     let before = std::fs::read(repo.join(".git/config")).unwrap();
     let sum = up(&repo);
     assert_eq!(sum["merges"], 1, "{sum}");
@@ -163,6 +170,31 @@ fn a_changed_git_config_is_a_critical_concern_and_is_put_back() {
         .expect("a concern about .git/config");
     assert_eq!(impact, "critical");
     assert!(text.contains("core.fsmonitor"), "{text}");
+}
+
+#[test]
+fn in_the_sandbox_the_shared_git_config_cannot_be_changed() {
+    if !Path::new("/usr/bin/bwrap").exists() && std::env::var_os("CI").is_none() {
+        eprintln!("skipped: bwrap (bubblewrap) is not installed");
+        return;
+    }
+    let (_tmp, repo) = setup(&["t-cfg"]);
+    let before = std::fs::read(repo.join(".git/config")).unwrap();
+    let sum = up(&repo);
+    assert_eq!(sum["merges"], 1, "{sum}");
+    assert_eq!(
+        String::from_utf8_lossy(&std::fs::read(repo.join(".git/config")).unwrap()),
+        String::from_utf8_lossy(&before)
+    );
+    let conn = rusqlite::Connection::open(repo.join(".shiftboss/state.db")).unwrap();
+    let concerns: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM events WHERE kind = 'concern_raised' AND data LIKE '%.git/config%'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(concerns, 0, "the config never changed, so nothing to raise");
 }
 
 #[test]

@@ -96,8 +96,9 @@ fn setup() -> (tempfile::TempDir, PathBuf, PathBuf) {
         format!(
             "[swarm]\nagents = 1\nmax_live = 1\nruntime = \"command\"\n\
              [agent]\ncommand = [\"{}\"]\npass_env = [\"RELEASE\"]\nstop_grace = \"1s\"\n\
-             [watchdog]\ntick = \"1s\"\n",
-            agent.display()
+             [watchdog]\ntick = \"1s\"\n[sandbox]\nrw = [\"{}\"]\n",
+            agent.display(),
+            tmp.path().display()
         ),
     )
     .unwrap();

@@ -281,6 +281,14 @@ pub fn up(args: UpArgs) -> CliResult {
         }
         super::programs::check_all(&config, &root, &paths.config).map_err(user)?;
     }
+    // The sandbox real agents run in: without bwrap, refused unless the
+    // config turns it off.
+    let sandbox = if args.simulate {
+        None
+    } else {
+        crate::runtime::sandbox::Sandbox::from_config(&config.sandbox, &root)
+            .map_err(|e| user(format!("{}: {e}", paths.config.display())))?
+    };
     // One owner: the lock before anything is written.
     let lock = OwnerLock::acquire(&paths.dir)?;
     let now: Millis = RealClock.now();
@@ -304,6 +312,7 @@ pub fn up(args: UpArgs) -> CliResult {
             crate::swarm::Runtimes {
                 default: real_runtime(config.swarm.runtime, &config, &root, &paths)?,
                 by_model,
+                sandbox,
             },
             Speed::Times(1.0),
         )

@@ -351,7 +351,9 @@ impl SwarmState {
                     t.changed.sort();
                 }
             }
-            EventKind::Progress { .. } | EventKind::AgentPrompted { .. } => {}
+            EventKind::Progress { .. }
+            | EventKind::AgentPrompted { .. }
+            | EventKind::AgentSpawned { .. } => {}
             EventKind::CostReported { reported, .. } => {
                 if let Some(a) = agent.as_ref().and_then(|a| self.agents.get_mut(a)) {
                     a.reported_cost += *reported;

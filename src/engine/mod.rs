@@ -40,6 +40,13 @@ pub enum Input {
     },
     /// The executor built the prompt a session was started with.
     Prompted { session: SessionId, prompt: String },
+    /// The executor started a session's process: its group's pid and its
+    /// start time (/proc/<pid>/stat field 22), so a restart can find it.
+    Spawned {
+        session: SessionId,
+        pid: u32,
+        start_time: u64,
+    },
     /// The executor could not start a session (worktree, spawn).
     StartFailed { session: SessionId, error: String },
     /// Gates finished on a task's branch.
@@ -439,6 +446,22 @@ impl Engine {
                             ..attr
                         },
                         EventKind::AgentPrompted { prompt },
+                    );
+                }
+            }
+            Input::Spawned {
+                session,
+                pid,
+                start_time,
+            } => {
+                if let Some(attr) = self.session_attr(&session) {
+                    self.emit(
+                        &mut out,
+                        Attr {
+                            actor: Actor::Engine,
+                            ..attr
+                        },
+                        EventKind::AgentSpawned { pid, start_time },
                     );
                 }
             }
@@ -860,6 +883,18 @@ impl Engine {
         );
         self.end_session(out, &session, code, detail.clone());
         self.retry_or_fail(out, &task, &agent, detail);
+        if error.is_some() && self.state.tasks[&task].status == TaskStatus::Pending {
+            // What stopped the start (a lock, a worktree in use) needs time
+            // to clear: the next try waits, longer each time.
+            let attempts = self.state.tasks[&task].attempts.max(1);
+            let delay = ((5 * SECOND) << (attempts - 1).min(6)).min(5 * MINUTE);
+            let until = self.now + delay;
+            self.emit(
+                out,
+                Attr::engine().agent(&agent).task(&task),
+                EventKind::TaskDeferred { until },
+            );
+        }
     }
 
     /// End a live session in the log and forget it.

@@ -85,6 +85,7 @@ pub(super) fn apply(
         | EventKind::SwarmResumed { .. }
         | EventKind::CommitMade { .. }
         | EventKind::AgentPrompted { .. }
+        | EventKind::AgentSpawned { .. }
         | EventKind::TaskDeferred { .. }
         | EventKind::Handoff { .. }
         | EventKind::ApiTrouble { .. }

@@ -85,6 +85,8 @@ pub struct Runtimes {
     pub default: AgentRuntime,
     /// (model name or prefix, its runtime).
     pub by_model: Vec<(String, AgentRuntime)>,
+    /// The sandbox real agents run in (`None`: `[sandbox] mode = "off"`).
+    pub sandbox: Option<crate::runtime::sandbox::Sandbox>,
 }
 
 impl Runtimes {
@@ -92,6 +94,7 @@ impl Runtimes {
         Runtimes {
             default: runtime,
             by_model: Vec::new(),
+            sandbox: None,
         }
     }
 
@@ -267,6 +270,8 @@ pub struct Executor {
     /// Prompts and decisions for real agents, outside their worktrees.
     prompts_dir: PathBuf,
     procs: BTreeMap<SessionId, Proc>,
+    /// Processes asked to stop, still in their grace period: (agent, pid).
+    stopping: Vec<(AgentId, u32)>,
     sessions: BTreeMap<SessionId, SimSession>,
     /// Commits made by simulated agents (for the summary).
     pub commits: u64,
@@ -294,10 +299,16 @@ impl Executor {
             emit,
             prompts_dir,
             procs: BTreeMap::new(),
+            stopping: Vec::new(),
             sessions: BTreeMap::new(),
             commits: 0,
             errors: Vec::new(),
         }
+    }
+
+    /// Real agents run here without the sandbox.
+    pub fn unconfined(&self) -> bool {
+        !self.runtimes.simulated() && self.runtimes.sandbox.is_none()
     }
 
     pub fn live_sessions(&self) -> Vec<SessionId> {
@@ -325,6 +336,16 @@ impl Executor {
             handoff,
             model,
         } = start;
+        // An earlier session of this agent still in its grace period would
+        // share the worktree with the new one: it goes now.
+        let (old, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut self.stopping)
+            .into_iter()
+            .partition(|(a, _)| *a == agent);
+        self.stopping = rest;
+        let old: Vec<u32> = old.into_iter().map(|(_, pid)| pid).collect();
+        if !old.is_empty() {
+            process::stop_and_wait(&old, Duration::ZERO);
+        }
         let failed = |error: String, inputs: &mut VecDeque<Input>| {
             inputs.push_back(Input::StartFailed {
                 session: session.clone(),
@@ -383,6 +404,20 @@ impl Executor {
             ),
         ]);
         launch.env.extend(env);
+        if let Some(sandbox) = &self.runtimes.sandbox {
+            match super::confine::confine(
+                sandbox,
+                &runtime,
+                self.repo.root(),
+                &self.prompts_dir,
+                agent.as_str(),
+                &worktree,
+                launch,
+            ) {
+                Ok(l) => launch = l,
+                Err(e) => return failed(format!("sandbox for {agent}: {e}"), inputs),
+            }
+        }
         let secrets = process::secrets(&launch.env);
         // The recorded prompt holds files an agent can change (conventions,
         // its earlier output): redacted like its output.
@@ -399,6 +434,11 @@ impl Executor {
             self.emit.clone(),
         ) {
             Ok(running) => {
+                inputs.push_back(Input::Spawned {
+                    session: session.clone(),
+                    pid: running.pid,
+                    start_time: running.start_time,
+                });
                 self.procs.insert(
                     session,
                     Proc {
@@ -419,8 +459,11 @@ impl Executor {
 
     /// The run is over: keep every running agent's work on its branch and
     /// ask it to stop. Its session is reconciled at the next start.
+    /// Returns once every agent process is gone (SIGKILL after the grace).
     pub fn stop_all(&mut self, now: Millis) {
         let all: Vec<SessionId> = self.procs.keys().cloned().collect();
+        let mut pids = Vec::new();
+        let mut grace = Duration::ZERO;
         for s in all {
             if let Some(p) = self.procs.remove(&s) {
                 process::freeze(p.pid);
@@ -431,9 +474,13 @@ impl Executor {
                     "kept when shiftboss stopped",
                     now,
                 );
-                process::stop(p.pid, p.grace);
+                pids.push(p.pid);
+                grace = grace.max(p.grace);
             }
         }
+        process::stop_and_wait(&pids, grace);
+        // Stops begun earlier in the run end too.
+        process::settle();
     }
 
     /// Whether agent processes are still running (their last output may
@@ -450,6 +497,8 @@ impl Executor {
     /// Stop processes that said they were done but did not exit within
     /// their grace period.
     pub fn reap(&mut self) {
+        self.stopping
+            .retain(|(_, pid)| crate::runtime::groups::alive(*pid));
         let late: Vec<SessionId> = self
             .procs
             .iter()
@@ -459,6 +508,7 @@ impl Executor {
         for s in late {
             if let Some(p) = self.procs.remove(&s) {
                 process::stop(p.pid, p.grace);
+                self.stopping.push((p.agent, p.pid));
             }
         }
     }
@@ -627,6 +677,7 @@ impl Executor {
                         now,
                     );
                     process::stop(p.pid, p.grace);
+                    self.stopping.push((p.agent.clone(), p.pid));
                 }
                 if let Some(s) = self.sessions.remove(&session) {
                     // Whatever the agent left uncommitted is kept on its branch.

@@ -6,12 +6,14 @@
 //! It runs on its own thread: rusqlite and git2 block, and a deterministic
 //! simulation wants one sequential owner rather than an async scheduler.
 
+mod confine;
 mod disk;
 mod executor;
 mod guard;
 pub mod inbox;
 mod landing;
 pub mod owner;
+mod recover;
 mod snapshot;
 mod summary;
 mod timeline;
@@ -306,8 +308,16 @@ impl Swarm {
         let seed = settings.seed;
         // A log may hold tasks added before the swarm's first start.
         let mut engine = Engine::from_events(settings, &events);
-        drop(events);
         let resumed = !engine.state().target.is_empty();
+        if resumed {
+            // Nothing restarts while an agent of the last run still runs.
+            recover::before_resume(
+                &paths.root,
+                &paths.worktrees,
+                &recover::recorded_groups(&events),
+            );
+        }
+        drop(events);
         // Resumed: where the log left off (or now, for real agents on the wall clock).
         let now = start.max(engine.state().now);
         // Bounded: an agent's reader blocks when the runner is behind, so the
@@ -367,6 +377,9 @@ impl Swarm {
         swarm.handle(step)?;
         // Hand-offs left by `task add` after the last owner's last tick.
         swarm.take_in_handed_tasks()?;
+        // What the first starts answered (a process's pid) is logged now,
+        // not at the first tick.
+        swarm.drain()?;
         let tick = swarm.engine.settings().tick();
         swarm.timeline.push(now + tick, Wake::Tick);
         Ok(swarm)
@@ -402,8 +415,13 @@ impl Swarm {
                 disk::announce(&step.events);
             }
         }
+        // A process's pid is in the log at once: a restart must find it.
+        let spawned = step
+            .events
+            .iter()
+            .any(|e| matches!(e.kind, crate::domain::EventKind::AgentSpawned { .. }));
         self.buffer.extend(step.events);
-        if !step.effects.is_empty() || self.buffer.len() >= BATCH {
+        if spawned || !step.effects.is_empty() || self.buffer.len() >= BATCH {
             self.flush()?;
         }
         // Effects whose events are not in the log yet wait for space; once
@@ -565,12 +583,14 @@ impl Swarm {
 
     /// An owned picture of the swarm for the console.
     pub fn snapshot(&self) -> Snapshot {
-        self.observed.snapshot(
+        let mut snap = self.observed.snapshot(
             &self.engine,
             self.clock.now(),
             self.speed.to_string(),
             self.real_time(),
-        )
+        );
+        snap.sandbox_off = self.exec.unconfined();
+        snap
     }
 
     fn publish(&mut self, force: bool) {

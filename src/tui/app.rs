@@ -483,6 +483,20 @@ mod tests {
     }
 
     #[test]
+    fn the_header_says_when_agents_run_without_the_sandbox() {
+        let mut a = app();
+        let header = |a: &App| {
+            let text = crate::tui::screenshot::to_text(&crate::tui::screenshot::render(a, 160, 40));
+            text.lines().next().unwrap_or("").to_string()
+        };
+        assert!(!header(&a).contains("SANDBOX OFF"), "{}", header(&a));
+        let mut s = a.snap.clone();
+        s.sandbox_off = true;
+        a.set_snapshot(s);
+        assert!(header(&a).contains("SANDBOX OFF"), "{}", header(&a));
+    }
+
+    #[test]
     fn the_cursor_follows_its_row_when_rows_reorder() {
         let mut a = app();
         a.focus = PaneId::Inbox;
