@@ -231,6 +231,49 @@ fn task_add_without_an_owner_writes_the_log_and_leaves_no_lock_held() {
     assert_eq!(count(&db, "task_added", "t-left"), 1);
 }
 
+#[test]
+fn task_add_refused_for_bad_input_touches_no_lock_and_no_log() {
+    let (tmp, repo) = new_repo(&[("README.md", "hello\n")]);
+    let release = tmp.path().join("release");
+    ok(&sb(&repo, &["init"], &release));
+    let lock = repo.join(".shiftboss/owner.lock");
+    let db = repo.join(".shiftboss/state.db");
+    let refused = |args: &[&str]| {
+        let out = sb(&repo, args, &release);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {out:?}");
+        assert_eq!(String::from_utf8_lossy(&out.stderr).lines().count(), 1);
+    };
+    let bad: [&[&str]; 5] = [
+        &["task", "add", "   "],
+        &["task", "add", "Bad id", "--id", "../x"],
+        &["task", "add", "No such", "--after", "t-none"],
+        &["task", "add", "Bad scope", "--scope", "src/[x"],
+        &["task", "import", "missing.toml"],
+    ];
+    for args in bad {
+        refused(args);
+        assert!(!lock.exists(), "{args:?} created the owner lock");
+        assert!(!db.exists(), "{args:?} created the log");
+    }
+    // With a lock file left by an earlier holder, a refusal leaves its text.
+    ok(&sb(
+        &repo,
+        &["task", "add", "First", "--id", "t-one"],
+        &release,
+    ));
+    let text = std::fs::read_to_string(&lock).unwrap();
+    std::fs::write(&lock, "pid = 1\nsince = \"earlier\"\n").unwrap();
+    for args in bad {
+        refused(args);
+    }
+    refused(&["task", "add", "Again", "--id", "t-one"]);
+    assert_eq!(
+        std::fs::read_to_string(&lock).unwrap(),
+        "pid = 1\nsince = \"earlier\"\n",
+        "was {text:?}"
+    );
+}
+
 /// `up --readonly` in a real terminal (tmux) beside the owner: it folds the
 /// log and shows the floor, read-only, and starts nothing. Skipped with a
 /// line on stderr when tmux is not installed.
