@@ -158,6 +158,39 @@ pub struct Store {
     path: PathBuf,
     /// Reused JSON buffer for appends.
     buf: Vec<u8>,
+    /// Read-only, opened immutable while no writer held the log.
+    frozen: bool,
+}
+
+/// The write-ahead file SQLite keeps beside `db` while a writer has it open.
+fn wal_file(db: &Path) -> PathBuf {
+    let mut name = db.as_os_str().to_owned();
+    name.push("-wal");
+    PathBuf::from(name)
+}
+
+/// A read-only connection; `frozen`: immutable (no locks, no files made).
+fn readonly_conn(path: &Path, frozen: bool) -> rusqlite::Result<Connection> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = if frozen {
+        use std::os::unix::ffi::OsStrExt;
+        let mut uri = String::from("file:");
+        for &b in path.as_os_str().as_bytes() {
+            if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
+                uri.push(b as char);
+            } else {
+                uri.push_str(&format!("%{b:02X}"));
+            }
+        }
+        uri.push_str("?immutable=1");
+        Connection::open_with_flags(uri, flags | OpenFlags::SQLITE_OPEN_URI)?
+    } else {
+        Connection::open_with_flags(path, flags)?
+    };
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.pragma_update(None, "cache_size", CACHE_KIB)?;
+    conn.set_prepared_statement_cache_capacity(64);
+    Ok(conn)
 }
 
 impl std::fmt::Debug for Store {
@@ -200,7 +233,22 @@ impl Store {
             conn,
             path,
             buf: Vec::with_capacity(1024),
+            frozen: false,
         })
+    }
+
+    /// A read-only view opened while no writer held the log reads the file
+    /// as it was; once a writer appears (its `-wal` file exists), reopen
+    /// shared to see what it appends. Call before each look.
+    pub fn follow_writers(&mut self) -> Result<(), StoreError> {
+        if self.frozen && wal_file(&self.path).exists() {
+            self.conn = readonly_conn(&self.path, false).map_err(|source| StoreError::Open {
+                path: self.path.clone(),
+                source,
+            })?;
+            self.frozen = false;
+        }
+        Ok(())
     }
 
     /// Open an existing log for reading only (`shiftboss status` while a
@@ -215,15 +263,11 @@ impl Store {
             path: path.clone(),
             source,
         };
-        let conn = Connection::open_with_flags(
-            &path,
-            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .map_err(open_err)?;
-        conn.busy_timeout(BUSY_TIMEOUT).map_err(open_err)?;
-        conn.pragma_update(None, "cache_size", CACHE_KIB)
-            .map_err(open_err)?;
-        conn.set_prepared_statement_cache_capacity(64);
+        // No `-wal` beside the log: no writer has it open and all of it is
+        // in the file. A plain read-only open would still leave `-wal` and
+        // `-shm` files behind; opened immutable, SQLite writes nothing.
+        let frozen = !wal_file(&path).exists();
+        let conn = readonly_conn(&path, frozen).map_err(open_err)?;
         let found = user_version(&conn).map_err(open_err)?;
         if found == 0 {
             return Err(StoreError::NotAnEventLog { path });
@@ -246,6 +290,7 @@ impl Store {
             conn,
             path,
             buf: Vec::new(),
+            frozen,
         })
     }
 
@@ -267,7 +312,9 @@ impl Store {
         if events.is_empty() {
             return Ok(0);
         }
-        let Store { conn, path, buf } = self;
+        let Store {
+            conn, path, buf, ..
+        } = self;
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(|source| StoreError::Sqlite {
