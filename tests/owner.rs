@@ -274,6 +274,33 @@ fn task_add_refused_for_bad_input_touches_no_lock_and_no_log() {
     );
 }
 
+#[test]
+fn init_force_beside_a_running_owner_is_refused_and_leaves_the_config() {
+    let (tmp, repo) = new_repo(&[("README.md", "hello\n")]);
+    let release = tmp.path().join("release");
+    ok(&sb(&repo, &["init"], &release));
+    let config = repo.join(".shiftboss/config.toml");
+    let before = std::fs::read_to_string(&config).unwrap();
+    // The owner lock, held by this process as an owner would hold it.
+    let held = shiftboss::swarm::owner::OwnerLock::acquire(&repo.join(".shiftboss")).unwrap();
+    let lock_text = std::fs::read_to_string(repo.join(".shiftboss/owner.lock")).unwrap();
+    let out = sb(&repo, &["init", "--force"], &release);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains(&format!("pid {}", std::process::id())),
+        "{err}"
+    );
+    assert_eq!(std::fs::read_to_string(&config).unwrap(), before);
+    assert_eq!(
+        std::fs::read_to_string(repo.join(".shiftboss/owner.lock")).unwrap(),
+        lock_text
+    );
+    drop(held);
+    ok(&sb(&repo, &["init", "--force"], &release));
+}
+
 /// `up --readonly` in a real terminal (tmux) beside the owner: it folds the
 /// log and shows the floor, read-only, and starts nothing. Skipped with a
 /// line on stderr when tmux is not installed.

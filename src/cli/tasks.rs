@@ -63,6 +63,14 @@ pub fn init(force: bool) -> CliResult {
             paths.config.display()
         )));
     }
+    // A running owner's config is not rewritten under it (the probe
+    // writes nothing).
+    if let Some(holder) = crate::swarm::owner::holder(&paths.dir)? {
+        return Err(user(format!(
+            "{}: a swarm runs here ({holder}); `init --force` would rewrite its config: stop that process first",
+            paths.config.display()
+        )));
+    }
     let runtime = super::programs::first_agent_cli();
     fs::create_dir_all(&paths.dir)?;
     write_atomic(&paths.config, &Config::template_for(runtime))?;
