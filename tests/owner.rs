@@ -301,6 +301,44 @@ fn init_force_beside_a_running_owner_is_refused_and_leaves_the_config() {
     ok(&sb(&repo, &["init", "--force"], &release));
 }
 
+#[test]
+fn demo_on_a_swarm_of_real_agents_is_refused_before_anything_runs() {
+    let (_tmp, repo, release) = setup();
+    let db = repo.join(".shiftboss/state.db");
+    let lock = std::fs::read_to_string(repo.join(".shiftboss/owner.lock")).unwrap();
+    let head = |r: &Path| {
+        let out = Command::new("git")
+            .args(["rev-parse", "main"])
+            .current_dir(r)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let main_before = head(&repo);
+    let out = sb(
+        &repo,
+        &[
+            "demo",
+            "--headless",
+            "--until",
+            "2h",
+            "--state-dir",
+            repo.to_str().unwrap(),
+        ],
+        &release,
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains("swarm.runtime"), "{err}");
+    assert_eq!(count(&db, "task_assigned", "t-one"), 0, "nothing simulated");
+    assert_eq!(head(&repo), main_before, "nothing merged");
+    assert_eq!(
+        std::fs::read_to_string(repo.join(".shiftboss/owner.lock")).unwrap(),
+        lock
+    );
+}
+
 /// `up --readonly` in a real terminal (tmux) beside the owner: it folds the
 /// log and shows the floor, read-only, and starts nothing. Skipped with a
 /// line on stderr when tmux is not installed.
