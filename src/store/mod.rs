@@ -14,6 +14,8 @@
 
 mod digest;
 mod projections;
+mod readonly;
+use readonly::{readonly_conn, wal_file};
 mod schema;
 
 #[cfg(test)]
@@ -26,7 +28,7 @@ use crate::domain::{
     SwarmState, TaskId, TaskStatus, Usage,
 };
 use rusqlite::types::ValueRef;
-use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, TransactionBehavior, params};
+use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -162,37 +164,6 @@ pub struct Store {
     frozen: bool,
 }
 
-/// The write-ahead file SQLite keeps beside `db` while a writer has it open.
-fn wal_file(db: &Path) -> PathBuf {
-    let mut name = db.as_os_str().to_owned();
-    name.push("-wal");
-    PathBuf::from(name)
-}
-
-/// A read-only connection; `frozen`: immutable (no locks, no files made).
-fn readonly_conn(path: &Path, frozen: bool) -> rusqlite::Result<Connection> {
-    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    let conn = if frozen {
-        use std::os::unix::ffi::OsStrExt;
-        let mut uri = String::from("file:");
-        for &b in path.as_os_str().as_bytes() {
-            if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
-                uri.push(b as char);
-            } else {
-                uri.push_str(&format!("%{b:02X}"));
-            }
-        }
-        uri.push_str("?immutable=1");
-        Connection::open_with_flags(uri, flags | OpenFlags::SQLITE_OPEN_URI)?
-    } else {
-        Connection::open_with_flags(path, flags)?
-    };
-    conn.busy_timeout(BUSY_TIMEOUT)?;
-    conn.pragma_update(None, "cache_size", CACHE_KIB)?;
-    conn.set_prepared_statement_cache_capacity(64);
-    Ok(conn)
-}
-
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Store").field("path", &self.path).finish()
@@ -235,20 +206,6 @@ impl Store {
             buf: Vec::with_capacity(1024),
             frozen: false,
         })
-    }
-
-    /// A read-only view opened while no writer held the log reads the file
-    /// as it was; once a writer appears (its `-wal` file exists), reopen
-    /// shared to see what it appends. Call before each look.
-    pub fn follow_writers(&mut self) -> Result<(), StoreError> {
-        if self.frozen && wal_file(&self.path).exists() {
-            self.conn = readonly_conn(&self.path, false).map_err(|source| StoreError::Open {
-                path: self.path.clone(),
-                source,
-            })?;
-            self.frozen = false;
-        }
-        Ok(())
     }
 
     /// Open an existing log for reading only (`shiftboss status` while a
