@@ -172,10 +172,30 @@ pub(crate) fn load_scenario(path: Option<&Path>, seed: Option<u64>) -> Result<Sc
 pub fn open_demo(root: &Path, scenario: &Scenario, quiet: bool) -> Result<Swarm, CliError> {
     let paths = Paths::new(root);
     let (lock, config) = if has_log(&paths) {
-        // One owner: taken before anything is written.
-        let lock = OwnerLock::acquire(&paths.dir)?;
         // Resume: the swarm's own config rules, not the scenario's.
         let config = Config::load(&paths.config)?;
+        // A swarm of real agents is never resumed by the simulator: its
+        // made-up work would merge onto the real target. (A running owner
+        // is named by the lock instead.)
+        if let Some(r) = std::iter::once(&config.swarm.runtime)
+            .chain(config.agent.by_model.values())
+            .find(|r| **r != Runtime::Sim)
+            && crate::swarm::owner::holder(&paths.dir)?.is_none()
+        {
+            return Err(user(format!(
+                "{}: {}: this swarm runs real agents ({}); `demo` would merge simulated work onto {}: use `shiftboss up` (or `up --simulate` for a rehearsal)",
+                paths.config.display(),
+                if config.swarm.runtime == Runtime::Sim {
+                    "agent.by_model"
+                } else {
+                    "swarm.runtime"
+                },
+                r.as_str(),
+                config.swarm.target
+            )));
+        }
+        // One owner: taken before anything is written.
+        let lock = OwnerLock::acquire(&paths.dir)?;
         if !quiet {
             eprintln!("shiftboss: resuming the swarm in {}", root.display());
         }

@@ -63,6 +63,14 @@ pub fn init(force: bool) -> CliResult {
             paths.config.display()
         )));
     }
+    // A running owner's config is not rewritten under it (the probe
+    // writes nothing).
+    if let Some(holder) = crate::swarm::owner::holder(&paths.dir)? {
+        return Err(user(format!(
+            "{}: a swarm runs here ({holder}); `init --force` would rewrite its config: stop that process first",
+            paths.config.display()
+        )));
+    }
     let runtime = super::programs::first_agent_cli();
     fs::create_dir_all(&paths.dir)?;
     write_atomic(&paths.config, &Config::template_for(runtime))?;
@@ -187,8 +195,9 @@ pub fn run(cmd: TaskCmd) -> CliResult {
         return list(&paths, json);
     }
     need_config(&paths)?;
-    let dest = destination(&paths)?;
-    match cmd {
+    // Checked before the lock is taken: refused input writes nothing, not
+    // even the owner lock's text.
+    let tasks = match cmd {
         TaskCmd::List { .. } => unreachable!("listed above"),
         TaskCmd::Add {
             title,
@@ -226,7 +235,7 @@ pub fn run(cmd: TaskCmd) -> CliResult {
                 behaviour: None,
             };
             check_task(&task, &known)?;
-            add_tasks(&paths, dest, vec![task])
+            vec![task]
         }
         TaskCmd::Import { file } => {
             let known = known_tasks(&paths)?;
@@ -235,9 +244,19 @@ pub fn run(cmd: TaskCmd) -> CliResult {
             if tasks.is_empty() {
                 return Err(user(format!("{}: no tasks in the file", file.display())));
             }
-            add_tasks(&paths, dest, tasks)
+            tasks
         }
+    };
+    let dest = destination(&paths)?;
+    // Another `task add` may have written the same id meanwhile.
+    let known = known_tasks(&paths)?;
+    if let Some(t) = tasks.iter().find(|t| known.contains(&t.id)) {
+        return Err(user(format!(
+            "task {}: a task with that id exists already",
+            t.id
+        )));
     }
+    add_tasks(&paths, dest, tasks)
 }
 
 fn check_task(task: &TaskSpec, known: &[TaskId]) -> CliResult {

@@ -14,6 +14,8 @@
 
 mod digest;
 mod projections;
+mod readonly;
+use readonly::{readonly_conn, wal_file};
 mod schema;
 
 #[cfg(test)]
@@ -26,7 +28,7 @@ use crate::domain::{
     SwarmState, TaskId, TaskStatus, Usage,
 };
 use rusqlite::types::ValueRef;
-use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, TransactionBehavior, params};
+use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -158,6 +160,8 @@ pub struct Store {
     path: PathBuf,
     /// Reused JSON buffer for appends.
     buf: Vec<u8>,
+    /// Read-only, opened immutable while no writer held the log.
+    frozen: bool,
 }
 
 impl std::fmt::Debug for Store {
@@ -200,6 +204,7 @@ impl Store {
             conn,
             path,
             buf: Vec::with_capacity(1024),
+            frozen: false,
         })
     }
 
@@ -215,15 +220,11 @@ impl Store {
             path: path.clone(),
             source,
         };
-        let conn = Connection::open_with_flags(
-            &path,
-            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .map_err(open_err)?;
-        conn.busy_timeout(BUSY_TIMEOUT).map_err(open_err)?;
-        conn.pragma_update(None, "cache_size", CACHE_KIB)
-            .map_err(open_err)?;
-        conn.set_prepared_statement_cache_capacity(64);
+        // No `-wal` beside the log: no writer has it open and all of it is
+        // in the file. A plain read-only open would still leave `-wal` and
+        // `-shm` files behind; opened immutable, SQLite writes nothing.
+        let frozen = !wal_file(&path).exists();
+        let conn = readonly_conn(&path, frozen).map_err(open_err)?;
         let found = user_version(&conn).map_err(open_err)?;
         if found == 0 {
             return Err(StoreError::NotAnEventLog { path });
@@ -246,6 +247,7 @@ impl Store {
             conn,
             path,
             buf: Vec::new(),
+            frozen,
         })
     }
 
@@ -267,7 +269,9 @@ impl Store {
         if events.is_empty() {
             return Ok(0);
         }
-        let Store { conn, path, buf } = self;
+        let Store {
+            conn, path, buf, ..
+        } = self;
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(|source| StoreError::Sqlite {

@@ -33,7 +33,11 @@ pub(super) struct BranchGates {
 impl BranchGates {
     /// The path rules first (cheap, and the agent must fix them anyway),
     /// then the commands.
-    pub fn run(mut self) -> Input {
+    pub fn run(self) -> Input {
+        redacted(self.check())
+    }
+
+    fn check(mut self) -> Input {
         if let Some(refused) = self.path_rules() {
             return refused;
         }
@@ -116,6 +120,10 @@ pub(super) struct Batch {
 
 impl Batch {
     pub fn run(self, repo: &Repo) -> Input {
+        redacted(self.land(repo))
+    }
+
+    fn land(self, repo: &Repo) -> Input {
         let entries: Vec<Entry> = self
             .entries
             .iter()
@@ -176,6 +184,94 @@ impl Batch {
     }
 }
 
+/// An agent's text on its way to the log: the paths it committed (their
+/// names are its choice), what the `ai` tier answered and the lines at risk
+/// it quoted, and error text, redacted like its output.
+fn redacted(input: Input) -> Input {
+    let r = |s: &mut String| {
+        if let std::borrow::Cow::Owned(o) = crate::runtime::redact::redact(s) {
+            *s = o;
+        }
+    };
+    let finding = |f: &mut Finding| {
+        for s in [&mut f.gate, &mut f.file, &mut f.expected, &mut f.found] {
+            r(s);
+        }
+    };
+    let mut input = input;
+    match &mut input {
+        Input::GatesFinished {
+            gate,
+            output,
+            findings,
+            changed,
+            ..
+        } => {
+            r(gate);
+            r(output);
+            findings.iter_mut().for_each(finding);
+            changed.iter_mut().for_each(r);
+        }
+        Input::Landed {
+            runs,
+            results,
+            error,
+            held,
+            ai_unreachable,
+        } => {
+            held.iter_mut().for_each(r);
+            if let Some(endpoint) = ai_unreachable {
+                r(endpoint);
+            }
+            for run in runs {
+                r(&mut run.gate);
+                r(&mut run.output);
+            }
+            for (_, outcome) in results {
+                match outcome {
+                    MergeOutcome::Merged { removals, .. } => {
+                        for x in removals {
+                            r(&mut x.file);
+                            r(&mut x.line);
+                            r(&mut x.why);
+                        }
+                    }
+                    MergeOutcome::Unchanged { .. } => {}
+                    MergeOutcome::Conflicted { files, why } => {
+                        files.iter_mut().for_each(r);
+                        r(why);
+                    }
+                    MergeOutcome::Refused {
+                        files,
+                        lines_at_risk,
+                        ..
+                    } => {
+                        files.iter_mut().for_each(r);
+                        for l in lines_at_risk {
+                            r(&mut l.file);
+                            r(&mut l.line);
+                        }
+                    }
+                    MergeOutcome::Rejected {
+                        gate,
+                        output,
+                        findings,
+                    } => {
+                        r(gate);
+                        r(output);
+                        findings.iter_mut().for_each(finding);
+                    }
+                }
+            }
+            if let Some(e) = error {
+                r(e);
+            }
+        }
+        _ => {}
+    }
+    input
+}
+
 /// The `ai` tier's call: the model named in the config, its key read from
 /// the environment now (never stored, never logged).
 fn ask_model(ai: &AiSettings, file: &ConflictFile, ctx: &str) -> Result<AiAnswer, AiError> {
@@ -193,4 +289,77 @@ fn ask_model(ai: &AiSettings, file: &ConflictFile, ctx: &str) -> Result<AiAnswer
 /// A second handle on the repository for a thread (git2 handles are not shared).
 pub(super) fn reopen(repo: &Repo) -> Result<Repo, merge::GitError> {
     Repo::open(repo.root(), repo.worktrees_dir(), repo.target())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{LineAtRisk, Side};
+
+    /// Token-shaped: redacted whatever the environment holds.
+    const TOKEN: &str = "sk-ant-api03-Zq8VtL2mW9xR4kP7";
+
+    #[test]
+    fn committed_path_names_are_redacted_in_the_gates_report() {
+        let path = format!("src/{TOKEN}.txt");
+        let input = BranchGates {
+            task: TaskId::new("t-1"),
+            dir: PathBuf::from("/nonexistent"),
+            checks: vec![],
+            timeout: Duration::from_secs(1),
+            changed: vec![path.clone(), "docs/x.md".into()],
+            scope: vec!["docs/**".into()],
+            protected: vec![],
+            escapes: vec![],
+            checkout: None,
+        }
+        .run();
+        let text = format!("{input:?}");
+        assert!(
+            matches!(input, Input::GatesFinished { passed: false, .. }),
+            "{text}"
+        );
+        assert!(!text.contains(TOKEN), "{text}");
+        assert!(text.contains("src/[redacted].txt"), "{text}");
+    }
+
+    #[test]
+    fn what_the_ai_tier_said_and_the_lines_it_put_at_risk_are_redacted() {
+        let landed = Input::Landed {
+            runs: vec![BatchRun {
+                tasks: vec![TaskId::new("t-1")],
+                base: String::new(),
+                passed: false,
+                gate: format!("echo {TOKEN}"),
+                output: TOKEN.into(),
+            }],
+            results: vec![
+                (
+                    TaskId::new("t-1"),
+                    MergeOutcome::Conflicted {
+                        files: vec![format!("{TOKEN}.rs")],
+                        why: format!("the model answered: key = {TOKEN}"),
+                    },
+                ),
+                (
+                    TaskId::new("t-2"),
+                    MergeOutcome::Refused {
+                        tier: crate::domain::Tier::Ai,
+                        files: vec!["a.rs".into()],
+                        lines_at_risk: vec![LineAtRisk {
+                            file: "a.rs".into(),
+                            side: Side::Agent,
+                            line: format!("const KEY: &str = \"{TOKEN}\";"),
+                        }],
+                    },
+                ),
+            ],
+            error: Some(format!("ai: {TOKEN}")),
+            held: Vec::new(),
+            ai_unreachable: None,
+        };
+        let text = format!("{:?}", redacted(landed));
+        assert!(!text.contains(TOKEN), "{text}");
+        assert!(text.contains("[redacted]"), "{text}");
+    }
 }
