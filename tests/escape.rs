@@ -411,3 +411,49 @@ fn a_link_through_another_link_out_of_the_repository_is_refused() {
         "{found:?}"
     );
 }
+
+/// A link already on the target that stayed inside only because the path
+/// it passes through was missing: a branch that adds a harmless-looking
+/// link there (`cur -> .`) makes it lead out (`view -> cur/..` is then the
+/// folder above the repository). The link that now escapes is the finding;
+/// the operator's own links that always escaped are not the branch's.
+#[test]
+fn a_new_link_that_sends_an_existing_link_out_is_refused() {
+    let (_tmp, repo) = new_repo(&[("README.md", "hello\n")]);
+    git(&repo, &["switch", "-q", "--detach", "main"]);
+    std::os::unix::fs::symlink("/etc", repo.join("sys")).unwrap();
+    std::os::unix::fs::symlink("cur/..", repo.join("view")).unwrap();
+    git(&repo, &["add", "-A"]);
+    let commit = |msg: &str| {
+        git(
+            &repo,
+            &[
+                "-c",
+                "user.name=o",
+                "-c",
+                "user.email=o@t",
+                "commit",
+                "-qm",
+                msg,
+            ],
+        )
+    };
+    commit("operator's links");
+    let head = git(&repo, &["rev-parse", "HEAD"]);
+    git(&repo, &["update-ref", "refs/heads/main", head.trim()]);
+    git(&repo, &["switch", "-q", "-c", "shiftboss/b1/t-dot", "main"]);
+    std::os::unix::fs::symlink(".", repo.join("cur")).unwrap();
+    git(&repo, &["add", "-A"]);
+    commit("a link to the top");
+    // On the branch's checkout, `view` really is the folder above.
+    let view = std::fs::canonicalize(repo.join("view")).unwrap();
+    let top = std::fs::canonicalize(&repo).unwrap();
+    assert!(!view.starts_with(&top), "{}", view.display());
+    git(&repo, &["switch", "-q", "--detach", "main"]);
+    let r = Repo::open(&repo, &repo.join(".shiftboss/worktrees"), "main").unwrap();
+    let found = r.escapes("shiftboss/b1/t-dot").unwrap();
+    let files: Vec<&str> = found.iter().map(|f| f.file.as_str()).collect();
+    assert_eq!(files, ["view"], "{found:?}");
+    assert!(found[0].found.contains("`cur`"), "{found:?}");
+    assert_eq!(found[0].gate, "paths");
+}

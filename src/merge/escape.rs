@@ -157,7 +157,17 @@ impl Repo {
             .diff_tree_to_tree(old_tree.as_ref(), Some(&new_tree), None)
             .ctx_with(&self.root, || format!("diff {new} against its base"))?;
         let mut out = Vec::new();
+        // Links this change adds, changes or removes: they can send a link
+        // it did not touch out of the repository.
+        let mut relinked: Vec<String> = Vec::new();
         for delta in diff.deltas() {
+            for side in [delta.old_file(), delta.new_file()] {
+                if side.mode() == FileMode::Link
+                    && let Some(p) = side.path()
+                {
+                    relinked.push(p.to_string_lossy().into_owned());
+                }
+            }
             let file = delta.new_file();
             if file.id().is_zero() {
                 continue;
@@ -178,6 +188,64 @@ impl Repo {
             let why = link_escape(&path, &target)
                 .or_else(|| escape_through_links(repo, &new_tree, &path, &target));
             out.extend(why.map(|why| link_finding(&path, &target, why)));
+        }
+        if !relinked.is_empty() {
+            relinked.dedup();
+            out.extend(self.links_sent_out(old_tree.as_ref(), &new_tree, &diff, &relinked)?);
+        }
+        Ok(out)
+    }
+
+    /// Links the change did not touch that lead out of the repository in
+    /// `new` through the links it changed (`relinked`) but did not in `old`.
+    fn links_sent_out(
+        &self,
+        old: Option<&git2::Tree<'_>>,
+        new: &git2::Tree<'_>,
+        diff: &git2::Diff<'_>,
+        relinked: &[String],
+    ) -> Result<Vec<Finding>, GitError> {
+        let repo = &self.main;
+        let touched: std::collections::BTreeSet<String> = diff
+            .deltas()
+            .filter_map(|d| d.new_file().path())
+            .map(|p| p.to_string_lossy().into_owned())
+            .collect();
+        let mut links = Vec::new();
+        new.walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
+            if entry.filemode() == i32::from(FileMode::Link)
+                && let Ok(name) = entry.name()
+            {
+                links.push((format!("{dir}{name}"), entry.id()));
+            }
+            git2::TreeWalkResult::Ok
+        })
+        .ctx_with(&self.root, || "list the symlinks of the tree".to_string())?;
+        let mut out = Vec::new();
+        for (path, id) in links {
+            if touched.contains(&path) {
+                continue;
+            }
+            let blob = repo
+                .find_blob(id)
+                .ctx_with(&self.root, || format!("read the symlink `{path}`"))?;
+            let target = String::from_utf8_lossy(blob.content()).into_owned();
+            let Some(why) = escape_through_links(repo, new, &path, &target) else {
+                continue;
+            };
+            let before = old.and_then(|t| escape_through_links(repo, t, &path, &target));
+            if before.is_none() {
+                let through = relinked
+                    .iter()
+                    .map(|l| format!("`{l}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                out.push(link_finding(
+                    &path,
+                    &target,
+                    format!("{why}, since this change's links ({through})"),
+                ));
+            }
         }
         Ok(out)
     }
