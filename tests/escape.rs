@@ -457,3 +457,90 @@ fn a_new_link_that_sends_an_existing_link_out_is_refused() {
     assert!(found[0].found.contains("`cur`"), "{found:?}");
     assert_eq!(found[0].gate, "paths");
 }
+
+/// A branch that commits into `.shiftboss` (with `git add -f`, past the
+/// ignore file) would write shiftboss's own config and inbox in every
+/// checkout that follows the target; one with a `.git` folder anywhere (git
+/// plumbing takes it, git refuses to check it out) would plant a repository
+/// config or leave the target unusable. Both are `paths` findings.
+#[test]
+fn paths_into_shiftboss_or_a_git_folder_are_refused() {
+    let (_tmp, repo) = new_repo(&[("README.md", "hello\n")]);
+    git(&repo, &["switch", "-q", "-c", "shiftboss/b1/t-in", "main"]);
+    std::fs::create_dir_all(repo.join(".shiftboss")).unwrap();
+    std::fs::write(
+        repo.join(".shiftboss/config.toml"),
+        "[agent]\ncommand = [\"x\"]\n",
+    )
+    .unwrap();
+    git(&repo, &["add", "-f", ".shiftboss/config.toml"]);
+    git(
+        &repo,
+        &[
+            "rm",
+            "-q",
+            "--cached",
+            "-r",
+            "--ignore-unmatch",
+            ".shiftboss/worktrees",
+        ],
+    );
+    let tree = git(&repo, &["write-tree"]);
+    git(&repo, &["switch", "-q", "-f", "--detach", "main"]);
+    // `sub/.git/config`, built with plumbing.
+    let blob = git(&repo, &["hash-object", "-w", "README.md"]);
+    let mktree = |listing: String| {
+        let mut child = Command::new("git")
+            .arg("mktree")
+            .current_dir(&repo)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(listing.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success());
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
+    };
+    let dotgit = mktree(format!("100644 blob {}\tconfig\n", blob.trim()));
+    let sub = mktree(format!("040000 tree {dotgit}\t.Git\n"));
+    let mut listing = git(&repo, &["ls-tree", tree.trim()]);
+    listing.push_str(&format!("040000 tree {sub}\tsub\n"));
+    let top = mktree(listing);
+    let parent = git(&repo, &["rev-parse", "main"]);
+    let commit = git(
+        &repo,
+        &[
+            "-c",
+            "user.name=a",
+            "-c",
+            "user.email=a@t",
+            "commit-tree",
+            &top,
+            "-p",
+            parent.trim(),
+            "-m",
+            "planted",
+        ],
+    );
+    git(
+        &repo,
+        &["update-ref", "refs/heads/shiftboss/b1/t-in", commit.trim()],
+    );
+    let r = Repo::open(&repo, &repo.join(".shiftboss/worktrees"), "main").unwrap();
+    let found = r.escapes("shiftboss/b1/t-in").unwrap();
+    let mut files: Vec<&str> = found.iter().map(|f| f.file.as_str()).collect();
+    files.sort();
+    assert_eq!(
+        files,
+        [".shiftboss/config.toml", "sub/.Git/config"],
+        "{found:?}"
+    );
+    assert!(found.iter().all(|f| f.gate == "paths"), "{found:?}");
+}

@@ -51,6 +51,27 @@ pub fn dotdot_finding(path: &str) -> Option<Finding> {
     })
 }
 
+/// A finding for a path inside `.shiftboss` at the repository's top (a
+/// checkout that follows the target would write shiftboss's own files) or
+/// through a `.git` anywhere, in any case (a repository's config or a
+/// pointer to one; git itself refuses to check these out).
+pub fn guarded_finding(path: &str) -> Option<Finding> {
+    let found = if path.split('/').next() == Some(".shiftboss") {
+        "a path inside `.shiftboss`"
+    } else if path.split('/').any(|c| c.eq_ignore_ascii_case(".git")) {
+        "a path through `.git`"
+    } else {
+        return None;
+    };
+    Some(Finding {
+        gate: PATHS_GATE.into(),
+        file: path.to_string(),
+        line: None,
+        expected: "no path inside .shiftboss or any .git".into(),
+        found: found.into(),
+    })
+}
+
 /// A finding for a symlink at `link` pointing at `target` that escapes
 /// (`why`).
 fn link_finding(link: &str, target: &str, why: String) -> Finding {
@@ -174,7 +195,7 @@ impl Repo {
             }
             let Some(path) = file.path() else { continue };
             let path = path.to_string_lossy().into_owned();
-            if let Some(f) = dotdot_finding(&path) {
+            if let Some(f) = dotdot_finding(&path).or_else(|| guarded_finding(&path)) {
                 out.push(f);
                 continue;
             }
@@ -282,6 +303,12 @@ mod tests {
 
     #[test]
     fn dotdot_paths_are_findings() {
+        assert!(guarded_finding(".shiftboss/config.toml").is_some());
+        assert!(guarded_finding("a/.GIT/config").is_some());
+        assert!(guarded_finding("sub/.git").is_some());
+        assert!(guarded_finding(".gitignore").is_none());
+        assert!(guarded_finding("docs/.shiftboss/x").is_none());
+        assert!(guarded_finding(".github/ci.yml").is_none());
         assert!(dotdot_finding("src/../x").is_some());
         assert!(dotdot_finding("src/..x").is_none());
         let f = link_finding("src/x", "/etc", link_escape("src/x", "/etc").unwrap());
