@@ -254,6 +254,7 @@ impl Engine {
         let mut e = Engine::new(settings);
         for ev in events {
             e.state.apply(ev);
+            trouble::Streak::replay(&mut e.live.trouble_streak, ev);
         }
         e.now = e.state.now;
         e

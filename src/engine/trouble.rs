@@ -6,6 +6,7 @@
 
 use super::{Attr, Engine, Step};
 use crate::domain::*;
+use std::collections::BTreeMap;
 
 /// API refusals of one task in a row.
 #[derive(Clone, Debug, Default)]
@@ -13,6 +14,35 @@ pub(crate) struct Streak {
     pub refusals: u32,
     /// When the first refusal of the row came.
     pub since: Millis,
+}
+
+/// A requeue after API trouble gives this reason, followed by the answer.
+const REQUEUED: &str = "API trouble (";
+
+impl Streak {
+    /// Follow the log's refusals in a row, so a swarm opened again on the
+    /// same log goes on counting where the last one stopped instead of
+    /// retrying forever across restarts.
+    pub(crate) fn replay(streaks: &mut BTreeMap<TaskId, Streak>, ev: &Event) {
+        let Some(task) = &ev.task else { return };
+        match &ev.kind {
+            EventKind::TaskRequeued { reason } if reason.starts_with(REQUEUED) => {
+                streaks
+                    .entry(task.clone())
+                    .or_insert(Streak {
+                        refusals: 0,
+                        since: ev.at,
+                    })
+                    .refusals += 1;
+            }
+            EventKind::UsageRecorded { .. }
+            | EventKind::TaskDone
+            | EventKind::TaskFailed { .. } => {
+                streaks.remove(task);
+            }
+            _ => {}
+        }
+    }
 }
 
 impl Engine {
@@ -95,7 +125,7 @@ impl Engine {
             out,
             attr.clone(),
             EventKind::TaskRequeued {
-                reason: format!("API trouble ({answer}); retries after a backoff"),
+                reason: format!("{REQUEUED}{answer}); retries after a backoff"),
             },
         );
         self.emit(out, attr.clone(), EventKind::TaskDeferred { until });
@@ -231,6 +261,29 @@ mod tests {
                 ..
             }
         )));
+    }
+
+    #[test]
+    fn a_restart_keeps_the_refusals_in_a_row() {
+        let backlog = [task("t1", "a", 0, &[])];
+        let (mut h, _) = Harness::new(settings(1), &backlog);
+        for _ in 0..5 {
+            refuse(&mut h, "t1");
+            // shiftboss stops while the task waits out its backoff, and a
+            // new one opens the same log.
+            h.e = super::super::Engine::from_events(settings(1), &h.log);
+            let step = h.e.reconcile(h.now, &[]);
+            h.log.extend(step.events.iter().cloned());
+            assert_eq!(h.status("t1"), TaskStatus::Pending);
+            wait_out(&mut h, "t1");
+        }
+        refuse(&mut h, "t1");
+        assert_eq!(
+            h.status("t1"),
+            TaskStatus::Failed,
+            "the sixth refusal in a row fails the task, restarts or not"
+        );
+        assert!(!h.e.can_progress(), "the run ends");
     }
 
     #[test]
