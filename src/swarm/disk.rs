@@ -42,20 +42,23 @@ pub(super) fn says_full(text: &str) -> bool {
     WORDS.iter().any(|w| text.contains(w))
 }
 
-/// The text of a failure that a full disk may have caused, if `input` is one.
-pub(super) fn failure_text(input: &Input) -> Option<&str> {
+/// The text of a failure that a full disk may have caused, if `input` is
+/// one, and whether shiftboss's own writes under the repository wrote it
+/// (a gate's output is its program's: it may say "No space left on device"
+/// of another file system, or as a test's words).
+pub(super) fn failure_text(input: &Input) -> Option<(&str, bool)> {
     match input {
-        Input::StartFailed { error, .. } => Some(error),
+        Input::StartFailed { error, .. } => Some((error, true)),
         Input::AgentExited {
             exit_code: Some(0), ..
         } => None,
-        Input::AgentExited { .. } => Some(""),
+        Input::AgentExited { .. } => Some(("", false)),
         Input::GatesFinished {
             passed: false,
             output,
             ..
-        } => Some(output),
-        Input::Landed { error: Some(e), .. } => Some(e),
+        } => Some((output, false)),
+        Input::Landed { error: Some(e), .. } => Some((e, true)),
         _ => None,
     }
 }
@@ -93,11 +96,16 @@ impl Swarm {
         if self.engine.state().disk_full.is_some() {
             return Ok(());
         }
-        let Some(text) = failure_text(input) else {
+        let Some((text, own)) = failure_text(input) else {
             return Ok(());
         };
-        let low = free_bytes(&self.paths.root).is_some_and(|f| f < FULL_BELOW);
-        if low || says_full(text) {
+        // A program's words count only while the repository's disk is short
+        // of room too: else a gate that says so would be re-run as weather
+        // at every tick, without end.
+        let free = free_bytes(&self.paths.root);
+        let low = free.is_some_and(|f| f < FULL_BELOW);
+        let short = free.is_none_or(|f| f < RESUME_AT);
+        if low || (says_full(text) && (own || short)) {
             let step = self.engine.step(self.clock.now(), self.disk_full_input());
             self.handle(step)?;
         }
