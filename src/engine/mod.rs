@@ -322,6 +322,7 @@ impl Engine {
     /// resume from their branches. Gates and merges in flight are re-run.
     pub fn reconcile(&mut self, now: Millis, alive: &[SessionId]) -> Step {
         self.now = now.max(self.state.now);
+        trouble::Streak::resume(&mut self.live.trouble_streak, self.now);
         let mut out = Step::default();
         let lost: Vec<(AgentId, SessionId, Option<TaskId>)> = self
             .state

@@ -24,6 +24,9 @@ impl Streak {
     /// same log goes on counting where the last one stopped instead of
     /// retrying forever across restarts.
     pub(crate) fn replay(streaks: &mut BTreeMap<TaskId, Streak>, ev: &Event) {
+        if let EventKind::SwarmResumed { .. } = ev.kind {
+            Streak::resume(streaks, ev.at);
+        }
         let Some(task) = &ev.task else { return };
         match &ev.kind {
             EventKind::TaskRequeued { reason } if reason.starts_with(REQUEUED) => {
@@ -41,6 +44,14 @@ impl Streak {
                 streaks.remove(task);
             }
             _ => {}
+        }
+    }
+
+    /// A swarm opened again at `now`: the count goes on, the time bound
+    /// starts over (time while shiftboss was stopped was not time refused).
+    pub(crate) fn resume(streaks: &mut BTreeMap<TaskId, Streak>, now: Millis) {
+        for s in streaks.values_mut() {
+            s.since = now;
         }
     }
 }
@@ -284,6 +295,34 @@ mod tests {
             "the sixth refusal in a row fails the task, restarts or not"
         );
         assert!(!h.e.can_progress(), "the run ends");
+    }
+
+    #[test]
+    fn time_while_shiftboss_was_stopped_is_not_time_refused() {
+        let (mut h, _) = Harness::new(settings(1), &[task("t1", "a", 0, &[])]);
+        refuse(&mut h, "t1");
+        wait_out(&mut h, "t1");
+        refuse(&mut h, "t1");
+        // Stopped for three hours, then opened again on the same log.
+        h.now += 3 * HOUR;
+        h.e = super::super::Engine::from_events(settings(1), &h.log);
+        let step = h.e.reconcile(h.now, &[]);
+        h.log.extend(step.events.iter().cloned());
+        // The backoff ran out while it was stopped: the task starts at once.
+        assert_eq!(starts(&step), vec!["t1".to_string()]);
+        refuse(&mut h, "t1");
+        assert_eq!(
+            h.status("t1"),
+            TaskStatus::Pending,
+            "three refusals in a few minutes of running are not 30 min refused"
+        );
+        // A second restart replays the first one's resume too.
+        h.e = super::super::Engine::from_events(settings(1), &h.log);
+        let step = h.e.reconcile(h.now, &[]);
+        h.log.extend(step.events.iter().cloned());
+        wait_out(&mut h, "t1");
+        refuse(&mut h, "t1");
+        assert_eq!(h.status("t1"), TaskStatus::Pending);
     }
 
     #[test]
