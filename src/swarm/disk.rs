@@ -15,6 +15,10 @@ pub(super) const FULL_BELOW: u64 = MIB;
 /// so a swarm does not flap at the edge).
 pub(super) const RESUME_AT: u64 = 4 * MIB;
 
+/// Unwritten events kept in memory while the log cannot be written; past
+/// this the swarm stops instead of growing without bound.
+pub(super) const MAX_UNWRITTEN: usize = 100_000;
+
 /// Bytes free for an unprivileged writer on the file system holding `path`.
 pub(super) fn free_bytes(path: &Path) -> Option<u64> {
     use std::os::unix::ffi::OsStrExt;
@@ -231,6 +235,62 @@ mod tests {
             })
             .unwrap();
         assert!(swarm.engine.state().merges > merged_before, "work went on");
+    }
+
+    /// While the log cannot be written, events wait in memory, but not
+    /// without bound: past the limit the swarm stops (its agents stopped,
+    /// no effect of an unwritten event performed) and says why, and the log
+    /// holds everything up to its last write.
+    #[test]
+    fn unwritten_events_are_bounded_and_the_swarm_stops_past_the_bound() {
+        use crate::config::Scenario;
+        use crate::domain::HOUR;
+        use crate::swarm::{Paths, Swarm};
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().join("project");
+        let scenario = Scenario::builtin("small").unwrap();
+        let c = &scenario.config;
+        crate::merge::init_demo_repo(
+            &root,
+            &c.swarm.target,
+            &[("README.md", "demo\n")],
+            scenario.start,
+        )
+        .unwrap();
+        let paths = Paths::new(&root);
+        std::fs::create_dir_all(&paths.dir).unwrap();
+        let mut swarm = Swarm::open(
+            paths,
+            c.engine_settings(),
+            c.sim_settings(),
+            c.gates.timeout.as_std(),
+            scenario.start,
+            &scenario.backlog,
+        )
+        .unwrap();
+        swarm.flush().unwrap();
+        swarm.store.cap_size(true);
+        let written = swarm.store.event_count().unwrap();
+        swarm.max_unwritten = 50;
+        let err = swarm
+            .run(&crate::swarm::RunOptions {
+                until: Some(scenario.start + 8 * HOUR),
+                stop_when_idle: true,
+                speed: crate::swarm::Speed::Max,
+                approve_all: true,
+                progress: false,
+            })
+            .expect_err("the log never took the events");
+        // At most one step's events past the bound.
+        assert!(swarm.buffer.len() <= 60, "{}", swarm.buffer.len());
+        assert!(
+            swarm.clock.now() < scenario.start + 8 * HOUR,
+            "stopped early"
+        );
+        let text = err.to_string();
+        assert!(text.contains("disk full"), "{text}");
+        assert!(text.contains("shiftboss up"), "{text}");
+        assert_eq!(swarm.store.event_count().unwrap(), written);
     }
 
     #[test]
