@@ -443,6 +443,11 @@ fn a_new_link_that_sends_an_existing_link_out_is_refused() {
     git(&repo, &["update-ref", "refs/heads/main", head.trim()]);
     git(&repo, &["switch", "-q", "-c", "shiftboss/b1/t-dot", "main"]);
     std::os::unix::fs::symlink(".", repo.join("cur")).unwrap();
+    // Many harmless links besides: the finding stays one short line.
+    std::fs::create_dir_all(repo.join("more")).unwrap();
+    for i in 0..200 {
+        std::os::unix::fs::symlink("../README.md", repo.join(format!("more/l{i}"))).unwrap();
+    }
     git(&repo, &["add", "-A"]);
     commit("a link to the top");
     // On the branch's checkout, `view` really is the folder above.
@@ -455,6 +460,7 @@ fn a_new_link_that_sends_an_existing_link_out_is_refused() {
     let files: Vec<&str> = found.iter().map(|f| f.file.as_str()).collect();
     assert_eq!(files, ["view"], "{found:?}");
     assert!(found[0].found.contains("`cur`"), "{found:?}");
+    assert!(found[0].found.len() < 300, "{}", found[0].found);
     assert_eq!(found[0].gate, "paths");
 }
 

@@ -80,8 +80,18 @@ fn link_finding(link: &str, target: &str, why: String) -> Finding {
         file: link.to_string(),
         line: None,
         expected: "symlinks that stay inside the repository, out of .git and .shiftboss".into(),
-        found: format!("a symlink to `{}`: {why}", target.escape_debug()),
+        found: format!("a symlink to `{}`: {why}", quoted(target)),
     }
+}
+
+/// A link's target as a finding quotes it: escaped, and at most 120
+/// characters of it (a target is a blob of any size).
+fn quoted(target: &str) -> String {
+    let mut q: String = target.escape_debug().take(120).collect();
+    if target.escape_debug().nth(120).is_some() {
+        q.push('…');
+    }
+    q
 }
 
 /// Links resolved hop by hop.
@@ -256,11 +266,15 @@ impl Repo {
             };
             let before = old.and_then(|t| escape_through_links(repo, t, &path, &target));
             if before.is_none() {
-                let through = relinked
+                let mut through = relinked
                     .iter()
+                    .take(3)
                     .map(|l| format!("`{l}`"))
                     .collect::<Vec<_>>()
                     .join(", ");
+                if relinked.len() > 3 {
+                    through.push_str(&format!(" and {} more", relinked.len() - 3));
+                }
                 out.push(link_finding(
                     &path,
                     &target,
@@ -314,5 +328,9 @@ mod tests {
         let f = link_finding("src/x", "/etc", link_escape("src/x", "/etc").unwrap());
         assert_eq!((f.gate.as_str(), f.file.as_str()), ("paths", "src/x"));
         assert!(f.found.contains("`/etc`"), "{}", f.found);
+        // A link's target is a blob of any size: the finding quotes a bounded part.
+        let long = format!("/{}", "a/".repeat(50_000));
+        let f = link_finding("src/x", &long, link_escape("src/x", &long).unwrap());
+        assert!(f.found.len() < 400, "{} bytes", f.found.len());
     }
 }
