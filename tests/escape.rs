@@ -443,3 +443,142 @@ fn a_link_through_another_link_out_of_the_repository_is_refused() {
         "{found:?}"
     );
 }
+
+/// A link already on the target that stayed inside only because the path
+/// it passes through was missing: a branch that adds a harmless-looking
+/// link there (`cur -> .`) makes it lead out (`view -> cur/..` is then the
+/// folder above the repository). The link that now escapes is the finding;
+/// the operator's own links that always escaped are not the branch's.
+#[test]
+fn a_new_link_that_sends_an_existing_link_out_is_refused() {
+    let (_tmp, repo) = new_repo(&[("README.md", "hello\n")]);
+    git(&repo, &["switch", "-q", "--detach", "main"]);
+    std::os::unix::fs::symlink("/etc", repo.join("sys")).unwrap();
+    std::os::unix::fs::symlink("cur/..", repo.join("view")).unwrap();
+    git(&repo, &["add", "-A"]);
+    let commit = |msg: &str| {
+        git(
+            &repo,
+            &[
+                "-c",
+                "user.name=o",
+                "-c",
+                "user.email=o@t",
+                "commit",
+                "-qm",
+                msg,
+            ],
+        )
+    };
+    commit("operator's links");
+    let head = git(&repo, &["rev-parse", "HEAD"]);
+    git(&repo, &["update-ref", "refs/heads/main", head.trim()]);
+    git(&repo, &["switch", "-q", "-c", "shiftboss/b1/t-dot", "main"]);
+    std::os::unix::fs::symlink(".", repo.join("cur")).unwrap();
+    // Many harmless links besides: the finding stays one short line.
+    std::fs::create_dir_all(repo.join("more")).unwrap();
+    for i in 0..200 {
+        std::os::unix::fs::symlink("../README.md", repo.join(format!("more/l{i}"))).unwrap();
+    }
+    git(&repo, &["add", "-A"]);
+    commit("a link to the top");
+    // On the branch's checkout, `view` really is the folder above.
+    let view = std::fs::canonicalize(repo.join("view")).unwrap();
+    let top = std::fs::canonicalize(&repo).unwrap();
+    assert!(!view.starts_with(&top), "{}", view.display());
+    git(&repo, &["switch", "-q", "--detach", "main"]);
+    let r = Repo::open(&repo, &repo.join(".shiftboss/worktrees"), "main").unwrap();
+    let found = r.escapes("shiftboss/b1/t-dot").unwrap();
+    let files: Vec<&str> = found.iter().map(|f| f.file.as_str()).collect();
+    assert_eq!(files, ["view"], "{found:?}");
+    assert!(found[0].found.contains("`cur`"), "{found:?}");
+    assert!(found[0].found.len() < 300, "{}", found[0].found);
+    assert_eq!(found[0].gate, "paths");
+}
+
+/// A branch that commits into `.shiftboss` (with `git add -f`, past the
+/// ignore file) would write shiftboss's own config and inbox in every
+/// checkout that follows the target; one with a `.git` folder anywhere (git
+/// plumbing takes it, git refuses to check it out) would plant a repository
+/// config or leave the target unusable. Both are `paths` findings.
+#[test]
+fn paths_into_shiftboss_or_a_git_folder_are_refused() {
+    let (_tmp, repo) = new_repo(&[("README.md", "hello\n")]);
+    git(&repo, &["switch", "-q", "-c", "shiftboss/b1/t-in", "main"]);
+    std::fs::create_dir_all(repo.join(".shiftboss")).unwrap();
+    std::fs::write(
+        repo.join(".shiftboss/config.toml"),
+        "[agent]\ncommand = [\"x\"]\n",
+    )
+    .unwrap();
+    git(&repo, &["add", "-f", ".shiftboss/config.toml"]);
+    git(
+        &repo,
+        &[
+            "rm",
+            "-q",
+            "--cached",
+            "-r",
+            "--ignore-unmatch",
+            ".shiftboss/worktrees",
+        ],
+    );
+    let tree = git(&repo, &["write-tree"]);
+    git(&repo, &["switch", "-q", "-f", "--detach", "main"]);
+    // `sub/.git/config`, built with plumbing.
+    let blob = git(&repo, &["hash-object", "-w", "README.md"]);
+    let mktree = |listing: String| {
+        let mut child = Command::new("git")
+            .arg("mktree")
+            .current_dir(&repo)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(listing.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success());
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
+    };
+    let dotgit = mktree(format!("100644 blob {}\tconfig\n", blob.trim()));
+    let sub = mktree(format!("040000 tree {dotgit}\t.Git\n"));
+    let mut listing = git(&repo, &["ls-tree", tree.trim()]);
+    listing.push_str(&format!("040000 tree {sub}\tsub\n"));
+    let top = mktree(listing);
+    let parent = git(&repo, &["rev-parse", "main"]);
+    let commit = git(
+        &repo,
+        &[
+            "-c",
+            "user.name=a",
+            "-c",
+            "user.email=a@t",
+            "commit-tree",
+            &top,
+            "-p",
+            parent.trim(),
+            "-m",
+            "planted",
+        ],
+    );
+    git(
+        &repo,
+        &["update-ref", "refs/heads/shiftboss/b1/t-in", commit.trim()],
+    );
+    let r = Repo::open(&repo, &repo.join(".shiftboss/worktrees"), "main").unwrap();
+    let found = r.escapes("shiftboss/b1/t-in").unwrap();
+    let mut files: Vec<&str> = found.iter().map(|f| f.file.as_str()).collect();
+    files.sort();
+    assert_eq!(
+        files,
+        [".shiftboss/config.toml", "sub/.Git/config"],
+        "{found:?}"
+    );
+    assert!(found.iter().all(|f| f.gate == "paths"), "{found:?}");
+}

@@ -268,6 +268,7 @@ impl Engine {
         let mut e = Engine::new(settings);
         for ev in events {
             e.state.apply(ev);
+            trouble::Streak::replay(&mut e.live.trouble_streak, ev);
         }
         e.now = e.state.now;
         e
@@ -335,6 +336,7 @@ impl Engine {
     /// resume from their branches. Gates and merges in flight are re-run.
     pub fn reconcile(&mut self, now: Millis, alive: &[SessionId]) -> Step {
         self.now = now.max(self.state.now);
+        trouble::Streak::resume(&mut self.live.trouble_streak, self.now);
         let mut out = Step::default();
         let lost: Vec<(AgentId, SessionId, Option<TaskId>)> = self
             .state

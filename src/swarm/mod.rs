@@ -223,6 +223,8 @@ pub struct Swarm {
     /// `buffer`, and the effects they led to wait here (events first, always).
     log_full: bool,
     held: Vec<Effect>,
+    /// How many unwritten events may wait in memory (`disk::MAX_UNWRITTEN`).
+    max_unwritten: usize,
     /// The repository's `.git/config`, recorded while real agents run.
     config_watch: ConfigWatch,
 }
@@ -332,6 +334,7 @@ impl Swarm {
         let mut swarm = Swarm {
             log_full: false,
             held: Vec::new(),
+            max_unwritten: disk::MAX_UNWRITTEN,
             config_watch,
             clock: VirtualClock::starting_at(now),
             exec: Executor::new(
@@ -430,6 +433,10 @@ impl Swarm {
         if !self.log_full {
             let effects = std::mem::take(&mut self.held);
             self.perform(effects);
+        } else if self.buffer.len() >= self.max_unwritten {
+            // Memory is bounded too: the swarm stops, its log consistent
+            // up to its last write.
+            self.closed = true;
         }
         Ok(())
     }
@@ -776,7 +783,8 @@ impl Swarm {
         self.flush()?;
         if self.log_full {
             return Err(SwarmError::DiskFull(format!(
-                "{}: disk full: {} events could not be written to the log",
+                "{}: disk full: {} events could not be written to the log; \
+                 free space and run `shiftboss up` to go on from its last write",
                 self.paths.db.display(),
                 self.buffer.len()
             )));
