@@ -3,10 +3,11 @@
 use std::io::Read;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::Path;
-use std::process::{Command, ExitStatus, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use wait_timeout::ChildExt;
 
 /// Each gate keeps the last this many bytes of its output.
 pub const GATE_OUTPUT_LIMIT: usize = 16 * 1024;
@@ -126,14 +127,12 @@ impl Tail {
 }
 
 fn kill_group(pgid: u32) {
-    let Ok(pgid) = libc::pid_t::try_from(pgid) else {
-        return;
-    };
-    if pgid > 0 {
-        // SAFETY: kill(2) with a negative pid signals that process group; no memory is involved.
-        unsafe {
-            libc::kill(-pgid, libc::SIGKILL);
-        }
+    let pgid = i32::try_from(pgid)
+        .ok()
+        .and_then(rustix::process::Pid::from_raw);
+    if let Some(pgid) = pgid {
+        // Already gone is fine: there is nothing left to stop.
+        let _ = rustix::process::kill_process_group(pgid, rustix::process::Signal::KILL);
     }
 }
 
@@ -225,24 +224,17 @@ fn run_gate(
             let _ = drained_tx.send(());
         });
     }
-    let (exit_tx, exit_rx) = mpsc::channel::<std::io::Result<ExitStatus>>();
-    std::thread::spawn(move || {
-        let _ = exit_tx.send(child.wait());
-    });
-
-    let (status, timed_out) = match exit_rx.recv_timeout(timeout) {
-        Ok(status) => (status, false),
-        Err(mpsc::RecvTimeoutError::Timeout) => {
+    let (status, timed_out) = match child.wait_timeout(timeout) {
+        Ok(Some(status)) => (Ok(status), false),
+        Ok(None) => {
             kill_group(pgid);
-            let status = exit_rx
-                .recv()
-                .unwrap_or_else(|_| Err(std::io::Error::other("the waiting thread ended")));
-            (status, true)
+            (child.wait(), true)
         }
-        Err(mpsc::RecvTimeoutError::Disconnected) => (
-            Err(std::io::Error::other("the waiting thread ended")),
-            false,
-        ),
+        Err(e) => {
+            kill_group(pgid);
+            let _ = child.wait();
+            (Err(e), false)
+        }
     };
     // Leftover background processes of the gate do not outlive it.
     kill_group(pgid);
@@ -275,6 +267,14 @@ fn run_gate(
             (false, None)
         }
     };
+    tracing::info!(
+        gate = command,
+        dir = %dir.display(),
+        passed,
+        exit_code = exit_code.unwrap_or(-1),
+        timed_out,
+        "gate run"
+    );
     GateResult {
         command: command.to_string(),
         passed,

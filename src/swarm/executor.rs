@@ -396,6 +396,7 @@ impl Executor {
             self.emit.clone(),
         ) {
             Ok(running) => {
+                tracing::info!(%session, %agent, pid = running.pid, program = %launch.program, "agent started");
                 self.procs.insert(
                     session,
                     Proc {

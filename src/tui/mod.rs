@@ -197,8 +197,5 @@ fn console_loop(
 
 /// Ctrl-z: give the terminal back and stop until `fg`.
 fn suspend() {
-    // SAFETY: raising a signal on our own process has no memory effects.
-    unsafe {
-        libc::raise(libc::SIGTSTP);
-    }
+    let _ = signal_hook::low_level::raise(signal_hook::consts::SIGTSTP);
 }
