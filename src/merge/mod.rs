@@ -14,8 +14,8 @@ mod gate;
 mod gitconfig;
 mod land;
 mod paths;
-mod queue;
 mod resolve;
+mod target;
 mod worktree;
 
 #[cfg(test)]

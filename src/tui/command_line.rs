@@ -3,7 +3,7 @@
 
 use super::action::{Action, Key, KeyName};
 use crate::domain::{AgentId, ConcernId, ConvoyId, PauseId, TaskId};
-use crate::engine::Command;
+use crate::engine::{Command, QueueEnd};
 use crate::swarm::{Snapshot, Speed};
 
 /// A line being typed.
@@ -14,27 +14,32 @@ pub struct LineEdit {
     pub hint: String,
 }
 
+/// Where a line stands after a key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Edited {
+    /// Still being typed.
+    Typing,
+    /// Enter: the line as typed.
+    Entered(String),
+    /// Esc: given up.
+    Cancelled,
+}
+
 impl LineEdit {
-    /// `None` while typing; `Some(Some(text))` on enter, `Some(None)` on esc.
-    pub fn key(&mut self, key: Key) -> Option<Option<String>> {
+    /// Take a key: typing goes on, or the line is entered or cancelled.
+    pub fn key(&mut self, key: Key) -> Edited {
         self.hint.clear();
         match key.code {
-            KeyName::Enter => Some(Some(std::mem::take(&mut self.text))),
-            KeyName::Esc => Some(None),
+            KeyName::Enter => return Edited::Entered(std::mem::take(&mut self.text)),
+            KeyName::Esc => return Edited::Cancelled,
             KeyName::Backspace => {
                 self.text.pop();
-                None
             }
-            KeyName::Char('u') if key.ctrl => {
-                self.text.clear();
-                None
-            }
-            KeyName::Char(c) if !key.ctrl => {
-                self.text.push(c);
-                None
-            }
-            _ => None,
+            KeyName::Char('u') if key.ctrl => self.text.clear(),
+            KeyName::Char(c) if !key.ctrl => self.text.push(c),
+            _ => {}
         }
+        Edited::Typing
     }
 }
 
@@ -146,9 +151,14 @@ pub fn parse(text: &str, snap: &Snapshot, readonly: bool) -> Result<Parsed, Stri
             .map(|id| one(Command::DropTask(TaskId::new(id))))
             .unwrap_or_else(|| Err(need("a task"))),
         "move" => match (arg, rest.first().copied()) {
-            (Some(id), Some(w @ ("front" | "back"))) => {
-                one(Command::MoveTask(TaskId::new(id), w == "front"))
-            }
+            (Some(id), Some(w @ ("front" | "back"))) => one(Command::MoveTask(
+                TaskId::new(id),
+                if w == "front" {
+                    QueueEnd::Front
+                } else {
+                    QueueEnd::Back
+                },
+            )),
             (Some(_), Some(w)) => Err(format!("move: {w:?}; expected front or back")),
             (Some(_), None) => Err("move needs front or back after the task".into()),
             (None, _) => Err(need("a queued task and front or back")),
@@ -386,14 +396,14 @@ mod tests {
             parse("move auth-4 front", &s, false),
             Ok(Parsed::Commands(vec![Command::MoveTask(
                 TaskId::new("auth-4"),
-                true
+                QueueEnd::Front
             )]))
         );
         assert_eq!(
             parse("move auth-6 back", &s, false),
             Ok(Parsed::Commands(vec![Command::MoveTask(
                 TaskId::new("auth-6"),
-                false
+                QueueEnd::Back
             )]))
         );
         assert!(parse("move auth-4", &s, false).is_err());

@@ -13,6 +13,9 @@ pub mod panes;
 pub mod screenshot;
 pub mod theme;
 
+#[cfg(test)]
+mod same_refusals;
+
 use crate::swarm::watch::Watcher;
 use crate::swarm::{Published, RunOptions, Summary, Swarm, SwarmError};
 use action::{Key, KeyMap};
