@@ -9,6 +9,7 @@ pub mod app;
 pub mod command_line;
 pub mod detail;
 pub mod floor;
+pub mod format;
 pub mod panes;
 pub mod screenshot;
 pub mod theme;
