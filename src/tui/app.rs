@@ -242,9 +242,17 @@ impl App {
 
     /// Do what an action means here.
     pub fn act(&mut self, a: Action) {
-        if self.readonly && a.mutates() {
-            return;
+        if a.mutates() {
+            if !self.readonly {
+                self.act_on_swarm(a);
+            }
+        } else {
+            self.act_on_view(a);
         }
+    }
+
+    /// An action that changes only what the console shows.
+    fn act_on_view(&mut self, a: Action) {
         let sel = self.selected();
         let s = &self.snap.state;
         match a {
@@ -312,11 +320,15 @@ impl App {
                     self.pages.push(t);
                 }
             }
-            Action::Back => {
-                if self.pages.pop().is_none() {
-                    self.states[self.focus.index()].filter.clear();
-                }
-            }
+            Action::Back => self.back(),
+            _ => {}
+        }
+    }
+
+    /// An action on the inbox's pause points and concerns.
+    fn act_on_inbox(&mut self, a: Action, sel: Option<Target>) {
+        let s = &self.snap.state;
+        match a {
             Action::Approve => {
                 let marked: Vec<Command> = self
                     .state(PaneId::Inbox)
@@ -364,6 +376,56 @@ impl App {
                 }
                 _ => self.say("select a concern to dismiss"),
             },
+            _ => {}
+        }
+    }
+
+    /// An action on a task: retry it, or drop or move its merge-queue entry.
+    fn act_on_queue(&mut self, a: Action, sel: Option<Target>) {
+        let s = &self.snap.state;
+        match a {
+            Action::Retry => match sel {
+                Some(Target::Task(t)) => self.send_checked(Command::RetryTask(t), None),
+                _ => self.say("select a failed or blocked task to retry"),
+            },
+            Action::Drop => match sel {
+                Some(Target::Task(t)) => {
+                    let cmd = Command::DropTask(t.clone());
+                    match check_command(s, &cmd) {
+                        Ok(()) => self.confirm(
+                            format!("drop {t} from the merge queue? its branch is kept"),
+                            vec![cmd],
+                        ),
+                        Err(why) => self.say(why),
+                    }
+                }
+                _ => self.say("select a queued entry to drop"),
+            },
+            Action::MoveFront | Action::MoveBack => match sel {
+                Some(Target::Task(t)) => {
+                    let end = if a == Action::MoveFront {
+                        QueueEnd::Front
+                    } else {
+                        QueueEnd::Back
+                    };
+                    let said = format!("{t} moves to the {} of the merge queue", end.word());
+                    self.send_checked(Command::MoveTask(t, end), Some(said));
+                }
+                _ => self.say("select a queued entry to move"),
+            },
+            _ => {}
+        }
+    }
+
+    /// An action that sends commands to the swarm (each one the engine's
+    /// check would take) or says why not.
+    fn act_on_swarm(&mut self, a: Action) {
+        let sel = self.selected();
+        let s = &self.snap.state;
+        match a {
+            Action::Approve | Action::Reject | Action::Ack | Action::Resolve | Action::Dismiss => {
+                self.act_on_inbox(a, sel)
+            }
             Action::TogglePause => match sel {
                 Some(Target::Agent(id)) => {
                     let held = s.agent(&id).is_some_and(|a| a.held);
@@ -432,35 +494,9 @@ impl App {
                 }
                 _ => self.say("select a live agent to kill"),
             },
-            Action::Retry => match sel {
-                Some(Target::Task(t)) => self.send_checked(Command::RetryTask(t), None),
-                _ => self.say("select a failed or blocked task to retry"),
-            },
-            Action::Drop => match sel {
-                Some(Target::Task(t)) => {
-                    let cmd = Command::DropTask(t.clone());
-                    match check_command(s, &cmd) {
-                        Ok(()) => self.confirm(
-                            format!("drop {t} from the merge queue? its branch is kept"),
-                            vec![cmd],
-                        ),
-                        Err(why) => self.say(why),
-                    }
-                }
-                _ => self.say("select a queued entry to drop"),
-            },
-            Action::MoveFront | Action::MoveBack => match sel {
-                Some(Target::Task(t)) => {
-                    let end = if a == Action::MoveFront {
-                        QueueEnd::Front
-                    } else {
-                        QueueEnd::Back
-                    };
-                    let said = format!("{t} moves to the {} of the merge queue", end.word());
-                    self.send_checked(Command::MoveTask(t, end), Some(said));
-                }
-                _ => self.say("select a queued entry to move"),
-            },
+            Action::Retry | Action::Drop | Action::MoveFront | Action::MoveBack => {
+                self.act_on_queue(a, sel)
+            }
             Action::Faster | Action::Slower if self.snap.real_time => {
                 self.say(crate::swarm::REAL_TIME)
             }
@@ -469,6 +505,14 @@ impl App {
                 let next = cur.step(a == Action::Faster);
                 self.outbox.push(Command::SetSpeed(next.to_string()));
             }
+            _ => {}
+        }
+    }
+
+    /// Close the open page; on the floor, clear the pane's filter.
+    fn back(&mut self) {
+        if self.pages.pop().is_none() {
+            self.states[self.focus.index()].filter.clear();
         }
     }
 
