@@ -421,6 +421,7 @@ impl Executor {
         let all: Vec<SessionId> = self.procs.keys().cloned().collect();
         for s in all {
             if let Some(p) = self.procs.remove(&s) {
+                tracing::info!(session = %s, pid = p.pid, "agent stopped: the run ended");
                 process::freeze(p.pid);
                 self.keep_work(
                     &p.worktree,

@@ -686,6 +686,7 @@ impl Swarm {
             // Up to the next thing on the timeline, or the end of the run.
             let at = next.min(until);
             if stop_requested() {
+                tracing::info!("a stop signal came: ending the run");
                 break;
             }
             if let Speed::Times(x) = self.speed {
@@ -745,6 +746,7 @@ impl Swarm {
     }
 
     fn finish(&mut self) -> Result<Summary, SwarmError> {
+        tracing::info!("the run ends: stopping every agent");
         self.exec.stop_all(self.clock.now());
         self.check_repo_config(SessionId::new("shutdown".to_string()), false)?;
         self.flush()?;
