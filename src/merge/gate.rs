@@ -146,6 +146,38 @@ fn failed(command: &str, output: String) -> GateResult {
     }
 }
 
+/// `sh -c command` in `dir`, in its own process group, with the scrubbed
+/// environment, stdin from /dev/null and both outputs into `out`.
+fn gate_command(
+    dir: &Path,
+    command: &str,
+    extra_env: &[(String, String)],
+    out: std::io::PipeWriter,
+    err: std::io::PipeWriter,
+) -> Command {
+    let mut cmd = Command::new("sh");
+    cmd.arg("-c")
+        .arg(command)
+        .current_dir(dir)
+        .env_clear()
+        .stdin(Stdio::null())
+        .stdout(out)
+        .stderr(err)
+        .process_group(0);
+    for key in GATE_ENV_PASSTHROUGH {
+        if let Some(value) = std::env::var_os(key) {
+            cmd.env(key, value);
+        }
+    }
+    if std::env::var_os("PATH").is_none() {
+        cmd.env("PATH", "/usr/local/bin:/usr/bin:/bin");
+    }
+    for (key, value) in extra_env {
+        cmd.env(key, value);
+    }
+    cmd
+}
+
 fn run_gate(
     dir: &Path,
     command: &str,
@@ -170,26 +202,7 @@ fn run_gate(
             );
         }
     };
-    let mut cmd = Command::new("sh");
-    cmd.arg("-c")
-        .arg(command)
-        .current_dir(dir)
-        .env_clear()
-        .stdin(Stdio::null())
-        .stdout(writer)
-        .stderr(writer2)
-        .process_group(0);
-    for key in GATE_ENV_PASSTHROUGH {
-        if let Some(value) = std::env::var_os(key) {
-            cmd.env(key, value);
-        }
-    }
-    if std::env::var_os("PATH").is_none() {
-        cmd.env("PATH", "/usr/local/bin:/usr/bin:/bin");
-    }
-    for (key, value) in extra_env {
-        cmd.env(key, value);
-    }
+    let mut cmd = gate_command(dir, command, extra_env, writer, writer2);
     let spawned = cmd.spawn();
     // The pipe's write ends live in `cmd`; close ours so the reader sees EOF when the gate ends.
     drop(cmd);
@@ -239,7 +252,33 @@ fn run_gate(
     // Leftover background processes of the gate do not outlive it.
     kill_group(pgid);
     let _ = drained_rx.recv_timeout(DRAIN_GRACE);
-    let mut output = tail.lock().unwrap_or_else(|p| p.into_inner()).text();
+    let output = tail.lock().unwrap_or_else(|p| p.into_inner()).text();
+    let (passed, exit_code, output) = verdict(status, timed_out, timeout, output);
+    tracing::info!(
+        gate = command,
+        dir = %dir.display(),
+        passed,
+        exit_code = exit_code.unwrap_or(-1),
+        timed_out,
+        "gate run"
+    );
+    GateResult {
+        command: command.to_string(),
+        passed,
+        exit_code,
+        timed_out,
+        output,
+    }
+}
+
+/// Whether a gate passed, its exit code, and its output with a note on how
+/// it ended when that was not a plain exit.
+fn verdict(
+    status: std::io::Result<std::process::ExitStatus>,
+    timed_out: bool,
+    timeout: Duration,
+    mut output: String,
+) -> (bool, Option<i32>, String) {
     let mut note = |line: String| {
         if !output.is_empty() && !output.ends_with('\n') {
             output.push('\n');
@@ -267,19 +306,5 @@ fn run_gate(
             (false, None)
         }
     };
-    tracing::info!(
-        gate = command,
-        dir = %dir.display(),
-        passed,
-        exit_code = exit_code.unwrap_or(-1),
-        timed_out,
-        "gate run"
-    );
-    GateResult {
-        command: command.to_string(),
-        passed,
-        exit_code,
-        timed_out,
-        output,
-    }
+    (passed, exit_code, output)
 }
