@@ -106,12 +106,21 @@ fn secrets_of_shiftboss_own_environment_never_reach_log_summary_or_status() {
     drop(conn);
     // Not one byte of them anywhere shiftboss wrote or showed.
     let mut files = vec![];
-    for entry in std::fs::read_dir(repo.join(".shiftboss")).unwrap() {
-        let p = entry.unwrap().path();
-        if p.is_file() {
-            files.push(p);
+    for dir in [".shiftboss", ".shiftboss/logs"] {
+        for entry in std::fs::read_dir(repo.join(dir)).unwrap() {
+            let p = entry.unwrap().path();
+            if p.is_file() {
+                files.push(p);
+            }
         }
     }
+    // The operator's log file is among them, and it saw the failing gate.
+    let log = files
+        .iter()
+        .find(|p| p.parent().is_some_and(|d| d.ends_with("logs")))
+        .expect("a log file");
+    let log = std::fs::read_to_string(log).unwrap();
+    assert!(log.contains("gates failed"), "{log}");
     for p in &files {
         let bytes = std::fs::read(p).unwrap();
         for secret in [PLANTED, GITHUB] {

@@ -41,6 +41,9 @@ pub struct DemoArgs {
     /// Approve every pause point as it comes (otherwise they wait for the operator).
     #[arg(long)]
     approve_all: bool,
+    /// Keep the temporary demo project when the demo ends (without --state-dir it is removed).
+    #[arg(long, conflicts_with = "state_dir")]
+    keep: bool,
     #[command(flatten)]
     look: super::LookArgs,
 }
@@ -106,6 +109,7 @@ pub fn run(args: DemoArgs) -> CliResult {
         scenario.config.swarm.max_live = n as usize;
     }
     let quiet = args.json || console.is_some();
+    let mut temp: Option<tempfile::TempDir> = None;
     let root = match &args.state_dir {
         Some(dir) => {
             if dir.exists() && !dir.is_dir() {
@@ -116,15 +120,22 @@ pub fn run(args: DemoArgs) -> CliResult {
         None => {
             let dir = tempfile::Builder::new()
                 .prefix("shiftboss-demo-")
-                .tempdir()?
-                .keep();
-            if !args.json {
-                eprintln!("shiftboss: demo project in {}", dir.display());
+                .tempdir()?;
+            let path = dir.path().to_path_buf();
+            // Removed when this function returns, unless asked to keep it.
+            if args.keep {
+                let _kept = dir.keep();
+                if !args.json {
+                    eprintln!("shiftboss: demo project in {} (kept)", path.display());
+                }
+            } else {
+                temp = Some(dir);
             }
-            dir
+            path
         }
     };
     let mut swarm = open_demo(&root, &scenario, quiet)?;
+    let _log = crate::logging::init(&swarm.paths().dir).map_err(user)?;
     let started = swarm.engine().state().started_at;
     let default_speed = if console.is_some() {
         Speed::Times(120.0)
@@ -145,12 +156,15 @@ pub fn run(args: DemoArgs) -> CliResult {
         }
         Some(c) => {
             let summary = crate::tui::run(swarm, opts, c)?;
-            println!(
-                "shiftboss: left the swarm after {} of swarm time in {} (resume: shiftboss demo --state-dir {})",
-                summary.virtual_time,
-                root.display(),
-                root.display()
-            );
+            if temp.is_none() {
+                println!(
+                    "shiftboss: left the swarm after {} of swarm time in {} (resume: shiftboss demo --state-dir {})",
+                    summary.virtual_time,
+                    root.display(),
+                    root.display()
+                );
+            }
+            drop(temp);
             Ok(())
         }
     }
@@ -311,6 +325,7 @@ pub fn up(args: UpArgs) -> CliResult {
     };
     // One owner: the lock before anything is written.
     let lock = OwnerLock::acquire(&paths.dir)?;
+    let _log = crate::logging::init(&paths.dir).map_err(user)?;
     let now: Millis = RealClock.now();
     let (runtime, speed) = if args.simulate {
         (

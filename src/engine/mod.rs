@@ -13,7 +13,7 @@ mod trouble;
 mod usage_check;
 
 pub use clock::{Clock, RealClock, VirtualClock};
-pub use operator::Command;
+pub use operator::{Command, QueueEnd, check as check_command};
 pub use settings::{AiSettings, MergeSettings, Settings};
 
 use crate::domain::*;

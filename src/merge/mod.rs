@@ -16,8 +16,8 @@ mod gate_checkout;
 mod gitconfig;
 mod land;
 mod paths;
-mod queue;
 mod resolve;
+mod target;
 mod worktree;
 
 #[cfg(test)]

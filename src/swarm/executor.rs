@@ -434,6 +434,7 @@ impl Executor {
             self.emit.clone(),
         ) {
             Ok(running) => {
+                tracing::info!(%session, %agent, pid = running.pid, program = %launch.program, "agent started");
                 inputs.push_back(Input::Spawned {
                     session: session.clone(),
                     pid: running.pid,
@@ -466,6 +467,7 @@ impl Executor {
         let mut grace = Duration::ZERO;
         for s in all {
             if let Some(p) = self.procs.remove(&s) {
+                tracing::info!(session = %s, pid = p.pid, "agent stopped: the run ended");
                 process::freeze(p.pid);
                 self.keep_work(
                     &p.worktree,

@@ -17,6 +17,7 @@ mod recover;
 mod snapshot;
 mod summary;
 mod timeline;
+mod trace;
 pub mod watch;
 
 pub use snapshot::Snapshot;
@@ -126,20 +127,17 @@ pub struct RunOptions {
     pub progress: bool,
 }
 
-static STOP: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-
-extern "C" fn on_stop_signal(_: libc::c_int) {
-    STOP.store(true, std::sync::atomic::Ordering::SeqCst);
-}
+/// Set by SIGINT or SIGTERM once `stop_on_signals` was called.
+static STOP: std::sync::LazyLock<std::sync::Arc<std::sync::atomic::AtomicBool>> =
+    std::sync::LazyLock::new(Default::default);
 
 /// Make SIGINT and SIGTERM end a run cleanly (agents' work kept, agents
 /// stopped, the log written) instead of killing shiftboss under them.
 pub fn stop_on_signals() {
-    let handler: extern "C" fn(libc::c_int) = on_stop_signal;
-    // SAFETY: the handler only stores to an atomic, which is signal-safe.
-    unsafe {
-        libc::signal(libc::SIGINT, handler as libc::sighandler_t);
-        libc::signal(libc::SIGTERM, handler as libc::sighandler_t);
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        if let Err(e) = signal_hook::flag::register(signal, std::sync::Arc::clone(&STOP)) {
+            tracing::warn!(signal, error = %e, "could not take over a stop signal");
+        }
     }
 }
 
@@ -445,6 +443,7 @@ impl Swarm {
     fn perform(&mut self, effects: Vec<Effect>) {
         let now = self.clock.now();
         for effect in effects {
+            trace::effect(&effect);
             if let Effect::Start { model, .. } = &effect
                 && self.exec.runs_processes(model)
             {
@@ -516,6 +515,7 @@ impl Swarm {
                 self.observed
                     .line(&crate::domain::AgentId::new(agent), line);
             }
+            trace::input(&input);
             self.weather_before(&input)?;
             let step = self.engine.step(self.clock.now(), input);
             self.handle(step)?;
@@ -719,6 +719,7 @@ impl Swarm {
             // Up to the next thing on the timeline, or the end of the run.
             let at = next.min(until);
             if stop_requested() {
+                tracing::info!("a stop signal came: ending the run");
                 break;
             }
             if let Speed::Times(x) = self.speed {
@@ -778,6 +779,7 @@ impl Swarm {
     }
 
     fn finish(&mut self) -> Result<Summary, SwarmError> {
+        tracing::info!("the run ends: stopping every agent");
         self.exec.stop_all(self.clock.now());
         self.check_repo_config(SessionId::new("shutdown".to_string()), false)?;
         self.flush()?;

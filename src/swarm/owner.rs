@@ -7,7 +7,6 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
-use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 
 /// The lock file's name under `.shiftboss/`.
@@ -68,10 +67,9 @@ impl OwnerLock {
             .truncate(false)
             .open(&path)
             .map_err(io)?;
-        // SAFETY: flock on a descriptor this function owns.
-        let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
-        if rc != 0 {
-            let err = std::io::Error::last_os_error();
+        let locked = rustix::fs::flock(&file, rustix::fs::FlockOperation::NonBlockingLockExclusive);
+        if let Err(errno) = locked {
+            let err = std::io::Error::from(errno);
             if err.kind() == std::io::ErrorKind::WouldBlock {
                 let mut text = String::new();
                 let _ = file.read_to_string(&mut text);
@@ -109,13 +107,11 @@ pub fn holder(dir: &Path) -> Result<Option<Holder>, OwnerError> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(io(e)),
     };
-    // SAFETY: flock on a descriptor this function owns; closing it on
-    // return lets a shared lock go.
-    let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_SH | libc::LOCK_NB) };
-    if rc == 0 {
-        return Ok(None);
-    }
-    let err = std::io::Error::last_os_error();
+    // A shared lock, let go when the file closes on return.
+    let err = match rustix::fs::flock(&file, rustix::fs::FlockOperation::NonBlockingLockShared) {
+        Ok(()) => return Ok(None),
+        Err(errno) => std::io::Error::from(errno),
+    };
     if err.kind() != std::io::ErrorKind::WouldBlock {
         return Err(io(err));
     }

@@ -9,9 +9,13 @@ pub mod app;
 pub mod command_line;
 pub mod detail;
 pub mod floor;
+pub mod format;
 pub mod panes;
 pub mod screenshot;
 pub mod theme;
+
+#[cfg(test)]
+mod same_refusals;
 
 use crate::swarm::watch::Watcher;
 use crate::swarm::{Published, RunOptions, Summary, Swarm, SwarmError};
@@ -197,8 +201,5 @@ fn console_loop(
 
 /// Ctrl-z: give the terminal back and stop until `fg`.
 fn suspend() {
-    // SAFETY: raising a signal on our own process has no memory effects.
-    unsafe {
-        libc::raise(libc::SIGTSTP);
-    }
+    let _ = signal_hook::low_level::raise(signal_hook::consts::SIGTSTP);
 }

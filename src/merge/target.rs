@@ -1,5 +1,6 @@
-//! The merge queue's git work beside landing: what a branch changed, the
-//! compare-and-swap of the target, and finding unmerged work.
+//! The target branch in git: what a branch changed against it, the
+//! compare-and-swap that moves it, the branches not merged into it yet, and
+//! (for tests) a branch merged straight into it without the queue.
 
 #[cfg(test)]
 use super::MergeResult;
