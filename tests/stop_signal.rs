@@ -51,8 +51,9 @@ fn sigterm_stops_a_real_run_cleanly_and_the_log_says_what_happened() {
         format!(
             "[swarm]\nagents = 1\nmax_live = 1\nruntime = \"command\"\n\
              [agent]\ncommand = [\"{}\"]\npass_env = [\"MARK\"]\nstop_grace = \"1s\"\n\
-             [watchdog]\ntick = \"1s\"\n",
-            agent.display()
+             [watchdog]\ntick = \"1s\"\n[sandbox]\nrw = [\"{}\"]\n",
+            agent.display(),
+            tmp.path().display()
         ),
     )
     .unwrap();
