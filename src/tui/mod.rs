@@ -12,6 +12,7 @@ pub mod floor;
 pub mod format;
 pub mod panes;
 pub mod screenshot;
+pub mod term;
 pub mod theme;
 
 #[cfg(test)]
@@ -41,6 +42,8 @@ pub struct ConsoleOptions {
 enum UiMsg {
     Published(Published),
     Term(Event),
+    /// The terminal hung up or was closed: nobody is left to watch.
+    TermGone,
 }
 
 /// Run the console on `swarm` until the operator quits. Returns the summary
@@ -116,6 +119,11 @@ fn console_loop(
     ui_rx: mpsc::Receiver<UiMsg>,
     mut send: impl FnMut(crate::engine::Command),
 ) -> Result<(), SwarmError> {
+    // A terminal that hangs up ends the console (its input would only spin).
+    let gone = ui_tx.clone();
+    term::watch_hangup(move || {
+        let _ = gone.send(UiMsg::TermGone);
+    });
     // Terminal input on its own thread, into the same channel.
     let tx = ui_tx;
     std::thread::Builder::new()
@@ -129,7 +137,7 @@ fn console_loop(
         })
         .expect("spawn the input thread");
 
-    let mut terminal = ratatui::init();
+    let mut terminal = open_terminal();
     let mut dirty = true;
     let mut last_draw: Option<Instant> = None;
     loop {
@@ -177,7 +185,7 @@ fn console_loop(
                     if k.code == KeyCode::Char('z') && k.modifiers.contains(KeyModifiers::CONTROL) {
                         ratatui::restore();
                         suspend();
-                        terminal = ratatui::init();
+                        terminal = open_terminal();
                         let _ = terminal.clear();
                     } else if let Some(key) = Key::from_event(&k) {
                         app.key(key);
@@ -186,6 +194,7 @@ fn console_loop(
                 }
                 UiMsg::Term(Event::Resize(..)) => dirty = true,
                 UiMsg::Term(_) => {}
+                UiMsg::TermGone => app.quit = true,
             }
         }
         for cmd in app.outbox.drain(..) {
@@ -197,6 +206,13 @@ fn console_loop(
     }
     ratatui::restore();
     Ok(())
+}
+
+/// Raw mode and the alternate screen (as `ratatui::init`), drawn through a
+/// backend that reads the size by ioctl only.
+fn open_terminal() -> ratatui::Terminal<term::Sized<std::io::Stdout>> {
+    drop(ratatui::init());
+    ratatui::Terminal::new(term::Sized::new(stdout())).expect("a terminal of a known size")
 }
 
 /// Ctrl-z: give the terminal back and stop until `fg`.
