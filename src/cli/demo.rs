@@ -157,7 +157,11 @@ pub fn run(args: DemoArgs) -> CliResult {
         Some(c) => {
             let summary = crate::tui::run(swarm, opts, c)?;
             if temp.is_none() {
-                println!(
+                // Not println!: the terminal may be gone (the console ended
+                // because it hung up).
+                use std::io::Write;
+                let _ = writeln!(
+                    std::io::stdout(),
                     "shiftboss: left the swarm after {} of swarm time in {} (resume: shiftboss demo --state-dir {})",
                     summary.virtual_time,
                     root.display(),

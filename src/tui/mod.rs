@@ -204,7 +204,12 @@ fn console_loop(
             break;
         }
     }
-    ratatui::restore();
+    // Errors ignored: a terminal that hung up cannot be restored, and saying
+    // so would write to it (as dropping a terminal whose cursor could not be
+    // shown would).
+    let _ = terminal.show_cursor();
+    std::mem::forget(terminal);
+    let _ = ratatui::try_restore();
     Ok(())
 }
 
