@@ -102,6 +102,7 @@ fn batch(n: usize, offset: usize) -> Vec<Event> {
                     outcome: MergeOutcome::Merged {
                         commit: format!("{:040x}", i * 7),
                         tier: "clean".into(),
+                        removals: Vec::new(),
                     },
                 },
                 12 => EventKind::WatchdogAlert {

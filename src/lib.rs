@@ -7,6 +7,7 @@ pub mod config;
 pub mod domain;
 pub mod engine;
 pub mod http;
+pub mod logging;
 pub mod merge;
 pub mod runtime;
 pub mod store;

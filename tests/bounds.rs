@@ -60,9 +60,9 @@ fn setup(script: &str) -> (tempfile::TempDir, std::path::PathBuf) {
     (tmp, repo)
 }
 
-/// Run the swarm until idle; returns its exit success and its peak
-/// resident memory in KiB.
-fn up_measured(repo: &Path) -> (bool, u64) {
+/// Run the swarm until idle; returns its exit code and its peak resident
+/// memory in KiB.
+fn up_measured(repo: &Path) -> (Option<i32>, u64) {
     let mut child = Command::new(BIN)
         .args(["up", "--headless", "--until-idle"])
         .current_dir(repo)
@@ -79,7 +79,7 @@ fn up_measured(repo: &Path) -> (bool, u64) {
             peak = peak.max(kib);
         }
         if let Some(status) = child.try_wait().unwrap() {
-            return (status.success(), peak);
+            return (status.code(), peak);
         }
         if started.elapsed() > RUN_BOUND {
             let _ = child.kill();
@@ -116,9 +116,10 @@ fn merges(repo: &Path) -> i64 {
 #[test]
 fn an_endless_line_is_cut_counted_and_stopped_as_a_flood() {
     let (_tmp, repo) = setup("head -c 4G /dev/zero | tr '\\0' a");
-    let (ok, peak) = up_measured(&repo);
+    let (code, peak) = up_measured(&repo);
     eprintln!("endless line: shiftboss peak resident memory {peak} KiB");
-    assert!(ok);
+    // The flooding task is stopped on every attempt and fails: exit 3.
+    assert_eq!(code, Some(3));
     let alerts = flood_alerts(&repo);
     assert!(!alerts.is_empty(), "no output_flood alert");
     assert!(alerts[0].contains("bytes"), "{alerts:?}");
@@ -132,9 +133,9 @@ fn an_endless_line_is_cut_counted_and_stopped_as_a_flood() {
 #[test]
 fn ten_million_short_lines_are_stopped_as_a_flood() {
     let (_tmp, repo) = setup("seq 1 10000000");
-    let (ok, peak) = up_measured(&repo);
+    let (code, peak) = up_measured(&repo);
     eprintln!("ten million lines: shiftboss peak resident memory {peak} KiB");
-    assert!(ok);
+    assert_eq!(code, Some(3));
     let alerts = flood_alerts(&repo);
     assert!(!alerts.is_empty(), "no output_flood alert");
     assert!(alerts[0].contains("lines"), "{alerts:?}");

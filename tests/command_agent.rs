@@ -65,8 +65,10 @@ fn setup(tasks: &[&str]) -> (tempfile::TempDir, std::path::PathBuf, std::path::P
     let config = format!(
         "[swarm]\nagents = 3\nmax_live = 3\nruntime = \"command\"\n\
          [agent]\ncommand = [\"{}\"]\npass_env = [\"DEMO_API_KEY\", \"AGENT_MARKS\"]\nstop_grace = \"1s\"\n\
-         [watchdog]\ntick = \"1s\"\nstall_after = \"3s\"\n",
-        agent.display()
+         [watchdog]\ntick = \"1s\"\nstall_after = \"3s\"\n\
+         [sandbox]\nrw = [\"{}\"]\n",
+        agent.display(),
+        marks.display()
     );
     std::fs::write(repo.join(".shiftboss/config.toml"), config).unwrap();
     let out = run(&repo, &["doctor"], &[]);

@@ -173,8 +173,9 @@ fn inside(dir: &Path) {
     let config = format!(
         "[swarm]\nagents = 1\nmax_live = 1\nruntime = \"command\"\n\
          [agent]\ncommand = [\"{}\"]\npass_env = [\"AGENT_MARKS\"]\nstop_grace = \"1s\"\n\
-         [watchdog]\ntick = \"1s\"\n",
-        agent.display()
+         [watchdog]\ntick = \"1s\"\n[sandbox]\nrw = [\"{}\"]\n",
+        agent.display(),
+        marks.display()
     );
     std::fs::write(repo.join(".shiftboss/config.toml"), config).unwrap();
     for t in TASKS {
@@ -296,4 +297,76 @@ fn inside(dir: &Path) {
     let status = sb(&["status", "--json"]);
     let status: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
     assert!(status.is_object(), "{status}");
+}
+
+/// A gate that fails with "No space left on device" in its output while the
+/// repository's disk has room (its own temp folder was full, or its test
+/// prints those words) is the work's failure, not weather: the task is
+/// rejected, no disk-full concern is raised, and `--until-idle` ends instead
+/// of re-running the gate at every tick.
+#[test]
+fn a_gate_that_says_no_space_on_a_disk_with_room_is_a_rejection() {
+    let (tmp, repo) = support::repo::new_repo(&[("README.md", "hello\n")]);
+    let agent = tmp.path().join("agent.sh");
+    std::fs::write(
+        &agent,
+        "#!/bin/sh\ncat > /dev/null\nmkdir -p src\necho w > src/$SHIFTBOSS_TASK.txt\necho '::done::ok'\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&agent, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let run = |args: &[&str]| {
+        Command::new(BIN)
+            .args(args)
+            .current_dir(&repo)
+            .output()
+            .unwrap()
+    };
+    assert!(run(&["init"]).status.success());
+    std::fs::write(
+        repo.join(".shiftboss/config.toml"),
+        format!(
+            "[swarm]\nagents = 1\nmax_live = 1\nruntime = \"command\"\n\
+             [agent]\ncommand = [\"{}\"]\nstop_grace = \"1s\"\n\
+             [watchdog]\ntick = \"1s\"\n\
+             [gates]\ncommands = [\"echo 'write /tmp/t/x: No space left on device (os error 28)'; exit 1\"]\nmax_rejections = 1\n",
+            agent.display()
+        ),
+    )
+    .unwrap();
+    let out = run(&["task", "add", "Do it", "--id", "t-1", "--scope", "src/**"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let child = Command::new(BIN)
+        .args(["up", "--headless", "--until-idle"])
+        .current_dir(&repo)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut child = KillOnDrop(Some(child));
+    let mut status = None;
+    wait_for("the run to end", || {
+        status = child.0.as_mut().unwrap().try_wait().unwrap();
+        status.is_some()
+    });
+    child.0 = None;
+    let conn = rusqlite::Connection::open(repo.join(".shiftboss/state.db")).unwrap();
+    let count = |kind: &str| -> i64 {
+        conn.query_row("SELECT count(*) FROM events WHERE kind = ?1", [kind], |r| {
+            r.get(0)
+        })
+        .unwrap()
+    };
+    assert_eq!(count("disk_full"), 0, "no disk-full weather");
+    assert!(count("gate_finished") >= 1);
+    let st: String = conn
+        .query_row("SELECT status FROM tasks WHERE id = 't-1'", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_ne!(st, "merged");
+    assert_ne!(st, "gating", "the gate's failure counted");
 }

@@ -43,6 +43,11 @@ exit 0
 "#;
 
 fn setup(tasks: &[&str]) -> (tempfile::TempDir, std::path::PathBuf) {
+    setup_with(tasks, "")
+}
+
+/// `setup`, with `extra` appended to the config.
+fn setup_with(tasks: &[&str], extra: &str) -> (tempfile::TempDir, std::path::PathBuf) {
     let (tmp, repo) = new_repo(&[("README.md", "hello\n")]);
     let agent = tmp.path().join("agent.sh");
     std::fs::write(&agent, AGENT).unwrap();
@@ -51,7 +56,7 @@ fn setup(tasks: &[&str]) -> (tempfile::TempDir, std::path::PathBuf) {
     let config = format!(
         "[swarm]\nagents = 2\nmax_live = 2\nruntime = \"command\"\n\
          [agent]\ncommand = [\"{}\"]\nstop_grace = \"1s\"\n\
-         [watchdog]\ntick = \"1s\"\n",
+         [watchdog]\ntick = \"1s\"\n{extra}",
         agent.display()
     );
     std::fs::write(repo.join(".shiftboss/config.toml"), config).unwrap();
@@ -138,7 +143,9 @@ fn links_out_of_the_repository_are_refused_and_never_reach_main() {
 
 #[test]
 fn a_changed_git_config_is_a_critical_concern_and_is_put_back() {
-    let (_tmp, repo) = setup(&["t-cfg"]);
+    // Unconfined, the agent can write the shared config: the watch is what
+    // stands between it and the operator's next `git status`.
+    let (_tmp, repo) = setup_with(&["t-cfg"], "[sandbox]\nmode = \"off\"\n");
     let before = std::fs::read(repo.join(".git/config")).unwrap();
     let sum = up(&repo);
     assert_eq!(sum["merges"], 1, "{sum}");
@@ -163,6 +170,31 @@ fn a_changed_git_config_is_a_critical_concern_and_is_put_back() {
         .expect("a concern about .git/config");
     assert_eq!(impact, "critical");
     assert!(text.contains("core.fsmonitor"), "{text}");
+}
+
+#[test]
+fn in_the_sandbox_the_shared_git_config_cannot_be_changed() {
+    if !Path::new("/usr/bin/bwrap").exists() && std::env::var_os("CI").is_none() {
+        eprintln!("skipped: bwrap (bubblewrap) is not installed");
+        return;
+    }
+    let (_tmp, repo) = setup(&["t-cfg"]);
+    let before = std::fs::read(repo.join(".git/config")).unwrap();
+    let sum = up(&repo);
+    assert_eq!(sum["merges"], 1, "{sum}");
+    assert_eq!(
+        String::from_utf8_lossy(&std::fs::read(repo.join(".git/config")).unwrap()),
+        String::from_utf8_lossy(&before)
+    );
+    let conn = rusqlite::Connection::open(repo.join(".shiftboss/state.db")).unwrap();
+    let concerns: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM events WHERE kind = 'concern_raised' AND data LIKE '%.git/config%'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(concerns, 0, "the config never changed, so nothing to raise");
 }
 
 #[test]
@@ -410,4 +442,143 @@ fn a_link_through_another_link_out_of_the_repository_is_refused() {
             .all(|f| f.gate == "paths" && f.found.contains("through")),
         "{found:?}"
     );
+}
+
+/// A link already on the target that stayed inside only because the path
+/// it passes through was missing: a branch that adds a harmless-looking
+/// link there (`cur -> .`) makes it lead out (`view -> cur/..` is then the
+/// folder above the repository). The link that now escapes is the finding;
+/// the operator's own links that always escaped are not the branch's.
+#[test]
+fn a_new_link_that_sends_an_existing_link_out_is_refused() {
+    let (_tmp, repo) = new_repo(&[("README.md", "hello\n")]);
+    git(&repo, &["switch", "-q", "--detach", "main"]);
+    std::os::unix::fs::symlink("/etc", repo.join("sys")).unwrap();
+    std::os::unix::fs::symlink("cur/..", repo.join("view")).unwrap();
+    git(&repo, &["add", "-A"]);
+    let commit = |msg: &str| {
+        git(
+            &repo,
+            &[
+                "-c",
+                "user.name=o",
+                "-c",
+                "user.email=o@t",
+                "commit",
+                "-qm",
+                msg,
+            ],
+        )
+    };
+    commit("operator's links");
+    let head = git(&repo, &["rev-parse", "HEAD"]);
+    git(&repo, &["update-ref", "refs/heads/main", head.trim()]);
+    git(&repo, &["switch", "-q", "-c", "shiftboss/b1/t-dot", "main"]);
+    std::os::unix::fs::symlink(".", repo.join("cur")).unwrap();
+    // Many harmless links besides: the finding stays one short line.
+    std::fs::create_dir_all(repo.join("more")).unwrap();
+    for i in 0..200 {
+        std::os::unix::fs::symlink("../README.md", repo.join(format!("more/l{i}"))).unwrap();
+    }
+    git(&repo, &["add", "-A"]);
+    commit("a link to the top");
+    // On the branch's checkout, `view` really is the folder above.
+    let view = std::fs::canonicalize(repo.join("view")).unwrap();
+    let top = std::fs::canonicalize(&repo).unwrap();
+    assert!(!view.starts_with(&top), "{}", view.display());
+    git(&repo, &["switch", "-q", "--detach", "main"]);
+    let r = Repo::open(&repo, &repo.join(".shiftboss/worktrees"), "main").unwrap();
+    let found = r.escapes("shiftboss/b1/t-dot").unwrap();
+    let files: Vec<&str> = found.iter().map(|f| f.file.as_str()).collect();
+    assert_eq!(files, ["view"], "{found:?}");
+    assert!(found[0].found.contains("`cur`"), "{found:?}");
+    assert!(found[0].found.len() < 300, "{}", found[0].found);
+    assert_eq!(found[0].gate, "paths");
+}
+
+/// A branch that commits into `.shiftboss` (with `git add -f`, past the
+/// ignore file) would write shiftboss's own config and inbox in every
+/// checkout that follows the target; one with a `.git` folder anywhere (git
+/// plumbing takes it, git refuses to check it out) would plant a repository
+/// config or leave the target unusable. Both are `paths` findings.
+#[test]
+fn paths_into_shiftboss_or_a_git_folder_are_refused() {
+    let (_tmp, repo) = new_repo(&[("README.md", "hello\n")]);
+    git(&repo, &["switch", "-q", "-c", "shiftboss/b1/t-in", "main"]);
+    std::fs::create_dir_all(repo.join(".shiftboss")).unwrap();
+    std::fs::write(
+        repo.join(".shiftboss/config.toml"),
+        "[agent]\ncommand = [\"x\"]\n",
+    )
+    .unwrap();
+    git(&repo, &["add", "-f", ".shiftboss/config.toml"]);
+    git(
+        &repo,
+        &[
+            "rm",
+            "-q",
+            "--cached",
+            "-r",
+            "--ignore-unmatch",
+            ".shiftboss/worktrees",
+        ],
+    );
+    let tree = git(&repo, &["write-tree"]);
+    git(&repo, &["switch", "-q", "-f", "--detach", "main"]);
+    // `sub/.git/config`, built with plumbing.
+    let blob = git(&repo, &["hash-object", "-w", "README.md"]);
+    let mktree = |listing: String| {
+        let mut child = Command::new("git")
+            .arg("mktree")
+            .current_dir(&repo)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(listing.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success());
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
+    };
+    let dotgit = mktree(format!("100644 blob {}\tconfig\n", blob.trim()));
+    let sub = mktree(format!("040000 tree {dotgit}\t.Git\n"));
+    let mut listing = git(&repo, &["ls-tree", tree.trim()]);
+    listing.push_str(&format!("040000 tree {sub}\tsub\n"));
+    let top = mktree(listing);
+    let parent = git(&repo, &["rev-parse", "main"]);
+    let commit = git(
+        &repo,
+        &[
+            "-c",
+            "user.name=a",
+            "-c",
+            "user.email=a@t",
+            "commit-tree",
+            &top,
+            "-p",
+            parent.trim(),
+            "-m",
+            "planted",
+        ],
+    );
+    git(
+        &repo,
+        &["update-ref", "refs/heads/shiftboss/b1/t-in", commit.trim()],
+    );
+    let r = Repo::open(&repo, &repo.join(".shiftboss/worktrees"), "main").unwrap();
+    let found = r.escapes("shiftboss/b1/t-in").unwrap();
+    let mut files: Vec<&str> = found.iter().map(|f| f.file.as_str()).collect();
+    files.sort();
+    assert_eq!(
+        files,
+        [".shiftboss/config.toml", "sub/.Git/config"],
+        "{found:?}"
+    );
+    assert!(found.iter().all(|f| f.gate == "paths"), "{found:?}");
 }

@@ -246,7 +246,7 @@ fn a_failing_api_is_a_transport_error_without_the_key(provider: Provider) {
     assert!(!shown.contains("4f1c9e2b"), "{shown}");
 }
 
-fn an_unreachable_api_is_a_transport_error(provider: Provider) {
+fn an_unreachable_api_is_named_as_unreachable(provider: Provider) {
     // A port that was free a moment ago and that nothing listens on now.
     let port = {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -254,11 +254,15 @@ fn an_unreachable_api_is_a_transport_error(provider: Provider) {
     };
     let cfg = config(provider, format!("http://127.0.0.1:{port}"));
     let err = resolve_file(&cfg, &conflicted(), TASK).unwrap_err();
-    let AiError::Transport(message) = &err else {
-        panic!("expected a transport error, got {err:?}");
+    // Told apart from a bad answer: nobody answered at that endpoint.
+    let AiError::Unreachable { endpoint, why } = &err else {
+        panic!("expected an unreachable endpoint, got {err:?}");
     };
-    assert!(message.contains("could not connect"), "{message}");
-    assert!(message.contains(&format!("127.0.0.1:{port}")), "{message}");
+    assert!(why.contains("could not connect"), "{why}");
+    assert!(
+        endpoint.contains(&format!("127.0.0.1:{port}")),
+        "{endpoint}"
+    );
     assert!(!format!("{err} {err:?}").contains(KEY), "{err:?}");
 }
 
@@ -293,13 +297,13 @@ fn openai_500_is_transport_without_the_key() {
 }
 
 #[test]
-fn anthropic_unreachable_is_transport() {
-    an_unreachable_api_is_a_transport_error(Provider::Anthropic);
+fn anthropic_unreachable_is_named() {
+    an_unreachable_api_is_named_as_unreachable(Provider::Anthropic);
 }
 
 #[test]
-fn openai_unreachable_is_transport() {
-    an_unreachable_api_is_a_transport_error(Provider::OpenAi);
+fn openai_unreachable_is_named() {
+    an_unreachable_api_is_named_as_unreachable(Provider::OpenAi);
 }
 
 #[test]

@@ -7,7 +7,7 @@
 mod support;
 
 use serde_json::json;
-use shiftboss::domain::{MergeOutcome, Side, Tier};
+use shiftboss::domain::{MergeOutcome, Removal, Side, Tier};
 use shiftboss::merge::ai::{AiConfig, Provider};
 use shiftboss::merge::{AiAnswer, ConflictFile, Entry, LandOptions, Landing, Repo};
 use std::path::Path;
@@ -104,7 +104,7 @@ fn a_clean_merge_lands_after_its_merged_result_passes_the_gates() {
     let operator_head = git(&repo, &["rev-parse", "HEAD"]);
     branch(&repo, "t1", &[("b.txt", "b\n")]);
     let l = land(&repo, &["t1"], &["test -f a.txt && test -f b.txt"], &[]);
-    let MergeOutcome::Merged { commit, tier } = outcome(&l, "t1") else {
+    let MergeOutcome::Merged { commit, tier, .. } = outcome(&l, "t1") else {
         panic!("{l:?}")
     };
     assert_eq!(tier, "clean");
@@ -228,7 +228,12 @@ fn ai_resolves_what_auto_cannot_and_the_result_is_gated() {
     let (url, calls, last) = scripted_model(answer.into());
     let before = main_tip(&repo);
     let l = land_with_ai(&repo, &url, &["grep -q 'pub fn t1' registry.rs"]);
-    let MergeOutcome::Merged { tier, commit } = outcome(&l, "t1") else {
+    let MergeOutcome::Merged {
+        tier,
+        commit,
+        removals,
+    } = outcome(&l, "t1")
+    else {
         panic!("{l:?}")
     };
     assert_eq!(tier, "ai");
@@ -244,6 +249,43 @@ fn ai_resolves_what_auto_cannot_and_the_result_is_gated() {
     assert_eq!(&main_tip(&repo), commit);
     assert_ne!(&before, commit);
     assert!(show(&repo, "main:registry.rs").contains("pub fn t1() {}"));
+    // The removal and its reason are kept: in the outcome (the log) and in
+    // the merge commit's message.
+    assert_eq!(
+        removals,
+        &[Removal {
+            file: "registry.rs".into(),
+            line: "pub const OWNER: &str = \"t0\";".into(),
+            why: "the owner is the task that landed last".into(),
+        }]
+    );
+    let message = git(&repo, &["log", "-1", "--format=%B", commit]);
+    assert!(
+        message.contains(
+            "Shiftboss-Removed: registry.rs: pub const OWNER: &str = \"t0\"; -- the owner is the task that landed last"
+        ),
+        "{message}"
+    );
+}
+
+#[test]
+fn an_ai_endpoint_nobody_answers_is_named_as_unreachable() {
+    let (_tmp, repo) = new_repo(&[("registry.rs", BASE)]);
+    owner_fight(&repo);
+    let before = main_tip(&repo);
+    // A port that was just free: nothing listens there.
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let url = format!("http://127.0.0.1:{port}");
+    let l = land_with_ai(&repo, &url, &[]);
+    let MergeOutcome::Conflicted { why, .. } = outcome(&l, "t1") else {
+        panic!("{l:?}")
+    };
+    assert!(why.contains("cannot be reached"), "{why}");
+    assert!(why.contains(&url), "{why}");
+    assert_eq!(main_tip(&repo), before);
 }
 
 #[test]
@@ -351,4 +393,90 @@ fn a_batch_with_one_bad_entry_is_bisected_and_the_rest_lands() {
     for f in ["f1.txt", "f2.txt", "f4.txt"] {
         assert!(files.contains(f), "{files}");
     }
+}
+
+#[test]
+fn a_branch_with_no_change_of_its_own_is_unchanged_not_merged() {
+    let (_tmp, repo) = new_repo(&[("README", "r\n")]);
+    let before = main_tip(&repo);
+    // No commit at all.
+    git(&repo, &["branch", "t-none", "main"]);
+    // Commits that add a file and take it out again.
+    git(&repo, &["switch", "-q", "-c", "t-undo", "main"]);
+    std::fs::write(repo.join("tmp.txt"), "x\n").unwrap();
+    git(&repo, &["add", "-A"]);
+    commit(&repo, "add");
+    git(&repo, &["rm", "-q", "tmp.txt"]);
+    commit(&repo, "take out");
+    git(&repo, &["switch", "-q", "--detach", "main"]);
+    let l = land(&repo, &["t-none", "t-undo"], &[], &[]);
+    for t in ["t-none", "t-undo"] {
+        assert_eq!(
+            outcome(&l, t),
+            &MergeOutcome::Unchanged {
+                commit: before.clone()
+            },
+            "{t}"
+        );
+    }
+    assert_eq!(main_tip(&repo), before, "no empty merge commit");
+    // A branch that already landed (a merge of its own) still says merged.
+    branch(&repo, "t-real", &[("real.txt", "real\n")]);
+    let l = land(&repo, &["t-real"], &[], &[]);
+    assert!(matches!(outcome(&l, "t-real"), MergeOutcome::Merged { .. }));
+    let l = land(&repo, &["t-real"], &[], &[]);
+    assert!(
+        matches!(outcome(&l, "t-real"), MergeOutcome::Merged { .. }),
+        "{l:?}"
+    );
+}
+
+#[test]
+fn an_operator_checkout_on_the_target_follows_a_landing_or_holds_it() {
+    let (_tmp, repo) = new_repo(&[("README", "r\n")]);
+    git(&repo, &["switch", "-q", "main"]);
+    branch(&repo, "ta", &[("a.txt", "a\n")]);
+    git(&repo, &["switch", "-q", "main"]);
+    // Clean: the files and the index follow main.
+    let l = land(&repo, &["ta"], &[], &[]);
+    assert!(
+        matches!(outcome(&l, "ta"), MergeOutcome::Merged { .. }),
+        "{l:?}"
+    );
+    assert!(l.held.is_empty());
+    assert_eq!(git(&repo, &["status", "--porcelain"]), "");
+    assert_eq!(std::fs::read_to_string(repo.join("a.txt")).unwrap(), "a\n");
+
+    // An edit of a tracked file: nothing lands, the file is named.
+    branch(&repo, "tb", &[("b.txt", "b\n")]);
+    git(&repo, &["switch", "-q", "main"]);
+    let before = main_tip(&repo);
+    std::fs::write(repo.join("README"), "mine\n").unwrap();
+    let l = land(&repo, &["tb"], &[], &[]);
+    assert_eq!(l.held, ["README"]);
+    assert!(l.results.is_empty());
+    assert_eq!(main_tip(&repo), before);
+    assert_eq!(git(&repo, &["status", "--porcelain"]), " M README\n");
+
+    // An untracked file where the landing puts one: held, named, untouched.
+    git(&repo, &["checkout", "-q", "--", "README"]);
+    std::fs::write(repo.join("b.txt"), "my own b\n").unwrap();
+    let l = land(&repo, &["tb"], &[], &[]);
+    assert_eq!(l.held, ["b.txt"]);
+    assert_eq!(main_tip(&repo), before);
+    assert_eq!(
+        std::fs::read_to_string(repo.join("b.txt")).unwrap(),
+        "my own b\n"
+    );
+
+    // Detached: main moves, the files stay.
+    std::fs::remove_file(repo.join("b.txt")).unwrap();
+    git(&repo, &["switch", "-q", "--detach"]);
+    let l = land(&repo, &["tb"], &[], &[]);
+    assert!(
+        matches!(outcome(&l, "tb"), MergeOutcome::Merged { .. }),
+        "{l:?}"
+    );
+    assert_ne!(main_tip(&repo), before);
+    assert!(!repo.join("b.txt").exists());
 }

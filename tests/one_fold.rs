@@ -25,8 +25,10 @@ fn standard_day(dir: &Path) -> serde_json::Value {
         .current_dir("/")
         .output()
         .expect("run shiftboss");
+    // 0, or 3: the standard day plants failures, and a headless run with a
+    // failed task exits 3.
     assert!(
-        out.status.success(),
+        matches!(out.status.code(), Some(0) | Some(3)),
         "exit {:?}\nstderr: {}",
         out.status.code(),
         String::from_utf8_lossy(&out.stderr)

@@ -96,8 +96,9 @@ fn setup() -> (tempfile::TempDir, PathBuf, PathBuf) {
         format!(
             "[swarm]\nagents = 1\nmax_live = 1\nruntime = \"command\"\n\
              [agent]\ncommand = [\"{}\"]\npass_env = [\"RELEASE\"]\nstop_grace = \"1s\"\n\
-             [watchdog]\ntick = \"1s\"\n",
-            agent.display()
+             [watchdog]\ntick = \"1s\"\n[sandbox]\nrw = [\"{}\"]\n",
+            agent.display(),
+            tmp.path().display()
         ),
     )
     .unwrap();
@@ -229,6 +230,114 @@ fn task_add_without_an_owner_writes_the_log_and_leaves_no_lock_held() {
     .unwrap();
     assert_eq!(sum["merges"], 2, "{sum}");
     assert_eq!(count(&db, "task_added", "t-left"), 1);
+}
+
+#[test]
+fn task_add_refused_for_bad_input_touches_no_lock_and_no_log() {
+    let (tmp, repo) = new_repo(&[("README.md", "hello\n")]);
+    let release = tmp.path().join("release");
+    ok(&sb(&repo, &["init"], &release));
+    let lock = repo.join(".shiftboss/owner.lock");
+    let db = repo.join(".shiftboss/state.db");
+    let refused = |args: &[&str]| {
+        let out = sb(&repo, args, &release);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {out:?}");
+        assert_eq!(String::from_utf8_lossy(&out.stderr).lines().count(), 1);
+    };
+    let bad: [&[&str]; 5] = [
+        &["task", "add", "   "],
+        &["task", "add", "Bad id", "--id", "../x"],
+        &["task", "add", "No such", "--after", "t-none"],
+        &["task", "add", "Bad scope", "--scope", "src/[x"],
+        &["task", "import", "missing.toml"],
+    ];
+    for args in bad {
+        refused(args);
+        assert!(!lock.exists(), "{args:?} created the owner lock");
+        assert!(!db.exists(), "{args:?} created the log");
+    }
+    // With a lock file left by an earlier holder, a refusal leaves its text.
+    ok(&sb(
+        &repo,
+        &["task", "add", "First", "--id", "t-one"],
+        &release,
+    ));
+    let text = std::fs::read_to_string(&lock).unwrap();
+    std::fs::write(&lock, "pid = 1\nsince = \"earlier\"\n").unwrap();
+    for args in bad {
+        refused(args);
+    }
+    refused(&["task", "add", "Again", "--id", "t-one"]);
+    assert_eq!(
+        std::fs::read_to_string(&lock).unwrap(),
+        "pid = 1\nsince = \"earlier\"\n",
+        "was {text:?}"
+    );
+}
+
+#[test]
+fn init_force_beside_a_running_owner_is_refused_and_leaves_the_config() {
+    let (tmp, repo) = new_repo(&[("README.md", "hello\n")]);
+    let release = tmp.path().join("release");
+    ok(&sb(&repo, &["init"], &release));
+    let config = repo.join(".shiftboss/config.toml");
+    let before = std::fs::read_to_string(&config).unwrap();
+    // The owner lock, held by this process as an owner would hold it.
+    let held = shiftboss::swarm::owner::OwnerLock::acquire(&repo.join(".shiftboss")).unwrap();
+    let lock_text = std::fs::read_to_string(repo.join(".shiftboss/owner.lock")).unwrap();
+    let out = sb(&repo, &["init", "--force"], &release);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains(&format!("pid {}", std::process::id())),
+        "{err}"
+    );
+    assert_eq!(std::fs::read_to_string(&config).unwrap(), before);
+    assert_eq!(
+        std::fs::read_to_string(repo.join(".shiftboss/owner.lock")).unwrap(),
+        lock_text
+    );
+    drop(held);
+    ok(&sb(&repo, &["init", "--force"], &release));
+}
+
+#[test]
+fn demo_on_a_swarm_of_real_agents_is_refused_before_anything_runs() {
+    let (_tmp, repo, release) = setup();
+    let db = repo.join(".shiftboss/state.db");
+    let lock = std::fs::read_to_string(repo.join(".shiftboss/owner.lock")).unwrap();
+    let head = |r: &Path| {
+        let out = Command::new("git")
+            .args(["rev-parse", "main"])
+            .current_dir(r)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let main_before = head(&repo);
+    let out = sb(
+        &repo,
+        &[
+            "demo",
+            "--headless",
+            "--until",
+            "2h",
+            "--state-dir",
+            repo.to_str().unwrap(),
+        ],
+        &release,
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains("swarm.runtime"), "{err}");
+    assert_eq!(count(&db, "task_assigned", "t-one"), 0, "nothing simulated");
+    assert_eq!(head(&repo), main_before, "nothing merged");
+    assert_eq!(
+        std::fs::read_to_string(repo.join(".shiftboss/owner.lock")).unwrap(),
+        lock
+    );
 }
 
 /// `up --readonly` in a real terminal (tmux) beside the owner: it folds the

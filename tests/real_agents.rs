@@ -98,6 +98,16 @@ fn claude_code_agents_edit_commit_and_merge_with_exact_usage_and_cost() {
             .count(),
         3
     );
+    // Each ran sandboxed with its own HOME and permission settings limited
+    // to its worktree, outside the worktree.
+    let settings =
+        std::fs::read_to_string(repo.join(".shiftboss/agents/builder-01/claude-settings.json"))
+            .unwrap();
+    let wt = repo.join(".shiftboss/worktrees/builder-01");
+    assert!(
+        settings.contains(&format!("Edit(/{}/**)", wt.display())),
+        "{settings}"
+    );
 
     // Tokens in the log equal exactly what the API served, each message
     // counted once although Claude Code repeats it per content block.

@@ -53,8 +53,10 @@ fn secrets_of_shiftboss_own_environment_never_reach_log_summary_or_status() {
     let config = format!(
         "[swarm]\nagents = 1\nmax_live = 1\nruntime = \"command\"\n\
          [agent]\ncommand = [\"{}\"]\npass_env = [\"LEAK_FILE\", \"GH_LIKE\"]\nstop_grace = \"1s\"\n\
-         [gates]\ncommands = [\"cat src/leak.txt; exit 1\"]\nmax_rejections = 1\n",
-        agent.display()
+         [gates]\ncommands = [\"cat src/leak.txt; exit 1\"]\nmax_rejections = 1\n\
+         [sandbox]\nro = [\"{}\"]\n",
+        agent.display(),
+        leak.display()
     );
     std::fs::write(repo.join(".shiftboss/config.toml"), config).unwrap();
     let out = run(
@@ -75,7 +77,9 @@ fn secrets_of_shiftboss_own_environment_never_reach_log_summary_or_status() {
     let out = run(&repo, &["up", "--headless", "--until-idle", "--json"], &env);
     let summary = String::from_utf8_lossy(&out.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(out.status.success(), "{stderr}");
+    // The gate fails the task for good: a headless run with a failed task
+    // exits 3.
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
     let status = run(&repo, &["status"], &env);
     let status = String::from_utf8_lossy(&status.stdout).into_owned();
 
@@ -102,12 +106,21 @@ fn secrets_of_shiftboss_own_environment_never_reach_log_summary_or_status() {
     drop(conn);
     // Not one byte of them anywhere shiftboss wrote or showed.
     let mut files = vec![];
-    for entry in std::fs::read_dir(repo.join(".shiftboss")).unwrap() {
-        let p = entry.unwrap().path();
-        if p.is_file() {
-            files.push(p);
+    for dir in [".shiftboss", ".shiftboss/logs"] {
+        for entry in std::fs::read_dir(repo.join(dir)).unwrap() {
+            let p = entry.unwrap().path();
+            if p.is_file() {
+                files.push(p);
+            }
         }
     }
+    // The operator's log file is among them, and it saw the failing gate.
+    let log = files
+        .iter()
+        .find(|p| p.parent().is_some_and(|d| d.ends_with("logs")))
+        .expect("a log file");
+    let log = std::fs::read_to_string(log).unwrap();
+    assert!(log.contains("gates failed"), "{log}");
     for p in &files {
         let bytes = std::fs::read(p).unwrap();
         for secret in [PLANTED, GITHUB] {

@@ -206,6 +206,42 @@ fn snapshots_carry_what_the_console_shows() {
 }
 
 #[test]
+fn a_handed_task_whose_id_is_taken_is_not_dropped_silently() {
+    let tmp = tempfile::tempdir().unwrap();
+    let scenario = Scenario::builtin("small").unwrap();
+    let mut swarm = open(tmp.path(), &scenario);
+    swarm.run(&until(&swarm, HOUR)).unwrap();
+    let taken = swarm.engine().state().task_order[0].clone();
+    let title = swarm.engine().state().tasks[&taken].spec.title.clone();
+    // Two `task add`s without --id at once pick the same next id.
+    let spec = TaskSpec {
+        id: taken.clone(),
+        title: "Something else entirely".into(),
+        spec: String::new(),
+        convoy: ConvoyId::new("ops"),
+        priority: 0,
+        scope: vec!["src/ops/**".into()],
+        checks: vec![],
+        after: vec![],
+        tier: None,
+        behaviour: None,
+    };
+    let dir = tmp.path().join(".shiftboss");
+    inbox::hand_off(&dir, &[spec]).unwrap();
+    let summary = swarm.run(&until(&swarm, 2 * HOUR)).unwrap();
+    assert!(
+        summary
+            .errors
+            .iter()
+            .any(|e| e.contains(taken.as_str()) && e.contains("exists")),
+        "{:?}",
+        summary.errors
+    );
+    assert_eq!(swarm.engine().state().tasks[&taken].spec.title, title);
+    assert!(inbox::pending(&dir).is_empty());
+}
+
+#[test]
 fn a_read_only_view_follows_the_owner_without_writing() {
     let tmp = tempfile::tempdir().unwrap();
     let scenario = Scenario::builtin("small").unwrap();

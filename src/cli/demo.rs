@@ -41,6 +41,9 @@ pub struct DemoArgs {
     /// Approve every pause point as it comes (otherwise they wait for the operator).
     #[arg(long)]
     approve_all: bool,
+    /// Keep the temporary demo project when the demo ends (without --state-dir it is removed).
+    #[arg(long, conflicts_with = "state_dir")]
+    keep: bool,
     #[command(flatten)]
     look: super::LookArgs,
 }
@@ -77,6 +80,15 @@ fn print_summary(summary: &Summary, json: bool) -> CliResult {
     Ok(())
 }
 
+/// A headless run's end: the summary, and exit 3 when a task failed.
+fn headless_end(summary: &Summary, json: bool) -> CliResult {
+    print_summary(summary, json)?;
+    if summary.any_failed() {
+        return Err(CliError::TasksFailed(summary.failed.len()));
+    }
+    Ok(())
+}
+
 fn has_log(paths: &Paths) -> bool {
     paths.db.exists()
 }
@@ -97,6 +109,7 @@ pub fn run(args: DemoArgs) -> CliResult {
         scenario.config.swarm.max_live = n as usize;
     }
     let quiet = args.json || console.is_some();
+    let mut temp: Option<tempfile::TempDir> = None;
     let root = match &args.state_dir {
         Some(dir) => {
             if dir.exists() && !dir.is_dir() {
@@ -107,15 +120,22 @@ pub fn run(args: DemoArgs) -> CliResult {
         None => {
             let dir = tempfile::Builder::new()
                 .prefix("shiftboss-demo-")
-                .tempdir()?
-                .keep();
-            if !args.json {
-                eprintln!("shiftboss: demo project in {}", dir.display());
+                .tempdir()?;
+            let path = dir.path().to_path_buf();
+            // Removed when this function returns, unless asked to keep it.
+            if args.keep {
+                let _kept = dir.keep();
+                if !args.json {
+                    eprintln!("shiftboss: demo project in {} (kept)", path.display());
+                }
+            } else {
+                temp = Some(dir);
             }
-            dir
+            path
         }
     };
     let mut swarm = open_demo(&root, &scenario, quiet)?;
+    let _log = crate::logging::init(&swarm.paths().dir).map_err(user)?;
     let started = swarm.engine().state().started_at;
     let default_speed = if console.is_some() {
         Speed::Times(120.0)
@@ -132,16 +152,23 @@ pub fn run(args: DemoArgs) -> CliResult {
     match console {
         None => {
             let summary = swarm.run(&opts)?;
-            print_summary(&summary, args.json)
+            headless_end(&summary, args.json)
         }
         Some(c) => {
             let summary = crate::tui::run(swarm, opts, c)?;
-            println!(
-                "shiftboss: left the swarm at {} virtual in {} (resume: shiftboss demo --state-dir {})",
-                summary.virtual_time,
-                root.display(),
-                root.display()
-            );
+            if temp.is_none() {
+                // Not println!: the terminal may be gone (the console ended
+                // because it hung up).
+                use std::io::Write;
+                let _ = writeln!(
+                    std::io::stdout(),
+                    "shiftboss: left the swarm after {} of swarm time in {} (resume: shiftboss demo --state-dir {})",
+                    summary.virtual_time,
+                    root.display(),
+                    root.display()
+                );
+            }
+            drop(temp);
             Ok(())
         }
     }
@@ -163,10 +190,30 @@ pub(crate) fn load_scenario(path: Option<&Path>, seed: Option<u64>) -> Result<Sc
 pub fn open_demo(root: &Path, scenario: &Scenario, quiet: bool) -> Result<Swarm, CliError> {
     let paths = Paths::new(root);
     let (lock, config) = if has_log(&paths) {
-        // One owner: taken before anything is written.
-        let lock = OwnerLock::acquire(&paths.dir)?;
         // Resume: the swarm's own config rules, not the scenario's.
         let config = Config::load(&paths.config)?;
+        // A swarm of real agents is never resumed by the simulator: its
+        // made-up work would merge onto the real target. (A running owner
+        // is named by the lock instead.)
+        if let Some(r) = std::iter::once(&config.swarm.runtime)
+            .chain(config.agent.by_model.values())
+            .find(|r| **r != Runtime::Sim)
+            && crate::swarm::owner::holder(&paths.dir)?.is_none()
+        {
+            return Err(user(format!(
+                "{}: {}: this swarm runs real agents ({}); `demo` would merge simulated work onto {}: use `shiftboss up` (or `up --simulate` for a rehearsal)",
+                paths.config.display(),
+                if config.swarm.runtime == Runtime::Sim {
+                    "agent.by_model"
+                } else {
+                    "swarm.runtime"
+                },
+                r.as_str(),
+                config.swarm.target
+            )));
+        }
+        // One owner: taken before anything is written.
+        let lock = OwnerLock::acquire(&paths.dir)?;
         if !quiet {
             eprintln!("shiftboss: resuming the swarm in {}", root.display());
         }
@@ -244,9 +291,6 @@ pub fn up(args: UpArgs) -> CliResult {
     if args.look.readonly {
         return watch(&paths, &config, console);
     }
-    if console.is_none() {
-        warn_if_target_checked_out(&root, &config.swarm.target);
-    }
     let sim_named = config.swarm.runtime == Runtime::Sim
         || config.agent.by_model.values().any(|r| *r == Runtime::Sim);
     if args.simulate {
@@ -275,8 +319,17 @@ pub fn up(args: UpArgs) -> CliResult {
         }
         super::programs::check_all(&config, &root, &paths.config).map_err(user)?;
     }
+    // The sandbox real agents run in: without bwrap, refused unless the
+    // config turns it off.
+    let sandbox = if args.simulate {
+        None
+    } else {
+        crate::runtime::sandbox::Sandbox::from_config(&config.sandbox, &root)
+            .map_err(|e| user(format!("{}: {e}", paths.config.display())))?
+    };
     // One owner: the lock before anything is written.
     let lock = OwnerLock::acquire(&paths.dir)?;
+    let _log = crate::logging::init(&paths.dir).map_err(user)?;
     let now: Millis = RealClock.now();
     let (runtime, speed) = if args.simulate {
         (
@@ -298,6 +351,7 @@ pub fn up(args: UpArgs) -> CliResult {
             crate::swarm::Runtimes {
                 default: real_runtime(config.swarm.runtime, &config, &root, &paths)?,
                 by_model,
+                sandbox,
             },
             Speed::Times(1.0),
         )
@@ -320,14 +374,13 @@ pub fn up(args: UpArgs) -> CliResult {
         approve_all: args.approve_all,
         progress: !args.json && console.is_none(),
     };
-    let summary = match console {
+    match console {
         None => {
             crate::swarm::stop_on_signals();
-            swarm.run(&opts)?
+            headless_end(&swarm.run(&opts)?, args.json)
         }
-        Some(c) => crate::tui::run(swarm, opts, c)?,
-    };
-    print_summary(&summary, args.json)
+        Some(c) => print_summary(&crate::tui::run(swarm, opts, c)?, args.json),
+    }
 }
 
 /// `up --readonly`: a console on the log, read-only, beside a running
@@ -348,26 +401,6 @@ fn watch(paths: &Paths, config: &Config, console: Option<crate::tui::ConsoleOpti
     let watcher = crate::swarm::watch::Watcher::open(paths, config.engine_settings(), real_time)?;
     crate::tui::watch(watcher, console)?;
     Ok(())
-}
-
-/// The merge queue moves the target's ref, never the operator's files; a
-/// checkout sitting on the target then sees each merge as staged changes.
-fn warn_if_target_checked_out(root: &Path, target: &str) {
-    let Ok(repo) = git2::Repository::open(root) else {
-        return;
-    };
-    let on_target = repo
-        .head()
-        .ok()
-        .and_then(|h| h.shorthand().ok().map(|s| s == target))
-        .unwrap_or(false);
-    if on_target {
-        eprintln!(
-            "shiftboss: note: this checkout is on {target}, which the merge queue moves; \
-             your files stay as they are, so `git status` will show merged work as reversed. \
-             `git switch --detach` (or another branch) avoids that; `git reset --keep {target}` catches up."
-        );
-    }
 }
 
 /// How agents of a real runtime start, from the config.

@@ -82,6 +82,7 @@ pub fn run() -> CliResult {
     }
     git_config(&mut r, &root, &config.gates.allowed_git_config);
 
+    sandbox(&mut r, &config);
     // The runtimes and what they need: every agent program there and
     // executable (`up` refuses to start otherwise).
     if config.swarm.runtime == Runtime::Sim
@@ -234,5 +235,34 @@ fn git_config(r: &mut Report, root: &std::path::Path, allowed: &[String]) {
     }
     if found == 0 {
         r.ok(".git/config runs no programs (fsmonitor, hooksPath, filters, textconv)");
+    }
+}
+
+/// The sandbox real agents run in: bwrap found, its version, the mode.
+fn sandbox(r: &mut Report, config: &Config) {
+    use crate::config::{Network, SandboxMode};
+    let real = config.swarm.runtime != Runtime::Sim
+        || config.agent.by_model.values().any(|rt| *rt != Runtime::Sim);
+    let found = crate::runtime::sandbox::find_bwrap();
+    let net = match config.sandbox.network {
+        Network::On => "network on",
+        Network::None => "no network",
+    };
+    match (config.sandbox.mode, found) {
+        (SandboxMode::Off, _) if real => {
+            r.warn("sandbox off ([sandbox] mode = \"off\"): agents run unconfined")
+        }
+        (SandboxMode::Off, _) => r.ok("sandbox off (simulated agents only)"),
+        (SandboxMode::On, Some(bwrap)) => {
+            let v = crate::runtime::sandbox::version(&bwrap)
+                .unwrap_or_else(|| "version unknown".into());
+            r.ok(&format!("sandbox on: {} ({v}), {net}", bwrap.display()));
+        }
+        (SandboxMode::On, None) if real => r.fail(
+            "sandbox on but bwrap (bubblewrap) is not installed: `up` refuses; install it or set [sandbox] mode = \"off\"",
+        ),
+        (SandboxMode::On, None) => {
+            r.warn("sandbox: bwrap (bubblewrap) is not installed; real agents will need it")
+        }
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod demo;
 mod doctor;
+mod manual;
 mod programs;
 mod shot;
 mod tasks;
@@ -50,6 +51,14 @@ enum Cmd {
     Doctor,
     /// Draw the console at a moment of a simulated day into an SVG or text file.
     Screenshot(shot::ShotArgs),
+    /// Write a shell completion script to stdout (e.g. `shiftboss completions bash > ~/.local/share/bash-completion/completions/shiftboss`).
+    Completions {
+        /// The shell: bash, zsh or fish.
+        #[arg(value_enum)]
+        shell: manual::Shell,
+    },
+    /// Write the man page (roff) to stdout (e.g. `shiftboss man > shiftboss.1`).
+    Man,
 }
 
 #[derive(Parser, Debug)]
@@ -121,6 +130,8 @@ pub(crate) fn console_options(look: &LookArgs) -> Result<crate::tui::ConsoleOpti
 pub enum CliError {
     User(String),
     Fatal(String),
+    /// A headless run ended with failed tasks (the summary lists them): exit 3.
+    TasksFailed(usize),
 }
 
 pub(crate) fn user(msg: impl Into<String>) -> CliError {
@@ -210,7 +221,13 @@ pub(crate) fn repo_root() -> Result<PathBuf, CliError> {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result = match cli.command {
+    // The runs that log check the level before anything is written.
+    let logs = matches!(cli.command, None | Some(Cmd::Demo(_)) | Some(Cmd::Up(_)));
+    let level = match logs {
+        true => crate::logging::filter_from_env().map(|_| ()).map_err(user),
+        false => Ok(()),
+    };
+    let result = level.and_then(|()| match cli.command {
         None => demo::up(UpArgs::parse_from(["up"])),
         Some(Cmd::Demo(args)) => demo::run(args),
         Some(Cmd::Init { force }) => tasks::init(force),
@@ -219,7 +236,9 @@ pub fn main() -> ExitCode {
         Some(Cmd::Up(args)) => demo::up(args),
         Some(Cmd::Screenshot(args)) => shot::run(args),
         Some(Cmd::Doctor) => doctor::run(),
-    };
+        Some(Cmd::Completions { shell }) => manual::completions(shell),
+        Some(Cmd::Man) => manual::man(),
+    });
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(CliError::User(msg)) => {
@@ -229,6 +248,10 @@ pub fn main() -> ExitCode {
         Err(CliError::Fatal(msg)) => {
             eprintln!("shiftboss: {msg}");
             ExitCode::FAILURE
+        }
+        Err(CliError::TasksFailed(n)) => {
+            eprintln!("shiftboss: {n} task(s) failed (see the summary)");
+            ExitCode::from(3)
         }
     }
 }

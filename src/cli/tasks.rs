@@ -63,6 +63,14 @@ pub fn init(force: bool) -> CliResult {
             paths.config.display()
         )));
     }
+    // A running owner's config is not rewritten under it (the probe
+    // writes nothing).
+    if let Some(holder) = crate::swarm::owner::holder(&paths.dir)? {
+        return Err(user(format!(
+            "{}: a swarm runs here ({holder}); `init --force` would rewrite its config: stop that process first",
+            paths.config.display()
+        )));
+    }
     let runtime = super::programs::first_agent_cli();
     fs::create_dir_all(&paths.dir)?;
     write_atomic(&paths.config, &Config::template_for(runtime))?;
@@ -108,6 +116,21 @@ pub fn status(json: bool) -> CliResult {
     let state = store.replay()?;
     let mut summary = Summary::from_state(&state, state.now);
     summary.state_dir = paths.root.display().to_string();
+    // Real agents run on the wall clock: their swarm's time is wall time,
+    // and they commit themselves: their tasks' branches are counted.
+    if !state.agents.is_empty() && state.agents.values().all(|a| a.runtime != "sim") {
+        summary.wall_ms = summary.virtual_ms.max(0) as u128;
+        let branches: Vec<String> = state
+            .tasks
+            .values()
+            .filter_map(|t| t.branch.clone())
+            .collect();
+        if let Ok(repo) = crate::merge::Repo::open(&paths.root, &paths.worktrees, &state.target)
+            && let Ok(n) = repo.branch_commits(&branches)
+        {
+            summary.commits = n;
+        }
+    }
     summary.events = store.event_count()?;
     summary.log_digest = store.digest()?;
     if json {
@@ -172,8 +195,9 @@ pub fn run(cmd: TaskCmd) -> CliResult {
         return list(&paths, json);
     }
     need_config(&paths)?;
-    let dest = destination(&paths)?;
-    match cmd {
+    // Checked before the lock is taken: refused input writes nothing, not
+    // even the owner lock's text.
+    let tasks = match cmd {
         TaskCmd::List { .. } => unreachable!("listed above"),
         TaskCmd::Add {
             title,
@@ -211,7 +235,7 @@ pub fn run(cmd: TaskCmd) -> CliResult {
                 behaviour: None,
             };
             check_task(&task, &known)?;
-            add_tasks(&paths, dest, vec![task])
+            vec![task]
         }
         TaskCmd::Import { file } => {
             let known = known_tasks(&paths)?;
@@ -220,9 +244,19 @@ pub fn run(cmd: TaskCmd) -> CliResult {
             if tasks.is_empty() {
                 return Err(user(format!("{}: no tasks in the file", file.display())));
             }
-            add_tasks(&paths, dest, tasks)
+            tasks
         }
+    };
+    let dest = destination(&paths)?;
+    // Another `task add` may have written the same id meanwhile.
+    let known = known_tasks(&paths)?;
+    if let Some(t) = tasks.iter().find(|t| known.contains(&t.id)) {
+        return Err(user(format!(
+            "task {}: a task with that id exists already",
+            t.id
+        )));
     }
+    add_tasks(&paths, dest, tasks)
 }
 
 fn check_task(task: &TaskSpec, known: &[TaskId]) -> CliResult {

@@ -14,6 +14,7 @@ mod convert;
 mod error;
 mod merge;
 pub mod names;
+mod sandbox;
 mod scenario;
 mod template;
 
@@ -22,6 +23,7 @@ pub use error::{ConfigError, USER_FILE_MAX, read_bounded, read_text};
 #[allow(unused_imports)]
 pub(crate) use error::{Source, k as error_key};
 pub use merge::{AiTier, DEFAULT_PROTECTED, Merge, OnOverlap};
+pub use sandbox::{Network, Sandbox, SandboxMode};
 pub use scenario::{DEFAULT_START, Scenario};
 
 use crate::domain::{AgentId, Millis, Money, Price};
@@ -209,6 +211,7 @@ pub struct Config {
     pub merge: Merge,
     pub pause: PauseRules,
     pub agent: AgentRun,
+    pub sandbox: Sandbox,
     pub sim: Sim,
 }
 
@@ -607,6 +610,7 @@ impl Default for Config {
             merge: Merge::default(),
             pause: PauseRules::default(),
             agent: AgentRun::default(),
+            sandbox: Sandbox::default(),
             sim: Sim::default(),
         }
     }
@@ -835,6 +839,7 @@ impl Config {
             &p(&[k("pause"), k("before_merge_into")]),
         )?;
         self.merge.check(base)?;
+        self.sandbox.check(base)?;
         if g.max_rejections < 1 {
             return Err(Invalid::new(
                 p(&[k("gates"), k("max_rejections")]),

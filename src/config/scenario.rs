@@ -155,6 +155,8 @@ impl Scenario {
             merge: file.merge,
             pause: file.pause,
             agent: file.agent,
+            // Scenarios run simulated agents only: no sandbox to configure.
+            sandbox: Default::default(),
             sim: file.sim,
         };
         config.check(&[]).map_err(|e| src.invalid(e))?;

@@ -200,6 +200,20 @@ api_refusals = 6
 # ... or once it has been refused for this long, whichever comes first.
 api_refusal_time = "30m"
 
+# Every real agent runs under bubblewrap (bwrap): its worktree and its own
+# branches writable, the rest of the repository read-only, the operator's
+# checkout absent, a private /tmp, its own PID namespace, and its HOME in
+# .shiftboss/agents/<agent>/. Without bwrap, `up` refuses unless mode = "off".
+[sandbox]
+# "on" or "off" (agents run unconfined; the console's header says so).
+mode = "on"
+# "on" (the host's network, for agents' APIs) or "none".
+network = "on"
+# Extra paths agents may read (absolute or relative to the repository).
+ro = []
+# Extra paths agents may write, e.g. a shared build cache.
+rw = []
+
 # The simulated runtime (runtime = "sim"); it rehearses a swarm's day in
 # virtual time.
 [sim]

@@ -258,7 +258,7 @@ fn wrong_values_get_one_precise_line() {
         ("swarm = 3\n", ":1: swarm: expected a table, found 3"),
         (
             "[swarn]\nagents = 3\n",
-            ":1: swarn: unknown key \"swarn\" (allowed: swarm, prices, budgets, watchdog, gates, merge, pause, agent, sim)",
+            ":1: swarn: unknown key \"swarn\" (allowed: swarm, prices, budgets, watchdog, gates, merge, pause, agent, sandbox, sim)",
         ),
         (
             "[prices.cheap]\ninput = 1\n",
@@ -363,6 +363,14 @@ fn wrong_values_get_one_precise_line() {
         (
             "[sim]\nstall = 0.5\n\ncrash = 0.6\n",
             ":4: sim: the fault rates (stall, zombie, runaway, concern, pause, conflict, gate_fail, crash) add up to 1.100; expected at most 1",
+        ),
+        (
+            "[sandbox]\nrw = [\"/srv/cache\", \"../elsewhere\"]\n",
+            ":2: sandbox.rw: expected a path (absolute or relative to the repository, no \"..\", not \"/\"), found \"../elsewhere\"",
+        ),
+        (
+            "[sandbox]\nmode = \"maybe\"\n",
+            ":2: sandbox.mode: expected one of on or off, found \"maybe\"",
         ),
         (
             "[sim]\nconflict_file = \"\"\n",

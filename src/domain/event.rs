@@ -65,6 +65,9 @@ pub enum EventKind {
         attempt: u32,
         resume: bool,
     },
+    /// The session's process started: its process group (the leader's pid)
+    /// and the leader's start time, so a restarted shiftboss kills exactly it.
+    AgentSpawned { pid: u32, start_time: u64 },
     /// What the agent was told: its prompt, recorded with the task.
     AgentPrompted { prompt: String },
     /// Token usage reported by the agent, with its cost from the price table.
@@ -207,6 +210,7 @@ impl EventKind {
             EventKind::TaskAdded { .. } => "task_added",
             EventKind::TaskAssigned { .. } => "task_assigned",
             EventKind::AgentPrompted { .. } => "agent_prompted",
+            EventKind::AgentSpawned { .. } => "agent_spawned",
             EventKind::UsageRecorded { .. } => "usage_recorded",
             EventKind::CostReported { .. } => "cost_reported",
             EventKind::UsageMismatch { .. } => "usage_mismatch",

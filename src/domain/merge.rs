@@ -150,13 +150,37 @@ pub struct LineAtRisk {
     pub line: String,
 }
 
+/// A line the `ai` tier left out on purpose, and the model's reason.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Removal {
+    pub file: String,
+    pub line: String,
+    pub why: String,
+}
+
+impl fmt::Display for Removal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {} -- {}", self.file, self.line, self.why)
+    }
+}
+
 /// How a merge attempt ended.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "outcome")]
 pub enum MergeOutcome {
     /// The target moved to a tree containing the task's merge `commit`,
     /// after the merged result passed the gates.
-    Merged { commit: String, tier: String },
+    Merged {
+        commit: String,
+        tier: String,
+        /// Lines the `ai` tier removed, each with its reason (also in the
+        /// merge commit's message).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        removals: Vec<Removal>,
+    },
+    /// The branch has no change of its own against the target (`commit`,
+    /// the target's tip it is already part of): nothing merged.
+    Unchanged { commit: String },
     /// No tier up to `ai` could merge it: these files conflict (`why`: what
     /// the last tier tried said).
     Conflicted {
@@ -184,6 +208,7 @@ impl MergeOutcome {
     pub fn word(&self) -> &'static str {
         match self {
             MergeOutcome::Merged { .. } => "merged",
+            MergeOutcome::Unchanged { .. } => "unchanged",
             MergeOutcome::Conflicted { .. } => "conflicted",
             MergeOutcome::Refused { .. } => "refused",
             MergeOutcome::Rejected { .. } => "rejected",

@@ -9,7 +9,8 @@ mod state;
 
 pub use event::{Actor, Event, EventKind};
 pub use merge::{
-    Finding, LineAtRisk, MergeOutcome, Prediction, Scope, Side, Tier, glob_set, scopes_overlap,
+    Finding, LineAtRisk, MergeOutcome, Prediction, Removal, Scope, Side, Tier, glob_set,
+    scopes_overlap,
 };
 pub use money::{Money, Price, Usage};
 pub use queue_facts::{BatchRun, MergeFacts};
@@ -90,8 +91,21 @@ impl AgentId {
 }
 
 /// The status words of a task, the same in every view.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum TaskStatus {
     Pending,
     InProgress,
@@ -114,15 +128,7 @@ impl TaskStatus {
     ];
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            TaskStatus::Pending => "pending",
-            TaskStatus::InProgress => "in_progress",
-            TaskStatus::Gating => "gating",
-            TaskStatus::Queued => "queued",
-            TaskStatus::Merged => "merged",
-            TaskStatus::Failed => "failed",
-            TaskStatus::Blocked => "blocked",
-        }
+        self.into()
     }
 
     /// Merged and failed tasks take no further part in scheduling.
@@ -270,8 +276,22 @@ impl Task {
 }
 
 /// How bad it would be if a concern is right.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::EnumString,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Impact {
     Low,
     Medium,
@@ -281,28 +301,30 @@ pub enum Impact {
 
 impl Impact {
     pub fn as_str(self) -> &'static str {
-        match self {
-            Impact::Low => "low",
-            Impact::Medium => "medium",
-            Impact::High => "high",
-            Impact::Critical => "critical",
-        }
+        self.into()
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "low" => Some(Impact::Low),
-            "medium" => Some(Impact::Medium),
-            "high" => Some(Impact::High),
-            "critical" => Some(Impact::Critical),
-            _ => None,
-        }
+        s.parse().ok()
     }
 }
 
 /// Where a concern goes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Routing {
     /// The operator's inbox, notified.
     Human,
@@ -336,17 +358,14 @@ impl Routing {
     }
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            Routing::Human => "human",
-            Routing::Triage => "triage",
-            Routing::Log => "log",
-        }
+        self.into()
     }
 }
 
 /// What became of a concern. Nothing is ever deleted.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, strum::IntoStaticStr)]
 #[serde(rename_all = "snake_case", tag = "disposition", content = "reason")]
+#[strum(serialize_all = "snake_case")]
 pub enum Disposition {
     Open,
     Acked,
@@ -356,12 +375,7 @@ pub enum Disposition {
 
 impl Disposition {
     pub fn as_str(&self) -> &'static str {
-        match self {
-            Disposition::Open => "open",
-            Disposition::Acked => "acked",
-            Disposition::Resolved => "resolved",
-            Disposition::Dismissed(_) => "dismissed",
-        }
+        self.into()
     }
 
     pub fn is_open(&self) -> bool {
@@ -370,8 +384,9 @@ impl Disposition {
 }
 
 /// Who raised a concern.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, strum::IntoStaticStr)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum ConcernSource {
     Agent,
     Watchdog,
@@ -383,14 +398,7 @@ pub enum ConcernSource {
 
 impl ConcernSource {
     pub fn as_str(&self) -> &'static str {
-        match self {
-            ConcernSource::Agent => "agent",
-            ConcernSource::Watchdog => "watchdog",
-            ConcernSource::Gate => "gate",
-            ConcernSource::Budget => "budget",
-            ConcernSource::Merge => "merge",
-            ConcernSource::Protocol => "protocol",
-        }
+        self.into()
     }
 }
 
@@ -417,8 +425,9 @@ pub struct Concern {
 }
 
 /// Why work stopped to wait for the operator.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, strum::IntoStaticStr)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum PauseKind {
     /// The agent asked for it (before a destructive or expensive step).
     AgentRequest,
@@ -426,20 +435,20 @@ pub enum PauseKind {
     Merge,
     /// A task's spend passed the configured threshold.
     Spend,
+    /// The operator's checkout is on the target with changes: landings wait
+    /// until it is clean or elsewhere (decided by the engine, not the operator).
+    Checkout,
 }
 
 impl PauseKind {
     pub fn as_str(&self) -> &'static str {
-        match self {
-            PauseKind::AgentRequest => "agent_request",
-            PauseKind::Merge => "merge",
-            PauseKind::Spend => "spend",
-        }
+        self.into()
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, strum::IntoStaticStr)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum PauseState {
     Waiting,
     Approved,
@@ -448,11 +457,7 @@ pub enum PauseState {
 
 impl PauseState {
     pub fn as_str(self) -> &'static str {
-        match self {
-            PauseState::Waiting => "waiting",
-            PauseState::Approved => "approved",
-            PauseState::Rejected => "rejected",
-        }
+        self.into()
     }
 }
 
@@ -473,8 +478,9 @@ pub struct PausePoint {
 }
 
 /// The T1 mechanical checks.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, strum::IntoStaticStr)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Check {
     /// The agent's process is gone without saying it was done.
     ProcessGone,
@@ -492,20 +498,14 @@ pub enum Check {
 
 impl Check {
     pub fn as_str(self) -> &'static str {
-        match self {
-            Check::ProcessGone => "process_gone",
-            Check::Stalled => "stalled",
-            Check::Looping => "looping",
-            Check::OutputFlood => "output_flood",
-            Check::OverTime => "over_time",
-            Check::OverBudget => "over_budget",
-        }
+        self.into()
     }
 }
 
 /// Which budget a limit belongs to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, strum::IntoStaticStr)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum BudgetScope {
     Agent,
     Task,
@@ -514,10 +514,68 @@ pub enum BudgetScope {
 
 impl BudgetScope {
     pub fn as_str(self) -> &'static str {
-        match self {
-            BudgetScope::Agent => "agent",
-            BudgetScope::Task => "task",
-            BudgetScope::Day => "day",
+        self.into()
+    }
+}
+
+#[cfg(test)]
+mod word_tests {
+    use super::*;
+
+    /// The status words (strum) are the words the log stores (serde).
+    fn same<T: Serialize>(v: T, word: &str) {
+        assert_eq!(serde_json::to_value(&v).unwrap(), serde_json::json!(word));
+    }
+
+    #[test]
+    fn each_word_is_the_one_the_log_stores() {
+        for s in TaskStatus::ALL {
+            same(s, s.as_str());
         }
+        assert_eq!(TaskStatus::InProgress.as_str(), "in_progress");
+        for i in [Impact::Low, Impact::Medium, Impact::High, Impact::Critical] {
+            same(i, i.as_str());
+            assert_eq!(Impact::parse(i.as_str()), Some(i));
+        }
+        assert_eq!(Impact::parse("Critical"), None);
+        for r in [Routing::Human, Routing::Triage, Routing::Log] {
+            same(r, r.as_str());
+        }
+        for k in [PauseKind::AgentRequest, PauseKind::Merge, PauseKind::Spend] {
+            same(k.clone(), k.as_str());
+        }
+        assert_eq!(PauseKind::AgentRequest.as_str(), "agent_request");
+        for p in [
+            PauseState::Waiting,
+            PauseState::Approved,
+            PauseState::Rejected,
+        ] {
+            same(p, p.as_str());
+        }
+        for c in [
+            Check::ProcessGone,
+            Check::Stalled,
+            Check::Looping,
+            Check::OutputFlood,
+            Check::OverTime,
+            Check::OverBudget,
+        ] {
+            same(c, c.as_str());
+        }
+        for b in [BudgetScope::Agent, BudgetScope::Task, BudgetScope::Day] {
+            same(b, b.as_str());
+        }
+        for c in [
+            ConcernSource::Agent,
+            ConcernSource::Watchdog,
+            ConcernSource::Gate,
+            ConcernSource::Budget,
+            ConcernSource::Merge,
+            ConcernSource::Protocol,
+        ] {
+            same(c.clone(), c.as_str());
+        }
+        assert_eq!(Disposition::Dismissed("dup".into()).as_str(), "dismissed");
+        assert_eq!(Disposition::Acked.as_str(), "acked");
     }
 }

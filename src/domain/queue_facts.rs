@@ -42,6 +42,7 @@ impl MergeFacts {
                     self.failed_at = Some(ev.at);
                     self.rejected = Some((ev.at, gate.clone(), output.clone()));
                 }
+                MergeOutcome::Unchanged { .. } => self.failed_at = Some(ev.at),
             },
             EventKind::TaskFailed { .. } => self.failed_at = Some(ev.at),
             EventKind::TaskBlocked { .. } => self.blocked_at = Some(ev.at),

@@ -171,6 +171,8 @@ pub struct SwarmState {
     pub merge_seq: u64,
     pub merges: u32,
     pub conflicts: u32,
+    /// Commits the agents made on their branches (`commit_made`).
+    pub commits: u64,
     /// Operator moves in the merge queue so far (orders later moves first).
     pub queue_moves: i64,
     /// The day's soft budget limit was reached: no new work starts.
@@ -482,6 +484,7 @@ impl SwarmState {
                 }
             }
             EventKind::CommitMade { paths, .. } => {
+                self.commits += 1;
                 if let Some(t) = self.task_mut(task.as_ref(), ev.at) {
                     for p in paths {
                         if !t.changed.contains(p) {
@@ -491,7 +494,9 @@ impl SwarmState {
                     t.changed.sort();
                 }
             }
-            EventKind::Progress { .. } | EventKind::AgentPrompted { .. } => {}
+            EventKind::Progress { .. }
+            | EventKind::AgentPrompted { .. }
+            | EventKind::AgentSpawned { .. } => {}
             EventKind::CostReported { reported, .. } => {
                 if let Some(a) = self.agent_mut(agent.as_ref(), ev.at) {
                     a.reported_cost += *reported;
@@ -598,7 +603,8 @@ impl SwarmState {
                     t.queued_seq = None;
                     t.outcome = Some(outcome.word().to_string());
                     match outcome {
-                        MergeOutcome::Merged { commit, tier } => {
+                        MergeOutcome::Unchanged { .. } => {}
+                        MergeOutcome::Merged { commit, tier, .. } => {
                             t.status = TaskStatus::Merged;
                             t.merged_commit = Some(commit.clone());
                             t.finished_at = Some(ev.at);
@@ -641,7 +647,7 @@ impl SwarmState {
                     MergeOutcome::Conflicted { .. } | MergeOutcome::Refused { .. } => {
                         self.conflicts += 1;
                     }
-                    MergeOutcome::Rejected { .. } => {}
+                    MergeOutcome::Rejected { .. } | MergeOutcome::Unchanged { .. } => {}
                 }
             }
             EventKind::TaskRequeued { reason } => {

@@ -13,7 +13,7 @@ mod trouble;
 mod usage_check;
 
 pub use clock::{Clock, RealClock, VirtualClock};
-pub use operator::Command;
+pub use operator::{Command, QueueEnd, check as check_command};
 pub use settings::{AiSettings, MergeSettings, Settings};
 
 use crate::domain::*;
@@ -40,6 +40,13 @@ pub enum Input {
     },
     /// The executor built the prompt a session was started with.
     Prompted { session: SessionId, prompt: String },
+    /// The executor started a session's process: its group's pid and its
+    /// start time (/proc/<pid>/stat field 22), so a restart can find it.
+    Spawned {
+        session: SessionId,
+        pid: u32,
+        start_time: u64,
+    },
     /// The executor could not start a session (worktree, spawn).
     StartFailed { session: SessionId, error: String },
     /// Gates finished on a task's branch.
@@ -58,6 +65,11 @@ pub enum Input {
         runs: Vec<BatchRun>,
         results: Vec<(TaskId, MergeOutcome)>,
         error: Option<String>,
+        /// The operator's checkout is on the target with changes to these
+        /// files: entries without a result were held, still queued.
+        held: Vec<String>,
+        /// The `ai` tier's endpoint, when it could not be reached.
+        ai_unreachable: Option<String>,
     },
     /// A write failed for want of space (the log, a worktree, a merge, an
     /// agent's own): no new work starts until space returns.
@@ -164,6 +176,8 @@ struct Live {
     gating: BTreeSet<TaskId>,
     /// The entries of the batch landing now.
     landing: Vec<TaskId>,
+    /// While the operator's checkout holds landings: when to look again.
+    recheck_at: Millis,
     /// Owned scopes compiled for conflict prediction (specs never change).
     scopes: BTreeMap<TaskId, Scope>,
     /// Sessions frozen by the operator (one by one or the whole swarm).
@@ -254,6 +268,7 @@ impl Engine {
         let mut e = Engine::new(settings);
         for ev in events {
             e.state.apply(ev);
+            trouble::Streak::replay(&mut e.live.trouble_streak, ev);
         }
         e.now = e.state.now;
         e
@@ -321,6 +336,7 @@ impl Engine {
     /// resume from their branches. Gates and merges in flight are re-run.
     pub fn reconcile(&mut self, now: Millis, alive: &[SessionId]) -> Step {
         self.now = now.max(self.state.now);
+        trouble::Streak::resume(&mut self.live.trouble_streak, self.now);
         let mut out = Step::default();
         let lost: Vec<(AgentId, SessionId, Option<TaskId>)> = self
             .state
@@ -435,6 +451,22 @@ impl Engine {
                     );
                 }
             }
+            Input::Spawned {
+                session,
+                pid,
+                start_time,
+            } => {
+                if let Some(attr) = self.session_attr(&session) {
+                    self.emit(
+                        &mut out,
+                        Attr {
+                            actor: Actor::Engine,
+                            ..attr
+                        },
+                        EventKind::AgentSpawned { pid, start_time },
+                    );
+                }
+            }
             Input::StartFailed { session, error } => {
                 self.on_exit(&mut out, session, None, Some(error))
             }
@@ -457,7 +489,12 @@ impl Engine {
                 runs,
                 results,
                 error,
-            } => self.on_landed(&mut out, runs, results, error),
+                held,
+                ai_unreachable,
+            } => {
+                self.on_ai_unreachable(&mut out, ai_unreachable);
+                self.on_landed(&mut out, runs, results, error, held)
+            }
         }
         self.after_input(&mut out);
         out
@@ -848,6 +885,18 @@ impl Engine {
         );
         self.end_session(out, &session, code, detail.clone());
         self.retry_or_fail(out, &task, &agent, detail);
+        if error.is_some() && self.state.tasks[&task].status == TaskStatus::Pending {
+            // What stopped the start (a lock, a worktree in use) needs time
+            // to clear: the next try waits, longer each time.
+            let attempts = self.state.tasks[&task].attempts.max(1);
+            let delay = ((5 * SECOND) << (attempts - 1).min(6)).min(5 * MINUTE);
+            let until = self.now + delay;
+            self.emit(
+                out,
+                Attr::engine().agent(&agent).task(&task),
+                EventKind::TaskDeferred { until },
+            );
+        }
     }
 
     /// End a live session in the log and forget it.
@@ -1113,5 +1162,7 @@ impl Engine {
     }
 }
 
+#[cfg(test)]
+mod landing_tests;
 #[cfg(test)]
 mod tests;

@@ -29,21 +29,49 @@ pub enum Command {
     RetryTask(TaskId),
     /// Take a task out of the merge queue; its branch is kept.
     DropTask(TaskId),
-    /// Move a queue entry to the front (true) or the back of the queue.
-    MoveTask(TaskId, bool),
+    /// Move a queue entry to one end of the queue.
+    MoveTask(TaskId, QueueEnd),
     AddTask(TaskSpec),
     SetSpeed(String),
+}
+
+/// Which end of the merge queue an entry moves to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum QueueEnd {
+    Front,
+    Back,
+}
+
+impl QueueEnd {
+    pub fn word(self) -> &'static str {
+        match self {
+            QueueEnd::Front => "front",
+            QueueEnd::Back => "back",
+        }
+    }
 }
 
 impl Engine {
     /// Whether a command makes sense now; the reason if not.
     pub fn check_command(&self, cmd: &Command) -> Result<(), String> {
-        let s = &self.state;
+        check(&self.state, cmd)
+    }
+}
+
+/// Whether a command makes sense in this state; the reason if not. The one
+/// check: the engine refuses what it says no to, and the console asks it
+/// before offering or sending a command.
+pub fn check(s: &SwarmState, cmd: &Command) -> Result<(), String> {
+    {
         let pause = |id: &PauseId| match s.pause(id) {
             None => Err(format!("no pause point {id}")),
             Some(p) if p.state != PauseState::Waiting => {
                 Err(format!("pause point {id} is already {}", p.state.as_str()))
             }
+            Some(p) if p.kind == PauseKind::Checkout => Err(format!(
+                "pause point {id} ends by itself: commit, stash or detach your checkout of {} and landings resume",
+                s.target
+            )),
             Some(_) => Ok(()),
         };
         let concern = |id: &ConcernId| match s.concern(id) {
@@ -58,6 +86,11 @@ impl Engine {
             None => Err(format!("no agent {id}")),
             Some(_) => Ok(()),
         };
+        let live_agent = |id: &AgentId| match s.agent(id) {
+            None => Err(format!("no agent {id}")),
+            Some(a) if a.phase == AgentPhase::Retired => Err(format!("{id} is retired")),
+            Some(_) => Ok(()),
+        };
         let task = |id: &TaskId| s.task(id).ok_or_else(|| format!("no task {id}"));
         match cmd {
             Command::ApprovePause(id) | Command::RejectPause(id) => pause(id),
@@ -68,9 +101,8 @@ impl Engine {
                 }
                 concern(id)
             }
-            Command::HoldAgent(id) | Command::ReleaseAgent(id) | Command::KillAgent(id) => {
-                agent(id)
-            }
+            Command::HoldAgent(id) | Command::ReleaseAgent(id) => agent(id),
+            Command::KillAgent(id) => live_agent(id),
             Command::HoldConvoy(c) | Command::ReleaseConvoy(c) => {
                 if s.convoys.contains(c) {
                     Ok(())
@@ -107,7 +139,9 @@ impl Engine {
             Command::ApproveAll | Command::Freeze | Command::Thaw | Command::SetSpeed(_) => Ok(()),
         }
     }
+}
 
+impl Engine {
     pub(crate) fn on_command(&mut self, out: &mut Step, cmd: Command) {
         if self.check_command(&cmd).is_err() {
             return;
@@ -117,7 +151,12 @@ impl Engine {
             Command::ApprovePause(id) => self.decide(out, &id, true),
             Command::RejectPause(id) => self.decide(out, &id, false),
             Command::ApproveAll => {
-                let ids: Vec<PauseId> = self.state.waiting_pauses().map(|p| p.id.clone()).collect();
+                let ids: Vec<PauseId> = self
+                    .state
+                    .waiting_pauses()
+                    .filter(|p| p.kind != PauseKind::Checkout)
+                    .map(|p| p.id.clone())
+                    .collect();
                 for id in ids {
                     self.decide(out, &id, true);
                 }
@@ -242,9 +281,13 @@ impl Engine {
                     reason: format!("{DROPPED} by the operator; branch kept"),
                 },
             ),
-            Command::MoveTask(id, front) => {
-                self.emit(out, op.task(&id), EventKind::QueueMoved { front })
-            }
+            Command::MoveTask(id, end) => self.emit(
+                out,
+                op.task(&id),
+                EventKind::QueueMoved {
+                    front: end == QueueEnd::Front,
+                },
+            ),
             Command::AddTask(spec) => {
                 let id = spec.id.clone();
                 self.emit(out, op.task(&id), EventKind::TaskAdded { spec });
@@ -349,6 +392,7 @@ impl Engine {
                     }
                 }
             }
+            PauseKind::Checkout => {}
             PauseKind::Merge => {
                 if !approved && let Some(task) = &p.task {
                     self.emit(

@@ -14,6 +14,17 @@ const GATE_OUTPUT_KEPT: usize = 4000;
 const MAX_REIMAGINE: u32 = 2;
 /// Lines at risk named in a concern's summary.
 const RISK_SHOWN: usize = 5;
+/// How often a checkout holding landings is looked at again.
+const CHECKOUT_RECHECK: Millis = 5_000;
+
+/// Up to five names, then how many more.
+fn some_of(files: &[String]) -> String {
+    let mut s = files.iter().take(5).cloned().collect::<Vec<_>>().join(", ");
+    if files.len() > 5 {
+        s.push_str(&format!(" and {} more", files.len() - 5));
+    }
+    s
+}
 
 fn tail(s: &str, max: usize) -> String {
     if s.len() <= max {
@@ -178,11 +189,20 @@ impl Engine {
         q
     }
 
+    /// The open pause point of a checkout holding landings.
+    fn checkout_pause(&self) -> Option<PauseId> {
+        self.state
+            .waiting_pauses()
+            .find(|p| p.kind == PauseKind::Checkout)
+            .map(|p| p.id.clone())
+    }
+
     /// Whether the queue has an entry it could land now.
     pub(crate) fn queue_ready(&self) -> bool {
         self.live.landing.is_empty()
             && !self.state.frozen
             && self.state.disk_full.is_none()
+            && (self.now >= self.live.recheck_at || self.checkout_pause().is_none())
             && self
                 .state
                 .tasks
@@ -281,11 +301,13 @@ impl Engine {
         runs: Vec<BatchRun>,
         results: Vec<(TaskId, MergeOutcome)>,
         error: Option<String>,
+        held: Vec<String>,
     ) {
         let landing = std::mem::take(&mut self.live.landing);
         if landing.is_empty() {
             return;
         }
+        self.on_checkout(out, &held);
         for run in runs {
             self.emit(
                 out,
@@ -334,6 +356,61 @@ impl Engine {
         }
     }
 
+    /// One concern while the `ai` tier's endpoint cannot be reached (not
+    /// one per conflict): until then every conflict it would have resolved
+    /// goes back to an agent as paid rework.
+    pub(crate) fn on_ai_unreachable(&mut self, out: &mut Step, endpoint: Option<String>) {
+        let Some(endpoint) = endpoint else { return };
+        let summary = format!(
+            "the merge queue's ai tier at {endpoint} cannot be reached: conflicts go back to agents as rework until it answers"
+        );
+        if self.state.open_concerns().any(|c| c.summary == summary) {
+            return;
+        }
+        self.raise(
+            out,
+            Attr::engine(),
+            ConcernSource::Merge,
+            Impact::High,
+            1.0,
+            summary,
+        );
+    }
+
+    /// One pause point for as long as the operator's checkout holds
+    /// landings; decided by the engine once a landing finds it clean.
+    fn on_checkout(&mut self, out: &mut Step, held: &[String]) {
+        let open = self.checkout_pause();
+        if held.is_empty() {
+            if let Some(id) = open {
+                self.emit(
+                    out,
+                    Attr::engine(),
+                    EventKind::PauseDecided { id, approved: true },
+                );
+            }
+            return;
+        }
+        self.live.recheck_at = self.now + CHECKOUT_RECHECK;
+        if open.is_none() {
+            let id = self.state.next_pause_id();
+            let target = &self.settings.target;
+            let reason = format!(
+                "landings held: your checkout of {target} has changes to {}; commit, stash or `git switch --detach` and they resume",
+                some_of(held)
+            );
+            self.emit(
+                out,
+                Attr::engine(),
+                EventKind::PauseRequested {
+                    id,
+                    pause: PauseKind::Checkout,
+                    reason,
+                },
+            );
+        }
+    }
+
     fn on_outcome(&mut self, out: &mut Step, task: &TaskId, outcome: MergeOutcome) {
         let attr = self.task_attr(task);
         let kept = match &outcome {
@@ -354,7 +431,56 @@ impl Engine {
             EventKind::MergeFinished { outcome: kept },
         );
         match outcome {
+            MergeOutcome::Merged { removals, .. } if !removals.is_empty() => {
+                let shown: Vec<String> = removals
+                    .iter()
+                    .take(RISK_SHOWN)
+                    .map(|r| r.to_string())
+                    .collect();
+                let more = removals.len().saturating_sub(RISK_SHOWN);
+                let more = if more > 0 {
+                    format!("; … {more} more")
+                } else {
+                    String::new()
+                };
+                self.raise(
+                    out,
+                    attr,
+                    ConcernSource::Merge,
+                    Impact::Medium,
+                    0.8,
+                    format!(
+                        "{task}: the ai tier removed {} lines when it merged; review: {}{more}",
+                        removals.len(),
+                        shown.join(" | ")
+                    ),
+                );
+            }
             MergeOutcome::Merged { .. } => {}
+            MergeOutcome::Unchanged { commit } => {
+                let target = self.settings.target.clone();
+                let short: String = commit.chars().take(10).collect();
+                self.emit(
+                    out,
+                    attr.clone(),
+                    EventKind::TaskBlocked {
+                        reason: format!(
+                            "no change: its branch adds nothing to {target} (already in {short}); nothing merged"
+                        ),
+                    },
+                );
+                self.raise(
+                    out,
+                    attr,
+                    ConcernSource::Merge,
+                    Impact::Medium,
+                    1.0,
+                    format!(
+                        "{task} finished with no change to {target}: nothing merged (retry to redo it; dismiss if the work was already there)"
+                    ),
+                );
+                self.block_dependents(out, task);
+            }
             MergeOutcome::Conflicted { files, .. } => {
                 let t = &self.state.tasks[task];
                 if t.reimagined >= MAX_REIMAGINE {

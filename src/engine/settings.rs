@@ -147,18 +147,10 @@ impl Settings {
             .unwrap_or(200_000)
     }
 
-    /// The most output tokens one call of a model returns (dated names find
-    /// their entry); 128k if unknown.
+    /// The most output tokens one call of a model returns (dated ids find
+    /// their model's); 128k if unknown.
     pub fn output_limit(&self, model: &str) -> u64 {
-        self.output_limits
-            .get(model)
-            .or_else(|| {
-                self.output_limits
-                    .iter()
-                    .filter(|(k, _)| model.starts_with(k.as_str()))
-                    .max_by_key(|(k, _)| k.len())
-                    .map(|(_, w)| w)
-            })
+        lookup(&self.output_limits, model)
             .copied()
             .unwrap_or(128_000)
     }
@@ -168,17 +160,41 @@ impl Settings {
     }
 }
 
-/// `model`'s entry, or its undated model's: a `-YYYYMMDD` suffix stripped.
+/// `model`'s entry, or its model's: a date (`-20250929`, `-2025-08-07`) or
+/// a `-latest` stripped, and that model's `-latest` alias (a table may list
+/// the alias a request named where the API answers with a dated id).
 fn lookup<'a, T>(table: &'a BTreeMap<String, T>, model: &str) -> Option<&'a T> {
-    table.get(model).or_else(|| table.get(undated(model)?))
+    table.get(model).or_else(|| {
+        let base = undated(model)?;
+        table
+            .get(base)
+            .or_else(|| table.get(&format!("{base}-latest")))
+    })
 }
 
-/// `claude-sonnet-4-5` for `claude-sonnet-4-5-20250929`; `None` for a name
-/// without a date.
+/// `claude-sonnet-4-5` for `claude-sonnet-4-5-20250929` or
+/// `claude-sonnet-4-5-latest`, `gpt-5` for `gpt-5-2025-08-07`; `None` for a
+/// name without a date or alias.
 pub fn undated(model: &str) -> Option<&str> {
-    let (name, date) = model.rsplit_once('-')?;
-    (date.len() == 8 && date.bytes().all(|b| b.is_ascii_digit()) && !name.is_empty())
-        .then_some(name)
+    let digits = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
+    let name = if let Some(name) = model.strip_suffix("-latest") {
+        name
+    } else {
+        let (name, date) = model.rsplit_once('-')?;
+        if digits(date, 8) {
+            name
+        } else {
+            // OpenAI's shape: -YYYY-MM-DD.
+            let (name, day) = (name, date);
+            let (name, month) = name.rsplit_once('-')?;
+            let (name, year) = name.rsplit_once('-')?;
+            if !(digits(year, 4) && digits(month, 2) && digits(day, 2)) {
+                return None;
+            }
+            name
+        }
+    };
+    (!name.is_empty()).then_some(name)
 }
 
 #[cfg(test)]
@@ -209,5 +225,30 @@ mod tests {
             Price::per_million(1.0, 1.0, 1.0, 1.0),
             "a dated id the table lists is its own entry"
         );
+    }
+
+    #[test]
+    fn other_dated_shapes_and_latest_aliases_find_their_model() {
+        let mut s = Settings::default();
+        let gpt = Price::per_million(1.25, 10.0, 0.125, 0.0);
+        s.prices.insert("gpt-5".into(), gpt);
+        s.output_limits.insert("gpt-5".into(), 128_000);
+        s.context_windows.insert("gpt-5".into(), 400_000);
+        // OpenAI dates its ids with dashes.
+        assert_eq!(s.price("gpt-5-2025-08-07"), gpt);
+        assert_eq!(s.context_window("gpt-5-2025-08-07"), 400_000);
+        assert_eq!(s.price("gpt-5-2025-08"), Price::default());
+        assert_eq!(s.price("gpt-5-25-08-07"), Price::default());
+        // A `-latest` alias is its model, and a table that lists the alias
+        // prices the dated id the API answers it with.
+        let sonnet = s.price("claude-sonnet-4-5");
+        assert_eq!(s.price("claude-sonnet-4-5-latest"), sonnet);
+        let mut t = Settings::default();
+        let haiku = Price::per_million(0.8, 4.0, 0.08, 1.0);
+        t.prices.insert("claude-3-5-haiku-latest".into(), haiku);
+        assert_eq!(t.price("claude-3-5-haiku-20241022"), haiku);
+        // Output limits resolve the same way, never by a mere prefix.
+        assert_eq!(s.output_limit("claude-sonnet-4-5-20250929"), 64_000);
+        assert_eq!(s.output_limit("claude-sonnet-4-5-mini"), 128_000);
     }
 }

@@ -95,9 +95,12 @@ impl Harness {
                     MergeOutcome::Merged {
                         commit: format!("c-{task}"),
                         tier: "clean".into(),
+                        removals: Vec::new(),
                     },
                 )],
                 error: None,
+                held: Vec::new(),
+                ai_unreachable: None,
             },
         ));
         all
@@ -187,9 +190,12 @@ fn done_runs_gates_then_queues_then_merges_with_attribution() {
                 MergeOutcome::Merged {
                     commit: "abc".into(),
                     tier: "clean".into(),
+                    removals: Vec::new(),
                 },
             )],
             error: None,
+            held: Vec::new(),
+            ai_unreachable: None,
         },
     );
     let merged = &step.events[0];
@@ -504,6 +510,8 @@ fn a_conflict_sends_the_task_back_to_be_redone_on_the_target() {
                 },
             )],
             error: None,
+            held: Vec::new(),
+            ai_unreachable: None,
         },
     );
     assert!(
@@ -906,6 +914,37 @@ fn an_unanswered_spend_pause_holds_the_task_across_a_restart() {
             .iter()
             .any(|x| matches!(x, Effect::Thaw { session } if *session == new))
     );
+}
+
+/// A session that cannot start (a stale lock, a worktree in use) is tried
+/// again after a delay that grows, never again in the same millisecond.
+#[test]
+fn failed_starts_back_off_with_a_growing_delay() {
+    let mut s = settings(1);
+    s.max_attempts = 5;
+    let (mut h, _) = Harness::new(s, &[task("t1", "a", 0, &[])]);
+    let mut delays = Vec::new();
+    for _ in 0..3 {
+        let session = h.session_of("t1");
+        let step = h.at(
+            0,
+            Input::StartFailed {
+                session,
+                error: "failed to lock refs/heads/shiftboss/builder-01/t1".into(),
+            },
+        );
+        assert!(starts(&step).is_empty(), "restarted in the same instant");
+        assert_eq!(h.status("t1"), TaskStatus::Pending);
+        let until = h.e.state().tasks[&TaskId::new("t1")]
+            .not_before
+            .expect("a start failure defers the task");
+        assert!(until > h.now);
+        assert!(starts(&h.at(until - h.now - 1, Input::Tick)).is_empty());
+        assert_eq!(starts(&h.at(1, Input::Tick)), vec!["t1".to_string()]);
+        delays.push(until);
+    }
+    let gaps: Vec<Millis> = delays.windows(2).map(|w| w[1] - w[0]).collect();
+    assert!(gaps[1] > gaps[0], "the delay grows: {gaps:?}");
 }
 
 mod bounds;

@@ -6,6 +6,7 @@
 
 use super::{Attr, Engine, Step};
 use crate::domain::*;
+use std::collections::BTreeMap;
 
 /// API refusals of one task in a row.
 #[derive(Clone, Debug, Default)]
@@ -13,6 +14,46 @@ pub(crate) struct Streak {
     pub refusals: u32,
     /// When the first refusal of the row came.
     pub since: Millis,
+}
+
+/// A requeue after API trouble gives this reason, followed by the answer.
+const REQUEUED: &str = "API trouble (";
+
+impl Streak {
+    /// Follow the log's refusals in a row, so a swarm opened again on the
+    /// same log goes on counting where the last one stopped instead of
+    /// retrying forever across restarts.
+    pub(crate) fn replay(streaks: &mut BTreeMap<TaskId, Streak>, ev: &Event) {
+        if let EventKind::SwarmResumed { .. } = ev.kind {
+            Streak::resume(streaks, ev.at);
+        }
+        let Some(task) = &ev.task else { return };
+        match &ev.kind {
+            EventKind::TaskRequeued { reason } if reason.starts_with(REQUEUED) => {
+                streaks
+                    .entry(task.clone())
+                    .or_insert(Streak {
+                        refusals: 0,
+                        since: ev.at,
+                    })
+                    .refusals += 1;
+            }
+            EventKind::UsageRecorded { .. }
+            | EventKind::TaskDone
+            | EventKind::TaskFailed { .. } => {
+                streaks.remove(task);
+            }
+            _ => {}
+        }
+    }
+
+    /// A swarm opened again at `now`: the count goes on, the time bound
+    /// starts over (time while shiftboss was stopped was not time refused).
+    pub(crate) fn resume(streaks: &mut BTreeMap<TaskId, Streak>, now: Millis) {
+        for s in streaks.values_mut() {
+            s.since = now;
+        }
+    }
 }
 
 impl Engine {
@@ -95,7 +136,7 @@ impl Engine {
             out,
             attr.clone(),
             EventKind::TaskRequeued {
-                reason: format!("API trouble ({answer}); retries after a backoff"),
+                reason: format!("{REQUEUED}{answer}); retries after a backoff"),
             },
         );
         self.emit(out, attr.clone(), EventKind::TaskDeferred { until });
@@ -231,6 +272,57 @@ mod tests {
                 ..
             }
         )));
+    }
+
+    #[test]
+    fn a_restart_keeps_the_refusals_in_a_row() {
+        let backlog = [task("t1", "a", 0, &[])];
+        let (mut h, _) = Harness::new(settings(1), &backlog);
+        for _ in 0..5 {
+            refuse(&mut h, "t1");
+            // shiftboss stops while the task waits out its backoff, and a
+            // new one opens the same log.
+            h.e = super::super::Engine::from_events(settings(1), &h.log);
+            let step = h.e.reconcile(h.now, &[]);
+            h.log.extend(step.events.iter().cloned());
+            assert_eq!(h.status("t1"), TaskStatus::Pending);
+            wait_out(&mut h, "t1");
+        }
+        refuse(&mut h, "t1");
+        assert_eq!(
+            h.status("t1"),
+            TaskStatus::Failed,
+            "the sixth refusal in a row fails the task, restarts or not"
+        );
+        assert!(!h.e.can_progress(), "the run ends");
+    }
+
+    #[test]
+    fn time_while_shiftboss_was_stopped_is_not_time_refused() {
+        let (mut h, _) = Harness::new(settings(1), &[task("t1", "a", 0, &[])]);
+        refuse(&mut h, "t1");
+        wait_out(&mut h, "t1");
+        refuse(&mut h, "t1");
+        // Stopped for three hours, then opened again on the same log.
+        h.now += 3 * HOUR;
+        h.e = super::super::Engine::from_events(settings(1), &h.log);
+        let step = h.e.reconcile(h.now, &[]);
+        h.log.extend(step.events.iter().cloned());
+        // The backoff ran out while it was stopped: the task starts at once.
+        assert_eq!(starts(&step), vec!["t1".to_string()]);
+        refuse(&mut h, "t1");
+        assert_eq!(
+            h.status("t1"),
+            TaskStatus::Pending,
+            "three refusals in a few minutes of running are not 30 min refused"
+        );
+        // A second restart replays the first one's resume too.
+        h.e = super::super::Engine::from_events(settings(1), &h.log);
+        let step = h.e.reconcile(h.now, &[]);
+        h.log.extend(step.events.iter().cloned());
+        wait_out(&mut h, "t1");
+        refuse(&mut h, "t1");
+        assert_eq!(h.status("t1"), TaskStatus::Pending);
     }
 
     #[test]

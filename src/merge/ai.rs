@@ -149,13 +149,17 @@ pub struct AiResolution {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AiError {
-    /// The API could not be reached, answered with a non-2xx status, or
-    /// with a body that is not its JSON shape. Never contains the key.
+    /// The API failed on the way (not a connection or timeout: that is
+    /// [`AiError::Unreachable`]), answered with a non-2xx status, or with a
+    /// body that is not its JSON shape. Never contains the key.
     #[error("the AI API failed: {0}")]
     Transport(String),
     /// The model answered, but not with a usable file (the reason).
     #[error("the model's answer is not a usable file: {0}")]
     Refused(String),
+    /// Nothing answered at `endpoint` (connection refused, no answer in time).
+    #[error("the AI API at {endpoint} cannot be reached: {why}")]
+    Unreachable { endpoint: String, why: String },
 }
 
 /// The contract the model is held to.
@@ -275,14 +279,23 @@ pub fn resolve_file(
     task_context: &str,
 ) -> Result<AiResolution, AiError> {
     let (url, headers, body) = request(cfg, file, task_context);
-    let (status, text) = crate::http::post_json(&url, &headers, &body, cfg.timeout)
-        .map_err(|e| AiError::Transport(scrub(&format!("{}: {e}", cfg.provider), cfg)))?;
+    let (status, text) =
+        crate::http::post_json(&url, &headers, &body, cfg.timeout).map_err(|e| match e {
+            crate::http::HttpError::Connect { .. } | crate::http::HttpError::Timeout { .. } => {
+                AiError::Unreachable {
+                    endpoint: crate::http::redact_url(&url),
+                    why: scrub(&e.to_string(), cfg),
+                }
+            }
+            e => AiError::Transport(scrub(&format!("{}: {e}", cfg.provider), cfg)),
+        })?;
     let answer = parse_response(cfg.provider, status, &text).map_err(|e| match e {
         AiError::Transport(m) => AiError::Transport(scrub(
             &format!("{} at {}: {m}", cfg.provider, crate::http::redact_url(&url)),
             cfg,
         )),
         AiError::Refused(m) => AiError::Refused(scrub(&m, cfg)),
+        other => other,
     })?;
     let (content, removals) = parse_answer(&answer.text, file).map_err(|e| match e {
         AiError::Refused(m) => AiError::Refused(scrub(&m, cfg)),
@@ -554,13 +567,23 @@ pub fn answer(
     file: &super::ConflictFile,
     task_context: &str,
 ) -> Result<super::AiAnswer, String> {
+    answer_or_why(cfg, file, task_context).map_err(|e| e.to_string())
+}
+
+/// [`answer`] with the error as it is (to tell an endpoint that cannot be
+/// reached from a model that answered badly).
+pub fn answer_or_why(
+    cfg: &AiConfig,
+    file: &super::ConflictFile,
+    task_context: &str,
+) -> Result<super::AiAnswer, AiError> {
     let conflicted = ConflictedFile {
         path: file.path.clone(),
         base: file.base.clone(),
         ours: file.ours.clone().unwrap_or_default(),
         theirs: file.theirs.clone().unwrap_or_default(),
     };
-    let r = resolve_file(cfg, &conflicted, task_context).map_err(|e| e.to_string())?;
+    let r = resolve_file(cfg, &conflicted, task_context)?;
     Ok(super::AiAnswer {
         content: r.content,
         removals: r.removals.into_iter().map(|x| (x.line, x.why)).collect(),

@@ -51,6 +51,27 @@ pub fn dotdot_finding(path: &str) -> Option<Finding> {
     })
 }
 
+/// A finding for a path inside `.shiftboss` at the repository's top (a
+/// checkout that follows the target would write shiftboss's own files) or
+/// through a `.git` anywhere, in any case (a repository's config or a
+/// pointer to one; git itself refuses to check these out).
+pub fn guarded_finding(path: &str) -> Option<Finding> {
+    let found = if path.split('/').next() == Some(".shiftboss") {
+        "a path inside `.shiftboss`"
+    } else if path.split('/').any(|c| c.eq_ignore_ascii_case(".git")) {
+        "a path through `.git`"
+    } else {
+        return None;
+    };
+    Some(Finding {
+        gate: PATHS_GATE.into(),
+        file: path.to_string(),
+        line: None,
+        expected: "no path inside .shiftboss or any .git".into(),
+        found: found.into(),
+    })
+}
+
 /// A finding for a symlink at `link` pointing at `target` that escapes
 /// (`why`).
 fn link_finding(link: &str, target: &str, why: String) -> Finding {
@@ -59,8 +80,18 @@ fn link_finding(link: &str, target: &str, why: String) -> Finding {
         file: link.to_string(),
         line: None,
         expected: "symlinks that stay inside the repository, out of .git and .shiftboss".into(),
-        found: format!("a symlink to `{}`: {why}", target.escape_debug()),
+        found: format!("a symlink to `{}`: {why}", quoted(target)),
     }
+}
+
+/// A link's target as a finding quotes it: escaped, and at most 120
+/// characters of it (a target is a blob of any size).
+fn quoted(target: &str) -> String {
+    let mut q: String = target.escape_debug().take(120).collect();
+    if target.escape_debug().nth(120).is_some() {
+        q.push('…');
+    }
+    q
 }
 
 /// Links resolved hop by hop.
@@ -157,14 +188,24 @@ impl Repo {
             .diff_tree_to_tree(old_tree.as_ref(), Some(&new_tree), None)
             .ctx_with(&self.root, || format!("diff {new} against its base"))?;
         let mut out = Vec::new();
+        // Links this change adds, changes or removes: they can send a link
+        // it did not touch out of the repository.
+        let mut relinked: Vec<String> = Vec::new();
         for delta in diff.deltas() {
+            for side in [delta.old_file(), delta.new_file()] {
+                if side.mode() == FileMode::Link
+                    && let Some(p) = side.path()
+                {
+                    relinked.push(p.to_string_lossy().into_owned());
+                }
+            }
             let file = delta.new_file();
             if file.id().is_zero() {
                 continue;
             }
             let Some(path) = file.path() else { continue };
             let path = path.to_string_lossy().into_owned();
-            if let Some(f) = dotdot_finding(&path) {
+            if let Some(f) = dotdot_finding(&path).or_else(|| guarded_finding(&path)) {
                 out.push(f);
                 continue;
             }
@@ -178,6 +219,68 @@ impl Repo {
             let why = link_escape(&path, &target)
                 .or_else(|| escape_through_links(repo, &new_tree, &path, &target));
             out.extend(why.map(|why| link_finding(&path, &target, why)));
+        }
+        if !relinked.is_empty() {
+            relinked.dedup();
+            out.extend(self.links_sent_out(old_tree.as_ref(), &new_tree, &diff, &relinked)?);
+        }
+        Ok(out)
+    }
+
+    /// Links the change did not touch that lead out of the repository in
+    /// `new` through the links it changed (`relinked`) but did not in `old`.
+    fn links_sent_out(
+        &self,
+        old: Option<&git2::Tree<'_>>,
+        new: &git2::Tree<'_>,
+        diff: &git2::Diff<'_>,
+        relinked: &[String],
+    ) -> Result<Vec<Finding>, GitError> {
+        let repo = &self.main;
+        let touched: std::collections::BTreeSet<String> = diff
+            .deltas()
+            .filter_map(|d| d.new_file().path())
+            .map(|p| p.to_string_lossy().into_owned())
+            .collect();
+        let mut links = Vec::new();
+        new.walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
+            if entry.filemode() == i32::from(FileMode::Link)
+                && let Ok(name) = entry.name()
+            {
+                links.push((format!("{dir}{name}"), entry.id()));
+            }
+            git2::TreeWalkResult::Ok
+        })
+        .ctx_with(&self.root, || "list the symlinks of the tree".to_string())?;
+        let mut out = Vec::new();
+        for (path, id) in links {
+            if touched.contains(&path) {
+                continue;
+            }
+            let blob = repo
+                .find_blob(id)
+                .ctx_with(&self.root, || format!("read the symlink `{path}`"))?;
+            let target = String::from_utf8_lossy(blob.content()).into_owned();
+            let Some(why) = escape_through_links(repo, new, &path, &target) else {
+                continue;
+            };
+            let before = old.and_then(|t| escape_through_links(repo, t, &path, &target));
+            if before.is_none() {
+                let mut through = relinked
+                    .iter()
+                    .take(3)
+                    .map(|l| format!("`{l}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                if relinked.len() > 3 {
+                    through.push_str(&format!(" and {} more", relinked.len() - 3));
+                }
+                out.push(link_finding(
+                    &path,
+                    &target,
+                    format!("{why}, since this change's links ({through})"),
+                ));
+            }
         }
         Ok(out)
     }
@@ -214,10 +317,20 @@ mod tests {
 
     #[test]
     fn dotdot_paths_are_findings() {
+        assert!(guarded_finding(".shiftboss/config.toml").is_some());
+        assert!(guarded_finding("a/.GIT/config").is_some());
+        assert!(guarded_finding("sub/.git").is_some());
+        assert!(guarded_finding(".gitignore").is_none());
+        assert!(guarded_finding("docs/.shiftboss/x").is_none());
+        assert!(guarded_finding(".github/ci.yml").is_none());
         assert!(dotdot_finding("src/../x").is_some());
         assert!(dotdot_finding("src/..x").is_none());
         let f = link_finding("src/x", "/etc", link_escape("src/x", "/etc").unwrap());
         assert_eq!((f.gate.as_str(), f.file.as_str()), ("paths", "src/x"));
         assert!(f.found.contains("`/etc`"), "{}", f.found);
+        // A link's target is a blob of any size: the finding quotes a bounded part.
+        let long = format!("/{}", "a/".repeat(50_000));
+        let f = link_finding("src/x", &long, link_escape("src/x", &long).unwrap());
+        assert!(f.found.len() < 400, "{} bytes", f.found.len());
     }
 }

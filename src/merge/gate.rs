@@ -3,10 +3,11 @@
 use std::io::Read;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::Path;
-use std::process::{Command, ExitStatus, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use wait_timeout::ChildExt;
 
 /// Each gate keeps the last this many bytes of its output.
 pub const GATE_OUTPUT_LIMIT: usize = 16 * 1024;
@@ -126,14 +127,12 @@ impl Tail {
 }
 
 fn kill_group(pgid: u32) {
-    let Ok(pgid) = libc::pid_t::try_from(pgid) else {
-        return;
-    };
-    if pgid > 0 {
-        // SAFETY: kill(2) with a negative pid signals that process group; no memory is involved.
-        unsafe {
-            libc::kill(-pgid, libc::SIGKILL);
-        }
+    let pgid = i32::try_from(pgid)
+        .ok()
+        .and_then(rustix::process::Pid::from_raw);
+    if let Some(pgid) = pgid {
+        // Already gone is fine: there is nothing left to stop.
+        let _ = rustix::process::kill_process_group(pgid, rustix::process::Signal::KILL);
     }
 }
 
@@ -145,6 +144,38 @@ fn failed(command: &str, output: String) -> GateResult {
         timed_out: false,
         output,
     }
+}
+
+/// `sh -c command` in `dir`, in its own process group, with the scrubbed
+/// environment, stdin from /dev/null and both outputs into `out`.
+fn gate_command(
+    dir: &Path,
+    command: &str,
+    extra_env: &[(String, String)],
+    out: std::io::PipeWriter,
+    err: std::io::PipeWriter,
+) -> Command {
+    let mut cmd = Command::new("sh");
+    cmd.arg("-c")
+        .arg(command)
+        .current_dir(dir)
+        .env_clear()
+        .stdin(Stdio::null())
+        .stdout(out)
+        .stderr(err)
+        .process_group(0);
+    for key in GATE_ENV_PASSTHROUGH {
+        if let Some(value) = std::env::var_os(key) {
+            cmd.env(key, value);
+        }
+    }
+    if std::env::var_os("PATH").is_none() {
+        cmd.env("PATH", "/usr/local/bin:/usr/bin:/bin");
+    }
+    for (key, value) in extra_env {
+        cmd.env(key, value);
+    }
+    cmd
 }
 
 fn run_gate(
@@ -171,26 +202,7 @@ fn run_gate(
             );
         }
     };
-    let mut cmd = Command::new("sh");
-    cmd.arg("-c")
-        .arg(command)
-        .current_dir(dir)
-        .env_clear()
-        .stdin(Stdio::null())
-        .stdout(writer)
-        .stderr(writer2)
-        .process_group(0);
-    for key in GATE_ENV_PASSTHROUGH {
-        if let Some(value) = std::env::var_os(key) {
-            cmd.env(key, value);
-        }
-    }
-    if std::env::var_os("PATH").is_none() {
-        cmd.env("PATH", "/usr/local/bin:/usr/bin:/bin");
-    }
-    for (key, value) in extra_env {
-        cmd.env(key, value);
-    }
+    let mut cmd = gate_command(dir, command, extra_env, writer, writer2);
     let spawned = cmd.spawn();
     // The pipe's write ends live in `cmd`; close ours so the reader sees EOF when the gate ends.
     drop(cmd);
@@ -225,29 +237,48 @@ fn run_gate(
             let _ = drained_tx.send(());
         });
     }
-    let (exit_tx, exit_rx) = mpsc::channel::<std::io::Result<ExitStatus>>();
-    std::thread::spawn(move || {
-        let _ = exit_tx.send(child.wait());
-    });
-
-    let (status, timed_out) = match exit_rx.recv_timeout(timeout) {
-        Ok(status) => (status, false),
-        Err(mpsc::RecvTimeoutError::Timeout) => {
+    let (status, timed_out) = match child.wait_timeout(timeout) {
+        Ok(Some(status)) => (Ok(status), false),
+        Ok(None) => {
             kill_group(pgid);
-            let status = exit_rx
-                .recv()
-                .unwrap_or_else(|_| Err(std::io::Error::other("the waiting thread ended")));
-            (status, true)
+            (child.wait(), true)
         }
-        Err(mpsc::RecvTimeoutError::Disconnected) => (
-            Err(std::io::Error::other("the waiting thread ended")),
-            false,
-        ),
+        Err(e) => {
+            kill_group(pgid);
+            let _ = child.wait();
+            (Err(e), false)
+        }
     };
     // Leftover background processes of the gate do not outlive it.
     kill_group(pgid);
     let _ = drained_rx.recv_timeout(DRAIN_GRACE);
-    let mut output = tail.lock().unwrap_or_else(|p| p.into_inner()).text();
+    let output = tail.lock().unwrap_or_else(|p| p.into_inner()).text();
+    let (passed, exit_code, output) = verdict(status, timed_out, timeout, output);
+    tracing::info!(
+        gate = command,
+        dir = %dir.display(),
+        passed,
+        exit_code = exit_code.unwrap_or(-1),
+        timed_out,
+        "gate run"
+    );
+    GateResult {
+        command: command.to_string(),
+        passed,
+        exit_code,
+        timed_out,
+        output,
+    }
+}
+
+/// Whether a gate passed, its exit code, and its output with a note on how
+/// it ended when that was not a plain exit.
+fn verdict(
+    status: std::io::Result<std::process::ExitStatus>,
+    timed_out: bool,
+    timeout: Duration,
+    mut output: String,
+) -> (bool, Option<i32>, String) {
     let mut note = |line: String| {
         if !output.is_empty() && !output.ends_with('\n') {
             output.push('\n');
@@ -275,11 +306,5 @@ fn run_gate(
             (false, None)
         }
     };
-    GateResult {
-        command: command.to_string(),
-        passed,
-        exit_code,
-        timed_out,
-        output,
-    }
+    (passed, exit_code, output)
 }

@@ -145,20 +145,38 @@ impl ConfigWatch {
             &String::from_utf8_lossy(&recorded),
             &String::from_utf8_lossy(&now),
         );
-        // Through a temporary file and a rename: never a half-written config.
-        let tmp = self.file.with_extension("shiftboss-restore");
-        let put_back =
-            std::fs::write(&tmp, &recorded).and_then(|()| std::fs::rename(&tmp, &self.file));
+        // Under git's own lock, as git writes a config: `config.lock`
+        // created exclusively, written, renamed over the config. Never a
+        // half-written config, and never a put-back that a git writing at
+        // the same moment undoes with its rename.
+        let mut lock = self.file.clone().into_os_string();
+        lock.push(".lock");
+        let lock = PathBuf::from(lock);
+        let put_back = match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&lock)
+        {
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(format!(
+                "{}: held by a git writing the config",
+                lock.display()
+            )),
+            Err(e) => Err(format!("{}: {e}", lock.display())),
+            Ok(mut f) => {
+                use std::io::Write;
+                let wrote = f
+                    .write_all(&recorded)
+                    .and_then(|()| f.sync_all())
+                    .and_then(|()| std::fs::rename(&lock, &self.file));
+                wrote.map_err(|e| {
+                    let _ = std::fs::remove_file(&lock);
+                    format!("{}: {e}", self.file.display())
+                })
+            }
+        };
         Some(match put_back {
             Ok(()) => Ok(what),
-            Err(e) => {
-                let _ = std::fs::remove_file(&tmp);
-                Err(format!(
-                    "{} ({}: {e})",
-                    what.join("; "),
-                    self.file.display()
-                ))
-            }
+            Err(e) => Err(format!("{} ({e})", what.join("; "))),
         })
     }
 }
@@ -224,5 +242,47 @@ mod tests {
         assert!(w.check(false).is_none());
         std::fs::write(&file, "[core]\n").unwrap();
         assert!(w.check(false).is_none());
+    }
+
+    /// git writes a config through `config.lock` and a rename: a put-back
+    /// while that lock is held would be undone by git's rename a moment
+    /// later (with the changed content it read). The watch takes the same
+    /// lock, and leaves a held one alone.
+    #[test]
+    fn the_put_back_takes_gits_lock_and_leaves_a_held_one_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("config");
+        let lock = dir.path().join("config.lock");
+        std::fs::write(&file, "[core]\n\tbare = false\n").unwrap();
+        let mut w = ConfigWatch::new(&file);
+        w.arm();
+        std::fs::write(&file, "[core]\n\tbare = false\n\tfsmonitor = /x\n").unwrap();
+        std::fs::write(&lock, "[core]\n\tfsmonitor = /x\n\teditor = vi\n").unwrap();
+        let why = w.check(true).unwrap().unwrap_err();
+        assert!(why.contains("core.fsmonitor = /x added"), "{why}");
+        assert!(why.contains("config.lock"), "{why}");
+        assert!(
+            std::fs::read_to_string(&file)
+                .unwrap()
+                .contains("fsmonitor"),
+            "not written under git's lock"
+        );
+        assert!(
+            std::fs::read_to_string(&lock).unwrap().contains("editor"),
+            "git's lock left as it was"
+        );
+        // Lock released: the next check puts the recorded content back, and
+        // leaves no lock behind.
+        std::fs::remove_file(&lock).unwrap();
+        assert_eq!(
+            w.check(false).unwrap().unwrap(),
+            ["core.fsmonitor = /x added"]
+        );
+        assert_eq!(
+            std::fs::read_to_string(&file).unwrap(),
+            "[core]\n\tbare = false\n"
+        );
+        assert!(!lock.exists());
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 }

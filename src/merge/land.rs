@@ -2,13 +2,15 @@
 //! are merged one after another onto the target's tip in memory, the merged
 //! result is gated in shiftboss's own queue worktree, and only a result that
 //! passed moves the target ref (compare-and-swap). A failing batch is split
-//! in halves until the culprits are found; the rest still lands.
+//! in halves until the culprits are found; the rest still lands. An
+//! operator's checkout on the target follows each landing, or holds it while
+//! it has changes (`checkout.rs`).
 
 use super::escape::PATHS_GATE;
 use super::paths::command_finding;
 use super::resolve::{AiResolve, Merged};
 use super::{Ctx, GitError, Repo, run_gates};
-use crate::domain::{AgentId, Finding, MergeOutcome, Millis, glob_set};
+use crate::domain::{AgentId, Finding, MergeOutcome, Millis, Removal, glob_set};
 use git2::Oid;
 use git2::build::CheckoutBuilder;
 use globset::GlobSet;
@@ -64,6 +66,9 @@ pub struct Landing {
     /// Something went wrong with the repository; entries without a result
     /// were not merged.
     pub error: Option<String>,
+    /// The operator's checkout is on the target with changes to these files:
+    /// entries without a result were held (not merged, still queued).
+    pub held: Vec<String>,
 }
 
 impl Repo {
@@ -96,6 +101,18 @@ impl Repo {
     /// Land `entries` (in queue order) on the target. See the module docs.
     pub fn land(&self, entries: &[Entry], opts: &LandOptions<'_>) -> Landing {
         let mut out = Landing::default();
+        // Nothing is merged or gated while the operator's checkout holds landings.
+        match self.checkout_holds() {
+            Ok(files) if !files.is_empty() => {
+                out.held = files;
+                return out;
+            }
+            Ok(_) => {}
+            Err(e) => {
+                out.error = Some(e.to_string());
+                return out;
+            }
+        }
         let append_only = glob_set(opts.append_only);
         let all: Vec<&Entry> = entries.iter().collect();
         if let Err(e) = self.land_group(&all, opts, &append_only, &mut out) {
@@ -111,9 +128,12 @@ impl Repo {
         append_only: &GlobSet,
         out: &mut Landing,
     ) -> Result<(), GitError> {
+        if !out.held.is_empty() {
+            return Ok(());
+        }
         let base = self.target_oid()?;
         let mut candidate = base;
-        let mut included: Vec<(&Entry, Oid, String)> = Vec::new();
+        let mut included: Vec<(&Entry, Oid, String, Vec<Removal>)> = Vec::new();
         for e in entries {
             match self.merge_onto(
                 candidate,
@@ -124,7 +144,11 @@ impl Repo {
                 opts.ai,
                 &e.context,
             )? {
-                Merged::Commit { commit, tier } => {
+                Merged::Commit {
+                    commit,
+                    tier,
+                    removals,
+                } => {
                     // The last check before the target moves: a merge may
                     // bring a link out of the repository the branch gate
                     // never saw (it arrived through the target's side).
@@ -134,7 +158,7 @@ impl Repo {
                         continue;
                     }
                     candidate = commit;
-                    included.push((e, commit, tier.as_str().to_string()));
+                    included.push((e, commit, tier.as_str().to_string(), removals));
                 }
                 Merged::Failed(outcome) => out.results.push((e.task.clone(), outcome)),
             }
@@ -150,7 +174,7 @@ impl Repo {
         };
         if let Some(r) = &report {
             out.runs.push(GateRun {
-                tasks: included.iter().map(|(e, _, _)| e.task.clone()).collect(),
+                tasks: included.iter().map(|(e, _, _, _)| e.task.clone()).collect(),
                 base: base.to_string(),
                 passed: r.passed,
                 gate: r.gate.clone(),
@@ -159,7 +183,7 @@ impl Repo {
         }
         match report {
             Some(r) if !r.passed => {
-                if let [(e, _, _)] = included.as_slice() {
+                if let [(e, _, _, _)] = included.as_slice() {
                     let exit = r.results.last().and_then(|x| x.exit_code);
                     let finding = command_finding(&r.gate, exit, &r.output);
                     out.results.push((
@@ -174,8 +198,8 @@ impl Repo {
                 }
                 // Bisect: each half on the target as it then is.
                 let (a, b) = included.split_at(included.len() / 2);
-                let a: Vec<&Entry> = a.iter().map(|(e, _, _)| *e).collect();
-                let b: Vec<&Entry> = b.iter().map(|(e, _, _)| *e).collect();
+                let a: Vec<&Entry> = a.iter().map(|(e, _, _, _)| *e).collect();
+                let b: Vec<&Entry> = b.iter().map(|(e, _, _, _)| *e).collect();
                 self.land_group(&a, opts, append_only, out)?;
                 self.land_group(&b, opts, append_only, out)
             }
@@ -185,18 +209,23 @@ impl Repo {
                         "shiftboss merge queue: land {}",
                         included
                             .iter()
-                            .map(|(e, _, _)| e.task.as_str())
+                            .map(|(e, _, _, _)| e.task.as_str())
                             .collect::<Vec<_>>()
                             .join(", ")
                     );
-                    self.move_target(base, candidate, &log)?;
+                    let held = self.land_target(base, candidate, &log)?;
+                    if !held.is_empty() {
+                        out.held = held;
+                        return Ok(());
+                    }
                 }
-                for (e, commit, tier) in included {
+                for (e, commit, tier, removals) in included {
                     out.results.push((
                         e.task.clone(),
                         MergeOutcome::Merged {
                             commit: commit.to_string(),
                             tier,
+                            removals,
                         },
                     ));
                 }

@@ -9,13 +9,15 @@
 //!   scrubbed environment and a per-command timeout.
 
 pub mod ai;
+mod checkout;
 mod escape;
 mod gate;
+mod gate_checkout;
 mod gitconfig;
 mod land;
 mod paths;
-mod queue;
 mod resolve;
+mod target;
 mod worktree;
 
 #[cfg(test)]
@@ -23,6 +25,7 @@ mod tests;
 
 pub use escape::{PATHS_GATE, link_escape};
 pub use gate::{GATE_ENV_PASSTHROUGH, GATE_OUTPUT_LIMIT, GateReport, GateResult, run_gates};
+pub use gate_checkout::GatePool;
 pub use gitconfig::{ConfigWatch, entries as config_entries, runs_a_program};
 pub use land::{Entry, GateRun, LandOptions, Landing, QUEUE_BRANCH, QUEUE_WORKTREE};
 pub use paths::{check_paths, command_finding};

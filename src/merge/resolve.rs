@@ -5,7 +5,7 @@
 //! no line either side added is gone without an explanation.
 
 use super::{Ctx, GitError, MERGE_EMAIL, MERGE_NAME, Repo, signature};
-use crate::domain::{LineAtRisk, MergeOutcome, Millis, Side, Tier};
+use crate::domain::{LineAtRisk, MergeOutcome, Millis, Removal, Side, Tier};
 use git2::{
     Commit, FileFavor, FileMode, Index, IndexEntry, IndexTime, MergeFileInput, MergeFileOptions,
     MergeOptions, Oid, Sort,
@@ -39,9 +39,14 @@ pub type AiResolve<'a> = &'a dyn Fn(&ConflictFile, &str) -> Result<AiAnswer, Str
 /// How merging one entry onto a candidate went.
 #[derive(Debug)]
 pub enum Merged {
-    /// A merge commit (candidate, branch tip) with its tier; `commit` is the
-    /// candidate itself when the branch was already in it.
-    Commit { commit: Oid, tier: Tier },
+    /// A merge commit (candidate, branch tip) with its tier and the lines
+    /// the `ai` tier removed with reasons; `commit` is the candidate itself
+    /// when the branch was already merged into it.
+    Commit {
+        commit: Oid,
+        tier: Tier,
+        removals: Vec<Removal>,
+    },
     /// No tier could merge it (`Conflicted`), or a resolution would lose
     /// lines (`Refused`).
     Failed(MergeOutcome),
@@ -309,6 +314,24 @@ impl Repo {
         Ok(out)
     }
 
+    /// Whether `commit` is on `tip`'s first-parent line (the target's own
+    /// history, not a branch merged into it).
+    fn on_first_parent_line(&self, commit: Oid, tip: Oid) -> Result<bool, GitError> {
+        let mut at = Some(tip);
+        while let Some(oid) = at {
+            if oid == commit {
+                return Ok(true);
+            }
+            at = self
+                .main
+                .find_commit(oid)
+                .ctx(&self.root, "walk the target")?
+                .parent_ids()
+                .next();
+        }
+        Ok(false)
+    }
+
     fn merge_commit(
         &self,
         tree: Oid,
@@ -348,9 +371,16 @@ impl Repo {
                 branch: branch.to_string(),
             })?;
         if self.contained_in(tip, onto)? {
+            // On the target's own line: the branch never had a commit of its own.
+            if self.on_first_parent_line(tip, onto)? {
+                return Ok(Merged::Failed(MergeOutcome::Unchanged {
+                    commit: onto.to_string(),
+                }));
+            }
             return Ok(Merged::Commit {
                 commit: onto,
                 tier: Tier::Clean,
+                removals: Vec::new(),
             });
         }
         let ours = self
@@ -369,10 +399,17 @@ impl Repo {
             let tree = index
                 .write_tree_to(&self.main)
                 .ctx(&self.root, "write the merged tree")?;
+            // Commits that change nothing in the end (added, then taken out).
+            if tree == ours.tree_id() {
+                return Ok(Merged::Failed(MergeOutcome::Unchanged {
+                    commit: onto.to_string(),
+                }));
+            }
             let commit = self.merge_commit(tree, &ours, &theirs, message, at)?;
             return Ok(Merged::Commit {
                 commit,
                 tier: Tier::Clean,
+                removals: Vec::new(),
             });
         }
         let conflicted = self.conflicts(&index)?;
@@ -402,6 +439,7 @@ impl Repo {
             return Ok(Merged::Commit {
                 commit,
                 tier: Tier::Auto,
+                removals: Vec::new(),
             });
         }
 
@@ -419,6 +457,7 @@ impl Repo {
             }));
         }
         let mut explained = Vec::new();
+        let mut removals = Vec::new();
         for c in &left {
             let answer = match ai(&c.file(), context) {
                 Ok(a) => a,
@@ -430,6 +469,11 @@ impl Repo {
                 }
             };
             explained.extend(answer.removals.iter().map(|(l, _)| l.clone()));
+            removals.extend(answer.removals.iter().map(|(line, why)| Removal {
+                file: c.path.clone(),
+                line: line.clone(),
+                why: why.clone(),
+            }));
             self.resolve_in(&mut index, c, answer.content.as_bytes())?;
         }
         let tree = index
@@ -443,10 +487,16 @@ impl Repo {
                 lines_at_risk: risk,
             }));
         }
-        let commit = self.merge_commit(tree, &ours, &theirs, message, at)?;
+        // Each removal and its reason stay with the merge.
+        let mut message = message.to_string();
+        for r in &removals {
+            message.push_str(&format!("Shiftboss-Removed: {r}\n"));
+        }
+        let commit = self.merge_commit(tree, &ours, &theirs, &message, at)?;
         Ok(Merged::Commit {
             commit,
             tier: Tier::Ai,
+            removals,
         })
     }
 }

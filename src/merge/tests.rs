@@ -974,3 +974,31 @@ fn gates_get_a_scrubbed_environment() {
         );
     }
 }
+
+/// A kill while git was adding a worktree leaves a half-made folder in
+/// shiftboss's own worktrees folder: the next start moves it aside (kept,
+/// never deleted) and makes the worktree anew instead of failing the task.
+#[test]
+fn a_half_made_worktree_is_moved_aside_and_made_anew() {
+    let d = demo();
+    let a = agent(4);
+    let half = d.root.join(".shiftboss/worktrees/builder-04");
+    std::fs::create_dir_all(half.join("src")).unwrap();
+    std::fs::write(half.join("src/lib.rs"), "half checked out\n").unwrap();
+    let wt = d
+        .repo
+        .prepare_worktree_at(&a, "shiftboss/builder-04/auth-1", None, T0)
+        .unwrap();
+    assert_eq!(wt, half);
+    assert_eq!(
+        git(&wt, &["symbolic-ref", "HEAD"]).trim(),
+        "refs/heads/shiftboss/builder-04/auth-1"
+    );
+    assert_eq!(read(&wt, "src/lib.rs").unwrap(), files()[1].1);
+    let aside = d.root.join(".shiftboss/worktrees/.broken-builder-04-1");
+    assert_eq!(
+        std::fs::read_to_string(aside.join("src/lib.rs")).unwrap(),
+        "half checked out\n",
+        "what the half-made folder held is kept"
+    );
+}

@@ -413,10 +413,9 @@ impl Repo {
                 });
             }
             if path.exists() {
-                return Err(GitError::NotOurWorktree {
-                    repo: self.root.clone(),
-                    path: path.to_path_buf(),
-                });
+                // Half made (a kill while git2 was adding it): the folder
+                // is shiftboss's own; kept aside, never deleted.
+                self.move_aside(path)?;
             }
             self.forget(path);
             wt.prune(None)
@@ -427,15 +426,39 @@ impl Repo {
             let empty = std::fs::read_dir(path)
                 .map(|mut d| d.next().is_none())
                 .unwrap_or(false);
-            if !empty {
+            if empty {
+                std::fs::remove_dir(path).map_err(io_err(path, "remove the empty directory"))?;
+            } else if path.starts_with(&self.worktrees_dir) {
+                // Not registered with git but in shiftboss's own folder: a
+                // worktree whose making was cut short. Kept aside.
+                self.move_aside(path)?;
+            } else {
                 return Err(GitError::NotOurWorktree {
                     repo: self.root.clone(),
                     path: path.to_path_buf(),
                 });
             }
-            std::fs::remove_dir(path).map_err(io_err(path, "remove the empty directory"))?;
         }
         Ok(false)
+    }
+
+    /// Move a broken worktree folder out of the way, beside the others as
+    /// `.broken-<name>-<n>`, so whatever it holds stays on disk.
+    fn move_aside(&self, path: &Path) -> Result<(), GitError> {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let mut n = 1;
+        let aside = loop {
+            let candidate = self.worktrees_dir.join(format!(".broken-{name}-{n}"));
+            if !candidate.exists() {
+                break candidate;
+            }
+            n += 1;
+        };
+        tracing::warn!(from = %path.display(), to = %aside.display(), "a half-made worktree moved aside");
+        std::fs::rename(path, &aside).map_err(io_err(path, "move the broken worktree aside"))
     }
 
     /// If `refname` is checked out somewhere other than `agent`'s worktree: take it from

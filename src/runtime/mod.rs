@@ -5,10 +5,12 @@
 pub mod adapter;
 pub mod claude;
 pub mod codex;
+pub mod groups;
 pub mod lines;
 pub mod process;
 pub mod prompt;
 pub mod protocol;
 pub mod redact;
+pub mod sandbox;
 pub mod sim;
 pub mod usage;

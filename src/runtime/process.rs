@@ -4,6 +4,7 @@
 //! its runtime's adapter.
 
 use super::adapter::Adapter;
+use super::groups;
 use super::lines::{self, Piece};
 use super::protocol::Signal;
 use super::redact;
@@ -36,6 +37,9 @@ pub struct Launch {
 /// A running agent process.
 pub struct Running {
     pub pid: u32,
+    /// The process's start time (clock ticks since boot, /proc/<pid>/stat
+    /// field 22): with the pid, it names this process and no later one.
+    pub start_time: u64,
     pub started: Instant,
 }
 
@@ -94,7 +98,8 @@ pub fn spawn(
     for (k, v) in &launch.env {
         cmd.env(k, v);
     }
-    let mut child: Child = cmd.spawn()?;
+    die_with_shiftboss(&mut cmd);
+    let mut child: Child = spawn_on_spawner(cmd)?;
     let pid = child.id();
     if let (Some(text), Some(mut stdin)) = (launch.stdin.clone(), child.stdin.take()) {
         std::thread::spawn(move || {
@@ -139,6 +144,7 @@ pub fn spawn(
         })?;
     Ok(Running {
         pid,
+        start_time: groups::stat(pid).map(|s| s.start_time).unwrap_or(0),
         started: Instant::now(),
     })
 }
@@ -157,20 +163,113 @@ pub fn thaw(pid: u32) -> bool {
     signal_group(pid, libc::SIGCONT)
 }
 
-/// Ask the group to stop, then kill it after `grace` if it is still there.
+/// Ask the group to stop, then kill it after `grace` if it is still there;
+/// in the background. [`settle`] waits for every such stop.
 pub fn stop(pid: u32, grace: Duration) {
-    signal_group(pid, libc::SIGTERM);
-    signal_group(pid, libc::SIGCONT);
-    std::thread::spawn(move || {
-        let deadline = Instant::now() + grace;
-        while Instant::now() < deadline {
-            if !signal_group(pid, 0) {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
+    let handle = std::thread::spawn(move || stop_and_wait(&[pid], grace));
+    STOPPING
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push(handle);
+}
+
+static STOPPING: std::sync::Mutex<Vec<std::thread::JoinHandle<()>>> =
+    std::sync::Mutex::new(Vec::new());
+
+/// Wait until every stop begun by [`stop`] is over (its group gone).
+pub fn settle() {
+    let all: Vec<_> = std::mem::take(&mut *STOPPING.lock().unwrap_or_else(|e| e.into_inner()));
+    for h in all {
+        let _ = h.join();
+    }
+}
+
+/// Ask these groups to stop (SIGTERM), wait up to `grace`, SIGKILL what is
+/// left, and wait until they are gone (reaped by their reader threads).
+pub fn stop_and_wait(pids: &[u32], grace: Duration) {
+    for &pid in pids {
+        ask_to_stop(pid);
+        signal_group(pid, libc::SIGCONT);
+    }
+    let deadline = Instant::now() + grace;
+    while Instant::now() < deadline && pids.iter().any(|&p| groups::alive(p)) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    for &pid in pids {
+        if groups::alive(pid) {
+            signal_group(pid, libc::SIGKILL);
         }
-        signal_group(pid, libc::SIGKILL);
+    }
+    // SIGKILL cannot be ignored; the bound only guards against a process
+    // stuck in the kernel.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline && pids.iter().any(|&p| groups::alive(p)) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// SIGTERM to the agent's group. A sandboxed agent's group is led by bwrap,
+/// which would die of it and take the agent down at once: bwrap is spared,
+/// so the agent gets its grace period (SIGKILL later reaches them all).
+fn ask_to_stop(pgid: u32) {
+    let comm = std::fs::read_to_string(format!("/proc/{pgid}/comm")).unwrap_or_default();
+    if comm.trim() != "bwrap" {
+        signal_group(pgid, libc::SIGTERM);
+        return;
+    }
+    for pid in groups::members(pgid, 0) {
+        if pid != pgid {
+            // SAFETY: kill(2) on a member of a group we started.
+            unsafe { libc::kill(pid as i32, libc::SIGTERM) };
+        }
+    }
+}
+
+/// The child gets SIGKILL when shiftboss dies (bwrap's `--die-with-parent`
+/// does the same for a sandboxed agent). The signal fires when the
+/// *thread* that spawned the child ends, hence [`spawn_on_spawner`].
+fn die_with_shiftboss(cmd: &mut Command) {
+    let parent = std::process::id() as libc::pid_t;
+    // SAFETY: only async-signal-safe calls (prctl, getppid) between fork and exec.
+    unsafe {
+        cmd.pre_exec(move || {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            // shiftboss died before the prctl: do not run at all.
+            if libc::getppid() != parent {
+                return Err(std::io::Error::other("shiftboss is gone"));
+            }
+            Ok(())
+        });
+    }
+}
+
+type SpawnJob = (Command, std::sync::mpsc::Sender<std::io::Result<Child>>);
+
+/// Every agent is spawned by one thread that lives as long as shiftboss, so
+/// the parent-death signal fires when shiftboss exits, not when whichever
+/// thread happened to start the agent ends.
+fn spawn_on_spawner(cmd: Command) -> std::io::Result<Child> {
+    static SPAWNER: std::sync::OnceLock<std::sync::mpsc::Sender<SpawnJob>> =
+        std::sync::OnceLock::new();
+    let tx = SPAWNER.get_or_init(|| {
+        let (tx, rx) = std::sync::mpsc::channel::<SpawnJob>();
+        let _ = std::thread::Builder::new()
+            .name("spawner".into())
+            .spawn(move || {
+                for (mut cmd, reply) in rx {
+                    let _ = reply.send(cmd.spawn());
+                }
+            });
+        tx
     });
+    let (reply, answer) = std::sync::mpsc::channel();
+    tx.send((cmd, reply))
+        .map_err(|_| std::io::Error::other("the spawner thread is gone"))?;
+    answer
+        .recv()
+        .map_err(|_| std::io::Error::other("the spawner thread is gone"))?
 }
 
 /// Resident memory of a process, in KiB, from /proc.

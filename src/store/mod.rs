@@ -16,6 +16,8 @@
 mod check;
 mod digest;
 mod projections;
+mod readonly;
+use readonly::{readonly_conn, wal_file};
 mod schema;
 
 #[cfg(test)]
@@ -28,7 +30,7 @@ use crate::domain::{
     SwarmState, TaskId, TaskStatus, Usage,
 };
 use rusqlite::types::ValueRef;
-use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, TransactionBehavior, params};
+use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -170,6 +172,8 @@ pub struct Store {
     /// by replaying the log at the first append, dropped (and made again)
     /// when an append fails.
     fold: Option<SwarmState>,
+    /// Read-only, opened immutable while no writer held the log.
+    frozen: bool,
 }
 
 impl std::fmt::Debug for Store {
@@ -213,6 +217,7 @@ impl Store {
             path,
             buf: Vec::with_capacity(1024),
             fold: None,
+            frozen: false,
         })
     }
 
@@ -228,15 +233,11 @@ impl Store {
             path: path.clone(),
             source,
         };
-        let conn = Connection::open_with_flags(
-            &path,
-            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .map_err(open_err)?;
-        conn.busy_timeout(BUSY_TIMEOUT).map_err(open_err)?;
-        conn.pragma_update(None, "cache_size", CACHE_KIB)
-            .map_err(open_err)?;
-        conn.set_prepared_statement_cache_capacity(64);
+        // No `-wal` beside the log: no writer has it open and all of it is
+        // in the file. A plain read-only open would still leave `-wal` and
+        // `-shm` files behind; opened immutable, SQLite writes nothing.
+        let frozen = !wal_file(&path).exists();
+        let conn = readonly_conn(&path, frozen).map_err(open_err)?;
         let found = user_version(&conn).map_err(open_err)?;
         if found == 0 {
             return Err(StoreError::NotAnEventLog { path });
@@ -260,6 +261,7 @@ impl Store {
             path,
             buf: Vec::new(),
             fold: None,
+            frozen,
         })
     }
 

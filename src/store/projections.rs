@@ -240,7 +240,8 @@ fn write_pause(
 pub(super) fn merge_columns(o: &MergeOutcome) -> (Option<&str>, Option<&str>, Option<String>) {
     let files = |f: &Vec<String>| Some(serde_json::to_string(f).expect("strings serialize"));
     match o {
-        MergeOutcome::Merged { commit, tier } => (Some(commit), Some(tier), None),
+        MergeOutcome::Merged { commit, tier, .. } => (Some(commit), Some(tier), None),
+        MergeOutcome::Unchanged { .. } => (None, None, None),
         MergeOutcome::Conflicted { files: f, .. } => (None, Some("reimagine"), files(f)),
         MergeOutcome::Refused { tier, files: f, .. } => (None, Some(tier.as_str()), files(f)),
         MergeOutcome::Rejected { .. } => (None, None, None),

@@ -320,6 +320,7 @@ fn scenario() -> Vec<Event> {
                 outcome: MergeOutcome::Merged {
                     commit: "def456".into(),
                     tier: "clean".into(),
+                    removals: Vec::new(),
                 },
             },
         ),
@@ -547,6 +548,7 @@ fn random_events(seed: u64, n: usize) -> Vec<Event> {
                     MergeOutcome::Merged {
                         commit: format!("{:x}", rng.next()),
                         tier: "auto".into(),
+                        removals: Vec::new(),
                     }
                 } else {
                     MergeOutcome::Conflicted {
@@ -1196,6 +1198,46 @@ fn readonly_reads_while_a_writer_is_open_and_cannot_write() {
         "{err}"
     );
     assert!(r.set_meta("a", "b").is_err());
+}
+
+fn files_in(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn readonly_open_of_a_log_no_writer_holds_creates_no_files() {
+    let (dir, path) = db();
+    {
+        let mut w = Store::open(&path).unwrap();
+        w.append(&scenario()).unwrap();
+    }
+    let before = files_in(dir.path());
+    assert_eq!(before, ["state.db"], "a clean close leaves the log alone");
+    let r = Store::open_readonly(&path).unwrap();
+    assert_eq!(r.event_count().unwrap(), scenario().len() as u64);
+    assert_eq!(r.digest().unwrap(), r.digest().unwrap());
+    drop(r);
+    assert_eq!(files_in(dir.path()), before, "no -wal or -shm written");
+}
+
+#[test]
+fn readonly_view_follows_a_writer_that_starts_after_it() {
+    let (_dir, path) = db();
+    drop(Store::open(&path).unwrap());
+    let mut r = Store::open_readonly(&path).unwrap();
+    assert_eq!(r.last_seq().unwrap(), 0);
+    let mut w = Store::open(&path).unwrap();
+    w.append(&scenario()).unwrap();
+    r.follow_writers().unwrap();
+    assert_eq!(r.last_seq().unwrap(), scenario().len() as u64);
+    w.append(&scenario()[..2]).unwrap();
+    r.follow_writers().unwrap();
+    assert_eq!(r.last_seq().unwrap(), scenario().len() as u64 + 2);
 }
 
 #[test]

@@ -15,14 +15,14 @@ pub(super) const FULL_BELOW: u64 = MIB;
 /// so a swarm does not flap at the edge).
 pub(super) const RESUME_AT: u64 = 4 * MIB;
 
+/// Unwritten events kept in memory while the log cannot be written; past
+/// this the swarm stops instead of growing without bound.
+pub(super) const MAX_UNWRITTEN: usize = 100_000;
+
 /// Bytes free for an unprivileged writer on the file system holding `path`.
 pub(super) fn free_bytes(path: &Path) -> Option<u64> {
-    use std::os::unix::ffi::OsStrExt;
-    let c = std::ffi::CString::new(path.as_os_str().as_bytes()).ok()?;
-    // SAFETY: statvfs writes into the zeroed struct we own; the path is a valid C string.
-    let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
-    let rc = unsafe { libc::statvfs(c.as_ptr(), &mut st) };
-    (rc == 0).then(|| st.f_bavail as u64 * st.f_frsize as u64)
+    let st = rustix::fs::statvfs(path).ok()?;
+    Some(st.f_bavail.saturating_mul(st.f_frsize))
 }
 
 pub(super) fn mib(bytes: u64) -> u64 {
@@ -42,20 +42,23 @@ pub(super) fn says_full(text: &str) -> bool {
     WORDS.iter().any(|w| text.contains(w))
 }
 
-/// The text of a failure that a full disk may have caused, if `input` is one.
-pub(super) fn failure_text(input: &Input) -> Option<&str> {
+/// The text of a failure that a full disk may have caused, if `input` is
+/// one, and whether shiftboss's own writes under the repository wrote it
+/// (a gate's output is its program's: it may say "No space left on device"
+/// of another file system, or as a test's words).
+pub(super) fn failure_text(input: &Input) -> Option<(&str, bool)> {
     match input {
-        Input::StartFailed { error, .. } => Some(error),
+        Input::StartFailed { error, .. } => Some((error, true)),
         Input::AgentExited {
             exit_code: Some(0), ..
         } => None,
-        Input::AgentExited { .. } => Some(""),
+        Input::AgentExited { .. } => Some(("", false)),
         Input::GatesFinished {
             passed: false,
             output,
             ..
-        } => Some(output),
-        Input::Landed { error: Some(e), .. } => Some(e),
+        } => Some((output, false)),
+        Input::Landed { error: Some(e), .. } => Some((e, true)),
         _ => None,
     }
 }
@@ -93,11 +96,16 @@ impl Swarm {
         if self.engine.state().disk_full.is_some() {
             return Ok(());
         }
-        let Some(text) = failure_text(input) else {
+        let Some((text, own)) = failure_text(input) else {
             return Ok(());
         };
-        let low = free_bytes(&self.paths.root).is_some_and(|f| f < FULL_BELOW);
-        if low || says_full(text) {
+        // A program's words count only while the repository's disk is short
+        // of room too: else a gate that says so would be re-run as weather
+        // at every tick, without end.
+        let free = free_bytes(&self.paths.root);
+        let low = free.is_some_and(|f| f < FULL_BELOW);
+        let short = free.is_none_or(|f| f < RESUME_AT);
+        if low || (says_full(text) && (own || short)) {
             let step = self.engine.step(self.clock.now(), self.disk_full_input());
             self.handle(step)?;
         }
@@ -223,6 +231,62 @@ mod tests {
             })
             .unwrap();
         assert!(swarm.engine.state().merges > merged_before, "work went on");
+    }
+
+    /// While the log cannot be written, events wait in memory, but not
+    /// without bound: past the limit the swarm stops (its agents stopped,
+    /// no effect of an unwritten event performed) and says why, and the log
+    /// holds everything up to its last write.
+    #[test]
+    fn unwritten_events_are_bounded_and_the_swarm_stops_past_the_bound() {
+        use crate::config::Scenario;
+        use crate::domain::HOUR;
+        use crate::swarm::{Paths, Swarm};
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().join("project");
+        let scenario = Scenario::builtin("small").unwrap();
+        let c = &scenario.config;
+        crate::merge::init_demo_repo(
+            &root,
+            &c.swarm.target,
+            &[("README.md", "demo\n")],
+            scenario.start,
+        )
+        .unwrap();
+        let paths = Paths::new(&root);
+        std::fs::create_dir_all(&paths.dir).unwrap();
+        let mut swarm = Swarm::open(
+            paths,
+            c.engine_settings(),
+            c.sim_settings(),
+            c.gates.timeout.as_std(),
+            scenario.start,
+            &scenario.backlog,
+        )
+        .unwrap();
+        swarm.flush().unwrap();
+        swarm.store.cap_size(true);
+        let written = swarm.store.event_count().unwrap();
+        swarm.max_unwritten = 50;
+        let err = swarm
+            .run(&crate::swarm::RunOptions {
+                until: Some(scenario.start + 8 * HOUR),
+                stop_when_idle: true,
+                speed: crate::swarm::Speed::Max,
+                approve_all: true,
+                progress: false,
+            })
+            .expect_err("the log never took the events");
+        // At most one step's events past the bound.
+        assert!(swarm.buffer.len() <= 60, "{}", swarm.buffer.len());
+        assert!(
+            swarm.clock.now() < scenario.start + 8 * HOUR,
+            "stopped early"
+        );
+        let text = err.to_string();
+        assert!(text.contains("disk full"), "{text}");
+        assert!(text.contains("shiftboss up"), "{text}");
+        assert_eq!(swarm.store.event_count().unwrap(), written);
     }
 
     #[test]

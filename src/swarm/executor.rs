@@ -6,7 +6,7 @@ use super::landing::{self, Batch, BranchGates};
 use super::timeline::{Timeline, Wake};
 use crate::domain::{AgentId, Millis, SECOND, SessionId, SwarmState, TaskId};
 use crate::engine::{Effect, Input};
-use crate::merge::Repo;
+use crate::merge::{self, Repo};
 use crate::runtime::adapter::{Adapter, CommandAdapter};
 use crate::runtime::claude::ClaudeAdapter;
 use crate::runtime::codex::CodexAdapter;
@@ -85,6 +85,8 @@ pub struct Runtimes {
     pub default: AgentRuntime,
     /// (model name or prefix, its runtime).
     pub by_model: Vec<(String, AgentRuntime)>,
+    /// The sandbox real agents run in (`None`: `[sandbox] mode = "off"`).
+    pub sandbox: Option<crate::runtime::sandbox::Sandbox>,
 }
 
 impl Runtimes {
@@ -92,6 +94,7 @@ impl Runtimes {
         Runtimes {
             default: runtime,
             by_model: Vec::new(),
+            sandbox: None,
         }
     }
 
@@ -256,6 +259,8 @@ struct Proc {
 
 pub struct Executor {
     repo: Repo,
+    /// Gate checkouts for real agents' branch gates, reused across runs.
+    gate_pool: merge::GatePool,
     sim: SimSettings,
     seed: u64,
     gate_timeout: Duration,
@@ -265,6 +270,8 @@ pub struct Executor {
     /// Prompts and decisions for real agents, outside their worktrees.
     prompts_dir: PathBuf,
     procs: BTreeMap<SessionId, Proc>,
+    /// Processes asked to stop, still in their grace period: (agent, pid).
+    stopping: Vec<(AgentId, u32)>,
     sessions: BTreeMap<SessionId, SimSession>,
     /// Commits made by simulated agents (for the summary).
     pub commits: u64,
@@ -284,6 +291,7 @@ impl Executor {
     ) -> Executor {
         Executor {
             repo,
+            gate_pool: merge::GatePool::default(),
             sim,
             seed,
             gate_timeout,
@@ -291,10 +299,16 @@ impl Executor {
             emit,
             prompts_dir,
             procs: BTreeMap::new(),
+            stopping: Vec::new(),
             sessions: BTreeMap::new(),
             commits: 0,
             errors: Vec::new(),
         }
+    }
+
+    /// Real agents run here without the sandbox.
+    pub fn unconfined(&self) -> bool {
+        !self.runtimes.simulated() && self.runtimes.sandbox.is_none()
     }
 
     pub fn live_sessions(&self) -> Vec<SessionId> {
@@ -322,6 +336,16 @@ impl Executor {
             handoff,
             model,
         } = start;
+        // An earlier session of this agent still in its grace period would
+        // share the worktree with the new one: it goes now.
+        let (old, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut self.stopping)
+            .into_iter()
+            .partition(|(a, _)| *a == agent);
+        self.stopping = rest;
+        let old: Vec<u32> = old.into_iter().map(|(_, pid)| pid).collect();
+        if !old.is_empty() {
+            process::stop_and_wait(&old, Duration::ZERO);
+        }
         let failed = |error: String, inputs: &mut VecDeque<Input>| {
             inputs.push_back(Input::StartFailed {
                 session: session.clone(),
@@ -380,6 +404,20 @@ impl Executor {
             ),
         ]);
         launch.env.extend(env);
+        if let Some(sandbox) = &self.runtimes.sandbox {
+            match super::confine::confine(
+                sandbox,
+                &runtime,
+                self.repo.root(),
+                &self.prompts_dir,
+                agent.as_str(),
+                &worktree,
+                launch,
+            ) {
+                Ok(l) => launch = l,
+                Err(e) => return failed(format!("sandbox for {agent}: {e}"), inputs),
+            }
+        }
         let secrets = process::secrets(&launch.env);
         // The recorded prompt holds files an agent can change (conventions,
         // its earlier output): redacted like its output.
@@ -396,6 +434,12 @@ impl Executor {
             self.emit.clone(),
         ) {
             Ok(running) => {
+                tracing::info!(%session, %agent, pid = running.pid, program = %launch.program, "agent started");
+                inputs.push_back(Input::Spawned {
+                    session: session.clone(),
+                    pid: running.pid,
+                    start_time: running.start_time,
+                });
                 self.procs.insert(
                     session,
                     Proc {
@@ -416,10 +460,14 @@ impl Executor {
 
     /// The run is over: keep every running agent's work on its branch and
     /// ask it to stop. Its session is reconciled at the next start.
+    /// Returns once every agent process is gone (SIGKILL after the grace).
     pub fn stop_all(&mut self, now: Millis) {
         let all: Vec<SessionId> = self.procs.keys().cloned().collect();
+        let mut pids = Vec::new();
+        let mut grace = Duration::ZERO;
         for s in all {
             if let Some(p) = self.procs.remove(&s) {
+                tracing::info!(session = %s, pid = p.pid, "agent stopped: the run ended");
                 process::freeze(p.pid);
                 self.keep_work(
                     &p.worktree,
@@ -428,9 +476,13 @@ impl Executor {
                     "kept when shiftboss stopped",
                     now,
                 );
-                process::stop(p.pid, p.grace);
+                pids.push(p.pid);
+                grace = grace.max(p.grace);
             }
         }
+        process::stop_and_wait(&pids, grace);
+        // Stops begun earlier in the run end too.
+        process::settle();
     }
 
     /// Whether agent processes are still running (their last output may
@@ -447,6 +499,8 @@ impl Executor {
     /// Stop processes that said they were done but did not exit within
     /// their grace period.
     pub fn reap(&mut self) {
+        self.stopping
+            .retain(|(_, pid)| crate::runtime::groups::alive(*pid));
         let late: Vec<SessionId> = self
             .procs
             .iter()
@@ -456,6 +510,7 @@ impl Executor {
         for s in late {
             if let Some(p) = self.procs.remove(&s) {
                 process::stop(p.pid, p.grace);
+                self.stopping.push((p.agent, p.pid));
             }
         }
     }
@@ -490,6 +545,20 @@ impl Executor {
                 p.peak_rss_kib = p.peak_rss_kib.max(kib);
             }
         }
+    }
+
+    /// Commits made for the tasks: simulated ones as counted here; real
+    /// agents commit themselves, so their tasks' branches are counted.
+    pub fn agent_commits(&self, state: &SwarmState) -> u64 {
+        if self.runtimes.simulated() {
+            return self.commits;
+        }
+        let branches: Vec<String> = state
+            .tasks
+            .values()
+            .filter_map(|t| t.branch.clone())
+            .collect();
+        self.repo.branch_commits(&branches).unwrap_or(self.commits)
     }
 
     /// Commit whatever a session's worktree holds, so no work is lost.
@@ -610,6 +679,7 @@ impl Executor {
                         now,
                     );
                     process::stop(p.pid, p.grace);
+                    self.stopping.push((p.agent.clone(), p.pid));
                 }
                 if let Some(s) = self.sessions.remove(&session) {
                     // Whatever the agent left uncommitted is kept on its branch.
@@ -711,6 +781,36 @@ impl Executor {
                         found: e.to_string(),
                     }]
                 });
+                // Simulated gates run inline, before anything else touches the
+                // worktree. Real ones run on a thread while the agent goes on
+                // to its next task: in a checkout of their own, at exactly
+                // the branch's commit.
+                let checkout = if self.runtimes.simulated() || checks.is_empty() {
+                    None
+                } else {
+                    let tip = self.repo.branch_tip(&branch).and_then(|tip| {
+                        tip.ok_or_else(|| merge::GitError::NoSuchBranch {
+                            repo: self.repo.root().to_path_buf(),
+                            branch: branch.clone(),
+                        })
+                    });
+                    let pool = self.gate_pool.clone();
+                    match tip.and_then(|tip| Ok((landing::reopen(&self.repo)?, tip, pool))) {
+                        Ok(at) => Some(at),
+                        Err(e) => {
+                            let input = Input::GatesFinished {
+                                task,
+                                passed: false,
+                                gate: "worktree".into(),
+                                output: e.to_string(),
+                                findings: Vec::new(),
+                                changed,
+                            };
+                            timeline.push(now, Wake::Input(input));
+                            return;
+                        }
+                    }
+                };
                 let gates = BranchGates {
                     task,
                     dir,
@@ -720,6 +820,7 @@ impl Executor {
                     scope,
                     protected,
                     escapes,
+                    checkout,
                 };
                 if self.runtimes.simulated() {
                     let input = gates.run();
@@ -765,6 +866,8 @@ impl Executor {
                                 runs: Vec::new(),
                                 results: Vec::new(),
                                 error: Some(e.to_string()),
+                                held: Vec::new(),
+                                ai_unreachable: None,
                             }),
                         ),
                     }

@@ -89,8 +89,9 @@ impl Swarm {
     /// Tasks handed over by `shiftboss task add` / `task import` while this
     /// swarm runs (files in `.shiftboss/inbox/`) join the backlog at the next
     /// tick: written to the log by this owner, then the file is removed. A
-    /// task whose id is known already is not added twice (a hand-off taken
-    /// in just before a crash is only removed at the next start).
+    /// task known already is not added twice (a hand-off taken in just
+    /// before a crash is only removed at the next start); a different task
+    /// under a known id is refused with a line in the errors.
     pub(super) fn take_in_handed_tasks(&mut self) -> Result<(), SwarmError> {
         for delivery in pending(&self.paths.dir) {
             let tasks = match &delivery.tasks {
@@ -105,20 +106,45 @@ impl Swarm {
                 }
             };
             let at = self.clock.now();
-            let events: Vec<Event> = tasks
-                .iter()
-                .filter(|t| !self.engine.state().tasks.contains_key(&t.id))
-                .map(|t| Event {
-                    at,
-                    actor: Actor::Operator,
-                    agent: None,
-                    task: Some(t.id.clone()),
-                    convoy: Some(t.convoy.clone()),
-                    model: None,
-                    session: None,
-                    kind: EventKind::TaskAdded { spec: t.clone() },
-                })
-                .collect();
+            let mut events: Vec<Event> = Vec::new();
+            // Another task holds the id (two `task add`s picked the same
+            // next id): said, not dropped in silence.
+            let mut taken: Vec<String> = Vec::new();
+            for t in tasks {
+                let same = match self.engine.state().tasks.get(&t.id) {
+                    Some(known) => Some(known.spec == *t),
+                    None => events
+                        .iter()
+                        .find(|e| e.task.as_ref() == Some(&t.id))
+                        .map(|e| matches!(&e.kind, EventKind::TaskAdded { spec } if spec == t)),
+                };
+                match same {
+                    // Taken in already (just before a crash): nothing to do.
+                    Some(true) => {}
+                    Some(false) => taken.push(t.id.to_string()),
+                    None => events.push(Event {
+                        at,
+                        actor: Actor::Operator,
+                        agent: None,
+                        task: Some(t.id.clone()),
+                        convoy: Some(t.convoy.clone()),
+                        model: None,
+                        session: None,
+                        kind: EventKind::TaskAdded { spec: t.clone() },
+                    }),
+                }
+            }
+            if !taken.is_empty() {
+                let line = format!(
+                    "{}: not added, a task with that id exists: {}",
+                    delivery.file.display(),
+                    taken.join(", ")
+                );
+                self.exec.errors.push(line.clone());
+                if let Some(obs) = self.observer.as_mut() {
+                    obs(Published::Notice(line));
+                }
+            }
             for ev in &events {
                 self.engine.absorb_task(ev);
             }

@@ -7,7 +7,7 @@
 
 use crate::domain::{Finding, MergeOutcome, TaskId};
 use crate::engine::{AiSettings, BatchRun, Input, LandEntry};
-use crate::merge::ai::{AiConfig, Provider};
+use crate::merge::ai::{AiConfig, AiError, Provider};
 use crate::merge::{self, AiAnswer, ConflictFile, Entry, LandOptions, Repo};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -24,13 +24,47 @@ pub(super) struct BranchGates {
     pub protected: Vec<String>,
     /// `paths` findings: links out of the repository, `..` components.
     pub escapes: Vec<Finding>,
+    /// Run the commands in a gate checkout of the pool at this commit
+    /// (checked out on the gates' thread) rather than in `dir`: real agents
+    /// go on to their next task in `dir` meanwhile.
+    pub checkout: Option<(Repo, String, merge::GatePool)>,
 }
 
 impl BranchGates {
     /// The path rules first (cheap, and the agent must fix them anyway),
     /// then the commands.
     pub fn run(self) -> Input {
-        let mut findings = self.escapes;
+        redacted(self.check())
+    }
+
+    fn check(mut self) -> Input {
+        if let Some(refused) = self.path_rules() {
+            return refused;
+        }
+        let Some((repo, commit, pool)) = self.checkout.take() else {
+            let dir = self.dir.clone();
+            return self.commands(&dir);
+        };
+        let name = pool.take();
+        let checked_out = repo.gate_checkout(&name, &commit);
+        // Back to the pool when the gates end (a broken one is made anew).
+        let input = match checked_out {
+            Ok(path) => self.commands(&path),
+            Err(e) => Input::GatesFinished {
+                task: self.task,
+                passed: false,
+                gate: "worktree".into(),
+                output: e.to_string(),
+                findings: Vec::new(),
+                changed: self.changed,
+            },
+        };
+        pool.give(name);
+        input
+    }
+
+    fn path_rules(&mut self) -> Option<Input> {
+        let mut findings = std::mem::take(&mut self.escapes);
         findings.extend(merge::check_paths(
             &self.changed,
             &self.scope,
@@ -43,16 +77,20 @@ impl BranchGates {
                 .map(|f| f.to_string())
                 .collect::<Vec<_>>()
                 .join("\n");
-            return Input::GatesFinished {
-                task: self.task,
+            return Some(Input::GatesFinished {
+                task: self.task.clone(),
                 passed: false,
                 gate: first.gate.clone(),
                 output,
                 findings,
-                changed: self.changed,
-            };
+                changed: std::mem::take(&mut self.changed),
+            });
         }
-        let report = merge::run_gates(&self.dir, &self.checks, self.timeout, &[]);
+        None
+    }
+
+    fn commands(self, dir: &std::path::Path) -> Input {
+        let report = merge::run_gates(dir, &self.checks, self.timeout, &[]);
         let findings: Vec<Finding> = if report.passed {
             Vec::new()
         } else {
@@ -82,6 +120,10 @@ pub(super) struct Batch {
 
 impl Batch {
     pub fn run(self, repo: &Repo) -> Input {
+        redacted(self.land(repo))
+    }
+
+    fn land(self, repo: &Repo) -> Input {
         let entries: Vec<Entry> = self
             .entries
             .iter()
@@ -93,9 +135,18 @@ impl Batch {
             })
             .collect();
         let ai_settings = self.ai.clone();
-        let resolve = move |f: &ConflictFile, ctx: &str| -> Result<AiAnswer, String> {
+        // The first endpoint that could not be reached, for one concern.
+        let unreachable: std::cell::RefCell<Option<String>> = Default::default();
+        let resolve = |f: &ConflictFile, ctx: &str| -> Result<AiAnswer, String> {
             match &ai_settings {
-                Some(ai) => ask_model(ai, f, ctx),
+                Some(ai) => ask_model(ai, f, ctx).map_err(|e| {
+                    if let AiError::Unreachable { endpoint, .. } = &e {
+                        unreachable
+                            .borrow_mut()
+                            .get_or_insert_with(|| endpoint.clone());
+                    }
+                    e.to_string()
+                }),
                 None => Err("no ai tier configured".into()),
             }
         };
@@ -127,22 +178,188 @@ impl Batch {
                 .map(|(t, o): (String, MergeOutcome)| (task(&t), o))
                 .collect(),
             error: landing.error,
+            held: landing.held,
+            ai_unreachable: unreachable.take(),
         }
     }
 }
 
+/// An agent's text on its way to the log: the paths it committed (their
+/// names are its choice), what the `ai` tier answered and the lines at risk
+/// it quoted, and error text, redacted like its output.
+fn redacted(input: Input) -> Input {
+    let r = |s: &mut String| {
+        if let std::borrow::Cow::Owned(o) = crate::runtime::redact::redact(s) {
+            *s = o;
+        }
+    };
+    let finding = |f: &mut Finding| {
+        for s in [&mut f.gate, &mut f.file, &mut f.expected, &mut f.found] {
+            r(s);
+        }
+    };
+    let mut input = input;
+    match &mut input {
+        Input::GatesFinished {
+            gate,
+            output,
+            findings,
+            changed,
+            ..
+        } => {
+            r(gate);
+            r(output);
+            findings.iter_mut().for_each(finding);
+            changed.iter_mut().for_each(r);
+        }
+        Input::Landed {
+            runs,
+            results,
+            error,
+            held,
+            ai_unreachable,
+        } => {
+            held.iter_mut().for_each(r);
+            if let Some(endpoint) = ai_unreachable {
+                r(endpoint);
+            }
+            for run in runs {
+                r(&mut run.gate);
+                r(&mut run.output);
+            }
+            for (_, outcome) in results {
+                match outcome {
+                    MergeOutcome::Merged { removals, .. } => {
+                        for x in removals {
+                            r(&mut x.file);
+                            r(&mut x.line);
+                            r(&mut x.why);
+                        }
+                    }
+                    MergeOutcome::Unchanged { .. } => {}
+                    MergeOutcome::Conflicted { files, why } => {
+                        files.iter_mut().for_each(r);
+                        r(why);
+                    }
+                    MergeOutcome::Refused {
+                        files,
+                        lines_at_risk,
+                        ..
+                    } => {
+                        files.iter_mut().for_each(r);
+                        for l in lines_at_risk {
+                            r(&mut l.file);
+                            r(&mut l.line);
+                        }
+                    }
+                    MergeOutcome::Rejected {
+                        gate,
+                        output,
+                        findings,
+                    } => {
+                        r(gate);
+                        r(output);
+                        findings.iter_mut().for_each(finding);
+                    }
+                }
+            }
+            if let Some(e) = error {
+                r(e);
+            }
+        }
+        _ => {}
+    }
+    input
+}
+
 /// The `ai` tier's call: the model named in the config, its key read from
 /// the environment now (never stored, never logged).
-fn ask_model(ai: &AiSettings, file: &ConflictFile, ctx: &str) -> Result<AiAnswer, String> {
-    let provider = ai.provider.parse::<Provider>().map_err(|e| e.to_string())?;
+fn ask_model(ai: &AiSettings, file: &ConflictFile, ctx: &str) -> Result<AiAnswer, AiError> {
+    let provider = ai
+        .provider
+        .parse::<Provider>()
+        .map_err(|e| AiError::Transport(e.to_string()))?;
     let mut cfg = AiConfig::new(provider, ai.model.clone());
     cfg.base_url = ai.base_url.clone();
     cfg.api_key = std::env::var(&ai.key_env).ok().filter(|k| !k.is_empty());
     cfg.timeout = Duration::from_millis(ai.timeout.max(1) as u64);
-    merge::ai::answer(&cfg, file, ctx)
+    merge::ai::answer_or_why(&cfg, file, ctx)
 }
 
 /// A second handle on the repository for a thread (git2 handles are not shared).
 pub(super) fn reopen(repo: &Repo) -> Result<Repo, merge::GitError> {
     Repo::open(repo.root(), repo.worktrees_dir(), repo.target())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{LineAtRisk, Side};
+
+    /// Token-shaped: redacted whatever the environment holds.
+    const TOKEN: &str = "sk-ant-api03-Zq8VtL2mW9xR4kP7";
+
+    #[test]
+    fn committed_path_names_are_redacted_in_the_gates_report() {
+        let path = format!("src/{TOKEN}.txt");
+        let input = BranchGates {
+            task: TaskId::new("t-1"),
+            dir: PathBuf::from("/nonexistent"),
+            checks: vec![],
+            timeout: Duration::from_secs(1),
+            changed: vec![path.clone(), "docs/x.md".into()],
+            scope: vec!["docs/**".into()],
+            protected: vec![],
+            escapes: vec![],
+            checkout: None,
+        }
+        .run();
+        let text = format!("{input:?}");
+        assert!(
+            matches!(input, Input::GatesFinished { passed: false, .. }),
+            "{text}"
+        );
+        assert!(!text.contains(TOKEN), "{text}");
+        assert!(text.contains("src/[redacted].txt"), "{text}");
+    }
+
+    #[test]
+    fn what_the_ai_tier_said_and_the_lines_it_put_at_risk_are_redacted() {
+        let landed = Input::Landed {
+            runs: vec![BatchRun {
+                tasks: vec![TaskId::new("t-1")],
+                base: String::new(),
+                passed: false,
+                gate: format!("echo {TOKEN}"),
+                output: TOKEN.into(),
+            }],
+            results: vec![
+                (
+                    TaskId::new("t-1"),
+                    MergeOutcome::Conflicted {
+                        files: vec![format!("{TOKEN}.rs")],
+                        why: format!("the model answered: key = {TOKEN}"),
+                    },
+                ),
+                (
+                    TaskId::new("t-2"),
+                    MergeOutcome::Refused {
+                        tier: crate::domain::Tier::Ai,
+                        files: vec!["a.rs".into()],
+                        lines_at_risk: vec![LineAtRisk {
+                            file: "a.rs".into(),
+                            side: Side::Agent,
+                            line: format!("const KEY: &str = \"{TOKEN}\";"),
+                        }],
+                    },
+                ),
+            ],
+            error: Some(format!("ai: {TOKEN}")),
+            held: Vec::new(),
+            ai_unreachable: None,
+        };
+        let text = format!("{:?}", redacted(landed));
+        assert!(!text.contains(TOKEN), "{text}");
+        assert!(text.contains("[redacted]"), "{text}");
+    }
 }

@@ -6,15 +6,18 @@
 //! It runs on its own thread: rusqlite and git2 block, and a deterministic
 //! simulation wants one sequential owner rather than an async scheduler.
 
+mod confine;
 mod disk;
 mod executor;
 mod guard;
 pub mod inbox;
 mod landing;
 pub mod owner;
+mod recover;
 mod snapshot;
 mod summary;
 mod timeline;
+mod trace;
 pub mod watch;
 
 pub use snapshot::Snapshot;
@@ -124,20 +127,17 @@ pub struct RunOptions {
     pub progress: bool,
 }
 
-static STOP: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-
-extern "C" fn on_stop_signal(_: libc::c_int) {
-    STOP.store(true, std::sync::atomic::Ordering::SeqCst);
-}
+/// Set by SIGINT or SIGTERM once `stop_on_signals` was called.
+static STOP: std::sync::LazyLock<std::sync::Arc<std::sync::atomic::AtomicBool>> =
+    std::sync::LazyLock::new(Default::default);
 
 /// Make SIGINT and SIGTERM end a run cleanly (agents' work kept, agents
 /// stopped, the log written) instead of killing shiftboss under them.
 pub fn stop_on_signals() {
-    let handler: extern "C" fn(libc::c_int) = on_stop_signal;
-    // SAFETY: the handler only stores to an atomic, which is signal-safe.
-    unsafe {
-        libc::signal(libc::SIGINT, handler as libc::sighandler_t);
-        libc::signal(libc::SIGTERM, handler as libc::sighandler_t);
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        if let Err(e) = signal_hook::flag::register(signal, std::sync::Arc::clone(&STOP)) {
+            tracing::warn!(signal, error = %e, "could not take over a stop signal");
+        }
     }
 }
 
@@ -221,6 +221,8 @@ pub struct Swarm {
     /// `buffer`, and the effects they led to wait here (events first, always).
     log_full: bool,
     held: Vec<Effect>,
+    /// How many unwritten events may wait in memory (`disk::MAX_UNWRITTEN`).
+    max_unwritten: usize,
     /// The repository's `.git/config`, recorded while real agents run.
     config_watch: ConfigWatch,
 }
@@ -306,8 +308,16 @@ impl Swarm {
         let seed = settings.seed;
         // A log may hold tasks added before the swarm's first start.
         let mut engine = Engine::from_events(settings, &events);
-        drop(events);
         let resumed = !engine.state().target.is_empty();
+        if resumed {
+            // Nothing restarts while an agent of the last run still runs.
+            recover::before_resume(
+                &paths.root,
+                &paths.worktrees,
+                &recover::recorded_groups(&events),
+            );
+        }
+        drop(events);
         // Resumed: where the log left off (or now, for real agents on the wall clock).
         let now = start.max(engine.state().now);
         // Bounded: an agent's reader blocks when the runner is behind, so the
@@ -322,6 +332,7 @@ impl Swarm {
         let mut swarm = Swarm {
             log_full: false,
             held: Vec::new(),
+            max_unwritten: disk::MAX_UNWRITTEN,
             config_watch,
             clock: VirtualClock::starting_at(now),
             exec: Executor::new(
@@ -367,6 +378,9 @@ impl Swarm {
         swarm.handle(step)?;
         // Hand-offs left by `task add` after the last owner's last tick.
         swarm.take_in_handed_tasks()?;
+        // What the first starts answered (a process's pid) is logged now,
+        // not at the first tick.
+        swarm.drain()?;
         let tick = swarm.engine.settings().tick();
         swarm.timeline.push(now + tick, Wake::Tick);
         Ok(swarm)
@@ -402,8 +416,13 @@ impl Swarm {
                 disk::announce(&step.events);
             }
         }
+        // A process's pid is in the log at once: a restart must find it.
+        let spawned = step
+            .events
+            .iter()
+            .any(|e| matches!(e.kind, crate::domain::EventKind::AgentSpawned { .. }));
         self.buffer.extend(step.events);
-        if !step.effects.is_empty() || self.buffer.len() >= BATCH {
+        if spawned || !step.effects.is_empty() || self.buffer.len() >= BATCH {
             self.flush()?;
         }
         // Effects whose events are not in the log yet wait for space; once
@@ -412,6 +431,10 @@ impl Swarm {
         if !self.log_full {
             let effects = std::mem::take(&mut self.held);
             self.perform(effects);
+        } else if self.buffer.len() >= self.max_unwritten {
+            // Memory is bounded too: the swarm stops, its log consistent
+            // up to its last write.
+            self.closed = true;
         }
         Ok(())
     }
@@ -420,6 +443,7 @@ impl Swarm {
     fn perform(&mut self, effects: Vec<Effect>) {
         let now = self.clock.now();
         for effect in effects {
+            trace::effect(&effect);
             if let Effect::Start { model, .. } = &effect
                 && self.exec.runs_processes(model)
             {
@@ -491,6 +515,7 @@ impl Swarm {
                 self.observed
                     .line(&crate::domain::AgentId::new(agent), line);
             }
+            trace::input(&input);
             self.weather_before(&input)?;
             let step = self.engine.step(self.clock.now(), input);
             self.handle(step)?;
@@ -565,12 +590,14 @@ impl Swarm {
 
     /// An owned picture of the swarm for the console.
     pub fn snapshot(&self) -> Snapshot {
-        self.observed.snapshot(
+        let mut snap = self.observed.snapshot(
             &self.engine,
             self.clock.now(),
             self.speed.to_string(),
             self.real_time(),
-        )
+        );
+        snap.sandbox_off = self.exec.unconfined();
+        snap
     }
 
     fn publish(&mut self, force: bool) {
@@ -670,7 +697,13 @@ impl Swarm {
         self.set_speed(opts.speed);
         let mut next_report = (self.clock.now() / HOUR + 1) * HOUR;
         while !self.closed {
-            if opts.approve_all && self.engine.state().waiting_pauses().next().is_some() {
+            if opts.approve_all
+                && self
+                    .engine
+                    .state()
+                    .waiting_pauses()
+                    .any(|p| p.kind != crate::domain::PauseKind::Checkout)
+            {
                 self.input(Input::Operator(Command::ApproveAll))?;
             }
             if opts.stop_when_idle
@@ -686,6 +719,7 @@ impl Swarm {
             // Up to the next thing on the timeline, or the end of the run.
             let at = next.min(until);
             if stop_requested() {
+                tracing::info!("a stop signal came: ending the run");
                 break;
             }
             if let Speed::Times(x) = self.speed {
@@ -745,12 +779,14 @@ impl Swarm {
     }
 
     fn finish(&mut self) -> Result<Summary, SwarmError> {
+        tracing::info!("the run ends: stopping every agent");
         self.exec.stop_all(self.clock.now());
         self.check_repo_config(SessionId::new("shutdown".to_string()), false)?;
         self.flush()?;
         if self.log_full {
             return Err(SwarmError::DiskFull(format!(
-                "{}: disk full: {} events could not be written to the log",
+                "{}: disk full: {} events could not be written to the log; \
+                 free space and run `shiftboss up` to go on from its last write",
                 self.paths.db.display(),
                 self.buffer.len()
             )));
@@ -768,7 +804,7 @@ impl Swarm {
     }
 
     pub(crate) fn commits(&self) -> u64 {
-        self.exec.commits
+        self.exec.agent_commits(self.engine.state())
     }
 
     pub(crate) fn errors(&self) -> &[String] {

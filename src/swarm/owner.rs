@@ -7,7 +7,6 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
-use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 
 /// The lock file's name under `.shiftboss/`.
@@ -68,10 +67,9 @@ impl OwnerLock {
             .truncate(false)
             .open(&path)
             .map_err(io)?;
-        // SAFETY: flock on a descriptor this function owns.
-        let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
-        if rc != 0 {
-            let err = std::io::Error::last_os_error();
+        let locked = rustix::fs::flock(&file, rustix::fs::FlockOperation::NonBlockingLockExclusive);
+        if let Err(errno) = locked {
+            let err = std::io::Error::from(errno);
             if err.kind() == std::io::ErrorKind::WouldBlock {
                 let mut text = String::new();
                 let _ = file.read_to_string(&mut text);
@@ -95,14 +93,31 @@ impl OwnerLock {
     }
 }
 
-/// Whether some process owns the swarm in `dir`, and who, without taking
-/// the lock for long: a probe that finds it free lets it go at once.
+/// Whether some process owns the swarm in `dir`, and who. A probe writes
+/// nothing: it creates neither the folder nor the lock file, and leaves a
+/// free lock's text as it was (a shared lock, let go at once).
 pub fn holder(dir: &Path) -> Result<Option<Holder>, OwnerError> {
-    match OwnerLock::acquire(dir) {
-        Ok(_) => Ok(None),
-        Err(OwnerError::Held { holder, .. }) => Ok(Some(holder)),
-        Err(e) => Err(e),
+    let path = dir.join(LOCK_FILE);
+    let io = |source| OwnerError::Io {
+        path: path.clone(),
+        source,
+    };
+    let mut file = match File::open(&path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(io(e)),
+    };
+    // A shared lock, let go when the file closes on return.
+    let err = match rustix::fs::flock(&file, rustix::fs::FlockOperation::NonBlockingLockShared) {
+        Ok(()) => return Ok(None),
+        Err(errno) => std::io::Error::from(errno),
+    };
+    if err.kind() != std::io::ErrorKind::WouldBlock {
+        return Err(io(err));
     }
+    let mut text = String::new();
+    let _ = file.read_to_string(&mut text);
+    Ok(Some(parse_holder(&text)))
 }
 
 fn parse_holder(text: &str) -> Holder {
@@ -140,6 +155,29 @@ mod tests {
         assert_eq!(holder(&dir).unwrap(), None, "released when dropped");
         let again = OwnerLock::acquire(&dir).unwrap();
         assert!(again.path().ends_with(LOCK_FILE));
+    }
+
+    #[test]
+    fn probing_writes_nothing() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join(".shiftboss");
+        assert_eq!(holder(&dir).unwrap(), None);
+        assert!(!dir.exists(), "a probe of a missing folder creates none");
+        std::fs::create_dir_all(&dir).unwrap();
+        assert_eq!(holder(&dir).unwrap(), None);
+        assert!(!dir.join(LOCK_FILE).exists(), "nor a lock file");
+        let old = "pid = 1\nsince = \"2026-01-01 10:00:00 UTC\"\n";
+        std::fs::write(dir.join(LOCK_FILE), old).unwrap();
+        assert_eq!(holder(&dir).unwrap(), None);
+        assert_eq!(
+            std::fs::read_to_string(dir.join(LOCK_FILE)).unwrap(),
+            old,
+            "a free lock's text is left as it was"
+        );
+        let held = OwnerLock::acquire(&dir).unwrap();
+        let who = holder(&dir).unwrap().expect("held");
+        assert_eq!(who.pid, Some(std::process::id()));
+        drop(held);
     }
 
     #[test]

@@ -36,6 +36,8 @@ pub struct Snapshot {
     pub context_windows: BTreeMap<AgentId, u64>,
     /// Share of the window at which agents hand off (0: never).
     pub handoff_at: f64,
+    /// Real agents run unconfined (`[sandbox] mode = "off"`).
+    pub sandbox_off: bool,
 }
 
 /// What the runner keeps beside the engine for the console.
@@ -114,6 +116,7 @@ impl Observed {
                 .map(|a| (a.id.clone(), engine.settings().context_window(&a.model)))
                 .collect(),
             handoff_at: engine.settings().watchdog.handoff_at,
+            sandbox_off: false,
         }
     }
 }

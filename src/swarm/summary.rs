@@ -24,13 +24,78 @@ pub struct Summary {
     pub concerns_open_by_impact: BTreeMap<String, usize>,
     pub pause_points_waiting: usize,
     pub events: u64,
-    /// Virtual time covered by the swarm so far, `HH:MM`.
+    /// Swarm time covered so far, as a duration (`2h 05m`), never a time of day.
     pub virtual_time: String,
     pub virtual_ms: Millis,
     pub wall_ms: u128,
     pub resumed: bool,
     pub log_digest: String,
     pub errors: Vec<String>,
+    /// Failed tasks with why, in id order.
+    pub failed: Vec<TaskReason>,
+    /// Blocked tasks with why, in id order.
+    pub blocked: Vec<TaskReason>,
+    /// The open concerns: impact and text.
+    pub concerns: Vec<ConcernLine>,
+    /// The pause points waiting: id, kind and reason.
+    pub pauses: Vec<PauseLine>,
+}
+
+/// A pause point waiting, as the summary lists it.
+#[derive(Clone, Debug, Serialize)]
+pub struct PauseLine {
+    pub id: String,
+    pub kind: String,
+    pub reason: String,
+}
+
+/// A task that did not get through, and why.
+#[derive(Clone, Debug, Serialize)]
+pub struct TaskReason {
+    pub task: String,
+    pub title: String,
+    pub reason: String,
+}
+
+/// An open concern as the summary lists it.
+#[derive(Clone, Debug, Serialize)]
+pub struct ConcernLine {
+    pub id: String,
+    pub impact: String,
+    pub task: Option<String>,
+    pub summary: String,
+}
+
+/// A span of time as a duration (`2h 05m`, `4m 10s`, `12s`), never as a
+/// time of day.
+pub fn elapsed(ms: Millis) -> String {
+    let secs = ms.max(0) / 1000;
+    let (h, m, s) = (secs / 3600, secs / 60 % 60, secs % 60);
+    if h > 0 {
+        format!("{h}h {m:02}m")
+    } else if m > 0 {
+        format!("{m}m {s:02}s")
+    } else {
+        format!("{s}s")
+    }
+}
+
+/// A count with a unit suffix past a thousand: `950`, `12.3k`, `3.4M`.
+pub fn grouped(n: u64) -> String {
+    let f = n as f64;
+    if n < 1_000 {
+        n.to_string()
+    } else if n < 1_000_000 {
+        format!("{:.1}k", f / 1e3)
+    } else if n < 1_000_000_000 {
+        format!("{:.1}M", f / 1e6)
+    } else {
+        format!("{:.1}B", f / 1e9)
+    }
+}
+
+fn first_line(s: &str) -> String {
+    s.lines().next().unwrap_or("").to_string()
 }
 
 /// `HH:MM` between two instants.
@@ -76,31 +141,74 @@ impl Summary {
             tasks,
             merges: s.merges,
             conflicts: s.conflicts,
-            commits: 0,
+            commits: s.commits,
             cost_usd: (s.spend_total.dollars() * 100.0).round() / 100.0,
             tokens: s.usage_total.total(),
             concerns_open: s.open_concerns().count(),
             concerns_open_by_impact: by_impact,
             pause_points_waiting: s.waiting_pauses().count(),
             events: s.events,
-            virtual_time: clock_span(s.started_at, now),
+            virtual_time: elapsed(now - s.started_at),
             virtual_ms: now - s.started_at,
             wall_ms: 0,
             resumed: false,
             log_digest: String::new(),
             errors: Vec::new(),
+            failed: reasons(s, TaskStatus::Failed),
+            blocked: reasons(s, TaskStatus::Blocked),
+            concerns: s
+                .open_concerns()
+                .map(|c| ConcernLine {
+                    id: c.id.to_string(),
+                    impact: c.impact.as_str().to_string(),
+                    task: c.task.as_ref().map(|t| t.to_string()),
+                    summary: c.summary.clone(),
+                })
+                .collect(),
+            pauses: s
+                .waiting_pauses()
+                .map(|p| PauseLine {
+                    id: p.id.to_string(),
+                    kind: p.kind.as_str().to_string(),
+                    reason: p.reason.clone(),
+                })
+                .collect(),
         }
     }
+
+    /// Whether any task failed (a headless run then exits 3).
+    pub fn any_failed(&self) -> bool {
+        !self.failed.is_empty()
+    }
+}
+
+fn reasons(s: &SwarmState, status: TaskStatus) -> Vec<TaskReason> {
+    let mut out: Vec<TaskReason> = s
+        .tasks
+        .values()
+        .filter(|t| t.status == status)
+        .map(|t| TaskReason {
+            task: t.spec.id.to_string(),
+            title: t.spec.title.clone(),
+            reason: t.reason.clone().unwrap_or_default(),
+        })
+        .collect();
+    out.sort_by(|a, b| a.task.cmp(&b.task));
+    out
 }
 
 impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "swarm      {}", self.state_dir)?;
+        let wall = if self.wall_ms > 0 {
+            format!(" in {} wall", elapsed(self.wall_ms as Millis))
+        } else {
+            String::new()
+        };
         writeln!(
             f,
-            "time       {} virtual in {:.1} s wall{}",
-            self.virtual_time,
-            self.wall_ms as f64 / 1000.0,
+            "time       {} of swarm time{wall}{}",
+            elapsed(self.virtual_ms),
             if self.resumed { " (resumed)" } else { "" }
         )?;
         let statuses: Vec<String> = crate::domain::TaskStatus::ALL
@@ -127,7 +235,8 @@ impl fmt::Display for Summary {
         writeln!(
             f,
             "cost       ${:.2} · {} tokens",
-            self.cost_usd, self.tokens
+            self.cost_usd,
+            grouped(self.tokens)
         )?;
         let by: Vec<String> = ["critical", "high", "medium", "low"]
             .iter()
@@ -154,9 +263,60 @@ impl fmt::Display for Summary {
             "events     {} · log digest {}",
             self.events, self.log_digest
         )?;
+        for (word, list) in [("failed", &self.failed), ("blocked", &self.blocked)] {
+            for t in list {
+                writeln!(
+                    f,
+                    "{word:<10} {} {}: {}",
+                    t.task,
+                    t.title,
+                    first_line(&t.reason)
+                )?;
+            }
+        }
+        for c in &self.concerns {
+            let task = c
+                .task
+                .as_deref()
+                .map(|t| format!(" {t}"))
+                .unwrap_or_default();
+            writeln!(
+                f,
+                "concern    {} {}{task}: {}",
+                c.id,
+                c.impact,
+                first_line(&c.summary)
+            )?;
+        }
+        for p in &self.pauses {
+            writeln!(
+                f,
+                "pause      {} {}: {}",
+                p.id,
+                p.kind,
+                first_line(&p.reason)
+            )?;
+        }
         for e in &self.errors {
             writeln!(f, "error      {e}")?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn elapsed_is_a_duration_and_counts_are_grouped() {
+        assert_eq!(elapsed(0), "0s");
+        assert_eq!(elapsed(59_999), "59s");
+        assert_eq!(elapsed(61_000), "1m 01s");
+        assert_eq!(elapsed(2 * 3_600_000 + 5 * 60_000 + 7_000), "2h 05m");
+        assert_eq!(grouped(950), "950");
+        assert_eq!(grouped(12_345), "12.3k");
+        assert_eq!(grouped(3_400_000), "3.4M");
+        assert_eq!(grouped(7_100_000_000), "7.1B");
     }
 }

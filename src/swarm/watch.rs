@@ -36,6 +36,7 @@ impl Watcher {
 
     /// Fold what was written since the last look; whether there was any.
     pub fn poll(&mut self) -> Result<bool, SwarmError> {
+        self.store.follow_writers()?;
         let new = self.store.events_after(self.seen)?;
         if new.is_empty() {
             return Ok(false);

@@ -39,7 +39,7 @@ impl Scope {
 macro_rules! actions {
     ($(
         $(#[doc = $doc:literal])+
-        $name:ident = $word:literal, $scope:ident, mutates: $mutates:literal, confirm: $confirm:literal, keys: [$($key:literal),*];
+        $name:ident = $word:literal, $scope:ident, mutates: $mutates:literal, confirm: $confirm:literal, keys: [$($key:literal),*], line: [$(($word_:literal, $args:literal)),*];
     )*) => {
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub enum Action {
@@ -82,6 +82,12 @@ macro_rules! actions {
                 matches!(self, Action::Faster | Action::Slower)
             }
 
+            /// The `:` command-line words this action answers to, each with
+            /// what follows it (for completion and the help).
+            pub fn line_words(self) -> &'static [(&'static str, &'static str)] {
+                match self { $(Action::$name => &[$(($word_, $args)),*],)* }
+            }
+
             pub fn from_name(s: &str) -> Option<Action> {
                 match s { $($word => Some(Action::$name),)* _ => None }
             }
@@ -91,73 +97,88 @@ macro_rules! actions {
 
 actions! {
     /// Quit (asks first while agents are working)
-    Quit = "quit", Global, mutates: false, confirm: false, keys: ["q", "ctrl-c"];
+    Quit = "quit", Global, mutates: false, confirm: false, keys: ["q", "ctrl-c"], line: [("quit", "")];
     /// Show every key
-    Help = "help", Global, mutates: false, confirm: false, keys: ["?"];
+    Help = "help", Global, mutates: false, confirm: false, keys: ["?"], line: [("help", "")];
     /// Open the command line (commands and ids complete with Tab)
-    CommandLine = "command_line", Global, mutates: false, confirm: false, keys: [":"];
+    CommandLine = "command_line", Global, mutates: false, confirm: false, keys: [":"], line: [];
     /// Filter the focused pane
-    Filter = "filter", Global, mutates: false, confirm: false, keys: ["/"];
+    Filter = "filter", Global, mutates: false, confirm: false, keys: ["/"], line: [];
     /// Focus the next pane
-    FocusNext = "focus_next", Navigation, mutates: false, confirm: false, keys: ["tab"];
+    FocusNext = "focus_next", Navigation, mutates: false, confirm: false, keys: ["tab"], line: [];
     /// Focus the previous pane
-    FocusPrev = "focus_prev", Navigation, mutates: false, confirm: false, keys: ["backtab"];
+    FocusPrev = "focus_prev", Navigation, mutates: false, confirm: false, keys: ["backtab"], line: [];
     /// Focus the convoy board
-    FocusConvoys = "focus_convoys", Navigation, mutates: false, confirm: false, keys: ["1"];
+    FocusConvoys = "focus_convoys", Navigation, mutates: false, confirm: false, keys: ["1"], line: [];
     /// Focus the watchdog tiers
-    FocusWatchdog = "focus_watchdog", Navigation, mutates: false, confirm: false, keys: ["2"];
+    FocusWatchdog = "focus_watchdog", Navigation, mutates: false, confirm: false, keys: ["2"], line: [];
     /// Focus the cost burn
-    FocusBurn = "focus_burn", Navigation, mutates: false, confirm: false, keys: ["3"];
+    FocusBurn = "focus_burn", Navigation, mutates: false, confirm: false, keys: ["3"], line: [];
     /// Focus the merge queue
-    FocusMerge = "focus_merge", Navigation, mutates: false, confirm: false, keys: ["4"];
+    FocusMerge = "focus_merge", Navigation, mutates: false, confirm: false, keys: ["4"], line: [];
     /// Focus the concern inbox
-    FocusInbox = "focus_inbox", Navigation, mutates: false, confirm: false, keys: ["5"];
+    FocusInbox = "focus_inbox", Navigation, mutates: false, confirm: false, keys: ["5"], line: [];
     /// Move down
-    Down = "down", Navigation, mutates: false, confirm: false, keys: ["j", "down"];
+    Down = "down", Navigation, mutates: false, confirm: false, keys: ["j", "down"], line: [];
     /// Move up
-    Up = "up", Navigation, mutates: false, confirm: false, keys: ["k", "up"];
+    Up = "up", Navigation, mutates: false, confirm: false, keys: ["k", "up"], line: [];
     /// Go to the first row
-    Top = "top", Navigation, mutates: false, confirm: false, keys: ["g", "home"];
+    Top = "top", Navigation, mutates: false, confirm: false, keys: ["g", "home"], line: [];
     /// Go to the last row
-    Bottom = "bottom", Navigation, mutates: false, confirm: false, keys: ["G", "end"];
+    Bottom = "bottom", Navigation, mutates: false, confirm: false, keys: ["G", "end"], line: [];
     /// Mark or unmark the row
-    Mark = "mark", Navigation, mutates: false, confirm: false, keys: ["space"];
+    Mark = "mark", Navigation, mutates: false, confirm: false, keys: ["space"], line: [];
     /// Open the detail of the selected row
-    Open = "open", Navigation, mutates: false, confirm: false, keys: ["enter"];
+    Open = "open", Navigation, mutates: false, confirm: false, keys: ["enter"], line: [];
     /// Go back
-    Back = "back", Navigation, mutates: false, confirm: false, keys: ["esc"];
+    Back = "back", Navigation, mutates: false, confirm: false, keys: ["esc"], line: [];
     /// Approve the selected pause point, or every marked one
-    Approve = "approve", Inbox, mutates: true, confirm: false, keys: ["y"];
+    Approve = "approve", Inbox, mutates: true, confirm: false, keys: ["y"], line: [("approve", "PAUSE|all")];
     /// Reject the selected pause point
-    Reject = "reject", Inbox, mutates: true, confirm: true, keys: ["n"];
+    Reject = "reject", Inbox, mutates: true, confirm: true, keys: ["n"], line: [("reject", "PAUSE")];
     /// Acknowledge the selected concern
-    Ack = "ack", Inbox, mutates: true, confirm: false, keys: ["a"];
+    Ack = "ack", Inbox, mutates: true, confirm: false, keys: ["a"], line: [("ack", "CONCERN")];
     /// Resolve the selected concern
-    Resolve = "resolve", Inbox, mutates: true, confirm: false, keys: ["r"];
+    Resolve = "resolve", Inbox, mutates: true, confirm: false, keys: ["r"], line: [("resolve", "CONCERN")];
     /// Dismiss the selected concern, with a reason
-    Dismiss = "dismiss", Inbox, mutates: true, confirm: false, keys: ["d"];
+    Dismiss = "dismiss", Inbox, mutates: true, confirm: false, keys: ["d"], line: [("dismiss", "CONCERN REASON…")];
     /// Pause or resume the selected agent or convoy
-    TogglePause = "toggle_pause", Swarm, mutates: true, confirm: false, keys: ["p"];
+    TogglePause = "toggle_pause", Swarm, mutates: true, confirm: false, keys: ["p"], line: [("pause", "AGENT|CONVOY|all"), ("resume", "AGENT|CONVOY|all")];
     /// Pause or resume the whole swarm (no new work starts)
-    TogglePauseAll = "toggle_pause_all", Swarm, mutates: true, confirm: false, keys: ["P"];
+    TogglePauseAll = "toggle_pause_all", Swarm, mutates: true, confirm: false, keys: ["P"], line: [];
     /// Emergency stop: freeze every agent at once
-    EmergencyStop = "emergency_stop", Swarm, mutates: true, confirm: true, keys: ["X"];
+    EmergencyStop = "emergency_stop", Swarm, mutates: true, confirm: true, keys: ["X"], line: [("freeze", "")];
     /// Thaw after an emergency stop
-    Thaw = "thaw", Swarm, mutates: true, confirm: false, keys: ["T"];
+    Thaw = "thaw", Swarm, mutates: true, confirm: false, keys: ["T"], line: [("thaw", "")];
     /// Kill the selected agent (its work is kept on its branch)
-    Kill = "kill", Swarm, mutates: true, confirm: true, keys: ["K"];
+    Kill = "kill", Swarm, mutates: true, confirm: true, keys: ["K"], line: [("kill", "AGENT")];
     /// Retry the selected failed or blocked task
-    Retry = "retry", Queue, mutates: true, confirm: false, keys: ["R"];
+    Retry = "retry", Queue, mutates: true, confirm: false, keys: ["R"], line: [("retry", "TASK")];
     /// Drop the selected merge-queue entry (its branch is kept)
-    Drop = "drop", Queue, mutates: true, confirm: true, keys: ["D"];
+    Drop = "drop", Queue, mutates: true, confirm: true, keys: ["D"], line: [("drop", "TASK")];
     /// Move the selected merge-queue entry to the front of the queue
-    MoveFront = "move_front", Queue, mutates: true, confirm: false, keys: ["["];
+    MoveFront = "move_front", Queue, mutates: true, confirm: false, keys: ["["], line: [("move", "TASK front|back")];
     /// Move the selected merge-queue entry to the back of the queue
-    MoveBack = "move_back", Queue, mutates: true, confirm: false, keys: ["]"];
+    MoveBack = "move_back", Queue, mutates: true, confirm: false, keys: ["]"], line: [];
     /// Run the simulation faster
-    Faster = "faster", Swarm, mutates: true, confirm: false, keys: ["+", "="];
+    Faster = "faster", Swarm, mutates: true, confirm: false, keys: ["+", "="], line: [("speed", "N|max")];
     /// Run the simulation slower
-    Slower = "slower", Swarm, mutates: true, confirm: false, keys: ["-"];
+    Slower = "slower", Swarm, mutates: true, confirm: false, keys: ["-"], line: [];
+}
+
+/// Every `:` command word with what follows it and the action it belongs
+/// to, in the table's order.
+pub fn line_commands() -> impl Iterator<Item = (&'static str, &'static str, Action)> {
+    Action::ALL
+        .iter()
+        .flat_map(|a| a.line_words().iter().map(move |(w, args)| (*w, *args, *a)))
+}
+
+/// The action a `:` command word belongs to.
+pub fn line_action(word: &str) -> Option<Action> {
+    line_commands()
+        .find(|(w, _, _)| *w == word)
+        .map(|(_, _, a)| a)
 }
 
 /// A key as key files write it: `q`, `G`, `ctrl-c`, `enter`, `space`, `tab`.

@@ -3,14 +3,13 @@
 //! commands. It holds no swarm state of its own beyond the last snapshot.
 
 use super::action::{Action, Key, KeyMap, KeyName};
-use super::command_line::{self, LineEdit};
+use super::command_line::{self, Edited, LineEdit};
 use super::panes::{
     Pane, PaneId, PaneState, Target, burn::BurnPane, convoys::ConvoysPane, inbox::InboxPane,
     merge_queue::MergeQueuePane, watchdog::WatchdogPane,
 };
 use super::theme::Theme;
-use crate::domain::{AgentPhase, PauseState, TaskStatus};
-use crate::engine::Command;
+use crate::engine::{Command, QueueEnd, check_command};
 use crate::swarm::{Snapshot, Speed};
 
 /// What the keyboard is talking to.
@@ -30,8 +29,17 @@ pub enum Mode {
     /// A destructive action waits for `y`.
     Confirm {
         prompt: String,
-        commands: Vec<Command>,
+        on_yes: OnYes,
     },
+}
+
+/// What `y` does to a confirm.
+#[derive(Clone, Debug, PartialEq)]
+pub enum OnYes {
+    /// Quit the console (and stop the swarm).
+    Quit,
+    /// Send these commands.
+    Send(Vec<Command>),
 }
 
 pub struct App {
@@ -151,12 +159,12 @@ impl App {
                     edit.text = text;
                     edit.hint = hint;
                     self.mode = Mode::CommandLine(edit);
-                } else if let Some(done) = edit.key(key) {
-                    if let Some(text) = done {
-                        self.run_command_line(&text);
-                    }
                 } else {
-                    self.mode = Mode::CommandLine(edit);
+                    match edit.key(key) {
+                        Edited::Entered(text) => self.run_command_line(&text),
+                        Edited::Cancelled => {}
+                        Edited::Typing => self.mode = Mode::CommandLine(edit),
+                    }
                 }
             }
             Mode::Filter(mut edit) => {
@@ -164,30 +172,32 @@ impl App {
                 self.states[self.focus.index()].filter = edit.text.clone();
                 self.states[self.focus.index()].selected = 0;
                 match done {
-                    Some(Some(_)) => {}
-                    Some(None) => self.states[self.focus.index()].filter.clear(),
-                    None => self.mode = Mode::Filter(edit),
+                    Edited::Entered(_) => {}
+                    Edited::Cancelled => self.states[self.focus.index()].filter.clear(),
+                    Edited::Typing => self.mode = Mode::Filter(edit),
                 }
             }
             Mode::Reason { target, mut edit } => match edit.key(key) {
-                Some(Some(reason)) if !reason.trim().is_empty() => {
+                Edited::Entered(reason) if !reason.trim().is_empty() => {
                     if let Target::Concern(id) = target {
                         self.outbox
                             .push(Command::DismissConcern(id, reason.trim().to_string()));
                     }
                 }
-                Some(Some(_)) => {
+                Edited::Entered(_) => {
                     self.notice = Some("a dismissal needs a reason".into());
                     self.mode = Mode::Reason { target, edit };
                 }
-                Some(None) => {}
-                None => self.mode = Mode::Reason { target, edit },
+                Edited::Cancelled => {}
+                Edited::Typing => self.mode = Mode::Reason { target, edit },
             },
-            Mode::Confirm { prompt, commands } => match key.code {
-                KeyName::Char('y') | KeyName::Enter if commands.is_empty() => self.quit = true,
-                KeyName::Char('y') | KeyName::Enter => self.outbox.extend(commands),
-                KeyName::Char('n') | KeyName::Esc => self.notice = Some("cancelled".into()),
-                _ => self.mode = Mode::Confirm { prompt, commands },
+            Mode::Confirm { prompt, on_yes } => match (key.code, on_yes) {
+                (KeyName::Char('y') | KeyName::Enter, OnYes::Quit) => self.quit = true,
+                (KeyName::Char('y') | KeyName::Enter, OnYes::Send(commands)) => {
+                    self.outbox.extend(commands)
+                }
+                (KeyName::Char('n') | KeyName::Esc, _) => self.notice = Some("cancelled".into()),
+                (_, on_yes) => self.mode = Mode::Confirm { prompt, on_yes },
             },
         }
     }
@@ -196,7 +206,24 @@ impl App {
         if commands.is_empty() {
             return;
         }
-        self.mode = Mode::Confirm { prompt, commands };
+        self.mode = Mode::Confirm {
+            prompt,
+            on_yes: OnYes::Send(commands),
+        };
+    }
+
+    /// Send a command the engine would take, saying `said`; otherwise say
+    /// why not (the engine's own reason).
+    fn send_checked(&mut self, cmd: Command, said: Option<String>) {
+        match check_command(&self.snap.state, &cmd) {
+            Ok(()) => {
+                if let Some(said) = said {
+                    self.say(said);
+                }
+                self.outbox.push(cmd);
+            }
+            Err(why) => self.say(why),
+        }
     }
 
     fn say(&mut self, s: impl Into<String>) {
@@ -215,9 +242,17 @@ impl App {
 
     /// Do what an action means here.
     pub fn act(&mut self, a: Action) {
-        if self.readonly && a.mutates() {
-            return;
+        if a.mutates() {
+            if !self.readonly {
+                self.act_on_swarm(a);
+            }
+        } else {
+            self.act_on_view(a);
         }
+    }
+
+    /// An action that changes only what the console shows.
+    fn act_on_view(&mut self, a: Action) {
         let sel = self.selected();
         let s = &self.snap.state;
         match a {
@@ -228,13 +263,14 @@ impl App {
                 if s.busy_agents() > 0 && !self.readonly {
                     self.mode = Mode::Confirm {
                         prompt: match s.busy_agents() {
-                            1 => "1 agent is working; quit the console and stop the swarm?".to_string(),
-                            n => format!("{n} agents are working; quit the console and stop the swarm?"),
+                            1 => "1 agent is working; quit the console and stop the swarm?"
+                                .to_string(),
+                            n => format!(
+                                "{n} agents are working; quit the console and stop the swarm?"
+                            ),
                         },
-                        commands: Vec::new(),
+                        on_yes: OnYes::Quit,
                     };
-                    // An empty confirm means quit.
-                    self.quit_on_confirm();
                 } else {
                     self.quit = true;
                 }
@@ -251,7 +287,11 @@ impl App {
             Action::FocusNext | Action::FocusPrev => {
                 let i = self.focus.index();
                 let n = PaneId::ALL.len();
-                let j = if a == Action::FocusNext { (i + 1) % n } else { (i + n - 1) % n };
+                let j = if a == Action::FocusNext {
+                    (i + 1) % n
+                } else {
+                    (i + n - 1) % n
+                };
                 self.focus = PaneId::ALL[j];
                 self.pages.clear();
             }
@@ -280,22 +320,25 @@ impl App {
                     self.pages.push(t);
                 }
             }
-            Action::Back => {
-                if self.pages.pop().is_none() {
-                    self.states[self.focus.index()].filter.clear();
-                }
-            }
+            Action::Back => self.back(),
+            _ => {}
+        }
+    }
+
+    /// An action on the inbox's pause points and concerns.
+    fn act_on_inbox(&mut self, a: Action, sel: Option<Target>) {
+        let s = &self.snap.state;
+        match a {
             Action::Approve => {
                 let marked: Vec<Command> = self
                     .state(PaneId::Inbox)
                     .marked
                     .iter()
                     .filter_map(|t| match t {
-                        Target::Pause(p) if s.pause(p).is_some_and(|p| p.state == PauseState::Waiting) => {
-                            Some(Command::ApprovePause(p.clone()))
-                        }
+                        Target::Pause(p) => Some(Command::ApprovePause(p.clone())),
                         _ => None,
                     })
+                    .filter(|c| check_command(s, c).is_ok())
                     .collect();
                 if !marked.is_empty() {
                     self.outbox.extend(marked);
@@ -309,7 +352,10 @@ impl App {
             Action::Reject => match sel {
                 Some(Target::Pause(p)) => {
                     let reason = s.pause(&p).map(|x| x.reason.clone()).unwrap_or_default();
-                    self.confirm(format!("reject {p}: {reason}?"), vec![Command::RejectPause(p)]);
+                    self.confirm(
+                        format!("reject {p}: {reason}?"),
+                        vec![Command::RejectPause(p)],
+                    );
                 }
                 _ => self.say("select a pause point to reject"),
             },
@@ -330,19 +376,78 @@ impl App {
                 }
                 _ => self.say("select a concern to dismiss"),
             },
+            _ => {}
+        }
+    }
+
+    /// An action on a task: retry it, or drop or move its merge-queue entry.
+    fn act_on_queue(&mut self, a: Action, sel: Option<Target>) {
+        let s = &self.snap.state;
+        match a {
+            Action::Retry => match sel {
+                Some(Target::Task(t)) => self.send_checked(Command::RetryTask(t), None),
+                _ => self.say("select a failed or blocked task to retry"),
+            },
+            Action::Drop => match sel {
+                Some(Target::Task(t)) => {
+                    let cmd = Command::DropTask(t.clone());
+                    match check_command(s, &cmd) {
+                        Ok(()) => self.confirm(
+                            format!("drop {t} from the merge queue? its branch is kept"),
+                            vec![cmd],
+                        ),
+                        Err(why) => self.say(why),
+                    }
+                }
+                _ => self.say("select a queued entry to drop"),
+            },
+            Action::MoveFront | Action::MoveBack => match sel {
+                Some(Target::Task(t)) => {
+                    let end = if a == Action::MoveFront {
+                        QueueEnd::Front
+                    } else {
+                        QueueEnd::Back
+                    };
+                    let said = format!("{t} moves to the {} of the merge queue", end.word());
+                    self.send_checked(Command::MoveTask(t, end), Some(said));
+                }
+                _ => self.say("select a queued entry to move"),
+            },
+            _ => {}
+        }
+    }
+
+    /// An action that sends commands to the swarm (each one the engine's
+    /// check would take) or says why not.
+    fn act_on_swarm(&mut self, a: Action) {
+        let sel = self.selected();
+        let s = &self.snap.state;
+        match a {
+            Action::Approve | Action::Reject | Action::Ack | Action::Resolve | Action::Dismiss => {
+                self.act_on_inbox(a, sel)
+            }
             Action::TogglePause => match sel {
                 Some(Target::Agent(id)) => {
                     let held = s.agent(&id).is_some_and(|a| a.held);
-                    self.outbox.push(if held { Command::ReleaseAgent(id) } else { Command::HoldAgent(id) });
+                    self.outbox.push(if held {
+                        Command::ReleaseAgent(id)
+                    } else {
+                        Command::HoldAgent(id)
+                    });
                 }
                 Some(Target::Convoy(c)) => {
                     let held = s.held_convoys.contains(&c);
-                    self.outbox.push(if held { Command::ReleaseConvoy(c) } else { Command::HoldConvoy(c) });
+                    self.outbox.push(if held {
+                        Command::ReleaseConvoy(c)
+                    } else {
+                        Command::HoldConvoy(c)
+                    });
                 }
                 _ => self.say("select an agent or a convoy to pause or resume"),
             },
             Action::TogglePauseAll => {
-                let all_held = !s.convoys.is_empty() && s.convoys.iter().all(|c| s.held_convoys.contains(c));
+                let all_held =
+                    !s.convoys.is_empty() && s.convoys.iter().all(|c| s.held_convoys.contains(c));
                 let cmds: Vec<Command> = s
                     .convoys
                     .iter()
@@ -355,7 +460,11 @@ impl App {
                         }
                     })
                     .collect();
-                self.say(if all_held { "swarm resumed" } else { "swarm paused: no new work starts" });
+                self.say(if all_held {
+                    "swarm resumed"
+                } else {
+                    "swarm paused: no new work starts"
+                });
                 self.outbox.extend(cmds);
             }
             Action::EmergencyStop => {
@@ -363,44 +472,31 @@ impl App {
                     self.say("already frozen: T thaws");
                 } else {
                     self.confirm(
-                        format!("emergency stop: freeze all {} working agents now?", s.busy_agents()),
+                        format!(
+                            "emergency stop: freeze all {} working agents now?",
+                            s.busy_agents()
+                        ),
                         vec![Command::Freeze],
                     );
                 }
             }
             Action::Thaw => self.outbox.push(Command::Thaw),
             Action::Kill => match sel {
-                Some(Target::Agent(id)) if s.agent(&id).is_some_and(|a| a.phase != AgentPhase::Retired) => {
-                    self.confirm(
-                        format!("kill {id}? its work stays on its branch and its task goes back to the queue"),
-                        vec![Command::KillAgent(id)],
-                    )
+                Some(Target::Agent(id)) => {
+                    let cmd = Command::KillAgent(id.clone());
+                    match check_command(s, &cmd) {
+                        Ok(()) => self.confirm(
+                            format!("kill {id}? its work stays on its branch and its task goes back to the queue"),
+                            vec![cmd],
+                        ),
+                        Err(why) => self.say(format!("{why}: select a live agent to kill")),
+                    }
                 }
                 _ => self.say("select a live agent to kill"),
             },
-            Action::Retry => match sel {
-                Some(Target::Task(t))
-                    if s.task(&t).is_some_and(|t| matches!(t.status, TaskStatus::Failed | TaskStatus::Blocked)) =>
-                {
-                    self.outbox.push(Command::RetryTask(t))
-                }
-                _ => self.say("select a failed or blocked task to retry"),
-            },
-            Action::Drop => match sel {
-                Some(Target::Task(t)) if s.task(&t).is_some_and(|t| t.status == TaskStatus::Queued) => self.confirm(
-                    format!("drop {t} from the merge queue? its branch is kept"),
-                    vec![Command::DropTask(t)],
-                ),
-                _ => self.say("select a queued entry to drop"),
-            },
-            Action::MoveFront | Action::MoveBack => match sel {
-                Some(Target::Task(t)) if s.task(&t).is_some_and(|t| t.status == TaskStatus::Queued) => {
-                    let front = a == Action::MoveFront;
-                    self.say(format!("{t} moves to the {} of the merge queue", if front { "front" } else { "back" }));
-                    self.outbox.push(Command::MoveTask(t, front));
-                }
-                _ => self.say("select a queued entry to move"),
-            },
+            Action::Retry | Action::Drop | Action::MoveFront | Action::MoveBack => {
+                self.act_on_queue(a, sel)
+            }
             Action::Faster | Action::Slower if self.snap.real_time => {
                 self.say(crate::swarm::REAL_TIME)
             }
@@ -409,6 +505,14 @@ impl App {
                 let next = cur.step(a == Action::Faster);
                 self.outbox.push(Command::SetSpeed(next.to_string()));
             }
+            _ => {}
+        }
+    }
+
+    /// Close the open page; on the floor, clear the pane's filter.
+    fn back(&mut self) {
+        if self.pages.pop().is_none() {
+            self.states[self.focus.index()].filter.clear();
         }
     }
 
@@ -417,16 +521,15 @@ impl App {
         self.pages.clear();
     }
 
-    /// Quitting while agents work asks first; `y` quits.
-    fn quit_on_confirm(&mut self) {
-        if let Mode::Confirm { commands, .. } = &mut self.mode {
-            commands.clear();
-        }
-    }
-
     /// Whether the open confirm is the quit question.
     pub fn confirming_quit(&self) -> bool {
-        matches!(&self.mode, Mode::Confirm { commands, .. } if commands.is_empty())
+        matches!(
+            &self.mode,
+            Mode::Confirm {
+                on_yes: OnYes::Quit,
+                ..
+            }
+        )
     }
 
     fn run_command_line(&mut self, text: &str) {
@@ -480,6 +583,20 @@ mod tests {
         for c in keys.chars() {
             app.key(Key::parse(&c.to_string()).unwrap());
         }
+    }
+
+    #[test]
+    fn the_header_says_when_agents_run_without_the_sandbox() {
+        let mut a = app();
+        let header = |a: &App| {
+            let text = crate::tui::screenshot::to_text(&crate::tui::screenshot::render(a, 160, 40));
+            text.lines().next().unwrap_or("").to_string()
+        };
+        assert!(!header(&a).contains("SANDBOX OFF"), "{}", header(&a));
+        let mut s = a.snap.clone();
+        s.sandbox_off = true;
+        a.set_snapshot(s);
+        assert!(header(&a).contains("SANDBOX OFF"), "{}", header(&a));
     }
 
     #[test]
@@ -572,15 +689,22 @@ mod tests {
         assert_eq!(
             a.outbox,
             vec![
-                Command::MoveTask(TaskId::new("auth-7"), false),
-                Command::MoveTask(TaskId::new("auth-4"), true),
+                Command::MoveTask(TaskId::new("auth-7"), QueueEnd::Back),
+                Command::MoveTask(TaskId::new("auth-4"), QueueEnd::Front),
             ]
         );
-        // Not a queued entry: a word, no command.
+        // Not a queued entry: the engine's reason, no command.
         a.outbox.clear();
         press(&mut a, "j[");
         assert!(a.outbox.is_empty());
-        assert!(a.notice.as_deref().unwrap_or("").contains("queued entry"));
+        assert!(
+            a.notice
+                .as_deref()
+                .unwrap_or("")
+                .ends_with("not in the merge queue"),
+            "{:?}",
+            a.notice
+        );
         // Retry and drop act on the selected row of the pane too.
         press(&mut a, "jR");
         assert_eq!(a.outbox, vec![Command::RetryTask(TaskId::new("auth-6"))]);
@@ -594,7 +718,7 @@ mod tests {
         press(&mut a, "[");
         assert_eq!(
             a.outbox,
-            vec![Command::MoveTask(TaskId::new("auth-4"), true)]
+            vec![Command::MoveTask(TaskId::new("auth-4"), QueueEnd::Front)]
         );
         // Read-only: no key moves anything, and the command line refuses.
         let mut ro = App::new(

@@ -3,7 +3,7 @@
 
 use super::action::{Action, Key, KeyName};
 use crate::domain::{AgentId, ConcernId, ConvoyId, PauseId, TaskId};
-use crate::engine::Command;
+use crate::engine::{Command, QueueEnd};
 use crate::swarm::{Snapshot, Speed};
 
 /// A line being typed.
@@ -14,27 +14,32 @@ pub struct LineEdit {
     pub hint: String,
 }
 
+/// Where a line stands after a key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Edited {
+    /// Still being typed.
+    Typing,
+    /// Enter: the line as typed.
+    Entered(String),
+    /// Esc: given up.
+    Cancelled,
+}
+
 impl LineEdit {
-    /// `None` while typing; `Some(Some(text))` on enter, `Some(None)` on esc.
-    pub fn key(&mut self, key: Key) -> Option<Option<String>> {
+    /// Take a key: typing goes on, or the line is entered or cancelled.
+    pub fn key(&mut self, key: Key) -> Edited {
         self.hint.clear();
         match key.code {
-            KeyName::Enter => Some(Some(std::mem::take(&mut self.text))),
-            KeyName::Esc => Some(None),
+            KeyName::Enter => return Edited::Entered(std::mem::take(&mut self.text)),
+            KeyName::Esc => return Edited::Cancelled,
             KeyName::Backspace => {
                 self.text.pop();
-                None
             }
-            KeyName::Char('u') if key.ctrl => {
-                self.text.clear();
-                None
-            }
-            KeyName::Char(c) if !key.ctrl => {
-                self.text.push(c);
-                None
-            }
-            _ => None,
+            KeyName::Char('u') if key.ctrl => self.text.clear(),
+            KeyName::Char(c) if !key.ctrl => self.text.push(c),
+            _ => {}
         }
+        Edited::Typing
     }
 }
 
@@ -47,37 +52,18 @@ pub enum Parsed {
     Quit,
 }
 
-/// Commands and what follows them, for completion and the help.
-pub const COMMANDS: &[(&str, &str)] = &[
-    ("approve", "PAUSE|all"),
-    ("reject", "PAUSE"),
-    ("ack", "CONCERN"),
-    ("resolve", "CONCERN"),
-    ("dismiss", "CONCERN REASON…"),
-    ("pause", "AGENT|CONVOY|all"),
-    ("resume", "AGENT|CONVOY|all"),
-    ("kill", "AGENT"),
-    ("retry", "TASK"),
-    ("drop", "TASK"),
-    ("move", "TASK front|back"),
-    ("freeze", ""),
-    ("thaw", ""),
-    ("speed", "N|max"),
-    ("help", ""),
-    ("quit", ""),
-];
-
-const MUTATING: &[&str] = &[
-    "approve", "reject", "ack", "resolve", "dismiss", "pause", "resume", "kill", "retry", "drop",
-    "move", "freeze", "thaw", "speed",
-];
+/// Whether a `:` command word changes the swarm (refused when read-only):
+/// what its action in the `Action` table says.
+fn mutating(word: &str) -> bool {
+    super::action::line_action(word).is_some_and(|a| a.mutates())
+}
 
 pub fn parse(text: &str, snap: &Snapshot, readonly: bool) -> Result<Parsed, String> {
     let mut words = text.split_whitespace();
     let Some(cmd) = words.next() else {
         return Ok(Parsed::Commands(Vec::new()));
     };
-    if readonly && MUTATING.contains(&cmd) {
+    if readonly && mutating(cmd) {
         return Err(format!("{cmd}: the console is read-only"));
     }
     let arg = words.next();
@@ -146,9 +132,14 @@ pub fn parse(text: &str, snap: &Snapshot, readonly: bool) -> Result<Parsed, Stri
             .map(|id| one(Command::DropTask(TaskId::new(id))))
             .unwrap_or_else(|| Err(need("a task"))),
         "move" => match (arg, rest.first().copied()) {
-            (Some(id), Some(w @ ("front" | "back"))) => {
-                one(Command::MoveTask(TaskId::new(id), w == "front"))
-            }
+            (Some(id), Some(w @ ("front" | "back"))) => one(Command::MoveTask(
+                TaskId::new(id),
+                if w == "front" {
+                    QueueEnd::Front
+                } else {
+                    QueueEnd::Back
+                },
+            )),
             (Some(_), Some(w)) => Err(format!("move: {w:?}; expected front or back")),
             (Some(_), None) => Err("move needs front or back after the task".into()),
             (None, _) => Err(need("a queued task and front or back")),
@@ -170,10 +161,9 @@ pub fn parse(text: &str, snap: &Snapshot, readonly: bool) -> Result<Parsed, Stri
 /// word after an id (`move TASK front|back`).
 fn candidates(done: &[&str], snap: &Snapshot, readonly: bool) -> Vec<String> {
     match done {
-        [] => COMMANDS
-            .iter()
-            .map(|(c, _)| c.to_string())
-            .filter(|c| !(readonly && MUTATING.contains(&c.as_str())))
+        [] => super::action::line_commands()
+            .map(|(c, _, _)| c.to_string())
+            .filter(|c| !(readonly && mutating(c)))
             .filter(|c| !(snap.real_time && c == "speed"))
             .collect(),
         [cmd] => ids_for(cmd, snap),
@@ -386,14 +376,14 @@ mod tests {
             parse("move auth-4 front", &s, false),
             Ok(Parsed::Commands(vec![Command::MoveTask(
                 TaskId::new("auth-4"),
-                true
+                QueueEnd::Front
             )]))
         );
         assert_eq!(
             parse("move auth-6 back", &s, false),
             Ok(Parsed::Commands(vec![Command::MoveTask(
                 TaskId::new("auth-6"),
-                false
+                QueueEnd::Back
             )]))
         );
         assert!(parse("move auth-4", &s, false).is_err());
@@ -409,5 +399,39 @@ mod tests {
         assert_eq!(hint, "auth-4 auth-6");
         let (_, hint) = complete_with_hint("move auth-4 ", &s, false);
         assert_eq!(hint, "front back");
+    }
+
+    #[test]
+    fn the_command_words_are_the_action_tables() {
+        let s = snap();
+        let words: Vec<(&str, Action)> = crate::tui::action::line_commands()
+            .map(|(w, _, a)| (w, a))
+            .collect();
+        assert!(words.len() >= 15, "{words:?}");
+        for (word, action) in &words {
+            // Every word of the table is one the parser knows.
+            let parsed = parse(word, &s, false);
+            assert!(
+                !matches!(&parsed, Err(e) if e.starts_with("unknown command")),
+                "{word}: {parsed:?}"
+            );
+            // Read-only refuses exactly the words whose action changes the swarm.
+            let ro = parse(word, &s, true);
+            let refused = matches!(&ro, Err(e) if e.ends_with("the console is read-only"));
+            assert_eq!(refused, action.mutates(), "{word}: {ro:?}");
+        }
+        // Tab offers the table's words; read-only, those that change nothing.
+        let table: Vec<String> = words.iter().map(|(w, _)| w.to_string()).collect();
+        assert_eq!(candidates(&[], &s, false), table);
+        let looking: Vec<String> = words
+            .iter()
+            .filter(|(_, a)| !a.mutates())
+            .map(|(w, _)| w.to_string())
+            .collect();
+        assert_eq!(candidates(&[], &s, true), looking);
+        assert_eq!(looking, ["quit", "help"]);
+        assert!(
+            matches!(parse("frobnicate", &s, false), Err(e) if e.starts_with("unknown command"))
+        );
     }
 }

@@ -120,6 +120,9 @@ fn draw_header(app: &App, area: Rect, buf: &mut Buffer) {
     if s.frozen {
         spans.push(Span::styled("· FROZEN ", t.error()));
     }
+    if app.snap.sandbox_off {
+        spans.push(Span::styled("· SANDBOX OFF ", t.error()));
+    }
     if app.readonly {
         spans.push(Span::styled("· read-only ", t.dim()));
     }

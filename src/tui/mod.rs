@@ -9,9 +9,14 @@ pub mod app;
 pub mod command_line;
 pub mod detail;
 pub mod floor;
+pub mod format;
 pub mod panes;
 pub mod screenshot;
+pub mod term;
 pub mod theme;
+
+#[cfg(test)]
+mod same_refusals;
 
 use crate::swarm::watch::Watcher;
 use crate::swarm::{Published, RunOptions, Summary, Swarm, SwarmError};
@@ -37,6 +42,8 @@ pub struct ConsoleOptions {
 enum UiMsg {
     Published(Published),
     Term(Event),
+    /// The terminal hung up or was closed: nobody is left to watch.
+    TermGone,
 }
 
 /// Run the console on `swarm` until the operator quits. Returns the summary
@@ -112,6 +119,11 @@ fn console_loop(
     ui_rx: mpsc::Receiver<UiMsg>,
     mut send: impl FnMut(crate::engine::Command),
 ) -> Result<(), SwarmError> {
+    // A terminal that hangs up ends the console (its input would only spin).
+    let gone = ui_tx.clone();
+    term::watch_hangup(move || {
+        let _ = gone.send(UiMsg::TermGone);
+    });
     // Terminal input on its own thread, into the same channel.
     let tx = ui_tx;
     std::thread::Builder::new()
@@ -125,7 +137,7 @@ fn console_loop(
         })
         .expect("spawn the input thread");
 
-    let mut terminal = ratatui::init();
+    let mut terminal = open_terminal();
     let mut dirty = true;
     let mut last_draw: Option<Instant> = None;
     loop {
@@ -173,7 +185,7 @@ fn console_loop(
                     if k.code == KeyCode::Char('z') && k.modifiers.contains(KeyModifiers::CONTROL) {
                         ratatui::restore();
                         suspend();
-                        terminal = ratatui::init();
+                        terminal = open_terminal();
                         let _ = terminal.clear();
                     } else if let Some(key) = Key::from_event(&k) {
                         app.key(key);
@@ -182,6 +194,7 @@ fn console_loop(
                 }
                 UiMsg::Term(Event::Resize(..)) => dirty = true,
                 UiMsg::Term(_) => {}
+                UiMsg::TermGone => app.quit = true,
             }
         }
         for cmd in app.outbox.drain(..) {
@@ -191,14 +204,23 @@ fn console_loop(
             break;
         }
     }
-    ratatui::restore();
+    // Errors ignored: a terminal that hung up cannot be restored, and saying
+    // so would write to it (as dropping a terminal whose cursor could not be
+    // shown would).
+    let _ = terminal.show_cursor();
+    std::mem::forget(terminal);
+    let _ = ratatui::try_restore();
     Ok(())
+}
+
+/// Raw mode and the alternate screen (as `ratatui::init`), drawn through a
+/// backend that reads the size by ioctl only.
+fn open_terminal() -> ratatui::Terminal<term::Sized<std::io::Stdout>> {
+    drop(ratatui::init());
+    ratatui::Terminal::new(term::Sized::new(stdout())).expect("a terminal of a known size")
 }
 
 /// Ctrl-z: give the terminal back and stop until `fg`.
 fn suspend() {
-    // SAFETY: raising a signal on our own process has no memory effects.
-    unsafe {
-        libc::raise(libc::SIGTSTP);
-    }
+    let _ = signal_hook::low_level::raise(signal_hook::consts::SIGTSTP);
 }

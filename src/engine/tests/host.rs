@@ -166,6 +166,8 @@ fn gates_and_merges_that_fail_on_a_full_disk_wait_for_space() {
             runs: Vec::new(),
             results: Vec::new(),
             error: Some("write: No space left on device (os error 28)".into()),
+            held: Vec::new(),
+            ai_unreachable: None,
         },
     );
     assert_eq!(h.status("t2"), TaskStatus::Queued);

@@ -1,8 +1,9 @@
 //! The agent page: what it does now, what it spent, its record, its past
 //! tasks, and its live output.
 
-use super::{CONTEXT_WINDOW, Page, PageCtx, Section, Show, tokens};
+use super::{CONTEXT_WINDOW, Page, PageCtx, Section, Show};
 use crate::domain::AgentId;
+use crate::tui::format::tokens;
 use ratatui::text::{Line, Span};
 
 pub fn page(ctx: &PageCtx, id: &AgentId) -> Page {

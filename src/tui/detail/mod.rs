@@ -14,6 +14,7 @@ mod pause;
 mod task;
 
 use super::app::App;
+use super::format::{clock_hms, short_commit};
 use super::panes::Target;
 use super::theme::Theme;
 use crate::domain::{Event, EventKind, MergeOutcome, Millis};
@@ -107,8 +108,8 @@ impl PageCtx<'_> {
     pub fn when(&self, at: Millis) -> String {
         format!(
             "{} ({} ago)",
-            clock(at),
-            super::panes::age(self.snap.now - at)
+            clock_hms(at),
+            super::format::age(self.snap.now - at)
         )
     }
 
@@ -120,24 +121,6 @@ impl PageCtx<'_> {
             .filter(|e| f(e))
             .map(|e| event_line(e, self.theme, show))
             .collect()
-    }
-}
-
-/// `HH:MM:SS` of a time.
-pub fn clock(at: Millis) -> String {
-    chrono::DateTime::from_timestamp_millis(at)
-        .map(|d| d.format("%H:%M:%S").to_string())
-        .unwrap_or_default()
-}
-
-/// `1.2M`, `34.5k`, `812`.
-pub fn tokens(n: u64) -> String {
-    if n >= 1_000_000 {
-        format!("{:.1}M", n as f64 / 1e6)
-    } else if n >= 10_000 {
-        format!("{:.1}k", n as f64 / 1e3)
-    } else {
-        n.to_string()
     }
 }
 
@@ -164,9 +147,19 @@ pub fn event_detail(kind: &EventKind) -> String {
         ),
         EventKind::MergeQueued { seq } => format!("queued #{seq}"),
         EventKind::MergeFinished { outcome } => match outcome {
-            MergeOutcome::Merged { commit, tier } => {
-                format!("merged ({tier}) {}", short_commit(commit))
+            MergeOutcome::Merged {
+                commit,
+                tier,
+                removals,
+            } => {
+                let removed = if removals.is_empty() {
+                    String::new()
+                } else {
+                    format!(", {} lines removed with reasons", removals.len())
+                };
+                format!("merged ({tier}) {}{removed}", short_commit(commit))
             }
+            MergeOutcome::Unchanged { .. } => "no change: nothing merged".to_string(),
             MergeOutcome::Conflicted { files, .. } => format!("conflict in {}", files.join(", ")),
             MergeOutcome::Refused {
                 tier,
@@ -255,10 +248,6 @@ pub fn event_detail(kind: &EventKind) -> String {
     }
 }
 
-fn short_commit(c: &str) -> &str {
-    &c[..c.len().min(8)]
-}
-
 /// Which attribution an event line shows besides time and kind.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Show {
@@ -279,7 +268,7 @@ pub fn event_line(e: &Event, t: &Theme, show: Show) -> Line<'static> {
         _ => t.text(),
     };
     let mut spans = vec![
-        Span::styled(format!("{} ", clock(e.at)), t.dim()),
+        Span::styled(format!("{} ", clock_hms(e.at)), t.dim()),
         Span::styled(format!("{:<16} ", e.kind.name()), style),
     ];
     let who = match show {

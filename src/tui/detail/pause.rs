@@ -21,6 +21,10 @@ fn outcomes(kind: &PauseKind) -> (&'static str, &'static str) {
             "the frozen session thaws and keeps spending",
             "the session stops; the task is blocked (work kept on its branch) and so are tasks after it",
         ),
+        PauseKind::Checkout => (
+            "nothing: commit, stash or detach the checkout and landings resume by themselves",
+            "nothing: commit, stash or detach the checkout and landings resume by themselves",
+        ),
     }
 }
 

@@ -8,6 +8,7 @@
 use super::{Page, PageCtx, Section, Show, wrap};
 use crate::domain::{TaskId, TaskStatus};
 use crate::tui::action::Action;
+use crate::tui::format::{clock_hms, short_commit};
 use crate::tui::panes::merge_queue;
 use ratatui::text::{Line, Span};
 
@@ -372,12 +373,9 @@ pub fn page(ctx: &PageCtx, id: &TaskId) -> Page {
                 ("✗", t.error(), format!("failed `{}`", r.gate))
             };
             sec.line(Line::from(vec![
-                Span::styled(format!("{} ", super::clock(r.at)), t.dim()),
+                Span::styled(format!("{} ", clock_hms(r.at)), t.dim()),
                 Span::styled(format!("{mark} "), style),
-                Span::styled(
-                    format!("{with} on {} ", merge_queue::short_commit(&r.base)),
-                    t.text(),
-                ),
+                Span::styled(format!("{with} on {} ", short_commit(&r.base)), t.text()),
                 Span::styled(what, style),
             ]));
             if Some(i) == last_failed && rejected.is_none() {
@@ -390,7 +388,7 @@ pub fn page(ctx: &PageCtx, id: &TaskId) -> Page {
             sec.line(Line::styled(
                 format!(
                     "{} rejected: the merged result failed `{gate}`",
-                    super::clock(*at)
+                    clock_hms(*at)
                 ),
                 t.error(),
             ));

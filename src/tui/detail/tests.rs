@@ -146,6 +146,7 @@ impl Day {
                 outcome: MergeOutcome::Merged {
                     commit: "abcdef1234".into(),
                     tier: "clean".into(),
+                    removals: Vec::new(),
                 },
             },
         );

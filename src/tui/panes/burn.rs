@@ -8,9 +8,10 @@
 //! right), the agent and task limits against their top spenders, and the
 //! spend by agent (top [`TOP`], selectable), by convoy and by model.
 
-use super::{DrawCtx, Pane, PaneId, PaneState, Target, clock, framed, row_style, scroll_offset};
+use super::{DrawCtx, Pane, PaneId, PaneState, Target, framed, row_style, scroll_offset};
 use crate::domain::{AgentState, HOUR, MINUTE, Millis, Money};
 use crate::swarm::Snapshot;
+use crate::tui::format::clock_hm;
 use crate::tui::theme::Theme;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -93,7 +94,7 @@ fn title<'a>(snap: &Snapshot, t: &Theme) -> Line<'a> {
         RunsOut::NoLimit => {}
         RunsOut::Spent => spans.push(Span::styled("· day budget spent ", t.burn(1.0))),
         RunsOut::At(at) => spans.push(Span::styled(
-            format!("· runs out {} ", clock(at)),
+            format!("· runs out {} ", clock_hm(at)),
             t.burn(day.max(0.8)),
         )),
         RunsOut::NotToday => spans.push(Span::styled("· lasts the day ", t.dim())),

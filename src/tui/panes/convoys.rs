@@ -16,9 +16,10 @@
 //! they are not merged yet) shows `~N may conflict` after its trouble. Narrow
 //! panes drop the estimate, the cost and that count, then the bar.
 
-use super::{DrawCtx, Pane, PaneId, PaneState, Target, clock, framed, row_style, scroll_offset};
+use super::{DrawCtx, Pane, PaneId, PaneState, Target, framed, row_style, scroll_offset};
 use crate::domain::{ConvoyId, ConvoyProgress, HOUR, Millis, TaskStatus};
 use crate::swarm::Snapshot;
+use crate::tui::format::clock_hm;
 use crate::tui::theme::Theme;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -184,15 +185,15 @@ fn estimate(
 fn when(at: Millis, now: Millis) -> String {
     let days = at.div_euclid(24 * HOUR) - now.div_euclid(24 * HOUR);
     if days > 0 {
-        format!("+{days}d {}", clock(at))
+        format!("+{days}d {}", clock_hm(at))
     } else {
-        clock(at)
+        clock_hm(at)
     }
 }
 
 fn finish_span(f: Finish, now: Millis, t: &Theme) -> Span<'static> {
     match f {
-        Finish::Done(at) => Span::styled(format!("done {}", clock(at)), t.ok()),
+        Finish::Done(at) => Span::styled(format!("done {}", clock_hm(at)), t.ok()),
         Finish::Stranded => Span::styled("stranded", t.status(TaskStatus::Failed)),
         Finish::Held => Span::styled("held", t.pause()),
         Finish::Unknown => Span::styled("eta —", t.dim()),

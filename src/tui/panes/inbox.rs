@@ -16,10 +16,10 @@
 //! Open and acked concerns never fold together: a repeat after an ack is
 //! news. A folded row shows and targets its newest member.
 
-use super::merge_queue::cell;
-use super::{DrawCtx, Pane, PaneId, PaneState, Target, age, framed, row_style, scroll_offset};
+use super::{DrawCtx, Pane, PaneId, PaneState, Target, framed, row_style, scroll_offset};
 use crate::domain::{Concern, Disposition, PausePoint, TaskId};
 use crate::swarm::Snapshot;
+use crate::tui::format::{age, cell};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};

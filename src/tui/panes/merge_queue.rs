@@ -11,9 +11,10 @@
 //! `merge_queued` event), gating (`task_done`), failed/blocked, merged.
 //! Narrow panes drop the agent, then the gate and the wait.
 
-use super::{DrawCtx, Pane, PaneId, PaneState, Target, age, framed, row_style, scroll_offset};
+use super::{DrawCtx, Pane, PaneId, PaneState, Target, framed, row_style, scroll_offset};
 use crate::domain::{AgentId, MergeOutcome, MergeRecord, Millis, Task, TaskId, TaskStatus, Tier};
 use crate::swarm::Snapshot;
+use crate::tui::format::{age, cell, short_commit};
 use crate::tui::theme::Theme;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -59,11 +60,6 @@ pub fn last_landing(runs: &[Arc<BatchRun>]) -> &[Arc<BatchRun>] {
         .rposition(|r| r.at != last.at)
         .map_or(0, |i| i + 1);
     &runs[start..]
-}
-
-/// The first eight characters of a commit id.
-pub fn short_commit(c: &str) -> &str {
-    &c[..c.len().min(8)]
 }
 
 /// One line for the last landing: what the merged result's gates said.
@@ -337,20 +333,6 @@ fn visible(snap: &Snapshot, state: &PaneState) -> Vec<QueueRow> {
         .into_iter()
         .filter(|r| state.passes(&r.filter_text()))
         .collect()
-}
-
-/// `s` cut or padded to `w` columns.
-pub(crate) fn cell(s: &str, w: usize) -> String {
-    let n = s.chars().count();
-    if n <= w {
-        format!("{s:<w$}")
-    } else if w == 0 {
-        String::new()
-    } else {
-        let mut c: String = s.chars().take(w - 1).collect();
-        c.push('…');
-        c
-    }
 }
 
 /// `s` in a column `w` wide that keeps a space before the next one.

@@ -162,22 +162,3 @@ pub fn row_style(ctx: &DrawCtx, selected: bool, marked: bool) -> Style {
         Style::default()
     }
 }
-
-/// `1h05m`, `12m`, `40s` from milliseconds.
-pub fn age(ms: i64) -> String {
-    let s = ms.max(0) / 1000;
-    if s >= 3600 {
-        format!("{}h{:02}m", s / 3600, (s % 3600) / 60)
-    } else if s >= 60 {
-        format!("{}m", s / 60)
-    } else {
-        format!("{s}s")
-    }
-}
-
-/// A virtual clock time, `14:05`, from milliseconds since the epoch.
-pub fn clock(ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(ms)
-        .map(|d| d.format("%H:%M").to_string())
-        .unwrap_or_else(|| "—".into())
-}

@@ -122,6 +122,7 @@ impl Kit {
                 outcome: MergeOutcome::Merged {
                     commit: "abc".into(),
                     tier: "clean".into(),
+                    removals: Vec::new(),
                 },
             },
         )

@@ -29,12 +29,13 @@
 //! Drawing is linear: one pass each over waiting pauses, open concerns,
 //! recent events and agents, then work per row on screen.
 
-use super::{DrawCtx, Pane, PaneId, PaneState, Target, age, framed, row_style, scroll_offset};
+use super::{DrawCtx, Pane, PaneId, PaneState, Target, framed, row_style, scroll_offset};
 use crate::domain::{
     AgentId, AgentPhase, AgentState, Check, Concern, MINUTE, Millis, PausePoint, Routing, TaskId,
     TaskStatus,
 };
 use crate::swarm::Snapshot;
+use crate::tui::format::age;
 use crate::tui::theme::Theme;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;

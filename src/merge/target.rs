@@ -1,5 +1,6 @@
-//! The merge queue's git work beside landing: what a branch changed, the
-//! compare-and-swap of the target, and finding unmerged work.
+//! The target branch in git: what a branch changed against it, the
+//! compare-and-swap that moves it, the branches not merged into it yet, and
+//! (for tests) a branch merged straight into it without the queue.
 
 #[cfg(test)]
 use super::MergeResult;
@@ -90,6 +91,9 @@ impl Repo {
             Merged::Failed(
                 MergeOutcome::Conflicted { files, .. } | MergeOutcome::Refused { files, .. },
             ) => Ok(MergeResult::Conflicted { files }),
+            Merged::Failed(MergeOutcome::Unchanged { commit }) => {
+                Ok(MergeResult::AlreadyMerged { commit })
+            }
             Merged::Failed(other) => unreachable!("no gates run here: {other:?}"),
         }
     }
@@ -144,5 +148,44 @@ impl Repo {
         }
         out.sort();
         Ok(out)
+    }
+
+    /// Commits made on `branches` (the tasks' branches): reachable from them
+    /// but not from the target's first-parent line (where each branch
+    /// started and where the queue's merges are), each counted once, merges
+    /// left out. Missing branches count nothing.
+    pub fn branch_commits(&self, branches: &[String]) -> Result<u64, GitError> {
+        let mut line = std::collections::HashSet::new();
+        let mut at = Some(self.target_oid()?);
+        while let Some(oid) = at {
+            line.insert(oid);
+            let c = self
+                .main
+                .find_commit(oid)
+                .ctx(&self.root, "walk the target")?;
+            at = c.parent_ids().next();
+        }
+        let mut seen = std::collections::HashSet::new();
+        let mut stack: Vec<Oid> = Vec::new();
+        for b in branches {
+            if let Some(tip) = self.branch_oid(b)? {
+                stack.push(tip);
+            }
+        }
+        let mut n = 0;
+        while let Some(oid) = stack.pop() {
+            if line.contains(&oid) || !seen.insert(oid) {
+                continue;
+            }
+            let c = self
+                .main
+                .find_commit(oid)
+                .ctx(&self.root, "walk a branch")?;
+            if c.parent_count() <= 1 {
+                n += 1;
+            }
+            stack.extend(c.parent_ids());
+        }
+        Ok(n)
     }
 }

@@ -1,0 +1,123 @@
+//! What the runner writes to the operator's log file (see `crate::logging`):
+//! one line per effect the executor performs and per report it gets back.
+//! Outputs stay in the event log; only their first line, already redacted,
+//! comes here.
+
+use crate::engine::{Effect, Input};
+
+/// The first line of a text, cut short.
+fn first_line(text: &str) -> &str {
+    let line = text.lines().next().unwrap_or("");
+    match line.char_indices().nth(200) {
+        Some((i, _)) => &line[..i],
+        None => line,
+    }
+}
+
+/// Log an effect as the executor is about to carry it out.
+pub fn effect(effect: &Effect) {
+    match effect {
+        Effect::Start {
+            agent,
+            session,
+            task,
+            branch,
+            resume_from,
+            model,
+            attempt,
+            ..
+        } => tracing::info!(
+            %agent, %session, %task, %branch, resume_from = resume_from.as_deref().unwrap_or(""),
+            %model, attempt, "start: preparing the worktree and starting the session"
+        ),
+        Effect::Stop { session, reason } => tracing::info!(%session, %reason, "stop"),
+        Effect::Freeze { session } => tracing::info!(%session, "freeze"),
+        Effect::Thaw { session } => tracing::info!(%session, "thaw"),
+        Effect::Decide { session, approved } => tracing::info!(%session, approved, "decision"),
+        Effect::RunGates {
+            task,
+            agent,
+            branch,
+            checks,
+            ..
+        } => {
+            tracing::info!(%task, %agent, %branch, gates = checks.len(), "gates: running on the branch")
+        }
+        Effect::Land {
+            entries, checks, ..
+        } => {
+            let tasks: Vec<&str> = entries.iter().map(|e| e.task.as_str()).collect();
+            tracing::info!(tasks = ?tasks, gates = checks.len(), "landing: a batch");
+        }
+    }
+}
+
+/// Log a report that came back from the executor or an agent.
+pub fn input(input: &Input) {
+    match input {
+        Input::AgentExited { session, exit_code } => match exit_code {
+            Some(code) => tracing::info!(%session, exit_code = code, "agent exited"),
+            None => tracing::info!(%session, "agent exited by a signal"),
+        },
+        Input::StartFailed { session, error } => {
+            tracing::error!(%session, error = first_line(error), "start failed")
+        }
+        Input::GatesFinished {
+            task,
+            passed,
+            gate,
+            output,
+            findings,
+            ..
+        } => {
+            if *passed {
+                tracing::info!(%task, "gates passed");
+            } else {
+                tracing::warn!(%task, %gate, findings = findings.len(), output = first_line(output), "gates failed");
+            }
+        }
+        Input::Landed {
+            runs,
+            results,
+            error,
+            held,
+            ai_unreachable,
+        } => {
+            if !held.is_empty() {
+                tracing::warn!(files = ?held, "landing held: the operator's checkout of the target has changes");
+            }
+            if let Some(endpoint) = ai_unreachable {
+                tracing::warn!(%endpoint, "the merge queue's ai tier could not be reached");
+            }
+            for run in runs {
+                let tasks: Vec<&str> = run.tasks.iter().map(|t| t.as_str()).collect();
+                tracing::info!(tasks = ?tasks, base = %run.base, passed = run.passed, gate = %run.gate, "landing: gates on the merged result");
+            }
+            for (task, outcome) in results {
+                tracing::info!(%task, outcome = outcome.word(), "landing: outcome");
+            }
+            if let Some(e) = error {
+                tracing::error!(error = first_line(e), "landing stopped");
+            }
+        }
+        Input::DiskFull { path, free_mb } => tracing::warn!(%path, free_mb, "disk full"),
+        Input::DiskSpace { free_mb } => tracing::info!(free_mb, "disk space back"),
+        Input::RepoConfigChanged {
+            session,
+            changes,
+            restored,
+        } => {
+            tracing::warn!(%session, changes = ?changes, restored, "the repository's git config changed")
+        }
+        Input::Operator(cmd) => tracing::info!(command = ?cmd, "operator"),
+        Input::Spawned {
+            session,
+            pid,
+            start_time,
+        } => tracing::info!(%session, pid, start_time, "agent process recorded"),
+        Input::Tick
+        | Input::AgentLine { .. }
+        | Input::AgentSignal { .. }
+        | Input::Prompted { .. } => {}
+    }
+}
