@@ -85,6 +85,18 @@ pub struct Redactor {
 
 impl Redactor {
     pub fn new(mut values: Vec<String>) -> Redactor {
+        // Claude Code and Codex print JSON lines, which are redacted before
+        // they are parsed: a secret holding `"`, `\` or a control character
+        // appears there escaped, so its escaped form is hidden too.
+        let escaped: Vec<String> = values
+            .iter()
+            .filter_map(|v| {
+                let quoted = serde_json::to_string(v).ok()?;
+                let inner = &quoted[1..quoted.len() - 1];
+                (inner != v.as_str()).then(|| inner.to_string())
+            })
+            .collect();
+        values.extend(escaped);
         values.retain(|v| v.len() >= 3);
         values.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
         values.dedup();
@@ -200,6 +212,25 @@ mod tests {
 
     fn env(pairs: &[(&str, &str)]) -> Redactor {
         Redactor::from_env(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())))
+    }
+
+    /// A secret with a quote or a backslash in it is hidden in the JSON
+    /// lines the agent CLIs print, where it appears escaped, and in the
+    /// text parsed out of them.
+    #[test]
+    fn a_secret_is_hidden_in_its_json_escaped_form_too() {
+        let r = env(&[("DB_PASSWORD", r#"pa"ss\word-77"#)]);
+        let line = serde_json::json!({"type": "text", "text": r#"the password is pa"ss\word-77"#})
+            .to_string();
+        assert!(line.contains(r#"pa\"ss\\word-77"#), "{line}");
+        let hidden = r.redact(&line);
+        assert!(!hidden.contains("word-77"), "{hidden}");
+        let parsed: serde_json::Value = serde_json::from_str(&hidden).unwrap();
+        assert_eq!(parsed["text"], format!("the password is {MASK}"));
+        assert_eq!(
+            r.redact(r#"plain: pa"ss\word-77"#),
+            format!("plain: {MASK}")
+        );
     }
 
     #[test]
