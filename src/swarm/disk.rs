@@ -157,17 +157,11 @@ mod tests {
         assert!(!says_full("exit status 1: assertion failed"));
     }
 
-    /// A log append that finds no room is kept whole in memory, the
-    /// effects it led to wait, and both go on when room returns: the log
-    /// ends up exactly the engine's history, without a gap.
-    #[test]
-    fn a_log_write_that_finds_no_room_is_kept_and_written_later() {
-        use crate::config::Scenario;
-        use crate::domain::HOUR;
+    /// The built-in small day, opened as a swarm in a project under `dir`.
+    fn small_day(dir: &std::path::Path) -> (crate::config::Scenario, crate::swarm::Swarm) {
         use crate::swarm::{Paths, Swarm};
-        let tmp = tempfile::tempdir().unwrap();
-        let root = tmp.path().join("project");
-        let scenario = Scenario::builtin("small").unwrap();
+        let root = dir.join("project");
+        let scenario = crate::config::Scenario::builtin("small").unwrap();
         let c = &scenario.config;
         crate::merge::init_demo_repo(
             &root,
@@ -178,7 +172,7 @@ mod tests {
         .unwrap();
         let paths = Paths::new(&root);
         std::fs::create_dir_all(&paths.dir).unwrap();
-        let mut swarm = Swarm::open(
+        let swarm = Swarm::open(
             paths,
             c.engine_settings(),
             c.sim_settings(),
@@ -187,6 +181,17 @@ mod tests {
             &scenario.backlog,
         )
         .unwrap();
+        (scenario, swarm)
+    }
+
+    /// A log append that finds no room is kept whole in memory, the
+    /// effects it led to wait, and both go on when room returns: the log
+    /// ends up exactly the engine's history, without a gap.
+    #[test]
+    fn a_log_write_that_finds_no_room_is_kept_and_written_later() {
+        use crate::domain::HOUR;
+        let tmp = tempfile::tempdir().unwrap();
+        let (scenario, mut swarm) = small_day(tmp.path());
         let end = scenario.start + 2 * HOUR;
         swarm.flush().unwrap();
         swarm.store.cap_size(true);
@@ -239,31 +244,9 @@ mod tests {
     /// holds everything up to its last write.
     #[test]
     fn unwritten_events_are_bounded_and_the_swarm_stops_past_the_bound() {
-        use crate::config::Scenario;
         use crate::domain::HOUR;
-        use crate::swarm::{Paths, Swarm};
         let tmp = tempfile::tempdir().unwrap();
-        let root = tmp.path().join("project");
-        let scenario = Scenario::builtin("small").unwrap();
-        let c = &scenario.config;
-        crate::merge::init_demo_repo(
-            &root,
-            &c.swarm.target,
-            &[("README.md", "demo\n")],
-            scenario.start,
-        )
-        .unwrap();
-        let paths = Paths::new(&root);
-        std::fs::create_dir_all(&paths.dir).unwrap();
-        let mut swarm = Swarm::open(
-            paths,
-            c.engine_settings(),
-            c.sim_settings(),
-            c.gates.timeout.as_std(),
-            scenario.start,
-            &scenario.backlog,
-        )
-        .unwrap();
+        let (scenario, mut swarm) = small_day(tmp.path());
         swarm.flush().unwrap();
         swarm.store.cap_size(true);
         let written = swarm.store.event_count().unwrap();
