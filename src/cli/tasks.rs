@@ -113,8 +113,12 @@ fn open_log(paths: &Paths) -> Result<Store, CliError> {
 pub fn status(json: bool) -> CliResult {
     let paths = Paths::new(&repo_root()?);
     let store = open_log(&paths)?;
-    let state = store.replay()?;
-    let mut summary = Summary::from_state(&state, state.now);
+    // From the newest checkpoint and the events after it; why one was
+    // passed over goes to stderr.
+    let loaded = store.load()?;
+    crate::swarm::resume::tell(&loaded);
+    let state = &loaded.fold.state;
+    let mut summary = Summary::from_state(state, state.now);
     summary.state_dir = paths.root.display().to_string();
     // Real agents run on the wall clock: their swarm's time is wall time,
     // and they commit themselves: their tasks' branches are counted.
@@ -131,8 +135,8 @@ pub fn status(json: bool) -> CliResult {
             summary.commits = n;
         }
     }
-    summary.events = store.event_count()?;
-    summary.log_digest = store.digest()?;
+    summary.events = loaded.fold.seq();
+    summary.log_digest = loaded.fold.digest();
     if json {
         println!("{}", serde_json::to_string(&summary)?);
         return Ok(());
@@ -316,9 +320,10 @@ fn need_config(paths: &Paths) -> CliResult {
 fn known_tasks(paths: &Paths) -> Result<Vec<TaskId>, CliError> {
     let mut known = if paths.db.exists() {
         Store::open_readonly(&paths.db)?
-            .replay()?
+            .load()?
+            .fold
+            .state
             .task_order
-            .clone()
     } else {
         Vec::new()
     };
@@ -345,7 +350,8 @@ fn add_tasks(paths: &Paths, dest: Destination, tasks: Vec<TaskSpec>) -> CliResul
         return Ok(());
     }
     let mut store = Store::open(&paths.db)?;
-    let state = store.replay()?;
+    // The store keeps this fold for the append: the log is read once.
+    let state = store.resume()?.fold.state;
     let at = RealClock.now().max(state.now);
     let events: Vec<Event> = tasks
         .iter()
@@ -368,7 +374,7 @@ fn add_tasks(paths: &Paths, dest: Destination, tasks: Vec<TaskSpec>) -> CliResul
 }
 
 fn list(paths: &Paths, json: bool) -> CliResult {
-    let state = open_log(paths)?.replay()?;
+    let state = open_log(paths)?.load()?.fold.state;
     let tasks: Vec<_> = state.task_order.iter().map(|id| &state.tasks[id]).collect();
     if json {
         let rows: Vec<serde_json::Value> = tasks

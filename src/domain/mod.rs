@@ -4,7 +4,9 @@ mod event;
 mod merge;
 mod money;
 mod queue_facts;
+mod resume;
 mod rows;
+mod shared_vec;
 mod state;
 
 pub use event::{Actor, Event, EventKind};
@@ -14,6 +16,7 @@ pub use merge::{
 };
 pub use money::{Money, Price, Usage};
 pub use queue_facts::{BatchRun, MergeFacts};
+pub use resume::{REQUEUED_AFTER_TROUBLE, ResumeFacts, Streak};
 pub use rows::{MergeRecord, Rows, Stamp, Touched};
 pub use state::{AgentPhase, AgentState, ConvoyProgress, SwarmState};
 
@@ -232,7 +235,7 @@ pub struct Task {
     #[serde(default)]
     pub last_alert: Option<(Check, Option<AgentId>)>,
     /// Its way through the gates and the queue (the queue pane's facts).
-    #[serde(skip)]
+    #[serde(default)]
     pub merge_facts: MergeFacts,
 }
 

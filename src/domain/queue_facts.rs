@@ -5,10 +5,10 @@
 //! [`SwarmState::apply`]: super::SwarmState::apply
 
 use super::{Event, EventKind, MergeOutcome, Millis, TaskId};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// One task's way through the gate and the queue, in its current attempt.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct MergeFacts {
     pub queued_at: Option<Millis>,
     pub done_at: Option<Millis>,
@@ -57,7 +57,7 @@ impl MergeFacts {
 }
 
 /// One run of the gates on a merged result (`batch_tested`).
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct BatchRun {
     pub at: Millis,
     pub tasks: Vec<TaskId>,

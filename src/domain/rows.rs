@@ -8,11 +8,11 @@
 //! [`SwarmState::apply`]: super::SwarmState::apply
 
 use super::{AgentId, ConcernId, ConvoyId, MergeOutcome, Millis, PauseId, TaskId};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// When a row was made and last changed.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Stamp {
     /// Seq of the event that made the row (`added_seq`, `registered_seq`,
     /// `raised_seq` in the tables).
@@ -24,7 +24,7 @@ pub struct Stamp {
 /// Row bookkeeping per entity. Concerns and pause points map their id to
 /// the first of that id in the state's list (the one the log's later events
 /// change) and the seq that raised it.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Rows {
     pub tasks: BTreeMap<TaskId, Stamp>,
     pub agents: BTreeMap<AgentId, Stamp>,
@@ -33,7 +33,7 @@ pub struct Rows {
 }
 
 /// One merge attempt's result (one `merge_finished` event).
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct MergeRecord {
     pub seq: u64,
     pub at: Millis,

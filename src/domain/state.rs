@@ -29,7 +29,7 @@ impl AgentPhase {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AgentState {
     pub id: AgentId,
     pub model: String,
@@ -72,7 +72,6 @@ pub struct AgentState {
     /// Live only: the last output line.
     pub last_line: String,
     /// Live only: output counted for the output-flood check.
-    #[serde(skip)]
     pub output: crate::watchdog::OutputWindow,
     /// Live only: malformed protocol lines seen.
     pub malformed: u32,
@@ -142,7 +141,7 @@ impl ConvoyProgress {
     }
 }
 
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct SwarmState {
     pub target: String,
     pub seed: u64,
@@ -181,17 +180,15 @@ pub struct SwarmState {
     /// A write failed for want of space at this path: no new work starts.
     pub disk_full: Option<String>,
     /// Tokens per model (the `usage_by_model` table).
-    #[serde(skip)]
     pub usage_by_model: BTreeMap<String, Usage>,
     /// Every run of the gates on a merged result, in log order (shared:
     /// snapshots clone the state).
-    #[serde(skip)]
+    #[serde(with = "super::shared_vec")]
     pub batch_runs: Vec<Arc<BatchRun>>,
     /// Every merge attempt's result, in log order (the `merges` table).
-    #[serde(skip)]
+    #[serde(with = "super::shared_vec")]
     pub merge_log: Vec<Arc<MergeRecord>>,
     /// Row bookkeeping for the SQL tables.
-    #[serde(skip)]
     pub rows: Rows,
     /// Entities changed since the last [`SwarmState::take_touched`]; kept
     /// only once [`SwarmState::track_touched`] asked for it (the store).

@@ -192,7 +192,7 @@ struct Live {
     /// fault. With what the API answered last.
     api_trouble: BTreeMap<SessionId, String>,
     /// API troubles in a row per task, for the backoff and its limit.
-    trouble_streak: BTreeMap<TaskId, trouble::Streak>,
+    trouble_streak: BTreeMap<TaskId, Streak>,
     /// Sessions started by a handoff that have not yet made progress.
     fresh_handoffs: BTreeSet<SessionId>,
     /// The last progress note per task, for handoff summaries.
@@ -268,8 +268,18 @@ impl Engine {
         let mut e = Engine::new(settings);
         for ev in events {
             e.state.apply(ev);
-            trouble::Streak::replay(&mut e.live.trouble_streak, ev);
+            Streak::replay(&mut e.live.trouble_streak, ev);
         }
+        e.now = e.state.now;
+        e
+    }
+
+    /// The engine [`Engine::from_events`] makes, from the fold of those
+    /// events (the store's checkpoint and the log after it).
+    pub fn from_fold(settings: Settings, state: SwarmState, facts: ResumeFacts) -> Engine {
+        let mut e = Engine::new(settings);
+        e.state = state;
+        e.live.trouble_streak = facts.streaks;
         e.now = e.state.now;
         e
     }
@@ -336,7 +346,7 @@ impl Engine {
     /// resume from their branches. Gates and merges in flight are re-run.
     pub fn reconcile(&mut self, now: Millis, alive: &[SessionId]) -> Step {
         self.now = now.max(self.state.now);
-        trouble::Streak::resume(&mut self.live.trouble_streak, self.now);
+        Streak::resume(&mut self.live.trouble_streak, self.now);
         let mut out = Step::default();
         let lost: Vec<(AgentId, SessionId, Option<TaskId>)> = self
             .state

@@ -6,55 +6,10 @@
 
 use super::{Attr, Engine, Step};
 use crate::domain::*;
-use std::collections::BTreeMap;
 
-/// API refusals of one task in a row.
-#[derive(Clone, Debug, Default)]
-pub(crate) struct Streak {
-    pub refusals: u32,
-    /// When the first refusal of the row came.
-    pub since: Millis,
-}
-
-/// A requeue after API trouble gives this reason, followed by the answer.
-const REQUEUED: &str = "API trouble (";
-
-impl Streak {
-    /// Follow the log's refusals in a row, so a swarm opened again on the
-    /// same log goes on counting where the last one stopped instead of
-    /// retrying forever across restarts.
-    pub(crate) fn replay(streaks: &mut BTreeMap<TaskId, Streak>, ev: &Event) {
-        if let EventKind::SwarmResumed { .. } = ev.kind {
-            Streak::resume(streaks, ev.at);
-        }
-        let Some(task) = &ev.task else { return };
-        match &ev.kind {
-            EventKind::TaskRequeued { reason } if reason.starts_with(REQUEUED) => {
-                streaks
-                    .entry(task.clone())
-                    .or_insert(Streak {
-                        refusals: 0,
-                        since: ev.at,
-                    })
-                    .refusals += 1;
-            }
-            EventKind::UsageRecorded { .. }
-            | EventKind::TaskDone
-            | EventKind::TaskFailed { .. } => {
-                streaks.remove(task);
-            }
-            _ => {}
-        }
-    }
-
-    /// A swarm opened again at `now`: the count goes on, the time bound
-    /// starts over (time while shiftboss was stopped was not time refused).
-    pub(crate) fn resume(streaks: &mut BTreeMap<TaskId, Streak>, now: Millis) {
-        for s in streaks.values_mut() {
-            s.since = now;
-        }
-    }
-}
+/// A requeue after API trouble gives this reason, followed by the answer
+/// (the fold of refusals in a row, [`Streak`], looks for it).
+const REQUEUED: &str = crate::domain::REQUEUED_AFTER_TROUBLE;
 
 impl Engine {
     /// After API trouble: back to the queue, not before a backoff that grows

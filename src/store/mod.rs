@@ -6,7 +6,9 @@
 //!   each into the store's [`SwarmState`] (the one fold of the log) and
 //!   writes the rows of what the batch touched from that state; an error
 //!   anywhere rolls the whole batch back, so the log never holds half a batch.
-//! - [`Store::load_events`] / [`Store::replay`] rebuild [`SwarmState`] at start.
+//! - [`Store::load`] / [`Store::resume`] rebuild [`SwarmState`] at start from
+//!   the newest checkpoint and the events after it (`checkpoint.rs`);
+//!   [`Store::replay`] folds the whole log, the definition of truth.
 //! - [`Store::open_readonly`] serves `shiftboss status` while a swarm runs.
 //!
 //! Durability: WAL with `synchronous=NORMAL`. A committed batch survives the
@@ -14,9 +16,14 @@
 //! loss the last batches committed before it may be lost, never half of one.
 
 mod check;
+mod checkpoint;
 mod digest;
+mod fold;
+pub use checkpoint::FORMAT as CHECKPOINT_FORMAT;
+pub use fold::{Fold, Loaded};
 mod projections;
 mod readonly;
+mod recent;
 use readonly::{readonly_conn, wal_file};
 mod schema;
 
@@ -27,7 +34,7 @@ pub use schema::SCHEMA_VERSION;
 
 use crate::domain::{
     Actor, AgentId, AgentPhase, ConvoyId, Event, EventKind, Millis, Money, PauseId, SessionId,
-    SwarmState, TaskId, TaskStatus, Usage,
+    TaskId, TaskStatus, Usage,
 };
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
@@ -169,9 +176,13 @@ pub struct Store {
     /// Reused JSON buffer for appends.
     buf: Vec<u8>,
     /// The fold of the whole log, which the tables are written from; made
-    /// by replaying the log at the first append, dropped (and made again)
+    /// by [`Store::resume`] or at the first append, dropped (and made again)
     /// when an append fails.
-    fold: Option<SwarmState>,
+    fold: Option<Fold>,
+    /// Events between checkpoints, and the last one's seq and time.
+    checkpoint_every: u64,
+    checkpoint_seq: u64,
+    checkpoint_wall: std::time::Instant,
     /// Read-only, opened immutable while no writer held the log.
     frozen: bool,
 }
@@ -218,6 +229,9 @@ impl Store {
             buf: Vec::with_capacity(1024),
             fold: None,
             frozen: false,
+            checkpoint_every: checkpoint::every_from_env(),
+            checkpoint_seq: 0,
+            checkpoint_wall: std::time::Instant::now(),
         })
     }
 
@@ -262,6 +276,9 @@ impl Store {
             buf: Vec::new(),
             fold: None,
             frozen,
+            checkpoint_every: checkpoint::every_from_env(),
+            checkpoint_seq: 0,
+            checkpoint_wall: std::time::Instant::now(),
         })
     }
 
@@ -286,9 +303,8 @@ impl Store {
         let mut fold = match self.fold.take() {
             Some(f) => f,
             None => {
-                let mut f = self.replay()?;
-                f.track_touched();
-                f
+                self.resume()?;
+                self.fold.take().expect("resume keeps the fold")
             }
         };
         let mut folded = false;
@@ -299,13 +315,16 @@ impl Store {
             // next append. (A full disk fails before: on the event rows.)
             self.fold = Some(fold);
         }
+        if res.is_ok() {
+            self.checkpoint_if_due();
+        }
         res
     }
 
     fn append_folding(
         &mut self,
         events: &[Event],
-        fold: &mut SwarmState,
+        fold: &mut Fold,
         folded: &mut bool,
     ) -> Result<u64, StoreError> {
         let Store {
@@ -318,6 +337,8 @@ impl Store {
                 source,
             })?;
         let mut last = 0;
+        // The running digest goes on with these rows once they commit.
+        let mut hasher = fold.hasher.clone();
         for (index, ev) in events.iter().enumerate() {
             let kind = ev.kind.name();
             if let Err(reason) = validate(ev) {
@@ -355,18 +376,33 @@ impl Store {
                     ])
                 })
                 .map_err(append_err)?;
+            digest::hash_row(
+                &mut hasher,
+                seq,
+                ev.at,
+                [
+                    Some(ev.actor.as_str().as_bytes()),
+                    ev.agent.as_ref().map(|a| a.as_str().as_bytes()),
+                    ev.task.as_ref().map(|t| t.as_str().as_bytes()),
+                    ev.convoy.as_ref().map(|c| c.as_str().as_bytes()),
+                    ev.model.as_deref().map(str::as_bytes),
+                    ev.session.as_ref().map(|s| s.as_str().as_bytes()),
+                    Some(kind.as_bytes()),
+                    Some(data.as_bytes()),
+                ],
+            );
             last = seq;
         }
         // The fold's count of events is the seq of the last one it holds.
         let first = last - events.len() as i64 + 1;
-        if fold.events + 1 != first as u64 {
+        if fold.seq() + 1 != first as u64 {
             return Err(StoreError::Corrupt {
                 path: path.clone(),
                 seq: first,
                 detail: format!(
                     "the log holds {} events before it, the fold {}",
                     first - 1,
-                    fold.events
+                    fold.seq()
                 ),
             });
         }
@@ -374,8 +410,8 @@ impl Store {
         for ev in events {
             fold.apply(ev);
         }
-        let touched = fold.take_touched();
-        projections::write(&tx, fold, &touched).map_err(|e| StoreError::Project {
+        let touched = fold.state.take_touched();
+        projections::write(&tx, &fold.state, &touched).map_err(|e| StoreError::Project {
             path: path.clone(),
             what: e.what,
             source: e.source,
@@ -384,6 +420,7 @@ impl Store {
             path: path.clone(),
             source,
         })?;
+        fold.hasher = hasher;
         Ok(last as u64)
     }
 
@@ -502,8 +539,25 @@ impl Store {
     }
 
     /// SHA-256 (hex) over the log's rows in seq order; equal for equal logs.
-    /// The exact encoding is in `docs/event-log.md`.
+    /// The exact encoding is in `docs/event-log.md`. Kept as a running value
+    /// (the writer's fold, else the newest good checkpoint's and the rows
+    /// after it), never recomputed over the whole log.
     pub fn digest(&self) -> Result<String, StoreError> {
+        let last = self.last_seq()?;
+        if let Some(fold) = &self.fold
+            && fold.seq() == last
+        {
+            return Ok(fold.digest());
+        }
+        let (found, _) = checkpoint::newest_good(self, false)?;
+        let mut fold = found.unwrap_or_default();
+        let from = fold.seq();
+        digest::hash_range(&self.conn, &mut fold.hasher, from, u64::MAX).map_err(self.sql_err())?;
+        Ok(fold.digest())
+    }
+
+    /// [`Store::digest`] recomputed from the log's first row.
+    pub fn full_digest(&self) -> Result<String, StoreError> {
         digest::digest(&self.conn).map_err(self.sql_err())
     }
 
@@ -523,15 +577,6 @@ impl Store {
             .and_then(|mut st| st.execute([key, value]))
             .map(|_| ())
             .map_err(self.sql_err())
-    }
-
-    /// The swarm state rebuilt from the whole log.
-    pub fn replay(&self) -> Result<SwarmState, StoreError> {
-        let mut state = SwarmState::default();
-        for ev in self.load_events()? {
-            state.apply(&ev);
-        }
-        Ok(state)
     }
 
     /// The `tasks` projection in the order tasks were added.

@@ -131,4 +131,16 @@ CREATE TABLE usage_by_model (
     cost_pico   INTEGER NOT NULL DEFAULT 0
 );
 "#,
+    // 2: checkpoints of the fold (a cache: see `checkpoint.rs`).
+    r#"
+CREATE TABLE checkpoints (
+    seq          INTEGER PRIMARY KEY,
+    format       INTEGER NOT NULL,
+    tail_sha     BLOB NOT NULL,
+    digest_state BLOB NOT NULL,
+    payload_sha  BLOB NOT NULL,
+    payload      BLOB NOT NULL,
+    written_at   INTEGER NOT NULL
+);
+"#,
 ];

@@ -1,7 +1,7 @@
 use super::*;
 use crate::domain::{
     BudgetScope, Check, ConcernId, ConcernSource, Disposition, Impact, MergeOutcome, PauseKind,
-    Routing, TaskSpec,
+    Routing, SwarmState, TaskSpec,
 };
 use tempfile::TempDir;
 

@@ -14,6 +14,7 @@ pub mod inbox;
 mod landing;
 pub mod owner;
 mod recover;
+pub(crate) mod resume;
 mod snapshot;
 mod summary;
 mod timeline;
@@ -303,21 +304,16 @@ impl Swarm {
         // The repository first: a bad target or a folder that is not a
         // repository is refused before anything is written.
         let repo = Repo::open(&paths.root, &paths.worktrees, &settings.target)?;
-        let store = Store::open(&paths.db)?;
-        let events = store.load_events()?;
+        let mut store = Store::open(&paths.db)?;
         let seed = settings.seed;
         // A log may hold tasks added before the swarm's first start.
-        let mut engine = Engine::from_events(settings, &events);
+        let (mut engine, facts) = resume::engine(&mut store, settings)?;
         let resumed = !engine.state().target.is_empty();
         if resumed {
             // Nothing restarts while an agent of the last run still runs.
-            recover::before_resume(
-                &paths.root,
-                &paths.worktrees,
-                &recover::recorded_groups(&events),
-            );
+            recover::before_resume(&paths.root, &paths.worktrees, &facts.spawned);
         }
-        drop(events);
+        drop(facts);
         // Resumed: where the log left off (or now, for real agents on the wall clock).
         let now = start.max(engine.state().now);
         // Bounded: an agent's reader blocks when the runner is behind, so the
@@ -351,7 +347,7 @@ impl Swarm {
             wall_start: Instant::now(),
             resumed,
             observed: Observed {
-                events_total: store.event_count()?,
+                events_total: store.last_seq()?,
                 ..Observed::default()
             },
             store,

@@ -2,21 +2,9 @@
 //! left running is killed, and git locks nobody holds any more are cleared,
 //! so no two sessions ever share a worktree and no ref stays locked.
 
-use crate::domain::{Event, EventKind};
 use crate::runtime::groups;
 use std::path::Path;
 use std::time::Duration;
-
-/// Every process group the log says was started: (pid, start time).
-pub(super) fn recorded_groups(events: &[Event]) -> Vec<(u32, u64)> {
-    events
-        .iter()
-        .filter_map(|e| match e.kind {
-            EventKind::AgentSpawned { pid, start_time } => Some((pid, start_time)),
-            _ => None,
-        })
-        .collect()
-}
 
 /// Kill the recorded groups still running (and any agent process left in
 /// `worktrees` no record names) and clear stale locks in the repository at

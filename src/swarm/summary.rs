@@ -110,7 +110,7 @@ impl Summary {
         let mut out = Summary::from_state(s, swarm.now());
         out.state_dir = swarm.paths().root.display().to_string();
         out.commits = swarm.commits();
-        out.events = swarm.store().event_count()?;
+        out.events = swarm.store().last_seq()?;
         out.log_digest = swarm.store().digest()?;
         out.wall_ms = swarm.wall_elapsed().as_millis();
         out.resumed = swarm.was_resumed();

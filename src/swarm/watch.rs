@@ -18,15 +18,17 @@ pub struct Watcher {
 }
 
 impl Watcher {
-    /// Fold the log in `paths`; `real_time` says whether its agents are real.
+    /// Fold the log in `paths` (from its newest good checkpoint and the
+    /// events after it); `real_time` says whether its agents are real.
     pub fn open(paths: &Paths, settings: Settings, real_time: bool) -> Result<Watcher, SwarmError> {
         let store = Store::open_readonly(&paths.db)?;
-        let events = store.load_events()?;
-        let engine = Engine::from_events(settings, &events);
-        let mut observed = Observed::default();
-        observed.events(&events);
+        let loaded = store.load()?;
+        super::resume::tell(&loaded);
+        let seen = loaded.fold.seq();
+        let observed = super::resume::observed(&store, seen)?;
+        let engine = Engine::from_fold(settings, loaded.fold.state, loaded.fold.facts);
         Ok(Watcher {
-            seen: events.len() as u64,
+            seen,
             store,
             engine,
             observed,

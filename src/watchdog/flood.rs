@@ -26,7 +26,7 @@ impl Default for FloodLimits {
 }
 
 /// An agent's output counted in the current window (live only).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct OutputWindow {
     pub start: Millis,
     pub lines: u64,
