@@ -5,6 +5,12 @@ use super::{Store, StoreError, digest};
 use crate::domain::Event;
 
 impl Store {
+    /// Give back the page cache a load filled (the checkpoint's payload,
+    /// the tail), for a reader that now only follows the log's end.
+    pub fn release_memory(&self) {
+        let _ = self.conn.execute_batch("PRAGMA shrink_memory");
+    }
+
     /// The last `n` events whose kind is not `skip`, oldest first.
     pub fn recent_events(&self, n: usize, skip: &str) -> Result<Vec<Event>, StoreError> {
         let err = self.sql_err();

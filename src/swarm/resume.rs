@@ -9,6 +9,18 @@ use crate::domain::{EventKind, ResumeFacts};
 use crate::engine::{Engine, Settings};
 use crate::store::{Loaded, Store};
 
+/// After a load: the memory it used for a while (the checkpoint's payload
+/// as read, the page cache) goes back to the system, not only to the
+/// allocator, so a console on a long log stays small.
+pub(crate) fn settle(store: &Store) {
+    store.release_memory();
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only returns free heap pages to the system.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
 /// Say on stderr why checkpoints were passed over (also in the log file).
 pub(crate) fn tell(loaded: &Loaded) {
     for w in &loaded.warnings {
@@ -25,6 +37,7 @@ pub(super) fn engine(
     tell(&loaded);
     let facts = loaded.fold.facts;
     let engine = Engine::from_fold(settings, loaded.fold.state, facts.clone());
+    settle(store);
     Ok((engine, facts))
 }
 

@@ -27,6 +27,7 @@ impl Watcher {
         let seen = loaded.fold.seq();
         let observed = super::resume::observed(&store, seen)?;
         let engine = Engine::from_fold(settings, loaded.fold.state, loaded.fold.facts);
+        super::resume::settle(&store);
         Ok(Watcher {
             seen,
             store,
