@@ -5,6 +5,7 @@ pub mod demo;
 mod doctor;
 mod manual;
 mod programs;
+mod report;
 mod shot;
 mod tasks;
 
@@ -42,6 +43,8 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// The review metrics of a period against their targets (docs/metrics.md).
+    Report(report::ReportArgs),
     /// Work for the swarm: add, import and list tasks.
     #[command(subcommand)]
     Task(tasks::TaskCmd),
@@ -232,6 +235,7 @@ pub fn main() -> ExitCode {
         Some(Cmd::Demo(args)) => demo::run(args),
         Some(Cmd::Init { force }) => tasks::init(force),
         Some(Cmd::Status { json }) => tasks::status(json),
+        Some(Cmd::Report(args)) => report::run(args),
         Some(Cmd::Task(cmd)) => tasks::run(cmd),
         Some(Cmd::Up(args)) => demo::up(args),
         Some(Cmd::Screenshot(args)) => shot::run(args),

@@ -16,6 +16,7 @@ mod merge;
 pub mod names;
 mod sandbox;
 mod scenario;
+pub mod targets;
 mod template;
 
 pub use backlog::{Tier, parse_backlog};
@@ -213,6 +214,9 @@ pub struct Config {
     pub agent: AgentRun,
     pub sandbox: Sandbox,
     pub sim: Sim,
+    /// What the review grades the day's metrics against (`docs/metrics.md`).
+    pub targets: targets::Targets,
+    pub review: targets::ReviewSettings,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -612,6 +616,8 @@ impl Default for Config {
             agent: AgentRun::default(),
             sandbox: Sandbox::default(),
             sim: Sim::default(),
+            targets: targets::Targets::default(),
+            review: targets::ReviewSettings::default(),
         }
     }
 }
