@@ -440,3 +440,85 @@ fn a_recorded_review_is_where_the_next_one_starts_and_bad_input_is_one_line() {
         1
     );
 }
+
+#[test]
+fn a_failed_task_of_the_standard_day_exports_as_an_incident() {
+    let c = db();
+    let (task, reason): (String, String) = c
+        .query_row(
+            "SELECT task, json_extract(data, '$.reason') FROM events WHERE kind = 'task_failed' LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    let run = |id: &str| {
+        Command::new(BIN)
+            .args(["incident", "export", id])
+            .current_dir(day())
+            .env("TZ", "UTC")
+            .output()
+            .unwrap()
+    };
+    let out = run(&task);
+    assert!(out.status.success(), "{out:?}");
+    let md = String::from_utf8(out.stdout).unwrap();
+    for section in [
+        "## Summary",
+        "## Impact",
+        "## How it was detected",
+        "## Timeline",
+        "## Root cause (as far as known)",
+        "## What was tried",
+        "## Resolution",
+        "## Follow-ups",
+    ] {
+        assert!(md.contains(section), "{section} missing:\n{md}");
+    }
+    assert!(md.starts_with(&format!("# Incident: {task}: ")), "{md}");
+    assert!(md.contains(&reason[..60]), "the reason it failed:\n{md}");
+    // Every event of the task is on the timeline, the quiet ones counted.
+    let (loud, quiet): (i64, i64) = c
+        .query_row(
+            "SELECT sum(kind NOT IN ('usage_recorded','progress','agent_prompted','commit_made')),
+                    sum(kind IN ('usage_recorded','progress','agent_prompted','commit_made'))
+               FROM events WHERE task = ?1",
+            [&task],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    let timeline: Vec<&str> = md
+        .split("## Timeline\n\n")
+        .nth(1)
+        .unwrap()
+        .split("\n\n")
+        .next()
+        .unwrap()
+        .lines()
+        .collect();
+    let counted: i64 = timeline
+        .iter()
+        .filter_map(|l| l.strip_prefix("- … "))
+        .map(|l| l.split(' ').next().unwrap().parse::<i64>().unwrap())
+        .sum();
+    assert_eq!(counted, quiet);
+    assert_eq!(
+        timeline.iter().filter(|l| !l.starts_with("- … ")).count() as i64,
+        loud
+    );
+    // A concern works as the subject too; an unknown id is one line, exit 2.
+    let concern: String = c
+        .query_row(
+            "SELECT json_extract(data, '$.id') FROM events WHERE kind = 'concern_raised' AND task = ?1 LIMIT 1",
+            [&task],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let by_concern = run(&concern);
+    assert!(
+        String::from_utf8_lossy(&by_concern.stdout)
+            .contains(&format!("Concern {concern} about task {task}"))
+    );
+    let none = run("no-such-task");
+    assert_eq!(none.status.code(), Some(2));
+    assert_eq!(String::from_utf8_lossy(&none.stderr).lines().count(), 1);
+}

@@ -3,6 +3,7 @@
 
 pub mod demo;
 mod doctor;
+mod incident;
 mod manual;
 mod programs;
 mod report;
@@ -45,6 +46,9 @@ enum Cmd {
     },
     /// The review metrics of a period against their targets (docs/metrics.md).
     Report(report::ReportArgs),
+    /// Incident write-ups from the log.
+    #[command(subcommand)]
+    Incident(incident::IncidentCmd),
     /// Work for the swarm: add, import and list tasks.
     #[command(subcommand)]
     Task(tasks::TaskCmd),
@@ -236,6 +240,7 @@ pub fn main() -> ExitCode {
         Some(Cmd::Init { force }) => tasks::init(force),
         Some(Cmd::Status { json }) => tasks::status(json),
         Some(Cmd::Report(args)) => report::run(args),
+        Some(Cmd::Incident(cmd)) => incident::run(cmd),
         Some(Cmd::Task(cmd)) => tasks::run(cmd),
         Some(Cmd::Up(args)) => demo::up(args),
         Some(Cmd::Screenshot(args)) => shot::run(args),
