@@ -1,7 +1,8 @@
 use super::*;
 use crate::domain::{
-    BudgetScope, Check, ConcernId, ConcernSource, Disposition, Impact, MergeOutcome, PauseKind,
-    Routing, TaskSpec,
+    Actor, AgentId, AgentPhase, BudgetScope, Check, ConcernId, ConcernSource, ConvoyId,
+    Disposition, Event, EventKind, Impact, MergeOutcome, Millis, Money, PauseId, PauseKind,
+    Routing, SessionId, TaskId, TaskSpec, TaskStatus, Usage,
 };
 use tempfile::TempDir;
 
