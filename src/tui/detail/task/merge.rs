@@ -75,32 +75,10 @@ pub(super) fn stopped(ctx: &PageCtx, task: &Task) -> Vec<Section> {
 /// The merge facts: position, gate, tier and outcome, sent back,
 /// reimagined, why it came back.
 pub(super) fn facts(ctx: &PageCtx, id: &TaskId, task: &Task) -> Option<Section> {
-    let (t, snap) = (ctx.theme, ctx.snap);
+    let t = ctx.theme;
     let f = Some(&task.merge_facts);
     let mut merge = Section::new("merge");
-    if let Some(pos) = snap.merge_queue.iter().position(|q| q == id) {
-        let moved = match task.queue_key.signum() {
-            -1 => " · moved to the front",
-            1 => " · moved to the back",
-            _ => "",
-        };
-        merge.line(ctx.kv(
-            "queue",
-            format!("{} of {}{moved}", pos + 1, snap.merge_queue.len()),
-            t.status(TaskStatus::Queued),
-        ));
-        if !ctx.app.readonly {
-            merge.line(Line::styled(
-                format!(
-                    "{} front · {} back · {} drop (branch kept)",
-                    ctx.key(Action::MoveFront),
-                    ctx.key(Action::MoveBack),
-                    ctx.key(Action::Drop)
-                ),
-                t.dim(),
-            ));
-        }
-    }
+    queue_lines(ctx, id, task, &mut merge);
     if let Some(at) = f.and_then(|f| f.queued_at) {
         merge.line(ctx.kv("queued", ctx.when(at), t.text()));
     }
@@ -116,26 +94,8 @@ pub(super) fn facts(ctx: &PageCtx, id: &TaskId, task: &Task) -> Option<Section> 
     if let Some((g, style)) = gate {
         merge.line(ctx.kv("gate", g, style));
     }
-    if task.tier.is_some() || task.outcome.is_some() {
-        let mut spans = vec![Span::styled(format!("{:<12}", "last merge"), t.dim())];
-        if let Some(tier) = task.tier {
-            spans.push(Span::styled(
-                format!("tier {tier}"),
-                merge_queue::tier_style(tier, t),
-            ));
-        }
-        if let Some(o) = &task.outcome {
-            let style = match o.as_str() {
-                "merged" => t.ok(),
-                "refused" => t.status(TaskStatus::Blocked),
-                _ => t.error(),
-            };
-            if task.tier.is_some() {
-                spans.push(Span::styled(" · ", t.dim()));
-            }
-            spans.push(Span::styled(o.clone(), style));
-        }
-        merge.line(Line::from(spans));
+    if let Some(line) = last_merge(ctx, task) {
+        merge.line(line);
     }
     if let Some((tier, at)) = f.and_then(|f| f.merged.as_ref()) {
         merge.line(ctx.kv("merged", format!("tier {tier} {}", ctx.when(*at)), t.ok()));
@@ -272,4 +232,59 @@ pub(super) fn merged_result_gates(ctx: &PageCtx, id: &TaskId, task: &Task) -> Op
         return Some(sec);
     }
     None
+}
+
+/// Its place in the queue and the keys that move it.
+fn queue_lines(ctx: &PageCtx, id: &TaskId, task: &Task, merge: &mut Section) {
+    let (t, snap) = (ctx.theme, ctx.snap);
+    if let Some(pos) = snap.merge_queue.iter().position(|q| q == id) {
+        let moved = match task.queue_key.signum() {
+            -1 => " · moved to the front",
+            1 => " · moved to the back",
+            _ => "",
+        };
+        merge.line(ctx.kv(
+            "queue",
+            format!("{} of {}{moved}", pos + 1, snap.merge_queue.len()),
+            t.status(TaskStatus::Queued),
+        ));
+        if !ctx.app.readonly {
+            merge.line(Line::styled(
+                format!(
+                    "{} front · {} back · {} drop (branch kept)",
+                    ctx.key(Action::MoveFront),
+                    ctx.key(Action::MoveBack),
+                    ctx.key(Action::Drop)
+                ),
+                t.dim(),
+            ));
+        }
+    }
+}
+
+/// The last merge attempt: its tier and outcome.
+fn last_merge<'a>(ctx: &PageCtx, task: &Task) -> Option<Line<'a>> {
+    let t = ctx.theme;
+    if task.tier.is_none() && task.outcome.is_none() {
+        return None;
+    }
+    let mut spans = vec![Span::styled(format!("{:<12}", "last merge"), t.dim())];
+    if let Some(tier) = task.tier {
+        spans.push(Span::styled(
+            format!("tier {tier}"),
+            merge_queue::tier_style(tier, t),
+        ));
+    }
+    if let Some(o) = &task.outcome {
+        let style = match o.as_str() {
+            "merged" => t.ok(),
+            "refused" => t.status(TaskStatus::Blocked),
+            _ => t.error(),
+        };
+        if task.tier.is_some() {
+            spans.push(Span::styled(" · ", t.dim()));
+        }
+        spans.push(Span::styled(o.clone(), style));
+    }
+    Some(Line::from(spans))
 }
