@@ -49,43 +49,7 @@ impl Store {
             })?;
         let mut last = 0;
         for (index, ev) in events.iter().enumerate() {
-            let kind = ev.kind.name();
-            if let Err(reason) = validate(ev) {
-                // `tx` drops here and rolls back.
-                return Err(StoreError::Invalid {
-                    path: path.clone(),
-                    index,
-                    kind,
-                    reason,
-                });
-            }
-            let data = encode_data(buf, &ev.kind);
-            let append_err = |source| StoreError::Append {
-                path: path.clone(),
-                index,
-                kind,
-                source,
-            };
-            let seq = tx
-                .prepare_cached(
-                    "INSERT INTO events (at, actor, agent, task, convoy, model, session, kind, data)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                )
-                .and_then(|mut st| {
-                    st.insert(params![
-                        ev.at,
-                        ev.actor.as_str(),
-                        ev.agent.as_ref().map(|a| a.as_str()),
-                        ev.task.as_ref().map(|t| t.as_str()),
-                        ev.convoy.as_ref().map(|c| c.as_str()),
-                        ev.model.as_deref(),
-                        ev.session.as_ref().map(|s| s.as_str()),
-                        kind,
-                        data,
-                    ])
-                })
-                .map_err(append_err)?;
-            last = seq;
+            last = insert(&tx, path, buf, index, ev)?;
         }
         // The fold's count of events is the seq of the last one it holds.
         let first = last - events.len() as i64 + 1;
@@ -174,4 +138,49 @@ fn encode_data<'b>(buf: &'b mut Vec<u8>, kind: &EventKind) -> &'b str {
     buf.clear();
     serde_json::to_writer(&mut *buf, &v).expect("JSON values serialize");
     std::str::from_utf8(buf).expect("serde_json writes UTF-8")
+}
+
+/// One event's row; its seq.
+fn insert(
+    tx: &rusqlite::Transaction<'_>,
+    path: &std::path::Path,
+    buf: &mut Vec<u8>,
+    index: usize,
+    ev: &Event,
+) -> Result<i64, StoreError> {
+    let kind = ev.kind.name();
+    if let Err(reason) = validate(ev) {
+        // The caller's `tx` drops on this error and rolls back.
+        return Err(StoreError::Invalid {
+            path: path.to_path_buf(),
+            index,
+            kind,
+            reason,
+        });
+    }
+    let data = encode_data(buf, &ev.kind);
+    let append_err = |source| StoreError::Append {
+        path: path.to_path_buf(),
+        index,
+        kind,
+        source,
+    };
+    tx.prepare_cached(
+        "INSERT INTO events (at, actor, agent, task, convoy, model, session, kind, data)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )
+    .and_then(|mut st| {
+        st.insert(params![
+            ev.at,
+            ev.actor.as_str(),
+            ev.agent.as_ref().map(|a| a.as_str()),
+            ev.task.as_ref().map(|t| t.as_str()),
+            ev.convoy.as_ref().map(|c| c.as_str()),
+            ev.model.as_deref(),
+            ev.session.as_ref().map(|s| s.as_str()),
+            kind,
+            data,
+        ])
+    })
+    .map_err(append_err)
 }
