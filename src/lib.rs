@@ -9,6 +9,7 @@ pub mod engine;
 pub mod http;
 pub mod logging;
 pub mod merge;
+pub mod redact;
 pub mod runtime;
 pub mod store;
 pub mod swarm;

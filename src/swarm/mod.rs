@@ -10,10 +10,12 @@ mod confine;
 mod disk;
 mod executor;
 mod guard;
+mod host;
 pub mod inbox;
 mod landing;
 pub mod owner;
 mod recover;
+mod runtimes;
 mod snapshot;
 mod summary;
 mod timeline;
@@ -23,15 +25,14 @@ pub mod watch;
 pub use snapshot::Snapshot;
 pub use summary::Summary;
 
+use crate::domain::protocol::Signal;
+use crate::domain::sim_plan::SimSettings;
 use crate::domain::{HOUR, Millis, SessionId, TaskSpec};
 use crate::engine::{Clock, Command, Effect, Engine, Input, Settings, Step, VirtualClock};
 use crate::merge::{ConfigWatch, Repo};
-use crate::runtime::process::Emit;
-use crate::runtime::protocol::Signal;
-use crate::runtime::sim::SimSettings;
 use crate::store::Store;
-use executor::Executor;
-pub use executor::{AgentRuntime, Runtimes};
+use executor::{Executor, Sink};
+pub use runtimes::{AgentRuntime, Runtimes};
 use snapshot::Observed;
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
@@ -225,6 +226,8 @@ pub struct Swarm {
     max_unwritten: usize,
     /// The repository's `.git/config`, recorded while real agents run.
     config_watch: ConfigWatch,
+    /// Task hand-offs refused in this run, for the summary.
+    errors: Vec<String>,
 }
 
 use crate::domain::Event;
@@ -325,7 +328,7 @@ impl Swarm {
         // (lines are capped, so at most INFLIGHT MiB are in flight).
         let (ext_tx, ext_rx) = mpsc::sync_channel(INFLIGHT);
         let tx = ext_tx.clone();
-        let emit: Emit = std::sync::Arc::new(move |input| {
+        let emit: Sink = std::sync::Arc::new(move |input| {
             let _ = tx.send(External::Input(input));
         });
         let config_watch = ConfigWatch::new(&repo.config_file());
@@ -366,6 +369,7 @@ impl Swarm {
             ext_tx,
             ext_rx,
             closed: false,
+            errors: Vec::new(),
         };
         // Real agents: the wall clock's pace from the start.
         swarm.set_speed(Speed::Max);
@@ -539,8 +543,7 @@ impl Swarm {
             Wake::Tick => {
                 self.check_disk()?;
                 self.take_in_handed_tasks()?;
-                self.exec.reap();
-                self.exec.sample();
+                self.exec.tick();
                 self.inputs.push_back(Input::Tick);
                 let tick = self.engine.settings().tick();
                 self.timeline.push(at + tick, Wake::Tick);
@@ -780,7 +783,9 @@ impl Swarm {
 
     fn finish(&mut self) -> Result<Summary, SwarmError> {
         tracing::info!("the run ends: stopping every agent");
-        self.exec.stop_all(self.clock.now());
+        self.exec
+            .stop_all(self.clock.now(), &mut self.timeline, &mut self.inputs);
+        self.record_last_failures()?;
         self.check_repo_config(SessionId::new("shutdown".to_string()), false)?;
         self.flush()?;
         if self.log_full {
@@ -792,6 +797,24 @@ impl Swarm {
             )));
         }
         Summary::gather(self)
+    }
+
+    /// What failed as the last agents stopped (their work could not be
+    /// kept) reaches the log; the run is over, so nothing it sets off runs.
+    fn record_last_failures(&mut self) -> Result<(), SwarmError> {
+        while let Some(input) = self.inputs.pop_front() {
+            trace::input(&input);
+            let step = self.engine.step(self.clock.now(), input);
+            if !step.effects.is_empty() {
+                tracing::warn!(
+                    effects = step.effects.len(),
+                    "after the run: effects not performed"
+                );
+            }
+            self.observed.events(&step.events);
+            self.buffer.extend(step.events);
+        }
+        Ok(())
     }
 
     /// Sessions the executor is running.
@@ -807,7 +830,8 @@ impl Swarm {
         self.exec.agent_commits(self.engine.state())
     }
 
+    /// Task hand-offs refused in this run (`inbox.rs`).
     pub(crate) fn errors(&self) -> &[String] {
-        &self.exec.errors
+        &self.errors
     }
 }
