@@ -130,7 +130,7 @@ pub(super) fn task_failure(
         session: None,
         agent: Some(agent.clone()),
         task: Some(task.clone()),
-        error,
+        error: hidden(error),
     }
 }
 
@@ -141,6 +141,14 @@ pub(super) fn failure(action: &'static str, work: &Working, error: String) -> In
         session: Some(work.session.clone()),
         agent: Some(work.agent.clone()),
         task: Some(work.task.clone()),
-        error,
+        error: hidden(error),
+    }
+}
+
+/// An error's text with every secret hidden: it goes to the log.
+fn hidden(error: String) -> String {
+    match crate::redact::redact(&error) {
+        std::borrow::Cow::Owned(o) => o,
+        std::borrow::Cow::Borrowed(_) => error,
     }
 }
