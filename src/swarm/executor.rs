@@ -39,18 +39,6 @@ pub(super) fn session_emit(sink: &Sink, session: &SessionId) -> process::Emit {
     std::sync::Arc::new(move |output| sink(input_of(&session, output)))
 }
 
-/// What the engine asked to start.
-struct StartEffect {
-    agent: AgentId,
-    session: SessionId,
-    task: TaskId,
-    branch: String,
-    resume_from: Option<String>,
-    model: String,
-    attempt: u32,
-    handoff: Option<String>,
-}
-
 pub struct Executor {
     repo: Repo,
     /// Gate checkouts for real agents' branch gates, reused across runs.
@@ -227,28 +215,7 @@ impl Executor {
         inputs: &mut VecDeque<Input>,
     ) {
         match effect {
-            Effect::Start {
-                agent,
-                session,
-                task,
-                branch,
-                resume_from,
-                model,
-                attempt,
-                handoff,
-            } => {
-                let start = StartEffect {
-                    agent,
-                    session,
-                    task,
-                    branch,
-                    resume_from,
-                    model,
-                    attempt,
-                    handoff,
-                };
-                self.start(now, start, state, timeline, inputs)
-            }
+            start @ Effect::Start { .. } => self.start(now, start, state, timeline, inputs),
             Effect::Stop { session, reason } => {
                 self.on_session(now, &session, timeline, inputs, |h, cx| {
                     h.stop(cx, &session, &reason)
@@ -308,23 +275,33 @@ impl Executor {
     fn start(
         &mut self,
         now: Millis,
-        start: StartEffect,
+        start: Effect,
         state: &SwarmState,
         timeline: &mut Timeline,
         inputs: &mut VecDeque<Input>,
     ) {
-        let real = self.runs_processes(&start.model);
-        self.procs.make_room(&start.agent);
-        let prepared = self.repo.prepare_worktree_at(
-            &start.agent,
-            &start.branch,
-            start.resume_from.as_deref(),
-            now,
-        );
+        let Effect::Start {
+            agent,
+            session,
+            task,
+            branch,
+            resume_from,
+            model,
+            attempt,
+            handoff,
+        } = start
+        else {
+            return;
+        };
+        let real = self.runs_processes(&model);
+        self.procs.make_room(&agent);
+        let prepared = self
+            .repo
+            .prepare_worktree_at(&agent, &branch, resume_from.as_deref(), now);
         let mut work = Working {
-            session: start.session,
-            agent: start.agent,
-            task: start.task,
+            session,
+            agent,
+            task,
             worktree: PathBuf::new(),
         };
         work.worktree = match prepared {
@@ -351,10 +328,10 @@ impl Executor {
         };
         let start = Start {
             work: work.clone(),
-            branch: &start.branch,
-            model: &start.model,
-            attempt: start.attempt,
-            handoff: start.handoff.as_deref(),
+            branch: &branch,
+            model: &model,
+            attempt,
+            handoff: handoff.as_deref(),
             task,
         };
         if let Err(refused) = host.start(&mut cx, start) {
@@ -398,6 +375,26 @@ struct GatesEffect {
     protected: Vec<String>,
 }
 
+/// Gates that could not run: the executor's failure, and the gates'
+/// failed answer (gate `worktree`) for the engine.
+fn gates_stopped(
+    inputs: &mut VecDeque<Input>,
+    g: &GatesEffect,
+    action: &'static str,
+    error: String,
+    changed: Vec<String>,
+) -> Input {
+    inputs.push_back(task_failure(action, &g.agent, &g.task, error.clone()));
+    Input::GatesFinished {
+        task: g.task.clone(),
+        passed: false,
+        gate: "worktree".into(),
+        output: error,
+        findings: Vec::new(),
+        changed,
+    }
+}
+
 impl Executor {
     /// Gates on a task's branch. Simulated gates run inline, before
     /// anything else touches the worktree; real ones on a thread while the
@@ -411,47 +408,10 @@ impl Executor {
         inputs: &mut VecDeque<Input>,
     ) {
         self.procs.gates_started(&g.task);
-        let stopped = |inputs: &mut VecDeque<Input>, action, error: String, changed| {
-            inputs.push_back(task_failure(action, &g.agent, &g.task, error.clone()));
-            Input::GatesFinished {
-                task: g.task.clone(),
-                passed: false,
-                gate: "worktree".into(),
-                output: error,
-                findings: Vec::new(),
-                changed,
-            }
+        let (dir, changed) = match self.branch_work(now, &g, timeline, inputs) {
+            Ok(at) => at,
+            Err(input) => return timeline.push(now, Wake::Input(*input)),
         };
-        let dir = match self
-            .repo
-            .prepare_worktree_at(&g.agent, &g.branch, None, now)
-        {
-            Ok(dir) => dir,
-            Err(e) => {
-                let input = stopped(inputs, "worktree", e.to_string(), Vec::new());
-                return timeline.push(now, Wake::Input(input));
-            }
-        };
-        let mut cx = Ctx {
-            now,
-            repo: &self.repo,
-            timeline,
-            inputs,
-            commits: &mut self.commits,
-        };
-        // Whatever the agent left uncommitted is part of its work.
-        if let Err(e) = cx.commit_wip(&dir, &g.agent, &g.task, "left uncommitted at done") {
-            inputs.push_back(task_failure("commit", &g.agent, &g.task, e.to_string()));
-        }
-        let changed = self.repo.changed_files(&g.branch).unwrap_or_else(|e| {
-            inputs.push_back(task_failure(
-                "changed files",
-                &g.agent,
-                &g.task,
-                e.to_string(),
-            ));
-            Vec::new()
-        });
         let escapes = self.repo.escapes(&g.branch).unwrap_or_else(|e| {
             vec![crate::domain::Finding {
                 gate: crate::merge::PATHS_GATE.into(),
@@ -467,7 +427,7 @@ impl Executor {
             match self.gate_checkout(&g.branch) {
                 Ok(at) => Some(at),
                 Err(e) => {
-                    let input = stopped(inputs, "gate checkout", e.to_string(), changed);
+                    let input = gates_stopped(inputs, &g, "gate checkout", e.to_string(), changed);
                     return timeline.push(now, Wake::Input(input));
                 }
             }
@@ -485,6 +445,41 @@ impl Executor {
         };
         let gate_time = self.sim.gate_time();
         self.later(now, gate_time, timeline, move || gates.run());
+    }
+
+    /// The agent's worktree on the branch, with whatever it left
+    /// uncommitted committed (part of its work), and the files the branch
+    /// changed against the target. `Err`: the gates' failed answer.
+    fn branch_work(
+        &mut self,
+        now: Millis,
+        g: &GatesEffect,
+        timeline: &mut Timeline,
+        inputs: &mut VecDeque<Input>,
+    ) -> Result<(PathBuf, Vec<String>), Box<Input>> {
+        let dir = self
+            .repo
+            .prepare_worktree_at(&g.agent, &g.branch, None, now)
+            .map_err(|e| {
+                let failed = gates_stopped(inputs, g, "worktree", e.to_string(), Vec::new());
+                Box::new(failed)
+            })?;
+        let mut cx = Ctx {
+            now,
+            repo: &self.repo,
+            timeline,
+            inputs,
+            commits: &mut self.commits,
+        };
+        if let Err(e) = cx.commit_wip(&dir, &g.agent, &g.task, "left uncommitted at done") {
+            inputs.push_back(task_failure("commit", &g.agent, &g.task, e.to_string()));
+        }
+        let changed = self.repo.changed_files(&g.branch).unwrap_or_else(|e| {
+            let failed = task_failure("changed files", &g.agent, &g.task, e.to_string());
+            inputs.push_back(failed);
+            Vec::new()
+        });
+        Ok((dir, changed))
     }
 
     /// A checkout of its own for a real branch's gates: the repository

@@ -133,80 +133,96 @@ impl AgentRuntime {
                 codex_home,
                 sandbox,
                 ..
-            } => {
-                let mut env: Vec<(String, String)> = std::env::var("OPENAI_API_KEY")
-                    .ok()
-                    .map(|v| ("OPENAI_API_KEY".to_string(), v))
-                    .into_iter()
-                    .collect();
-                env.push(("CODEX_HOME".into(), codex_home.display().to_string()));
-                let args = vec![
-                    "exec".to_string(),
-                    "--json".into(),
-                    "--skip-git-repo-check".into(),
-                    "-s".into(),
-                    sandbox.clone(),
-                    "-c".into(),
-                    "approval_policy=\"never\"".into(),
-                    "-c".into(),
-                    format!("model_provider=\"{}\"", crate::runtime::codex::PROVIDER),
-                    "-m".into(),
-                    model.to_string(),
-                    prompt.to_string(),
-                ];
-                Some((
-                    Launch {
-                        program: bin.clone(),
-                        args,
-                        env,
-                        stdin: None,
-                    },
-                    Box::new(CodexAdapter::new(model)),
-                ))
-            }
+            } => Some(codex(bin, codex_home, sandbox, prompt, model)),
             AgentRuntime::Claude {
                 bin,
                 allowed_tools,
                 permission_mode,
                 ..
-            } => {
-                let mut env: Vec<(String, String)> = CLAUDE_ENV
-                    .iter()
-                    .filter_map(|k| std::env::var(k).ok().map(|v| (k.to_string(), v)))
-                    .collect();
-                env.extend(
-                    CLAUDE_BOUNDS
-                        .iter()
-                        .map(|(k, v)| (k.to_string(), v.to_string())),
-                );
-                let args = [
-                    "-p",
-                    prompt,
-                    "--bare",
-                    "--output-format",
-                    "stream-json",
-                    "--verbose",
-                    "--include-partial-messages",
-                    "--allowedTools",
-                    &allowed_tools.join(","),
-                    "--permission-mode",
-                    permission_mode,
-                    "--model",
-                    model,
-                ]
-                .iter()
-                .map(|a| a.to_string())
-                .collect();
-                Some((
-                    Launch {
-                        program: bin.clone(),
-                        args,
-                        env,
-                        stdin: None,
-                    },
-                    Box::new(ClaudeAdapter::default()),
-                ))
-            }
+            } => Some(claude(bin, allowed_tools, permission_mode, prompt, model)),
         }
     }
+}
+
+/// `codex exec --json` with shiftboss's provider, its key from shiftboss's
+/// environment.
+fn codex(
+    bin: &str,
+    codex_home: &std::path::Path,
+    sandbox: &str,
+    prompt: &str,
+    model: &str,
+) -> (Launch, Box<dyn Adapter>) {
+    let mut env: Vec<(String, String)> = std::env::var("OPENAI_API_KEY")
+        .ok()
+        .map(|v| ("OPENAI_API_KEY".to_string(), v))
+        .into_iter()
+        .collect();
+    env.push(("CODEX_HOME".into(), codex_home.display().to_string()));
+    let args = vec![
+        "exec".to_string(),
+        "--json".into(),
+        "--skip-git-repo-check".into(),
+        "-s".into(),
+        sandbox.to_string(),
+        "-c".into(),
+        "approval_policy=\"never\"".into(),
+        "-c".into(),
+        format!("model_provider=\"{}\"", crate::runtime::codex::PROVIDER),
+        "-m".into(),
+        model.to_string(),
+        prompt.to_string(),
+    ];
+    let launch = Launch {
+        program: bin.to_string(),
+        args,
+        env,
+        stdin: None,
+    };
+    (launch, Box::new(CodexAdapter::new(model)))
+}
+
+/// Claude Code in print mode with streaming JSON, its retries and silent
+/// streams bounded.
+fn claude(
+    bin: &str,
+    allowed_tools: &[String],
+    permission_mode: &str,
+    prompt: &str,
+    model: &str,
+) -> (Launch, Box<dyn Adapter>) {
+    let mut env: Vec<(String, String)> = CLAUDE_ENV
+        .iter()
+        .filter_map(|k| std::env::var(k).ok().map(|v| (k.to_string(), v)))
+        .collect();
+    env.extend(
+        CLAUDE_BOUNDS
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string())),
+    );
+    let args = [
+        "-p",
+        prompt,
+        "--bare",
+        "--output-format",
+        "stream-json",
+        "--verbose",
+        "--include-partial-messages",
+        "--allowedTools",
+        &allowed_tools.join(","),
+        "--permission-mode",
+        permission_mode,
+        "--model",
+        model,
+    ]
+    .iter()
+    .map(|a| a.to_string())
+    .collect();
+    let launch = Launch {
+        program: bin.to_string(),
+        args,
+        env,
+        stdin: None,
+    };
+    (launch, Box::new(ClaudeAdapter::default()))
 }
