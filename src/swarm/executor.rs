@@ -5,6 +5,11 @@
 //! do is an input for the engine (`ExecutorFailed`: an event and a concern).
 
 use super::host::{Ctx, Host, ProcessHost, SimHost, Start, Working, failure, task_failure};
+
+/// The simulator's place in `Executor::hosts`.
+const SIM: usize = 0;
+/// The local process host's.
+const PROCESS: usize = 1;
 use super::landing::{self, Batch, BranchGates};
 use super::runtimes::{AgentRuntime, Runtimes};
 use super::timeline::{Timeline, Wake};
@@ -46,8 +51,11 @@ pub struct Executor {
     gate_timeout: Duration,
     /// Where gates and batches run on threads answer (real time).
     sink: Sink,
-    sim: SimHost,
-    procs: ProcessHost,
+    runtimes: Runtimes,
+    /// The hosts sessions run on: `SIM`, `PROCESS`.
+    hosts: Vec<Box<dyn Host>>,
+    /// Virtual time a gate run takes (simulated swarms).
+    gate_time: Millis,
     /// Commits made by simulated agents (for the summary).
     commits: u64,
 }
@@ -62,20 +70,33 @@ impl Executor {
         sink: Sink,
         prompts_dir: PathBuf,
     ) -> Executor {
-        let procs = ProcessHost::new(runtimes, repo.root(), prompts_dir, sink.clone());
+        let procs = ProcessHost::new(runtimes.clone(), repo.root(), prompts_dir, sink.clone());
+        let gate_time = sim.gate_time;
+        let hosts: Vec<Box<dyn Host>> = vec![Box::new(SimHost::new(sim, seed)), Box::new(procs)];
         Executor {
             repo,
             gate_pool: merge::GatePool::default(),
             gate_timeout,
             sink,
-            sim: SimHost::new(sim, seed),
-            procs,
+            runtimes,
+            hosts,
+            gate_time,
             commits: 0,
         }
     }
 
     fn runtimes(&self) -> &Runtimes {
-        self.procs.runtimes()
+        &self.runtimes
+    }
+
+    /// The host that runs sessions of `model`.
+    fn host_for(&self, model: &str) -> usize {
+        match self.runtimes.for_model(model) {
+            AgentRuntime::Sim => SIM,
+            AgentRuntime::Command { .. }
+            | AgentRuntime::Codex { .. }
+            | AgentRuntime::Claude { .. } => PROCESS,
+        }
     }
 
     /// Only simulated agents: gates and batches run in virtual time.
@@ -89,9 +110,7 @@ impl Executor {
     }
 
     pub fn live_sessions(&self) -> Vec<SessionId> {
-        let mut all = self.sim.sessions();
-        all.extend(self.procs.sessions());
-        all
+        self.hosts.iter().flat_map(|h| h.sessions()).collect()
     }
 
     /// Real agents anywhere in the swarm: its clock is the wall clock.
@@ -102,7 +121,7 @@ impl Executor {
     /// Whether agent processes are still running (their last output may
     /// still be on its way).
     pub fn has_processes(&self) -> bool {
-        self.procs.has_processes()
+        self.hosts.iter().any(|h| h.busy())
     }
 
     /// Does `model` run as a real process (not the simulator)?
@@ -112,18 +131,21 @@ impl Executor {
 
     /// At a tick: processes past their grace are stopped, memory sampled.
     pub fn tick(&mut self) {
-        self.procs.reap();
-        self.procs.sample();
+        for h in &mut self.hosts {
+            h.tick();
+        }
     }
 
     /// A process ended on its own: what it used (peak KiB, wall ms).
     pub fn forget(&mut self, session: &SessionId) -> Option<(u64, u64)> {
-        self.procs.forget(session)
+        self.hosts.iter_mut().find_map(|h| h.ended(session))
     }
 
     /// A real agent asked for a pause: an earlier answer must not stand.
     pub fn clear_decision(&mut self, session: &SessionId) {
-        self.procs.clear_decision(session);
+        for h in &mut self.hosts {
+            h.pause_asked(session);
+        }
     }
 
     /// Commits made for the tasks: simulated ones as counted here; real
@@ -150,7 +172,9 @@ impl Executor {
             inputs,
             commits: &mut self.commits,
         };
-        self.procs.stop_all(&mut cx);
+        for h in &mut self.hosts {
+            h.stop_all(&mut cx);
+        }
     }
 
     /// Run a simulated session's next action.
@@ -162,14 +186,9 @@ impl Executor {
         timeline: &mut Timeline,
         inputs: &mut VecDeque<Input>,
     ) {
-        let mut cx = Ctx {
-            now,
-            repo: &self.repo,
-            timeline,
-            inputs,
-            commits: &mut self.commits,
-        };
-        self.sim.wake(&mut cx, id, generation);
+        self.on_session(now, id, timeline, inputs, |h, cx| {
+            h.wake(cx, id, generation)
+        });
     }
 
     /// The host's part of an effect on a live session.
@@ -183,16 +202,11 @@ impl Executor {
     ) {
         let Executor {
             repo,
-            sim,
-            procs,
+            hosts,
             commits,
             ..
         } = self;
-        let host: &mut dyn Host = if procs.runs(session) {
-            procs
-        } else if sim.runs(session) {
-            sim
-        } else {
+        let Some(host) = hosts.iter_mut().find(|h| h.runs(session)) else {
             return;
         };
         let mut cx = Ctx {
@@ -202,7 +216,7 @@ impl Executor {
             inputs,
             commits,
         };
-        f(host, &mut cx);
+        f(host.as_mut(), &mut cx);
     }
 
     /// Perform one effect.
@@ -293,8 +307,10 @@ impl Executor {
         else {
             return;
         };
-        let real = self.runs_processes(&model);
-        self.procs.make_room(&agent);
+        let on = self.host_for(&model);
+        for h in &mut self.hosts {
+            h.make_room(&agent);
+        }
         let prepared = self
             .repo
             .prepare_worktree_at(&agent, &branch, resume_from.as_deref(), now);
@@ -313,12 +329,11 @@ impl Executor {
         };
         let Executor {
             repo,
-            sim,
-            procs,
+            hosts,
             commits,
             ..
         } = self;
-        let host: &mut dyn Host = if real { procs } else { sim };
+        let host = hosts[on].as_mut();
         let mut cx = Ctx {
             now,
             repo,
@@ -407,7 +422,9 @@ impl Executor {
         timeline: &mut Timeline,
         inputs: &mut VecDeque<Input>,
     ) {
-        self.procs.gates_started(&g.task);
+        for h in &mut self.hosts {
+            h.gates_started(&g.task);
+        }
         let (dir, changed) = match self.branch_work(now, &g, timeline, inputs) {
             Ok(at) => at,
             Err(input) => return timeline.push(now, Wake::Input(*input)),
@@ -443,7 +460,7 @@ impl Executor {
             escapes,
             checkout,
         };
-        let gate_time = self.sim.gate_time();
+        let gate_time = self.gate_time;
         self.later(now, gate_time, timeline, move || gates.run());
     }
 
@@ -507,7 +524,7 @@ impl Executor {
                 Input::Landed { runs, .. } => runs.len() as Millis,
                 _ => 0,
             };
-            let at = now + 5 * SECOND + runs * self.sim.gate_time();
+            let at = now + 5 * SECOND + runs * self.gate_time;
             return timeline.push(at, Wake::Input(input));
         }
         match landing::reopen(&self.repo) {
@@ -530,7 +547,7 @@ impl Drop for Executor {
     /// However the run ends (an error included), no agent process is left
     /// running with its work uncommitted.
     fn drop(&mut self) {
-        if self.procs.has_processes() {
+        if self.has_processes() {
             use crate::engine::Clock;
             let now = crate::engine::RealClock.now();
             let mut inputs = VecDeque::new();

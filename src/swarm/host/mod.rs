@@ -57,7 +57,7 @@ pub(super) struct Refused {
     pub error: String,
 }
 
-pub(super) trait Host {
+pub(super) trait Host: Send {
     /// The sessions it runs now.
     fn sessions(&self) -> Vec<SessionId>;
 
@@ -80,6 +80,33 @@ pub(super) trait Host {
 
     /// Tell a session waiting at its pause point the operator's decision.
     fn decide(&mut self, cx: &mut Ctx<'_>, session: &SessionId, approved: bool);
+
+    /// A session asked for a pause: an earlier answer must not stand in
+    /// for this one.
+    fn pause_asked(&mut self, _session: &SessionId) {}
+
+    /// Its next step is due on the timeline (virtual-time hosts).
+    fn wake(&mut self, _cx: &mut Ctx<'_>, _session: &SessionId, _generation: u64) {}
+
+    /// A tick: sessions past their grace stopped, what they use sampled.
+    fn tick(&mut self) {}
+
+    /// A session ended on its own: what it used (peak KiB, wall ms), if
+    /// this host ran it.
+    fn ended(&mut self, _session: &SessionId) -> Option<(u64, u64)> {
+        None
+    }
+
+    /// The task's gates start: its session said it is done.
+    fn gates_started(&mut self, _task: &TaskId) {}
+
+    /// Whether sessions of it may still report (processes running).
+    fn busy(&self) -> bool {
+        false
+    }
+
+    /// The run is over: every session's work kept, every session stopped.
+    fn stop_all(&mut self, _cx: &mut Ctx<'_>) {}
 }
 
 impl Ctx<'_> {

@@ -50,49 +50,15 @@ impl ProcessHost {
         }
     }
 
-    pub fn runtimes(&self) -> &Runtimes {
-        &self.runtimes
-    }
-
-    pub fn has_processes(&self) -> bool {
-        !self.procs.is_empty()
-    }
-
     /// Where a session's prompt (`md`) and decision (`decision`) files go.
     fn file(&self, session: &SessionId, ext: &str) -> PathBuf {
         self.prompts_dir
             .join(format!("{}.{ext}", session.as_str().replace('#', "-")))
     }
 
-    /// The task's gates start: an agent that said it is done has a grace
-    /// period to finish printing (its last usage and cost) and exit.
-    pub fn gates_started(&mut self, task: &TaskId) {
-        for p in self.procs.values_mut().filter(|p| p.work.task == *task) {
-            p.done_at.get_or_insert(Instant::now());
-        }
-    }
-
-    /// The run is over: keep every running agent's work on its branch and
-    /// ask it to stop. Returns once every agent process is gone (SIGKILL
-    /// after the grace); its session is reconciled at the next start.
-    pub fn stop_all(&mut self, cx: &mut Ctx<'_>) {
-        let mut pids = Vec::new();
-        let mut grace = Duration::ZERO;
-        for (s, p) in std::mem::take(&mut self.procs) {
-            tracing::info!(session = %s, pid = p.pid, "agent stopped: the run ended");
-            process::freeze(p.pid);
-            cx.keep_work(&p.work, "kept when shiftboss stopped");
-            pids.push(p.pid);
-            grace = grace.max(p.grace);
-        }
-        process::stop_and_wait(&pids, grace);
-        // Stops begun earlier in the run end too.
-        process::settle();
-    }
-
     /// Stop processes that said they were done but did not exit within
     /// their grace period.
-    pub fn reap(&mut self) {
+    fn reap(&mut self) {
         self.stopping
             .retain(|(_, pid)| crate::runtime::groups::alive(*pid));
         let late: Vec<SessionId> = self
@@ -110,26 +76,11 @@ impl ProcessHost {
     }
 
     /// Sample each agent process's memory (from /proc), keeping its peak.
-    pub fn sample(&mut self) {
+    fn sample(&mut self) {
         for p in self.procs.values_mut() {
             if let Some(kib) = process::rss_kib(p.pid) {
                 p.peak_rss_kib = p.peak_rss_kib.max(kib);
             }
-        }
-    }
-
-    /// A process ended on its own. Returns what it used: (peak resident
-    /// memory in KiB, wall time in ms).
-    pub fn forget(&mut self, session: &SessionId) -> Option<(u64, u64)> {
-        let p = self.procs.remove(session)?;
-        Some((p.peak_rss_kib, p.started.elapsed().as_millis() as u64))
-    }
-
-    /// A real agent asked for a pause: an earlier answer must not stand in
-    /// for this one.
-    pub fn clear_decision(&mut self, session: &SessionId) {
-        if self.procs.contains_key(session) {
-            let _ = std::fs::remove_file(self.file(session, "decision"));
         }
     }
 
@@ -309,5 +260,51 @@ impl Host for ProcessHost {
         if let Err(e) = std::fs::write(&file, word) {
             cx.failed("decision", &p.work, format!("{}: {e}", file.display()));
         }
+    }
+
+    fn pause_asked(&mut self, session: &SessionId) {
+        if self.procs.contains_key(session) {
+            let _ = std::fs::remove_file(self.file(session, "decision"));
+        }
+    }
+
+    fn tick(&mut self) {
+        self.reap();
+        self.sample();
+    }
+
+    fn ended(&mut self, session: &SessionId) -> Option<(u64, u64)> {
+        let p = self.procs.remove(session)?;
+        Some((p.peak_rss_kib, p.started.elapsed().as_millis() as u64))
+    }
+
+    /// The task's gates start: an agent that said it is done has a grace
+    /// period to finish printing (its last usage and cost) and exit.
+    fn gates_started(&mut self, task: &TaskId) {
+        for p in self.procs.values_mut().filter(|p| p.work.task == *task) {
+            p.done_at.get_or_insert(Instant::now());
+        }
+    }
+
+    fn busy(&self) -> bool {
+        !self.procs.is_empty()
+    }
+
+    /// The run is over: keep every running agent's work on its branch and
+    /// ask it to stop. Returns once every agent process is gone (SIGKILL
+    /// after the grace); its session is reconciled at the next start.
+    fn stop_all(&mut self, cx: &mut Ctx<'_>) {
+        let mut pids = Vec::new();
+        let mut grace = Duration::ZERO;
+        for (s, p) in std::mem::take(&mut self.procs) {
+            tracing::info!(session = %s, pid = p.pid, "agent stopped: the run ended");
+            process::freeze(p.pid);
+            cx.keep_work(&p.work, "kept when shiftboss stopped");
+            pids.push(p.pid);
+            grace = grace.max(p.grace);
+        }
+        process::stop_and_wait(&pids, grace);
+        // Stops begun earlier in the run end too.
+        process::settle();
     }
 }

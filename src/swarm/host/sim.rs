@@ -4,7 +4,7 @@
 use super::{Ctx, Host, Refused, Start, Working};
 use crate::domain::protocol::Signal;
 use crate::domain::sim_plan::{Action, Edit, Plan, SimSettings};
-use crate::domain::{Millis, SECOND, SessionId};
+use crate::domain::{SECOND, SessionId};
 use crate::engine::Input;
 use crate::runtime::sim;
 use std::collections::BTreeMap;
@@ -36,11 +36,6 @@ impl SimHost {
         }
     }
 
-    /// Virtual time a gate run takes.
-    pub fn gate_time(&self) -> Millis {
-        self.settings.gate_time
-    }
-
     fn schedule_next(&mut self, cx: &mut Ctx<'_>, id: &SessionId) {
         let Some(s) = self.sessions.get_mut(id) else {
             return;
@@ -57,53 +52,6 @@ impl SimHost {
                     generation: s.generation,
                 },
             );
-        }
-    }
-
-    /// Run a session's next action, if `generation` is still its own.
-    pub fn wake(&mut self, cx: &mut Ctx<'_>, id: &SessionId, generation: u64) {
-        let Some(s) = self.sessions.get_mut(id) else {
-            return;
-        };
-        if s.generation != generation || s.frozen || s.waiting {
-            return;
-        }
-        let Some((_, action)) = s.plan.steps.pop_front() else {
-            return;
-        };
-        match action {
-            Action::Line(line) => cx.inputs.push_back(Input::AgentLine {
-                session: id.clone(),
-                line,
-            }),
-            Action::Commit { edits, message } => commit(cx, &s.work, &edits, &message),
-            Action::AwaitDecision => {
-                s.waiting = true;
-                return;
-            }
-            Action::Repeat { line, every } => {
-                cx.inputs.push_back(Input::AgentLine {
-                    session: id.clone(),
-                    line: line.clone(),
-                });
-                s.plan
-                    .steps
-                    .push_front((every, Action::Repeat { line, every }));
-            }
-            Action::Exit(code) => {
-                self.sessions.remove(id);
-                cx.inputs.push_back(Input::AgentExited {
-                    session: id.clone(),
-                    exit_code: Some(code),
-                });
-                return;
-            }
-        }
-        if s.plan.steps.is_empty() {
-            // The script is over: the done line is on its way to the engine.
-            self.sessions.remove(id);
-        } else {
-            self.schedule_next(cx, id);
         }
     }
 }
@@ -207,6 +155,53 @@ impl Host for SimHost {
             s.frozen = false;
         }
         self.schedule_next(cx, session);
+    }
+
+    /// Run a session's next action, if `generation` is still its own.
+    fn wake(&mut self, cx: &mut Ctx<'_>, id: &SessionId, generation: u64) {
+        let Some(s) = self.sessions.get_mut(id) else {
+            return;
+        };
+        if s.generation != generation || s.frozen || s.waiting {
+            return;
+        }
+        let Some((_, action)) = s.plan.steps.pop_front() else {
+            return;
+        };
+        match action {
+            Action::Line(line) => cx.inputs.push_back(Input::AgentLine {
+                session: id.clone(),
+                line,
+            }),
+            Action::Commit { edits, message } => commit(cx, &s.work, &edits, &message),
+            Action::AwaitDecision => {
+                s.waiting = true;
+                return;
+            }
+            Action::Repeat { line, every } => {
+                cx.inputs.push_back(Input::AgentLine {
+                    session: id.clone(),
+                    line: line.clone(),
+                });
+                s.plan
+                    .steps
+                    .push_front((every, Action::Repeat { line, every }));
+            }
+            Action::Exit(code) => {
+                self.sessions.remove(id);
+                cx.inputs.push_back(Input::AgentExited {
+                    session: id.clone(),
+                    exit_code: Some(code),
+                });
+                return;
+            }
+        }
+        if s.plan.steps.is_empty() {
+            // The script is over: the done line is on its way to the engine.
+            self.sessions.remove(id);
+        } else {
+            self.schedule_next(cx, id);
+        }
     }
 
     fn decide(&mut self, cx: &mut Ctx<'_>, session: &SessionId, approved: bool) {
