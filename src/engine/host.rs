@@ -157,8 +157,9 @@ impl Engine {
     }
 
     /// The executor could not do a step: an `executor_failed` event and a
-    /// concern for the operator. A step that failed for want of space is
-    /// the full disk's (one concern of its own), not another concern.
+    /// concern for the operator, one while it is open for the same step of
+    /// the same work. A step that failed for want of space is the full
+    /// disk's (one concern of its own), not another concern.
     pub(crate) fn on_executor_failed(
         &mut self,
         out: &mut Step,
@@ -183,13 +184,23 @@ impl Engine {
             (None, Some(t)) => format!(" for {t}"),
             (None, None) => String::new(),
         };
+        let said = format!("executor: {action} failed{whose}: ");
+        // The same step failing again for the same work while its concern
+        // is open is one concern (each failure is in the log).
+        if self
+            .state
+            .open_concerns()
+            .any(|c| c.source == ConcernSource::Executor && c.summary.starts_with(&said))
+        {
+            return;
+        }
         self.raise(
             out,
             attr,
             ConcernSource::Executor,
             Impact::High,
             1.0,
-            format!("executor: {action} failed{whose}: {error}"),
+            format!("{said}{error}"),
         );
     }
 }

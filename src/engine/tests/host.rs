@@ -236,6 +236,21 @@ fn an_executor_failure_is_an_event_and_a_concern_attributed_to_its_session() {
     );
     // The session goes on: a failed step is not a failed session.
     assert!(h.e.is_live(&session));
+    // The same step failing again while the concern is open: logged, one
+    // concern. Another step is another concern.
+    let again = |action| Input::ExecutorFailed {
+        action,
+        session: Some(session.clone()),
+        agent: None,
+        task: None,
+        error: "index.lock exists still".into(),
+    };
+    let concerns = h.e.state().concerns.len();
+    h.at(SECOND, again("commit"));
+    assert_eq!(count(&h, "executor_failed"), 2);
+    assert_eq!(h.e.state().concerns.len(), concerns);
+    h.at(SECOND, again("decision"));
+    assert_eq!(h.e.state().concerns.len(), concerns + 1);
 }
 
 #[test]
