@@ -13,6 +13,7 @@ pub mod http;
 pub mod logging;
 pub mod merge;
 pub mod review;
+pub mod redact;
 pub mod runtime;
 pub mod store;
 pub mod swarm;
