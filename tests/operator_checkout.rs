@@ -116,7 +116,7 @@ fn a_dirty_checkout_on_the_target_holds_landings_until_it_is_clean() {
         ) == 2
     });
     // SAFETY: a plain signal to the child this test started.
-    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    shiftboss::sys::signal_process(child.id(), shiftboss::sys::Signal::TERM);
     let out = child.wait_with_output().unwrap();
     assert!(
         out.status.success(),

@@ -3,8 +3,10 @@
 
 pub mod demo;
 mod doctor;
+mod incident;
 mod manual;
 mod programs;
+mod report;
 mod shot;
 mod tasks;
 mod up;
@@ -43,6 +45,11 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// The review metrics of a period against their targets (docs/metrics.md).
+    Report(report::ReportArgs),
+    /// Incident write-ups from the log.
+    #[command(subcommand)]
+    Incident(incident::IncidentCmd),
     /// Work for the swarm: add, import and list tasks.
     #[command(subcommand)]
     Task(tasks::TaskCmd),
@@ -240,6 +247,8 @@ pub fn main() -> ExitCode {
         Some(Cmd::Demo(args)) => demo::run(args),
         Some(Cmd::Init { force }) => tasks::init(force),
         Some(Cmd::Status { json }) => tasks::status(json),
+        Some(Cmd::Report(args)) => report::run(args),
+        Some(Cmd::Incident(cmd)) => incident::run(cmd),
         Some(Cmd::Task(cmd)) => tasks::run(cmd),
         Some(Cmd::Up(args)) => up::up(args),
         Some(Cmd::Screenshot(args)) => shot::run(args),

@@ -18,6 +18,7 @@ pub mod names;
 mod sandbox;
 mod scenario;
 mod sim;
+pub mod targets;
 mod template;
 
 pub use backlog::{Tier, parse_backlog};
@@ -215,6 +216,9 @@ pub struct Config {
     pub agent: AgentRun,
     pub sandbox: Sandbox,
     pub sim: Sim,
+    /// What the review grades the day's metrics against (`docs/metrics.md`).
+    pub targets: targets::Targets,
+    pub review: targets::ReviewSettings,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -533,6 +537,8 @@ impl Default for Config {
             agent: AgentRun::default(),
             sandbox: Sandbox::default(),
             sim: Sim::default(),
+            targets: targets::Targets::default(),
+            review: targets::ReviewSettings::default(),
         }
     }
 }
