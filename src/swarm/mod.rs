@@ -23,6 +23,7 @@ mod speed;
 mod summary;
 mod timeline;
 mod trace;
+pub mod transcript;
 pub mod watch;
 
 pub use run::{RunOptions, stop_on_signals};
