@@ -1,7 +1,7 @@
 //! The merge queue's vocabulary: gate findings, resolution tiers, lines at
 //! risk, and how a merge attempt ended.
 
-use super::TaskId;
+use super::{TaskId, Usage};
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -121,6 +121,14 @@ impl fmt::Display for Tier {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
+}
+
+/// What one of shiftboss's own model calls cost (the merge queue's `ai`
+/// tier): the model that answered and the tokens it counted.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ModelSpend {
+    pub model: String,
+    pub usage: Usage,
 }
 
 /// Whose line would be lost.

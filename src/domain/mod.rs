@@ -9,8 +9,8 @@ mod state;
 
 pub use event::{Actor, Event, EventKind};
 pub use merge::{
-    Finding, LineAtRisk, MergeOutcome, Prediction, Removal, Scope, Side, Tier, glob_set,
-    scopes_overlap,
+    Finding, LineAtRisk, MergeOutcome, ModelSpend, Prediction, Removal, Scope, Side, Tier,
+    glob_set, scopes_overlap,
 };
 pub use money::{Money, Price, Usage};
 pub use queue_facts::{BatchRun, MergeFacts};

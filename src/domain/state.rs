@@ -168,6 +168,10 @@ pub struct SwarmState {
     /// Spend per minute, oldest first: (minute since epoch, spend).
     pub spend_by_minute: Vec<(i64, Money)>,
     pub usage_total: Usage,
+    /// What shiftboss's own model calls spent (the `ai` tier), within the
+    /// totals above.
+    pub spend_own: Money,
+    pub usage_own: Usage,
     pub merge_seq: u64,
     pub merges: u32,
     pub conflicts: u32,
@@ -464,6 +468,10 @@ impl SwarmState {
                 }
                 self.usage_total += *usage;
                 self.spend_total += *cost;
+                if ev.actor == Actor::Shiftboss {
+                    self.usage_own += *usage;
+                    self.spend_own += *cost;
+                }
                 self.spend_day += *cost;
                 if let Some(m) = &ev.model {
                     *self.spend_by_model.entry(m.clone()).or_default() += *cost;

@@ -14,9 +14,11 @@ mod usage_check;
 
 pub use clock::{Clock, RealClock, VirtualClock};
 pub use operator::{Command, QueueEnd, check as check_command};
-pub use settings::{AiSettings, MergeSettings, Settings};
+pub use settings::{MergeSettings, Settings};
 
 use crate::domain::*;
+use crate::merge::LandEntry;
+use crate::merge::ai::AiSettings;
 use crate::runtime::protocol::{self, Signal};
 use crate::watchdog;
 use std::collections::{BTreeMap, BTreeSet};
@@ -70,6 +72,8 @@ pub enum Input {
         held: Vec<String>,
         /// The `ai` tier's endpoint, when it could not be reached.
         ai_unreachable: Option<String>,
+        /// What the `ai` tier's calls cost, by the entry they were made for.
+        spent: Vec<(TaskId, ModelSpend)>,
     },
     /// A write failed for want of space (the log, a worktree, a merge, an
     /// agent's own): no new work starts until space returns.
@@ -127,26 +131,6 @@ pub enum Effect {
         append_only: Vec<String>,
         ai: Option<AiSettings>,
     },
-}
-
-/// One entry of a batch to land.
-#[derive(Clone, Debug, PartialEq)]
-pub struct LandEntry {
-    pub task: TaskId,
-    pub branch: String,
-    pub message: String,
-    /// Title and spec, for the `ai` tier.
-    pub context: String,
-}
-
-/// One gate run on a merged result.
-#[derive(Clone, Debug, PartialEq)]
-pub struct BatchRun {
-    pub tasks: Vec<TaskId>,
-    pub base: String,
-    pub passed: bool,
-    pub gate: String,
-    pub output: String,
 }
 
 /// Ended sessions remembered for late usage.
@@ -218,6 +202,8 @@ pub(crate) struct Attr {
     pub agent: Option<AgentId>,
     pub task: Option<TaskId>,
     pub session: Option<SessionId>,
+    /// The model that served a call, when not the agent's own.
+    pub model: Option<String>,
 }
 
 impl Attr {
@@ -227,6 +213,7 @@ impl Attr {
             agent: None,
             task: None,
             session: None,
+            model: None,
         }
     }
     pub fn by(actor: Actor) -> Attr {
@@ -245,6 +232,10 @@ impl Attr {
     }
     pub fn session(mut self, s: &SessionId) -> Attr {
         self.session = Some(s.clone());
+        self
+    }
+    pub fn model(mut self, m: &str) -> Attr {
+        self.model = Some(m.to_string());
         self
     }
 }
@@ -491,7 +482,9 @@ impl Engine {
                 error,
                 held,
                 ai_unreachable,
+                spent,
             } => {
+                self.on_own_usage(&mut out, spent);
                 self.on_ai_unreachable(&mut out, ai_unreachable);
                 self.on_landed(&mut out, runs, results, error, held)
             }
@@ -560,11 +553,12 @@ impl Engine {
             });
         let model = match &kind {
             EventKind::AgentRegistered { model, .. } => Some(model.clone()),
-            _ => attr
-                .agent
-                .as_ref()
-                .and_then(|a| self.state.agents.get(a))
-                .map(|a| a.model.clone()),
+            _ => attr.model.or_else(|| {
+                attr.agent
+                    .as_ref()
+                    .and_then(|a| self.state.agents.get(a))
+                    .map(|a| a.model.clone())
+            }),
         };
         let ev = Event {
             at: self.now,

@@ -5,8 +5,9 @@
 //! `auto`, `ai`) and, when none merges them, back to an agent
 //! (`reimagine`). Workers never touch the target; only this queue moves it.
 
-use super::{Attr, BatchRun, Effect, Engine, LandEntry, Step};
+use super::{Attr, Effect, Engine, Step};
 use crate::domain::*;
+use crate::merge::LandEntry;
 
 /// Gate output kept in the log per run; the full output stays with the executor.
 const GATE_OUTPUT_KEPT: usize = 4000;

@@ -29,11 +29,12 @@ impl Engine {
         };
         let model_used = model.clone();
         let session = attr.session.clone();
-        self.emit(out, attr, EventKind::UsageRecorded { usage, cost });
-        if let Some(ev) = out.events.last_mut() {
-            // The model that served the call, which may differ from the agent's default.
-            ev.model = Some(model);
-        }
+        // The model that served the call, which may differ from the agent's default.
+        self.emit(
+            out,
+            attr.model(&model),
+            EventKind::UsageRecorded { usage, cost },
+        );
         let Some(session) = session else { return };
         if !self.live.sessions.contains_key(&session) {
             // Late usage of an ended session (Codex reports a turn's usage
@@ -127,6 +128,38 @@ impl Engine {
                     }
                 }
                 Some(_) => {}
+            }
+        }
+    }
+
+    /// shiftboss's own model calls (the `ai` tier's, for the entries they
+    /// were made for), metered like an agent's: priced from the price
+    /// table, logged as the `shiftboss` actor's usage, in the day's spend
+    /// (its budget is checked after every input).
+    pub(crate) fn on_own_usage(&mut self, out: &mut Step, spent: Vec<(TaskId, ModelSpend)>) {
+        for (task, s) in spent {
+            let task = self.state.tasks.contains_key(&task).then_some(task);
+            let task_cost = task.as_ref().map(|t| self.state.tasks[t].cost);
+            let totals = [self.state.spend_day, task_cost.unwrap_or_default()];
+            let mut attr = Attr::by(Actor::Shiftboss).model(&s.model);
+            attr.task = task;
+            match usage_check::checked_cost(&self.settings, &s.model, &s.usage, &totals) {
+                Ok(cost) => self.emit(
+                    out,
+                    attr,
+                    EventKind::UsageRecorded {
+                        usage: s.usage,
+                        cost,
+                    },
+                ),
+                Err(why) => self.raise(
+                    out,
+                    attr,
+                    ConcernSource::Merge,
+                    Impact::Medium,
+                    1.0,
+                    format!("the ai tier's usage not counted: {why} ({})", s.model),
+                ),
             }
         }
     }

@@ -101,6 +101,7 @@ impl Harness {
                 error: None,
                 held: Vec::new(),
                 ai_unreachable: None,
+                spent: Vec::new(),
             },
         ));
         all
@@ -196,6 +197,7 @@ fn done_runs_gates_then_queues_then_merges_with_attribution() {
             error: None,
             held: Vec::new(),
             ai_unreachable: None,
+            spent: Vec::new(),
         },
     );
     let merged = &step.events[0];
@@ -512,6 +514,7 @@ fn a_conflict_sends_the_task_back_to_be_redone_on_the_target() {
             error: None,
             held: Vec::new(),
             ai_unreachable: None,
+            spent: Vec::new(),
         },
     );
     assert!(

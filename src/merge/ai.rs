@@ -15,6 +15,7 @@
 //! the HTTP call (through [`crate::http`]). The API key is sent in a header
 //! and never appears in an error.
 
+use crate::domain::{ModelSpend, Usage};
 use serde_json::{Value, json};
 use std::fmt;
 use std::str::FromStr;
@@ -42,6 +43,14 @@ impl Provider {
         match self {
             Provider::Anthropic => "https://api.anthropic.com",
             Provider::OpenAi => "https://api.openai.com/v1",
+        }
+    }
+
+    /// The environment variable the provider's key is usually in.
+    pub fn default_key_env(self) -> &'static str {
+        match self {
+            Provider::Anthropic => "ANTHROPIC_API_KEY",
+            Provider::OpenAi => "OPENAI_API_KEY",
         }
     }
 
@@ -75,53 +84,63 @@ impl FromStr for Provider {
     }
 }
 
-/// How to reach the model. `Debug` never shows the key.
-#[derive(Clone)]
-pub struct AiConfig {
+/// Where the `ai` tier's model is and how it is asked: the one form of
+/// these settings, from the config file's `[merge.ai]` to the request. The
+/// key's value is never held here: it is read from `key_env` when a request
+/// is made. `Debug` hides credentials a URL may carry.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AiSettings {
     pub provider: Provider,
     /// Anthropic: `https://api.anthropic.com`; OpenAI-compatible:
     /// `https://api.openai.com/v1` (or any server speaking that API).
     pub base_url: String,
     pub model: String,
-    /// The key's value (read from the environment variable the config
-    /// names); sent only in a header, never printed.
-    pub api_key: Option<String>,
+    /// The environment variable holding the key; sent only in a header,
+    /// never printed.
+    pub key_env: String,
     /// For the whole request, answer included.
     pub timeout: Duration,
     /// The answer's limit; it must fit the whole resolved file.
     pub max_tokens: u32,
 }
 
-impl AiConfig {
-    /// The provider's public API, no key, 5 minutes, 16 000 tokens.
-    pub fn new(provider: Provider, model: impl Into<String>) -> AiConfig {
-        AiConfig {
+impl AiSettings {
+    /// The provider's public API and usual key variable, 5 minutes, 16 000
+    /// tokens.
+    pub fn new(provider: Provider, model: impl Into<String>) -> AiSettings {
+        AiSettings {
             provider,
             base_url: provider.default_base_url().to_string(),
             model: model.into(),
-            api_key: None,
+            key_env: provider.default_key_env().to_string(),
             timeout: Duration::from_secs(300),
             max_tokens: 16_000,
         }
     }
+
+    /// The key's value, read from the environment now (unset or empty: none).
+    pub fn key(&self) -> Option<String> {
+        std::env::var(&self.key_env).ok().filter(|k| !k.is_empty())
+    }
 }
 
-impl fmt::Debug for AiConfig {
+impl fmt::Debug for AiSettings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AiConfig")
+        f.debug_struct("AiSettings")
             .field("provider", &self.provider)
             .field("base_url", &crate::http::redact_url(&self.base_url))
             .field("model", &self.model)
-            .field("api_key", &self.api_key.as_ref().map(|_| "[redacted]"))
+            .field("key_env", &self.key_env)
             .field("timeout", &self.timeout)
             .field("max_tokens", &self.max_tokens)
             .finish()
     }
 }
 
-/// One file both sides changed. `ours` is the target branch (what already
-/// landed), `theirs` the agent's branch; `base` their common ancestor's
-/// version, `None` when the file did not exist there.
+/// One file both sides changed, as the merge queue hands it to the `ai`
+/// tier. `ours` is the candidate on the target (what already landed),
+/// `theirs` the agent's branch; `base` their common ancestor's version,
+/// `None` when the file did not exist there.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ConflictedFile {
     pub path: String,
@@ -143,8 +162,15 @@ pub struct AiResolution {
     /// The whole resolved file.
     pub content: String,
     pub removals: Vec<ExplainedRemoval>,
-    pub input_tokens: u64,
-    pub output_tokens: u64,
+}
+
+/// One call of the model: what its answer cost (none when no answer came:
+/// nothing to pay for) and the file it resolved, or why not. An answer
+/// refused by the contract was still paid for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AiCall {
+    pub spent: Option<ModelSpend>,
+    pub result: Result<AiResolution, AiError>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -233,7 +259,8 @@ fn push_version(out: &mut String, label: &str, text: &str) {
 /// The request for `cfg`'s provider: URL, headers (the key among them
 /// when set) and JSON body.
 pub fn request(
-    cfg: &AiConfig,
+    cfg: &AiSettings,
+    key: Option<&str>,
     file: &ConflictedFile,
     task_context: &str,
 ) -> (String, Vec<(&'static str, String)>, Value) {
@@ -242,8 +269,8 @@ pub fn request(
     let mut headers = vec![("content-type", "application/json".to_string())];
     let body = match cfg.provider {
         Provider::Anthropic => {
-            if let Some(key) = &cfg.api_key {
-                headers.push(("x-api-key", key.clone()));
+            if let Some(key) = key {
+                headers.push(("x-api-key", key.to_string()));
             }
             headers.push(("anthropic-version", "2023-06-01".to_string()));
             json!({
@@ -254,7 +281,7 @@ pub fn request(
             })
         }
         Provider::OpenAi => {
-            if let Some(key) = &cfg.api_key {
+            if let Some(key) = key {
                 headers.push(("authorization", format!("Bearer {key}")));
             }
             json!({
@@ -270,59 +297,108 @@ pub fn request(
     (url, headers, body)
 }
 
-/// Ask `cfg`'s model to resolve `file`; `task_context` is the title and
-/// spec of the agent's task. Blocks the calling thread (a plain thread, not
-/// an async runtime) for at most `cfg.timeout`.
+/// Ask `cfg`'s model to resolve `file` with `key` (the value of
+/// `cfg.key_env`); `task_context` is the title and spec of the agent's task.
+/// Blocks the calling thread (a plain thread, not an async runtime) for at
+/// most `cfg.timeout`.
 pub fn resolve_file(
-    cfg: &AiConfig,
+    cfg: &AiSettings,
+    key: Option<&str>,
     file: &ConflictedFile,
     task_context: &str,
-) -> Result<AiResolution, AiError> {
-    let (url, headers, body) = request(cfg, file, task_context);
-    let (status, text) =
-        crate::http::post_json(&url, &headers, &body, cfg.timeout).map_err(|e| match e {
-            crate::http::HttpError::Connect { .. } | crate::http::HttpError::Timeout { .. } => {
-                AiError::Unreachable {
-                    endpoint: crate::http::redact_url(&url),
-                    why: scrub(&e.to_string(), cfg),
+) -> AiCall {
+    let scrub = |m: &str| scrub(m, key);
+    let (url, headers, body) = request(cfg, key, file, task_context);
+    let (status, text) = match crate::http::post_json(&url, &headers, &body, cfg.timeout) {
+        Ok(answer) => answer,
+        Err(e) => {
+            let err = match e {
+                crate::http::HttpError::Connect { .. } | crate::http::HttpError::Timeout { .. } => {
+                    AiError::Unreachable {
+                        endpoint: crate::http::redact_url(&url),
+                        why: scrub(&e.to_string()),
+                    }
                 }
-            }
-            e => AiError::Transport(scrub(&format!("{}: {e}", cfg.provider), cfg)),
-        })?;
-    let answer = parse_response(cfg.provider, status, &text).map_err(|e| match e {
-        AiError::Transport(m) => AiError::Transport(scrub(
-            &format!("{} at {}: {m}", cfg.provider, crate::http::redact_url(&url)),
-            cfg,
-        )),
-        AiError::Refused(m) => AiError::Refused(scrub(&m, cfg)),
-        other => other,
-    })?;
-    let (content, removals) = parse_answer(&answer.text, file).map_err(|e| match e {
-        AiError::Refused(m) => AiError::Refused(scrub(&m, cfg)),
-        other => other,
-    })?;
-    Ok(AiResolution {
-        content,
-        removals,
-        input_tokens: answer.input_tokens,
-        output_tokens: answer.output_tokens,
-    })
+                e => AiError::Transport(scrub(&format!("{}: {e}", cfg.provider))),
+            };
+            return AiCall {
+                spent: None,
+                result: Err(err),
+            };
+        }
+    };
+    let spent = (200..300)
+        .contains(&status)
+        .then(|| spent_in(cfg.provider, &cfg.model, &text))
+        .flatten();
+    let result = parse_response(cfg.provider, status, &text)
+        .map_err(|e| match e {
+            AiError::Transport(m) => AiError::Transport(scrub(&format!(
+                "{} at {}: {m}",
+                cfg.provider,
+                crate::http::redact_url(&url)
+            ))),
+            AiError::Refused(m) => AiError::Refused(scrub(&m)),
+            other => other,
+        })
+        .and_then(|answer| {
+            parse_answer(&answer.text, file).map_err(|e| match e {
+                AiError::Refused(m) => AiError::Refused(scrub(&m)),
+                other => other,
+            })
+        })
+        .map(|(content, removals)| AiResolution { content, removals });
+    AiCall { spent, result }
 }
 
 /// The key out of a message, should an API have echoed it.
-fn scrub(message: &str, cfg: &AiConfig) -> String {
-    match &cfg.api_key {
-        Some(key) if !key.is_empty() => message.replace(key.as_str(), "[redacted]"),
+fn scrub(message: &str, key: Option<&str>) -> String {
+    match key {
+        Some(key) if !key.is_empty() => message.replace(key, "[redacted]"),
         _ => message.to_string(),
     }
 }
 
-/// The text of a model's answer and the tokens it cost.
+/// What an answer in `provider`'s shape says it cost: the model that served
+/// it (`asked`, the model requested, when it does not say) and its tokens,
+/// cached ones apart as agents' usage counts them. None for a body that is
+/// not JSON or carries no usage.
+pub fn spent_in(provider: Provider, asked: &str, body: &str) -> Option<ModelSpend> {
+    let v: Value = serde_json::from_str(body).ok()?;
+    let u = v.get("usage").filter(|u| u.is_object())?;
+    let n = |key: &str| u[key].as_u64().unwrap_or(0);
+    let usage = match provider {
+        Provider::Anthropic => Usage {
+            input: n("input_tokens"),
+            output: n("output_tokens"),
+            cache_read: n("cache_read_input_tokens"),
+            cache_write: n("cache_creation_input_tokens"),
+        },
+        // OpenAI counts cached tokens inside the prompt's.
+        Provider::OpenAi => {
+            let cached = u["prompt_tokens_details"]["cached_tokens"]
+                .as_u64()
+                .unwrap_or(0);
+            Usage {
+                input: n("prompt_tokens").saturating_sub(cached),
+                output: n("completion_tokens"),
+                cache_read: cached,
+                cache_write: 0,
+            }
+        }
+    };
+    let model = v["model"]
+        .as_str()
+        .filter(|m| !m.trim().is_empty())
+        .unwrap_or(asked)
+        .to_string();
+    Some(ModelSpend { model, usage })
+}
+
+/// The text of a model's answer (what it cost: [`spent_in`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ApiAnswer {
     pub text: String,
-    pub input_tokens: u64,
-    pub output_tokens: u64,
 }
 
 /// How much of an error body a message quotes.
@@ -347,7 +423,6 @@ pub fn parse_response(provider: Provider, status: u16, body: &str) -> Result<Api
             excerpt(body)
         ))
     };
-    let tokens = |usage: &Value, key: &str| usage[key].as_u64().unwrap_or(0);
     match provider {
         Provider::Anthropic => {
             let blocks = v["content"]
@@ -369,11 +444,7 @@ pub fn parse_response(provider: Provider, status: u16, body: &str) -> Result<Api
                 }
                 _ => {}
             }
-            Ok(ApiAnswer {
-                text,
-                input_tokens: tokens(&v["usage"], "input_tokens"),
-                output_tokens: tokens(&v["usage"], "output_tokens"),
-            })
+            Ok(ApiAnswer { text })
         }
         Provider::OpenAi => {
             let choice = v["choices"]
@@ -402,11 +473,7 @@ pub fn parse_response(provider: Provider, status: u16, body: &str) -> Result<Api
                 Value::Null => String::new(),
                 _ => return Err(shape("`choices[0].message.content` is not text")),
             };
-            Ok(ApiAnswer {
-                text,
-                input_tokens: tokens(&v["usage"], "prompt_tokens"),
-                output_tokens: tokens(&v["usage"], "completion_tokens"),
-            })
+            Ok(ApiAnswer { text })
         }
     }
 }
@@ -558,36 +625,6 @@ pub fn parse_answer(
         content.push_str(eol);
     }
     Ok((content, removals))
-}
-
-/// The merge queue's call: one conflicted file (either side may be
-/// missing, which the caller rules out) to an [`AiAnswer`], or why not.
-pub fn answer(
-    cfg: &AiConfig,
-    file: &super::ConflictFile,
-    task_context: &str,
-) -> Result<super::AiAnswer, String> {
-    answer_or_why(cfg, file, task_context).map_err(|e| e.to_string())
-}
-
-/// [`answer`] with the error as it is (to tell an endpoint that cannot be
-/// reached from a model that answered badly).
-pub fn answer_or_why(
-    cfg: &AiConfig,
-    file: &super::ConflictFile,
-    task_context: &str,
-) -> Result<super::AiAnswer, AiError> {
-    let conflicted = ConflictedFile {
-        path: file.path.clone(),
-        base: file.base.clone(),
-        ours: file.ours.clone().unwrap_or_default(),
-        theirs: file.theirs.clone().unwrap_or_default(),
-    };
-    let r = resolve_file(cfg, &conflicted, task_context)?;
-    Ok(super::AiAnswer {
-        content: r.content,
-        removals: r.removals.into_iter().map(|x| (x.line, x.why)).collect(),
-    })
 }
 
 #[cfg(test)]
@@ -774,10 +811,9 @@ mod tests {
     #[test]
     fn requests_carry_model_key_and_versions() {
         let f = simple();
-        let mut cfg = AiConfig::new(Provider::Anthropic, "claude-x");
-        cfg.api_key = Some("sk-ant-1".into());
+        let mut cfg = AiSettings::new(Provider::Anthropic, "claude-x");
         cfg.base_url = "http://h/".into();
-        let (url, headers, body) = request(&cfg, &f, "task");
+        let (url, headers, body) = request(&cfg, Some("sk-ant-1"), &f, "task");
         assert_eq!(url, "http://h/v1/messages");
         assert!(headers.contains(&("x-api-key", "sk-ant-1".into())));
         assert!(headers.contains(&("anthropic-version", "2023-06-01".into())));
@@ -786,25 +822,23 @@ mod tests {
         assert_eq!(body["messages"][0]["role"], "user");
 
         cfg.provider = Provider::OpenAi;
-        cfg.api_key = None;
-        let (url, headers, body) = request(&cfg, &f, "task");
+        let (url, headers, body) = request(&cfg, None, &f, "task");
         assert_eq!(url, "http://h/chat/completions");
         assert!(headers.iter().all(|(n, _)| *n != "authorization"));
         assert_eq!(body["messages"][0]["role"], "system");
         assert_eq!(body["messages"][1]["role"], "user");
         assert_eq!(body["max_tokens"], 16_000);
-        cfg.api_key = Some("sk-2".into());
-        let (_, headers, _) = request(&cfg, &f, "task");
+        let (_, headers, _) = request(&cfg, Some("sk-2"), &f, "task");
         assert!(headers.contains(&("authorization", "Bearer sk-2".into())));
     }
 
     #[test]
-    fn debug_never_shows_the_key() {
-        let mut cfg = AiConfig::new(Provider::OpenAi, "m");
-        cfg.api_key = Some("sk-very-secret".into());
+    fn debug_never_shows_credentials_in_the_url() {
+        let mut cfg = AiSettings::new(Provider::OpenAi, "m");
+        cfg.base_url = "https://user:sk-very-secret@example.com/v1".into();
         let shown = format!("{cfg:?}");
         assert!(!shown.contains("sk-very-secret"), "{shown}");
-        assert!(shown.contains("[redacted]"), "{shown}");
+        assert!(shown.contains("OPENAI_API_KEY"), "{shown}");
     }
 
     #[test]
@@ -826,9 +860,31 @@ mod tests {
             a,
             ApiAnswer {
                 text: "```\na\n```".into(),
-                input_tokens: 12,
-                output_tokens: 7
             }
+        );
+        assert_eq!(
+            spent_in(Provider::Anthropic, "asked", body),
+            Some(ModelSpend {
+                model: "asked".into(),
+                usage: Usage {
+                    input: 12,
+                    output: 7,
+                    ..Usage::default()
+                }
+            })
+        );
+        let cached = r#"{"model":"claude-x-20250929","usage":{"input_tokens":5,"output_tokens":2,"cache_read_input_tokens":100,"cache_creation_input_tokens":40}}"#;
+        assert_eq!(
+            spent_in(Provider::Anthropic, "claude-x", cached),
+            Some(ModelSpend {
+                model: "claude-x-20250929".into(),
+                usage: Usage {
+                    input: 5,
+                    output: 2,
+                    cache_read: 100,
+                    cache_write: 40
+                }
+            })
         );
         let cut = r#"{"content":[{"type":"text","text":"```\na"}],"stop_reason":"max_tokens","usage":{}}"#;
         assert!(matches!(
@@ -841,10 +897,21 @@ mod tests {
     fn openai_responses_are_read() {
         let body = r#"{"choices":[{"message":{"role":"assistant","content":"```\na\n```"},"finish_reason":"stop"}],"usage":{"prompt_tokens":30,"completion_tokens":4}}"#;
         let a = parse_response(Provider::OpenAi, 200, body).unwrap();
+        assert_eq!(a.text, "```\na\n```");
+        let cached = r#"{"model":"gpt-x","usage":{"prompt_tokens":30,"completion_tokens":4,"prompt_tokens_details":{"cached_tokens":20}}}"#;
         assert_eq!(
-            (a.text.as_str(), a.input_tokens, a.output_tokens),
-            ("```\na\n```", 30, 4)
+            spent_in(Provider::OpenAi, "m", cached),
+            Some(ModelSpend {
+                model: "gpt-x".into(),
+                usage: Usage {
+                    input: 10,
+                    output: 4,
+                    cache_read: 20,
+                    cache_write: 0
+                }
+            })
         );
+        assert_eq!(spent_in(Provider::OpenAi, "m", "{}"), None);
         let refusal = r#"{"choices":[{"message":{"content":null,"refusal":"I can't"},"finish_reason":"stop"}]}"#;
         assert!(matches!(
             parse_response(Provider::OpenAi, 200, refusal),

@@ -27,9 +27,9 @@ pub use escape::{PATHS_GATE, link_escape};
 pub use gate::{GATE_ENV_PASSTHROUGH, GATE_OUTPUT_LIMIT, GateReport, GateResult, run_gates};
 pub use gate_checkout::GatePool;
 pub use gitconfig::{ConfigWatch, entries as config_entries, runs_a_program};
-pub use land::{Entry, GateRun, LandOptions, Landing, QUEUE_BRANCH, QUEUE_WORKTREE};
+pub use land::{LandEntry, LandOptions, Landing, QUEUE_BRANCH, QUEUE_WORKTREE};
 pub use paths::{check_paths, command_finding};
-pub use resolve::{AiAnswer, AiResolve, ConflictFile, Merged, lines_at_risk};
+pub use resolve::{AiLedger, AiResolve, Merged, lines_at_risk};
 pub use worktree::Repo;
 
 use crate::domain::Millis;

@@ -868,6 +868,7 @@ impl Executor {
                                 error: Some(e.to_string()),
                                 held: Vec::new(),
                                 ai_unreachable: None,
+                                spent: Vec::new(),
                             }),
                         ),
                     }
