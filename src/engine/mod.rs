@@ -6,6 +6,7 @@ mod clock;
 mod host;
 mod io;
 mod operator;
+mod outcome;
 mod queue;
 mod scheduler;
 mod session;
