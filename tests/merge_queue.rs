@@ -7,7 +7,7 @@
 mod support;
 
 use serde_json::json;
-use shiftboss::domain::{MergeOutcome, ModelSpend, Removal, Side, TaskId, Tier, Usage};
+use shiftboss::domain::{MergeOutcome, ModelSpend, Removal, ResolveTier, Side, TaskId, Usage};
 use shiftboss::merge::ai::{AiCall, AiSettings, ConflictedFile, Provider};
 use shiftboss::merge::{LandEntry, LandOptions, Landing, Repo};
 use std::path::Path;
@@ -325,7 +325,7 @@ fn ai_answers_that_drop_lines_or_are_prose_are_refused() {
     else {
         panic!("{l:?}")
     };
-    assert_eq!(*tier, Tier::Ai);
+    assert_eq!(*tier, ResolveTier::Ai);
     assert_eq!(files, &["registry.rs"]);
     assert_eq!(lines_at_risk.len(), 1, "{lines_at_risk:?}");
     assert_eq!(lines_at_risk[0].side, Side::Target);

@@ -107,7 +107,7 @@ pub enum EventKind {
         output: String,
         /// Structured findings (scope, protected paths, the failing command).
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
-        findings: Vec<Finding>,
+        findings: Vec<GateFinding>,
         /// The files the branch changed against the target.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         changed: Vec<String>,

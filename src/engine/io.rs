@@ -40,7 +40,7 @@ pub enum Input {
         passed: bool,
         gate: String,
         output: String,
-        findings: Vec<Finding>,
+        findings: Vec<GateFinding>,
         /// The files the branch changed against the target.
         changed: Vec<String>,
     },

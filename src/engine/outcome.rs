@@ -122,7 +122,7 @@ impl Engine {
         out: &mut Step,
         attr: Attr,
         task: &TaskId,
-        tier: Tier,
+        tier: ResolveTier,
         files: &[String],
         lines_at_risk: &[LineAtRisk],
     ) {

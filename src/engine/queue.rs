@@ -44,7 +44,7 @@ fn last_line(output: &str) -> String {
 }
 
 /// The structured context a rejected task goes back with.
-fn rejection_context(gate: &str, findings: &[Finding], output: &str) -> String {
+fn rejection_context(gate: &str, findings: &[GateFinding], output: &str) -> String {
     let mut s = format!("rejected by the gate `{gate}`");
     if findings.is_empty() {
         let last = last_line(output);
@@ -97,7 +97,7 @@ impl Engine {
         passed: bool,
         gate: String,
         output: String,
-        findings: Vec<Finding>,
+        findings: Vec<GateFinding>,
         changed: Vec<String>,
     ) {
         if !self.live.gating.remove(&task) {

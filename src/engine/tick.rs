@@ -72,7 +72,7 @@ impl Engine {
         if self.state.frozen {
             return;
         }
-        let findings = watchdog::t1_checks(
+        let alerts = watchdog::t1_checks(
             &self.state,
             &self.settings.watchdog,
             self.now,
@@ -82,7 +82,7 @@ impl Engine {
                 .filter(|(s, _)| !self.live.frozen.contains(*s))
                 .map(|(s, (a, t, at))| (s, a, t, *at)),
         );
-        for f in findings {
+        for f in alerts {
             let attr = Attr::engine()
                 .agent(&f.agent)
                 .task(&f.task)

@@ -11,7 +11,7 @@ use super::paths::command_finding;
 use super::resolve::{AiLedger, AiResolve, Merged};
 use super::{Ctx, GitError, Repo, run_gates};
 use crate::domain::{
-    AgentId, BatchRun, Finding, MergeOutcome, Millis, ModelSpend, Removal, TaskId, glob_set,
+    AgentId, BatchRun, GateFinding, MergeOutcome, Millis, ModelSpend, Removal, TaskId, glob_set,
 };
 use git2::Oid;
 use git2::build::CheckoutBuilder;
@@ -240,7 +240,7 @@ impl Repo {
 }
 
 /// An entry refused by the `paths` gate: the findings, one per line.
-fn paths_rejection(findings: Vec<Finding>) -> MergeOutcome {
+fn paths_rejection(findings: Vec<GateFinding>) -> MergeOutcome {
     MergeOutcome::Rejected {
         gate: PATHS_GATE.into(),
         output: findings

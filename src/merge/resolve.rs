@@ -6,7 +6,7 @@
 
 use super::ai::{AiCall, AiError, ConflictedFile};
 use super::{Ctx, GitError, MERGE_EMAIL, MERGE_NAME, Repo, signature};
-use crate::domain::{LineAtRisk, MergeOutcome, Millis, ModelSpend, Removal, Side, Tier};
+use crate::domain::{LineAtRisk, MergeOutcome, Millis, ModelSpend, Removal, ResolveTier, Side};
 use git2::{
     Commit, FileFavor, FileMode, Index, IndexEntry, IndexTime, MergeFileInput, MergeFileOptions,
     MergeOptions, Oid, Sort,
@@ -34,7 +34,7 @@ pub enum Merged {
     /// when the branch was already merged into it.
     Commit {
         commit: Oid,
-        tier: Tier,
+        tier: ResolveTier,
         removals: Vec<Removal>,
     },
     /// No tier could merge it (`Conflicted`), or a resolution would lose
@@ -377,7 +377,7 @@ impl Repo {
             }
             return Ok(Merged::Commit {
                 commit: onto,
-                tier: Tier::Clean,
+                tier: ResolveTier::Clean,
                 removals: Vec::new(),
             });
         }
@@ -406,7 +406,7 @@ impl Repo {
             let commit = self.merge_commit(tree, &ours, &theirs, message, at)?;
             return Ok(Merged::Commit {
                 commit,
-                tier: Tier::Clean,
+                tier: ResolveTier::Clean,
                 removals: Vec::new(),
             });
         }
@@ -428,7 +428,7 @@ impl Repo {
             let risk = self.risk_in_tree(&conflicted, tree, &[])?;
             if !risk.is_empty() {
                 return Ok(Merged::Failed(MergeOutcome::Refused {
-                    tier: Tier::Auto,
+                    tier: ResolveTier::Auto,
                     files,
                     lines_at_risk: risk,
                 }));
@@ -436,7 +436,7 @@ impl Repo {
             let commit = self.merge_commit(tree, &ours, &theirs, message, at)?;
             return Ok(Merged::Commit {
                 commit,
-                tier: Tier::Auto,
+                tier: ResolveTier::Auto,
                 removals: Vec::new(),
             });
         }
@@ -485,7 +485,7 @@ impl Repo {
         let risk = self.risk_in_tree(&conflicted, tree, &explained)?;
         if !risk.is_empty() {
             return Ok(Merged::Failed(MergeOutcome::Refused {
-                tier: Tier::Ai,
+                tier: ResolveTier::Ai,
                 files,
                 lines_at_risk: risk,
             }));
@@ -498,7 +498,7 @@ impl Repo {
         let commit = self.merge_commit(tree, &ours, &theirs, &message, at)?;
         Ok(Merged::Commit {
             commit,
-            tier: Tier::Ai,
+            tier: ResolveTier::Ai,
             removals,
         })
     }

@@ -773,7 +773,7 @@ impl Executor {
                     }
                 };
                 let escapes = self.repo.escapes(&branch).unwrap_or_else(|e| {
-                    vec![crate::domain::Finding {
+                    vec![crate::domain::GateFinding {
                         gate: crate::merge::PATHS_GATE.into(),
                         file: String::new(),
                         line: None,

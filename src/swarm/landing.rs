@@ -5,7 +5,7 @@
 //! threads and report through the runner's channel, so thirty branches gate
 //! at once and the console never waits on them.
 
-use crate::domain::{Finding, MergeOutcome, TaskId};
+use crate::domain::{GateFinding, MergeOutcome, TaskId};
 use crate::engine::Input;
 use crate::merge::ai::{AiCall, AiSettings, ConflictedFile};
 use crate::merge::{self, LandEntry, LandOptions, Repo};
@@ -23,7 +23,7 @@ pub(super) struct BranchGates {
     pub scope: Vec<String>,
     pub protected: Vec<String>,
     /// `paths` findings: links out of the repository, `..` components.
-    pub escapes: Vec<Finding>,
+    pub escapes: Vec<GateFinding>,
     /// Run the commands in a gate checkout of the pool at this commit
     /// (checked out on the gates' thread) rather than in `dir`: real agents
     /// go on to their next task in `dir` meanwhile.
@@ -91,7 +91,7 @@ impl BranchGates {
 
     fn commands(self, dir: &std::path::Path) -> Input {
         let report = merge::run_gates(dir, &self.checks, self.timeout, &[]);
-        let findings: Vec<Finding> = if report.passed {
+        let findings: Vec<GateFinding> = if report.passed {
             Vec::new()
         } else {
             let exit = report.results.last().and_then(|r| r.exit_code);
@@ -159,7 +159,7 @@ fn redacted(input: Input) -> Input {
             *s = o;
         }
     };
-    let finding = |f: &mut Finding| {
+    let finding = |f: &mut GateFinding| {
         for s in [&mut f.gate, &mut f.file, &mut f.expected, &mut f.found] {
             r(s);
         }
@@ -301,7 +301,7 @@ mod tests {
                 (
                     TaskId::new("t-2"),
                     MergeOutcome::Refused {
-                        tier: crate::domain::Tier::Ai,
+                        tier: crate::domain::ResolveTier::Ai,
                         files: vec!["a.rs".into()],
                         lines_at_risk: vec![LineAtRisk {
                             file: "a.rs".into(),

@@ -12,7 +12,9 @@
 //! Narrow panes drop the agent, then the gate and the wait.
 
 use super::{DrawCtx, Pane, PaneId, PaneState, Target, framed, row_style, scroll_offset};
-use crate::domain::{AgentId, MergeOutcome, MergeRecord, Millis, Task, TaskId, TaskStatus, Tier};
+use crate::domain::{
+    AgentId, MergeOutcome, MergeRecord, Millis, ResolveTier, Task, TaskId, TaskStatus,
+};
 use crate::swarm::Snapshot;
 use crate::tui::format::{age, cell, short_commit};
 use crate::tui::theme::Theme;
@@ -118,7 +120,7 @@ pub struct QueueRow {
     pub place: Place,
     pub agent: Option<AgentId>,
     /// How the last merge attempt was (or was not) resolved, when known.
-    pub tier: Option<Tier>,
+    pub tier: Option<ResolveTier>,
     pub gate: String,
     /// Conflicted files (conflicted, refused and failed rows).
     pub files: Vec<String>,
@@ -214,9 +216,9 @@ pub fn rows(snap: &Snapshot) -> Vec<QueueRow> {
         let merged_tier = f
             .and_then(|f| f.merged.as_ref())
             .map(|(x, _)| match x.as_str() {
-                "auto" => Tier::Auto,
-                "ai" => Tier::Ai,
-                _ => Tier::Clean,
+                "auto" => ResolveTier::Auto,
+                "ai" => ResolveTier::Ai,
+                _ => ResolveTier::Clean,
             });
         let tier = match place {
             Place::Merged => t.tier.or(merged_tier),
@@ -360,12 +362,12 @@ fn files(files: &[String], room: usize) -> String {
 
 /// A tier's colour: clean is routine, the resolving tiers draw the eye,
 /// reimagine means the work is being redone.
-pub fn tier_style(tier: Tier, t: &Theme) -> Style {
+pub fn tier_style(tier: ResolveTier, t: &Theme) -> Style {
     match tier {
-        Tier::Clean => t.dim(),
-        Tier::Auto => t.text(),
-        Tier::Ai => t.impact(crate::domain::Impact::Medium),
-        Tier::Reimagine => t.status(TaskStatus::Blocked),
+        ResolveTier::Clean => t.dim(),
+        ResolveTier::Auto => t.text(),
+        ResolveTier::Ai => t.impact(crate::domain::Impact::Medium),
+        ResolveTier::Reimagine => t.status(TaskStatus::Blocked),
     }
 }
 
