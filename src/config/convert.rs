@@ -4,7 +4,6 @@
 use super::{Config, OnOverlap};
 use crate::domain::{MINUTE, Money};
 use crate::engine::{MergeSettings, Settings};
-use crate::merge::ai::{AiSettings, Provider};
 use crate::runtime::sim::{Rates, SimSettings};
 use crate::watchdog::WatchdogSettings;
 
@@ -65,23 +64,11 @@ impl Config {
                 batch: self.merge.batch,
                 append_only: self.merge.append_only.clone(),
                 delay_on_overlap: self.merge.on_overlap == OnOverlap::Delay,
-                ai: self.merge.ai.enabled().then(|| self.ai_settings()),
+                ai: self.merge.ai.enabled().then(|| self.merge.ai.settings()),
             },
             pause_task_spend: limit(self.pause.task_spend_limit()),
             api_max_refusals: self.agent.api_refusals,
             api_refusal_time: self.agent.api_refusal_time.millis(),
-        }
-    }
-
-    /// The `ai` tier's settings (the provider checked when the file was read).
-    fn ai_settings(&self) -> AiSettings {
-        let ai = &self.merge.ai;
-        let provider = ai.provider.parse().unwrap_or(Provider::Anthropic);
-        AiSettings {
-            base_url: ai.url(),
-            key_env: ai.key_env(),
-            timeout: std::time::Duration::from_millis(ai.timeout.millis().max(1) as u64),
-            ..AiSettings::new(provider, ai.model.clone())
         }
     }
 
