@@ -390,6 +390,7 @@ mod tests {
         );
         // Not a target: the operator selects agents only.
         assert_eq!(BurnPane.targets(&k.snap, &PaneState::default()).len(), 2);
+        draws_in_tiny_areas(&BurnPane, &k.snap);
     }
 
     #[test]
