@@ -346,6 +346,58 @@ impl Repo {
             .ctx(&self.root, "write a merge commit")
     }
 
+    /// The `ai` tier writes each file `left` conflicted into `index`; the
+    /// content check over every `conflicted` file holds the tree to each
+    /// line either side added, or its explained removal. The tree and the
+    /// removals, or how it failed (its files filled in by the caller).
+    fn ai_writes(
+        &self,
+        index: &mut Index,
+        left: &[Conflict],
+        conflicted: &[Conflict],
+        ai: AiResolve<'_>,
+        context: &str,
+        ledger: &mut AiLedger,
+    ) -> Result<Result<(Oid, Vec<Removal>), MergeOutcome>, GitError> {
+        let mut explained = Vec::new();
+        let mut removals = Vec::new();
+        for c in left {
+            let call = ai(&c.file(), context);
+            ledger.spent.extend(call.spent);
+            let answer = match call.result {
+                Ok(a) => a,
+                Err(e) => {
+                    if let AiError::Unreachable { endpoint, .. } = &e {
+                        ledger.unreachable.get_or_insert_with(|| endpoint.clone());
+                    }
+                    return Ok(Err(MergeOutcome::Conflicted {
+                        files: Vec::new(),
+                        why: format!("ai on {}: {e}", c.path),
+                    }));
+                }
+            };
+            explained.extend(answer.removals.iter().map(|r| r.line.clone()));
+            removals.extend(answer.removals.into_iter().map(|r| Removal {
+                file: c.path.clone(),
+                line: r.line,
+                why: r.why,
+            }));
+            self.resolve_in(index, c, answer.content.as_bytes())?;
+        }
+        let tree = index
+            .write_tree_to(&self.main)
+            .ctx(&self.root, "write the merged tree")?;
+        let risk = self.risk_in_tree(conflicted, tree, &explained)?;
+        if !risk.is_empty() {
+            return Ok(Err(MergeOutcome::Refused {
+                tier: ResolveTier::Ai,
+                files: Vec::new(),
+                lines_at_risk: risk,
+            }));
+        }
+        Ok(Ok((tree, removals)))
+    }
+
     /// Merge `branch` onto the commit `onto` (nothing on disk and no ref
     /// changes): a two-parent merge commit (onto, branch tip) and its tier,
     /// or why it could not be merged. What the `ai` tier's calls cost goes
@@ -454,42 +506,18 @@ impl Repo {
                 why: "a conflicted file is binary, or one side deleted it".into(),
             }));
         }
-        let mut explained = Vec::new();
-        let mut removals = Vec::new();
-        for c in &left {
-            let call = ai(&c.file(), context);
-            ledger.spent.extend(call.spent);
-            let answer = match call.result {
-                Ok(a) => a,
-                Err(e) => {
-                    if let AiError::Unreachable { endpoint, .. } = &e {
-                        ledger.unreachable.get_or_insert_with(|| endpoint.clone());
+        let (tree, removals) =
+            match self.ai_writes(&mut index, &left, &conflicted, ai, context, ledger)? {
+                Ok(written) => written,
+                Err(mut failed) => {
+                    if let MergeOutcome::Conflicted { files: f, .. }
+                    | MergeOutcome::Refused { files: f, .. } = &mut failed
+                    {
+                        *f = files;
                     }
-                    return Ok(Merged::Failed(MergeOutcome::Conflicted {
-                        files,
-                        why: format!("ai on {}: {e}", c.path),
-                    }));
+                    return Ok(Merged::Failed(failed));
                 }
             };
-            explained.extend(answer.removals.iter().map(|r| r.line.clone()));
-            removals.extend(answer.removals.into_iter().map(|r| Removal {
-                file: c.path.clone(),
-                line: r.line,
-                why: r.why,
-            }));
-            self.resolve_in(&mut index, c, answer.content.as_bytes())?;
-        }
-        let tree = index
-            .write_tree_to(&self.main)
-            .ctx(&self.root, "write the merged tree")?;
-        let risk = self.risk_in_tree(&conflicted, tree, &explained)?;
-        if !risk.is_empty() {
-            return Ok(Merged::Failed(MergeOutcome::Refused {
-                tier: ResolveTier::Ai,
-                files,
-                lines_at_risk: risk,
-            }));
-        }
         // Each removal and its reason stay with the merge.
         let mut message = message.to_string();
         for r in &removals {
