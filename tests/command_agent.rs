@@ -2,22 +2,13 @@
 //! line protocol, supervised by shiftboss on a real repository.
 
 use std::path::Path;
-use std::process::{Command, Output};
 
+#[path = "support/drill.rs"]
+mod drill;
 #[path = "support/repo.rs"]
 mod repo;
+use drill::{add_tasks, init_with, run, write_agent};
 use repo::{git, new_repo};
-
-const BIN: &str = env!("CARGO_BIN_EXE_shiftboss");
-
-fn run(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut c = Command::new(BIN);
-    c.args(args).current_dir(dir);
-    for (k, v) in env {
-        c.env(k, v);
-    }
-    c.output().expect("run shiftboss")
-}
 
 const AGENT: &str = r#"#!/bin/sh
 # A tiny agent: reads its prompt, does its task, reports usage, and
@@ -57,11 +48,7 @@ fn setup(tasks: &[&str]) -> (tempfile::TempDir, std::path::PathBuf, std::path::P
     ]);
     let marks = tmp.path().join("marks");
     std::fs::create_dir_all(&marks).unwrap();
-    let agent = tmp.path().join("agent.sh");
-    std::fs::write(&agent, AGENT).unwrap();
-    std::fs::set_permissions(&agent, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
-    let out = run(&repo, &["init"], &[]);
-    assert!(out.status.success());
+    let agent = write_agent(tmp.path(), AGENT);
     let config = format!(
         "[swarm]\nagents = 3\nmax_live = 3\nruntime = \"command\"\n\
          [agent]\ncommand = [\"{}\"]\npass_env = [\"DEMO_API_KEY\", \"AGENT_MARKS\"]\nstop_grace = \"1s\"\n\
@@ -70,7 +57,7 @@ fn setup(tasks: &[&str]) -> (tempfile::TempDir, std::path::PathBuf, std::path::P
         agent.display(),
         marks.display()
     );
-    std::fs::write(repo.join(".shiftboss/config.toml"), config).unwrap();
+    init_with(&repo, &config);
     let out = run(&repo, &["doctor"], &[]);
     let report = String::from_utf8_lossy(&out.stdout);
     assert!(report.contains("ok    runtime command:"), "{report}");
@@ -78,26 +65,7 @@ fn setup(tasks: &[&str]) -> (tempfile::TempDir, std::path::PathBuf, std::path::P
         report.contains("warn  DEMO_API_KEY is listed in agent.pass_env but not set"),
         "{report}"
     );
-    for t in tasks {
-        let out = run(
-            &repo,
-            &[
-                "task",
-                "add",
-                &format!("Do {t}"),
-                "--id",
-                t,
-                "--scope",
-                "src/**",
-            ],
-            &[],
-        );
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
+    add_tasks(&repo, tasks);
     (tmp, repo, marks)
 }
 

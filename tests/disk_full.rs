@@ -49,7 +49,7 @@ fn a_full_disk_pauses_the_swarm_and_it_resumes_by_itself() {
         return inside(Path::new(&dir));
     }
     // SAFETY: geteuid has no preconditions.
-    let root = unsafe { libc::geteuid() } == 0;
+    let root = rustix::process::geteuid().is_root();
     let unshare = Command::new("unshare").arg("--version").output().is_ok();
     if !root || !unshare {
         let why = "needs root and unshare (util-linux) to mount a tmpfs";
@@ -113,7 +113,11 @@ fn fill(path: &Path) -> u64 {
             Ok(0) => break,
             Ok(n) => written += n as u64,
             Err(e) => {
-                assert_eq!(e.raw_os_error(), Some(libc::ENOSPC), "{e}");
+                assert_eq!(
+                    e.raw_os_error(),
+                    Some(rustix::io::Errno::NOSPC.raw_os_error()),
+                    "{e}"
+                );
                 break;
             }
         }

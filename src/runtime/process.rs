@@ -149,18 +149,15 @@ pub fn spawn(
     })
 }
 
-fn signal_group(pid: u32, sig: i32) -> bool {
-    // SAFETY: kill(2) on a process group we started; no memory is shared.
-    unsafe { libc::kill(-(pid as i32), sig) == 0 }
-}
+use crate::sys::{Signal as Sig, signal_group};
 
 /// Freeze the agent's whole process group where it stands.
 pub fn freeze(pid: u32) -> bool {
-    signal_group(pid, libc::SIGSTOP)
+    signal_group(pid, Sig::STOP)
 }
 
 pub fn thaw(pid: u32) -> bool {
-    signal_group(pid, libc::SIGCONT)
+    signal_group(pid, Sig::CONT)
 }
 
 /// Ask the group to stop, then kill it after `grace` if it is still there;
@@ -189,7 +186,7 @@ pub fn settle() {
 pub fn stop_and_wait(pids: &[u32], grace: Duration) {
     for &pid in pids {
         ask_to_stop(pid);
-        signal_group(pid, libc::SIGCONT);
+        signal_group(pid, Sig::CONT);
     }
     let deadline = Instant::now() + grace;
     while Instant::now() < deadline && pids.iter().any(|&p| groups::alive(p)) {
@@ -197,7 +194,7 @@ pub fn stop_and_wait(pids: &[u32], grace: Duration) {
     }
     for &pid in pids {
         if groups::alive(pid) {
-            signal_group(pid, libc::SIGKILL);
+            signal_group(pid, Sig::KILL);
         }
     }
     // SIGKILL cannot be ignored; the bound only guards against a process
@@ -214,13 +211,12 @@ pub fn stop_and_wait(pids: &[u32], grace: Duration) {
 fn ask_to_stop(pgid: u32) {
     let comm = std::fs::read_to_string(format!("/proc/{pgid}/comm")).unwrap_or_default();
     if comm.trim() != "bwrap" {
-        signal_group(pgid, libc::SIGTERM);
+        signal_group(pgid, Sig::TERM);
         return;
     }
     for pid in groups::members(pgid, 0) {
         if pid != pgid {
-            // SAFETY: kill(2) on a member of a group we started.
-            unsafe { libc::kill(pid as i32, libc::SIGTERM) };
+            crate::sys::signal_process(pid, Sig::TERM);
         }
     }
 }
@@ -229,20 +225,7 @@ fn ask_to_stop(pgid: u32) {
 /// does the same for a sandboxed agent). The signal fires when the
 /// *thread* that spawned the child ends, hence [`spawn_on_spawner`].
 fn die_with_shiftboss(cmd: &mut Command) {
-    let parent = std::process::id() as libc::pid_t;
-    // SAFETY: only async-signal-safe calls (prctl, getppid) between fork and exec.
-    unsafe {
-        cmd.pre_exec(move || {
-            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            // shiftboss died before the prctl: do not run at all.
-            if libc::getppid() != parent {
-                return Err(std::io::Error::other("shiftboss is gone"));
-            }
-            Ok(())
-        });
-    }
+    crate::sys::die_with_parent(cmd);
 }
 
 type SpawnJob = (Command, std::sync::mpsc::Sender<std::io::Result<Child>>);

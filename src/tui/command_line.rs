@@ -93,35 +93,7 @@ pub fn parse(text: &str, snap: &Snapshot, readonly: bool) -> Result<Parsed, Stri
             Some(_) => Err("dismiss needs a reason after the concern id".into()),
             None => Err(need("a concern id and a reason")),
         },
-        "pause" | "resume" => {
-            let hold = cmd == "pause";
-            match arg {
-                Some("all") => Ok(Parsed::Commands(
-                    s.convoys
-                        .iter()
-                        .map(|c| {
-                            if hold {
-                                Command::HoldConvoy(c.clone())
-                            } else {
-                                Command::ReleaseConvoy(c.clone())
-                            }
-                        })
-                        .collect(),
-                )),
-                Some(id) if s.agents.contains_key(&AgentId::new(id)) => one(if hold {
-                    Command::HoldAgent(AgentId::new(id))
-                } else {
-                    Command::ReleaseAgent(AgentId::new(id))
-                }),
-                Some(id) if s.convoys.contains(&ConvoyId::new(id)) => one(if hold {
-                    Command::HoldConvoy(ConvoyId::new(id))
-                } else {
-                    Command::ReleaseConvoy(ConvoyId::new(id))
-                }),
-                Some(id) => Err(format!("{cmd}: no agent or convoy {id}")),
-                None => Err(need("an agent, a convoy or `all`")),
-            }
-        }
+        "pause" | "resume" => hold(cmd, arg, s),
         "kill" => arg
             .map(|id| one(Command::KillAgent(AgentId::new(id))))
             .unwrap_or_else(|| Err(need("an agent"))),
@@ -131,19 +103,7 @@ pub fn parse(text: &str, snap: &Snapshot, readonly: bool) -> Result<Parsed, Stri
         "drop" => arg
             .map(|id| one(Command::DropTask(TaskId::new(id))))
             .unwrap_or_else(|| Err(need("a task"))),
-        "move" => match (arg, rest.first().copied()) {
-            (Some(id), Some(w @ ("front" | "back"))) => one(Command::MoveTask(
-                TaskId::new(id),
-                if w == "front" {
-                    QueueEnd::Front
-                } else {
-                    QueueEnd::Back
-                },
-            )),
-            (Some(_), Some(w)) => Err(format!("move: {w:?}; expected front or back")),
-            (Some(_), None) => Err("move needs front or back after the task".into()),
-            (None, _) => Err(need("a queued task and front or back")),
-        },
+        "move" => move_task(arg, rest.first().copied()),
         "freeze" => one(Command::Freeze),
         "thaw" => one(Command::Thaw),
         "speed" if snap.real_time => Err(crate::swarm::REAL_TIME.into()),
@@ -154,6 +114,56 @@ pub fn parse(text: &str, snap: &Snapshot, readonly: bool) -> Result<Parsed, Stri
         "help" => Ok(Parsed::Action(Action::Help)),
         "quit" | "q" => Ok(Parsed::Quit),
         other => Err(format!("unknown command {other:?}; Tab lists them")),
+    }
+}
+
+/// `pause`/`resume` an agent, a convoy or `all` convoys.
+fn hold(cmd: &str, arg: Option<&str>, s: &crate::domain::SwarmState) -> Result<Parsed, String> {
+    let need = |what: &str| format!("{cmd} needs {what}");
+    let one = |c: Command| Ok(Parsed::Commands(vec![c]));
+    let hold = cmd == "pause";
+    match arg {
+        Some("all") => Ok(Parsed::Commands(
+            s.convoys
+                .iter()
+                .map(|c| {
+                    if hold {
+                        Command::HoldConvoy(c.clone())
+                    } else {
+                        Command::ReleaseConvoy(c.clone())
+                    }
+                })
+                .collect(),
+        )),
+        Some(id) if s.agents.contains_key(&AgentId::new(id)) => one(if hold {
+            Command::HoldAgent(AgentId::new(id))
+        } else {
+            Command::ReleaseAgent(AgentId::new(id))
+        }),
+        Some(id) if s.convoys.contains(&ConvoyId::new(id)) => one(if hold {
+            Command::HoldConvoy(ConvoyId::new(id))
+        } else {
+            Command::ReleaseConvoy(ConvoyId::new(id))
+        }),
+        Some(id) => Err(format!("{cmd}: no agent or convoy {id}")),
+        None => Err(need("an agent, a convoy or `all`")),
+    }
+}
+
+/// `move <task> front|back`.
+fn move_task(arg: Option<&str>, end: Option<&str>) -> Result<Parsed, String> {
+    match (arg, end) {
+        (Some(id), Some(w @ ("front" | "back"))) => Ok(Parsed::Commands(vec![Command::MoveTask(
+            TaskId::new(id),
+            if w == "front" {
+                QueueEnd::Front
+            } else {
+                QueueEnd::Back
+            },
+        )])),
+        (Some(_), Some(w)) => Err(format!("move: {w:?}; expected front or back")),
+        (Some(_), None) => Err("move needs front or back after the task".into()),
+        (None, _) => Err("move needs a queued task and front or back".into()),
     }
 }
 

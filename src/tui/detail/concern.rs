@@ -2,7 +2,7 @@
 //! and what the operator can do.
 
 use super::{Page, PageCtx, Section, Show, wrap};
-use crate::domain::{ConcernId, Disposition, Event, EventKind};
+use crate::domain::{Concern, ConcernId, Disposition, Event, EventKind};
 use crate::tui::action::Action;
 use crate::tui::panes::inbox::folded;
 use ratatui::text::{Line, Span};
@@ -32,6 +32,28 @@ pub fn page(ctx: &PageCtx, id: &ConcernId) -> Page {
         return page;
     };
 
+    page.left.push(what_happened(ctx, id, c));
+    page.left.push(what_you_can_do(ctx, c));
+
+    // The same task, or else the same agent.
+    let same = |e: &Event| match (&c.task, &c.agent) {
+        (Some(task), _) => e.task.as_ref() == Some(task),
+        (None, Some(agent)) => e.agent.as_ref() == Some(agent),
+        (None, None) => false,
+    };
+    let mut was_tried = Section::stream("what was tried");
+    was_tried.lines = ctx.events(|e| same(e) && tried(e), Show::Agent);
+    page.right.push(was_tried);
+    let mut events = Section::stream("events behind it");
+    events.lines = ctx.events(same, Show::Agent);
+    page.right.push(events);
+    page
+}
+
+/// The summary, source, impact, routing, disposition, who, when, and how
+/// often the same concern was seen.
+fn what_happened(ctx: &PageCtx, id: &ConcernId, c: &Concern) -> Section {
+    let (t, snap) = (ctx.theme, ctx.snap);
     let mut what = Section::new("what happened");
     for l in wrap(&c.summary, ctx.width.saturating_sub(2)) {
         what.line(Line::styled(l, t.impact(c.impact)));
@@ -78,8 +100,12 @@ pub fn page(ctx: &PageCtx, id: &ConcernId) -> Page {
             t.marked(),
         ));
     }
-    page.left.push(what);
+    what
+}
 
+/// The keys that close an open concern.
+fn what_you_can_do(ctx: &PageCtx, c: &Concern) -> Section {
+    let t = ctx.theme;
     let mut keys = Section::new("what you can do");
     if c.disposition.is_open() {
         for (a, what) in [
@@ -98,19 +124,5 @@ pub fn page(ctx: &PageCtx, id: &ConcernId) -> Page {
     } else {
         keys.line(Line::styled("nothing: it is closed", t.dim()));
     }
-    page.left.push(keys);
-
-    // The same task, or else the same agent.
-    let same = |e: &Event| match (&c.task, &c.agent) {
-        (Some(task), _) => e.task.as_ref() == Some(task),
-        (None, Some(agent)) => e.agent.as_ref() == Some(agent),
-        (None, None) => false,
-    };
-    let mut was_tried = Section::stream("what was tried");
-    was_tried.lines = ctx.events(|e| same(e) && tried(e), Show::Agent);
-    page.right.push(was_tried);
-    let mut events = Section::stream("events behind it");
-    events.lines = ctx.events(same, Show::Agent);
-    page.right.push(events);
-    page
+    keys
 }
