@@ -1,7 +1,8 @@
 //! shiftboss's own model calls are metered like an agent's: the merge
 //! queue's `ai` tier resolves a conflict through a scripted Anthropic API on
 //! 127.0.0.1, and its tokens and cost reach the log (a `usage_recorded` of
-//! the `shiftboss` actor), the day's spend and its budget, and the burn pane.
+//! the `shiftboss` actor), the day's spend and its budget, the burn pane and
+//! the review's figures.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -199,6 +200,13 @@ fn the_ai_tiers_tokens_are_shiftboss_spend_in_the_log_the_day_and_the_burn_pane(
         )
         .unwrap();
     assert_eq!(leaked, 0);
+
+    // The review counts it as shiftboss's own spend: coordination, not coding.
+    let report = run(&repo, &["report", "--since", "24h", "--format", "json"]);
+    let report: serde_json::Value = serde_json::from_slice(&report.stdout).unwrap();
+    let figures = &report["figures"];
+    assert_eq!(figures["spend_by_agent"]["shiftboss"], COST.0, "{report}");
+    assert_eq!(figures["coordination_ratio"], 1.0, "{report}");
 
     // The state: the day's spend is the ai tier's, and kept apart as shiftboss's own.
     let state = replay(&repo);
