@@ -12,6 +12,7 @@ pub mod engine;
 pub mod http;
 pub mod logging;
 pub mod merge;
+pub mod redact;
 pub mod review;
 pub mod runtime;
 pub mod store;

@@ -125,78 +125,7 @@ impl Runtime {
     }
 }
 
-/// A scripted behaviour of the simulated agent (`TaskSpec::behaviour`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Behaviour {
-    Normal,
-    /// Stops producing output.
-    Stall,
-    /// The process lives on, doing nothing useful.
-    Zombie,
-    /// Burns tokens far past the budget.
-    Runaway,
-    /// Raises a concern.
-    Concern,
-    /// Asks for a pause point.
-    Pause,
-    /// Edits the shared conflict file, so its merge conflicts.
-    Conflict,
-    /// Plants the `SIM-BUG` marker, so the gate fails.
-    GateFail,
-    /// The process dies without saying it was done.
-    Crash,
-}
-
-impl Behaviour {
-    pub const ALL: [Behaviour; 9] = [
-        Behaviour::Normal,
-        Behaviour::Stall,
-        Behaviour::Zombie,
-        Behaviour::Runaway,
-        Behaviour::Concern,
-        Behaviour::Pause,
-        Behaviour::Conflict,
-        Behaviour::GateFail,
-        Behaviour::Crash,
-    ];
-
-    /// The faults, in the order of the `[sim]` rates.
-    pub const FAULTS: [Behaviour; 8] = [
-        Behaviour::Stall,
-        Behaviour::Zombie,
-        Behaviour::Runaway,
-        Behaviour::Concern,
-        Behaviour::Pause,
-        Behaviour::Conflict,
-        Behaviour::GateFail,
-        Behaviour::Crash,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Behaviour::Normal => "normal",
-            Behaviour::Stall => "stall",
-            Behaviour::Zombie => "zombie",
-            Behaviour::Runaway => "runaway",
-            Behaviour::Concern => "concern",
-            Behaviour::Pause => "pause",
-            Behaviour::Conflict => "conflict",
-            Behaviour::GateFail => "gate_fail",
-            Behaviour::Crash => "crash",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Behaviour> {
-        Behaviour::ALL.into_iter().find(|b| b.as_str() == s)
-    }
-}
-
-impl fmt::Display for Behaviour {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+pub use crate::domain::sim_plan::Behaviour;
 
 /// The whole config. Every section and key is optional; see
 /// [`Config::template`] for each setting's meaning and default.

@@ -1,10 +1,13 @@
 //! The vocabulary of DESIGN.md as types. No I/O lives here.
 
 mod event;
+pub mod flood;
 mod merge;
 mod money;
+pub mod protocol;
 mod queue_facts;
 mod rows;
+pub mod sim_plan;
 mod state;
 
 pub use event::{Actor, Event, EventKind};
@@ -394,6 +397,9 @@ pub enum ConcernSource {
     Budget,
     Merge,
     Protocol,
+    /// shiftboss's own executor could not do what the engine asked (a
+    /// worktree, a launch, a commit, a gate checkout).
+    Executor,
 }
 
 impl ConcernSource {
@@ -572,6 +578,7 @@ mod word_tests {
             ConcernSource::Budget,
             ConcernSource::Merge,
             ConcernSource::Protocol,
+            ConcernSource::Executor,
         ] {
             same(c.clone(), c.as_str());
         }

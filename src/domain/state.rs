@@ -79,7 +79,7 @@ pub struct AgentState {
     pub last_line: String,
     /// Live only: output counted for the output-flood check.
     #[serde(skip)]
-    pub output: crate::watchdog::OutputWindow,
+    pub output: super::flood::OutputWindow,
     /// Live only: malformed protocol lines seen.
     pub malformed: u32,
     /// Live only: bytes dropped past the line cap of overlong lines.
@@ -445,7 +445,11 @@ impl SwarmState {
             }
             EventKind::AgentRetired { .. } => self.agent_retired(ev),
             EventKind::SwarmFrozen { frozen } => self.frozen = *frozen,
-            EventKind::SpeedChanged { .. } | EventKind::UsageMismatch { .. } => {}
+            // The concern raised beside an executor failure carries it to
+            // the inbox.
+            EventKind::SpeedChanged { .. }
+            | EventKind::UsageMismatch { .. }
+            | EventKind::ExecutorFailed { .. } => {}
             EventKind::DiskFull { path, .. } => self.disk_full = Some(path.clone()),
             EventKind::DiskSpaceReturned { .. } => self.disk_full = None,
             EventKind::AttemptReturned { .. } => self.attempt_returned(ev),

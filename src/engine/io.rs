@@ -34,6 +34,16 @@ pub enum Input {
     },
     /// The executor could not start a session (worktree, spawn).
     StartFailed { session: SessionId, error: String },
+    /// The executor could not carry out a step of an effect (`action`:
+    /// `worktree`, `launch`, `commit`, `gate checkout`, ...): logged, and
+    /// a concern for the operator.
+    ExecutorFailed {
+        action: &'static str,
+        session: Option<SessionId>,
+        agent: Option<AgentId>,
+        task: Option<TaskId>,
+        error: String,
+    },
     /// Gates finished on a task's branch.
     GatesFinished {
         task: TaskId,

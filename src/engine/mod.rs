@@ -22,8 +22,8 @@ pub use io::{Effect, Input, Step};
 pub use operator::{Command, QueueEnd, check as check_command};
 pub use settings::{MergeSettings, Settings};
 
+use crate::domain::protocol::{self, Signal};
 use crate::domain::*;
-use crate::runtime::protocol::{self, Signal};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Live facts not kept in the log: they describe processes of this run and
@@ -190,35 +190,29 @@ impl Engine {
                 self.on_exit(&mut out, session, exit_code, None)
             }
             Input::Prompted { session, prompt } => {
-                if let Some(attr) = self.session_attr(&session) {
-                    self.emit(
-                        &mut out,
-                        Attr {
-                            actor: Actor::Engine,
-                            ..attr
-                        },
-                        EventKind::AgentPrompted { prompt },
-                    );
-                }
+                self.on_started(&mut out, &session, EventKind::AgentPrompted { prompt })
             }
             Input::Spawned {
                 session,
                 pid,
                 start_time,
-            } => {
-                if let Some(attr) = self.session_attr(&session) {
-                    self.emit(
-                        &mut out,
-                        Attr {
-                            actor: Actor::Engine,
-                            ..attr
-                        },
-                        EventKind::AgentSpawned { pid, start_time },
-                    );
-                }
-            }
+            } => self.on_started(
+                &mut out,
+                &session,
+                EventKind::AgentSpawned { pid, start_time },
+            ),
             Input::StartFailed { session, error } => {
                 self.on_exit(&mut out, session, None, Some(error))
+            }
+            Input::ExecutorFailed {
+                action,
+                session,
+                agent,
+                task,
+                error,
+            } => {
+                let attr = self.failure_attr(session, agent, task);
+                self.on_executor_failed(&mut out, attr, action, error)
             }
             Input::DiskFull { path, free_mb } => self.on_disk_full(&mut out, path, free_mb),
             Input::DiskSpace { free_mb } => self.on_disk_space(&mut out, free_mb),

@@ -9,6 +9,18 @@ use crate::domain::*;
 const ENDED_KEPT: usize = 512;
 
 impl Engine {
+    /// What the executor did to start a live session (its prompt, its
+    /// process), recorded as the engine's.
+    pub(super) fn on_started(&mut self, out: &mut Step, session: &SessionId, kind: EventKind) {
+        if let Some(attr) = self.session_attr(session) {
+            let attr = Attr {
+                actor: Actor::Engine,
+                ..attr
+            };
+            self.emit(out, attr, kind);
+        }
+    }
+
     pub(super) fn on_line(&mut self, out: &mut Step, session: SessionId, line: String) {
         let Some(attr) = self.session_attr(&session) else {
             self.live.stale_lines += 1;

@@ -63,7 +63,7 @@ pub fn run_gates(
         let mut result = run_gate(dir, command, timeout, extra_env);
         // Gate output is an agent's text (its code printed it): secrets of
         // shiftboss's environment and token-shaped words never leave here.
-        if let std::borrow::Cow::Owned(o) = crate::runtime::redact::redact(&result.output) {
+        if let std::borrow::Cow::Owned(o) = crate::redact::redact(&result.output) {
             result.output = o;
         }
         transcript.push_str("$ ");

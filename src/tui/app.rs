@@ -185,10 +185,7 @@ impl App {
             Action::CommandLine => self.mode = Mode::CommandLine(LineEdit::default()),
             Action::Filter => {
                 let cur = self.state(self.focus).filter.clone();
-                self.mode = Mode::Filter(LineEdit {
-                    text: cur,
-                    hint: String::new(),
-                });
+                self.mode = Mode::Filter(LineEdit::with(&cur));
             }
             Action::FocusNext | Action::FocusPrev => {
                 let i = self.focus.index();

@@ -60,8 +60,8 @@ impl App {
             Mode::CommandLine(mut edit) => {
                 if key.code == KeyName::Tab {
                     let (text, hint) =
-                        command_line::complete_with_hint(&edit.text, &self.snap, self.readonly);
-                    edit.text = text;
+                        command_line::complete_with_hint(edit.text(), &self.snap, self.readonly);
+                    edit.set_text(text);
                     edit.hint = hint;
                     self.mode = Mode::CommandLine(edit);
                 } else {
@@ -74,7 +74,7 @@ impl App {
             }
             Mode::Filter(mut edit) => {
                 let done = edit.key(key);
-                self.states[self.focus.index()].filter = edit.text.clone();
+                self.states[self.focus.index()].filter = edit.text().to_string();
                 self.states[self.focus.index()].selected = 0;
                 match done {
                     Edited::Entered(_) => {}

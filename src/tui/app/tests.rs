@@ -114,12 +114,12 @@ fn the_command_line_completes_and_runs() {
     let Mode::CommandLine(e) = &a.mode else {
         panic!("command line")
     };
-    assert_eq!(e.text, "ack ");
+    assert_eq!(e.text(), "ack ");
     a.key(Key::parse("tab").unwrap());
     let Mode::CommandLine(e) = &a.mode else {
         panic!("command line")
     };
-    assert_eq!(e.text, "ack C-000", "two open concerns share the prefix");
+    assert_eq!(e.text(), "ack C-000", "two open concerns share the prefix");
     press(&mut a, "2");
     a.key(Key::parse("enter").unwrap());
     assert_eq!(
