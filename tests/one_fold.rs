@@ -9,7 +9,7 @@ const BIN: &str = env!("CARGO_BIN_EXE_shiftboss");
 
 /// `demo --headless --json --agents 30`'s log digest (the standard day).
 const STANDARD_DAY_DIGEST: &str =
-    "219ac54920549f9bb48e2adb374deb3c3f6f6e7c6df8b08f3db417aecb025c12";
+    "7a324c5c77051afe61f677bc3b9880b1bff374a8d4a3d8ec8053b5d408cd9c8d";
 
 fn standard_day(dir: &Path) -> serde_json::Value {
     let out = Command::new(BIN)

@@ -48,6 +48,7 @@ impl Config {
                     lines: self.watchdog.flood_lines,
                     bytes: self.watchdog.flood_bytes,
                 },
+                triage_after: self.watchdog.triage_after.millis(),
             },
             gates: self.gates.commands.clone(),
             max_rejections: self.gates.max_rejections,

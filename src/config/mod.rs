@@ -331,6 +331,9 @@ pub struct Watchdog {
     pub flood_lines: u64,
     /// More output bytes than this in one window => output flood (0 = no limit).
     pub flood_bytes: u64,
+    /// A concern routed to triage gets a verdict within this time ("0s" = no
+    /// T2 triage: such concerns wait for the operator).
+    pub triage_after: Dur,
 }
 
 impl Default for Watchdog {
@@ -345,6 +348,7 @@ impl Default for Watchdog {
             flood_window: Dur(flood.window),
             flood_lines: flood.lines,
             flood_bytes: flood.bytes,
+            triage_after: Dur::mins(10),
         }
     }
 }

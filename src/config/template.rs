@@ -99,6 +99,10 @@ flood_lines = 100000
 # More bytes than this in one window (dropped bytes of overlong lines
 # included) => output flood (0 = no limit).
 flood_bytes = 67108864
+# T2 triage: a concern routed to triage gets a verdict within this time —
+# resolved when its cause is clear and handled (restarted and working), else
+# escalated to you with a recommendation ("0s": no triage).
+triage_after = "10m"
 
 # Quality checks on an agent's branch before it enters the merge queue.
 [gates]

@@ -172,7 +172,7 @@ fn bad_config_fixtures_name_file_line_and_key() {
         (
             "fixtures/bad/unknown-key.toml",
             include_str!("../../fixtures/bad/unknown-key.toml"),
-            "fixtures/bad/unknown-key.toml:7: watchdog.stall_afterr: unknown key \"stall_afterr\" (allowed: tick, stall_after, task_time_bound, loop_repeats, handoff_at, flood_window, flood_lines, flood_bytes)",
+            "fixtures/bad/unknown-key.toml:7: watchdog.stall_afterr: unknown key \"stall_afterr\" (allowed: tick, stall_after, task_time_bound, loop_repeats, handoff_at, flood_window, flood_lines, flood_bytes, triage_after)",
         ),
         (
             "fixtures/bad/wrong-type.toml",

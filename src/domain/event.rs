@@ -208,6 +208,15 @@ pub enum EventKind {
     /// (`worktree`, `prompt`, `sandbox`, `launch`, `commit`, `gate checkout`,
     /// `decision`, ...), `error` what went wrong. A concern follows.
     ExecutorFailed { action: String, error: String },
+    /// T2 triage's verdict on a concern routed to it, with its reasons: a
+    /// `resolve` is followed by the concern's disposal; an `escalate` routes
+    /// the concern to the operator with the recommendation.
+    TriageVerdict {
+        concern: super::ConcernId,
+        verdict: super::triage::Verdict,
+        recommendation: String,
+        reasons: Vec<String>,
+    },
 }
 
 impl EventKind {
@@ -259,6 +268,7 @@ impl EventKind {
             EventKind::DiskSpaceReturned { .. } => "disk_space_returned",
             EventKind::AttemptReturned { .. } => "attempt_returned",
             EventKind::ExecutorFailed { .. } => "executor_failed",
+            EventKind::TriageVerdict { .. } => "triage_verdict",
         }
     }
 }

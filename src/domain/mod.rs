@@ -9,6 +9,7 @@ mod queue_facts;
 mod rows;
 pub mod sim_plan;
 mod state;
+pub mod triage;
 
 pub use event::{Actor, Event, EventKind};
 pub use merge::{

@@ -11,6 +11,7 @@ mod inbox;
 mod merges;
 mod spend;
 mod tasks;
+mod verdicts;
 
 /// Where an agent of the pool stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -207,6 +208,8 @@ pub struct SwarmState {
     /// only once [`SwarmState::track_touched`] asked for it (the store).
     #[serde(skip)]
     touched: Option<Touched>,
+    /// T2 triage: what it weighs about tasks, and its verdicts.
+    pub triage: super::triage::TriageFacts,
 }
 
 /// Minutes kept for the burn sparkline and rate.
@@ -392,6 +395,7 @@ impl SwarmState {
         if let Some(t) = ev.task.as_ref().and_then(|t| self.tasks.get_mut(t)) {
             t.merge_facts.apply(ev);
         }
+        self.triage.apply(ev);
         match &ev.kind {
             EventKind::SwarmStarted { target, seed } => {
                 self.target = target.clone();
@@ -450,6 +454,7 @@ impl SwarmState {
             EventKind::SpeedChanged { .. }
             | EventKind::UsageMismatch { .. }
             | EventKind::ExecutorFailed { .. } => {}
+            EventKind::TriageVerdict { .. } => self.triage_verdict(ev),
             EventKind::DiskFull { path, .. } => self.disk_full = Some(path.clone()),
             EventKind::DiskSpaceReturned { .. } => self.disk_full = None,
             EventKind::AttemptReturned { .. } => self.attempt_returned(ev),

@@ -14,6 +14,7 @@ mod settings;
 mod spend;
 mod start;
 mod tick;
+mod triage;
 mod trouble;
 mod usage_check;
 

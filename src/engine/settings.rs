@@ -104,6 +104,7 @@ impl Default for Settings {
                 loop_repeats: 20,
                 handoff_at: 0.8,
                 flood: crate::watchdog::FloodLimits::default(),
+                triage_after: 0,
             },
             gates: Vec::new(),
             max_rejections: 3,

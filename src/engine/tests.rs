@@ -612,3 +612,4 @@ fn emergency_stop_freezes_everyone_and_thaw_resumes() {
 mod bounds;
 mod host;
 mod recovery;
+mod triage;

@@ -72,6 +72,7 @@ impl Engine {
         if self.state.frozen {
             return;
         }
+        self.triage(out);
         let alerts = watchdog::t1_checks(
             &self.state,
             &self.settings.watchdog,

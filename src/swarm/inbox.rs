@@ -52,6 +52,10 @@ pub fn pending(dir: &Path, known: &[TaskId]) -> Vec<Delivery> {
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| {
             p.extension().is_some_and(|x| x == "json" || x == "toml")
+                // A file being written in place is empty at first (another
+                // file's arrival can wake the owner meanwhile): left until
+                // it has content.
+                && fs::metadata(p).is_ok_and(|m| m.len() > 0)
                 && !p
                     .file_name()
                     .is_some_and(|n| n.to_string_lossy().starts_with('.'))
