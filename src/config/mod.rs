@@ -12,6 +12,7 @@
 mod backlog;
 mod convert;
 mod error;
+mod inbox;
 mod merge;
 pub mod names;
 mod sandbox;
@@ -22,6 +23,7 @@ pub use backlog::{Tier, parse_backlog};
 pub use error::{ConfigError, USER_FILE_MAX, read_bounded, read_text};
 #[allow(unused_imports)]
 pub(crate) use error::{Source, k as error_key};
+pub use inbox::{InboxRules, ReraiseAfter};
 pub use merge::{AiTier, DEFAULT_PROTECTED, Merge, OnOverlap};
 pub use sandbox::{Network, Sandbox, SandboxMode};
 pub use scenario::{DEFAULT_START, Scenario};
@@ -210,6 +212,7 @@ pub struct Config {
     pub gates: Gates,
     pub merge: Merge,
     pub pause: PauseRules,
+    pub inbox: InboxRules,
     pub agent: AgentRun,
     pub sandbox: Sandbox,
     pub sim: Sim,
@@ -609,6 +612,7 @@ impl Default for Config {
             gates: Gates::default(),
             merge: Merge::default(),
             pause: PauseRules::default(),
+            inbox: InboxRules::default(),
             agent: AgentRun::default(),
             sandbox: Sandbox::default(),
             sim: Sim::default(),
@@ -840,6 +844,7 @@ impl Config {
         )?;
         self.merge.check(base)?;
         self.sandbox.check(base)?;
+        self.inbox.check(base)?;
         if g.max_rejections < 1 {
             return Err(Invalid::new(
                 p(&[k("gates"), k("max_rejections")]),

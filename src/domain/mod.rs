@@ -1,6 +1,7 @@
 //! The vocabulary of DESIGN.md as types. No I/O lives here.
 
 mod event;
+mod inbox_fold;
 mod merge;
 mod money;
 mod queue_facts;
@@ -8,6 +9,7 @@ mod rows;
 mod state;
 
 pub use event::{Actor, Event, EventKind};
+pub use inbox_fold::{Fold, FoldKey, Subject, fold_concerns, must_reach_human, swarm_readiness};
 pub use merge::{
     Finding, LineAtRisk, MergeOutcome, Prediction, Removal, Scope, Side, Tier, glob_set,
     scopes_overlap,
@@ -394,6 +396,8 @@ pub enum ConcernSource {
     Budget,
     Merge,
     Protocol,
+    /// A pause point that waited past its timeout.
+    Pause,
 }
 
 impl ConcernSource {
@@ -422,6 +426,12 @@ pub struct Concern {
     /// For a watchdog concern: the check whose alert raised it.
     #[serde(default)]
     pub check: Option<Check>,
+    /// Times it was raised again, unanswered, and when it first was (from
+    /// then on it is overdue).
+    #[serde(default)]
+    pub reraised: u32,
+    #[serde(default)]
+    pub overdue_since: Option<Millis>,
 }
 
 /// Why work stopped to wait for the operator.
@@ -438,6 +448,9 @@ pub enum PauseKind {
     /// The operator's checkout is on the target with changes: landings wait
     /// until it is clean or elsewhere (decided by the engine, not the operator).
     Checkout,
+    /// Swarm-wide (before a release merge, before a migration): every agent
+    /// finishes its current task and takes no new work until it is decided.
+    Swarm,
 }
 
 impl PauseKind {
@@ -475,6 +488,14 @@ pub struct PausePoint {
     pub decided_at: Option<Millis>,
     #[serde(default)]
     pub decided_by: Option<Actor>,
+    /// Times it was raised again, undecided, and when it first was.
+    #[serde(default)]
+    pub reraised: u32,
+    #[serde(default)]
+    pub overdue_since: Option<Millis>,
+    /// It waited past its timeout and was escalated (or rejected by rule).
+    #[serde(default)]
+    pub timed_out: bool,
 }
 
 /// The T1 mechanical checks.
@@ -541,7 +562,12 @@ mod word_tests {
         for r in [Routing::Human, Routing::Triage, Routing::Log] {
             same(r, r.as_str());
         }
-        for k in [PauseKind::AgentRequest, PauseKind::Merge, PauseKind::Spend] {
+        for k in [
+            PauseKind::AgentRequest,
+            PauseKind::Merge,
+            PauseKind::Spend,
+            PauseKind::Swarm,
+        ] {
             same(k.clone(), k.as_str());
         }
         assert_eq!(PauseKind::AgentRequest.as_str(), "agent_request");
@@ -572,6 +598,7 @@ mod word_tests {
             ConcernSource::Budget,
             ConcernSource::Merge,
             ConcernSource::Protocol,
+            ConcernSource::Pause,
         ] {
             same(c.clone(), c.as_str());
         }

@@ -778,6 +778,8 @@ impl SwarmState {
                     disposed_at: None,
                     disposed_by: None,
                     check,
+                    reraised: 0,
+                    overdue_since: None,
                 })
             }
             EventKind::ConcernDisposed { id, disposition } => {
@@ -805,6 +807,9 @@ impl SwarmState {
                     raised_at: ev.at,
                     decided_at: None,
                     decided_by: None,
+                    reraised: 0,
+                    overdue_since: None,
+                    timed_out: false,
                 });
                 if let Some(t) = self.task_mut(task.as_ref(), ev.at) {
                     t.waiting_on = Some(id.clone());
@@ -839,6 +844,23 @@ impl SwarmState {
                     {
                         a.phase = AgentPhase::Working;
                     }
+                }
+            }
+            EventKind::ConcernReraised { id, round, .. } => {
+                if let Some(c) = self.concern_mut(id) {
+                    c.reraised = *round;
+                    c.overdue_since.get_or_insert(ev.at);
+                }
+            }
+            EventKind::PauseReraised { id, round, .. } => {
+                if let Some(p) = self.pause_mut(id) {
+                    p.reraised = *round;
+                    p.overdue_since.get_or_insert(ev.at);
+                }
+            }
+            EventKind::PauseTimedOut { id, .. } => {
+                if let Some(p) = self.pause_mut(id) {
+                    p.timed_out = true;
                 }
             }
             EventKind::AgentHeld { held } => {

@@ -6,6 +6,7 @@ mod clock;
 mod host;
 mod operator;
 mod queue;
+mod reraise;
 mod scheduler;
 mod settings;
 mod spend;
@@ -14,6 +15,7 @@ mod usage_check;
 
 pub use clock::{Clock, RealClock, VirtualClock};
 pub use operator::{Command, QueueEnd, check as check_command};
+pub use reraise::InboxSettings;
 pub use settings::{AiSettings, MergeSettings, Settings};
 
 use crate::domain::*;
@@ -1099,6 +1101,8 @@ impl Engine {
 
     fn on_tick(&mut self, out: &mut Step) {
         self.block_orphans(out);
+        // Nothing waits silently, frozen or not.
+        self.reraise(out);
         if self.state.frozen {
             return;
         }

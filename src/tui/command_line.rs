@@ -96,6 +96,10 @@ pub fn parse(text: &str, snap: &Snapshot, readonly: bool) -> Result<Parsed, Stri
         "pause" | "resume" => {
             let hold = cmd == "pause";
             match arg {
+                Some("swarm") if hold && rest.is_empty() => Err(
+                    "pause swarm needs a reason, e.g. pause swarm before the release merge".into(),
+                ),
+                Some("swarm") if hold => one(Command::PauseSwarm(rest.join(" "))),
                 Some("all") => Ok(Parsed::Commands(
                     s.convoys
                         .iter()
@@ -189,6 +193,9 @@ fn ids_for(cmd: &str, snap: &Snapshot) -> Vec<String> {
             if cmd != "kill" {
                 v.extend(s.convoys.iter().map(|c| c.to_string()));
                 v.push("all".into());
+            }
+            if cmd == "pause" {
+                v.push("swarm".into());
             }
             v
         }
