@@ -464,8 +464,9 @@ impl Pane for ConvoysPane {
                 spans.push(finish_span(r.finish, ctx.snap.now, t));
             }
             let line = Line::from(spans).style(style);
-            buf.set_line(inner.x, inner.y + (i - off) as u16, &line, inner.width);
+            super::set_line_cut(buf, inner.x, inner.y + (i - off) as u16, &line, inner.width);
         }
+        super::more_below(ctx, area, rows.len().saturating_sub(height), buf);
     }
 }
 

@@ -606,8 +606,9 @@ impl Pane for MergeQueuePane {
                 spans.push(Span::styled(cell(&r.note, room), t.dim()));
             }
             let line = Line::from(spans).style(base);
-            buf.set_line(body.x, body.y + (i - off) as u16, &line, body.width);
+            super::set_line_cut(buf, body.x, body.y + (i - off) as u16, &line, body.width);
         }
+        super::more_below(ctx, area, rows.len().saturating_sub(height), buf);
     }
 }
 
