@@ -266,10 +266,17 @@ fn inbox_in_a_small_terminal_shows_each_concern() {
         };
         seen += 1;
         let want: String = c.summary.chars().take(40).collect();
-        assert!(row.contains(&want), "{} shows less than 40 characters: {row}", c.id);
+        assert!(
+            row.contains(&want),
+            "{} shows less than 40 characters: {row}",
+            c.id
+        );
     }
     assert!(seen >= 2, "concern rows on screen:\n{screen}");
-    assert!(screen.contains("more ─"), "the cut inbox says how many more:\n{screen}");
+    assert!(
+        screen.contains("more ─"),
+        "the cut inbox says how many more:\n{screen}"
+    );
     check(
         "inbox_4h_80x24",
         "the floor at 4h in an 80x24 terminal, the inbox focused",
