@@ -324,6 +324,19 @@ mod tests {
     }
 
     #[test]
+    fn pause_swarm_takes_a_reason() {
+        let snap = snap();
+        assert_eq!(
+            parse("pause swarm before the release merge", &snap, false),
+            Ok(Parsed::Commands(vec![Command::PauseSwarm(
+                "before the release merge".into()
+            )]))
+        );
+        assert!(parse("pause swarm", &snap, false).is_err());
+        assert!(parse("pause swarm now", &snap, true).is_err(), "read-only");
+    }
+
+    #[test]
     fn parses_operator_commands() {
         let s = snap();
         assert_eq!(

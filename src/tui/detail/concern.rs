@@ -66,19 +66,32 @@ pub fn page(ctx: &PageCtx, id: &ConcernId) -> Page {
         t.text(),
     ));
     what.line(ctx.kv("raised", ctx.when(c.raised_at), t.text()));
+    if let Some(since) = c.overdue_since.filter(|_| c.disposition.is_open()) {
+        what.line(ctx.kv(
+            "overdue",
+            format!("since {} (raised again {}×)", ctx.when(since), c.reraised),
+            t.error(),
+        ));
+    }
+    page.left.push(what);
+    // A folded row opens to all its members.
     if let Some(f) = folded(snap)
         .into_iter()
         .find(|f| f.members.iter().any(|m| &m.id == id))
         && f.count() > 1
     {
-        let ids: Vec<&str> = f.members.iter().map(|m| m.id.as_str()).collect();
-        what.line(ctx.kv(
-            "seen",
-            format!("{}× ({})", f.count(), ids.join(", ")),
-            t.marked(),
-        ));
+        let mut same = Section::new(format!("the same concern, {}×", f.count()));
+        for m in &f.members {
+            same.line(Line::from(vec![
+                Span::styled(format!("{:<8}", m.id.as_str()), t.text()),
+                Span::styled(format!("{:<9}", m.impact.as_str()), t.impact(m.impact)),
+                Span::styled(format!("{:.2}  ", m.confidence), t.dim()),
+                Span::styled(format!("{:<7}", m.routing.as_str()), t.text()),
+                Span::styled(ctx.when(m.raised_at), t.dim()),
+            ]));
+        }
+        page.left.push(same);
     }
-    page.left.push(what);
 
     let mut keys = Section::new("what you can do");
     if c.disposition.is_open() {
