@@ -94,7 +94,7 @@ fn a_swarm_wide_pause_drains_the_swarm_escalates_and_never_decides_itself() {
             rejected: false,
             waited,
             ..
-        } if waited >= 2 * HOUR && waited < 2 * HOUR + 5 * MINUTE
+        } if (2 * HOUR..2 * HOUR + 5 * MINUTE).contains(&waited)
     ));
     assert!(
         after.iter().any(|e| matches!(
