@@ -165,8 +165,8 @@ task_spend = 0.0
 # Nothing waits silently: what waits for you is raised again, and counted as
 # overdue on the console.
 [inbox]
-# Open concerns routed to you or to triage, unanswered this long (by impact;
-# each time after twice as long), and pause points after `pause`; "0s" never.
+# Open concerns (not acknowledged) unanswered this long (by impact; each time
+# after twice as long), and pause points after `pause`; "0s" never.
 reraise_after = { critical = "10m", high = "30m", medium = "2h", low = "8h", pause = "30m" }
 # A pause point undecided this long is escalated with a critical concern
 # ("0s" = never). Nothing is ever approved by a timeout.

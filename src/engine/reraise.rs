@@ -1,5 +1,5 @@
-//! Nothing waits silently: on every tick, open concerns (routed to the
-//! human or to triage) and waiting pause points that have gone unanswered
+//! Nothing waits silently: on every tick, open concerns (not acknowledged:
+//! an ack is an answer) and waiting pause points that have gone unanswered
 //! past their time are raised again, each time after twice as long as the
 //! last (1×, 3×, 7× … the configured time after they were raised). A pause
 //! point waiting past the timeout is escalated with a critical concern; when
@@ -51,7 +51,7 @@ impl Engine {
             .concerns
             .values()
             .filter_map(|(i, _)| s.concerns.get(*i))
-            .filter(|c| c.disposition == Disposition::Open && c.routing != Routing::Log)
+            .filter(|c| c.disposition == Disposition::Open)
             .filter(|c| {
                 let after = rules.reraise_after[c.impact as usize];
                 after > 0 && now >= due(c.raised_at, after, c.reraised + 1)
