@@ -204,6 +204,27 @@ mod tests {
     }
 
     #[test]
+    fn every_convoy_held_is_paused_too() {
+        let mut d = Day::standard();
+        let convoys = d.snap.state.convoys.clone();
+        assert!(!convoys.is_empty());
+        for (n, c) in convoys.iter().enumerate() {
+            assert!(!header(&d.snap, 160).contains("PAUSED"), "{n} held");
+            d.snap.state.apply(&Event {
+                at: 300 * SECOND,
+                actor: Actor::Operator,
+                agent: None,
+                task: None,
+                convoy: Some(c.clone()),
+                model: None,
+                session: None,
+                kind: EventKind::ConvoyHeld { held: true },
+            });
+        }
+        assert!(header(&d.snap, 160).contains("PAUSED"));
+    }
+
+    #[test]
     fn a_narrow_header_keeps_the_flags_and_ends_in_an_ellipsis() {
         let mut d = Day::standard();
         d.ev(

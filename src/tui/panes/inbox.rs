@@ -14,7 +14,9 @@ use super::{
     DrawCtx, Pane, PaneId, PaneState, Target, framed, more_below, row_style, scroll_offset,
     set_line_cut,
 };
-use crate::domain::{Fold, PauseKind, PausePoint, Routing, fold_concerns, swarm_readiness};
+use crate::domain::{
+    ConcernId, Fold, PauseKind, PausePoint, Routing, fold_concerns, swarm_readiness,
+};
 use crate::swarm::Snapshot;
 use crate::tui::format::{age, cell};
 use ratatui::buffer::Buffer;
@@ -27,6 +29,19 @@ pub struct InboxPane;
 /// Open and acked concerns, folded and in inbox order.
 pub fn folded(snap: &Snapshot) -> Vec<Fold<'_>> {
     fold_concerns(snap.state.open_concerns())
+}
+
+/// The concerns an answer to `id` answers: every member of the row that
+/// holds it (true duplicates), `id` first; just `id` when no row holds it.
+pub fn answered_with(snap: &Snapshot, id: &ConcernId) -> Vec<ConcernId> {
+    let mut out = vec![id.clone()];
+    if let Some(f) = folded(snap)
+        .into_iter()
+        .find(|f| f.members.iter().any(|m| &m.id == id))
+    {
+        out.extend(f.members.iter().map(|m| m.id.clone()).filter(|m| m != id));
+    }
+    out
 }
 
 /// Pause points waiting for the operator, oldest first.
@@ -531,6 +546,52 @@ mod tests {
         assert!(out.contains("1 overdue"), "{out}");
         let row = out.lines().nth(row_of(&out, "C-0004")).unwrap();
         assert!(row.contains("+25m"), "{out}");
+    }
+
+    #[test]
+    fn an_answer_to_a_folded_row_answers_every_member() {
+        use crate::engine::Command;
+        use crate::tui::action::{Key, KeyMap};
+        use crate::tui::app::App;
+        use crate::tui::theme::Theme;
+        let mut d = Day::standard();
+        for (id, at) in [("C-0005", 81), ("C-0006", 82)] {
+            d.concern(
+                at,
+                id,
+                ConcernSource::Agent,
+                Some("auth-3"),
+                "not sure at all",
+                (0.2, Impact::High),
+            );
+        }
+        let mut app = App::new(
+            d.snap.clone(),
+            Theme::builtin("dark").unwrap(),
+            KeyMap::defaults(false),
+            false,
+        );
+        app.focus = PaneId::Inbox;
+        // The pause, the critical one, then the fold of three.
+        for k in ["j", "j", "a"] {
+            app.key(Key::parse(k).unwrap());
+        }
+        assert_eq!(
+            app.outbox,
+            ["C-0002", "C-0005", "C-0006"]
+                .map(|c| Command::AckConcern(c.into()))
+                .to_vec()
+        );
+        app.outbox.clear();
+        for k in ["d", "d", "u", "p", "enter"] {
+            app.key(Key::parse(k).unwrap());
+        }
+        assert_eq!(app.outbox.len(), 3, "{:?}", app.outbox);
+        assert!(
+            app.outbox
+                .iter()
+                .all(|c| matches!(c, Command::DismissConcern(_, r) if r == "dup"))
+        );
     }
 
     #[test]
