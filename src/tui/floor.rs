@@ -234,7 +234,7 @@ fn draw_help(app: &App, scroll: u16, area: Rect, buf: &mut Buffer) {
         }
         lines.push(Line::raw(""));
     }
-    let commands = "command line: approve P-…|all · reject · ack · resolve · dismiss C-… reason · pause|resume AGENT|CONVOY|all · kill · retry · drop · move TASK front|back · freeze · thaw";
+    let commands = "command line: approve P-…|all · reject · ack · resolve · dismiss C-… reason · pause|resume AGENT|CONVOY|all · pause swarm REASON · kill · retry · drop · move TASK front|back · freeze · thaw";
     lines.push(Line::styled(
         if app.snap.real_time {
             commands.to_string()
