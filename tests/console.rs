@@ -542,7 +542,7 @@ fn command_line_with_a_completion() {
     let Mode::CommandLine(edit) = &app.mode else {
         panic!("the command line is open: {:?}", app.mode)
     };
-    assert_eq!(edit.text, "approve ", "tab completes the command");
+    assert_eq!(edit.text(), "approve ", "tab completes the command");
     // `all` is a candidate too: a `P` picks the pause ids.
     type_text(&mut app, "P");
     press(&mut app, "tab");
@@ -550,9 +550,9 @@ fn command_line_with_a_completion() {
         panic!("the command line is still open: {:?}", app.mode)
     };
     assert!(
-        edit.text.starts_with("approve P-") && edit.text.len() > "approve P-".len(),
+        edit.text().starts_with("approve P-") && edit.text().len() > "approve P-".len(),
         "tab completes the pause ids' common prefix: {:?}",
-        edit.text
+        edit.text()
     );
     check(
         "command_line_completion_4h",
@@ -564,7 +564,7 @@ fn command_line_with_a_completion() {
     let Mode::CommandLine(edit) = &app.mode else {
         unreachable!()
     };
-    let rest = first.to_string()[edit.text.len() - "approve ".len()..].to_string();
+    let rest = first.to_string()[edit.text().len() - "approve ".len()..].to_string();
     type_text(&mut app, &rest);
     press(&mut app, "enter");
     assert_eq!(app.mode, Mode::Normal);

@@ -1,6 +1,6 @@
 //! `shiftboss init`, `status` and `task …`.
 
-use super::demo::write_atomic;
+use super::write_atomic;
 use super::{CliError, CliResult, repo_root, user};
 use crate::config::{Config, names, parse_backlog};
 use crate::domain::{Actor, ConvoyId, Event, EventKind, TaskId, TaskSpec};

@@ -2,9 +2,9 @@
 //! simulator's (picodollars, milliseconds).
 
 use super::{Config, OnOverlap};
+use crate::domain::sim_plan::{Rates, SimSettings};
 use crate::domain::{MINUTE, Money};
 use crate::engine::{AiSettings, MergeSettings, Settings};
-use crate::runtime::sim::{Rates, SimSettings};
 use crate::watchdog::WatchdogSettings;
 
 impl Config {

@@ -161,6 +161,8 @@ impl Scenario {
             // Scenarios run simulated agents only: no sandbox to configure.
             sandbox: Default::default(),
             sim: file.sim,
+            targets: Default::default(),
+            review: Default::default(),
         };
         config.check(&[]).map_err(|e| src.invalid(e))?;
         let backlog = backlog::build(&src, &file.convoy, &[]).map_err(|e| src.invalid(e))?;

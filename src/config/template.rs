@@ -227,6 +227,58 @@ ro = []
 # Extra paths agents may write, e.g. a shared build cache.
 rw = []
 
+# The reviews (`shiftboss report`).
+[review]
+# When the operator's day starts, local time: `--since morning` is today at
+# this time, `yesterday` the day before.
+day_starts = "06:00"
+
+# What the review grades each metric against (docs/metrics.md defines them).
+# Inside the target: green; outside it but not past the warning line: amber;
+# past the warning line: red; past the critical line: critical. A line is
+# comparisons joined by `and` (a target) or `or` (a warning or critical line)
+# of shares (70%), lengths (2h) or money ($3). The informational metrics
+# (throughput_per_hour, cycle_time_p50, cycle_time_p90, rework_share,
+# agent_utilisation, time_to_clear_p50, cost_per_merged_task) take the same
+# three lines and have none by default.
+[targets.first_try_success]
+# Merged tasks whose first branch gate run passed, over merged tasks.
+target = "> 70%"
+# Red past this line ...
+warning = "< 60%"
+# ... critical past this one.
+critical = "< 50%"
+
+[targets.integration_without_rework]
+# Landings not sent back by the merged-result gate or a conflict, over landings.
+target = "> 90%"
+# Red past this line ...
+warning = "< 80%"
+# ... critical past this one.
+critical = "< 70%"
+
+[targets.escalation_rate]
+# Finished tasks with a concern routed to the human, over finished tasks.
+target = ">= 5% and <= 20%"
+# Red past this line ...
+warning = "> 30% or < 5%"
+# ... critical past this one.
+critical = "> 50% or <= 0%"
+
+[targets.coordination_ratio]
+# Tokens spent on coordination (shiftboss's own calls, hand-offs) over all.
+target = ">= 15% and <= 30%"
+# Red past this line ...
+warning = "> 40%"
+# ... critical past this one.
+critical = "> 50%"
+
+[targets.context_at_completion]
+# The last session's context use at its last call, median over merged tasks.
+target = ">= 50% and <= 80%"
+# Red past this line.
+warning = "> 90% or < 30%"
+
 # The simulated runtime (runtime = "sim"); it rehearses a swarm's day in
 # virtual time.
 [sim]

@@ -258,7 +258,7 @@ fn wrong_values_get_one_precise_line() {
         ("swarm = 3\n", ":1: swarm: expected a table, found 3"),
         (
             "[swarn]\nagents = 3\n",
-            ":1: swarn: unknown key \"swarn\" (allowed: swarm, prices, budgets, watchdog, gates, merge, pause, inbox, agent, sandbox, sim)",
+            ":1: swarn: unknown key \"swarn\" (allowed: swarm, prices, budgets, watchdog, gates, merge, pause, inbox, agent, sandbox, sim, targets, review)",
         ),
         (
             "[prices.cheap]\ninput = 1\n",
@@ -371,6 +371,14 @@ fn wrong_values_get_one_precise_line() {
         (
             "[sandbox]\nmode = \"maybe\"\n",
             ":2: sandbox.mode: expected one of on or off, found \"maybe\"",
+        ),
+        (
+            "[targets.escalation_rate]\nwarning = \"> lots\"\n",
+            ":2: targets.escalation_rate.warning: `> lots`: expected a share (`70%`), a length (`2h`), money (`$3`) or a number after `>`",
+        ),
+        (
+            "[review]\nday_starts = \"6am\"\n",
+            ":2: review.day_starts: `6am`: expected a time of day, HH:MM",
         ),
         (
             "[sim]\nconflict_file = \"\"\n",

@@ -219,6 +219,10 @@ pub enum EventKind {
     /// A task's last attempt ended through no fault of its own (a full disk):
     /// it does not count.
     AttemptReturned { reason: String },
+    /// The executor could not carry out an effect: `action` says which step
+    /// (`worktree`, `prompt`, `sandbox`, `launch`, `commit`, `gate checkout`,
+    /// `decision`, ...), `error` what went wrong. A concern follows.
+    ExecutorFailed { action: String, error: String },
 }
 
 impl EventKind {
@@ -272,6 +276,7 @@ impl EventKind {
             EventKind::DiskFull { .. } => "disk_full",
             EventKind::DiskSpaceReturned { .. } => "disk_space_returned",
             EventKind::AttemptReturned { .. } => "attempt_returned",
+            EventKind::ExecutorFailed { .. } => "executor_failed",
         }
     }
 }
@@ -285,6 +290,10 @@ mod tests {
         let kinds = [
             EventKind::TaskDone,
             EventKind::SwarmFrozen { frozen: true },
+            EventKind::ExecutorFailed {
+                action: "worktree".into(),
+                error: "a file is in the way".into(),
+            },
             EventKind::UsageRecorded {
                 usage: Usage::default(),
                 cost: Money::ZERO,

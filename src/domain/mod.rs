@@ -1,11 +1,14 @@
 //! The vocabulary of DESIGN.md as types. No I/O lives here.
 
 mod event;
+pub mod flood;
 mod inbox_fold;
 mod merge;
 mod money;
+pub mod protocol;
 mod queue_facts;
 mod rows;
+pub mod sim_plan;
 mod state;
 
 pub use event::{Actor, Event, EventKind};
@@ -396,6 +399,9 @@ pub enum ConcernSource {
     Budget,
     Merge,
     Protocol,
+    /// shiftboss's own executor could not do what the engine asked (a
+    /// worktree, a launch, a commit, a gate checkout).
+    Executor,
     /// A pause point that waited past its timeout.
     Pause,
 }
@@ -598,6 +604,7 @@ mod word_tests {
             ConcernSource::Budget,
             ConcernSource::Merge,
             ConcernSource::Protocol,
+            ConcernSource::Executor,
             ConcernSource::Pause,
         ] {
             same(c.clone(), c.as_str());

@@ -18,8 +18,8 @@ pub use operator::{Command, QueueEnd, check as check_command};
 pub use reraise::InboxSettings;
 pub use settings::{AiSettings, MergeSettings, Settings};
 
+use crate::domain::protocol::{self, Signal};
 use crate::domain::*;
-use crate::runtime::protocol::{self, Signal};
 use crate::watchdog;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -51,6 +51,16 @@ pub enum Input {
     },
     /// The executor could not start a session (worktree, spawn).
     StartFailed { session: SessionId, error: String },
+    /// The executor could not carry out a step of an effect (`action`:
+    /// `worktree`, `launch`, `commit`, `gate checkout`, ...): logged, and
+    /// a concern for the operator.
+    ExecutorFailed {
+        action: &'static str,
+        session: Option<SessionId>,
+        agent: Option<AgentId>,
+        task: Option<TaskId>,
+        error: String,
+    },
     /// Gates finished on a task's branch.
     GatesFinished {
         task: TaskId,
@@ -471,6 +481,16 @@ impl Engine {
             }
             Input::StartFailed { session, error } => {
                 self.on_exit(&mut out, session, None, Some(error))
+            }
+            Input::ExecutorFailed {
+                action,
+                session,
+                agent,
+                task,
+                error,
+            } => {
+                let attr = self.failure_attr(session, agent, task);
+                self.on_executor_failed(&mut out, attr, action, error)
             }
             Input::DiskFull { path, free_mb } => self.on_disk_full(&mut out, path, free_mb),
             Input::DiskSpace { free_mb } => self.on_disk_space(&mut out, free_mb),

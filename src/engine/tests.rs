@@ -666,7 +666,7 @@ fn a_thousand_agents_are_scheduled() {
 
 #[test]
 fn api_trouble_backs_off_spread_out_and_becomes_a_concern_when_it_persists() {
-    use crate::runtime::protocol::Signal;
+    use crate::domain::protocol::Signal;
     let backlog: Vec<TaskSpec> = (1..=3)
         .map(|i| task(&format!("t{i}"), "a", 0, &[]))
         .collect();

@@ -198,8 +198,8 @@ impl Engine {
 mod tests {
     use super::super::tests::{Harness, kinds, settings, starts, task};
     use super::super::{Effect, Input};
+    use crate::domain::protocol::Signal;
     use crate::domain::*;
-    use crate::runtime::protocol::Signal;
 
     /// The API refuses `task`'s session with a 529, and its CLI exits 1.
     fn refuse(h: &mut Harness, task: &str) {

@@ -98,7 +98,7 @@ impl Swarm {
                 Ok(t) => t,
                 Err(why) => {
                     let line = reject(&delivery, why);
-                    self.exec.errors.push(line.clone());
+                    self.errors.push(line.clone());
                     if let Some(obs) = self.observer.as_mut() {
                         obs(Published::Notice(line));
                     }
@@ -140,7 +140,7 @@ impl Swarm {
                     delivery.file.display(),
                     taken.join(", ")
                 );
-                self.exec.errors.push(line.clone());
+                self.errors.push(line.clone());
                 if let Some(obs) = self.observer.as_mut() {
                     obs(Published::Notice(line));
                 }
@@ -156,8 +156,7 @@ impl Swarm {
             // In the log before the hand-off is gone.
             self.flush()?;
             if let Err(e) = done(&delivery) {
-                self.exec
-                    .errors
+                self.errors
                     .push(format!("{}: {e}", delivery.file.display()));
             }
         }

@@ -189,7 +189,7 @@ impl Batch {
 /// it quoted, and error text, redacted like its output.
 fn redacted(input: Input) -> Input {
     let r = |s: &mut String| {
-        if let std::borrow::Cow::Owned(o) = crate::runtime::redact::redact(s) {
+        if let std::borrow::Cow::Owned(o) = crate::redact::redact(s) {
             *s = o;
         }
     };

@@ -1,7 +1,7 @@
 //! The summary printed at the end of a headless run (and by `status`).
 
 use super::{Swarm, SwarmError};
-use crate::domain::{Impact, Millis, SwarmState, TaskStatus};
+use crate::domain::{ConcernSource, Impact, Millis, SwarmState, TaskStatus};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -30,6 +30,8 @@ pub struct Summary {
     pub wall_ms: u128,
     pub resumed: bool,
     pub log_digest: String,
+    /// What the executor could not do (its concerns), then task hand-offs
+    /// refused in this run.
     pub errors: Vec<String>,
     /// Failed tasks with why, in id order.
     pub failed: Vec<TaskReason>,
@@ -114,7 +116,7 @@ impl Summary {
         out.log_digest = swarm.store().digest()?;
         out.wall_ms = swarm.wall_elapsed().as_millis();
         out.resumed = swarm.was_resumed();
-        out.errors = swarm.errors().to_vec();
+        out.errors.extend(swarm.errors().iter().cloned());
         Ok(out)
     }
 
@@ -153,7 +155,12 @@ impl Summary {
             wall_ms: 0,
             resumed: false,
             log_digest: String::new(),
-            errors: Vec::new(),
+            errors: s
+                .concerns
+                .iter()
+                .filter(|c| c.source == ConcernSource::Executor)
+                .map(|c| c.summary.clone())
+                .collect(),
             failed: reasons(s, TaskStatus::Failed),
             blocked: reasons(s, TaskStatus::Blocked),
             concerns: s

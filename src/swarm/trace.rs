@@ -62,6 +62,15 @@ pub fn input(input: &Input) {
         Input::StartFailed { session, error } => {
             tracing::error!(%session, error = first_line(error), "start failed")
         }
+        Input::ExecutorFailed {
+            action,
+            session,
+            agent,
+            task,
+            error,
+        } => {
+            tracing::error!(action, session = ?session, agent = ?agent, task = ?task, error = first_line(error), "executor step failed")
+        }
         Input::GatesFinished {
             task,
             passed,

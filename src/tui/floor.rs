@@ -4,6 +4,7 @@
 
 use super::action::{Action, Scope};
 use super::app::{App, Mode};
+use super::command_line::LineEdit;
 use super::detail;
 use super::panes::{DrawCtx, PaneId};
 use ratatui::buffer::Buffer;
@@ -35,7 +36,11 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
         Mode::Reason { target, edit } => draw_prompt(
             app,
             " dismiss ",
-            &format!("reason for dismissing {}: {}█", target.label(), edit.text),
+            &format!(
+                "reason for dismissing {}: {}",
+                target.label(),
+                plain_cursor(edit)
+            ),
             area,
             buf,
         ),
@@ -79,22 +84,26 @@ fn draw_footer(app: &App, area: Rect, buf: &mut Buffer) {
     }
     let t = &app.theme;
     let line = match &app.mode {
-        Mode::CommandLine(e) => Line::from(vec![
-            Span::styled(":", t.key()),
-            Span::raw(format!("{}█", e.text)),
-            Span::styled(
-                if e.hint.is_empty() {
-                    String::new()
-                } else {
-                    format!("   {}", e.hint)
-                },
-                t.dim(),
-            ),
-        ]),
-        Mode::Filter(e) => Line::from(vec![
-            Span::styled("/", t.key()),
-            Span::raw(format!("{}█", e.text)),
-        ]),
+        Mode::CommandLine(e) => Line::from(
+            [Span::styled(":", t.key())]
+                .into_iter()
+                .chain(edit_spans(e))
+                .chain([Span::styled(
+                    if e.hint.is_empty() {
+                        String::new()
+                    } else {
+                        format!("   {}", e.hint)
+                    },
+                    t.dim(),
+                )])
+                .collect::<Vec<_>>(),
+        ),
+        Mode::Filter(e) => Line::from(
+            [Span::styled("/", t.key())]
+                .into_iter()
+                .chain(edit_spans(e))
+                .collect::<Vec<_>>(),
+        ),
         _ => {
             if let Some(n) = &app.notice {
                 Line::from(Span::styled(format!(" {n}"), t.error()))
@@ -256,4 +265,26 @@ fn draw_help(app: &App, scroll: u16, area: Rect, buf: &mut Buffer) {
                 .title(" help · esc closes "),
         )
         .render(rect, buf);
+}
+
+/// A line being typed, the character under the cursor drawn reversed.
+fn edit_spans(e: &LineEdit) -> [Span<'_>; 3] {
+    let (before, under, after) = e.around_cursor();
+    let cursor = match after.is_empty() && under == " " {
+        // At the end: a block, which text screenshots show too.
+        true => Span::raw("█"),
+        false => Span::styled(under, ratatui::style::Style::new().reversed()),
+    };
+    [Span::raw(before), cursor, Span::raw(after)]
+}
+
+/// The same in plain text: a block at the end, a bar before the cursor's
+/// character elsewhere.
+fn plain_cursor(e: &LineEdit) -> String {
+    let (before, under, after) = e.around_cursor();
+    if after.is_empty() && under == " " {
+        format!("{before}█")
+    } else {
+        format!("{before}▏{under}{after}")
+    }
 }

@@ -2,7 +2,7 @@
 //! the swarm state; the engine acts on what they find (stop, requeue, block)
 //! and raises T3 concerns for the human. T2 triage comes later.
 
-pub mod flood;
+pub use crate::domain::flood;
 
 pub use flood::{FloodLimits, OutputWindow};
 
