@@ -4,6 +4,7 @@
 pub mod demo;
 mod doctor;
 mod incident;
+mod logs;
 mod manual;
 mod programs;
 mod report;
@@ -47,6 +48,8 @@ enum Cmd {
     },
     /// The review metrics of a period against their targets (docs/metrics.md).
     Report(report::ReportArgs),
+    /// A real session's output (an agent's or a task's latest), --follow to keep printing it.
+    Logs(logs::LogsArgs),
     /// Incident write-ups from the log.
     #[command(subcommand)]
     Incident(incident::IncidentCmd),
@@ -249,6 +252,7 @@ pub fn main() -> ExitCode {
         Some(Cmd::Status { json }) => tasks::status(json),
         Some(Cmd::Report(args)) => report::run(args),
         Some(Cmd::Incident(cmd)) => incident::run(cmd),
+        Some(Cmd::Logs(args)) => logs::run(args),
         Some(Cmd::Task(cmd)) => tasks::run(cmd),
         Some(Cmd::Up(args)) => up::up(args),
         Some(Cmd::Screenshot(args)) => shot::run(args),

@@ -322,7 +322,7 @@ fn known_tasks(paths: &Paths) -> Result<Vec<TaskId>, CliError> {
     } else {
         Vec::new()
     };
-    for d in inbox::pending(&paths.dir) {
+    for d in inbox::pending(&paths.dir, &known.clone()) {
         for t in d.tasks.unwrap_or_default() {
             if !known.contains(&t.id) {
                 known.push(t.id);

@@ -12,6 +12,7 @@ mod executor;
 mod guard;
 mod host;
 pub mod inbox;
+mod inbox_watch;
 mod landing;
 pub mod owner;
 mod recover;
@@ -22,6 +23,7 @@ mod speed;
 mod summary;
 mod timeline;
 mod trace;
+pub mod transcript;
 pub mod watch;
 
 pub use run::{RunOptions, stop_on_signals};
@@ -84,6 +86,8 @@ pub(crate) enum External {
     Input(Input),
     /// The console closed.
     Close,
+    /// A file arrived in `.shiftboss/inbox/`.
+    Inbox,
 }
 
 /// Inputs from other threads (agents' readers, gates, the console) waiting
@@ -139,6 +143,7 @@ pub struct Swarm {
     max_unwritten: usize,
     /// The repository's `.git/config`, recorded while real agents run.
     config_watch: ConfigWatch,
+    inbox_watch: inbox_watch::InboxWatch,
     /// Task hand-offs refused in this run, for the summary.
     errors: Vec<String>,
 }
@@ -245,11 +250,18 @@ impl Swarm {
             let _ = tx.send(External::Input(input));
         });
         let config_watch = ConfigWatch::new(&repo.config_file());
+        let wake = ext_tx.clone();
+        let inbox_watch = inbox_watch::InboxWatch::start(&inbox::folder(&paths.dir), move || {
+            // Full: the runner has messages to take anyway, and the flag
+            // stays set until it reads the inbox.
+            let _ = wake.try_send(External::Inbox);
+        });
         let mut swarm = Swarm {
             log_full: false,
             held: Vec::new(),
             max_unwritten: disk::MAX_UNWRITTEN,
             config_watch,
+            inbox_watch,
             clock: VirtualClock::starting_at(now),
             exec: Executor::new(
                 repo,
@@ -455,7 +467,12 @@ impl Swarm {
         match wake {
             Wake::Tick => {
                 self.check_disk()?;
-                self.take_in_handed_tasks()?;
+                // As fast as it goes, virtual time outruns the watch: the
+                // folder is read every tick. On the wall clock, only when a
+                // file came.
+                if self.speed == Speed::Max || self.inbox_watch.take() {
+                    self.take_in_handed_tasks()?;
+                }
                 self.exec.tick();
                 self.inputs.push_back(Input::Tick);
                 let tick = self.engine.settings().tick();

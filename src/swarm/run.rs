@@ -113,6 +113,11 @@ impl Swarm {
                 self.input(input)?
             }
             External::Close => self.closed = true,
+            External::Inbox => {
+                if self.inbox_watch.take() {
+                    self.take_in_handed_tasks()?;
+                }
+            }
         }
         Ok(())
     }

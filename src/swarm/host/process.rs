@@ -6,6 +6,7 @@
 use super::{Ctx, Host, Refused, Start, Working};
 use crate::domain::{AgentId, SessionId, TaskId};
 use crate::engine::Input;
+use crate::runtime::adapter::Output;
 use crate::runtime::process::{self, Launch};
 use crate::runtime::prompt;
 use crate::swarm::executor::{Sink, session_emit};
@@ -48,6 +49,23 @@ impl ProcessHost {
             procs: BTreeMap::new(),
             stopping: Vec::new(),
         }
+    }
+
+    /// `emit`, with each line and the end also written to the session's
+    /// transcript (`.shiftboss/transcripts/`, beside the prompts).
+    fn transcribed(&self, emit: process::Emit, session: &SessionId) -> process::Emit {
+        let dir = self.prompts_dir.parent().unwrap_or(&self.prompts_dir);
+        let Some(t) = crate::swarm::transcript::Transcript::create(dir, session) else {
+            return emit;
+        };
+        std::sync::Arc::new(move |output| {
+            match &output {
+                Output::Line { line } => t.line(line),
+                Output::Exited { exit_code } => t.end(*exit_code),
+                Output::Signal { .. } => {}
+            }
+            emit(output)
+        })
     }
 
     /// Where a session's prompt (`md`) and decision (`decision`) files go.
@@ -195,7 +213,7 @@ impl Host for ProcessHost {
             session: work.session.clone(),
             prompt: process::redact(&text, &secrets),
         });
-        let emit = session_emit(&self.sink, &work.session);
+        let emit = self.transcribed(session_emit(&self.sink, &work.session), &work.session);
         let running = process::spawn(
             &launch,
             &work.worktree,
