@@ -10,6 +10,7 @@ pub mod config;
 pub mod domain;
 pub mod engine;
 pub mod http;
+pub mod intake;
 pub mod logging;
 pub mod merge;
 pub mod redact;

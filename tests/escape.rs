@@ -8,7 +8,7 @@
 mod support;
 
 use shiftboss::domain::MergeOutcome;
-use shiftboss::merge::{Entry, LandOptions, Repo};
+use shiftboss::merge::{LandEntry, LandOptions, Repo};
 use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
@@ -236,7 +236,7 @@ fn the_queue_refuses_a_link_out_before_moving_the_target() {
     git(&repo, &["switch", "-q", "--detach", "main"]);
     let main_before = git(&repo, &["rev-parse", "main"]);
     let r = Repo::open(&repo, &repo.join(".shiftboss/worktrees"), "main").unwrap();
-    let entries = [Entry {
+    let entries = [LandEntry {
         task: "t-link".into(),
         branch: "shiftboss/b1/t-link".into(),
         message: "Merge t-link".into(),

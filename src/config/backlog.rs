@@ -33,25 +33,25 @@ use deps::check_dependencies;
 /// The model tier a task asks for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Tier {
+pub enum ModelTier {
     Fast,
     Standard,
     Deep,
 }
 
-impl Tier {
-    pub const ALL: [Tier; 3] = [Tier::Fast, Tier::Standard, Tier::Deep];
+impl ModelTier {
+    pub const ALL: [ModelTier; 3] = [ModelTier::Fast, ModelTier::Standard, ModelTier::Deep];
 
     pub fn as_str(self) -> &'static str {
         match self {
-            Tier::Fast => "fast",
-            Tier::Standard => "standard",
-            Tier::Deep => "deep",
+            ModelTier::Fast => "fast",
+            ModelTier::Standard => "standard",
+            ModelTier::Deep => "deep",
         }
     }
 
-    pub fn parse(s: &str) -> Option<Tier> {
-        Tier::ALL.into_iter().find(|t| t.as_str() == s)
+    pub fn parse(s: &str) -> Option<ModelTier> {
+        ModelTier::ALL.into_iter().find(|t| t.as_str() == s)
     }
 }
 
@@ -93,7 +93,7 @@ struct TaskDef {
     #[serde(default)]
     after: Vec<String>,
     priority: Option<i32>,
-    tier: Option<Tier>,
+    tier: Option<ModelTier>,
     behaviour: Option<Behaviour>,
 }
 

@@ -4,7 +4,7 @@
 use super::{Config, OnOverlap};
 use crate::domain::sim_plan::{Rates, SimSettings};
 use crate::domain::{MINUTE, Money};
-use crate::engine::{AiSettings, MergeSettings, Settings};
+use crate::engine::{MergeSettings, Settings};
 use crate::watchdog::WatchdogSettings;
 
 impl Config {
@@ -64,13 +64,7 @@ impl Config {
                 batch: self.merge.batch,
                 append_only: self.merge.append_only.clone(),
                 delay_on_overlap: self.merge.on_overlap == OnOverlap::Delay,
-                ai: self.merge.ai.enabled().then(|| AiSettings {
-                    provider: self.merge.ai.provider.clone(),
-                    base_url: self.merge.ai.url(),
-                    model: self.merge.ai.model.clone(),
-                    key_env: self.merge.ai.key_env(),
-                    timeout: self.merge.ai.timeout.millis(),
-                }),
+                ai: self.merge.ai.enabled().then(|| self.merge.ai.settings()),
             },
             pause_task_spend: limit(self.pause.task_spend_limit()),
             api_max_refusals: self.agent.api_refusals,

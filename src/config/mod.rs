@@ -22,7 +22,7 @@ mod sim;
 pub mod targets;
 mod template;
 
-pub use backlog::{Tier, parse_backlog};
+pub use backlog::{ModelTier, parse_backlog};
 pub use error::{ConfigError, USER_FILE_MAX, read_bounded, read_text};
 #[allow(unused_imports)]
 pub(crate) use error::{Source, k as error_key};

@@ -13,6 +13,9 @@ pub enum Actor {
     Agent,
     /// The human at the console or the CLI.
     Operator,
+    /// shiftboss's own model calls (the merge queue's `ai` tier), metered
+    /// like an agent's.
+    Shiftboss,
 }
 
 impl Actor {
@@ -21,6 +24,7 @@ impl Actor {
             Actor::Engine => "engine",
             Actor::Agent => "agent",
             Actor::Operator => "operator",
+            Actor::Shiftboss => "shiftboss",
         }
     }
 
@@ -29,6 +33,7 @@ impl Actor {
             "engine" => Some(Actor::Engine),
             "agent" => Some(Actor::Agent),
             "operator" => Some(Actor::Operator),
+            "shiftboss" => Some(Actor::Shiftboss),
             _ => None,
         }
     }
@@ -70,7 +75,8 @@ pub enum EventKind {
     AgentSpawned { pid: u32, start_time: u64 },
     /// What the agent was told: its prompt, recorded with the task.
     AgentPrompted { prompt: String },
-    /// Token usage reported by the agent, with its cost from the price table.
+    /// Token usage reported by the agent (or, with the `shiftboss` actor and
+    /// no agent, a call of shiftboss's own), with its cost from the price table.
     UsageRecorded { usage: Usage, cost: Money },
     /// The agent's CLI reported what its run cost; `computed` is shiftboss's
     /// figure from the price table for the same session.
@@ -101,7 +107,7 @@ pub enum EventKind {
         output: String,
         /// Structured findings (scope, protected paths, the failing command).
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
-        findings: Vec<Finding>,
+        findings: Vec<GateFinding>,
         /// The files the branch changed against the target.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         changed: Vec<String>,

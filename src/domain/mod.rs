@@ -14,8 +14,8 @@ mod state;
 pub use event::{Actor, Event, EventKind};
 pub use inbox_fold::{Fold, FoldKey, Subject, fold_concerns, must_reach_human, swarm_readiness};
 pub use merge::{
-    Finding, LineAtRisk, MergeOutcome, Prediction, Removal, Scope, Side, Tier, glob_set,
-    scopes_overlap,
+    GateFinding, LineAtRisk, MergeOutcome, ModelSpend, Prediction, Removal, ResolveTier, Scope,
+    Side, glob_set, scopes_overlap,
 };
 pub use money::{Money, Price, Usage};
 pub use queue_facts::{BatchRun, MergeFacts};
@@ -209,7 +209,7 @@ pub struct Task {
     pub queue_key: i64,
     /// The last merge attempt's tier and outcome word.
     #[serde(default)]
-    pub tier: Option<Tier>,
+    pub tier: Option<ResolveTier>,
     #[serde(default)]
     pub outcome: Option<String>,
     /// Conflicted files of the last merge attempt.
@@ -220,7 +220,7 @@ pub struct Task {
     pub lines_at_risk: Vec<LineAtRisk>,
     /// What the last gate rejection found (structured context for rework).
     #[serde(default)]
-    pub findings: Vec<Finding>,
+    pub findings: Vec<GateFinding>,
     /// Files the task's branch changed, as far as known.
     #[serde(default)]
     pub changed: Vec<String>,

@@ -174,6 +174,10 @@ pub struct SwarmState {
     /// Spend per minute, oldest first: (minute since epoch, spend).
     pub spend_by_minute: Vec<(i64, Money)>,
     pub usage_total: Usage,
+    /// What shiftboss's own model calls spent (the `ai` tier), within the
+    /// totals above.
+    pub spend_own: Money,
+    pub usage_own: Usage,
     pub merge_seq: u64,
     pub merges: u32,
     pub conflicts: u32,

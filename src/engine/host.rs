@@ -149,10 +149,10 @@ impl Engine {
             };
         }
         Attr {
-            actor: Actor::Engine,
             agent,
             task,
             session,
+            ..Attr::engine()
         }
     }
 

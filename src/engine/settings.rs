@@ -63,7 +63,7 @@ pub struct MergeSettings {
     /// Keep a task pending while work in flight overlaps its scope.
     pub delay_on_overlap: bool,
     /// The `ai` tier, when configured.
-    pub ai: Option<AiSettings>,
+    pub ai: Option<crate::merge::ai::AiSettings>,
 }
 
 impl Default for MergeSettings {
@@ -75,18 +75,6 @@ impl Default for MergeSettings {
             ai: None,
         }
     }
-}
-
-/// Where the `ai` tier's model is. The key is read from `key_env` when the
-/// request is made; it is never held here.
-#[derive(Clone, Debug, PartialEq)]
-pub struct AiSettings {
-    /// `anthropic` or `openai`.
-    pub provider: String,
-    pub base_url: String,
-    pub model: String,
-    pub key_env: String,
-    pub timeout: Millis,
 }
 
 impl Default for Settings {

@@ -15,13 +15,14 @@
 //! the HTTP call (through [`crate::http`]). The API key is sent in a header
 //! and never appears in an error.
 
+use crate::domain::ModelSpend;
 mod answer;
 mod prompt;
 mod response;
 
 pub use answer::parse_answer;
 pub use prompt::{SYSTEM_PROMPT, user_message};
-pub use response::{ApiAnswer, parse_response};
+pub use response::{ApiAnswer, parse_response, spent_in};
 
 use serde_json::{Value, json};
 use std::fmt;
@@ -50,6 +51,14 @@ impl Provider {
         match self {
             Provider::Anthropic => "https://api.anthropic.com",
             Provider::OpenAi => "https://api.openai.com/v1",
+        }
+    }
+
+    /// The environment variable the provider's key is usually in.
+    pub fn default_key_env(self) -> &'static str {
+        match self {
+            Provider::Anthropic => "ANTHROPIC_API_KEY",
+            Provider::OpenAi => "OPENAI_API_KEY",
         }
     }
 
@@ -83,53 +92,63 @@ impl FromStr for Provider {
     }
 }
 
-/// How to reach the model. `Debug` never shows the key.
-#[derive(Clone)]
-pub struct AiConfig {
+/// Where the `ai` tier's model is and how it is asked: the one form of
+/// these settings, from the config file's `[merge.ai]` to the request. The
+/// key's value is never held here: it is read from `key_env` when a request
+/// is made. `Debug` hides credentials a URL may carry.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AiSettings {
     pub provider: Provider,
     /// Anthropic: `https://api.anthropic.com`; OpenAI-compatible:
     /// `https://api.openai.com/v1` (or any server speaking that API).
     pub base_url: String,
     pub model: String,
-    /// The key's value (read from the environment variable the config
-    /// names); sent only in a header, never printed.
-    pub api_key: Option<String>,
+    /// The environment variable holding the key; sent only in a header,
+    /// never printed.
+    pub key_env: String,
     /// For the whole request, answer included.
     pub timeout: Duration,
     /// The answer's limit; it must fit the whole resolved file.
     pub max_tokens: u32,
 }
 
-impl AiConfig {
-    /// The provider's public API, no key, 5 minutes, 16 000 tokens.
-    pub fn new(provider: Provider, model: impl Into<String>) -> AiConfig {
-        AiConfig {
+impl AiSettings {
+    /// The provider's public API and usual key variable, 5 minutes, 16 000
+    /// tokens.
+    pub fn new(provider: Provider, model: impl Into<String>) -> AiSettings {
+        AiSettings {
             provider,
             base_url: provider.default_base_url().to_string(),
             model: model.into(),
-            api_key: None,
+            key_env: provider.default_key_env().to_string(),
             timeout: Duration::from_secs(300),
             max_tokens: 16_000,
         }
     }
+
+    /// The key's value, read from the environment now (unset or empty: none).
+    pub fn key(&self) -> Option<String> {
+        std::env::var(&self.key_env).ok().filter(|k| !k.is_empty())
+    }
 }
 
-impl fmt::Debug for AiConfig {
+impl fmt::Debug for AiSettings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AiConfig")
+        f.debug_struct("AiSettings")
             .field("provider", &self.provider)
             .field("base_url", &crate::http::redact_url(&self.base_url))
             .field("model", &self.model)
-            .field("api_key", &self.api_key.as_ref().map(|_| "[redacted]"))
+            .field("key_env", &self.key_env)
             .field("timeout", &self.timeout)
             .field("max_tokens", &self.max_tokens)
             .finish()
     }
 }
 
-/// One file both sides changed. `ours` is the target branch (what already
-/// landed), `theirs` the agent's branch; `base` their common ancestor's
-/// version, `None` when the file did not exist there.
+/// One file both sides changed, as the merge queue hands it to the `ai`
+/// tier. `ours` is the candidate on the target (what already landed),
+/// `theirs` the agent's branch; `base` their common ancestor's version,
+/// `None` when the file did not exist there.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ConflictedFile {
     pub path: String,
@@ -151,8 +170,15 @@ pub struct AiResolution {
     /// The whole resolved file.
     pub content: String,
     pub removals: Vec<ExplainedRemoval>,
-    pub input_tokens: u64,
-    pub output_tokens: u64,
+}
+
+/// One call of the model: what its answer cost (none when no answer came:
+/// nothing to pay for) and the file it resolved, or why not. An answer
+/// refused by the contract was still paid for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AiCall {
+    pub spent: Option<ModelSpend>,
+    pub result: Result<AiResolution, AiError>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -173,7 +199,8 @@ pub enum AiError {
 /// The request for `cfg`'s provider: URL, headers (the key among them
 /// when set) and JSON body.
 pub fn request(
-    cfg: &AiConfig,
+    cfg: &AiSettings,
+    key: Option<&str>,
     file: &ConflictedFile,
     task_context: &str,
 ) -> (String, Vec<(&'static str, String)>, Value) {
@@ -182,8 +209,8 @@ pub fn request(
     let mut headers = vec![("content-type", "application/json".to_string())];
     let body = match cfg.provider {
         Provider::Anthropic => {
-            if let Some(key) = &cfg.api_key {
-                headers.push(("x-api-key", key.clone()));
+            if let Some(key) = key {
+                headers.push(("x-api-key", key.to_string()));
             }
             headers.push(("anthropic-version", "2023-06-01".to_string()));
             json!({
@@ -194,7 +221,7 @@ pub fn request(
             })
         }
         Provider::OpenAi => {
-            if let Some(key) = &cfg.api_key {
+            if let Some(key) = key {
                 headers.push(("authorization", format!("Bearer {key}")));
             }
             json!({
@@ -210,81 +237,66 @@ pub fn request(
     (url, headers, body)
 }
 
-/// Ask `cfg`'s model to resolve `file`; `task_context` is the title and
-/// spec of the agent's task. Blocks the calling thread (a plain thread, not
-/// an async runtime) for at most `cfg.timeout`.
+/// Ask `cfg`'s model to resolve `file` with `key` (the value of
+/// `cfg.key_env`); `task_context` is the title and spec of the agent's task.
+/// Blocks the calling thread (a plain thread, not an async runtime) for at
+/// most `cfg.timeout`.
 pub fn resolve_file(
-    cfg: &AiConfig,
+    cfg: &AiSettings,
+    key: Option<&str>,
     file: &ConflictedFile,
     task_context: &str,
-) -> Result<AiResolution, AiError> {
-    let (url, headers, body) = request(cfg, file, task_context);
-    let (status, text) =
-        crate::http::post_json(&url, &headers, &body, cfg.timeout).map_err(|e| match e {
-            crate::http::HttpError::Connect { .. } | crate::http::HttpError::Timeout { .. } => {
-                AiError::Unreachable {
-                    endpoint: crate::http::redact_url(&url),
-                    why: scrub(&e.to_string(), cfg),
+) -> AiCall {
+    let scrub = |m: &str| scrub(m, key);
+    let (url, headers, body) = request(cfg, key, file, task_context);
+    let (status, text) = match crate::http::post_json(&url, &headers, &body, cfg.timeout) {
+        Ok(answer) => answer,
+        Err(e) => {
+            let err = match e {
+                crate::http::HttpError::Connect { .. } | crate::http::HttpError::Timeout { .. } => {
+                    AiError::Unreachable {
+                        endpoint: crate::http::redact_url(&url),
+                        why: scrub(&e.to_string()),
+                    }
                 }
-            }
-            e => AiError::Transport(scrub(&format!("{}: {e}", cfg.provider), cfg)),
-        })?;
-    let answer = parse_response(cfg.provider, status, &text).map_err(|e| match e {
-        AiError::Transport(m) => AiError::Transport(scrub(
-            &format!("{} at {}: {m}", cfg.provider, crate::http::redact_url(&url)),
-            cfg,
-        )),
-        AiError::Refused(m) => AiError::Refused(scrub(&m, cfg)),
-        other => other,
-    })?;
-    let (content, removals) = parse_answer(&answer.text, file).map_err(|e| match e {
-        AiError::Refused(m) => AiError::Refused(scrub(&m, cfg)),
-        other => other,
-    })?;
-    Ok(AiResolution {
-        content,
-        removals,
-        input_tokens: answer.input_tokens,
-        output_tokens: answer.output_tokens,
-    })
+                e => AiError::Transport(scrub(&format!("{}: {e}", cfg.provider))),
+            };
+            return AiCall {
+                spent: None,
+                result: Err(err),
+            };
+        }
+    };
+    let spent = (200..300)
+        .contains(&status)
+        .then(|| spent_in(cfg.provider, &cfg.model, &text))
+        .flatten();
+    let result = parse_response(cfg.provider, status, &text)
+        .map_err(|e| match e {
+            AiError::Transport(m) => AiError::Transport(scrub(&format!(
+                "{} at {}: {m}",
+                cfg.provider,
+                crate::http::redact_url(&url)
+            ))),
+            AiError::Refused(m) => AiError::Refused(scrub(&m)),
+            other => other,
+        })
+        .and_then(|answer| {
+            parse_answer(&answer.text, file).map_err(|e| match e {
+                AiError::Refused(m) => AiError::Refused(scrub(&m)),
+                other => other,
+            })
+        })
+        .map(|(content, removals)| AiResolution { content, removals });
+    AiCall { spent, result }
 }
 
 /// The key out of a message, should an API have echoed it.
-fn scrub(message: &str, cfg: &AiConfig) -> String {
-    match &cfg.api_key {
-        Some(key) if !key.is_empty() => message.replace(key.as_str(), "[redacted]"),
+fn scrub(message: &str, key: Option<&str>) -> String {
+    match key {
+        Some(key) if !key.is_empty() => message.replace(key, "[redacted]"),
         _ => message.to_string(),
     }
-}
-
-/// The merge queue's call: one conflicted file (either side may be
-/// missing, which the caller rules out) to an [`AiAnswer`], or why not.
-pub fn answer(
-    cfg: &AiConfig,
-    file: &super::ConflictFile,
-    task_context: &str,
-) -> Result<super::AiAnswer, String> {
-    answer_or_why(cfg, file, task_context).map_err(|e| e.to_string())
-}
-
-/// [`answer`] with the error as it is (to tell an endpoint that cannot be
-/// reached from a model that answered badly).
-pub fn answer_or_why(
-    cfg: &AiConfig,
-    file: &super::ConflictFile,
-    task_context: &str,
-) -> Result<super::AiAnswer, AiError> {
-    let conflicted = ConflictedFile {
-        path: file.path.clone(),
-        base: file.base.clone(),
-        ours: file.ours.clone().unwrap_or_default(),
-        theirs: file.theirs.clone().unwrap_or_default(),
-    };
-    let r = resolve_file(cfg, &conflicted, task_context)?;
-    Ok(super::AiAnswer {
-        content: r.content,
-        removals: r.removals.into_iter().map(|x| (x.line, x.why)).collect(),
-    })
 }
 
 #[cfg(test)]

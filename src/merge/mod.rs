@@ -27,12 +27,12 @@ pub use escape::{PATHS_GATE, link_escape};
 pub use gate::{GATE_ENV_PASSTHROUGH, GATE_OUTPUT_LIMIT, GateReport, GateResult, run_gates};
 pub use gate_checkout::GatePool;
 pub use gitconfig::{ConfigWatch, entries as config_entries, runs_a_program};
-pub use land::{Entry, GateRun, LandOptions, Landing, QUEUE_BRANCH, QUEUE_WORKTREE};
+pub use land::{LandEntry, LandOptions, Landing, QUEUE_BRANCH, QUEUE_WORKTREE};
 pub use paths::{check_paths, command_finding};
-pub use resolve::{AiAnswer, AiResolve, ConflictFile, Merged, lines_at_risk};
+pub use resolve::{AiLedger, AiResolve, Merged, lines_at_risk};
 pub use worktree::Repo;
 
-use crate::domain::Millis;
+use crate::domain::{AgentId, Millis};
 use git2::{Repository, RepositoryInitOptions, RepositoryOpenFlags, Signature};
 use std::ffi::OsStr;
 use std::path::{Component, Path, PathBuf};
@@ -66,7 +66,7 @@ pub enum GitError {
     #[error(
         "{repo}: `{agent}` is not a usable agent name for a worktree (letters, digits, `-`, `_`, `.`)"
     )]
-    InvalidAgentName { repo: PathBuf, agent: String },
+    InvalidAgentName { repo: PathBuf, agent: AgentId },
     #[error("{path}: `{file}` is not a relative path inside the repository")]
     InvalidPath { path: PathBuf, file: String },
     #[error("{repo}: branch `{branch}` is the target branch; agents never work on it")]

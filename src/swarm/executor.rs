@@ -430,7 +430,7 @@ impl Executor {
             Err(input) => return timeline.push(now, Wake::Input(*input)),
         };
         let escapes = self.repo.escapes(&g.branch).unwrap_or_else(|e| {
-            vec![crate::domain::Finding {
+            vec![crate::domain::GateFinding {
                 gate: crate::merge::PATHS_GATE.into(),
                 file: String::new(),
                 line: None,
@@ -537,6 +537,7 @@ impl Executor {
                     error: Some(e.to_string()),
                     held: Vec::new(),
                     ai_unreachable: None,
+                    spent: Vec::new(),
                 }),
             ),
         }

@@ -1,7 +1,7 @@
 //! The summary printed at the end of a headless run (and by `status`).
 
 use super::{Swarm, SwarmError};
-use crate::domain::{ConcernSource, Impact, Millis, SwarmState, TaskStatus};
+use crate::domain::{ConcernSource, Impact, Millis, SwarmState, TaskId, TaskStatus};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -54,7 +54,7 @@ pub struct PauseLine {
 /// A task that did not get through, and why.
 #[derive(Clone, Debug, Serialize)]
 pub struct TaskReason {
-    pub task: String,
+    pub task: TaskId,
     pub title: String,
     pub reason: String,
 }
@@ -64,7 +64,7 @@ pub struct TaskReason {
 pub struct ConcernLine {
     pub id: String,
     pub impact: String,
-    pub task: Option<String>,
+    pub task: Option<TaskId>,
     pub summary: String,
 }
 
@@ -168,7 +168,7 @@ impl Summary {
                 .map(|c| ConcernLine {
                     id: c.id.to_string(),
                     impact: c.impact.as_str().to_string(),
-                    task: c.task.as_ref().map(|t| t.to_string()),
+                    task: c.task.clone(),
                     summary: c.summary.clone(),
                 })
                 .collect(),
@@ -195,7 +195,7 @@ fn reasons(s: &SwarmState, status: TaskStatus) -> Vec<TaskReason> {
         .values()
         .filter(|t| t.status == status)
         .map(|t| TaskReason {
-            task: t.spec.id.to_string(),
+            task: t.spec.id.clone(),
             title: t.spec.title.clone(),
             reason: t.reason.clone().unwrap_or_default(),
         })
@@ -282,11 +282,7 @@ impl fmt::Display for Summary {
             }
         }
         for c in &self.concerns {
-            let task = c
-                .task
-                .as_deref()
-                .map(|t| format!(" {t}"))
-                .unwrap_or_default();
+            let task = c.task.as_ref().map(|t| format!(" {t}")).unwrap_or_default();
             writeln!(
                 f,
                 "concern    {} {}{task}: {}",

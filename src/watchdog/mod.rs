@@ -26,7 +26,7 @@ pub struct WatchdogSettings {
 
 /// Something a T1 check saw.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Finding {
+pub struct Alert {
     pub agent: AgentId,
     pub task: TaskId,
     pub session: SessionId,
@@ -46,7 +46,7 @@ pub fn t1_checks<'a>(
     cfg: &WatchdogSettings,
     now: Millis,
     sessions: impl Iterator<Item = (&'a SessionId, &'a AgentId, &'a TaskId, Millis)>,
-) -> Vec<Finding> {
+) -> Vec<Alert> {
     let mut out = Vec::new();
     for (session, agent, task, started) in sessions {
         let Some(a) = state.agents.get(agent) else {
@@ -55,7 +55,7 @@ pub fn t1_checks<'a>(
         if a.phase != AgentPhase::Working || a.held {
             continue;
         }
-        let found = |check, detail| Finding {
+        let found = |check, detail| Alert {
             agent: agent.clone(),
             task: task.clone(),
             session: session.clone(),

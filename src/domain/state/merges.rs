@@ -106,16 +106,16 @@ impl SwarmState {
                     t.merged_commit = Some(commit.clone());
                     t.finished_at = Some(ev.at);
                     t.tier = match tier.as_str() {
-                        "auto" => Some(Tier::Auto),
-                        "ai" => Some(Tier::Ai),
-                        _ => Some(Tier::Clean),
+                        "auto" => Some(ResolveTier::Auto),
+                        "ai" => Some(ResolveTier::Ai),
+                        _ => Some(ResolveTier::Clean),
                     };
                     t.returned = None;
                     by = t.agent.clone();
                 }
                 MergeOutcome::Conflicted { files, .. } => {
                     t.conflict_files = files.clone();
-                    t.tier = Some(Tier::Reimagine);
+                    t.tier = Some(ResolveTier::Reimagine);
                 }
                 MergeOutcome::Refused {
                     tier,

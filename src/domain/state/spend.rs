@@ -20,6 +20,10 @@ impl SwarmState {
         self.usage_total += *usage;
         self.spend_total += *cost;
         self.spend_day += *cost;
+        if ev.actor == Actor::Shiftboss {
+            self.usage_own += *usage;
+            self.spend_own += *cost;
+        }
         if let Some(m) = &ev.model {
             *self.spend_by_model.entry(m.clone()).or_default() += *cost;
             *self.usage_by_model.entry(m.clone()).or_default() += *usage;

@@ -169,6 +169,7 @@ fn gates_and_merges_that_fail_on_a_full_disk_wait_for_space() {
             error: Some("write: No space left on device (os error 28)".into()),
             held: Vec::new(),
             ai_unreachable: None,
+            spent: Vec::new(),
         },
     );
     assert_eq!(h.status("t2"), TaskStatus::Queued);

@@ -1,14 +1,49 @@
-//! An API's HTTP answer read into the model's text and its token counts.
+//! An API's HTTP answer read into the model's text and what it cost.
 
 use super::{AiError, Provider};
+use crate::domain::{ModelSpend, Usage};
 use serde_json::Value;
 
-/// The text of a model's answer and the tokens it cost.
+/// The text of a model's answer (what it cost: [`spent_in`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ApiAnswer {
     pub text: String,
-    pub input_tokens: u64,
-    pub output_tokens: u64,
+}
+
+/// What an answer in `provider`'s shape says it cost: the model that served
+/// it (`asked`, the model requested, when it does not say) and its tokens,
+/// cached ones apart as agents' usage counts them. None for a body that is
+/// not JSON or carries no usage.
+pub fn spent_in(provider: Provider, asked: &str, body: &str) -> Option<ModelSpend> {
+    let v: Value = serde_json::from_str(body).ok()?;
+    let u = v.get("usage").filter(|u| u.is_object())?;
+    let n = |key: &str| u[key].as_u64().unwrap_or(0);
+    let usage = match provider {
+        Provider::Anthropic => Usage {
+            input: n("input_tokens"),
+            output: n("output_tokens"),
+            cache_read: n("cache_read_input_tokens"),
+            cache_write: n("cache_creation_input_tokens"),
+        },
+        // OpenAI counts cached tokens inside the prompt's.
+        Provider::OpenAi => {
+            let cached = u["prompt_tokens_details"]["cached_tokens"]
+                .as_u64()
+                .unwrap_or(0);
+            Usage {
+                input: n("prompt_tokens").saturating_sub(cached),
+                output: n("completion_tokens"),
+                cache_read: cached,
+                cache_write: 0,
+            }
+        }
+    };
+    let model = v["model"]
+        .as_str()
+        .filter(|m| !m.trim().is_empty())
+        .unwrap_or(asked)
+        .to_string();
+    Some(ModelSpend { model, usage })
 }
 
 /// How much of an error body a message quotes.
@@ -33,7 +68,6 @@ pub fn parse_response(provider: Provider, status: u16, body: &str) -> Result<Api
             excerpt(body)
         ))
     };
-    let tokens = |usage: &Value, key: &str| usage[key].as_u64().unwrap_or(0);
     match provider {
         Provider::Anthropic => {
             let blocks = v["content"]
@@ -55,11 +89,7 @@ pub fn parse_response(provider: Provider, status: u16, body: &str) -> Result<Api
                 }
                 _ => {}
             }
-            Ok(ApiAnswer {
-                text,
-                input_tokens: tokens(&v["usage"], "input_tokens"),
-                output_tokens: tokens(&v["usage"], "output_tokens"),
-            })
+            Ok(ApiAnswer { text })
         }
         Provider::OpenAi => {
             let choice = v["choices"]
@@ -88,11 +118,7 @@ pub fn parse_response(provider: Provider, status: u16, body: &str) -> Result<Api
                 Value::Null => String::new(),
                 _ => return Err(shape("`choices[0].message.content` is not text")),
             };
-            Ok(ApiAnswer {
-                text,
-                input_tokens: tokens(&v["usage"], "prompt_tokens"),
-                output_tokens: tokens(&v["usage"], "completion_tokens"),
-            })
+            Ok(ApiAnswer { text })
         }
     }
 }

@@ -1,4 +1,5 @@
 use super::*;
+use crate::domain::Usage;
 
 fn file(base: Option<&str>, ours: &str, theirs: &str) -> ConflictedFile {
     ConflictedFile {
@@ -179,10 +180,9 @@ fn the_prompt_fences_each_version_beyond_its_own_backticks() {
 #[test]
 fn requests_carry_model_key_and_versions() {
     let f = simple();
-    let mut cfg = AiConfig::new(Provider::Anthropic, "claude-x");
-    cfg.api_key = Some("sk-ant-1".into());
+    let mut cfg = AiSettings::new(Provider::Anthropic, "claude-x");
     cfg.base_url = "http://h/".into();
-    let (url, headers, body) = request(&cfg, &f, "task");
+    let (url, headers, body) = request(&cfg, Some("sk-ant-1"), &f, "task");
     assert_eq!(url, "http://h/v1/messages");
     assert!(headers.contains(&("x-api-key", "sk-ant-1".into())));
     assert!(headers.contains(&("anthropic-version", "2023-06-01".into())));
@@ -191,25 +191,23 @@ fn requests_carry_model_key_and_versions() {
     assert_eq!(body["messages"][0]["role"], "user");
 
     cfg.provider = Provider::OpenAi;
-    cfg.api_key = None;
-    let (url, headers, body) = request(&cfg, &f, "task");
+    let (url, headers, body) = request(&cfg, None, &f, "task");
     assert_eq!(url, "http://h/chat/completions");
     assert!(headers.iter().all(|(n, _)| *n != "authorization"));
     assert_eq!(body["messages"][0]["role"], "system");
     assert_eq!(body["messages"][1]["role"], "user");
     assert_eq!(body["max_tokens"], 16_000);
-    cfg.api_key = Some("sk-2".into());
-    let (_, headers, _) = request(&cfg, &f, "task");
+    let (_, headers, _) = request(&cfg, Some("sk-2"), &f, "task");
     assert!(headers.contains(&("authorization", "Bearer sk-2".into())));
 }
 
 #[test]
-fn debug_never_shows_the_key() {
-    let mut cfg = AiConfig::new(Provider::OpenAi, "m");
-    cfg.api_key = Some("sk-very-secret".into());
+fn debug_never_shows_credentials_in_the_url() {
+    let mut cfg = AiSettings::new(Provider::OpenAi, "m");
+    cfg.base_url = "https://user:sk-very-secret@example.com/v1".into();
     let shown = format!("{cfg:?}");
     assert!(!shown.contains("sk-very-secret"), "{shown}");
-    assert!(shown.contains("[redacted]"), "{shown}");
+    assert!(shown.contains("OPENAI_API_KEY"), "{shown}");
 }
 
 #[test]
@@ -231,9 +229,31 @@ fn anthropic_responses_are_read() {
         a,
         ApiAnswer {
             text: "```\na\n```".into(),
-            input_tokens: 12,
-            output_tokens: 7
         }
+    );
+    assert_eq!(
+        spent_in(Provider::Anthropic, "asked", body),
+        Some(ModelSpend {
+            model: "asked".into(),
+            usage: Usage {
+                input: 12,
+                output: 7,
+                ..Usage::default()
+            }
+        })
+    );
+    let cached = r#"{"model":"claude-x-20250929","usage":{"input_tokens":5,"output_tokens":2,"cache_read_input_tokens":100,"cache_creation_input_tokens":40}}"#;
+    assert_eq!(
+        spent_in(Provider::Anthropic, "claude-x", cached),
+        Some(ModelSpend {
+            model: "claude-x-20250929".into(),
+            usage: Usage {
+                input: 5,
+                output: 2,
+                cache_read: 100,
+                cache_write: 40
+            }
+        })
     );
     let cut =
         r#"{"content":[{"type":"text","text":"```\na"}],"stop_reason":"max_tokens","usage":{}}"#;
@@ -247,10 +267,21 @@ fn anthropic_responses_are_read() {
 fn openai_responses_are_read() {
     let body = r#"{"choices":[{"message":{"role":"assistant","content":"```\na\n```"},"finish_reason":"stop"}],"usage":{"prompt_tokens":30,"completion_tokens":4}}"#;
     let a = parse_response(Provider::OpenAi, 200, body).unwrap();
+    assert_eq!(a.text, "```\na\n```");
+    let cached = r#"{"model":"gpt-x","usage":{"prompt_tokens":30,"completion_tokens":4,"prompt_tokens_details":{"cached_tokens":20}}}"#;
     assert_eq!(
-        (a.text.as_str(), a.input_tokens, a.output_tokens),
-        ("```\na\n```", 30, 4)
+        spent_in(Provider::OpenAi, "m", cached),
+        Some(ModelSpend {
+            model: "gpt-x".into(),
+            usage: Usage {
+                input: 10,
+                output: 4,
+                cache_read: 20,
+                cache_write: 0
+            }
+        })
     );
+    assert_eq!(spent_in(Provider::OpenAi, "m", "{}"), None);
     let refusal =
         r#"{"choices":[{"message":{"content":null,"refusal":"I can't"},"finish_reason":"stop"}]}"#;
     assert!(matches!(

@@ -292,7 +292,7 @@ impl Day {
             Some("auth-6"),
             EventKind::MergeFinished {
                 outcome: MergeOutcome::Refused {
-                    tier: Tier::Auto,
+                    tier: ResolveTier::Auto,
                     files: vec!["src/auth/login.rs".into()],
                     lines_at_risk: vec![
                         risk(Side::Agent, "let token = issue(user);"),
@@ -332,7 +332,7 @@ impl Day {
         d.ev(90, None, None, batch(&["auth-7", "auth-4"], false));
         d.ev(90, None, None, batch(&["auth-7"], false));
         d.ev(90, None, None, batch(&["auth-4"], true));
-        let finding = Finding {
+        let finding = GateFinding {
             gate: "cargo test".into(),
             file: "src/auth/expiry.rs".into(),
             line: Some(12),
@@ -602,7 +602,7 @@ fn task_page_shows_findings_merged_result_gates_and_why_it_came_back() {
     let out = page_text(&d.snap, &Target::Task("auth-4".into()), 160, 48);
     assert!(out.contains("✓ alone on 01234567 passed"), "{out}");
     // A branch gate's findings, one line each.
-    let finding = |line| Finding {
+    let finding = |line| GateFinding {
         gate: "scope".into(),
         file: "src/billing/x.rs".into(),
         line,

@@ -6,7 +6,8 @@
 //! allows, top to bottom: the day's spend against its limit, a gauge of it,
 //! a sparkline of spend per minute (one column a minute, the newest on the
 //! right), the agent and task limits against their top spenders, and the
-//! spend by agent (top [`TOP`], selectable), by convoy and by model.
+//! spend by agent (top [`TOP`], selectable) with shiftboss's own model calls
+//! below them, by convoy and by model.
 
 use super::{DrawCtx, Pane, PaneId, PaneState, Target, framed, row_style, scroll_offset};
 use crate::domain::{AgentState, HOUR, MINUTE, Millis, Money};
@@ -24,6 +25,9 @@ pub struct BurnPane;
 pub const TOP: usize = 5;
 
 const DAY: Millis = 24 * HOUR;
+
+/// The row of shiftboss's own model calls (the merge queue's `ai` tier).
+const OWN: &str = "shiftboss (ai tier)";
 
 /// When the day's budget runs out at the current burn.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -274,11 +278,13 @@ fn spend_columns(ctx: &DrawCtx, area: Rect, buf: &mut Buffer) {
     let x_of = |c: usize| area.x + (c * (col_w + 1)) as u16;
     let list = rows - 1;
 
-    // By agent: the targets.
+    // By agent: the targets; then shiftboss's own model calls.
     let agents = top_agents(ctx.snap, ctx.state);
+    let own = s.spend_own > Money::ZERO;
+    let agent_rows = if own { list - 1 } else { list };
     buf.set_stringn(x_of(0), y, "top agents", col_w, t.dim());
-    let off = scroll_offset(ctx.state.selected, agents.len(), list);
-    for (i, a) in agents.iter().enumerate().skip(off).take(list) {
+    let off = scroll_offset(ctx.state.selected, agents.len(), agent_rows);
+    for (i, a) in agents.iter().enumerate().skip(off).take(agent_rows) {
         let target = Target::Agent(a.id.clone());
         let style = row_style(
             ctx,
@@ -287,6 +293,11 @@ fn spend_columns(ctx: &DrawCtx, area: Rect, buf: &mut Buffer) {
         );
         let line = entry(a.id.as_str(), a.cost.to_string(), col_w, t).style(style);
         buf.set_line(x_of(0), y + 1 + (i - off) as u16, &line, col_w as u16);
+    }
+    if own {
+        let shown = agents.len().saturating_sub(off).min(agent_rows);
+        let line = entry(OWN, s.spend_own.to_string(), col_w, t);
+        buf.set_line(x_of(0), y + 1 + shown as u16, &line, col_w as u16);
     }
     if cols >= 2 {
         let mut convoys = s.convoy_progress();
@@ -385,6 +396,25 @@ mod tests {
         assert!(l[at + 1].contains("builder-01") && l[at + 1].contains("$30.00"));
         assert!(l[at + 1].contains("auth") && l[at + 1].contains("sonnet"));
         assert!(l[at + 2].contains("builder-02") && l[at + 2].contains("$1.00"));
+    }
+
+    #[test]
+    fn shiftboss_own_spend_has_a_row_below_the_agents() {
+        let mut k = kit(100.0);
+        let l = lines(&draw(&BurnPane, &k.snap, &PaneState::default(), 100, 14));
+        assert!(!l.iter().any(|l| l.contains(OWN)), "{l:#?}");
+        k.snap.state.spend_own = Money::from_dollars(0.25);
+        let l = lines(&draw(&BurnPane, &k.snap, &PaneState::default(), 100, 14));
+        let at = l.iter().position(|l| l.contains("top agents")).unwrap();
+        assert!(l[at + 1].contains("builder-01"), "{l:#?}");
+        assert!(l[at + 2].contains("builder-02"), "{l:#?}");
+        assert!(
+            l[at + 3].contains(OWN) && l[at + 3].contains("$0.25"),
+            "{l:#?}"
+        );
+        // Not a target: the operator selects agents only.
+        assert_eq!(BurnPane.targets(&k.snap, &PaneState::default()).len(), 2);
+        draws_in_tiny_areas(&BurnPane, &k.snap);
     }
 
     #[test]

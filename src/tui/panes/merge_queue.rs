@@ -12,7 +12,7 @@
 //! Narrow panes drop the agent, then the gate and the wait.
 
 use super::{DrawCtx, Pane, PaneId, PaneState, Target, framed, row_style, scroll_offset};
-use crate::domain::{MergeOutcome, MergeRecord, TaskStatus, Tier};
+use crate::domain::{MergeOutcome, MergeRecord, ResolveTier, TaskStatus};
 use crate::swarm::Snapshot;
 use crate::tui::format::{age, cell, short_commit};
 use crate::tui::theme::Theme;
@@ -126,12 +126,12 @@ fn files(files: &[String], room: usize) -> String {
 
 /// A tier's colour: clean is routine, the resolving tiers draw the eye,
 /// reimagine means the work is being redone.
-pub fn tier_style(tier: Tier, t: &Theme) -> Style {
+pub fn tier_style(tier: ResolveTier, t: &Theme) -> Style {
     match tier {
-        Tier::Clean => t.dim(),
-        Tier::Auto => t.text(),
-        Tier::Ai => t.impact(crate::domain::Impact::Medium),
-        Tier::Reimagine => t.status(TaskStatus::Blocked),
+        ResolveTier::Clean => t.dim(),
+        ResolveTier::Auto => t.text(),
+        ResolveTier::Ai => t.impact(crate::domain::Impact::Medium),
+        ResolveTier::Reimagine => t.status(TaskStatus::Blocked),
     }
 }
 

@@ -2,7 +2,7 @@
 //! retry or merged lately, and what each row says, from the state's facts.
 
 use super::MergeFacts;
-use crate::domain::{AgentId, Millis, Task, TaskId, TaskStatus, Tier};
+use crate::domain::{AgentId, Millis, ResolveTier, Task, TaskId, TaskStatus};
 use crate::swarm::Snapshot;
 
 /// Recent merges shown (dim) under the queue.
@@ -33,7 +33,7 @@ pub struct QueueRow {
     pub place: Place,
     pub agent: Option<AgentId>,
     /// How the last merge attempt was (or was not) resolved, when known.
-    pub tier: Option<Tier>,
+    pub tier: Option<ResolveTier>,
     pub gate: String,
     /// Conflicted files (conflicted, refused and failed rows).
     pub files: Vec<String>,
@@ -127,9 +127,9 @@ fn row(t: &Task, place: Place, since: Option<Millis>) -> QueueRow {
     let merged_tier = f
         .and_then(|f| f.merged.as_ref())
         .map(|(x, _)| match x.as_str() {
-            "auto" => Tier::Auto,
-            "ai" => Tier::Ai,
-            _ => Tier::Clean,
+            "auto" => ResolveTier::Auto,
+            "ai" => ResolveTier::Ai,
+            _ => ResolveTier::Clean,
         });
     let tier = match place {
         Place::Merged => t.tier.or(merged_tier),
