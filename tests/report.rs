@@ -522,3 +522,57 @@ fn a_failed_task_of_the_standard_day_exports_as_an_incident() {
     assert_eq!(none.status.code(), Some(2));
     assert_eq!(String::from_utf8_lossy(&none.stderr).lines().count(), 1);
 }
+
+#[test]
+fn agent_cvs_count_each_agents_merges_and_a_cached_fold_goes_on_where_it_stopped() {
+    use shiftboss::review::cv::Cvs;
+    let store = shiftboss::store::Store::open_readonly(&day().join(".shiftboss/state.db")).unwrap();
+    let events = store.load_events().unwrap();
+    let mut whole = Cvs::default();
+    for (i, e) in events.iter().enumerate() {
+        whole.fold(i as u64 + 1, e);
+    }
+    // Half, through the cache's JSON, then the rest.
+    let half = events.len() / 2;
+    let mut part = Cvs::default();
+    for (i, e) in events[..half].iter().enumerate() {
+        part.fold(i as u64 + 1, e);
+    }
+    let mut part: Cvs = serde_json::from_str(&serde_json::to_string(&part).unwrap()).unwrap();
+    for (i, e) in events.iter().enumerate().skip(half) {
+        part.fold(i as u64 + 1, e);
+    }
+    assert_eq!(part, whole);
+
+    // Merges per agent, by SQL: the agent of the task's last assignment
+    // before its merge.
+    let c = db();
+    let by_sql: Vec<(String, i64)> = rows(
+        &c,
+        "SELECT (SELECT a.agent FROM events a WHERE a.kind = 'task_assigned' AND a.task = m.task
+                   AND a.seq < m.seq ORDER BY a.seq DESC LIMIT 1) AS agent, count(*)
+           FROM events m WHERE m.kind = 'merge_finished'
+            AND json_extract(m.data, '$.outcome.outcome') = 'merged'
+          GROUP BY agent ORDER BY agent",
+        [],
+        |r| (r.get(0).unwrap(), r.get(1).unwrap()),
+    );
+    let by_cv: Vec<(String, i64)> = whole
+        .agents
+        .iter()
+        .map(|(a, models)| (a.clone(), models.values().map(|r| r.merged as i64).sum()))
+        .filter(|(_, n)| *n > 0)
+        .collect();
+    assert_eq!(by_cv, by_sql);
+
+    // The CLI says the same, and keeps its cache beside the log.
+    let out = Command::new(BIN)
+        .args(["cv", "--json"])
+        .current_dir(day())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let shown: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(shown, serde_json::to_value(&whole.agents).unwrap());
+    assert!(day().join(".shiftboss/cvs.json").exists());
+}

@@ -1,6 +1,7 @@
 //! The command line. Errors a user can cause print one line and exit 2;
 //! nothing is written before the input has been checked.
 
+mod cv;
 pub mod demo;
 mod doctor;
 mod incident;
@@ -50,6 +51,8 @@ enum Cmd {
     Report(report::ReportArgs),
     /// A real session's output (an agent's or a task's latest), --follow to keep printing it.
     Logs(logs::LogsArgs),
+    /// Each agent's record here: tasks by kind, first-try success, rework, cost per merged task, by model.
+    Cv(cv::CvArgs),
     /// Incident write-ups from the log.
     #[command(subcommand)]
     Incident(incident::IncidentCmd),
@@ -253,6 +256,7 @@ pub fn main() -> ExitCode {
         Some(Cmd::Report(args)) => report::run(args),
         Some(Cmd::Incident(cmd)) => incident::run(cmd),
         Some(Cmd::Logs(args)) => logs::run(args),
+        Some(Cmd::Cv(args)) => cv::run(args),
         Some(Cmd::Task(cmd)) => tasks::run(cmd),
         Some(Cmd::Up(args)) => up::up(args),
         Some(Cmd::Screenshot(args)) => shot::run(args),

@@ -2,6 +2,7 @@
 //! graded against `[targets]`, with the trend of the periods before it.
 //! `shiftboss report` prints them; the review screens draw them.
 
+pub mod cv;
 pub mod incident;
 pub mod metrics;
 pub mod period;
