@@ -22,6 +22,7 @@ impl Config {
         pause(self, &p)?;
         self.merge.check(base)?;
         self.sandbox.check(base)?;
+        self.inbox.check(base)?;
         sim(self, &p)
     }
 }

@@ -70,6 +70,7 @@ impl Config {
             pause_task_spend: limit(self.pause.task_spend_limit()),
             api_max_refusals: self.agent.api_refusals,
             api_refusal_time: self.agent.api_refusal_time.millis(),
+            inbox: self.inbox.settings(),
         }
     }
 

@@ -13,6 +13,7 @@ mod backlog;
 mod check;
 mod convert;
 mod error;
+mod inbox;
 mod merge;
 pub mod names;
 mod sandbox;
@@ -25,6 +26,7 @@ pub use backlog::{ModelTier, parse_backlog};
 pub use error::{ConfigError, USER_FILE_MAX, read_bounded, read_text};
 #[allow(unused_imports)]
 pub(crate) use error::{Source, k as error_key};
+pub use inbox::{InboxRules, ReraiseAfter};
 pub use merge::{AiTier, DEFAULT_PROTECTED, Merge, OnOverlap};
 pub use sandbox::{Network, Sandbox, SandboxMode};
 pub use scenario::{DEFAULT_START, Scenario};
@@ -142,6 +144,7 @@ pub struct Config {
     pub gates: Gates,
     pub merge: Merge,
     pub pause: PauseRules,
+    pub inbox: InboxRules,
     pub agent: AgentRun,
     pub sandbox: Sandbox,
     pub sim: Sim,
@@ -467,6 +470,7 @@ impl Default for Config {
             gates: Gates::default(),
             merge: Merge::default(),
             pause: PauseRules::default(),
+            inbox: InboxRules::default(),
             agent: AgentRun::default(),
             sandbox: Sandbox::default(),
             sim: Sim::default(),

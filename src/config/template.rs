@@ -166,6 +166,19 @@ before_merge_into = []
 # Dollars; a task whose spend passes this stops at a pause point (0 = off).
 task_spend = 0.0
 
+# Nothing waits silently: what waits for you is raised again, and counted as
+# overdue on the console.
+[inbox]
+# Open concerns (not acknowledged) unanswered this long (by impact; each time
+# after twice as long), and pause points after `pause`; "0s" never.
+reraise_after = { critical = "10m", high = "30m", medium = "2h", low = "8h", pause = "30m" }
+# A pause point undecided this long is escalated with a critical concern
+# ("0s" = never). Nothing is ever approved by a timeout.
+pause_timeout = "2h"
+# Pause kinds a timeout also rejects (work kept, the step not taken):
+# agent_request, merge, spend.
+reject_on_timeout = []
+
 # How real agent processes run (runtime = "command", "claude" or "codex"). Each runs in its own worktree and process group with a scrubbed
 # environment.
 [agent]

@@ -185,8 +185,29 @@ pub enum EventKind {
         pause: PauseKind,
         reason: String,
     },
-    /// The operator decided a pause point.
+    /// The operator decided a pause point (or the engine rejected it when
+    /// its timeout passed and the config says so; never an approval).
     PauseDecided { id: PauseId, approved: bool },
+    /// An open concern, unanswered past its impact's re-raise time, is
+    /// raised again (`round` counts from 1; `waited` since it was raised).
+    ConcernReraised {
+        id: ConcernId,
+        round: u32,
+        waited: Millis,
+    },
+    /// A pause point, undecided past the re-raise time, is raised again.
+    PauseReraised {
+        id: PauseId,
+        round: u32,
+        waited: Millis,
+    },
+    /// A pause point waited past its timeout: escalated with a critical
+    /// concern, and rejected when the config allows it for its kind.
+    PauseTimedOut {
+        id: PauseId,
+        waited: Millis,
+        rejected: bool,
+    },
     /// An agent was held (`paused`) or released by the operator.
     AgentHeld { held: bool },
     /// A convoy was held by the operator (no new task of it starts) or released.
@@ -259,6 +280,9 @@ impl EventKind {
             EventKind::ConcernDisposed { .. } => "concern_disposed",
             EventKind::PauseRequested { .. } => "pause_requested",
             EventKind::PauseDecided { .. } => "pause_decided",
+            EventKind::ConcernReraised { .. } => "concern_reraised",
+            EventKind::PauseReraised { .. } => "pause_reraised",
+            EventKind::PauseTimedOut { .. } => "pause_timed_out",
             EventKind::AgentHeld { .. } => "agent_held",
             EventKind::ConvoyHeld { .. } => "convoy_held",
             EventKind::AgentRetired { .. } => "agent_retired",

@@ -2,6 +2,7 @@
 
 mod event;
 pub mod flood;
+mod inbox_fold;
 mod merge;
 mod money;
 pub mod protocol;
@@ -12,6 +13,7 @@ mod state;
 pub mod triage;
 
 pub use event::{Actor, Event, EventKind};
+pub use inbox_fold::{Fold, FoldKey, Subject, fold_concerns, must_reach_human, swarm_readiness};
 pub use merge::{
     GateFinding, LineAtRisk, MergeOutcome, ModelSpend, Prediction, Removal, ResolveTier, Scope,
     Side, glob_set, scopes_overlap,
@@ -401,6 +403,8 @@ pub enum ConcernSource {
     /// shiftboss's own executor could not do what the engine asked (a
     /// worktree, a launch, a commit, a gate checkout).
     Executor,
+    /// A pause point that waited past its timeout.
+    Pause,
 }
 
 impl ConcernSource {
@@ -429,6 +433,12 @@ pub struct Concern {
     /// For a watchdog concern: the check whose alert raised it.
     #[serde(default)]
     pub check: Option<Check>,
+    /// Times it was raised again, unanswered, and when it first was (from
+    /// then on it is overdue).
+    #[serde(default)]
+    pub reraised: u32,
+    #[serde(default)]
+    pub overdue_since: Option<Millis>,
 }
 
 /// Why work stopped to wait for the operator.
@@ -445,6 +455,9 @@ pub enum PauseKind {
     /// The operator's checkout is on the target with changes: landings wait
     /// until it is clean or elsewhere (decided by the engine, not the operator).
     Checkout,
+    /// Swarm-wide (before a release merge, before a migration): every agent
+    /// finishes its current task and takes no new work until it is decided.
+    Swarm,
 }
 
 impl PauseKind {
@@ -482,6 +495,14 @@ pub struct PausePoint {
     pub decided_at: Option<Millis>,
     #[serde(default)]
     pub decided_by: Option<Actor>,
+    /// Times it was raised again, undecided, and when it first was.
+    #[serde(default)]
+    pub reraised: u32,
+    #[serde(default)]
+    pub overdue_since: Option<Millis>,
+    /// It waited past its timeout and was escalated (or rejected by rule).
+    #[serde(default)]
+    pub timed_out: bool,
 }
 
 /// The T1 mechanical checks.
@@ -548,7 +569,12 @@ mod word_tests {
         for r in [Routing::Human, Routing::Triage, Routing::Log] {
             same(r, r.as_str());
         }
-        for k in [PauseKind::AgentRequest, PauseKind::Merge, PauseKind::Spend] {
+        for k in [
+            PauseKind::AgentRequest,
+            PauseKind::Merge,
+            PauseKind::Spend,
+            PauseKind::Swarm,
+        ] {
             same(k.clone(), k.as_str());
         }
         assert_eq!(PauseKind::AgentRequest.as_str(), "agent_request");
@@ -580,6 +606,7 @@ mod word_tests {
             ConcernSource::Merge,
             ConcernSource::Protocol,
             ConcernSource::Executor,
+            ConcernSource::Pause,
         ] {
             same(c.clone(), c.as_str());
         }

@@ -437,6 +437,9 @@ impl SwarmState {
             EventKind::ConcernDisposed { .. } => self.concern_disposed(ev),
             EventKind::PauseRequested { .. } => self.pause_requested(ev),
             EventKind::PauseDecided { .. } => self.pause_decided(ev),
+            EventKind::ConcernReraised { .. } => self.concern_reraised(ev),
+            EventKind::PauseReraised { .. } => self.pause_reraised(ev),
+            EventKind::PauseTimedOut { .. } => self.pause_timed_out(ev),
             EventKind::AgentHeld { .. } => self.agent_held(ev),
             EventKind::ConvoyHeld { held } => {
                 if let Some(c) = &ev.convoy {

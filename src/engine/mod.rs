@@ -8,6 +8,7 @@ mod io;
 mod operator;
 mod outcome;
 mod queue;
+mod reraise;
 mod scheduler;
 mod session;
 mod settings;
@@ -21,6 +22,7 @@ mod usage_check;
 pub use clock::{Clock, RealClock, VirtualClock};
 pub use io::{Effect, Input, Step};
 pub use operator::{Command, QueueEnd, check as check_command};
+pub use reraise::InboxSettings;
 pub use settings::{MergeSettings, Settings};
 
 use crate::domain::protocol::{self, Signal};

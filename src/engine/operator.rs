@@ -13,6 +13,9 @@ pub enum Command {
     RejectPause(PauseId),
     /// Approve every waiting pause point.
     ApproveAll,
+    /// A swarm-wide pause point (before a release merge, a migration):
+    /// every agent finishes its current task and takes no new work.
+    PauseSwarm(String),
     AckConcern(ConcernId),
     ResolveConcern(ConcernId),
     DismissConcern(ConcernId, String),
@@ -136,6 +139,15 @@ pub fn check(s: &SwarmState, cmd: &Command) -> Result<(), String> {
                     None => Ok(()),
                 }
             }
+            Command::PauseSwarm(reason) => {
+                if reason.trim().is_empty() {
+                    return Err("a swarm-wide pause needs a reason".into());
+                }
+                match s.waiting_pauses().find(|p| p.kind == PauseKind::Swarm) {
+                    Some(p) => Err(format!("the swarm is already paused at {}", p.id)),
+                    None => Ok(()),
+                }
+            }
             Command::ApproveAll | Command::Freeze | Command::Thaw | Command::SetSpeed(_) => Ok(()),
         }
     }
@@ -150,6 +162,18 @@ impl Engine {
         match cmd {
             Command::ApprovePause(id) => self.decide(out, &id, true),
             Command::RejectPause(id) => self.decide(out, &id, false),
+            Command::PauseSwarm(reason) => {
+                let id = self.state.next_pause_id();
+                self.emit(
+                    out,
+                    op,
+                    EventKind::PauseRequested {
+                        id,
+                        pause: PauseKind::Swarm,
+                        reason,
+                    },
+                );
+            }
             Command::ApproveAll => self.approve_all(out),
             Command::AckConcern(id) => self.dispose(out, id, Disposition::Acked),
             Command::ResolveConcern(id) => self.dispose(out, id, Disposition::Resolved),
@@ -345,8 +369,19 @@ impl Engine {
     }
 
     fn decide(&mut self, out: &mut Step, id: &PauseId, approved: bool) {
+        self.decide_as(out, id, approved, Actor::Operator)
+    }
+
+    /// Decide a pause point: the operator, or the engine rejecting one whose
+    /// timeout passed (never approving).
+    pub(crate) fn decide_as(&mut self, out: &mut Step, id: &PauseId, approved: bool, who: Actor) {
         let p = self.state.pause(id).expect("checked").clone();
-        let mut attr = Attr::by(Actor::Operator);
+        let by = if who == Actor::Operator {
+            "by the operator"
+        } else {
+            "by the inbox's timeout rule"
+        };
+        let mut attr = Attr::by(who);
         attr.agent = p.agent.clone();
         attr.task = p.task.clone();
         self.emit(
@@ -394,28 +429,28 @@ impl Engine {
                         }
                     } else {
                         let task = p.task.clone().expect("spend pause has a task");
-                        self.stop_session(out, &s, "spend pause rejected by the operator".into());
+                        self.stop_session(out, &s, format!("spend pause rejected {by}"));
                         self.emit(
                             out,
-                            Attr::by(Actor::Operator).task(&task),
+                            Attr::by(who).task(&task),
                             EventKind::TaskBlocked {
-                                reason:
-                                    "spend pause rejected by the operator; work kept on its branch"
-                                        .into(),
+                                reason: format!(
+                                    "spend pause rejected {by}; work kept on its branch"
+                                ),
                             },
                         );
                         self.block_dependents(out, &task);
                     }
                 }
             }
-            PauseKind::Checkout => {}
+            PauseKind::Checkout | PauseKind::Swarm => {}
             PauseKind::Merge => {
                 if !approved && let Some(task) = &p.task {
                     self.emit(
                         out,
-                        Attr::by(Actor::Operator).task(task),
+                        Attr::by(who).task(task),
                         EventKind::TaskBlocked {
-                            reason: "merge rejected by the operator; branch kept".into(),
+                            reason: format!("merge rejected {by}; branch kept"),
                         },
                     );
                 }

@@ -1,5 +1,6 @@
 //! What the engine needs to know of the configuration, in engine units.
 
+use super::InboxSettings;
 use crate::domain::{HOUR, MINUTE, Millis, Money, Price, SECOND};
 use crate::watchdog::WatchdogSettings;
 use std::collections::BTreeMap;
@@ -48,6 +49,8 @@ pub struct Settings {
     /// Time from a task's first refusal in a row after which the next
     /// refusal fails it (0: no limit).
     pub api_refusal_time: Millis,
+    /// When unanswered concerns and pause points are raised again.
+    pub inbox: InboxSettings,
 }
 
 /// How the merge queue lands work.
@@ -116,6 +119,7 @@ impl Default for Settings {
             pause_task_spend: Money::ZERO,
             api_max_refusals: 6,
             api_refusal_time: 30 * MINUTE,
+            inbox: InboxSettings::default(),
         }
     }
 }

@@ -73,7 +73,7 @@ impl Harness {
     }
 
     /// Take a task from assignment through gates and merge.
-    fn finish(&mut self, task: &str) -> Step {
+    pub(super) fn finish(&mut self, task: &str) -> Step {
         let mut all = self.line(MINUTE, task, "::done::ok");
         all.extend(self.at(
             SECOND,

@@ -69,6 +69,8 @@ impl Engine {
 
     pub(super) fn on_tick(&mut self, out: &mut Step) {
         self.block_orphans(out);
+        // Nothing waits silently, frozen or not.
+        self.reraise(out);
         if self.state.frozen {
             return;
         }

@@ -143,7 +143,7 @@ actions! {
     /// Dismiss the selected concern, with a reason
     Dismiss = "dismiss", Inbox, mutates: true, confirm: false, keys: ["d"], line: [("dismiss", "CONCERN REASON…")];
     /// Pause or resume the selected agent or convoy
-    TogglePause = "toggle_pause", Swarm, mutates: true, confirm: false, keys: ["p"], line: [("pause", "AGENT|CONVOY|all"), ("resume", "AGENT|CONVOY|all")];
+    TogglePause = "toggle_pause", Swarm, mutates: true, confirm: false, keys: ["p"], line: [("pause", "AGENT|CONVOY|all|swarm REASON"), ("resume", "AGENT|CONVOY|all")];
     /// Pause or resume the whole swarm (no new work starts)
     TogglePauseAll = "toggle_pause_all", Swarm, mutates: true, confirm: false, keys: ["P"], line: [];
     /// Emergency stop: freeze every agent at once

@@ -263,11 +263,28 @@ impl App {
                 _ => self.say("select a pause point to reject"),
             },
             Action::Ack | Action::Resolve => match sel {
-                Some(Target::Concern(c)) => self.outbox.push(if a == Action::Ack {
-                    Command::AckConcern(c)
-                } else {
-                    Command::ResolveConcern(c)
-                }),
+                // A folded row's duplicates are answered with it.
+                Some(Target::Concern(c)) => {
+                    let cmds: Vec<Command> = super::panes::inbox::answered_with(&self.snap, &c)
+                        .into_iter()
+                        .map(|c| {
+                            if a == Action::Ack {
+                                Command::AckConcern(c)
+                            } else {
+                                Command::ResolveConcern(c)
+                            }
+                        })
+                        .collect();
+                    let first = cmds[0].clone();
+                    let ok: Vec<Command> = cmds
+                        .into_iter()
+                        .filter(|c| check_command(s, c).is_ok())
+                        .collect();
+                    match check_command(s, &first) {
+                        Err(why) if ok.is_empty() => self.say(why),
+                        _ => self.outbox.extend(ok),
+                    }
+                }
                 _ => self.say("select a concern"),
             },
             Action::Dismiss => match sel {

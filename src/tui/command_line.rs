@@ -145,7 +145,7 @@ pub fn parse(text: &str, snap: &Snapshot, readonly: bool) -> Result<Parsed, Stri
             Some(_) => Err("dismiss needs a reason after the concern id".into()),
             None => Err(need("a concern id and a reason")),
         },
-        "pause" | "resume" => hold(cmd, arg, s),
+        "pause" | "resume" => hold(cmd, arg, &rest, s),
         "kill" => arg
             .map(|id| one(Command::KillAgent(AgentId::new(id))))
             .unwrap_or_else(|| Err(need("an agent"))),
@@ -169,12 +169,21 @@ pub fn parse(text: &str, snap: &Snapshot, readonly: bool) -> Result<Parsed, Stri
     }
 }
 
-/// `pause`/`resume` an agent, a convoy or `all` convoys.
-fn hold(cmd: &str, arg: Option<&str>, s: &crate::domain::SwarmState) -> Result<Parsed, String> {
+/// `pause`/`resume` an agent, a convoy or `all` convoys; `pause swarm REASON`.
+fn hold(
+    cmd: &str,
+    arg: Option<&str>,
+    rest: &[&str],
+    s: &crate::domain::SwarmState,
+) -> Result<Parsed, String> {
     let need = |what: &str| format!("{cmd} needs {what}");
     let one = |c: Command| Ok(Parsed::Commands(vec![c]));
     let hold = cmd == "pause";
     match arg {
+        Some("swarm") if hold && rest.is_empty() => {
+            Err("pause swarm needs a reason, e.g. pause swarm before the release merge".into())
+        }
+        Some("swarm") if hold => one(Command::PauseSwarm(rest.join(" "))),
         Some("all") => Ok(Parsed::Commands(
             s.convoys
                 .iter()
@@ -251,6 +260,9 @@ fn ids_for(cmd: &str, snap: &Snapshot) -> Vec<String> {
             if cmd != "kill" {
                 v.extend(s.convoys.iter().map(|c| c.to_string()));
                 v.push("all".into());
+            }
+            if cmd == "pause" {
+                v.push("swarm".into());
             }
             v
         }
@@ -376,6 +388,19 @@ mod tests {
             routing: Routing::Human,
         });
         s
+    }
+
+    #[test]
+    fn pause_swarm_takes_a_reason() {
+        let snap = snap();
+        assert_eq!(
+            parse("pause swarm before the release merge", &snap, false),
+            Ok(Parsed::Commands(vec![Command::PauseSwarm(
+                "before the release merge".into()
+            )]))
+        );
+        assert!(parse("pause swarm", &snap, false).is_err());
+        assert!(parse("pause swarm now", &snap, true).is_err(), "read-only");
     }
 
     #[test]

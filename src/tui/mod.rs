@@ -10,6 +10,7 @@ pub mod command_line;
 pub mod detail;
 pub mod floor;
 pub mod format;
+pub mod header;
 pub mod panes;
 pub mod screenshot;
 pub mod term;

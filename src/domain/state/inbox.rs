@@ -1,4 +1,5 @@
-//! Concerns and pause points: raised, disposed, requested, decided.
+//! Concerns and pause points: raised, disposed, requested, decided, raised
+//! again while unanswered, timed out.
 
 use super::*;
 
@@ -40,6 +41,8 @@ impl SwarmState {
             disposed_at: None,
             disposed_by: None,
             check,
+            reraised: 0,
+            overdue_since: None,
         })
     }
 
@@ -77,6 +80,9 @@ impl SwarmState {
             raised_at: ev.at,
             decided_at: None,
             decided_by: None,
+            reraised: 0,
+            overdue_since: None,
+            timed_out: false,
         });
         if let Some(t) = self.task_mut(task.as_ref(), ev.at) {
             t.waiting_on = Some(id.clone());
@@ -115,6 +121,35 @@ impl SwarmState {
             {
                 a.phase = AgentPhase::Working;
             }
+        }
+    }
+
+    pub(super) fn concern_reraised(&mut self, ev: &Event) {
+        let EventKind::ConcernReraised { id, round, .. } = &ev.kind else {
+            return;
+        };
+        if let Some(c) = self.concern_mut(id) {
+            c.reraised = *round;
+            c.overdue_since.get_or_insert(ev.at);
+        }
+    }
+
+    pub(super) fn pause_reraised(&mut self, ev: &Event) {
+        let EventKind::PauseReraised { id, round, .. } = &ev.kind else {
+            return;
+        };
+        if let Some(p) = self.pause_mut(id) {
+            p.reraised = *round;
+            p.overdue_since.get_or_insert(ev.at);
+        }
+    }
+
+    pub(super) fn pause_timed_out(&mut self, ev: &Event) {
+        let EventKind::PauseTimedOut { id, .. } = &ev.kind else {
+            return;
+        };
+        if let Some(p) = self.pause_mut(id) {
+            p.timed_out = true;
         }
     }
 }

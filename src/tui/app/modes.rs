@@ -85,8 +85,11 @@ impl App {
             Mode::Reason { target, mut edit } => match edit.key(key) {
                 Edited::Entered(reason) if !reason.trim().is_empty() => {
                     if let Target::Concern(id) = target {
-                        self.outbox
-                            .push(Command::DismissConcern(id, reason.trim().to_string()));
+                        // A folded row's duplicates go with it.
+                        let reason = reason.trim().to_string();
+                        for c in crate::tui::panes::inbox::answered_with(&self.snap, &id) {
+                            self.outbox.push(Command::DismissConcern(c, reason.clone()));
+                        }
                     }
                 }
                 Edited::Entered(_) => {

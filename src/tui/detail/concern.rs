@@ -32,7 +32,10 @@ pub fn page(ctx: &PageCtx, id: &ConcernId) -> Page {
         return page;
     };
 
-    page.left.push(what_happened(ctx, id, c));
+    page.left.push(what_happened(ctx, c));
+    if let Some(same) = the_same_concern(ctx, id) {
+        page.left.push(same);
+    }
     page.left.push(what_you_can_do(ctx, c));
 
     // The same task, or else the same agent.
@@ -50,10 +53,10 @@ pub fn page(ctx: &PageCtx, id: &ConcernId) -> Page {
     page
 }
 
-/// The summary, source, impact, routing, disposition, who, when, and how
-/// often the same concern was seen.
-fn what_happened(ctx: &PageCtx, id: &ConcernId, c: &Concern) -> Section {
-    let (t, snap) = (ctx.theme, ctx.snap);
+/// The summary, source, impact, routing, disposition, who, when, and since
+/// when it is overdue.
+fn what_happened(ctx: &PageCtx, c: &Concern) -> Section {
+    let t = ctx.theme;
     let mut what = Section::new("what happened");
     for l in wrap(&c.summary, ctx.width.saturating_sub(2)) {
         what.line(Line::styled(l, t.impact(c.impact)));
@@ -88,19 +91,35 @@ fn what_happened(ctx: &PageCtx, id: &ConcernId, c: &Concern) -> Section {
         t.text(),
     ));
     what.line(ctx.kv("raised", ctx.when(c.raised_at), t.text()));
-    if let Some(f) = folded(snap)
-        .into_iter()
-        .find(|f| f.members.iter().any(|m| &m.id == id))
-        && f.count() > 1
-    {
-        let ids: Vec<&str> = f.members.iter().map(|m| m.id.as_str()).collect();
+    if let Some(since) = c.overdue_since.filter(|_| c.disposition.is_open()) {
         what.line(ctx.kv(
-            "seen",
-            format!("{}× ({})", f.count(), ids.join(", ")),
-            t.marked(),
+            "overdue",
+            format!("since {} (raised again {}×)", ctx.when(since), c.reraised),
+            t.error(),
         ));
     }
     what
+}
+
+/// A folded row opens to all its members: each with its impact,
+/// confidence, routing and when it was raised.
+fn the_same_concern(ctx: &PageCtx, id: &ConcernId) -> Option<Section> {
+    let t = ctx.theme;
+    let f = folded(ctx.snap)
+        .into_iter()
+        .find(|f| f.members.iter().any(|m| &m.id == id))
+        .filter(|f| f.count() > 1)?;
+    let mut same = Section::new(format!("the same concern, {}×", f.count()));
+    for m in &f.members {
+        same.line(Line::from(vec![
+            Span::styled(format!("{:<8}", m.id.as_str()), t.text()),
+            Span::styled(format!("{:<9}", m.impact.as_str()), t.impact(m.impact)),
+            Span::styled(format!("{:.2}  ", m.confidence), t.dim()),
+            Span::styled(format!("{:<7}", m.routing.as_str()), t.text()),
+            Span::styled(ctx.when(m.raised_at), t.dim()),
+        ]));
+    }
+    Some(same)
 }
 
 /// The keys that close an open concern.

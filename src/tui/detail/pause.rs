@@ -21,6 +21,10 @@ fn outcomes(kind: &PauseKind) -> (&'static str, &'static str) {
             "the frozen session thaws and keeps spending",
             "the session stops; the task is blocked (work kept on its branch) and so are tasks after it",
         ),
+        PauseKind::Swarm => (
+            "the swarm takes new work again",
+            "the swarm takes new work again (nothing was waiting on a yes)",
+        ),
         PauseKind::Checkout => (
             "nothing: commit, stash or detach the checkout and landings resume by themselves",
             "nothing: commit, stash or detach the checkout and landings resume by themselves",
@@ -55,7 +59,8 @@ pub fn page(ctx: &PageCtx, id: &PauseId) -> Page {
     page
 }
 
-/// The reason, kind, state, agent, task and since when.
+/// The reason, kind, state, agent, task and since when; a swarm pause's
+/// readiness and whether it is overdue.
 fn head(ctx: &PageCtx, p: &PausePoint) -> Section {
     let (t, s) = (ctx.theme, &ctx.snap.state);
     let mut head = Section::new("pause point");
@@ -95,6 +100,26 @@ fn head(ctx: &PageCtx, p: &PausePoint) -> Section {
         format!("since {}", ctx.when(p.raised_at)),
         t.text(),
     ));
+    if p.kind == PauseKind::Swarm && p.state == PauseState::Waiting {
+        let (ready, total) = crate::domain::swarm_readiness(s);
+        head.line(ctx.kv(
+            "ready",
+            format!("{ready} of {total} agents finished their work and wait"),
+            if ready == total { t.ok() } else { t.pause() },
+        ));
+    }
+    if let Some(since) = p.overdue_since.filter(|_| p.state == PauseState::Waiting) {
+        head.line(ctx.kv(
+            "overdue",
+            format!(
+                "since {} (raised again {}×{})",
+                ctx.when(since),
+                p.reraised,
+                if p.timed_out { ", timed out" } else { "" }
+            ),
+            t.error(),
+        ));
+    }
     head
 }
 

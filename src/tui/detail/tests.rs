@@ -697,6 +697,51 @@ fn pause_and_concern_pages_say_what_happens_next() {
 }
 
 #[test]
+fn a_folded_concern_opens_to_its_members_and_a_swarm_pause_counts_the_ready() {
+    let mut d = Day::standard();
+    for (id, at, conf) in [("C-0005", 81, 0.2), ("C-0006", 82, 0.4)] {
+        d.concern(
+            at,
+            id,
+            ConcernSource::Agent,
+            Some("auth-3"),
+            "not sure at all",
+            (conf, Impact::High),
+        );
+    }
+    d.ev(
+        90,
+        None,
+        None,
+        EventKind::ConcernReraised {
+            id: "C-0002".into(),
+            round: 2,
+            waited: 30 * MINUTE,
+        },
+    );
+    let out = page_text(&d.snap, &Target::Concern("C-0002".into()), 140, 30);
+    assert!(out.contains("the same concern, 3×"), "{out}");
+    for id in ["C-0002", "C-0005", "C-0006"] {
+        assert!(out.contains(id), "{id} listed: {out}");
+    }
+    assert!(out.contains("raised again 2×"), "{out}");
+    d.ev(
+        95,
+        None,
+        None,
+        EventKind::PauseRequested {
+            id: "P-0002".into(),
+            pause: PauseKind::Swarm,
+            reason: "before the release merge".into(),
+        },
+    );
+    // builder-01 works, builder-02 waits at P-0001: neither is ready.
+    let out = page_text(&d.snap, &Target::Pause("P-0002".into()), 140, 30);
+    assert!(out.contains("0 of 2 agents finished their work"), "{out}");
+    assert!(out.contains("the swarm takes new work again"), "{out}");
+}
+
+#[test]
 fn sections_are_cut_not_spilled() {
     assert_eq!(allot(&[3, 4], 10), vec![3, 4]);
     assert_eq!(allot(&[10, 10], 10), vec![5, 5]);

@@ -349,8 +349,9 @@ impl Pane for ConvoysPane {
                 ctx.state.marked.contains(&target),
             );
             let line = Line::from(cols.spans(r, ctx.snap.now, t)).style(style);
-            buf.set_line(inner.x, inner.y + (i - off) as u16, &line, inner.width);
+            super::set_line_cut(buf, inner.x, inner.y + (i - off) as u16, &line, inner.width);
         }
+        super::more_below(ctx, area, rows.len().saturating_sub(height), buf);
     }
 }
 

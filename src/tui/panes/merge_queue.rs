@@ -251,8 +251,9 @@ impl Pane for MergeQueuePane {
             let selected = i == ctx.state.selected;
             let base = row_style(ctx, selected, ctx.state.marked.contains(&target));
             let line = Line::from(row_spans(ctx, r, c, room)).style(base);
-            buf.set_line(body.x, body.y + (i - off) as u16, &line, body.width);
+            super::set_line_cut(buf, body.x, body.y + (i - off) as u16, &line, body.width);
         }
+        super::more_below(ctx, area, rows.len().saturating_sub(height), buf);
     }
 }
 

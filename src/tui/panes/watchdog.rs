@@ -214,7 +214,13 @@ impl Pane for WatchdogPane {
             }
             let mut put = |at: usize, line: Line| {
                 if at >= off && at < off + height {
-                    buf.set_line(inner.x, inner.y + (at - off) as u16, &line, inner.width);
+                    super::set_line_cut(
+                        buf,
+                        inner.x,
+                        inner.y + (at - off) as u16,
+                        &line,
+                        inner.width,
+                    );
                 }
             };
             match r {
@@ -243,6 +249,7 @@ impl Pane for WatchdogPane {
                 Row::Team(team) => put(first, team_line(team, t)),
             }
         }
+        super::more_below(ctx, area, total.saturating_sub(height), buf);
     }
 }
 

@@ -107,7 +107,10 @@ fn narrow_panes_keep_name_count_and_failures() {
     assert!(l[1].starts_with("┃✗ billing "), "{}", l[1]);
     assert!(l[1].ends_with(" 0/3 1 failed┃"), "{}", l[1]);
     let l = lines(&draw(&ConvoysPane, &k.snap, &PaneState::default(), 22, 5));
-    assert_eq!(l[1], "┃✗ billing 0/3 1 fail┃", "no room for the bar");
+    assert_eq!(
+        l[1], "┃✗ billing 0/3 1 fai…┃",
+        "no room for the bar; the cut ends in an ellipsis"
+    );
 }
 
 #[test]
