@@ -79,7 +79,7 @@ fn cpu_ticks(pid: u32) -> u64 {
 /// Percentage of one core the process used over `window` of wall time.
 fn measure(pid: u32, window: Duration) -> f64 {
     // SAFETY: sysconf has no preconditions.
-    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
+    let hz = rustix::param::clock_ticks_per_second() as f64;
     let t0 = cpu_ticks(pid);
     let w0 = Instant::now();
     std::thread::sleep(window);

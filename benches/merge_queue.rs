@@ -6,7 +6,8 @@
 //! `cargo bench --bench merge_queue`
 
 use divan::Bencher;
-use shiftboss::merge::{Entry, LandOptions, Repo, init_demo_repo};
+use shiftboss::domain::TaskId;
+use shiftboss::merge::{LandEntry, LandOptions, Repo, init_demo_repo};
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
@@ -32,7 +33,7 @@ fn git(dir: &std::path::Path, args: &[&str]) {
 }
 
 /// A repository with 30 branches, each adding a file of its own.
-fn repo() -> (tempfile::TempDir, PathBuf, Vec<Entry>) {
+fn repo() -> (tempfile::TempDir, PathBuf, Vec<LandEntry>) {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path().join("repo");
     init_demo_repo(&root, "main", &[("README.md", "bench\n")], AT).unwrap();
@@ -56,8 +57,8 @@ fn repo() -> (tempfile::TempDir, PathBuf, Vec<Entry>) {
             ],
         );
         git(&root, &["switch", "-q", "--detach", "main"]);
-        entries.push(Entry {
-            task: format!("t{i}"),
+        entries.push(LandEntry {
+            task: TaskId::new(format!("t{i}")),
             branch: name,
             message: format!("Merge t{i}"),
             context: String::new(),
@@ -67,7 +68,7 @@ fn repo() -> (tempfile::TempDir, PathBuf, Vec<Entry>) {
 }
 
 /// Land every entry, `batch` at a time, as the queue does.
-fn land_all(root: &std::path::Path, entries: &[Entry], batch: usize) {
+fn land_all(root: &std::path::Path, entries: &[LandEntry], batch: usize) {
     let repo = Repo::open(root, &root.join(".shiftboss/worktrees"), "main").unwrap();
     let checks = vec![GATE.to_string()];
     let mut merged = 0;

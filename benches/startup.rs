@@ -16,7 +16,7 @@ use shiftboss::domain::{
     MergeOutcome, Money, Routing, SessionId, TaskId, TaskSpec, Usage,
 };
 use shiftboss::engine::Settings;
-use shiftboss::store::{SCHEMA_VERSION, Store};
+use shiftboss::store::{CHECKPOINT_FORMAT, SCHEMA_VERSION, Store};
 use shiftboss::swarm::Paths;
 use shiftboss::swarm::watch::Watcher;
 use shiftboss::tui::action::KeyMap;
@@ -182,16 +182,17 @@ fn git(root: &std::path::Path, args: &[&str]) {
 }
 
 /// The project holding the 1M-event log: a git repository on `main` with
-/// `.shiftboss/state.db`. Made once per generator and schema version.
+/// `.shiftboss/state.db`. Made once per generator, schema version and
+/// checkpoint format (a checkpoint of another format would be passed over).
 pub fn project() -> &'static PathBuf {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
         let target = std::env::var_os("CARGO_TARGET_DIR")
             .map(PathBuf::from)
             .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"));
-        let root = target
-            .join("startup-bench")
-            .join(format!("gen{GENERATOR}-schema{SCHEMA_VERSION}"));
+        let root = target.join("startup-bench").join(format!(
+            "gen{GENERATOR}-schema{SCHEMA_VERSION}-checkpoint{CHECKPOINT_FORMAT}"
+        ));
         if root.join("ready").exists() {
             return root;
         }

@@ -12,3 +12,8 @@ shot --at 3h --view help --out screenshots/help.svg
 shot --at 4h --view inbox --out screenshots/inbox.svg
 shot --at 4h --view floor --theme light --out screenshots/floor-light.svg
 shot --at 3h --view floor --out screenshots/floor.txt
+# The evening report of the standard day (30 agents), in UTC.
+day=$(mktemp -d)
+"$bin" demo --headless --agents 30 --state-dir "$day" >/dev/null || [ $? -eq 3 ]
+(cd "$day" && TZ=UTC "$OLDPWD/$bin" report --since morning --format markdown) > screenshots/report-standard-day.md
+rm -rf "$day"

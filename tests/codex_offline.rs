@@ -12,7 +12,7 @@ mod support;
 
 use serde_json::Value;
 use std::process::Command;
-use support::agents::{BIN, codex};
+use support::agents::{BIN, codex, init_with_tasks};
 use support::openai;
 use support::repo::{git, new_repo};
 
@@ -112,42 +112,14 @@ fn codex_contacts_nothing_but_its_api() {
         .to_string();
     let (tmp, repo) = new_repo(&[("README.md", "hello\n")]);
     let env = [("OPENAI_API_KEY", "sk-openai-test-0123456789")];
-    let sb = |args: &[&str]| {
-        let out = Command::new(BIN)
-            .args(args)
-            .current_dir(&repo)
-            .envs(env)
-            .env("HOME", tmp.path())
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        out
-    };
-    sb(&["init"]);
-    std::fs::write(
-        repo.join(".shiftboss/config.toml"),
-        format!(
-            "[swarm]\nagents = 1\nmax_live = 1\nruntime = \"codex\"\nmodels = [\"gpt-5-codex\"]\n\
-             [agent]\ncodex = \"{}\"\ncodex_base_url = \"{}\"\nstop_grace = \"2s\"\n\
-             codex_sandbox = \"danger-full-access\"\n",
-            codex.display(),
-            api.url
-        ),
-    )
-    .unwrap();
-    sb(&[
-        "task",
-        "add",
-        "Write n-1",
-        "--id",
-        "n-1",
-        "--scope",
-        "src/**",
-    ]);
+    let config = format!(
+        "[swarm]\nagents = 1\nmax_live = 1\nruntime = \"codex\"\nmodels = [\"gpt-5-codex\"]\n\
+         [agent]\ncodex = \"{}\"\ncodex_base_url = \"{}\"\nstop_grace = \"2s\"\n\
+         codex_sandbox = \"danger-full-access\"\n",
+        codex.display(),
+        api.url
+    );
+    init_with_tasks(&repo, tmp.path(), &env, &config, &["n-1"]);
     let trace = tmp.path().join("trace.txt");
     let out = Command::new("strace")
         .args([

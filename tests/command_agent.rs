@@ -2,22 +2,13 @@
 //! line protocol, supervised by shiftboss on a real repository.
 
 use std::path::Path;
-use std::process::{Command, Output};
 
+#[path = "support/drill.rs"]
+mod drill;
 #[path = "support/repo.rs"]
 mod repo;
+use drill::{add_tasks, init_with, run, write_agent};
 use repo::{git, new_repo};
-
-const BIN: &str = env!("CARGO_BIN_EXE_shiftboss");
-
-fn run(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut c = Command::new(BIN);
-    c.args(args).current_dir(dir);
-    for (k, v) in env {
-        c.env(k, v);
-    }
-    c.output().expect("run shiftboss")
-}
 
 const AGENT: &str = r#"#!/bin/sh
 # A tiny agent: reads its prompt, does its task, reports usage, and
@@ -57,11 +48,7 @@ fn setup(tasks: &[&str]) -> (tempfile::TempDir, std::path::PathBuf, std::path::P
     ]);
     let marks = tmp.path().join("marks");
     std::fs::create_dir_all(&marks).unwrap();
-    let agent = tmp.path().join("agent.sh");
-    std::fs::write(&agent, AGENT).unwrap();
-    std::fs::set_permissions(&agent, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
-    let out = run(&repo, &["init"], &[]);
-    assert!(out.status.success());
+    let agent = write_agent(tmp.path(), AGENT);
     let config = format!(
         "[swarm]\nagents = 3\nmax_live = 3\nruntime = \"command\"\n\
          [agent]\ncommand = [\"{}\"]\npass_env = [\"DEMO_API_KEY\", \"AGENT_MARKS\"]\nstop_grace = \"1s\"\n\
@@ -70,7 +57,7 @@ fn setup(tasks: &[&str]) -> (tempfile::TempDir, std::path::PathBuf, std::path::P
         agent.display(),
         marks.display()
     );
-    std::fs::write(repo.join(".shiftboss/config.toml"), config).unwrap();
+    init_with(&repo, &config);
     let out = run(&repo, &["doctor"], &[]);
     let report = String::from_utf8_lossy(&out.stdout);
     assert!(report.contains("ok    runtime command:"), "{report}");
@@ -78,26 +65,7 @@ fn setup(tasks: &[&str]) -> (tempfile::TempDir, std::path::PathBuf, std::path::P
         report.contains("warn  DEMO_API_KEY is listed in agent.pass_env but not set"),
         "{report}"
     );
-    for t in tasks {
-        let out = run(
-            &repo,
-            &[
-                "task",
-                "add",
-                &format!("Do {t}"),
-                "--id",
-                t,
-                "--scope",
-                "src/**",
-            ],
-            &[],
-        );
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
+    add_tasks(&repo, tasks);
     (tmp, repo, marks)
 }
 
@@ -271,5 +239,75 @@ fn doctor_fails_on_a_missing_agent_program() {
     assert!(
         String::from_utf8_lossy(&out.stdout)
             .contains("FAIL  runtime command: agent.command /nonexistent/agent not found")
+    );
+}
+
+#[test]
+fn a_prompt_that_cannot_be_written_is_an_event_and_a_concern_and_the_run_goes_on() {
+    let (_tmp, repo, marks) = setup(&["t-one", "t-two", "t-three"]);
+    // A folder sits where each of builder-01's prompt files goes (a file in
+    // the way of a worktree is moved aside, so that start would succeed).
+    for n in 1..=30 {
+        let dir = repo.join(format!(".shiftboss/prompts/builder-01-{n}.md"));
+        std::fs::create_dir_all(dir.join("in-the-way")).unwrap();
+    }
+    let out = run(
+        &repo,
+        &["up", "--headless", "--until-idle", "--json"],
+        &[
+            ("DEMO_API_KEY", "sk-demo-0123456789"),
+            ("AGENT_MARKS", marks.to_str().unwrap()),
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let sum: serde_json::Value = serde_json::from_slice(&out.stdout).expect("a summary");
+    // The run went on: the other agents' tasks merged; builder-01's task
+    // failed once its attempts were spent, saying why.
+    assert_eq!(sum["merges"], 2, "{sum}\n{stderr}");
+    assert_eq!(sum["failed"][0]["task"], "t-one", "{sum}");
+    for t in ["t-two", "t-three"] {
+        assert!(git(&repo, &["show", &format!("main:src/{t}.txt")]).contains(t));
+    }
+    let conn = rusqlite::Connection::open(repo.join(".shiftboss/state.db")).unwrap();
+    let (agent, action, error): (String, String, String) = conn
+        .query_row(
+            "SELECT agent, json_extract(data,'$.action'), json_extract(data,'$.error')
+             FROM events WHERE kind = 'executor_failed' ORDER BY seq LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .expect("an executor_failed event in the log");
+    assert_eq!((agent.as_str(), action.as_str()), ("builder-01", "prompt"));
+    assert!(error.contains("builder-01-1.md"), "{error}");
+    // One concern from the executor says it for builder-01, however many
+    // times the start failed while it was open.
+    let (failures, concerns): (i64, i64) = conn
+        .query_row(
+            "SELECT (SELECT count(*) FROM events WHERE kind = 'executor_failed'),
+                    (SELECT count(*) FROM events WHERE kind = 'concern_raised'
+                       AND agent = 'builder-01'
+                       AND json_extract(data,'$.source') = 'executor')",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert!(failures >= 2 && concerns == 1, "{failures} {concerns}");
+    // `status` shows the concern, read back from the log.
+    let out = run(&repo, &["status", "--json"], &[]);
+    let status: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let open = status["concerns"].as_array().unwrap();
+    assert!(
+        open.iter().any(|c| c
+            .to_string()
+            .contains("executor: prompt failed for builder-01")),
+        "{status}"
+    );
+    assert!(
+        status["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e.as_str().unwrap().contains("prompt failed for builder-01")),
+        "{status}"
     );
 }

@@ -244,6 +244,46 @@ fn floor_in_a_small_terminal() {
     );
 }
 
+/// At 80x24 with the inbox focused: at least 40 characters of every
+/// concern on screen, a cut list says how many more, the footer keeps
+/// `? help` and `q quit`.
+#[test]
+fn inbox_in_a_small_terminal_shows_each_concern() {
+    let snap = at_4h();
+    let mut app = console(snap, "dark", false);
+    app.focus = PaneId::Inbox;
+    let screen = screenshot::to_text(&screenshot::render(&app, 80, 24));
+    let lines: Vec<&str> = screen.lines().collect();
+    let footer = lines.last().expect("a footer");
+    assert!(
+        footer.contains("? help") && footer.contains("q quit"),
+        "{footer}"
+    );
+    let mut seen = 0;
+    for c in snap.state.open_concerns() {
+        let Some(row) = lines.iter().find(|l| l.contains(&format!("● {} ", c.id))) else {
+            continue;
+        };
+        seen += 1;
+        let want: String = c.summary.chars().take(40).collect();
+        assert!(
+            row.contains(&want),
+            "{} shows less than 40 characters: {row}",
+            c.id
+        );
+    }
+    assert!(seen >= 2, "concern rows on screen:\n{screen}");
+    assert!(
+        screen.contains("more ─"),
+        "the cut inbox says how many more:\n{screen}"
+    );
+    check(
+        "inbox_4h_80x24",
+        "the floor at 4h in an 80x24 terminal, the inbox focused",
+        &screen,
+    );
+}
+
 #[test]
 fn every_size_draws_without_panic() {
     // The sizes `shiftboss screenshot` accepts start at 40x12; a terminal
@@ -502,7 +542,7 @@ fn command_line_with_a_completion() {
     let Mode::CommandLine(edit) = &app.mode else {
         panic!("the command line is open: {:?}", app.mode)
     };
-    assert_eq!(edit.text, "approve ", "tab completes the command");
+    assert_eq!(edit.text(), "approve ", "tab completes the command");
     // `all` is a candidate too: a `P` picks the pause ids.
     type_text(&mut app, "P");
     press(&mut app, "tab");
@@ -510,9 +550,9 @@ fn command_line_with_a_completion() {
         panic!("the command line is still open: {:?}", app.mode)
     };
     assert!(
-        edit.text.starts_with("approve P-") && edit.text.len() > "approve P-".len(),
+        edit.text().starts_with("approve P-") && edit.text().len() > "approve P-".len(),
         "tab completes the pause ids' common prefix: {:?}",
-        edit.text
+        edit.text()
     );
     check(
         "command_line_completion_4h",
@@ -524,7 +564,7 @@ fn command_line_with_a_completion() {
     let Mode::CommandLine(edit) = &app.mode else {
         unreachable!()
     };
-    let rest = first.to_string()[edit.text.len() - "approve ".len()..].to_string();
+    let rest = first.to_string()[edit.text().len() - "approve ".len()..].to_string();
     type_text(&mut app, &rest);
     press(&mut app, "enter");
     assert_eq!(app.mode, Mode::Normal);

@@ -5,18 +5,15 @@ use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
+#[path = "support/drill.rs"]
+mod drill;
 #[path = "support/repo.rs"]
 mod repo;
+use drill::BIN;
 use repo::git;
 
-const BIN: &str = env!("CARGO_BIN_EXE_shiftboss");
-
 fn shiftboss(dir: &Path, args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("run shiftboss")
+    drill::run(dir, args, &[])
 }
 
 fn small() -> String {

@@ -16,9 +16,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
-use support::repo::git;
+use support::drill::{self, BIN, add_tasks, assert_ok, init_with, write_agent};
+use support::repo::{git, repo_at};
 
-const BIN: &str = env!("CARGO_BIN_EXE_shiftboss");
 const TEST: &str = "a_full_disk_pauses_the_swarm_and_it_resumes_by_itself";
 const INSIDE: &str = "SHIFTBOSS_TEST_TMPFS";
 const TASKS: [&str; 4] = ["t-one", "t-two", "t-three", "t-four"];
@@ -49,7 +49,7 @@ fn a_full_disk_pauses_the_swarm_and_it_resumes_by_itself() {
         return inside(Path::new(&dir));
     }
     // SAFETY: geteuid has no preconditions.
-    let root = unsafe { libc::geteuid() } == 0;
+    let root = rustix::process::geteuid().is_root();
     let unshare = Command::new("unshare").arg("--version").output().is_ok();
     if !root || !unshare {
         let why = "needs root and unshare (util-linux) to mount a tmpfs";
@@ -113,7 +113,11 @@ fn fill(path: &Path) -> u64 {
             Ok(0) => break,
             Ok(n) => written += n as u64,
             Err(e) => {
-                assert_eq!(e.raw_os_error(), Some(libc::ENOSPC), "{e}");
+                assert_eq!(
+                    e.raw_os_error(),
+                    Some(rustix::io::Errno::NOSPC.raw_os_error()),
+                    "{e}"
+                );
                 break;
             }
         }
@@ -136,40 +140,13 @@ fn inside(dir: &Path) {
         dir.display()
     );
     let repo: PathBuf = dir.join("repo");
-    std::fs::create_dir_all(&repo).unwrap();
-    git(&repo, &["init", "-q", "-b", "main"]);
-    std::fs::write(repo.join("README.md"), "hello\n").unwrap();
-    git(&repo, &["add", "."]);
-    git(
-        &repo,
-        &[
-            "-c",
-            "user.name=t",
-            "-c",
-            "user.email=t@t",
-            "commit",
-            "-qm",
-            "init",
-        ],
-    );
-    git(&repo, &["switch", "-q", "--detach"]);
-    let agent = dir.join("agent.sh");
-    std::fs::write(&agent, AGENT).unwrap();
-    std::fs::set_permissions(&agent, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    repo_at(&repo, &[("README.md", "hello\n")]);
+    let agent = write_agent(dir, AGENT);
     let sb = |args: &[&str]| {
-        let out = Command::new(BIN)
-            .args(args)
-            .current_dir(&repo)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let out = drill::run(&repo, args, &[]);
+        assert_ok(&out);
         out
     };
-    sb(&["init"]);
     let config = format!(
         "[swarm]\nagents = 1\nmax_live = 1\nruntime = \"command\"\n\
          [agent]\ncommand = [\"{}\"]\npass_env = [\"AGENT_MARKS\"]\nstop_grace = \"1s\"\n\
@@ -177,18 +154,8 @@ fn inside(dir: &Path) {
         agent.display(),
         marks.display()
     );
-    std::fs::write(repo.join(".shiftboss/config.toml"), config).unwrap();
-    for t in TASKS {
-        sb(&[
-            "task",
-            "add",
-            &format!("Do {t}"),
-            "--id",
-            t,
-            "--scope",
-            "src/**",
-        ]);
-    }
+    init_with(&repo, &config);
+    add_tasks(&repo, &TASKS);
 
     let mut child = Command::new(BIN)
         .args(["up", "--headless", "--until-idle", "--json"])

@@ -8,21 +8,12 @@
 mod support;
 
 use shiftboss::domain::MergeOutcome;
-use shiftboss::merge::{Entry, LandOptions, Repo};
+use shiftboss::merge::{LandEntry, LandOptions, Repo};
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 use std::time::Duration;
+use support::drill::{self, BIN, add_tasks, command_config, init_with, up_until_idle, write_agent};
 use support::repo::{git, new_repo};
-
-const BIN: &str = env!("CARGO_BIN_EXE_shiftboss");
-
-fn run(dir: &Path, args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("run shiftboss")
-}
 
 /// Commits a link out of the repository on its first attempt; told why the
 /// task came back, takes the link out. The config task writes
@@ -49,47 +40,14 @@ fn setup(tasks: &[&str]) -> (tempfile::TempDir, std::path::PathBuf) {
 /// `setup`, with `extra` appended to the config.
 fn setup_with(tasks: &[&str], extra: &str) -> (tempfile::TempDir, std::path::PathBuf) {
     let (tmp, repo) = new_repo(&[("README.md", "hello\n")]);
-    let agent = tmp.path().join("agent.sh");
-    std::fs::write(&agent, AGENT).unwrap();
-    std::fs::set_permissions(&agent, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
-    assert!(run(&repo, &["init"]).status.success());
-    let config = format!(
-        "[swarm]\nagents = 2\nmax_live = 2\nruntime = \"command\"\n\
-         [agent]\ncommand = [\"{}\"]\nstop_grace = \"1s\"\n\
-         [watchdog]\ntick = \"1s\"\n{extra}",
-        agent.display()
-    );
-    std::fs::write(repo.join(".shiftboss/config.toml"), config).unwrap();
-    for t in tasks {
-        let out = run(
-            &repo,
-            &[
-                "task",
-                "add",
-                &format!("Do {t}"),
-                "--id",
-                t,
-                "--scope",
-                "src/**",
-            ],
-        );
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
+    let agent = write_agent(tmp.path(), AGENT);
+    init_with(&repo, &command_config(2, &agent, extra));
+    add_tasks(&repo, tasks);
     (tmp, repo)
 }
 
 fn up(repo: &Path) -> serde_json::Value {
-    let out = run(repo, &["up", "--headless", "--until-idle", "--json"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    up_until_idle(repo, &[])
 }
 
 /// Every tree main's first-parent history ever had: no symlink in any.
@@ -200,7 +158,7 @@ fn in_the_sandbox_the_shared_git_config_cannot_be_changed() {
 #[test]
 fn doctor_flags_git_config_that_runs_programs() {
     let (_tmp, repo) = new_repo(&[("README.md", "hello\n")]);
-    assert!(run(&repo, &["init"]).status.success());
+    assert!(drill::run(&repo, &["init"], &[]).status.success());
     // A config that runs: the simulator, whatever agent CLIs this machine has.
     let cfg = repo.join(".shiftboss/config.toml");
     let text = std::fs::read_to_string(&cfg).unwrap();
@@ -216,7 +174,7 @@ fn doctor_flags_git_config_that_runs_programs() {
         .collect::<Vec<_>>()
         .join("\n");
     std::fs::write(&cfg, text).unwrap();
-    let out = run(&repo, &["doctor"]);
+    let out = drill::run(&repo, &["doctor"], &[]);
     let report = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(
         report.contains("ok    .git/config runs no programs"),
@@ -224,7 +182,7 @@ fn doctor_flags_git_config_that_runs_programs() {
     );
     git(&repo, &["config", "core.fsmonitor", "/tmp/watch.sh"]);
     git(&repo, &["config", "filter.lfsish.smudge", "cat"]);
-    let out = run(&repo, &["doctor"]);
+    let out = drill::run(&repo, &["doctor"], &[]);
     let report = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(
         report.contains("warn  .git/config sets core.fsmonitor = /tmp/watch.sh"),
@@ -245,7 +203,7 @@ fn doctor_flags_git_config_that_runs_programs() {
         ),
     )
     .unwrap();
-    let out = run(&repo, &["doctor"]);
+    let out = drill::run(&repo, &["doctor"], &[]);
     let report = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(!report.contains("sets core.fsmonitor"), "{report}");
     assert!(report.contains("sets filter.lfsish.smudge"), "{report}");
@@ -278,7 +236,7 @@ fn the_queue_refuses_a_link_out_before_moving_the_target() {
     git(&repo, &["switch", "-q", "--detach", "main"]);
     let main_before = git(&repo, &["rev-parse", "main"]);
     let r = Repo::open(&repo, &repo.join(".shiftboss/worktrees"), "main").unwrap();
-    let entries = [Entry {
+    let entries = [LandEntry {
         task: "t-link".into(),
         branch: "shiftboss/b1/t-link".into(),
         message: "Merge t-link".into(),
@@ -309,7 +267,7 @@ fn the_queue_refuses_a_link_out_before_moving_the_target() {
 #[test]
 fn bad_scopes_ids_and_convoy_names_are_refused_on_the_way_in() {
     let (_tmp, repo) = new_repo(&[("README.md", "hello\n")]);
-    assert!(run(&repo, &["init"]).status.success());
+    assert!(drill::run(&repo, &["init"], &[]).status.success());
     let long = "a".repeat(300);
     let cases: [(&[&str], &str); 7] = [
         (&["--scope", "/etc/**"], "--scope \"/etc/**\""),
@@ -323,7 +281,7 @@ fn bad_scopes_ids_and_convoy_names_are_refused_on_the_way_in() {
     for (args, want) in cases {
         let mut all = vec!["task", "add", "A task"];
         all.extend_from_slice(args);
-        let out = run(&repo, &all);
+        let out = drill::run(&repo, &all, &[]);
         let err = String::from_utf8_lossy(&out.stderr).into_owned();
         assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
         assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
@@ -335,7 +293,7 @@ fn bad_scopes_ids_and_convoy_names_are_refused_on_the_way_in() {
         format!("[[convoy]]\nname = \"c\"\n[[convoy.task]]\nid = \"{long}\"\ntitle = \"t\"\n"),
     )
     .unwrap();
-    let out = run(&repo, &["task", "import", file.to_str().unwrap()]);
+    let out = drill::run(&repo, &["task", "import", file.to_str().unwrap()], &[]);
     let err = String::from_utf8_lossy(&out.stderr).into_owned();
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(

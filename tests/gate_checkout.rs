@@ -1,22 +1,12 @@
 //! A branch's gates run on exactly that branch's commit, in a checkout of
 //! their own: real `command` agents, the real binary, a real repository.
 
-use std::path::Path;
-use std::process::{Command, Output};
-
+#[path = "support/drill.rs"]
+mod drill;
 #[path = "support/repo.rs"]
 mod repo;
+use drill::{add_tasks, command_config, init_with, up_until_idle, write_agent, write_script};
 use repo::{git, new_repo};
-
-const BIN: &str = env!("CARGO_BIN_EXE_shiftboss");
-
-fn run(dir: &Path, args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("run shiftboss")
-}
 
 /// Writes its task's file and says it is done at once, so the scheduler
 /// hands the agent its next task while the gates of this one still run.
@@ -37,55 +27,13 @@ echo "$(pwd) $(git rev-parse HEAD) $(ls src 2>/dev/null | tr '\n' ',')" >> "$(di
 #[test]
 fn every_branch_gate_sees_its_own_tasks_commit_while_the_agent_works_on_the_next() {
     let (tmp, repo) = new_repo(&[("README.md", "hello\n")]);
-    let agent = tmp.path().join("agent.sh");
-    let gate = tmp.path().join("gate.sh");
-    for (path, text) in [(&agent, AGENT), (&gate, GATE)] {
-        std::fs::write(path, text).unwrap();
-        std::fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(0o755))
-            .unwrap();
-    }
-    let out = run(&repo, &["init"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let config = format!(
-        "[swarm]\nagents = 2\nmax_live = 2\nruntime = \"command\"\n\
-         [agent]\ncommand = [\"{}\"]\nstop_grace = \"1s\"\n\
-         [gates]\ncommands = [\"{}\"]\n\
-         [watchdog]\ntick = \"1s\"\n",
-        agent.display(),
-        gate.display()
-    );
-    std::fs::write(repo.join(".shiftboss/config.toml"), config).unwrap();
+    let agent = write_agent(tmp.path(), AGENT);
+    let gate = write_script(tmp.path(), "gate.sh", GATE);
+    let gates = format!("[gates]\ncommands = [\"{}\"]\n", gate.display());
+    init_with(&repo, &command_config(2, &agent, &gates));
     let tasks = ["t-1", "t-2", "t-3", "t-4", "t-5", "t-6"];
-    for t in tasks {
-        let out = run(
-            &repo,
-            &[
-                "task",
-                "add",
-                &format!("Do {t}"),
-                "--id",
-                t,
-                "--scope",
-                "src/**",
-            ],
-        );
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    let out = run(&repo, &["up", "--headless", "--until-idle", "--json"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let sum: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    add_tasks(&repo, &tasks);
+    let sum = up_until_idle(&repo, &[]);
     assert_eq!(sum["merges"], 6, "{sum}");
 
     // Each task's branch tip is the commit its gates ran on (no rework here:

@@ -4,24 +4,17 @@
 //! an `ai` tier nobody answers raises one concern naming its endpoint.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
+#[path = "support/drill.rs"]
+mod drill;
 #[path = "support/http.rs"]
 #[allow(dead_code)]
 mod http;
 #[path = "support/repo.rs"]
 mod repo;
+use drill::{BIN, assert_ok, command_config, init_with, write_agent};
 use repo::{git, new_repo};
-
-const BIN: &str = env!("CARGO_BIN_EXE_shiftboss");
-
-fn run(dir: &Path, args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("run shiftboss")
-}
 
 const AGENT: &str = r#"#!/bin/sh
 cat > /dev/null
@@ -44,32 +37,13 @@ exit 0
 
 fn setup(extra_config: &str, tasks: &[(&str, &[&str])]) -> (tempfile::TempDir, PathBuf) {
     let (tmp, repo) = new_repo(&[("README.md", "hello\n")]);
-    let agent = tmp.path().join("agent.sh");
-    std::fs::write(&agent, AGENT).unwrap();
-    std::fs::set_permissions(&agent, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
-    let out = run(&repo, &["init"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let config = format!(
-        "[swarm]\nagents = 3\nmax_live = 3\nruntime = \"command\"\n\
-         [agent]\ncommand = [\"{}\"]\nstop_grace = \"1s\"\n\
-         [watchdog]\ntick = \"1s\"\n{extra_config}",
-        agent.display()
-    );
-    std::fs::write(repo.join(".shiftboss/config.toml"), config).unwrap();
+    let agent = write_agent(tmp.path(), AGENT);
+    init_with(&repo, &command_config(3, &agent, extra_config));
     for (t, extra) in tasks {
         let title = format!("Do {t}");
         let mut args = vec!["task", "add", &title, "--id", t, "--scope", "src/**"];
         args.extend_from_slice(extra);
-        let out = run(&repo, &args);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert_ok(&drill::run(&repo, &args, &[]));
     }
     (tmp, repo)
 }
@@ -90,7 +64,7 @@ fn no_change_failures_and_the_summary_and_status_are_told_as_they_are() {
         ],
     );
     let before = git(&repo, &["rev-parse", "main"]);
-    let out = run(&repo, &["up", "--headless", "--until-idle"]);
+    let out = drill::run(&repo, &["up", "--headless", "--until-idle"], &[]);
     let text = String::from_utf8_lossy(&out.stdout);
     // A failed task: exit 3, and the summary says which and why.
     assert_eq!(
@@ -128,7 +102,8 @@ fn no_change_failures_and_the_summary_and_status_are_told_as_they_are() {
         "SELECT count(*) FROM events WHERE kind = 'merge_finished' AND task = 't-noop' AND json_extract(data,'$.outcome.outcome') = 'merged'",
     );
     assert_eq!(merged_noop, 0);
-    let list = String::from_utf8_lossy(&run(&repo, &["task", "list", "--json"]).stdout).to_string();
+    let list = String::from_utf8_lossy(&drill::run(&repo, &["task", "list", "--json"], &[]).stdout)
+        .to_string();
     let tasks: serde_json::Value = serde_json::from_str(&list).unwrap();
     let noop = tasks
         .as_array()
@@ -145,7 +120,7 @@ fn no_change_failures_and_the_summary_and_status_are_told_as_they_are() {
 
     // status: elapsed as a duration (never a time of day), the agents' own
     // commits (t-ok's two, t-fail's work kept by shiftboss), tokens grouped.
-    let out = run(&repo, &["status"]);
+    let out = drill::run(&repo, &["status"], &[]);
     let status = String::from_utf8_lossy(&out.stdout);
     let time = status.lines().find(|l| l.starts_with("time")).unwrap();
     assert!(!time.contains(':'), "{time}");
@@ -158,7 +133,7 @@ fn no_change_failures_and_the_summary_and_status_are_told_as_they_are() {
     );
     assert_eq!(total, 3 * 1_200_000);
     // The same in JSON: a duration, the commits, what failed and why.
-    let out = run(&repo, &["status", "--json"]);
+    let out = drill::run(&repo, &["status", "--json"], &[]);
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(
         !json["virtual_time"].as_str().unwrap().contains(':'),

@@ -1,14 +1,16 @@
 //! The merge queue's `ai` tier against scripted APIs on 127.0.0.1, for both
 //! providers: what the request carries, what a good answer gives, and how
-//! prose, a failing API and an unreachable API come back.
+//! prose, a failing API and an unreachable API come back, and what each
+//! answer cost (a refused answer too: it was paid for).
 
 // Uses only the scripted HTTP server of the shared support modules.
 #[allow(dead_code)]
 mod support;
 
 use serde_json::{Value, json};
+use shiftboss::domain::{ModelSpend, Usage};
 use shiftboss::merge::ai::{
-    AiConfig, AiError, ConflictedFile, ExplainedRemoval, Provider, resolve_file,
+    AiCall, AiError, AiSettings, ConflictedFile, ExplainedRemoval, Provider, resolve_file,
 };
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -98,15 +100,29 @@ fn scripted(provider: Provider, script: Script) -> (String, Arc<Mutex<Vec<Seen>>
     (base, seen)
 }
 
-fn config(provider: Provider, base_url: String) -> AiConfig {
-    AiConfig {
-        provider,
+fn config(provider: Provider, base_url: String) -> AiSettings {
+    AiSettings {
         base_url,
-        model: MODEL.into(),
-        api_key: Some(KEY.into()),
         timeout: Duration::from_secs(60),
         max_tokens: 4096,
+        ..AiSettings::new(provider, MODEL)
     }
+}
+
+/// One call with the key.
+fn call(cfg: &AiSettings) -> AiCall {
+    resolve_file(cfg, Some(KEY), &conflicted(), TASK)
+}
+
+fn spent(input: u64, output: u64) -> Option<ModelSpend> {
+    Some(ModelSpend {
+        model: MODEL.into(),
+        usage: Usage {
+            input,
+            output,
+            ..Usage::default()
+        },
+    })
 }
 
 fn conflicted() -> ConflictedFile {
@@ -145,7 +161,9 @@ fn prompt_texts(provider: Provider, body: &Value) -> (String, String) {
 
 fn a_good_answer_resolves(provider: Provider) {
     let (base, seen) = scripted(provider, Script::Answer(GOOD, 321, 54));
-    let resolution = resolve_file(&config(provider, base), &conflicted(), TASK).unwrap();
+    let c = call(&config(provider, base));
+    assert_eq!(c.spent, spent(321, 54));
+    let resolution = c.result.unwrap();
     assert_eq!(
         resolution.content,
         "pub fn base_line() {}\npub fn landed_on_target() {}\npub fn agent_greeting() {}\n"
@@ -156,10 +174,6 @@ fn a_good_answer_resolves(provider: Provider) {
             line: "// scratch note".into(),
             why: "a leftover note, not code".into(),
         }]
-    );
-    assert_eq!(
-        (resolution.input_tokens, resolution.output_tokens),
-        (321, 54)
     );
 
     let seen = seen.lock().unwrap();
@@ -214,7 +228,10 @@ fn a_good_answer_resolves(provider: Provider) {
 fn prose_is_refused(provider: Provider) {
     let answer = "I would keep both functions and drop the scratch note.";
     let (base, _) = scripted(provider, Script::Answer(answer, 10, 10));
-    let err = resolve_file(&config(provider, base), &conflicted(), TASK).unwrap_err();
+    let c = call(&config(provider, base));
+    // Refused, but answered: its tokens were spent.
+    assert_eq!(c.spent, spent(10, 10));
+    let err = c.result.unwrap_err();
     assert_eq!(
         err,
         AiError::Refused("the answer is prose, not a file".into())
@@ -223,7 +240,7 @@ fn prose_is_refused(provider: Provider) {
     // The file, but wrapped in commentary: refused as well.
     let answer = "Here is the merged file:\n```rust\npub fn base_line() {}\n```\n";
     let (base, _) = scripted(provider, Script::Answer(answer, 10, 10));
-    let err = resolve_file(&config(provider, base), &conflicted(), TASK).unwrap_err();
+    let err = call(&config(provider, base)).result.unwrap_err();
     assert!(
         matches!(&err, AiError::Refused(why) if why.contains("prose around the code")),
         "{err}"
@@ -234,7 +251,9 @@ fn a_failing_api_is_a_transport_error_without_the_key(provider: Provider) {
     // An API that echoes the key it was given: the error still hides it.
     let body = format!(r#"{{"error":{{"message":"internal error for key {KEY}"}}}}"#);
     let (base, _) = scripted(provider, Script::Status(500, body));
-    let err = resolve_file(&config(provider, base), &conflicted(), TASK).unwrap_err();
+    let c = call(&config(provider, base));
+    assert_eq!(c.spent, None, "a failed request costs nothing");
+    let err = c.result.unwrap_err();
     let AiError::Transport(message) = &err else {
         panic!("expected a transport error, got {err:?}");
     };
@@ -253,7 +272,9 @@ fn an_unreachable_api_is_named_as_unreachable(provider: Provider) {
         listener.local_addr().unwrap().port()
     };
     let cfg = config(provider, format!("http://127.0.0.1:{port}"));
-    let err = resolve_file(&cfg, &conflicted(), TASK).unwrap_err();
+    let c = call(&cfg);
+    assert_eq!(c.spent, None);
+    let err = c.result.unwrap_err();
     // Told apart from a bad answer: nobody answered at that endpoint.
     let AiError::Unreachable { endpoint, why } = &err else {
         panic!("expected an unreachable endpoint, got {err:?}");
@@ -309,9 +330,10 @@ fn openai_unreachable_is_named() {
 #[test]
 fn openai_without_a_key_sends_no_authorization() {
     let (base, seen) = scripted(Provider::OpenAi, Script::Answer(GOOD, 1, 1));
-    let mut cfg = config(Provider::OpenAi, base);
-    cfg.api_key = None;
-    resolve_file(&cfg, &conflicted(), TASK).unwrap();
+    let cfg = config(Provider::OpenAi, base);
+    resolve_file(&cfg, None, &conflicted(), TASK)
+        .result
+        .unwrap();
     let seen = seen.lock().unwrap();
     assert_eq!(seen[0].header("authorization"), None);
 }

@@ -7,9 +7,9 @@
 mod support;
 
 use serde_json::json;
-use shiftboss::domain::{MergeOutcome, Removal, Side, Tier};
-use shiftboss::merge::ai::{AiConfig, Provider};
-use shiftboss::merge::{AiAnswer, ConflictFile, Entry, LandOptions, Landing, Repo};
+use shiftboss::domain::{MergeOutcome, ModelSpend, Removal, ResolveTier, Side, TaskId, Usage};
+use shiftboss::merge::ai::{AiCall, AiSettings, ConflictedFile, Provider};
+use shiftboss::merge::{LandEntry, LandOptions, Landing, Repo};
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -56,9 +56,9 @@ fn advance_main(repo: &Path, files: &[(&str, &str)]) {
     git(repo, &["update-ref", "refs/heads/main", head.trim()]);
 }
 
-fn entry(name: &str) -> Entry {
-    Entry {
-        task: name.into(),
+fn entry(name: &str) -> LandEntry {
+    LandEntry {
+        task: TaskId::new(name),
         branch: name.into(),
         message: format!("Merge {name}\n\nShiftboss-Task: {name}\n"),
         context: format!("{name}: keep both sides' work"),
@@ -72,7 +72,7 @@ fn open(repo: &Path) -> Repo {
 fn land(repo: &Path, names: &[&str], checks: &[&str], append_only: &[&str]) -> Landing {
     let checks: Vec<String> = checks.iter().map(|s| s.to_string()).collect();
     let append_only: Vec<String> = append_only.iter().map(|s| s.to_string()).collect();
-    let entries: Vec<Entry> = names.iter().map(|n| entry(n)).collect();
+    let entries: Vec<LandEntry> = names.iter().map(|n| entry(n)).collect();
     open(repo).land(
         &entries,
         &LandOptions {
@@ -95,7 +95,11 @@ fn show(repo: &Path, rev: &str) -> String {
 }
 
 fn outcome<'a>(l: &'a Landing, task: &str) -> &'a MergeOutcome {
-    &l.results.iter().find(|(t, _)| t == task).expect(task).1
+    &l.results
+        .iter()
+        .find(|(t, _)| t.as_str() == task)
+        .expect(task)
+        .1
 }
 
 #[test]
@@ -178,6 +182,18 @@ fn scripted_model(text: String) -> (String, Arc<AtomicUsize>, Arc<Mutex<String>>
     (format!("http://{addr}"), calls, last)
 }
 
+/// What each of the scripted model's answers costs.
+fn scripted_spend() -> ModelSpend {
+    ModelSpend {
+        model: "scripted".into(),
+        usage: Usage {
+            input: 120,
+            output: 40,
+            ..Usage::default()
+        },
+    }
+}
+
 const BASE: &str = "//! registry\npub const OWNER: &str = \"nobody\";\n";
 
 /// main and the branch both rewrote the same line: auto cannot merge it.
@@ -200,11 +216,10 @@ fn owner_fight(repo: &Path) {
 }
 
 fn land_with_ai(repo: &Path, url: &str, checks: &[&str]) -> Landing {
-    let mut cfg = AiConfig::new(Provider::Anthropic, "scripted");
+    let mut cfg = AiSettings::new(Provider::Anthropic, "scripted");
     cfg.base_url = url.to_string();
-    cfg.api_key = Some("sk-ant-test-key".into());
-    let resolve = move |f: &ConflictFile, ctx: &str| -> Result<AiAnswer, String> {
-        shiftboss::merge::ai::answer(&cfg, f, ctx)
+    let resolve = move |f: &ConflictedFile, ctx: &str| -> AiCall {
+        shiftboss::merge::ai::resolve_file(&cfg, Some("sk-ant-test-key"), f, ctx)
     };
     let checks: Vec<String> = checks.iter().map(|s| s.to_string()).collect();
     open(repo).land(
@@ -238,6 +253,8 @@ fn ai_resolves_what_auto_cannot_and_the_result_is_gated() {
     };
     assert_eq!(tier, "ai");
     assert_eq!(calls.load(Ordering::SeqCst), 1);
+    // What the answer cost, for the entry it was made for.
+    assert_eq!(l.spent, [(TaskId::new("t1"), scripted_spend())]);
     // The model saw both sides and the base.
     let req = last.lock().unwrap().clone();
     for needle in ["\\\"t0\\\"", "\\\"t1\\\"", "\\\"nobody\\\"", "registry.rs"] {
@@ -285,6 +302,9 @@ fn an_ai_endpoint_nobody_answers_is_named_as_unreachable() {
     };
     assert!(why.contains("cannot be reached"), "{why}");
     assert!(why.contains(&url), "{why}");
+    let endpoint = l.ai_unreachable.as_deref().unwrap_or_default();
+    assert_eq!(endpoint, format!("{url}/v1/messages"));
+    assert!(l.spent.is_empty(), "nobody answered: nothing spent");
     assert_eq!(main_tip(&repo), before);
 }
 
@@ -305,12 +325,14 @@ fn ai_answers_that_drop_lines_or_are_prose_are_refused() {
     else {
         panic!("{l:?}")
     };
-    assert_eq!(*tier, Tier::Ai);
+    assert_eq!(*tier, ResolveTier::Ai);
     assert_eq!(files, &["registry.rs"]);
     assert_eq!(lines_at_risk.len(), 1, "{lines_at_risk:?}");
     assert_eq!(lines_at_risk[0].side, Side::Target);
     assert_eq!(lines_at_risk[0].line, "pub const OWNER: &str = \"t0\";");
     assert_eq!(main_tip(&repo), before, "nothing merged");
+    // Refused, yet answered: the answer was paid for.
+    assert_eq!(l.spent, [(TaskId::new("t1"), scripted_spend())]);
     // Prose instead of a file: refused before anything is written.
     let (url, _, _) = scripted_model("You should keep both owners, I think.".into());
     let l = land_with_ai(&repo, &url, &[]);
@@ -318,6 +340,7 @@ fn ai_answers_that_drop_lines_or_are_prose_are_refused() {
         panic!("{l:?}")
     };
     assert!(why.contains("prose"), "{why}");
+    assert_eq!(l.spent, [(TaskId::new("t1"), scripted_spend())]);
     assert_eq!(main_tip(&repo), before);
 }
 

@@ -4,22 +4,15 @@
 //! Real `command` agents, the real binary, real repositories.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+#[path = "support/drill.rs"]
+mod drill;
 #[path = "support/repo.rs"]
 mod repo;
+use drill::{BIN, add_tasks, command_config, init_with, write_agent};
 use repo::{git, new_repo};
-
-const BIN: &str = env!("CARGO_BIN_EXE_shiftboss");
-
-fn run(dir: &Path, args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("run shiftboss")
-}
 
 const AGENT: &str = r#"#!/bin/sh
 cat > /dev/null
@@ -32,41 +25,9 @@ exit 0
 fn setup() -> (tempfile::TempDir, PathBuf) {
     let (tmp, repo) = new_repo(&[("README.md", "hello\n")]);
     git(&repo, &["switch", "-q", "main"]);
-    let agent = tmp.path().join("agent.sh");
-    std::fs::write(&agent, AGENT).unwrap();
-    std::fs::set_permissions(&agent, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
-    let out = run(&repo, &["init"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let config = format!(
-        "[swarm]\nagents = 2\nmax_live = 2\nruntime = \"command\"\n\
-         [agent]\ncommand = [\"{}\"]\nstop_grace = \"1s\"\n\
-         [watchdog]\ntick = \"1s\"\n",
-        agent.display()
-    );
-    std::fs::write(repo.join(".shiftboss/config.toml"), config).unwrap();
-    for t in ["t-1", "t-2"] {
-        let out = run(
-            &repo,
-            &[
-                "task",
-                "add",
-                &format!("Do {t}"),
-                "--id",
-                t,
-                "--scope",
-                "src/**",
-            ],
-        );
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
+    let agent = write_agent(tmp.path(), AGENT);
+    init_with(&repo, &command_config(2, &agent, ""));
+    add_tasks(&repo, &["t-1", "t-2"]);
     (tmp, repo)
 }
 
@@ -94,7 +55,7 @@ fn wait_for(what: &str, mut cond: impl FnMut() -> bool) {
 #[test]
 fn a_clean_checkout_on_the_target_follows_each_landing() {
     let (_tmp, repo) = setup();
-    let out = run(&repo, &["up", "--headless", "--until-idle", "--json"]);
+    let out = drill::run(&repo, &["up", "--headless", "--until-idle", "--json"], &[]);
     assert!(
         out.status.success(),
         "{}",
@@ -155,7 +116,7 @@ fn a_dirty_checkout_on_the_target_holds_landings_until_it_is_clean() {
         ) == 2
     });
     // SAFETY: a plain signal to the child this test started.
-    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    shiftboss::sys::signal_process(child.id(), shiftboss::sys::Signal::TERM);
     let out = child.wait_with_output().unwrap();
     assert!(
         out.status.success(),
@@ -185,7 +146,7 @@ fn a_headless_run_ends_with_held_landings_named_in_its_summary() {
     let before = git(&repo, &["rev-parse", "main"]);
     std::fs::write(repo.join("README.md"), "hello\nmy own edit\n").unwrap();
     // Nothing more can happen without the operator: the run ends by itself.
-    let out = run(&repo, &["up", "--headless", "--until-idle"]);
+    let out = drill::run(&repo, &["up", "--headless", "--until-idle"], &[]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),

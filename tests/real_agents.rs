@@ -7,7 +7,7 @@
 mod support;
 
 use serde_json::Value;
-use support::agents::{claude, codex, shiftboss};
+use support::agents::{claude, codex, init_with_tasks, shiftboss};
 use support::anthropic::{Reply, Server};
 use support::openai;
 use support::repo::{git, new_repo};
@@ -60,27 +60,18 @@ fn claude_code_agents_edit_commit_and_merge_with_exact_usage_and_cost() {
         ("ANTHROPIC_API_KEY", "sk-ant-test-0123456789"),
     ];
     let sb = |args: &[&str]| shiftboss(&repo, tmp.path(), &env, args);
-    sb(&["init"]);
-    std::fs::write(
-        repo.join(".shiftboss/config.toml"),
-        format!(
-            "[swarm]\nagents = 3\nmax_live = 3\nruntime = \"claude\"\nmodels = [\"claude-sonnet-4-5\"]\n\
-             [agent]\nclaude = \"{}\"\nstop_grace = \"2s\"\n",
-            claude.display()
-        ),
-    )
-    .unwrap();
-    for t in ["c-one", "c-two", "c-three"] {
-        sb(&[
-            "task",
-            "add",
-            &format!("Write {t}"),
-            "--id",
-            t,
-            "--scope",
-            "src/**",
-        ]);
-    }
+    let config = format!(
+        "[swarm]\nagents = 3\nmax_live = 3\nruntime = \"claude\"\nmodels = [\"claude-sonnet-4-5\"]\n\
+         [agent]\nclaude = \"{}\"\nstop_grace = \"2s\"\n",
+        claude.display()
+    );
+    init_with_tasks(
+        &repo,
+        tmp.path(),
+        &env,
+        &config,
+        &["c-one", "c-two", "c-three"],
+    );
     let out = sb(&["up", "--headless", "--until-idle", "--json"]);
     let sum: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(sum["merges"], 3, "{sum}");
@@ -214,33 +205,18 @@ fn a_mixed_swarm_of_claude_code_and_codex_agents() {
         ("OPENAI_API_KEY", "sk-openai-test-0123456789"),
     ];
     let sb = |args: &[&str]| shiftboss(&repo, tmp.path(), &env, args);
-    sb(&["init"]);
-    std::fs::write(
-        repo.join(".shiftboss/config.toml"),
-        format!(
-            "[swarm]\nagents = 5\nmax_live = 5\nruntime = \"claude\"\n\
-             models = [\"claude-sonnet-4-5\", \"claude-sonnet-4-5\", \"claude-sonnet-4-5\", \"gpt-5-codex\", \"gpt-5-codex\"]\n\
-             [agent]\nclaude = \"{}\"\ncodex = \"{}\"\ncodex_base_url = \"{}\"\nstop_grace = \"2s\"\n\
-             codex_sandbox = \"danger-full-access\"\n\
-             by_model = {{ \"gpt-5\" = \"codex\" }}\n",
-            claude.display(),
-            codex.display(),
-            openai_api.url
-        ),
-    )
-    .unwrap();
+    let config = format!(
+        "[swarm]\nagents = 5\nmax_live = 5\nruntime = \"claude\"\n\
+         models = [\"claude-sonnet-4-5\", \"claude-sonnet-4-5\", \"claude-sonnet-4-5\", \"gpt-5-codex\", \"gpt-5-codex\"]\n\
+         [agent]\nclaude = \"{}\"\ncodex = \"{}\"\ncodex_base_url = \"{}\"\nstop_grace = \"2s\"\n\
+         codex_sandbox = \"danger-full-access\"\n\
+         by_model = {{ \"gpt-5\" = \"codex\" }}\n",
+        claude.display(),
+        codex.display(),
+        openai_api.url
+    );
     let tasks = ["m-1", "m-2", "m-3", "m-4", "m-5"];
-    for t in tasks {
-        sb(&[
-            "task",
-            "add",
-            &format!("Write {t}"),
-            "--id",
-            t,
-            "--scope",
-            "src/**",
-        ]);
-    }
+    init_with_tasks(&repo, tmp.path(), &env, &config, &tasks);
     let out = sb(&["up", "--headless", "--until-idle", "--json"]);
     let sum: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(sum["merges"], 5, "{sum}");
@@ -328,24 +304,11 @@ fn a_rate_limited_claude_code_agent_backs_off() {
         ("ANTHROPIC_API_KEY", "sk-ant-test-0123456789"),
     ];
     let sb = |args: &[&str]| shiftboss(&repo, tmp.path(), &env, args);
-    sb(&["init"]);
-    std::fs::write(
-        repo.join(".shiftboss/config.toml"),
-        format!(
-            "[swarm]\nagents = 1\nmax_live = 1\nruntime = \"claude\"\n[agent]\nclaude = \"{}\"\n",
-            claude.display()
-        ),
-    )
-    .unwrap();
-    sb(&[
-        "task",
-        "add",
-        "Write r-1",
-        "--id",
-        "r-1",
-        "--scope",
-        "src/**",
-    ]);
+    let config = format!(
+        "[swarm]\nagents = 1\nmax_live = 1\nruntime = \"claude\"\n[agent]\nclaude = \"{}\"\n",
+        claude.display()
+    );
+    init_with_tasks(&repo, tmp.path(), &env, &config, &["r-1"]);
     // The first backoff is at least 30 s: a 20 s run sees one refusal through.
     sb(&["up", "--headless", "--until", "20s", "--json"]);
     assert!(api.served().refusals >= 1);

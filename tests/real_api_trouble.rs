@@ -5,9 +5,7 @@
 #[allow(dead_code)]
 mod support;
 
-use serde_json::Value;
-use std::process::Command;
-use support::agents::{BIN, claude, codex, events, shiftboss};
+use support::agents::{claude, codex, events, init_with_tasks, up_summary};
 use support::anthropic::{Reply, Server};
 use support::openai;
 use support::repo::new_repo;
@@ -27,36 +25,14 @@ fn an_overloaded_api_fails_the_claude_code_task_and_the_run_ends() {
         ("ANTHROPIC_BASE_URL", api.url.as_str()),
         ("ANTHROPIC_API_KEY", "sk-ant-test-0123456789"),
     ];
-    let sb = |args: &[&str]| shiftboss(&repo, tmp.path(), &env, args);
-    sb(&["init"]);
-    std::fs::write(
-        repo.join(".shiftboss/config.toml"),
-        format!(
-            "[swarm]\nagents = 1\nmax_live = 1\nruntime = \"claude\"\n\
-             [agent]\nclaude = \"{}\"\napi_refusals = 2\n",
-            claude.display()
-        ),
-    )
-    .unwrap();
-    sb(&[
-        "task",
-        "add",
-        "Write o-1",
-        "--id",
-        "o-1",
-        "--scope",
-        "src/**",
-    ]);
+    let config = format!(
+        "[swarm]\nagents = 1\nmax_live = 1\nruntime = \"claude\"\n\
+         [agent]\nclaude = \"{}\"\napi_refusals = 2\n",
+        claude.display()
+    );
+    init_with_tasks(&repo, tmp.path(), &env, &config, &["o-1"]);
     // No time bound: the run must end by itself.
-    let out = Command::new(BIN)
-        .args(["up", "--headless", "--until-idle", "--json"])
-        .current_dir(&repo)
-        .envs(env)
-        .env("HOME", tmp.path())
-        .output()
-        .unwrap();
-    let sum: Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&out.stderr)));
+    let sum = up_summary(&repo, tmp.path(), &env);
     assert!(api.served().refusals >= 2);
     assert_eq!(api.served().requests, 0);
     assert_eq!(events(&repo, "task_deferred").len(), 1, "{sum}");
@@ -89,37 +65,15 @@ fn a_codex_api_failure_is_recorded_once_with_the_exit_code() {
     let api = openai::Server::start(|_, _| openai::Reply::Refuse(503));
     let (tmp, repo) = new_repo(&[("README.md", "hello\n")]);
     let env = [("OPENAI_API_KEY", "sk-openai-test-0123456789")];
-    let sb = |args: &[&str]| shiftboss(&repo, tmp.path(), &env, args);
-    sb(&["init"]);
-    std::fs::write(
-        repo.join(".shiftboss/config.toml"),
-        format!(
-            "[swarm]\nagents = 1\nmax_live = 1\nruntime = \"codex\"\nmodels = [\"gpt-5-codex\"]\n\
-             [agent]\ncodex = \"{}\"\ncodex_base_url = \"{}\"\nstop_grace = \"2s\"\n\
-             codex_sandbox = \"danger-full-access\"\napi_refusals = 1\n",
-            codex.display(),
-            api.url
-        ),
-    )
-    .unwrap();
-    sb(&[
-        "task",
-        "add",
-        "Write f-1",
-        "--id",
-        "f-1",
-        "--scope",
-        "src/**",
-    ]);
-    let out = Command::new(BIN)
-        .args(["up", "--headless", "--until-idle", "--json"])
-        .current_dir(&repo)
-        .envs(env)
-        .env("HOME", tmp.path())
-        .output()
-        .unwrap();
-    let sum: Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&out.stderr)));
+    let config = format!(
+        "[swarm]\nagents = 1\nmax_live = 1\nruntime = \"codex\"\nmodels = [\"gpt-5-codex\"]\n\
+         [agent]\ncodex = \"{}\"\ncodex_base_url = \"{}\"\nstop_grace = \"2s\"\n\
+         codex_sandbox = \"danger-full-access\"\napi_refusals = 1\n",
+        codex.display(),
+        api.url
+    );
+    init_with_tasks(&repo, tmp.path(), &env, &config, &["f-1"]);
+    let sum = up_summary(&repo, tmp.path(), &env);
     // Codex retried on its own, several times, in one session.
     assert!(api.served().refusals >= 3, "{sum}");
     let troubles = events(&repo, "api_trouble");
@@ -151,40 +105,18 @@ fn a_fresh_claude_code_session_over_its_context_at_once_fails_instead_of_handing
         ("ANTHROPIC_BASE_URL", api.url.as_str()),
         ("ANTHROPIC_API_KEY", "sk-ant-test-0123456789"),
     ];
-    let sb = |args: &[&str]| shiftboss(&repo, tmp.path(), &env, args);
-    sb(&["init"]);
     // Every message the scripted API serves holds more than 1,000 tokens of
     // context: over 80 % of this window (found for the dated id too).
-    std::fs::write(
-        repo.join(".shiftboss/config.toml"),
-        format!(
-            "[swarm]\nagents = 1\nmax_live = 1\nruntime = \"claude\"\n\
-             [prices.\"claude-sonnet-4-5\"]\ninput = 3.0\noutput = 15.0\ncache_read = 0.30\n\
-             cache_write = 3.75\ncontext = 1000\n\
-             [watchdog]\nhandoff_at = 0.8\n\
-             [agent]\nclaude = \"{}\"\nstop_grace = \"2s\"\n",
-            claude.display()
-        ),
-    )
-    .unwrap();
-    sb(&[
-        "task",
-        "add",
-        "Write h-1",
-        "--id",
-        "h-1",
-        "--scope",
-        "src/**",
-    ]);
-    let out = Command::new(BIN)
-        .args(["up", "--headless", "--until-idle", "--json"])
-        .current_dir(&repo)
-        .envs(env)
-        .env("HOME", tmp.path())
-        .output()
-        .unwrap();
-    let sum: Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&out.stderr)));
+    let config = format!(
+        "[swarm]\nagents = 1\nmax_live = 1\nruntime = \"claude\"\n\
+         [prices.\"claude-sonnet-4-5\"]\ninput = 3.0\noutput = 15.0\ncache_read = 0.30\n\
+         cache_write = 3.75\ncontext = 1000\n\
+         [watchdog]\nhandoff_at = 0.8\n\
+         [agent]\nclaude = \"{}\"\nstop_grace = \"2s\"\n",
+        claude.display()
+    );
+    init_with_tasks(&repo, tmp.path(), &env, &config, &["h-1"]);
+    let sum = up_summary(&repo, tmp.path(), &env);
     assert_eq!(events(&repo, "handoff").len(), 1, "{sum}");
     assert_eq!(events(&repo, "task_assigned").len(), 2, "{sum}");
     let failed = events(&repo, "task_failed");

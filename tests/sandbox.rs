@@ -228,7 +228,7 @@ fn term_ignoring_agent_is_gone_when_up_returns(mode: &str) {
     let mut child = f.up(&["--until", "1h"]).spawn().unwrap();
     wait_for("the agent's first tick", || f.marks_log().contains("tick "));
     // SIGTERM to shiftboss: it stops its agents and returns only when they are gone.
-    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    shiftboss::sys::signal_process(child.id(), shiftboss::sys::Signal::TERM);
     let status = child.wait().unwrap();
     assert!(status.success(), "{status:?}");
     assert_eq!(f.agents_alive(), vec![], "agents outlived shiftboss");
@@ -371,7 +371,7 @@ while :; do sleep 1 & wait $!; done
     .unwrap();
     let mut child = f.up(&["--until", "1h"]).spawn().unwrap();
     wait_for("the agent to start", || f.marks_log().contains("start"));
-    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    shiftboss::sys::signal_process(child.id(), shiftboss::sys::Signal::TERM);
     assert!(child.wait().unwrap().success());
     assert!(f.marks_log().contains("cleaned up"), "{}", f.marks_log());
     assert_eq!(f.agents_alive(), vec![]);

@@ -4,13 +4,13 @@
 //! summary or the status.
 
 use std::path::Path;
-use std::process::{Command, Output};
 
+#[path = "support/drill.rs"]
+mod drill;
 #[path = "support/repo.rs"]
 mod repo;
+use drill::{assert_ok, init_with, run, write_agent};
 use repo::new_repo;
-
-const BIN: &str = env!("CARGO_BIN_EXE_shiftboss");
 
 /// In shiftboss's environment only, never passed on to the agent.
 const PLANTED: &str = "planted-Value-7f3a9c";
@@ -30,24 +30,12 @@ echo "$secret" >&2
 echo "::done::wrote $secret into src/leak.txt"
 "#;
 
-fn run(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut c = Command::new(BIN);
-    c.args(args).current_dir(dir);
-    for (k, v) in env {
-        c.env(k, v);
-    }
-    c.output().expect("run shiftboss")
-}
-
 #[test]
 fn secrets_of_shiftboss_own_environment_never_reach_log_summary_or_status() {
     let (tmp, repo) = new_repo(&[("README.md", "hello\n")]);
     let leak = tmp.path().join("leak");
     std::fs::write(&leak, PLANTED).unwrap();
-    let agent = tmp.path().join("agent.sh");
-    std::fs::write(&agent, AGENT).unwrap();
-    std::fs::set_permissions(&agent, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
-    assert!(run(&repo, &["init"], &[]).status.success());
+    let agent = write_agent(tmp.path(), AGENT);
     // The gate prints the committed file and fails: gate output carries the
     // secret too.
     let config = format!(
@@ -58,17 +46,13 @@ fn secrets_of_shiftboss_own_environment_never_reach_log_summary_or_status() {
         agent.display(),
         leak.display()
     );
-    std::fs::write(repo.join(".shiftboss/config.toml"), config).unwrap();
+    init_with(&repo, &config);
     let out = run(
         &repo,
         &["task", "add", "Leak", "--id", "t1", "--scope", "src/**"],
         &[],
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     let env = [
         ("MY_SERVICE_TOKEN", PLANTED),
         ("LEAK_FILE", leak.to_str().unwrap()),

@@ -78,7 +78,7 @@ fn a_task_handed_over_by_another_process_joins_the_running_swarm_once() {
     let t = &swarm.engine().state().tasks[&TaskId::new("late-1")];
     assert_eq!(t.status, TaskStatus::Merged, "{t:?}");
     assert!(!file.exists(), "taken in and removed");
-    assert!(inbox::pending(&dir).is_empty());
+    assert!(inbox::pending(&dir, &[]).is_empty());
     let added = swarm
         .store()
         .load_events()
@@ -238,7 +238,7 @@ fn a_handed_task_whose_id_is_taken_is_not_dropped_silently() {
         summary.errors
     );
     assert_eq!(swarm.engine().state().tasks[&taken].spec.title, title);
-    assert!(inbox::pending(&dir).is_empty());
+    assert!(inbox::pending(&dir, &[]).is_empty());
 }
 
 #[test]

@@ -1,13 +1,12 @@
-//! `shiftboss demo` and `shiftboss up`.
+//! `shiftboss demo`: a simulated swarm on a small project made for the purpose.
 
-use super::{CliError, CliResult, UpArgs, parse_duration, parse_speed, repo_root, user};
+use super::up::headless_end;
+use super::{CliError, CliResult, parse_duration, parse_speed, user, write_atomic};
 use crate::config::Runtime;
 use crate::config::{Config, Scenario};
-use crate::domain::Millis;
-use crate::engine::{Clock, RealClock};
 use crate::runtime::sim::{CONFLICT_PREFIX, conflict_path};
 use crate::swarm::owner::OwnerLock;
-use crate::swarm::{AgentRuntime, Paths, RunOptions, Speed, Summary, Swarm};
+use crate::swarm::{AgentRuntime, Paths, RunOptions, Speed, Swarm};
 use clap::Args;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -69,24 +68,6 @@ fn demo_files(conflict_files: &[String]) -> Vec<(String, String)> {
         ));
     }
     files
-}
-
-fn print_summary(summary: &Summary, json: bool) -> CliResult {
-    if json {
-        println!("{}", serde_json::to_string(summary)?);
-    } else {
-        print!("{summary}");
-    }
-    Ok(())
-}
-
-/// A headless run's end: the summary, and exit 3 when a task failed.
-fn headless_end(summary: &Summary, json: bool) -> CliResult {
-    print_summary(summary, json)?;
-    if summary.any_failed() {
-        return Err(CliError::TasksFailed(summary.failed.len()));
-    }
-    Ok(())
 }
 
 fn has_log(paths: &Paths) -> bool {
@@ -264,183 +245,4 @@ fn make_demo_project(paths: &Paths, scenario: &Scenario) -> Result<(), CliError>
     fs::create_dir_all(&paths.dir)?;
     write_atomic(&paths.config, &scenario.config.to_toml())?;
     Ok(())
-}
-
-/// Write a file whole or not at all.
-pub(crate) fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
-    let tmp = path.with_extension("tmp");
-    fs::write(&tmp, text)?;
-    fs::rename(tmp, path)
-}
-
-pub fn up(args: UpArgs) -> CliResult {
-    let console = if args.headless {
-        None
-    } else {
-        Some(super::console_options(&args.look)?)
-    };
-    let root = repo_root()?;
-    let paths = Paths::new(&root);
-    if !paths.config.exists() {
-        return Err(user(format!(
-            "{}: no config; run `shiftboss init` first",
-            paths.config.display()
-        )));
-    }
-    let config = Config::load(&paths.config)?;
-    if args.look.readonly {
-        return watch(&paths, &config, console);
-    }
-    let sim_named = config.swarm.runtime == Runtime::Sim
-        || config.agent.by_model.values().any(|r| *r == Runtime::Sim);
-    if args.simulate {
-        if !args.json {
-            eprintln!(
-                "shiftboss: a rehearsal: every agent is simulated, and what they make still merges onto {}",
-                config.swarm.target
-            );
-        }
-    } else {
-        if sim_named {
-            let key = if config.swarm.runtime == Runtime::Sim {
-                "swarm.runtime"
-            } else {
-                "agent.by_model"
-            };
-            return Err(user(format!(
-                "{}: {key}: \"sim\" runs simulated agents; set a real runtime (\"claude\", \"codex\" or \"command\") for real work, or pass --simulate for a rehearsal",
-                paths.config.display()
-            )));
-        }
-        if args.speed.is_some() {
-            return Err(user(
-                "--speed: real agents run in real time; it is for --simulate rehearsals only",
-            ));
-        }
-        super::programs::check_all(&config, &root, &paths.config).map_err(user)?;
-    }
-    // The sandbox real agents run in: without bwrap, refused unless the
-    // config turns it off.
-    let sandbox = if args.simulate {
-        None
-    } else {
-        crate::runtime::sandbox::Sandbox::from_config(&config.sandbox, &root)
-            .map_err(|e| user(format!("{}: {e}", paths.config.display())))?
-    };
-    // One owner: the lock before anything is written.
-    let lock = OwnerLock::acquire(&paths.dir)?;
-    let _log = crate::logging::init(&paths.dir).map_err(user)?;
-    let now: Millis = RealClock.now();
-    let (runtime, speed) = if args.simulate {
-        (
-            crate::swarm::Runtimes::only(AgentRuntime::Sim),
-            args.speed.unwrap_or(if console.is_some() {
-                Speed::Times(60.0)
-            } else {
-                Speed::Max
-            }),
-        )
-    } else {
-        let by_model = config
-            .agent
-            .by_model
-            .iter()
-            .map(|(m, r)| Ok((m.clone(), real_runtime(*r, &config, &root, &paths)?)))
-            .collect::<Result<Vec<_>, CliError>>()?;
-        (
-            crate::swarm::Runtimes {
-                default: real_runtime(config.swarm.runtime, &config, &root, &paths)?,
-                by_model,
-                sandbox,
-            },
-            Speed::Times(1.0),
-        )
-    };
-    let mut swarm = Swarm::open_owned(
-        lock,
-        paths,
-        config.engine_settings(),
-        runtime,
-        config.sim_settings(),
-        config.gates.timeout.as_std(),
-        now,
-        &[],
-    )?;
-    let started = swarm.engine().state().started_at;
-    let opts = RunOptions {
-        until: args.until.map(|u| started + u),
-        stop_when_idle: console.is_none() && (args.until_idle || args.until.is_none()),
-        speed,
-        approve_all: args.approve_all,
-        progress: !args.json && console.is_none(),
-    };
-    match console {
-        None => {
-            crate::swarm::stop_on_signals();
-            headless_end(&swarm.run(&opts)?, args.json)
-        }
-        Some(c) => print_summary(&crate::tui::run(swarm, opts, c)?, args.json),
-    }
-}
-
-/// `up --readonly`: a console on the log, read-only, beside a running
-/// owner or none; it never takes the owner lock or starts a scheduler.
-fn watch(paths: &Paths, config: &Config, console: Option<crate::tui::ConsoleOptions>) -> CliResult {
-    let Some(console) = console else {
-        return Err(user(
-            "--readonly is a console; without one, `shiftboss status` shows the swarm",
-        ));
-    };
-    if !paths.db.exists() {
-        return Err(user(format!(
-            "{}: no swarm here yet; nothing to watch",
-            paths.db.display()
-        )));
-    }
-    let real_time = config.swarm.runtime != Runtime::Sim;
-    let watcher = crate::swarm::watch::Watcher::open(paths, config.engine_settings(), real_time)?;
-    crate::tui::watch(watcher, console)?;
-    Ok(())
-}
-
-/// How agents of a real runtime start, from the config.
-fn real_runtime(
-    kind: Runtime,
-    config: &Config,
-    root: &Path,
-    paths: &Paths,
-) -> Result<AgentRuntime, CliError> {
-    let resolve = |program: &str| super::programs::resolve(root, program);
-    let a = &config.agent;
-    Ok(match kind {
-        Runtime::Sim => AgentRuntime::Sim,
-        Runtime::Command => AgentRuntime::Command {
-            program: resolve(&a.command[0]),
-            args: a.command[1..].to_vec(),
-            pass_env: a.pass_env.clone(),
-            stop_grace: a.stop_grace.as_std(),
-        },
-        Runtime::Codex => {
-            let codex_home = paths.dir.join("codex");
-            fs::create_dir_all(&codex_home)?;
-            write_atomic(
-                &codex_home.join("config.toml"),
-                &crate::runtime::codex::config_toml(&a.codex_base_url),
-            )?;
-            AgentRuntime::Codex {
-                bin: resolve(&a.codex),
-                codex_home,
-                sandbox: a.codex_sandbox.clone(),
-                pass_env: a.pass_env.clone(),
-                stop_grace: a.stop_grace.as_std(),
-            }
-        }
-        Runtime::Claude => AgentRuntime::Claude {
-            bin: resolve(&a.claude),
-            allowed_tools: a.allowed_tools.clone(),
-            permission_mode: a.permission_mode.clone(),
-            pass_env: a.pass_env.clone(),
-            stop_grace: a.stop_grace.as_std(),
-        },
-    })
 }

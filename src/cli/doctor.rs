@@ -59,9 +59,30 @@ pub fn run() -> CliResult {
     let config = Config::load(&paths.config)?;
     r.ok(&format!("config {} parses", paths.config.display()));
 
-    match git2::Repository::open(&root) {
+    target_branch(&mut r, &root, &config.swarm.target);
+    git_config(&mut r, &root, &config.gates.allowed_git_config);
+
+    sandbox(&mut r, &config);
+    runtimes(&mut r, &root, &config);
+    ai_and_prices(&mut r, &config);
+
+    log_and_worktrees(&mut r, &root, &paths, &config)?;
+
+    println!("\nproblems: {} · warnings: {}", r.failures, r.warnings);
+    if r.failures > 0 {
+        Err(CliError::Fatal(format!(
+            "doctor found {} problems",
+            r.failures
+        )))
+    } else {
+        Ok(())
+    }
+}
+
+/// The target branch exists, and this checkout is not on it.
+fn target_branch(r: &mut Report, root: &std::path::Path, target: &str) {
+    match git2::Repository::open(root) {
         Ok(repo) => {
-            let target = &config.swarm.target;
             if repo.find_branch(target, git2::BranchType::Local).is_ok() {
                 r.ok(&format!("target branch {target} exists"));
             } else {
@@ -80,11 +101,12 @@ pub fn run() -> CliResult {
         }
         Err(e) => r.fail(&format!("cannot open the repository: {e}")),
     }
-    git_config(&mut r, &root, &config.gates.allowed_git_config);
+}
 
-    sandbox(&mut r, &config);
-    // The runtimes and what they need: every agent program there and
-    // executable (`up` refuses to start otherwise).
+/// The runtimes and what they need: every agent program there and
+/// executable (`up` refuses to start otherwise), and the settings each
+/// runtime reads from the environment (names only).
+fn runtimes(r: &mut Report, root: &std::path::Path, config: &Config) {
     if config.swarm.runtime == Runtime::Sim
         || config.agent.by_model.values().any(|r| *r == Runtime::Sim)
     {
@@ -92,7 +114,7 @@ pub fn run() -> CliResult {
             "runtime sim: simulated agents, which `shiftboss up` runs only with --simulate (a rehearsal); set swarm.runtime to claude, codex or command",
         );
     }
-    for p in agent_programs(&config, &root) {
+    for p in agent_programs(config, root) {
         let rt = p.runtime.as_str();
         match find(&p.program) {
             Err(why) => r.fail(&format!("runtime {rt}: {} {} {why}", p.key, p.program)),
@@ -140,6 +162,10 @@ pub fn run() -> CliResult {
             Runtime::Sim => {}
         }
     }
+}
+
+/// The merge queue's ai tier's key (its name), and a price for each model.
+fn ai_and_prices(r: &mut Report, config: &Config) {
     let ai = &config.merge.ai;
     if ai.enabled() {
         let key = ai.key_env();
@@ -165,8 +191,15 @@ pub fn run() -> CliResult {
             ));
         }
     }
+}
 
-    // The event log and the worktrees.
+/// The event log (its count of events) and the agent branches.
+fn log_and_worktrees(
+    r: &mut Report,
+    root: &std::path::Path,
+    paths: &Paths,
+    config: &Config,
+) -> CliResult {
     if paths.db.exists() {
         match Store::open_readonly(&paths.db) {
             Ok(store) => {
@@ -183,7 +216,7 @@ pub fn run() -> CliResult {
     } else {
         r.ok("no event log yet (made by the first `shiftboss up`)");
     }
-    match crate::merge::Repo::open(&root, &paths.worktrees, &config.swarm.target) {
+    match crate::merge::Repo::open(root, &paths.worktrees, &config.swarm.target) {
         Ok(repo) => match repo.unmerged_branches() {
             Ok(b) if b.is_empty() => r.ok("no unmerged agent branches"),
             Ok(b) => r.ok(&format!(
@@ -194,16 +227,7 @@ pub fn run() -> CliResult {
         },
         Err(e) => r.fail(&e.to_string()),
     }
-
-    println!("\nproblems: {} · warnings: {}", r.failures, r.warnings);
-    if r.failures > 0 {
-        Err(CliError::Fatal(format!(
-            "doctor found {} problems",
-            r.failures
-        )))
-    } else {
-        Ok(())
-    }
+    Ok(())
 }
 
 /// Settings in the repository's own config that make git run a program:

@@ -1,12 +1,17 @@
 //! The command line. Errors a user can cause print one line and exit 2;
 //! nothing is written before the input has been checked.
 
+mod cv;
 pub mod demo;
 mod doctor;
+mod incident;
+mod logs;
 mod manual;
 mod programs;
+mod report;
 mod shot;
 mod tasks;
+mod up;
 
 use clap::{Args, Parser, Subcommand};
 use std::path::{Path, PathBuf};
@@ -42,6 +47,15 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// The review metrics of a period against their targets (docs/metrics.md).
+    Report(report::ReportArgs),
+    /// A real session's output (an agent's or a task's latest), --follow to keep printing it.
+    Logs(logs::LogsArgs),
+    /// Each agent's record here: tasks by kind, first-try success, rework, cost per merged task, by model.
+    Cv(cv::CvArgs),
+    /// Incident write-ups from the log.
+    #[command(subcommand)]
+    Incident(incident::IncidentCmd),
     /// Work for the swarm: add, import and list tasks.
     #[command(subcommand)]
     Task(tasks::TaskCmd),
@@ -190,6 +204,13 @@ impl From<crate::swarm::owner::OwnerError> for CliError {
 
 pub type CliResult = Result<(), CliError>;
 
+/// Write a file whole or not at all.
+pub(crate) fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, text)?;
+    std::fs::rename(tmp, path)
+}
+
 pub(crate) fn parse_duration(s: &str) -> Result<i64, String> {
     humantime::parse_duration(s)
         .map(|d| d.as_millis() as i64)
@@ -228,12 +249,16 @@ pub fn main() -> ExitCode {
         false => Ok(()),
     };
     let result = level.and_then(|()| match cli.command {
-        None => demo::up(UpArgs::parse_from(["up"])),
+        None => up::up(UpArgs::parse_from(["up"])),
         Some(Cmd::Demo(args)) => demo::run(args),
         Some(Cmd::Init { force }) => tasks::init(force),
         Some(Cmd::Status { json }) => tasks::status(json),
+        Some(Cmd::Report(args)) => report::run(args),
+        Some(Cmd::Incident(cmd)) => incident::run(cmd),
+        Some(Cmd::Logs(args)) => logs::run(args),
+        Some(Cmd::Cv(args)) => cv::run(args),
         Some(Cmd::Task(cmd)) => tasks::run(cmd),
-        Some(Cmd::Up(args)) => demo::up(args),
+        Some(Cmd::Up(args)) => up::up(args),
         Some(Cmd::Screenshot(args)) => shot::run(args),
         Some(Cmd::Doctor) => doctor::run(),
         Some(Cmd::Completions { shell }) => manual::completions(shell),

@@ -111,7 +111,7 @@ pub fn run(args: ShotArgs) -> CliResult {
     } else {
         screenshot::to_text(&buf)
     };
-    super::demo::write_atomic(&args.out, &text)?;
+    super::write_atomic(&args.out, &text)?;
     eprintln!("shiftboss: wrote {}", args.out.display());
     Ok(())
 }

@@ -1,6 +1,6 @@
 //! `shiftboss init`, `status` and `task …`.
 
-use super::demo::write_atomic;
+use super::write_atomic;
 use super::{CliError, CliResult, repo_root, user};
 use crate::config::{Config, names, parse_backlog};
 use crate::domain::{Actor, ConvoyId, Event, EventKind, TaskId, TaskSpec};
@@ -46,7 +46,23 @@ pub enum TaskCmd {
         after: Vec<String>,
     },
     /// Add the tasks of a TOML backlog file (the scenario's `[[convoy]]` format).
-    Import { file: PathBuf },
+    /// From a beads export (`.jsonl`) or GitHub issues (`--github owner/repo`), too.
+    Import {
+        /// A TOML backlog file, or a beads export (`.beads/issues.jsonl`).
+        #[arg(required_unless_present = "github")]
+        file: Option<PathBuf>,
+        /// Open GitHub issues of this repository (`owner/name`), through the
+        /// REST API with the token in GITHUB_TOKEN (or GH_TOKEN), if any.
+        #[arg(long, conflicts_with = "file")]
+        github: Option<String>,
+        /// Only issues with this label; the convoy is named after it.
+        #[arg(long, requires = "github")]
+        label: Option<String>,
+        /// The API's base URL (GitHub Enterprise); default: GITHUB_API_URL,
+        /// else https://api.github.com.
+        #[arg(long, requires = "github")]
+        api_url: Option<String>,
+    },
     /// List the tasks.
     List {
         #[arg(long)]
@@ -241,12 +257,43 @@ pub fn run(cmd: TaskCmd) -> CliResult {
             check_task(&task, &known)?;
             vec![task]
         }
-        TaskCmd::Import { file } => {
+        TaskCmd::Import {
+            file,
+            github,
+            label,
+            api_url,
+        } => {
             let known = known_tasks(&paths)?;
-            let text = crate::config::read_text(&file)?;
-            let tasks = parse_backlog(&text, &file, &known)?;
+            let (tasks, from) = match (file, github) {
+                (_, Some(repo)) => {
+                    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+                    let source = crate::intake::github::Source {
+                        api: api_url
+                            .or_else(|| env("GITHUB_API_URL"))
+                            .unwrap_or_else(|| "https://api.github.com".into()),
+                        repo: repo.clone(),
+                        label,
+                        token: env("GITHUB_TOKEN").or_else(|| env("GH_TOKEN")),
+                    };
+                    let got = crate::intake::github::fetch(&source, &known).map_err(user)?;
+                    (got.tasks, format!("{repo}: no open issues"))
+                }
+                (Some(file), None) if file.extension().is_some_and(|x| x == "jsonl") => {
+                    let text = crate::config::read_text(&file)?;
+                    let got = crate::intake::beads::parse(&text, &file, &known).map_err(user)?;
+                    (got.tasks, format!("{}: no open issues", file.display()))
+                }
+                (Some(file), None) => {
+                    let text = crate::config::read_text(&file)?;
+                    let tasks = parse_backlog(&text, &file, &known)?;
+                    (tasks, format!("{}: no tasks in the file", file.display()))
+                }
+                (None, None) => {
+                    return Err(user("task import: name a file or --github owner/repo"));
+                }
+            };
             if tasks.is_empty() {
-                return Err(user(format!("{}: no tasks in the file", file.display())));
+                return Err(user(from));
             }
             tasks
         }
@@ -327,7 +374,7 @@ fn known_tasks(paths: &Paths) -> Result<Vec<TaskId>, CliError> {
     } else {
         Vec::new()
     };
-    for d in inbox::pending(&paths.dir) {
+    for d in inbox::pending(&paths.dir, &known.clone()) {
         for t in d.tasks.unwrap_or_default() {
             if !known.contains(&t.id) {
                 known.push(t.id);

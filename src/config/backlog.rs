@@ -26,28 +26,32 @@ use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
+mod deps;
+
+use deps::check_dependencies;
+
 /// The model tier a task asks for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Tier {
+pub enum ModelTier {
     Fast,
     Standard,
     Deep,
 }
 
-impl Tier {
-    pub const ALL: [Tier; 3] = [Tier::Fast, Tier::Standard, Tier::Deep];
+impl ModelTier {
+    pub const ALL: [ModelTier; 3] = [ModelTier::Fast, ModelTier::Standard, ModelTier::Deep];
 
     pub fn as_str(self) -> &'static str {
         match self {
-            Tier::Fast => "fast",
-            Tier::Standard => "standard",
-            Tier::Deep => "deep",
+            ModelTier::Fast => "fast",
+            ModelTier::Standard => "standard",
+            ModelTier::Deep => "deep",
         }
     }
 
-    pub fn parse(s: &str) -> Option<Tier> {
-        Tier::ALL.into_iter().find(|t| t.as_str() == s)
+    pub fn parse(s: &str) -> Option<ModelTier> {
+        ModelTier::ALL.into_iter().find(|t| t.as_str() == s)
     }
 }
 
@@ -89,7 +93,7 @@ struct TaskDef {
     #[serde(default)]
     after: Vec<String>,
     priority: Option<i32>,
-    tier: Option<Tier>,
+    tier: Option<ModelTier>,
     behaviour: Option<Behaviour>,
 }
 
@@ -150,150 +154,181 @@ pub(crate) fn build(
     let mut convoy_names: HashMap<&str, usize> = HashMap::new();
 
     for (c, convoy) in convoys.iter().enumerate() {
-        let at = |rest: &[Seg]| -> Vec<Seg> {
-            [k("convoy"), i(c)]
-                .into_iter()
-                .chain(rest.iter().cloned())
-                .collect()
-        };
-        if !is_convoy_name(&convoy.name) {
-            return Err(Invalid::new(
-                at(&[k("name")]),
-                format!(
-                    "expected a convoy name of lower-case words joined by '-' (like \"auth-rewrite\"), found {:?}",
-                    convoy.name
-                ),
-            ));
-        }
-        if let Some(&first) = convoy_names.get(convoy.name.as_str()) {
-            return Err(Invalid::new(
-                at(&[k("name")]),
-                format!(
-                    "duplicate convoy \"{}\" (also convoy[{first}]); put its tasks in one [[convoy]]",
-                    convoy.name
-                ),
-            ));
-        }
-        convoy_names.insert(&convoy.name, c);
-        check_globs(&convoy.scope, &at(&[k("scope")]))?;
-        check_commands(&convoy.checks, &at(&[k("checks")]))?;
-
-        let generate = match convoy.generate {
-            Some(n) if !(1..=MAX_GENERATE).contains(&n) => {
-                return Err(Invalid::new(
-                    at(&[k("generate")]),
-                    format!("expected 1 to {MAX_GENERATE} tasks to generate, found {n}"),
-                ));
-            }
-            Some(n) => n,
-            None => 0,
-        };
-        match (convoy.parallel, convoy.generate) {
-            (Some(_), None) => {
-                return Err(Invalid::new(
-                    at(&[k("parallel")]),
-                    "parallel only applies with generate = N; set generate or remove parallel",
-                ));
-            }
-            (Some(0), _) => {
-                return Err(Invalid::new(
-                    at(&[k("parallel")]),
-                    "expected 1 or more tasks at once, found 0",
-                ));
-            }
-            _ => {}
-        }
-
+        let generate = check_convoy(c, convoy, &mut convoy_names)?;
         let convoy_id = ConvoyId::new(convoy.name.clone());
         for j in 1..=generate {
-            let id = format!("{}-{j}", convoy.name);
-            let after = match convoy.parallel {
-                Some(p) if j > p => vec![TaskId::new(format!("{}-{}", convoy.name, j - p))],
-                _ => Vec::new(),
-            };
-            let (title, spec) = generated_text(&convoy.name, j, generate, &convoy.scope);
+            let spec = generated_spec(convoy, &convoy_id, j, generate);
+            let origin = Origin::Generated(c);
             add(
                 src,
                 &known_set,
                 &mut specs,
                 &mut origins,
                 &mut index,
-                Origin::Generated(c),
-                TaskSpec {
-                    id: TaskId::new(id),
-                    title,
-                    spec,
-                    convoy: convoy_id.clone(),
-                    priority: convoy.priority,
-                    scope: convoy.scope.clone(),
-                    checks: convoy.checks.clone(),
-                    after,
-                    tier: None,
-                    behaviour: None,
-                },
+                origin,
+                spec,
             )?;
         }
-
         for (t, task) in convoy.task.iter().enumerate() {
-            let at = |rest: &[Seg]| -> Vec<Seg> {
-                [k("convoy"), i(c), k("task"), i(t)]
-                    .into_iter()
-                    .chain(rest.iter().cloned())
-                    .collect()
-            };
-            if !is_task_id(&task.id) {
-                return Err(Invalid::new(
-                    at(&[k("id")]),
-                    format!(
-                        "expected a task id of letters, digits, '-', '_' or '.', at most 64 characters (like \"auth-3\"), found {:?}",
-                        task.id
-                    ),
-                ));
-            }
-            if task.title.trim().is_empty() {
-                return Err(Invalid::new(
-                    at(&[k("title")]),
-                    "expected a title, found an empty string",
-                ));
-            }
-            if let Some(scope) = &task.scope {
-                check_globs(scope, &at(&[k("scope")]))?;
-            }
-            if let Some(checks) = &task.checks {
-                check_commands(checks, &at(&[k("checks")]))?;
-            }
-            let mut after: Vec<TaskId> = Vec::new();
-            for dep in &task.after {
-                let dep = TaskId::new(dep.clone());
-                if !after.contains(&dep) {
-                    after.push(dep);
-                }
-            }
+            let spec = explicit_spec(c, t, task, convoy, &convoy_id)?;
+            let origin = Origin::Explicit(c, t);
             add(
                 src,
                 &known_set,
                 &mut specs,
                 &mut origins,
                 &mut index,
-                Origin::Explicit(c, t),
-                TaskSpec {
-                    id: TaskId::new(task.id.clone()),
-                    title: task.title.trim().to_string(),
-                    spec: task.spec.clone(),
-                    convoy: convoy_id.clone(),
-                    priority: task.priority.unwrap_or(convoy.priority),
-                    scope: task.scope.clone().unwrap_or_else(|| convoy.scope.clone()),
-                    checks: task.checks.clone().unwrap_or_else(|| convoy.checks.clone()),
-                    after,
-                    tier: task.tier.map(|t| t.as_str().to_string()),
-                    behaviour: task.behaviour.map(|b| b.as_str().to_string()),
-                },
+                origin,
+                spec,
             )?;
         }
     }
 
     check_dependencies(convoys, &specs, &origins, &index, &known_set, known)?;
     Ok(specs)
+}
+
+/// A convoy's name (well formed, not used twice), scope, checks,
+/// `generate` and `parallel`; gives the number of tasks it generates.
+fn check_convoy<'a>(
+    c: usize,
+    convoy: &'a ConvoyDef,
+    convoy_names: &mut HashMap<&'a str, usize>,
+) -> Result<u32, Invalid> {
+    let at = |rest: &[Seg]| -> Vec<Seg> {
+        [k("convoy"), i(c)]
+            .into_iter()
+            .chain(rest.iter().cloned())
+            .collect()
+    };
+    if !is_convoy_name(&convoy.name) {
+        return Err(Invalid::new(
+            at(&[k("name")]),
+            format!(
+                "expected a convoy name of lower-case words joined by '-' (like \"auth-rewrite\"), found {:?}",
+                convoy.name
+            ),
+        ));
+    }
+    if let Some(&first) = convoy_names.get(convoy.name.as_str()) {
+        return Err(Invalid::new(
+            at(&[k("name")]),
+            format!(
+                "duplicate convoy \"{}\" (also convoy[{first}]); put its tasks in one [[convoy]]",
+                convoy.name
+            ),
+        ));
+    }
+    convoy_names.insert(&convoy.name, c);
+    check_globs(&convoy.scope, &at(&[k("scope")]))?;
+    check_commands(&convoy.checks, &at(&[k("checks")]))?;
+
+    let generate = match convoy.generate {
+        Some(n) if !(1..=MAX_GENERATE).contains(&n) => {
+            return Err(Invalid::new(
+                at(&[k("generate")]),
+                format!("expected 1 to {MAX_GENERATE} tasks to generate, found {n}"),
+            ));
+        }
+        Some(n) => n,
+        None => 0,
+    };
+    match (convoy.parallel, convoy.generate) {
+        (Some(_), None) => {
+            return Err(Invalid::new(
+                at(&[k("parallel")]),
+                "parallel only applies with generate = N; set generate or remove parallel",
+            ));
+        }
+        (Some(0), _) => {
+            return Err(Invalid::new(
+                at(&[k("parallel")]),
+                "expected 1 or more tasks at once, found 0",
+            ));
+        }
+        _ => {}
+    }
+    Ok(generate)
+}
+
+/// The `j`-th of a convoy's `n` generated tasks; with `parallel = p` it
+/// waits on the task `p` before it.
+fn generated_spec(convoy: &ConvoyDef, convoy_id: &ConvoyId, j: u32, n: u32) -> TaskSpec {
+    let id = format!("{}-{j}", convoy.name);
+    let after = match convoy.parallel {
+        Some(p) if j > p => vec![TaskId::new(format!("{}-{}", convoy.name, j - p))],
+        _ => Vec::new(),
+    };
+    let (title, spec) = generated_text(&convoy.name, j, n, &convoy.scope);
+    TaskSpec {
+        id: TaskId::new(id),
+        title,
+        spec,
+        convoy: convoy_id.clone(),
+        priority: convoy.priority,
+        scope: convoy.scope.clone(),
+        checks: convoy.checks.clone(),
+        after,
+        tier: None,
+        behaviour: None,
+    }
+}
+
+/// A task the file writes out, checked, with its convoy's defaults for
+/// what it leaves out.
+fn explicit_spec(
+    c: usize,
+    t: usize,
+    task: &TaskDef,
+    convoy: &ConvoyDef,
+    convoy_id: &ConvoyId,
+) -> Result<TaskSpec, Invalid> {
+    let at = |rest: &[Seg]| -> Vec<Seg> {
+        [k("convoy"), i(c), k("task"), i(t)]
+            .into_iter()
+            .chain(rest.iter().cloned())
+            .collect()
+    };
+    if !is_task_id(&task.id) {
+        return Err(Invalid::new(
+            at(&[k("id")]),
+            format!(
+                "expected a task id of letters, digits, '-', '_' or '.', at most 64 characters (like \"auth-3\"), found {:?}",
+                task.id
+            ),
+        ));
+    }
+    if task.title.trim().is_empty() {
+        return Err(Invalid::new(
+            at(&[k("title")]),
+            "expected a title, found an empty string",
+        ));
+    }
+    if let Some(scope) = &task.scope {
+        check_globs(scope, &at(&[k("scope")]))?;
+    }
+    if let Some(checks) = &task.checks {
+        check_commands(checks, &at(&[k("checks")]))?;
+    }
+    let mut after: Vec<TaskId> = Vec::new();
+    for dep in &task.after {
+        let dep = TaskId::new(dep.clone());
+        if !after.contains(&dep) {
+            after.push(dep);
+        }
+    }
+    Ok(TaskSpec {
+        id: TaskId::new(task.id.clone()),
+        title: task.title.trim().to_string(),
+        spec: task.spec.clone(),
+        convoy: convoy_id.clone(),
+        priority: task.priority.unwrap_or(convoy.priority),
+        scope: task.scope.clone().unwrap_or_else(|| convoy.scope.clone()),
+        checks: task.checks.clone().unwrap_or_else(|| convoy.checks.clone()),
+        after,
+        tier: task.tier.map(|t| t.as_str().to_string()),
+        behaviour: task.behaviour.map(|b| b.as_str().to_string()),
+    })
 }
 
 /// Append a task, refusing a duplicate id.
@@ -331,143 +366,6 @@ fn add(
     specs.push(spec);
     origins.push(origin);
     Ok(())
-}
-
-/// Every `after` names a task, and no task waits on itself through others.
-fn check_dependencies(
-    convoys: &[ConvoyDef],
-    specs: &[TaskSpec],
-    origins: &[Origin],
-    index: &HashMap<String, usize>,
-    known_set: &HashSet<&str>,
-    known: &[TaskId],
-) -> Result<(), Invalid> {
-    // Where the n-th `after` entry of a task sits in the file.
-    let after_at = |task: usize, dep: &TaskId| -> (Vec<Seg>, Vec<Seg>) {
-        match origins[task] {
-            Origin::Generated(c) => {
-                let p = vec![k("convoy"), i(c), k("parallel")];
-                (p.clone(), p)
-            }
-            Origin::Explicit(c, t) => {
-                let key = vec![k("convoy"), i(c), k("task"), i(t), k("after")];
-                let n = convoys[c].task[t]
-                    .after
-                    .iter()
-                    .position(|a| a == dep.as_str())
-                    .unwrap_or(0);
-                let mut at = key.clone();
-                at.push(i(n));
-                (key, at)
-            }
-        }
-    };
-
-    for (n, spec) in specs.iter().enumerate() {
-        for dep in &spec.after {
-            if index.contains_key(dep.as_str()) || known_set.contains(dep.as_str()) {
-                continue;
-            }
-            let candidates: Vec<&str> = specs
-                .iter()
-                .map(|s| s.id.as_str())
-                .chain(known.iter().map(TaskId::as_str))
-                .collect();
-            let (key, at) = after_at(n, dep);
-            return Err(Invalid::new(
-                key,
-                format!(
-                    "unknown task \"{dep}\" ({})",
-                    suggest(dep.as_str(), &candidates)
-                ),
-            )
-            .at(at));
-        }
-    }
-
-    // Depth-first search over the file's tasks; known tasks cannot lead back.
-    #[derive(Clone, Copy, PartialEq)]
-    enum Mark {
-        New,
-        Open,
-        Done,
-    }
-    let mut mark = vec![Mark::New; specs.len()];
-    for root in 0..specs.len() {
-        if mark[root] != Mark::New {
-            continue;
-        }
-        // (task, next dependency to look at)
-        let mut stack: Vec<(usize, usize)> = vec![(root, 0)];
-        mark[root] = Mark::Open;
-        while let Some(&mut (task, ref mut next)) = stack.last_mut() {
-            let deps = &specs[task].after;
-            if *next >= deps.len() {
-                mark[task] = Mark::Done;
-                stack.pop();
-                continue;
-            }
-            let dep = &deps[*next];
-            *next += 1;
-            let Some(&d) = index.get(dep.as_str()) else {
-                continue;
-            };
-            match mark[d] {
-                Mark::Done => {}
-                Mark::New => {
-                    mark[d] = Mark::Open;
-                    stack.push((d, 0));
-                }
-                Mark::Open => {
-                    let from = stack.iter().position(|&(s, _)| s == d).unwrap_or(0);
-                    // Start the cycle at the task whose `after` closes it,
-                    // the line the error points at.
-                    let mut cycle: Vec<&str> = vec![specs[task].id.as_str()];
-                    cycle.extend(stack[from..].iter().map(|&(s, _)| specs[s].id.as_str()));
-                    cycle.pop();
-                    cycle.push(specs[task].id.as_str());
-                    let (key, at) = after_at(task, dep);
-                    let message = if cycle.len() == 2 {
-                        format!("task \"{}\" depends on itself", specs[d].id)
-                    } else {
-                        format!("dependency cycle: {}", cycle.join(" -> "))
-                    };
-                    return Err(Invalid::new(key, message).at(at));
-                }
-            }
-        }
-    }
-    Ok(())
-}
-
-/// "known: a, b, c" — the ids most like `missing` (longest common prefix),
-/// in file order.
-fn suggest(missing: &str, candidates: &[&str]) -> String {
-    if candidates.is_empty() {
-        return "no tasks are known".to_string();
-    }
-    const SHOW: usize = 8;
-    let common = |c: &str| {
-        c.chars()
-            .zip(missing.chars())
-            .take_while(|(a, b)| a == b)
-            .count()
-    };
-    let mut ranked: Vec<(usize, usize)> = candidates
-        .iter()
-        .enumerate()
-        .map(|(n, c)| (n, common(c)))
-        .collect();
-    ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-    let mut shown: Vec<usize> = ranked.iter().take(SHOW).map(|&(n, _)| n).collect();
-    shown.sort_unstable();
-    let list: Vec<&str> = shown.iter().map(|&n| candidates[n]).collect();
-    let more = candidates.len().saturating_sub(SHOW);
-    if more > 0 {
-        format!("known: {}, and {more} more", list.join(", "))
-    } else {
-        format!("known: {}", list.join(", "))
-    }
 }
 
 fn check_commands(commands: &[String], key: &[Seg]) -> Result<(), Invalid> {
@@ -566,53 +464,4 @@ fn generated_text(convoy: &str, j: u32, n: u32, scope: &[String]) -> (String, St
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn convoy_names_and_ids() {
-        assert!(is_convoy_name("auth-rewrite"));
-        assert!(is_convoy_name("v2"));
-        assert!(!is_convoy_name(""));
-        assert!(!is_convoy_name("Auth"));
-        assert!(!is_convoy_name("auth--x"));
-        assert!(!is_convoy_name("-auth"));
-        assert!(!is_convoy_name("auth rewrite"));
-        assert!(is_task_id("T-0042"));
-        assert!(is_task_id("auth.login_2"));
-        assert!(!is_task_id("-x"));
-        assert!(!is_task_id("a b"));
-        assert!(!is_task_id(""));
-    }
-
-    #[test]
-    fn generated_titles_are_stable_and_varied() {
-        let (a, _) = generated_text("auth-rewrite", 3, 12, &[]);
-        let (b, _) = generated_text("auth-rewrite", 3, 12, &[]);
-        assert_eq!(a, b);
-        assert!(
-            a.starts_with("auth-rewrite: ") && a.ends_with(" (3/12)"),
-            "{a}"
-        );
-        let titles: HashSet<String> = (1..=12)
-            .map(|j| {
-                let (t, _) = generated_text("auth-rewrite", j, 12, &[]);
-                t.split(" (").next().unwrap_or_default().to_string()
-            })
-            .collect();
-        assert_eq!(titles.len(), 12, "{titles:?}");
-    }
-
-    #[test]
-    fn suggestions_prefer_similar_ids() {
-        let c = ["auth-1", "auth-2", "billing-1"];
-        assert_eq!(suggest("auth-9", &c), "known: auth-1, auth-2, billing-1");
-        let many: Vec<String> = (1..=20).map(|n| format!("x-{n}")).collect();
-        let mut refs: Vec<&str> = many.iter().map(String::as_str).collect();
-        refs.push("auth-1");
-        let s = suggest("auth-9", &refs);
-        assert!(s.starts_with("known: x-1,") || s.contains("auth-1"), "{s}");
-        assert!(s.contains("auth-1") && s.ends_with("and 13 more"), "{s}");
-        assert_eq!(suggest("a", &[]), "no tasks are known");
-    }
-}
+mod tests;

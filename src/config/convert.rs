@@ -2,9 +2,9 @@
 //! simulator's (picodollars, milliseconds).
 
 use super::{Config, OnOverlap};
+use crate::domain::sim_plan::{Rates, SimSettings};
 use crate::domain::{MINUTE, Money};
-use crate::engine::{AiSettings, MergeSettings, Settings};
-use crate::runtime::sim::{Rates, SimSettings};
+use crate::engine::{MergeSettings, Settings};
 use crate::watchdog::WatchdogSettings;
 
 impl Config {
@@ -48,6 +48,7 @@ impl Config {
                     lines: self.watchdog.flood_lines,
                     bytes: self.watchdog.flood_bytes,
                 },
+                triage_after: self.watchdog.triage_after.millis(),
             },
             gates: self.gates.commands.clone(),
             max_rejections: self.gates.max_rejections,
@@ -64,17 +65,12 @@ impl Config {
                 batch: self.merge.batch,
                 append_only: self.merge.append_only.clone(),
                 delay_on_overlap: self.merge.on_overlap == OnOverlap::Delay,
-                ai: self.merge.ai.enabled().then(|| AiSettings {
-                    provider: self.merge.ai.provider.clone(),
-                    base_url: self.merge.ai.url(),
-                    model: self.merge.ai.model.clone(),
-                    key_env: self.merge.ai.key_env(),
-                    timeout: self.merge.ai.timeout.millis(),
-                }),
+                ai: self.merge.ai.enabled().then(|| self.merge.ai.settings()),
             },
             pause_task_spend: limit(self.pause.task_spend_limit()),
             api_max_refusals: self.agent.api_refusals,
             api_refusal_time: self.agent.api_refusal_time.millis(),
+            inbox: self.inbox.settings(),
         }
     }
 

@@ -3,6 +3,7 @@
 
 use super::Dur;
 use super::error::{Invalid, Seg, i, k};
+use crate::merge::ai::{AiSettings, Provider};
 use serde::{Deserialize, Serialize};
 
 /// Paths no agent may change unless the config says otherwise: the
@@ -92,15 +93,17 @@ impl AiTier {
         !self.provider.is_empty()
     }
 
+    /// The provider named (checked when the file was read; `anthropic` if not).
+    pub fn provider(&self) -> Provider {
+        self.provider.parse().unwrap_or(Provider::Anthropic)
+    }
+
     /// The base URL, or the provider's own.
     pub fn url(&self) -> String {
         if !self.base_url.is_empty() {
             return self.base_url.trim_end_matches('/').to_string();
         }
-        match self.provider.as_str() {
-            "openai" => "https://api.openai.com/v1".into(),
-            _ => "https://api.anthropic.com".into(),
-        }
+        self.provider().default_base_url().to_string()
     }
 
     /// The key variable, or the provider's usual one.
@@ -108,9 +111,16 @@ impl AiTier {
         if !self.api_key_env.is_empty() {
             return self.api_key_env.clone();
         }
-        match self.provider.as_str() {
-            "openai" => "OPENAI_API_KEY".into(),
-            _ => "ANTHROPIC_API_KEY".into(),
+        self.provider().default_key_env().to_string()
+    }
+
+    /// The tier's settings as the merge queue uses them.
+    pub fn settings(&self) -> AiSettings {
+        AiSettings {
+            base_url: self.url(),
+            key_env: self.key_env(),
+            timeout: std::time::Duration::from_millis(self.timeout.millis().max(1) as u64),
+            ..AiSettings::new(self.provider(), self.model.clone())
         }
     }
 }
@@ -209,5 +219,36 @@ impl Merge {
             ));
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_ai_section_becomes_the_merge_queues_settings_once() {
+        let ai = AiTier {
+            provider: "openai".into(),
+            model: "gpt-5".into(),
+            ..AiTier::default()
+        };
+        let s = ai.settings();
+        assert_eq!(s.provider, Provider::OpenAi);
+        assert_eq!(s.base_url, "https://api.openai.com/v1");
+        assert_eq!(s.key_env, "OPENAI_API_KEY");
+        assert_eq!(s.model, "gpt-5");
+        assert_eq!(s.timeout, std::time::Duration::from_secs(120));
+        let own = AiTier {
+            provider: "anthropic".into(),
+            base_url: "http://127.0.0.1:9/".into(),
+            api_key_env: "MY_KEY".into(),
+            ..ai
+        };
+        let s = own.settings();
+        assert_eq!(
+            (s.provider, s.base_url.as_str(), s.key_env.as_str()),
+            (Provider::Anthropic, "http://127.0.0.1:9", "MY_KEY")
+        );
     }
 }

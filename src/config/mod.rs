@@ -10,24 +10,29 @@
 //! file, the line and the key, and what was expected.
 
 mod backlog;
+mod check;
 mod convert;
 mod error;
+mod inbox;
 mod merge;
 pub mod names;
 mod sandbox;
 mod scenario;
+mod sim;
+pub mod targets;
 mod template;
 
-pub use backlog::{Tier, parse_backlog};
+pub use backlog::{ModelTier, parse_backlog};
 pub use error::{ConfigError, USER_FILE_MAX, read_bounded, read_text};
 #[allow(unused_imports)]
 pub(crate) use error::{Source, k as error_key};
+pub use inbox::{InboxRules, ReraiseAfter};
 pub use merge::{AiTier, DEFAULT_PROTECTED, Merge, OnOverlap};
 pub use sandbox::{Network, Sandbox, SandboxMode};
 pub use scenario::{DEFAULT_START, Scenario};
+pub use sim::Sim;
 
 use crate::domain::{AgentId, Millis, Money, Price};
-use error::{Invalid, Seg, i, k};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -122,78 +127,7 @@ impl Runtime {
     }
 }
 
-/// A scripted behaviour of the simulated agent (`TaskSpec::behaviour`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Behaviour {
-    Normal,
-    /// Stops producing output.
-    Stall,
-    /// The process lives on, doing nothing useful.
-    Zombie,
-    /// Burns tokens far past the budget.
-    Runaway,
-    /// Raises a concern.
-    Concern,
-    /// Asks for a pause point.
-    Pause,
-    /// Edits the shared conflict file, so its merge conflicts.
-    Conflict,
-    /// Plants the `SIM-BUG` marker, so the gate fails.
-    GateFail,
-    /// The process dies without saying it was done.
-    Crash,
-}
-
-impl Behaviour {
-    pub const ALL: [Behaviour; 9] = [
-        Behaviour::Normal,
-        Behaviour::Stall,
-        Behaviour::Zombie,
-        Behaviour::Runaway,
-        Behaviour::Concern,
-        Behaviour::Pause,
-        Behaviour::Conflict,
-        Behaviour::GateFail,
-        Behaviour::Crash,
-    ];
-
-    /// The faults, in the order of the `[sim]` rates.
-    pub const FAULTS: [Behaviour; 8] = [
-        Behaviour::Stall,
-        Behaviour::Zombie,
-        Behaviour::Runaway,
-        Behaviour::Concern,
-        Behaviour::Pause,
-        Behaviour::Conflict,
-        Behaviour::GateFail,
-        Behaviour::Crash,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Behaviour::Normal => "normal",
-            Behaviour::Stall => "stall",
-            Behaviour::Zombie => "zombie",
-            Behaviour::Runaway => "runaway",
-            Behaviour::Concern => "concern",
-            Behaviour::Pause => "pause",
-            Behaviour::Conflict => "conflict",
-            Behaviour::GateFail => "gate_fail",
-            Behaviour::Crash => "crash",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Behaviour> {
-        Behaviour::ALL.into_iter().find(|b| b.as_str() == s)
-    }
-}
-
-impl fmt::Display for Behaviour {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+pub use crate::domain::sim_plan::Behaviour;
 
 /// The whole config. Every section and key is optional; see
 /// [`Config::template`] for each setting's meaning and default.
@@ -210,9 +144,13 @@ pub struct Config {
     pub gates: Gates,
     pub merge: Merge,
     pub pause: PauseRules,
+    pub inbox: InboxRules,
     pub agent: AgentRun,
     pub sandbox: Sandbox,
     pub sim: Sim,
+    /// What the review grades the day's metrics against (`docs/metrics.md`).
+    pub targets: targets::Targets,
+    pub review: targets::ReviewSettings,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -396,6 +334,9 @@ pub struct Watchdog {
     pub flood_lines: u64,
     /// More output bytes than this in one window => output flood (0 = no limit).
     pub flood_bytes: u64,
+    /// A concern routed to triage gets a verdict within this time ("0s" = no
+    /// T2 triage: such concerns wait for the operator).
+    pub triage_after: Dur,
 }
 
 impl Default for Watchdog {
@@ -410,6 +351,7 @@ impl Default for Watchdog {
             flood_window: Dur(flood.window),
             flood_lines: flood.lines,
             flood_bytes: flood.bytes,
+            triage_after: Dur::mins(10),
         }
     }
 }
@@ -518,87 +460,6 @@ impl PauseRules {
     }
 }
 
-/// The simulated runtime.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct Sim {
-    /// How long a task's normal work takes, virtual minutes `[min, max]`.
-    #[serde(deserialize_with = "min_max")]
-    pub task_minutes: [u32; 2],
-    /// Commits per task `[min, max]`.
-    #[serde(deserialize_with = "min_max")]
-    pub commits: [u32; 2],
-    pub tokens_per_minute: u64,
-    /// Virtual minutes a gate run takes.
-    pub gate_minutes: u32,
-    /// The file a conflicting edit touches.
-    pub conflict_file: String,
-    // Probability that a task attempt shows the fault (each 0..=1, sum <= 1).
-    pub stall: f64,
-    pub zombie: f64,
-    pub runaway: f64,
-    pub concern: f64,
-    pub pause: f64,
-    pub conflict: f64,
-    pub gate_fail: f64,
-    pub crash: f64,
-}
-
-/// `[min, max]`: exactly two non-negative integers (serde's arrays would
-/// silently drop a third).
-fn min_max<'de, D: Deserializer<'de>>(d: D) -> Result<[u32; 2], D::Error> {
-    let v = Vec::<u32>::deserialize(d)?;
-    match v[..] {
-        [lo, hi] => Ok([lo, hi]),
-        _ => Err(serde::de::Error::custom(format!(
-            "expected [min, max], found {} values",
-            v.len()
-        ))),
-    }
-}
-
-impl Default for Sim {
-    fn default() -> Self {
-        Self {
-            task_minutes: [20, 90],
-            commits: [2, 5],
-            tokens_per_minute: 12_000,
-            gate_minutes: 2,
-            conflict_file: "registry.rs".into(),
-            stall: 0.0,
-            zombie: 0.0,
-            runaway: 0.0,
-            concern: 0.0,
-            pause: 0.0,
-            conflict: 0.0,
-            gate_fail: 0.0,
-            crash: 0.0,
-        }
-    }
-}
-
-impl Sim {
-    /// The rate of a fault (`Normal` gets what is left).
-    pub fn rate(&self, b: Behaviour) -> f64 {
-        match b {
-            Behaviour::Normal => (1.0 - self.fault_rate()).max(0.0),
-            Behaviour::Stall => self.stall,
-            Behaviour::Zombie => self.zombie,
-            Behaviour::Runaway => self.runaway,
-            Behaviour::Concern => self.concern,
-            Behaviour::Pause => self.pause,
-            Behaviour::Conflict => self.conflict,
-            Behaviour::GateFail => self.gate_fail,
-            Behaviour::Crash => self.crash,
-        }
-    }
-
-    /// The probability that an attempt shows any fault.
-    pub fn fault_rate(&self) -> f64 {
-        Behaviour::FAULTS.iter().map(|&b| self.rate(b)).sum()
-    }
-}
-
 impl Default for Config {
     fn default() -> Self {
         Self {
@@ -609,9 +470,12 @@ impl Default for Config {
             gates: Gates::default(),
             merge: Merge::default(),
             pause: PauseRules::default(),
+            inbox: InboxRules::default(),
             agent: AgentRun::default(),
             sandbox: Sandbox::default(),
             sim: Sim::default(),
+            targets: targets::Targets::default(),
+            review: targets::ReviewSettings::default(),
         }
     }
 }
@@ -661,252 +525,6 @@ impl Config {
     /// The price of a model, if the table has it.
     pub fn price(&self, model: &str) -> Option<Price> {
         self.prices.get(model).map(PriceEntry::price)
-    }
-
-    /// Check ranges and cross-references. `base` is where the config sections
-    /// sit in the file (the root for both config files and scenarios).
-    pub(crate) fn check(&self, base: &[Seg]) -> Result<(), Invalid> {
-        let p = |parts: &[Seg]| -> Vec<Seg> { base.iter().chain(parts).cloned().collect() };
-        let s = &self.swarm;
-        if !(1..=1000).contains(&s.agents) {
-            return Err(Invalid::new(
-                p(&[k("swarm"), k("agents")]),
-                format!("expected 1 to 1000 agents, found {}", s.agents),
-            ));
-        }
-        if !(1..=1000).contains(&s.max_live) {
-            return Err(Invalid::new(
-                p(&[k("swarm"), k("max_live")]),
-                format!("expected 1 to 1000 sessions at once, found {}", s.max_live),
-            ));
-        }
-        if s.target.trim().is_empty() {
-            return Err(Invalid::new(
-                p(&[k("swarm"), k("target")]),
-                "expected a branch name, found an empty string",
-            ));
-        }
-        if s.models.is_empty() {
-            return Err(Invalid::new(
-                p(&[k("swarm"), k("models")]),
-                "expected at least one model",
-            ));
-        }
-        for (n, model) in s.models.iter().enumerate() {
-            if !self.prices.contains_key(model) {
-                let known: Vec<&str> = self.prices.keys().map(String::as_str).collect();
-                return Err(Invalid::new(
-                    p(&[k("swarm"), k("models")]),
-                    format!(
-                        "no price for model \"{model}\" (priced: {}); add a [prices.\"{model}\"] table",
-                        known.join(", ")
-                    ),
-                )
-                .at(p(&[k("swarm"), k("models"), i(n)])));
-            }
-        }
-        for (model, e) in &self.prices {
-            if model.trim().is_empty() {
-                return Err(Invalid::new(
-                    p(&[k("prices")]),
-                    "expected a model name, found an empty key",
-                ));
-            }
-            for (key, v) in [
-                ("input", e.input),
-                ("output", e.output),
-                ("cache_read", e.cache_read),
-                ("cache_write", e.cache_write),
-            ] {
-                if !(v.is_finite() && (0.0..=1_000_000.0).contains(&v)) {
-                    return Err(Invalid::new(
-                        p(&[k("prices"), k(model), k(key)]),
-                        format!("expected dollars per million tokens (0 or more), found {v}"),
-                    ));
-                }
-            }
-        }
-        let b = &self.budgets;
-        for (key, v) in [("agent", b.agent), ("task", b.task), ("day", b.day)] {
-            if !(v.is_finite() && v >= 0.0) {
-                return Err(Invalid::new(
-                    p(&[k("budgets"), k(key)]),
-                    format!("expected dollars, 0 or more (0 = no limit), found {v}"),
-                ));
-            }
-        }
-        if !(0.0..=1.0).contains(&b.day_soft) {
-            return Err(Invalid::new(
-                p(&[k("budgets"), k("day_soft")]),
-                format!(
-                    "expected a share of the day budget from 0 to 1, found {}",
-                    b.day_soft
-                ),
-            ));
-        }
-        let w = &self.watchdog;
-        for (key, d) in [
-            ("tick", w.tick),
-            ("stall_after", w.stall_after),
-            ("task_time_bound", w.task_time_bound),
-            ("flood_window", w.flood_window),
-        ] {
-            if d.0 <= 0 {
-                return Err(Invalid::new(
-                    p(&[k("watchdog"), k(key)]),
-                    format!("expected a duration longer than zero, found \"{d}\""),
-                ));
-            }
-        }
-        if !(0.0..=1.0).contains(&w.handoff_at) {
-            return Err(Invalid::new(
-                p(&[k("watchdog"), k("handoff_at")]),
-                format!("expected a share from 0 to 1, found {}", w.handoff_at),
-            ));
-        }
-        if w.loop_repeats < 2 {
-            return Err(Invalid::new(
-                p(&[k("watchdog"), k("loop_repeats")]),
-                format!("expected 2 or more repeats, found {}", w.loop_repeats),
-            ));
-        }
-        let uses_command = self.swarm.runtime == Runtime::Command
-            || self.agent.by_model.values().any(|r| *r == Runtime::Command);
-        if uses_command && self.agent.command.is_empty() {
-            return Err(Invalid::new(
-                p(&[k("agent"), k("command")]),
-                "runtime = \"command\" needs the program to run, e.g. command = [\"./agent.sh\"]",
-            )
-            .at(p(&[k("swarm"), k("runtime")])));
-        }
-        if !["read-only", "workspace-write", "danger-full-access"]
-            .contains(&self.agent.codex_sandbox.as_str())
-        {
-            return Err(Invalid::new(
-                p(&[k("agent"), k("codex_sandbox")]),
-                format!(
-                    "expected read-only, workspace-write or danger-full-access, found {:?}",
-                    self.agent.codex_sandbox
-                ),
-            ));
-        }
-        if self.agent.api_refusals == 0 {
-            return Err(Invalid::new(
-                p(&[k("agent"), k("api_refusals")]),
-                "expected 1 or more refusals, found 0",
-            ));
-        }
-        if self.agent.api_refusal_time.0 <= 0 {
-            return Err(Invalid::new(
-                p(&[k("agent"), k("api_refusal_time")]),
-                format!(
-                    "expected a duration longer than zero, found \"{}\"",
-                    self.agent.api_refusal_time
-                ),
-            ));
-        }
-        for (n, v) in self.agent.pass_env.iter().enumerate() {
-            if v.is_empty() || !v.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-                return Err(Invalid::new(
-                    p(&[k("agent"), k("pass_env")]),
-                    format!("expected an environment variable name, found {v:?}"),
-                )
-                .at(p(&[k("agent"), k("pass_env"), i(n)])));
-            }
-        }
-        let g = &self.gates;
-        for (n, c) in g.commands.iter().enumerate() {
-            if c.trim().is_empty() {
-                return Err(Invalid::new(
-                    p(&[k("gates"), k("commands")]),
-                    "expected a shell command, found an empty string",
-                )
-                .at(p(&[k("gates"), k("commands"), i(n)])));
-            }
-        }
-        if g.timeout.0 <= 0 {
-            return Err(Invalid::new(
-                p(&[k("gates"), k("timeout")]),
-                format!(
-                    "expected a duration longer than zero, found \"{}\"",
-                    g.timeout
-                ),
-            ));
-        }
-        merge::check_globs(&g.protected, &p(&[k("gates"), k("protected")]))?;
-        merge::check_globs(
-            &self.pause.before_merge_into,
-            &p(&[k("pause"), k("before_merge_into")]),
-        )?;
-        self.merge.check(base)?;
-        self.sandbox.check(base)?;
-        if g.max_rejections < 1 {
-            return Err(Invalid::new(
-                p(&[k("gates"), k("max_rejections")]),
-                "expected 1 or more rejections, found 0",
-            ));
-        }
-        if !(self.pause.task_spend.is_finite() && self.pause.task_spend >= 0.0) {
-            return Err(Invalid::new(
-                p(&[k("pause"), k("task_spend")]),
-                format!(
-                    "expected dollars, 0 or more (0 = off), found {}",
-                    self.pause.task_spend
-                ),
-            ));
-        }
-        let sim = &self.sim;
-        for (key, [lo, hi]) in [("task_minutes", sim.task_minutes), ("commits", sim.commits)] {
-            if lo < 1 || lo > hi {
-                return Err(Invalid::new(
-                    p(&[k("sim"), k(key)]),
-                    format!("expected [min, max] with 1 <= min <= max, found [{lo}, {hi}]"),
-                ));
-            }
-        }
-        if sim.conflict_file.trim().is_empty() {
-            return Err(Invalid::new(
-                p(&[k("sim"), k("conflict_file")]),
-                "expected a file path, found an empty string",
-            ));
-        }
-        let f = &sim.conflict_file;
-        if f.starts_with('/')
-            || f.chars().any(char::is_control)
-            || f.split('/').any(|c| c.is_empty() || c == "..")
-        {
-            return Err(Invalid::new(
-                p(&[k("sim"), k("conflict_file")]),
-                format!("expected a relative path inside the repository, found {f:?}"),
-            ));
-        }
-        for b in Behaviour::FAULTS {
-            let v = sim.rate(b);
-            if !(0.0..=1.0).contains(&v) {
-                return Err(Invalid::new(
-                    p(&[k("sim"), k(b.as_str())]),
-                    format!("expected a probability from 0 to 1, found {v}"),
-                ));
-            }
-        }
-        let sum = sim.fault_rate();
-        if sum > 1.0 + 1e-9 {
-            // Point at the last rate the file sets: the one that tipped it over.
-            let last = Behaviour::FAULTS
-                .iter()
-                .rev()
-                .find(|b| sim.rate(**b) > 0.0)
-                .map(|b| b.as_str())
-                .unwrap_or("stall");
-            return Err(Invalid::new(
-                p(&[k("sim")]),
-                format!(
-                    "the fault rates (stall, zombie, runaway, concern, pause, conflict, gate_fail, crash) add up to {sum:.3}; expected at most 1"
-                ),
-            )
-            .at(p(&[k("sim"), k(last)])));
-        }
-        Ok(())
     }
 }
 

@@ -4,8 +4,8 @@
 use super::backlog::{self, ConvoyDef};
 use super::error::{ConfigError, Invalid, Source, k, read_text};
 use super::{
-    AgentRun, Budgets, Config, Dur, Gates, Merge, PauseRules, PriceEntry, Sim, Swarm, Watchdog,
-    default_prices, prices_over_defaults,
+    AgentRun, Budgets, Config, Dur, Gates, InboxRules, Merge, PauseRules, PriceEntry, Sim, Swarm,
+    Watchdog, default_prices, prices_over_defaults,
 };
 use crate::domain::{Millis, TaskSpec};
 use serde::{Deserialize, Deserializer};
@@ -60,6 +60,8 @@ struct ScenarioFile {
     merge: Merge,
     #[serde(default)]
     pause: PauseRules,
+    #[serde(default)]
+    inbox: InboxRules,
     #[serde(default)]
     agent: AgentRun,
     #[serde(default)]
@@ -154,10 +156,13 @@ impl Scenario {
             gates: file.gates,
             merge: file.merge,
             pause: file.pause,
+            inbox: file.inbox,
             agent: file.agent,
             // Scenarios run simulated agents only: no sandbox to configure.
             sandbox: Default::default(),
             sim: file.sim,
+            targets: Default::default(),
+            review: Default::default(),
         };
         config.check(&[]).map_err(|e| src.invalid(e))?;
         let backlog = backlog::build(&src, &file.convoy, &[]).map_err(|e| src.invalid(e))?;

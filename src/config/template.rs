@@ -99,6 +99,10 @@ flood_lines = 100000
 # More bytes than this in one window (dropped bytes of overlong lines
 # included) => output flood (0 = no limit).
 flood_bytes = 67108864
+# T2 triage: a concern routed to triage gets a verdict within this time —
+# resolved when its cause is clear and handled (restarted and working), else
+# escalated to you with a recommendation ("0s": no triage).
+triage_after = "10m"
 
 # Quality checks on an agent's branch before it enters the merge queue.
 [gates]
@@ -162,6 +166,19 @@ before_merge_into = []
 # Dollars; a task whose spend passes this stops at a pause point (0 = off).
 task_spend = 0.0
 
+# Nothing waits silently: what waits for you is raised again, and counted as
+# overdue on the console.
+[inbox]
+# Open concerns (not acknowledged) unanswered this long (by impact; each time
+# after twice as long), and pause points after `pause`; "0s" never.
+reraise_after = { critical = "10m", high = "30m", medium = "2h", low = "8h", pause = "30m" }
+# A pause point undecided this long is escalated with a critical concern
+# ("0s" = never). Nothing is ever approved by a timeout.
+pause_timeout = "2h"
+# Pause kinds a timeout also rejects (work kept, the step not taken):
+# agent_request, merge, spend.
+reject_on_timeout = []
+
 # How real agent processes run (runtime = "command", "claude" or "codex"). Each runs in its own worktree and process group with a scrubbed
 # environment.
 [agent]
@@ -213,6 +230,58 @@ network = "on"
 ro = []
 # Extra paths agents may write, e.g. a shared build cache.
 rw = []
+
+# The reviews (`shiftboss report`).
+[review]
+# When the operator's day starts, local time: `--since morning` is today at
+# this time, `yesterday` the day before.
+day_starts = "06:00"
+
+# What the review grades each metric against (docs/metrics.md defines them).
+# Inside the target: green; outside it but not past the warning line: amber;
+# past the warning line: red; past the critical line: critical. A line is
+# comparisons joined by `and` (a target) or `or` (a warning or critical line)
+# of shares (70%), lengths (2h) or money ($3). The informational metrics
+# (throughput_per_hour, cycle_time_p50, cycle_time_p90, rework_share,
+# agent_utilisation, time_to_clear_p50, cost_per_merged_task) take the same
+# three lines and have none by default.
+[targets.first_try_success]
+# Merged tasks whose first branch gate run passed, over merged tasks.
+target = "> 70%"
+# Red past this line ...
+warning = "< 60%"
+# ... critical past this one.
+critical = "< 50%"
+
+[targets.integration_without_rework]
+# Landings not sent back by the merged-result gate or a conflict, over landings.
+target = "> 90%"
+# Red past this line ...
+warning = "< 80%"
+# ... critical past this one.
+critical = "< 70%"
+
+[targets.escalation_rate]
+# Finished tasks with a concern routed to the human, over finished tasks.
+target = ">= 5% and <= 20%"
+# Red past this line ...
+warning = "> 30% or < 5%"
+# ... critical past this one.
+critical = "> 50% or <= 0%"
+
+[targets.coordination_ratio]
+# Tokens spent on coordination (shiftboss's own calls, hand-offs) over all.
+target = ">= 15% and <= 30%"
+# Red past this line ...
+warning = "> 40%"
+# ... critical past this one.
+critical = "> 50%"
+
+[targets.context_at_completion]
+# The last session's context use at its last call, median over merged tasks.
+target = ">= 50% and <= 80%"
+# Red past this line.
+warning = "> 90% or < 30%"
 
 # The simulated runtime (runtime = "sim"); it rehearses a swarm's day in
 # virtual time.

@@ -172,7 +172,7 @@ fn bad_config_fixtures_name_file_line_and_key() {
         (
             "fixtures/bad/unknown-key.toml",
             include_str!("../../fixtures/bad/unknown-key.toml"),
-            "fixtures/bad/unknown-key.toml:7: watchdog.stall_afterr: unknown key \"stall_afterr\" (allowed: tick, stall_after, task_time_bound, loop_repeats, handoff_at, flood_window, flood_lines, flood_bytes)",
+            "fixtures/bad/unknown-key.toml:7: watchdog.stall_afterr: unknown key \"stall_afterr\" (allowed: tick, stall_after, task_time_bound, loop_repeats, handoff_at, flood_window, flood_lines, flood_bytes, triage_after)",
         ),
         (
             "fixtures/bad/wrong-type.toml",
@@ -258,7 +258,7 @@ fn wrong_values_get_one_precise_line() {
         ("swarm = 3\n", ":1: swarm: expected a table, found 3"),
         (
             "[swarn]\nagents = 3\n",
-            ":1: swarn: unknown key \"swarn\" (allowed: swarm, prices, budgets, watchdog, gates, merge, pause, agent, sandbox, sim)",
+            ":1: swarn: unknown key \"swarn\" (allowed: swarm, prices, budgets, watchdog, gates, merge, pause, inbox, agent, sandbox, sim, targets, review)",
         ),
         (
             "[prices.cheap]\ninput = 1\n",
@@ -371,6 +371,14 @@ fn wrong_values_get_one_precise_line() {
         (
             "[sandbox]\nmode = \"maybe\"\n",
             ":2: sandbox.mode: expected one of on or off, found \"maybe\"",
+        ),
+        (
+            "[targets.escalation_rate]\nwarning = \"> lots\"\n",
+            ":2: targets.escalation_rate.warning: `> lots`: expected a share (`70%`), a length (`2h`), money (`$3`) or a number after `>`",
+        ),
+        (
+            "[review]\nday_starts = \"6am\"\n",
+            ":2: review.day_starts: `6am`: expected a time of day, HH:MM",
         ),
         (
             "[sim]\nconflict_file = \"\"\n",
@@ -821,7 +829,7 @@ fn scenario_header() {
         ),
         (
             "[scenario]\nname = \"x\"\nduration = \"1h\"\n[llm]\nurl = \"x\"\n",
-            "s.toml:4: llm: unknown key \"llm\" (allowed: scenario, swarm, prices, budgets, watchdog, gates, merge, pause, agent, sim, convoy)",
+            "s.toml:4: llm: unknown key \"llm\" (allowed: scenario, swarm, prices, budgets, watchdog, gates, merge, pause, inbox, agent, sim, convoy)",
         ),
     ];
     for (text, want) in cases {

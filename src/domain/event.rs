@@ -13,6 +13,9 @@ pub enum Actor {
     Agent,
     /// The human at the console or the CLI.
     Operator,
+    /// shiftboss's own model calls (the merge queue's `ai` tier), metered
+    /// like an agent's.
+    Shiftboss,
 }
 
 impl Actor {
@@ -21,6 +24,7 @@ impl Actor {
             Actor::Engine => "engine",
             Actor::Agent => "agent",
             Actor::Operator => "operator",
+            Actor::Shiftboss => "shiftboss",
         }
     }
 
@@ -29,6 +33,7 @@ impl Actor {
             "engine" => Some(Actor::Engine),
             "agent" => Some(Actor::Agent),
             "operator" => Some(Actor::Operator),
+            "shiftboss" => Some(Actor::Shiftboss),
             _ => None,
         }
     }
@@ -70,7 +75,8 @@ pub enum EventKind {
     AgentSpawned { pid: u32, start_time: u64 },
     /// What the agent was told: its prompt, recorded with the task.
     AgentPrompted { prompt: String },
-    /// Token usage reported by the agent, with its cost from the price table.
+    /// Token usage reported by the agent (or, with the `shiftboss` actor and
+    /// no agent, a call of shiftboss's own), with its cost from the price table.
     UsageRecorded { usage: Usage, cost: Money },
     /// The agent's CLI reported what its run cost; `computed` is shiftboss's
     /// figure from the price table for the same session.
@@ -101,7 +107,7 @@ pub enum EventKind {
         output: String,
         /// Structured findings (scope, protected paths, the failing command).
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
-        findings: Vec<Finding>,
+        findings: Vec<GateFinding>,
         /// The files the branch changed against the target.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         changed: Vec<String>,
@@ -179,8 +185,29 @@ pub enum EventKind {
         pause: PauseKind,
         reason: String,
     },
-    /// The operator decided a pause point.
+    /// The operator decided a pause point (or the engine rejected it when
+    /// its timeout passed and the config says so; never an approval).
     PauseDecided { id: PauseId, approved: bool },
+    /// An open concern, unanswered past its impact's re-raise time, is
+    /// raised again (`round` counts from 1; `waited` since it was raised).
+    ConcernReraised {
+        id: ConcernId,
+        round: u32,
+        waited: Millis,
+    },
+    /// A pause point, undecided past the re-raise time, is raised again.
+    PauseReraised {
+        id: PauseId,
+        round: u32,
+        waited: Millis,
+    },
+    /// A pause point waited past its timeout: escalated with a critical
+    /// concern, and rejected when the config allows it for its kind.
+    PauseTimedOut {
+        id: PauseId,
+        waited: Millis,
+        rejected: bool,
+    },
     /// An agent was held (`paused`) or released by the operator.
     AgentHeld { held: bool },
     /// A convoy was held by the operator (no new task of it starts) or released.
@@ -198,6 +225,19 @@ pub enum EventKind {
     /// A task's last attempt ended through no fault of its own (a full disk):
     /// it does not count.
     AttemptReturned { reason: String },
+    /// The executor could not carry out an effect: `action` says which step
+    /// (`worktree`, `prompt`, `sandbox`, `launch`, `commit`, `gate checkout`,
+    /// `decision`, ...), `error` what went wrong. A concern follows.
+    ExecutorFailed { action: String, error: String },
+    /// T2 triage's verdict on a concern routed to it, with its reasons: a
+    /// `resolve` is followed by the concern's disposal; an `escalate` routes
+    /// the concern to the operator with the recommendation.
+    TriageVerdict {
+        concern: super::ConcernId,
+        verdict: super::triage::Verdict,
+        recommendation: String,
+        reasons: Vec<String>,
+    },
 }
 
 impl EventKind {
@@ -240,6 +280,9 @@ impl EventKind {
             EventKind::ConcernDisposed { .. } => "concern_disposed",
             EventKind::PauseRequested { .. } => "pause_requested",
             EventKind::PauseDecided { .. } => "pause_decided",
+            EventKind::ConcernReraised { .. } => "concern_reraised",
+            EventKind::PauseReraised { .. } => "pause_reraised",
+            EventKind::PauseTimedOut { .. } => "pause_timed_out",
             EventKind::AgentHeld { .. } => "agent_held",
             EventKind::ConvoyHeld { .. } => "convoy_held",
             EventKind::AgentRetired { .. } => "agent_retired",
@@ -248,6 +291,8 @@ impl EventKind {
             EventKind::DiskFull { .. } => "disk_full",
             EventKind::DiskSpaceReturned { .. } => "disk_space_returned",
             EventKind::AttemptReturned { .. } => "attempt_returned",
+            EventKind::ExecutorFailed { .. } => "executor_failed",
+            EventKind::TriageVerdict { .. } => "triage_verdict",
         }
     }
 }
@@ -261,6 +306,10 @@ mod tests {
         let kinds = [
             EventKind::TaskDone,
             EventKind::SwarmFrozen { frozen: true },
+            EventKind::ExecutorFailed {
+                action: "worktree".into(),
+                error: "a file is in the way".into(),
+            },
             EventKind::UsageRecorded {
                 usage: Usage::default(),
                 cost: Money::ZERO,

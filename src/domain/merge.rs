@@ -1,7 +1,7 @@
 //! The merge queue's vocabulary: gate findings, resolution tiers, lines at
 //! risk, and how a merge attempt ended.
 
-use super::TaskId;
+use super::{TaskId, Usage};
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -68,7 +68,7 @@ pub fn scopes_overlap(a: &[String], b: &[String]) -> bool {
 /// One thing a gate found, as structured context for the agent that redoes
 /// the work: which gate, where, what was expected and what was there.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Finding {
+pub struct GateFinding {
     /// `scope`, `protected`, or the gate command that failed.
     pub gate: String,
     /// The path concerned ("" when the finding is about the whole tree).
@@ -79,7 +79,7 @@ pub struct Finding {
     pub found: String,
 }
 
-impl fmt::Display for Finding {
+impl fmt::Display for GateFinding {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.gate)?;
         if !self.file.is_empty() {
@@ -95,7 +95,7 @@ impl fmt::Display for Finding {
 /// How a conflict was (or was not) resolved, in the order they are tried.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Tier {
+pub enum ResolveTier {
     /// Merged without conflict.
     Clean,
     /// Rebased onto the target, append-only files merged as a union.
@@ -106,21 +106,29 @@ pub enum Tier {
     Reimagine,
 }
 
-impl Tier {
+impl ResolveTier {
     pub fn as_str(self) -> &'static str {
         match self {
-            Tier::Clean => "clean",
-            Tier::Auto => "auto",
-            Tier::Ai => "ai",
-            Tier::Reimagine => "reimagine",
+            ResolveTier::Clean => "clean",
+            ResolveTier::Auto => "auto",
+            ResolveTier::Ai => "ai",
+            ResolveTier::Reimagine => "reimagine",
         }
     }
 }
 
-impl fmt::Display for Tier {
+impl fmt::Display for ResolveTier {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
+}
+
+/// What one of shiftboss's own model calls cost (the merge queue's `ai`
+/// tier): the model that answered and the tokens it counted.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ModelSpend {
+    pub model: String,
+    pub usage: Usage,
 }
 
 /// Whose line would be lost.
@@ -190,7 +198,7 @@ pub enum MergeOutcome {
     },
     /// A resolution would have dropped lines; nothing was merged.
     Refused {
-        tier: Tier,
+        tier: ResolveTier,
         files: Vec<String>,
         lines_at_risk: Vec<LineAtRisk>,
     },
@@ -200,7 +208,7 @@ pub enum MergeOutcome {
         gate: String,
         output: String,
         #[serde(default)]
-        findings: Vec<Finding>,
+        findings: Vec<GateFinding>,
     },
 }
 

@@ -1,18 +1,24 @@
 //! The vocabulary of DESIGN.md as types. No I/O lives here.
 
 mod event;
+pub mod flood;
+mod inbox_fold;
 mod merge;
 mod money;
+pub mod protocol;
 mod queue_facts;
 mod resume;
 mod rows;
 mod shared_vec;
+pub mod sim_plan;
 mod state;
+pub mod triage;
 
 pub use event::{Actor, Event, EventKind};
+pub use inbox_fold::{Fold, FoldKey, Subject, fold_concerns, must_reach_human, swarm_readiness};
 pub use merge::{
-    Finding, LineAtRisk, MergeOutcome, Prediction, Removal, Scope, Side, Tier, glob_set,
-    scopes_overlap,
+    GateFinding, LineAtRisk, MergeOutcome, ModelSpend, Prediction, Removal, ResolveTier, Scope,
+    Side, glob_set, scopes_overlap,
 };
 pub use money::{Money, Price, Usage};
 pub use queue_facts::{BatchRun, MergeFacts};
@@ -207,7 +213,7 @@ pub struct Task {
     pub queue_key: i64,
     /// The last merge attempt's tier and outcome word.
     #[serde(default)]
-    pub tier: Option<Tier>,
+    pub tier: Option<ResolveTier>,
     #[serde(default)]
     pub outcome: Option<String>,
     /// Conflicted files of the last merge attempt.
@@ -218,7 +224,7 @@ pub struct Task {
     pub lines_at_risk: Vec<LineAtRisk>,
     /// What the last gate rejection found (structured context for rework).
     #[serde(default)]
-    pub findings: Vec<Finding>,
+    pub findings: Vec<GateFinding>,
     /// Files the task's branch changed, as far as known.
     #[serde(default)]
     pub changed: Vec<String>,
@@ -397,6 +403,11 @@ pub enum ConcernSource {
     Budget,
     Merge,
     Protocol,
+    /// shiftboss's own executor could not do what the engine asked (a
+    /// worktree, a launch, a commit, a gate checkout).
+    Executor,
+    /// A pause point that waited past its timeout.
+    Pause,
 }
 
 impl ConcernSource {
@@ -425,6 +436,12 @@ pub struct Concern {
     /// For a watchdog concern: the check whose alert raised it.
     #[serde(default)]
     pub check: Option<Check>,
+    /// Times it was raised again, unanswered, and when it first was (from
+    /// then on it is overdue).
+    #[serde(default)]
+    pub reraised: u32,
+    #[serde(default)]
+    pub overdue_since: Option<Millis>,
 }
 
 /// Why work stopped to wait for the operator.
@@ -441,6 +458,9 @@ pub enum PauseKind {
     /// The operator's checkout is on the target with changes: landings wait
     /// until it is clean or elsewhere (decided by the engine, not the operator).
     Checkout,
+    /// Swarm-wide (before a release merge, before a migration): every agent
+    /// finishes its current task and takes no new work until it is decided.
+    Swarm,
 }
 
 impl PauseKind {
@@ -478,6 +498,14 @@ pub struct PausePoint {
     pub decided_at: Option<Millis>,
     #[serde(default)]
     pub decided_by: Option<Actor>,
+    /// Times it was raised again, undecided, and when it first was.
+    #[serde(default)]
+    pub reraised: u32,
+    #[serde(default)]
+    pub overdue_since: Option<Millis>,
+    /// It waited past its timeout and was escalated (or rejected by rule).
+    #[serde(default)]
+    pub timed_out: bool,
 }
 
 /// The T1 mechanical checks.
@@ -544,7 +572,12 @@ mod word_tests {
         for r in [Routing::Human, Routing::Triage, Routing::Log] {
             same(r, r.as_str());
         }
-        for k in [PauseKind::AgentRequest, PauseKind::Merge, PauseKind::Spend] {
+        for k in [
+            PauseKind::AgentRequest,
+            PauseKind::Merge,
+            PauseKind::Spend,
+            PauseKind::Swarm,
+        ] {
             same(k.clone(), k.as_str());
         }
         assert_eq!(PauseKind::AgentRequest.as_str(), "agent_request");
@@ -575,6 +608,8 @@ mod word_tests {
             ConcernSource::Budget,
             ConcernSource::Merge,
             ConcernSource::Protocol,
+            ConcernSource::Executor,
+            ConcernSource::Pause,
         ] {
             same(c.clone(), c.as_str());
         }

@@ -56,11 +56,16 @@ impl MergeFacts {
     }
 }
 
-/// One run of the gates on a merged result (`batch_tested`).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// One run of the gates on a merged result: what the merge queue reports
+/// and what the fold keeps of each `batch_tested`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BatchRun {
+    /// When it ran: the landing's time, and in the state the time of its
+    /// `batch_tested`.
     pub at: Millis,
+    /// The entries in the merged result, in queue order.
     pub tasks: Vec<TaskId>,
+    /// The target tip they were merged onto.
     pub base: String,
     pub passed: bool,
     pub gate: String,

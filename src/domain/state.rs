@@ -6,6 +6,13 @@ use super::*;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
+mod agents;
+mod inbox;
+mod merges;
+mod spend;
+mod tasks;
+mod verdicts;
+
 /// Where an agent of the pool stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -72,7 +79,7 @@ pub struct AgentState {
     /// Live only: the last output line.
     pub last_line: String,
     /// Live only: output counted for the output-flood check.
-    pub output: crate::watchdog::OutputWindow,
+    pub output: super::flood::OutputWindow,
     /// Live only: malformed protocol lines seen.
     pub malformed: u32,
     /// Live only: bytes dropped past the line cap of overlong lines.
@@ -167,6 +174,12 @@ pub struct SwarmState {
     /// Spend per minute, oldest first: (minute since epoch, spend).
     pub spend_by_minute: Vec<(i64, Money)>,
     pub usage_total: Usage,
+    /// What shiftboss's own model calls spent (the `ai` tier), within the
+    /// totals above.
+    #[serde(default)]
+    pub spend_own: Money,
+    #[serde(default)]
+    pub usage_own: Usage,
     pub merge_seq: u64,
     pub merges: u32,
     pub conflicts: u32,
@@ -194,6 +207,9 @@ pub struct SwarmState {
     /// only once [`SwarmState::track_touched`] asked for it (the store).
     #[serde(skip)]
     touched: Option<Touched>,
+    /// T2 triage: what it weighs about tasks, and its verdicts.
+    #[serde(default)]
+    pub triage: super::triage::TriageFacts,
 }
 
 /// Minutes kept for the burn sparkline and rate.
@@ -375,12 +391,11 @@ impl SwarmState {
             self.day_soft_reached = false;
             self.day_hard_reached = false;
         }
-        let agent = ev.agent.clone();
-        let task = ev.task.clone();
         // The queue's facts about the task (not in the tables: no stamp).
-        if let Some(t) = task.as_ref().and_then(|t| self.tasks.get_mut(t)) {
+        if let Some(t) = ev.task.as_ref().and_then(|t| self.tasks.get_mut(t)) {
             t.merge_facts.apply(ev);
         }
+        self.triage.apply(ev);
         match &ev.kind {
             EventKind::SwarmStarted { target, seed } => {
                 self.target = target.clone();
@@ -389,460 +404,43 @@ impl SwarmState {
                 self.day = day_of(ev.at);
             }
             EventKind::SwarmResumed { .. } => {}
-            EventKind::AgentRegistered { model, runtime } => {
-                if let Some(id) = agent {
-                    let stamp = Stamp {
-                        seq: self.events,
-                        updated_at: ev.at,
-                    };
-                    self.rows.agents.insert(id.clone(), stamp);
-                    if let Some(touched) = &mut self.touched {
-                        mark(&mut touched.agents, &id);
-                    }
-                    self.agents.insert(
-                        id.clone(),
-                        AgentState::new(id, model.clone(), runtime.clone(), ev.at),
-                    );
-                }
-            }
-            EventKind::TaskAdded { spec } => {
-                if !self.convoys.contains(&spec.convoy) {
-                    self.convoys.push(spec.convoy.clone());
-                }
-                if !self.tasks.contains_key(&spec.id) {
-                    self.task_order.push(spec.id.clone());
-                }
-                // Adding a task again replaces it but keeps its place.
-                let stamp = self.rows.tasks.entry(spec.id.clone()).or_insert(Stamp {
-                    seq: self.events,
-                    updated_at: ev.at,
-                });
-                stamp.updated_at = ev.at;
-                if let Some(touched) = &mut self.touched {
-                    mark(&mut touched.tasks, &spec.id);
-                }
-                self.tasks.insert(spec.id.clone(), Task::new(spec.clone()));
-            }
-            EventKind::TaskAssigned {
-                branch, attempt, ..
-            } => {
-                if let Some(t) = self.task_mut(task.as_ref(), ev.at) {
-                    t.status = TaskStatus::InProgress;
-                    t.agent = agent.clone();
-                    t.session = ev.session.clone();
-                    t.branch = Some(branch.clone());
-                    t.attempts = *attempt;
-                    t.started_at.get_or_insert(ev.at);
-                    t.reason = None;
-                    t.not_before = None;
-                }
-                if let Some(a) = self.agent_mut(agent.as_ref(), ev.at) {
-                    a.phase = AgentPhase::Working;
-                    if let Some(t) = &task {
-                        a.given.retain(|(g, _)| g != t);
-                        a.given.push((t.clone(), *attempt));
-                    }
-                    a.task = task.clone();
-                    a.session = ev.session.clone();
-                    a.sessions += 1;
-                    a.last_output_at = ev.at;
-                    a.repeats = 0;
-                    a.output.reset(ev.at);
-                }
-            }
-            EventKind::UsageRecorded { usage, cost } => {
-                if let Some(a) = self.agent_mut(agent.as_ref(), ev.at) {
-                    a.usage += *usage;
-                    a.cost += *cost;
-                    a.context_tokens = usage.context_tokens();
-                }
-                if let Some(t) = self.task_mut(task.as_ref(), ev.at) {
-                    t.cost += *cost;
-                }
-                self.usage_total += *usage;
-                self.spend_total += *cost;
-                self.spend_day += *cost;
-                if let Some(m) = &ev.model {
-                    *self.spend_by_model.entry(m.clone()).or_default() += *cost;
-                    *self.usage_by_model.entry(m.clone()).or_default() += *usage;
-                    if let Some(touched) = &mut self.touched {
-                        mark(&mut touched.models, m);
-                    }
-                }
-                let minute = ev.at.div_euclid(MINUTE);
-                match self.spend_by_minute.last_mut() {
-                    Some((m, s)) if *m == minute => *s += *cost,
-                    _ => {
-                        self.spend_by_minute.push((minute, *cost));
-                        if self.spend_by_minute.len() > MINUTES_KEPT {
-                            self.spend_by_minute.remove(0);
-                        }
-                    }
-                }
-            }
-            EventKind::CommitMade { paths, .. } => {
-                self.commits += 1;
-                if let Some(t) = self.task_mut(task.as_ref(), ev.at) {
-                    for p in paths {
-                        if !t.changed.contains(p) {
-                            t.changed.push(p.clone());
-                        }
-                    }
-                    t.changed.sort();
-                }
-            }
+            EventKind::AgentRegistered { .. } => self.agent_registered(ev),
+            EventKind::TaskAdded { .. } => self.task_added(ev),
+            EventKind::TaskAssigned { .. } => self.task_assigned(ev),
+            EventKind::UsageRecorded { .. } => self.usage_recorded(ev),
+            EventKind::CommitMade { .. } => self.commit_made(ev),
             EventKind::Progress { .. }
             | EventKind::AgentPrompted { .. }
             | EventKind::AgentSpawned { .. } => {}
-            EventKind::CostReported { reported, .. } => {
-                if let Some(a) = self.agent_mut(agent.as_ref(), ev.at) {
-                    a.reported_cost += *reported;
-                }
-            }
-            EventKind::ProcessStats { peak_rss_kib, .. } => {
-                if let Some(a) = self.agent_mut(agent.as_ref(), ev.at) {
-                    a.peak_rss_kib = a.peak_rss_kib.max(*peak_rss_kib);
-                }
-            }
-            EventKind::TaskDone => {
-                if let Some(t) = self.task_mut(task.as_ref(), ev.at) {
-                    t.status = TaskStatus::Gating;
-                }
-            }
-            EventKind::GateFinished {
-                passed,
-                findings,
-                changed,
-                ..
-            } => {
-                if let Some(t) = self.task_mut(task.as_ref(), ev.at) {
-                    if !*passed {
-                        t.gate_failures += 1;
-                    }
-                    t.findings = findings.clone();
-                    if !changed.is_empty() {
-                        t.changed = changed.clone();
-                    }
-                }
-            }
-            EventKind::BatchTested {
-                tasks,
-                base,
-                passed,
-                gate,
-                output,
-            } => self.batch_runs.push(Arc::new(BatchRun {
-                at: ev.at,
-                tasks: tasks.clone(),
-                base: base.clone(),
-                passed: *passed,
-                gate: gate.clone(),
-                output: output.clone(),
-            })),
-            EventKind::QueueMoved { front } => {
-                self.queue_moves += 1;
-                let key = if *front {
-                    -self.queue_moves
-                } else {
-                    self.queue_moves
-                };
-                if let Some(t) = self.task_mut(task.as_ref(), ev.at) {
-                    t.queue_key = key;
-                }
-            }
-            EventKind::TaskReimagined { files, target } => {
-                if let Some(t) = self.task_mut(task.as_ref(), ev.at) {
-                    t.status = TaskStatus::Pending;
-                    t.session = None;
-                    t.reimagined += 1;
-                    t.merge_retries += 1;
-                    t.changed.clear();
-                    t.conflict_files = files.clone();
-                    t.reason = Some(format!(
-                        "conflicted in {}; redo on {target}",
-                        files.join(", ")
-                    ));
-                    t.returned = t.reason.clone();
-                }
-            }
-            EventKind::ConflictPredicted { prediction } => {
-                if let Some(t) = self.task_mut(task.as_ref(), ev.at) {
-                    t.prediction = Some(prediction.clone());
-                }
-            }
-            EventKind::MergeQueued { seq } => {
-                self.merge_seq = self.merge_seq.max(*seq);
-                if let Some(t) = self.task_mut(task.as_ref(), ev.at) {
-                    t.status = TaskStatus::Queued;
-                    t.queued_seq = Some(*seq);
-                }
-            }
-            EventKind::MergeFinished { outcome } => {
-                let of_task = task.as_ref().and_then(|t| self.tasks.get(t));
-                self.merge_log.push(Arc::new(MergeRecord {
-                    seq: self.events,
-                    at: ev.at,
-                    task: task.clone(),
-                    agent: agent
-                        .clone()
-                        .or_else(|| of_task.and_then(|t| t.agent.clone())),
-                    convoy: ev
-                        .convoy
-                        .clone()
-                        .or_else(|| of_task.map(|t| t.spec.convoy.clone())),
-                    outcome: outcome.clone(),
-                }));
-                if let Some(touched) = &mut self.touched {
-                    touched.merges.push(self.merge_log.len() - 1);
-                }
-                let mut by = None;
-                if let Some(t) = self.task_mut(task.as_ref(), ev.at) {
-                    t.queued_seq = None;
-                    t.outcome = Some(outcome.word().to_string());
-                    match outcome {
-                        MergeOutcome::Unchanged { .. } => {}
-                        MergeOutcome::Merged { commit, tier, .. } => {
-                            t.status = TaskStatus::Merged;
-                            t.merged_commit = Some(commit.clone());
-                            t.finished_at = Some(ev.at);
-                            t.tier = match tier.as_str() {
-                                "auto" => Some(Tier::Auto),
-                                "ai" => Some(Tier::Ai),
-                                _ => Some(Tier::Clean),
-                            };
-                            t.returned = None;
-                            by = t.agent.clone();
-                        }
-                        MergeOutcome::Conflicted { files, .. } => {
-                            t.conflict_files = files.clone();
-                            t.tier = Some(Tier::Reimagine);
-                        }
-                        MergeOutcome::Refused {
-                            tier,
-                            files,
-                            lines_at_risk,
-                        } => {
-                            t.tier = Some(*tier);
-                            t.conflict_files = files.clone();
-                            t.lines_at_risk = lines_at_risk.clone();
-                            t.merge_retries += 1;
-                        }
-                        MergeOutcome::Rejected { findings, .. } => {
-                            t.findings = findings.clone();
-                            t.merge_retries += 1;
-                            t.gate_failures += 1;
-                        }
-                    }
-                }
-                match outcome {
-                    MergeOutcome::Merged { .. } => {
-                        self.merges += 1;
-                        if let Some(a) = self.agent_mut(by.as_ref(), ev.at) {
-                            a.tasks_merged += 1;
-                        }
-                    }
-                    MergeOutcome::Conflicted { .. } | MergeOutcome::Refused { .. } => {
-                        self.conflicts += 1;
-                    }
-                    MergeOutcome::Rejected { .. } | MergeOutcome::Unchanged { .. } => {}
-                }
-            }
-            EventKind::TaskRequeued { reason } => {
-                if let Some(t) = self.task_mut(task.as_ref(), ev.at) {
-                    t.status = TaskStatus::Pending;
-                    t.session = None;
-                    t.reason = Some(reason.clone());
-                    t.waiting_on = None;
-                }
-            }
-            EventKind::TaskDeferred { until } => {
-                if let Some(t) = self.task_mut(task.as_ref(), ev.at) {
-                    t.not_before = Some(*until);
-                }
-            }
-            EventKind::Handoff { .. } => {
-                if let Some(a) = self.agent_mut(agent.as_ref(), ev.at) {
-                    a.handoffs += 1;
-                    a.context_tokens = 0;
-                }
-            }
-            EventKind::ApiTrouble { .. } => {
-                if let Some(a) = self.agent_mut(agent.as_ref(), ev.at) {
-                    a.api_troubles += 1;
-                }
-            }
-            EventKind::TaskReworked { reason } => {
-                let mut by = None;
-                if let Some(t) = self.task_mut(task.as_ref(), ev.at) {
-                    t.status = TaskStatus::Pending;
-                    t.session = None;
-                    t.reason = Some(reason.clone());
-                    t.returned = Some(reason.clone());
-                    by = t.agent.clone();
-                }
-                if let Some(a) = self.agent_mut(by.as_ref(), ev.at) {
-                    a.rework += 1;
-                }
-            }
-            EventKind::TaskFailed { reason } => {
-                let mut by = None;
-                if let Some(t) = self.task_mut(task.as_ref(), ev.at) {
-                    t.status = TaskStatus::Failed;
-                    t.reason = Some(reason.clone());
-                    t.finished_at = Some(ev.at);
-                    t.session = None;
-                    t.queued_seq = None;
-                    t.waiting_on = None;
-                    by = t.agent.clone();
-                }
-                if let Some(a) = self.agent_mut(by.as_ref(), ev.at) {
-                    a.tasks_failed += 1;
-                }
-            }
-            EventKind::TaskBlocked { reason } => {
-                if let Some(t) = self.task_mut(task.as_ref(), ev.at) {
-                    t.status = TaskStatus::Blocked;
-                    t.reason = Some(reason.clone());
-                    t.session = None;
-                    t.queued_seq = None;
-                    t.waiting_on = None;
-                }
-            }
-            EventKind::TaskUnblocked => {
-                if let Some(t) = self.task_mut(task.as_ref(), ev.at) {
-                    t.status = TaskStatus::Pending;
-                    t.reason = None;
-                }
-            }
-            EventKind::SessionEnded { .. } => {
-                if let Some(a) = self.agent_mut(agent.as_ref(), ev.at)
-                    && ev.session.is_some()
-                    && a.session == ev.session
-                {
-                    if a.phase != AgentPhase::Retired {
-                        a.phase = AgentPhase::Idle;
-                    }
-                    a.task = None;
-                    a.session = None;
-                }
-            }
-            EventKind::WatchdogAlert { check, detail } => {
-                if let Some(a) = self.agent_mut(agent.as_ref(), ev.at) {
-                    a.alerts += 1;
-                    a.last_alert = Some((*check, ev.at));
-                    a.last_alert_about = Some((task.clone(), detail.clone()));
-                }
-                if let Some(t) = self.task_mut(task.as_ref(), ev.at) {
-                    t.last_alert = Some((*check, agent.clone()));
-                }
-            }
-            EventKind::BudgetReached { scope, hard, .. } => {
-                if *scope == BudgetScope::Day {
-                    if *hard {
-                        self.day_hard_reached = true;
-                    }
-                    self.day_soft_reached = true;
-                }
-            }
-            EventKind::ConcernRaised {
-                id,
-                source,
-                summary,
-                confidence,
-                impact,
-                routing,
-            } => {
-                // A repeated id keeps the first: the one later events change.
-                if !self.rows.concerns.contains_key(id) {
-                    let first = (self.concerns.len(), self.events);
-                    self.rows.concerns.insert(id.clone(), first);
-                    if let Some(touched) = &mut self.touched {
-                        mark(&mut touched.concerns, id);
-                    }
-                }
-                let check = self.check_behind(source, agent.as_ref(), task.as_ref());
-                self.concerns.push(Concern {
-                    id: id.clone(),
-                    source: source.clone(),
-                    summary: summary.clone(),
-                    confidence: *confidence,
-                    impact: *impact,
-                    routing: *routing,
-                    disposition: Disposition::Open,
-                    agent,
-                    task,
-                    raised_at: ev.at,
-                    disposed_at: None,
-                    disposed_by: None,
-                    check,
-                })
-            }
-            EventKind::ConcernDisposed { id, disposition } => {
-                if let Some(c) = self.concern_mut(id) {
-                    c.disposition = disposition.clone();
-                    c.disposed_at = Some(ev.at);
-                    c.disposed_by = Some(ev.actor);
-                }
-            }
-            EventKind::PauseRequested { id, pause, reason } => {
-                if !self.rows.pauses.contains_key(id) {
-                    let first = (self.pauses.len(), self.events);
-                    self.rows.pauses.insert(id.clone(), first);
-                    if let Some(touched) = &mut self.touched {
-                        mark(&mut touched.pauses, id);
-                    }
-                }
-                self.pauses.push(PausePoint {
-                    id: id.clone(),
-                    kind: pause.clone(),
-                    reason: reason.clone(),
-                    agent: agent.clone(),
-                    task: task.clone(),
-                    state: PauseState::Waiting,
-                    raised_at: ev.at,
-                    decided_at: None,
-                    decided_by: None,
-                });
-                if let Some(t) = self.task_mut(task.as_ref(), ev.at) {
-                    t.waiting_on = Some(id.clone());
-                }
-                if *pause == PauseKind::AgentRequest
-                    && let Some(a) = self.agent_mut(agent.as_ref(), ev.at)
-                    && a.phase == AgentPhase::Working
-                {
-                    a.phase = AgentPhase::Waiting;
-                }
-            }
-            EventKind::PauseDecided { id, approved } => {
-                let mut who = None;
-                if let Some(p) = self.pause_mut(id) {
-                    p.state = if *approved {
-                        PauseState::Approved
-                    } else {
-                        PauseState::Rejected
-                    };
-                    p.decided_at = Some(ev.at);
-                    p.decided_by = Some(ev.actor);
-                    who = Some((p.agent.clone(), p.task.clone()));
-                }
-                if let Some((a, t)) = who {
-                    if let Some(t) = self.task_mut(t.as_ref(), ev.at)
-                        && t.waiting_on.as_ref() == Some(id)
-                    {
-                        t.waiting_on = None;
-                    }
-                    if let Some(a) = self.agent_mut(a.as_ref(), ev.at)
-                        && a.phase == AgentPhase::Waiting
-                    {
-                        a.phase = AgentPhase::Working;
-                    }
-                }
-            }
-            EventKind::AgentHeld { held } => {
-                if let Some(a) = self.agent_mut(agent.as_ref(), ev.at) {
-                    a.held = *held;
-                }
-            }
+            EventKind::CostReported { .. } => self.cost_reported(ev),
+            EventKind::ProcessStats { .. } => self.process_stats(ev),
+            EventKind::TaskDone => self.task_done(ev),
+            EventKind::GateFinished { .. } => self.gate_finished(ev),
+            EventKind::BatchTested { .. } => self.batch_tested(ev),
+            EventKind::QueueMoved { .. } => self.queue_moved(ev),
+            EventKind::TaskReimagined { .. } => self.task_reimagined(ev),
+            EventKind::ConflictPredicted { .. } => self.conflict_predicted(ev),
+            EventKind::MergeQueued { .. } => self.merge_queued(ev),
+            EventKind::MergeFinished { .. } => self.merge_finished(ev),
+            EventKind::TaskRequeued { .. } => self.task_requeued(ev),
+            EventKind::TaskDeferred { .. } => self.task_deferred(ev),
+            EventKind::Handoff { .. } => self.handoff(ev),
+            EventKind::ApiTrouble { .. } => self.api_trouble(ev),
+            EventKind::TaskReworked { .. } => self.task_reworked(ev),
+            EventKind::TaskFailed { .. } => self.task_failed(ev),
+            EventKind::TaskBlocked { .. } => self.task_blocked(ev),
+            EventKind::TaskUnblocked => self.task_unblocked(ev),
+            EventKind::SessionEnded { .. } => self.session_ended(ev),
+            EventKind::WatchdogAlert { .. } => self.watchdog_alert(ev),
+            EventKind::BudgetReached { .. } => self.budget_reached(ev),
+            EventKind::ConcernRaised { .. } => self.concern_raised(ev),
+            EventKind::ConcernDisposed { .. } => self.concern_disposed(ev),
+            EventKind::PauseRequested { .. } => self.pause_requested(ev),
+            EventKind::PauseDecided { .. } => self.pause_decided(ev),
+            EventKind::ConcernReraised { .. } => self.concern_reraised(ev),
+            EventKind::PauseReraised { .. } => self.pause_reraised(ev),
+            EventKind::PauseTimedOut { .. } => self.pause_timed_out(ev),
+            EventKind::AgentHeld { .. } => self.agent_held(ev),
             EventKind::ConvoyHeld { held } => {
                 if let Some(c) = &ev.convoy {
                     if *held {
@@ -852,21 +450,17 @@ impl SwarmState {
                     }
                 }
             }
-            EventKind::AgentRetired { reason } => {
-                if let Some(a) = self.agent_mut(agent.as_ref(), ev.at) {
-                    a.phase = AgentPhase::Retired;
-                    a.retired_because = Some(reason.clone());
-                }
-            }
+            EventKind::AgentRetired { .. } => self.agent_retired(ev),
             EventKind::SwarmFrozen { frozen } => self.frozen = *frozen,
-            EventKind::SpeedChanged { .. } | EventKind::UsageMismatch { .. } => {}
+            // The concern raised beside an executor failure carries it to
+            // the inbox.
+            EventKind::SpeedChanged { .. }
+            | EventKind::UsageMismatch { .. }
+            | EventKind::ExecutorFailed { .. } => {}
+            EventKind::TriageVerdict { .. } => self.triage_verdict(ev),
             EventKind::DiskFull { path, .. } => self.disk_full = Some(path.clone()),
             EventKind::DiskSpaceReturned { .. } => self.disk_full = None,
-            EventKind::AttemptReturned { .. } => {
-                if let Some(t) = self.task_mut(task.as_ref(), ev.at) {
-                    t.attempts = t.attempts.saturating_sub(1);
-                }
-            }
+            EventKind::AttemptReturned { .. } => self.attempt_returned(ev),
         }
     }
 }

@@ -1,10 +1,11 @@
 //! What the machine under the swarm reports: a full disk (weather, not the
 //! work's fault: new work waits, no attempt counts, work goes on by itself
-//! when space returns) and a repository config changed during a session.
+//! when space returns), a repository config changed during a session, and
+//! a step the executor could not carry out.
 
 use super::{Attr, Engine, Step};
 use crate::domain::{
-    AgentId, ConcernSource, Disposition, EventKind, Impact, SessionId, TaskId, TaskStatus,
+    Actor, AgentId, ConcernSource, Disposition, EventKind, Impact, SessionId, TaskId, TaskStatus,
 };
 
 /// The summary of the disk-full concern starts so.
@@ -130,6 +131,76 @@ impl Engine {
                 ".git/config changed during session {session}: {}; {after}",
                 changes.join("; ")
             ),
+        );
+    }
+
+    /// Who an executor failure concerns: the live session's attribution,
+    /// else the agent and task it names.
+    pub(crate) fn failure_attr(
+        &self,
+        session: Option<SessionId>,
+        agent: Option<AgentId>,
+        task: Option<TaskId>,
+    ) -> Attr {
+        if let Some(attr) = session.as_ref().and_then(|s| self.session_attr(s)) {
+            return Attr {
+                actor: Actor::Engine,
+                ..attr
+            };
+        }
+        Attr {
+            agent,
+            task,
+            session,
+            ..Attr::engine()
+        }
+    }
+
+    /// The executor could not do a step: an `executor_failed` event and a
+    /// concern for the operator, one while it is open for the same step of
+    /// the same work. A step that failed for want of space is the full
+    /// disk's (one concern of its own), not another concern.
+    pub(crate) fn on_executor_failed(
+        &mut self,
+        out: &mut Step,
+        attr: Attr,
+        action: &str,
+        error: String,
+    ) {
+        self.emit(
+            out,
+            attr.clone(),
+            EventKind::ExecutorFailed {
+                action: action.to_string(),
+                error: error.clone(),
+            },
+        );
+        if self.state.disk_full.is_some() {
+            return;
+        }
+        let whose = match (&attr.agent, &attr.task) {
+            (Some(a), Some(t)) => format!(" for {a} on {t}"),
+            (Some(a), None) => format!(" for {a}"),
+            (None, Some(t)) => format!(" for {t}"),
+            (None, None) => String::new(),
+        };
+        let said = format!("executor: {action} failed{whose}: ");
+        // The same step failing again for the same work while its concern
+        // is open is one concern (each failure is in the log).
+        if self
+            .state
+            .open_concerns()
+            .any(|c| c.source == ConcernSource::Executor && c.summary.starts_with(&said))
+        {
+            return;
+        }
+        self.raise(
+            out,
+            attr,
+            ConcernSource::Executor,
+            Impact::High,
+            1.0,
+            format!("{said}{error}"),
         );
     }
 }

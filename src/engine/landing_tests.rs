@@ -1,6 +1,6 @@
 //! Engine tests of what a landing reports back: the operator's checkout
-//! holding landings, a branch with no change, the `ai` tier's removals and
-//! an endpoint that cannot be reached. Virtual time, no I/O.
+//! holding landings, a branch with no change, the `ai` tier's removals, its
+//! spend and an endpoint that cannot be reached. Virtual time, no I/O.
 
 use super::*;
 use crate::domain::SECOND;
@@ -82,6 +82,7 @@ impl H {
             error: None,
             held: held.iter().map(|s| s.to_string()).collect(),
             ai_unreachable: ai.map(str::to_string),
+            spent: Vec::new(),
         })
     }
 }
@@ -239,4 +240,59 @@ fn an_unreachable_ai_endpoint_is_one_concern_not_one_per_conflict() {
         "{}",
         c.summary
     );
+}
+
+#[test]
+fn the_ai_tiers_calls_are_shiftboss_usage_in_the_day_and_its_budget() {
+    let (mut h, step) = H::queued(&["t1"]);
+    assert!(lands(&step));
+    // Two answers (a dated id priced as its model): 2 × (100k in + 20k out)
+    // at $3 and $15 a million = $1.20, over a $1 day.
+    h.e.settings.budget_day = Money::from_dollars(1.0);
+    let call = ModelSpend {
+        model: "claude-sonnet-4-5-20250929".into(),
+        usage: Usage {
+            input: 100_000,
+            output: 20_000,
+            ..Usage::default()
+        },
+    };
+    let step = h.at(Input::Landed {
+        runs: Vec::new(),
+        results: vec![(TaskId::new("t1"), merged("c1"))],
+        error: None,
+        held: Vec::new(),
+        ai_unreachable: None,
+        spent: vec![(TaskId::new("t1"), call.clone()), (TaskId::new("t1"), call)],
+    });
+    let own: Vec<&Event> = step
+        .events
+        .iter()
+        .filter(|e| e.kind.name() == "usage_recorded")
+        .collect();
+    assert_eq!(own.len(), 2);
+    for ev in &own {
+        assert_eq!(ev.actor, Actor::Shiftboss);
+        assert_eq!((ev.agent.as_ref(), ev.session.as_ref()), (None, None));
+        assert_eq!(ev.task, Some(TaskId::new("t1")));
+        assert_eq!(ev.model.as_deref(), Some("claude-sonnet-4-5-20250929"));
+        let EventKind::UsageRecorded { cost, .. } = &ev.kind else {
+            unreachable!()
+        };
+        assert_eq!(*cost, Money::from_dollars(0.6));
+    }
+    let s = h.e.state();
+    assert_eq!(s.spend_own, Money::from_dollars(1.2));
+    assert_eq!(s.spend_day, Money::from_dollars(1.2));
+    assert_eq!(s.tasks[&TaskId::new("t1")].cost, Money::from_dollars(1.2));
+    assert!(s.agents.values().all(|a| a.cost == Money::ZERO));
+    // The day's hard limit sees it.
+    assert!(step.events.iter().any(|e| matches!(
+        e.kind,
+        EventKind::BudgetReached {
+            scope: BudgetScope::Day,
+            hard: true,
+            ..
+        }
+    )));
 }

@@ -13,6 +13,9 @@ pub enum Command {
     RejectPause(PauseId),
     /// Approve every waiting pause point.
     ApproveAll,
+    /// A swarm-wide pause point (before a release merge, a migration):
+    /// every agent finishes its current task and takes no new work.
+    PauseSwarm(String),
     AckConcern(ConcernId),
     ResolveConcern(ConcernId),
     DismissConcern(ConcernId, String),
@@ -136,6 +139,15 @@ pub fn check(s: &SwarmState, cmd: &Command) -> Result<(), String> {
                     None => Ok(()),
                 }
             }
+            Command::PauseSwarm(reason) => {
+                if reason.trim().is_empty() {
+                    return Err("a swarm-wide pause needs a reason".into());
+                }
+                match s.waiting_pauses().find(|p| p.kind == PauseKind::Swarm) {
+                    Some(p) => Err(format!("the swarm is already paused at {}", p.id)),
+                    None => Ok(()),
+                }
+            }
             Command::ApproveAll | Command::Freeze | Command::Thaw | Command::SetSpeed(_) => Ok(()),
         }
     }
@@ -150,31 +162,25 @@ impl Engine {
         match cmd {
             Command::ApprovePause(id) => self.decide(out, &id, true),
             Command::RejectPause(id) => self.decide(out, &id, false),
-            Command::ApproveAll => {
-                let ids: Vec<PauseId> = self
-                    .state
-                    .waiting_pauses()
-                    .filter(|p| p.kind != PauseKind::Checkout)
-                    .map(|p| p.id.clone())
-                    .collect();
-                for id in ids {
-                    self.decide(out, &id, true);
-                }
+            Command::PauseSwarm(reason) => {
+                let id = self.state.next_pause_id();
+                self.emit(
+                    out,
+                    op,
+                    EventKind::PauseRequested {
+                        id,
+                        pause: PauseKind::Swarm,
+                        reason,
+                    },
+                );
             }
+            Command::ApproveAll => self.approve_all(out),
             Command::AckConcern(id) => self.dispose(out, id, Disposition::Acked),
             Command::ResolveConcern(id) => self.dispose(out, id, Disposition::Resolved),
             Command::DismissConcern(id, reason) => {
                 self.dispose(out, id, Disposition::Dismissed(reason))
             }
-            Command::HoldAgent(id) => {
-                self.emit(out, op.agent(&id), EventKind::AgentHeld { held: true });
-                if let Some(s) = self.state.agents[&id].session.clone()
-                    && self.live.sessions.contains_key(&s)
-                    && self.live.frozen.insert(s.clone())
-                {
-                    out.effects.push(Effect::Freeze { session: s });
-                }
-            }
+            Command::HoldAgent(id) => self.hold_agent(out, &id),
             Command::ReleaseAgent(id) => {
                 self.emit(out, op.agent(&id), EventKind::AgentHeld { held: false });
                 if !self.state.frozen {
@@ -193,87 +199,15 @@ impl Engine {
                 &c,
                 EventKind::ConvoyHeld { held: false },
             ),
-            Command::Freeze => {
-                if !self.state.frozen {
-                    self.emit(out, op, EventKind::SwarmFrozen { frozen: true });
-                    let sessions: Vec<SessionId> = self.live.sessions.keys().cloned().collect();
-                    for s in sessions {
-                        if self.live.frozen.insert(s.clone()) {
-                            out.effects.push(Effect::Freeze { session: s });
-                        }
-                    }
-                }
-            }
+            Command::Freeze => self.freeze_all(out),
             Command::Thaw => {
                 if self.state.frozen {
                     self.emit(out, op, EventKind::SwarmFrozen { frozen: false });
                     self.thaw_all(out);
                 }
             }
-            Command::KillAgent(id) => {
-                let session = self.state.agents[&id].session.clone();
-                if let Some(s) = session
-                    && let Some((_, task, _)) = self.live.sessions.get(&s).cloned()
-                {
-                    self.stop_session(out, &s, "killed by the operator".into());
-                    self.emit(
-                        out,
-                        Attr::by(Actor::Operator).task(&task),
-                        EventKind::TaskRequeued {
-                            reason: format!("{id} killed by the operator; work kept on its branch"),
-                        },
-                    );
-                }
-                if self.state.agents[&id].phase != AgentPhase::Retired {
-                    self.emit(
-                        out,
-                        op.agent(&id),
-                        EventKind::AgentRetired {
-                            reason: "killed by the operator".into(),
-                        },
-                    );
-                }
-            }
-            Command::RetryTask(id) => {
-                // Work stopped in the queue itself goes straight back to it.
-                let t = &self.state.tasks[&id];
-                let reason = t.reason.as_deref().unwrap_or("");
-                let requeue = t.branch.is_some()
-                    && t.status == TaskStatus::Blocked
-                    && (t.outcome.as_deref() == Some("refused")
-                        || reason.starts_with(DROPPED)
-                        || reason.starts_with("merge failed"));
-                self.emit(out, op.clone().task(&id), EventKind::TaskUnblocked);
-                if requeue {
-                    let seq = self.state.merge_seq + 1;
-                    self.emit(out, op.clone().task(&id), EventKind::MergeQueued { seq });
-                }
-                // Tasks blocked only because they waited on this one (directly
-                // or through another such task) follow it.
-                let mut freed = vec![id.clone()];
-                while let Some(f) = freed.pop() {
-                    let prefix = format!("waits on {f},");
-                    let next: Vec<TaskId> = self
-                        .state
-                        .task_order
-                        .iter()
-                        .filter(|t| {
-                            let t = &self.state.tasks[*t];
-                            t.status == TaskStatus::Blocked
-                                && t.reason.as_deref().is_some_and(|r| r.starts_with(&prefix))
-                        })
-                        .cloned()
-                        .collect();
-                    for t in next {
-                        self.emit(
-                            out,
-                            Attr::by(Actor::Operator).task(&t),
-                            EventKind::TaskUnblocked,
-                        );
-                        freed.push(t);
-                    }
-                }
-            }
+            Command::KillAgent(id) => self.kill_agent(out, &id),
+            Command::RetryTask(id) => self.retry_task(out, &id),
             Command::DropTask(id) => self.emit(
                 out,
                 op.task(&id),
@@ -293,6 +227,112 @@ impl Engine {
                 self.emit(out, op.task(&id), EventKind::TaskAdded { spec });
             }
             Command::SetSpeed(speed) => self.emit(out, op, EventKind::SpeedChanged { speed }),
+        }
+    }
+
+    /// Every waiting pause point approved, but the checkout's (it clears itself).
+    fn approve_all(&mut self, out: &mut Step) {
+        let ids: Vec<PauseId> = self
+            .state
+            .waiting_pauses()
+            .filter(|p| p.kind != PauseKind::Checkout)
+            .map(|p| p.id.clone())
+            .collect();
+        for id in ids {
+            self.decide(out, &id, true);
+        }
+    }
+
+    /// An agent held: it takes no new task, and its session freezes.
+    fn hold_agent(&mut self, out: &mut Step, id: &AgentId) {
+        let op = Attr::by(Actor::Operator);
+        self.emit(out, op.agent(id), EventKind::AgentHeld { held: true });
+        if let Some(s) = self.state.agents[id].session.clone()
+            && self.live.sessions.contains_key(&s)
+            && self.live.frozen.insert(s.clone())
+        {
+            out.effects.push(Effect::Freeze { session: s });
+        }
+    }
+
+    /// The emergency stop: every live session frozen where it stands.
+    fn freeze_all(&mut self, out: &mut Step) {
+        if self.state.frozen {
+            return;
+        }
+        let op = Attr::by(Actor::Operator);
+        self.emit(out, op, EventKind::SwarmFrozen { frozen: true });
+        let sessions: Vec<SessionId> = self.live.sessions.keys().cloned().collect();
+        for s in sessions {
+            if self.live.frozen.insert(s.clone()) {
+                out.effects.push(Effect::Freeze { session: s });
+            }
+        }
+    }
+
+    /// An agent killed: its session stopped (the task requeued, work kept
+    /// on its branch) and the agent retired.
+    fn kill_agent(&mut self, out: &mut Step, id: &AgentId) {
+        let op = Attr::by(Actor::Operator);
+        let session = self.state.agents[id].session.clone();
+        if let Some(s) = session
+            && let Some((_, task, _)) = self.live.sessions.get(&s).cloned()
+        {
+            self.stop_session(out, &s, "killed by the operator".into());
+            self.emit(
+                out,
+                op.clone().task(&task),
+                EventKind::TaskRequeued {
+                    reason: format!("{id} killed by the operator; work kept on its branch"),
+                },
+            );
+        }
+        if self.state.agents[id].phase != AgentPhase::Retired {
+            self.emit(
+                out,
+                op.agent(id),
+                EventKind::AgentRetired {
+                    reason: "killed by the operator".into(),
+                },
+            );
+        }
+    }
+
+    /// A task unblocked (work stopped in the queue itself goes straight back
+    /// to it), and the tasks blocked only because they waited on it follow.
+    fn retry_task(&mut self, out: &mut Step, id: &TaskId) {
+        let op = Attr::by(Actor::Operator);
+        let t = &self.state.tasks[id];
+        let reason = t.reason.as_deref().unwrap_or("");
+        let requeue = t.branch.is_some()
+            && t.status == TaskStatus::Blocked
+            && (t.outcome.as_deref() == Some("refused")
+                || reason.starts_with(DROPPED)
+                || reason.starts_with("merge failed"));
+        self.emit(out, op.clone().task(id), EventKind::TaskUnblocked);
+        if requeue {
+            let seq = self.state.merge_seq + 1;
+            self.emit(out, op.clone().task(id), EventKind::MergeQueued { seq });
+        }
+        // Directly or through another such task.
+        let mut freed = vec![id.clone()];
+        while let Some(f) = freed.pop() {
+            let prefix = format!("waits on {f},");
+            let next: Vec<TaskId> = self
+                .state
+                .task_order
+                .iter()
+                .filter(|t| {
+                    let t = &self.state.tasks[*t];
+                    t.status == TaskStatus::Blocked
+                        && t.reason.as_deref().is_some_and(|r| r.starts_with(&prefix))
+                })
+                .cloned()
+                .collect();
+            for t in next {
+                self.emit(out, op.clone().task(&t), EventKind::TaskUnblocked);
+                freed.push(t);
+            }
         }
     }
 
@@ -329,8 +369,19 @@ impl Engine {
     }
 
     fn decide(&mut self, out: &mut Step, id: &PauseId, approved: bool) {
+        self.decide_as(out, id, approved, Actor::Operator)
+    }
+
+    /// Decide a pause point: the operator, or the engine rejecting one whose
+    /// timeout passed (never approving).
+    pub(crate) fn decide_as(&mut self, out: &mut Step, id: &PauseId, approved: bool, who: Actor) {
         let p = self.state.pause(id).expect("checked").clone();
-        let mut attr = Attr::by(Actor::Operator);
+        let by = if who == Actor::Operator {
+            "by the operator"
+        } else {
+            "by the inbox's timeout rule"
+        };
+        let mut attr = Attr::by(who);
         attr.agent = p.agent.clone();
         attr.task = p.task.clone();
         self.emit(
@@ -378,28 +429,28 @@ impl Engine {
                         }
                     } else {
                         let task = p.task.clone().expect("spend pause has a task");
-                        self.stop_session(out, &s, "spend pause rejected by the operator".into());
+                        self.stop_session(out, &s, format!("spend pause rejected {by}"));
                         self.emit(
                             out,
-                            Attr::by(Actor::Operator).task(&task),
+                            Attr::by(who).task(&task),
                             EventKind::TaskBlocked {
-                                reason:
-                                    "spend pause rejected by the operator; work kept on its branch"
-                                        .into(),
+                                reason: format!(
+                                    "spend pause rejected {by}; work kept on its branch"
+                                ),
                             },
                         );
                         self.block_dependents(out, &task);
                     }
                 }
             }
-            PauseKind::Checkout => {}
+            PauseKind::Checkout | PauseKind::Swarm => {}
             PauseKind::Merge => {
                 if !approved && let Some(task) = &p.task {
                     self.emit(
                         out,
-                        Attr::by(Actor::Operator).task(task),
+                        Attr::by(who).task(task),
                         EventKind::TaskBlocked {
-                            reason: "merge rejected by the operator; branch kept".into(),
+                            reason: format!("merge rejected {by}; branch kept"),
                         },
                     );
                 }

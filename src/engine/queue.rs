@@ -5,15 +5,12 @@
 //! `auto`, `ai`) and, when none merges them, back to an agent
 //! (`reimagine`). Workers never touch the target; only this queue moves it.
 
-use super::{Attr, BatchRun, Effect, Engine, LandEntry, Step};
+use super::{Attr, Effect, Engine, Step};
 use crate::domain::*;
+use crate::merge::LandEntry;
 
 /// Gate output kept in the log per run; the full output stays with the executor.
 const GATE_OUTPUT_KEPT: usize = 4000;
-/// Times a task is sent back to be redone on the target before it fails.
-const MAX_REIMAGINE: u32 = 2;
-/// Lines at risk named in a concern's summary.
-const RISK_SHOWN: usize = 5;
 /// How often a checkout holding landings is looked at again.
 const CHECKOUT_RECHECK: Millis = 5_000;
 
@@ -47,7 +44,7 @@ fn last_line(output: &str) -> String {
 }
 
 /// The structured context a rejected task goes back with.
-fn rejection_context(gate: &str, findings: &[Finding], output: &str) -> String {
+fn rejection_context(gate: &str, findings: &[GateFinding], output: &str) -> String {
     let mut s = format!("rejected by the gate `{gate}`");
     if findings.is_empty() {
         let last = last_line(output);
@@ -62,7 +59,7 @@ fn rejection_context(gate: &str, findings: &[Finding], output: &str) -> String {
 }
 
 impl Engine {
-    fn task_attr(&self, task: &TaskId) -> Attr {
+    pub(super) fn task_attr(&self, task: &TaskId) -> Attr {
         match &self.state.tasks[task].agent {
             Some(a) => Attr::engine().agent(a).task(task),
             None => Attr::engine().task(task),
@@ -100,7 +97,7 @@ impl Engine {
         passed: bool,
         gate: String,
         output: String,
-        findings: Vec<Finding>,
+        findings: Vec<GateFinding>,
         changed: Vec<String>,
     ) {
         if !self.live.gating.remove(&task) {
@@ -432,129 +429,16 @@ impl Engine {
         );
         match outcome {
             MergeOutcome::Merged { removals, .. } if !removals.is_empty() => {
-                let shown: Vec<String> = removals
-                    .iter()
-                    .take(RISK_SHOWN)
-                    .map(|r| r.to_string())
-                    .collect();
-                let more = removals.len().saturating_sub(RISK_SHOWN);
-                let more = if more > 0 {
-                    format!("; … {more} more")
-                } else {
-                    String::new()
-                };
-                self.raise(
-                    out,
-                    attr,
-                    ConcernSource::Merge,
-                    Impact::Medium,
-                    0.8,
-                    format!(
-                        "{task}: the ai tier removed {} lines when it merged; review: {}{more}",
-                        removals.len(),
-                        shown.join(" | ")
-                    ),
-                );
+                self.on_ai_removals(out, attr, task, &removals)
             }
             MergeOutcome::Merged { .. } => {}
-            MergeOutcome::Unchanged { commit } => {
-                let target = self.settings.target.clone();
-                let short: String = commit.chars().take(10).collect();
-                self.emit(
-                    out,
-                    attr.clone(),
-                    EventKind::TaskBlocked {
-                        reason: format!(
-                            "no change: its branch adds nothing to {target} (already in {short}); nothing merged"
-                        ),
-                    },
-                );
-                self.raise(
-                    out,
-                    attr,
-                    ConcernSource::Merge,
-                    Impact::Medium,
-                    1.0,
-                    format!(
-                        "{task} finished with no change to {target}: nothing merged (retry to redo it; dismiss if the work was already there)"
-                    ),
-                );
-                self.block_dependents(out, task);
-            }
-            MergeOutcome::Conflicted { files, .. } => {
-                let t = &self.state.tasks[task];
-                if t.reimagined >= MAX_REIMAGINE {
-                    self.emit(
-                        out,
-                        attr.clone(),
-                        EventKind::TaskFailed {
-                            reason: format!(
-                                "conflicts in {} again after {} redos; work kept on its branch",
-                                files.join(", "),
-                                t.reimagined
-                            ),
-                        },
-                    );
-                    self.raise(
-                        out,
-                        attr,
-                        ConcernSource::Merge,
-                        Impact::Medium,
-                        1.0,
-                        format!(
-                            "{task} keeps conflicting with {} in {}",
-                            self.settings.target,
-                            files.join(", ")
-                        ),
-                    );
-                    self.block_dependents(out, task);
-                } else {
-                    let target = self.settings.target.clone();
-                    self.emit(out, attr, EventKind::TaskReimagined { files, target });
-                }
-            }
+            MergeOutcome::Unchanged { commit } => self.on_unchanged(out, attr, task, &commit),
+            MergeOutcome::Conflicted { files, .. } => self.on_conflicted(out, attr, task, files),
             MergeOutcome::Refused {
                 tier,
                 files,
                 lines_at_risk,
-            } => {
-                let shown: Vec<String> = lines_at_risk
-                    .iter()
-                    .take(RISK_SHOWN)
-                    .map(|l| format!("{} ({}): {}", l.file, l.side.as_str(), l.line))
-                    .collect();
-                let more = lines_at_risk.len().saturating_sub(RISK_SHOWN);
-                let more = if more > 0 {
-                    format!("; … {more} more")
-                } else {
-                    String::new()
-                };
-                self.emit(
-                    out,
-                    attr.clone(),
-                    EventKind::TaskBlocked {
-                        reason: format!(
-                            "the {tier} resolution of {} would drop {} lines; nothing merged, branch kept",
-                            files.join(", "),
-                            lines_at_risk.len()
-                        ),
-                    },
-                );
-                self.raise(
-                    out,
-                    attr,
-                    ConcernSource::Merge,
-                    Impact::High,
-                    1.0,
-                    format!(
-                        "{task}: the {tier} tier would lose {} lines in {}: {}{more}",
-                        lines_at_risk.len(),
-                        files.join(", "),
-                        shown.join(" | ")
-                    ),
-                );
-                self.block_dependents(out, task);
-            }
+            } => self.on_refused(out, attr, task, tier, &files, &lines_at_risk),
             MergeOutcome::Rejected {
                 gate,
                 output,

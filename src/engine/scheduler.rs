@@ -35,6 +35,10 @@ impl Engine {
             && !self.state.day_soft_reached
             && self.state.disk_full.is_none()
             && self.live.sessions.len() < self.settings.max_live
+            && !self
+                .state
+                .waiting_pauses()
+                .any(|p| p.kind == PauseKind::Swarm)
     }
 
     fn idle_agents(&self) -> impl Iterator<Item = &AgentState> {

@@ -1,5 +1,6 @@
 //! What the engine needs to know of the configuration, in engine units.
 
+use super::InboxSettings;
 use crate::domain::{HOUR, MINUTE, Millis, Money, Price, SECOND};
 use crate::watchdog::WatchdogSettings;
 use std::collections::BTreeMap;
@@ -48,6 +49,8 @@ pub struct Settings {
     /// Time from a task's first refusal in a row after which the next
     /// refusal fails it (0: no limit).
     pub api_refusal_time: Millis,
+    /// When unanswered concerns and pause points are raised again.
+    pub inbox: InboxSettings,
 }
 
 /// How the merge queue lands work.
@@ -60,7 +63,7 @@ pub struct MergeSettings {
     /// Keep a task pending while work in flight overlaps its scope.
     pub delay_on_overlap: bool,
     /// The `ai` tier, when configured.
-    pub ai: Option<AiSettings>,
+    pub ai: Option<crate::merge::ai::AiSettings>,
 }
 
 impl Default for MergeSettings {
@@ -72,18 +75,6 @@ impl Default for MergeSettings {
             ai: None,
         }
     }
-}
-
-/// Where the `ai` tier's model is. The key is read from `key_env` when the
-/// request is made; it is never held here.
-#[derive(Clone, Debug, PartialEq)]
-pub struct AiSettings {
-    /// `anthropic` or `openai`.
-    pub provider: String,
-    pub base_url: String,
-    pub model: String,
-    pub key_env: String,
-    pub timeout: Millis,
 }
 
 impl Default for Settings {
@@ -116,6 +107,7 @@ impl Default for Settings {
                 loop_repeats: 20,
                 handoff_at: 0.8,
                 flood: crate::watchdog::FloodLimits::default(),
+                triage_after: 0,
             },
             gates: Vec::new(),
             max_rejections: 3,
@@ -127,6 +119,7 @@ impl Default for Settings {
             pause_task_spend: Money::ZERO,
             api_max_refusals: 6,
             api_refusal_time: 30 * MINUTE,
+            inbox: InboxSettings::default(),
         }
     }
 }

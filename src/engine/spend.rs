@@ -29,11 +29,12 @@ impl Engine {
         };
         let model_used = model.clone();
         let session = attr.session.clone();
-        self.emit(out, attr, EventKind::UsageRecorded { usage, cost });
-        if let Some(ev) = out.events.last_mut() {
-            // The model that served the call, which may differ from the agent's default.
-            ev.model = Some(model);
-        }
+        // The model that served the call, which may differ from the agent's default.
+        self.emit(
+            out,
+            attr.model(&model),
+            EventKind::UsageRecorded { usage, cost },
+        );
         let Some(session) = session else { return };
         if !self.live.sessions.contains_key(&session) {
             // Late usage of an ended session (Codex reports a turn's usage
@@ -47,39 +48,7 @@ impl Engine {
         if self.retire_over_budget(out, &agent, &task, &session, true) {
             return;
         }
-        let task_cost = self.state.tasks[&task].cost;
-        let limit = self.settings.budget_task;
-        if limit > Money::ZERO && task_cost >= limit {
-            let attr = Attr::engine().agent(&agent).task(&task).session(&session);
-            self.emit(
-                out,
-                attr.clone(),
-                EventKind::BudgetReached {
-                    scope: BudgetScope::Task,
-                    spent: task_cost,
-                    limit,
-                    hard: true,
-                },
-            );
-            self.stop_session(out, &session, format!("task budget {limit} spent"));
-            self.emit(
-                out,
-                Attr::engine().task(&task),
-                EventKind::TaskBlocked {
-                    reason: format!(
-                        "spent {task_cost} of its {limit} budget; work kept on its branch"
-                    ),
-                },
-            );
-            self.raise(
-                out,
-                attr,
-                ConcernSource::Budget,
-                Impact::High,
-                1.0,
-                format!("{task} stopped: spent {task_cost} of its {limit} budget"),
-            );
-            self.block_dependents(out, &task);
+        if self.stop_at_task_budget(out, &agent, &task, &session) {
             return;
         }
         let handoff_at = self.settings.watchdog.handoff_at;
@@ -94,39 +63,130 @@ impl Engine {
             // making progress, and may hand off again later.
             self.live.fresh_handoffs.remove(&session);
         }
+        self.pause_over_task_spend(out, &agent, &task, session);
+    }
+
+    /// A task past its budget is stopped and blocked with a concern (work
+    /// kept on its branch). Returns whether it happened.
+    fn stop_at_task_budget(
+        &mut self,
+        out: &mut Step,
+        agent: &AgentId,
+        task: &TaskId,
+        session: &SessionId,
+    ) -> bool {
+        let task_cost = self.state.tasks[task].cost;
+        let limit = self.settings.budget_task;
+        if limit <= Money::ZERO || task_cost < limit {
+            return false;
+        }
+        let attr = Attr::engine().agent(agent).task(task).session(session);
+        self.emit(
+            out,
+            attr.clone(),
+            EventKind::BudgetReached {
+                scope: BudgetScope::Task,
+                spent: task_cost,
+                limit,
+                hard: true,
+            },
+        );
+        self.stop_session(out, session, format!("task budget {limit} spent"));
+        self.emit(
+            out,
+            Attr::engine().task(task),
+            EventKind::TaskBlocked {
+                reason: format!("spent {task_cost} of its {limit} budget; work kept on its branch"),
+            },
+        );
+        self.raise(
+            out,
+            attr,
+            ConcernSource::Budget,
+            Impact::High,
+            1.0,
+            format!("{task} stopped: spent {task_cost} of its {limit} budget"),
+        );
+        self.block_dependents(out, task);
+        true
+    }
+
+    /// A task past the pause threshold stops at a pause point: its session
+    /// freezes until the operator answers (one pause point per task).
+    fn pause_over_task_spend(
+        &mut self,
+        out: &mut Step,
+        agent: &AgentId,
+        task: &TaskId,
+        session: SessionId,
+    ) {
+        let task_cost = self.state.tasks[task].cost;
         let threshold = self.settings.pause_task_spend;
-        if threshold > Money::ZERO && task_cost >= threshold {
-            let existing = self
-                .state
-                .pauses
-                .iter()
-                .find(|p| p.kind == PauseKind::Spend && p.task.as_ref() == Some(&task))
-                .map(|p| p.state);
-            match existing {
-                None => {
-                    let id = self.state.next_pause_id();
-                    self.emit(
-                        out,
-                        Attr::engine().agent(&agent).task(&task).session(&session),
-                        EventKind::PauseRequested {
-                            id,
-                            pause: PauseKind::Spend,
-                            reason: format!(
-                                "{task} has spent {task_cost}, over the {threshold} pause threshold"
-                            ),
-                        },
-                    );
-                    self.live.frozen.insert(session.clone());
+        if threshold <= Money::ZERO || task_cost < threshold {
+            return;
+        }
+        let existing = self
+            .state
+            .pauses
+            .iter()
+            .find(|p| p.kind == PauseKind::Spend && p.task.as_ref() == Some(task))
+            .map(|p| p.state);
+        match existing {
+            None => {
+                let id = self.state.next_pause_id();
+                self.emit(
+                    out,
+                    Attr::engine().agent(agent).task(task).session(&session),
+                    EventKind::PauseRequested {
+                        id,
+                        pause: PauseKind::Spend,
+                        reason: format!(
+                            "{task} has spent {task_cost}, over the {threshold} pause threshold"
+                        ),
+                    },
+                );
+                self.live.frozen.insert(session.clone());
+                out.effects.push(Effect::Freeze { session });
+            }
+            // Still unanswered (the task was requeued meanwhile): the new
+            // session waits for the same answer.
+            Some(PauseState::Waiting) => {
+                if self.live.frozen.insert(session.clone()) {
                     out.effects.push(Effect::Freeze { session });
                 }
-                // Still unanswered (the task was requeued meanwhile): the new
-                // session waits for the same answer.
-                Some(PauseState::Waiting) => {
-                    if self.live.frozen.insert(session.clone()) {
-                        out.effects.push(Effect::Freeze { session });
-                    }
-                }
-                Some(_) => {}
+            }
+            Some(_) => {}
+        }
+    }
+
+    /// shiftboss's own model calls (the `ai` tier's, for the entries they
+    /// were made for), metered like an agent's: priced from the price
+    /// table, logged as the `shiftboss` actor's usage, in the day's spend
+    /// (its budget is checked after every input).
+    pub(crate) fn on_own_usage(&mut self, out: &mut Step, spent: Vec<(TaskId, ModelSpend)>) {
+        for (task, s) in spent {
+            let task = self.state.tasks.contains_key(&task).then_some(task);
+            let task_cost = task.as_ref().map(|t| self.state.tasks[t].cost);
+            let totals = [self.state.spend_day, task_cost.unwrap_or_default()];
+            let mut attr = Attr::by(Actor::Shiftboss).model(&s.model);
+            attr.task = task;
+            match usage_check::checked_cost(&self.settings, &s.model, &s.usage, &totals) {
+                Ok(cost) => self.emit(
+                    out,
+                    attr,
+                    EventKind::UsageRecorded {
+                        usage: s.usage,
+                        cost,
+                    },
+                ),
+                Err(why) => self.raise(
+                    out,
+                    attr,
+                    ConcernSource::Merge,
+                    Impact::Medium,
+                    1.0,
+                    format!("the ai tier's usage not counted: {why} ({})", s.model),
+                ),
             }
         }
     }

@@ -24,8 +24,6 @@ impl Engine {
         agent: &AgentId,
         answer: String,
     ) {
-        const BASE: Millis = 30 * SECOND;
-        const CAP: Millis = 10 * MINUTE;
         let now = self.now;
         let Streak { refusals: n, since } = {
             let e = self
@@ -75,18 +73,7 @@ impl Engine {
             self.block_dependents(out, task);
             return;
         }
-        let backoff = (BASE << (n - 1).min(8)).min(CAP);
-        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-        for b in agent
-            .as_str()
-            .bytes()
-            .chain(task.as_str().bytes())
-            .chain(n.to_le_bytes())
-        {
-            h = (h ^ b as u64).wrapping_mul(0x0100_0000_01b3);
-        }
-        let jitter = (h % (backoff as u64 / 2).max(1)) as Millis;
-        let until = now + backoff + jitter;
+        let until = now + backoff(agent, task, n);
         self.emit(
             out,
             attr.clone(),
@@ -149,12 +136,32 @@ impl Engine {
     }
 }
 
+/// The wait after the `n`th refusal in a row: 30 s doubling up to 10 min,
+/// plus up to half again, spread by agent and task so agents do not
+/// restart in a herd (a pure function: the same run waits the same).
+fn backoff(agent: &AgentId, task: &TaskId, n: u32) -> Millis {
+    const BASE: Millis = 30 * SECOND;
+    const CAP: Millis = 10 * MINUTE;
+    let backoff = (BASE << (n - 1).min(8)).min(CAP);
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in agent
+        .as_str()
+        .bytes()
+        .chain(task.as_str().bytes())
+        .chain(n.to_le_bytes())
+    {
+        h = (h ^ b as u64).wrapping_mul(0x0100_0000_01b3);
+    }
+    let jitter = (h % (backoff as u64 / 2).max(1)) as Millis;
+    backoff + jitter
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::tests::{Harness, kinds, settings, starts, task};
     use super::super::{Effect, Input};
+    use crate::domain::protocol::Signal;
     use crate::domain::*;
-    use crate::runtime::protocol::Signal;
 
     /// The API refuses `task`'s session with a 529, and its CLI exits 1.
     fn refuse(h: &mut Harness, task: &str) {

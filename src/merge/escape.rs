@@ -5,7 +5,7 @@
 //! absolute target always escapes.
 
 use super::{Ctx, GitError, Repo};
-use crate::domain::Finding;
+use crate::domain::GateFinding;
 use git2::{ErrorCode, FileMode, Oid};
 
 /// The gate's name in findings.
@@ -41,8 +41,8 @@ pub fn link_escape(link: &str, target: &str) -> Option<String> {
 }
 
 /// A finding for a path with a `..` component, if it has one.
-pub fn dotdot_finding(path: &str) -> Option<Finding> {
-    path.split('/').any(|c| c == "..").then(|| Finding {
+pub fn dotdot_finding(path: &str) -> Option<GateFinding> {
+    path.split('/').any(|c| c == "..").then(|| GateFinding {
         gate: PATHS_GATE.into(),
         file: path.to_string(),
         line: None,
@@ -55,7 +55,7 @@ pub fn dotdot_finding(path: &str) -> Option<Finding> {
 /// checkout that follows the target would write shiftboss's own files) or
 /// through a `.git` anywhere, in any case (a repository's config or a
 /// pointer to one; git itself refuses to check these out).
-pub fn guarded_finding(path: &str) -> Option<Finding> {
+pub fn guarded_finding(path: &str) -> Option<GateFinding> {
     let found = if path.split('/').next() == Some(".shiftboss") {
         "a path inside `.shiftboss`"
     } else if path.split('/').any(|c| c.eq_ignore_ascii_case(".git")) {
@@ -63,7 +63,7 @@ pub fn guarded_finding(path: &str) -> Option<Finding> {
     } else {
         return None;
     };
-    Some(Finding {
+    Some(GateFinding {
         gate: PATHS_GATE.into(),
         file: path.to_string(),
         line: None,
@@ -74,8 +74,8 @@ pub fn guarded_finding(path: &str) -> Option<Finding> {
 
 /// A finding for a symlink at `link` pointing at `target` that escapes
 /// (`why`).
-fn link_finding(link: &str, target: &str, why: String) -> Finding {
-    Finding {
+fn link_finding(link: &str, target: &str, why: String) -> GateFinding {
+    GateFinding {
         gate: PATHS_GATE.into(),
         file: link.to_string(),
         line: None,
@@ -159,7 +159,7 @@ fn escape_through_links(
 impl Repo {
     /// The `paths` findings for what `branch` changed against its merge
     /// base with the target.
-    pub fn escapes(&self, branch: &str) -> Result<Vec<Finding>, GitError> {
+    pub fn escapes(&self, branch: &str) -> Result<Vec<GateFinding>, GitError> {
         let tip = self.existing_branch_oid(branch)?;
         let target = self.target_oid()?;
         let base = match self.main.merge_base(target, tip) {
@@ -175,7 +175,11 @@ impl Repo {
 
     /// The `paths` findings for the paths added or changed from commit
     /// `old` (none: from nothing) to commit `new`.
-    pub fn escapes_between(&self, old: Option<Oid>, new: Oid) -> Result<Vec<Finding>, GitError> {
+    pub fn escapes_between(
+        &self,
+        old: Option<Oid>,
+        new: Oid,
+    ) -> Result<Vec<GateFinding>, GitError> {
         let repo = &self.main;
         let tree_of = |oid: Oid| {
             repo.find_commit(oid)
@@ -235,7 +239,7 @@ impl Repo {
         new: &git2::Tree<'_>,
         diff: &git2::Diff<'_>,
         relinked: &[String],
-    ) -> Result<Vec<Finding>, GitError> {
+    ) -> Result<Vec<GateFinding>, GitError> {
         let repo = &self.main;
         let touched: std::collections::BTreeSet<String> = diff
             .deltas()

@@ -63,7 +63,7 @@ pub fn run_gates(
         let mut result = run_gate(dir, command, timeout, extra_env);
         // Gate output is an agent's text (its code printed it): secrets of
         // shiftboss's environment and token-shaped words never leave here.
-        if let std::borrow::Cow::Owned(o) = crate::runtime::redact::redact(&result.output) {
+        if let std::borrow::Cow::Owned(o) = crate::redact::redact(&result.output) {
             result.output = o;
         }
         transcript.push_str("$ ");
@@ -184,17 +184,8 @@ fn run_gate(
     timeout: Duration,
     extra_env: &[(String, String)],
 ) -> GateResult {
-    let (mut reader, writer) = match std::io::pipe() {
+    let (reader, writer, writer2) = match pipes() {
         Ok(p) => p,
-        Err(e) => {
-            return failed(
-                command,
-                format!("could not make a pipe for the gate: {e}\n"),
-            );
-        }
-    };
-    let writer2 = match writer.try_clone() {
-        Ok(w) => w,
         Err(e) => {
             return failed(
                 command,
@@ -217,26 +208,7 @@ fn run_gate(
     };
     let pgid = child.id();
 
-    let tail = Arc::new(Mutex::new(Tail::default()));
-    let (drained_tx, drained_rx) = mpsc::channel::<()>();
-    {
-        let tail = Arc::clone(&tail);
-        std::thread::spawn(move || {
-            let mut chunk = [0u8; 8192];
-            loop {
-                match reader.read(&mut chunk) {
-                    Ok(0) => break,
-                    Ok(n) => tail
-                        .lock()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .push(&chunk[..n]),
-                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                    Err(_) => break,
-                }
-            }
-            let _ = drained_tx.send(());
-        });
-    }
+    let (tail, drained_rx) = drain(reader);
     let (status, timed_out) = match child.wait_timeout(timeout) {
         Ok(Some(status)) => (Ok(status), false),
         Ok(None) => {
@@ -269,6 +241,44 @@ fn run_gate(
         timed_out,
         output,
     }
+}
+
+/// The gate's output pipe: the read end, and a write end for its stdout
+/// and one for its stderr.
+fn pipes() -> std::io::Result<(
+    std::io::PipeReader,
+    std::io::PipeWriter,
+    std::io::PipeWriter,
+)> {
+    let (reader, writer) = std::io::pipe()?;
+    let writer2 = writer.try_clone()?;
+    Ok((reader, writer, writer2))
+}
+
+/// Read the gate's output on a thread into a bounded tail; the receiver
+/// hears when the pipe is drained.
+fn drain(mut reader: std::io::PipeReader) -> (Arc<Mutex<Tail>>, mpsc::Receiver<()>) {
+    let tail = Arc::new(Mutex::new(Tail::default()));
+    let (drained_tx, drained_rx) = mpsc::channel::<()>();
+    {
+        let tail = Arc::clone(&tail);
+        std::thread::spawn(move || {
+            let mut chunk = [0u8; 8192];
+            loop {
+                match reader.read(&mut chunk) {
+                    Ok(0) => break,
+                    Ok(n) => tail
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .push(&chunk[..n]),
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                    Err(_) => break,
+                }
+            }
+            let _ = drained_tx.send(());
+        });
+    }
+    (tail, drained_rx)
 }
 
 /// Whether a gate passed, its exit code, and its output with a note on how

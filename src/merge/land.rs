@@ -8,9 +8,11 @@
 
 use super::escape::PATHS_GATE;
 use super::paths::command_finding;
-use super::resolve::{AiResolve, Merged};
+use super::resolve::{AiLedger, AiResolve, Merged};
 use super::{Ctx, GitError, Repo, run_gates};
-use crate::domain::{AgentId, Finding, MergeOutcome, Millis, Removal, glob_set};
+use crate::domain::{
+    AgentId, BatchRun, GateFinding, MergeOutcome, Millis, ModelSpend, Removal, TaskId, glob_set,
+};
 use git2::Oid;
 use git2::build::CheckoutBuilder;
 use globset::GlobSet;
@@ -22,9 +24,9 @@ pub const QUEUE_WORKTREE: &str = "_queue";
 pub const QUEUE_BRANCH: &str = "shiftboss-queue";
 
 /// One queue entry: a task's branch and the merge commit's message.
-#[derive(Clone, Debug)]
-pub struct Entry {
-    pub task: String,
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LandEntry {
+    pub task: TaskId,
     pub branch: String,
     pub message: String,
     /// The task's title and spec, for the `ai` tier.
@@ -45,30 +47,23 @@ pub struct LandOptions<'a> {
     pub at: Millis,
 }
 
-/// One run of the gates on a merged result.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct GateRun {
-    /// The entries in the result, in queue order.
-    pub tasks: Vec<String>,
-    /// The target tip they were merged onto.
-    pub base: String,
-    pub passed: bool,
-    pub gate: String,
-    pub output: String,
-}
-
 /// What became of a batch.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Landing {
     /// Every entry's outcome, in the order they were decided.
-    pub results: Vec<(String, MergeOutcome)>,
-    pub runs: Vec<GateRun>,
+    pub results: Vec<(TaskId, MergeOutcome)>,
+    /// Every gate run on a merged result (`at`: the landing's time).
+    pub runs: Vec<BatchRun>,
     /// Something went wrong with the repository; entries without a result
     /// were not merged.
     pub error: Option<String>,
     /// The operator's checkout is on the target with changes to these files:
     /// entries without a result were held (not merged, still queued).
     pub held: Vec<String>,
+    /// What the `ai` tier's calls cost, by the entry they were made for.
+    pub spent: Vec<(TaskId, ModelSpend)>,
+    /// The `ai` tier's endpoint, when it could not be reached.
+    pub ai_unreachable: Option<String>,
 }
 
 impl Repo {
@@ -99,7 +94,7 @@ impl Repo {
     }
 
     /// Land `entries` (in queue order) on the target. See the module docs.
-    pub fn land(&self, entries: &[Entry], opts: &LandOptions<'_>) -> Landing {
+    pub fn land(&self, entries: &[LandEntry], opts: &LandOptions<'_>) -> Landing {
         let mut out = Landing::default();
         // Nothing is merged or gated while the operator's checkout holds landings.
         match self.checkout_holds() {
@@ -114,7 +109,7 @@ impl Repo {
             }
         }
         let append_only = glob_set(opts.append_only);
-        let all: Vec<&Entry> = entries.iter().collect();
+        let all: Vec<&LandEntry> = entries.iter().collect();
         if let Err(e) = self.land_group(&all, opts, &append_only, &mut out) {
             out.error = Some(e.to_string());
         }
@@ -123,7 +118,7 @@ impl Repo {
 
     fn land_group(
         &self,
-        entries: &[&Entry],
+        entries: &[&LandEntry],
         opts: &LandOptions<'_>,
         append_only: &GlobSet,
         out: &mut Landing,
@@ -133,9 +128,10 @@ impl Repo {
         }
         let base = self.target_oid()?;
         let mut candidate = base;
-        let mut included: Vec<(&Entry, Oid, String, Vec<Removal>)> = Vec::new();
+        let mut included: Vec<(&LandEntry, Oid, String, Vec<Removal>)> = Vec::new();
         for e in entries {
-            match self.merge_onto(
+            let mut ledger = AiLedger::default();
+            let merged = self.merge_onto(
                 candidate,
                 &e.branch,
                 &e.message,
@@ -143,7 +139,14 @@ impl Repo {
                 append_only,
                 opts.ai,
                 &e.context,
-            )? {
+                &mut ledger,
+            )?;
+            let spent = ledger.spent.into_iter().map(|s| (e.task.clone(), s));
+            out.spent.extend(spent);
+            if out.ai_unreachable.is_none() {
+                out.ai_unreachable = ledger.unreachable;
+            }
+            match merged {
                 Merged::Commit {
                     commit,
                     tier,
@@ -173,7 +176,8 @@ impl Repo {
             Some(run_gates(&dir, opts.checks, opts.timeout, opts.env))
         };
         if let Some(r) = &report {
-            out.runs.push(GateRun {
+            out.runs.push(BatchRun {
+                at: opts.at,
                 tasks: included.iter().map(|(e, _, _, _)| e.task.clone()).collect(),
                 base: base.to_string(),
                 passed: r.passed,
@@ -198,8 +202,8 @@ impl Repo {
                 }
                 // Bisect: each half on the target as it then is.
                 let (a, b) = included.split_at(included.len() / 2);
-                let a: Vec<&Entry> = a.iter().map(|(e, _, _, _)| *e).collect();
-                let b: Vec<&Entry> = b.iter().map(|(e, _, _, _)| *e).collect();
+                let a: Vec<&LandEntry> = a.iter().map(|(e, _, _, _)| *e).collect();
+                let b: Vec<&LandEntry> = b.iter().map(|(e, _, _, _)| *e).collect();
                 self.land_group(&a, opts, append_only, out)?;
                 self.land_group(&b, opts, append_only, out)
             }
@@ -236,7 +240,7 @@ impl Repo {
 }
 
 /// An entry refused by the `paths` gate: the findings, one per line.
-fn paths_rejection(findings: Vec<Finding>) -> MergeOutcome {
+fn paths_rejection(findings: Vec<GateFinding>) -> MergeOutcome {
     MergeOutcome::Rejected {
         gate: PATHS_GATE.into(),
         output: findings

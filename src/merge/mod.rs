@@ -27,12 +27,12 @@ pub use escape::{PATHS_GATE, link_escape};
 pub use gate::{GATE_ENV_PASSTHROUGH, GATE_OUTPUT_LIMIT, GateReport, GateResult, run_gates};
 pub use gate_checkout::GatePool;
 pub use gitconfig::{ConfigWatch, entries as config_entries, runs_a_program};
-pub use land::{Entry, GateRun, LandOptions, Landing, QUEUE_BRANCH, QUEUE_WORKTREE};
+pub use land::{LandEntry, LandOptions, Landing, QUEUE_BRANCH, QUEUE_WORKTREE};
 pub use paths::{check_paths, command_finding};
-pub use resolve::{AiAnswer, AiResolve, ConflictFile, Merged, lines_at_risk};
+pub use resolve::{AiLedger, AiResolve, Merged, lines_at_risk};
 pub use worktree::Repo;
 
-use crate::domain::Millis;
+use crate::domain::{AgentId, Millis};
 use git2::{Repository, RepositoryInitOptions, RepositoryOpenFlags, Signature};
 use std::ffi::OsStr;
 use std::path::{Component, Path, PathBuf};
@@ -66,7 +66,7 @@ pub enum GitError {
     #[error(
         "{repo}: `{agent}` is not a usable agent name for a worktree (letters, digits, `-`, `_`, `.`)"
     )]
-    InvalidAgentName { repo: PathBuf, agent: String },
+    InvalidAgentName { repo: PathBuf, agent: AgentId },
     #[error("{path}: `{file}` is not a relative path inside the repository")]
     InvalidPath { path: PathBuf, file: String },
     #[error("{repo}: branch `{branch}` is the target branch; agents never work on it")]
@@ -209,6 +209,28 @@ pub fn init_demo_repo(
     opts.initial_head(target).no_reinit(true).mkdir(false);
     let repo = Repository::init_opts(root, &opts).ctx(root, "git init")?;
 
+    let paths = write_demo_files(root, files)?;
+
+    let mut index = repo.index().ctx(root, "open the index")?;
+    for rel in &paths {
+        index
+            .add_path(Path::new(rel))
+            .ctx_with(root, || format!("add `{rel}` to the index"))?;
+    }
+    index.write().ctx(root, "write the index")?;
+    let tree_id = index.write_tree().ctx(root, "write the tree")?;
+    let tree = repo.find_tree(tree_id).ctx(root, "read the tree")?;
+    let sig = signature(root, DEMO_NAME, DEMO_EMAIL, at)?;
+    let id = repo
+        .commit(Some("HEAD"), &sig, &sig, "Initial commit", &tree, &[])
+        .ctx_with(root, || format!("commit on `{target}`"))?;
+    Ok(id.to_string())
+}
+
+/// Write the demo's files under `root` (relative paths inside it, never
+/// under `.git`) and its `.gitignore` holding `.shiftboss/`; the paths
+/// written, for the index.
+fn write_demo_files(root: &Path, files: &[(&str, &str)]) -> Result<Vec<String>, GitError> {
     let mut paths: Vec<String> = Vec::with_capacity(files.len() + 1);
     let mut gitignore: Option<String> = None;
     for (rel, content) in files {
@@ -247,19 +269,5 @@ pub fn init_demo_repo(
     let ignore_path = root.join(".gitignore");
     std::fs::write(&ignore_path, ignore).map_err(io_err(&ignore_path, "write"))?;
     paths.push(".gitignore".to_string());
-
-    let mut index = repo.index().ctx(root, "open the index")?;
-    for rel in &paths {
-        index
-            .add_path(Path::new(rel))
-            .ctx_with(root, || format!("add `{rel}` to the index"))?;
-    }
-    index.write().ctx(root, "write the index")?;
-    let tree_id = index.write_tree().ctx(root, "write the tree")?;
-    let tree = repo.find_tree(tree_id).ctx(root, "read the tree")?;
-    let sig = signature(root, DEMO_NAME, DEMO_EMAIL, at)?;
-    let id = repo
-        .commit(Some("HEAD"), &sig, &sig, "Initial commit", &tree, &[])
-        .ctx_with(root, || format!("commit on `{target}`"))?;
-    Ok(id.to_string())
+    Ok(paths)
 }

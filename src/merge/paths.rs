@@ -1,7 +1,7 @@
 //! The path gates (owned scope, protected paths) and structured findings
 //! read from a failing gate command's output.
 
-use crate::domain::{Finding, glob_set};
+use crate::domain::{GateFinding, glob_set};
 
 /// What the scope and protected-path gates find in the files a branch
 /// changed: a finding per path outside a non-empty `scope` (when
@@ -11,13 +11,13 @@ pub fn check_paths(
     scope: &[String],
     protected: &[String],
     scope_check: bool,
-) -> Vec<Finding> {
+) -> Vec<GateFinding> {
     let mut out = Vec::new();
     let owned = glob_set(scope);
     let guarded = glob_set(protected);
     for path in changed {
         if guarded.is_match(path) {
-            out.push(Finding {
+            out.push(GateFinding {
                 gate: "protected".into(),
                 file: path.clone(),
                 line: None,
@@ -25,7 +25,7 @@ pub fn check_paths(
                 found: "a change to a protected path".into(),
             });
         } else if scope_check && !scope.is_empty() && !owned.is_match(path) {
-            out.push(Finding {
+            out.push(GateFinding {
                 gate: "scope".into(),
                 file: path.clone(),
                 line: None,
@@ -39,7 +39,7 @@ pub fn check_paths(
 
 /// A finding for a failed gate command: the first `path:line:` its output
 /// names (compiler errors, grep -n, test failures), and its last line.
-pub fn command_finding(command: &str, exit: Option<i32>, output: &str) -> Finding {
+pub fn command_finding(command: &str, exit: Option<i32>, output: &str) -> GateFinding {
     let located = output.lines().find_map(|l| {
         let mut parts = l.splitn(3, ':');
         let file = parts.next()?.trim();
@@ -65,7 +65,7 @@ pub fn command_finding(command: &str, exit: Option<i32>, output: &str) -> Findin
     } else {
         format!("{found}: {last}")
     };
-    Finding {
+    GateFinding {
         gate: command.to_string(),
         file: located.as_ref().map(|l| l.0.clone()).unwrap_or_default(),
         line: located.map(|l| l.1),

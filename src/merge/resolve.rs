@@ -4,8 +4,9 @@
 //! the conflicted files). After `auto` and `ai` the content check makes sure
 //! no line either side added is gone without an explanation.
 
+use super::ai::{AiCall, AiError, ConflictedFile};
 use super::{Ctx, GitError, MERGE_EMAIL, MERGE_NAME, Repo, signature};
-use crate::domain::{LineAtRisk, MergeOutcome, Millis, Removal, Side, Tier};
+use crate::domain::{LineAtRisk, MergeOutcome, Millis, ModelSpend, Removal, ResolveTier, Side};
 use git2::{
     Commit, FileFavor, FileMode, Index, IndexEntry, IndexTime, MergeFileInput, MergeFileOptions,
     MergeOptions, Oid, Sort,
@@ -14,27 +15,16 @@ use globset::GlobSet;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-/// One conflicted file: the merge base's, the candidate's (`ours`, what
-/// already landed) and the branch's (`theirs`, the agent's) versions.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ConflictFile {
-    pub path: String,
-    pub base: Option<String>,
-    pub ours: Option<String>,
-    pub theirs: Option<String>,
-}
+/// The `ai` tier: a file and the task's context in, the model's call out.
+pub type AiResolve<'a> = &'a dyn Fn(&ConflictedFile, &str) -> AiCall;
 
-/// What the `ai` tier answered for one file.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct AiAnswer {
-    pub content: String,
-    /// (line, why) for lines deliberately left out.
-    pub removals: Vec<(String, String)>,
+/// What the `ai` tier's calls left behind: what each answer cost, and the
+/// first endpoint that could not be reached.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AiLedger {
+    pub spent: Vec<ModelSpend>,
+    pub unreachable: Option<String>,
 }
-
-/// The `ai` tier: a file and the task's context in, the resolved file out
-/// (or why not).
-pub type AiResolve<'a> = &'a dyn Fn(&ConflictFile, &str) -> Result<AiAnswer, String>;
 
 /// How merging one entry onto a candidate went.
 #[derive(Debug)]
@@ -44,7 +34,7 @@ pub enum Merged {
     /// when the branch was already merged into it.
     Commit {
         commit: Oid,
-        tier: Tier,
+        tier: ResolveTier,
         removals: Vec<Removal>,
     },
     /// No tier could merge it (`Conflicted`), or a resolution would lose
@@ -77,12 +67,14 @@ impl Conflict {
             && [&self.base, &self.ours, &self.theirs].into_iter().all(text)
     }
 
-    fn file(&self) -> ConflictFile {
-        ConflictFile {
+    /// For the `ai` tier; a side that is missing or not text is empty
+    /// (the tier only sees files [`Conflict::is_text`] accepts).
+    fn file(&self) -> ConflictedFile {
+        ConflictedFile {
             path: self.path.clone(),
             base: Conflict::text(&self.base),
-            ours: Conflict::text(&self.ours),
-            theirs: Conflict::text(&self.theirs),
+            ours: Conflict::text(&self.ours).unwrap_or_default(),
+            theirs: Conflict::text(&self.theirs).unwrap_or_default(),
         }
     }
 }
@@ -300,13 +292,17 @@ impl Repo {
     ) -> Result<Vec<LineAtRisk>, GitError> {
         let mut out = Vec::new();
         for c in conflicts {
-            let f = c.file();
             let result = self.text_at(tree, &c.path)?;
+            let (base, ours, theirs) = (
+                Conflict::text(&c.base),
+                Conflict::text(&c.ours),
+                Conflict::text(&c.theirs),
+            );
             out.extend(lines_at_risk(
                 &c.path,
-                f.base.as_deref(),
-                f.ours.as_deref(),
-                f.theirs.as_deref(),
+                base.as_deref(),
+                ours.as_deref(),
+                theirs.as_deref(),
                 &result,
                 explained,
             ));
@@ -350,9 +346,62 @@ impl Repo {
             .ctx(&self.root, "write a merge commit")
     }
 
+    /// The `ai` tier writes each file `left` conflicted into `index`; the
+    /// content check over every `conflicted` file holds the tree to each
+    /// line either side added, or its explained removal. The tree and the
+    /// removals, or how it failed (its files filled in by the caller).
+    fn ai_writes(
+        &self,
+        index: &mut Index,
+        left: &[Conflict],
+        conflicted: &[Conflict],
+        ai: AiResolve<'_>,
+        context: &str,
+        ledger: &mut AiLedger,
+    ) -> Result<Result<(Oid, Vec<Removal>), MergeOutcome>, GitError> {
+        let mut explained = Vec::new();
+        let mut removals = Vec::new();
+        for c in left {
+            let call = ai(&c.file(), context);
+            ledger.spent.extend(call.spent);
+            let answer = match call.result {
+                Ok(a) => a,
+                Err(e) => {
+                    if let AiError::Unreachable { endpoint, .. } = &e {
+                        ledger.unreachable.get_or_insert_with(|| endpoint.clone());
+                    }
+                    return Ok(Err(MergeOutcome::Conflicted {
+                        files: Vec::new(),
+                        why: format!("ai on {}: {e}", c.path),
+                    }));
+                }
+            };
+            explained.extend(answer.removals.iter().map(|r| r.line.clone()));
+            removals.extend(answer.removals.into_iter().map(|r| Removal {
+                file: c.path.clone(),
+                line: r.line,
+                why: r.why,
+            }));
+            self.resolve_in(index, c, answer.content.as_bytes())?;
+        }
+        let tree = index
+            .write_tree_to(&self.main)
+            .ctx(&self.root, "write the merged tree")?;
+        let risk = self.risk_in_tree(conflicted, tree, &explained)?;
+        if !risk.is_empty() {
+            return Ok(Err(MergeOutcome::Refused {
+                tier: ResolveTier::Ai,
+                files: Vec::new(),
+                lines_at_risk: risk,
+            }));
+        }
+        Ok(Ok((tree, removals)))
+    }
+
     /// Merge `branch` onto the commit `onto` (nothing on disk and no ref
     /// changes): a two-parent merge commit (onto, branch tip) and its tier,
-    /// or why it could not be merged.
+    /// or why it could not be merged. What the `ai` tier's calls cost goes
+    /// to `ledger`.
     #[allow(clippy::too_many_arguments)]
     pub fn merge_onto(
         &self,
@@ -363,6 +412,7 @@ impl Repo {
         append_only: &GlobSet,
         ai: Option<AiResolve<'_>>,
         context: &str,
+        ledger: &mut AiLedger,
     ) -> Result<Merged, GitError> {
         let tip = self
             .branch_oid(branch)?
@@ -379,7 +429,7 @@ impl Repo {
             }
             return Ok(Merged::Commit {
                 commit: onto,
-                tier: Tier::Clean,
+                tier: ResolveTier::Clean,
                 removals: Vec::new(),
             });
         }
@@ -408,7 +458,7 @@ impl Repo {
             let commit = self.merge_commit(tree, &ours, &theirs, message, at)?;
             return Ok(Merged::Commit {
                 commit,
-                tier: Tier::Clean,
+                tier: ResolveTier::Clean,
                 removals: Vec::new(),
             });
         }
@@ -430,7 +480,7 @@ impl Repo {
             let risk = self.risk_in_tree(&conflicted, tree, &[])?;
             if !risk.is_empty() {
                 return Ok(Merged::Failed(MergeOutcome::Refused {
-                    tier: Tier::Auto,
+                    tier: ResolveTier::Auto,
                     files,
                     lines_at_risk: risk,
                 }));
@@ -438,7 +488,7 @@ impl Repo {
             let commit = self.merge_commit(tree, &ours, &theirs, message, at)?;
             return Ok(Merged::Commit {
                 commit,
-                tier: Tier::Auto,
+                tier: ResolveTier::Auto,
                 removals: Vec::new(),
             });
         }
@@ -456,37 +506,18 @@ impl Repo {
                 why: "a conflicted file is binary, or one side deleted it".into(),
             }));
         }
-        let mut explained = Vec::new();
-        let mut removals = Vec::new();
-        for c in &left {
-            let answer = match ai(&c.file(), context) {
-                Ok(a) => a,
-                Err(why) => {
-                    return Ok(Merged::Failed(MergeOutcome::Conflicted {
-                        files,
-                        why: format!("ai on {}: {why}", c.path),
-                    }));
+        let (tree, removals) =
+            match self.ai_writes(&mut index, &left, &conflicted, ai, context, ledger)? {
+                Ok(written) => written,
+                Err(mut failed) => {
+                    if let MergeOutcome::Conflicted { files: f, .. }
+                    | MergeOutcome::Refused { files: f, .. } = &mut failed
+                    {
+                        *f = files;
+                    }
+                    return Ok(Merged::Failed(failed));
                 }
             };
-            explained.extend(answer.removals.iter().map(|(l, _)| l.clone()));
-            removals.extend(answer.removals.iter().map(|(line, why)| Removal {
-                file: c.path.clone(),
-                line: line.clone(),
-                why: why.clone(),
-            }));
-            self.resolve_in(&mut index, c, answer.content.as_bytes())?;
-        }
-        let tree = index
-            .write_tree_to(&self.main)
-            .ctx(&self.root, "write the merged tree")?;
-        let risk = self.risk_in_tree(&conflicted, tree, &explained)?;
-        if !risk.is_empty() {
-            return Ok(Merged::Failed(MergeOutcome::Refused {
-                tier: Tier::Ai,
-                files,
-                lines_at_risk: risk,
-            }));
-        }
         // Each removal and its reason stay with the merge.
         let mut message = message.to_string();
         for r in &removals {
@@ -495,7 +526,7 @@ impl Repo {
         let commit = self.merge_commit(tree, &ours, &theirs, &message, at)?;
         Ok(Merged::Commit {
             commit,
-            tier: Tier::Ai,
+            tier: ResolveTier::Ai,
             removals,
         })
     }

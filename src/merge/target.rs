@@ -80,7 +80,8 @@ impl Repo {
             });
         }
         let none = globset::GlobSet::empty();
-        match self.merge_onto(target, branch, message, at, &none, None, "")? {
+        let mut ledger = super::AiLedger::default();
+        match self.merge_onto(target, branch, message, at, &none, None, "", &mut ledger)? {
             Merged::Commit { commit, .. } => {
                 let log = format!("shiftboss merge queue: merge {branch}");
                 self.move_target(target, commit, &log)?;

@@ -258,7 +258,7 @@ impl Repo {
         } else {
             Err(GitError::InvalidAgentName {
                 repo: self.root.clone(),
-                agent: a.to_string(),
+                agent: agent.clone(),
             })
         }
     }

@@ -1,14 +1,25 @@
-//! Adapters turn an agent CLI's output into inputs for the engine.
+//! Adapters turn an agent CLI's output into [`Output`]: lines and signals,
+//! the runtime's own words. The swarm makes the engine's inputs of them.
 
-use super::protocol::Signal;
-use crate::domain::SessionId;
-use crate::engine::Input;
+use crate::domain::protocol::Signal;
+
+/// What an agent's process gave, as its runtime read it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Output {
+    /// A line of its output (protocol lines included).
+    Line { line: String },
+    /// A runtime-level signal (usage parsed from a CLI's structured output,
+    /// the end of a run, bytes dropped past the line cap).
+    Signal { signal: Signal },
+    /// The process ended (after its last line).
+    Exited { exit_code: Option<i32> },
+}
 
 pub trait Adapter: Send {
     /// One line of the agent's stdout.
-    fn line(&mut self, session: &SessionId, line: &str) -> Vec<Input>;
+    fn line(&mut self, line: &str) -> Vec<Output>;
     /// The process ended with `code` (None: killed by a signal we could not read).
-    fn finish(&mut self, session: &SessionId, code: Option<i32>) -> Vec<Input>;
+    fn finish(&mut self, code: Option<i32>) -> Vec<Output>;
 }
 
 /// Any program: its lines are output and protocol lines as they are; a
@@ -17,32 +28,29 @@ pub trait Adapter: Send {
 pub struct CommandAdapter;
 
 impl Adapter for CommandAdapter {
-    fn line(&mut self, session: &SessionId, line: &str) -> Vec<Input> {
-        vec![Input::AgentLine {
-            session: session.clone(),
+    fn line(&mut self, line: &str) -> Vec<Output> {
+        vec![Output::Line {
             line: line.to_string(),
         }]
     }
 
-    fn finish(&mut self, session: &SessionId, code: Option<i32>) -> Vec<Input> {
-        done_on_clean_exit(session, code)
+    fn finish(&mut self, code: Option<i32>) -> Vec<Output> {
+        done_on_clean_exit(code)
     }
 }
 
 /// An agent's text (which may hold protocol lines) as output lines.
-pub fn say(session: &SessionId, text: &str, out: &mut Vec<Input>) {
+pub fn say(text: &str, out: &mut Vec<Output>) {
     for l in text.lines().filter(|l| !l.trim().is_empty()) {
-        out.push(Input::AgentLine {
-            session: session.clone(),
+        out.push(Output::Line {
             line: l.to_string(),
         });
     }
 }
 
 /// Usage a CLI reported, for a model.
-pub fn usage(session: &SessionId, model: &str, usage: crate::domain::Usage) -> Input {
-    Input::AgentSignal {
-        session: session.clone(),
+pub fn usage(model: &str, usage: crate::domain::Usage) -> Output {
+    Output::Signal {
         signal: Signal::Usage {
             model: Some(model.to_string()),
             usage,
@@ -51,10 +59,9 @@ pub fn usage(session: &SessionId, model: &str, usage: crate::domain::Usage) -> I
 }
 
 /// A clean exit means the agent finished its task.
-pub fn done_on_clean_exit(session: &SessionId, code: Option<i32>) -> Vec<Input> {
+pub fn done_on_clean_exit(code: Option<i32>) -> Vec<Output> {
     if code == Some(0) {
-        vec![Input::AgentSignal {
-            session: session.clone(),
+        vec![Output::Signal {
             signal: Signal::Done {
                 summary: "exited 0".into(),
             },

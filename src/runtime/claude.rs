@@ -16,11 +16,10 @@
 //!   recorded beside the computed one. A run is judged
 //!   by `is_error` and the exit code, not by `subtype`.
 
-use super::adapter::{Adapter, say, usage};
-use super::protocol::{Signal, classify_trouble};
+use super::adapter::{Adapter, Output, say, usage};
 use super::usage::Ledger;
-use crate::domain::{SessionId, Usage};
-use crate::engine::Input;
+use crate::domain::Usage;
+use crate::domain::protocol::{Signal, classify_trouble};
 use serde_json::Value;
 
 #[derive(Default)]
@@ -58,12 +57,12 @@ fn model_usage_of(v: &Value) -> Usage {
 }
 
 impl Adapter for ClaudeAdapter {
-    fn line(&mut self, session: &SessionId, line: &str) -> Vec<Input> {
+    fn line(&mut self, line: &str) -> Vec<Output> {
         let mut out = Vec::new();
         let Ok(v) = serde_json::from_str::<Value>(line) else {
             // Not JSON (a warning on stdout, a cut line): shown, never fatal.
             self.malformed += 1;
-            say(session, line, &mut out);
+            say(line, &mut out);
             return out;
         };
         match v.get("type").and_then(Value::as_str) {
@@ -80,7 +79,7 @@ impl Adapter for ClaudeAdapter {
                         let id = msg["id"].as_str().unwrap_or_default().to_string();
                         let model = msg["model"].as_str().unwrap_or(&self.model).to_string();
                         if let Some(u) = self.ledger.message(&model, &id, usage_of(&msg["usage"])) {
-                            out.push(usage(session, &model, u));
+                            out.push(usage(&model, u));
                         }
                         self.current = Some((id, model));
                     }
@@ -90,7 +89,7 @@ impl Adapter for ClaudeAdapter {
                             if let Some(u) =
                                 self.ledger.message(&model, &id, usage_of(&ev["usage"]))
                             {
-                                out.push(usage(session, &model, u));
+                                out.push(usage(&model, u));
                             }
                         }
                     }
@@ -102,13 +101,11 @@ impl Adapter for ClaudeAdapter {
                 let id = msg["id"].as_str().unwrap_or_default();
                 let model = msg["model"].as_str().unwrap_or(&self.model).to_string();
                 if let Some(u) = self.ledger.message(&model, id, usage_of(&msg["usage"])) {
-                    out.push(usage(session, &model, u));
+                    out.push(usage(&model, u));
                 }
                 for block in msg["content"].as_array().into_iter().flatten() {
                     match block.get("type").and_then(Value::as_str) {
-                        Some("text") => {
-                            say(session, block["text"].as_str().unwrap_or(""), &mut out)
-                        }
+                        Some("text") => say(block["text"].as_str().unwrap_or(""), &mut out),
                         Some("tool_use") => {
                             let name = block["name"].as_str().unwrap_or("tool");
                             let input = &block["input"];
@@ -118,8 +115,7 @@ impl Adapter for ClaudeAdapter {
                                 .or_else(|| input.get("command"))
                                 .and_then(Value::as_str)
                                 .unwrap_or("");
-                            out.push(Input::AgentLine {
-                                session: session.clone(),
+                            out.push(Output::Line {
                                 line: format!("tool {name} {target}").trim_end().to_string(),
                             });
                         }
@@ -142,14 +138,12 @@ impl Adapter for ClaudeAdapter {
                     None => v.get("usage").map(usage_of),
                 };
                 if let Some((counted, reported)) = reported.and_then(|r| self.ledger.compare(r)) {
-                    out.push(Input::AgentSignal {
-                        session: session.clone(),
+                    out.push(Output::Signal {
                         signal: Signal::UsageMismatch { counted, reported },
                     });
                 }
                 if let Some(usd) = v.get("total_cost_usd").and_then(Value::as_f64) {
-                    out.push(Input::AgentSignal {
-                        session: session.clone(),
+                    out.push(Output::Signal {
                         signal: Signal::CostReported { usd },
                     });
                 }
@@ -162,8 +156,7 @@ impl Adapter for ClaudeAdapter {
                         .take(300)
                         .collect();
                     if let Some(trouble) = classify_trouble(&text) {
-                        out.push(Input::AgentSignal {
-                            session: session.clone(),
+                        out.push(Output::Signal {
                             signal: Signal::ApiTrouble {
                                 trouble,
                                 detail: text.clone(),
@@ -180,7 +173,7 @@ impl Adapter for ClaudeAdapter {
         out
     }
 
-    fn finish(&mut self, session: &SessionId, code: Option<i32>) -> Vec<Input> {
+    fn finish(&mut self, code: Option<i32>) -> Vec<Output> {
         let signal = match (&self.error, code) {
             (Some(e), _) => Signal::Failed {
                 reason: e.clone(),
@@ -191,10 +184,7 @@ impl Adapter for ClaudeAdapter {
             },
             _ => return Vec::new(),
         };
-        vec![Input::AgentSignal {
-            session: session.clone(),
-            signal,
-        }]
+        vec![Output::Signal { signal }]
     }
 }
 
@@ -202,21 +192,20 @@ impl Adapter for ClaudeAdapter {
 mod tests {
     use super::*;
 
-    fn feed(lines: &str) -> (Vec<Input>, ClaudeAdapter) {
+    fn feed(lines: &str) -> (Vec<Output>, ClaudeAdapter) {
         let mut a = ClaudeAdapter::default();
-        let s = SessionId::new("builder-01#1");
         let mut out = Vec::new();
         for l in lines.lines() {
-            out.extend(a.line(&s, l));
+            out.extend(a.line(l));
         }
-        out.extend(a.finish(&s, Some(0)));
+        out.extend(a.finish(Some(0)));
         (out, a)
     }
 
-    fn usage_total(out: &[Input]) -> Usage {
+    fn usage_total(out: &[Output]) -> Usage {
         let mut t = Usage::default();
         for i in out {
-            if let Input::AgentSignal {
+            if let Output::Signal {
                 signal: Signal::Usage { usage, .. },
                 ..
             } = i
@@ -246,7 +235,7 @@ mod tests {
         );
         assert!(out.iter().any(|i| matches!(
             i,
-            Input::AgentSignal {
+            Output::Signal {
                 signal: Signal::UsageMismatch { counted, reported },
                 ..
             } if counted.output == 2 && reported.output == 420
@@ -254,7 +243,7 @@ mod tests {
         let lines: Vec<&str> = out
             .iter()
             .filter_map(|i| match i {
-                Input::AgentLine { line, .. } => Some(line.as_str()),
+                Output::Line { line, .. } => Some(line.as_str()),
                 _ => None,
             })
             .collect();
@@ -262,14 +251,14 @@ mod tests {
         assert!(lines.contains(&"::progress 50::session store wired"));
         assert!(out.iter().any(|i| matches!(
             i,
-            Input::AgentSignal {
+            Output::Signal {
                 signal: Signal::CostReported { .. },
                 ..
             }
         )));
         assert!(matches!(
             out.last(),
-            Some(Input::AgentSignal {
+            Some(Output::Signal {
                 signal: Signal::Done { .. },
                 ..
             })
@@ -308,7 +297,7 @@ mod tests {
         assert!(
             !out.iter().any(|i| matches!(
                 i,
-                Input::AgentSignal {
+                Output::Signal {
                     signal: Signal::UsageMismatch { .. },
                     ..
                 }
@@ -324,11 +313,11 @@ mod tests {
         );
         assert!(matches!(
             out.last(),
-            Some(Input::AgentSignal { signal: Signal::Failed { reason, .. }, .. }) if reason.contains("529")
+            Some(Output::Signal { signal: Signal::Failed { reason, .. }, .. }) if reason.contains("529")
         ));
         assert!(out.iter().any(|i| matches!(
             i,
-            Input::AgentSignal {
+            Output::Signal {
                 signal: Signal::ApiTrouble {
                     trouble: "overloaded",
                     ..

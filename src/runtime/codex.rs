@@ -10,11 +10,10 @@
 //! `turn.failed` fails the run, or the last `error` if the process exits
 //! without one. Either way an API failure is recorded once.
 
-use super::adapter::{Adapter, say, usage};
-use super::protocol::{Signal, classify_trouble};
+use super::adapter::{Adapter, Output, say, usage};
 use super::usage::Ledger;
-use crate::domain::{SessionId, Usage};
-use crate::engine::Input;
+use crate::domain::Usage;
+use crate::domain::protocol::{Signal, classify_trouble};
 use serde_json::Value;
 
 /// The model provider shiftboss writes into Codex's config.
@@ -67,29 +66,25 @@ impl CodexAdapter {
 }
 
 impl Adapter for CodexAdapter {
-    fn line(&mut self, session: &SessionId, line: &str) -> Vec<Input> {
+    fn line(&mut self, line: &str) -> Vec<Output> {
         let mut out = Vec::new();
         let Ok(v) = serde_json::from_str::<Value>(line) else {
             self.malformed += 1;
-            say(session, line, &mut out);
+            say(line, &mut out);
             return out;
         };
         match v.get("type").and_then(Value::as_str) {
             Some("item.completed") => {
                 let item = &v["item"];
                 match item.get("type").and_then(Value::as_str) {
-                    Some("agent_message") => {
-                        say(session, item["text"].as_str().unwrap_or(""), &mut out)
-                    }
+                    Some("agent_message") => say(item["text"].as_str().unwrap_or(""), &mut out),
                     Some("command_execution") => say(
-                        session,
                         &format!("ran {}", item["command"].as_str().unwrap_or("a command")),
                         &mut out,
                     ),
                     Some("file_change") => {
                         for c in item["changes"].as_array().into_iter().flatten() {
                             say(
-                                session,
                                 &format!(
                                     "{} {}",
                                     c["kind"].as_str().unwrap_or("change"),
@@ -114,33 +109,33 @@ impl Adapter for CodexAdapter {
                     cache_write: 0,
                 };
                 if let Some(u) = self.ledger.add(&self.model, turn) {
-                    out.push(usage(session, &self.model, u));
+                    out.push(usage(&self.model, u));
                 }
             }
             Some("error") => {
                 let m = message(&v);
-                say(session, &format!("codex: {m}"), &mut out);
+                say(&format!("codex: {m}"), &mut out);
                 self.last_error = Some(m);
             }
             Some("turn.failed") => {
                 let m = message(&v);
                 if self.last_error.as_deref() != Some(m.as_str()) {
-                    say(session, &format!("codex: {m}"), &mut out);
+                    say(&format!("codex: {m}"), &mut out);
                 }
-                self.fail(session, m, &mut out);
+                self.fail(m, &mut out);
             }
             _ => {}
         }
         out
     }
 
-    fn finish(&mut self, session: &SessionId, code: Option<i32>) -> Vec<Input> {
+    fn finish(&mut self, code: Option<i32>) -> Vec<Output> {
         let mut out = Vec::new();
         if self.error.is_none()
             && code != Some(0)
             && let Some(m) = self.last_error.take()
         {
-            self.fail(session, m, &mut out);
+            self.fail(m, &mut out);
         }
         let signal = match (&self.error, code) {
             (Some(e), _) => Signal::Failed {
@@ -152,23 +147,19 @@ impl Adapter for CodexAdapter {
             },
             _ => return out,
         };
-        out.push(Input::AgentSignal {
-            session: session.clone(),
-            signal,
-        });
+        out.push(Output::Signal { signal });
         out
     }
 }
 
 impl CodexAdapter {
     /// The run failed with `m`: recorded once, as API trouble if it is.
-    fn fail(&mut self, session: &SessionId, m: String, out: &mut Vec<Input>) {
+    fn fail(&mut self, m: String, out: &mut Vec<Output>) {
         if self.error.is_some() {
             return;
         }
         if let Some(trouble) = classify_trouble(&m) {
-            out.push(Input::AgentSignal {
-                session: session.clone(),
+            out.push(Output::Signal {
                 signal: Signal::ApiTrouble {
                     trouble,
                     detail: m.clone(),
@@ -194,14 +185,13 @@ fn message(v: &Value) -> String {
 mod tests {
     use super::*;
 
-    fn feed(lines: &str, code: i32) -> Vec<Input> {
+    fn feed(lines: &str, code: i32) -> Vec<Output> {
         let mut a = CodexAdapter::new("gpt-5-codex");
-        let s = SessionId::new("builder-02#1");
         let mut out = Vec::new();
         for l in lines.lines() {
-            out.extend(a.line(&s, l));
+            out.extend(a.line(l));
         }
-        out.extend(a.finish(&s, Some(code)));
+        out.extend(a.finish(Some(code)));
         out
     }
 
@@ -210,7 +200,7 @@ mod tests {
         let out = feed(include_str!("../../fixtures/transcripts/codex.jsonl"), 0);
         let mut total = Usage::default();
         for i in &out {
-            if let Input::AgentSignal {
+            if let Output::Signal {
                 signal: Signal::Usage { usage, model },
                 ..
             } = i
@@ -231,7 +221,7 @@ mod tests {
         let lines: Vec<String> = out
             .iter()
             .filter_map(|i| match i {
-                Input::AgentLine { line, .. } => Some(line.clone()),
+                Output::Line { line, .. } => Some(line.clone()),
                 _ => None,
             })
             .collect();
@@ -243,7 +233,7 @@ mod tests {
         );
         assert!(matches!(
             out.last(),
-            Some(Input::AgentSignal {
+            Some(Output::Signal {
                 signal: Signal::Done { .. },
                 ..
             })
@@ -259,7 +249,7 @@ mod tests {
         let troubles: Vec<&str> = out
             .iter()
             .filter_map(|i| match i {
-                Input::AgentSignal {
+                Output::Signal {
                     signal: Signal::ApiTrouble { trouble, .. },
                     ..
                 } => Some(*trouble),
@@ -269,14 +259,14 @@ mod tests {
         assert_eq!(troubles, vec!["server_error"]);
         assert!(matches!(
             out.last(),
-            Some(Input::AgentSignal {
+            Some(Output::Signal {
                 signal: Signal::Failed { reason, exit_code: Some(1) },
                 ..
             }) if reason.starts_with("unexpected status 503")
         ));
         let lines = out
             .iter()
-            .filter(|i| matches!(i, Input::AgentLine { line, .. } if line.contains("503")))
+            .filter(|i| matches!(i, Output::Line { line, .. } if line.contains("503")))
             .count();
         assert_eq!(lines, 3, "two retries and the failure, each shown once");
     }
@@ -291,7 +281,7 @@ mod tests {
             out.iter()
                 .filter(|i| matches!(
                     i,
-                    Input::AgentSignal {
+                    Output::Signal {
                         signal: Signal::ApiTrouble {
                             trouble: "rate_limit",
                             ..
@@ -304,7 +294,7 @@ mod tests {
         );
         assert!(matches!(
             out.last(),
-            Some(Input::AgentSignal {
+            Some(Output::Signal {
                 signal: Signal::Failed {
                     exit_code: Some(1),
                     ..
@@ -338,11 +328,11 @@ mod tests {
         );
         assert!(matches!(
             out.last(),
-            Some(Input::AgentSignal { signal: Signal::Failed { reason, .. }, .. }) if reason.contains("disconnected")
+            Some(Output::Signal { signal: Signal::Failed { reason, .. }, .. }) if reason.contains("disconnected")
         ));
         assert!(out.iter().any(|i| matches!(
             i,
-            Input::AgentSignal {
+            Output::Signal {
                 signal: Signal::ApiTrouble {
                     trouble: "stream_cut",
                     ..

@@ -53,8 +53,7 @@ pub fn members(pgrp: u32, since: u64) -> Vec<u32> {
 
 /// Whether the group led by `pgid` has a member that is not a zombie.
 pub fn alive(pgid: u32) -> bool {
-    // SAFETY: kill(2) with signal 0 only checks that the group exists.
-    let exists = unsafe { libc::kill(-(pgid as i32), 0) == 0 };
+    let exists = crate::sys::group_exists(pgid);
     exists && !members(pgid, 0).is_empty()
 }
 
@@ -89,8 +88,7 @@ pub fn kill_recorded(groups: &[(u32, u64)], bound: Duration) -> Vec<u32> {
         if left.is_empty() {
             continue;
         }
-        // SAFETY: kill(2) on a group shown above to be the old agent's.
-        unsafe { libc::kill(-(pgid as i32), libc::SIGKILL) };
+        crate::sys::signal_group(pgid, crate::sys::Signal::KILL);
         killed.extend(left);
     }
     let deadline = Instant::now() + bound;
@@ -127,8 +125,7 @@ pub fn kill_unrecorded_in(dir: &Path, bound: Duration) -> Vec<u32> {
                 .any(|v| v.starts_with(b"SHIFTBOSS_SESSION="))
         });
         if agent {
-            // SAFETY: kill(2) on a leftover agent process of this swarm.
-            unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+            crate::sys::signal_process(pid, crate::sys::Signal::KILL);
             killed.push(pid);
         }
     }

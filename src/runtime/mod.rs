@@ -9,8 +9,6 @@ pub mod groups;
 pub mod lines;
 pub mod process;
 pub mod prompt;
-pub mod protocol;
-pub mod redact;
 pub mod sandbox;
 pub mod sim;
 pub mod usage;

@@ -1,15 +1,14 @@
 //! Supervision of real agent processes: each runs in its worktree, in its own
 //! process group, with a scrubbed environment; its output is read line by
-//! line as it comes (never by polling a screen) and turned into inputs by
-//! its runtime's adapter.
+//! line as it comes (never by polling a screen) and turned into [`Output`]
+//! by its runtime's adapter.
 
-use super::adapter::Adapter;
+use super::adapter::{Adapter, Output};
 use super::groups;
 use super::lines::{self, Piece};
-use super::protocol::Signal;
-use super::redact;
 use crate::domain::SessionId;
-use crate::engine::Input;
+use crate::domain::protocol::Signal;
+use crate::redact;
 use std::io::Read;
 use std::os::unix::process::CommandExt;
 use std::path::Path;
@@ -20,8 +19,8 @@ use std::time::{Duration, Instant};
 /// Variables every agent may see.
 pub const BASE_ENV: [&str; 7] = ["PATH", "HOME", "LANG", "LC_ALL", "TERM", "USER", "TMPDIR"];
 
-/// Where a process's inputs go (the runner's channel).
-pub type Emit = Arc<dyn Fn(Input) + Send + Sync>;
+/// Where one process's output goes (the runner makes inputs of it).
+pub type Emit = Arc<dyn Fn(Output) + Send + Sync>;
 
 /// How to start one agent.
 #[derive(Clone, Debug)]
@@ -44,7 +43,7 @@ pub struct Running {
 }
 
 /// Values that must never reach the log or the screen: every secret of
-/// shiftboss's own environment (see [`super::redact`]) and every variable an
+/// shiftboss's own environment (see [`crate::redact`]) and every variable an
 /// agent is given whose name says it is a secret; longest first.
 pub fn secrets(env: &[(String, String)]) -> Vec<String> {
     let passed = redact::secret_values(env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
@@ -58,18 +57,18 @@ pub fn redact(line: &str, secrets: &[String]) -> String {
 
 /// Read lines in bounded memory (see [`super::lines`]); bytes dropped past
 /// the cap of an overlong line become an `OutputDropped` signal.
-fn lines<R: Read>(r: R, session: &SessionId, emit: &Emit, mut f: impl FnMut(String)) {
+fn lines<R: Read>(r: R, emit: &Emit, mut f: impl FnMut(String)) {
     lines::read_pieces(r, lines::LINE_CAP, |piece| match piece {
         Piece::Line(l) => f(l),
-        Piece::Dropped(bytes) => emit(Input::AgentSignal {
-            session: session.clone(),
+        Piece::Dropped(bytes) => emit(Output::Signal {
             signal: Signal::OutputDropped { bytes },
         }),
     });
 }
 
-/// Start an agent in `dir`. Its output goes through `adapter` into `tx` as
-/// inputs of `session`; when it exits, an `AgentExited` follows the last line.
+/// Start an agent in `dir` (`session` names its reader thread). Its output
+/// goes through `adapter` to `emit`; when it exits, an [`Output::Exited`]
+/// follows the last line.
 pub fn spawn(
     launch: &Launch,
     dir: &Path,
@@ -110,23 +109,20 @@ pub fn spawn(
     let stdout = child.stdout.take().expect("piped");
     let stderr = child.stderr.take().expect("piped");
     let err_emit = emit.clone();
-    let err_session = session.clone();
     let err_secrets = secrets.clone();
     let err_reader = std::thread::spawn(move || {
-        lines(stderr, &err_session, &err_emit, |l| {
-            err_emit(Input::AgentLine {
-                session: err_session.clone(),
+        lines(stderr, &err_emit, |l| {
+            err_emit(Output::Line {
                 line: redact(&l, &err_secrets),
             });
         });
     });
-    let session = session.clone();
     std::thread::Builder::new()
         .name(format!("agent-{session}"))
         .spawn(move || {
-            lines(stdout, &session, &emit, |l| {
-                for input in adapter.line(&session, &redact(&l, &secrets)) {
-                    emit(input);
+            lines(stdout, &emit, |l| {
+                for output in adapter.line(&redact(&l, &secrets)) {
+                    emit(output);
                 }
             });
             let _ = err_reader.join();
@@ -134,13 +130,10 @@ pub fn spawn(
                 use std::os::unix::process::ExitStatusExt;
                 s.code().or_else(|| s.signal().map(|sig| 128 + sig))
             });
-            for input in adapter.finish(&session, code) {
-                emit(input);
+            for output in adapter.finish(code) {
+                emit(output);
             }
-            emit(Input::AgentExited {
-                session,
-                exit_code: code,
-            });
+            emit(Output::Exited { exit_code: code });
         })?;
     Ok(Running {
         pid,
@@ -149,18 +142,15 @@ pub fn spawn(
     })
 }
 
-fn signal_group(pid: u32, sig: i32) -> bool {
-    // SAFETY: kill(2) on a process group we started; no memory is shared.
-    unsafe { libc::kill(-(pid as i32), sig) == 0 }
-}
+use crate::sys::{Signal as Sig, signal_group};
 
 /// Freeze the agent's whole process group where it stands.
 pub fn freeze(pid: u32) -> bool {
-    signal_group(pid, libc::SIGSTOP)
+    signal_group(pid, Sig::STOP)
 }
 
 pub fn thaw(pid: u32) -> bool {
-    signal_group(pid, libc::SIGCONT)
+    signal_group(pid, Sig::CONT)
 }
 
 /// Ask the group to stop, then kill it after `grace` if it is still there;
@@ -189,7 +179,7 @@ pub fn settle() {
 pub fn stop_and_wait(pids: &[u32], grace: Duration) {
     for &pid in pids {
         ask_to_stop(pid);
-        signal_group(pid, libc::SIGCONT);
+        signal_group(pid, Sig::CONT);
     }
     let deadline = Instant::now() + grace;
     while Instant::now() < deadline && pids.iter().any(|&p| groups::alive(p)) {
@@ -197,7 +187,7 @@ pub fn stop_and_wait(pids: &[u32], grace: Duration) {
     }
     for &pid in pids {
         if groups::alive(pid) {
-            signal_group(pid, libc::SIGKILL);
+            signal_group(pid, Sig::KILL);
         }
     }
     // SIGKILL cannot be ignored; the bound only guards against a process
@@ -214,13 +204,12 @@ pub fn stop_and_wait(pids: &[u32], grace: Duration) {
 fn ask_to_stop(pgid: u32) {
     let comm = std::fs::read_to_string(format!("/proc/{pgid}/comm")).unwrap_or_default();
     if comm.trim() != "bwrap" {
-        signal_group(pgid, libc::SIGTERM);
+        signal_group(pgid, Sig::TERM);
         return;
     }
     for pid in groups::members(pgid, 0) {
         if pid != pgid {
-            // SAFETY: kill(2) on a member of a group we started.
-            unsafe { libc::kill(pid as i32, libc::SIGTERM) };
+            crate::sys::signal_process(pid, Sig::TERM);
         }
     }
 }
@@ -229,20 +218,7 @@ fn ask_to_stop(pgid: u32) {
 /// does the same for a sandboxed agent). The signal fires when the
 /// *thread* that spawned the child ends, hence [`spawn_on_spawner`].
 fn die_with_shiftboss(cmd: &mut Command) {
-    let parent = std::process::id() as libc::pid_t;
-    // SAFETY: only async-signal-safe calls (prctl, getppid) between fork and exec.
-    unsafe {
-        cmd.pre_exec(move || {
-            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            // shiftboss died before the prctl: do not run at all.
-            if libc::getppid() != parent {
-                return Err(std::io::Error::other("shiftboss is gone"));
-            }
-            Ok(())
-        });
-    }
+    crate::sys::die_with_parent(cmd);
 }
 
 type SpawnJob = (Command, std::sync::mpsc::Sender<std::io::Result<Child>>);

@@ -3,97 +3,9 @@
 //! protocol), real file edits and commits, and an exit. The same seed, task
 //! and attempt always give the same plan.
 
+use crate::domain::sim_plan::{Action, Behaviour, Edit, Plan, SimSettings};
 use crate::domain::{AgentId, MINUTE, Millis, SECOND, TaskSpec};
 use std::collections::VecDeque;
-
-/// Probability per task attempt of each fault.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Rates {
-    pub stall: f64,
-    pub zombie: f64,
-    pub runaway: f64,
-    pub concern: f64,
-    pub pause: f64,
-    pub conflict: f64,
-    pub gate_fail: f64,
-    pub crash: f64,
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub struct SimSettings {
-    /// How long normal work takes, in virtual minutes (min, max).
-    pub task_minutes: (u32, u32),
-    /// Commits per task (min, max).
-    pub commits: (u32, u32),
-    pub tokens_per_minute: u64,
-    /// Virtual time a gate run takes.
-    pub gate_time: Millis,
-    /// The file a conflicting edit touches.
-    pub conflict_file: String,
-    pub rates: Rates,
-}
-
-impl Default for SimSettings {
-    fn default() -> Self {
-        SimSettings {
-            task_minutes: (20, 90),
-            commits: (2, 5),
-            tokens_per_minute: 12_000,
-            gate_time: 2 * MINUTE,
-            conflict_file: "registry.rs".into(),
-            rates: Rates::default(),
-        }
-    }
-}
-
-pub use crate::config::Behaviour;
-
-/// A file change a simulated agent makes in its worktree.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Edit {
-    /// Append text to a file, creating it (and its folders) if needed.
-    Append { path: String, text: String },
-    /// Replace the first line that starts with `prefix`, or append the line.
-    ReplaceLine {
-        path: String,
-        prefix: String,
-        line: String,
-    },
-    /// Drop every line containing `marker` from a file, if it exists.
-    RemoveLines { path: String, marker: String },
-}
-
-impl Edit {
-    /// The file it changes.
-    pub fn path(&self) -> &str {
-        match self {
-            Edit::Append { path, .. }
-            | Edit::ReplaceLine { path, .. }
-            | Edit::RemoveLines { path, .. } => path,
-        }
-    }
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub enum Action {
-    /// Print a line (ordinary output or a protocol line).
-    Line(String),
-    /// Edit files and commit them on the branch.
-    Commit { edits: Vec<Edit>, message: String },
-    /// Stop until the operator decides the pause point just requested.
-    AwaitDecision,
-    /// Print the same line forever, at this interval.
-    Repeat { line: String, every: Millis },
-    /// The process dies with this code.
-    Exit(i32),
-}
-
-/// A script: each action runs `delay` after the one before it.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Plan {
-    pub behaviour: Option<Behaviour>,
-    pub steps: VecDeque<(Millis, Action)>,
-}
 
 /// SplitMix64: small, fast, and the same on every machine.
 #[derive(Clone, Debug)]
@@ -442,6 +354,7 @@ pub fn plan(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::sim_plan::Rates;
     use crate::domain::{ConvoyId, TaskId};
 
     fn spec(id: &str, behaviour: Option<&str>) -> TaskSpec {

@@ -26,8 +26,10 @@ use sha2::{Digest, Sha256};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
-/// The layout of the payload this code writes and reads.
-pub const FORMAT: u32 = 1;
+/// The layout of the payload this code writes and reads. 2: the fold also
+/// keeps T2 triage's facts, shiftboss's own spend and usage, and the
+/// inbox's re-raises on concerns and pause points.
+pub const FORMAT: u32 = 2;
 /// Events between checkpoints.
 pub const EVERY: u64 = 25_000;
 /// Wall time after which a checkpoint is written if events came meanwhile.

@@ -183,7 +183,7 @@ fn write_concern(
             disposition, reason, agent, task, raised_at, raised_seq, disposed_at, disposed_by)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
          ON CONFLICT(id) DO UPDATE SET
-            disposition = excluded.disposition, reason = excluded.reason,
+            routing = excluded.routing, disposition = excluded.disposition, reason = excluded.reason,
             disposed_at = excluded.disposed_at, disposed_by = excluded.disposed_by",
     )?
     .execute(params![

@@ -1,7 +1,7 @@
 //! Putting a real agent's launch into the sandbox: its own HOME (and the
 //! runtime's config in it) outside the worktree, then the bwrap command line.
 
-use super::executor::AgentRuntime;
+use super::runtimes::AgentRuntime;
 use crate::runtime::process::Launch;
 use crate::runtime::sandbox::{Place, Sandbox};
 use std::path::Path;

@@ -48,7 +48,9 @@ pub(super) fn says_full(text: &str) -> bool {
 /// of another file system, or as a test's words).
 pub(super) fn failure_text(input: &Input) -> Option<(&str, bool)> {
     match input {
-        Input::StartFailed { error, .. } => Some((error, true)),
+        Input::StartFailed { error, .. } | Input::ExecutorFailed { error, .. } => {
+            Some((error, true))
+        }
         Input::AgentExited {
             exit_code: Some(0), ..
         } => None,

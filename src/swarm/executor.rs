@@ -1,282 +1,63 @@
-//! The executor: performs the engine's effects (worktrees, simulated agent
-//! sessions, gates, merges) and answers with inputs, now or later on the
-//! timeline.
+//! The executor: performs the engine's effects and answers with inputs, now
+//! or later on the timeline. It makes worktrees and hands sessions to their
+//! host (`host/`: simulated, or real processes); it runs gates and batches
+//! inline in virtual time or on threads for real agents. A step it cannot
+//! do is an input for the engine (`ExecutorFailed`: an event and a concern).
 
+use super::host::{Ctx, Host, ProcessHost, SimHost, Start, Working, failure, task_failure};
+
+/// The simulator's place in `Executor::hosts`.
+const SIM: usize = 0;
+/// The local process host's.
+const PROCESS: usize = 1;
 use super::landing::{self, Batch, BranchGates};
+use super::runtimes::{AgentRuntime, Runtimes};
 use super::timeline::{Timeline, Wake};
+use crate::domain::sim_plan::SimSettings;
 use crate::domain::{AgentId, Millis, SECOND, SessionId, SwarmState, TaskId};
 use crate::engine::{Effect, Input};
 use crate::merge::{self, Repo};
-use crate::runtime::adapter::{Adapter, CommandAdapter};
-use crate::runtime::claude::ClaudeAdapter;
-use crate::runtime::codex::CodexAdapter;
-use crate::runtime::process::{self, Emit, Launch};
-use crate::runtime::prompt;
-use crate::runtime::protocol::Signal;
-use crate::runtime::sim::{self, Action, Edit, Plan, SimSettings};
-use std::collections::{BTreeMap, VecDeque};
-use std::fs;
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use crate::runtime::adapter::Output;
+use crate::runtime::process;
+use std::collections::VecDeque;
+use std::path::PathBuf;
 use std::time::Duration;
 
-/// A simulated agent's session: its script and where it stands in it.
-struct SimSession {
-    agent: AgentId,
-    task: TaskId,
-    worktree: PathBuf,
-    plan: Plan,
-    generation: u64,
-    frozen: bool,
-    waiting: bool,
-}
+/// Where inputs from other threads (agents' readers, gates, batches) go:
+/// the runner's channel.
+pub type Sink = std::sync::Arc<dyn Fn(Input) + Send + Sync>;
 
-/// How agents run: simulated, or as real processes.
-#[derive(Clone, Debug)]
-pub enum AgentRuntime {
-    Sim,
-    /// Any program speaking the line protocol.
-    Command {
-        program: String,
-        args: Vec<String>,
-        /// Names of variables passed through from shiftboss's environment.
-        pass_env: Vec<String>,
-        stop_grace: Duration,
-    },
-    /// Codex (`codex exec --json`), through the provider in `codex_home`.
-    Codex {
-        bin: String,
-        /// CODEX_HOME: its config.toml names shiftboss's provider.
-        codex_home: PathBuf,
-        /// Codex's sandbox; under `workspace-write` it keeps `.git`
-        /// read-only, so shiftboss commits the agent's work when it is done.
-        sandbox: String,
-        pass_env: Vec<String>,
-        stop_grace: Duration,
-    },
-    /// Claude Code in print mode with streaming JSON.
-    Claude {
-        bin: String,
-        allowed_tools: Vec<String>,
-        permission_mode: String,
-        pass_env: Vec<String>,
-        stop_grace: Duration,
-    },
-}
-
-/// What Claude Code needs from shiftboss's environment, and the bounds put
-/// on its retries and silent streams (shiftboss's watchdog stays on it too).
-const CLAUDE_ENV: [&str; 3] = [
-    "ANTHROPIC_API_KEY",
-    "ANTHROPIC_BASE_URL",
-    "ANTHROPIC_AUTH_TOKEN",
-];
-const CLAUDE_BOUNDS: [(&str, &str); 4] = [
-    ("CLAUDE_CODE_MAX_RETRIES", "2"),
-    ("CLAUDE_BYTE_STREAM_IDLE_TIMEOUT_MS", "120000"),
-    ("DISABLE_AUTOUPDATER", "1"),
-    ("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1"),
-];
-
-/// The runtime of each model: a default, and models that run elsewhere
-/// (`claude-*` in Claude Code, `gpt-*` in Codex, in one swarm).
-#[derive(Clone, Debug)]
-pub struct Runtimes {
-    pub default: AgentRuntime,
-    /// (model name or prefix, its runtime).
-    pub by_model: Vec<(String, AgentRuntime)>,
-    /// The sandbox real agents run in (`None`: `[sandbox] mode = "off"`).
-    pub sandbox: Option<crate::runtime::sandbox::Sandbox>,
-}
-
-impl Runtimes {
-    pub fn only(runtime: AgentRuntime) -> Runtimes {
-        Runtimes {
-            default: runtime,
-            by_model: Vec::new(),
-            sandbox: None,
-        }
-    }
-
-    /// The runtime for a model: the longest entry its name starts with.
-    pub fn for_model(&self, model: &str) -> &AgentRuntime {
-        self.by_model
-            .iter()
-            .filter(|(m, _)| model.starts_with(m.as_str()))
-            .max_by_key(|(m, _)| m.len())
-            .map(|(_, r)| r)
-            .unwrap_or(&self.default)
-    }
-
-    /// Only simulated agents: virtual durations apply.
-    pub fn simulated(&self) -> bool {
-        matches!(self.default, AgentRuntime::Sim)
-            && self
-                .by_model
-                .iter()
-                .all(|(_, r)| matches!(r, AgentRuntime::Sim))
+/// A session's output, as the engine's input.
+pub fn input_of(session: &SessionId, output: Output) -> Input {
+    let session = session.clone();
+    match output {
+        Output::Line { line } => Input::AgentLine { session, line },
+        Output::Signal { signal } => Input::AgentSignal { session, signal },
+        Output::Exited { exit_code } => Input::AgentExited { session, exit_code },
     }
 }
 
-impl AgentRuntime {
-    fn stop_grace(&self) -> Duration {
-        match self {
-            AgentRuntime::Sim => Duration::ZERO,
-            AgentRuntime::Command { stop_grace, .. }
-            | AgentRuntime::Claude { stop_grace, .. }
-            | AgentRuntime::Codex { stop_grace, .. } => *stop_grace,
-        }
-    }
-
-    fn pass_env(&self) -> &[String] {
-        match self {
-            AgentRuntime::Sim => &[],
-            AgentRuntime::Command { pass_env, .. }
-            | AgentRuntime::Claude { pass_env, .. }
-            | AgentRuntime::Codex { pass_env, .. } => pass_env,
-        }
-    }
-
-    /// How to start an agent with `prompt` on `model`, and how to read it.
-    fn launch(&self, prompt: &str, model: &str) -> Option<(Launch, Box<dyn Adapter>)> {
-        match self {
-            AgentRuntime::Sim => None,
-            AgentRuntime::Command { program, args, .. } => Some((
-                Launch {
-                    program: program.clone(),
-                    args: args.clone(),
-                    env: Vec::new(),
-                    stdin: Some(prompt.to_string()),
-                },
-                Box::new(CommandAdapter),
-            )),
-            AgentRuntime::Codex {
-                bin,
-                codex_home,
-                sandbox,
-                ..
-            } => {
-                let mut env: Vec<(String, String)> = std::env::var("OPENAI_API_KEY")
-                    .ok()
-                    .map(|v| ("OPENAI_API_KEY".to_string(), v))
-                    .into_iter()
-                    .collect();
-                env.push(("CODEX_HOME".into(), codex_home.display().to_string()));
-                let args = vec![
-                    "exec".to_string(),
-                    "--json".into(),
-                    "--skip-git-repo-check".into(),
-                    "-s".into(),
-                    sandbox.clone(),
-                    "-c".into(),
-                    "approval_policy=\"never\"".into(),
-                    "-c".into(),
-                    format!("model_provider=\"{}\"", crate::runtime::codex::PROVIDER),
-                    "-m".into(),
-                    model.to_string(),
-                    prompt.to_string(),
-                ];
-                Some((
-                    Launch {
-                        program: bin.clone(),
-                        args,
-                        env,
-                        stdin: None,
-                    },
-                    Box::new(CodexAdapter::new(model)),
-                ))
-            }
-            AgentRuntime::Claude {
-                bin,
-                allowed_tools,
-                permission_mode,
-                ..
-            } => {
-                let mut env: Vec<(String, String)> = CLAUDE_ENV
-                    .iter()
-                    .filter_map(|k| std::env::var(k).ok().map(|v| (k.to_string(), v)))
-                    .collect();
-                env.extend(
-                    CLAUDE_BOUNDS
-                        .iter()
-                        .map(|(k, v)| (k.to_string(), v.to_string())),
-                );
-                let args = [
-                    "-p",
-                    prompt,
-                    "--bare",
-                    "--output-format",
-                    "stream-json",
-                    "--verbose",
-                    "--include-partial-messages",
-                    "--allowedTools",
-                    &allowed_tools.join(","),
-                    "--permission-mode",
-                    permission_mode,
-                    "--model",
-                    model,
-                ]
-                .iter()
-                .map(|a| a.to_string())
-                .collect();
-                Some((
-                    Launch {
-                        program: bin.clone(),
-                        args,
-                        env,
-                        stdin: None,
-                    },
-                    Box::new(ClaudeAdapter::default()),
-                ))
-            }
-        }
-    }
-}
-
-/// What a real agent's session starts with.
-struct ProcStart {
-    agent: AgentId,
-    session: SessionId,
-    task: TaskId,
-    branch: String,
-    resume_from: Option<String>,
-    handoff: Option<String>,
-    model: String,
-}
-
-/// A real agent process.
-struct Proc {
-    agent: AgentId,
-    task: TaskId,
-    worktree: PathBuf,
-    pid: u32,
-    /// When it said it was done (it should exit soon after).
-    done_at: Option<std::time::Instant>,
-    grace: Duration,
-    started: std::time::Instant,
-    peak_rss_kib: u64,
+/// A process's output goes to the runner as its session's inputs.
+pub(super) fn session_emit(sink: &Sink, session: &SessionId) -> process::Emit {
+    let sink = sink.clone();
+    let session = session.clone();
+    std::sync::Arc::new(move |output| sink(input_of(&session, output)))
 }
 
 pub struct Executor {
     repo: Repo,
     /// Gate checkouts for real agents' branch gates, reused across runs.
     gate_pool: merge::GatePool,
-    sim: SimSettings,
-    seed: u64,
     gate_timeout: Duration,
+    /// Where gates and batches run on threads answer (real time).
+    sink: Sink,
     runtimes: Runtimes,
-    /// Where agents' inputs go (the runner's channel).
-    emit: Emit,
-    /// Prompts and decisions for real agents, outside their worktrees.
-    prompts_dir: PathBuf,
-    procs: BTreeMap<SessionId, Proc>,
-    /// Processes asked to stop, still in their grace period: (agent, pid).
-    stopping: Vec<(AgentId, u32)>,
-    sessions: BTreeMap<SessionId, SimSession>,
+    /// The hosts sessions run on: `SIM`, `PROCESS`.
+    hosts: Vec<Box<dyn Host>>,
+    /// Virtual time a gate run takes (simulated swarms).
+    gate_time: Millis,
     /// Commits made by simulated agents (for the summary).
-    pub commits: u64,
-    /// Effects that failed in a way the engine was told about.
-    pub errors: Vec<String>,
+    commits: u64,
 }
 
 impl Executor {
@@ -286,271 +67,91 @@ impl Executor {
         seed: u64,
         gate_timeout: Duration,
         runtimes: Runtimes,
-        emit: Emit,
+        sink: Sink,
         prompts_dir: PathBuf,
     ) -> Executor {
+        let procs = ProcessHost::new(runtimes.clone(), repo.root(), prompts_dir, sink.clone());
+        let gate_time = sim.gate_time;
+        let hosts: Vec<Box<dyn Host>> = vec![Box::new(SimHost::new(sim, seed)), Box::new(procs)];
         Executor {
             repo,
             gate_pool: merge::GatePool::default(),
-            sim,
-            seed,
             gate_timeout,
+            sink,
             runtimes,
-            emit,
-            prompts_dir,
-            procs: BTreeMap::new(),
-            stopping: Vec::new(),
-            sessions: BTreeMap::new(),
+            hosts,
+            gate_time,
             commits: 0,
-            errors: Vec::new(),
         }
+    }
+
+    fn runtimes(&self) -> &Runtimes {
+        &self.runtimes
+    }
+
+    /// The host that runs sessions of `model`.
+    fn host_for(&self, model: &str) -> usize {
+        match self.runtimes.for_model(model) {
+            AgentRuntime::Sim => SIM,
+            AgentRuntime::Command { .. }
+            | AgentRuntime::Codex { .. }
+            | AgentRuntime::Claude { .. } => PROCESS,
+        }
+    }
+
+    /// Only simulated agents: gates and batches run in virtual time.
+    fn simulated(&self) -> bool {
+        self.runtimes().simulated()
     }
 
     /// Real agents run here without the sandbox.
     pub fn unconfined(&self) -> bool {
-        !self.runtimes.simulated() && self.runtimes.sandbox.is_none()
+        !self.simulated() && self.runtimes().sandbox.is_none()
     }
 
     pub fn live_sessions(&self) -> Vec<SessionId> {
-        self.sessions
-            .keys()
-            .chain(self.procs.keys())
-            .cloned()
-            .collect()
+        self.hosts.iter().flat_map(|h| h.sessions()).collect()
     }
 
-    /// Start a real agent process for a session.
-    fn start_process(
-        &mut self,
-        now: Millis,
-        state: &SwarmState,
-        start: ProcStart,
-        inputs: &mut VecDeque<Input>,
-    ) {
-        let ProcStart {
-            agent,
-            session,
-            task,
-            branch,
-            resume_from,
-            handoff,
-            model,
-        } = start;
-        // An earlier session of this agent still in its grace period would
-        // share the worktree with the new one: it goes now.
-        let (old, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut self.stopping)
-            .into_iter()
-            .partition(|(a, _)| *a == agent);
-        self.stopping = rest;
-        let old: Vec<u32> = old.into_iter().map(|(_, pid)| pid).collect();
-        if !old.is_empty() {
-            process::stop_and_wait(&old, Duration::ZERO);
-        }
-        let failed = |error: String, inputs: &mut VecDeque<Input>| {
-            inputs.push_back(Input::StartFailed {
-                session: session.clone(),
-                error,
-            })
-        };
-        let worktree =
-            match self
-                .repo
-                .prepare_worktree_at(&agent, &branch, resume_from.as_deref(), now)
-            {
-                Ok(w) => w,
-                Err(e) => return failed(e.to_string(), inputs),
-            };
-        let Some(t) = state.tasks.get(&task) else {
-            return;
-        };
-        let conventions = prompt::conventions(&worktree);
-        let text = prompt::build(
-            &t.spec,
-            &agent,
-            &branch,
-            conventions.as_ref(),
-            handoff.as_deref(),
-            t.returned.as_deref(),
-        );
-        let file = self
-            .prompts_dir
-            .join(format!("{}.md", session.as_str().replace('#', "-")));
-        if let Err(e) =
-            std::fs::create_dir_all(&self.prompts_dir).and_then(|_| std::fs::write(&file, &text))
-        {
-            return failed(format!("write the prompt {}: {e}", file.display()), inputs);
-        }
-        let runtime = self.runtimes.for_model(&model).clone();
-        let Some((mut launch, adapter)) = runtime.launch(&text, &model) else {
-            return;
-        };
-        let mut env: Vec<(String, String)> = runtime
-            .pass_env()
-            .iter()
-            .filter_map(|k| std::env::var(k).ok().map(|v| (k.clone(), v)))
-            .collect();
-        env.extend([
-            ("SHIFTBOSS_AGENT".to_string(), agent.to_string()),
-            ("SHIFTBOSS_TASK".to_string(), task.to_string()),
-            ("SHIFTBOSS_SESSION".to_string(), session.to_string()),
-            ("SHIFTBOSS_BRANCH".to_string(), branch.clone()),
-            (
-                "SHIFTBOSS_PROMPT_FILE".to_string(),
-                file.display().to_string(),
-            ),
-            (
-                "SHIFTBOSS_DECISION_FILE".to_string(),
-                file.with_extension("decision").display().to_string(),
-            ),
-        ]);
-        launch.env.extend(env);
-        if let Some(sandbox) = &self.runtimes.sandbox {
-            match super::confine::confine(
-                sandbox,
-                &runtime,
-                self.repo.root(),
-                &self.prompts_dir,
-                agent.as_str(),
-                &worktree,
-                launch,
-            ) {
-                Ok(l) => launch = l,
-                Err(e) => return failed(format!("sandbox for {agent}: {e}"), inputs),
-            }
-        }
-        let secrets = process::secrets(&launch.env);
-        // The recorded prompt holds files an agent can change (conventions,
-        // its earlier output): redacted like its output.
-        inputs.push_back(Input::Prompted {
-            session: session.clone(),
-            prompt: process::redact(&text, &secrets),
-        });
-        match process::spawn(
-            &launch,
-            &worktree,
-            &session,
-            adapter,
-            secrets,
-            self.emit.clone(),
-        ) {
-            Ok(running) => {
-                tracing::info!(%session, %agent, pid = running.pid, program = %launch.program, "agent started");
-                inputs.push_back(Input::Spawned {
-                    session: session.clone(),
-                    pid: running.pid,
-                    start_time: running.start_time,
-                });
-                self.procs.insert(
-                    session,
-                    Proc {
-                        agent,
-                        task,
-                        worktree,
-                        pid: running.pid,
-                        done_at: None,
-                        grace: runtime.stop_grace(),
-                        started: running.started,
-                        peak_rss_kib: process::rss_kib(running.pid).unwrap_or(0),
-                    },
-                );
-            }
-            Err(e) => failed(format!("start {}: {e}", launch.program), inputs),
-        }
-    }
-
-    /// The run is over: keep every running agent's work on its branch and
-    /// ask it to stop. Its session is reconciled at the next start.
-    /// Returns once every agent process is gone (SIGKILL after the grace).
-    pub fn stop_all(&mut self, now: Millis) {
-        let all: Vec<SessionId> = self.procs.keys().cloned().collect();
-        let mut pids = Vec::new();
-        let mut grace = Duration::ZERO;
-        for s in all {
-            if let Some(p) = self.procs.remove(&s) {
-                tracing::info!(session = %s, pid = p.pid, "agent stopped: the run ended");
-                process::freeze(p.pid);
-                self.keep_work(
-                    &p.worktree,
-                    &p.agent,
-                    &p.task,
-                    "kept when shiftboss stopped",
-                    now,
-                );
-                pids.push(p.pid);
-                grace = grace.max(p.grace);
-            }
-        }
-        process::stop_and_wait(&pids, grace);
-        // Stops begun earlier in the run end too.
-        process::settle();
+    /// Real agents anywhere in the swarm: its clock is the wall clock.
+    pub fn real_time(&self) -> bool {
+        !self.simulated()
     }
 
     /// Whether agent processes are still running (their last output may
     /// still be on its way).
-    /// Real agents anywhere in the swarm: its clock is the wall clock.
-    pub fn real_time(&self) -> bool {
-        !self.runtimes.simulated()
-    }
-
     pub fn has_processes(&self) -> bool {
-        !self.procs.is_empty()
+        self.hosts.iter().any(|h| h.busy())
     }
 
-    /// Stop processes that said they were done but did not exit within
-    /// their grace period.
-    pub fn reap(&mut self) {
-        self.stopping
-            .retain(|(_, pid)| crate::runtime::groups::alive(*pid));
-        let late: Vec<SessionId> = self
-            .procs
-            .iter()
-            .filter(|(_, p)| p.done_at.is_some_and(|t| t.elapsed() > p.grace))
-            .map(|(s, _)| s.clone())
-            .collect();
-        for s in late {
-            if let Some(p) = self.procs.remove(&s) {
-                process::stop(p.pid, p.grace);
-                self.stopping.push((p.agent, p.pid));
-            }
-        }
-    }
-
-    /// A process ended on its own.
-    /// Returns what it used: (peak resident memory in KiB, wall time in ms).
     /// Does `model` run as a real process (not the simulator)?
     pub fn runs_processes(&self, model: &str) -> bool {
-        !matches!(self.runtimes.for_model(model), AgentRuntime::Sim)
+        !matches!(self.runtimes().for_model(model), AgentRuntime::Sim)
     }
 
-    pub fn forget(&mut self, session: &SessionId) -> Option<(u64, u64)> {
-        let p = self.procs.remove(session)?;
-        Some((p.peak_rss_kib, p.started.elapsed().as_millis() as u64))
-    }
-
-    /// A real agent asked for a pause: an earlier answer must not stand in
-    /// for this one.
-    pub fn clear_decision(&mut self, session: &SessionId) {
-        if self.procs.contains_key(session) {
-            let file = self
-                .prompts_dir
-                .join(format!("{}.decision", session.as_str().replace('#', "-")));
-            let _ = std::fs::remove_file(file);
+    /// At a tick: processes past their grace are stopped, memory sampled.
+    pub fn tick(&mut self) {
+        for h in &mut self.hosts {
+            h.tick();
         }
     }
 
-    /// Sample each agent process's memory (from /proc), keeping its peak.
-    pub fn sample(&mut self) {
-        for p in self.procs.values_mut() {
-            if let Some(kib) = process::rss_kib(p.pid) {
-                p.peak_rss_kib = p.peak_rss_kib.max(kib);
-            }
+    /// A process ended on its own: what it used (peak KiB, wall ms).
+    pub fn forget(&mut self, session: &SessionId) -> Option<(u64, u64)> {
+        self.hosts.iter_mut().find_map(|h| h.ended(session))
+    }
+
+    /// A real agent asked for a pause: an earlier answer must not stand.
+    pub fn clear_decision(&mut self, session: &SessionId) {
+        for h in &mut self.hosts {
+            h.pause_asked(session);
         }
     }
 
     /// Commits made for the tasks: simulated ones as counted here; real
     /// agents commit themselves, so their tasks' branches are counted.
     pub fn agent_commits(&self, state: &SwarmState) -> u64 {
-        if self.runtimes.simulated() {
+        if self.simulated() {
             return self.commits;
         }
         let branches: Vec<String> = state
@@ -561,44 +162,61 @@ impl Executor {
         self.repo.branch_commits(&branches).unwrap_or(self.commits)
     }
 
-    /// Commit whatever a session's worktree holds, so no work is lost.
-    fn keep_work(
-        &mut self,
-        worktree: &std::path::Path,
-        agent: &AgentId,
-        task: &TaskId,
-        why: &str,
-        now: Millis,
-    ) {
-        let msg = format!("wip: {task} {why}");
-        let email = format!("{agent}@shiftboss.invalid");
-        match self
-            .repo
-            .commit_all(worktree, &msg, agent.as_str(), &email, now)
-        {
-            Ok(Some(_)) => self.commits += 1,
-            Ok(None) => {}
-            Err(e) => self.errors.push(e.to_string()),
+    /// The run is over: every agent process's work kept on its branch, the
+    /// process stopped (SIGKILL after its grace). What failed is in `inputs`.
+    pub fn stop_all(&mut self, now: Millis, timeline: &mut Timeline, inputs: &mut VecDeque<Input>) {
+        let mut cx = Ctx {
+            now,
+            repo: &self.repo,
+            timeline,
+            inputs,
+            commits: &mut self.commits,
+        };
+        for h in &mut self.hosts {
+            h.stop_all(&mut cx);
         }
     }
 
-    fn schedule_next(&mut self, now: Millis, id: &SessionId, timeline: &mut Timeline) {
-        let Some(s) = self.sessions.get_mut(id) else {
+    /// Run a simulated session's next action.
+    pub fn run_session(
+        &mut self,
+        now: Millis,
+        id: &SessionId,
+        generation: u64,
+        timeline: &mut Timeline,
+        inputs: &mut VecDeque<Input>,
+    ) {
+        self.on_session(now, id, timeline, inputs, |h, cx| {
+            h.wake(cx, id, generation)
+        });
+    }
+
+    /// The host's part of an effect on a live session.
+    fn on_session(
+        &mut self,
+        now: Millis,
+        session: &SessionId,
+        timeline: &mut Timeline,
+        inputs: &mut VecDeque<Input>,
+        f: impl FnOnce(&mut dyn Host, &mut Ctx<'_>),
+    ) {
+        let Executor {
+            repo,
+            hosts,
+            commits,
+            ..
+        } = self;
+        let Some(host) = hosts.iter_mut().find(|h| h.runs(session)) else {
             return;
         };
-        if s.frozen || s.waiting {
-            return;
-        }
-        s.generation += 1;
-        if let Some((delay, _)) = s.plan.steps.front() {
-            timeline.push(
-                now + delay,
-                Wake::Session {
-                    session: id.clone(),
-                    generation: s.generation,
-                },
-            );
-        }
+        let mut cx = Ctx {
+            now,
+            repo,
+            timeline,
+            inputs,
+            commits,
+        };
+        f(host.as_mut(), &mut cx);
     }
 
     /// Perform one effect.
@@ -611,129 +229,24 @@ impl Executor {
         inputs: &mut VecDeque<Input>,
     ) {
         match effect {
-            Effect::Start {
-                agent,
-                session,
-                task,
-                branch,
-                resume_from,
-                model,
-                attempt,
-                handoff,
-            } => {
-                if !matches!(self.runtimes.for_model(&model), AgentRuntime::Sim) {
-                    let start = ProcStart {
-                        agent,
-                        session,
-                        task,
-                        branch,
-                        resume_from,
-                        handoff,
-                        model,
-                    };
-                    return self.start_process(now, state, start, inputs);
-                }
-                let worktree = match self.repo.prepare_worktree_at(
-                    &agent,
-                    &branch,
-                    resume_from.as_deref(),
-                    now,
-                ) {
-                    Ok(w) => w,
-                    Err(e) => {
-                        self.errors.push(e.to_string());
-                        inputs.push_back(Input::StartFailed {
-                            session,
-                            error: e.to_string(),
-                        });
-                        return;
-                    }
-                };
-                let Some(spec) = state.tasks.get(&task).map(|t| &t.spec) else {
-                    return;
-                };
-                let plan = sim::plan(&self.sim, self.seed, spec, &agent, &model, attempt);
-                self.sessions.insert(
-                    session.clone(),
-                    SimSession {
-                        agent,
-                        task,
-                        worktree,
-                        plan,
-                        generation: 0,
-                        frozen: false,
-                        waiting: false,
-                    },
-                );
-                self.schedule_next(now, &session, timeline);
-            }
+            start @ Effect::Start { .. } => self.start(now, start, state, timeline, inputs),
             Effect::Stop { session, reason } => {
-                if let Some(p) = self.procs.remove(&session) {
-                    // Hold it still, keep its work, then ask it to go.
-                    process::freeze(p.pid);
-                    self.keep_work(
-                        &p.worktree,
-                        &p.agent,
-                        &p.task,
-                        &format!("stopped by shiftboss ({reason})"),
-                        now,
-                    );
-                    process::stop(p.pid, p.grace);
-                    self.stopping.push((p.agent.clone(), p.pid));
-                }
-                if let Some(s) = self.sessions.remove(&session) {
-                    // Whatever the agent left uncommitted is kept on its branch.
-                    let msg = format!("wip: {} stopped by shiftboss ({reason})", s.task);
-                    let email = format!("{}@shiftboss.invalid", s.agent);
-                    match self
-                        .repo
-                        .commit_all(&s.worktree, &msg, s.agent.as_str(), &email, now)
-                    {
-                        Ok(Some(_)) => self.commits += 1,
-                        Ok(None) => {}
-                        Err(e) => self.errors.push(e.to_string()),
-                    }
-                }
+                self.on_session(now, &session, timeline, inputs, |h, cx| {
+                    h.stop(cx, &session, &reason)
+                })
             }
             Effect::Freeze { session } => {
-                if let Some(p) = self.procs.get(&session) {
-                    process::freeze(p.pid);
-                }
-                if let Some(s) = self.sessions.get_mut(&session) {
-                    s.frozen = true;
-                    s.generation += 1;
-                }
+                self.on_session(now, &session, timeline, inputs, |h, _| h.freeze(&session))
             }
             Effect::Thaw { session } => {
-                if let Some(p) = self.procs.get(&session) {
-                    process::thaw(p.pid);
-                }
-                if let Some(s) = self.sessions.get_mut(&session) {
-                    s.frozen = false;
-                }
-                self.schedule_next(now, &session, timeline);
+                self.on_session(now, &session, timeline, inputs, |h, cx| {
+                    h.thaw(cx, &session)
+                })
             }
             Effect::Decide { session, approved } => {
-                if self.procs.contains_key(&session) {
-                    // A real agent reads the answer from $SHIFTBOSS_DECISION_FILE.
-                    let file = self
-                        .prompts_dir
-                        .join(format!("{}.decision", session.as_str().replace('#', "-")));
-                    let word = if approved { "approved\n" } else { "rejected\n" };
-                    if let Err(e) = std::fs::write(&file, word) {
-                        self.errors.push(format!("{}: {e}", file.display()));
-                    }
-                }
-                if let Some(s) = self.sessions.get_mut(&session) {
-                    s.waiting = false;
-                    let line = if approved {
-                        "operator approved; going ahead"
-                    } else {
-                        "operator declined; leaving that step out"
-                    };
-                    s.plan.steps.push_front((SECOND, Action::Line(line.into())));
-                }
-                self.schedule_next(now, &session, timeline);
+                self.on_session(now, &session, timeline, inputs, |h, cx| {
+                    h.decide(cx, &session, approved)
+                })
             }
             Effect::RunGates {
                 task,
@@ -743,92 +256,15 @@ impl Executor {
                 scope,
                 protected,
             } => {
-                // A real agent that said it is done has a grace period to
-                // finish printing (its last usage and cost) and exit.
-                for p in self.procs.values_mut().filter(|p| p.task == task) {
-                    p.done_at.get_or_insert(std::time::Instant::now());
-                }
-                let dir = match self.repo.prepare_worktree_at(&agent, &branch, None, now) {
-                    Ok(dir) => dir,
-                    Err(e) => {
-                        let input = Input::GatesFinished {
-                            task,
-                            passed: false,
-                            gate: "worktree".into(),
-                            output: e.to_string(),
-                            findings: Vec::new(),
-                            changed: Vec::new(),
-                        };
-                        timeline.push(now, Wake::Input(input));
-                        return;
-                    }
-                };
-                // Whatever the agent left uncommitted is part of its work.
-                self.keep_work(&dir, &agent, &task, "left uncommitted at done", now);
-                let changed = match self.repo.changed_files(&branch) {
-                    Ok(c) => c,
-                    Err(e) => {
-                        self.errors.push(e.to_string());
-                        Vec::new()
-                    }
-                };
-                let escapes = self.repo.escapes(&branch).unwrap_or_else(|e| {
-                    vec![crate::domain::Finding {
-                        gate: crate::merge::PATHS_GATE.into(),
-                        file: String::new(),
-                        line: None,
-                        expected: "a branch whose paths can be read".into(),
-                        found: e.to_string(),
-                    }]
-                });
-                // Simulated gates run inline, before anything else touches the
-                // worktree. Real ones run on a thread while the agent goes on
-                // to its next task: in a checkout of their own, at exactly
-                // the branch's commit.
-                let checkout = if self.runtimes.simulated() || checks.is_empty() {
-                    None
-                } else {
-                    let tip = self.repo.branch_tip(&branch).and_then(|tip| {
-                        tip.ok_or_else(|| merge::GitError::NoSuchBranch {
-                            repo: self.repo.root().to_path_buf(),
-                            branch: branch.clone(),
-                        })
-                    });
-                    let pool = self.gate_pool.clone();
-                    match tip.and_then(|tip| Ok((landing::reopen(&self.repo)?, tip, pool))) {
-                        Ok(at) => Some(at),
-                        Err(e) => {
-                            let input = Input::GatesFinished {
-                                task,
-                                passed: false,
-                                gate: "worktree".into(),
-                                output: e.to_string(),
-                                findings: Vec::new(),
-                                changed,
-                            };
-                            timeline.push(now, Wake::Input(input));
-                            return;
-                        }
-                    }
-                };
-                let gates = BranchGates {
+                let gates = GatesEffect {
                     task,
-                    dir,
+                    agent,
+                    branch,
                     checks,
-                    timeout: self.gate_timeout,
-                    changed,
                     scope,
                     protected,
-                    escapes,
-                    checkout,
                 };
-                if self.runtimes.simulated() {
-                    let input = gates.run();
-                    timeline.push(now + self.sim.gate_time, Wake::Input(input));
-                } else {
-                    let emit = self.emit.clone();
-                    std::thread::spawn(move || emit(gates.run()));
-                }
+                self.gates(now, gates, timeline, inputs)
             }
             Effect::Land {
                 entries,
@@ -844,176 +280,266 @@ impl Executor {
                     timeout: self.gate_timeout,
                     at: now,
                 };
-                if self.runtimes.simulated() {
-                    let input = batch.run(&self.repo);
-                    let runs = match &input {
-                        Input::Landed { runs, .. } => runs.len() as Millis,
-                        _ => 0,
-                    };
-                    timeline.push(
-                        now + 5 * SECOND + runs * self.sim.gate_time,
-                        Wake::Input(input),
-                    );
-                } else {
-                    match landing::reopen(&self.repo) {
-                        Ok(repo) => {
-                            let emit = self.emit.clone();
-                            std::thread::spawn(move || emit(batch.run(&repo)));
-                        }
-                        Err(e) => timeline.push(
-                            now,
-                            Wake::Input(Input::Landed {
-                                runs: Vec::new(),
-                                results: Vec::new(),
-                                error: Some(e.to_string()),
-                                held: Vec::new(),
-                                ai_unreachable: None,
-                            }),
-                        ),
-                    }
-                }
+                self.land(now, batch, timeline)
             }
         }
     }
 
-    /// Run a simulated session's next action.
-    pub fn run_session(
+    /// Make the session's worktree and hand the session to its host.
+    fn start(
         &mut self,
         now: Millis,
-        id: &SessionId,
-        generation: u64,
+        start: Effect,
+        state: &SwarmState,
         timeline: &mut Timeline,
         inputs: &mut VecDeque<Input>,
     ) {
-        let Some(s) = self.sessions.get_mut(id) else {
+        let Effect::Start {
+            agent,
+            session,
+            task,
+            branch,
+            resume_from,
+            model,
+            attempt,
+            handoff,
+        } = start
+        else {
             return;
         };
-        if s.generation != generation || s.frozen || s.waiting {
-            return;
+        let on = self.host_for(&model);
+        for h in &mut self.hosts {
+            h.make_room(&agent);
         }
-        let Some((_, action)) = s.plan.steps.pop_front() else {
+        let prepared = self
+            .repo
+            .prepare_worktree_at(&agent, &branch, resume_from.as_deref(), now);
+        let mut work = Working {
+            session,
+            agent,
+            task,
+            worktree: PathBuf::new(),
+        };
+        work.worktree = match prepared {
+            Ok(w) => w,
+            Err(e) => return start_failed(inputs, &work, "worktree", e.to_string()),
+        };
+        let Some(task) = state.tasks.get(&work.task) else {
             return;
         };
-        match action {
-            Action::Line(line) => inputs.push_back(Input::AgentLine {
-                session: id.clone(),
-                line,
-            }),
-            Action::Commit { edits, message } => {
-                let mut ok = true;
-                for e in &edits {
-                    if let Err(err) = apply_edit(&s.worktree, e) {
-                        self.errors.push(format!("{id}: {err}"));
-                        ok = false;
-                    }
-                }
-                let email = format!("{}@shiftboss.invalid", s.agent);
-                let msg = format!(
-                    "{message}\n\nShiftboss-Task: {}\nShiftboss-Agent: {}\nShiftboss-Session: {id}\n",
-                    s.task, s.agent
-                );
-                if ok {
-                    match self
-                        .repo
-                        .commit_all(&s.worktree, &msg, s.agent.as_str(), &email, now)
-                    {
-                        Ok(Some((commit, files))) => {
-                            self.commits += 1;
-                            let mut paths: Vec<String> =
-                                edits.iter().map(|e| e.path().to_string()).collect();
-                            paths.sort();
-                            paths.dedup();
-                            inputs.push_back(Input::AgentSignal {
-                                session: id.clone(),
-                                signal: Signal::Commit {
-                                    commit,
-                                    files,
-                                    paths,
-                                },
-                            });
-                        }
-                        Ok(None) => {}
-                        Err(e) => self.errors.push(format!("{id}: {e}")),
-                    }
-                }
-            }
-            Action::AwaitDecision => {
-                s.waiting = true;
-                return;
-            }
-            Action::Repeat { line, every } => {
-                inputs.push_back(Input::AgentLine {
-                    session: id.clone(),
-                    line: line.clone(),
-                });
-                s.plan
-                    .steps
-                    .push_front((every, Action::Repeat { line, every }));
-            }
-            Action::Exit(code) => {
-                self.sessions.remove(id);
-                inputs.push_back(Input::AgentExited {
-                    session: id.clone(),
-                    exit_code: Some(code),
-                });
-                return;
-            }
+        let Executor {
+            repo,
+            hosts,
+            commits,
+            ..
+        } = self;
+        let host = hosts[on].as_mut();
+        let mut cx = Ctx {
+            now,
+            repo,
+            timeline,
+            inputs,
+            commits,
+        };
+        let start = Start {
+            work: work.clone(),
+            branch: &branch,
+            model: &model,
+            attempt,
+            handoff: handoff.as_deref(),
+            task,
+        };
+        if let Err(refused) = host.start(&mut cx, start) {
+            start_failed(inputs, &work, refused.action, refused.error);
         }
-        if s.plan.steps.is_empty() {
-            // The script is over: the done line is on its way to the engine.
-            self.sessions.remove(id);
+    }
+
+    /// Background work (gates, a batch): inline, answered `cost` later on
+    /// the virtual timeline; or on a thread, answered through the runner's
+    /// channel when it is done.
+    fn later<F>(&self, now: Millis, cost: Millis, timeline: &mut Timeline, work: F)
+    where
+        F: FnOnce() -> Input + Send + 'static,
+    {
+        if self.simulated() {
+            timeline.push(now + cost, Wake::Input(work()));
         } else {
-            self.schedule_next(now, id, timeline);
+            let sink = self.sink.clone();
+            std::thread::spawn(move || sink(work()));
         }
     }
 }
 
-fn apply_edit(root: &Path, edit: &Edit) -> std::io::Result<()> {
-    match edit {
-        Edit::Append { path, text } => {
-            let p = root.join(path);
-            if let Some(dir) = p.parent() {
-                fs::create_dir_all(dir)?;
-            }
-            let mut f = fs::OpenOptions::new().create(true).append(true).open(p)?;
-            f.write_all(text.as_bytes())
+/// A start that failed at `action`: the engine hears of the failure, then
+/// of the session that could not start.
+fn start_failed(inputs: &mut VecDeque<Input>, work: &Working, action: &'static str, error: String) {
+    inputs.push_back(failure(action, work, error.clone()));
+    inputs.push_back(Input::StartFailed {
+        session: work.session.clone(),
+        error,
+    });
+}
+
+/// What the engine asked of a task's branch gates.
+struct GatesEffect {
+    task: TaskId,
+    agent: AgentId,
+    branch: String,
+    checks: Vec<String>,
+    scope: Vec<String>,
+    protected: Vec<String>,
+}
+
+/// Gates that could not run: the executor's failure, and the gates'
+/// failed answer (gate `worktree`) for the engine.
+fn gates_stopped(
+    inputs: &mut VecDeque<Input>,
+    g: &GatesEffect,
+    action: &'static str,
+    error: String,
+    changed: Vec<String>,
+) -> Input {
+    inputs.push_back(task_failure(action, &g.agent, &g.task, error.clone()));
+    Input::GatesFinished {
+        task: g.task.clone(),
+        passed: false,
+        gate: "worktree".into(),
+        output: error,
+        findings: Vec::new(),
+        changed,
+    }
+}
+
+impl Executor {
+    /// Gates on a task's branch. Simulated gates run inline, before
+    /// anything else touches the worktree; real ones on a thread while the
+    /// agent goes on to its next task, in a checkout of their own at
+    /// exactly the branch's commit.
+    fn gates(
+        &mut self,
+        now: Millis,
+        g: GatesEffect,
+        timeline: &mut Timeline,
+        inputs: &mut VecDeque<Input>,
+    ) {
+        for h in &mut self.hosts {
+            h.gates_started(&g.task);
         }
-        Edit::ReplaceLine { path, prefix, line } => {
-            let p = root.join(path);
-            if let Some(dir) = p.parent() {
-                fs::create_dir_all(dir)?;
+        let (dir, changed) = match self.branch_work(now, &g, timeline, inputs) {
+            Ok(at) => at,
+            Err(input) => return timeline.push(now, Wake::Input(*input)),
+        };
+        let escapes = self.repo.escapes(&g.branch).unwrap_or_else(|e| {
+            vec![crate::domain::GateFinding {
+                gate: crate::merge::PATHS_GATE.into(),
+                file: String::new(),
+                line: None,
+                expected: "a branch whose paths can be read".into(),
+                found: e.to_string(),
+            }]
+        });
+        let checkout = if self.simulated() || g.checks.is_empty() {
+            None
+        } else {
+            match self.gate_checkout(&g.branch) {
+                Ok(at) => Some(at),
+                Err(e) => {
+                    let input = gates_stopped(inputs, &g, "gate checkout", e.to_string(), changed);
+                    return timeline.push(now, Wake::Input(input));
+                }
             }
-            let old = fs::read_to_string(&p).unwrap_or_default();
-            let mut replaced = false;
-            let mut out: Vec<String> = old
-                .lines()
-                .map(|l| {
-                    if !replaced && l.starts_with(prefix.as_str()) {
-                        replaced = true;
-                        line.clone()
-                    } else {
-                        l.to_string()
-                    }
-                })
-                .collect();
-            if !replaced {
-                out.push(line.clone());
-            }
-            fs::write(p, out.join("\n") + "\n")
+        };
+        let gates = BranchGates {
+            task: g.task.clone(),
+            dir,
+            checks: g.checks,
+            timeout: self.gate_timeout,
+            changed,
+            scope: g.scope,
+            protected: g.protected,
+            escapes,
+            checkout,
+        };
+        let gate_time = self.gate_time;
+        self.later(now, gate_time, timeline, move || gates.run());
+    }
+
+    /// The agent's worktree on the branch, with whatever it left
+    /// uncommitted committed (part of its work), and the files the branch
+    /// changed against the target. `Err`: the gates' failed answer.
+    fn branch_work(
+        &mut self,
+        now: Millis,
+        g: &GatesEffect,
+        timeline: &mut Timeline,
+        inputs: &mut VecDeque<Input>,
+    ) -> Result<(PathBuf, Vec<String>), Box<Input>> {
+        let dir = self
+            .repo
+            .prepare_worktree_at(&g.agent, &g.branch, None, now)
+            .map_err(|e| {
+                let failed = gates_stopped(inputs, g, "worktree", e.to_string(), Vec::new());
+                Box::new(failed)
+            })?;
+        let mut cx = Ctx {
+            now,
+            repo: &self.repo,
+            timeline,
+            inputs,
+            commits: &mut self.commits,
+        };
+        if let Err(e) = cx.commit_wip(&dir, &g.agent, &g.task, "left uncommitted at done") {
+            inputs.push_back(task_failure("commit", &g.agent, &g.task, e.to_string()));
         }
-        Edit::RemoveLines { path, marker } => {
-            let p = root.join(path);
-            let Ok(old) = fs::read_to_string(&p) else {
-                return Ok(());
+        let changed = self.repo.changed_files(&g.branch).unwrap_or_else(|e| {
+            let failed = task_failure("changed files", &g.agent, &g.task, e.to_string());
+            inputs.push_back(failed);
+            Vec::new()
+        });
+        Ok((dir, changed))
+    }
+
+    /// A checkout of its own for a real branch's gates: the repository
+    /// reopened for the thread, the branch's tip, the pool.
+    fn gate_checkout(
+        &self,
+        branch: &str,
+    ) -> Result<(Repo, String, merge::GatePool), merge::GitError> {
+        let tip = self
+            .repo
+            .branch_tip(branch)?
+            .ok_or_else(|| merge::GitError::NoSuchBranch {
+                repo: self.repo.root().to_path_buf(),
+                branch: branch.to_string(),
+            })?;
+        Ok((landing::reopen(&self.repo)?, tip, self.gate_pool.clone()))
+    }
+
+    /// Land a batch of queue entries.
+    fn land(&mut self, now: Millis, batch: Batch, timeline: &mut Timeline) {
+        if self.simulated() {
+            // Inline, on the repository itself.
+            let input = batch.run(&self.repo);
+            let runs = match &input {
+                Input::Landed { runs, .. } => runs.len() as Millis,
+                _ => 0,
             };
-            let kept: String = old
-                .split_inclusive('\n')
-                .filter(|l| !l.contains(marker.as_str()))
-                .collect();
-            if kept != old {
-                fs::write(p, kept)?;
-            }
-            Ok(())
+            let at = now + 5 * SECOND + runs * self.gate_time;
+            return timeline.push(at, Wake::Input(input));
+        }
+        match landing::reopen(&self.repo) {
+            Ok(repo) => self.later(now, 0, timeline, move || batch.run(&repo)),
+            Err(e) => timeline.push(
+                now,
+                Wake::Input(Input::Landed {
+                    runs: Vec::new(),
+                    results: Vec::new(),
+                    error: Some(e.to_string()),
+                    held: Vec::new(),
+                    ai_unreachable: None,
+                    spent: Vec::new(),
+                }),
+            ),
         }
     }
 }
@@ -1022,9 +548,14 @@ impl Drop for Executor {
     /// However the run ends (an error included), no agent process is left
     /// running with its work uncommitted.
     fn drop(&mut self) {
-        if !self.procs.is_empty() {
+        if self.has_processes() {
             use crate::engine::Clock;
-            self.stop_all(crate::engine::RealClock.now());
+            let now = crate::engine::RealClock.now();
+            let mut inputs = VecDeque::new();
+            self.stop_all(now, &mut Timeline::default(), &mut inputs);
+            for input in inputs {
+                tracing::error!(?input, "after the run: not reported to the engine");
+            }
         }
     }
 }

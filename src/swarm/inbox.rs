@@ -5,7 +5,7 @@
 //! they came, writing each task to the log itself.
 
 use super::{Published, Swarm, SwarmError};
-use crate::domain::{Actor, Event, EventKind, TaskSpec};
+use crate::domain::{Actor, Event, EventKind, TaskId, TaskSpec};
 use crate::engine::Clock;
 use std::fs;
 use std::io::Write;
@@ -39,16 +39,23 @@ pub fn hand_off(dir: &Path, tasks: &[TaskSpec]) -> std::io::Result<PathBuf> {
     Ok(path)
 }
 
-/// Hand-offs waiting in the inbox, oldest first. Files being written (and
-/// anything not ending in `.json`) are left alone.
-pub fn pending(dir: &Path) -> Vec<Delivery> {
+/// Hand-offs waiting in the inbox, oldest first: `.json` hand-offs from
+/// `task add`/`task import`, and `.toml` backlog files an operator (or a
+/// script) dropped in, read like `task import` reads them (`after` may name
+/// `known` tasks). Hidden files (being written) and other names are left
+/// alone.
+pub fn pending(dir: &Path, known: &[TaskId]) -> Vec<Delivery> {
     let Ok(entries) = fs::read_dir(folder(dir)) else {
         return Vec::new();
     };
     let mut files: Vec<PathBuf> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| {
-            p.extension().is_some_and(|x| x == "json")
+            p.extension().is_some_and(|x| x == "json" || x == "toml")
+                // A file being written in place is empty at first (another
+                // file's arrival can wake the owner meanwhile): left until
+                // it has content.
+                && fs::metadata(p).is_ok_and(|m| m.len() > 0)
                 && !p
                     .file_name()
                     .is_some_and(|n| n.to_string_lossy().starts_with('.'))
@@ -58,12 +65,18 @@ pub fn pending(dir: &Path) -> Vec<Delivery> {
     files
         .into_iter()
         .map(|file| {
-            let tasks = fs::read_to_string(&file)
-                .map_err(|e| e.to_string())
-                .and_then(|t| {
-                    serde_json::from_str::<Vec<TaskSpec>>(&t)
-                        .map_err(|e| format!("not a list of tasks: {e}"))
-                });
+            let tasks = match file.extension().is_some_and(|x| x == "toml") {
+                // The backlog reader's own one-line errors (file:line: key).
+                true => crate::config::read_text(&file)
+                    .and_then(|t| crate::config::parse_backlog(&t, &file, known))
+                    .map_err(|e| e.to_string()),
+                false => fs::read_to_string(&file)
+                    .map_err(|e| e.to_string())
+                    .and_then(|t| {
+                        serde_json::from_str::<Vec<TaskSpec>>(&t)
+                            .map_err(|e| format!("not a list of tasks: {e}"))
+                    }),
+            };
             Delivery { file, tasks }
         })
         .collect()
@@ -93,12 +106,13 @@ impl Swarm {
     /// before a crash is only removed at the next start); a different task
     /// under a known id is refused with a line in the errors.
     pub(super) fn take_in_handed_tasks(&mut self) -> Result<(), SwarmError> {
-        for delivery in pending(&self.paths.dir) {
+        let known = self.engine.state().task_order.clone();
+        for delivery in pending(&self.paths.dir, &known) {
             let tasks = match &delivery.tasks {
                 Ok(t) => t,
                 Err(why) => {
                     let line = reject(&delivery, why);
-                    self.exec.errors.push(line.clone());
+                    self.errors.push(line.clone());
                     if let Some(obs) = self.observer.as_mut() {
                         obs(Published::Notice(line));
                     }
@@ -140,7 +154,7 @@ impl Swarm {
                     delivery.file.display(),
                     taken.join(", ")
                 );
-                self.exec.errors.push(line.clone());
+                self.errors.push(line.clone());
                 if let Some(obs) = self.observer.as_mut() {
                     obs(Published::Notice(line));
                 }
@@ -156,8 +170,7 @@ impl Swarm {
             // In the log before the hand-off is gone.
             self.flush()?;
             if let Err(e) = done(&delivery) {
-                self.exec
-                    .errors
+                self.errors
                     .push(format!("{}: {e}", delivery.file.display()));
             }
         }
@@ -193,7 +206,7 @@ mod tests {
         hand_off(dir, &[task("b-1")]).unwrap();
         fs::write(folder(dir).join(".x.json.tmp"), "[").unwrap();
         fs::write(folder(dir).join("zz-garbage.json"), "{not json").unwrap();
-        let got = pending(dir);
+        let got = pending(dir, &[]);
         assert_eq!(got.len(), 3);
         let ids: Vec<_> = got[..2]
             .iter()
@@ -204,6 +217,6 @@ mod tests {
         assert!(why.contains("zz-garbage.rejected"), "{why}");
         done(&got[0]).unwrap();
         done(&got[1]).unwrap();
-        assert!(pending(dir).is_empty());
+        assert!(pending(dir, &[]).is_empty());
     }
 }

@@ -5,10 +5,10 @@
 //! threads and report through the runner's channel, so thirty branches gate
 //! at once and the console never waits on them.
 
-use crate::domain::{Finding, MergeOutcome, TaskId};
-use crate::engine::{AiSettings, BatchRun, Input, LandEntry};
-use crate::merge::ai::{AiConfig, AiError, Provider};
-use crate::merge::{self, AiAnswer, ConflictFile, Entry, LandOptions, Repo};
+use crate::domain::{GateFinding, MergeOutcome, TaskId};
+use crate::engine::Input;
+use crate::merge::ai::{AiCall, AiSettings, ConflictedFile};
+use crate::merge::{self, LandEntry, LandOptions, Repo};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -23,7 +23,7 @@ pub(super) struct BranchGates {
     pub scope: Vec<String>,
     pub protected: Vec<String>,
     /// `paths` findings: links out of the repository, `..` components.
-    pub escapes: Vec<Finding>,
+    pub escapes: Vec<GateFinding>,
     /// Run the commands in a gate checkout of the pool at this commit
     /// (checked out on the gates' thread) rather than in `dir`: real agents
     /// go on to their next task in `dir` meanwhile.
@@ -91,7 +91,7 @@ impl BranchGates {
 
     fn commands(self, dir: &std::path::Path) -> Input {
         let report = merge::run_gates(dir, &self.checks, self.timeout, &[]);
-        let findings: Vec<Finding> = if report.passed {
+        let findings: Vec<GateFinding> = if report.passed {
             Vec::new()
         } else {
             let exit = report.results.last().and_then(|r| r.exit_code);
@@ -124,31 +124,11 @@ impl Batch {
     }
 
     fn land(self, repo: &Repo) -> Input {
-        let entries: Vec<Entry> = self
-            .entries
-            .iter()
-            .map(|e| Entry {
-                task: e.task.as_str().to_string(),
-                branch: e.branch.clone(),
-                message: e.message.clone(),
-                context: e.context.clone(),
-            })
-            .collect();
-        let ai_settings = self.ai.clone();
-        // The first endpoint that could not be reached, for one concern.
-        let unreachable: std::cell::RefCell<Option<String>> = Default::default();
-        let resolve = |f: &ConflictFile, ctx: &str| -> Result<AiAnswer, String> {
-            match &ai_settings {
-                Some(ai) => ask_model(ai, f, ctx).map_err(|e| {
-                    if let AiError::Unreachable { endpoint, .. } = &e {
-                        unreachable
-                            .borrow_mut()
-                            .get_or_insert_with(|| endpoint.clone());
-                    }
-                    e.to_string()
-                }),
-                None => Err("no ai tier configured".into()),
-            }
+        // The key is read from the environment now, never stored or logged.
+        let key = self.ai.as_ref().and_then(AiSettings::key);
+        let resolve = |f: &ConflictedFile, ctx: &str| -> AiCall {
+            let ai = self.ai.as_ref().expect("only called with an ai tier");
+            merge::ai::resolve_file(ai, key.as_deref(), f, ctx)
         };
         let opts = LandOptions {
             checks: &self.checks,
@@ -158,28 +138,14 @@ impl Batch {
             ai: self.ai.as_ref().map(|_| &resolve as merge::AiResolve<'_>),
             at: self.at,
         };
-        let landing = repo.land(&entries, &opts);
-        let task = |t: &str| TaskId::new(t.to_string());
+        let landing = repo.land(&self.entries, &opts);
         Input::Landed {
-            runs: landing
-                .runs
-                .into_iter()
-                .map(|r| BatchRun {
-                    tasks: r.tasks.iter().map(|t| task(t)).collect(),
-                    base: r.base,
-                    passed: r.passed,
-                    gate: r.gate,
-                    output: r.output,
-                })
-                .collect(),
-            results: landing
-                .results
-                .into_iter()
-                .map(|(t, o): (String, MergeOutcome)| (task(&t), o))
-                .collect(),
+            runs: landing.runs,
+            results: landing.results,
             error: landing.error,
             held: landing.held,
-            ai_unreachable: unreachable.take(),
+            ai_unreachable: landing.ai_unreachable,
+            spent: landing.spent,
         }
     }
 }
@@ -189,11 +155,11 @@ impl Batch {
 /// it quoted, and error text, redacted like its output.
 fn redacted(input: Input) -> Input {
     let r = |s: &mut String| {
-        if let std::borrow::Cow::Owned(o) = crate::runtime::redact::redact(s) {
+        if let std::borrow::Cow::Owned(o) = crate::redact::redact(s) {
             *s = o;
         }
     };
-    let finding = |f: &mut Finding| {
+    let finding = |f: &mut GateFinding| {
         for s in [&mut f.gate, &mut f.file, &mut f.expected, &mut f.found] {
             r(s);
         }
@@ -218,8 +184,12 @@ fn redacted(input: Input) -> Input {
             error,
             held,
             ai_unreachable,
+            spent,
         } => {
             held.iter_mut().for_each(r);
+            for (_, s) in spent {
+                r(&mut s.model);
+            }
             if let Some(endpoint) = ai_unreachable {
                 r(endpoint);
             }
@@ -272,20 +242,6 @@ fn redacted(input: Input) -> Input {
     input
 }
 
-/// The `ai` tier's call: the model named in the config, its key read from
-/// the environment now (never stored, never logged).
-fn ask_model(ai: &AiSettings, file: &ConflictFile, ctx: &str) -> Result<AiAnswer, AiError> {
-    let provider = ai
-        .provider
-        .parse::<Provider>()
-        .map_err(|e| AiError::Transport(e.to_string()))?;
-    let mut cfg = AiConfig::new(provider, ai.model.clone());
-    cfg.base_url = ai.base_url.clone();
-    cfg.api_key = std::env::var(&ai.key_env).ok().filter(|k| !k.is_empty());
-    cfg.timeout = Duration::from_millis(ai.timeout.max(1) as u64);
-    merge::ai::answer_or_why(&cfg, file, ctx)
-}
-
 /// A second handle on the repository for a thread (git2 handles are not shared).
 pub(super) fn reopen(repo: &Repo) -> Result<Repo, merge::GitError> {
     Repo::open(repo.root(), repo.worktrees_dir(), repo.target())
@@ -326,7 +282,8 @@ mod tests {
     #[test]
     fn what_the_ai_tier_said_and_the_lines_it_put_at_risk_are_redacted() {
         let landed = Input::Landed {
-            runs: vec![BatchRun {
+            runs: vec![crate::domain::BatchRun {
+                at: 0,
                 tasks: vec![TaskId::new("t-1")],
                 base: String::new(),
                 passed: false,
@@ -344,7 +301,7 @@ mod tests {
                 (
                     TaskId::new("t-2"),
                     MergeOutcome::Refused {
-                        tier: crate::domain::Tier::Ai,
+                        tier: crate::domain::ResolveTier::Ai,
                         files: vec!["a.rs".into()],
                         lines_at_risk: vec![LineAtRisk {
                             file: "a.rs".into(),
@@ -357,6 +314,7 @@ mod tests {
             error: Some(format!("ai: {TOKEN}")),
             held: Vec::new(),
             ai_unreachable: None,
+            spent: Vec::new(),
         };
         let text = format!("{:?}", redacted(landed));
         assert!(!text.contains(TOKEN), "{text}");

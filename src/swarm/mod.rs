@@ -10,33 +10,39 @@ mod confine;
 mod disk;
 mod executor;
 mod guard;
+mod host;
 pub mod inbox;
+mod inbox_watch;
 mod landing;
 pub mod owner;
 mod recover;
 pub(crate) mod resume;
+mod run;
+mod runtimes;
 mod snapshot;
+mod speed;
 mod summary;
 mod timeline;
 mod trace;
+pub mod transcript;
 pub mod watch;
 
+pub use run::{RunOptions, stop_on_signals};
 pub use snapshot::Snapshot;
+pub use speed::{REAL_TIME, Speed};
 pub use summary::Summary;
 
-use crate::domain::{HOUR, Millis, SessionId, TaskSpec};
+use crate::domain::sim_plan::SimSettings;
+use crate::domain::{Millis, SessionId, TaskSpec};
 use crate::engine::{Clock, Command, Effect, Engine, Input, Settings, Step, VirtualClock};
 use crate::merge::{ConfigWatch, Repo};
-use crate::runtime::process::Emit;
-use crate::runtime::protocol::Signal;
-use crate::runtime::sim::SimSettings;
 use crate::store::Store;
-use executor::Executor;
-pub use executor::{AgentRuntime, Runtimes};
+use executor::{Executor, Sink};
+pub use runtimes::{AgentRuntime, Runtimes};
 use snapshot::Observed;
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender};
+use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::time::{Duration, Instant};
 use timeline::{Timeline, Wake};
 
@@ -63,98 +69,8 @@ impl Paths {
     }
 }
 
-/// How fast virtual time runs.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Speed {
-    /// As fast as the machine goes.
-    Max,
-    /// This many virtual seconds per wall second.
-    Times(f64),
-}
-
-impl std::fmt::Display for Speed {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Speed::Max => f.write_str("max"),
-            Speed::Times(x) => write!(f, "{x}x"),
-        }
-    }
-}
-
-impl Speed {
-    /// The next step up or down the usual ladder (1x … 3600x, then max).
-    pub fn step(self, up: bool) -> Speed {
-        const LADDER: [f64; 8] = [1.0, 10.0, 30.0, 60.0, 120.0, 300.0, 900.0, 3600.0];
-        match (self, up) {
-            (Speed::Max, true) => Speed::Max,
-            (Speed::Max, false) => Speed::Times(LADDER[LADDER.len() - 1]),
-            (Speed::Times(x), true) => LADDER
-                .iter()
-                .find(|l| **l > x)
-                .map(|l| Speed::Times(*l))
-                .unwrap_or(Speed::Max),
-            (Speed::Times(x), false) => Speed::Times(
-                LADDER
-                    .iter()
-                    .rev()
-                    .find(|l| **l < x)
-                    .copied()
-                    .unwrap_or(LADDER[0]),
-            ),
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Speed> {
-        if s == "max" {
-            return Some(Speed::Max);
-        }
-        match s.trim_end_matches('x').parse::<f64>() {
-            Ok(x) if (0.01..=1_000_000.0).contains(&x) => Some(Speed::Times(x)),
-            _ => None,
-        }
-    }
-}
-
-#[derive(Clone, Debug)]
-pub struct RunOptions {
-    /// Stop at this virtual time (ms since the epoch).
-    pub until: Option<Millis>,
-    /// Stop when nothing can make progress without the operator.
-    pub stop_when_idle: bool,
-    pub speed: Speed,
-    /// Approve every pause point as it comes (headless runs).
-    pub approve_all: bool,
-    /// Print a line per virtual hour to stderr.
-    pub progress: bool,
-}
-
-/// Set by SIGINT or SIGTERM once `stop_on_signals` was called.
-static STOP: std::sync::LazyLock<std::sync::Arc<std::sync::atomic::AtomicBool>> =
-    std::sync::LazyLock::new(Default::default);
-
-/// Make SIGINT and SIGTERM end a run cleanly (agents' work kept, agents
-/// stopped, the log written) instead of killing shiftboss under them.
-pub fn stop_on_signals() {
-    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-        if let Err(e) = signal_hook::flag::register(signal, std::sync::Arc::clone(&STOP)) {
-            tracing::warn!(signal, error = %e, "could not take over a stop signal");
-        }
-    }
-}
-
-fn stop_requested() -> bool {
-    STOP.load(std::sync::atomic::Ordering::SeqCst)
-}
-
-/// Why a real swarm's speed does not change.
-pub const REAL_TIME: &str =
-    "speed: real agents run in real time; the swarm's clock is the wall clock";
-
 /// Events kept in memory before a write when no effect forces one.
 const BATCH: usize = 512;
-/// The console gets at most one snapshot per this long.
-const PUBLISH_EVERY: Duration = Duration::from_millis(16);
-
 /// What the runner tells the console.
 pub enum Published {
     Snapshot(Box<Snapshot>),
@@ -171,6 +87,8 @@ pub(crate) enum External {
     Input(Input),
     /// The console closed.
     Close,
+    /// A file arrived in `.shiftboss/inbox/`.
+    Inbox,
 }
 
 /// Inputs from other threads (agents' readers, gates, the console) waiting
@@ -226,6 +144,9 @@ pub struct Swarm {
     max_unwritten: usize,
     /// The repository's `.git/config`, recorded while real agents run.
     config_watch: ConfigWatch,
+    inbox_watch: inbox_watch::InboxWatch,
+    /// Task hand-offs refused in this run, for the summary.
+    errors: Vec<String>,
 }
 
 use crate::domain::Event;
@@ -321,15 +242,22 @@ impl Swarm {
         // (lines are capped, so at most INFLIGHT MiB are in flight).
         let (ext_tx, ext_rx) = mpsc::sync_channel(INFLIGHT);
         let tx = ext_tx.clone();
-        let emit: Emit = std::sync::Arc::new(move |input| {
+        let emit: Sink = std::sync::Arc::new(move |input| {
             let _ = tx.send(External::Input(input));
         });
         let config_watch = ConfigWatch::new(&repo.config_file());
+        let wake = ext_tx.clone();
+        let inbox_watch = inbox_watch::InboxWatch::start(&inbox::folder(&paths.dir), move || {
+            // Full: the runner has messages to take anyway, and the flag
+            // stays set until it reads the inbox.
+            let _ = wake.try_send(External::Inbox);
+        });
         let mut swarm = Swarm {
             log_full: false,
             held: Vec::new(),
             max_unwritten: disk::MAX_UNWRITTEN,
             config_watch,
+            inbox_watch,
             clock: VirtualClock::starting_at(now),
             exec: Executor::new(
                 repo,
@@ -362,6 +290,7 @@ impl Swarm {
             ext_tx,
             ext_rx,
             closed: false,
+            errors: Vec::new(),
         };
         // Real agents: the wall clock's pace from the start.
         swarm.set_speed(Speed::Max);
@@ -534,9 +463,13 @@ impl Swarm {
         match wake {
             Wake::Tick => {
                 self.check_disk()?;
-                self.take_in_handed_tasks()?;
-                self.exec.reap();
-                self.exec.sample();
+                // As fast as it goes, virtual time outruns the watch: the
+                // folder is read every tick. On the wall clock, only when a
+                // file came.
+                if self.speed == Speed::Max || self.inbox_watch.take() {
+                    self.take_in_handed_tasks()?;
+                }
+                self.exec.tick();
                 self.inputs.push_back(Input::Tick);
                 let tick = self.engine.settings().tick();
                 self.timeline.push(at + tick, Wake::Tick);
@@ -557,27 +490,6 @@ impl Swarm {
         Ok(true)
     }
 
-    /// Real agents anywhere in the swarm: the clock is the wall clock.
-    pub fn real_time(&self) -> bool {
-        self.exec.real_time()
-    }
-
-    /// Change how fast virtual time runs, from now on. A swarm of real
-    /// agents keeps to the wall clock whatever it is asked.
-    pub fn set_speed(&mut self, speed: Speed) {
-        self.speed = if self.real_time() {
-            Speed::Times(1.0)
-        } else {
-            speed
-        };
-        self.anchor = (self.clock.now(), Instant::now());
-        self.dirty = true;
-    }
-
-    pub fn speed(&self) -> Speed {
-        self.speed
-    }
-
     /// Send the console the things it watches.
     pub fn observe(&mut self, observer: Observer) {
         self.observer = Some(observer);
@@ -596,198 +508,9 @@ impl Swarm {
         snap
     }
 
-    fn publish(&mut self, force: bool) {
-        if !self.dirty || self.observer.is_none() {
-            return;
-        }
-        // At most ~60 a second, and never more than a fifth of the engine's
-        // time: a snapshot of a thousand agents costs milliseconds.
-        let every = PUBLISH_EVERY.max(self.snapshot_cost * 4);
-        if !force && self.last_publish.is_some_and(|t| t.elapsed() < every) {
-            return;
-        }
-        let started = Instant::now();
-        let snap = self.snapshot();
-        self.snapshot_cost = started.elapsed();
-        if let Some(obs) = self.observer.as_mut() {
-            obs(Published::Snapshot(Box::new(snap)));
-        }
-        self.dirty = false;
-        self.last_publish = Some(Instant::now());
-    }
-
-    fn apply_command(&mut self, cmd: Command) -> Result<(), SwarmError> {
-        if let Err(why) = self.command(cmd)?
-            && let Some(obs) = self.observer.as_mut()
-        {
-            obs(Published::Notice(why));
-        }
-        Ok(())
-    }
-
-    /// The virtual time that corresponds to this wall-clock instant.
-    fn paced_now(&self) -> Millis {
-        match self.speed {
-            Speed::Max => self.clock.now(),
-            Speed::Times(x) => {
-                let (v0, w0) = self.anchor;
-                v0 + (w0.elapsed().as_secs_f64() * 1000.0 * x) as Millis
-            }
-        }
-    }
-
     /// A handle other threads (the console) use to send commands.
     pub fn commands(&self) -> Commands {
         Commands(self.ext_tx.clone())
-    }
-
-    fn external(&mut self, msg: External) -> Result<(), SwarmError> {
-        match msg {
-            External::Command(cmd) => self.apply_command(cmd)?,
-            External::Input(input) => {
-                // It happened now: move virtual time to the wall clock's
-                // reading of it.
-                let now = self.paced_now();
-                self.clock.advance_to(now);
-                if let Input::AgentLine { session, line } = &input
-                    && line.starts_with("::pause::")
-                {
-                    self.exec.clear_decision(session);
-                }
-                if let Input::AgentExited { session, .. } = &input
-                    && let Some((peak_rss_kib, wall_ms)) = self.exec.forget(session)
-                {
-                    let others = self.exec.has_processes();
-                    self.check_repo_config(session.clone(), others)?;
-                    self.input(Input::AgentSignal {
-                        session: session.clone(),
-                        signal: Signal::Resources {
-                            peak_rss_kib,
-                            wall_ms,
-                        },
-                    })?;
-                }
-                self.input(input)?
-            }
-            External::Close => self.closed = true,
-        }
-        Ok(())
-    }
-
-    /// After the run: keep taking commands (the operator may still act on
-    /// what is left) until the console closes.
-    pub fn serve_until_closed(&mut self) -> Result<(), SwarmError> {
-        while !self.closed {
-            let Ok(msg) = self.ext_rx.recv() else { break };
-            self.external(msg)?;
-            self.flush()?;
-            self.publish(true);
-        }
-        Ok(())
-    }
-
-    /// Run until the options say stop or the console closes. Commands and
-    /// agents' output from other threads are applied between steps.
-    pub fn run(&mut self, opts: &RunOptions) -> Result<Summary, SwarmError> {
-        let until = opts.until.unwrap_or(Millis::MAX);
-        self.set_speed(opts.speed);
-        let mut next_report = (self.clock.now() / HOUR + 1) * HOUR;
-        while !self.closed {
-            if opts.approve_all
-                && self
-                    .engine
-                    .state()
-                    .waiting_pauses()
-                    .any(|p| p.kind != crate::domain::PauseKind::Checkout)
-            {
-                self.input(Input::Operator(Command::ApproveAll))?;
-            }
-            if opts.stop_when_idle
-                && !self.engine.can_progress()
-                && self.inputs.is_empty()
-                && !self.exec.has_processes()
-            {
-                break;
-            }
-            let Some(next) = self.timeline.peek_time() else {
-                break;
-            };
-            // Up to the next thing on the timeline, or the end of the run.
-            let at = next.min(until);
-            if stop_requested() {
-                tracing::info!("a stop signal came: ending the run");
-                break;
-            }
-            if let Speed::Times(x) = self.speed {
-                // Wait for the wall clock to catch up, taking messages meanwhile.
-                // What happened so far is in the log before any wait: a kill
-                // during the wait loses nothing.
-                self.flush()?;
-                self.publish(true);
-                let (v0, w0) = self.anchor;
-                let due = w0 + Duration::from_secs_f64((at - v0).max(0) as f64 / 1000.0 / x);
-                // Wake at least every quarter second to notice a stop request.
-                let wait = due
-                    .saturating_duration_since(Instant::now())
-                    .min(Duration::from_millis(250));
-                match self.ext_rx.recv_timeout(wait) {
-                    Ok(msg) => {
-                        self.external(msg)?;
-                        continue;
-                    }
-                    Err(RecvTimeoutError::Timeout) if Instant::now() < due => continue,
-                    Err(RecvTimeoutError::Timeout) => {}
-                    Err(RecvTimeoutError::Disconnected) => break,
-                }
-                if next > until {
-                    self.clock.advance_to(until);
-                    break;
-                }
-            } else {
-                if next > until {
-                    self.clock.advance_to(until);
-                    break;
-                }
-                while let Ok(msg) = self.ext_rx.try_recv() {
-                    self.external(msg)?;
-                }
-                if self.closed {
-                    break;
-                }
-            }
-            self.advance(until)?;
-            self.publish(false);
-            if opts.progress && self.clock.now() >= next_report {
-                self.flush()?;
-                let s = self.engine.state();
-                eprintln!(
-                    "shiftboss: {} virtual · {} merged · {} in progress · {} events",
-                    summary::clock_span(s.started_at, self.clock.now()),
-                    s.merges,
-                    s.busy_agents(),
-                    self.observed.events_total
-                );
-                next_report += HOUR;
-            }
-        }
-        self.publish(true);
-        self.finish()
-    }
-
-    fn finish(&mut self) -> Result<Summary, SwarmError> {
-        tracing::info!("the run ends: stopping every agent");
-        self.exec.stop_all(self.clock.now());
-        self.check_repo_config(SessionId::new("shutdown".to_string()), false)?;
-        self.flush()?;
-        if self.log_full {
-            return Err(SwarmError::DiskFull(format!(
-                "{}: disk full: {} events could not be written to the log; \
-                 free space and run `shiftboss up` to go on from its last write",
-                self.paths.db.display(),
-                self.buffer.len()
-            )));
-        }
-        Summary::gather(self)
     }
 
     /// Sessions the executor is running.
@@ -803,7 +526,8 @@ impl Swarm {
         self.exec.agent_commits(self.engine.state())
     }
 
+    /// Task hand-offs refused in this run (`inbox.rs`).
     pub(crate) fn errors(&self) -> &[String] {
-        &self.exec.errors
+        &self.errors
     }
 }

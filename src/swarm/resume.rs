@@ -14,11 +14,7 @@ use crate::store::{Loaded, Store};
 /// allocator, so a console on a long log stays small.
 pub(crate) fn settle(store: &Store) {
     store.release_memory();
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: malloc_trim only returns free heap pages to the system.
-    unsafe {
-        libc::malloc_trim(0);
-    }
+    crate::sys::trim_heap();
 }
 
 /// Say on stderr why checkpoints were passed over (also in the log file).

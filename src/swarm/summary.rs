@@ -1,7 +1,7 @@
 //! The summary printed at the end of a headless run (and by `status`).
 
 use super::{Swarm, SwarmError};
-use crate::domain::{Impact, Millis, SwarmState, TaskStatus};
+use crate::domain::{ConcernSource, Impact, Millis, SwarmState, TaskId, TaskStatus};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -30,6 +30,8 @@ pub struct Summary {
     pub wall_ms: u128,
     pub resumed: bool,
     pub log_digest: String,
+    /// What the executor could not do (its concerns), then task hand-offs
+    /// refused in this run.
     pub errors: Vec<String>,
     /// Failed tasks with why, in id order.
     pub failed: Vec<TaskReason>,
@@ -52,7 +54,7 @@ pub struct PauseLine {
 /// A task that did not get through, and why.
 #[derive(Clone, Debug, Serialize)]
 pub struct TaskReason {
-    pub task: String,
+    pub task: TaskId,
     pub title: String,
     pub reason: String,
 }
@@ -62,7 +64,7 @@ pub struct TaskReason {
 pub struct ConcernLine {
     pub id: String,
     pub impact: String,
-    pub task: Option<String>,
+    pub task: Option<TaskId>,
     pub summary: String,
 }
 
@@ -114,7 +116,7 @@ impl Summary {
         out.log_digest = swarm.store().digest()?;
         out.wall_ms = swarm.wall_elapsed().as_millis();
         out.resumed = swarm.was_resumed();
-        out.errors = swarm.errors().to_vec();
+        out.errors.extend(swarm.errors().iter().cloned());
         Ok(out)
     }
 
@@ -153,7 +155,12 @@ impl Summary {
             wall_ms: 0,
             resumed: false,
             log_digest: String::new(),
-            errors: Vec::new(),
+            errors: s
+                .concerns
+                .iter()
+                .filter(|c| c.source == ConcernSource::Executor)
+                .map(|c| c.summary.clone())
+                .collect(),
             failed: reasons(s, TaskStatus::Failed),
             blocked: reasons(s, TaskStatus::Blocked),
             concerns: s
@@ -161,7 +168,7 @@ impl Summary {
                 .map(|c| ConcernLine {
                     id: c.id.to_string(),
                     impact: c.impact.as_str().to_string(),
-                    task: c.task.as_ref().map(|t| t.to_string()),
+                    task: c.task.clone(),
                     summary: c.summary.clone(),
                 })
                 .collect(),
@@ -188,7 +195,7 @@ fn reasons(s: &SwarmState, status: TaskStatus) -> Vec<TaskReason> {
         .values()
         .filter(|t| t.status == status)
         .map(|t| TaskReason {
-            task: t.spec.id.to_string(),
+            task: t.spec.id.clone(),
             title: t.spec.title.clone(),
             reason: t.reason.clone().unwrap_or_default(),
         })
@@ -275,11 +282,7 @@ impl fmt::Display for Summary {
             }
         }
         for c in &self.concerns {
-            let task = c
-                .task
-                .as_deref()
-                .map(|t| format!(" {t}"))
-                .unwrap_or_default();
+            let task = c.task.as_ref().map(|t| format!(" {t}")).unwrap_or_default();
             writeln!(
                 f,
                 "concern    {} {}{task}: {}",

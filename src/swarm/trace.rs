@@ -62,6 +62,15 @@ pub fn input(input: &Input) {
         Input::StartFailed { session, error } => {
             tracing::error!(%session, error = first_line(error), "start failed")
         }
+        Input::ExecutorFailed {
+            action,
+            session,
+            agent,
+            task,
+            error,
+        } => {
+            tracing::error!(action, session = ?session, agent = ?agent, task = ?task, error = first_line(error), "executor step failed")
+        }
         Input::GatesFinished {
             task,
             passed,
@@ -82,7 +91,12 @@ pub fn input(input: &Input) {
             error,
             held,
             ai_unreachable,
+            spent,
         } => {
+            for (task, s) in spent {
+                let u = &s.usage;
+                tracing::info!(%task, model = %s.model, input = u.input, output = u.output, "the ai tier's call");
+            }
             if !held.is_empty() {
                 tracing::warn!(files = ?held, "landing held: the operator's checkout of the target has changes");
             }

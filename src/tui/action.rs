@@ -143,7 +143,7 @@ actions! {
     /// Dismiss the selected concern, with a reason
     Dismiss = "dismiss", Inbox, mutates: true, confirm: false, keys: ["d"], line: [("dismiss", "CONCERN REASON…")];
     /// Pause or resume the selected agent or convoy
-    TogglePause = "toggle_pause", Swarm, mutates: true, confirm: false, keys: ["p"], line: [("pause", "AGENT|CONVOY|all"), ("resume", "AGENT|CONVOY|all")];
+    TogglePause = "toggle_pause", Swarm, mutates: true, confirm: false, keys: ["p"], line: [("pause", "AGENT|CONVOY|all|swarm REASON"), ("resume", "AGENT|CONVOY|all")];
     /// Pause or resume the whole swarm (no new work starts)
     TogglePauseAll = "toggle_pause_all", Swarm, mutates: true, confirm: false, keys: ["P"], line: [];
     /// Emergency stop: freeze every agent at once
@@ -202,6 +202,9 @@ pub enum KeyName {
     PageUp,
     PageDown,
     Backspace,
+    Delete,
+    Left,
+    Right,
 }
 
 impl Key {
@@ -222,6 +225,9 @@ impl Key {
             "pgup" => KeyName::PageUp,
             "pgdn" => KeyName::PageDown,
             "backspace" => KeyName::Backspace,
+            "delete" => KeyName::Delete,
+            "left" => KeyName::Left,
+            "right" => KeyName::Right,
             "space" => KeyName::Char(' '),
             _ => {
                 let mut chars = rest.chars();
@@ -250,6 +256,9 @@ impl Key {
             KeyCode::PageUp => KeyName::PageUp,
             KeyCode::PageDown => KeyName::PageDown,
             KeyCode::Backspace => KeyName::Backspace,
+            KeyCode::Delete => KeyName::Delete,
+            KeyCode::Left => KeyName::Left,
+            KeyCode::Right => KeyName::Right,
             _ => return None,
         };
         Some(Key { code, ctrl })
@@ -271,6 +280,9 @@ impl Key {
             KeyName::PageUp => "pgup".into(),
             KeyName::PageDown => "pgdn".into(),
             KeyName::Backspace => "backspace".into(),
+            KeyName::Delete => "delete".into(),
+            KeyName::Left => "←".into(),
+            KeyName::Right => "→".into(),
         };
         if self.ctrl {
             format!("ctrl-{name}")

@@ -2,8 +2,8 @@
 //! confirm, reason), drill-down pages, and dispatch of actions to operator
 //! commands. It holds no swarm state of its own beyond the last snapshot.
 
-use super::action::{Action, Key, KeyMap, KeyName};
-use super::command_line::{self, Edited, LineEdit};
+use super::action::{Action, KeyMap};
+use super::command_line::{self, LineEdit};
 use super::panes::{
     Pane, PaneId, PaneState, Target, burn::BurnPane, convoys::ConvoysPane, inbox::InboxPane,
     merge_queue::MergeQueuePane, watchdog::WatchdogPane,
@@ -12,35 +12,9 @@ use super::theme::Theme;
 use crate::engine::{Command, QueueEnd, check_command};
 use crate::swarm::{Snapshot, Speed};
 
-/// What the keyboard is talking to.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Mode {
-    Normal,
-    Help {
-        scroll: u16,
-    },
-    CommandLine(LineEdit),
-    Filter(LineEdit),
-    /// A dismissal's reason is being typed.
-    Reason {
-        target: Target,
-        edit: LineEdit,
-    },
-    /// A destructive action waits for `y`.
-    Confirm {
-        prompt: String,
-        on_yes: OnYes,
-    },
-}
+mod modes;
 
-/// What `y` does to a confirm.
-#[derive(Clone, Debug, PartialEq)]
-pub enum OnYes {
-    /// Quit the console (and stop the swarm).
-    Quit,
-    /// Send these commands.
-    Send(Vec<Command>),
-}
+pub use modes::{Mode, OnYes};
 
 pub struct App {
     pub snap: Snapshot,
@@ -134,74 +108,6 @@ impl App {
         self.targets().get(self.state(self.focus).selected).cloned()
     }
 
-    /// Feed one key press.
-    pub fn key(&mut self, key: Key) {
-        match std::mem::replace(&mut self.mode, Mode::Normal) {
-            Mode::Normal => {
-                self.notice = None;
-                if let Some(a) = self.keys.action(&key) {
-                    self.act(a);
-                }
-            }
-            Mode::Help { scroll } => {
-                self.mode = match key.code {
-                    KeyName::Char('j') | KeyName::Down => Mode::Help { scroll: scroll + 1 },
-                    KeyName::Char('k') | KeyName::Up => Mode::Help {
-                        scroll: scroll.saturating_sub(1),
-                    },
-                    _ => Mode::Normal,
-                }
-            }
-            Mode::CommandLine(mut edit) => {
-                if key.code == KeyName::Tab {
-                    let (text, hint) =
-                        command_line::complete_with_hint(&edit.text, &self.snap, self.readonly);
-                    edit.text = text;
-                    edit.hint = hint;
-                    self.mode = Mode::CommandLine(edit);
-                } else {
-                    match edit.key(key) {
-                        Edited::Entered(text) => self.run_command_line(&text),
-                        Edited::Cancelled => {}
-                        Edited::Typing => self.mode = Mode::CommandLine(edit),
-                    }
-                }
-            }
-            Mode::Filter(mut edit) => {
-                let done = edit.key(key);
-                self.states[self.focus.index()].filter = edit.text.clone();
-                self.states[self.focus.index()].selected = 0;
-                match done {
-                    Edited::Entered(_) => {}
-                    Edited::Cancelled => self.states[self.focus.index()].filter.clear(),
-                    Edited::Typing => self.mode = Mode::Filter(edit),
-                }
-            }
-            Mode::Reason { target, mut edit } => match edit.key(key) {
-                Edited::Entered(reason) if !reason.trim().is_empty() => {
-                    if let Target::Concern(id) = target {
-                        self.outbox
-                            .push(Command::DismissConcern(id, reason.trim().to_string()));
-                    }
-                }
-                Edited::Entered(_) => {
-                    self.notice = Some("a dismissal needs a reason".into());
-                    self.mode = Mode::Reason { target, edit };
-                }
-                Edited::Cancelled => {}
-                Edited::Typing => self.mode = Mode::Reason { target, edit },
-            },
-            Mode::Confirm { prompt, on_yes } => match (key.code, on_yes) {
-                (KeyName::Char('y') | KeyName::Enter, OnYes::Quit) => self.quit = true,
-                (KeyName::Char('y') | KeyName::Enter, OnYes::Send(commands)) => {
-                    self.outbox.extend(commands)
-                }
-                (KeyName::Char('n') | KeyName::Esc, _) => self.notice = Some("cancelled".into()),
-                (_, on_yes) => self.mode = Mode::Confirm { prompt, on_yes },
-            },
-        }
-    }
-
     fn confirm(&mut self, prompt: String, commands: Vec<Command>) {
         if commands.is_empty() {
             return;
@@ -279,10 +185,7 @@ impl App {
             Action::CommandLine => self.mode = Mode::CommandLine(LineEdit::default()),
             Action::Filter => {
                 let cur = self.state(self.focus).filter.clone();
-                self.mode = Mode::Filter(LineEdit {
-                    text: cur,
-                    hint: String::new(),
-                });
+                self.mode = Mode::Filter(LineEdit::with(&cur));
             }
             Action::FocusNext | Action::FocusPrev => {
                 let i = self.focus.index();
@@ -360,11 +263,28 @@ impl App {
                 _ => self.say("select a pause point to reject"),
             },
             Action::Ack | Action::Resolve => match sel {
-                Some(Target::Concern(c)) => self.outbox.push(if a == Action::Ack {
-                    Command::AckConcern(c)
-                } else {
-                    Command::ResolveConcern(c)
-                }),
+                // A folded row's duplicates are answered with it.
+                Some(Target::Concern(c)) => {
+                    let cmds: Vec<Command> = super::panes::inbox::answered_with(&self.snap, &c)
+                        .into_iter()
+                        .map(|c| {
+                            if a == Action::Ack {
+                                Command::AckConcern(c)
+                            } else {
+                                Command::ResolveConcern(c)
+                            }
+                        })
+                        .collect();
+                    let first = cmds[0].clone();
+                    let ok: Vec<Command> = cmds
+                        .into_iter()
+                        .filter(|c| check_command(s, c).is_ok())
+                        .collect();
+                    match check_command(s, &first) {
+                        Err(why) if ok.is_empty() => self.say(why),
+                        _ => self.outbox.extend(ok),
+                    }
+                }
                 _ => self.say("select a concern"),
             },
             Action::Dismiss => match sel {
@@ -426,47 +346,8 @@ impl App {
             Action::Approve | Action::Reject | Action::Ack | Action::Resolve | Action::Dismiss => {
                 self.act_on_inbox(a, sel)
             }
-            Action::TogglePause => match sel {
-                Some(Target::Agent(id)) => {
-                    let held = s.agent(&id).is_some_and(|a| a.held);
-                    self.outbox.push(if held {
-                        Command::ReleaseAgent(id)
-                    } else {
-                        Command::HoldAgent(id)
-                    });
-                }
-                Some(Target::Convoy(c)) => {
-                    let held = s.held_convoys.contains(&c);
-                    self.outbox.push(if held {
-                        Command::ReleaseConvoy(c)
-                    } else {
-                        Command::HoldConvoy(c)
-                    });
-                }
-                _ => self.say("select an agent or a convoy to pause or resume"),
-            },
-            Action::TogglePauseAll => {
-                let all_held =
-                    !s.convoys.is_empty() && s.convoys.iter().all(|c| s.held_convoys.contains(c));
-                let cmds: Vec<Command> = s
-                    .convoys
-                    .iter()
-                    .filter(|c| s.held_convoys.contains(*c) == all_held)
-                    .map(|c| {
-                        if all_held {
-                            Command::ReleaseConvoy(c.clone())
-                        } else {
-                            Command::HoldConvoy(c.clone())
-                        }
-                    })
-                    .collect();
-                self.say(if all_held {
-                    "swarm resumed"
-                } else {
-                    "swarm paused: no new work starts"
-                });
-                self.outbox.extend(cmds);
-            }
+            Action::TogglePause => self.toggle_pause(sel),
+            Action::TogglePauseAll => self.toggle_pause_all(),
             Action::EmergencyStop => {
                 if s.frozen {
                     self.say("already frozen: T thaws");
@@ -509,6 +390,55 @@ impl App {
         }
     }
 
+    /// Hold or release the selected agent or convoy.
+    fn toggle_pause(&mut self, sel: Option<Target>) {
+        let s = &self.snap.state;
+        match sel {
+            Some(Target::Agent(id)) => {
+                let held = s.agent(&id).is_some_and(|a| a.held);
+                self.outbox.push(if held {
+                    Command::ReleaseAgent(id)
+                } else {
+                    Command::HoldAgent(id)
+                });
+            }
+            Some(Target::Convoy(c)) => {
+                let held = s.held_convoys.contains(&c);
+                self.outbox.push(if held {
+                    Command::ReleaseConvoy(c)
+                } else {
+                    Command::HoldConvoy(c)
+                });
+            }
+            _ => self.say("select an agent or a convoy to pause or resume"),
+        }
+    }
+
+    /// Hold every convoy, or release them all when all are held.
+    fn toggle_pause_all(&mut self) {
+        let s = &self.snap.state;
+        let all_held =
+            !s.convoys.is_empty() && s.convoys.iter().all(|c| s.held_convoys.contains(c));
+        let cmds: Vec<Command> = s
+            .convoys
+            .iter()
+            .filter(|c| s.held_convoys.contains(*c) == all_held)
+            .map(|c| {
+                if all_held {
+                    Command::ReleaseConvoy(c.clone())
+                } else {
+                    Command::HoldConvoy(c.clone())
+                }
+            })
+            .collect();
+        self.say(if all_held {
+            "swarm resumed"
+        } else {
+            "swarm paused: no new work starts"
+        });
+        self.outbox.extend(cmds);
+    }
+
     /// Close the open page; on the floor, clear the pane's filter.
     fn back(&mut self) {
         if self.pages.pop().is_none() {
@@ -519,17 +449,6 @@ impl App {
     fn focus_pane(&mut self, id: PaneId) {
         self.focus = id;
         self.pages.clear();
-    }
-
-    /// Whether the open confirm is the quit question.
-    pub fn confirming_quit(&self) -> bool {
-        matches!(
-            &self.mode,
-            Mode::Confirm {
-                on_yes: OnYes::Quit,
-                ..
-            }
-        )
     }
 
     fn run_command_line(&mut self, text: &str) {
@@ -543,203 +462,4 @@ impl App {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::domain::*;
-
-    fn concern(s: &mut Snapshot, id: &str, impact: Impact, confidence: f64) {
-        s.state.apply(&Event {
-            at: 0,
-            actor: Actor::Agent,
-            agent: None,
-            task: None,
-            convoy: None,
-            model: None,
-            session: None,
-            kind: EventKind::ConcernRaised {
-                id: ConcernId::new(id),
-                source: ConcernSource::Agent,
-                summary: format!("summary of {id}"),
-                confidence,
-                impact,
-                routing: Routing::for_concern(confidence, impact),
-            },
-        });
-    }
-
-    fn app() -> App {
-        let mut s = Snapshot::default();
-        concern(&mut s, "C-0001", Impact::Low, 0.9);
-        concern(&mut s, "C-0002", Impact::Medium, 0.9);
-        App::new(
-            s,
-            Theme::builtin("dark").unwrap(),
-            KeyMap::defaults(false),
-            false,
-        )
-    }
-
-    fn press(app: &mut App, keys: &str) {
-        for c in keys.chars() {
-            app.key(Key::parse(&c.to_string()).unwrap());
-        }
-    }
-
-    #[test]
-    fn the_header_says_when_agents_run_without_the_sandbox() {
-        let mut a = app();
-        let header = |a: &App| {
-            let text = crate::tui::screenshot::to_text(&crate::tui::screenshot::render(a, 160, 40));
-            text.lines().next().unwrap_or("").to_string()
-        };
-        assert!(!header(&a).contains("SANDBOX OFF"), "{}", header(&a));
-        let mut s = a.snap.clone();
-        s.sandbox_off = true;
-        a.set_snapshot(s);
-        assert!(header(&a).contains("SANDBOX OFF"), "{}", header(&a));
-    }
-
-    #[test]
-    fn the_cursor_follows_its_row_when_rows_reorder() {
-        let mut a = app();
-        a.focus = PaneId::Inbox;
-        press(&mut a, "j");
-        let chosen = a.selected().unwrap();
-        // A more urgent concern arrives and sorts above.
-        let mut s = a.snap.clone();
-        concern(&mut s, "C-0003", Impact::Critical, 0.2);
-        a.set_snapshot(s);
-        assert_eq!(a.selected(), Some(chosen));
-    }
-
-    #[test]
-    fn dismissing_asks_for_a_reason_and_sends_it() {
-        let mut a = app();
-        a.focus = PaneId::Inbox;
-        let target = a.selected().unwrap();
-        press(&mut a, "d");
-        assert!(matches!(a.mode, Mode::Reason { .. }));
-        a.key(Key::parse("enter").unwrap());
-        assert!(a.outbox.is_empty(), "an empty reason is refused");
-        press(&mut a, "dup");
-        a.key(Key::parse("enter").unwrap());
-        let Target::Concern(id) = target else {
-            panic!("a concern row")
-        };
-        assert_eq!(a.outbox, vec![Command::DismissConcern(id, "dup".into())]);
-    }
-
-    #[test]
-    fn destructive_actions_confirm_and_readonly_leaves_them_out() {
-        let mut a = app();
-        press(&mut a, "X");
-        assert!(matches!(a.mode, Mode::Confirm { .. }));
-        press(&mut a, "n");
-        assert!(a.outbox.is_empty());
-        press(&mut a, "Xy");
-        assert_eq!(a.outbox, vec![Command::Freeze]);
-        let mut ro = App::new(
-            a.snap.clone(),
-            Theme::builtin("dark").unwrap(),
-            KeyMap::defaults(true),
-            true,
-        );
-        press(&mut ro, "Xy5a");
-        assert!(ro.outbox.is_empty());
-        ro.act(Action::EmergencyStop);
-        assert!(ro.outbox.is_empty(), "even dispatched directly");
-    }
-
-    #[test]
-    fn the_command_line_completes_and_runs() {
-        let mut a = app();
-        press(&mut a, ":");
-        press(&mut a, "ac");
-        a.key(Key::parse("tab").unwrap());
-        let Mode::CommandLine(e) = &a.mode else {
-            panic!("command line")
-        };
-        assert_eq!(e.text, "ack ");
-        a.key(Key::parse("tab").unwrap());
-        let Mode::CommandLine(e) = &a.mode else {
-            panic!("command line")
-        };
-        assert_eq!(e.text, "ack C-000", "two open concerns share the prefix");
-        press(&mut a, "2");
-        a.key(Key::parse("enter").unwrap());
-        assert_eq!(
-            a.outbox,
-            vec![Command::AckConcern(ConcernId::new("C-0002"))]
-        );
-    }
-
-    #[test]
-    fn move_keys_send_move_task_for_the_selected_queued_entry() {
-        let d = crate::tui::detail::tests::Day::deep();
-        let mut a = App::new(
-            d.snap.clone(),
-            Theme::builtin("dark").unwrap(),
-            KeyMap::defaults(false),
-            false,
-        );
-        press(&mut a, "4");
-        assert_eq!(a.selected(), Some(Target::Task(TaskId::new("auth-7"))));
-        press(&mut a, "]");
-        press(&mut a, "j[");
-        assert_eq!(
-            a.outbox,
-            vec![
-                Command::MoveTask(TaskId::new("auth-7"), QueueEnd::Back),
-                Command::MoveTask(TaskId::new("auth-4"), QueueEnd::Front),
-            ]
-        );
-        // Not a queued entry: the engine's reason, no command.
-        a.outbox.clear();
-        press(&mut a, "j[");
-        assert!(a.outbox.is_empty());
-        assert!(
-            a.notice
-                .as_deref()
-                .unwrap_or("")
-                .ends_with("not in the merge queue"),
-            "{:?}",
-            a.notice
-        );
-        // Retry and drop act on the selected row of the pane too.
-        press(&mut a, "jR");
-        assert_eq!(a.outbox, vec![Command::RetryTask(TaskId::new("auth-6"))]);
-        a.outbox.clear();
-        press(&mut a, "gDy");
-        assert_eq!(a.outbox, vec![Command::DropTask(TaskId::new("auth-7"))]);
-        // From the task page, the keys act on its task.
-        a.outbox.clear();
-        press(&mut a, "j");
-        a.key(Key::parse("enter").unwrap());
-        press(&mut a, "[");
-        assert_eq!(
-            a.outbox,
-            vec![Command::MoveTask(TaskId::new("auth-4"), QueueEnd::Front)]
-        );
-        // Read-only: no key moves anything, and the command line refuses.
-        let mut ro = App::new(
-            d.snap.clone(),
-            Theme::builtin("dark").unwrap(),
-            KeyMap::defaults(true),
-            true,
-        );
-        assert!(ro.keys.keys(Action::MoveFront).is_empty());
-        assert!(ro.keys.keys(Action::MoveBack).is_empty());
-        press(&mut ro, "4[]");
-        ro.act(Action::MoveFront);
-        press(&mut ro, ":");
-        for c in "move auth-7 front".chars() {
-            ro.key(Key {
-                code: KeyName::Char(c),
-                ctrl: false,
-            });
-        }
-        ro.key(Key::parse("enter").unwrap());
-        assert!(ro.outbox.is_empty());
-        assert!(ro.notice.as_deref().unwrap_or("").contains("read-only"));
-    }
-}
+mod tests;

@@ -6,10 +6,11 @@ use crate::domain::{AgentId, ConcernId, ConvoyId, PauseId, TaskId};
 use crate::engine::{Command, QueueEnd};
 use crate::swarm::{Snapshot, Speed};
 
-/// A line being typed.
-#[derive(Clone, Debug, Default, PartialEq)]
+/// A line being typed, with a cursor that moves (tui-input keeps the text
+/// and the cursor; the keys are ours, so key maps and tests see one `Key`).
+#[derive(Clone, Debug, Default)]
 pub struct LineEdit {
-    pub text: String,
+    input: tui_input::Input,
     /// What Tab could complete to, shown after the line.
     pub hint: String,
 }
@@ -25,20 +26,71 @@ pub enum Edited {
     Cancelled,
 }
 
+impl PartialEq for LineEdit {
+    fn eq(&self, other: &Self) -> bool {
+        self.text() == other.text()
+            && self.input.cursor() == other.input.cursor()
+            && self.hint == other.hint
+    }
+}
+
 impl LineEdit {
-    /// Take a key: typing goes on, or the line is entered or cancelled.
-    pub fn key(&mut self, key: Key) -> Edited {
-        self.hint.clear();
-        match key.code {
-            KeyName::Enter => return Edited::Entered(std::mem::take(&mut self.text)),
-            KeyName::Esc => return Edited::Cancelled,
-            KeyName::Backspace => {
-                self.text.pop();
-            }
-            KeyName::Char('u') if key.ctrl => self.text.clear(),
-            KeyName::Char(c) if !key.ctrl => self.text.push(c),
-            _ => {}
+    /// A line holding `text`, the cursor at its end.
+    pub fn with(text: &str) -> LineEdit {
+        LineEdit {
+            input: tui_input::Input::new(text.to_string()),
+            hint: String::new(),
         }
+    }
+
+    pub fn text(&self) -> &str {
+        self.input.value()
+    }
+
+    /// Replace the text (Tab completion); the cursor goes to its end.
+    pub fn set_text(&mut self, text: String) {
+        self.input = tui_input::Input::new(text);
+    }
+
+    /// The text before the cursor, the character under it (a space at the
+    /// end) and the text after it, for drawing.
+    pub fn around_cursor(&self) -> (&str, String, &str) {
+        let text = self.input.value();
+        let at = text
+            .char_indices()
+            .nth(self.input.cursor())
+            .map_or(text.len(), |(i, _)| i);
+        let (before, rest) = text.split_at(at);
+        let mut chars = rest.chars();
+        let under = chars.next().map_or(" ".to_string(), String::from);
+        (before, under, chars.as_str())
+    }
+
+    /// Take a key: typing goes on, or the line is entered or cancelled.
+    /// Editing keys are the shell's: ←/→, Home/End (ctrl-a/ctrl-e),
+    /// Backspace/Delete, ctrl-w (a word back), ctrl-u (the whole line),
+    /// ctrl-k (to the end).
+    pub fn key(&mut self, key: Key) -> Edited {
+        use tui_input::InputRequest as R;
+        self.hint.clear();
+        let req = match key.code {
+            KeyName::Enter => return Edited::Entered(self.input.value_and_reset()),
+            KeyName::Esc => return Edited::Cancelled,
+            KeyName::Backspace => R::DeletePrevChar,
+            KeyName::Delete => R::DeleteNextChar,
+            KeyName::Left => R::GoToPrevChar,
+            KeyName::Right => R::GoToNextChar,
+            KeyName::Home => R::GoToStart,
+            KeyName::End => R::GoToEnd,
+            KeyName::Char('a') if key.ctrl => R::GoToStart,
+            KeyName::Char('e') if key.ctrl => R::GoToEnd,
+            KeyName::Char('w') if key.ctrl => R::DeletePrevWord,
+            KeyName::Char('u') if key.ctrl => R::DeleteLine,
+            KeyName::Char('k') if key.ctrl => R::DeleteTillEnd,
+            KeyName::Char(c) if !key.ctrl => R::InsertChar(c),
+            _ => return Edited::Typing,
+        };
+        self.input.handle(req);
         Edited::Typing
     }
 }
@@ -93,35 +145,7 @@ pub fn parse(text: &str, snap: &Snapshot, readonly: bool) -> Result<Parsed, Stri
             Some(_) => Err("dismiss needs a reason after the concern id".into()),
             None => Err(need("a concern id and a reason")),
         },
-        "pause" | "resume" => {
-            let hold = cmd == "pause";
-            match arg {
-                Some("all") => Ok(Parsed::Commands(
-                    s.convoys
-                        .iter()
-                        .map(|c| {
-                            if hold {
-                                Command::HoldConvoy(c.clone())
-                            } else {
-                                Command::ReleaseConvoy(c.clone())
-                            }
-                        })
-                        .collect(),
-                )),
-                Some(id) if s.agents.contains_key(&AgentId::new(id)) => one(if hold {
-                    Command::HoldAgent(AgentId::new(id))
-                } else {
-                    Command::ReleaseAgent(AgentId::new(id))
-                }),
-                Some(id) if s.convoys.contains(&ConvoyId::new(id)) => one(if hold {
-                    Command::HoldConvoy(ConvoyId::new(id))
-                } else {
-                    Command::ReleaseConvoy(ConvoyId::new(id))
-                }),
-                Some(id) => Err(format!("{cmd}: no agent or convoy {id}")),
-                None => Err(need("an agent, a convoy or `all`")),
-            }
-        }
+        "pause" | "resume" => hold(cmd, arg, &rest, s),
         "kill" => arg
             .map(|id| one(Command::KillAgent(AgentId::new(id))))
             .unwrap_or_else(|| Err(need("an agent"))),
@@ -131,19 +155,7 @@ pub fn parse(text: &str, snap: &Snapshot, readonly: bool) -> Result<Parsed, Stri
         "drop" => arg
             .map(|id| one(Command::DropTask(TaskId::new(id))))
             .unwrap_or_else(|| Err(need("a task"))),
-        "move" => match (arg, rest.first().copied()) {
-            (Some(id), Some(w @ ("front" | "back"))) => one(Command::MoveTask(
-                TaskId::new(id),
-                if w == "front" {
-                    QueueEnd::Front
-                } else {
-                    QueueEnd::Back
-                },
-            )),
-            (Some(_), Some(w)) => Err(format!("move: {w:?}; expected front or back")),
-            (Some(_), None) => Err("move needs front or back after the task".into()),
-            (None, _) => Err(need("a queued task and front or back")),
-        },
+        "move" => move_task(arg, rest.first().copied()),
         "freeze" => one(Command::Freeze),
         "thaw" => one(Command::Thaw),
         "speed" if snap.real_time => Err(crate::swarm::REAL_TIME.into()),
@@ -154,6 +166,65 @@ pub fn parse(text: &str, snap: &Snapshot, readonly: bool) -> Result<Parsed, Stri
         "help" => Ok(Parsed::Action(Action::Help)),
         "quit" | "q" => Ok(Parsed::Quit),
         other => Err(format!("unknown command {other:?}; Tab lists them")),
+    }
+}
+
+/// `pause`/`resume` an agent, a convoy or `all` convoys; `pause swarm REASON`.
+fn hold(
+    cmd: &str,
+    arg: Option<&str>,
+    rest: &[&str],
+    s: &crate::domain::SwarmState,
+) -> Result<Parsed, String> {
+    let need = |what: &str| format!("{cmd} needs {what}");
+    let one = |c: Command| Ok(Parsed::Commands(vec![c]));
+    let hold = cmd == "pause";
+    match arg {
+        Some("swarm") if hold && rest.is_empty() => {
+            Err("pause swarm needs a reason, e.g. pause swarm before the release merge".into())
+        }
+        Some("swarm") if hold => one(Command::PauseSwarm(rest.join(" "))),
+        Some("all") => Ok(Parsed::Commands(
+            s.convoys
+                .iter()
+                .map(|c| {
+                    if hold {
+                        Command::HoldConvoy(c.clone())
+                    } else {
+                        Command::ReleaseConvoy(c.clone())
+                    }
+                })
+                .collect(),
+        )),
+        Some(id) if s.agents.contains_key(&AgentId::new(id)) => one(if hold {
+            Command::HoldAgent(AgentId::new(id))
+        } else {
+            Command::ReleaseAgent(AgentId::new(id))
+        }),
+        Some(id) if s.convoys.contains(&ConvoyId::new(id)) => one(if hold {
+            Command::HoldConvoy(ConvoyId::new(id))
+        } else {
+            Command::ReleaseConvoy(ConvoyId::new(id))
+        }),
+        Some(id) => Err(format!("{cmd}: no agent or convoy {id}")),
+        None => Err(need("an agent, a convoy or `all`")),
+    }
+}
+
+/// `move <task> front|back`.
+fn move_task(arg: Option<&str>, end: Option<&str>) -> Result<Parsed, String> {
+    match (arg, end) {
+        (Some(id), Some(w @ ("front" | "back"))) => Ok(Parsed::Commands(vec![Command::MoveTask(
+            TaskId::new(id),
+            if w == "front" {
+                QueueEnd::Front
+            } else {
+                QueueEnd::Back
+            },
+        )])),
+        (Some(_), Some(w)) => Err(format!("move: {w:?}; expected front or back")),
+        (Some(_), None) => Err("move needs front or back after the task".into()),
+        (None, _) => Err("move needs a queued task and front or back".into()),
     }
 }
 
@@ -189,6 +260,9 @@ fn ids_for(cmd: &str, snap: &Snapshot) -> Vec<String> {
             if cmd != "kill" {
                 v.extend(s.convoys.iter().map(|c| c.to_string()));
                 v.push("all".into());
+            }
+            if cmd == "pause" {
+                v.push("swarm".into());
             }
             v
         }
@@ -314,6 +388,59 @@ mod tests {
             routing: Routing::Human,
         });
         s
+    }
+
+    #[test]
+    fn pause_swarm_takes_a_reason() {
+        let snap = snap();
+        assert_eq!(
+            parse("pause swarm before the release merge", &snap, false),
+            Ok(Parsed::Commands(vec![Command::PauseSwarm(
+                "before the release merge".into()
+            )]))
+        );
+        assert!(parse("pause swarm", &snap, false).is_err());
+        assert!(parse("pause swarm now", &snap, true).is_err(), "read-only");
+    }
+
+    #[test]
+    fn the_line_edits_at_its_cursor_like_a_shell() {
+        let k = |s: &str| Key::parse(s).unwrap();
+        let mut e = LineEdit::default();
+        for c in "ack C-7".chars() {
+            assert_eq!(
+                e.key(Key {
+                    code: KeyName::Char(c),
+                    ctrl: false
+                }),
+                Edited::Typing
+            );
+        }
+        e.key(k("left"));
+        for c in "000".chars() {
+            e.key(Key {
+                code: KeyName::Char(c),
+                ctrl: false,
+            });
+        }
+        assert_eq!(e.text(), "ack C-0007");
+        assert_eq!(e.around_cursor(), ("ack C-000", "7".to_string(), ""));
+        e.key(k("home"));
+        e.key(k("delete"));
+        assert_eq!(e.text(), "ck C-0007");
+        e.key(k("ctrl-e"));
+        assert_eq!(e.around_cursor(), ("ck C-0007", " ".to_string(), ""));
+        e.key(k("ctrl-w"));
+        assert_eq!(e.text(), "ck C-", "a word back stops at punctuation");
+        e.key(k("ctrl-a"));
+        e.key(k("ctrl-k"));
+        assert_eq!(e.text(), "");
+        e.key(Key {
+            code: KeyName::Char('x'),
+            ctrl: false,
+        });
+        assert_eq!(e.key(k("enter")), Edited::Entered("x".into()));
+        assert_eq!(e.text(), "", "entered: the line is empty again");
     }
 
     #[test]

@@ -4,9 +4,9 @@
 
 use super::action::{Action, Scope};
 use super::app::{App, Mode};
+use super::command_line::LineEdit;
 use super::detail;
 use super::panes::{DrawCtx, PaneId};
-use crate::domain::{HOUR, Impact};
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -21,7 +21,7 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
         Constraint::Length(1),
     ])
     .areas(area);
-    draw_header(app, header, buf);
+    super::header::draw(app, header, buf);
     if let Some(target) = app.pages.last() {
         detail::draw(app, target, body, buf);
     } else {
@@ -36,7 +36,11 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
         Mode::Reason { target, edit } => draw_prompt(
             app,
             " dismiss ",
-            &format!("reason for dismissing {}: {}█", target.label(), edit.text),
+            &format!(
+                "reason for dismissing {}: {}",
+                target.label(),
+                plain_cursor(edit)
+            ),
             area,
             buf,
         ),
@@ -73,93 +77,6 @@ fn draw_panes(app: &App, area: Rect, buf: &mut Buffer) {
     }
 }
 
-fn draw_header(app: &App, area: Rect, buf: &mut Buffer) {
-    let t = &app.theme;
-    let s = &app.snap.state;
-    buf.set_style(area, t.header());
-    let working = s.agents.values().filter(|a| a.is_busy()).count();
-    let burn = s.burn_per_hour(app.snap.now, HOUR);
-    let day_limit = app_day_limit(app);
-    let share = if day_limit > 0.0 {
-        s.spend_day.dollars() / day_limit
-    } else {
-        0.0
-    };
-    let pauses = s.waiting_pauses().count();
-    let mut by_impact = [0usize; 4];
-    for c in s.open_concerns() {
-        by_impact[c.impact as usize] += 1;
-    }
-    let mut spans = vec![
-        Span::styled(" shiftboss ", t.title(true)),
-        Span::styled(format!("{working}/{} working ", s.agents.len()), t.text()),
-        Span::styled(format!("· {}/h ", burn), t.money()),
-    ];
-    if day_limit > 0.0 {
-        spans.push(Span::styled(
-            format!("· {:.0}% of day ", share * 100.0),
-            t.burn(share),
-        ));
-    }
-    spans.push(Span::styled(
-        format!("· {pauses} pause{} ", if pauses == 1 { "" } else { "s" }),
-        if pauses > 0 { t.pause() } else { t.dim() },
-    ));
-    spans.push(Span::styled("· concerns ", t.text()));
-    for (i, imp) in [Impact::Critical, Impact::High, Impact::Medium, Impact::Low]
-        .iter()
-        .enumerate()
-    {
-        let n = by_impact[*imp as usize];
-        let label = ["crit", "high", "med", "low"][i];
-        spans.push(Span::styled(
-            format!("{n} {label} "),
-            if n > 0 { t.impact(*imp) } else { t.dim() },
-        ));
-    }
-    if s.frozen {
-        spans.push(Span::styled("· FROZEN ", t.error()));
-    }
-    if app.snap.sandbox_off {
-        spans.push(Span::styled("· SANDBOX OFF ", t.error()));
-    }
-    if app.readonly {
-        spans.push(Span::styled("· read-only ", t.dim()));
-    }
-    let clock = format!(
-        "{} · {} ",
-        chrono::DateTime::from_timestamp_millis(app.snap.now)
-            .map(|d| d.format("%H:%M:%S").to_string())
-            .unwrap_or_default(),
-        app.snap.speed
-    );
-    // The clock keeps its place on the right; the rest is cut before it.
-    let w = clock.chars().count() as u16;
-    let room = if area.width > w + 10 {
-        area.width - w
-    } else {
-        area.width
-    };
-    // Whole pieces only: what does not fit is left out, not cut mid-word.
-    let mut used = 0usize;
-    let spans: Vec<Span> = spans
-        .into_iter()
-        .take_while(|s| {
-            used += s.width();
-            used < room as usize
-        })
-        .collect();
-    buf.set_line(area.x, area.y, &Line::from(spans), room);
-    if room < area.width {
-        buf.set_string(area.x + room, area.y, clock, t.header());
-    }
-}
-
-/// The day's hard limit in dollars (from the budget events seen), or 0.
-fn app_day_limit(app: &App) -> f64 {
-    app.snap.day_limit.dollars()
-}
-
 fn draw_footer(app: &App, area: Rect, buf: &mut Buffer) {
     if area.is_empty() {
         // A terminal shorter than the layout: the footer has no row.
@@ -167,32 +84,52 @@ fn draw_footer(app: &App, area: Rect, buf: &mut Buffer) {
     }
     let t = &app.theme;
     let line = match &app.mode {
-        Mode::CommandLine(e) => Line::from(vec![
-            Span::styled(":", t.key()),
-            Span::raw(format!("{}█", e.text)),
-            Span::styled(
-                if e.hint.is_empty() {
-                    String::new()
-                } else {
-                    format!("   {}", e.hint)
-                },
-                t.dim(),
-            ),
-        ]),
-        Mode::Filter(e) => Line::from(vec![
-            Span::styled("/", t.key()),
-            Span::raw(format!("{}█", e.text)),
-        ]),
+        Mode::CommandLine(e) => Line::from(
+            [Span::styled(":", t.key())]
+                .into_iter()
+                .chain(edit_spans(e))
+                .chain([Span::styled(
+                    if e.hint.is_empty() {
+                        String::new()
+                    } else {
+                        format!("   {}", e.hint)
+                    },
+                    t.dim(),
+                )])
+                .collect::<Vec<_>>(),
+        ),
+        Mode::Filter(e) => Line::from(
+            [Span::styled("/", t.key())]
+                .into_iter()
+                .chain(edit_spans(e))
+                .collect::<Vec<_>>(),
+        ),
         _ => {
             if let Some(n) = &app.notice {
                 Line::from(Span::styled(format!(" {n}"), t.error()))
             } else {
-                let mut spans = Vec::new();
-                for a in footer_actions(app) {
-                    if let Some(k) = app.keys.label(a) {
-                        spans.push(Span::styled(format!(" {k}"), t.key()));
-                        spans.push(Span::styled(format!(" {} ", short(a)), t.dim()));
+                // Help first and quit last always stay; the hints between
+                // are left out from the end when the line is too narrow.
+                let hints: Vec<(String, &str)> = footer_actions(app)
+                    .into_iter()
+                    .filter_map(|a| app.keys.label(a).map(|k| (k, short(a))))
+                    .collect();
+                let width = |(k, w): &(String, &str)| k.chars().count() + w.chars().count() + 3;
+                let mut room = area.width as usize;
+                let mut keep = vec![false; hints.len()];
+                let ends = [0, hints.len().saturating_sub(1)];
+                for i in ends.into_iter().chain(1..hints.len()) {
+                    if !keep[i] && width(&hints[i]) <= room {
+                        keep[i] = true;
+                        room -= width(&hints[i]);
+                    } else if !keep[i] {
+                        break;
                     }
+                }
+                let mut spans = Vec::new();
+                for ((k, w), _) in hints.iter().zip(&keep).filter(|(_, k)| **k) {
+                    spans.push(Span::styled(format!(" {k}"), t.key()));
+                    spans.push(Span::styled(format!(" {w} "), t.dim()));
                 }
                 Line::from(spans)
             }
@@ -306,7 +243,7 @@ fn draw_help(app: &App, scroll: u16, area: Rect, buf: &mut Buffer) {
         }
         lines.push(Line::raw(""));
     }
-    let commands = "command line: approve P-…|all · reject · ack · resolve · dismiss C-… reason · pause|resume AGENT|CONVOY|all · kill · retry · drop · move TASK front|back · freeze · thaw";
+    let commands = "command line: approve P-…|all · reject · ack · resolve · dismiss C-… reason · pause|resume AGENT|CONVOY|all · pause swarm REASON · kill · retry · drop · move TASK front|back · freeze · thaw";
     lines.push(Line::styled(
         if app.snap.real_time {
             commands.to_string()
@@ -328,4 +265,26 @@ fn draw_help(app: &App, scroll: u16, area: Rect, buf: &mut Buffer) {
                 .title(" help · esc closes "),
         )
         .render(rect, buf);
+}
+
+/// A line being typed, the character under the cursor drawn reversed.
+fn edit_spans(e: &LineEdit) -> [Span<'_>; 3] {
+    let (before, under, after) = e.around_cursor();
+    let cursor = match after.is_empty() && under == " " {
+        // At the end: a block, which text screenshots show too.
+        true => Span::raw("█"),
+        false => Span::styled(under, ratatui::style::Style::new().reversed()),
+    };
+    [Span::raw(before), cursor, Span::raw(after)]
+}
+
+/// The same in plain text: a block at the end, a bar before the cursor's
+/// character elsewhere.
+fn plain_cursor(e: &LineEdit) -> String {
+    let (before, under, after) = e.around_cursor();
+    if after.is_empty() && under == " " {
+        format!("{before}█")
+    } else {
+        format!("{before}▏{under}{after}")
+    }
 }

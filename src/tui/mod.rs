@@ -10,6 +10,7 @@ pub mod command_line;
 pub mod detail;
 pub mod floor;
 pub mod format;
+pub mod header;
 pub mod panes;
 pub mod screenshot;
 pub mod term;
@@ -119,24 +120,7 @@ fn console_loop(
     ui_rx: mpsc::Receiver<UiMsg>,
     mut send: impl FnMut(crate::engine::Command),
 ) -> Result<(), SwarmError> {
-    // A terminal that hangs up ends the console (its input would only spin).
-    let gone = ui_tx.clone();
-    term::watch_hangup(move || {
-        let _ = gone.send(UiMsg::TermGone);
-    });
-    // Terminal input on its own thread, into the same channel.
-    let tx = ui_tx;
-    std::thread::Builder::new()
-        .name("shiftboss-input".into())
-        .spawn(move || {
-            while let Ok(ev) = event::read() {
-                if tx.send(UiMsg::Term(ev)).is_err() {
-                    break;
-                }
-            }
-        })
-        .expect("spawn the input thread");
-
+    start_input(ui_tx);
     let mut terminal = open_terminal();
     let mut dirty = true;
     let mut last_draw: Option<Instant> = None;
@@ -153,49 +137,11 @@ fn console_loop(
                 last_draw = Some(Instant::now());
             }
         }
-        let msg = if dirty {
-            let wait = last_draw
-                .map(|t| FRAME.saturating_sub(t.elapsed()))
-                .unwrap_or_default();
-            match ui_rx.recv_timeout(wait) {
-                Ok(m) => Some(m),
-                Err(RecvTimeoutError::Timeout) => None,
-                Err(RecvTimeoutError::Disconnected) => break,
-            }
-        } else {
-            // Nothing to draw: sleep until something happens.
-            match ui_rx.recv() {
-                Ok(m) => Some(m),
-                Err(_) => break,
-            }
+        let Some(pending) = next_messages(&ui_rx, dirty, last_draw) else {
+            break;
         };
-        let mut pending = msg.into_iter().collect::<Vec<_>>();
-        pending.extend(ui_rx.try_iter());
         for m in pending {
-            match m {
-                UiMsg::Published(Published::Snapshot(s)) => {
-                    app.set_snapshot(*s);
-                    dirty = true;
-                }
-                UiMsg::Published(Published::Notice(n)) => {
-                    app.notice = Some(n);
-                    dirty = true;
-                }
-                UiMsg::Term(Event::Key(k)) if k.kind == KeyEventKind::Press => {
-                    if k.code == KeyCode::Char('z') && k.modifiers.contains(KeyModifiers::CONTROL) {
-                        ratatui::restore();
-                        suspend();
-                        terminal = open_terminal();
-                        let _ = terminal.clear();
-                    } else if let Some(key) = Key::from_event(&k) {
-                        app.key(key);
-                    }
-                    dirty = true;
-                }
-                UiMsg::Term(Event::Resize(..)) => dirty = true,
-                UiMsg::Term(_) => {}
-                UiMsg::TermGone => app.quit = true,
-            }
+            dirty |= handle(&mut app, m, &mut terminal);
         }
         for cmd in app.outbox.drain(..) {
             send(cmd);
@@ -211,6 +157,81 @@ fn console_loop(
     std::mem::forget(terminal);
     let _ = ratatui::try_restore();
     Ok(())
+}
+
+/// Terminal input, and the terminal hanging up, into the console's channel
+/// (from threads of their own).
+fn start_input(ui_tx: mpsc::Sender<UiMsg>) {
+    // A terminal that hangs up ends the console (its input would only spin).
+    let gone = ui_tx.clone();
+    term::watch_hangup(move || {
+        let _ = gone.send(UiMsg::TermGone);
+    });
+    let tx = ui_tx;
+    std::thread::Builder::new()
+        .name("shiftboss-input".into())
+        .spawn(move || {
+            while let Ok(ev) = event::read() {
+                if tx.send(UiMsg::Term(ev)).is_err() {
+                    break;
+                }
+            }
+        })
+        .expect("spawn the input thread");
+}
+
+/// What came in: with a frame to draw, what arrives before it is due;
+/// with nothing to draw, sleep until something happens. `None`: the
+/// channel is closed.
+fn next_messages(
+    ui_rx: &mpsc::Receiver<UiMsg>,
+    dirty: bool,
+    last_draw: Option<Instant>,
+) -> Option<Vec<UiMsg>> {
+    let msg = if dirty {
+        let wait = last_draw
+            .map(|t| FRAME.saturating_sub(t.elapsed()))
+            .unwrap_or_default();
+        match ui_rx.recv_timeout(wait) {
+            Ok(m) => Some(m),
+            Err(RecvTimeoutError::Timeout) => None,
+            Err(RecvTimeoutError::Disconnected) => return None,
+        }
+    } else {
+        Some(ui_rx.recv().ok()?)
+    };
+    let mut pending = msg.into_iter().collect::<Vec<_>>();
+    pending.extend(ui_rx.try_iter());
+    Some(pending)
+}
+
+/// One message to the app; whether the screen needs drawing again.
+fn handle(
+    app: &mut App,
+    m: UiMsg,
+    terminal: &mut ratatui::Terminal<term::Sized<std::io::Stdout>>,
+) -> bool {
+    match m {
+        UiMsg::Published(Published::Snapshot(s)) => app.set_snapshot(*s),
+        UiMsg::Published(Published::Notice(n)) => app.notice = Some(n),
+        UiMsg::Term(Event::Key(k)) if k.kind == KeyEventKind::Press => {
+            if k.code == KeyCode::Char('z') && k.modifiers.contains(KeyModifiers::CONTROL) {
+                ratatui::restore();
+                suspend();
+                *terminal = open_terminal();
+                let _ = terminal.clear();
+            } else if let Some(key) = Key::from_event(&k) {
+                app.key(key);
+            }
+        }
+        UiMsg::Term(Event::Resize(..)) => {}
+        UiMsg::Term(_) => return false,
+        UiMsg::TermGone => {
+            app.quit = true;
+            return false;
+        }
+    }
+    true
 }
 
 /// Raw mode and the alternate screen (as `ratatui::init`), drawn through a

@@ -98,10 +98,12 @@ fn escape(s: &str) -> String {
         .replace('>', "&gt;")
 }
 
+/// A cell's width and height in the picture.
+const CW: f32 = 8.4;
+const CH: f32 = 17.0;
+
 /// The buffer as an SVG picture of a terminal.
 pub fn to_svg(buf: &Buffer, background: Color, foreground: Color) -> String {
-    const CW: f32 = 8.4;
-    const CH: f32 = 17.0;
     let area = buf.area;
     let bg = hex(background, "#14171c");
     let fg = hex(foreground, "#d0d4da");
@@ -113,77 +115,87 @@ pub fn to_svg(buf: &Buffer, background: Color, foreground: Color) -> String {
     );
     let _ = writeln!(out, r#"<rect width="100%" height="100%" fill="{bg}"/>"#);
     for y in 0..area.height {
-        // Backgrounds, merged into runs.
-        let mut x = 0;
-        while x < area.width {
-            let cell = &buf[(x, y)];
-            let cbg = hex(cell.bg, &bg);
-            let reversed = cell.modifier.contains(Modifier::REVERSED);
-            let start = x;
-            while x < area.width
-                && hex(buf[(x, y)].bg, &bg) == cbg
-                && buf[(x, y)].modifier.contains(Modifier::REVERSED) == reversed
-            {
-                x += 1;
-            }
-            let fill = if reversed {
-                hex(cell.fg, &fg)
-            } else {
-                cbg.clone()
-            };
-            if fill != bg {
-                let _ = writeln!(
-                    out,
-                    r#"<rect x="{:.1}" y="{:.1}" width="{:.1}" height="{CH}" fill="{fill}"/>"#,
-                    start as f32 * CW,
-                    y as f32 * CH,
-                    (x - start) as f32 * CW
-                );
-            }
-        }
-        // Text, one span per run of the same style.
-        let mut x = 0;
-        while x < area.width {
-            let cell = &buf[(x, y)];
-            let style = (cell.fg, cell.bg, cell.modifier);
-            let start = x;
-            let mut text = String::new();
-            while x < area.width {
-                let c = &buf[(x, y)];
-                if (c.fg, c.bg, c.modifier) != style {
-                    break;
-                }
-                text.push_str(c.symbol());
-                x += 1;
-            }
-            if text.trim().is_empty() {
-                continue;
-            }
-            let reversed = style.2.contains(Modifier::REVERSED);
-            let color = if reversed {
-                hex(style.1, &bg)
-            } else {
-                hex(style.0, &fg)
-            };
-            let weight = if style.2.contains(Modifier::BOLD) {
-                r#" font-weight="bold""#
-            } else {
-                ""
-            };
-            let opacity = if style.2.contains(Modifier::DIM) {
-                r#" opacity="0.6""#
-            } else {
-                ""
-            };
-            let _ = writeln!(
-                out,
-                r#"<text x="{:.1}" y="{:.1}" fill="{color}"{weight}{opacity} xml:space="preserve">{}</text>"#,
-                start as f32 * CW,
-                y as f32 * CH + CH * 0.78,
-                escape(&text)
-            );
-        }
+        backgrounds(&mut out, buf, y, &bg, &fg);
+        texts(&mut out, buf, y, &bg, &fg);
     }
     out.push_str("</svg>\n");
     out
+}
+
+/// Row `y`'s backgrounds, merged into runs.
+fn backgrounds(out: &mut String, buf: &Buffer, y: u16, bg: &str, fg: &str) {
+    let area = buf.area;
+    let mut x = 0;
+    while x < area.width {
+        let cell = &buf[(x, y)];
+        let cbg = hex(cell.bg, bg);
+        let reversed = cell.modifier.contains(Modifier::REVERSED);
+        let start = x;
+        while x < area.width
+            && hex(buf[(x, y)].bg, bg) == cbg
+            && buf[(x, y)].modifier.contains(Modifier::REVERSED) == reversed
+        {
+            x += 1;
+        }
+        let fill = if reversed {
+            hex(cell.fg, fg)
+        } else {
+            cbg.clone()
+        };
+        if fill != bg {
+            let _ = writeln!(
+                out,
+                r#"<rect x="{:.1}" y="{:.1}" width="{:.1}" height="{CH}" fill="{fill}"/>"#,
+                start as f32 * CW,
+                y as f32 * CH,
+                (x - start) as f32 * CW
+            );
+        }
+    }
+}
+
+/// Row `y`'s text, one span per run of the same style.
+fn texts(out: &mut String, buf: &Buffer, y: u16, bg: &str, fg: &str) {
+    let area = buf.area;
+    let mut x = 0;
+    while x < area.width {
+        let cell = &buf[(x, y)];
+        let style = (cell.fg, cell.bg, cell.modifier);
+        let start = x;
+        let mut text = String::new();
+        while x < area.width {
+            let c = &buf[(x, y)];
+            if (c.fg, c.bg, c.modifier) != style {
+                break;
+            }
+            text.push_str(c.symbol());
+            x += 1;
+        }
+        if text.trim().is_empty() {
+            continue;
+        }
+        let reversed = style.2.contains(Modifier::REVERSED);
+        let color = if reversed {
+            hex(style.1, bg)
+        } else {
+            hex(style.0, fg)
+        };
+        let weight = if style.2.contains(Modifier::BOLD) {
+            r#" font-weight="bold""#
+        } else {
+            ""
+        };
+        let opacity = if style.2.contains(Modifier::DIM) {
+            r#" opacity="0.6""#
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            out,
+            r#"<text x="{:.1}" y="{:.1}" fill="{color}"{weight}{opacity} xml:space="preserve">{}</text>"#,
+            start as f32 * CW,
+            y as f32 * CH + CH * 0.78,
+            escape(&text)
+        );
+    }
 }

@@ -8,70 +8,24 @@ use ratatui::buffer::Cell;
 use ratatui::layout::{Position, Size};
 use std::cell::Cell as Shared;
 use std::io::{self, Write};
-use std::os::fd::{AsRawFd, RawFd};
-
-/// The terminal the console reads: standard input when it is a terminal,
-/// else `/dev/tty` (the same choice crossterm makes for its input).
-fn tty_fd() -> Option<RawFd> {
-    // SAFETY: isatty only inspects the descriptor.
-    if unsafe { libc::isatty(libc::STDIN_FILENO) } == 1 {
-        return Some(libc::STDIN_FILENO);
-    }
-    let f = std::fs::File::open("/dev/tty").ok()?;
-    // Kept open for the life of the process, as crossterm's own is.
-    let fd = f.as_raw_fd();
-    std::mem::forget(f);
-    Some(fd)
-}
 
 /// The size of the terminal on standard output (or, failing that, on
 /// standard input), by ioctl only.
 pub fn ioctl_size() -> Option<Size> {
-    for fd in [libc::STDOUT_FILENO, libc::STDIN_FILENO] {
-        let mut ws = libc::winsize {
-            ws_row: 0,
-            ws_col: 0,
-            ws_xpixel: 0,
-            ws_ypixel: 0,
-        };
-        // SAFETY: TIOCGWINSZ writes one winsize into `ws`, which outlives the call.
-        let r = unsafe { libc::ioctl(fd, libc::TIOCGWINSZ, &mut ws) };
-        if r == 0 && ws.ws_col > 0 && ws.ws_row > 0 {
-            return Some(Size::new(ws.ws_col, ws.ws_row));
-        }
-    }
-    None
+    crate::sys::terminal_size().map(|(cols, rows)| Size::new(cols, rows))
 }
 
 /// Watch the console's terminal on a thread of its own and call `gone` once
-/// it hangs up or reports an error. The thread sleeps in `poll` (asking for
-/// no events: hang-ups and errors are always reported), so it costs nothing
-/// while the terminal lives. Without a terminal, nothing is watched.
+/// it hangs up or reports an error. The thread sleeps in `poll`, so it costs
+/// nothing while the terminal lives. Without a terminal, nothing is watched.
 pub fn watch_hangup(gone: impl FnOnce() + Send + 'static) {
-    let Some(fd) = tty_fd() else {
+    let Some(fd) = crate::sys::tty() else {
         return;
     };
     let _ = std::thread::Builder::new()
         .name("shiftboss-tty".into())
         .spawn(move || {
-            loop {
-                let mut p = libc::pollfd {
-                    fd,
-                    events: 0,
-                    revents: 0,
-                };
-                // SAFETY: one pollfd, valid for the call.
-                let r = unsafe { libc::poll(&mut p, 1, -1) };
-                if r < 0 {
-                    if io::Error::last_os_error().kind() == io::ErrorKind::Interrupted {
-                        continue;
-                    }
-                    break;
-                }
-                if p.revents & (libc::POLLHUP | libc::POLLERR | libc::POLLNVAL) != 0 {
-                    break;
-                }
-            }
+            crate::sys::wait_hangup(fd);
             gone();
         });
 }

@@ -1,12 +1,15 @@
 //! The watchdog tiers. T1 is mechanical and lives here as pure checks over
 //! the swarm state; the engine acts on what they find (stop, requeue, block)
-//! and raises T3 concerns for the human. T2 triage comes later.
+//! and raises T3 concerns for the human. T2 triage (`triage.rs`) gives each
+//! concern routed to it a verdict: resolved, or escalated with a
+//! recommendation.
 
-pub mod flood;
+pub use crate::domain::flood;
 
 pub use flood::{FloodLimits, OutputWindow};
 
 use crate::domain::{AgentId, AgentPhase, Check, Millis, SessionId, SwarmState, TaskId};
+pub mod triage;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct WatchdogSettings {
@@ -22,11 +25,14 @@ pub struct WatchdogSettings {
     pub handoff_at: f64,
     /// Lines or bytes per window above which an agent floods.
     pub flood: FloodLimits,
+    /// A concern routed to triage gets its verdict at the latest this long
+    /// after it was raised (0 = no T2 triage).
+    pub triage_after: Millis,
 }
 
 /// Something a T1 check saw.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Finding {
+pub struct Alert {
     pub agent: AgentId,
     pub task: TaskId,
     pub session: SessionId,
@@ -46,7 +52,7 @@ pub fn t1_checks<'a>(
     cfg: &WatchdogSettings,
     now: Millis,
     sessions: impl Iterator<Item = (&'a SessionId, &'a AgentId, &'a TaskId, Millis)>,
-) -> Vec<Finding> {
+) -> Vec<Alert> {
     let mut out = Vec::new();
     for (session, agent, task, started) in sessions {
         let Some(a) = state.agents.get(agent) else {
@@ -55,7 +61,7 @@ pub fn t1_checks<'a>(
         if a.phase != AgentPhase::Working || a.held {
             continue;
         }
-        let found = |check, detail| Finding {
+        let found = |check, detail| Alert {
             agent: agent.clone(),
             task: task.clone(),
             session: session.clone(),

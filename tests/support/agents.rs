@@ -67,3 +67,40 @@ pub fn events(repo: &Path, kind: &str) -> Vec<Value> {
         .map(|d| serde_json::from_str(&d.unwrap()).unwrap())
         .collect()
 }
+
+/// `init` in `repo`, `config` as its config file, and one task a name in
+/// `tasks` ("Write <t>", scope `src/**`); shiftboss run with `env` and
+/// HOME at `home`.
+pub fn init_with_tasks(
+    repo: &Path,
+    home: &Path,
+    env: &[(&str, &str)],
+    config: &str,
+    tasks: &[&str],
+) {
+    shiftboss(repo, home, env, &["init"]);
+    std::fs::write(repo.join(".shiftboss/config.toml"), config).unwrap();
+    for t in tasks {
+        let title = format!("Write {t}");
+        shiftboss(
+            repo,
+            home,
+            env,
+            &["task", "add", &title, "--id", t, "--scope", "src/**"],
+        );
+    }
+}
+
+/// `up --headless --until-idle --json` in `repo` with `env` and HOME at
+/// `home`: its summary, whether or not a task failed (exit 3).
+pub fn up_summary(repo: &Path, home: &Path, env: &[(&str, &str)]) -> Value {
+    let out = Command::new(BIN)
+        .args(["up", "--headless", "--until-idle", "--json"])
+        .current_dir(repo)
+        .envs(env.iter().copied())
+        .env("HOME", home)
+        .output()
+        .unwrap();
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&out.stderr)))
+}

@@ -40,42 +40,15 @@ pub fn setup(script: &str, agents: usize, tasks: &[&str], extra: &str) -> Fixtur
     let (tmp, repo) = new_repo(&[("README.md", "hello\n")]);
     let marks = tmp.path().join("marks");
     std::fs::create_dir_all(&marks).unwrap();
-    let agent = tmp.path().join("agent.sh");
-    std::fs::write(&agent, script).unwrap();
-    std::fs::set_permissions(&agent, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
-    let out = run(&repo, &["init"], &[]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let agent = write_agent(tmp.path(), script);
     let config = format!(
         "[swarm]\nagents = {agents}\nmax_live = {agents}\nruntime = \"command\"\n\
          [agent]\ncommand = [\"{}\"]\npass_env = [\"DRILL_MARKS\", \"DRILL_TAG\"]\nstop_grace = \"1s\"\n\
          [watchdog]\ntick = \"1s\"\n{extra}",
         agent.display()
     );
-    std::fs::write(repo.join(".shiftboss/config.toml"), config).unwrap();
-    for t in tasks {
-        let out = run(
-            &repo,
-            &[
-                "task",
-                "add",
-                &format!("Do {t}"),
-                "--id",
-                t,
-                "--scope",
-                "src/**",
-            ],
-            &[],
-        );
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
+    init_with(&repo, &config);
+    add_tasks(&repo, tasks);
     let tag = tmp.path().display().to_string();
     Fixture {
         tmp,
@@ -83,6 +56,62 @@ pub fn setup(script: &str, agents: usize, tasks: &[&str], extra: &str) -> Fixtur
         marks,
         tag,
     }
+}
+
+/// `script` as an executable `agent.sh` in `dir`; its path.
+pub fn write_agent(dir: &Path, script: &str) -> PathBuf {
+    write_script(dir, "agent.sh", script)
+}
+
+/// `text` as an executable file `name` in `dir`; its path.
+pub fn write_script(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    path
+}
+
+/// `shiftboss init` in `repo`, then `config` as its config file.
+pub fn init_with(repo: &Path, config: &str) {
+    assert_ok(&run(repo, &["init"], &[]));
+    std::fs::write(repo.join(".shiftboss/config.toml"), config).unwrap();
+}
+
+/// `shiftboss task add "Do <t>" --id <t> --scope "src/**"` for each task.
+pub fn add_tasks(repo: &Path, tasks: &[&str]) {
+    for t in tasks {
+        let title = format!("Do {t}");
+        let args = ["task", "add", &title, "--id", t, "--scope", "src/**"];
+        assert_ok(&run(repo, &args, &[]));
+    }
+}
+
+/// The config of `agents` command agents running `agent` (1 s stop grace,
+/// 1 s watchdog tick), `extra` appended.
+pub fn command_config(agents: usize, agent: &Path, extra: &str) -> String {
+    format!(
+        "[swarm]\nagents = {agents}\nmax_live = {agents}\nruntime = \"command\"\n\
+         [agent]\ncommand = [\"{}\"]\nstop_grace = \"1s\"\n\
+         [watchdog]\ntick = \"1s\"\n{extra}",
+        agent.display()
+    )
+}
+
+/// `up --headless --until-idle --json` in `repo`, which must succeed; the
+/// summary.
+pub fn up_until_idle(repo: &Path, env: &[(&str, &str)]) -> serde_json::Value {
+    let out = run(repo, &["up", "--headless", "--until-idle", "--json"], env);
+    assert_ok(&out);
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// The command succeeded, or the test fails with its stderr.
+pub fn assert_ok(out: &Output) {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 pub fn run(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {

@@ -1,5 +1,6 @@
 pub mod agents;
 pub mod anthropic;
+pub mod drill;
 pub mod http;
 pub mod openai;
 pub mod repo;

@@ -24,14 +24,22 @@ pub fn git(dir: &Path, args: &[&str]) -> String {
 pub fn new_repo(files: &[(&str, &str)]) -> (tempfile::TempDir, PathBuf) {
     let tmp = tempfile::tempdir().unwrap();
     let repo = tmp.path().join("repo");
-    std::fs::create_dir_all(&repo).unwrap();
-    git(&repo, &["init", "-q", "-b", "main"]);
+    repo_at(&repo, files);
+    (tmp, repo)
+}
+
+/// A repository at `repo` (made if missing) with one commit of `files` on
+/// main, its checkout detached.
+#[allow(dead_code)]
+pub fn repo_at(repo: &Path, files: &[(&str, &str)]) {
+    std::fs::create_dir_all(repo).unwrap();
+    git(repo, &["init", "-q", "-b", "main"]);
     for (path, text) in files {
         std::fs::write(repo.join(path), text).unwrap();
     }
-    git(&repo, &["add", "."]);
+    git(repo, &["add", "."]);
     git(
-        &repo,
+        repo,
         &[
             "-c",
             "user.name=t",
@@ -42,6 +50,5 @@ pub fn new_repo(files: &[(&str, &str)]) -> (tempfile::TempDir, PathBuf) {
             "init",
         ],
     );
-    git(&repo, &["switch", "-q", "--detach"]);
-    (tmp, repo)
+    git(repo, &["switch", "-q", "--detach"]);
 }

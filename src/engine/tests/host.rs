@@ -1,5 +1,6 @@
 //! The engine's reaction to a full disk (the runner's `DiskFull` and
-//! `DiskSpace` inputs) and to a changed repository config.
+//! `DiskSpace` inputs), to a changed repository config and to a step the
+//! executor could not do.
 
 use super::*;
 
@@ -168,6 +169,7 @@ fn gates_and_merges_that_fail_on_a_full_disk_wait_for_space() {
             error: Some("write: No space left on device (os error 28)".into()),
             held: Vec::new(),
             ai_unreachable: None,
+            spent: Vec::new(),
         },
     );
     assert_eq!(h.status("t2"), TaskStatus::Queued);
@@ -195,4 +197,88 @@ fn a_changed_repository_config_is_a_critical_concern() {
         c.summary
     );
     assert!(c.summary.contains("put back"), "{}", c.summary);
+}
+
+#[test]
+fn an_executor_failure_is_an_event_and_a_concern_attributed_to_its_session() {
+    let (mut h, _) = Harness::new(settings(1), &[task("t1", "a", 0, &[])]);
+    let session = h.session_of("t1");
+    let step = h.at(
+        SECOND,
+        Input::ExecutorFailed {
+            action: "commit",
+            session: Some(session.clone()),
+            agent: None,
+            task: None,
+            error: "index.lock exists".into(),
+        },
+    );
+    let failed = step
+        .events
+        .iter()
+        .find(|e| matches!(&e.kind, EventKind::ExecutorFailed { action, .. } if action == "commit"))
+        .expect("an executor_failed event");
+    assert_eq!(failed.session.as_ref(), Some(&session));
+    assert_eq!(failed.task, Some(TaskId::new("t1")));
+    assert_eq!(failed.actor, Actor::Engine);
+    let c =
+        h.e.state()
+            .open_concerns()
+            .last()
+            .expect("a concern")
+            .clone();
+    assert_eq!(c.source, ConcernSource::Executor);
+    assert_eq!(c.task, Some(TaskId::new("t1")));
+    assert!(
+        c.summary
+            .starts_with("executor: commit failed for builder-01 on t1: index.lock"),
+        "{}",
+        c.summary
+    );
+    // The session goes on: a failed step is not a failed session.
+    assert!(h.e.is_live(&session));
+    // The same step failing again while the concern is open: logged, one
+    // concern. Another step is another concern.
+    let again = |action| Input::ExecutorFailed {
+        action,
+        session: Some(session.clone()),
+        agent: None,
+        task: None,
+        error: "index.lock exists still".into(),
+    };
+    let concerns = h.e.state().concerns.len();
+    h.at(SECOND, again("commit"));
+    assert_eq!(count(&h, "executor_failed"), 2);
+    assert_eq!(h.e.state().concerns.len(), concerns);
+    h.at(SECOND, again("decision"));
+    assert_eq!(h.e.state().concerns.len(), concerns + 1);
+}
+
+#[test]
+fn an_executor_failure_while_the_disk_is_full_adds_no_concern() {
+    let (mut h, _) = Harness::new(settings(1), &[task("t1", "a", 0, &[])]);
+    h.at(
+        SECOND,
+        Input::DiskFull {
+            path: "/repo".into(),
+            free_mb: 0,
+        },
+    );
+    let before = h.e.state().concerns.len();
+    h.at(
+        SECOND,
+        Input::ExecutorFailed {
+            action: "worktree",
+            session: None,
+            agent: Some(AgentId::builder(1)),
+            task: Some(TaskId::new("t1")),
+            error: "No space left on device".into(),
+        },
+    );
+    assert_eq!(count(&h, "executor_failed"), 1);
+    assert_eq!(
+        h.e.state().concerns.len(),
+        before,
+        "the disk's own concern says it"
+    );
 }

@@ -2,7 +2,7 @@
 //! tasks, and its live output.
 
 use super::{CONTEXT_WINDOW, Page, PageCtx, Section, Show};
-use crate::domain::AgentId;
+use crate::domain::{AgentId, AgentState};
 use crate::tui::format::tokens;
 use ratatui::text::{Line, Span};
 
@@ -17,6 +17,20 @@ pub fn page(ctx: &PageCtx, id: &AgentId) -> Page {
         return page;
     };
 
+    page.left.push(now_section(ctx, a));
+    page.left.push(spend_section(ctx, id, a));
+    page.left.push(record_section(ctx, a));
+    page.left.push(tasks_section(ctx, id));
+    page.right.push(output_section(ctx, id));
+    let mut events = Section::stream("events");
+    events.lines = ctx.events(|e| e.agent.as_ref() == Some(id), Show::Task);
+    page.left.push(events);
+    page
+}
+
+/// Its phase, task, session, model and last output.
+fn now_section(ctx: &PageCtx, a: &AgentState) -> Section {
+    let (t, snap) = (ctx.theme, ctx.snap);
     let mut now = Section::new("now");
     let frozen = a
         .session
@@ -63,8 +77,12 @@ pub fn page(ctx: &PageCtx, id: &AgentId) -> Page {
         t.text(),
     ));
     now.line(ctx.kv("last output", ctx.when(a.last_output_at), t.text()));
-    page.left.push(now);
+    now
+}
 
+/// Tokens, cost against its budget, context use and what went wrong on the way.
+fn spend_section(ctx: &PageCtx, id: &AgentId, a: &AgentState) -> Section {
+    let (t, snap) = (ctx.theme, ctx.snap);
     let mut spend = Section::new("spend");
     let u = &a.usage;
     spend.line(ctx.kv(
@@ -90,32 +108,7 @@ pub fn page(ctx: &PageCtx, id: &AgentId) -> Page {
     } else {
         spend.line(ctx.kv("cost", a.cost.to_string(), t.money()));
     }
-    // What the agent's last call held, against its model's window.
-    let window = snap
-        .context_windows
-        .get(id)
-        .copied()
-        .unwrap_or(CONTEXT_WINDOW);
-    spend.line(if a.context_tokens > 0 {
-        let share = a.context_tokens as f64 / window as f64;
-        let handoff = if snap.handoff_at > 0.0 {
-            format!(", hands off at {:.0}%", snap.handoff_at * 100.0)
-        } else {
-            String::new()
-        };
-        ctx.kv(
-            "context",
-            format!(
-                "{:.0}% of {}k ({} tokens at the last call{handoff})",
-                share * 100.0,
-                window / 1000,
-                tokens(a.context_tokens)
-            ),
-            t.burn(share / snap.handoff_at.max(0.01)),
-        )
-    } else {
-        ctx.kv("context", "—", t.dim())
-    });
+    spend.line(context_line(ctx, id, a));
     if a.reported_cost > crate::domain::Money::ZERO {
         // The CLI's own figure beside ours; a gap means the price table is off.
         let gap = (a.reported_cost.0 - a.cost.0).abs();
@@ -159,8 +152,42 @@ pub fn page(ctx: &PageCtx, id: &AgentId) -> Page {
             t.error(),
         ));
     }
-    page.left.push(spend);
+    spend
+}
 
+/// What the agent's last call held, against its model's window.
+fn context_line<'a>(ctx: &PageCtx, id: &AgentId, a: &AgentState) -> Line<'a> {
+    let (t, snap) = (ctx.theme, ctx.snap);
+    let window = snap
+        .context_windows
+        .get(id)
+        .copied()
+        .unwrap_or(CONTEXT_WINDOW);
+    if a.context_tokens > 0 {
+        let share = a.context_tokens as f64 / window as f64;
+        let handoff = if snap.handoff_at > 0.0 {
+            format!(", hands off at {:.0}%", snap.handoff_at * 100.0)
+        } else {
+            String::new()
+        };
+        ctx.kv(
+            "context",
+            format!(
+                "{:.0}% of {}k ({} tokens at the last call{handoff})",
+                share * 100.0,
+                window / 1000,
+                tokens(a.context_tokens)
+            ),
+            t.burn(share / snap.handoff_at.max(0.01)),
+        )
+    } else {
+        ctx.kv("context", "—", t.dim())
+    }
+}
+
+/// Tasks merged and failed, rework, alerts.
+fn record_section(ctx: &PageCtx, a: &AgentState) -> Section {
+    let t = ctx.theme;
     let mut record = Section::new("record");
     record.line(ctx.kv(
         "tasks",
@@ -177,9 +204,12 @@ pub fn page(ctx: &PageCtx, id: &AgentId) -> Page {
             t.tier(1),
         ));
     }
-    page.left.push(record);
+    record
+}
 
-    // Tasks it was given, newest first.
+/// Tasks it was given, newest first.
+fn tasks_section(ctx: &PageCtx, id: &AgentId) -> Section {
+    let (t, snap) = (ctx.theme, ctx.snap);
     let mut past = Section::new("tasks");
     let given = snap
         .state
@@ -201,8 +231,12 @@ pub fn page(ctx: &PageCtx, id: &AgentId) -> Page {
             Span::styled(format!("attempt {attempt} · {title}"), t.dim()),
         ]));
     }
-    page.left.push(past);
+    past
+}
 
+/// Its live output.
+fn output_section(ctx: &PageCtx, id: &AgentId) -> Section {
+    let (t, snap) = (ctx.theme, ctx.snap);
     let mut out = Section::stream("output");
     if let Some(tail) = snap.tails.get(id) {
         out.lines.extend(tail.iter().map(|l| {
@@ -215,9 +249,5 @@ pub fn page(ctx: &PageCtx, id: &AgentId) -> Page {
             Line::styled(l.clone(), style)
         }));
     }
-    page.right.push(out);
-    let mut events = Section::stream("events");
-    events.lines = ctx.events(|e| e.agent.as_ref() == Some(id), Show::Task);
-    page.left.push(events);
-    page
+    out
 }

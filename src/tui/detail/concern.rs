@@ -2,7 +2,7 @@
 //! and what the operator can do.
 
 use super::{Page, PageCtx, Section, Show, wrap};
-use crate::domain::{ConcernId, Disposition, Event, EventKind};
+use crate::domain::{Concern, ConcernId, Disposition, Event, EventKind};
 use crate::tui::action::Action;
 use crate::tui::panes::inbox::folded;
 use ratatui::text::{Line, Span};
@@ -32,6 +32,31 @@ pub fn page(ctx: &PageCtx, id: &ConcernId) -> Page {
         return page;
     };
 
+    page.left.push(what_happened(ctx, c));
+    if let Some(same) = the_same_concern(ctx, id) {
+        page.left.push(same);
+    }
+    page.left.push(what_you_can_do(ctx, c));
+
+    // The same task, or else the same agent.
+    let same = |e: &Event| match (&c.task, &c.agent) {
+        (Some(task), _) => e.task.as_ref() == Some(task),
+        (None, Some(agent)) => e.agent.as_ref() == Some(agent),
+        (None, None) => false,
+    };
+    let mut was_tried = Section::stream("what was tried");
+    was_tried.lines = ctx.events(|e| same(e) && tried(e), Show::Agent);
+    page.right.push(was_tried);
+    let mut events = Section::stream("events behind it");
+    events.lines = ctx.events(same, Show::Agent);
+    page.right.push(events);
+    page
+}
+
+/// The summary, source, impact, routing, disposition, who, when, and since
+/// when it is overdue.
+fn what_happened(ctx: &PageCtx, c: &Concern) -> Section {
+    let t = ctx.theme;
     let mut what = Section::new("what happened");
     for l in wrap(&c.summary, ctx.width.saturating_sub(2)) {
         what.line(Line::styled(l, t.impact(c.impact)));
@@ -66,20 +91,40 @@ pub fn page(ctx: &PageCtx, id: &ConcernId) -> Page {
         t.text(),
     ));
     what.line(ctx.kv("raised", ctx.when(c.raised_at), t.text()));
-    if let Some(f) = folded(snap)
-        .into_iter()
-        .find(|f| f.members.iter().any(|m| &m.id == id))
-        && f.count() > 1
-    {
-        let ids: Vec<&str> = f.members.iter().map(|m| m.id.as_str()).collect();
+    if let Some(since) = c.overdue_since.filter(|_| c.disposition.is_open()) {
         what.line(ctx.kv(
-            "seen",
-            format!("{}× ({})", f.count(), ids.join(", ")),
-            t.marked(),
+            "overdue",
+            format!("since {} (raised again {}×)", ctx.when(since), c.reraised),
+            t.error(),
         ));
     }
-    page.left.push(what);
+    what
+}
 
+/// A folded row opens to all its members: each with its impact,
+/// confidence, routing and when it was raised.
+fn the_same_concern(ctx: &PageCtx, id: &ConcernId) -> Option<Section> {
+    let t = ctx.theme;
+    let f = folded(ctx.snap)
+        .into_iter()
+        .find(|f| f.members.iter().any(|m| &m.id == id))
+        .filter(|f| f.count() > 1)?;
+    let mut same = Section::new(format!("the same concern, {}×", f.count()));
+    for m in &f.members {
+        same.line(Line::from(vec![
+            Span::styled(format!("{:<8}", m.id.as_str()), t.text()),
+            Span::styled(format!("{:<9}", m.impact.as_str()), t.impact(m.impact)),
+            Span::styled(format!("{:.2}  ", m.confidence), t.dim()),
+            Span::styled(format!("{:<7}", m.routing.as_str()), t.text()),
+            Span::styled(ctx.when(m.raised_at), t.dim()),
+        ]));
+    }
+    Some(same)
+}
+
+/// The keys that close an open concern.
+fn what_you_can_do(ctx: &PageCtx, c: &Concern) -> Section {
+    let t = ctx.theme;
     let mut keys = Section::new("what you can do");
     if c.disposition.is_open() {
         for (a, what) in [
@@ -98,19 +143,5 @@ pub fn page(ctx: &PageCtx, id: &ConcernId) -> Page {
     } else {
         keys.line(Line::styled("nothing: it is closed", t.dim()));
     }
-    page.left.push(keys);
-
-    // The same task, or else the same agent.
-    let same = |e: &Event| match (&c.task, &c.agent) {
-        (Some(task), _) => e.task.as_ref() == Some(task),
-        (None, Some(agent)) => e.agent.as_ref() == Some(agent),
-        (None, None) => false,
-    };
-    let mut was_tried = Section::stream("what was tried");
-    was_tried.lines = ctx.events(|e| same(e) && tried(e), Show::Agent);
-    page.right.push(was_tried);
-    let mut events = Section::stream("events behind it");
-    events.lines = ctx.events(same, Show::Agent);
-    page.right.push(events);
-    page
+    keys
 }

@@ -2,7 +2,7 @@
 //! to conflict (a prediction with files, not merged yet).
 
 use super::{Page, PageCtx, Section};
-use crate::domain::{ConvoyId, TaskStatus};
+use crate::domain::{ConvoyId, ConvoyProgress, TaskStatus};
 use crate::tui::panes::convoys::likely_conflict;
 use ratatui::text::{Line, Span};
 
@@ -16,6 +16,15 @@ pub fn page(ctx: &PageCtx, id: &ConvoyId) -> Page {
         page.left.push(sec);
         return page;
     };
+    page.left.push(progress(ctx, id, &p));
+    page.right.push(tasks(ctx, id));
+    page.left.extend(likely(ctx, id));
+    page
+}
+
+/// Merged of total, counts by status, cost, held, stranded.
+fn progress(ctx: &PageCtx, id: &ConvoyId, p: &ConvoyProgress) -> Section {
+    let (t, s) = (ctx.theme, &ctx.snap.state);
     let mut head = Section::new("progress");
     let merged = p.count(TaskStatus::Merged);
     head.line(ctx.kv(
@@ -49,8 +58,12 @@ pub fn page(ctx: &PageCtx, id: &ConvoyId) -> Page {
             t.error(),
         ));
     }
-    page.left.push(head);
+    head
+}
 
+/// Its tasks: status, agent, cost, title.
+fn tasks(ctx: &PageCtx, id: &ConvoyId) -> Section {
+    let (t, s) = (ctx.theme, &ctx.snap.state);
     let mut tasks = Section::new("tasks");
     for tid in &s.task_order {
         let task = &s.tasks[tid];
@@ -74,8 +87,12 @@ pub fn page(ctx: &PageCtx, id: &ConvoyId) -> Page {
             Span::styled(task.spec.title.clone(), t.dim()),
         ]));
     }
-    page.right.push(tasks);
+    tasks
+}
 
+/// Its tasks likely to conflict (a prediction with files), if any.
+fn likely(ctx: &PageCtx, id: &ConvoyId) -> Option<Section> {
+    let (t, s) = (ctx.theme, &ctx.snap.state);
     let mut likely = Section::new("likely conflicts");
     for tid in &s.task_order {
         let task = &s.tasks[tid];
@@ -91,8 +108,5 @@ pub fn page(ctx: &PageCtx, id: &ConvoyId) -> Page {
             Span::styled(if p.delayed { " · delayed" } else { "" }, t.pause()),
         ]));
     }
-    if !likely.lines.is_empty() {
-        page.left.push(likely);
-    }
-    page
+    (!likely.lines.is_empty()).then_some(likely)
 }

@@ -146,28 +146,7 @@ pub fn event_detail(kind: &EventKind) -> String {
             if *passed { "passed" } else { "failed" }
         ),
         EventKind::MergeQueued { seq } => format!("queued #{seq}"),
-        EventKind::MergeFinished { outcome } => match outcome {
-            MergeOutcome::Merged {
-                commit,
-                tier,
-                removals,
-            } => {
-                let removed = if removals.is_empty() {
-                    String::new()
-                } else {
-                    format!(", {} lines removed with reasons", removals.len())
-                };
-                format!("merged ({tier}) {}{removed}", short_commit(commit))
-            }
-            MergeOutcome::Unchanged { .. } => "no change: nothing merged".to_string(),
-            MergeOutcome::Conflicted { files, .. } => format!("conflict in {}", files.join(", ")),
-            MergeOutcome::Refused {
-                tier,
-                lines_at_risk,
-                ..
-            } => format!("{tier} refused: {} lines at risk", lines_at_risk.len()),
-            MergeOutcome::Rejected { gate, .. } => format!("merged result failed `{gate}`"),
-        },
+        EventKind::MergeFinished { outcome } => merge_detail(outcome),
         EventKind::BatchTested {
             tasks,
             passed,
@@ -245,6 +224,32 @@ pub fn event_detail(kind: &EventKind) -> String {
         EventKind::AgentRegistered { model, runtime } => format!("{model} on {runtime}"),
         EventKind::TaskAdded { spec } => spec.title.clone(),
         _ => String::new(),
+    }
+}
+
+/// What a merge's outcome says, in short.
+fn merge_detail(outcome: &MergeOutcome) -> String {
+    match outcome {
+        MergeOutcome::Merged {
+            commit,
+            tier,
+            removals,
+        } => {
+            let removed = if removals.is_empty() {
+                String::new()
+            } else {
+                format!(", {} lines removed with reasons", removals.len())
+            };
+            format!("merged ({tier}) {}{removed}", short_commit(commit))
+        }
+        MergeOutcome::Unchanged { .. } => "no change: nothing merged".to_string(),
+        MergeOutcome::Conflicted { files, .. } => format!("conflict in {}", files.join(", ")),
+        MergeOutcome::Refused {
+            tier,
+            lines_at_risk,
+            ..
+        } => format!("{tier} refused: {} lines at risk", lines_at_risk.len()),
+        MergeOutcome::Rejected { gate, .. } => format!("merged result failed `{gate}`"),
     }
 }
 

@@ -2,7 +2,7 @@
 //! rejecting will do.
 
 use super::{Page, PageCtx, Section, Show, wrap};
-use crate::domain::{PauseId, PauseKind, PauseState};
+use crate::domain::{PauseId, PauseKind, PausePoint, PauseState};
 use crate::tui::action::Action;
 use ratatui::text::{Line, Span};
 
@@ -21,6 +21,10 @@ fn outcomes(kind: &PauseKind) -> (&'static str, &'static str) {
             "the frozen session thaws and keeps spending",
             "the session stops; the task is blocked (work kept on its branch) and so are tasks after it",
         ),
+        PauseKind::Swarm => (
+            "the swarm takes new work again",
+            "the swarm takes new work again (nothing was waiting on a yes)",
+        ),
         PauseKind::Checkout => (
             "nothing: commit, stash or detach the checkout and landings resume by themselves",
             "nothing: commit, stash or detach the checkout and landings resume by themselves",
@@ -38,6 +42,27 @@ pub fn page(ctx: &PageCtx, id: &PauseId) -> Page {
         page.left.push(sec);
         return page;
     };
+    page.left.push(head(ctx, p));
+
+    page.left.push(decide(ctx, p));
+    page.lead = 2;
+
+    let mut events = Section::stream("events behind it");
+    events.lines = ctx.events(
+        |e| match &p.task {
+            Some(task) => e.task.as_ref() == Some(task),
+            None => e.agent.is_some() && e.agent == p.agent,
+        },
+        Show::Agent,
+    );
+    page.right.push(events);
+    page
+}
+
+/// The reason, kind, state, agent, task and since when; a swarm pause's
+/// readiness and whether it is overdue.
+fn head(ctx: &PageCtx, p: &PausePoint) -> Section {
+    let (t, s) = (ctx.theme, &ctx.snap.state);
     let mut head = Section::new("pause point");
     for l in wrap(&p.reason, ctx.width.saturating_sub(2)) {
         head.line(Line::styled(l, t.pause()));
@@ -75,8 +100,32 @@ pub fn page(ctx: &PageCtx, id: &PauseId) -> Page {
         format!("since {}", ctx.when(p.raised_at)),
         t.text(),
     ));
-    page.left.push(head);
+    if p.kind == PauseKind::Swarm && p.state == PauseState::Waiting {
+        let (ready, total) = crate::domain::swarm_readiness(s);
+        head.line(ctx.kv(
+            "ready",
+            format!("{ready} of {total} agents finished their work and wait"),
+            if ready == total { t.ok() } else { t.pause() },
+        ));
+    }
+    if let Some(since) = p.overdue_since.filter(|_| p.state == PauseState::Waiting) {
+        head.line(ctx.kv(
+            "overdue",
+            format!(
+                "since {} (raised again {}×{})",
+                ctx.when(since),
+                p.reraised,
+                if p.timed_out { ", timed out" } else { "" }
+            ),
+            t.error(),
+        ));
+    }
+    head
+}
 
+/// What approving or rejecting does, with the keys; or what was decided.
+fn decide(ctx: &PageCtx, p: &PausePoint) -> Section {
+    let t = ctx.theme;
     let mut decide = Section::new("what your answer does");
     let (yes, no) = outcomes(&p.kind);
     if p.state == PauseState::Waiting {
@@ -104,17 +153,5 @@ pub fn page(ctx: &PageCtx, id: &PauseId) -> Page {
             t.dim(),
         ));
     }
-    page.left.push(decide);
-    page.lead = 2;
-
-    let mut events = Section::stream("events behind it");
-    events.lines = ctx.events(
-        |e| match &p.task {
-            Some(task) => e.task.as_ref() == Some(task),
-            None => e.agent.is_some() && e.agent == p.agent,
-        },
-        Show::Agent,
-    );
-    page.right.push(events);
-    page
+    decide
 }

@@ -292,7 +292,7 @@ impl Day {
             Some("auth-6"),
             EventKind::MergeFinished {
                 outcome: MergeOutcome::Refused {
-                    tier: Tier::Auto,
+                    tier: ResolveTier::Auto,
                     files: vec!["src/auth/login.rs".into()],
                     lines_at_risk: vec![
                         risk(Side::Agent, "let token = issue(user);"),
@@ -332,7 +332,7 @@ impl Day {
         d.ev(90, None, None, batch(&["auth-7", "auth-4"], false));
         d.ev(90, None, None, batch(&["auth-7"], false));
         d.ev(90, None, None, batch(&["auth-4"], true));
-        let finding = Finding {
+        let finding = GateFinding {
             gate: "cargo test".into(),
             file: "src/auth/expiry.rs".into(),
             line: Some(12),
@@ -602,7 +602,7 @@ fn task_page_shows_findings_merged_result_gates_and_why_it_came_back() {
     let out = page_text(&d.snap, &Target::Task("auth-4".into()), 160, 48);
     assert!(out.contains("✓ alone on 01234567 passed"), "{out}");
     // A branch gate's findings, one line each.
-    let finding = |line| Finding {
+    let finding = |line| GateFinding {
         gate: "scope".into(),
         file: "src/billing/x.rs".into(),
         line,
@@ -694,6 +694,51 @@ fn pause_and_concern_pages_say_what_happens_next() {
     let out = page_text(&d.snap, &Target::Convoy("auth".into()), 140, 30);
     assert!(out.contains("1 of 5"), "{out}");
     assert!(out.contains("auth-4"), "{out}");
+}
+
+#[test]
+fn a_folded_concern_opens_to_its_members_and_a_swarm_pause_counts_the_ready() {
+    let mut d = Day::standard();
+    for (id, at, conf) in [("C-0005", 81, 0.2), ("C-0006", 82, 0.4)] {
+        d.concern(
+            at,
+            id,
+            ConcernSource::Agent,
+            Some("auth-3"),
+            "not sure at all",
+            (conf, Impact::High),
+        );
+    }
+    d.ev(
+        90,
+        None,
+        None,
+        EventKind::ConcernReraised {
+            id: "C-0002".into(),
+            round: 2,
+            waited: 30 * MINUTE,
+        },
+    );
+    let out = page_text(&d.snap, &Target::Concern("C-0002".into()), 140, 30);
+    assert!(out.contains("the same concern, 3×"), "{out}");
+    for id in ["C-0002", "C-0005", "C-0006"] {
+        assert!(out.contains(id), "{id} listed: {out}");
+    }
+    assert!(out.contains("raised again 2×"), "{out}");
+    d.ev(
+        95,
+        None,
+        None,
+        EventKind::PauseRequested {
+            id: "P-0002".into(),
+            pause: PauseKind::Swarm,
+            reason: "before the release merge".into(),
+        },
+    );
+    // builder-01 works, builder-02 waits at P-0001: neither is ready.
+    let out = page_text(&d.snap, &Target::Pause("P-0002".into()), 140, 30);
+    assert!(out.contains("0 of 2 agents finished their work"), "{out}");
+    assert!(out.contains("the swarm takes new work again"), "{out}");
 }
 
 #[test]

@@ -6,7 +6,8 @@
 //! allows, top to bottom: the day's spend against its limit, a gauge of it,
 //! a sparkline of spend per minute (one column a minute, the newest on the
 //! right), the agent and task limits against their top spenders, and the
-//! spend by agent (top [`TOP`], selectable), by convoy and by model.
+//! spend by agent (top [`TOP`], selectable) with shiftboss's own model calls
+//! below them, by convoy and by model.
 
 use super::{DrawCtx, Pane, PaneId, PaneState, Target, framed, row_style, scroll_offset};
 use crate::domain::{AgentState, HOUR, MINUTE, Millis, Money};
@@ -24,6 +25,9 @@ pub struct BurnPane;
 pub const TOP: usize = 5;
 
 const DAY: Millis = 24 * HOUR;
+
+/// The row of shiftboss's own model calls (the merge queue's `ai` tier).
+const OWN: &str = "shiftboss (ai tier)";
 
 /// When the day's budget runs out at the current burn.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -157,7 +161,6 @@ impl Pane for BurnPane {
 
     fn draw(&self, ctx: &DrawCtx, area: Rect, buf: &mut Buffer) {
         let (t, snap) = (ctx.theme, ctx.snap);
-        let s = &snap.state;
         let inner = framed(ctx, title(snap, t), area, buf);
         if inner.is_empty() {
             return;
@@ -176,21 +179,17 @@ impl Pane for BurnPane {
         };
 
         // The day.
-        let today = spent_today(snap);
-        let mut head = vec![Span::styled(format!("today {today}"), t.money())];
-        if snap.day_limit > Money::ZERO {
-            head.push(Span::styled(format!(" of {}", snap.day_limit), t.dim()));
-        }
-        head.push(Span::styled(format!(" · total {}", s.spend_total), t.dim()));
-        if snap.day_limit == Money::ZERO {
-            head.push(Span::styled(" · no day limit", t.dim()));
-        }
-        put(buf, Line::from(head), &mut y);
+        put(buf, day_line(snap, t), &mut y);
         if h >= 2 && snap.day_limit > Money::ZERO {
             let bar = w.saturating_sub(6 + 5).min(50);
             put(
                 buf,
-                Line::from(gauge("day", share(today, snap.day_limit), bar, t)),
+                Line::from(gauge(
+                    "day",
+                    share(spent_today(snap), snap.day_limit),
+                    bar,
+                    t,
+                )),
                 &mut y,
             );
         }
@@ -207,27 +206,7 @@ impl Pane for BurnPane {
 
         // Agent and task limits against their top spenders.
         if y < inner.bottom() && h >= 4 {
-            let top_agent = s.agents.values().max_by_key(|a| a.cost);
-            let top_task = s.tasks.values().max_by_key(|t| t.cost);
-            let mut spans = Vec::new();
-            let half = if w >= 70 { w / 2 } else { w };
-            let bar = half.saturating_sub(6 + 5 + 26).min(20);
-            if let Some(a) = top_agent.filter(|_| snap.budget_agent > Money::ZERO) {
-                let sh = share(a.cost, snap.budget_agent);
-                spans.extend(gauge("agent", sh, bar, t));
-                spans.push(Span::styled(
-                    format!(" {} {}/{} ", a.id, a.cost, snap.budget_agent),
-                    t.burn(sh),
-                ));
-            }
-            if let Some(tk) = top_task.filter(|_| snap.budget_task > Money::ZERO && w >= 70) {
-                let sh = share(tk.cost, snap.budget_task);
-                spans.extend(gauge(" task", sh, bar, t));
-                spans.push(Span::styled(
-                    format!(" {} {}/{}", tk.id(), tk.cost, snap.budget_task),
-                    t.burn(sh),
-                ));
-            }
+            let spans = limits(snap, w, t);
             if !spans.is_empty() {
                 put(buf, Line::from(spans), &mut y);
             }
@@ -235,53 +214,109 @@ impl Pane for BurnPane {
 
         // Spend by agent, convoy and model, side by side.
         let rows = inner.bottom().saturating_sub(y) as usize;
-        if rows < 2 {
-            return;
+        if rows >= 2 {
+            spend_columns(ctx, Rect::new(inner.x, y, inner.width, rows as u16), buf);
         }
-        let cols = if w >= 66 {
-            3
-        } else if w >= 40 {
-            2
-        } else {
-            1
-        };
-        let col_w = (w.saturating_sub(cols - 1)) / cols;
-        let x_of = |c: usize| inner.x + (c * (col_w + 1)) as u16;
-        let list = rows - 1;
+    }
+}
 
-        // By agent: the targets.
-        let agents = top_agents(snap, ctx.state);
-        buf.set_stringn(x_of(0), y, "top agents", col_w, t.dim());
-        let off = scroll_offset(ctx.state.selected, agents.len(), list);
-        for (i, a) in agents.iter().enumerate().skip(off).take(list) {
-            let target = Target::Agent(a.id.clone());
-            let style = row_style(
-                ctx,
-                i == ctx.state.selected,
-                ctx.state.marked.contains(&target),
-            );
-            let line = entry(a.id.as_str(), a.cost.to_string(), col_w, t).style(style);
-            buf.set_line(x_of(0), y + 1 + (i - off) as u16, &line, col_w as u16);
+/// Today's spend, of the day limit, and the total.
+fn day_line<'a>(snap: &Snapshot, t: &Theme) -> Line<'a> {
+    let s = &snap.state;
+    let today = spent_today(snap);
+    let mut head = vec![Span::styled(format!("today {today}"), t.money())];
+    if snap.day_limit > Money::ZERO {
+        head.push(Span::styled(format!(" of {}", snap.day_limit), t.dim()));
+    }
+    head.push(Span::styled(format!(" · total {}", s.spend_total), t.dim()));
+    if snap.day_limit == Money::ZERO {
+        head.push(Span::styled(" · no day limit", t.dim()));
+    }
+    Line::from(head)
+}
+
+/// The agent and task limits against their top spenders.
+fn limits<'a>(snap: &Snapshot, w: usize, t: &Theme) -> Vec<Span<'a>> {
+    let s = &snap.state;
+    let top_agent = s.agents.values().max_by_key(|a| a.cost);
+    let top_task = s.tasks.values().max_by_key(|t| t.cost);
+    let mut spans = Vec::new();
+    let half = if w >= 70 { w / 2 } else { w };
+    let bar = half.saturating_sub(6 + 5 + 26).min(20);
+    if let Some(a) = top_agent.filter(|_| snap.budget_agent > Money::ZERO) {
+        let sh = share(a.cost, snap.budget_agent);
+        spans.extend(gauge("agent", sh, bar, t));
+        spans.push(Span::styled(
+            format!(" {} {}/{} ", a.id, a.cost, snap.budget_agent),
+            t.burn(sh),
+        ));
+    }
+    if let Some(tk) = top_task.filter(|_| snap.budget_task > Money::ZERO && w >= 70) {
+        let sh = share(tk.cost, snap.budget_task);
+        spans.extend(gauge(" task", sh, bar, t));
+        spans.push(Span::styled(
+            format!(" {} {}/{}", tk.id(), tk.cost, snap.budget_task),
+            t.burn(sh),
+        ));
+    }
+    spans
+}
+
+/// Spend by agent (the pane's targets), convoy and model, in as many
+/// columns as fit; the first row of `area` holds their heads.
+fn spend_columns(ctx: &DrawCtx, area: Rect, buf: &mut Buffer) {
+    let (t, s) = (ctx.theme, &ctx.snap.state);
+    let (w, y, rows) = (area.width as usize, area.y, area.height as usize);
+    let cols = if w >= 66 {
+        3
+    } else if w >= 40 {
+        2
+    } else {
+        1
+    };
+    let col_w = (w.saturating_sub(cols - 1)) / cols;
+    let x_of = |c: usize| area.x + (c * (col_w + 1)) as u16;
+    let list = rows - 1;
+
+    // By agent: the targets; then shiftboss's own model calls.
+    let agents = top_agents(ctx.snap, ctx.state);
+    let own = s.spend_own > Money::ZERO;
+    let agent_rows = if own { list - 1 } else { list };
+    buf.set_stringn(x_of(0), y, "top agents", col_w, t.dim());
+    let off = scroll_offset(ctx.state.selected, agents.len(), agent_rows);
+    for (i, a) in agents.iter().enumerate().skip(off).take(agent_rows) {
+        let target = Target::Agent(a.id.clone());
+        let style = row_style(
+            ctx,
+            i == ctx.state.selected,
+            ctx.state.marked.contains(&target),
+        );
+        let line = entry(a.id.as_str(), a.cost.to_string(), col_w, t).style(style);
+        buf.set_line(x_of(0), y + 1 + (i - off) as u16, &line, col_w as u16);
+    }
+    if own {
+        let shown = agents.len().saturating_sub(off).min(agent_rows);
+        let line = entry(OWN, s.spend_own.to_string(), col_w, t);
+        buf.set_line(x_of(0), y + 1 + shown as u16, &line, col_w as u16);
+    }
+    if cols >= 2 {
+        let mut convoys = s.convoy_progress();
+        convoys.retain(|p| p.cost > Money::ZERO);
+        convoys.sort_by_key(|p| std::cmp::Reverse(p.cost));
+        buf.set_stringn(x_of(1), y, "by convoy", col_w, t.dim());
+        for (i, p) in convoys.iter().take(list).enumerate() {
+            let line = entry(p.convoy.as_str(), p.cost.to_string(), col_w, t);
+            buf.set_line(x_of(1), y + 1 + i as u16, &line, col_w as u16);
         }
-        if cols >= 2 {
-            let mut convoys = s.convoy_progress();
-            convoys.retain(|p| p.cost > Money::ZERO);
-            convoys.sort_by_key(|p| std::cmp::Reverse(p.cost));
-            buf.set_stringn(x_of(1), y, "by convoy", col_w, t.dim());
-            for (i, p) in convoys.iter().take(list).enumerate() {
-                let line = entry(p.convoy.as_str(), p.cost.to_string(), col_w, t);
-                buf.set_line(x_of(1), y + 1 + i as u16, &line, col_w as u16);
-            }
-        }
-        if cols >= 3 {
-            let mut models: Vec<(&String, &Money)> = s.spend_by_model.iter().collect();
-            models.sort_by(|a, b| b.1.cmp(a.1));
-            buf.set_stringn(x_of(2), y, "by model", col_w, t.dim());
-            for (i, (m, spend)) in models.iter().take(list).enumerate() {
-                let pct = share(**spend, s.spend_total) * 100.0;
-                let line = entry(m, format!("{spend} {pct:>3.0}%"), col_w, t);
-                buf.set_line(x_of(2), y + 1 + i as u16, &line, col_w as u16);
-            }
+    }
+    if cols >= 3 {
+        let mut models: Vec<(&String, &Money)> = s.spend_by_model.iter().collect();
+        models.sort_by(|a, b| b.1.cmp(a.1));
+        buf.set_stringn(x_of(2), y, "by model", col_w, t.dim());
+        for (i, (m, spend)) in models.iter().take(list).enumerate() {
+            let pct = share(**spend, s.spend_total) * 100.0;
+            let line = entry(m, format!("{spend} {pct:>3.0}%"), col_w, t);
+            buf.set_line(x_of(2), y + 1 + i as u16, &line, col_w as u16);
         }
     }
 }
@@ -361,6 +396,25 @@ mod tests {
         assert!(l[at + 1].contains("builder-01") && l[at + 1].contains("$30.00"));
         assert!(l[at + 1].contains("auth") && l[at + 1].contains("sonnet"));
         assert!(l[at + 2].contains("builder-02") && l[at + 2].contains("$1.00"));
+    }
+
+    #[test]
+    fn shiftboss_own_spend_has_a_row_below_the_agents() {
+        let mut k = kit(100.0);
+        let l = lines(&draw(&BurnPane, &k.snap, &PaneState::default(), 100, 14));
+        assert!(!l.iter().any(|l| l.contains(OWN)), "{l:#?}");
+        k.snap.state.spend_own = Money::from_dollars(0.25);
+        let l = lines(&draw(&BurnPane, &k.snap, &PaneState::default(), 100, 14));
+        let at = l.iter().position(|l| l.contains("top agents")).unwrap();
+        assert!(l[at + 1].contains("builder-01"), "{l:#?}");
+        assert!(l[at + 2].contains("builder-02"), "{l:#?}");
+        assert!(
+            l[at + 3].contains(OWN) && l[at + 3].contains("$0.25"),
+            "{l:#?}"
+        );
+        // Not a target: the operator selects agents only.
+        assert_eq!(BurnPane.targets(&k.snap, &PaneState::default()).len(), 2);
+        draws_in_tiny_areas(&BurnPane, &k.snap);
     }
 
     #[test]

@@ -338,46 +338,54 @@ impl Pane for ConvoysPane {
             .iter()
             .filter(|r| ctx.state.passes(r.progress.convoy.as_str()))
             .collect();
-        let width = inner.width as usize;
-        let name_w = rows
-            .iter()
-            .map(|r| r.progress.convoy.as_str().chars().count())
-            .max()
-            .unwrap_or(0)
-            .min(NAME_MAX);
-        let count_w = rows
-            .iter()
-            .map(|r| {
-                format!(
-                    "{}/{}",
-                    r.progress.count(TaskStatus::Merged),
-                    r.progress.total
-                )
-                .len()
-            })
-            .max()
-            .unwrap_or(0);
-        let trouble_w = rows
-            .iter()
-            .map(|r| trouble_text(&r.progress).len())
-            .max()
-            .unwrap_or(0);
-        let cost_w = rows
-            .iter()
-            .map(|r| r.progress.cost.to_string().len())
-            .max()
-            .unwrap_or(0);
-        let likely_w = rows
-            .iter()
-            .map(|r| likely_text(r.likely).chars().count())
-            .max()
-            .unwrap_or(0);
-        let finish_w = rows
-            .iter()
-            .map(|r| finish_span(r.finish, ctx.snap.now, t).width())
-            .max()
-            .unwrap_or(0);
-        // Marker, name and count always; the rest while the bar keeps 6 cells.
+        let cols = Cols::fit(&rows, inner.width as usize, ctx.snap.now, t);
+        let height = inner.height as usize;
+        let off = scroll_offset(ctx.state.selected, rows.len(), height);
+        for (i, r) in rows.iter().enumerate().skip(off).take(height) {
+            let target = Target::Convoy(r.progress.convoy.clone());
+            let style = row_style(
+                ctx,
+                i == ctx.state.selected,
+                ctx.state.marked.contains(&target),
+            );
+            let line = Line::from(cols.spans(r, ctx.snap.now, t)).style(style);
+            super::set_line_cut(buf, inner.x, inner.y + (i - off) as u16, &line, inner.width);
+        }
+        super::more_below(ctx, area, rows.len().saturating_sub(height), buf);
+    }
+}
+
+/// The columns' widths for the rows shown, and which optional columns fit.
+struct Cols {
+    name_w: usize,
+    count_w: usize,
+    trouble_w: usize,
+    cost_w: usize,
+    likely_w: usize,
+    show_finish: bool,
+    show_cost: bool,
+    show_likely: bool,
+    /// 0: no bar.
+    bar_w: usize,
+}
+
+impl Cols {
+    /// Marker, name and count always; the rest while the bar keeps 6 cells.
+    fn fit(rows: &[&Row], width: usize, now: Millis, t: &Theme) -> Cols {
+        let widest = |f: &dyn Fn(&Row) -> usize| rows.iter().map(|r| f(r)).max().unwrap_or(0);
+        let name_w = widest(&|r| r.progress.convoy.as_str().chars().count()).min(NAME_MAX);
+        let count_w = widest(&|r| {
+            format!(
+                "{}/{}",
+                r.progress.count(TaskStatus::Merged),
+                r.progress.total
+            )
+            .len()
+        });
+        let trouble_w = widest(&|r| trouble_text(&r.progress).len());
+        let cost_w = widest(&|r| r.progress.cost.to_string().len());
+        let likely_w = widest(&|r| likely_text(r.likely).chars().count());
+        let finish_w = widest(&|r| finish_span(r.finish, now, t).width());
         let fixed = 2 + name_w + 1 + count_w + if trouble_w > 0 { trouble_w + 1 } else { 0 };
         let mut show_finish = true;
         let mut show_cost = true;
@@ -400,227 +408,79 @@ impl Pane for ConvoysPane {
             .saturating_sub(fixed + 1 + extra(show_finish, show_cost, show_likely))
             .min(40);
         let bar_w = if bar_w < 3 { 0 } else { bar_w };
-
-        let height = inner.height as usize;
-        let off = scroll_offset(ctx.state.selected, rows.len(), height);
-        for (i, r) in rows.iter().enumerate().skip(off).take(height) {
-            let p = &r.progress;
-            let target = Target::Convoy(p.convoy.clone());
-            let style = row_style(
-                ctx,
-                i == ctx.state.selected,
-                ctx.state.marked.contains(&target),
-            );
-            let (marker, marker_style) = if r.standing == Standing::Stranded {
-                ("✗ ", t.status(TaskStatus::Failed))
-            } else if r.held {
-                ("‖ ", t.pause())
-            } else if r.standing == Standing::Done {
-                ("✓ ", t.ok())
-            } else {
-                ("  ", Style::default())
-            };
-            let name_style = if r.held { t.pause() } else { t.text() };
-            let mut spans = vec![
-                Span::styled(marker, marker_style),
-                Span::styled(name_cell(p.convoy.as_str(), name_w), name_style),
-                Span::raw(" "),
-            ];
-            if bar_w > 0 {
-                spans.extend(bar_spans(p, bar_w, t));
-                spans.push(Span::raw(" "));
-            }
-            spans.push(Span::styled(
-                format!(
-                    "{:>count_w$}",
-                    format!("{}/{}", p.count(TaskStatus::Merged), p.total)
-                ),
-                t.text(),
-            ));
-            if trouble_w > 0 {
-                let tt = trouble_text(p);
-                let st = if p.count(TaskStatus::Failed) > 0 {
-                    t.status(TaskStatus::Failed)
-                } else {
-                    t.status(TaskStatus::Blocked)
-                };
-                spans.push(Span::styled(format!(" {tt:<trouble_w$}"), st));
-            }
-            if show_likely {
-                let lt = likely_text(r.likely);
-                spans.push(Span::styled(
-                    format!(" {lt:<likely_w$}"),
-                    t.status(TaskStatus::Blocked),
-                ));
-            }
-            if show_cost {
-                spans.push(Span::styled(
-                    format!(" {:>cost_w$}", p.cost.to_string()),
-                    t.money(),
-                ));
-            }
-            if show_finish {
-                spans.push(Span::raw(" "));
-                spans.push(finish_span(r.finish, ctx.snap.now, t));
-            }
-            let line = Line::from(spans).style(style);
-            buf.set_line(inner.x, inner.y + (i - off) as u16, &line, inner.width);
+        Cols {
+            name_w,
+            count_w,
+            trouble_w,
+            cost_w,
+            likely_w,
+            show_finish,
+            show_cost,
+            show_likely,
+            bar_w,
         }
+    }
+
+    /// One convoy's row.
+    fn spans(&self, r: &Row, now: Millis, t: &Theme) -> Vec<Span<'static>> {
+        let p = &r.progress;
+        let (marker, marker_style) = if r.standing == Standing::Stranded {
+            ("✗ ", t.status(TaskStatus::Failed))
+        } else if r.held {
+            ("‖ ", t.pause())
+        } else if r.standing == Standing::Done {
+            ("✓ ", t.ok())
+        } else {
+            ("  ", Style::default())
+        };
+        let name_style = if r.held { t.pause() } else { t.text() };
+        let mut spans = vec![
+            Span::styled(marker, marker_style),
+            Span::styled(name_cell(p.convoy.as_str(), self.name_w), name_style),
+            Span::raw(" "),
+        ];
+        if self.bar_w > 0 {
+            spans.extend(bar_spans(p, self.bar_w, t));
+            spans.push(Span::raw(" "));
+        }
+        let count_w = self.count_w;
+        spans.push(Span::styled(
+            format!(
+                "{:>count_w$}",
+                format!("{}/{}", p.count(TaskStatus::Merged), p.total)
+            ),
+            t.text(),
+        ));
+        if self.trouble_w > 0 {
+            let (tt, trouble_w) = (trouble_text(p), self.trouble_w);
+            let st = if p.count(TaskStatus::Failed) > 0 {
+                t.status(TaskStatus::Failed)
+            } else {
+                t.status(TaskStatus::Blocked)
+            };
+            spans.push(Span::styled(format!(" {tt:<trouble_w$}"), st));
+        }
+        if self.show_likely {
+            let (lt, likely_w) = (likely_text(r.likely), self.likely_w);
+            spans.push(Span::styled(
+                format!(" {lt:<likely_w$}"),
+                t.status(TaskStatus::Blocked),
+            ));
+        }
+        if self.show_cost {
+            let cost_w = self.cost_w;
+            spans.push(Span::styled(
+                format!(" {:>cost_w$}", p.cost.to_string()),
+                t.money(),
+            ));
+        }
+        if self.show_finish {
+            spans.push(Span::raw(" "));
+            spans.push(finish_span(r.finish, now, t));
+        }
+        spans
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::super::testkit::{Kit, draw, draws_in_tiny_areas, lines};
-    use super::*;
-    use crate::domain::{EventKind, MINUTE};
-
-    /// Three convoys: `auth` half merged, `billing` with a failed member,
-    /// `docs` untouched.
-    fn kit() -> Kit {
-        let mut k = Kit::new();
-        k.agent("builder-01", "sonnet");
-        for i in 1..=4 {
-            k.task(&format!("auth-{i}"), "auth");
-        }
-        for i in 1..=3 {
-            k.task(&format!("billing-{i}"), "billing");
-        }
-        k.task("docs-1", "docs");
-        k.at(9 * HOUR).assign("builder-01", "auth-1");
-        k.spend("builder-01", "auth-1", 2.5);
-        k.at(10 * HOUR).merged("auth-1");
-        k.assign("builder-01", "auth-2").merged("auth-2");
-        k.assign("builder-01", "auth-3");
-        k.assign("builder-01", "billing-1").failed("billing-1");
-        k
-    }
-
-    #[test]
-    fn a_stranded_convoy_comes_first_with_its_failures() {
-        let k = kit();
-        let buf = draw(&ConvoysPane, &k.snap, &PaneState::default(), 90, 8);
-        let l = lines(&buf);
-        assert!(l[0].contains("3 convoys · 1 stranded"), "{}", l[0]);
-        assert!(l[1].contains("✗ billing"), "{}", l[1]);
-        assert!(l[1].contains("0/3 1 failed"), "{}", l[1]);
-        assert!(l[1].contains("stranded"), "{}", l[1]);
-        assert!(l[2].contains("auth"), "{}", l[2]);
-        assert!(l[3].contains("docs"), "{}", l[3]);
-        assert_eq!(
-            ConvoysPane.targets(&k.snap, &PaneState::default()),
-            vec![
-                Target::Convoy("billing".into()),
-                Target::Convoy("auth".into()),
-                Target::Convoy("docs".into())
-            ]
-        );
-    }
-
-    #[test]
-    fn the_finish_comes_from_the_merge_rate_so_far() {
-        let k = kit();
-        // auth: first start 09:00, 2 of 4 merged by 10:00 → 30 min a task,
-        // 2 left → 11:00.
-        let l = lines(&draw(&ConvoysPane, &k.snap, &PaneState::default(), 90, 8));
-        assert!(l[2].contains("2/4"), "{}", l[2]);
-        assert!(l[2].contains("$2.50"), "{}", l[2]);
-        assert!(l[2].contains(" $2.50 eta 11:00 "), "{}", l[2]);
-        assert!(l[3].contains("eta —"), "no merge yet: {}", l[3]);
-    }
-
-    #[test]
-    fn the_bar_is_proportional_and_shows_every_failure() {
-        let k = kit();
-        let auth = k.snap.state.convoy_progress()[0].clone();
-        let cells = bar_cells(&auth, 8);
-        assert_eq!(cells[0], (TaskStatus::Merged, 4));
-        assert_eq!(cells[3], (TaskStatus::InProgress, 2));
-        assert_eq!(cells[6], (TaskStatus::Pending, 2));
-        let mut big = ConvoyProgress {
-            total: 100,
-            ..Default::default()
-        };
-        big.by_status.insert(TaskStatus::Merged, 99);
-        big.by_status.insert(TaskStatus::Failed, 1);
-        let cells = bar_cells(&big, 10);
-        assert_eq!(cells[4], (TaskStatus::Failed, 1));
-        assert_eq!(cells.iter().map(|(_, n)| n).sum::<usize>(), 10);
-    }
-
-    #[test]
-    fn a_held_convoy_shows_as_paused() {
-        let mut k = kit();
-        k.at(10 * HOUR + MINUTE);
-        let mut ev = crate::domain::Event {
-            at: 10 * HOUR + MINUTE,
-            actor: crate::domain::Actor::Operator,
-            agent: None,
-            task: None,
-            convoy: Some("auth".into()),
-            model: None,
-            session: None,
-            kind: EventKind::ConvoyHeld { held: true },
-        };
-        k.snap.state.apply(&ev);
-        let l = lines(&draw(&ConvoysPane, &k.snap, &PaneState::default(), 90, 8));
-        assert!(l[0].contains("1 held"), "{}", l[0]);
-        assert!(l[2].contains("‖ auth"), "{}", l[2]);
-        assert!(l[2].contains(" $2.50 held "), "{}", l[2]);
-        ev.kind = EventKind::ConvoyHeld { held: false };
-        k.snap.state.apply(&ev);
-        let l = lines(&draw(&ConvoysPane, &k.snap, &PaneState::default(), 90, 8));
-        assert!(!l[2].contains('‖'), "{}", l[2]);
-    }
-
-    #[test]
-    fn narrow_panes_keep_name_count_and_failures() {
-        let k = kit();
-        let l = lines(&draw(&ConvoysPane, &k.snap, &PaneState::default(), 30, 5));
-        assert!(l[1].starts_with("┃✗ billing "), "{}", l[1]);
-        assert!(l[1].ends_with(" 0/3 1 failed┃"), "{}", l[1]);
-        let l = lines(&draw(&ConvoysPane, &k.snap, &PaneState::default(), 22, 5));
-        assert_eq!(l[1], "┃✗ billing 0/3 1 fail┃", "no room for the bar");
-    }
-
-    #[test]
-    fn likely_conflicts_are_counted_modestly() {
-        let mut k = kit();
-        let predicted = |with: &str, files: &[&str]| EventKind::ConflictPredicted {
-            prediction: crate::domain::Prediction {
-                with: vec![with.into()],
-                files: files.iter().map(|f| f.to_string()).collect(),
-                delayed: false,
-            },
-        };
-        k.ev(
-            None,
-            Some("auth-4"),
-            predicted("auth-3", &["src/auth/a.rs"]),
-        );
-        // No files in its scope yet: not counted; merged: not counted.
-        k.ev(None, Some("docs-1"), predicted("auth-3", &[]));
-        k.ev(
-            None,
-            Some("auth-1"),
-            predicted("auth-3", &["src/auth/b.rs"]),
-        );
-        let l = lines(&draw(&ConvoysPane, &k.snap, &PaneState::default(), 100, 8));
-        assert!(
-            l[2].contains("auth") && l[2].contains("~1 may conflict"),
-            "{}",
-            l[2]
-        );
-        assert!(!l[3].contains("may conflict"), "{}", l[3]);
-        // Narrow panes drop it before the bar.
-        let l = lines(&draw(&ConvoysPane, &k.snap, &PaneState::default(), 30, 5));
-        assert!(!l[2].contains("may conflict"), "{}", l[2]);
-        assert!(l[1].ends_with(" 0/3 1 failed┃"), "{}", l[1]);
-    }
-
-    #[test]
-    fn tiny_areas_do_not_panic() {
-        draws_in_tiny_areas(&ConvoysPane, &kit().snap);
-        draws_in_tiny_areas(&ConvoysPane, &crate::swarm::Snapshot::default());
-    }
-}
+mod tests;

@@ -1,96 +1,46 @@
 //! The concern inbox: pause points waiting for the operator on top (oldest
-//! first: they hold work), then concerns, folded and sorted.
+//! first: they hold work), then concerns folded into rows by the fold rules
+//! of [`crate::domain::fold_concerns`] and sorted by what needs the
+//! operator first: impact, routing, age. A folded row shows its highest
+//! impact and lowest confidence, acts on its most urgent member and opens to
+//! all its members.
 //!
-//! Order of concerns: open before acked; within each, by routing (human,
-//! triage, log), then impact (critical first), then confidence (least sure
-//! first: a shaky critical finding is the one a person must look at), then
-//! newest first.
-//!
-//! Folding: concerns that say the same thing become one row with a count
-//! (`×3`). Two concerns say the same thing when
-//! - both come from the watchdog about the same task and the same T1 check
-//!   (the check is read from the `watchdog_alert` that raised the concern;
-//!   the summaries differ in counts and times, so text would not fold them);
-//! - otherwise, they have the same source and the same summary text.
-//!
-//! Open and acked concerns never fold together: a repeat after an ack is
-//! news. A folded row shows and targets its newest member.
+//! Columns: id, impact, confidence, routing, age (or, once overdue, `+` and
+//! how long it has been overdue), the fold's count, then the concern's text
+//! (at least 40 characters of it at 80 columns). Wide terminals add the
+//! source and the task as columns; narrow ones put the task after the text.
 
-use super::{DrawCtx, Pane, PaneId, PaneState, Target, framed, row_style, scroll_offset};
-use crate::domain::{Concern, Disposition, PausePoint, TaskId};
+use super::{
+    DrawCtx, Pane, PaneId, PaneState, Target, framed, more_below, row_style, scroll_offset,
+    set_line_cut,
+};
+use crate::domain::{
+    ConcernId, Fold, PauseKind, PausePoint, Routing, fold_concerns, swarm_readiness,
+};
 use crate::swarm::Snapshot;
 use crate::tui::format::{age, cell};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use std::collections::BTreeMap;
 
 pub struct InboxPane;
 
-/// What makes two concerns the same.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum FoldKey {
-    /// The same watchdog check on the same task.
-    Check(&'static str, TaskId),
-    /// The same source and summary.
-    Text(String, String),
-}
-
-/// Watchdog concerns fold by the check behind them (kept by the state) and
-/// their task; others by what they say.
-pub fn fold_key(c: &Concern) -> FoldKey {
-    match (c.check, &c.task) {
-        (Some(check), Some(task)) => FoldKey::Check(check.as_str(), task.clone()),
-        _ => FoldKey::Text(c.source.as_str().to_string(), c.summary.clone()),
-    }
-}
-
-/// Concerns that say the same thing, newest last.
-#[derive(Clone, Debug)]
-pub struct Folded<'a> {
-    pub members: Vec<&'a Concern>,
-}
-
-impl<'a> Folded<'a> {
-    pub fn newest(&self) -> &'a Concern {
-        self.members.last().expect("a fold has a member")
-    }
-
-    pub fn acked(&self) -> bool {
-        self.newest().disposition == Disposition::Acked
-    }
-
-    pub fn count(&self) -> usize {
-        self.members.len()
-    }
-}
-
 /// Open and acked concerns, folded and in inbox order.
-pub fn folded(snap: &Snapshot) -> Vec<Folded<'_>> {
-    let mut groups: BTreeMap<(bool, FoldKey), Folded> = BTreeMap::new();
-    let mut concerns: Vec<&Concern> = snap.state.open_concerns().collect();
-    concerns.sort_by_key(|c| (c.raised_at, c.id.clone()));
-    for c in concerns {
-        let acked = c.disposition == Disposition::Acked;
-        groups
-            .entry((acked, fold_key(c)))
-            .or_insert_with(|| Folded {
-                members: Vec::new(),
-            })
-            .members
-            .push(c);
+pub fn folded(snap: &Snapshot) -> Vec<Fold<'_>> {
+    fold_concerns(snap.state.open_concerns())
+}
+
+/// The concerns an answer to `id` answers: every member of the row that
+/// holds it (true duplicates), `id` first; just `id` when no row holds it.
+pub fn answered_with(snap: &Snapshot, id: &ConcernId) -> Vec<ConcernId> {
+    let mut out = vec![id.clone()];
+    if let Some(f) = folded(snap)
+        .into_iter()
+        .find(|f| f.members.iter().any(|m| &m.id == id))
+    {
+        out.extend(f.members.iter().map(|m| m.id.clone()).filter(|m| m != id));
     }
-    let mut out: Vec<Folded> = groups.into_values().collect();
-    out.sort_by(|a, b| {
-        let (x, y) = (a.newest(), b.newest());
-        a.acked()
-            .cmp(&b.acked())
-            .then(x.routing.cmp(&y.routing))
-            .then(y.impact.cmp(&x.impact))
-            .then(x.confidence.total_cmp(&y.confidence))
-            .then(y.raised_at.cmp(&x.raised_at))
-            .then(x.id.cmp(&y.id))
-    });
     out
 }
 
@@ -101,24 +51,51 @@ pub fn waiting(snap: &Snapshot) -> Vec<&PausePoint> {
     v
 }
 
-fn pause_text(p: &PausePoint) -> String {
-    format!(
-        "{} {} {} {} {}",
-        p.id,
-        p.kind.as_str(),
-        p.agent.as_ref().map(|a| a.as_str()).unwrap_or(""),
-        p.task.as_ref().map(|t| t.as_str()).unwrap_or(""),
-        p.reason
-    )
+/// A pause kind in one short word.
+fn kind_word(k: &PauseKind) -> &'static str {
+    match k {
+        PauseKind::AgentRequest => "agent",
+        PauseKind::Merge => "merge",
+        PauseKind::Spend => "spend",
+        PauseKind::Checkout => "checkout",
+        PauseKind::Swarm => "swarm",
+    }
 }
 
-fn concern_text(f: &Folded) -> String {
-    let c = f.newest();
+/// The short impact word of a column: `crit`, `high`, `med`, `low`.
+fn impact_word(i: crate::domain::Impact) -> &'static str {
+    ["low", "med", "high", "crit"][i as usize]
+}
+
+/// A pause point's text: its reason, the swarm's readiness for a
+/// swarm-wide one, and who waits on it.
+fn pause_text(snap: &Snapshot, p: &PausePoint) -> String {
+    let mut text = String::new();
+    if p.kind == PauseKind::Swarm {
+        let (ready, total) = swarm_readiness(&snap.state);
+        text.push_str(&format!("ready {ready}/{total} · "));
+    }
+    text.push_str(&p.reason);
+    match (&p.agent, &p.task) {
+        (Some(a), Some(t)) => text.push_str(&format!(" · {a} on {t}")),
+        (Some(a), None) => text.push_str(&format!(" · {a}")),
+        (None, Some(t)) => text.push_str(&format!(" · {t}")),
+        (None, None) => {}
+    }
+    text
+}
+
+fn filter_pause_text(snap: &Snapshot, p: &PausePoint) -> String {
+    format!("{} pause {} {}", p.id, p.kind.as_str(), pause_text(snap, p))
+}
+
+fn concern_text(f: &Fold) -> String {
+    let c = f.lead();
     format!(
         "{} {} {} {} {} {} {}",
         c.id,
-        c.routing.as_str(),
-        c.impact.as_str(),
+        f.routing().as_str(),
+        f.impact().as_str(),
         c.source.as_str(),
         c.agent.as_ref().map(|a| a.as_str()).unwrap_or(""),
         c.task.as_ref().map(|t| t.as_str()).unwrap_or(""),
@@ -128,14 +105,14 @@ fn concern_text(f: &Folded) -> String {
 
 enum Row<'a> {
     Pause(&'a PausePoint),
-    Concern(Folded<'a>),
+    Concern(Fold<'a>),
 }
 
 impl Row<'_> {
     fn target(&self) -> Target {
         match self {
             Row::Pause(p) => Target::Pause(p.id.clone()),
-            Row::Concern(f) => Target::Concern(f.newest().id.clone()),
+            Row::Concern(f) => Target::Concern(f.lead().id.clone()),
         }
     }
 }
@@ -143,13 +120,86 @@ impl Row<'_> {
 fn visible<'a>(snap: &'a Snapshot, state: &PaneState) -> Vec<Row<'a>> {
     let pauses = waiting(snap)
         .into_iter()
-        .filter(|p| state.passes(&pause_text(p)))
+        .filter(|p| state.passes(&filter_pause_text(snap, p)))
         .map(Row::Pause);
     let concerns = folded(snap)
         .into_iter()
         .filter(|f| state.passes(&concern_text(f)))
         .map(Row::Concern);
     pauses.chain(concerns).collect()
+}
+
+/// Rows by routing as the inbox draws them (a folded row counts once, by
+/// its most urgent routing; acked rows apart), pause points, and how many
+/// of either are overdue.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub pauses: usize,
+    pub human: usize,
+    pub triage: usize,
+    pub log: usize,
+    pub acked: usize,
+    pub overdue: usize,
+}
+
+pub fn counts(snap: &Snapshot) -> Counts {
+    let mut n = Counts::default();
+    for p in snap.state.waiting_pauses() {
+        n.pauses += 1;
+        n.overdue += usize::from(p.overdue_since.is_some());
+    }
+    for f in folded(snap) {
+        if f.acked() {
+            n.acked += 1;
+            continue;
+        }
+        n.overdue += usize::from(f.overdue_since().is_some());
+        match f.routing() {
+            Routing::Human => n.human += 1,
+            Routing::Triage => n.triage += 1,
+            Routing::Log => n.log += 1,
+        }
+    }
+    n
+}
+
+/// Column widths: wide terminals show the source and the task as columns.
+struct Cols {
+    wide: bool,
+}
+
+impl Cols {
+    fn header(&self) -> String {
+        let mut h = format!(
+            "  {}{}{}{}{}{}",
+            cell("id", 7),
+            cell("imp", 5),
+            cell("conf", 5),
+            cell("route", 7),
+            cell("age", 7),
+            cell("×", 4)
+        );
+        if self.wide {
+            h.push_str(&cell("source", 10));
+            h.push_str(&cell("task", 19));
+        }
+        h.push_str("concern");
+        h
+    }
+}
+
+/// `3h08m`, or `+40m` in the error style once overdue by that much.
+fn age_cell(
+    snap: &Snapshot,
+    raised: i64,
+    overdue: Option<i64>,
+    plain: Style,
+    late: Style,
+) -> Span<'static> {
+    match overdue {
+        Some(since) => Span::styled(cell(&format!("+{}", age(snap.now - since)), 7), late),
+        None => Span::styled(cell(&age(snap.now - raised), 7), plain),
+    }
 }
 
 impl Pane for InboxPane {
@@ -164,31 +214,29 @@ impl Pane for InboxPane {
     fn draw(&self, ctx: &DrawCtx, area: Rect, buf: &mut Buffer) {
         let t = ctx.theme;
         let snap = ctx.snap;
-        let pauses = snap.state.waiting_pauses().count();
-        let all = folded(snap);
-        let mut by_routing = [0usize; 3];
-        let mut acked = 0;
-        for f in &all {
-            if f.acked() {
-                acked += f.count();
-            } else {
-                by_routing[f.newest().routing as usize] += f.count();
-            }
-        }
+        let n = counts(snap);
         let mut summary = vec![Span::styled(
-            format!(" {pauses} pause{} ", if pauses == 1 { "" } else { "s" }),
-            if pauses > 0 { t.pause() } else { t.dim() },
+            format!(
+                " {} pause{} ",
+                n.pauses,
+                if n.pauses == 1 { "" } else { "s" }
+            ),
+            if n.pauses > 0 { t.pause() } else { t.dim() },
         )];
-        for (n, word) in [
-            (by_routing[0], "human"),
-            (by_routing[1], "triage"),
-            (by_routing[2], "log"),
-            (acked, "acked"),
+        if n.overdue > 0 {
+            summary.push(Span::styled("·", t.dim()));
+            summary.push(Span::styled(format!(" {} overdue ", n.overdue), t.error()));
+        }
+        for (k, word) in [
+            (n.human, "human"),
+            (n.triage, "triage"),
+            (n.log, "log"),
+            (n.acked, "acked"),
         ] {
             summary.push(Span::styled("·", t.dim()));
             summary.push(Span::styled(
-                format!(" {n} {word} "),
-                if n > 0 && word == "human" {
+                format!(" {k} {word} "),
+                if k > 0 && word == "human" {
                     t.tier(3)
                 } else {
                     t.dim()
@@ -209,7 +257,22 @@ impl Pane for InboxPane {
             );
             return;
         }
-        let height = inner.height as usize;
+        let cols = Cols {
+            wide: inner.width >= 120,
+        };
+        // The column header, when there is room for rows under it.
+        let (top, height) = if inner.height >= 3 {
+            set_line_cut(
+                buf,
+                inner.x,
+                inner.y,
+                &Line::styled(cols.header(), t.dim()),
+                inner.width,
+            );
+            (inner.y + 1, inner.height as usize - 1)
+        } else {
+            (inner.y, inner.height as usize)
+        };
         let off = scroll_offset(ctx.state.selected, rows.len(), height);
         for (i, row) in rows.iter().enumerate().skip(off).take(height) {
             let target = row.target();
@@ -219,27 +282,27 @@ impl Pane for InboxPane {
                 ctx.state.marked.contains(&target),
             );
             let line = match row {
-                Row::Pause(p) => Line::from(vec![
-                    Span::styled("⏸ ", t.pause()),
-                    Span::styled(cell(p.id.as_str(), 8), t.pause()),
-                    Span::styled(cell("pause", 7), t.pause()),
-                    Span::styled(cell(p.kind.as_str(), 15), t.pause()),
-                    Span::styled(
-                        cell(p.agent.as_ref().map(|a| a.as_str()).unwrap_or("—"), 11),
-                        t.dim(),
-                    ),
-                    Span::styled(format!("{:>6}    ", age(snap.now - p.raised_at)), t.dim()),
-                    Span::styled(
-                        p.task
-                            .as_ref()
-                            .map(|t| format!("{t} · "))
-                            .unwrap_or_default(),
-                        t.dim(),
-                    ),
-                    Span::styled(p.reason.clone(), t.text()),
-                ]),
+                Row::Pause(p) => {
+                    let mut spans = vec![
+                        Span::styled("⏸ ", t.pause()),
+                        Span::styled(cell(p.id.as_str(), 7), t.pause()),
+                        Span::styled(cell(kind_word(&p.kind), 10), t.pause()),
+                        Span::styled(cell("human", 7), t.text()),
+                        age_cell(snap, p.raised_at, p.overdue_since, t.dim(), t.error()),
+                        Span::raw(cell("", 4)),
+                    ];
+                    if cols.wide {
+                        spans.push(Span::styled(cell("pause", 10), t.dim()));
+                        spans.push(Span::styled(
+                            cell(p.task.as_ref().map(|t| t.as_str()).unwrap_or("—"), 19),
+                            t.dim(),
+                        ));
+                    }
+                    spans.push(Span::styled(pause_text(snap, p), t.text()));
+                    Line::from(spans)
+                }
                 Row::Concern(f) => {
-                    let c = f.newest();
+                    let c = f.lead();
                     let dim = f.acked();
                     let style = |s| if dim { t.dim() } else { s };
                     let count = if f.count() > 1 {
@@ -248,34 +311,52 @@ impl Pane for InboxPane {
                         String::new()
                     };
                     let mut spans = vec![
-                        Span::styled(if dim { "○ " } else { "● " }, style(t.impact(c.impact))),
-                        Span::styled(cell(c.id.as_str(), 8), style(t.text())),
-                        Span::styled(cell(c.routing.as_str(), 7), style(t.text())),
-                        Span::styled(cell(c.impact.as_str(), 9), style(t.impact(c.impact))),
-                        Span::styled(format!("{:.2}  ", c.confidence), t.dim()),
-                        Span::styled(cell(c.source.as_str(), 11), t.dim()),
-                        Span::styled(format!("{:>6} ", age(snap.now - c.raised_at)), t.dim()),
-                        Span::styled(format!("{:<3}", count), style(t.marked())),
+                        Span::styled(if dim { "○ " } else { "● " }, style(t.impact(f.impact()))),
+                        Span::styled(cell(c.id.as_str(), 7), style(t.text())),
+                        Span::styled(
+                            cell(impact_word(f.impact()), 5),
+                            style(t.impact(f.impact())),
+                        ),
+                        Span::styled(cell(&format!("{:.2}", f.confidence()), 5), t.dim()),
+                        Span::styled(cell(f.routing().as_str(), 7), style(t.text())),
+                        age_cell(
+                            snap,
+                            f.oldest().raised_at,
+                            f.overdue_since(),
+                            t.dim(),
+                            t.error(),
+                        ),
+                        Span::styled(cell(&count, 4), style(t.marked())),
                     ];
-                    if let Some(task) = &c.task
-                        && !c.summary.contains(task.as_str())
-                    {
-                        spans.push(Span::styled(format!("{task} · "), t.dim()));
+                    if cols.wide {
+                        spans.push(Span::styled(cell(c.source.as_str(), 10), t.dim()));
+                        spans.push(Span::styled(
+                            cell(c.task.as_ref().map(|t| t.as_str()).unwrap_or("—"), 19),
+                            t.dim(),
+                        ));
                     }
                     spans.push(Span::styled(c.summary.clone(), style(t.text())));
+                    if !cols.wide
+                        && let Some(task) = &c.task
+                        && !c.summary.contains(task.as_str())
+                    {
+                        spans.push(Span::styled(format!(" · {task}"), t.dim()));
+                    }
                     if dim {
                         spans.push(Span::styled(" (acked)", t.dim()));
                     }
                     Line::from(spans)
                 }
             };
-            buf.set_line(
+            set_line_cut(
+                buf,
                 inner.x,
-                inner.y + (i - off) as u16,
+                top + (i - off) as u16,
                 &line.style(base),
                 inner.width,
             );
         }
+        more_below(ctx, area, rows.len().saturating_sub(height), buf);
     }
 }
 
@@ -313,7 +394,7 @@ mod tests {
     }
 
     #[test]
-    fn duplicates_fold_into_a_count_and_target_the_newest() {
+    fn duplicates_fold_into_a_count_and_target_the_most_urgent() {
         let mut d = Day::standard();
         for (i, at) in [(5, 81), (6, 82)] {
             d.concern(
@@ -353,16 +434,17 @@ mod tests {
             .nth(row_of(&out, "not sure at all"))
             .unwrap()
             .to_string();
-        assert!(line.contains("×3") && line.contains("C-0006"), "{out}");
+        // Equally unsure and equally high: the row acts on the oldest.
+        assert!(line.contains("×3") && line.contains("C-0002"), "{out}");
         let line = &out
             .lines()
             .nth(row_of(&out, "restarted on auth-3"))
             .unwrap()
             .to_string();
-        assert!(line.contains("×2") && line.contains("C-0008"), "{out}");
+        assert!(line.contains("×2") && line.contains("C-0007"), "{out}");
         let targets = InboxPane.targets(&d.snap, &st);
-        assert!(targets.contains(&Target::Concern("C-0006".into())));
-        assert!(!targets.contains(&Target::Concern("C-0002".into())));
+        assert!(targets.contains(&Target::Concern("C-0002".into())));
+        assert!(!targets.contains(&Target::Concern("C-0006".into())));
         assert_eq!(
             targets.len(),
             1 + 5,
@@ -415,6 +497,101 @@ mod tests {
         );
         let out = pane_text(&InboxPane, &d.snap, &st, 120, 8);
         assert!(!out.contains("P-0001"), "{out}");
+    }
+
+    #[test]
+    fn at_80_columns_each_concern_shows_40_characters_and_a_cut_list_says_how_many_more() {
+        let mut d = Day::standard();
+        let long = "the migration drops the legacy sessions table before the new one is filled";
+        d.concern(
+            90,
+            "C-0005",
+            ConcernSource::Agent,
+            Some("auth-3"),
+            long,
+            (0.3, Impact::Critical),
+        );
+        // An inbox pane of the floor at 80x24: 80 wide, 7 high.
+        let out = pane_text(&InboxPane, &d.snap, &PaneState::default(), 80, 7);
+        let row = out.lines().nth(row_of(&out, "C-0005")).unwrap();
+        let shown: String = long.chars().take(40).collect();
+        assert!(row.contains(&shown), "{out}");
+        assert!(
+            row.trim_end_matches(['│', '┃']).trim_end().ends_with('…'),
+            "{out}"
+        );
+        assert!(
+            out.lines().nth(1).unwrap().contains("route"),
+            "column headers: {out}"
+        );
+        // 6 rows (a pause and five concerns) in 4: 2 more, said on the border.
+        assert!(out.lines().last().unwrap().contains("… 2 more"), "{out}");
+    }
+
+    #[test]
+    fn overdue_rows_say_for_how_long_and_the_title_counts_them() {
+        let mut d = Day::standard();
+        d.ev(
+            100,
+            Some("builder-01"),
+            Some("auth-3"),
+            EventKind::ConcernReraised {
+                id: "C-0004".into(),
+                round: 1,
+                waited: 10 * MINUTE,
+            },
+        );
+        d.snap.now = 100 * SECOND + 25 * MINUTE;
+        let out = pane_text(&InboxPane, &d.snap, &PaneState::default(), 120, 12);
+        assert!(out.contains("1 overdue"), "{out}");
+        let row = out.lines().nth(row_of(&out, "C-0004")).unwrap();
+        assert!(row.contains("+25m"), "{out}");
+    }
+
+    #[test]
+    fn an_answer_to_a_folded_row_answers_every_member() {
+        use crate::engine::Command;
+        use crate::tui::action::{Key, KeyMap};
+        use crate::tui::app::App;
+        use crate::tui::theme::Theme;
+        let mut d = Day::standard();
+        for (id, at) in [("C-0005", 81), ("C-0006", 82)] {
+            d.concern(
+                at,
+                id,
+                ConcernSource::Agent,
+                Some("auth-3"),
+                "not sure at all",
+                (0.2, Impact::High),
+            );
+        }
+        let mut app = App::new(
+            d.snap.clone(),
+            Theme::builtin("dark").unwrap(),
+            KeyMap::defaults(false),
+            false,
+        );
+        app.focus = PaneId::Inbox;
+        // The pause, the critical one, then the fold of three.
+        for k in ["j", "j", "a"] {
+            app.key(Key::parse(k).unwrap());
+        }
+        assert_eq!(
+            app.outbox,
+            ["C-0002", "C-0005", "C-0006"]
+                .map(|c| Command::AckConcern(c.into()))
+                .to_vec()
+        );
+        app.outbox.clear();
+        for k in ["d", "d", "u", "p", "enter"] {
+            app.key(Key::parse(k).unwrap());
+        }
+        assert_eq!(app.outbox.len(), 3, "{:?}", app.outbox);
+        assert!(
+            app.outbox
+                .iter()
+                .all(|c| matches!(c, Command::DismissConcern(_, r) if r == "dup"))
+        );
     }
 
     #[test]

@@ -162,3 +162,58 @@ pub fn row_style(ctx: &DrawCtx, selected: bool, marked: bool) -> Style {
         Style::default()
     }
 }
+
+/// Draw `line` in `width` cells; a line that does not fit is cut and ends
+/// in `…`.
+pub fn set_line_cut(buf: &mut Buffer, x: u16, y: u16, line: &Line, width: u16) {
+    let w = width as usize;
+    if line.width() <= w || w == 0 {
+        buf.set_line(x, y, line, width);
+        return;
+    }
+    let mut used = 0usize;
+    let mut spans: Vec<Span> = Vec::new();
+    for s in &line.spans {
+        let room = w - 1 - used;
+        if room == 0 {
+            break;
+        }
+        let sw = s.width();
+        if sw <= room {
+            used += sw;
+            spans.push(s.clone());
+            continue;
+        }
+        let mut cut = String::new();
+        let mut cw = 0;
+        for c in s.content.chars() {
+            let c_w = Span::raw(c.to_string()).width();
+            if cw + c_w > room {
+                break;
+            }
+            cw += c_w;
+            cut.push(c);
+        }
+        spans.push(Span::styled(cut, s.style));
+        break;
+    }
+    let last = spans.last().map(|s| s.style).unwrap_or_default();
+    spans.push(Span::styled("…", last));
+    buf.set_line(x, y, &Line::from(spans).style(line.style), width);
+}
+
+/// Under a list cut short: `… N more` on the pane's bottom border, right
+/// of its corner.
+pub fn more_below(ctx: &DrawCtx, area: Rect, hidden: usize, buf: &mut Buffer) {
+    if hidden == 0 || area.height < 2 || area.width < 14 {
+        return;
+    }
+    let text = format!(" … {hidden} more ");
+    let w = (text.chars().count() as u16).min(area.width - 4);
+    buf.set_string(
+        area.x + 2,
+        area.y + area.height - 1,
+        crate::tui::format::cell(&text, w as usize),
+        ctx.theme.marked(),
+    );
+}

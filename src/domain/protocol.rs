@@ -13,7 +13,7 @@
 //! A line that starts with `::` and a lowercase word is a protocol line; one
 //! that does not parse is reported (never a panic) and otherwise ignored.
 
-use crate::domain::{Impact, Usage};
+use super::{Impact, Usage};
 
 /// What an agent said through the protocol (or its runtime reported).
 #[derive(Clone, Debug, PartialEq)]

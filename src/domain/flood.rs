@@ -1,7 +1,8 @@
-//! The output-flood check: an agent printing more lines or bytes in one
-//! window than its thresholds allow is flooding, whatever it says.
+//! Output counted per window, for the output-flood check (`watchdog`): an
+//! agent printing more lines or bytes in one window than its thresholds
+//! allow is flooding, whatever it says.
 
-use crate::domain::Millis;
+use super::Millis;
 
 /// What is counted, per window of `flood_window`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,0 +1,157 @@
+//! T2 triage's facts and verdicts. Every concern routed to triage gets a
+//! verdict — *resolve* (clear cause, low impact: restarted and working
+//! again), or *escalate* to the operator with a recommendation — from
+//! heuristics over what the log says about its task: the same check firing
+//! again and again, a budget stop near the end, the same gate finding
+//! repeated. Each verdict is a `triage_verdict` event with its reasons; the
+//! facts here are folded from every event so the heuristics read the state,
+//! never the log.
+
+use super::{Check, ConcernId, Event, EventKind, Millis, Routing, TaskId};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+/// What triage decided about a concern.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// A clear cause, handled: the concern is resolved.
+    Resolve,
+    /// The operator decides, with triage's recommendation.
+    Escalate,
+}
+
+impl Verdict {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Verdict::Resolve => "resolve",
+            Verdict::Escalate => "escalate",
+        }
+    }
+}
+
+/// One verdict, as the watchdog pane's T2 group shows it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Decided {
+    pub concern: ConcernId,
+    pub verdict: Verdict,
+    pub recommendation: String,
+    pub reasons: Vec<String>,
+    pub at: Millis,
+}
+
+/// What the log has said about a task that triage weighs.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct TaskTrouble {
+    /// The check that fired last and how many times in a row (without the
+    /// task being done in between).
+    pub alerts_in_row: Option<(Check, u32)>,
+    /// The last sign of work: progress, a commit, usage.
+    pub last_work: Option<Millis>,
+    /// The last progress the agent reported (0–100).
+    pub progress: u8,
+    /// The last gate rejection's gate and first finding, and how many times
+    /// in a row exactly that came back.
+    pub same_rejection: Option<(String, u32)>,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct TriageFacts {
+    /// By task, in order (a checkpoint of the fold writes the same bytes
+    /// for the same state).
+    pub tasks: BTreeMap<TaskId, TaskTrouble>,
+    /// Every verdict, by concern.
+    pub verdicts: BTreeMap<ConcernId, Decided>,
+    /// The latest verdicts, newest last (at most [`RECENT`]).
+    pub recent: VecDeque<ConcernId>,
+    /// Concerns routed to triage, open, without a verdict: what a tick
+    /// looks at (never every concern of the day).
+    pub waiting: BTreeSet<ConcernId>,
+}
+
+pub const RECENT: usize = 8;
+
+impl TriageFacts {
+    pub fn apply(&mut self, ev: &Event) {
+        match &ev.kind {
+            EventKind::ConcernRaised { id, routing, .. } if *routing == Routing::Triage => {
+                self.waiting.insert(id.clone());
+            }
+            EventKind::ConcernDisposed { id, .. } => {
+                self.waiting.remove(id);
+            }
+            _ => {}
+        }
+        if let EventKind::TriageVerdict {
+            concern,
+            verdict,
+            recommendation,
+            reasons,
+        } = &ev.kind
+        {
+            self.verdicts.insert(
+                concern.clone(),
+                Decided {
+                    concern: concern.clone(),
+                    verdict: verdict.clone(),
+                    recommendation: recommendation.clone(),
+                    reasons: reasons.clone(),
+                    at: ev.at,
+                },
+            );
+            self.waiting.remove(concern);
+            self.recent.push_back(concern.clone());
+            if self.recent.len() > RECENT {
+                self.recent.pop_front();
+            }
+            return;
+        }
+        let Some(task) = &ev.task else {
+            return;
+        };
+        if matches!(
+            ev.kind,
+            EventKind::MergeFinished { .. } | EventKind::TaskFailed { .. }
+        ) {
+            self.tasks.remove(task);
+            return;
+        }
+        let t = self.tasks.entry(task.clone()).or_default();
+        match &ev.kind {
+            EventKind::WatchdogAlert { check, .. } => {
+                t.alerts_in_row = match t.alerts_in_row {
+                    Some((c, n)) if c == *check => Some((c, n + 1)),
+                    _ => Some((*check, 1)),
+                };
+            }
+            EventKind::Progress { percent, .. } => {
+                t.progress = *percent;
+                t.last_work = Some(ev.at);
+            }
+            EventKind::CommitMade { .. } | EventKind::UsageRecorded { .. } => {
+                t.last_work = Some(ev.at);
+            }
+            EventKind::TaskDone => t.alerts_in_row = None,
+            EventKind::GateFinished {
+                passed: false,
+                gate,
+                findings,
+                ..
+            } => {
+                let what = match findings.first() {
+                    Some(f) => format!("{gate}: {} {}", f.file, f.found),
+                    None => gate.clone(),
+                };
+                t.same_rejection = match t.same_rejection.take() {
+                    Some((w, n)) if w == what => Some((w, n + 1)),
+                    _ => Some((what, 1)),
+                };
+            }
+            _ => {}
+        }
+    }
+
+    pub fn verdict(&self, id: &ConcernId) -> Option<&Decided> {
+        self.verdicts.get(id)
+    }
+}

@@ -1,0 +1,422 @@
+//! An incident write-up from the log: for a task (failed for good, or any
+//! other) or a concern, what happened, what it cost, how it was noticed,
+//! what was tried, how it ended — as Markdown for the team's records.
+
+use crate::domain::{Actor, Event, EventKind, MergeOutcome, Millis, Money, Routing};
+use chrono::TimeZone;
+use std::collections::BTreeSet;
+use std::fmt::Write;
+
+/// What an incident is about: a task id, or a concern id (`C-0007`).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Subject {
+    Task(String),
+    Concern(String),
+}
+
+impl Subject {
+    pub fn parse(id: &str) -> Subject {
+        let concern =
+            id.len() > 2 && id.starts_with("C-") && id[2..].chars().all(|c| c.is_ascii_digit());
+        match concern {
+            true => Subject::Concern(id.to_string()),
+            false => Subject::Task(id.to_string()),
+        }
+    }
+}
+
+/// The events an incident is made of, gathered in one pass over the log.
+#[derive(Default)]
+pub struct Incident {
+    pub title: String,
+    task: Option<String>,
+    concern: Option<String>,
+    events: Vec<Event>,
+}
+
+fn concern_id(ev: &Event) -> Option<&str> {
+    match &ev.kind {
+        EventKind::ConcernRaised { id, .. } | EventKind::ConcernDisposed { id, .. } => {
+            Some(id.as_str())
+        }
+        _ => None,
+    }
+}
+
+impl Incident {
+    /// Gather the subject's events from the whole log (in order); `None` when
+    /// the log does not know it.
+    pub fn gather(subject: &Subject, log: impl IntoIterator<Item = Event>) -> Option<Incident> {
+        let mut log = log.into_iter().collect::<Vec<_>>();
+        let (task, concern) = match subject {
+            Subject::Task(t) => (Some(t.clone()), None),
+            Subject::Concern(c) => {
+                let raised = log.iter().find(|e| concern_id(e) == Some(c.as_str()))?;
+                (
+                    raised.task.as_ref().map(|t| t.as_str().to_string()),
+                    Some(c.clone()),
+                )
+            }
+        };
+        let mine = |e: &Event| {
+            task.as_deref()
+                .is_some_and(|t| e.task.as_ref().is_some_and(|x| x.as_str() == t))
+                || concern.as_deref().is_some_and(|c| concern_id(e) == Some(c))
+        };
+        log.retain(mine);
+        if log.is_empty() {
+            return None;
+        }
+        let title = log
+            .iter()
+            .find_map(|e| match &e.kind {
+                EventKind::TaskAdded { spec } => Some(format!("{}: {}", spec.id, spec.title)),
+                EventKind::ConcernRaised { id, summary, .. } => {
+                    Some(format!("{}: {summary}", id.as_str()))
+                }
+                _ => None,
+            })
+            .unwrap_or_else(|| task.clone().or(concern.clone()).unwrap_or_default());
+        Some(Incident {
+            title,
+            task,
+            concern,
+            events: log,
+        })
+    }
+
+    pub fn markdown(&self, zone: &impl TimeZone<Offset: std::fmt::Display>) -> String {
+        let at = |ms: Millis| {
+            zone.timestamp_millis_opt(ms)
+                .earliest()
+                .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
+                .unwrap_or_else(|| ms.to_string())
+        };
+        let mut out = String::new();
+        let _ = writeln!(out, "# Incident: {}\n", self.title);
+        let _ = writeln!(out, "## Summary\n\n{}\n", self.summary());
+        let _ = writeln!(out, "## Impact\n\n{}\n", self.impact());
+        let _ = writeln!(out, "## How it was detected\n\n{}\n", self.detection(&at));
+        let _ = writeln!(out, "## Timeline\n");
+        for line in self.timeline(&at) {
+            let _ = writeln!(out, "- {line}");
+        }
+        let _ = writeln!(
+            out,
+            "\n## Root cause (as far as known)\n\n{}\n",
+            self.root_cause()
+        );
+        let _ = writeln!(out, "## What was tried\n");
+        for line in self.tried() {
+            let _ = writeln!(out, "- {line}");
+        }
+        let _ = writeln!(out, "\n## Resolution\n\n{}\n", self.resolution());
+        let _ = writeln!(out, "## Follow-ups\n");
+        for line in self.follow_ups() {
+            let _ = writeln!(out, "- [ ] {line}");
+        }
+        out
+    }
+
+    fn count(&self, f: impl Fn(&EventKind) -> bool) -> usize {
+        self.events.iter().filter(|e| f(&e.kind)).count()
+    }
+
+    fn summary(&self) -> String {
+        let subject = match (&self.task, &self.concern) {
+            (Some(t), Some(c)) => format!("Concern {c} about task {t}"),
+            (Some(t), None) => format!("Task {t}"),
+            (None, Some(c)) => format!("Concern {c}"),
+            (None, None) => "The subject".into(),
+        };
+        format!("{subject} — {}", self.resolution())
+    }
+
+    fn impact(&self) -> String {
+        let agents: BTreeSet<&str> = self
+            .events
+            .iter()
+            .filter_map(|e| e.agent.as_ref().map(|a| a.as_str()))
+            .collect();
+        let spend: Money = self
+            .events
+            .iter()
+            .filter_map(|e| match &e.kind {
+                EventKind::UsageRecorded { cost, .. } => Some(*cost),
+                _ => None,
+            })
+            .sum();
+        let first = self.events.first().map_or(0, |e| e.at);
+        let last = self.events.last().map_or(0, |e| e.at);
+        let attempts = self.count(|k| matches!(k, EventKind::TaskAssigned { .. }));
+        format!(
+            "- agents: {} ({})\n- tasks: {}\n- spend: {spend}\n- time from first to last event: {}\n- sessions: {attempts}",
+            agents.len(),
+            agents.into_iter().collect::<Vec<_>>().join(", "),
+            self.task.as_deref().unwrap_or("—"),
+            minutes(last - first),
+        )
+    }
+
+    fn detection(&self, at: &impl Fn(Millis) -> String) -> String {
+        let first = self.events.iter().find(|e| {
+            matches!(
+                &e.kind,
+                EventKind::WatchdogAlert { .. }
+                    | EventKind::ConcernRaised { .. }
+                    | EventKind::GateFinished { passed: false, .. }
+                    | EventKind::ApiTrouble { .. }
+                    | EventKind::BudgetReached { .. }
+                    | EventKind::MergeFinished { .. }
+                    | EventKind::TaskFailed { .. }
+            ) && !matches!(
+                &e.kind,
+                EventKind::MergeFinished {
+                    outcome: MergeOutcome::Merged { .. }
+                }
+            )
+        });
+        match first {
+            None => {
+                "Nothing flagged it: no watchdog alert, concern, gate failure or merge trouble."
+                    .into()
+            }
+            Some(e) => format!("{} at {}: {}", by(e), at(e.at), detail(&e.kind)),
+        }
+    }
+
+    fn timeline(&self, at: &impl Fn(Millis) -> String) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut quiet = 0;
+        for e in &self.events {
+            if matches!(
+                e.kind,
+                EventKind::UsageRecorded { .. }
+                    | EventKind::Progress { .. }
+                    | EventKind::AgentPrompted { .. }
+                    | EventKind::CommitMade { .. }
+            ) {
+                quiet += 1;
+                continue;
+            }
+            if quiet > 0 {
+                out.push(format!("… {quiet} usage, progress and commit events"));
+                quiet = 0;
+            }
+            let who = e
+                .agent
+                .as_ref()
+                .map(|a| format!(" {}", a.as_str()))
+                .unwrap_or_default();
+            out.push(format!(
+                "{} · {}{who} · `{}` {}",
+                at(e.at),
+                e.actor.as_str(),
+                e.kind.name(),
+                detail(&e.kind)
+            ));
+        }
+        if quiet > 0 {
+            out.push(format!("… {quiet} usage, progress and commit events"));
+        }
+        out
+    }
+
+    fn root_cause(&self) -> String {
+        let last_reason = self.events.iter().rev().find_map(|e| match &e.kind {
+            EventKind::TaskFailed { reason } | EventKind::TaskBlocked { reason } => {
+                Some(reason.clone())
+            }
+            _ => None,
+        });
+        let last_gate = self.events.iter().rev().find_map(|e| match &e.kind {
+            EventKind::GateFinished {
+                passed: false,
+                gate,
+                findings,
+                ..
+            } => Some(format!(
+                "the last failing gate was `{gate}` ({} finding(s))",
+                findings.len()
+            )),
+            _ => None,
+        });
+        match (last_reason, last_gate) {
+            (Some(r), Some(g)) => format!("{r}; {g}."),
+            (Some(r), None) => format!("{r}."),
+            (None, Some(g)) => format!("Not recorded; {g}."),
+            (None, None) => "Not recorded in the log.".into(),
+        }
+    }
+
+    fn tried(&self) -> Vec<String> {
+        let n = |f: fn(&EventKind) -> bool| self.count(f);
+        let mut out = vec![
+            format!(
+                "{} session(s) started",
+                n(|k| matches!(k, EventKind::TaskAssigned { .. }))
+            ),
+            format!(
+                "{} rework(s) after a gate, {} redo(s) after a conflict, {} hand-off(s)",
+                n(|k| matches!(k, EventKind::TaskReworked { .. })),
+                n(|k| matches!(k, EventKind::TaskReimagined { .. })),
+                n(|k| matches!(k, EventKind::Handoff { .. }))
+            ),
+            format!(
+                "{} requeue(s), {} backoff(s) after API trouble",
+                n(|k| matches!(k, EventKind::TaskRequeued { .. })),
+                n(|k| matches!(k, EventKind::TaskDeferred { .. }))
+            ),
+        ];
+        for e in self.events.iter().filter(|e| {
+            e.actor == Actor::Operator && !matches!(e.kind, EventKind::TaskAdded { .. })
+        }) {
+            out.push(format!(
+                "the operator: `{}` {}",
+                e.kind.name(),
+                detail(&e.kind)
+            ));
+        }
+        out
+    }
+
+    fn resolution(&self) -> String {
+        let end = self.events.iter().rev().find_map(|e| match &e.kind {
+            EventKind::MergeFinished {
+                outcome: MergeOutcome::Merged { commit, .. },
+            } => Some(format!(
+                "merged in the end (commit {})",
+                &commit[..commit.len().min(10)]
+            )),
+            EventKind::TaskFailed { .. } => Some("failed for good".to_string()),
+            EventKind::TaskBlocked { .. } => Some("blocked, waiting for the operator".to_string()),
+            EventKind::ConcernDisposed { disposition, .. } => Some(format!(
+                "the concern was {} by {}",
+                disposition.as_str(),
+                by(e)
+            )),
+            _ => None,
+        });
+        end.unwrap_or_else(|| "still open".into())
+    }
+
+    fn follow_ups(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let stalls = self.count(
+            |k| matches!(k, EventKind::WatchdogAlert { check, .. } if check.as_str() == "stalled"),
+        );
+        if stalls >= 2 {
+            out.push(format!(
+                "{stalls} stalls: check the task's spec, or `watchdog.stall_after`"
+            ));
+        }
+        let gates = self.count(|k| matches!(k, EventKind::GateFinished { passed: false, .. }));
+        if gates >= 2 {
+            out.push(format!(
+                "{gates} gate rejections: is the spec clear about what the gate checks?"
+            ));
+        }
+        if self.count(|k| matches!(k, EventKind::BudgetReached { .. })) > 0 {
+            out.push("a budget stopped it: was the budget right for this task?".into());
+        }
+        let human = self.count(|k| {
+            matches!(
+                k,
+                EventKind::ConcernRaised {
+                    routing: Routing::Human,
+                    ..
+                }
+            )
+        });
+        if human > 0 {
+            out.push(format!("{human} concern(s) reached the operator: could a gate or a triage rule have caught it earlier?"));
+        }
+        out.push("(add what the team decides)".into());
+        out
+    }
+}
+
+fn by(e: &Event) -> String {
+    match (&e.actor, &e.agent) {
+        (Actor::Agent, Some(a)) => format!("agent {}", a.as_str()),
+        (actor, _) => actor.as_str().to_string(),
+    }
+}
+
+fn minutes(ms: Millis) -> String {
+    let m = ms / 60_000;
+    if m >= 60 {
+        format!("{}h{:02}m", m / 60, m % 60)
+    } else {
+        format!("{m}m")
+    }
+}
+
+/// One line of what an event says, short.
+fn detail(k: &EventKind) -> String {
+    let cut = |s: &str| {
+        let one = s.lines().next().unwrap_or("");
+        match one.char_indices().nth(120) {
+            Some((i, _)) => format!("{}…", &one[..i]),
+            None => one.to_string(),
+        }
+    };
+    match k {
+        EventKind::TaskAssigned {
+            attempt, resume, ..
+        } => {
+            format!(
+                "attempt {attempt}{}",
+                if *resume { ", resuming" } else { "" }
+            )
+        }
+        EventKind::GateFinished { passed, gate, .. } => {
+            format!("{} `{gate}`", if *passed { "passed" } else { "failed" })
+        }
+        EventKind::MergeFinished { outcome } => match outcome {
+            MergeOutcome::Merged { tier, .. } => format!("merged ({tier})"),
+            other => cut(&serde_json::to_string(other).unwrap_or_default()),
+        },
+        EventKind::WatchdogAlert { check, detail } => {
+            format!("{}: {}", check.as_str(), cut(detail))
+        }
+        EventKind::ConcernRaised {
+            id,
+            summary,
+            impact,
+            confidence,
+            routing,
+            ..
+        } => format!(
+            "{} {} (impact {}, confidence {confidence:.2}, to {})",
+            id.as_str(),
+            cut(summary),
+            impact.as_str(),
+            routing.as_str()
+        ),
+        EventKind::ConcernDisposed { id, disposition } => {
+            format!("{} {}", id.as_str(), disposition.as_str())
+        }
+        EventKind::TaskFailed { reason }
+        | EventKind::TaskBlocked { reason }
+        | EventKind::TaskRequeued { reason }
+        | EventKind::TaskReworked { reason }
+        | EventKind::AgentRetired { reason } => cut(reason),
+        EventKind::SessionEnded { exit_code, reason } => match exit_code {
+            Some(c) => format!("exit {c}: {}", cut(reason)),
+            None => cut(reason),
+        },
+        EventKind::ApiTrouble { trouble, detail } => format!("{trouble}: {}", cut(detail)),
+        EventKind::BudgetReached { spent, limit, .. } => format!("{spent} of {limit}"),
+        EventKind::Handoff { share, .. } => format!("at {:.0} % of the context", share * 100.0),
+        EventKind::PauseRequested { id, reason, .. } => format!("{} {}", id.as_str(), cut(reason)),
+        EventKind::PauseDecided { id, approved } => {
+            format!(
+                "{} {}",
+                id.as_str(),
+                if *approved { "approved" } else { "rejected" }
+            )
+        }
+        _ => String::new(),
+    }
+}

@@ -1,0 +1,123 @@
+//! The modes the keyboard can be in (help, command line, filter, a
+//! dismissal's reason, a confirm) and what a key does in each; in the
+//! normal mode a key is an action, dispatched by the app.
+
+use super::App;
+use crate::engine::Command;
+use crate::tui::action::{Key, KeyName};
+use crate::tui::command_line::{self, Edited, LineEdit};
+use crate::tui::panes::Target;
+
+/// What the keyboard is talking to.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Mode {
+    Normal,
+    Help {
+        scroll: u16,
+    },
+    CommandLine(LineEdit),
+    Filter(LineEdit),
+    /// A dismissal's reason is being typed.
+    Reason {
+        target: Target,
+        edit: LineEdit,
+    },
+    /// A destructive action waits for `y`.
+    Confirm {
+        prompt: String,
+        on_yes: OnYes,
+    },
+}
+
+/// What `y` does to a confirm.
+#[derive(Clone, Debug, PartialEq)]
+pub enum OnYes {
+    /// Quit the console (and stop the swarm).
+    Quit,
+    /// Send these commands.
+    Send(Vec<Command>),
+}
+
+impl App {
+    /// Feed one key press.
+    pub fn key(&mut self, key: Key) {
+        match std::mem::replace(&mut self.mode, Mode::Normal) {
+            Mode::Normal => {
+                self.notice = None;
+                if let Some(a) = self.keys.action(&key) {
+                    self.act(a);
+                }
+            }
+            Mode::Help { scroll } => {
+                self.mode = match key.code {
+                    KeyName::Char('j') | KeyName::Down => Mode::Help { scroll: scroll + 1 },
+                    KeyName::Char('k') | KeyName::Up => Mode::Help {
+                        scroll: scroll.saturating_sub(1),
+                    },
+                    _ => Mode::Normal,
+                }
+            }
+            Mode::CommandLine(mut edit) => {
+                if key.code == KeyName::Tab {
+                    let (text, hint) =
+                        command_line::complete_with_hint(edit.text(), &self.snap, self.readonly);
+                    edit.set_text(text);
+                    edit.hint = hint;
+                    self.mode = Mode::CommandLine(edit);
+                } else {
+                    match edit.key(key) {
+                        Edited::Entered(text) => self.run_command_line(&text),
+                        Edited::Cancelled => {}
+                        Edited::Typing => self.mode = Mode::CommandLine(edit),
+                    }
+                }
+            }
+            Mode::Filter(mut edit) => {
+                let done = edit.key(key);
+                self.states[self.focus.index()].filter = edit.text().to_string();
+                self.states[self.focus.index()].selected = 0;
+                match done {
+                    Edited::Entered(_) => {}
+                    Edited::Cancelled => self.states[self.focus.index()].filter.clear(),
+                    Edited::Typing => self.mode = Mode::Filter(edit),
+                }
+            }
+            Mode::Reason { target, mut edit } => match edit.key(key) {
+                Edited::Entered(reason) if !reason.trim().is_empty() => {
+                    if let Target::Concern(id) = target {
+                        // A folded row's duplicates go with it.
+                        let reason = reason.trim().to_string();
+                        for c in crate::tui::panes::inbox::answered_with(&self.snap, &id) {
+                            self.outbox.push(Command::DismissConcern(c, reason.clone()));
+                        }
+                    }
+                }
+                Edited::Entered(_) => {
+                    self.notice = Some("a dismissal needs a reason".into());
+                    self.mode = Mode::Reason { target, edit };
+                }
+                Edited::Cancelled => {}
+                Edited::Typing => self.mode = Mode::Reason { target, edit },
+            },
+            Mode::Confirm { prompt, on_yes } => match (key.code, on_yes) {
+                (KeyName::Char('y') | KeyName::Enter, OnYes::Quit) => self.quit = true,
+                (KeyName::Char('y') | KeyName::Enter, OnYes::Send(commands)) => {
+                    self.outbox.extend(commands)
+                }
+                (KeyName::Char('n') | KeyName::Esc, _) => self.notice = Some("cancelled".into()),
+                (_, on_yes) => self.mode = Mode::Confirm { prompt, on_yes },
+            },
+        }
+    }
+
+    /// Whether the open confirm is the quit question.
+    pub fn confirming_quit(&self) -> bool {
+        matches!(
+            &self.mode,
+            Mode::Confirm {
+                on_yes: OnYes::Quit,
+                ..
+            }
+        )
+    }
+}

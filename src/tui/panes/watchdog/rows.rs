@@ -1,0 +1,276 @@
+//! The pane's rows: each agent's trouble (its tier, what was seen, what
+//! happens next) from the state's facts, grouped by tier, healthy agents
+//! folded into teams above [`SPAN`].
+
+use super::{ALERT_RECENT, SPAN};
+use crate::domain::{
+    AgentId, AgentPhase, AgentState, Check, Concern, PausePoint, Routing, TaskId, TaskStatus,
+};
+use crate::swarm::Snapshot;
+use crate::tui::format::age;
+use crate::tui::panes::PaneState;
+use std::collections::HashMap;
+
+/// An agent in trouble: its tier, what was seen, what happens next.
+pub(super) struct Trouble {
+    pub(super) tier: u8,
+    pub(super) seen: String,
+    pub(super) next: String,
+    pub(super) detail: String,
+}
+
+pub(super) enum Row<'a> {
+    Header { tier: u8, count: usize },
+    Agent(&'a AgentState, Option<Trouble>),
+    Team(Team),
+}
+
+#[derive(Default)]
+pub(super) struct Team {
+    pub(super) number: usize,
+    pub(super) working: usize,
+    pub(super) idle: usize,
+    /// Members listed above, in trouble.
+    pub(super) above: usize,
+}
+
+/// What the pane looks at besides the agents, gathered in one pass each.
+struct Facts<'a> {
+    snap: &'a Snapshot,
+    pauses: HashMap<&'a AgentId, &'a PausePoint>,
+    concerns: HashMap<&'a AgentId, &'a Concern>,
+    /// The latest alert per agent: (task, detail).
+    alerts: HashMap<&'a AgentId, (Option<&'a TaskId>, &'a str)>,
+    retired: HashMap<&'a AgentId, &'a str>,
+}
+
+impl<'a> Facts<'a> {
+    fn new(snap: &'a Snapshot) -> Facts<'a> {
+        let s = &snap.state;
+        let pauses = s
+            .waiting_pauses()
+            .filter_map(|p| Some((p.agent.as_ref()?, p)))
+            .collect();
+        // The latest open concern for the human about each agent.
+        let concerns = s
+            .open_concerns()
+            .filter(|c| c.routing == Routing::Human)
+            .filter_map(|c| Some((c.agent.as_ref()?, c)))
+            .collect();
+        // The facts the state keeps per agent, never a window of events.
+        let alerts = s
+            .agents
+            .values()
+            .filter_map(|a| {
+                let (task, detail) = a.last_alert_about.as_ref()?;
+                Some((&a.id, (task.as_ref(), detail.as_str())))
+            })
+            .collect();
+        let retired = s
+            .agents
+            .values()
+            .filter_map(|a| Some((&a.id, a.retired_because.as_deref()?)))
+            .collect();
+        Facts {
+            snap,
+            pauses,
+            concerns,
+            alerts,
+            retired,
+        }
+    }
+
+    fn trouble(&self, a: &AgentState) -> Option<Trouble> {
+        let s = &self.snap.state;
+        let now = self.snap.now;
+        if let Some(p) = self.pauses.get(&a.id) {
+            let on = p
+                .task
+                .as_ref()
+                .map(|t| format!(" on {t}"))
+                .unwrap_or_default();
+            return Some(Trouble {
+                tier: 3,
+                seen: format!("{}{on} {}", p.id, age(now - p.raised_at)),
+                next: "waits: approve or reject".into(),
+                detail: p.reason.clone(),
+            });
+        }
+        if a.phase == AgentPhase::Retired {
+            return Some(Trouble {
+                tier: 3,
+                seen: "retired".into(),
+                next: "out of the pool for good".into(),
+                detail: self
+                    .retired
+                    .get(&a.id)
+                    .map_or_else(String::new, |r| (*r).to_string()),
+            });
+        }
+        if let Some(c) = self.concerns.get(&a.id) {
+            return Some(Trouble {
+                tier: 3,
+                seen: format!("{} {}", c.id, c.impact.as_str()),
+                next: "waits: ack, resolve or dismiss".into(),
+                detail: c.summary.clone(),
+            });
+        }
+        if let Some((check, at)) = a.last_alert
+            && now - at <= ALERT_RECENT
+        {
+            let (task, detail) = self.alerts.get(&a.id).copied().unwrap_or((None, ""));
+            return Some(Trouble {
+                tier: 1,
+                seen: format!("{} {} ago", check.as_str(), age(now - at)),
+                next: after_alert(a, check, task, s),
+                detail: detail.to_string(),
+            });
+        }
+        if a.held {
+            return Some(Trouble {
+                tier: 1,
+                seen: "held".into(),
+                next: match &a.task {
+                    Some(t) => format!("frozen on {t} until released"),
+                    None => "gets no work until released".into(),
+                },
+                detail: String::new(),
+            });
+        }
+        if !s.frozen
+            && let Some(session) = &a.session
+            && self.snap.frozen_sessions.contains(session)
+        {
+            return Some(Trouble {
+                tier: 1,
+                seen: "frozen".into(),
+                next: match &a.task {
+                    Some(t) => format!("{t} resumes when thawed"),
+                    None => "resumes when thawed".into(),
+                },
+                detail: String::new(),
+            });
+        }
+        None
+    }
+}
+
+/// What became of the agent's task after the engine acted on an alert.
+fn after_alert(
+    a: &AgentState,
+    check: Check,
+    task: Option<&TaskId>,
+    s: &crate::domain::SwarmState,
+) -> String {
+    let acted = match check {
+        Check::OverTime => "stopped",
+        Check::OverBudget => "stopped",
+        _ => "restarted",
+    };
+    let Some(t) = task.and_then(|t| s.task(t)) else {
+        return acted.into();
+    };
+    let id = t.id();
+    let now_on = match &a.task {
+        Some(cur) if cur != id => format!("; now on {cur}"),
+        _ => String::new(),
+    };
+    let what = match t.status {
+        TaskStatus::Pending => format!("{id} requeued, resumes from its branch"),
+        TaskStatus::InProgress if t.agent.as_ref() == Some(&a.id) => format!("resumed on {id}"),
+        TaskStatus::InProgress => match &t.agent {
+            Some(other) => format!("{id} moved to {other}"),
+            None => format!("{id} in progress"),
+        },
+        TaskStatus::Gating => format!("{id} at the gates"),
+        TaskStatus::Queued => format!("{id} in the merge queue"),
+        TaskStatus::Merged => format!("{id} merged since"),
+        TaskStatus::Failed => format!("{id} failed for good"),
+        TaskStatus::Blocked => format!("{id} blocked, work kept on its branch"),
+    };
+    format!("{acted}; {what}{now_on}")
+}
+
+/// The team an agent belongs to (1-based): by its number when its id ends
+/// in one, else by its position.
+fn team_of(id: &AgentId, position: usize) -> usize {
+    id.as_str()
+        .rsplit('-')
+        .next()
+        .and_then(|n| n.parse::<usize>().ok())
+        .filter(|n| *n > 0)
+        .map_or(position / SPAN + 1, |n| (n - 1) / SPAN + 1)
+}
+
+/// The rows in display order.
+pub(super) fn rows<'a>(snap: &'a Snapshot, state: &PaneState) -> Vec<Row<'a>> {
+    let facts = Facts::new(snap);
+    let agents: Vec<(usize, &AgentState)> = snap
+        .state
+        .agents
+        .values()
+        .enumerate()
+        .filter(|(_, a)| state.passes(a.id.as_str()))
+        .collect();
+    let fold = agents.len() > SPAN;
+    let mut groups: [Vec<Row>; 3] = Default::default(); // T3, T2, T1
+    let mut healthy: Vec<Row> = Vec::new();
+    let mut teams: Vec<Team> = Vec::new();
+    let mut team_at: HashMap<usize, usize> = HashMap::new();
+    let mut n_healthy = 0;
+    for (pos, a) in agents {
+        let trouble = facts.trouble(a);
+        let team = fold.then(|| {
+            let n = team_of(&a.id, pos);
+            let i = *team_at.entry(n).or_insert_with(|| {
+                teams.push(Team {
+                    number: n,
+                    ..Team::default()
+                });
+                teams.len() - 1
+            });
+            &mut teams[i]
+        });
+        match trouble {
+            Some(tr) => {
+                if let Some(team) = team {
+                    team.above += 1;
+                }
+                groups[3 - tr.tier as usize].push(Row::Agent(a, Some(tr)));
+            }
+            None => {
+                n_healthy += 1;
+                match team {
+                    Some(team) if a.is_busy() => team.working += 1,
+                    Some(team) => team.idle += 1,
+                    None => healthy.push(Row::Agent(a, None)),
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for (i, g) in groups.into_iter().enumerate() {
+        if !g.is_empty() {
+            out.push(Row::Header {
+                tier: 3 - i as u8,
+                count: g.len(),
+            });
+            out.extend(g);
+        }
+    }
+    if n_healthy > 0 {
+        out.push(Row::Header {
+            tier: 0,
+            count: n_healthy,
+        });
+        out.extend(healthy);
+        teams.sort_by_key(|t| t.number);
+        out.extend(
+            teams
+                .into_iter()
+                .filter(|t| t.working + t.idle > 0)
+                .map(Row::Team),
+        );
+    }
+    out
+}

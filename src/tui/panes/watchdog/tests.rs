@@ -1,0 +1,224 @@
+use super::super::testkit::{Kit, draw, draws_in_tiny_areas, lines};
+use super::*;
+use crate::domain::EventKind;
+use crate::domain::{AgentId, Check};
+use crate::domain::{HOUR, PauseId, PauseKind};
+
+/// `n` agents; the first two work. builder-03 stalled a minute ago,
+/// builder-05 waits at a pause point, builder-10 was retired.
+fn kit(n: usize) -> Kit {
+    let mut k = Kit::new();
+    for i in 1..=n {
+        k.agent(AgentId::builder(i).as_str(), "sonnet");
+    }
+    for t in ["auth-1", "auth-2", "auth-3", "auth-5"] {
+        k.task(t, "auth");
+    }
+    k.assign("builder-01", "auth-1")
+        .assign("builder-02", "auth-2");
+    k.assign("builder-03", "auth-3")
+        .assign("builder-05", "auth-5");
+    k.at(10 * HOUR);
+    k.ev(
+        Some("builder-03"),
+        Some("auth-3"),
+        EventKind::WatchdogAlert {
+            check: Check::Stalled,
+            detail: "no output for 10 min".into(),
+        },
+    );
+    k.ev(
+        Some("builder-03"),
+        Some("auth-3"),
+        EventKind::SessionEnded {
+            exit_code: None,
+            reason: "stalled".into(),
+        },
+    );
+    k.ev(
+        None,
+        Some("auth-3"),
+        EventKind::TaskRequeued {
+            reason: "stalled".into(),
+        },
+    );
+    k.ev(
+        Some("builder-05"),
+        Some("auth-5"),
+        EventKind::PauseRequested {
+            id: PauseId::new("P-0001"),
+            pause: PauseKind::AgentRequest,
+            reason: "about to drop a table".into(),
+        },
+    );
+    if n >= 10 {
+        k.ev(
+            Some("builder-10"),
+            None,
+            EventKind::AgentRetired {
+                reason: "spent $10.02 of its $10.00 budget".into(),
+            },
+        );
+    }
+    k.at(10 * HOUR + MINUTE);
+    k
+}
+
+#[test]
+fn malformed_counts_are_on_the_agents_rows() {
+    let mut k = kit(4);
+    for (a, n) in [("builder-01", 7), ("builder-03", 2)] {
+        k.snap
+            .state
+            .agents
+            .get_mut(&AgentId::new(a))
+            .unwrap()
+            .malformed = n;
+    }
+    let l = lines(&draw(
+        &WatchdogPane,
+        &k.snap,
+        &PaneState::default(),
+        120,
+        14,
+    ));
+    let row = |a: &str| l.iter().find(|l| l.contains(a)).unwrap().clone();
+    assert!(row("builder-01").contains("· 7 malformed"), "{l:?}");
+    assert!(row("builder-03").contains("· 2 malformed"), "{l:?}");
+    assert!(!row("builder-02").contains("malformed"), "{l:?}");
+}
+
+#[test]
+fn above_eight_agents_healthy_ones_fold_into_teams() {
+    let k = kit(12);
+    let l = lines(&draw(
+        &WatchdogPane,
+        &k.snap,
+        &PaneState::default(),
+        110,
+        14,
+    ));
+    assert!(l[0].contains("2 T3 1 T1 9 healthy"), "{}", l[0]);
+    assert!(l[1].contains("T3 waiting on you · 2"), "{}", l[1]);
+    assert!(
+        l[2].contains("builder-05  P-0001 on auth-5 1m → waits: approve or reject"),
+        "{}",
+        l[2]
+    );
+    assert!(
+        l[3].contains("about to drop a table"),
+        "detail below: {}",
+        l[3]
+    );
+    assert!(
+        l[4].contains("builder-10  retired → out of the pool for good"),
+        "{}",
+        l[4]
+    );
+    assert!(
+        l[5].contains("spent $10.02 of its $10.00 budget"),
+        "{}",
+        l[5]
+    );
+    assert!(l[6].contains("T1 anomaly · 1"), "{}", l[6]);
+    assert!(
+        l[7].contains(
+            "builder-03  stalled 1m ago → restarted; auth-3 requeued, resumes from its branch"
+        ),
+        "{}",
+        l[7]
+    );
+    assert!(l[8].contains("no output for 10 min"), "{}", l[8]);
+    assert!(l[9].contains("healthy · 9"), "{}", l[9]);
+    assert!(
+        l[10].contains("team 1   ●●○○○○    2 working, 4 idle · 2 above"),
+        "{}",
+        l[10]
+    );
+    assert!(
+        l[11].contains("team 2   ○○○       0 working, 3 idle · 1 above"),
+        "{}",
+        l[11]
+    );
+    assert_eq!(
+        WatchdogPane.targets(&k.snap, &PaneState::default()),
+        ["builder-05", "builder-10", "builder-03"]
+            .map(|a| Target::Agent(a.into()))
+            .to_vec(),
+        "team rows are not selectable"
+    );
+}
+
+#[test]
+fn eight_agents_or_fewer_are_all_listed() {
+    let k = kit(8);
+    let targets = WatchdogPane.targets(&k.snap, &PaneState::default());
+    assert_eq!(targets.len(), 8);
+    let l = lines(&draw(
+        &WatchdogPane,
+        &k.snap,
+        &PaneState::default(),
+        110,
+        16,
+    ));
+    assert!(
+        l.iter().any(|l| l.contains("builder-01  working  auth-1")),
+        "{l:#?}"
+    );
+    assert!(l.iter().any(|l| l.contains("builder-08  idle")), "{l:#?}");
+    assert!(!l.iter().any(|l| l.contains("team")), "{l:#?}");
+}
+
+#[test]
+fn a_short_pane_puts_details_on_the_row_and_scrolls_to_the_selection() {
+    let k = kit(12);
+    let state = PaneState {
+        selected: 2,
+        ..PaneState::default()
+    };
+    let l = lines(&draw(&WatchdogPane, &k.snap, &state, 140, 5));
+    assert!(
+        l.iter()
+            .any(|l| l.contains("builder-03") && l.contains("· no output for 10 min")),
+        "{l:#?}"
+    );
+}
+
+#[test]
+fn an_old_alert_is_healthy_again() {
+    let mut k = kit(5);
+    k.at(10 * HOUR + ALERT_RECENT + MINUTE);
+    k.ev(
+        None,
+        None,
+        EventKind::SpeedChanged {
+            speed: "max".into(),
+        },
+    );
+    let l = lines(&draw(
+        &WatchdogPane,
+        &k.snap,
+        &PaneState::default(),
+        110,
+        10,
+    ));
+    assert!(l[0].contains("1 T3 4 healthy"), "{}", l[0]);
+}
+
+#[test]
+fn a_thousand_agents_fold_to_teams() {
+    let k = kit(1000);
+    let targets = WatchdogPane.targets(&k.snap, &PaneState::default());
+    assert_eq!(targets.len(), 3);
+    let rows = rows(&k.snap, &PaneState::default());
+    let teams = rows.iter().filter(|r| matches!(r, Row::Team(_))).count();
+    assert_eq!(teams, 125);
+    let l = lines(&draw(&WatchdogPane, &k.snap, &PaneState::default(), 80, 12));
+    assert!(l[0].contains("997 healthy"), "{}", l[0]);
+}
+
+#[test]
+fn tiny_areas_do_not_panic() {
+    draws_in_tiny_areas(&WatchdogPane, &kit(12).snap);
+    draws_in_tiny_areas(&WatchdogPane, &Snapshot::default());
+}
