@@ -11,6 +11,7 @@ mod settings;
 mod spend;
 mod trouble;
 mod usage_check;
+mod watch;
 
 pub use clock::{Clock, RealClock, VirtualClock};
 pub use operator::{Command, QueueEnd, check as check_command};
@@ -182,6 +183,8 @@ struct Live {
     scopes: BTreeMap<TaskId, Scope>,
     /// Sessions frozen by the operator (one by one or the whole swarm).
     frozen: BTreeSet<SessionId>,
+    /// When each live session next needs a watchdog check (`watch.rs`).
+    deadlines: watchdog::Deadlines,
     /// Malformed protocol lines seen, per agent.
     malformed: BTreeMap<AgentId, u32>,
     /// Lines from sessions no longer live (late output after a stop).
@@ -659,6 +662,7 @@ impl Engine {
                 }
             }
         }
+        self.check_if_tripped(&session, &agent);
         match parsed {
             None => {}
             Some(Ok(Signal::Usage { model, usage })) => {
@@ -768,6 +772,7 @@ impl Engine {
                     let flood = &self.settings.watchdog.flood;
                     a.output.count(flood, self.now, 0, bytes);
                 }
+                self.check_if_tripped(&session, &agent);
             }
             Signal::Resources { .. }
             | Signal::CostReported { .. }
@@ -1102,14 +1107,14 @@ impl Engine {
         if self.state.frozen {
             return;
         }
+        let due = self.live.deadlines.take_due(self.now);
         let findings = watchdog::t1_checks(
             &self.state,
             &self.settings.watchdog,
             self.now,
-            self.live
-                .sessions
-                .iter()
-                .filter(|(s, _)| !self.live.frozen.contains(*s))
+            due.iter()
+                .filter(|s| !self.live.frozen.contains(*s))
+                .filter_map(|s| self.live.sessions.get_key_value(s))
                 .map(|(s, (a, t, at))| (s, a, t, *at)),
         );
         for f in findings {
@@ -1159,6 +1164,7 @@ impl Engine {
                 }
             }
         }
+        self.reschedule_checks(due);
     }
 }
 

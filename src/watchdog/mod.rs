@@ -2,8 +2,10 @@
 //! the swarm state; the engine acts on what they find (stop, requeue, block)
 //! and raises T3 concerns for the human. T2 triage comes later.
 
+pub mod deadlines;
 pub mod flood;
 
+pub use deadlines::{Deadlines, next_deadline};
 pub use flood::{FloodLimits, OutputWindow};
 
 use crate::domain::{AgentId, AgentPhase, Check, Millis, SessionId, SwarmState, TaskId};
