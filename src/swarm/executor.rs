@@ -281,7 +281,7 @@ pub struct Executor {
 
 impl Executor {
     pub fn new(
-        repo: Repo,
+        mut repo: Repo,
         sim: SimSettings,
         seed: u64,
         gate_timeout: Duration,
@@ -289,6 +289,9 @@ impl Executor {
         emit: Emit,
         prompts_dir: PathBuf,
     ) -> Executor {
+        // Simulated agents run no git of their own: what shiftboss did to
+        // its worktrees' HEADs is all there is to know.
+        repo.trust_worktree_heads(runtimes.simulated());
         Executor {
             repo,
             gate_pool: merge::GatePool::default(),
@@ -912,17 +915,22 @@ impl Executor {
                     "{message}\n\nShiftboss-Task: {}\nShiftboss-Agent: {}\nShiftboss-Session: {id}\n",
                     s.task, s.agent
                 );
+                let mut paths: Vec<String> = edits.iter().map(|e| e.path().to_string()).collect();
+                paths.sort();
+                paths.dedup();
                 if ok {
-                    match self
-                        .repo
-                        .commit_all(&s.worktree, &msg, s.agent.as_str(), &email, now)
-                    {
+                    // The simulator made these edits and nothing else: only
+                    // they are staged.
+                    match self.repo.commit_paths(
+                        &s.worktree,
+                        &paths,
+                        &msg,
+                        s.agent.as_str(),
+                        &email,
+                        now,
+                    ) {
                         Ok(Some((commit, files))) => {
                             self.commits += 1;
-                            let mut paths: Vec<String> =
-                                edits.iter().map(|e| e.path().to_string()).collect();
-                            paths.sort();
-                            paths.dedup();
                             inputs.push_back(Input::AgentSignal {
                                 session: id.clone(),
                                 signal: Signal::Commit {
