@@ -9,6 +9,7 @@ mod queue;
 mod scheduler;
 mod settings;
 mod spend;
+mod task_index;
 mod trouble;
 mod usage_check;
 mod watch;
@@ -185,6 +186,8 @@ struct Live {
     frozen: BTreeSet<SessionId>,
     /// When each live session next needs a watchdog check (`watch.rs`).
     deadlines: watchdog::Deadlines,
+    /// Queued tasks, and whether orphans may exist (`task_index.rs`).
+    tasks: task_index::TaskIndex,
     /// Malformed protocol lines seen, per agent.
     malformed: BTreeMap<AgentId, u32>,
     /// Lines from sessions no longer live (late output after a stop).
@@ -273,6 +276,7 @@ impl Engine {
             e.state.apply(ev);
             trouble::Streak::replay(&mut e.live.trouble_streak, ev);
         }
+        e.live.tasks = task_index::TaskIndex::of(&e.state);
         e.now = e.state.now;
         e
     }
@@ -414,7 +418,7 @@ impl Engine {
     /// Fold an event read from a log another process writes (a read-only
     /// view); nothing is decided.
     pub fn fold(&mut self, ev: &Event) {
-        self.state.apply(ev);
+        self.apply(ev);
         self.now = self.now.max(self.state.now);
     }
 
@@ -423,7 +427,7 @@ impl Engine {
     pub fn absorb_task(&mut self, ev: &Event) -> bool {
         match &ev.kind {
             EventKind::TaskAdded { spec } if !self.state.tasks.contains_key(&spec.id) => {
-                self.state.apply(ev);
+                self.apply(ev);
                 true
             }
             _ => false,
@@ -579,8 +583,15 @@ impl Engine {
             session: attr.session,
             kind,
         };
-        self.state.apply(&ev);
+        self.apply(&ev);
         out.events.push(ev);
+    }
+
+    /// Fold an event into state, keeping the task index.
+    fn apply(&mut self, ev: &Event) {
+        let before = task_index::TaskIndex::before(&self.state, ev);
+        self.state.apply(ev);
+        self.live.tasks.folded(&self.state, ev, before);
     }
 
     /// Emit an event whose convoy is given rather than derived from a task.
@@ -601,7 +612,7 @@ impl Engine {
             session: None,
             kind,
         };
-        self.state.apply(&ev);
+        self.apply(&ev);
         out.events.push(ev);
     }
 
@@ -1071,6 +1082,10 @@ impl Engine {
     /// A pending task whose dependency failed or is blocked cannot start:
     /// it is blocked too (a task added after its dependency failed).
     fn block_orphans(&mut self, out: &mut Step) {
+        // Only a changed status or a new task can make an orphan.
+        if std::mem::replace(&mut self.live.tasks.orphans_checked, true) {
+            return;
+        }
         let orphans: Vec<(TaskId, TaskId)> = self
             .state
             .task_order

@@ -949,3 +949,4 @@ fn failed_starts_back_off_with_a_growing_delay() {
 
 mod bounds;
 mod host;
+mod ticks;
