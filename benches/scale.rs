@@ -140,7 +140,9 @@ crash = 0.0
 }
 
 /// Run the binary with `args` (plus `--state-dir` in a new folder) and
-/// record its CPU and what its summary counted.
+/// record its CPU and what its summary counted. The child is reaped by
+/// `wait4` (for its resource use), not by `Child::wait`.
+#[allow(clippy::zombie_processes)]
 fn measure(label: &'static str, agents: usize, args: &[&str]) {
     let tmp = tempfile::tempdir().expect("temp dir");
     let state = tmp.path().join("day");
