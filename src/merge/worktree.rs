@@ -100,6 +100,12 @@ impl Repo {
     /// Agents' worktrees live under `worktrees_dir` (normally `root/.shiftboss/worktrees`;
     /// created on first use). The branch `target` must exist.
     pub fn open(root: &Path, worktrees_dir: &Path, target: &str) -> Result<Repo, GitError> {
+        // Every tree and commit shiftboss writes refers to objects it just
+        // read or wrote: libgit2 need not look each one up again on disk
+        // before writing (a file lookup per object per commit). Objects read
+        // are still checked against their hashes.
+        static RELAXED: std::sync::Once = std::sync::Once::new();
+        RELAXED.call_once(|| git2::opts::strict_object_creation(false));
         let main = match Repository::open_ext(
             root,
             RepositoryOpenFlags::NO_SEARCH,
