@@ -505,6 +505,15 @@ fn a_failed_task_of_the_standard_day_exports_as_an_incident() {
         timeline.iter().filter(|l| !l.starts_with("- … ")).count() as i64,
         loud
     );
+    // What T2 triage decided about the task's concerns is among what was tried.
+    let verdicts: i64 = c
+        .query_row(
+            "SELECT count(*) FROM events WHERE kind = 'triage_verdict' AND task = ?1",
+            [&task],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(md.matches("- T2 triage: ").count() as i64, verdicts, "{md}");
     // A concern works as the subject too; an unknown id is one line, exit 2.
     let concern: String = c
         .query_row(

@@ -14,10 +14,12 @@ mod session;
 mod settings;
 mod spend;
 mod start;
+mod task_index;
 mod tick;
 mod triage;
 mod trouble;
 mod usage_check;
+mod watch;
 
 pub use clock::{Clock, RealClock, VirtualClock};
 pub use io::{Effect, Input, Step};
@@ -45,6 +47,10 @@ struct Live {
     scopes: BTreeMap<TaskId, Scope>,
     /// Sessions frozen by the operator (one by one or the whole swarm).
     frozen: BTreeSet<SessionId>,
+    /// When each live session next needs a watchdog check (`watch.rs`).
+    deadlines: crate::watchdog::Deadlines,
+    /// Queued tasks, and whether orphans may exist (`task_index.rs`).
+    tasks: task_index::TaskIndex,
     /// Malformed protocol lines seen, per agent.
     malformed: BTreeMap<AgentId, u32>,
     /// Lines from sessions no longer live (late output after a stop).
@@ -140,6 +146,7 @@ impl Engine {
             e.state.apply(ev);
             Streak::replay(&mut e.live.trouble_streak, ev);
         }
+        e.live.tasks = task_index::TaskIndex::of(&e.state);
         e.now = e.state.now;
         e
     }
@@ -150,6 +157,8 @@ impl Engine {
         let mut e = Engine::new(settings);
         e.state = state;
         e.live.trouble_streak = facts.streaks;
+        // What `from_events` builds beside the fold.
+        e.live.tasks = task_index::TaskIndex::of(&e.state);
         e.now = e.state.now;
         e
     }
@@ -174,7 +183,7 @@ impl Engine {
     /// Fold an event read from a log another process writes (a read-only
     /// view); nothing is decided.
     pub fn fold(&mut self, ev: &Event) {
-        self.state.apply(ev);
+        self.apply(ev);
         self.now = self.now.max(self.state.now);
     }
 
@@ -183,7 +192,7 @@ impl Engine {
     pub fn absorb_task(&mut self, ev: &Event) -> bool {
         match &ev.kind {
             EventKind::TaskAdded { spec } if !self.state.tasks.contains_key(&spec.id) => {
-                self.state.apply(ev);
+                self.apply(ev);
                 true
             }
             _ => false,
@@ -336,8 +345,15 @@ impl Engine {
             session: attr.session,
             kind,
         };
-        self.state.apply(&ev);
+        self.apply(&ev);
         out.events.push(ev);
+    }
+
+    /// Fold an event into state, keeping the task index.
+    fn apply(&mut self, ev: &Event) {
+        let before = task_index::TaskIndex::before(&self.state, ev);
+        self.state.apply(ev);
+        self.live.tasks.folded(&self.state, ev, before);
     }
 
     /// Emit an event whose convoy is given rather than derived from a task.
@@ -358,7 +374,7 @@ impl Engine {
             session: None,
             kind,
         };
-        self.state.apply(&ev);
+        self.apply(&ev);
         out.events.push(ev);
     }
 

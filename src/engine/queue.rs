@@ -201,10 +201,11 @@ impl Engine {
             && self.state.disk_full.is_none()
             && (self.now >= self.live.recheck_at || self.checkout_pause().is_none())
             && self
-                .state
+                .live
                 .tasks
-                .values()
-                .any(|t| t.status == TaskStatus::Queued && t.waiting_on.is_none())
+                .queued
+                .iter()
+                .any(|t| self.state.tasks[t].waiting_on.is_none())
     }
 
     fn merge_approved(&self, task: &TaskId) -> bool {

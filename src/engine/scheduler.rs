@@ -193,6 +193,7 @@ impl Engine {
         self.live
             .sessions
             .insert(session.clone(), (agent.clone(), task.clone(), self.now));
+        self.schedule_checks(&session);
         out.effects.push(Effect::Start {
             agent: agent.clone(),
             session,

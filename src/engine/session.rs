@@ -42,6 +42,7 @@ impl Engine {
                 }
             }
         }
+        self.check_if_tripped(&session, &agent);
         match parsed {
             None => {}
             Some(Ok(Signal::Usage { model, usage })) => {
@@ -133,6 +134,7 @@ impl Engine {
                     let flood = &self.settings.watchdog.flood;
                     a.output.count(flood, self.now, 0, bytes);
                 }
+                self.check_if_tripped(&session, &agent);
             }
             Signal::Resources { .. }
             | Signal::CostReported { .. }

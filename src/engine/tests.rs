@@ -612,4 +612,5 @@ fn emergency_stop_freezes_everyone_and_thaw_resumes() {
 mod bounds;
 mod host;
 mod recovery;
+mod ticks;
 mod triage;

@@ -36,6 +36,10 @@ impl Engine {
     /// A pending task whose dependency failed or is blocked cannot start:
     /// it is blocked too (a task added after its dependency failed).
     pub(super) fn block_orphans(&mut self, out: &mut Step) {
+        // Only a changed status or a new task can make an orphan.
+        if std::mem::replace(&mut self.live.tasks.orphans_checked, true) {
+            return;
+        }
         let orphans: Vec<(TaskId, TaskId)> = self
             .state
             .task_order
@@ -75,14 +79,14 @@ impl Engine {
             return;
         }
         self.triage(out);
+        let due = self.live.deadlines.take_due(self.now);
         let alerts = watchdog::t1_checks(
             &self.state,
             &self.settings.watchdog,
             self.now,
-            self.live
-                .sessions
-                .iter()
-                .filter(|(s, _)| !self.live.frozen.contains(*s))
+            due.iter()
+                .filter(|s| !self.live.frozen.contains(*s))
+                .filter_map(|s| self.live.sessions.get_key_value(s))
                 .map(|(s, (a, t, at))| (s, a, t, *at)),
         );
         for f in alerts {
@@ -132,5 +136,6 @@ impl Engine {
                 }
             }
         }
+        self.reschedule_checks(due);
     }
 }

@@ -73,10 +73,9 @@ impl Repo {
     pub fn queue_worktree(&self, commit: Oid, at: Millis) -> Result<PathBuf, GitError> {
         let agent = AgentId::from(QUEUE_WORKTREE);
         let path = self.worktree_path(&agent);
-        let valid = self
-            .main
-            .find_worktree(QUEUE_WORKTREE)
-            .is_ok_and(|w| w.validate().is_ok());
+        // Known from the map of worktrees and still there: not looked up again.
+        let valid = self.known_worktree(QUEUE_WORKTREE).is_some_and(|h| h.ours)
+            && path.join(".git").is_file();
         if !valid {
             self.prepare_worktree_at(&agent, QUEUE_BRANCH, None, at)?;
         }
@@ -90,6 +89,7 @@ impl Repo {
             .ctx_with(&path, || format!("check out the candidate {commit}"))?;
         wt.set_head_detached(commit)
             .ctx_with(&path, || format!("detach HEAD at {commit}"))?;
+        self.note_head(QUEUE_WORKTREE, &path, None);
         Ok(path)
     }
 

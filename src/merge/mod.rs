@@ -17,8 +17,10 @@ mod gitconfig;
 mod land;
 mod paths;
 mod resolve;
+mod stage;
 mod target;
 mod worktree;
+mod worktree_map;
 
 #[cfg(test)]
 mod tests;

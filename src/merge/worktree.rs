@@ -1,5 +1,7 @@
 //! The main repository and the agents' worktrees.
 
+use super::stage::{commit_tree, stage_all};
+use super::worktree_map::WorktreeMap;
 use super::{
     BRANCH_PREFIX, Ctx, GitError, KEEPER_EMAIL, KEEPER_NAME, WIP_MESSAGE, io_err, signature,
     valid_branch_name,
@@ -7,8 +9,8 @@ use super::{
 use crate::domain::{AgentId, Millis};
 use git2::build::CheckoutBuilder;
 use git2::{
-    Commit, ErrorCode, IndexAddOption, Oid, Repository, RepositoryOpenFlags, Signature,
-    StatusOptions, WorktreeAddOptions, WorktreePruneOptions,
+    Commit, ErrorCode, Oid, Repository, RepositoryOpenFlags, StatusOptions, WorktreeAddOptions,
+    WorktreePruneOptions,
 };
 use std::cell::{Ref, RefCell};
 use std::collections::HashMap;
@@ -38,6 +40,8 @@ pub struct Repo {
     pub(super) target_ref: String,
     pub(super) main: Repository,
     worktrees: RefCell<HashMap<PathBuf, Repository>>,
+    /// Which branch each worktree holds (`worktree_map.rs`).
+    pub(super) map: RefCell<WorktreeMap>,
 }
 
 impl std::fmt::Debug for Repo {
@@ -51,7 +55,7 @@ impl std::fmt::Debug for Repo {
 }
 
 /// The symbolic target of a repository's HEAD (`refs/heads/...`), or None when detached.
-fn head_branch(repo: &Repository, path: &Path) -> Result<Option<String>, GitError> {
+pub(super) fn head_branch(repo: &Repository, path: &Path) -> Result<Option<String>, GitError> {
     let head = repo.find_reference("HEAD").ctx(path, "read HEAD")?;
     Ok(head
         .symbolic_target_bytes()
@@ -59,7 +63,10 @@ fn head_branch(repo: &Repository, path: &Path) -> Result<Option<String>, GitErro
 }
 
 /// The commit HEAD points at, or None on an unborn branch.
-fn head_commit<'r>(repo: &'r Repository, path: &Path) -> Result<Option<Commit<'r>>, GitError> {
+pub(super) fn head_commit<'r>(
+    repo: &'r Repository,
+    path: &Path,
+) -> Result<Option<Commit<'r>>, GitError> {
     match repo.head() {
         Ok(head) => Ok(Some(
             head.peel_to_commit().ctx(path, "read the HEAD commit")?,
@@ -69,58 +76,11 @@ fn head_commit<'r>(repo: &'r Repository, path: &Path) -> Result<Option<Commit<'r
     }
 }
 
-fn same_path(a: &Path, b: &Path) -> bool {
+pub(super) fn same_path(a: &Path, b: &Path) -> bool {
     match (a.canonicalize(), b.canonicalize()) {
         (Ok(a), Ok(b)) => a == b,
         _ => a == b,
     }
-}
-
-/// Stage everything in the working tree (adds, modifications, deletions; ignored
-/// files stay out), write the index, and return the staged tree's id.
-fn stage_all(repo: &Repository, path: &Path) -> Result<Oid, GitError> {
-    let mut index = repo.index().ctx(path, "open the index")?;
-    index.read(false).ctx(path, "read the index")?;
-    index
-        .add_all(["*"], IndexAddOption::DEFAULT, None)
-        .ctx(path, "stage new and changed files")?;
-    index
-        .update_all(["*"], None)
-        .ctx(path, "stage deleted files")?;
-    index.write().ctx(path, "write the index")?;
-    index.write_tree().ctx(path, "write the tree")
-}
-
-/// Commit the staged tree `tree_id` on HEAD (a branch or detached) unless it
-/// equals HEAD's tree. Returns the commit and the number of files changed.
-fn commit_tree(
-    repo: &Repository,
-    path: &Path,
-    tree_id: Oid,
-    message: &str,
-    sig: &Signature<'_>,
-) -> Result<Option<(Oid, u32)>, GitError> {
-    let parent = head_commit(repo, path)?;
-    if parent.as_ref().is_some_and(|p| p.tree_id() == tree_id) {
-        return Ok(None);
-    }
-    let tree = repo.find_tree(tree_id).ctx(path, "read the staged tree")?;
-    let parent_tree = match &parent {
-        Some(p) => Some(p.tree().ctx(path, "read the HEAD tree")?),
-        None => None,
-    };
-    let diff = repo
-        .diff_tree_to_tree(parent_tree.as_ref(), Some(&tree), None)
-        .ctx(path, "diff the staged tree against HEAD")?;
-    let changed = u32::try_from(diff.deltas().len()).unwrap_or(u32::MAX);
-    if changed == 0 && parent.is_some() {
-        return Ok(None);
-    }
-    let parents: Vec<&Commit<'_>> = parent.iter().collect();
-    let id = repo
-        .commit(Some("HEAD"), sig, sig, message, &tree, &parents)
-        .ctx(path, "commit")?;
-    Ok(Some((id, changed)))
 }
 
 fn is_clean(repo: &Repository, path: &Path) -> Result<bool, GitError> {
@@ -140,6 +100,12 @@ impl Repo {
     /// Agents' worktrees live under `worktrees_dir` (normally `root/.shiftboss/worktrees`;
     /// created on first use). The branch `target` must exist.
     pub fn open(root: &Path, worktrees_dir: &Path, target: &str) -> Result<Repo, GitError> {
+        // Every tree and commit shiftboss writes refers to objects it just
+        // read or wrote: libgit2 need not look each one up again on disk
+        // before writing (a file lookup per object per commit). Objects read
+        // are still checked against their hashes.
+        static RELAXED: std::sync::Once = std::sync::Once::new();
+        RELAXED.call_once(|| git2::opts::strict_object_creation(false));
         let main = match Repository::open_ext(
             root,
             RepositoryOpenFlags::NO_SEARCH,
@@ -168,6 +134,7 @@ impl Repo {
             target_ref: format!("refs/heads/{target}"),
             main,
             worktrees: RefCell::new(HashMap::new()),
+            map: RefCell::new(WorktreeMap::default()),
         };
         repo.target_tip()?;
         Ok(repo)
@@ -247,7 +214,7 @@ impl Repo {
         }
     }
 
-    fn check_agent_name(&self, agent: &AgentId) -> Result<(), GitError> {
+    pub(super) fn check_agent_name(&self, agent: &AgentId) -> Result<(), GitError> {
         let a = agent.as_str();
         let ok = !a.is_empty()
             && !a.starts_with('.')
@@ -284,8 +251,12 @@ impl Repo {
         Ok(Ref::map(self.worktrees.borrow(), |m| &m[path]))
     }
 
+    /// Drop the cached handle of the worktree at `path` and what the map knows of it.
     fn forget(&self, path: &Path) {
         self.worktrees.borrow_mut().remove(path);
+        if let Some(name) = path.file_name().and_then(|n| n.to_str()) {
+            self.note_gone(name);
+        }
     }
 
     fn has_worktree_named(&self, name: &str) -> Result<bool, GitError> {
@@ -363,6 +334,7 @@ impl Repo {
         if exists {
             let wt = self.wt(&path)?;
             if head_branch(&wt, &path)?.as_deref() == Some(refname.as_str()) {
+                self.note_head(agent.as_str(), &path, Some(&refname));
                 return Ok(path);
             }
             self.keep_work(&wt, &path, agent, at)?;
@@ -376,6 +348,7 @@ impl Repo {
                 .ctx_with(&path, || format!("check out `{branch}`"))?;
             wt.set_head(&refname)
                 .ctx_with(&path, || format!("switch HEAD to `{branch}`"))?;
+            self.note_head(agent.as_str(), &path, Some(&refname));
         } else {
             std::fs::create_dir_all(&self.worktrees_dir)
                 .map_err(io_err(&self.worktrees_dir, "create the directory"))?;
@@ -390,6 +363,7 @@ impl Repo {
                 .ctx_with(&self.root, || {
                     format!("add worktree {} on `{branch}`", path.display())
                 })?;
+            self.note_head(agent.as_str(), &path, Some(&refname));
         }
         Ok(path)
     }
@@ -398,6 +372,10 @@ impl Repo {
     /// (directory gone) is pruned; a path in the way is an error.
     fn existing_worktree(&self, agent: &AgentId, path: &Path) -> Result<bool, GitError> {
         let name = agent.as_str();
+        // Known as shiftboss's own and still there: nothing else to read.
+        if self.known_worktree(name).is_some_and(|h| h.ours) && path.join(".git").is_file() {
+            return Ok(true);
+        }
         if self.has_worktree_named(name)? {
             let wt = self
                 .main
@@ -478,23 +456,18 @@ impl Repo {
                 holder: self.root.clone(),
             });
         }
-        let names = self.main.worktrees().ctx(&self.root, "list worktrees")?;
-        for name in names.iter().flatten().flatten() {
-            if name == agent.as_str() {
+        for (name, held) in self.holders_of(refname, agent.as_str()) {
+            // The one holder found is looked at in full before it is touched.
+            if !self.still_valid(&name) {
                 continue;
             }
-            let Ok(meta) = self.main.find_worktree(name) else {
-                continue;
-            };
-            if meta.validate().is_err() {
-                continue;
-            }
-            let other = AgentId::from(name);
-            let ours_path = self.worktree_path(&other);
-            let ours = self.check_agent_name(&other).is_ok() && same_path(meta.path(), &ours_path);
-            if ours {
+            if held.ours {
+                let other = AgentId::from(name.as_str());
+                let ours_path = self.worktree_path(&other);
                 let wt = self.wt(&ours_path)?;
-                if head_branch(&wt, &ours_path)?.as_deref() != Some(refname) {
+                let head = head_branch(&wt, &ours_path)?;
+                if head.as_deref() != Some(refname) {
+                    self.note_head(&name, &ours_path, head.as_deref());
                     continue;
                 }
                 self.keep_work(&wt, &ours_path, &other, at)?;
@@ -503,17 +476,14 @@ impl Repo {
                     wt.set_head_detached(tip).ctx_with(&ours_path, || {
                         format!("detach HEAD to hand `{branch}` over")
                     })?;
+                    self.note_head(&name, &ours_path, None);
                 }
             } else {
-                let holder = meta.path().to_path_buf();
-                let repo = Repository::open(&holder).ctx(&holder, "open the worktree")?;
-                if head_branch(&repo, &holder)?.as_deref() == Some(refname) {
-                    return Err(GitError::CheckedOutElsewhere {
-                        repo: self.root.clone(),
-                        branch: branch.to_string(),
-                        holder,
-                    });
-                }
+                return Err(GitError::CheckedOutElsewhere {
+                    repo: self.root.clone(),
+                    branch: branch.to_string(),
+                    holder: held.path,
+                });
             }
         }
         Ok(())
@@ -549,44 +519,14 @@ impl Repo {
             // Never forced: an earlier rescue branch of the same name keeps its work.
             wt.branch(&rescue, head, false)
                 .ctx_with(path, || format!("create rescue branch `{rescue}`"))?;
-            wt.set_head(&format!("refs/heads/{rescue}"))
+            let rescue_ref = format!("refs/heads/{rescue}");
+            wt.set_head(&rescue_ref)
                 .ctx_with(path, || format!("switch HEAD to `{rescue}`"))?;
+            self.note_head(agent.as_str(), path, Some(&rescue_ref));
         }
         let sig = signature(path, KEEPER_NAME, KEEPER_EMAIL, at)?;
         commit_tree(wt, path, tree_id, WIP_MESSAGE, &sig)?;
         Ok(())
-    }
-
-    /// Stage everything in the worktree at `worktree` (adds, modifications,
-    /// deletions; ignored files stay out) and commit it on its HEAD branch with
-    /// author and committer `name <email>` at `at` (UTC). Returns None when there
-    /// was nothing to commit, else the commit id and the number of files changed.
-    /// Refuses a detached HEAD and the target branch.
-    pub fn commit_all(
-        &self,
-        worktree: &Path,
-        message: &str,
-        name: &str,
-        email: &str,
-        at: Millis,
-    ) -> Result<Option<(String, u32)>, GitError> {
-        let path = std::path::absolute(worktree).map_err(io_err(worktree, "resolve the path"))?;
-        let wt = self.wt(&path)?;
-        match head_branch(&wt, &path)? {
-            None => {
-                return Err(GitError::DetachedHead { path: path.clone() });
-            }
-            Some(r) if r == self.target_ref => {
-                return Err(GitError::TargetBranch {
-                    repo: path.clone(),
-                    branch: self.target.clone(),
-                });
-            }
-            Some(_) => {}
-        }
-        let sig = signature(&path, name, email, at)?;
-        let tree_id = stage_all(&wt, &path)?;
-        Ok(commit_tree(&wt, &path, tree_id, message, &sig)?.map(|(id, n)| (id.to_string(), n)))
     }
 
     /// Remove `agent`'s worktree (its directory and git's registration of it) only

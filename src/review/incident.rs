@@ -36,9 +36,10 @@ pub struct Incident {
 
 fn concern_id(ev: &Event) -> Option<&str> {
     match &ev.kind {
-        EventKind::ConcernRaised { id, .. } | EventKind::ConcernDisposed { id, .. } => {
-            Some(id.as_str())
-        }
+        EventKind::ConcernRaised { id, .. }
+        | EventKind::ConcernDisposed { id, .. }
+        | EventKind::ConcernReraised { id, .. }
+        | EventKind::TriageVerdict { concern: id, .. } => Some(id.as_str()),
         _ => None,
     }
 }
@@ -268,6 +269,11 @@ impl Incident {
                 n(|k| matches!(k, EventKind::TaskDeferred { .. }))
             ),
         ];
+        for e in &self.events {
+            if let EventKind::TriageVerdict { .. } = &e.kind {
+                out.push(format!("T2 triage: {}", detail(&e.kind)));
+            }
+        }
         for e in self.events.iter().filter(|e| {
             e.actor == Actor::Operator && !matches!(e.kind, EventKind::TaskAdded { .. })
         }) {
@@ -410,6 +416,29 @@ fn detail(k: &EventKind) -> String {
         EventKind::BudgetReached { spent, limit, .. } => format!("{spent} of {limit}"),
         EventKind::Handoff { share, .. } => format!("at {:.0} % of the context", share * 100.0),
         EventKind::PauseRequested { id, reason, .. } => format!("{} {}", id.as_str(), cut(reason)),
+        EventKind::ConcernReraised { id, round, waited } => {
+            format!(
+                "{} raised again (round {round}, waited {})",
+                id.as_str(),
+                minutes(*waited)
+            )
+        }
+        EventKind::TriageVerdict {
+            concern,
+            verdict,
+            recommendation,
+            reasons,
+        } => format!(
+            "{} {}: {}{}",
+            concern.as_str(),
+            verdict.as_str(),
+            cut(&reasons.join("; ")),
+            if recommendation.is_empty() {
+                String::new()
+            } else {
+                format!(" — {}", cut(recommendation))
+            }
+        ),
         EventKind::PauseDecided { id, approved } => {
             format!(
                 "{} {}",

@@ -62,7 +62,7 @@ pub struct Executor {
 
 impl Executor {
     pub fn new(
-        repo: Repo,
+        mut repo: Repo,
         sim: SimSettings,
         seed: u64,
         gate_timeout: Duration,
@@ -70,6 +70,9 @@ impl Executor {
         sink: Sink,
         prompts_dir: PathBuf,
     ) -> Executor {
+        // Simulated agents run no git of their own: what shiftboss did to
+        // its worktrees' HEADs is all there is to know.
+        repo.trust_worktree_heads(runtimes.simulated());
         let procs = ProcessHost::new(runtimes.clone(), repo.root(), prompts_dir, sink.clone());
         let gate_time = sim.gate_time;
         let hosts: Vec<Box<dyn Host>> = vec![Box::new(SimHost::new(sim, seed)), Box::new(procs)];

@@ -4,8 +4,10 @@
 //! concern routed to it a verdict: resolved, or escalated with a
 //! recommendation.
 
+pub mod deadlines;
 pub use crate::domain::flood;
 
+pub use deadlines::{Deadlines, next_deadline};
 pub use flood::{FloodLimits, OutputWindow};
 
 use crate::domain::{AgentId, AgentPhase, Check, Millis, SessionId, SwarmState, TaskId};

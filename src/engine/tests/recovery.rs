@@ -344,3 +344,40 @@ fn failed_starts_back_off_with_a_growing_delay() {
     let gaps: Vec<Millis> = delays.windows(2).map(|w| w[1] - w[0]).collect();
     assert!(gaps[1] > gaps[0], "the delay grows: {gaps:?}");
 }
+
+#[test]
+fn an_engine_made_from_a_checkpointed_fold_lands_its_queue_like_one_made_from_the_log() {
+    let (mut h, _) = Harness::new(
+        settings(2),
+        &[task("t1", "a", 0, &[]), task("t2", "a", 0, &[])],
+    );
+    // t1 passed its gates and waits in the queue (no landing yet).
+    h.line(MINUTE, "t1", "::done::ok");
+    h.at(
+        SECOND,
+        Input::GatesFinished {
+            task: TaskId::new("t1"),
+            passed: true,
+            gate: String::new(),
+            output: String::new(),
+            findings: Vec::new(),
+            changed: Vec::new(),
+        },
+    );
+    let s = h.e.settings().clone();
+    let mut facts = crate::domain::ResumeFacts::default();
+    for ev in &h.log {
+        facts.apply(ev);
+    }
+    let mut from_log = Engine::from_events(s.clone(), h.log.iter());
+    let mut from_fold = Engine::from_fold(s, h.e.state().clone(), facts);
+    let at = h.now + MINUTE;
+    let a = from_log.step(at, Input::Tick);
+    let b = from_fold.step(at, Input::Tick);
+    assert_eq!(a, b, "the same step from either engine");
+    assert!(
+        a.effects.iter().any(|e| matches!(e, Effect::Land { .. })),
+        "the queued task lands: {:?}",
+        a.effects
+    );
+}

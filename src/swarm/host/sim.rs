@@ -74,15 +74,16 @@ fn commit(cx: &mut Ctx<'_>, work: &Working, edits: &[Edit], message: &str) {
         "{message}\n\nShiftboss-Task: {}\nShiftboss-Agent: {agent}\nShiftboss-Session: {id}\n",
         work.task
     );
+    let mut paths: Vec<String> = edits.iter().map(|e| e.path().to_string()).collect();
+    paths.sort();
+    paths.dedup();
+    // The simulator made these edits and nothing else: only they are staged.
     match cx
         .repo
-        .commit_all(&work.worktree, &msg, agent.as_str(), &email, cx.now)
+        .commit_paths(&work.worktree, &paths, &msg, agent.as_str(), &email, cx.now)
     {
         Ok(Some((commit, files))) => {
             *cx.commits += 1;
-            let mut paths: Vec<String> = edits.iter().map(|e| e.path().to_string()).collect();
-            paths.sort();
-            paths.dedup();
             cx.inputs.push_back(Input::AgentSignal {
                 session: id.clone(),
                 signal: Signal::Commit {

@@ -36,6 +36,9 @@ pub fn page(ctx: &PageCtx, id: &ConcernId) -> Page {
     if let Some(same) = the_same_concern(ctx, id) {
         page.left.push(same);
     }
+    if let Some(triage) = what_triage_decided(ctx, c) {
+        page.left.push(triage);
+    }
     page.left.push(what_you_can_do(ctx, c));
 
     // The same task, or else the same agent.
@@ -120,6 +123,38 @@ fn the_same_concern(ctx: &PageCtx, id: &ConcernId) -> Option<Section> {
         ]));
     }
     Some(same)
+}
+
+/// T2 triage's verdict, its reasons and its recommendation: what T1 and T2
+/// made of it before it reached the operator (or why it never had to).
+fn what_triage_decided(ctx: &PageCtx, c: &Concern) -> Option<Section> {
+    let t = ctx.theme;
+    let state = &ctx.snap.state;
+    if state.triage.waiting.contains(&c.id) {
+        let mut s = Section::new("triage");
+        s.line(Line::styled(
+            format!(
+                "deciding since {}: resolve, or escalate to you",
+                ctx.when(c.raised_at)
+            ),
+            t.dim(),
+        ));
+        return Some(s);
+    }
+    let d = state.triage.verdict(&c.id)?;
+    let mut s = Section::new("triage");
+    s.line(ctx.kv(
+        "verdict",
+        format!("{} at {}", d.verdict.as_str(), ctx.when(d.at)),
+        t.text(),
+    ));
+    for r in &d.reasons {
+        s.line(ctx.kv("because", r.clone(), t.text()));
+    }
+    if !d.recommendation.is_empty() {
+        s.line(ctx.kv("recommends", d.recommendation.clone(), t.pause()));
+    }
+    Some(s)
 }
 
 /// The keys that close an open concern.

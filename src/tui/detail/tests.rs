@@ -754,3 +754,41 @@ fn wrap_keeps_words_whole() {
     assert_eq!(wrap("aa bb cc", 5), vec!["aa bb", "cc"]);
     assert_eq!(wrap("", 5), Vec::<String>::new());
 }
+
+#[test]
+fn a_concern_escalated_by_triage_shows_its_verdict_reasons_and_recommendation() {
+    use crate::domain::triage::Verdict;
+    let mut d = Day::standard();
+    d.concern(
+        40 * 60,
+        "C-0042",
+        ConcernSource::Watchdog,
+        Some("auth-3"),
+        "builder-01 restarted on auth-3: no output for 10 min",
+        (0.8, Impact::Medium),
+    );
+    let out = page_text(&d.snap, &Target::Concern("C-0042".into()), 140, 30);
+    assert!(out.contains("deciding since"), "waits for triage:\n{out}");
+    d.ev(
+        50 * 60,
+        Some("builder-01"),
+        Some("auth-3"),
+        EventKind::TriageVerdict {
+            concern: "C-0042".into(),
+            verdict: Verdict::Escalate,
+            recommendation: "respecify auth-3, or give it to another agent".into(),
+            reasons: vec!["stalled 3 times in a row on auth-3".into()],
+        },
+    );
+    let out = page_text(&d.snap, &Target::Concern("C-0042".into()), 140, 30);
+    assert!(out.contains("escalate at"), "{out}");
+    assert!(out.contains("stalled 3 times in a row on auth-3"), "{out}");
+    assert!(
+        out.contains("respecify auth-3, or give it to another agent"),
+        "{out}"
+    );
+    assert!(
+        out.contains("routed to human"),
+        "escalated: the operator's\n{out}"
+    );
+}

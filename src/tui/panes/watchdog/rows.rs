@@ -3,6 +3,7 @@
 //! folded into teams above [`SPAN`].
 
 use super::{ALERT_RECENT, SPAN};
+use crate::domain::triage::{Decided, Verdict};
 use crate::domain::{
     AgentId, AgentPhase, AgentState, Check, Concern, PausePoint, Routing, TaskId, TaskStatus,
 };
@@ -39,6 +40,10 @@ struct Facts<'a> {
     snap: &'a Snapshot,
     pauses: HashMap<&'a AgentId, &'a PausePoint>,
     concerns: HashMap<&'a AgentId, &'a Concern>,
+    /// Open concerns T2 triage has not decided yet, per agent.
+    triaging: HashMap<&'a AgentId, &'a Concern>,
+    /// Triage's latest verdict about each agent's concerns.
+    decided: HashMap<&'a AgentId, &'a Decided>,
     /// The latest alert per agent: (task, detail).
     alerts: HashMap<&'a AgentId, (Option<&'a TaskId>, &'a str)>,
     retired: HashMap<&'a AgentId, &'a str>,
@@ -56,6 +61,20 @@ impl<'a> Facts<'a> {
             .open_concerns()
             .filter(|c| c.routing == Routing::Human)
             .filter_map(|c| Some((c.agent.as_ref()?, c)))
+            .collect();
+        let triaging = s
+            .triage
+            .waiting
+            .iter()
+            .filter_map(|id| s.concern(id))
+            .filter(|c| c.disposition.is_open())
+            .filter_map(|c| Some((c.agent.as_ref()?, c)))
+            .collect();
+        let decided = s
+            .triage
+            .recent
+            .iter()
+            .filter_map(|id| Some((s.concern(id)?.agent.as_ref()?, s.triage.verdict(id)?)))
             .collect();
         // The facts the state keeps per agent, never a window of events.
         let alerts = s
@@ -75,6 +94,8 @@ impl<'a> Facts<'a> {
             snap,
             pauses,
             concerns,
+            triaging,
+            decided,
             alerts,
             retired,
         }
@@ -108,11 +129,42 @@ impl<'a> Facts<'a> {
             });
         }
         if let Some(c) = self.concerns.get(&a.id) {
+            // Escalated by triage: its recommendation, the one thing to weigh.
+            let next = match s.triage.verdict(&c.id) {
+                Some(d) if !d.recommendation.is_empty() => {
+                    format!("waits on you · triage: {}", d.recommendation)
+                }
+                _ => "waits: ack, resolve or dismiss".into(),
+            };
             return Some(Trouble {
                 tier: 3,
                 seen: format!("{} {}", c.id, c.impact.as_str()),
-                next: "waits: ack, resolve or dismiss".into(),
+                next,
                 detail: c.summary.clone(),
+            });
+        }
+        if let Some(c) = self.triaging.get(&a.id) {
+            return Some(Trouble {
+                tier: 2,
+                seen: format!(
+                    "{} {} in triage {}",
+                    c.id,
+                    c.impact.as_str(),
+                    age(now - c.raised_at)
+                ),
+                next: "triage decides: resolve, or escalate to you".into(),
+                detail: c.summary.clone(),
+            });
+        }
+        if let Some(d) = self.decided.get(&a.id)
+            && d.verdict == Verdict::Resolve
+            && now - d.at <= ALERT_RECENT
+        {
+            return Some(Trouble {
+                tier: 2,
+                seen: format!("{} resolved {} ago", d.concern, age(now - d.at)),
+                next: format!("triage: {}", d.reasons.join("; ")),
+                detail: String::new(),
             });
         }
         if let Some((check, at)) = a.last_alert

@@ -222,3 +222,106 @@ fn tiny_areas_do_not_panic() {
     draws_in_tiny_areas(&WatchdogPane, &kit(12).snap);
     draws_in_tiny_areas(&WatchdogPane, &Snapshot::default());
 }
+
+#[test]
+fn the_t2_group_shows_what_triage_weighs_and_decided_and_t3_its_recommendation() {
+    use crate::domain::triage::Verdict;
+    use crate::domain::{ConcernId, ConcernSource, Disposition, Impact, Routing};
+    let mut k = kit(4);
+    let concern = |k: &mut Kit, agent: &str, task: &str, id: &str, summary: &str| {
+        k.ev(
+            Some(agent),
+            Some(task),
+            EventKind::ConcernRaised {
+                id: ConcernId::new(id),
+                source: ConcernSource::Watchdog,
+                summary: summary.into(),
+                confidence: 0.8,
+                impact: Impact::Medium,
+                routing: Routing::Triage,
+            },
+        );
+    };
+    let verdict = |k: &mut Kit, agent: &str, id: &str, v: Verdict, rec: &str, why: &str| {
+        k.ev(
+            Some(agent),
+            None,
+            EventKind::TriageVerdict {
+                concern: ConcernId::new(id),
+                verdict: v,
+                recommendation: rec.into(),
+                reasons: vec![why.into()],
+            },
+        );
+    };
+    // builder-01: waiting for a verdict. builder-02: resolved by triage.
+    // builder-03: escalated, with a recommendation.
+    concern(
+        &mut k,
+        "builder-01",
+        "auth-1",
+        "C-0001",
+        "builder-01 restarted on auth-1",
+    );
+    concern(
+        &mut k,
+        "builder-02",
+        "auth-2",
+        "C-0002",
+        "builder-02 restarted on auth-2",
+    );
+    verdict(
+        &mut k,
+        "builder-02",
+        "C-0002",
+        Verdict::Resolve,
+        "",
+        "restarted and working again",
+    );
+    k.ev(
+        Some("builder-02"),
+        None,
+        EventKind::ConcernDisposed {
+            id: ConcernId::new("C-0002"),
+            disposition: Disposition::Resolved,
+        },
+    );
+    concern(
+        &mut k,
+        "builder-03",
+        "auth-3",
+        "C-0003",
+        "stalled on auth-3 again",
+    );
+    verdict(
+        &mut k,
+        "builder-03",
+        "C-0003",
+        Verdict::Escalate,
+        "respecify auth-3",
+        "stalled 3 times in a row on auth-3",
+    );
+    k.at(10 * HOUR + 5 * MINUTE);
+    let l = lines(&draw(
+        &WatchdogPane,
+        &k.snap,
+        &PaneState::default(),
+        140,
+        16,
+    ));
+    let row = |a: &str| l.iter().find(|l| l.contains(a)).unwrap().clone();
+    assert!(l.iter().any(|l| l.contains("T2 in triage · 2")), "{l:?}");
+    assert!(
+        row("builder-01")
+            .contains("C-0001 medium in triage 4m → triage decides: resolve, or escalate to you"),
+        "{l:?}"
+    );
+    assert!(
+        row("builder-02").contains("C-0002 resolved 4m ago → triage: restarted and working again"),
+        "{l:?}"
+    );
+    assert!(
+        row("builder-03").contains("C-0003 medium → waits on you · triage: respecify auth-3"),
+        "{l:?}"
+    );
+}

@@ -1,0 +1,120 @@
+//! Staging on real repositories, checked with the `git` command line.
+
+use super::super::{GitError, Repo, init_demo_repo};
+use crate::domain::{AgentId, Millis};
+use std::path::Path;
+use std::process::Command;
+
+const T0: Millis = 1_767_225_600_000;
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .output()
+        .expect("run git");
+    assert!(out.status.success(), "git {args:?}");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn write(dir: &Path, rel: &str, content: &str) {
+    let path = dir.join(rel);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, content).unwrap();
+}
+
+fn demo() -> (tempfile::TempDir, Repo) {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("project");
+    let files = [
+        ("README.md", "hi\n"),
+        ("src/lib.rs", "// lib\n"),
+        ("src/old.rs", "// old\n"),
+        (".gitignore", "target/\n"),
+    ];
+    init_demo_repo(&root, "main", &files, T0).unwrap();
+    let repo = Repo::open(&root, &root.join(".shiftboss/worktrees"), "main").unwrap();
+    (dir, repo)
+}
+
+/// The same edits in a worktree: a new file in a new folder, an edit, a
+/// deletion, and an ignored file.
+fn edit(wt: &Path) {
+    write(wt, "src/new/deep.rs", "// new\n");
+    write(wt, "src/lib.rs", "// lib, edited\n");
+    std::fs::remove_file(wt.join("src/old.rs")).unwrap();
+    write(wt, "target/out.o", "built\n");
+}
+
+fn paths(list: &[&str]) -> Vec<String> {
+    list.iter().map(|p| p.to_string()).collect()
+}
+
+#[test]
+fn named_paths_commit_the_same_tree_as_staging_everything() {
+    let (_d, repo) = demo();
+    let a = repo
+        .prepare_worktree_at(&AgentId::builder(1), "shiftboss/builder-01/a", None, T0)
+        .unwrap();
+    let b = repo
+        .prepare_worktree_at(&AgentId::builder(2), "shiftboss/builder-02/b", None, T0)
+        .unwrap();
+    edit(&a);
+    edit(&b);
+    let (_, n_all) = repo
+        .commit_all(&a, "all", "a", "a@b.invalid", T0)
+        .unwrap()
+        .unwrap();
+    let named = paths(&[
+        "src/lib.rs",
+        "src/new/deep.rs",
+        "src/old.rs",
+        "target/out.o",
+    ]);
+    let (_, n_named) = repo
+        .commit_paths(&b, &named, "named", "a", "a@b.invalid", T0)
+        .unwrap()
+        .unwrap();
+    assert_eq!((n_all, n_named), (3, 3));
+    let tree = |wt: &Path| git(wt, &["rev-parse", "HEAD^{tree}"]);
+    assert_eq!(tree(&a), tree(&b));
+    assert_eq!(
+        git(&b, &["show", "--name-status", "--format="]),
+        "M\tsrc/lib.rs\nA\tsrc/new/deep.rs\nD\tsrc/old.rs\n"
+    );
+    // The ignored file stayed out and is all that is left over.
+    assert_eq!(
+        git(&b, &["status", "--porcelain", "--ignored"]),
+        "!! target/\n"
+    );
+}
+
+#[test]
+fn only_the_named_paths_are_staged() {
+    let (_d, repo) = demo();
+    let wt = repo
+        .prepare_worktree_at(&AgentId::builder(1), "shiftboss/builder-01/a", None, T0)
+        .unwrap();
+    write(&wt, "src/mine.rs", "// mine\n");
+    write(&wt, "README.md", "not named\n");
+    let (_, n) = repo
+        .commit_paths(&wt, &paths(&["src/mine.rs"]), "m", "a", "a@b.invalid", T0)
+        .unwrap()
+        .unwrap();
+    assert_eq!(n, 1);
+    assert_eq!(git(&wt, &["status", "--porcelain"]), " M README.md\n");
+    // Nothing named changed: nothing to commit.
+    assert_eq!(
+        repo.commit_paths(&wt, &paths(&["src/mine.rs"]), "m", "a", "a@b.invalid", T0)
+            .unwrap(),
+        None
+    );
+    for bad in ["../escape.rs", "/etc/passwd", ".git/config", ""] {
+        let err = repo
+            .commit_paths(&wt, &paths(&[bad]), "m", "a", "a@b.invalid", T0)
+            .unwrap_err();
+        assert!(matches!(err, GitError::InvalidPath { .. }), "{bad}: {err}");
+    }
+}
