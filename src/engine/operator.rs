@@ -416,31 +416,7 @@ impl Engine {
             }
             PauseKind::Spend => {
                 if let Some(s) = session {
-                    if approved {
-                        let held = p
-                            .agent
-                            .as_ref()
-                            .is_some_and(|a| self.state.agents.get(a).is_some_and(|a| a.held));
-                        // Still frozen by the emergency stop or held: it
-                        // thaws with those.
-                        if !self.state.frozen && !held {
-                            self.live.frozen.remove(&s);
-                            out.effects.push(Effect::Thaw { session: s });
-                        }
-                    } else {
-                        let task = p.task.clone().expect("spend pause has a task");
-                        self.stop_session(out, &s, format!("spend pause rejected {by}"));
-                        self.emit(
-                            out,
-                            Attr::by(who).task(&task),
-                            EventKind::TaskBlocked {
-                                reason: format!(
-                                    "spend pause rejected {by}; work kept on its branch"
-                                ),
-                            },
-                        );
-                        self.block_dependents(out, &task);
-                    }
+                    self.decide_spend(out, &p, s, approved, who, by);
                 }
             }
             PauseKind::Checkout | PauseKind::Swarm => {}
@@ -455,6 +431,43 @@ impl Engine {
                     );
                 }
             }
+        }
+    }
+
+    /// A spend pause decided for the session `s` working its task: approved,
+    /// it thaws (unless the emergency stop or a hold still freezes it);
+    /// rejected, the session stops and the task is blocked, its work kept.
+    fn decide_spend(
+        &mut self,
+        out: &mut Step,
+        p: &PausePoint,
+        s: SessionId,
+        approved: bool,
+        who: Actor,
+        by: &str,
+    ) {
+        if approved {
+            let held = p
+                .agent
+                .as_ref()
+                .is_some_and(|a| self.state.agents.get(a).is_some_and(|a| a.held));
+            // Still frozen by the emergency stop or held: it
+            // thaws with those.
+            if !self.state.frozen && !held {
+                self.live.frozen.remove(&s);
+                out.effects.push(Effect::Thaw { session: s });
+            }
+        } else {
+            let task = p.task.clone().expect("spend pause has a task");
+            self.stop_session(out, &s, format!("spend pause rejected {by}"));
+            self.emit(
+                out,
+                Attr::by(who).task(&task),
+                EventKind::TaskBlocked {
+                    reason: format!("spend pause rejected {by}; work kept on its branch"),
+                },
+            );
+            self.block_dependents(out, &task);
         }
     }
 }
