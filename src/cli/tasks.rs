@@ -236,12 +236,7 @@ pub fn run(cmd: TaskCmd) -> CliResult {
                 (None, Some(f)) => crate::config::read_text(&f)?,
                 (None, None) => String::new(),
             };
-            let id = id.unwrap_or_else(|| {
-                (known.len() + 1..)
-                    .map(|n| format!("T-{n:04}"))
-                    .find(|c| !known.iter().any(|k| k.as_str() == c))
-                    .expect("some id is free")
-            });
+            let id = id.unwrap_or_else(|| free_id(&known));
             let task = TaskSpec {
                 id: TaskId::new(&id),
                 title,
@@ -262,41 +257,7 @@ pub fn run(cmd: TaskCmd) -> CliResult {
             github,
             label,
             api_url,
-        } => {
-            let known = known_tasks(&paths)?;
-            let (tasks, from) = match (file, github) {
-                (_, Some(repo)) => {
-                    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-                    let source = crate::intake::github::Source {
-                        api: api_url
-                            .or_else(|| env("GITHUB_API_URL"))
-                            .unwrap_or_else(|| "https://api.github.com".into()),
-                        repo: repo.clone(),
-                        label,
-                        token: env("GITHUB_TOKEN").or_else(|| env("GH_TOKEN")),
-                    };
-                    let got = crate::intake::github::fetch(&source, &known).map_err(user)?;
-                    (got.tasks, format!("{repo}: no open issues"))
-                }
-                (Some(file), None) if file.extension().is_some_and(|x| x == "jsonl") => {
-                    let text = crate::config::read_text(&file)?;
-                    let got = crate::intake::beads::parse(&text, &file, &known).map_err(user)?;
-                    (got.tasks, format!("{}: no open issues", file.display()))
-                }
-                (Some(file), None) => {
-                    let text = crate::config::read_text(&file)?;
-                    let tasks = parse_backlog(&text, &file, &known)?;
-                    (tasks, format!("{}: no tasks in the file", file.display()))
-                }
-                (None, None) => {
-                    return Err(user("task import: name a file or --github owner/repo"));
-                }
-            };
-            if tasks.is_empty() {
-                return Err(user(from));
-            }
-            tasks
-        }
+        } => imported(&paths, file, github, label, api_url)?,
     };
     let dest = destination(&paths)?;
     // Another `task add` may have written the same id meanwhile.
@@ -308,6 +269,58 @@ pub fn run(cmd: TaskCmd) -> CliResult {
         )));
     }
     add_tasks(&paths, dest, tasks)
+}
+
+/// The first of T-0001, T-0002, … no task has yet.
+fn free_id(known: &[TaskId]) -> String {
+    (known.len() + 1..)
+        .map(|n| format!("T-{n:04}"))
+        .find(|c| !known.iter().any(|k| k.as_str() == c))
+        .expect("some id is free")
+}
+
+/// The tasks `task import` adds: from GitHub issues, a beads export
+/// (`.jsonl`) or a TOML backlog file; none at all is an error.
+fn imported(
+    paths: &Paths,
+    file: Option<PathBuf>,
+    github: Option<String>,
+    label: Option<String>,
+    api_url: Option<String>,
+) -> Result<Vec<TaskSpec>, CliError> {
+    let known = known_tasks(paths)?;
+    let (tasks, from) = match (file, github) {
+        (_, Some(repo)) => {
+            let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+            let source = crate::intake::github::Source {
+                api: api_url
+                    .or_else(|| env("GITHUB_API_URL"))
+                    .unwrap_or_else(|| "https://api.github.com".into()),
+                repo: repo.clone(),
+                label,
+                token: env("GITHUB_TOKEN").or_else(|| env("GH_TOKEN")),
+            };
+            let got = crate::intake::github::fetch(&source, &known).map_err(user)?;
+            (got.tasks, format!("{repo}: no open issues"))
+        }
+        (Some(file), None) if file.extension().is_some_and(|x| x == "jsonl") => {
+            let text = crate::config::read_text(&file)?;
+            let got = crate::intake::beads::parse(&text, &file, &known).map_err(user)?;
+            (got.tasks, format!("{}: no open issues", file.display()))
+        }
+        (Some(file), None) => {
+            let text = crate::config::read_text(&file)?;
+            let tasks = parse_backlog(&text, &file, &known)?;
+            (tasks, format!("{}: no tasks in the file", file.display()))
+        }
+        (None, None) => {
+            return Err(user("task import: name a file or --github owner/repo"));
+        }
+    };
+    if tasks.is_empty() {
+        return Err(user(from));
+    }
+    Ok(tasks)
 }
 
 fn check_task(task: &TaskSpec, known: &[TaskId]) -> CliResult {

@@ -94,116 +94,121 @@ pub fn parse(line: &str) -> Option<Result<Signal, ProtocolError>> {
     if word_len == 0 {
         return None;
     }
-    let err = |message: String| {
-        Some(Err(ProtocolError {
-            line: line.chars().take(200).collect(),
-            message,
-        }))
-    };
     let (command, after) = rest.split_at(word_len);
-    let Some((args, text)) = after.split_once("::") else {
-        return err(format!(
+    let signal = match after.split_once("::") {
+        Some((args, text)) => signal(command, args.trim(), text.trim().to_string()),
+        None => Err(format!(
             "`::{command}` needs a closing `::` before its text"
-        ));
+        )),
     };
-    let args = args.trim();
-    let text = text.trim().to_string();
-    let signal = match command {
-        "progress" => match args.parse::<u8>() {
-            Ok(p) if p <= 100 => Signal::Progress {
-                percent: p,
-                note: text,
-            },
-            _ => {
-                return err(format!(
-                    "progress expects a percentage 0-100, found `{args}`"
-                ));
-            }
-        },
-        "concern" => {
-            let mut impact = Impact::Medium;
-            let mut confidence = 0.5;
-            for (k, v) in match pairs(args) {
-                Ok(p) => p,
-                Err(m) => return err(m),
-            } {
-                match k {
-                    "impact" => match Impact::parse(v) {
-                        Some(i) => impact = i,
-                        None => {
-                            return err(format!(
-                                "impact expects low, medium, high or critical, found `{v}`"
-                            ));
-                        }
-                    },
-                    "confidence" => match v.parse::<f64>() {
-                        Ok(c) if (0.0..=1.0).contains(&c) => confidence = c,
-                        _ => return err(format!("confidence expects a number 0-1, found `{v}`")),
-                    },
-                    _ => {
-                        return err(format!(
-                            "concern takes impact= and confidence=, found `{k}=`"
-                        ));
-                    }
-                }
-            }
-            if text.is_empty() {
-                return err("concern needs a summary after `::`".into());
-            }
-            Signal::Concern {
-                impact,
-                confidence,
-                summary: text,
-            }
-        }
+    Some(signal.map_err(|message| ProtocolError {
+        line: line.chars().take(200).collect(),
+        message,
+    }))
+}
+
+/// The signal of one command with its `args` (before the closing `::`)
+/// and its `text` (after it), or what is wrong with them.
+fn signal(command: &str, args: &str, text: String) -> Result<Signal, String> {
+    Ok(match command {
+        "progress" => progress(args, text)?,
+        "concern" => concern(args, text)?,
         "pause" => {
             if text.is_empty() {
-                return err("pause needs a reason after `::`".into());
+                return Err("pause needs a reason after `::`".into());
             }
             Signal::PauseRequest { reason: text }
         }
-        "usage" => {
-            let mut usage = Usage::default();
-            let mut model = None;
-            for (k, v) in match pairs(args) {
-                Ok(p) => p,
-                Err(m) => return err(m),
-            } {
-                if k == "model" {
-                    model = Some(v.to_string());
-                    continue;
-                }
-                // No call uses a trillion tokens: a bigger figure is garbage.
-                let n = match v.parse::<u64>() {
-                    Ok(n) if n < 1_000_000_000_000 => n,
-                    _ => {
-                        return err(format!(
-                            "usage {k} expects a whole number of tokens below 10^12, found `{v}`"
-                        ));
-                    }
-                };
-                match k {
-                    "input" => usage.input = n,
-                    "output" => usage.output = n,
-                    "cache_read" => usage.cache_read = n,
-                    "cache_write" => usage.cache_write = n,
-                    _ => {
-                        return err(format!(
-                            "usage takes model, input, output, cache_read, cache_write; found `{k}`"
-                        ));
-                    }
-                }
-            }
-            Signal::Usage { model, usage }
-        }
+        "usage" => usage(args)?,
         "done" => Signal::Done { summary: text },
         "failed" => Signal::Failed {
             reason: text,
             exit_code: None,
         },
-        other => return err(format!("unknown protocol command `::{other}`")),
-    };
-    Some(Ok(signal))
+        other => return Err(format!("unknown protocol command `::{other}`")),
+    })
+}
+
+/// `::progress 40::note`
+fn progress(args: &str, text: String) -> Result<Signal, String> {
+    match args.parse::<u8>() {
+        Ok(p) if p <= 100 => Ok(Signal::Progress {
+            percent: p,
+            note: text,
+        }),
+        _ => Err(format!(
+            "progress expects a percentage 0-100, found `{args}`"
+        )),
+    }
+}
+
+/// `::concern impact=high confidence=0.4::summary` (medium and 0.5 when
+/// not given).
+fn concern(args: &str, text: String) -> Result<Signal, String> {
+    let mut impact = Impact::Medium;
+    let mut confidence = 0.5;
+    for (k, v) in pairs(args)? {
+        match k {
+            "impact" => match Impact::parse(v) {
+                Some(i) => impact = i,
+                None => {
+                    return Err(format!(
+                        "impact expects low, medium, high or critical, found `{v}`"
+                    ));
+                }
+            },
+            "confidence" => match v.parse::<f64>() {
+                Ok(c) if (0.0..=1.0).contains(&c) => confidence = c,
+                _ => return Err(format!("confidence expects a number 0-1, found `{v}`")),
+            },
+            _ => {
+                return Err(format!(
+                    "concern takes impact= and confidence=, found `{k}=`"
+                ));
+            }
+        }
+    }
+    if text.is_empty() {
+        return Err("concern needs a summary after `::`".into());
+    }
+    Ok(Signal::Concern {
+        impact,
+        confidence,
+        summary: text,
+    })
+}
+
+/// `::usage model=m input=1 output=2 cache_read=3 cache_write=4::`
+fn usage(args: &str) -> Result<Signal, String> {
+    let mut usage = Usage::default();
+    let mut model = None;
+    for (k, v) in pairs(args)? {
+        if k == "model" {
+            model = Some(v.to_string());
+            continue;
+        }
+        // No call uses a trillion tokens: a bigger figure is garbage.
+        let n = match v.parse::<u64>() {
+            Ok(n) if n < 1_000_000_000_000 => n,
+            _ => {
+                return Err(format!(
+                    "usage {k} expects a whole number of tokens below 10^12, found `{v}`"
+                ));
+            }
+        };
+        match k {
+            "input" => usage.input = n,
+            "output" => usage.output = n,
+            "cache_read" => usage.cache_read = n,
+            "cache_write" => usage.cache_write = n,
+            _ => {
+                return Err(format!(
+                    "usage takes model, input, output, cache_read, cache_write; found `{k}`"
+                ));
+            }
+        }
+    }
+    Ok(Signal::Usage { model, usage })
 }
 
 fn pairs(args: &str) -> Result<Vec<(&str, &str)>, String> {

@@ -65,92 +65,109 @@ impl Engine {
 /// check: the engine refuses what it says no to, and the console asks it
 /// before offering or sending a command.
 pub fn check(s: &SwarmState, cmd: &Command) -> Result<(), String> {
-    {
-        let pause = |id: &PauseId| match s.pause(id) {
-            None => Err(format!("no pause point {id}")),
-            Some(p) if p.state != PauseState::Waiting => {
-                Err(format!("pause point {id} is already {}", p.state.as_str()))
+    match cmd {
+        Command::ApprovePause(id) | Command::RejectPause(id) => pause_waits(s, id),
+        Command::AckConcern(id) | Command::ResolveConcern(id) => concern_open(s, id),
+        Command::DismissConcern(id, reason) => {
+            if reason.trim().is_empty() {
+                return Err("a dismissal needs a reason".into());
             }
-            Some(p) if p.kind == PauseKind::Checkout => Err(format!(
-                "pause point {id} ends by itself: commit, stash or detach your checkout of {} and landings resume",
-                s.target
-            )),
-            Some(_) => Ok(()),
-        };
-        let concern = |id: &ConcernId| match s.concern(id) {
-            None => Err(format!("no concern {id}")),
-            Some(c) if !c.disposition.is_open() => Err(format!(
-                "concern {id} is already {}",
-                c.disposition.as_str()
-            )),
-            Some(_) => Ok(()),
-        };
-        let agent = |id: &AgentId| match s.agent(id) {
-            None => Err(format!("no agent {id}")),
-            Some(_) => Ok(()),
-        };
-        let live_agent = |id: &AgentId| match s.agent(id) {
-            None => Err(format!("no agent {id}")),
-            Some(a) if a.phase == AgentPhase::Retired => Err(format!("{id} is retired")),
-            Some(_) => Ok(()),
-        };
-        let task = |id: &TaskId| s.task(id).ok_or_else(|| format!("no task {id}"));
-        match cmd {
-            Command::ApprovePause(id) | Command::RejectPause(id) => pause(id),
-            Command::AckConcern(id) | Command::ResolveConcern(id) => concern(id),
-            Command::DismissConcern(id, reason) => {
-                if reason.trim().is_empty() {
-                    return Err("a dismissal needs a reason".into());
-                }
-                concern(id)
-            }
-            Command::HoldAgent(id) | Command::ReleaseAgent(id) => agent(id),
-            Command::KillAgent(id) => live_agent(id),
-            Command::HoldConvoy(c) | Command::ReleaseConvoy(c) => {
-                if s.convoys.contains(c) {
-                    Ok(())
-                } else {
-                    Err(format!("no convoy {c}"))
-                }
-            }
-            Command::RetryTask(id) => {
-                let t = task(id)?;
-                match t.status {
-                    TaskStatus::Failed | TaskStatus::Blocked => Ok(()),
-                    st => Err(format!(
-                        "{id} is {st}; only failed or blocked tasks are retried"
-                    )),
-                }
-            }
-            Command::DropTask(id) | Command::MoveTask(id, _) => {
-                let t = task(id)?;
-                if t.status == TaskStatus::Queued {
-                    Ok(())
-                } else {
-                    Err(format!("{id} is {}, not in the merge queue", t.status))
-                }
-            }
-            Command::AddTask(spec) => {
-                if s.tasks.contains_key(&spec.id) {
-                    return Err(format!("task {} exists already", spec.id));
-                }
-                match spec.after.iter().find(|d| !s.tasks.contains_key(*d)) {
-                    Some(d) => Err(format!("{} waits on unknown task {d}", spec.id)),
-                    None => Ok(()),
-                }
-            }
-            Command::PauseSwarm(reason) => {
-                if reason.trim().is_empty() {
-                    return Err("a swarm-wide pause needs a reason".into());
-                }
-                match s.waiting_pauses().find(|p| p.kind == PauseKind::Swarm) {
-                    Some(p) => Err(format!("the swarm is already paused at {}", p.id)),
-                    None => Ok(()),
-                }
-            }
-            Command::ApproveAll | Command::Freeze | Command::Thaw | Command::SetSpeed(_) => Ok(()),
+            concern_open(s, id)
         }
+        Command::HoldAgent(id) | Command::ReleaseAgent(id) => agent_known(s, id),
+        Command::KillAgent(id) => agent_alive(s, id),
+        Command::HoldConvoy(c) | Command::ReleaseConvoy(c) => {
+            if s.convoys.contains(c) {
+                Ok(())
+            } else {
+                Err(format!("no convoy {c}"))
+            }
+        }
+        Command::RetryTask(id) => {
+            let t = task_of(s, id)?;
+            match t.status {
+                TaskStatus::Failed | TaskStatus::Blocked => Ok(()),
+                st => Err(format!(
+                    "{id} is {st}; only failed or blocked tasks are retried"
+                )),
+            }
+        }
+        Command::DropTask(id) | Command::MoveTask(id, _) => {
+            let t = task_of(s, id)?;
+            if t.status == TaskStatus::Queued {
+                Ok(())
+            } else {
+                Err(format!("{id} is {}, not in the merge queue", t.status))
+            }
+        }
+        Command::AddTask(spec) => {
+            if s.tasks.contains_key(&spec.id) {
+                return Err(format!("task {} exists already", spec.id));
+            }
+            match spec.after.iter().find(|d| !s.tasks.contains_key(*d)) {
+                Some(d) => Err(format!("{} waits on unknown task {d}", spec.id)),
+                None => Ok(()),
+            }
+        }
+        Command::PauseSwarm(reason) => {
+            if reason.trim().is_empty() {
+                return Err("a swarm-wide pause needs a reason".into());
+            }
+            match s.waiting_pauses().find(|p| p.kind == PauseKind::Swarm) {
+                Some(p) => Err(format!("the swarm is already paused at {}", p.id)),
+                None => Ok(()),
+            }
+        }
+        Command::ApproveAll | Command::Freeze | Command::Thaw | Command::SetSpeed(_) => Ok(()),
     }
+}
+
+/// A pause point the operator can decide: waiting, and not one that ends
+/// by itself (the checkout's).
+fn pause_waits(s: &SwarmState, id: &PauseId) -> Result<(), String> {
+    match s.pause(id) {
+        None => Err(format!("no pause point {id}")),
+        Some(p) if p.state != PauseState::Waiting => {
+            Err(format!("pause point {id} is already {}", p.state.as_str()))
+        }
+        Some(p) if p.kind == PauseKind::Checkout => Err(format!(
+            "pause point {id} ends by itself: commit, stash or detach your checkout of {} and landings resume",
+            s.target
+        )),
+        Some(_) => Ok(()),
+    }
+}
+
+/// A concern still open.
+fn concern_open(s: &SwarmState, id: &ConcernId) -> Result<(), String> {
+    match s.concern(id) {
+        None => Err(format!("no concern {id}")),
+        Some(c) if !c.disposition.is_open() => Err(format!(
+            "concern {id} is already {}",
+            c.disposition.as_str()
+        )),
+        Some(_) => Ok(()),
+    }
+}
+
+fn agent_known(s: &SwarmState, id: &AgentId) -> Result<(), String> {
+    match s.agent(id) {
+        None => Err(format!("no agent {id}")),
+        Some(_) => Ok(()),
+    }
+}
+
+/// An agent known and not retired.
+fn agent_alive(s: &SwarmState, id: &AgentId) -> Result<(), String> {
+    match s.agent(id) {
+        None => Err(format!("no agent {id}")),
+        Some(a) if a.phase == AgentPhase::Retired => Err(format!("{id} is retired")),
+        Some(_) => Ok(()),
+    }
+}
+
+fn task_of<'s>(s: &'s SwarmState, id: &TaskId) -> Result<&'s Task, String> {
+    s.task(id).ok_or_else(|| format!("no task {id}"))
 }
 
 impl Engine {
@@ -416,31 +433,7 @@ impl Engine {
             }
             PauseKind::Spend => {
                 if let Some(s) = session {
-                    if approved {
-                        let held = p
-                            .agent
-                            .as_ref()
-                            .is_some_and(|a| self.state.agents.get(a).is_some_and(|a| a.held));
-                        // Still frozen by the emergency stop or held: it
-                        // thaws with those.
-                        if !self.state.frozen && !held {
-                            self.live.frozen.remove(&s);
-                            out.effects.push(Effect::Thaw { session: s });
-                        }
-                    } else {
-                        let task = p.task.clone().expect("spend pause has a task");
-                        self.stop_session(out, &s, format!("spend pause rejected {by}"));
-                        self.emit(
-                            out,
-                            Attr::by(who).task(&task),
-                            EventKind::TaskBlocked {
-                                reason: format!(
-                                    "spend pause rejected {by}; work kept on its branch"
-                                ),
-                            },
-                        );
-                        self.block_dependents(out, &task);
-                    }
+                    self.decide_spend(out, &p, s, approved, who, by);
                 }
             }
             PauseKind::Checkout | PauseKind::Swarm => {}
@@ -455,6 +448,43 @@ impl Engine {
                     );
                 }
             }
+        }
+    }
+
+    /// A spend pause decided for the session `s` working its task: approved,
+    /// it thaws (unless the emergency stop or a hold still freezes it);
+    /// rejected, the session stops and the task is blocked, its work kept.
+    fn decide_spend(
+        &mut self,
+        out: &mut Step,
+        p: &PausePoint,
+        s: SessionId,
+        approved: bool,
+        who: Actor,
+        by: &str,
+    ) {
+        if approved {
+            let held = p
+                .agent
+                .as_ref()
+                .is_some_and(|a| self.state.agents.get(a).is_some_and(|a| a.held));
+            // Still frozen by the emergency stop or held: it
+            // thaws with those.
+            if !self.state.frozen && !held {
+                self.live.frozen.remove(&s);
+                out.effects.push(Effect::Thaw { session: s });
+            }
+        } else {
+            let task = p.task.clone().expect("spend pause has a task");
+            self.stop_session(out, &s, format!("spend pause rejected {by}"));
+            self.emit(
+                out,
+                Attr::by(who).task(&task),
+                EventKind::TaskBlocked {
+                    reason: format!("spend pause rejected {by}; work kept on its branch"),
+                },
+            );
+            self.block_dependents(out, &task);
         }
     }
 }

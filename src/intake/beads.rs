@@ -74,44 +74,7 @@ const NOT_WORK: [&str; 4] = ["closed", "tombstone", "deferred", "pinned"];
 
 /// The tasks of a beads export; `known` tasks may be depended on.
 pub fn parse(text: &str, path: &Path, known: &[TaskId]) -> Result<Intake, String> {
-    let at =
-        |line: usize, key: &str, what: String| format!("{}:{line}: {key}: {what}", path.display());
-    let mut issues: Vec<(usize, Issue)> = Vec::new();
-    for (n, raw) in text.lines().enumerate() {
-        let line = n + 1;
-        if raw.trim().is_empty() {
-            continue;
-        }
-        let value: serde_json::Value = serde_json::from_str(raw)
-            .map_err(|e| at(line, "line", format!("expected one JSON object, {e}")))?;
-        let issue: Issue = serde_json::from_value(value).map_err(|e| {
-            let e = e.to_string();
-            let key = e
-                .split('`')
-                .nth(1)
-                .filter(|_| e.starts_with("missing field"))
-                .unwrap_or("issue");
-            at(line, key, format!("expected a beads issue ({e})"))
-        })?;
-        if let Some(p) = slug_problem(&issue.id) {
-            return Err(at(line, "id", p));
-        }
-        if !(0..=4).contains(&issue.priority) {
-            return Err(at(
-                line,
-                "priority",
-                format!("expected 0 to 4, found {}", issue.priority),
-            ));
-        }
-        if issue.title.trim().is_empty() {
-            return Err(at(
-                line,
-                "title",
-                "expected a title, found an empty one".into(),
-            ));
-        }
-        issues.push((line, issue));
-    }
+    let issues = read_issues(text, path)?;
     let epics: BTreeMap<&str, &Issue> = issues
         .iter()
         .filter(|(_, i)| i.issue_type == "epic")
@@ -125,13 +88,7 @@ pub fn parse(text: &str, path: &Path, known: &[TaskId]) -> Result<Intake, String
     let skipped = issues.len() - work.len() - epics.len();
     let mut tasks = Vec::new();
     for (line, i) in work {
-        let epic = i
-            .dependencies
-            .iter()
-            .filter(|d| d.kind == "parent-child" && (d.issue_id.is_empty() || d.issue_id == i.id))
-            .map(|d| d.depends_on_id.as_str())
-            .chain(i.id.rsplit_once('.').map(|(parent, _)| parent))
-            .find(|p| epics.contains_key(p));
+        let epic = epic_of(i, &epics);
         let convoy = match epic {
             Some(e) => slug(e),
             None => i.labels.first().map_or("beads".into(), |l| slug(l)),
@@ -146,6 +103,7 @@ pub fn parse(text: &str, path: &Path, known: &[TaskId]) -> Result<Intake, String
                 after.push(TaskId::new(on));
             } else if !issues.iter().any(|(_, x)| x.id == on) {
                 return Err(at(
+                    path,
                     *line,
                     "dependencies",
                     format!("`{on}` is neither in the file nor a known task"),
@@ -153,25 +111,10 @@ pub fn parse(text: &str, path: &Path, known: &[TaskId]) -> Result<Intake, String
             }
             // Otherwise it is closed (or deferred): met, or not ours to wait on.
         }
-        let spec = [
-            ("", &i.description),
-            ("Design", &i.design),
-            ("Acceptance criteria", &i.acceptance_criteria),
-            ("Notes", &i.notes),
-        ]
-        .iter()
-        .filter(|(_, t)| !t.trim().is_empty())
-        .map(|(h, t)| match h.is_empty() {
-            true => t.trim().to_string(),
-            false => format!("{h}:\n{}", t.trim()),
-        })
-        .chain([format!("(beads issue {})", i.id)])
-        .collect::<Vec<_>>()
-        .join("\n\n");
         tasks.push(TaskSpec {
             id: TaskId::new(&i.id),
             title: i.title.trim().to_string(),
-            spec,
+            spec: spec_of(i),
             convoy: ConvoyId::new(convoy),
             priority: (4 - i.priority) as i32,
             scope: Vec::new(),
@@ -182,6 +125,80 @@ pub fn parse(text: &str, path: &Path, known: &[TaskId]) -> Result<Intake, String
         });
     }
     Ok(Intake { tasks, skipped })
+}
+
+/// `file:line: key: what was expected`.
+fn at(path: &Path, line: usize, key: &str, what: String) -> String {
+    format!("{}:{line}: {key}: {what}", path.display())
+}
+
+/// Every issue of the export with its line number, each checked: a task
+/// id it can be, a priority 0–4, a title.
+fn read_issues(text: &str, path: &Path) -> Result<Vec<(usize, Issue)>, String> {
+    let mut issues: Vec<(usize, Issue)> = Vec::new();
+    for (n, raw) in text.lines().enumerate() {
+        let line = n + 1;
+        if raw.trim().is_empty() {
+            continue;
+        }
+        let at = |key: &str, what: String| at(path, line, key, what);
+        let value: serde_json::Value = serde_json::from_str(raw)
+            .map_err(|e| at("line", format!("expected one JSON object, {e}")))?;
+        let issue: Issue = serde_json::from_value(value).map_err(|e| {
+            let e = e.to_string();
+            let key = e
+                .split('`')
+                .nth(1)
+                .filter(|_| e.starts_with("missing field"))
+                .unwrap_or("issue");
+            at(key, format!("expected a beads issue ({e})"))
+        })?;
+        if let Some(p) = slug_problem(&issue.id) {
+            return Err(at("id", p));
+        }
+        if !(0..=4).contains(&issue.priority) {
+            return Err(at(
+                "priority",
+                format!("expected 0 to 4, found {}", issue.priority),
+            ));
+        }
+        if issue.title.trim().is_empty() {
+            return Err(at("title", "expected a title, found an empty one".into()));
+        }
+        issues.push((line, issue));
+    }
+    Ok(issues)
+}
+
+/// The epic an issue is under: a `parent-child` dependency on it, or an
+/// id `epic.N`.
+fn epic_of<'a>(i: &'a Issue, epics: &BTreeMap<&str, &Issue>) -> Option<&'a str> {
+    i.dependencies
+        .iter()
+        .filter(|d| d.kind == "parent-child" && (d.issue_id.is_empty() || d.issue_id == i.id))
+        .map(|d| d.depends_on_id.as_str())
+        .chain(i.id.rsplit_once('.').map(|(parent, _)| parent))
+        .find(|p| epics.contains_key(p))
+}
+
+/// The spec: the description, design, acceptance criteria and notes, and
+/// the issue it came from.
+fn spec_of(i: &Issue) -> String {
+    [
+        ("", &i.description),
+        ("Design", &i.design),
+        ("Acceptance criteria", &i.acceptance_criteria),
+        ("Notes", &i.notes),
+    ]
+    .iter()
+    .filter(|(_, t)| !t.trim().is_empty())
+    .map(|(h, t)| match h.is_empty() {
+        true => t.trim().to_string(),
+        false => format!("{h}:\n{}", t.trim()),
+    })
+    .chain([format!("(beads issue {})", i.id)])
+    .collect::<Vec<_>>()
+    .join("\n\n")
 }
 
 fn slug_problem(id: &str) -> Option<String> {

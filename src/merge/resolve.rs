@@ -6,14 +6,17 @@
 
 use super::ai::{AiCall, AiError, ConflictedFile};
 use super::{Ctx, GitError, MERGE_EMAIL, MERGE_NAME, Repo, signature};
-use crate::domain::{LineAtRisk, MergeOutcome, Millis, ModelSpend, Removal, ResolveTier, Side};
+use crate::domain::{MergeOutcome, Millis, ModelSpend, Removal, ResolveTier};
 use git2::{
     Commit, FileFavor, FileMode, Index, IndexEntry, IndexTime, MergeFileInput, MergeFileOptions,
     MergeOptions, Oid, Sort,
 };
 use globset::GlobSet;
-use std::collections::BTreeMap;
 use std::path::Path;
+
+mod risk;
+
+pub use risk::lines_at_risk;
 
 /// The `ai` tier: a file and the task's context in, the model's call out.
 pub type AiResolve<'a> = &'a dyn Fn(&ConflictedFile, &str) -> AiCall;
@@ -77,45 +80,6 @@ impl Conflict {
             theirs: Conflict::text(&self.theirs).unwrap_or_default(),
         }
     }
-}
-
-/// Lines one side added (against `base`) that `result` no longer has and
-/// that `explained` does not account for. Blank lines do not count.
-pub fn lines_at_risk(
-    path: &str,
-    base: Option<&str>,
-    ours: Option<&str>,
-    theirs: Option<&str>,
-    result: &str,
-    explained: &[String],
-) -> Vec<LineAtRisk> {
-    fn counts(s: Option<&str>) -> BTreeMap<&str, usize> {
-        let mut m = BTreeMap::new();
-        for l in s.unwrap_or("").lines().map(str::trim) {
-            if !l.is_empty() {
-                *m.entry(l).or_insert(0) += 1;
-            }
-        }
-        m
-    }
-    let base = counts(base);
-    let kept = counts(Some(result));
-    let mut out = Vec::new();
-    for (side, text) in [(Side::Agent, theirs), (Side::Target, ours)] {
-        for (line, n) in counts(text) {
-            let added = n > base.get(line).copied().unwrap_or(0);
-            let missing = !kept.contains_key(line);
-            let why = explained.iter().any(|e| e.trim() == line);
-            if added && missing && !why {
-                out.push(LineAtRisk {
-                    file: path.to_string(),
-                    side,
-                    line: line.to_string(),
-                });
-            }
-        }
-    }
-    out
 }
 
 /// A union merge of three texts: both sides' changes, conflicting hunks
@@ -269,47 +233,6 @@ impl Repo {
         Ok(Some(head.tree_id()))
     }
 
-    fn text_at(&self, tree: Oid, path: &str) -> Result<String, GitError> {
-        let tree = self.main.find_tree(tree).ctx(&self.root, "read a tree")?;
-        match tree.get_path(Path::new(path)) {
-            Ok(e) => {
-                let blob = self
-                    .main
-                    .find_blob(e.id())
-                    .ctx_with(&self.root, || format!("read `{path}`"))?;
-                Ok(String::from_utf8_lossy(blob.content()).into_owned())
-            }
-            Err(_) => Ok(String::new()),
-        }
-    }
-
-    /// The content check over the originally conflicted files.
-    fn risk_in_tree(
-        &self,
-        conflicts: &[Conflict],
-        tree: Oid,
-        explained: &[String],
-    ) -> Result<Vec<LineAtRisk>, GitError> {
-        let mut out = Vec::new();
-        for c in conflicts {
-            let result = self.text_at(tree, &c.path)?;
-            let (base, ours, theirs) = (
-                Conflict::text(&c.base),
-                Conflict::text(&c.ours),
-                Conflict::text(&c.theirs),
-            );
-            out.extend(lines_at_risk(
-                &c.path,
-                base.as_deref(),
-                ours.as_deref(),
-                theirs.as_deref(),
-                &result,
-                explained,
-            ));
-        }
-        Ok(out)
-    }
-
     /// Whether `commit` is on `tip`'s first-parent line (the target's own
     /// history, not a branch merged into it).
     fn on_first_parent_line(&self, commit: Oid, tip: Oid) -> Result<bool, GitError> {
@@ -421,109 +344,147 @@ impl Repo {
                 branch: branch.to_string(),
             })?;
         if self.contained_in(tip, onto)? {
-            // On the target's own line: the branch never had a commit of its own.
-            if self.on_first_parent_line(tip, onto)? {
-                return Ok(Merged::Failed(MergeOutcome::Unchanged {
-                    commit: onto.to_string(),
-                }));
-            }
-            return Ok(Merged::Commit {
-                commit: onto,
-                tier: ResolveTier::Clean,
-                removals: Vec::new(),
-            });
+            return self.already_merged(tip, onto);
         }
-        let ours = self
-            .main
-            .find_commit(onto)
-            .ctx(&self.root, "read the candidate")?;
-        let theirs = self
-            .main
-            .find_commit(tip)
-            .ctx_with(&self.root, || format!("read the tip of `{branch}`"))?;
+        let join = Join {
+            ours: self
+                .main
+                .find_commit(onto)
+                .ctx(&self.root, "read the candidate")?,
+            theirs: self
+                .main
+                .find_commit(tip)
+                .ctx_with(&self.root, || format!("read the tip of `{branch}`"))?,
+            message,
+            at,
+        };
         let mut index = self
             .main
-            .merge_commits(&ours, &theirs, Some(&MergeOptions::new()))
+            .merge_commits(&join.ours, &join.theirs, Some(&MergeOptions::new()))
             .ctx_with(&self.root, || format!("merge `{branch}`"))?;
         if !index.has_conflicts() {
-            let tree = index
-                .write_tree_to(&self.main)
-                .ctx(&self.root, "write the merged tree")?;
-            // Commits that change nothing in the end (added, then taken out).
-            if tree == ours.tree_id() {
-                return Ok(Merged::Failed(MergeOutcome::Unchanged {
-                    commit: onto.to_string(),
-                }));
-            }
-            let commit = self.merge_commit(tree, &ours, &theirs, message, at)?;
-            return Ok(Merged::Commit {
-                commit,
-                tier: ResolveTier::Clean,
-                removals: Vec::new(),
-            });
+            return self.clean_tier(&mut index, &join);
         }
         let conflicted = self.conflicts(&index)?;
-        let files: Vec<String> = conflicted.iter().map(|c| c.path.clone()).collect();
-
-        // auto: union for append-only files, then a replay of the branch.
         let left = self.union_append_only(&mut index, append_only)?;
-        let auto_tree = if left.is_empty() {
-            Some(
-                index
-                    .write_tree_to(&self.main)
-                    .ctx(&self.root, "write the merged tree")?,
-            )
-        } else {
-            self.replay(&ours, tip, append_only, at)?
-        };
-        if let Some(tree) = auto_tree {
-            let risk = self.risk_in_tree(&conflicted, tree, &[])?;
-            if !risk.is_empty() {
-                return Ok(Merged::Failed(MergeOutcome::Refused {
-                    tier: ResolveTier::Auto,
-                    files,
-                    lines_at_risk: risk,
-                }));
-            }
-            let commit = self.merge_commit(tree, &ours, &theirs, message, at)?;
-            return Ok(Merged::Commit {
-                commit,
-                tier: ResolveTier::Auto,
-                removals: Vec::new(),
-            });
+        if let Some(merged) = self.auto_tier(&mut index, &join, &conflicted, &left, append_only)? {
+            return Ok(merged);
         }
-
-        // ai: a model writes each file still conflicted.
         let Some(ai) = ai else {
             return Ok(Merged::Failed(MergeOutcome::Conflicted {
-                files,
+                files: paths(&conflicted),
                 why: "auto could not merge it and no ai tier is configured".into(),
             }));
         };
+        self.ai_tier(&mut index, &join, &conflicted, &left, ai, context, ledger)
+    }
+
+    /// A branch tip the candidate already holds: merged before, or (on the
+    /// target's own line) a branch that never had a commit of its own.
+    fn already_merged(&self, tip: Oid, onto: Oid) -> Result<Merged, GitError> {
+        if self.on_first_parent_line(tip, onto)? {
+            return Ok(Merged::Failed(MergeOutcome::Unchanged {
+                commit: onto.to_string(),
+            }));
+        }
+        Ok(Merged::Commit {
+            commit: onto,
+            tier: ResolveTier::Clean,
+            removals: Vec::new(),
+        })
+    }
+
+    /// `clean`: no conflict; unchanged when the commits change nothing in
+    /// the end (added, then taken out).
+    fn clean_tier(&self, index: &mut Index, join: &Join<'_>) -> Result<Merged, GitError> {
+        let tree = index
+            .write_tree_to(&self.main)
+            .ctx(&self.root, "write the merged tree")?;
+        if tree == join.ours.tree_id() {
+            return Ok(Merged::Failed(MergeOutcome::Unchanged {
+                commit: join.ours.id().to_string(),
+            }));
+        }
+        let commit = self.merge_commit(tree, &join.ours, &join.theirs, join.message, join.at)?;
+        Ok(Merged::Commit {
+            commit,
+            tier: ResolveTier::Clean,
+            removals: Vec::new(),
+        })
+    }
+
+    /// `auto`: the union already made of append-only files when nothing is
+    /// `left` conflicted, else a replay of the branch; refused when a line
+    /// is at risk. `None` when neither merges it.
+    fn auto_tier(
+        &self,
+        index: &mut Index,
+        join: &Join<'_>,
+        conflicted: &[Conflict],
+        left: &[Conflict],
+        append_only: &GlobSet,
+    ) -> Result<Option<Merged>, GitError> {
+        let tree = if left.is_empty() {
+            index
+                .write_tree_to(&self.main)
+                .ctx(&self.root, "write the merged tree")?
+        } else {
+            match self.replay(&join.ours, join.theirs.id(), append_only, join.at)? {
+                Some(tree) => tree,
+                None => return Ok(None),
+            }
+        };
+        let risk = self.risk_in_tree(conflicted, tree, &[])?;
+        if !risk.is_empty() {
+            return Ok(Some(Merged::Failed(MergeOutcome::Refused {
+                tier: ResolveTier::Auto,
+                files: paths(conflicted),
+                lines_at_risk: risk,
+            })));
+        }
+        let commit = self.merge_commit(tree, &join.ours, &join.theirs, join.message, join.at)?;
+        Ok(Some(Merged::Commit {
+            commit,
+            tier: ResolveTier::Auto,
+            removals: Vec::new(),
+        }))
+    }
+
+    /// `ai`: a model writes each file still conflicted (text on both sides
+    /// only); each removal and its reason stay in the merge's message.
+    #[allow(clippy::too_many_arguments)]
+    fn ai_tier(
+        &self,
+        index: &mut Index,
+        join: &Join<'_>,
+        conflicted: &[Conflict],
+        left: &[Conflict],
+        ai: AiResolve<'_>,
+        context: &str,
+        ledger: &mut AiLedger,
+    ) -> Result<Merged, GitError> {
         if !left.iter().all(Conflict::is_text) {
             return Ok(Merged::Failed(MergeOutcome::Conflicted {
-                files,
+                files: paths(conflicted),
                 why: "a conflicted file is binary, or one side deleted it".into(),
             }));
         }
-        let (tree, removals) =
-            match self.ai_writes(&mut index, &left, &conflicted, ai, context, ledger)? {
-                Ok(written) => written,
-                Err(mut failed) => {
-                    if let MergeOutcome::Conflicted { files: f, .. }
-                    | MergeOutcome::Refused { files: f, .. } = &mut failed
-                    {
-                        *f = files;
-                    }
-                    return Ok(Merged::Failed(failed));
+        let (tree, removals) = match self.ai_writes(index, left, conflicted, ai, context, ledger)? {
+            Ok(written) => written,
+            Err(mut failed) => {
+                if let MergeOutcome::Conflicted { files: f, .. }
+                | MergeOutcome::Refused { files: f, .. } = &mut failed
+                {
+                    *f = paths(conflicted);
                 }
-            };
-        // Each removal and its reason stay with the merge.
-        let mut message = message.to_string();
+                return Ok(Merged::Failed(failed));
+            }
+        };
+        let mut message = join.message.to_string();
         for r in &removals {
             message.push_str(&format!("Shiftboss-Removed: {r}\n"));
         }
-        let commit = self.merge_commit(tree, &ours, &theirs, &message, at)?;
+        let commit = self.merge_commit(tree, &join.ours, &join.theirs, &message, join.at)?;
         Ok(Merged::Commit {
             commit,
             tier: ResolveTier::Ai,
@@ -532,57 +493,23 @@ impl Repo {
     }
 }
 
+/// The two commits a merge joins (the candidate, the branch tip), and what
+/// its commit says and when.
+struct Join<'a> {
+    ours: Commit<'a>,
+    theirs: Commit<'a>,
+    message: &'a str,
+    at: Millis,
+}
+
+/// The paths of the conflicted files, as an outcome names them.
+fn paths(conflicted: &[Conflict]) -> Vec<String> {
+    conflicted.iter().map(|c| c.path.clone()).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn lines_at_risk_counts_both_sides_and_explanations() {
-        let base = "a\nb\n";
-        let ours = "a\nb\ntarget line\n";
-        let theirs = "a\nagent line\nb\n";
-        assert!(
-            lines_at_risk(
-                "f",
-                Some(base),
-                Some(ours),
-                Some(theirs),
-                "a\nagent line\nb\ntarget line\n",
-                &[]
-            )
-            .is_empty()
-        );
-        let risk = lines_at_risk(
-            "f",
-            Some(base),
-            Some(ours),
-            Some(theirs),
-            "a\nb\ntarget line\n",
-            &[],
-        );
-        assert_eq!(
-            risk,
-            [LineAtRisk {
-                file: "f".into(),
-                side: Side::Agent,
-                line: "agent line".into()
-            }]
-        );
-        let explained = ["agent line".to_string()];
-        assert!(
-            lines_at_risk(
-                "f",
-                Some(base),
-                Some(ours),
-                Some(theirs),
-                "a\nb\ntarget line\n",
-                &explained
-            )
-            .is_empty()
-        );
-        // A line the base had and a side removed is not at risk.
-        assert!(lines_at_risk("f", Some(base), Some("a\n"), Some(base), "a\n", &[]).is_empty());
-    }
 
     #[test]
     fn union_keeps_both_sides() {

@@ -56,6 +56,111 @@ fn model_usage_of(v: &Value) -> Usage {
     }
 }
 
+impl ClaudeAdapter {
+    /// A `stream_event` line: live per-call figures from the raw API stream.
+    fn stream_event(&mut self, ev: &Value, out: &mut Vec<Output>) {
+        match ev.get("type").and_then(Value::as_str) {
+            Some("message_start") => {
+                let msg = &ev["message"];
+                let id = msg["id"].as_str().unwrap_or_default().to_string();
+                let model = msg["model"].as_str().unwrap_or(&self.model).to_string();
+                if let Some(u) = self.ledger.message(&model, &id, usage_of(&msg["usage"])) {
+                    out.push(usage(&model, u));
+                }
+                self.current = Some((id, model));
+            }
+            Some("message_delta") => {
+                if let Some((id, model)) = self.current.clone() {
+                    // The delta's counts are cumulative for the message.
+                    if let Some(u) = self.ledger.message(&model, &id, usage_of(&ev["usage"])) {
+                        out.push(usage(&model, u));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// An `assistant` line: its message counted once per id, its text and
+    /// tool uses shown as lines.
+    fn assistant(&mut self, msg: &Value, out: &mut Vec<Output>) {
+        let id = msg["id"].as_str().unwrap_or_default();
+        let model = msg["model"].as_str().unwrap_or(&self.model).to_string();
+        if let Some(u) = self.ledger.message(&model, id, usage_of(&msg["usage"])) {
+            out.push(usage(&model, u));
+        }
+        for block in msg["content"].as_array().into_iter().flatten() {
+            match block.get("type").and_then(Value::as_str) {
+                Some("text") => say(block["text"].as_str().unwrap_or(""), out),
+                Some("tool_use") => out.push(tool_use(block)),
+                _ => {}
+            }
+        }
+    }
+
+    /// The `result` line: the CLI's totals (keyed by the requested model
+    /// name, while the stream carries the dated id the API answered with)
+    /// compared with what was counted, never added; its cost; whether the
+    /// run failed.
+    fn result(&mut self, v: &Value, out: &mut Vec<Output>) {
+        let reported = match v.get("modelUsage").and_then(Value::as_object) {
+            Some(per_model) => {
+                let mut t = Usage::default();
+                for mu in per_model.values() {
+                    t += model_usage_of(mu);
+                }
+                Some(t)
+            }
+            None => v.get("usage").map(usage_of),
+        };
+        if let Some((counted, reported)) = reported.and_then(|r| self.ledger.compare(r)) {
+            out.push(Output::Signal {
+                signal: Signal::UsageMismatch { counted, reported },
+            });
+        }
+        if let Some(usd) = v.get("total_cost_usd").and_then(Value::as_f64) {
+            out.push(Output::Signal {
+                signal: Signal::CostReported { usd },
+            });
+        }
+        if v.get("is_error").and_then(Value::as_bool).unwrap_or(false) {
+            let text: String = v
+                .get("result")
+                .and_then(Value::as_str)
+                .unwrap_or("Claude Code reported an error")
+                .chars()
+                .take(300)
+                .collect();
+            if let Some(trouble) = classify_trouble(&text) {
+                out.push(Output::Signal {
+                    signal: Signal::ApiTrouble {
+                        trouble,
+                        detail: text.clone(),
+                    },
+                });
+            }
+            self.error = Some(text);
+        } else {
+            self.done = true;
+        }
+    }
+}
+
+/// A tool use as a line: `tool <name> <the file, path or command>`.
+fn tool_use(block: &Value) -> Output {
+    let name = block["name"].as_str().unwrap_or("tool");
+    let input = &block["input"];
+    let target = input
+        .get("file_path")
+        .or_else(|| input.get("path"))
+        .or_else(|| input.get("command"))
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    Output::Line {
+        line: format!("tool {name} {target}").trim_end().to_string(),
+    }
+}
+
 impl Adapter for ClaudeAdapter {
     fn line(&mut self, line: &str) -> Vec<Output> {
         let mut out = Vec::new();
@@ -71,103 +176,9 @@ impl Adapter for ClaudeAdapter {
                     self.model = m.to_string();
                 }
             }
-            Some("stream_event") => {
-                let ev = &v["event"];
-                match ev.get("type").and_then(Value::as_str) {
-                    Some("message_start") => {
-                        let msg = &ev["message"];
-                        let id = msg["id"].as_str().unwrap_or_default().to_string();
-                        let model = msg["model"].as_str().unwrap_or(&self.model).to_string();
-                        if let Some(u) = self.ledger.message(&model, &id, usage_of(&msg["usage"])) {
-                            out.push(usage(&model, u));
-                        }
-                        self.current = Some((id, model));
-                    }
-                    Some("message_delta") => {
-                        if let Some((id, model)) = self.current.clone() {
-                            // The delta's counts are cumulative for the message.
-                            if let Some(u) =
-                                self.ledger.message(&model, &id, usage_of(&ev["usage"]))
-                            {
-                                out.push(usage(&model, u));
-                            }
-                        }
-                    }
-                    _ => {}
-                }
-            }
-            Some("assistant") => {
-                let msg = &v["message"];
-                let id = msg["id"].as_str().unwrap_or_default();
-                let model = msg["model"].as_str().unwrap_or(&self.model).to_string();
-                if let Some(u) = self.ledger.message(&model, id, usage_of(&msg["usage"])) {
-                    out.push(usage(&model, u));
-                }
-                for block in msg["content"].as_array().into_iter().flatten() {
-                    match block.get("type").and_then(Value::as_str) {
-                        Some("text") => say(block["text"].as_str().unwrap_or(""), &mut out),
-                        Some("tool_use") => {
-                            let name = block["name"].as_str().unwrap_or("tool");
-                            let input = &block["input"];
-                            let target = input
-                                .get("file_path")
-                                .or_else(|| input.get("path"))
-                                .or_else(|| input.get("command"))
-                                .and_then(Value::as_str)
-                                .unwrap_or("");
-                            out.push(Output::Line {
-                                line: format!("tool {name} {target}").trim_end().to_string(),
-                            });
-                        }
-                        _ => {}
-                    }
-                }
-            }
-            Some("result") => {
-                // The CLI's totals (keyed by the requested model name, while
-                // the stream carries the dated id the API answered with) are
-                // compared with what was counted, never added.
-                let reported = match v.get("modelUsage").and_then(Value::as_object) {
-                    Some(per_model) => {
-                        let mut t = Usage::default();
-                        for mu in per_model.values() {
-                            t += model_usage_of(mu);
-                        }
-                        Some(t)
-                    }
-                    None => v.get("usage").map(usage_of),
-                };
-                if let Some((counted, reported)) = reported.and_then(|r| self.ledger.compare(r)) {
-                    out.push(Output::Signal {
-                        signal: Signal::UsageMismatch { counted, reported },
-                    });
-                }
-                if let Some(usd) = v.get("total_cost_usd").and_then(Value::as_f64) {
-                    out.push(Output::Signal {
-                        signal: Signal::CostReported { usd },
-                    });
-                }
-                if v.get("is_error").and_then(Value::as_bool).unwrap_or(false) {
-                    let text: String = v
-                        .get("result")
-                        .and_then(Value::as_str)
-                        .unwrap_or("Claude Code reported an error")
-                        .chars()
-                        .take(300)
-                        .collect();
-                    if let Some(trouble) = classify_trouble(&text) {
-                        out.push(Output::Signal {
-                            signal: Signal::ApiTrouble {
-                                trouble,
-                                detail: text.clone(),
-                            },
-                        });
-                    }
-                    self.error = Some(text);
-                } else {
-                    self.done = true;
-                }
-            }
+            Some("stream_event") => self.stream_event(&v["event"], &mut out),
+            Some("assistant") => self.assistant(&v["message"], &mut out),
+            Some("result") => self.result(&v, &mut out),
             _ => {}
         }
         out

@@ -161,6 +161,42 @@ fn choose(rng: &mut Rng, s: &SimSettings, task: &TaskSpec, attempt: u32) -> Beha
     Behaviour::Normal
 }
 
+/// A plan as it is written: each step with its delay after the one before.
+struct Script {
+    steps: VecDeque<(Millis, Action)>,
+    last: Millis,
+}
+
+impl Script {
+    /// `a` at `at` (never before the step before it).
+    fn push(&mut self, at: Millis, a: Action) {
+        self.steps.push_back(((at - self.last).max(0), a));
+        self.last = at;
+    }
+
+    fn plan(self, behaviour: Behaviour) -> Plan {
+        Plan {
+            behaviour: Some(behaviour),
+            steps: self.steps,
+        }
+    }
+}
+
+/// What one attempt is, drawn before its first step.
+struct Attempt<'a> {
+    s: &'a SimSettings,
+    task: &'a TaskSpec,
+    agent: &'a AgentId,
+    model: &'a str,
+    attempt: u32,
+    behaviour: Behaviour,
+    commits: u64,
+    /// Tokens a minute (fifteen times as many for a runaway).
+    tpm: u64,
+    /// The file its commits write.
+    file: String,
+}
+
 /// The script for one attempt of `task` by `agent`.
 pub fn plan(
     s: &SimSettings,
@@ -185,169 +221,176 @@ pub fn plan(
     };
     // Where in the work a fault shows (a share of the minutes).
     let fault_at = (minutes as f64 * (0.3 + 0.4 * rng.unit())).round().max(1.0) as u64;
-    let file = task_file(task);
-    let mut steps: VecDeque<(Millis, Action)> = VecDeque::new();
-    let mut last = 0;
-    let mut push = |at: Millis, a: Action, steps: &mut VecDeque<(Millis, Action)>| {
-        steps.push_back(((at - last).max(0), a));
-        last = at;
+    let a = Attempt {
+        s,
+        task,
+        agent,
+        model,
+        attempt,
+        behaviour,
+        commits,
+        tpm,
+        file: task_file(task),
     };
-    push(
-        2 * SECOND,
-        Action::Line(format!("{agent} starting {} (attempt {attempt})", task.id)),
-        &mut steps,
-    );
-    if attempt > 1 {
-        // Rework after a gate rejection: take out what the gate found.
-        push(
-            20 * SECOND,
-            Action::Commit {
-                edits: vec![Edit::RemoveLines {
-                    path: file.clone(),
-                    marker: BUG_MARKER.into(),
-                }],
-                message: format!("{}: fix what the gate found", task.id),
-            },
-            &mut steps,
-        );
-    }
+    let mut script = Script {
+        steps: VecDeque::new(),
+        last: 0,
+    };
+    a.start(&mut script);
     let mut commit_no = 0;
     for m in 1..=minutes {
         let at = m as Millis * MINUTE;
-        if m == fault_at {
-            match behaviour {
-                Behaviour::Stall => {
-                    push(
-                        at,
-                        Action::Line("waiting for the language server…".into()),
-                        &mut steps,
-                    );
-                    return Plan {
-                        behaviour: Some(behaviour),
-                        steps,
-                    };
-                }
-                Behaviour::Zombie => {
-                    push(
-                        at,
-                        Action::Repeat {
-                            line: "error[E0599]: no method named `expire` found; retrying the same fix"
-                                .into(),
-                            every: 20 * SECOND,
-                        },
-                        &mut steps,
-                    );
-                    return Plan {
-                        behaviour: Some(behaviour),
-                        steps,
-                    };
-                }
-                Behaviour::Crash => {
-                    push(
-                        at,
-                        Action::Line("fatal runtime error: out of memory".into()),
-                        &mut steps,
-                    );
-                    push(at + SECOND, Action::Exit(137), &mut steps);
-                    return Plan {
-                        behaviour: Some(behaviour),
-                        steps,
-                    };
-                }
-                Behaviour::Concern => {
-                    let impact =
-                        *rng.pick(&["low", "medium", "medium", "high", "high", "critical"]);
-                    let confidence = 0.2 + 0.75 * rng.unit();
-                    let text = rng.pick(&CONCERNS);
-                    push(
-                        at,
-                        Action::Line(format!(
-                            "::concern impact={impact} confidence={confidence:.2}::{text}"
-                        )),
-                        &mut steps,
-                    );
-                }
-                Behaviour::Pause => {
-                    let text = rng.pick(&PAUSES);
-                    push(at, Action::Line(format!("::pause::{text}")), &mut steps);
-                    push(at, Action::AwaitDecision, &mut steps);
-                }
-                _ => {}
-            }
+        if m == fault_at && a.fault(&mut rng, &mut script, at) {
+            return script.plan(behaviour);
         }
-        // Usage: one API call's worth per minute, with some jitter.
-        let t = tpm * (80 + rng.range(0, 40)) / 100;
-        push(
+        a.minute(&mut rng, &mut script, m, at);
+        let due = (commit_no + 1) * minutes / commits;
+        if m >= due && commit_no < commits {
+            commit_no += 1;
+            a.commit(&mut rng, &mut script, commit_no, at);
+        }
+    }
+    script.push(
+        minutes as Millis * MINUTE + 10 * SECOND,
+        Action::Line(format!("::done::{} finished in {minutes} min", task.id)),
+    );
+    script.plan(behaviour)
+}
+
+impl Attempt<'_> {
+    /// The first line, and on a rework (after a gate rejection) a commit
+    /// that takes out what the gate found.
+    fn start(&self, script: &mut Script) {
+        let (agent, task, attempt) = (self.agent, self.task, self.attempt);
+        script.push(
+            2 * SECOND,
+            Action::Line(format!("{agent} starting {} (attempt {attempt})", task.id)),
+        );
+        if attempt > 1 {
+            script.push(
+                20 * SECOND,
+                Action::Commit {
+                    edits: vec![Edit::RemoveLines {
+                        path: self.file.clone(),
+                        marker: BUG_MARKER.into(),
+                    }],
+                    message: format!("{}: fix what the gate found", task.id),
+                },
+            );
+        }
+    }
+
+    /// The fault of this attempt's behaviour, at `at`; whether the plan
+    /// ends there (a stall, a zombie, a crash).
+    fn fault(&self, rng: &mut Rng, script: &mut Script, at: Millis) -> bool {
+        match self.behaviour {
+            Behaviour::Stall => {
+                script.push(at, Action::Line("waiting for the language server…".into()));
+                true
+            }
+            Behaviour::Zombie => {
+                script.push(
+                    at,
+                    Action::Repeat {
+                        line: "error[E0599]: no method named `expire` found; retrying the same fix"
+                            .into(),
+                        every: 20 * SECOND,
+                    },
+                );
+                true
+            }
+            Behaviour::Crash => {
+                script.push(
+                    at,
+                    Action::Line("fatal runtime error: out of memory".into()),
+                );
+                script.push(at + SECOND, Action::Exit(137));
+                true
+            }
+            Behaviour::Concern => {
+                let impact = *rng.pick(&["low", "medium", "medium", "high", "high", "critical"]);
+                let confidence = 0.2 + 0.75 * rng.unit();
+                let text = rng.pick(&CONCERNS);
+                script.push(
+                    at,
+                    Action::Line(format!(
+                        "::concern impact={impact} confidence={confidence:.2}::{text}"
+                    )),
+                );
+                false
+            }
+            Behaviour::Pause => {
+                let text = rng.pick(&PAUSES);
+                script.push(at, Action::Line(format!("::pause::{text}")));
+                script.push(at, Action::AwaitDecision);
+                false
+            }
+            _ => false,
+        }
+    }
+
+    /// Minute `m`'s usage (one API call's worth, with some jitter) and,
+    /// every third minute, a line of chatter.
+    fn minute(&self, rng: &mut Rng, script: &mut Script, m: u64, at: Millis) {
+        let t = self.tpm * (80 + rng.range(0, 40)) / 100;
+        script.push(
             at,
             Action::Line(format!(
-                "::usage model={model} input={} output={} cache_read={} cache_write={}::",
+                "::usage model={} input={} output={} cache_read={} cache_write={}::",
+                self.model,
                 t * 15 / 100,
                 t * 5 / 100,
                 t * 70 / 100,
                 t * 10 / 100
             )),
-            &mut steps,
         );
-        if m % 3 == 0 {
-            push(
-                at + SECOND,
-                Action::Line((*rng.pick(&CHATTER)).into()),
-                &mut steps,
-            );
-        }
-        let due = (commit_no + 1) * minutes / commits;
-        if m >= due && commit_no < commits {
-            commit_no += 1;
-            let mut edits = vec![Edit::Append {
-                path: file.clone(),
-                text: format!(
-                    "\n/// {} — step {commit_no} of {commits}\npub fn {}_step_{commit_no}_a{attempt}() -> u32 {{\n    {}\n}}\n",
-                    task.title,
-                    task.id
-                        .as_str()
-                        .replace(|c: char| !c.is_ascii_alphanumeric(), "_"),
-                    rng.range(1, 999)
-                ),
-            }];
-            if commit_no == 1 && behaviour == Behaviour::Conflict {
-                edits.push(Edit::ReplaceLine {
-                    path: conflict_path(task, &s.conflict_file),
-                    prefix: CONFLICT_PREFIX.into(),
-                    line: format!("{CONFLICT_PREFIX} \"{}\";", task.id),
-                });
-            }
-            if commit_no == 1 && behaviour == Behaviour::GateFail {
-                edits.push(Edit::Append {
-                    path: file.clone(),
-                    text: format!("// {BUG_MARKER}: off-by-one left in by {agent}\n"),
-                });
-            }
-            push(
-                at + 2 * SECOND,
-                Action::Commit {
-                    edits,
-                    message: format!("{}: {} ({commit_no}/{commits})", task.id, task.title),
-                },
-                &mut steps,
-            );
-            push(
-                at + 3 * SECOND,
-                Action::Line(format!(
-                    "::progress {}::commit {commit_no} of {commits}",
-                    (commit_no * 100 / commits).min(99)
-                )),
-                &mut steps,
-            );
+        if m.is_multiple_of(3) {
+            script.push(at + SECOND, Action::Line((*rng.pick(&CHATTER)).into()));
         }
     }
-    push(
-        minutes as Millis * MINUTE + 10 * SECOND,
-        Action::Line(format!("::done::{} finished in {minutes} min", task.id)),
-        &mut steps,
-    );
-    Plan {
-        behaviour: Some(behaviour),
-        steps,
+
+    /// Commit `commit_no` (an appended function; the first commit of a
+    /// conflict or a gate failure also plants it) and the progress it makes.
+    fn commit(&self, rng: &mut Rng, script: &mut Script, commit_no: u64, at: Millis) {
+        let (task, commits, attempt) = (self.task, self.commits, self.attempt);
+        let mut edits = vec![Edit::Append {
+            path: self.file.clone(),
+            text: format!(
+                "\n/// {} — step {commit_no} of {commits}\npub fn {}_step_{commit_no}_a{attempt}() -> u32 {{\n    {}\n}}\n",
+                task.title,
+                task.id
+                    .as_str()
+                    .replace(|c: char| !c.is_ascii_alphanumeric(), "_"),
+                rng.range(1, 999)
+            ),
+        }];
+        if commit_no == 1 && self.behaviour == Behaviour::Conflict {
+            edits.push(Edit::ReplaceLine {
+                path: conflict_path(task, &self.s.conflict_file),
+                prefix: CONFLICT_PREFIX.into(),
+                line: format!("{CONFLICT_PREFIX} \"{}\";", task.id),
+            });
+        }
+        if commit_no == 1 && self.behaviour == Behaviour::GateFail {
+            edits.push(Edit::Append {
+                path: self.file.clone(),
+                text: format!("// {BUG_MARKER}: off-by-one left in by {}\n", self.agent),
+            });
+        }
+        script.push(
+            at + 2 * SECOND,
+            Action::Commit {
+                edits,
+                message: format!("{}: {} ({commit_no}/{commits})", task.id, task.title),
+            },
+        );
+        script.push(
+            at + 3 * SECOND,
+            Action::Line(format!(
+                "::progress {}::commit {commit_no} of {commits}",
+                (commit_no * 100 / commits).min(99)
+            )),
+        );
     }
 }
 

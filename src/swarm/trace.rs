@@ -3,6 +3,7 @@
 //! Outputs stay in the event log; only their first line, already redacted,
 //! comes here.
 
+use crate::domain::{BatchRun, MergeOutcome, ModelSpend, TaskId};
 use crate::engine::{Effect, Input};
 
 /// The first line of a text, cut short.
@@ -92,28 +93,14 @@ pub fn input(input: &Input) {
             held,
             ai_unreachable,
             spent,
-        } => {
-            for (task, s) in spent {
-                let u = &s.usage;
-                tracing::info!(%task, model = %s.model, input = u.input, output = u.output, "the ai tier's call");
-            }
-            if !held.is_empty() {
-                tracing::warn!(files = ?held, "landing held: the operator's checkout of the target has changes");
-            }
-            if let Some(endpoint) = ai_unreachable {
-                tracing::warn!(%endpoint, "the merge queue's ai tier could not be reached");
-            }
-            for run in runs {
-                let tasks: Vec<&str> = run.tasks.iter().map(|t| t.as_str()).collect();
-                tracing::info!(tasks = ?tasks, base = %run.base, passed = run.passed, gate = %run.gate, "landing: gates on the merged result");
-            }
-            for (task, outcome) in results {
-                tracing::info!(%task, outcome = outcome.word(), "landing: outcome");
-            }
-            if let Some(e) = error {
-                tracing::error!(error = first_line(e), "landing stopped");
-            }
-        }
+        } => landed(
+            runs,
+            results,
+            error.as_deref(),
+            held,
+            ai_unreachable.as_deref(),
+            spent,
+        ),
         Input::DiskFull { path, free_mb } => tracing::warn!(%path, free_mb, "disk full"),
         Input::DiskSpace { free_mb } => tracing::info!(free_mb, "disk space back"),
         Input::RepoConfigChanged {
@@ -133,5 +120,38 @@ pub fn input(input: &Input) {
         | Input::AgentLine { .. }
         | Input::AgentSignal { .. }
         | Input::Prompted { .. } => {}
+    }
+}
+
+/// Log what a landing reported: the `ai` tier's calls, landings held, an
+/// unreachable `ai` tier, the gates on each merged result, the outcomes,
+/// and why it stopped.
+fn landed(
+    runs: &[BatchRun],
+    results: &[(TaskId, MergeOutcome)],
+    error: Option<&str>,
+    held: &[String],
+    ai_unreachable: Option<&str>,
+    spent: &[(TaskId, ModelSpend)],
+) {
+    for (task, s) in spent {
+        let u = &s.usage;
+        tracing::info!(%task, model = %s.model, input = u.input, output = u.output, "the ai tier's call");
+    }
+    if !held.is_empty() {
+        tracing::warn!(files = ?held, "landing held: the operator's checkout of the target has changes");
+    }
+    if let Some(endpoint) = ai_unreachable {
+        tracing::warn!(%endpoint, "the merge queue's ai tier could not be reached");
+    }
+    for run in runs {
+        let tasks: Vec<&str> = run.tasks.iter().map(|t| t.as_str()).collect();
+        tracing::info!(tasks = ?tasks, base = %run.base, passed = run.passed, gate = %run.gate, "landing: gates on the merged result");
+    }
+    for (task, outcome) in results {
+        tracing::info!(%task, outcome = outcome.word(), "landing: outcome");
+    }
+    if let Some(e) = error {
+        tracing::error!(error = first_line(e), "landing stopped");
     }
 }

@@ -9,6 +9,7 @@ use super::app::App;
 use crate::domain::{AgentPhase, HOUR, Impact, PauseKind, SwarmState, fold_concerns};
 use crate::swarm::Snapshot;
 use crate::tui::panes::inbox;
+use crate::tui::theme::Theme;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -47,20 +48,54 @@ pub fn paused(s: &SwarmState) -> bool {
 pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
     let t = &app.theme;
     let snap = &app.snap;
-    let s = &snap.state;
     buf.set_style(area, t.header());
+    let mut spans = flags(app);
+    spans.extend(work_and_money(t, snap));
+    spans.extend(concerns_by_impact(t, &snap.state));
+    let clock = format!(
+        "{} · {} ",
+        crate::tui::format::clock_hms(snap.now),
+        snap.speed
+    );
+    // The clock keeps its place on the right; the rest is cut before it.
+    let w = clock.chars().count() as u16;
+    let room = if area.width > w + 10 {
+        area.width - w
+    } else {
+        area.width
+    } as usize;
+    let line = whole_pieces(t, spans, room);
+    buf.set_line(area.x, area.y, &Line::from(line), room as u16);
+    if (room as u16) < area.width {
+        buf.set_string(area.x + room as u16, area.y, clock, t.header());
+    }
+}
+
+/// The name, then what changes everything else: FROZEN or PAUSED, the
+/// sandbox off, a read-only view.
+fn flags(app: &App) -> Vec<Span<'static>> {
+    let t = &app.theme;
+    let s = &app.snap.state;
     let mut spans = vec![Span::styled(" shiftboss ", t.title(true))];
     if s.frozen {
         spans.push(Span::styled("FROZEN ", t.error()));
     } else if paused(s) {
         spans.push(Span::styled("PAUSED ", t.pause()));
     }
-    if snap.sandbox_off {
+    if app.snap.sandbox_off {
         spans.push(Span::styled("SANDBOX OFF ", t.error()));
     }
     if app.readonly {
         spans.push(Span::styled("read-only ", t.dim()));
     }
+    spans
+}
+
+/// Agents working of those alive, what is overdue, pause points, the burn
+/// and the share of the day's budget.
+fn work_and_money(t: &Theme, snap: &Snapshot) -> Vec<Span<'static>> {
+    let s = &snap.state;
+    let mut spans = Vec::new();
     let live = s
         .agents
         .values()
@@ -94,7 +129,11 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
             t.burn(share),
         ));
     }
-    // The inbox's open rows by their (highest) impact.
+    spans
+}
+
+/// The inbox's open rows by their (highest) impact.
+fn concerns_by_impact(t: &Theme, s: &SwarmState) -> Vec<Span<'static>> {
     let mut by_impact = [0usize; 4];
     for f in fold_concerns(s.open_concerns())
         .iter()
@@ -102,7 +141,7 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
     {
         by_impact[f.impact() as usize] += 1;
     }
-    spans.push(Span::styled("· concerns ", t.text()));
+    let mut spans = vec![Span::styled("· concerns ", t.text())];
     for (imp, label) in [
         (Impact::Critical, "crit"),
         (Impact::High, "high"),
@@ -115,38 +154,27 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
             if n > 0 { t.impact(imp) } else { t.dim() },
         ));
     }
-    let clock = format!(
-        "{} · {} ",
-        crate::tui::format::clock_hms(snap.now),
-        snap.speed
-    );
-    // The clock keeps its place on the right; the rest is cut before it.
-    let w = clock.chars().count() as u16;
-    let room = if area.width > w + 10 {
-        area.width - w
-    } else {
-        area.width
-    } as usize;
-    // Whole pieces only; when some are left out, the line ends in `…`.
+    spans
+}
+
+/// Whole pieces only, within `room`; when some are left out, the line ends
+/// in `…`.
+fn whole_pieces(t: &Theme, spans: Vec<Span<'static>>, room: usize) -> Vec<Span<'static>> {
     let total: usize = spans.iter().map(Span::width).sum();
-    let mut line: Vec<Span> = Vec::new();
     if total < room {
-        line = spans;
-    } else {
-        let mut used = 0usize;
-        for sp in spans {
-            if used + sp.width() + 1 >= room {
-                break;
-            }
-            used += sp.width();
-            line.push(sp);
+        return spans;
+    }
+    let mut line = Vec::new();
+    let mut used = 0usize;
+    for sp in spans {
+        if used + sp.width() + 1 >= room {
+            break;
         }
-        line.push(Span::styled("…", t.dim()));
+        used += sp.width();
+        line.push(sp);
     }
-    buf.set_line(area.x, area.y, &Line::from(line), room as u16);
-    if (room as u16) < area.width {
-        buf.set_string(area.x + room as u16, area.y, clock, t.header());
-    }
+    line.push(Span::styled("…", t.dim()));
+    line
 }
 
 #[cfg(test)]

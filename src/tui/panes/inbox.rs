@@ -18,11 +18,14 @@ use crate::domain::{
     ConcernId, Fold, PauseKind, PausePoint, Routing, fold_concerns, swarm_readiness,
 };
 use crate::swarm::Snapshot;
-use crate::tui::format::{age, cell};
+use crate::tui::theme::Theme;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
-use ratatui::style::Style;
 use ratatui::text::{Line, Span};
+
+mod rows;
+
+use rows::Cols;
 
 pub struct InboxPane;
 
@@ -49,22 +52,6 @@ pub fn waiting(snap: &Snapshot) -> Vec<&PausePoint> {
     let mut v: Vec<&PausePoint> = snap.state.waiting_pauses().collect();
     v.sort_by_key(|p| (p.raised_at, p.id.clone()));
     v
-}
-
-/// A pause kind in one short word.
-fn kind_word(k: &PauseKind) -> &'static str {
-    match k {
-        PauseKind::AgentRequest => "agent",
-        PauseKind::Merge => "merge",
-        PauseKind::Spend => "spend",
-        PauseKind::Checkout => "checkout",
-        PauseKind::Swarm => "swarm",
-    }
-}
-
-/// The short impact word of a column: `crit`, `high`, `med`, `low`.
-fn impact_word(i: crate::domain::Impact) -> &'static str {
-    ["low", "med", "high", "crit"][i as usize]
 }
 
 /// A pause point's text: its reason, the swarm's readiness for a
@@ -163,43 +150,37 @@ pub fn counts(snap: &Snapshot) -> Counts {
     n
 }
 
-/// Column widths: wide terminals show the source and the task as columns.
-struct Cols {
-    wide: bool,
-}
-
-impl Cols {
-    fn header(&self) -> String {
-        let mut h = format!(
-            "  {}{}{}{}{}{}",
-            cell("id", 7),
-            cell("imp", 5),
-            cell("conf", 5),
-            cell("route", 7),
-            cell("age", 7),
-            cell("×", 4)
-        );
-        if self.wide {
-            h.push_str(&cell("source", 10));
-            h.push_str(&cell("task", 19));
-        }
-        h.push_str("concern");
-        h
+/// The pane's title: pause points, overdue rows, rows by routing.
+fn title(t: &Theme, n: &Counts) -> Line<'static> {
+    let mut summary = vec![Span::styled(
+        format!(
+            " {} pause{} ",
+            n.pauses,
+            if n.pauses == 1 { "" } else { "s" }
+        ),
+        if n.pauses > 0 { t.pause() } else { t.dim() },
+    )];
+    if n.overdue > 0 {
+        summary.push(Span::styled("·", t.dim()));
+        summary.push(Span::styled(format!(" {} overdue ", n.overdue), t.error()));
     }
-}
-
-/// `3h08m`, or `+40m` in the error style once overdue by that much.
-fn age_cell(
-    snap: &Snapshot,
-    raised: i64,
-    overdue: Option<i64>,
-    plain: Style,
-    late: Style,
-) -> Span<'static> {
-    match overdue {
-        Some(since) => Span::styled(cell(&format!("+{}", age(snap.now - since)), 7), late),
-        None => Span::styled(cell(&age(snap.now - raised), 7), plain),
+    for (k, word) in [
+        (n.human, "human"),
+        (n.triage, "triage"),
+        (n.log, "log"),
+        (n.acked, "acked"),
+    ] {
+        summary.push(Span::styled("·", t.dim()));
+        summary.push(Span::styled(
+            format!(" {k} {word} "),
+            if k > 0 && word == "human" {
+                t.tier(3)
+            } else {
+                t.dim()
+            },
+        ));
     }
+    Line::from(summary)
 }
 
 impl Pane for InboxPane {
@@ -214,36 +195,7 @@ impl Pane for InboxPane {
     fn draw(&self, ctx: &DrawCtx, area: Rect, buf: &mut Buffer) {
         let t = ctx.theme;
         let snap = ctx.snap;
-        let n = counts(snap);
-        let mut summary = vec![Span::styled(
-            format!(
-                " {} pause{} ",
-                n.pauses,
-                if n.pauses == 1 { "" } else { "s" }
-            ),
-            if n.pauses > 0 { t.pause() } else { t.dim() },
-        )];
-        if n.overdue > 0 {
-            summary.push(Span::styled("·", t.dim()));
-            summary.push(Span::styled(format!(" {} overdue ", n.overdue), t.error()));
-        }
-        for (k, word) in [
-            (n.human, "human"),
-            (n.triage, "triage"),
-            (n.log, "log"),
-            (n.acked, "acked"),
-        ] {
-            summary.push(Span::styled("·", t.dim()));
-            summary.push(Span::styled(
-                format!(" {k} {word} "),
-                if k > 0 && word == "human" {
-                    t.tier(3)
-                } else {
-                    t.dim()
-                },
-            ));
-        }
-        let inner = framed(ctx, Line::from(summary), area, buf);
+        let inner = framed(ctx, title(t, &counts(snap)), area, buf);
         if inner.height == 0 || inner.width == 0 {
             return;
         }
@@ -281,73 +233,7 @@ impl Pane for InboxPane {
                 i == ctx.state.selected,
                 ctx.state.marked.contains(&target),
             );
-            let line = match row {
-                Row::Pause(p) => {
-                    let mut spans = vec![
-                        Span::styled("⏸ ", t.pause()),
-                        Span::styled(cell(p.id.as_str(), 7), t.pause()),
-                        Span::styled(cell(kind_word(&p.kind), 10), t.pause()),
-                        Span::styled(cell("human", 7), t.text()),
-                        age_cell(snap, p.raised_at, p.overdue_since, t.dim(), t.error()),
-                        Span::raw(cell("", 4)),
-                    ];
-                    if cols.wide {
-                        spans.push(Span::styled(cell("pause", 10), t.dim()));
-                        spans.push(Span::styled(
-                            cell(p.task.as_ref().map(|t| t.as_str()).unwrap_or("—"), 19),
-                            t.dim(),
-                        ));
-                    }
-                    spans.push(Span::styled(pause_text(snap, p), t.text()));
-                    Line::from(spans)
-                }
-                Row::Concern(f) => {
-                    let c = f.lead();
-                    let dim = f.acked();
-                    let style = |s| if dim { t.dim() } else { s };
-                    let count = if f.count() > 1 {
-                        format!("×{}", f.count())
-                    } else {
-                        String::new()
-                    };
-                    let mut spans = vec![
-                        Span::styled(if dim { "○ " } else { "● " }, style(t.impact(f.impact()))),
-                        Span::styled(cell(c.id.as_str(), 7), style(t.text())),
-                        Span::styled(
-                            cell(impact_word(f.impact()), 5),
-                            style(t.impact(f.impact())),
-                        ),
-                        Span::styled(cell(&format!("{:.2}", f.confidence()), 5), t.dim()),
-                        Span::styled(cell(f.routing().as_str(), 7), style(t.text())),
-                        age_cell(
-                            snap,
-                            f.oldest().raised_at,
-                            f.overdue_since(),
-                            t.dim(),
-                            t.error(),
-                        ),
-                        Span::styled(cell(&count, 4), style(t.marked())),
-                    ];
-                    if cols.wide {
-                        spans.push(Span::styled(cell(c.source.as_str(), 10), t.dim()));
-                        spans.push(Span::styled(
-                            cell(c.task.as_ref().map(|t| t.as_str()).unwrap_or("—"), 19),
-                            t.dim(),
-                        ));
-                    }
-                    spans.push(Span::styled(c.summary.clone(), style(t.text())));
-                    if !cols.wide
-                        && let Some(task) = &c.task
-                        && !c.summary.contains(task.as_str())
-                    {
-                        spans.push(Span::styled(format!(" · {task}"), t.dim()));
-                    }
-                    if dim {
-                        spans.push(Span::styled(" (acked)", t.dim()));
-                    }
-                    Line::from(spans)
-                }
-            };
+            let line = rows::line(snap, t, &cols, row);
             set_line_cut(
                 buf,
                 inner.x,

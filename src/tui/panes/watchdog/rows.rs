@@ -101,7 +101,16 @@ impl<'a> Facts<'a> {
         }
     }
 
+    /// The agent's trouble at its highest tier, if any.
     fn trouble(&self, a: &AgentState) -> Option<Trouble> {
+        self.for_you(a)
+            .or_else(|| self.in_triage(a))
+            .or_else(|| self.mechanical(a))
+    }
+
+    /// Tier 3, the operator's: a pause point waits, the agent is retired,
+    /// or a concern waits on the human.
+    fn for_you(&self, a: &AgentState) -> Option<Trouble> {
         let s = &self.snap.state;
         let now = self.snap.now;
         if let Some(p) = self.pauses.get(&a.id) {
@@ -143,6 +152,12 @@ impl<'a> Facts<'a> {
                 detail: c.summary.clone(),
             });
         }
+        None
+    }
+
+    /// Tier 2, triage's: a concern it weighs now, or one it resolved lately.
+    fn in_triage(&self, a: &AgentState) -> Option<Trouble> {
+        let now = self.snap.now;
         if let Some(c) = self.triaging.get(&a.id) {
             return Some(Trouble {
                 tier: 2,
@@ -167,6 +182,13 @@ impl<'a> Facts<'a> {
                 detail: String::new(),
             });
         }
+        None
+    }
+
+    /// Tier 1, mechanical: a recent alert, held, or frozen.
+    fn mechanical(&self, a: &AgentState) -> Option<Trouble> {
+        let s = &self.snap.state;
+        let now = self.snap.now;
         if let Some((check, at)) = a.last_alert
             && now - at <= ALERT_RECENT
         {
