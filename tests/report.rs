@@ -149,13 +149,16 @@ fn every_metric_of_the_standard_day_matches_its_definition() {
         params![since, until],
         |r| r.get(0).unwrap(),
     );
-    let finished: Vec<&String> = merged.iter().map(|m| &m.0).chain(&failed).collect();
+    let mut finished: Vec<&String> = merged.iter().map(|m| &m.0).chain(&failed).collect();
+    finished.sort();
+    finished.dedup();
     let escalated = finished
         .iter()
         .filter(|t| {
             c.query_row(
-                "SELECT count(*) FROM events WHERE kind = 'concern_raised' AND task = ?1
-                   AND json_extract(data, '$.routing') = 'human' AND at < ?2",
+                "SELECT count(*) FROM events WHERE task = ?1 AND at < ?2
+                   AND ((kind = 'concern_raised' AND json_extract(data, '$.routing') = 'human')
+                     OR (kind = 'triage_verdict' AND json_extract(data, '$.verdict') = 'escalate'))",
                 params![t, until],
                 |r| r.get::<_, i64>(0),
             )

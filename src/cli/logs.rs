@@ -90,9 +90,17 @@ fn follow(f: &mut std::fs::File, file: &std::path::Path, out: &mut impl Write) -
         .watch(file, notify::RecursiveMode::NonRecursive)
         .map_err(|e| CliError::Fatal(format!("cannot watch {}: {e}", file.display())))?;
     let mut tail = String::new();
+    let mut pending: Vec<u8> = Vec::new();
     loop {
-        let mut more = String::new();
-        f.read_to_string(&mut more)?;
+        // Bytes, printed up to the last whole line: a line caught half
+        // written (mid-character even) waits for the rest.
+        f.read_to_end(&mut pending)?;
+        let whole = pending
+            .iter()
+            .rposition(|b| *b == b'\n')
+            .map_or(0, |i| i + 1);
+        let more = String::from_utf8_lossy(&pending[..whole]).into_owned();
+        pending.drain(..whole);
         if !more.is_empty() {
             out.write_all(more.as_bytes())?;
             out.flush()?;

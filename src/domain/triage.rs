@@ -7,7 +7,7 @@
 //! facts here are folded from every event so the heuristics read the state,
 //! never the log.
 
-use super::{Check, ConcernId, Event, EventKind, Millis, Routing, TaskId};
+use super::{Check, ConcernId, Event, EventKind, MergeOutcome, Millis, Routing, TaskId};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
@@ -46,6 +46,9 @@ pub struct TaskTrouble {
     /// The check that fired last and how many times in a row (without the
     /// task being done in between).
     pub alerts_in_row: Option<(Check, u32)>,
+    /// When the last watchdog alert on it fired.
+    #[serde(default)]
+    pub last_alert: Option<Millis>,
     /// The last sign of work: progress, a commit, usage.
     pub last_work: Option<Millis>,
     /// The last progress the agent reported (0–100).
@@ -109,9 +112,13 @@ impl TriageFacts {
         let Some(task) = &ev.task else {
             return;
         };
+        // Finished: merged or failed for good. A merge sent back (rejected,
+        // conflicted) is more of the same trouble.
         if matches!(
             ev.kind,
-            EventKind::MergeFinished { .. } | EventKind::TaskFailed { .. }
+            EventKind::MergeFinished {
+                outcome: MergeOutcome::Merged { .. }
+            } | EventKind::TaskFailed { .. }
         ) {
             self.tasks.remove(task);
             return;
@@ -119,6 +126,7 @@ impl TriageFacts {
         let t = self.tasks.entry(task.clone()).or_default();
         match &ev.kind {
             EventKind::WatchdogAlert { check, .. } => {
+                t.last_alert = Some(ev.at);
                 t.alerts_in_row = match t.alerts_in_row {
                     Some((c, n)) if c == *check => Some((c, n + 1)),
                     _ => Some((*check, 1)),

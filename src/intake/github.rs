@@ -70,7 +70,15 @@ pub fn fetch(src: &Source, known: &[TaskId]) -> Result<Intake, String> {
         issues.extend(page);
         pages += 1;
         match next {
-            Some(n) if pages < 100 => url = n,
+            // The token goes only where it was meant to: the API's own pages.
+            Some(n) if pages < 100 && n.starts_with(src.api.trim_end_matches('/')) => url = n,
+            Some(n) if pages < 100 => {
+                return Err(format!(
+                    "GET {}: the next page is elsewhere ({}); not following it with the token",
+                    shown(&url),
+                    shown(&n)
+                ));
+            }
             _ => break,
         }
     }

@@ -14,8 +14,8 @@ pub struct Intake {
     pub skipped: usize,
 }
 
-/// A label or epic id as a convoy name: letters, digits, `-`, `_` and `.`
-/// kept, anything else a `-`, at most 60 characters.
+/// A label or epic id as a convoy name: letters, digits, `-` and `_` kept,
+/// anything else (`.` too) a `-`, at most 60 characters.
 pub fn slug(s: &str) -> String {
     let mut out: String = s
         .trim()

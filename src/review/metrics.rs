@@ -196,6 +196,23 @@ impl<'a> Review<'a> {
                     t.first_human_concern.get_or_insert(ev.at);
                 }
             }
+            // Escalated by T2 triage: the operator's from the verdict on.
+            EventKind::TriageVerdict {
+                concern,
+                verdict: crate::domain::triage::Verdict::Escalate,
+                ..
+            } => {
+                self.waits
+                    .entry(concern.as_str().to_string())
+                    .or_insert((ev.at, None));
+                if let Some(t) = ev
+                    .task
+                    .as_ref()
+                    .map(|t| self.tasks.entry(t.clone()).or_default())
+                {
+                    t.first_human_concern.get_or_insert(ev.at);
+                }
+            }
             EventKind::ConcernDisposed { id, .. } => self.answered(id.as_str(), ev.at),
             EventKind::PauseRequested { id, .. } => {
                 self.waits.insert(id.as_str().to_string(), (ev.at, None));
@@ -351,6 +368,8 @@ fn figures(
     waits: &HashMap<String, (Millis, Option<Millis>)>,
 ) -> Figures {
     let merged = t.merged.len() as u64;
+    t.finished.sort();
+    t.finished.dedup();
     let escalated = t
         .finished
         .iter()

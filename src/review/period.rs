@@ -32,7 +32,11 @@ impl<Z: TimeZone> When<'_, Z> {
             .timestamp_millis_opt(self.now)
             .earliest()
             .unwrap_or_else(|| self.zone.timestamp_millis_opt(0).unwrap());
-        now.date_naive()
+        // Before the day starts (a late night), it is still the day before.
+        match now.time() < self.day_starts {
+            true => now.date_naive() - Duration::days(1),
+            false => now.date_naive(),
+        }
     }
 
     /// The moment `spec` names, or what was expected.
@@ -72,7 +76,8 @@ impl<Z: TimeZone> When<'_, Z> {
             return Some(t.timestamp_millis());
         }
         let back = humantime::parse_duration(s).ok()?;
-        Some(self.now - back.as_millis() as Millis)
+        self.now
+            .checked_sub(Millis::try_from(back.as_millis()).ok()?)
     }
 }
 
@@ -103,6 +108,14 @@ mod tests {
             Ok(at("2026-11-29T23:10:00+01:00"))
         );
         assert_eq!(w.parse("8h"), Ok(at("2026-12-01T12:00:00+01:00")));
+        assert!(w.parse("300000000000y").is_err(), "too far back: refused");
+        // At 02:00 the operator's day has not started: morning is yesterday's.
+        let late = When {
+            now: at("2026-12-02T02:00:00+01:00"),
+            ..w
+        };
+        assert_eq!(late.parse("morning"), Ok(at("2026-12-01T06:00:00+01:00")));
+        assert_eq!(late.parse("yesterday"), Ok(at("2026-11-30T06:00:00+01:00")));
         assert_eq!(w.parse("last-review"), Ok(at("2026-12-01T08:15:00+01:00")));
         let e = w.parse("teatime").unwrap_err();
         assert!(e.starts_with("`teatime`: expected morning"), "{e}");

@@ -52,10 +52,10 @@ pub fn pending(dir: &Path, known: &[TaskId]) -> Vec<Delivery> {
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| {
             p.extension().is_some_and(|x| x == "json" || x == "toml")
-                // A file being written in place is empty at first (another
-                // file's arrival can wake the owner meanwhile): left until
-                // it has content.
-                && fs::metadata(p).is_ok_and(|m| m.len() > 0)
+                // A backlog file being copied in may be read while another
+                // file's arrival wakes the owner: left until it has content
+                // and has not changed for a moment.
+                && (p.extension().is_some_and(|x| x == "json") || settled(p))
                 && !p
                     .file_name()
                     .is_some_and(|n| n.to_string_lossy().starts_with('.'))
@@ -80,6 +80,30 @@ pub fn pending(dir: &Path, known: &[TaskId]) -> Vec<Delivery> {
             Delivery { file, tasks }
         })
         .collect()
+}
+
+/// How long a `.toml` dropped into the inbox must be left unchanged before
+/// it is read (a copy in progress is not read half-written).
+pub const SETTLE: std::time::Duration = std::time::Duration::from_secs(2);
+
+fn settled(p: &Path) -> bool {
+    fs::metadata(p).is_ok_and(|m| {
+        m.len() > 0
+            && m.modified()
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age >= SETTLE)
+    })
+}
+
+/// Whether a backlog file waits in the inbox to settle (see [`SETTLE`]).
+pub fn settling(dir: &Path) -> bool {
+    fs::read_dir(folder(dir)).is_ok_and(|entries| {
+        entries.flatten().any(|e| {
+            let p = e.path();
+            p.extension().is_some_and(|x| x == "toml") && !settled(&p)
+        })
+    })
 }
 
 /// A hand-off the owner could not read is kept beside the inbox, renamed
@@ -173,6 +197,10 @@ impl Swarm {
                 self.errors
                     .push(format!("{}: {e}", delivery.file.display()));
             }
+        }
+        // A file still being written: look again at the next tick.
+        if settling(&self.paths.dir) {
+            self.inbox_watch.again();
         }
         Ok(())
     }

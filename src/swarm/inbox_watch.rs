@@ -57,6 +57,12 @@ impl InboxWatch {
         InboxWatch { watcher, due }
     }
 
+    /// Read the inbox again at the next chance (a file there is still
+    /// settling).
+    pub fn again(&self) {
+        self.due.store(true, Ordering::SeqCst);
+    }
+
     /// Whether the inbox should be read now: a file arrived since the last
     /// time (or there is no watch).
     pub fn take(&self) -> bool {

@@ -74,7 +74,7 @@ pub fn judge(
         }
         if c.source == ConcernSource::Watchdog
             && t.last_work.is_some_and(|w| w > c.raised_at)
-            && t.alerts_in_row.is_some_and(|(_, n)| n < 2)
+            && t.last_alert.is_none_or(|a| a <= c.raised_at)
         {
             let after = t.last_work.unwrap_or(c.raised_at) - c.raised_at;
             return Some(Judgement {

@@ -126,3 +126,29 @@ fn without_triage_concerns_wait_as_they_were_routed() {
     h.at(HOUR, Input::Tick);
     assert!(verdicts(&h).is_empty());
 }
+
+#[test]
+fn work_after_a_concern_is_not_called_fine_when_another_alert_came_since() {
+    let (mut h, _) = Harness::new(triage_settings(), &[task("t1", "a", 0, &[])]);
+    stall(&mut h);
+    let first = h.e.state().concerns.last().unwrap().id.to_string();
+    // The restarted session loops (plain lines are not work): another alert.
+    for _ in 0..25 {
+        h.line(10 * SECOND, "t1", "retrying the same fix");
+    }
+    let step = h.at(SECOND, Input::Tick);
+    assert!(
+        step.events.iter().any(|e| matches!(&e.kind,
+            EventKind::WatchdogAlert { check, .. } if check.as_str() == "looping")),
+        "looped"
+    );
+    h.line(MINUTE, "t1", "::progress 40::half way");
+    h.at(SECOND, Input::Tick);
+    assert!(
+        !verdicts(&h)
+            .iter()
+            .any(|(c, v, _, _)| *c == first && *v == Verdict::Resolve),
+        "an alert came after it: not 'restarted and working' ({:?})",
+        verdicts(&h)
+    );
+}
