@@ -7,6 +7,7 @@
 //! it has changes (`checkout.rs`).
 
 use super::escape::PATHS_GATE;
+use super::gate::GateReport;
 use super::paths::command_finding;
 use super::resolve::{AiLedger, AiResolve, Merged};
 use super::{Ctx, GitError, Repo, run_gates};
@@ -127,8 +128,44 @@ impl Repo {
             return Ok(());
         }
         let base = self.target_oid()?;
+        let (candidate, included) = self.candidate(base, entries, opts, append_only, out)?;
+        if included.is_empty() {
+            return Ok(());
+        }
+        let report = if opts.checks.is_empty() || candidate == base {
+            None
+        } else {
+            let dir = self.queue_worktree(candidate, opts.at)?;
+            Some(run_gates(&dir, opts.checks, opts.timeout, opts.env))
+        };
+        if let Some(r) = &report {
+            out.runs.push(BatchRun {
+                at: opts.at,
+                tasks: included.iter().map(|(e, _, _, _)| e.task.clone()).collect(),
+                base: base.to_string(),
+                passed: r.passed,
+                gate: r.gate.clone(),
+                output: r.output.clone(),
+            });
+        }
+        match report {
+            Some(r) if !r.passed => self.failed_batch(&r, &included, opts, append_only, out),
+            _ => self.land_passed(base, candidate, included, out),
+        }
+    }
+
+    /// Each entry merged onto the target's tip in turn (the candidate); what
+    /// could not be is in `out` already. The candidate and what it holds.
+    fn candidate<'e>(
+        &self,
+        base: Oid,
+        entries: &[&'e LandEntry],
+        opts: &LandOptions<'_>,
+        append_only: &GlobSet,
+        out: &mut Landing,
+    ) -> Result<(Oid, Vec<Included<'e>>), GitError> {
         let mut candidate = base;
-        let mut included: Vec<(&LandEntry, Oid, String, Vec<Removal>)> = Vec::new();
+        let mut included: Vec<Included<'e>> = Vec::new();
         for e in entries {
             let mut ledger = AiLedger::default();
             let merged = self.merge_onto(
@@ -166,78 +203,81 @@ impl Repo {
                 Merged::Failed(outcome) => out.results.push((e.task.clone(), outcome)),
             }
         }
-        if included.is_empty() {
+        Ok((candidate, included))
+    }
+
+    /// The merged result failed its gate: one entry is sent back with what
+    /// the gate found; more are bisected, each half on the target as it
+    /// then is.
+    fn failed_batch(
+        &self,
+        r: &GateReport,
+        included: &[Included<'_>],
+        opts: &LandOptions<'_>,
+        append_only: &GlobSet,
+        out: &mut Landing,
+    ) -> Result<(), GitError> {
+        if let [(e, _, _, _)] = included {
+            let exit = r.results.last().and_then(|x| x.exit_code);
+            let finding = command_finding(&r.gate, exit, &r.output);
+            out.results.push((
+                e.task.clone(),
+                MergeOutcome::Rejected {
+                    gate: r.gate.clone(),
+                    output: r.output.clone(),
+                    findings: vec![finding],
+                },
+            ));
             return Ok(());
         }
-        let report = if opts.checks.is_empty() || candidate == base {
-            None
-        } else {
-            let dir = self.queue_worktree(candidate, opts.at)?;
-            Some(run_gates(&dir, opts.checks, opts.timeout, opts.env))
-        };
-        if let Some(r) = &report {
-            out.runs.push(BatchRun {
-                at: opts.at,
-                tasks: included.iter().map(|(e, _, _, _)| e.task.clone()).collect(),
-                base: base.to_string(),
-                passed: r.passed,
-                gate: r.gate.clone(),
-                output: r.output.clone(),
-            });
-        }
-        match report {
-            Some(r) if !r.passed => {
-                if let [(e, _, _, _)] = included.as_slice() {
-                    let exit = r.results.last().and_then(|x| x.exit_code);
-                    let finding = command_finding(&r.gate, exit, &r.output);
-                    out.results.push((
-                        e.task.clone(),
-                        MergeOutcome::Rejected {
-                            gate: r.gate.clone(),
-                            output: r.output.clone(),
-                            findings: vec![finding],
-                        },
-                    ));
-                    return Ok(());
-                }
-                // Bisect: each half on the target as it then is.
-                let (a, b) = included.split_at(included.len() / 2);
-                let a: Vec<&LandEntry> = a.iter().map(|(e, _, _, _)| *e).collect();
-                let b: Vec<&LandEntry> = b.iter().map(|(e, _, _, _)| *e).collect();
-                self.land_group(&a, opts, append_only, out)?;
-                self.land_group(&b, opts, append_only, out)
-            }
-            _ => {
-                if candidate != base {
-                    let log = format!(
-                        "shiftboss merge queue: land {}",
-                        included
-                            .iter()
-                            .map(|(e, _, _, _)| e.task.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    );
-                    let held = self.land_target(base, candidate, &log)?;
-                    if !held.is_empty() {
-                        out.held = held;
-                        return Ok(());
-                    }
-                }
-                for (e, commit, tier, removals) in included {
-                    out.results.push((
-                        e.task.clone(),
-                        MergeOutcome::Merged {
-                            commit: commit.to_string(),
-                            tier,
-                            removals,
-                        },
-                    ));
-                }
-                Ok(())
+        let (a, b) = included.split_at(included.len() / 2);
+        let a: Vec<&LandEntry> = a.iter().map(|(e, _, _, _)| *e).collect();
+        let b: Vec<&LandEntry> = b.iter().map(|(e, _, _, _)| *e).collect();
+        self.land_group(&a, opts, append_only, out)?;
+        self.land_group(&b, opts, append_only, out)
+    }
+
+    /// The candidate passed: the target moves to it (compare-and-swap), and
+    /// every entry it holds is merged — unless the operator's checkout holds
+    /// the landing.
+    fn land_passed(
+        &self,
+        base: Oid,
+        candidate: Oid,
+        included: Vec<Included<'_>>,
+        out: &mut Landing,
+    ) -> Result<(), GitError> {
+        if candidate != base {
+            let log = format!(
+                "shiftboss merge queue: land {}",
+                included
+                    .iter()
+                    .map(|(e, _, _, _)| e.task.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            let held = self.land_target(base, candidate, &log)?;
+            if !held.is_empty() {
+                out.held = held;
+                return Ok(());
             }
         }
+        for (e, commit, tier, removals) in included {
+            out.results.push((
+                e.task.clone(),
+                MergeOutcome::Merged {
+                    commit: commit.to_string(),
+                    tier,
+                    removals,
+                },
+            ));
+        }
+        Ok(())
     }
 }
+
+/// An entry merged onto the candidate: its commit there, tier and removals.
+type Included<'e> = (&'e LandEntry, Oid, String, Vec<Removal>);
 
 /// An entry refused by the `paths` gate: the findings, one per line.
 fn paths_rejection(findings: Vec<GateFinding>) -> MergeOutcome {

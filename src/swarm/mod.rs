@@ -163,6 +163,43 @@ pub enum SwarmError {
     Owner(#[from] owner::OwnerError),
 }
 
+/// The runner's channel, the sink agents' readers send to, and the watches
+/// that wake the runner.
+struct Wires {
+    ext_tx: SyncSender<External>,
+    ext_rx: Receiver<External>,
+    emit: Sink,
+    config_watch: ConfigWatch,
+    inbox_watch: inbox_watch::InboxWatch,
+}
+
+impl Wires {
+    fn new(paths: &Paths, repo: &Repo) -> Wires {
+        // Bounded: an agent's reader blocks when the runner is behind, so the
+        // agent's pipe fills and the agent waits; nothing queues without limit
+        // (lines are capped, so at most INFLIGHT MiB are in flight).
+        let (ext_tx, ext_rx) = mpsc::sync_channel(INFLIGHT);
+        let tx = ext_tx.clone();
+        let emit: Sink = std::sync::Arc::new(move |input| {
+            let _ = tx.send(External::Input(input));
+        });
+        let config_watch = ConfigWatch::new(&repo.config_file());
+        let wake = ext_tx.clone();
+        let inbox_watch = inbox_watch::InboxWatch::start(&inbox::folder(&paths.dir), move || {
+            // Full: the runner has messages to take anyway, and the flag
+            // stays set until it reads the inbox.
+            let _ = wake.try_send(External::Inbox);
+        });
+        Wires {
+            ext_tx,
+            ext_rx,
+            emit,
+            config_watch,
+            inbox_watch,
+        }
+    }
+}
+
 impl Swarm {
     /// Open the swarm in `paths`: a new one (bootstrapped at `start` with
     /// `backlog`) if the log is empty, else the one found there, reconciled.
@@ -228,7 +265,7 @@ impl Swarm {
         let mut store = Store::open(&paths.db)?;
         let seed = settings.seed;
         // A log may hold tasks added before the swarm's first start.
-        let (mut engine, facts) = resume::engine(&mut store, settings)?;
+        let (engine, facts) = resume::engine(&mut store, settings)?;
         let resumed = !engine.state().target.is_empty();
         if resumed {
             // Nothing restarts while an agent of the last run still runs.
@@ -237,21 +274,13 @@ impl Swarm {
         drop(facts);
         // Resumed: where the log left off (or now, for real agents on the wall clock).
         let now = start.max(engine.state().now);
-        // Bounded: an agent's reader blocks when the runner is behind, so the
-        // agent's pipe fills and the agent waits; nothing queues without limit
-        // (lines are capped, so at most INFLIGHT MiB are in flight).
-        let (ext_tx, ext_rx) = mpsc::sync_channel(INFLIGHT);
-        let tx = ext_tx.clone();
-        let emit: Sink = std::sync::Arc::new(move |input| {
-            let _ = tx.send(External::Input(input));
-        });
-        let config_watch = ConfigWatch::new(&repo.config_file());
-        let wake = ext_tx.clone();
-        let inbox_watch = inbox_watch::InboxWatch::start(&inbox::folder(&paths.dir), move || {
-            // Full: the runner has messages to take anyway, and the flag
-            // stays set until it reads the inbox.
-            let _ = wake.try_send(External::Inbox);
-        });
+        let Wires {
+            ext_tx,
+            ext_rx,
+            emit,
+            config_watch,
+            inbox_watch,
+        } = Wires::new(&paths, &repo);
         let mut swarm = Swarm {
             log_full: false,
             held: Vec::new(),
@@ -292,23 +321,35 @@ impl Swarm {
             closed: false,
             errors: Vec::new(),
         };
+        swarm.begin(engine, now, backlog)?;
+        Ok(swarm)
+    }
+
+    /// The first step: a new log bootstrapped, or a resumed one reconciled;
+    /// hand-offs taken in; the first tick on the timeline.
+    fn begin(
+        &mut self,
+        mut engine: Engine,
+        now: Millis,
+        backlog: &[TaskSpec],
+    ) -> Result<(), SwarmError> {
         // Real agents: the wall clock's pace from the start.
-        swarm.set_speed(Speed::Max);
-        let step = if resumed {
+        self.set_speed(Speed::Max);
+        let step = if self.resumed {
             engine.reconcile(now, &[])
         } else {
             engine.bootstrap(now, backlog)
         };
-        swarm.engine = engine;
-        swarm.handle(step)?;
+        self.engine = engine;
+        self.handle(step)?;
         // Hand-offs left by `task add` after the last owner's last tick.
-        swarm.take_in_handed_tasks()?;
+        self.take_in_handed_tasks()?;
         // What the first starts answered (a process's pid) is logged now,
         // not at the first tick.
-        swarm.drain()?;
-        let tick = swarm.engine.settings().tick();
-        swarm.timeline.push(now + tick, Wake::Tick);
-        Ok(swarm)
+        self.drain()?;
+        let tick = self.engine.settings().tick();
+        self.timeline.push(now + tick, Wake::Tick);
+        Ok(())
     }
 
     pub fn engine(&self) -> &Engine {

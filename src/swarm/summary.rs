@@ -270,6 +270,14 @@ impl fmt::Display for Summary {
             "events     {} · log digest {}",
             self.events, self.log_digest
         )?;
+        self.fmt_lists(f)
+    }
+}
+
+impl Summary {
+    /// The lines that name what needs the operator: failed and blocked
+    /// tasks, open concerns, waiting pause points, errors.
+    fn fmt_lists(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for (word, list) in [("failed", &self.failed), ("blocked", &self.blocked)] {
             for t in list {
                 writeln!(
