@@ -74,12 +74,17 @@ impl App {
             }
             Mode::Filter(mut edit) => {
                 let done = edit.key(key);
-                self.states[self.focus.index()].filter = edit.text().to_string();
-                self.states[self.focus.index()].selected = 0;
+                let state = &mut self.states[self.focus.index()];
+                state.selected = 0;
                 match done {
-                    Edited::Entered(_) => {}
-                    Edited::Cancelled => self.states[self.focus.index()].filter.clear(),
-                    Edited::Typing => self.mode = Mode::Filter(edit),
+                    // Kept: the filtered rows are there to act on (Esc in
+                    // the pane clears it).
+                    Edited::Entered(text) => state.filter = text,
+                    Edited::Cancelled => state.filter.clear(),
+                    Edited::Typing => {
+                        state.filter = edit.text().to_string();
+                        self.mode = Mode::Filter(edit);
+                    }
                 }
             }
             Mode::Reason { target, mut edit } => match edit.key(key) {

@@ -197,3 +197,26 @@ fn move_keys_send_move_task_for_the_selected_queued_entry() {
     assert!(ro.outbox.is_empty());
     assert!(ro.notice.as_deref().unwrap_or("").contains("read-only"));
 }
+
+#[test]
+fn a_filter_survives_enter_so_its_rows_can_be_acted_on_and_esc_clears_it() {
+    let mut a = app();
+    a.focus = PaneId::Inbox;
+    press(&mut a, "/");
+    press(&mut a, "C-0001");
+    a.key(Key::parse("enter").unwrap());
+    assert_eq!(a.mode, Mode::Normal);
+    assert_eq!(a.state(PaneId::Inbox).filter, "C-0001", "kept after Enter");
+    // The one row left is the one acted on.
+    assert_eq!(
+        a.selected(),
+        Some(Target::Concern(ConcernId::new("C-0001")))
+    );
+    press(&mut a, "a");
+    assert_eq!(
+        a.outbox,
+        vec![Command::AckConcern(ConcernId::new("C-0001"))]
+    );
+    a.key(Key::parse("esc").unwrap());
+    assert_eq!(a.state(PaneId::Inbox).filter, "", "Esc clears it");
+}
