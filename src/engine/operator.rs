@@ -26,8 +26,12 @@ pub enum Command {
     /// Emergency stop: every agent frozen at once.
     Freeze,
     Thaw,
-    /// Stop the agent's session (work kept on its branch) and retire it.
+    /// Stop the agent's session (work kept on its branch, the task back in
+    /// the queue); the agent goes back to the pool.
     KillAgent(AgentId),
+    /// Take an agent out of the pool for good (its session stopped first,
+    /// its work kept on its branch).
+    RetireAgent(AgentId),
     /// A failed or blocked task goes back to the queue, its branch kept.
     RetryTask(TaskId),
     /// Take a task out of the merge queue; its branch is kept.
@@ -75,7 +79,14 @@ pub fn check(s: &SwarmState, cmd: &Command) -> Result<(), String> {
             concern_open(s, id)
         }
         Command::HoldAgent(id) | Command::ReleaseAgent(id) => agent_known(s, id),
-        Command::KillAgent(id) => agent_alive(s, id),
+        Command::KillAgent(id) => {
+            agent_alive(s, id)?;
+            match s.agent(id).is_some_and(|a| a.session.is_some()) {
+                true => Ok(()),
+                false => Err(format!("{id} runs no session")),
+            }
+        }
+        Command::RetireAgent(id) => agent_alive(s, id),
         Command::HoldConvoy(c) | Command::ReleaseConvoy(c) => {
             if s.convoys.contains(c) {
                 Ok(())
@@ -224,6 +235,16 @@ impl Engine {
                 }
             }
             Command::KillAgent(id) => self.kill_agent(out, &id),
+            Command::RetireAgent(id) => {
+                self.kill_agent(out, &id);
+                self.emit(
+                    out,
+                    Attr::by(Actor::Operator).agent(&id),
+                    EventKind::AgentRetired {
+                        reason: "retired by the operator".into(),
+                    },
+                );
+            }
             Command::RetryTask(id) => self.retry_task(out, &id),
             Command::DropTask(id) => self.emit(
                 out,
@@ -287,8 +308,8 @@ impl Engine {
         }
     }
 
-    /// An agent killed: its session stopped (the task requeued, work kept
-    /// on its branch) and the agent retired.
+    /// An agent's session killed: stopped, the task requeued, work kept on
+    /// its branch.
     fn kill_agent(&mut self, out: &mut Step, id: &AgentId) {
         let op = Attr::by(Actor::Operator);
         let session = self.state.agents[id].session.clone();
@@ -298,21 +319,13 @@ impl Engine {
             self.stop_session(out, &s, "killed by the operator".into());
             self.emit(
                 out,
-                op.clone().task(&task),
+                op.task(&task),
                 EventKind::TaskRequeued {
                     reason: format!("{id} killed by the operator; work kept on its branch"),
                 },
             );
         }
-        if self.state.agents[id].phase != AgentPhase::Retired {
-            self.emit(
-                out,
-                op.agent(id),
-                EventKind::AgentRetired {
-                    reason: "killed by the operator".into(),
-                },
-            );
-        }
+        // The agent goes back to the pool: retiring it is its own command.
     }
 
     /// A task unblocked (work stopped in the queue itself goes straight back

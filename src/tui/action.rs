@@ -150,8 +150,10 @@ actions! {
     EmergencyStop = "emergency_stop", Swarm, mutates: true, confirm: true, keys: ["X"], line: [("freeze", "")];
     /// Thaw after an emergency stop
     Thaw = "thaw", Swarm, mutates: true, confirm: false, keys: ["T"], line: [("thaw", "")];
-    /// Kill the selected agent (its work is kept on its branch)
+    /// Kill the selected agent's session (work kept on its branch)
     Kill = "kill", Swarm, mutates: true, confirm: true, keys: ["K"], line: [("kill", "AGENT")];
+    /// Retire the selected agent for good (out of the pool)
+    Retire = "retire", Swarm, mutates: true, confirm: true, keys: ["Z"], line: [("retire", "AGENT")];
     /// Retry the selected failed or blocked task
     Retry = "retry", Queue, mutates: true, confirm: false, keys: ["R"], line: [("retry", "TASK")];
     /// Drop the selected merge-queue entry (its branch is kept)

@@ -367,13 +367,26 @@ impl App {
                     let cmd = Command::KillAgent(id.clone());
                     match check_command(s, &cmd) {
                         Ok(()) => self.confirm(
-                            format!("kill {id}? its work stays on its branch and its task goes back to the queue"),
+                            format!("kill {id}'s session? its work stays on its branch, its task goes back to the queue, and {id} takes new work"),
                             vec![cmd],
                         ),
-                        Err(why) => self.say(format!("{why}: select a live agent to kill")),
+                        Err(why) => self.say(format!("{why}: select a working agent to kill its session")),
                     }
                 }
-                _ => self.say("select a live agent to kill"),
+                _ => self.say("select a working agent to kill its session"),
+            },
+            Action::Retire => match sel {
+                Some(Target::Agent(id)) => {
+                    let cmd = Command::RetireAgent(id.clone());
+                    match check_command(s, &cmd) {
+                        Ok(()) => self.confirm(
+                            format!("retire {id} for good? it leaves the pool; a session it runs stops and its work stays on its branch"),
+                            vec![cmd],
+                        ),
+                        Err(why) => self.say(format!("{why}: select an agent to retire")),
+                    }
+                }
+                _ => self.say("select an agent to retire"),
             },
             Action::Retry | Action::Drop | Action::MoveFront | Action::MoveBack => {
                 self.act_on_queue(a, sel)

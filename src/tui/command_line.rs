@@ -149,6 +149,9 @@ pub fn parse(text: &str, snap: &Snapshot, readonly: bool) -> Result<Parsed, Stri
         "kill" => arg
             .map(|id| one(Command::KillAgent(AgentId::new(id))))
             .unwrap_or_else(|| Err(need("an agent"))),
+        "retire" => arg
+            .map(|id| one(Command::RetireAgent(AgentId::new(id))))
+            .unwrap_or_else(|| Err(need("an agent"))),
         "retry" => arg
             .map(|id| one(Command::RetryTask(TaskId::new(id))))
             .unwrap_or_else(|| Err(need("a task"))),
@@ -477,7 +480,7 @@ mod tests {
         assert_eq!(text, "approve ");
         assert_eq!(hint, "P-0001 all");
         let (_, hint) = complete_with_hint("re", &s, false);
-        assert_eq!(hint, "reject resolve resume retry");
+        assert_eq!(hint, "reject resolve resume retire retry");
     }
 
     #[test]

@@ -381,3 +381,36 @@ fn an_engine_made_from_a_checkpointed_fold_lands_its_queue_like_one_made_from_th
         a.effects
     );
 }
+
+#[test]
+fn a_killed_session_leaves_its_agent_in_the_pool_and_retiring_takes_it_out() {
+    let (mut h, _) = Harness::new(
+        settings(1),
+        &[task("t1", "a", 0, &[]), task("t2", "a", 0, &[])],
+    );
+    let a = AgentId::builder(1);
+    let step = h.at(SECOND, Input::Operator(Command::KillAgent(a.clone())));
+    assert!(step.events.iter().any(|e| e.kind.name() == "task_requeued"));
+    assert!(
+        !step.events.iter().any(|e| e.kind.name() == "agent_retired"),
+        "a kill stops the session, not the agent"
+    );
+    // Back in the pool: it takes work again.
+    let mut started = starts(&step);
+    if started.is_empty() {
+        started = starts(&h.at(SECOND, Input::Tick));
+    }
+    assert!(!started.is_empty(), "the killed agent took new work");
+    assert_ne!(h.e.state().agents[&a].phase, AgentPhase::Retired);
+
+    let step = h.at(SECOND, Input::Operator(Command::RetireAgent(a.clone())));
+    assert!(step.events.iter().any(|e| matches!(&e.kind,
+        EventKind::AgentRetired { reason } if reason == "retired by the operator")));
+    assert_eq!(h.e.state().agents[&a].phase, AgentPhase::Retired);
+    assert!(
+        starts(&h.at(MINUTE, Input::Tick)).is_empty(),
+        "out of the pool"
+    );
+    let refused = crate::engine::check_command(h.e.state(), &Command::KillAgent(a.clone()));
+    assert_eq!(refused, Err("builder-01 is retired".to_string()));
+}

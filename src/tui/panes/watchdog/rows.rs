@@ -126,9 +126,11 @@ impl<'a> Facts<'a> {
                 detail: p.reason.clone(),
             });
         }
+        // Out of the pool: nothing waits on the operator (not T3), but it
+        // is not healthy either.
         if a.phase == AgentPhase::Retired {
             return Some(Trouble {
-                tier: 3,
+                tier: 1,
                 seen: "retired".into(),
                 next: "out of the pool for good".into(),
                 detail: self

@@ -98,8 +98,8 @@ fn above_eight_agents_healthy_ones_fold_into_teams() {
         110,
         14,
     ));
-    assert!(l[0].contains("2 T3 1 T1 9 healthy"), "{}", l[0]);
-    assert!(l[1].contains("T3 waiting on you · 2"), "{}", l[1]);
+    assert!(l[0].contains("1 T3 2 T1 9 healthy"), "{}", l[0]);
+    assert!(l[1].contains("T3 waiting on you · 1"), "{}", l[1]);
     assert!(
         l[2].contains("builder-05  P-0001 on auth-5 1m → waits: approve or reject"),
         "{}",
@@ -110,25 +110,26 @@ fn above_eight_agents_healthy_ones_fold_into_teams() {
         "detail below: {}",
         l[3]
     );
+    // A retired agent waits on nobody: T1, not T3.
+    assert!(l[4].contains("T1 anomaly · 2"), "{}", l[4]);
     assert!(
-        l[4].contains("builder-10  retired → out of the pool for good"),
-        "{}",
-        l[4]
-    );
-    assert!(
-        l[5].contains("spent $10.02 of its $10.00 budget"),
-        "{}",
-        l[5]
-    );
-    assert!(l[6].contains("T1 anomaly · 1"), "{}", l[6]);
-    assert!(
-        l[7].contains(
+        l[5].contains(
             "builder-03  stalled 1m ago → restarted; auth-3 requeued, resumes from its branch"
         ),
         "{}",
+        l[5]
+    );
+    assert!(l[6].contains("no output for 10 min"), "{}", l[6]);
+    assert!(
+        l[7].contains("builder-10  retired → out of the pool for good"),
+        "{}",
         l[7]
     );
-    assert!(l[8].contains("no output for 10 min"), "{}", l[8]);
+    assert!(
+        l[8].contains("spent $10.02 of its $10.00 budget"),
+        "{}",
+        l[8]
+    );
     assert!(l[9].contains("healthy · 9"), "{}", l[9]);
     assert!(
         l[10].contains("team 1   ●●○○○○    2 working, 4 idle · 2 above"),
@@ -142,7 +143,7 @@ fn above_eight_agents_healthy_ones_fold_into_teams() {
     );
     assert_eq!(
         WatchdogPane.targets(&k.snap, &PaneState::default()),
-        ["builder-05", "builder-10", "builder-03"]
+        ["builder-05", "builder-03", "builder-10"]
             .map(|a| Target::Agent(a.into()))
             .to_vec(),
         "team rows are not selectable"
