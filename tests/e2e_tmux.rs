@@ -292,6 +292,144 @@ fn operator_approves_a_pause_and_dismisses_a_concern_from_the_keyboard() {
     );
 }
 
+/// The seq of the session end the operator's kill made for `agent`.
+fn killed_seq(db: &Path, agent: &str) -> Option<i64> {
+    let conn =
+        rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .ok()?;
+    conn.query_row(
+        "SELECT seq FROM events WHERE kind = 'session_ended' AND agent = ?1
+           AND json_extract(data, '$.reason') = 'killed by the operator'",
+        [agent],
+        |r| r.get(0),
+    )
+    .ok()
+}
+
+/// The seq of the first event of `kind` whose agent is `agent` after `after`,
+/// if there is one yet.
+fn seq_after(db: &Path, kind: &str, agent: &str, after: i64) -> Option<i64> {
+    let conn =
+        rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .ok()?;
+    conn.query_row(
+        "SELECT seq FROM events WHERE kind = ?1 AND agent = ?2 AND seq > ?3 ORDER BY seq LIMIT 1",
+        rusqlite::params![kind, agent, after],
+        |r| r.get(0),
+    )
+    .ok()
+}
+
+#[test]
+fn operator_acts_on_a_filtered_row_and_a_killed_agent_takes_new_work() {
+    if !Tmux::available() {
+        eprintln!("skipped: tmux is not installed (CI installs it; see .ci/run)");
+        return;
+    }
+    let tmp = tempfile::Builder::new()
+        .prefix("shiftboss-e2e-")
+        .tempdir()
+        .expect("a temporary folder");
+    let state: PathBuf = tmp.path().join("demo");
+    let exit_file = tmp.path().join("exit-code");
+    let config_home = tmp.path().join("config");
+    std::fs::create_dir_all(&config_home).unwrap();
+    let scenario = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/scenarios/small.toml");
+    let command = format!(
+        "env XDG_CONFIG_HOME={} {} demo --scenario {} --agents 4 --state-dir {} --speed 600; echo $? > {}",
+        quote(&config_home),
+        quote(Path::new(BIN)),
+        quote(&scenario),
+        quote(&state),
+        quote(&exit_file),
+    );
+    let tmux = Tmux::start("filter", &command);
+    let db = state.join(".shiftboss/state.db");
+
+    // Filter the inbox to one pause point; Enter keeps the filter, and `y`
+    // approves the one row it leaves.
+    let screen = tmux.wait_for("a pause point on screen", |s| !ids(s, "P-").is_empty());
+    let pause = ids(&screen, "P-").remove(0);
+    tmux.keys(&["5", "/"]);
+    tmux.type_text(&pause);
+    tmux.keys(&["Enter"]);
+    tmux.keys(&["y"]);
+    let mut approved = Vec::new();
+    for _ in 0..ATTEMPTS {
+        approved = events_of_kind(&db, "pause_decided");
+        if !approved.is_empty() {
+            break;
+        }
+        std::thread::sleep(POLL);
+    }
+    assert_eq!(approved.len(), 1, "one pause decided");
+    assert_eq!(approved[0].data["id"], pause.as_str(), "the filtered row's");
+    assert_eq!(approved[0].data["approved"], true);
+    assert_eq!(approved[0].actor, "operator");
+    tmux.keys(&["Escape"]);
+
+    // Kill an agent's session from the command line; the agent stays in the
+    // pool and takes new work. (An agent between tasks has no session to
+    // kill: the next one is tried.)
+    let mut killed = None;
+    'agents: for _ in 0..20 {
+        for n in 1..=4 {
+            let agent = format!("builder-0{n}");
+            tmux.keys(&[":"]);
+            tmux.type_text(&format!("kill {agent}"));
+            tmux.keys(&["Enter"]);
+            // Sent at once from the command line, or after a y/n question.
+            for _ in 0..20 {
+                if tmux.screen().contains("[y/n]") {
+                    tmux.keys(&["y"]);
+                }
+                if let Some(seq) = killed_seq(&db, &agent) {
+                    killed = Some((agent, seq));
+                    break 'agents;
+                }
+                std::thread::sleep(POLL);
+            }
+        }
+    }
+    let (agent, at) = killed.expect("a kill was accepted");
+    let mut again = None;
+    for _ in 0..ATTEMPTS {
+        again = seq_after(&db, "task_assigned", &agent, at);
+        if again.is_some() {
+            break;
+        }
+        std::thread::sleep(POLL);
+    }
+    assert!(
+        again.is_some(),
+        "{agent} took new work after its session was killed"
+    );
+    assert!(
+        seq_after(&db, "agent_retired", &agent, 0).is_none(),
+        "a kill does not retire the agent"
+    );
+
+    tmux.keys(&["q"]);
+    let mut asked = false;
+    for _ in 0..ATTEMPTS {
+        if exit_file.exists() {
+            break;
+        }
+        if !asked && tmux.screen().contains("[y/n]") {
+            tmux.keys(&["y"]);
+            asked = true;
+        }
+        std::thread::sleep(POLL);
+    }
+    let code = std::fs::read_to_string(&exit_file).unwrap_or_else(|_| {
+        panic!(
+            "shiftboss did not exit after q; the screen was:\n{}",
+            tmux.screen()
+        )
+    });
+    assert_eq!(code.trim(), "0", "shiftboss demo's exit code");
+}
+
 #[test]
 fn ids_are_read_from_screen_text() {
     let screen = "│P-0001 about\n┃C-0002 x C-0002, TC-0003 P-01 P-12345";
