@@ -45,24 +45,39 @@ pub fn hand_off(dir: &Path, tasks: &[TaskSpec]) -> std::io::Result<PathBuf> {
 /// `known` tasks). Hidden files (being written) and other names are left
 /// alone.
 pub fn pending(dir: &Path, known: &[TaskId]) -> Vec<Delivery> {
+    scan(dir, known).0
+}
+
+/// [`pending`], and whether a backlog file was left to settle (one look at
+/// the folder for both).
+pub fn scan(dir: &Path, known: &[TaskId]) -> (Vec<Delivery>, bool) {
     let Ok(entries) = fs::read_dir(folder(dir)) else {
-        return Vec::new();
+        return (Vec::new(), false);
     };
+    let mut settling = false;
     let mut files: Vec<PathBuf> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| {
-            p.extension().is_some_and(|x| x == "json" || x == "toml")
+            let hidden = p
+                .file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with('.'));
+            match p.extension().and_then(|x| x.to_str()) {
+                _ if hidden => false,
+                Some("json") => true,
                 // A backlog file being copied in may be read while another
                 // file's arrival wakes the owner: left until it has content
                 // and has not changed for a moment.
-                && (p.extension().is_some_and(|x| x == "json") || settled(p))
-                && !p
-                    .file_name()
-                    .is_some_and(|n| n.to_string_lossy().starts_with('.'))
+                Some("toml") => {
+                    let ready = settled(p);
+                    settling |= !ready;
+                    ready
+                }
+                _ => false,
+            }
         })
         .collect();
     files.sort();
-    files
+    let deliveries = files
         .into_iter()
         .map(|file| {
             let tasks = match file.extension().is_some_and(|x| x == "toml") {
@@ -79,7 +94,8 @@ pub fn pending(dir: &Path, known: &[TaskId]) -> Vec<Delivery> {
             };
             Delivery { file, tasks }
         })
-        .collect()
+        .collect();
+    (deliveries, settling)
 }
 
 /// How long a `.toml` dropped into the inbox must be left unchanged before
@@ -93,16 +109,6 @@ fn settled(p: &Path) -> bool {
                 .ok()
                 .and_then(|t| t.elapsed().ok())
                 .is_some_and(|age| age >= SETTLE)
-    })
-}
-
-/// Whether a backlog file waits in the inbox to settle (see [`SETTLE`]).
-pub fn settling(dir: &Path) -> bool {
-    fs::read_dir(folder(dir)).is_ok_and(|entries| {
-        entries.flatten().any(|e| {
-            let p = e.path();
-            p.extension().is_some_and(|x| x == "toml") && !settled(&p)
-        })
     })
 }
 
@@ -131,7 +137,8 @@ impl Swarm {
     /// under a known id is refused with a line in the errors.
     pub(super) fn take_in_handed_tasks(&mut self) -> Result<(), SwarmError> {
         let known = self.engine.state().task_order.clone();
-        for delivery in pending(&self.paths.dir, &known) {
+        let (deliveries, settling) = scan(&self.paths.dir, &known);
+        for delivery in deliveries {
             let tasks = match &delivery.tasks {
                 Ok(t) => t,
                 Err(why) => {
@@ -199,7 +206,7 @@ impl Swarm {
             }
         }
         // A file still being written: look again at the next tick.
-        if settling(&self.paths.dir) {
+        if settling {
             self.inbox_watch.again();
         }
         Ok(())
