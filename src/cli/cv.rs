@@ -34,9 +34,7 @@ pub fn run(args: CvArgs) -> CliResult {
         cvs = Cvs::default();
     }
     let from = cvs.through_seq;
-    for (i, ev) in store.events_after(from)?.iter().enumerate() {
-        cvs.fold(from + i as u64 + 1, ev);
-    }
+    store.each_event_after(from, |seq, ev| cvs.fold(seq, &ev))?;
     if cvs.through_seq != from {
         let _ = write_atomic(&cache, &serde_json::to_string(&cvs)?);
     }

@@ -27,7 +27,16 @@ pub fn run(cmd: IncidentCmd) -> CliResult {
     }
     let store = Store::open_readonly(&paths.db)?;
     let subject = Subject::parse(&id);
-    let incident = Incident::gather(&subject, store.load_events()?).ok_or_else(|| {
+    let mut failed = None;
+    let incident = Incident::gather(&subject, |keep| {
+        if let Err(e) = store.each_event_after(0, |_, ev| keep(&ev)) {
+            failed.get_or_insert(e);
+        }
+    });
+    if let Some(e) = failed {
+        return Err(e.into());
+    }
+    let incident = incident.ok_or_else(|| {
         user(format!(
             "{id}: no task or concern of that id in {}",
             paths.db.display()

@@ -23,9 +23,9 @@ pub struct LogsArgs {
 /// the session itself.
 fn session_of(store: &Store, target: &str) -> Result<Option<SessionId>, CliError> {
     let mut found = None;
-    for e in store.load_events()? {
+    store.each_event_after(0, |_, e| {
         if !matches!(e.kind, EventKind::TaskAssigned { .. }) {
-            continue;
+            return;
         }
         let names = [
             e.agent.as_ref().map(|a| a.as_str()),
@@ -35,7 +35,7 @@ fn session_of(store: &Store, target: &str) -> Result<Option<SessionId>, CliError
         if names.contains(&Some(target)) {
             found = e.session.clone();
         }
-    }
+    })?;
     Ok(found)
 }
 

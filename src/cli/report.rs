@@ -65,13 +65,12 @@ pub fn run(args: ReportArgs) -> CliResult {
     }
     let config = Config::load_or_default(&paths.config).map_err(|e| user(e.to_string()))?;
     let store = Store::open_readonly(&paths.db)?;
-    let events = store.load_events()?;
-    // A simulated swarm keeps its own clock: its day is the log's. Real
-    // agents run on the wall clock.
-    let last = events.last().map_or(0, |e| e.at);
-    let simulated = events.iter().any(|e| {
-        matches!(&e.kind, crate::domain::EventKind::AgentRegistered { runtime, .. } if runtime == "sim")
-    });
+    // The fold (from its checkpoint): when the log ends, and whether its
+    // agents are simulated. A simulated swarm keeps its own clock: its day
+    // is the log's. Real agents run on the wall clock.
+    let state = store.load()?.fold.state;
+    let last = state.now;
+    let simulated = state.agents.values().any(|a| a.runtime == "sim");
     let now = if simulated {
         last
     } else {
@@ -95,7 +94,16 @@ pub fn run(args: ReportArgs) -> CliResult {
             args.since
         )));
     }
-    let report = Report::build(events, Period { since, until }, &config);
+    // The log streamed through the fold, never held in memory.
+    let mut failed = None;
+    let report = Report::build(Period { since, until }, &config, |fold| {
+        if let Err(e) = store.each_event_after(0, |_, ev| fold(&ev)) {
+            failed = Some(e);
+        }
+    });
+    if let Some(e) = failed {
+        return Err(e.into());
+    }
     let out = match args.format {
         Format::Text => report.to_text(&chrono::Local),
         Format::Markdown => report.to_markdown(&chrono::Local),

@@ -45,18 +45,24 @@ fn concern_id(ev: &Event) -> Option<&str> {
 }
 
 impl Incident {
-    /// Gather the subject's events from the whole log (in order); `None` when
-    /// the log does not know it.
-    pub fn gather(subject: &Subject, log: impl IntoIterator<Item = Event>) -> Option<Incident> {
-        let mut log = log.into_iter().collect::<Vec<_>>();
+    /// Gather the subject's events from the whole log; `each` hands every
+    /// event, in order, to the function it is given (streamed: only the
+    /// subject's events are kept). `None` when the log does not know it.
+    pub fn gather(
+        subject: &Subject,
+        mut each: impl FnMut(&mut dyn FnMut(&Event)),
+    ) -> Option<Incident> {
         let (task, concern) = match subject {
             Subject::Task(t) => (Some(t.clone()), None),
             Subject::Concern(c) => {
-                let raised = log.iter().find(|e| concern_id(e) == Some(c.as_str()))?;
-                (
-                    raised.task.as_ref().map(|t| t.as_str().to_string()),
-                    Some(c.clone()),
-                )
+                // A first pass for the task the concern is about.
+                let mut about: Option<Option<String>> = None;
+                each(&mut |e| {
+                    if about.is_none() && concern_id(e) == Some(c.as_str()) {
+                        about = Some(e.task.as_ref().map(|t| t.as_str().to_string()));
+                    }
+                });
+                (about?, Some(c.clone()))
             }
         };
         let mine = |e: &Event| {
@@ -64,7 +70,12 @@ impl Incident {
                 .is_some_and(|t| e.task.as_ref().is_some_and(|x| x.as_str() == t))
                 || concern.as_deref().is_some_and(|c| concern_id(e) == Some(c))
         };
-        log.retain(mine);
+        let mut log = Vec::new();
+        each(&mut |e| {
+            if mine(e) {
+                log.push(e.clone());
+            }
+        });
         if log.is_empty() {
             return None;
         }

@@ -190,12 +190,13 @@ fn table(c: &Config) -> Vec<(&'static str, &'static str, Unit, Pick, &Grading)> 
 }
 
 impl Report {
-    /// Fold `events` (the whole log, in order) into the report of `period`
-    /// and the trend of the [`TREND`] periods of the same length before it.
+    /// Fold the whole log, in order (`each` hands every event to the fold
+    /// it is given, streamed), into the report of `period` and the trend of
+    /// the [`TREND`] periods of the same length before it.
     pub fn build(
-        events: impl IntoIterator<Item = Event>,
         period: Period,
         config: &Config,
+        each: impl FnOnce(&mut dyn FnMut(&Event)),
     ) -> Report {
         let len = (period.until - period.since).max(1);
         let mut periods: Vec<Period> = (1..=TREND as i64)
@@ -208,9 +209,7 @@ impl Report {
         periods.push(period);
         let window = |model: &str| config.prices.get(model).map(|p| p.context);
         let mut review = Review::new(periods, &window);
-        for ev in events {
-            review.fold(&ev);
-        }
+        each(&mut |ev| review.fold(ev));
         let mut all = review.finish();
         let figures = all.pop().expect("the period itself is last");
         let rows = table(config)

@@ -15,6 +15,19 @@ impl Store {
     /// The events with seq greater than `seq`, in seq order (for following a
     /// running swarm's log).
     pub fn events_after(&self, seq: u64) -> Result<Vec<Event>, StoreError> {
+        let mut out = Vec::new();
+        self.each_event_after(seq, |_, ev| out.push(ev))?;
+        Ok(out)
+    }
+
+    /// Each event with seq greater than `seq`, with its seq, in seq order,
+    /// streamed from the cursor: a reader that folds the log (the reviews,
+    /// incidents, CVs) never holds it in memory.
+    pub fn each_event_after(
+        &self,
+        seq: u64,
+        mut f: impl FnMut(u64, Event),
+    ) -> Result<(), StoreError> {
         let err = self.sql_err();
         let mut stmt = self
             .conn
@@ -24,12 +37,12 @@ impl Store {
             )
             .map_err(&err)?;
         let mut rows = stmt.query([seq]).map_err(&err)?;
-        let mut out = Vec::new();
         let mut json = String::new();
         while let Some(row) = rows.next().map_err(&err)? {
-            out.push(self.decode_event(row, &mut json)?);
+            let seq: i64 = row.get(0).map_err(&err)?;
+            f(seq as u64, self.decode_event(row, &mut json)?);
         }
-        Ok(out)
+        Ok(())
     }
 
     /// Tasks added with seq greater than `seq` (by `shiftboss task add`
