@@ -137,6 +137,49 @@ fn quote(p: &Path) -> String {
     format!("'{}'", p.display().to_string().replace('\'', r"'\''"))
 }
 
+/// `demo` on the small scenario with 4 agents at 600x (a virtual minute
+/// every 0.1 s, so the day's pause point shows after a few seconds) in a
+/// tmux session `name`, with an empty config home (no user key file changes
+/// the bindings): the folder, the state dir, the exit-code file, the session.
+fn small_demo(name: &str) -> (tempfile::TempDir, PathBuf, PathBuf, Tmux) {
+    let tmp = tempfile::Builder::new()
+        .prefix("shiftboss-e2e-")
+        .tempdir()
+        .expect("a temporary folder");
+    let state: PathBuf = tmp.path().join("demo");
+    let exit_file = tmp.path().join("exit-code");
+    let config_home = tmp.path().join("config");
+    std::fs::create_dir_all(&config_home).unwrap();
+    let scenario = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/scenarios/small.toml");
+    let command = format!(
+        "env XDG_CONFIG_HOME={} {} demo --scenario {} --agents 4 --state-dir {} --speed 600; echo $? > {}",
+        quote(&config_home),
+        quote(Path::new(BIN)),
+        quote(&scenario),
+        quote(&state),
+        quote(&exit_file),
+    );
+    let tmux = Tmux::start(name, &command);
+    (tmp, state, exit_file, tmux)
+}
+
+/// `q`, and `y` when the console asks first (agents still work), until the
+/// demo has written its exit code.
+fn quit(tmux: &Tmux, exit_file: &Path) {
+    tmux.keys(&["q"]);
+    let mut asked = false;
+    for _ in 0..ATTEMPTS {
+        if exit_file.exists() {
+            break;
+        }
+        if !asked && tmux.screen().contains("[y/n]") {
+            tmux.keys(&["y"]);
+            asked = true;
+        }
+        std::thread::sleep(POLL);
+    }
+}
+
 struct Logged {
     actor: String,
     data: serde_json::Value,
@@ -167,27 +210,7 @@ fn operator_approves_a_pause_and_dismisses_a_concern_from_the_keyboard() {
         eprintln!("skipped: tmux is not installed (CI installs it; see .ci/run)");
         return;
     }
-    let tmp = tempfile::Builder::new()
-        .prefix("shiftboss-e2e-")
-        .tempdir()
-        .expect("a temporary folder");
-    let state: PathBuf = tmp.path().join("demo");
-    let exit_file = tmp.path().join("exit-code");
-    // An empty config home: no user key file changes the bindings.
-    let config_home = tmp.path().join("config");
-    std::fs::create_dir_all(&config_home).unwrap();
-    let scenario = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/scenarios/small.toml");
-    // 600x: a virtual minute every 0.1 s, so the small day's pause point
-    // (about 36 virtual minutes in) shows after a few seconds.
-    let command = format!(
-        "env XDG_CONFIG_HOME={} {} demo --scenario {} --agents 4 --state-dir {} --speed 600; echo $? > {}",
-        quote(&config_home),
-        quote(Path::new(BIN)),
-        quote(&scenario),
-        quote(&state),
-        quote(&exit_file),
-    );
-    let tmux = Tmux::start("inbox", &command);
+    let (_tmp, state, exit_file, tmux) = small_demo("inbox");
 
     // A pause point shows up; focus the inbox, go to its top row (pause
     // points come first) and approve it.
@@ -237,18 +260,7 @@ fn operator_approves_a_pause_and_dismisses_a_concern_from_the_keyboard() {
     tmux.wait_for("the prompt closed", |s| !s.contains(reason));
 
     // Quit; while agents work the console asks first.
-    tmux.keys(&["q"]);
-    let mut asked = false;
-    for _ in 0..ATTEMPTS {
-        if exit_file.exists() {
-            break;
-        }
-        if !asked && tmux.screen().contains("[y/n]") {
-            tmux.keys(&["y"]);
-            asked = true;
-        }
-        std::thread::sleep(POLL);
-    }
+    quit(&tmux, &exit_file);
     let code = std::fs::read_to_string(&exit_file).unwrap_or_else(|_| {
         panic!(
             "shiftboss did not exit after q; the screen was:\n{}",
@@ -326,24 +338,7 @@ fn operator_acts_on_a_filtered_row_and_a_killed_agent_takes_new_work() {
         eprintln!("skipped: tmux is not installed (CI installs it; see .ci/run)");
         return;
     }
-    let tmp = tempfile::Builder::new()
-        .prefix("shiftboss-e2e-")
-        .tempdir()
-        .expect("a temporary folder");
-    let state: PathBuf = tmp.path().join("demo");
-    let exit_file = tmp.path().join("exit-code");
-    let config_home = tmp.path().join("config");
-    std::fs::create_dir_all(&config_home).unwrap();
-    let scenario = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/scenarios/small.toml");
-    let command = format!(
-        "env XDG_CONFIG_HOME={} {} demo --scenario {} --agents 4 --state-dir {} --speed 600; echo $? > {}",
-        quote(&config_home),
-        quote(Path::new(BIN)),
-        quote(&scenario),
-        quote(&state),
-        quote(&exit_file),
-    );
-    let tmux = Tmux::start("filter", &command);
+    let (_tmp, state, exit_file, tmux) = small_demo("filter");
     let db = state.join(".shiftboss/state.db");
 
     // Filter the inbox to one pause point; Enter keeps the filter, and `y`
@@ -409,18 +404,7 @@ fn operator_acts_on_a_filtered_row_and_a_killed_agent_takes_new_work() {
         "a kill does not retire the agent"
     );
 
-    tmux.keys(&["q"]);
-    let mut asked = false;
-    for _ in 0..ATTEMPTS {
-        if exit_file.exists() {
-            break;
-        }
-        if !asked && tmux.screen().contains("[y/n]") {
-            tmux.keys(&["y"]);
-            asked = true;
-        }
-        std::thread::sleep(POLL);
-    }
+    quit(&tmux, &exit_file);
     let code = std::fs::read_to_string(&exit_file).unwrap_or_else(|_| {
         panic!(
             "shiftboss did not exit after q; the screen was:\n{}",
