@@ -353,17 +353,7 @@ fn an_engine_made_from_a_checkpointed_fold_lands_its_queue_like_one_made_from_th
     );
     // t1 passed its gates and waits in the queue (no landing yet).
     h.line(MINUTE, "t1", "::done::ok");
-    h.at(
-        SECOND,
-        Input::GatesFinished {
-            task: TaskId::new("t1"),
-            passed: true,
-            gate: String::new(),
-            output: String::new(),
-            findings: Vec::new(),
-            changed: Vec::new(),
-        },
-    );
+    h.gates_pass("t1");
     let s = h.e.settings().clone();
     let mut facts = crate::domain::ResumeFacts::default();
     for ev in &h.log {
