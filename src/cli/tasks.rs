@@ -248,6 +248,7 @@ pub fn run(cmd: TaskCmd) -> CliResult {
                 after: after.into_iter().map(TaskId::new).collect(),
                 tier: None,
                 behaviour: None,
+                issue: None,
             };
             check_task(&task, &known)?;
             vec![task]

@@ -19,6 +19,10 @@ pub fn up(args: UpArgs) -> CliResult {
     };
     let root = repo_root()?;
     let paths = Paths::new(&root);
+    let console = console.map(|c| crate::tui::ConsoleOptions {
+        dir: Some(paths.dir.clone()),
+        ..c
+    });
     if !paths.config.exists() {
         return Err(user(format!(
             "{}: no config; run `shiftboss init` first",

@@ -271,6 +271,7 @@ fn generated_spec(convoy: &ConvoyDef, convoy_id: &ConvoyId, j: u32, n: u32) -> T
         after,
         tier: None,
         behaviour: None,
+        issue: None,
     }
 }
 
@@ -328,6 +329,7 @@ fn explicit_spec(
         after,
         tier: task.tier.map(|t| t.as_str().to_string()),
         behaviour: task.behaviour.map(|b| b.as_str().to_string()),
+        issue: None,
     })
 }
 

@@ -23,6 +23,8 @@ impl Config {
         self.merge.check(base)?;
         self.sandbox.check(base)?;
         self.inbox.check(base)?;
+        self.mail.check(base)?;
+        self.tiers.check(self, base)?;
         sim(self, &p)
     }
 }

@@ -71,6 +71,9 @@ impl Config {
             api_max_refusals: self.agent.api_refusals,
             api_refusal_time: self.agent.api_refusal_time.millis(),
             inbox: self.inbox.settings(),
+            mail: self.mail.settings(),
+            routing: self.routing_settings(),
+            comment_on_merge: self.intake.github.comment_on_merge,
         }
     }
 

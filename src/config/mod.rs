@@ -14,6 +14,8 @@ mod check;
 mod convert;
 mod error;
 mod inbox;
+mod intake;
+mod mail;
 mod merge;
 pub mod names;
 mod sandbox;
@@ -21,16 +23,20 @@ mod scenario;
 mod sim;
 pub mod targets;
 mod template;
+mod tiers;
 
 pub use backlog::{ModelTier, parse_backlog};
 pub use error::{ConfigError, USER_FILE_MAX, read_bounded, read_text};
 #[allow(unused_imports)]
 pub(crate) use error::{Source, k as error_key};
 pub use inbox::{InboxRules, ReraiseAfter};
+pub use intake::{GithubIntake, Intake};
+pub use mail::MailRules;
 pub use merge::{AiTier, DEFAULT_PROTECTED, Merge, OnOverlap};
 pub use sandbox::{Network, Sandbox, SandboxMode};
 pub use scenario::{DEFAULT_START, Scenario};
 pub use sim::Sim;
+pub use tiers::{Routing, Tiers};
 
 use crate::domain::{AgentId, Millis, Money, Price};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -145,6 +151,10 @@ pub struct Config {
     pub merge: Merge,
     pub pause: PauseRules,
     pub inbox: InboxRules,
+    pub mail: MailRules,
+    pub routing: Routing,
+    pub tiers: Tiers,
+    pub intake: Intake,
     pub agent: AgentRun,
     pub sandbox: Sandbox,
     pub sim: Sim,
@@ -471,6 +481,10 @@ impl Default for Config {
             merge: Merge::default(),
             pause: PauseRules::default(),
             inbox: InboxRules::default(),
+            mail: MailRules::default(),
+            routing: Routing::default(),
+            tiers: Tiers::default(),
+            intake: Intake::default(),
             agent: AgentRun::default(),
             sandbox: Sandbox::default(),
             sim: Sim::default(),

@@ -63,6 +63,12 @@ struct ScenarioFile {
     #[serde(default)]
     inbox: InboxRules,
     #[serde(default)]
+    mail: super::MailRules,
+    #[serde(default)]
+    routing: super::Routing,
+    #[serde(default)]
+    tiers: super::Tiers,
+    #[serde(default)]
     agent: AgentRun,
     #[serde(default)]
     sim: Sim,
@@ -157,6 +163,11 @@ impl Scenario {
             merge: file.merge,
             pause: file.pause,
             inbox: file.inbox,
+            mail: file.mail,
+            routing: file.routing,
+            tiers: file.tiers,
+            // Simulated agents merge into no GitHub issue.
+            intake: Default::default(),
             agent: file.agent,
             // Scenarios run simulated agents only: no sandbox to configure.
             sandbox: Default::default(),

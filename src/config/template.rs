@@ -179,12 +179,51 @@ pause_timeout = "2h"
 # agent_request, merge, spend.
 reject_on_timeout = []
 
+# Mail between agents. An agent writes to its lead, the operator and its own
+# team with `::mail to=...::text`; mail between agents of different teams (or
+# of none) is refused unless the pair is listed here.
+[mail]
+# Pairs of agents that may write to each other, e.g. [["builder-01", "builder-02"]].
+allow = []
+
+# Capability routing: among idle agents, the one whose record on the task's
+# kind (docs, tests, bugfix, migration, refactor, ops, implementation) fits
+# best takes it.
+[routing]
+# Route by agents' records (off by default).
+by_cv = false
+# Every Nth start goes to the idle agent with the fewest finished tasks, so
+# new agents get work (0 = never).
+explore_every = 5
+
+# Model tiers: a task runs on the model of the tier its kind asks for (its own
+# `tier` first). Off while no tier names a model; once one does, all three must.
+[tiers]
+# The fast tier's model, for mechanical work, e.g. "claude-haiku-4-5".
+fast = ""
+# The standard tier's model, for implementation, e.g. "claude-sonnet-4-5".
+standard = ""
+# The deep tier's model, for orchestration, review and migrations, e.g. "claude-opus-4-1".
+deep = ""
+# The tier of a kind, e.g. { docs = "fast", migration = "deep" }; unlisted
+# kinds: docs, tests and ops fast, migration, orchestration and review deep,
+# the rest standard.
+kinds = {}
+# A task sent back this many times moves up a tier (0 = never).
+rework_up = 2
+
+# Tasks imported from GitHub issues (`shiftboss task import --github`).
+[intake.github]
+# A merged task says so on its issue (a comment through the REST API, with
+# the token in GITHUB_TOKEN or GH_TOKEN).
+comment_on_merge = false
+
 # How real agent processes run (runtime = "command", "claude" or "codex"). Each runs in its own worktree and process group with a scrubbed
 # environment.
 [agent]
 # With runtime = "command": the program and its arguments, e.g. ["./agent.sh"].
 # It gets its prompt on stdin and in $SHIFTBOSS_PROMPT_FILE, and may print
-# protocol lines (::progress, ::concern, ::pause, ::usage, ::done, ::failed).
+# protocol lines (::progress, ::concern, ::pause, ::usage, ::mail, ::done, ::failed).
 command = []
 # How long a stopped agent has to exit after SIGTERM before SIGKILL.
 stop_grace = "10s"

@@ -238,6 +238,39 @@ pub enum EventKind {
         recommendation: String,
         reasons: Vec<String>,
     },
+    /// Mail sent by the event's agent (none: the operator), one copy per
+    /// recipient with ids `id`, `id + 1`, …: the agents in `to`, then the
+    /// operator when `to_operator`. `addressed` is how the sender named them.
+    MailSent {
+        id: u64,
+        to: Vec<AgentId>,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        to_operator: bool,
+        addressed: String,
+        text: String,
+    },
+    /// Mail went into a new session of the event's agent (its prompt and
+    /// its mailbox file).
+    MailDelivered { ids: Vec<u64> },
+    /// Mail that was not sent: no such recipient, or agents of different
+    /// teams that `[mail] allow` does not pair.
+    MailRefused { addressed: String, reason: String },
+    /// Where routing sent a task about to start, and why: the agent (the
+    /// event's) chosen for its record on the task's kind (`task_kind`, or to explore),
+    /// and the model of the tier the task runs on.
+    TaskRouted {
+        task_kind: String,
+        model: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        tier: Option<String>,
+        why: String,
+    },
+    /// The task's merge was said on the GitHub issue it came from.
+    IssueCommented {
+        repo: String,
+        number: u64,
+        url: String,
+    },
 }
 
 impl EventKind {
@@ -293,6 +326,11 @@ impl EventKind {
             EventKind::AttemptReturned { .. } => "attempt_returned",
             EventKind::ExecutorFailed { .. } => "executor_failed",
             EventKind::TriageVerdict { .. } => "triage_verdict",
+            EventKind::MailSent { .. } => "mail_sent",
+            EventKind::MailDelivered { .. } => "mail_delivered",
+            EventKind::MailRefused { .. } => "mail_refused",
+            EventKind::TaskRouted { .. } => "task_routed",
+            EventKind::IssueCommented { .. } => "issue_commented",
         }
     }
 }

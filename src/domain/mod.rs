@@ -4,6 +4,7 @@ mod concern;
 mod event;
 pub mod flood;
 mod inbox_fold;
+mod kind;
 mod merge;
 mod money;
 pub mod protocol;
@@ -20,6 +21,7 @@ pub use concern::{
 };
 pub use event::{Actor, Event, EventKind};
 pub use inbox_fold::{Fold, FoldKey, Subject, fold_concerns, must_reach_human, swarm_readiness};
+pub use kind::{KINDS, kind_of};
 pub use merge::{
     GateFinding, LineAtRisk, MergeOutcome, ModelSpend, Prediction, Removal, ResolveTier, Scope,
     Side, glob_set, scopes_overlap,
@@ -28,6 +30,8 @@ pub use money::{Money, Price, Usage};
 pub use queue_facts::{BatchRun, MergeFacts};
 pub use resume::{REQUEUED_AFTER_TROUBLE, ResumeFacts, Streak};
 pub use rows::{MergeRecord, Rows, Stamp, Touched};
+pub use state::fit::{FitFacts, KindRecord};
+pub use state::mail::{MAIL_TEXT_MAX, Mail, Mailroom, RefusedMail};
 pub use state::{AgentPhase, AgentState, ConvoyProgress, SwarmState};
 
 use serde::{Deserialize, Serialize};
@@ -182,6 +186,18 @@ pub struct TaskSpec {
     /// A scripted behaviour for the simulated agent (`normal`, `stall`, …).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub behaviour: Option<String>,
+    /// The issue the task was imported from, when it was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issue: Option<IssueRef>,
+}
+
+/// A GitHub issue a task came from: the API it was read through, the
+/// repository (`owner/name`) and its number.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IssueRef {
+    pub api: String,
+    pub repo: String,
+    pub number: u64,
 }
 
 /// A task as the engine knows it.

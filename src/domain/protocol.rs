@@ -6,6 +6,7 @@
 //! ::concern impact=high confidence=0.4::the migration drops a column billing still reads
 //! ::pause::about to run the data migration on the shared database
 //! ::usage model=claude-sonnet-4-5 input=1200 output=300 cache_read=8000 cache_write=0::
+//! ::mail to=lead::the session store needs a migration first
 //! ::done::login moved to the new session store
 //! ::failed::cannot reproduce the bug on main
 //! ```
@@ -66,6 +67,11 @@ pub enum Signal {
         counted: Usage,
         reported: Usage,
     },
+    /// Mail to `to`: an agent, a team, `lead` or `operator`.
+    Mail {
+        to: String,
+        text: String,
+    },
     Done {
         summary: String,
     },
@@ -120,6 +126,7 @@ fn signal(command: &str, args: &str, text: String) -> Result<Signal, String> {
             Signal::PauseRequest { reason: text }
         }
         "usage" => usage(args)?,
+        "mail" => mail(args, text)?,
         "done" => Signal::Done { summary: text },
         "failed" => Signal::Failed {
             reason: text,
@@ -176,6 +183,24 @@ fn concern(args: &str, text: String) -> Result<Signal, String> {
         confidence,
         summary: text,
     })
+}
+
+/// `::mail to=builder-02::text` (to an agent, a team, `lead`, `operator`).
+fn mail(args: &str, text: String) -> Result<Signal, String> {
+    let mut to = None;
+    for (k, v) in pairs(args)? {
+        match k {
+            "to" if !v.is_empty() => to = Some(v.to_string()),
+            _ => return Err(format!("mail takes to=<agent|team|lead>, found `{k}={v}`")),
+        }
+    }
+    let Some(to) = to else {
+        return Err("mail needs to=<agent|team|lead>".into());
+    };
+    if text.is_empty() {
+        return Err("mail needs a text after `::`".into());
+    }
+    Ok(Signal::Mail { to, text })
 }
 
 /// `::usage model=m input=1 output=2 cache_read=3 cache_write=4::`

@@ -7,7 +7,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 mod agents;
+pub(super) mod fit;
 mod inbox;
+pub(super) mod mail;
 mod merges;
 mod spend;
 mod tasks;
@@ -210,6 +212,12 @@ pub struct SwarmState {
     /// T2 triage: what it weighs about tasks, and its verdicts.
     #[serde(default)]
     pub triage: super::triage::TriageFacts,
+    /// Mail between the operator and agents.
+    #[serde(default)]
+    pub mailroom: mail::Mailroom,
+    /// What capability routing weighs (agents' records by kind, reworks).
+    #[serde(default)]
+    pub fit: fit::FitFacts,
 }
 
 /// Minutes kept for the burn sparkline and rate.
@@ -396,6 +404,7 @@ impl SwarmState {
             t.merge_facts.apply(ev);
         }
         self.triage.apply(ev);
+        self.fit_apply(ev);
         match &ev.kind {
             EventKind::SwarmStarted { target, seed } => {
                 self.target = target.clone();
@@ -461,6 +470,12 @@ impl SwarmState {
             EventKind::DiskFull { path, .. } => self.disk_full = Some(path.clone()),
             EventKind::DiskSpaceReturned { .. } => self.disk_full = None,
             EventKind::AttemptReturned { .. } => self.attempt_returned(ev),
+            EventKind::MailSent { .. } => self.mail_sent(ev),
+            EventKind::MailDelivered { .. } => self.mail_delivered(ev),
+            EventKind::MailRefused { .. } => self.mail_refused(ev),
+            // The model and the reason are the log's; routing's facts
+            // come from the task's own events.
+            EventKind::TaskRouted { .. } | EventKind::IssueCommented { .. } => {}
         }
     }
 }

@@ -80,6 +80,8 @@ pub enum Input {
         changes: Vec<String>,
         restored: bool,
     },
+    /// A task's merge was said on its GitHub issue (`url`: the comment).
+    IssueCommented { task: TaskId, url: String },
 }
 
 /// Work the executor performs and answers with new inputs.
@@ -97,6 +99,8 @@ pub enum Effect {
         attempt: u32,
         /// A handoff: what the previous session did, for the new one's prompt.
         handoff: Option<String>,
+        /// Mail delivered into this session, oldest first.
+        mail: Vec<Mail>,
     },
     /// Stop a session (graceful; its work is committed on its branch first).
     Stop { session: SessionId, reason: String },
@@ -123,6 +127,13 @@ pub enum Effect {
         checks: Vec<String>,
         append_only: Vec<String>,
         ai: Option<AiSettings>,
+    },
+    /// Say on a task's GitHub issue that it merged (a failure comes back
+    /// as `ExecutorFailed`, action `issue comment`).
+    CommentIssue {
+        task: TaskId,
+        issue: IssueRef,
+        body: String,
     },
 }
 

@@ -5,10 +5,13 @@
 mod clock;
 mod host;
 mod io;
+mod issue;
+mod mail;
 mod operator;
 mod outcome;
 mod queue;
 mod reraise;
+mod routing;
 mod scheduler;
 mod session;
 mod settings;
@@ -23,8 +26,11 @@ mod watch;
 
 pub use clock::{Clock, RealClock, VirtualClock};
 pub use io::{Effect, Input, Step};
+pub use issue::COMMENT as ISSUE_COMMENT;
+pub use mail::{MailSettings, MailTeam, Recipients, Roster, resolve as resolve_mail};
 pub use operator::{Command, QueueEnd, check as check_command};
 pub use reraise::InboxSettings;
+pub use routing::{RoutingSettings, TIERS, TierSettings, default_tier};
 pub use settings::{MergeSettings, Settings};
 
 use crate::domain::protocol::{self, Signal};
@@ -71,6 +77,10 @@ struct Live {
     ended_order: std::collections::VecDeque<SessionId>,
     /// Their computed cost, including late usage.
     ended_cost: BTreeMap<SessionId, Money>,
+    /// Sessions running on a model other than their agent's (a tier's).
+    session_models: BTreeMap<SessionId, String>,
+    /// Merged tasks whose issue comment is on its way.
+    commenting: BTreeSet<TaskId>,
 }
 
 pub struct Engine {
@@ -233,6 +243,11 @@ impl Engine {
                 task,
                 error,
             } => {
+                if action == issue::COMMENT
+                    && let Some(t) = &task
+                {
+                    self.live.commenting.remove(t);
+                }
                 let attr = self.failure_attr(session, agent, task);
                 self.on_executor_failed(&mut out, attr, action, error)
             }
@@ -243,6 +258,7 @@ impl Engine {
                 changes,
                 restored,
             } => self.on_repo_config_changed(&mut out, session, changes, restored),
+            Input::IssueCommented { task, url } => self.on_issue_commented(&mut out, &task, url),
             Input::GatesFinished {
                 task,
                 passed,
@@ -278,7 +294,10 @@ impl Engine {
     /// Whether anything can still happen without the operator: a working
     /// agent, gates or a merge in flight, or work the scheduler could start.
     pub fn can_progress(&self) -> bool {
-        if !self.live.gating.is_empty() || !self.live.landing.is_empty() {
+        if !self.live.gating.is_empty()
+            || !self.live.landing.is_empty()
+            || !self.live.commenting.is_empty()
+        {
             return true;
         }
         if self.state.frozen {
@@ -315,6 +334,19 @@ impl Engine {
         self.live.frozen.contains(s)
     }
 
+    /// The model `session` of `agent` runs on: its tier's, or the agent's.
+    pub(crate) fn model_of(&self, session: &SessionId, agent: &AgentId) -> String {
+        match self.live.session_models.get(session) {
+            Some(m) => m.clone(),
+            None => self
+                .state
+                .agents
+                .get(agent)
+                .map(|a| a.model.clone())
+                .unwrap_or_default(),
+        }
+    }
+
     /// Append an event: fill in attribution, fold it into state, record it.
     pub(crate) fn emit(&mut self, out: &mut Step, attr: Attr, kind: EventKind) {
         let convoy = attr
@@ -328,12 +360,18 @@ impl Engine {
             });
         let model = match &kind {
             EventKind::AgentRegistered { model, .. } => Some(model.clone()),
-            _ => attr.model.or_else(|| {
-                attr.agent
-                    .as_ref()
-                    .and_then(|a| self.state.agents.get(a))
-                    .map(|a| a.model.clone())
-            }),
+            _ => attr
+                .model
+                .or_else(|| {
+                    let s = attr.session.as_ref()?;
+                    self.live.session_models.get(s).cloned()
+                })
+                .or_else(|| {
+                    attr.agent
+                        .as_ref()
+                        .and_then(|a| self.state.agents.get(a))
+                        .map(|a| a.model.clone())
+                }),
         };
         let ev = Event {
             at: self.now,

@@ -40,6 +40,11 @@ pub enum Command {
     MoveTask(TaskId, QueueEnd),
     AddTask(TaskSpec),
     SetSpeed(String),
+    /// Mail to an agent or a team, into its next session.
+    SendMail {
+        to: String,
+        text: String,
+    },
 }
 
 /// Which end of the merge queue an entry moves to.
@@ -127,6 +132,15 @@ pub fn check(s: &SwarmState, cmd: &Command) -> Result<(), String> {
             match s.waiting_pauses().find(|p| p.kind == PauseKind::Swarm) {
                 Some(p) => Err(format!("the swarm is already paused at {}", p.id)),
                 None => Ok(()),
+            }
+        }
+        Command::SendMail { to, text } => {
+            if text.trim().is_empty() {
+                return Err("mail needs a text".into());
+            }
+            match to.trim().is_empty() {
+                true => Err("mail needs a recipient".into()),
+                false => Ok(()),
             }
         }
         Command::ApproveAll | Command::Freeze | Command::Thaw | Command::SetSpeed(_) => Ok(()),
@@ -265,6 +279,7 @@ impl Engine {
                 self.emit(out, op.task(&id), EventKind::TaskAdded { spec });
             }
             Command::SetSpeed(speed) => self.emit(out, op, EventKind::SpeedChanged { speed }),
+            Command::SendMail { to, text } => self.send_mail(out, op, &to, &text),
         }
     }
 

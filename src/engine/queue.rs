@@ -428,6 +428,9 @@ impl Engine {
             attr.clone(),
             EventKind::MergeFinished { outcome: kept },
         );
+        if let MergeOutcome::Merged { commit, .. } = &outcome {
+            self.comment_on_merge(out, task, commit);
+        }
         match outcome {
             MergeOutcome::Merged { removals, .. } if !removals.is_empty() => {
                 self.on_ai_removals(out, attr, task, &removals)

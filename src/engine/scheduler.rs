@@ -133,18 +133,23 @@ impl Engine {
             // The agent that worked the task before keeps it if it is free:
             // its worktree already holds the branch.
             let previous = self.state.tasks[&task].agent.clone();
-            let agent = previous
-                .filter(|p| {
-                    self.state
-                        .agents
-                        .get(p)
-                        .is_some_and(|a| a.phase == AgentPhase::Idle && !a.held)
-                })
-                .or_else(|| self.idle_agents().next().map(|a| a.id.clone()));
-            let Some(agent) = agent else {
+            let again = previous.filter(|p| {
+                self.state
+                    .agents
+                    .get(p)
+                    .is_some_and(|a| a.phase == AgentPhase::Idle && !a.held)
+            });
+            let chosen = match again {
+                Some(a) => Some((a, Some("it worked the task before".to_string()))),
+                None => {
+                    let idle: Vec<AgentId> = self.idle_agents().map(|a| a.id.clone()).collect();
+                    self.route_agent(&task, &idle)
+                }
+            };
+            let Some((agent, why)) = chosen else {
                 break;
             };
-            self.assign(out, &task, &agent, None);
+            self.start_on(out, &task, &agent, None, why);
         }
     }
 
@@ -157,9 +162,26 @@ impl Engine {
         agent: &AgentId,
         handoff: Option<String>,
     ) {
+        self.start_on(out, task, agent, handoff, None);
+    }
+
+    /// [`Engine::assign`], saying why routing chose the agent (`chosen`).
+    fn start_on(
+        &mut self,
+        out: &mut Step,
+        task: &TaskId,
+        agent: &AgentId,
+        handoff: Option<String>,
+        chosen: Option<String>,
+    ) {
+        let model = self.route_model(out, task, agent, chosen);
         let a = &self.state.agents[agent];
         let session = SessionId(format!("{agent}#{}", a.sessions + 1));
-        let model = a.model.clone();
+        if model != a.model {
+            self.live
+                .session_models
+                .insert(session.clone(), model.clone());
+        }
         let t = &self.state.tasks[task];
         // A task sent back to be redone on the target starts a new branch
         // from the target's tip; the old one is kept.
@@ -194,6 +216,7 @@ impl Engine {
             .sessions
             .insert(session.clone(), (agent.clone(), task.clone(), self.now));
         self.schedule_checks(&session);
+        let mail = self.deliver_mail(out, agent, task, &session);
         out.effects.push(Effect::Start {
             agent: agent.clone(),
             session,
@@ -203,6 +226,7 @@ impl Engine {
             model,
             attempt,
             handoff,
+            mail,
         });
     }
 }

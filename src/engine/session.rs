@@ -47,10 +47,9 @@ impl Engine {
             None => {}
             Some(Ok(Signal::Usage { model, usage })) => {
                 // An agent's own claim: refused when one call could not do it.
-                let m = model.clone().unwrap_or_else(|| {
-                    let a = self.state.agents.get(&agent);
-                    a.map(|a| a.model.clone()).unwrap_or_default()
-                });
+                let m = model
+                    .clone()
+                    .unwrap_or_else(|| self.model_of(&session, &agent));
                 match usage_check::impossible_call(&self.settings, &m, &usage) {
                     Some(why) => self.refuse_usage(out, attr, &m, why),
                     None => self.on_signal(out, session, Signal::Usage { model, usage }),
@@ -155,6 +154,7 @@ impl Engine {
                     },
                 )
             }
+            Signal::Mail { to, text } => self.send_mail(out, attr, &to, &text),
             Signal::Done { .. } => self.on_done(out, attr, &session, &task),
             Signal::Failed { reason, exit_code } => {
                 self.on_gave_up(out, &session, &agent, &task, reason, exit_code)
@@ -334,6 +334,7 @@ impl Engine {
         {
             self.live.ended.remove(&old);
             self.live.ended_cost.remove(&old);
+            self.live.session_models.remove(&old);
         }
         self.emit(
             out,

@@ -51,6 +51,12 @@ pub struct Settings {
     pub api_refusal_time: Millis,
     /// When unanswered concerns and pause points are raised again.
     pub inbox: InboxSettings,
+    /// Who may write to whom (`[mail]`, and the teams).
+    pub mail: super::MailSettings,
+    /// Capability routing and model tiers (`[routing]`, `[tiers]`): off by default.
+    pub routing: super::RoutingSettings,
+    /// A merged task imported from a GitHub issue says so on the issue.
+    pub comment_on_merge: bool,
 }
 
 /// How the merge queue lands work.
@@ -120,6 +126,9 @@ impl Default for Settings {
             api_max_refusals: 6,
             api_refusal_time: 30 * MINUTE,
             inbox: InboxSettings::default(),
+            mail: super::MailSettings::default(),
+            routing: super::RoutingSettings::default(),
+            comment_on_merge: false,
         }
     }
 }

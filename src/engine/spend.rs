@@ -13,7 +13,11 @@ impl Engine {
     ) {
         let agent = attr.agent.clone().expect("usage comes from an agent");
         let task = attr.task.clone().expect("usage comes from a task");
-        let model = model.unwrap_or_else(|| self.state.agents[&agent].model.clone());
+        let model = match (model, &attr.session) {
+            (Some(m), _) => m,
+            (None, Some(s)) => self.model_of(s, &agent),
+            (None, None) => self.state.agents[&agent].model.clone(),
+        };
         let totals = [
             self.state.agents[&agent].cost,
             self.state

@@ -17,6 +17,7 @@ pub(super) fn task(id: &str, convoy: &str, priority: i32, after: &[&str]) -> Tas
         after: after.iter().map(|a| TaskId::new(*a)).collect(),
         tier: None,
         behaviour: None,
+        issue: None,
     }
 }
 
@@ -616,6 +617,9 @@ fn emergency_stop_freezes_everyone_and_thaw_resumes() {
 
 mod bounds;
 mod host;
+mod issue;
+mod mail;
 mod recovery;
+mod routing;
 mod ticks;
 mod triage;

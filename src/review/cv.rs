@@ -4,36 +4,11 @@
 //! kept in `.shiftboss/cvs.json` with the seq it covers, so the next read
 //! folds only what came after.
 
-use crate::domain::{Event, EventKind, MergeOutcome, Money, TaskSpec};
+use crate::domain::{Event, EventKind, MergeOutcome, Money};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 
-/// What kind of work a task is, from its title and scope (first match):
-/// `docs`, `tests`, `bugfix`, `migration`, `refactor`, `ops`, else
-/// `implementation`.
-pub fn kind_of(spec: &TaskSpec) -> &'static str {
-    let title = spec.title.to_lowercase();
-    let scope = spec.scope.join(" ").to_lowercase();
-    let has = |words: &[&str]| words.iter().any(|w| title.contains(w));
-    let owns = |parts: &[&str]| parts.iter().any(|p| scope.contains(p));
-    if has(&["doc", "readme", "guide"]) || (owns(&["docs/", ".md"]) && !owns(&["src/"])) {
-        "docs"
-    } else if has(&["test", "coverage"]) || (owns(&["tests/"]) && !owns(&["src/"])) {
-        "tests"
-    } else if has(&["fix", "bug", "crash", "regression"]) {
-        "bugfix"
-    } else if has(&["migrat", "schema"]) || owns(&["migrations/"]) {
-        "migration"
-    } else if has(&["refactor", "clean up", "cleanup", "rename", "split"]) {
-        "refactor"
-    } else if has(&["deploy", "ci ", "pipeline", "infra", "docker"])
-        || owns(&["deploy/", ".github/"])
-    {
-        "ops"
-    } else {
-        "implementation"
-    }
-}
+pub use crate::domain::kind_of;
 
 /// One agent's record on one model.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -183,7 +158,7 @@ impl Cvs {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{ConvoyId, TaskId};
+    use crate::domain::{ConvoyId, TaskId, TaskSpec};
 
     fn spec(title: &str, scope: &[&str]) -> TaskSpec {
         TaskSpec {
@@ -197,6 +172,7 @@ mod tests {
             after: vec![],
             tier: None,
             behaviour: None,
+            issue: None,
         }
     }
 

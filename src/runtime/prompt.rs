@@ -2,7 +2,7 @@
 //! how to talk to shiftboss. It is recorded with the task, so the operator
 //! can read exactly what an agent was told.
 
-use crate::domain::{AgentId, TaskSpec};
+use crate::domain::{AgentId, Mail, TaskSpec};
 use std::path::Path;
 
 /// Conventions files, in the order they are looked for.
@@ -54,6 +54,7 @@ pub fn build(
     conventions: Option<&(String, String)>,
     handoff: Option<&str>,
     returned: Option<&str>,
+    mail: &[Mail],
 ) -> String {
     let mut p = String::new();
     p.push_str(&format!(
@@ -64,6 +65,7 @@ pub fn build(
     if let Some(h) = handoff {
         p.push_str(&format!("\n## Handoff\n{h}\n"));
     }
+    p.push_str(&mail_section(mail));
     if let Some(r) = returned {
         p.push_str(&format!(
             "\n## Why this task came back to you\nshiftboss's merge queue sent it back: {r}\n\
@@ -106,10 +108,46 @@ pub fn build(
          - `::pause::what you are about to do` — before a destructive or expensive step; then wait until the file named by \
          $SHIFTBOSS_DECISION_FILE exists (check every few seconds): it says `approved` or `rejected`; delete it after reading, and \
          leave the step out if rejected\n\
+         - `::mail to=lead::a message` — mail to your lead (the operator when you have none), `to=operator`, \
+         to another agent by name or to your team; it reaches them at their next session\n\
          - `::done::a one-line summary` — when the task is finished\n\
          - `::failed::why` — when you cannot finish it\n",
     );
     p
+}
+
+/// The mail delivered into a session, oldest first (nothing when none).
+pub fn mail_section(mail: &[Mail]) -> String {
+    if mail.is_empty() {
+        return String::new();
+    }
+    let mut p = String::from(
+        "\n## Mail\nMessages for you since your last session (also kept in the file named by $SHIFTBOSS_MAILBOX):\n",
+    );
+    for m in mail {
+        p.push_str(&format!("- from {}{}: {}\n", m.sender(), via(m), m.text));
+    }
+    p
+}
+
+/// How a message was addressed, when not to its recipient by name.
+fn via(m: &Mail) -> String {
+    if m.addressed == m.recipient() {
+        String::new()
+    } else {
+        format!(" (to {})", m.addressed)
+    }
+}
+
+/// The mailbox file's entry for one message: a heading and its text.
+pub fn mailbox_entry(m: &Mail) -> String {
+    format!(
+        "## #{} from {}{}\n\n{}\n\n",
+        m.id,
+        m.sender(),
+        via(m),
+        m.text
+    )
 }
 
 #[cfg(test)]
@@ -130,6 +168,7 @@ mod tests {
             after: vec![],
             tier: None,
             behaviour: None,
+            issue: None,
         };
         let conv = ("CLAUDE.md".to_string(), "Run cargo fmt.".to_string());
         let p = build(
@@ -141,6 +180,7 @@ mod tests {
             Some(
                 "rejected by the gate `scope`\n- scope src/billing/x.rs: expected changes only inside the owned scope (src/auth/**); found a change outside it",
             ),
+            &[],
         );
         for needle in [
             "## Why this task came back to you",

@@ -269,6 +269,11 @@ impl Executor {
                 };
                 self.gates(now, gates, timeline, inputs)
             }
+            Effect::CommentIssue { task, issue, body } => {
+                self.later(now, SECOND, timeline, move || {
+                    super::issue::comment(task, &issue, &body)
+                })
+            }
             Effect::Land {
                 entries,
                 checks,
@@ -306,6 +311,7 @@ impl Executor {
             model,
             attempt,
             handoff,
+            mail,
         } = start
         else {
             return;
@@ -351,6 +357,7 @@ impl Executor {
             attempt,
             handoff: handoff.as_deref(),
             task,
+            mail: &mail,
         };
         if let Err(refused) = host.start(&mut cx, start) {
             start_failed(inputs, &work, refused.action, refused.error);

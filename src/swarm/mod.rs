@@ -13,6 +13,7 @@ mod guard;
 mod host;
 pub mod inbox;
 mod inbox_watch;
+mod issue;
 mod landing;
 pub mod owner;
 mod recover;

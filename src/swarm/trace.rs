@@ -50,6 +50,9 @@ pub fn effect(effect: &Effect) {
             let tasks: Vec<&str> = entries.iter().map(|e| e.task.as_str()).collect();
             tracing::info!(tasks = ?tasks, gates = checks.len(), "landing: a batch");
         }
+        Effect::CommentIssue { task, issue, .. } => {
+            tracing::info!(%task, repo = %issue.repo, number = issue.number, "issue: commenting on the merge")
+        }
     }
 }
 
@@ -110,6 +113,7 @@ pub fn input(input: &Input) {
         } => {
             tracing::warn!(%session, changes = ?changes, restored, "the repository's git config changed")
         }
+        Input::IssueCommented { task, url } => tracing::info!(%task, %url, "issue: commented"),
         Input::Operator(cmd) => tracing::info!(command = ?cmd, "operator"),
         Input::Spawned {
             session,

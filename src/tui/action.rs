@@ -132,6 +132,8 @@ actions! {
     Open = "open", Navigation, mutates: false, confirm: false, keys: ["enter"], line: [];
     /// Go back
     Back = "back", Navigation, mutates: false, confirm: false, keys: ["esc"], line: [];
+    /// Follow the selected agent's output (its whole session, searchable with /)
+    Logs = "logs", Navigation, mutates: false, confirm: false, keys: ["l"], line: [];
     /// Approve the selected pause point, or every marked one
     Approve = "approve", Inbox, mutates: true, confirm: false, keys: ["y"], line: [("approve", "PAUSE|all")];
     /// Reject the selected pause point
@@ -152,6 +154,8 @@ actions! {
     Thaw = "thaw", Swarm, mutates: true, confirm: false, keys: ["T"], line: [("thaw", "")];
     /// Kill the selected agent's session (work kept on its branch)
     Kill = "kill", Swarm, mutates: true, confirm: true, keys: ["K"], line: [("kill", "AGENT")];
+    /// Write mail to the selected agent (into its next session)
+    Mail = "mail", Swarm, mutates: true, confirm: false, keys: ["m"], line: [("mail", "AGENT|TEAM TEXT…")];
     /// Retire the selected agent for good (out of the pool)
     Retire = "retire", Swarm, mutates: true, confirm: true, keys: ["Z"], line: [("retire", "AGENT")];
     /// Retry the selected failed or blocked task

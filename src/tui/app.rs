@@ -4,6 +4,7 @@
 
 use super::action::{Action, KeyMap};
 use super::command_line::{self, LineEdit};
+use super::detail::log_view::LogView;
 use super::panes::{
     Pane, PaneId, PaneState, Target, burn::BurnPane, convoys::ConvoysPane, inbox::InboxPane,
     merge_queue::MergeQueuePane, watchdog::WatchdogPane,
@@ -32,6 +33,9 @@ pub struct App {
     /// Commands for the engine, taken by the loop.
     pub outbox: Vec<Command>,
     pub quit: bool,
+    /// The swarm's `.shiftboss/`, where transcripts are (none in tests
+    /// that have no swarm on disk).
+    pub dir: Option<std::path::PathBuf>,
 }
 
 impl App {
@@ -58,6 +62,7 @@ impl App {
             notice: None,
             outbox: Vec::new(),
             quit: false,
+            dir: None,
         }
     }
 
@@ -74,6 +79,9 @@ impl App {
             self.keys.drop_speed();
         }
         self.snap = snap;
+        if let Mode::Log(view) = &mut self.mode {
+            view.refresh(&self.snap, self.dir.as_deref());
+        }
         for (i, pane) in self.panes.iter().enumerate() {
             let targets = pane.targets(&self.snap, &self.states[i]);
             let st = &mut self.states[i];
@@ -224,7 +232,25 @@ impl App {
                 }
             }
             Action::Back => self.back(),
+            Action::Logs => self.follow(sel),
             _ => {}
+        }
+    }
+
+    /// Open the output of the selected agent (or of a task's agent).
+    fn follow(&mut self, sel: Option<Target>) {
+        let s = &self.snap.state;
+        let agent = match sel {
+            Some(Target::Agent(a)) => Some(a),
+            Some(Target::Task(t)) => s.task(&t).and_then(|t| t.agent.clone()),
+            _ => None,
+        };
+        match agent {
+            Some(a) => {
+                let view = LogView::open(a, &self.snap, self.dir.as_deref());
+                self.mode = Mode::Log(Box::new(view));
+            }
+            None => self.say("select an agent (or a task it worked) to follow its output"),
         }
     }
 
@@ -388,6 +414,15 @@ impl App {
                 }
                 _ => self.say("select an agent to retire"),
             },
+            // The command line, addressed to the selected agent: the
+            // operator types the text, Enter sends it.
+            Action::Mail => {
+                let to = match sel {
+                    Some(Target::Agent(id)) => format!("mail {id} "),
+                    _ => "mail ".to_string(),
+                };
+                self.mode = Mode::CommandLine(LineEdit::with(&to));
+            }
             Action::Retry | Action::Drop | Action::MoveFront | Action::MoveBack => {
                 self.act_on_queue(a, sel)
             }

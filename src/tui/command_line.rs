@@ -159,6 +159,14 @@ pub fn parse(text: &str, snap: &Snapshot, readonly: bool) -> Result<Parsed, Stri
             .map(|id| one(Command::DropTask(TaskId::new(id))))
             .unwrap_or_else(|| Err(need("a task"))),
         "move" => move_task(arg, rest.first().copied()),
+        "mail" => match arg {
+            Some(to) if !rest.is_empty() => one(Command::SendMail {
+                to: to.to_string(),
+                text: rest.join(" "),
+            }),
+            Some(_) => Err("mail needs a text after the agent or team".into()),
+            None => Err(need("an agent or team and a text")),
+        },
         "freeze" => one(Command::Freeze),
         "thaw" => one(Command::Thaw),
         "speed" if snap.real_time => Err(crate::swarm::REAL_TIME.into()),
@@ -258,9 +266,9 @@ fn ids_for(cmd: &str, snap: &Snapshot) -> Vec<String> {
             v
         }
         "ack" | "resolve" | "dismiss" => s.open_concerns().map(|c| c.id.to_string()).collect(),
-        "pause" | "resume" | "kill" => {
+        "pause" | "resume" | "kill" | "mail" => {
             let mut v: Vec<String> = s.agents.keys().map(|a| a.to_string()).collect();
-            if cmd != "kill" {
+            if cmd == "pause" || cmd == "resume" {
                 v.extend(s.convoys.iter().map(|c| c.to_string()));
                 v.push("all".into());
             }

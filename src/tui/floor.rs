@@ -22,7 +22,9 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
     ])
     .areas(area);
     super::header::draw(app, header, buf);
-    if let Some(target) = app.pages.last() {
+    if let Mode::Log(view) = &app.mode {
+        view.draw(&app.theme, body, buf);
+    } else if let Some(target) = app.pages.last() {
         detail::draw(app, target, body, buf);
     } else {
         draw_panes(app, body, buf);
@@ -147,7 +149,12 @@ fn footer_actions(app: &App) -> Vec<Action> {
             Action::Ack,
             Action::Dismiss,
         ],
-        PaneId::Watchdog => vec![Action::TogglePause, Action::Kill],
+        PaneId::Watchdog => vec![
+            Action::Logs,
+            Action::Mail,
+            Action::TogglePause,
+            Action::Kill,
+        ],
         PaneId::Convoys => vec![Action::TogglePause],
         PaneId::Merge => vec![
             Action::Retry,
@@ -243,7 +250,7 @@ fn draw_help(app: &App, scroll: u16, area: Rect, buf: &mut Buffer) {
         }
         lines.push(Line::raw(""));
     }
-    let commands = "command line: approve P-…|all · reject · ack · resolve · dismiss C-… reason · pause|resume AGENT|CONVOY|all · pause swarm REASON · kill · retry · drop · move TASK front|back · freeze · thaw";
+    let commands = "command line: approve P-…|all · reject · ack · resolve · dismiss C-… reason · pause|resume AGENT|CONVOY|all · pause swarm REASON · kill · mail AGENT TEXT · retry · drop · move TASK front|back · freeze · thaw";
     lines.push(Line::styled(
         if app.snap.real_time {
             commands.to_string()

@@ -38,6 +38,8 @@ pub struct ConsoleOptions {
     pub theme: Theme,
     pub keys: KeyMap,
     pub readonly: bool,
+    /// The swarm's `.shiftboss/` (its transcripts, for following an agent).
+    pub dir: Option<std::path::PathBuf>,
 }
 
 enum UiMsg {
@@ -56,7 +58,8 @@ pub fn run(mut swarm: Swarm, run: RunOptions, opts: ConsoleOptions) -> Result<Su
     swarm.observe(Box::new(move |p| {
         let _ = tx.send(UiMsg::Published(p));
     }));
-    let app = App::new(swarm.snapshot(), opts.theme, opts.keys, opts.readonly);
+    let mut app = App::new(swarm.snapshot(), opts.theme, opts.keys, opts.readonly);
+    app.dir = opts.dir;
 
     let engine = std::thread::Builder::new()
         .name("shiftboss-engine".into())
@@ -83,7 +86,8 @@ pub fn run(mut swarm: Swarm, run: RunOptions, opts: ConsoleOptions) -> Result<Su
 /// sends nothing. No scheduler runs here.
 pub fn watch(mut watcher: Watcher, opts: ConsoleOptions) -> Result<(), SwarmError> {
     let (ui_tx, ui_rx) = mpsc::channel::<UiMsg>();
-    let app = App::new(watcher.snapshot(), opts.theme, opts.keys, true);
+    let mut app = App::new(watcher.snapshot(), opts.theme, opts.keys, true);
+    app.dir = opts.dir;
     let (stop_tx, stop_rx) = mpsc::channel::<()>();
     let tx = ui_tx.clone();
     let follower = std::thread::Builder::new()

@@ -47,6 +47,8 @@ pub(super) struct Start<'a> {
     /// What the previous session did, for the new one's prompt.
     pub handoff: Option<&'a str>,
     pub task: &'a Task,
+    /// Mail delivered into this session, oldest first.
+    pub mail: &'a [crate::domain::Mail],
 }
 
 /// Why a start failed: the step (`prompt`, `sandbox`, `launch`) and what

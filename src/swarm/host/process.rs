@@ -113,6 +113,7 @@ impl ProcessHost {
             conventions.as_ref(),
             start.handoff,
             start.task.returned.as_deref(),
+            start.mail,
         );
         let file = self.file(&work.session, "md");
         std::fs::create_dir_all(&self.prompts_dir)
@@ -124,6 +125,31 @@ impl ProcessHost {
         Ok((text, file))
     }
 
+    /// The agent's mailbox file (`.shiftboss/agents/<agent>/mailbox.md`,
+    /// outside its worktree, readable in its sandbox): the session's mail
+    /// appended, written before the session starts.
+    fn mailbox(&self, start: &Start<'_>) -> Result<PathBuf, Refused> {
+        let dir = self.prompts_dir.parent().unwrap_or(&self.prompts_dir);
+        let file =
+            crate::swarm::confine::agent_home(dir, start.work.agent.as_str()).join("mailbox.md");
+        let write = || -> std::io::Result<()> {
+            std::fs::create_dir_all(file.parent().unwrap_or(dir))?;
+            let mut f = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&file)?;
+            for m in start.mail {
+                std::io::Write::write_all(&mut f, prompt::mailbox_entry(m).as_bytes())?;
+            }
+            Ok(())
+        };
+        write().map_err(|e| Refused {
+            action: "mailbox",
+            error: format!("write the mailbox {}: {e}", file.display()),
+        })?;
+        Ok(file)
+    }
+
     /// How to start the session's runtime: its command line, environment
     /// and sandbox.
     fn launch(
@@ -132,6 +158,7 @@ impl ProcessHost {
         start: &Start<'_>,
         text: &str,
         file: &Path,
+        mailbox: &Path,
     ) -> Result<(Launch, Box<dyn crate::runtime::adapter::Adapter>), Refused> {
         let work = &start.work;
         let Some((mut launch, adapter)) = runtime.launch(text, start.model) else {
@@ -154,6 +181,10 @@ impl ProcessHost {
             (
                 "SHIFTBOSS_PROMPT_FILE".to_string(),
                 file.display().to_string(),
+            ),
+            (
+                "SHIFTBOSS_MAILBOX".to_string(),
+                mailbox.display().to_string(),
             ),
             (
                 "SHIFTBOSS_DECISION_FILE".to_string(),
@@ -203,8 +234,9 @@ impl Host for ProcessHost {
 
     fn start(&mut self, cx: &mut Ctx<'_>, start: Start<'_>) -> Result<(), Refused> {
         let (text, file) = self.prompt(&start)?;
+        let mailbox = self.mailbox(&start)?;
         let runtime = self.runtimes.for_model(start.model).clone();
-        let (launch, adapter) = self.launch(&runtime, &start, &text, &file)?;
+        let (launch, adapter) = self.launch(&runtime, &start, &text, &file, &mailbox)?;
         let work = start.work;
         let secrets = process::secrets(&launch.env);
         // The recorded prompt holds files an agent can change (conventions,

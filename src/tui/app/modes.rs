@@ -22,6 +22,8 @@ pub enum Mode {
         target: Target,
         edit: LineEdit,
     },
+    /// An agent's output, followed (`detail/log_view.rs`).
+    Log(Box<crate::tui::detail::log_view::LogView>),
     /// A destructive action waits for `y`.
     Confirm {
         prompt: String,
@@ -104,6 +106,11 @@ impl App {
                 Edited::Cancelled => {}
                 Edited::Typing => self.mode = Mode::Reason { target, edit },
             },
+            Mode::Log(mut view) => {
+                if view.key(key) {
+                    self.mode = Mode::Log(view);
+                }
+            }
             Mode::Confirm { prompt, on_yes } => match (key.code, on_yes) {
                 (KeyName::Char('y') | KeyName::Enter, OnYes::Quit) => self.quit = true,
                 (KeyName::Char('y') | KeyName::Enter, OnYes::Send(commands)) => {

@@ -220,3 +220,34 @@ fn a_filter_survives_enter_so_its_rows_can_be_acted_on_and_esc_clears_it() {
     a.key(Key::parse("esc").unwrap());
     assert_eq!(a.state(PaneId::Inbox).filter, "", "Esc clears it");
 }
+
+#[test]
+fn m_on_an_agent_writes_mail_to_it_from_the_command_line() {
+    let mut a = app();
+    a.pages.push(Target::Agent("builder-01".into()));
+    press(&mut a, "m");
+    assert_eq!(
+        a.mode,
+        Mode::CommandLine(LineEdit::with("mail builder-01 "))
+    );
+    press(&mut a, "read the spec again");
+    a.key(Key::parse("enter").unwrap());
+    assert_eq!(
+        a.outbox,
+        vec![Command::SendMail {
+            to: "builder-01".into(),
+            text: "read the spec again".into()
+        }]
+    );
+    // The command line alone, to a team or an agent by name.
+    let mut a = app();
+    press(&mut a, ":mail core stop at noon");
+    a.key(Key::parse("enter").unwrap());
+    assert_eq!(
+        a.outbox,
+        vec![Command::SendMail {
+            to: "core".into(),
+            text: "stop at noon".into()
+        }]
+    );
+}

@@ -21,6 +21,7 @@ pub fn page(ctx: &PageCtx, id: &AgentId) -> Page {
     page.left.push(spend_section(ctx, id, a));
     page.left.push(record_section(ctx, a));
     page.left.push(tasks_section(ctx, id));
+    page.right.push(super::mailbox::section(ctx, id));
     page.right.push(output_section(ctx, id));
     let mut events = Section::stream("events");
     events.lines = ctx.events(|e| e.agent.as_ref() == Some(id), Show::Task);

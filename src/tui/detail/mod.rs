@@ -10,6 +10,8 @@
 mod agent;
 mod concern;
 mod convoy;
+pub mod log_view;
+mod mailbox;
 mod pause;
 mod task;
 
