@@ -420,3 +420,35 @@ fn ids_are_read_from_screen_text() {
     assert_eq!(ids(screen, "P-"), vec!["P-0001", "P-12345"]);
     assert_eq!(ids(screen, "C-"), vec!["C-0002"]);
 }
+
+#[test]
+fn operator_writes_mail_and_follows_an_agents_output_from_the_command_line() {
+    if !Tmux::available() {
+        eprintln!("skipped: tmux is not installed (CI installs it; see .ci/run)");
+        return;
+    }
+    let (_tmp, state, exit_file, tmux) = small_demo("mail");
+    tmux.wait_for("agents at work", |s| s.contains("builder-01"));
+    let text = "e2e: read docs/sessions.md first";
+    tmux.keys(&[":"]);
+    tmux.type_text(&format!("mail builder-02 {text}"));
+    tmux.wait_for("the mail typed", |s| s.contains(text));
+    tmux.keys(&["Enter"]);
+    // Its output: a simulated agent keeps no transcript, and says so.
+    tmux.keys(&[":"]);
+    tmux.type_text("logs builder-02");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the output view", |s| {
+        s.contains("output of builder-02") && s.contains("no transcript")
+    });
+    tmux.keys(&["Escape"]);
+    tmux.wait_for("the floor again", |s| !s.contains("output of builder-02"));
+    quit(&tmux, &exit_file);
+    drop(tmux);
+    let db = state.join(".shiftboss/state.db");
+    let sent = events_of_kind(&db, "mail_sent");
+    assert_eq!(sent.len(), 1, "one mail sent");
+    assert_eq!(sent[0].actor, "operator");
+    assert_eq!(sent[0].data["text"], text);
+    assert_eq!(sent[0].data["to"], serde_json::json!(["builder-02"]));
+}

@@ -188,7 +188,7 @@ pub struct TaskSpec {
     pub behaviour: Option<String>,
     /// The issue the task was imported from, when it was.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub issue: Option<IssueRef>,
+    pub issue: Option<Box<IssueRef>>,
 }
 
 /// A GitHub issue a task came from: the API it was read through, the

@@ -132,7 +132,7 @@ pub enum Effect {
     /// as `ExecutorFailed`, action `issue comment`).
     CommentIssue {
         task: TaskId,
-        issue: IssueRef,
+        issue: Box<IssueRef>,
         body: String,
     },
 }

@@ -109,7 +109,7 @@ impl Engine {
         let fit_facts = &self.state.fit;
         let kind = kind_of(&self.state.tasks[task].spec);
         let started: u32 = self.state.agents.values().map(|a| a.sessions).sum();
-        if r.explore_every > 0 && (started + 1) % r.explore_every == 0 {
+        if r.explore_every > 0 && (started + 1).is_multiple_of(r.explore_every) {
             let newest = idle
                 .iter()
                 .min_by_key(|a| fit_facts.finished(a))

@@ -257,11 +257,11 @@ fn to_tasks(src: &Source, issues: Vec<Issue>, known: &[TaskId]) -> Intake {
                 after,
                 tier: None,
                 behaviour: None,
-                issue: Some(crate::domain::IssueRef {
+                issue: Some(Box::new(crate::domain::IssueRef {
                     api: src.api.trim_end_matches('/').to_string(),
                     repo: src.repo.clone(),
                     number: i.number,
-                }),
+                })),
             }
         })
         .collect();

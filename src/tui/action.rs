@@ -133,7 +133,7 @@ actions! {
     /// Go back
     Back = "back", Navigation, mutates: false, confirm: false, keys: ["esc"], line: [];
     /// Follow the selected agent's output (its whole session, searchable with /)
-    Logs = "logs", Navigation, mutates: false, confirm: false, keys: ["l"], line: [];
+    Logs = "logs", Navigation, mutates: false, confirm: false, keys: ["l"], line: [("logs", "AGENT")];
     /// Approve the selected pause point, or every marked one
     Approve = "approve", Inbox, mutates: true, confirm: false, keys: ["y"], line: [("approve", "PAUSE|all")];
     /// Reject the selected pause point

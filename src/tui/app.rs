@@ -503,6 +503,7 @@ impl App {
         match command_line::parse(text, &self.snap, self.readonly) {
             Ok(command_line::Parsed::Action(a)) => self.act(a),
             Ok(command_line::Parsed::Commands(cmds)) => self.outbox.extend(cmds),
+            Ok(command_line::Parsed::Follow(a)) => self.follow(Some(Target::Agent(a))),
             Ok(command_line::Parsed::Quit) => self.quit = true,
             Err(e) => self.say(e),
         }

@@ -101,6 +101,8 @@ pub enum Parsed {
     Commands(Vec<Command>),
     /// An action on the current selection (`help`, `freeze`, `faster`).
     Action(Action),
+    /// Follow an agent's output.
+    Follow(AgentId),
     Quit,
 }
 
@@ -159,6 +161,9 @@ pub fn parse(text: &str, snap: &Snapshot, readonly: bool) -> Result<Parsed, Stri
             .map(|id| one(Command::DropTask(TaskId::new(id))))
             .unwrap_or_else(|| Err(need("a task"))),
         "move" => move_task(arg, rest.first().copied()),
+        "logs" => arg
+            .map(|id| Ok(Parsed::Follow(AgentId::new(id))))
+            .unwrap_or_else(|| Err(need("an agent"))),
         "mail" => match arg {
             Some(to) if !rest.is_empty() => one(Command::SendMail {
                 to: to.to_string(),
@@ -266,7 +271,7 @@ fn ids_for(cmd: &str, snap: &Snapshot) -> Vec<String> {
             v
         }
         "ack" | "resolve" | "dismiss" => s.open_concerns().map(|c| c.id.to_string()).collect(),
-        "pause" | "resume" | "kill" | "mail" => {
+        "pause" | "resume" | "kill" | "mail" | "logs" => {
             let mut v: Vec<String> = s.agents.keys().map(|a| a.to_string()).collect();
             if cmd == "pause" || cmd == "resume" {
                 v.extend(s.convoys.iter().map(|c| c.to_string()));

@@ -5,11 +5,11 @@ use super::*;
 
 fn from_issue() -> TaskSpec {
     let mut t = task("gh-7", "backend", 1, &[]);
-    t.issue = Some(IssueRef {
+    t.issue = Some(Box::new(IssueRef {
         api: "http://127.0.0.1:9".into(),
         repo: "acme/shop".into(),
         number: 7,
-    });
+    }));
     t
 }
 
@@ -18,7 +18,7 @@ fn comments(step: &Step) -> Vec<(TaskId, IssueRef, String)> {
         .iter()
         .filter_map(|e| match e {
             Effect::CommentIssue { task, issue, body } => {
-                Some((task.clone(), issue.clone(), body.clone()))
+                Some((task.clone(), (**issue).clone(), body.clone()))
             }
             _ => None,
         })
