@@ -132,7 +132,7 @@ actions! {
     Open = "open", Navigation, mutates: false, confirm: false, keys: ["enter"], line: [];
     /// Go back
     Back = "back", Navigation, mutates: false, confirm: false, keys: ["esc"], line: [];
-    /// Follow the selected agent's output (its whole session, searchable with /)
+    /// Follow the selected agent's output (/ searches it)
     Logs = "logs", Navigation, mutates: false, confirm: false, keys: ["l"], line: [("logs", "AGENT")];
     /// Approve the selected pause point, or every marked one
     Approve = "approve", Inbox, mutates: true, confirm: false, keys: ["y"], line: [("approve", "PAUSE|all")];
