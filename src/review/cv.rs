@@ -197,6 +197,7 @@ mod tests {
             after: vec![],
             tier: None,
             behaviour: None,
+            night: false,
         }
     }
 
