@@ -47,9 +47,9 @@ fn trend(ctx: &PageCtx, r: &ReviewScreen) -> Section {
         crate::review::TREND
     ));
     for row in &r.report.rows {
-        let mut spans = vec![Span::styled(format!("{:<27}", row.label), t.dim())];
+        let mut spans = vec![Span::styled(format!("{:<21.21}", row.label), t.dim())];
         for v in &row.trend {
-            spans.push(Span::styled(format!("{:>7}", short(row, *v)), t.text()));
+            spans.push(Span::styled(format!("{:>6}", short(row, *v)), t.text()));
         }
         spans.push(Span::styled(
             format!("{:>8}", short(row, row.value)),
@@ -119,7 +119,7 @@ fn calibration(ctx: &PageCtx, r: &ReviewScreen) -> Section {
             sel == Some(i),
             vec![
                 Span::styled(format!("{:<5}", word), style),
-                Span::styled(format!("{:<18}", id.as_str()), t.text()),
+                Span::styled(format!("{:<18} ", id.as_str()), t.text()),
                 Span::styled(format!("{back}{}", task.spec.title), t.dim()),
             ],
         ));
@@ -241,7 +241,7 @@ fn night(ctx: &PageCtx, r: &ReviewScreen) -> Section {
     ]));
     for task in work {
         s.line(Line::from(vec![
-            Span::styled(format!("{:<18}", task.spec.id.as_str()), t.text()),
+            Span::styled(format!("{:<18} ", task.spec.id.as_str()), t.text()),
             Span::styled(task.spec.title.clone(), t.dim()),
         ]));
     }

@@ -36,7 +36,7 @@ fn failed(ctx: &PageCtx, r: &ReviewScreen) -> Section {
             t,
             i == sel,
             vec![
-                Span::styled(format!("{:<18}", task.spec.id.as_str()), t.text()),
+                Span::styled(format!("{:<18} ", task.spec.id.as_str()), t.text()),
                 Span::styled(
                     format!("{:<8}", task.status.as_str()),
                     t.status(task.status),
@@ -85,7 +85,7 @@ fn merged(ctx: &PageCtx, r: &ReviewScreen) -> Section {
                 format!("{} ", task.finished_at.map(clock_hm).unwrap_or_default()),
                 t.dim(),
             ),
-            Span::styled(format!("{:<18}", task.spec.id.as_str()), t.text()),
+            Span::styled(format!("{:<18} ", task.spec.id.as_str()), t.text()),
             Span::styled(task.spec.title.clone(), t.dim()),
         ]));
     }
