@@ -169,25 +169,25 @@ actions! {
     Faster = "faster", Swarm, mutates: true, confirm: false, keys: ["+", "="], line: [("speed", "N|max")];
     /// Run the simulation slower
     Slower = "slower", Swarm, mutates: true, confirm: false, keys: ["-"], line: [];
-    /// Open the evening review: the day's metrics against the targets
+    /// Open the evening review (the day against the targets)
     ReviewEvening = "review_evening", Review, mutates: false, confirm: false, keys: ["e"], line: [("review", "evening|morning")];
-    /// Open the morning review: since the last review, failed work to triage
+    /// Open the morning review (since the last review)
     ReviewMorning = "review_morning", Review, mutates: false, confirm: false, keys: ["m"], line: [];
-    /// Record the open review, so the next one starts where it ends
+    /// Record the review: the next one starts where it ends
     RecordReview = "record_review", Review, mutates: true, confirm: false, keys: ["W"], line: [];
     /// Reassign the selected failed task to another agent
     Reassign = "reassign", Review, mutates: true, confirm: false, keys: ["A"], line: [("reassign", "TASK")];
-    /// Rewrite the selected failed task's spec, then requeue it
+    /// Rewrite the selected failed task's spec and requeue it
     Respecify = "respecify", Review, mutates: true, confirm: false, keys: ["S"], line: [];
     /// Archive the selected failed task (dropped for good)
     Archive = "archive", Review, mutates: true, confirm: true, keys: ["x"], line: [("archive", "TASK")];
-    /// Start the night shift (night work only, under the night budget), or end it
+    /// Start the night shift (night work only), or end it
     ToggleNight = "toggle_night", Review, mutates: true, confirm: true, keys: ["N"], line: [("night", "start|end")];
-    /// Change the selected watchdog check's threshold (written to the config)
+    /// Change the selected watchdog check's threshold
     Tune = "tune", Review, mutates: true, confirm: false, keys: ["t"], line: [];
-    /// Judge the selected merged task good (calibrating the gates)
+    /// Judge the selected merged task good (calibration)
     JudgeGood = "judge_good", Review, mutates: true, confirm: false, keys: ["v"], line: [];
-    /// Judge the selected merged task bad: the gates let it through
+    /// Judge the selected merged task bad (calibration)
     JudgeBad = "judge_bad", Review, mutates: true, confirm: false, keys: ["b"], line: [];
 }
 
