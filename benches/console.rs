@@ -77,6 +77,7 @@ fn engine_snapshot(agents: usize) -> Snapshot {
                 after: vec![],
                 tier: None,
                 behaviour: None,
+                night: false,
             }
         })
         .collect();

@@ -34,6 +34,7 @@ fn busy_engine(agents: usize) -> (Engine, Vec<SessionId>) {
             after: vec![],
             tier: None,
             behaviour: None,
+            night: false,
         })
         .collect();
     let mut e = Engine::new(settings);

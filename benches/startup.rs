@@ -96,6 +96,7 @@ fn setup() -> Vec<Event> {
                     after: vec![],
                     tier: None,
                     behaviour: None,
+                    night: false,
                 },
             },
         ));

@@ -62,6 +62,7 @@ fn setup() -> Vec<Event> {
                     after: vec![],
                     tier: None,
                     behaviour: None,
+                    night: false,
                 },
             },
         ));

@@ -332,6 +332,7 @@ fn a_writer_opened_again_reads_the_log_once() {
                 after: vec![],
                 tier: None,
                 behaviour: None,
+                night: false,
             },
         },
     };

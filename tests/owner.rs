@@ -218,6 +218,7 @@ fn task_add_without_an_owner_writes_the_log_and_leaves_no_lock_held() {
         after: vec![],
         tier: None,
         behaviour: None,
+        night: false,
     };
     shiftboss::swarm::inbox::hand_off(&repo.join(".shiftboss"), &[late]).unwrap();
     // The lock `task add` took is gone with it: an owner starts.

@@ -4,6 +4,7 @@ use super::up::headless_end;
 use super::{CliError, CliResult, parse_duration, parse_speed, user, write_atomic};
 use crate::config::Runtime;
 use crate::config::{Config, Scenario};
+use crate::review::screen::{Source, Zone};
 use crate::runtime::sim::{CONFLICT_PREFIX, conflict_path};
 use crate::swarm::owner::OwnerLock;
 use crate::swarm::{AgentRuntime, Paths, RunOptions, Speed, Swarm};
@@ -130,6 +131,14 @@ pub fn run(args: DemoArgs) -> CliResult {
         approve_all: args.approve_all,
         progress: !quiet,
     };
+    let console = console.map(|mut c| {
+        c.review = Some(Source::new(
+            swarm.paths(),
+            scenario.config.clone(),
+            Zone::Local,
+        ));
+        c
+    });
     match console {
         None => {
             let summary = swarm.run(&opts)?;

@@ -135,6 +135,7 @@ pub(crate) fn console_options(look: &LookArgs) -> Result<crate::tui::ConsoleOpti
         theme,
         keys,
         readonly: look.readonly,
+        review: None,
     })
 }
 

@@ -44,6 +44,9 @@ pub enum TaskCmd {
         /// A task that must be merged first; repeat for several.
         #[arg(long)]
         after: Vec<String>,
+        /// Work for the night shift: while one runs, only such tasks start.
+        #[arg(long)]
+        night: bool,
     },
     /// Add the tasks of a TOML backlog file (the scenario's `[[convoy]]` format).
     /// From a beads export (`.jsonl`) or GitHub issues (`--github owner/repo`), too.
@@ -229,6 +232,7 @@ pub fn run(cmd: TaskCmd) -> CliResult {
             convoy,
             priority,
             after,
+            night,
         } => {
             let known = known_tasks(&paths)?;
             let spec_text = match (spec, spec_file) {
@@ -248,6 +252,7 @@ pub fn run(cmd: TaskCmd) -> CliResult {
                 after: after.into_iter().map(TaskId::new).collect(),
                 tier: None,
                 behaviour: None,
+                night,
             };
             check_task(&task, &known)?;
             vec![task]

@@ -6,6 +6,7 @@ use super::{CliError, CliResult, UpArgs, repo_root, user, write_atomic};
 use crate::config::{Config, Runtime};
 use crate::domain::Millis;
 use crate::engine::{Clock, RealClock};
+use crate::review::screen::{Source, Zone};
 use crate::swarm::owner::OwnerLock;
 use crate::swarm::{AgentRuntime, Paths, RunOptions, Speed, Summary, Swarm};
 use std::fs;
@@ -35,6 +36,10 @@ pub fn up(args: UpArgs) -> CliResult {
     let _log = crate::logging::init(&paths.dir).map_err(user)?;
     let now: Millis = RealClock.now();
     let (runtime, speed) = runtimes(&args, console.is_some(), sandbox, &config, &root, &paths)?;
+    let console = console.map(|mut c| {
+        c.review = Some(Source::new(&paths, config.clone(), Zone::Local));
+        c
+    });
     let mut swarm = Swarm::open_owned(
         lock,
         paths,
@@ -162,6 +167,8 @@ fn watch(paths: &Paths, config: &Config, console: Option<crate::tui::ConsoleOpti
     }
     let real_time = config.swarm.runtime != Runtime::Sim;
     let watcher = crate::swarm::watch::Watcher::open(paths, config.engine_settings(), real_time)?;
+    let mut console = console;
+    console.review = Some(Source::new(paths, config.clone(), Zone::Local));
     crate::tui::watch(watcher, console)?;
     Ok(())
 }

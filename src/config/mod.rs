@@ -12,10 +12,12 @@
 mod backlog;
 mod check;
 mod convert;
+pub mod edit;
 mod error;
 mod inbox;
 mod merge;
 pub mod names;
+pub mod night;
 mod sandbox;
 mod scenario;
 mod sim;
@@ -151,6 +153,8 @@ pub struct Config {
     /// What the review grades the day's metrics against (`docs/metrics.md`).
     pub targets: targets::Targets,
     pub review: targets::ReviewSettings,
+    /// The night shift: its budget and end time.
+    pub night: night::NightSettings,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -476,6 +480,7 @@ impl Default for Config {
             sim: Sim::default(),
             targets: targets::Targets::default(),
             review: targets::ReviewSettings::default(),
+            night: night::NightSettings::default(),
         }
     }
 }

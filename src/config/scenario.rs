@@ -163,6 +163,7 @@ impl Scenario {
             sim: file.sim,
             targets: Default::default(),
             review: Default::default(),
+            night: Default::default(),
         };
         config.check(&[]).map_err(|e| src.invalid(e))?;
         let backlog = backlog::build(&src, &file.convoy, &[]).map_err(|e| src.invalid(e))?;

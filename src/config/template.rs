@@ -236,6 +236,19 @@ rw = []
 # When the operator's day starts, local time: `--since morning` is today at
 # this time, `yesterday` the day before.
 day_starts = "06:00"
+# The share (0 to 1) of the day's merged tasks the evening review offers to
+# be judged good or bad, to calibrate the gates (sampled by task id).
+calibration_share = 0.2
+
+# The night shift, started from the evening review (`N`): only tasks marked
+# `night = true` (or added with `task add --night`) start, until the end time
+# or the budget, whichever comes first; then no new work starts until you
+# end the night.
+[night]
+# Dollars the night may spend (0: no budget of its own).
+budget = 0.0
+# Local time from which no new work starts.
+ends = "06:00"
 
 # What the review grades each metric against (docs/metrics.md defines them).
 # Inside the target: green; outside it but not past the warning line: amber;
@@ -243,7 +256,8 @@ day_starts = "06:00"
 # comparisons joined by `and` (a target) or `or` (a warning or critical line)
 # of shares (70%), lengths (2h) or money ($3). The informational metrics
 # (throughput_per_hour, cycle_time_p50, cycle_time_p90, rework_share,
-# agent_utilisation, time_to_clear_p50, cost_per_merged_task) take the same
+# agent_utilisation, time_to_clear_p50, cost_per_merged_task,
+# false_pass_rate, false_reject_rate) take the same
 # three lines and have none by default.
 [targets.first_try_success]
 # Merged tasks whose first branch gate run passed, over merged tasks.

@@ -238,6 +238,27 @@ pub enum EventKind {
         recommendation: String,
         reasons: Vec<String>,
     },
+    /// The operator's triage of a failed task on the morning review.
+    TaskTriaged { triage: super::review::Triage },
+    /// The operator's judgement of a merged task (calibrating the gates):
+    /// `good` false means the gates let through work that should not have
+    /// merged.
+    MergeJudged { good: bool },
+    /// The operator changed a `[watchdog]` threshold from the evening
+    /// review (`key` as the config names it, `value` as it writes it); the
+    /// config file holds it too.
+    WatchdogTuned { key: String, value: String },
+    /// The operator started the night shift: only night work starts until
+    /// `ends_at` or until it spent `budget` (zero: no budget).
+    NightStarted {
+        ends_at: super::Millis,
+        budget: super::Money,
+    },
+    /// The night shift reached its end time or its budget: no new work
+    /// starts until the operator ends the night.
+    NightClosed { reason: String },
+    /// The operator ended the night: the day's scheduling again.
+    NightEnded,
 }
 
 impl EventKind {
@@ -293,6 +314,12 @@ impl EventKind {
             EventKind::AttemptReturned { .. } => "attempt_returned",
             EventKind::ExecutorFailed { .. } => "executor_failed",
             EventKind::TriageVerdict { .. } => "triage_verdict",
+            EventKind::TaskTriaged { .. } => "task_triaged",
+            EventKind::MergeJudged { .. } => "merge_judged",
+            EventKind::WatchdogTuned { .. } => "watchdog_tuned",
+            EventKind::NightStarted { .. } => "night_started",
+            EventKind::NightClosed { .. } => "night_closed",
+            EventKind::NightEnded => "night_ended",
         }
     }
 }

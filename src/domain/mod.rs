@@ -9,6 +9,7 @@ mod money;
 pub mod protocol;
 mod queue_facts;
 mod resume;
+pub mod review;
 mod rows;
 mod shared_vec;
 pub mod sim_plan;
@@ -182,6 +183,10 @@ pub struct TaskSpec {
     /// A scripted behaviour for the simulated agent (`normal`, `stall`, …).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub behaviour: Option<String>,
+    /// Work for the night shift: while a night shift runs, only such tasks
+    /// start.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub night: bool,
 }
 
 /// A task as the engine knows it.
@@ -247,6 +252,16 @@ pub struct Task {
     /// Its way through the gates and the queue (the queue pane's facts).
     #[serde(default)]
     pub merge_facts: MergeFacts,
+    /// The agent a reassigned task should not go back to, while another
+    /// is free.
+    #[serde(default)]
+    pub avoid: Option<AgentId>,
+    /// Dropped for good on the morning review.
+    #[serde(default)]
+    pub archived: bool,
+    /// The operator's judgement of its merge: good or bad (calibration).
+    #[serde(default)]
+    pub judged: Option<bool>,
 }
 
 impl Task {
@@ -280,6 +295,9 @@ impl Task {
             returned: None,
             last_alert: None,
             merge_facts: MergeFacts::default(),
+            avoid: None,
+            archived: false,
+            judged: None,
         }
     }
 

@@ -9,6 +9,7 @@ use std::sync::Arc;
 mod agents;
 mod inbox;
 mod merges;
+mod review;
 mod spend;
 mod tasks;
 mod verdicts;
@@ -192,6 +193,9 @@ pub struct SwarmState {
     pub day_hard_reached: bool,
     /// A write failed for want of space at this path: no new work starts.
     pub disk_full: Option<String>,
+    /// The night shift under way, if any.
+    #[serde(default)]
+    pub night: Option<super::review::Night>,
     /// Tokens per model (the `usage_by_model` table).
     pub usage_by_model: BTreeMap<String, Usage>,
     /// Every run of the gates on a merged result, in log order (shared:
@@ -407,7 +411,10 @@ impl SwarmState {
             EventKind::AgentRegistered { .. } => self.agent_registered(ev),
             EventKind::TaskAdded { .. } => self.task_added(ev),
             EventKind::TaskAssigned { .. } => self.task_assigned(ev),
-            EventKind::UsageRecorded { .. } => self.usage_recorded(ev),
+            EventKind::UsageRecorded { .. } => {
+                self.usage_recorded(ev);
+                self.night_spend(ev);
+            }
             EventKind::CommitMade { .. } => self.commit_made(ev),
             EventKind::Progress { .. }
             | EventKind::AgentPrompted { .. }
@@ -461,6 +468,13 @@ impl SwarmState {
             EventKind::DiskFull { path, .. } => self.disk_full = Some(path.clone()),
             EventKind::DiskSpaceReturned { .. } => self.disk_full = None,
             EventKind::AttemptReturned { .. } => self.attempt_returned(ev),
+            EventKind::TaskTriaged { .. } => self.task_triaged(ev),
+            EventKind::MergeJudged { .. } => self.merge_judged(ev),
+            // The engine's settings and the config file hold the value.
+            EventKind::WatchdogTuned { .. } => {}
+            EventKind::NightStarted { .. }
+            | EventKind::NightClosed { .. }
+            | EventKind::NightEnded => self.night_event(ev),
         }
     }
 }

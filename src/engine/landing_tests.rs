@@ -19,6 +19,7 @@ fn spec(id: &str) -> TaskSpec {
         after: vec![],
         tier: None,
         behaviour: None,
+        night: false,
     }
 }
 

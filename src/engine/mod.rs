@@ -9,6 +9,7 @@ mod operator;
 mod outcome;
 mod queue;
 mod reraise;
+mod review_ops;
 mod scheduler;
 mod session;
 mod settings;

@@ -40,6 +40,25 @@ pub enum Command {
     MoveTask(TaskId, QueueEnd),
     AddTask(TaskSpec),
     SetSpeed(String),
+    /// Morning review: a failed task back to the queue for another agent.
+    ReassignTask(TaskId),
+    /// Morning review: a failed task's spec rewritten, then requeued.
+    RespecifyTask(TaskId, String),
+    /// Morning review: a failed task dropped for good.
+    ArchiveTask(TaskId),
+    /// Calibration: the operator judges a merged task good (true) or bad.
+    JudgeMerge(TaskId, bool),
+    /// Evening review: a `[watchdog]` threshold (key, value as the config
+    /// writes it) changed, in effect at once.
+    TuneWatchdog(String, String),
+    /// Start the night shift: only night work until `ends_at` or the
+    /// budget (zero: none).
+    StartNight {
+        ends_at: Millis,
+        budget: Money,
+    },
+    /// End the night shift: the day's scheduling again.
+    EndNight,
 }
 
 /// Which end of the merge queue an entry moves to.
@@ -130,6 +149,13 @@ pub fn check(s: &SwarmState, cmd: &Command) -> Result<(), String> {
             }
         }
         Command::ApproveAll | Command::Freeze | Command::Thaw | Command::SetSpeed(_) => Ok(()),
+        Command::ReassignTask(_)
+        | Command::RespecifyTask(..)
+        | Command::ArchiveTask(_)
+        | Command::JudgeMerge(..)
+        | Command::TuneWatchdog(..)
+        | Command::StartNight { .. }
+        | Command::EndNight => super::review_ops::check(s, cmd),
     }
 }
 
@@ -265,6 +291,13 @@ impl Engine {
                 self.emit(out, op.task(&id), EventKind::TaskAdded { spec });
             }
             Command::SetSpeed(speed) => self.emit(out, op, EventKind::SpeedChanged { speed }),
+            Command::ReassignTask(_)
+            | Command::RespecifyTask(..)
+            | Command::ArchiveTask(_)
+            | Command::JudgeMerge(..)
+            | Command::TuneWatchdog(..)
+            | Command::StartNight { .. }
+            | Command::EndNight => self.on_review_command(out, cmd),
         }
     }
 
@@ -344,7 +377,13 @@ impl Engine {
             let seq = self.state.merge_seq + 1;
             self.emit(out, op.clone().task(id), EventKind::MergeQueued { seq });
         }
-        // Directly or through another such task.
+        self.unblock_waiting(out, id);
+    }
+
+    /// The tasks blocked only because they waited on `id` (directly or
+    /// through another such task) go back to the queue.
+    pub(super) fn unblock_waiting(&mut self, out: &mut Step, id: &TaskId) {
+        let op = Attr::by(Actor::Operator);
         let mut freed = vec![id.clone()];
         while let Some(f) = freed.pop() {
             let prefix = format!("waits on {f},");

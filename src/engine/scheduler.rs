@@ -15,6 +15,7 @@ impl Engine {
             .filter_map(|(i, id)| {
                 let t = &s.tasks[id];
                 let ok = t.status == TaskStatus::Pending
+                    && (s.night.is_none() || t.spec.night)
                     && t.waiting_on.is_none()
                     && t.not_before.is_none_or(|nb| nb <= self.now)
                     && !s.held_convoys.contains(&t.spec.convoy)
@@ -34,6 +35,11 @@ impl Engine {
         !self.state.frozen
             && !self.state.day_soft_reached
             && self.state.disk_full.is_none()
+            && self
+                .state
+                .night
+                .as_ref()
+                .is_none_or(|n| n.open_at(self.now))
             && self.live.sessions.len() < self.settings.max_live
             && !self
                 .state
@@ -46,6 +52,27 @@ impl Engine {
             .agents
             .values()
             .filter(|a| a.phase == AgentPhase::Idle && !a.held)
+    }
+
+    /// An idle agent other than `avoid`; `avoid` itself only when it is the
+    /// one agent left in the pool.
+    fn other_idle_agent(&self, avoid: Option<&AgentId>) -> Option<AgentId> {
+        let other = self
+            .idle_agents()
+            .find(|a| Some(&a.id) != avoid)
+            .map(|a| a.id.clone());
+        let alone = self
+            .state
+            .agents
+            .values()
+            .filter(|a| a.phase != AgentPhase::Retired)
+            .count()
+            <= 1;
+        other.or_else(|| {
+            alone
+                .then(|| self.idle_agents().next().map(|a| a.id.clone()))
+                .flatten()
+        })
     }
 
     pub(crate) fn has_startable_work(&self) -> bool {
@@ -131,8 +158,10 @@ impl Engine {
                 continue;
             }
             // The agent that worked the task before keeps it if it is free:
-            // its worktree already holds the branch.
+            // its worktree already holds the branch. A task reassigned on
+            // the review goes to another agent while one is free.
             let previous = self.state.tasks[&task].agent.clone();
+            let avoid = self.state.tasks[&task].avoid.clone();
             let agent = previous
                 .filter(|p| {
                     self.state
@@ -140,8 +169,11 @@ impl Engine {
                         .get(p)
                         .is_some_and(|a| a.phase == AgentPhase::Idle && !a.held)
                 })
-                .or_else(|| self.idle_agents().next().map(|a| a.id.clone()));
+                .or_else(|| self.other_idle_agent(avoid.as_ref()));
             let Some(agent) = agent else {
+                if avoid.is_some() {
+                    continue;
+                }
                 break;
             };
             self.assign(out, &task, &agent, None);

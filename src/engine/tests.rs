@@ -17,6 +17,7 @@ pub(super) fn task(id: &str, convoy: &str, priority: i32, after: &[&str]) -> Tas
         after: after.iter().map(|a| TaskId::new(*a)).collect(),
         tier: None,
         behaviour: None,
+        night: false,
     }
 }
 
@@ -617,5 +618,6 @@ fn emergency_stop_freezes_everyone_and_thaw_resumes() {
 mod bounds;
 mod host;
 mod recovery;
+mod review;
 mod ticks;
 mod triage;

@@ -122,6 +122,7 @@ pub fn parse(text: &str, path: &Path, known: &[TaskId]) -> Result<Intake, String
             after,
             tier: None,
             behaviour: None,
+            night: false,
         });
     }
     Ok(Intake { tasks, skipped })

@@ -257,6 +257,7 @@ fn to_tasks(src: &Source, issues: Vec<Issue>, known: &[TaskId]) -> Intake {
                 after,
                 tier: None,
                 behaviour: None,
+                night: false,
             }
         })
         .collect();

@@ -202,6 +202,7 @@ mod tests {
             after: vec![],
             tier: None,
             behaviour: None,
+            night: false,
         }
     }
 

@@ -130,6 +130,7 @@ mod tests {
             after: vec![],
             tier: None,
             behaviour: None,
+            night: false,
         };
         let conv = ("CLAUDE.md".to_string(), "Run cargo fmt.".to_string());
         let p = build(

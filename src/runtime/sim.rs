@@ -412,6 +412,7 @@ mod tests {
             after: vec![],
             tier: None,
             behaviour: behaviour.map(str::to_string),
+            night: false,
         }
     }
 

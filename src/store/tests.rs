@@ -34,6 +34,7 @@ fn spec(id: &str, convoy: &str, priority: i32) -> TaskSpec {
         after: vec![],
         tier: Some("standard".into()),
         behaviour: None,
+        night: false,
     }
 }
 

@@ -230,6 +230,7 @@ mod tests {
             after: vec![],
             tier: None,
             behaviour: None,
+            night: false,
         }
     }
 

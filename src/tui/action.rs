@@ -22,6 +22,8 @@ pub enum Scope {
     Swarm,
     /// The merge queue and tasks.
     Queue,
+    /// The morning and evening review screens.
+    Review,
 }
 
 impl Scope {
@@ -32,6 +34,7 @@ impl Scope {
             Scope::Inbox => "inbox: pause points and concerns",
             Scope::Swarm => "agents, convoys and the swarm",
             Scope::Queue => "merge queue and tasks",
+            Scope::Review => "the review screens",
         }
     }
 }
@@ -166,6 +169,26 @@ actions! {
     Faster = "faster", Swarm, mutates: true, confirm: false, keys: ["+", "="], line: [("speed", "N|max")];
     /// Run the simulation slower
     Slower = "slower", Swarm, mutates: true, confirm: false, keys: ["-"], line: [];
+    /// Open the evening review (the day against the targets)
+    ReviewEvening = "review_evening", Review, mutates: false, confirm: false, keys: ["e"], line: [("review", "evening|morning")];
+    /// Open the morning review (since the last review)
+    ReviewMorning = "review_morning", Review, mutates: false, confirm: false, keys: ["m"], line: [];
+    /// Record the review: the next one starts where it ends
+    RecordReview = "record_review", Review, mutates: true, confirm: false, keys: ["W"], line: [];
+    /// Reassign the selected failed task to another agent
+    Reassign = "reassign", Review, mutates: true, confirm: false, keys: ["A"], line: [("reassign", "TASK")];
+    /// Rewrite the selected failed task's spec and requeue it
+    Respecify = "respecify", Review, mutates: true, confirm: false, keys: ["S"], line: [];
+    /// Archive the selected failed task (dropped for good)
+    Archive = "archive", Review, mutates: true, confirm: true, keys: ["x"], line: [("archive", "TASK")];
+    /// Start the night shift (night work only), or end it
+    ToggleNight = "toggle_night", Review, mutates: true, confirm: true, keys: ["N"], line: [("night", "start|end")];
+    /// Change the selected watchdog check's threshold
+    Tune = "tune", Review, mutates: true, confirm: false, keys: ["t"], line: [];
+    /// Judge the selected merged task good (calibration)
+    JudgeGood = "judge_good", Review, mutates: true, confirm: false, keys: ["v"], line: [];
+    /// Judge the selected merged task bad (calibration)
+    JudgeBad = "judge_bad", Review, mutates: true, confirm: false, keys: ["b"], line: [];
 }
 
 /// Every `:` command word with what follows it and the action it belongs

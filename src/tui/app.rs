@@ -13,6 +13,7 @@ use crate::engine::{Command, QueueEnd, check_command};
 use crate::swarm::{Snapshot, Speed};
 
 mod modes;
+mod review;
 
 pub use modes::{Mode, OnYes};
 
@@ -32,6 +33,11 @@ pub struct App {
     /// Commands for the engine, taken by the loop.
     pub outbox: Vec<Command>,
     pub quit: bool,
+    /// The open review screen, over the floor and pages.
+    pub review: Option<crate::tui::review::ReviewScreen>,
+    /// Where the review screens read the log and record reviews; none,
+    /// no review screens.
+    pub review_source: Option<crate::review::screen::Source>,
 }
 
 impl App {
@@ -58,6 +64,8 @@ impl App {
             notice: None,
             outbox: Vec::new(),
             quit: false,
+            review: None,
+            review_source: None,
         }
     }
 
@@ -108,7 +116,7 @@ impl App {
         self.targets().get(self.state(self.focus).selected).cloned()
     }
 
-    fn confirm(&mut self, prompt: String, commands: Vec<Command>) {
+    pub(super) fn confirm(&mut self, prompt: String, commands: Vec<Command>) {
         if commands.is_empty() {
             return;
         }
@@ -120,7 +128,7 @@ impl App {
 
     /// Send a command the engine would take, saying `said`; otherwise say
     /// why not (the engine's own reason).
-    fn send_checked(&mut self, cmd: Command, said: Option<String>) {
+    pub(super) fn send_checked(&mut self, cmd: Command, said: Option<String>) {
         match check_command(&self.snap.state, &cmd) {
             Ok(()) => {
                 if let Some(said) = said {
@@ -132,7 +140,7 @@ impl App {
         }
     }
 
-    fn say(&mut self, s: impl Into<String>) {
+    pub(super) fn say(&mut self, s: impl Into<String>) {
         self.notice = Some(s.into());
     }
 
@@ -148,6 +156,9 @@ impl App {
 
     /// Do what an action means here.
     pub fn act(&mut self, a: Action) {
+        if self.review.is_some() && self.act_on_review(a) {
+            return;
+        }
         if a.mutates() {
             if !self.readonly {
                 self.act_on_swarm(a);
@@ -224,6 +235,8 @@ impl App {
                 }
             }
             Action::Back => self.back(),
+            Action::ReviewEvening => self.open_review(crate::review::screen::Kind::Evening),
+            Action::ReviewMorning => self.open_review(crate::review::screen::Kind::Morning),
             _ => {}
         }
     }
@@ -391,6 +404,7 @@ impl App {
             Action::Retry | Action::Drop | Action::MoveFront | Action::MoveBack => {
                 self.act_on_queue(a, sel)
             }
+            Action::ToggleNight => self.toggle_night(),
             Action::Faster | Action::Slower if self.snap.real_time => {
                 self.say(crate::swarm::REAL_TIME)
             }

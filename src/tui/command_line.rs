@@ -166,6 +166,24 @@ pub fn parse(text: &str, snap: &Snapshot, readonly: bool) -> Result<Parsed, Stri
             Some(sp) => one(Command::SetSpeed(sp.to_string())),
             None => Err("speed needs a factor such as 60, or max".into()),
         },
+        "night" => match arg {
+            Some("start") if s.night.is_none() => Ok(Parsed::Action(Action::ToggleNight)),
+            Some("end") if s.night.is_some() => Ok(Parsed::Action(Action::ToggleNight)),
+            Some("start") => Err("a night shift is under way already".into()),
+            Some("end") => Err("no night shift is under way".into()),
+            _ => Err(need("start or end")),
+        },
+        "review" => match arg {
+            None | Some("evening") => Ok(Parsed::Action(Action::ReviewEvening)),
+            Some("morning") => Ok(Parsed::Action(Action::ReviewMorning)),
+            Some(other) => Err(format!("review {other}: expected morning or evening")),
+        },
+        "reassign" => arg
+            .map(|id| one(Command::ReassignTask(TaskId::new(id))))
+            .unwrap_or_else(|| Err(need("a task"))),
+        "archive" => arg
+            .map(|id| one(Command::ArchiveTask(TaskId::new(id))))
+            .unwrap_or_else(|| Err(need("a task"))),
         "help" => Ok(Parsed::Action(Action::Help)),
         "quit" | "q" => Ok(Parsed::Quit),
         other => Err(format!("unknown command {other:?}; Tab lists them")),
@@ -480,7 +498,7 @@ mod tests {
         assert_eq!(text, "approve ");
         assert_eq!(hint, "P-0001 all");
         let (_, hint) = complete_with_hint("re", &s, false);
-        assert_eq!(hint, "reject resolve resume retire retry");
+        assert_eq!(hint, "reject resolve resume retire retry review reassign");
     }
 
     #[test]
@@ -559,7 +577,7 @@ mod tests {
             .map(|(w, _)| w.to_string())
             .collect();
         assert_eq!(candidates(&[], &s, true), looking);
-        assert_eq!(looking, ["quit", "help"]);
+        assert_eq!(looking, ["quit", "help", "review"]);
         assert!(
             matches!(parse("frobnicate", &s, false), Err(e) if e.starts_with("unknown command"))
         );

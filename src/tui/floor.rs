@@ -22,7 +22,9 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
     ])
     .areas(area);
     super::header::draw(app, header, buf);
-    if let Some(target) = app.pages.last() {
+    if let Some(r) = &app.review {
+        super::review::draw(app, r, body, buf);
+    } else if let Some(target) = app.pages.last() {
         detail::draw(app, target, body, buf);
     } else {
         draw_panes(app, body, buf);
@@ -39,6 +41,26 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
             &format!(
                 "reason for dismissing {}: {}",
                 target.label(),
+                plain_cursor(edit)
+            ),
+            area,
+            buf,
+        ),
+        Mode::Tune { key, edit } => draw_prompt(
+            app,
+            " tune the watchdog ",
+            &format!(
+                "[watchdog] {key} (written to the config, in effect at once): {}",
+                plain_cursor(edit)
+            ),
+            area,
+            buf,
+        ),
+        Mode::Respecify { task, edit } => draw_prompt(
+            app,
+            " respecify ",
+            &format!(
+                "new spec for {task} (enter requeues it): {}",
                 plain_cursor(edit)
             ),
             area,
@@ -140,6 +162,26 @@ fn draw_footer(app: &App, area: Rect, buf: &mut Buffer) {
 
 /// The hints that matter where the operator is.
 fn footer_actions(app: &App) -> Vec<Action> {
+    if let Some(r) = &app.review {
+        let mut v = vec![Action::Help, Action::Down, Action::Up];
+        if r.kind == crate::review::screen::Kind::Morning {
+            v.extend([
+                Action::Reassign,
+                Action::Respecify,
+                Action::Archive,
+                Action::ToggleNight,
+            ]);
+        } else {
+            v.extend([
+                Action::Tune,
+                Action::JudgeGood,
+                Action::JudgeBad,
+                Action::ToggleNight,
+            ]);
+        }
+        v.extend([Action::RecordReview, Action::Back]);
+        return v;
+    }
     let pane = match app.focus {
         PaneId::Inbox => vec![
             Action::Approve,
@@ -180,6 +222,17 @@ fn short(a: Action) -> &'static str {
         Action::MoveFront => "front",
         Action::MoveBack => "back",
         Action::EmergencyStop => "stop all",
+        Action::Down => "down",
+        Action::Up => "up",
+        Action::Back => "back",
+        Action::Reassign => "reassign",
+        Action::Respecify => "respecify",
+        Action::Archive => "archive",
+        Action::RecordReview => "record",
+        Action::Tune => "tune",
+        Action::ToggleNight => "night",
+        Action::JudgeGood => "good",
+        Action::JudgeBad => "bad",
         Action::Faster => "faster",
         Action::Quit => "quit",
         _ => a.name(),
@@ -224,6 +277,7 @@ fn draw_help(app: &App, scroll: u16, area: Rect, buf: &mut Buffer) {
         Scope::Inbox,
         Scope::Swarm,
         Scope::Queue,
+        Scope::Review,
     ] {
         let actions: Vec<Action> = app.keys.bound().filter(|a| a.scope() == scope).collect();
         if actions.is_empty() {

@@ -22,6 +22,16 @@ pub enum Mode {
         target: Target,
         edit: LineEdit,
     },
+    /// A failed task's new spec is being typed (the morning review).
+    Respecify {
+        task: crate::domain::TaskId,
+        edit: LineEdit,
+    },
+    /// A watchdog threshold's new value is being typed (the evening review).
+    Tune {
+        key: &'static str,
+        edit: LineEdit,
+    },
     /// A destructive action waits for `y`.
     Confirm {
         prompt: String,
@@ -103,6 +113,21 @@ impl App {
                 }
                 Edited::Cancelled => {}
                 Edited::Typing => self.mode = Mode::Reason { target, edit },
+            },
+            Mode::Tune { key: k, mut edit } => match edit.key(key) {
+                Edited::Entered(value) => self.tune(k, value.trim()),
+                Edited::Cancelled => {}
+                Edited::Typing => self.mode = Mode::Tune { key: k, edit },
+            },
+            Mode::Respecify { task, mut edit } => match edit.key(key) {
+                Edited::Entered(spec) => {
+                    self.send_checked(
+                        Command::RespecifyTask(task.clone(), spec.trim().to_string()),
+                        Some(format!("{task} respecified and back in the queue")),
+                    );
+                }
+                Edited::Cancelled => {}
+                Edited::Typing => self.mode = Mode::Respecify { task, edit },
             },
             Mode::Confirm { prompt, on_yes } => match (key.code, on_yes) {
                 (KeyName::Char('y') | KeyName::Enter, OnYes::Quit) => self.quit = true,

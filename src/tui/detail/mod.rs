@@ -310,7 +310,6 @@ pub fn wrap(text: &str, width: usize) -> Vec<String> {
 
 /// Draw the page for `target` into `area`.
 pub fn draw(app: &App, target: &Target, area: Rect, buf: &mut Buffer) {
-    let t = &app.theme;
     let kind = match target {
         Target::Agent(_) => "agent",
         Target::Task(_) => "task",
@@ -318,13 +317,33 @@ pub fn draw(app: &App, target: &Target, area: Rect, buf: &mut Buffer) {
         Target::Concern(_) => "concern",
         Target::Pause(_) => "pause point",
     };
+    draw_with(app, kind, &target.label(), area, buf, |ctx| match target {
+        Target::Agent(id) => agent::page(ctx, id),
+        Target::Task(id) => task::page(ctx, id),
+        Target::Convoy(id) => convoy::page(ctx, id),
+        Target::Concern(id) => concern::page(ctx, id),
+        Target::Pause(id) => pause::page(ctx, id),
+    });
+}
+
+/// A page in a framed body titled `kind label`, built by `build` for the
+/// width of its columns.
+pub fn draw_with(
+    app: &App,
+    kind: &str,
+    label: &str,
+    area: Rect,
+    buf: &mut Buffer,
+    build: impl FnOnce(&PageCtx) -> Page,
+) {
+    let t = &app.theme;
     let block = Block::default()
         .borders(Borders::ALL)
         .border_type(BorderType::Thick)
         .border_style(t.border(true))
         .title(Line::from(vec![
             Span::styled(format!(" {kind} "), t.dim()),
-            Span::styled(format!("{} ", target.label()), t.title(true)),
+            Span::styled(format!("{label} "), t.title(true)),
         ]))
         .title(Line::styled(" esc back ", t.key()).right_aligned());
     let inner = block.inner(area);
@@ -347,13 +366,7 @@ pub fn draw(app: &App, target: &Target, area: Rect, buf: &mut Buffer) {
         theme: t,
         width: columns[0].width as usize,
     };
-    let page = match target {
-        Target::Agent(id) => agent::page(&ctx, id),
-        Target::Task(id) => task::page(&ctx, id),
-        Target::Convoy(id) => convoy::page(&ctx, id),
-        Target::Concern(id) => concern::page(&ctx, id),
-        Target::Pause(id) => pause::page(&ctx, id),
-    };
+    let page = build(&ctx);
     if two {
         draw_column(&page.left, columns[0], buf, t);
         draw_column(&page.right, columns[1], buf, t);

@@ -76,6 +76,7 @@ impl Day {
                     after: after.iter().map(|a| TaskId::from(*a)).collect(),
                     tier: None,
                     behaviour: None,
+                    night: false,
                 },
             },
         );

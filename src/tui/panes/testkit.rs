@@ -87,6 +87,7 @@ impl Kit {
             after: Vec::new(),
             tier: None,
             behaviour: None,
+            night: false,
         };
         self.ev(None, None, EventKind::TaskAdded { spec })
     }
