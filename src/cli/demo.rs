@@ -41,6 +41,9 @@ pub struct DemoArgs {
     /// Approve every pause point as it comes (otherwise they wait for the operator).
     #[arg(long)]
     approve_all: bool,
+    /// Headless: leave the inbox unanswered even when the scenario has a simulated operator.
+    #[arg(long)]
+    no_operator: bool,
     /// Keep the temporary demo project when the demo ends (without --state-dir it is removed).
     #[arg(long, conflicts_with = "state_dir")]
     keep: bool,
@@ -141,7 +144,20 @@ pub fn run(args: DemoArgs) -> CliResult {
     });
     match console {
         None => {
-            let summary = swarm.run(&opts)?;
+            // Headless, nobody is at the console: the scenario's simulated
+            // operator answers the inbox, when it has one.
+            let operator = scenario.config.sim.operator.clone();
+            let simulated = operator.enabled && !args.approve_all && !args.no_operator;
+            if simulated {
+                swarm.set_operator(operator);
+            }
+            let mut summary = swarm.run(&opts)?;
+            if simulated {
+                summary.operator_load = Some(
+                    crate::tui::load::measure(swarm.store(), swarm.now())
+                        .map_err(crate::swarm::SwarmError::from)?,
+                );
+            }
             headless_end(&summary, args.json)
         }
         Some(c) => {

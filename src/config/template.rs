@@ -329,6 +329,29 @@ conflict = 0.0
 gate_fail = 0.0
 # The process dies without saying it was done.
 crash = 0.0
+
+# The simulated operator (docs/operator-load.md): in `demo --headless`, a
+# policy that answers the inbox through the operator's commands on the
+# virtual clock. Off here; scenarios such as the standard day turn it on.
+[sim.operator]
+# Answer pause points and the human's concerns by itself.
+enabled = false
+# One decision at a time, each this long.
+decision_time = "30s"
+# Pause points whose reason contains any of these are rejected; the rest approved.
+reject_when = []
+
+# How long it takes to answer: concerns by impact (low ones are left in the
+# log), and pause points.
+[sim.operator.answer_after]
+# A critical concern.
+critical = "5m"
+# A high-impact concern.
+high = "10m"
+# A medium-impact concern.
+medium = "20m"
+# A pause point.
+pause = "8m"
 "#;
 
 /// The template with a real runtime: the CLI found, else `command` with the

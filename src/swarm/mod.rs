@@ -14,6 +14,8 @@ mod host;
 pub mod inbox;
 mod inbox_watch;
 mod landing;
+pub mod load;
+mod operator;
 pub mod owner;
 mod recover;
 pub(crate) mod resume;
@@ -147,6 +149,8 @@ pub struct Swarm {
     inbox_watch: inbox_watch::InboxWatch,
     /// Task hand-offs refused in this run, for the summary.
     errors: Vec<String>,
+    /// The simulated operator, when the scenario has one.
+    operator: Option<operator::Operator>,
 }
 
 use crate::domain::Event;
@@ -320,6 +324,7 @@ impl Swarm {
             ext_rx,
             closed: false,
             errors: Vec::new(),
+            operator: None,
         };
         swarm.begin(engine, now, backlog)?;
         Ok(swarm)
@@ -377,6 +382,7 @@ impl Swarm {
     fn handle(&mut self, step: Step) -> Result<(), SwarmError> {
         if !step.events.is_empty() {
             self.observed.events(&step.events);
+            self.operator_plans(&step.events);
             self.dirty = true;
             if self.observer.is_none() {
                 disk::announce(&step.events);
@@ -526,6 +532,7 @@ impl Swarm {
                 &mut self.inputs,
             ),
             Wake::Input(input) => self.inputs.push_back(input),
+            Wake::Operator(d) => self.operator_decides(d)?,
         }
         self.drain()?;
         Ok(true)

@@ -152,6 +152,7 @@ impl Swarm {
             }
             if opts.stop_when_idle
                 && !self.engine.can_progress()
+                && !self.operator_pending()
                 && self.inputs.is_empty()
                 && !self.exec.has_processes()
             {

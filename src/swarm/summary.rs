@@ -41,6 +41,10 @@ pub struct Summary {
     pub concerns: Vec<ConcernLine>,
     /// The pause points waiting: id, kind and reason.
     pub pauses: Vec<PauseLine>,
+    /// How much the run asked of the operator (runs with a simulated
+    /// operator).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub operator_load: Option<super::load::OperatorLoad>,
 }
 
 /// A pause point waiting, as the summary lists it.
@@ -180,6 +184,7 @@ impl Summary {
                     reason: p.reason.clone(),
                 })
                 .collect(),
+            operator_load: None,
         }
     }
 
@@ -270,6 +275,9 @@ impl fmt::Display for Summary {
             "events     {} · log digest {}",
             self.events, self.log_digest
         )?;
+        if let Some(load) = &self.operator_load {
+            write!(f, "{load}")?;
+        }
         self.fmt_lists(f)
     }
 }

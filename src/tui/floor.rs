@@ -15,12 +15,7 @@ use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph, Widget, Wra
 /// Draw the console into `buf`.
 pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
     buf.set_style(area, app.theme.base());
-    let [header, body, footer] = Layout::vertical([
-        Constraint::Length(1),
-        Constraint::Min(6),
-        Constraint::Length(1),
-    ])
-    .areas(area);
+    let [header, body, footer] = split(area);
     super::header::draw(app, header, buf);
     if let Some(r) = &app.review {
         super::review::draw(app, r, body, buf);
@@ -70,7 +65,23 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
     }
 }
 
-fn draw_panes(app: &App, area: Rect, buf: &mut Buffer) {
+/// The header line, the body, the footer.
+fn split(area: Rect) -> [Rect; 3] {
+    Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(6),
+        Constraint::Length(1),
+    ])
+    .areas(area)
+}
+
+/// The body under the header line and above the footer.
+pub fn body_area(area: Rect) -> Rect {
+    split(area)[1]
+}
+
+/// Where each of the five panes goes in the body.
+pub fn pane_areas(area: Rect) -> [(PaneId, Rect); 5] {
     let [top, middle, bottom] = Layout::vertical([
         Constraint::Percentage(40),
         Constraint::Percentage(28),
@@ -81,13 +92,17 @@ fn draw_panes(app: &App, area: Rect, buf: &mut Buffer) {
         Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(top);
     let [burn, merge] =
         Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(middle);
-    for (id, rect) in [
+    [
         (PaneId::Convoys, convoys),
         (PaneId::Watchdog, watchdog),
         (PaneId::Burn, burn),
         (PaneId::Merge, merge),
         (PaneId::Inbox, bottom),
-    ] {
+    ]
+}
+
+fn draw_panes(app: &App, area: Rect, buf: &mut Buffer) {
+    for (id, rect) in pane_areas(area) {
         let ctx = DrawCtx {
             snap: &app.snap,
             theme: &app.theme,

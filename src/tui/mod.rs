@@ -11,6 +11,7 @@ pub mod detail;
 pub mod floor;
 pub mod format;
 pub mod header;
+pub mod load;
 pub mod panes;
 pub mod review;
 pub mod screenshot;
