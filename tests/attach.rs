@@ -279,8 +279,9 @@ fn ids(screen: &str, prefix: &str) -> Vec<String> {
 fn console(tmux: &Tmux, fx: &Fixture, name: &str, extra: &str) -> PathBuf {
     let exit = fx.marks.join(format!("{name}.exit"));
     let line = format!(
-        "cd '{}' && '{BIN}' up {extra} 2> '{}'; echo $? > '{}'; sleep 600",
+        "cd '{}' && MARKS='{}' '{BIN}' up {extra} 2> '{}'; echo $? > '{}'; sleep 600",
         fx.repo.display(),
+        fx.marks.display(),
         fx.marks.join(format!("{name}.err")).display(),
         exit.display()
     );
@@ -346,7 +347,8 @@ fn two_consoles_attach_one_approves_both_see_it_and_the_swarm_finishes_without_t
     tmux.type_text("ro", &format!("approve {pause}"));
     tmux.keys("ro", &["Enter"]);
     owner.wait_for("the read-only console to refuse", || {
-        tmux.screen("ro").contains("read-only")
+        tmux.screen("ro")
+            .contains("approve: the console is read-only")
     });
     assert_eq!(
         count(&db, "pause_decided"),
@@ -365,7 +367,7 @@ fn two_consoles_attach_one_approves_both_see_it_and_the_swarm_finishes_without_t
     for name in ["rw", "ro"] {
         owner.wait_for("the task merged on both screens", || {
             let s = tmux.screen(name);
-            ids(&s, "P-").is_empty() && s.contains("merged")
+            ids(&s, "P-").is_empty() && s.contains("0 queued · 1 merged")
         });
     }
     assert!(
@@ -472,4 +474,83 @@ fn a_killed_owners_socket_is_replaced_by_the_next_owner() {
     assert_eq!(conn.pid, next.0.id());
     conn.send(&wire::ToOwner::Stop).unwrap();
     next.summary();
+}
+
+#[test]
+fn the_owners_console_detaches_and_an_attached_console_stops_the_swarm_when_confirmed() {
+    if !Tmux::available() {
+        eprintln!("skipped: consoles need tmux (CI installs it)");
+        return;
+    }
+    let fx = Fixture::new();
+    let tmux = Tmux {
+        socket: format!("shiftboss-detach-{}", std::process::id()),
+    };
+    // The owner with its own console.
+    let own_exit = console(&tmux, &fx, "own", "");
+    let wait = |what: &str, cond: &mut dyn FnMut() -> bool| {
+        let start = Instant::now();
+        while !cond() {
+            assert!(
+                start.elapsed() < BOUND,
+                "gave up waiting for {what}; the screens:\n{}\n{}",
+                tmux.screen("own"),
+                tmux.screen("att")
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    };
+    wait("the owner's console", &mut || {
+        fx.started() && tmux.screen("own").contains("builder-01")
+    });
+    let lock = std::fs::read_to_string(fx.dir().join("owner.lock")).unwrap();
+    let pid: u32 = lock
+        .lines()
+        .find_map(|l| l.strip_prefix("pid = "))
+        .and_then(|p| p.trim().parse().ok())
+        .unwrap_or_else(|| panic!("{lock}"));
+    let alive = || Path::new(&format!("/proc/{pid}")).exists();
+
+    // `:detach`: the console goes, the swarm runs on in the same process.
+    tmux.keys("own", &[":"]);
+    tmux.type_text("own", "detach");
+    tmux.keys("own", &["Enter"]);
+    wait("the console to detach", &mut || {
+        std::fs::read_to_string(fx.marks.join("own.err"))
+            .is_ok_and(|e| e.contains("detached; the swarm runs on"))
+    });
+    assert!(alive(), "the owner outlives its console");
+    assert!(!own_exit.exists(), "the owner runs on");
+
+    // A console attaches; `:stop` asks first, `n` keeps the swarm.
+    let att_exit = console(&tmux, &fx, "att", "");
+    wait("the attached console", &mut || {
+        tmux.screen("att").contains("builder-01")
+    });
+    tmux.keys("att", &[":"]);
+    tmux.type_text("att", "stop");
+    tmux.keys("att", &["Enter"]);
+    wait("the question", &mut || {
+        tmux.screen("att").contains("stop the swarm?")
+    });
+    tmux.keys("att", &["n"]);
+    wait("the answer", &mut || {
+        tmux.screen("att").contains("cancelled")
+    });
+    assert!(alive() && !att_exit.exists());
+    tmux.keys("att", &[":"]);
+    tmux.type_text("att", "stop");
+    tmux.keys("att", &["Enter"]);
+    wait("the question again", &mut || {
+        tmux.screen("att").contains("stop the swarm?")
+    });
+    tmux.keys("att", &["y"]);
+    wait("the attached console to end", &mut || att_exit.exists());
+    wait("the owner to end", &mut || own_exit.exists());
+    assert_eq!(std::fs::read_to_string(&own_exit).unwrap().trim(), "0");
+    assert_eq!(std::fs::read_to_string(&att_exit).unwrap().trim(), "0");
+    let said = std::fs::read_to_string(fx.marks.join("att.err")).unwrap();
+    assert!(said.contains("is stopping"), "{said}");
+    assert!(!fx.socket().exists(), "the socket goes with the owner");
+    assert!(!alive());
 }
