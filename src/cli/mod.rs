@@ -1,6 +1,7 @@
 //! The command line. Errors a user can cause print one line and exit 2;
 //! nothing is written before the input has been checked.
 
+mod attach;
 mod cv;
 pub mod demo;
 mod doctor;

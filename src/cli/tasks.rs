@@ -404,6 +404,15 @@ fn known_tasks(paths: &Paths) -> Result<Vec<TaskId>, CliError> {
 
 fn add_tasks(paths: &Paths, dest: Destination, tasks: Vec<TaskSpec>) -> CliResult {
     if let Destination::Owner(holder) = dest {
+        // Through the owner's socket when it serves one: the tasks are in
+        // its log when this returns. Otherwise its inbox.
+        if let Some(pid) = super::attach::add_tasks(paths, &tasks)? {
+            for t in &tasks {
+                println!("added {}  {}", t.id, t.title);
+            }
+            println!("shiftboss: added to the swarm running here (pid {pid})");
+            return Ok(());
+        }
         inbox::hand_off(&paths.dir, &tasks)?;
         for t in &tasks {
             println!("handed {}  {}", t.id, t.title);

@@ -1,6 +1,7 @@
 //! `shiftboss up`: the swarm of this repository, with the runtime its config
-//! names (or simulated, `--simulate`), in the console or headless; and
-//! `up --readonly`, a console on the log beside a running owner.
+//! names (or simulated, `--simulate`), in the console or headless, serving
+//! consoles that attach; a console attached to the swarm when one runs here;
+//! and `up --readonly` with no owner, a console on the log.
 
 use super::{CliError, CliResult, UpArgs, repo_root, user, write_atomic};
 use crate::config::{Config, Runtime};
@@ -27,6 +28,14 @@ pub fn up(args: UpArgs) -> CliResult {
         )));
     }
     let config = Config::load(&paths.config)?;
+    // A swarm runs here: a console attaches to it (a second headless owner
+    // is refused below, as ever).
+    let console = match console {
+        Some(c) if crate::swarm::owner::holder(&paths.dir)?.is_some() => {
+            return super::attach::console(&paths, c);
+        }
+        c => c,
+    };
     if args.look.readonly {
         return watch(&paths, &config, console);
     }
@@ -50,6 +59,13 @@ pub fn up(args: UpArgs) -> CliResult {
         now,
         &[],
     )?;
+    if let Err(e) = swarm.serve_consoles() {
+        tracing::warn!(error = %e, "consoles cannot attach");
+        eprintln!(
+            "shiftboss: {}: consoles cannot attach: {e}",
+            crate::swarm::attach::socket_path(&swarm.paths().dir).display()
+        );
+    }
     let started = swarm.engine().state().started_at;
     let opts = RunOptions {
         until: args.until.map(|u| started + u),

@@ -7,7 +7,7 @@ use crate::domain::*;
 /// How a dropped entry's reason starts (a retry puts it back in the queue).
 const DROPPED: &str = "dropped from the merge queue";
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Command {
     ApprovePause(PauseId),
     RejectPause(PauseId),
@@ -62,7 +62,7 @@ pub enum Command {
 }
 
 /// Which end of the merge queue an entry moves to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum QueueEnd {
     Front,
     Back,

@@ -6,6 +6,7 @@
 //! It runs on its own thread: rusqlite and git2 block, and a deterministic
 //! simulation wants one sequential owner rather than an async scheduler.
 
+pub mod attach;
 mod confine;
 mod disk;
 mod executor;
@@ -91,6 +92,8 @@ pub(crate) enum External {
     Close,
     /// A file arrived in `.shiftboss/inbox/`.
     Inbox,
+    /// A console attached: it wants a snapshot now.
+    Wake,
 }
 
 /// Inputs from other threads (agents' readers, gates, the console) waiting
@@ -110,6 +113,12 @@ impl Commands {
     /// The console is closing: the run ends.
     pub fn close(&self) {
         let _ = self.0.send(External::Close);
+    }
+
+    /// A console attached: the runner publishes what it has (never
+    /// waiting: a full channel means the runner is busy and publishes soon).
+    pub fn wake(&self) {
+        let _ = self.0.try_send(External::Wake);
     }
 }
 
@@ -151,6 +160,8 @@ pub struct Swarm {
     errors: Vec<String>,
     /// The simulated operator, when the scenario has one.
     operator: Option<operator::Operator>,
+    /// The socket attached consoles reach the swarm through.
+    hub: Option<attach::Hub>,
 }
 
 use crate::domain::Event;
@@ -325,6 +336,7 @@ impl Swarm {
             closed: false,
             errors: Vec::new(),
             operator: None,
+            hub: None,
         };
         swarm.begin(engine, now, backlog)?;
         Ok(swarm)
@@ -554,6 +566,18 @@ impl Swarm {
         );
         snap.sandbox_off = self.exec.unconfined();
         snap
+    }
+
+    /// Serve attached consoles on `.shiftboss/run/owner.sock` for as long
+    /// as the swarm is open.
+    pub fn serve_consoles(&mut self) -> std::io::Result<&std::path::Path> {
+        let hub = attach::Hub::start(&self.paths.dir, self.commands())?;
+        Ok(self.hub.insert(hub).path())
+    }
+
+    /// How many consoles are attached over the socket.
+    pub fn consoles(&self) -> usize {
+        self.hub.as_ref().map_or(0, |h| h.consoles())
     }
 
     /// A handle other threads (the console) use to send commands.

@@ -38,6 +38,26 @@ pub struct App {
     /// Where the review screens read the log and record reviews; none,
     /// no review screens.
     pub review_source: Option<crate::review::screen::Source>,
+    /// Attached to an owner over its socket: quitting detaches, and the
+    /// swarm runs on.
+    pub attached: bool,
+    /// How the console ends when it quits (`:detach`, a confirmed `:stop`).
+    pub ending: Ending,
+}
+
+/// What quitting the console does to the swarm.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Ending {
+    /// As always: the owner's console stops its swarm; an attached one
+    /// detaches.
+    #[default]
+    Quit,
+    /// The console goes and the swarm runs on (`:detach`).
+    Detach,
+    /// The swarm stops (`:stop`, confirmed).
+    Stop,
+    /// The swarm ended under the console.
+    Gone,
 }
 
 impl App {
@@ -66,6 +86,8 @@ impl App {
             quit: false,
             review: None,
             review_source: None,
+            attached: false,
+            ending: Ending::Quit,
         }
     }
 
@@ -177,7 +199,7 @@ impl App {
                 if self.pages.pop().is_some() {
                     return;
                 }
-                if s.busy_agents() > 0 && !self.readonly {
+                if s.busy_agents() > 0 && !self.readonly && !self.attached {
                     self.mode = Mode::Confirm {
                         prompt: match s.busy_agents() {
                             1 => "1 agent is working; quit the console and stop the swarm?"
@@ -483,6 +505,16 @@ impl App {
             Ok(command_line::Parsed::Action(a)) => self.act(a),
             Ok(command_line::Parsed::Commands(cmds)) => self.outbox.extend(cmds),
             Ok(command_line::Parsed::Quit) => self.quit = true,
+            Ok(command_line::Parsed::Detach) => {
+                self.ending = Ending::Detach;
+                self.quit = true;
+            }
+            Ok(command_line::Parsed::Stop) => {
+                self.mode = Mode::Confirm {
+                    prompt: "stop the swarm? every agent stops, its work kept on its branch".into(),
+                    on_yes: OnYes::Stop,
+                };
+            }
             Err(e) => self.say(e),
         }
     }

@@ -102,6 +102,10 @@ pub enum Parsed {
     /// An action on the current selection (`help`, `freeze`, `faster`).
     Action(Action),
     Quit,
+    /// Close the console and leave the swarm running.
+    Detach,
+    /// Stop the swarm (asked to confirm first).
+    Stop,
 }
 
 /// Whether a `:` command word changes the swarm (refused when read-only):
@@ -186,6 +190,9 @@ pub fn parse(text: &str, snap: &Snapshot, readonly: bool) -> Result<Parsed, Stri
             .unwrap_or_else(|| Err(need("a task"))),
         "help" => Ok(Parsed::Action(Action::Help)),
         "quit" | "q" => Ok(Parsed::Quit),
+        "detach" => Ok(Parsed::Detach),
+        "stop" if readonly => Err("stop: the console is read-only".into()),
+        "stop" => Ok(Parsed::Stop),
         other => Err(format!("unknown command {other:?}; Tab lists them")),
     }
 }

@@ -46,6 +46,8 @@ pub enum OnYes {
     Quit,
     /// Send these commands.
     Send(Vec<Command>),
+    /// Stop the swarm and close the console (`:stop`).
+    Stop,
 }
 
 impl App {
@@ -131,6 +133,10 @@ impl App {
             },
             Mode::Confirm { prompt, on_yes } => match (key.code, on_yes) {
                 (KeyName::Char('y') | KeyName::Enter, OnYes::Quit) => self.quit = true,
+                (KeyName::Char('y') | KeyName::Enter, OnYes::Stop) => {
+                    self.ending = super::Ending::Stop;
+                    self.quit = true;
+                }
                 (KeyName::Char('y') | KeyName::Enter, OnYes::Send(commands)) => {
                     self.outbox.extend(commands)
                 }
