@@ -31,7 +31,8 @@ pub fn up(args: UpArgs) -> CliResult {
     // A swarm runs here: a console attaches to it (a second headless owner
     // is refused below, as ever).
     let console = match console {
-        Some(c) if crate::swarm::owner::holder(&paths.dir)?.is_some() => {
+        Some(mut c) if crate::swarm::owner::holder(&paths.dir)?.is_some() => {
+            c.review = Some(Source::new(&paths, config.clone(), Zone::Local));
             return super::attach::console(&paths, c);
         }
         c => c,
