@@ -381,6 +381,18 @@ fn wrong_values_get_one_precise_line() {
             ":2: review.day_starts: `6am`: expected a time of day, HH:MM",
         ),
         (
+            "[review]\ncalibration_share = 1.5\n",
+            ":2: review.calibration_share: 1.5: expected a share from 0 to 1",
+        ),
+        (
+            "[night]\nends = \"dawn\"\n",
+            ":2: night.ends: `dawn`: expected a time of day, HH:MM",
+        ),
+        (
+            "[night]\nbudget = -5.0\n",
+            ":2: night.budget: -5: expected dollars, 0 or more",
+        ),
+        (
             "[sim]\nconflict_file = \"\"\n",
             ":2: sim.conflict_file: expected a file path, found an empty string",
         ),
