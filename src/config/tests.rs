@@ -916,3 +916,21 @@ fn the_command_runtime_needs_a_program() {
         "{e}"
     );
 }
+
+#[test]
+fn a_task_file_marks_work_for_the_night() {
+    let tasks = backlog(
+        "[[convoy]]\nname = \"docs\"\n\n[[convoy.task]]\nid = \"docs-1\"\ntitle = \"Tidy the docs\"\nnight = true\n\n[[convoy.task]]\nid = \"docs-2\"\ntitle = \"By day\"\n",
+    )
+    .unwrap();
+    let night: Vec<bool> = tasks.iter().map(|t| t.night).collect();
+    assert_eq!(night, [true, false]);
+    // Day work keeps its old form in the log: no `night` key.
+    let json = serde_json::to_string(&tasks[1]).unwrap();
+    assert!(!json.contains("night"), "{json}");
+    let e = backlog_err(
+        "[[convoy]]\nname = \"docs\"\n\n[[convoy.task]]\nid = \"docs-1\"\ntitle = \"x\"\nnight = \"yes\"\n",
+        &[],
+    );
+    assert!(e.contains(":7:") && e.contains("night"), "{e}");
+}
