@@ -381,6 +381,18 @@ fn wrong_values_get_one_precise_line() {
             ":2: review.day_starts: `6am`: expected a time of day, HH:MM",
         ),
         (
+            "[review]\ncalibration_share = 1.5\n",
+            ":2: review.calibration_share: 1.5: expected a share from 0 to 1",
+        ),
+        (
+            "[night]\nends = \"dawn\"\n",
+            ":2: night.ends: `dawn`: expected a time of day, HH:MM",
+        ),
+        (
+            "[night]\nbudget = -5.0\n",
+            ":2: night.budget: -5: expected dollars, 0 or more",
+        ),
+        (
             "[sim]\nconflict_file = \"\"\n",
             ":2: sim.conflict_file: expected a file path, found an empty string",
         ),
@@ -903,4 +915,22 @@ fn the_command_runtime_needs_a_program() {
         e.starts_with("c.toml:2: agent.pass_env: expected an environment variable name"),
         "{e}"
     );
+}
+
+#[test]
+fn a_task_file_marks_work_for_the_night() {
+    let tasks = backlog(
+        "[[convoy]]\nname = \"docs\"\n\n[[convoy.task]]\nid = \"docs-1\"\ntitle = \"Tidy the docs\"\nnight = true\n\n[[convoy.task]]\nid = \"docs-2\"\ntitle = \"By day\"\n",
+    )
+    .unwrap();
+    let night: Vec<bool> = tasks.iter().map(|t| t.night).collect();
+    assert_eq!(night, [true, false]);
+    // Day work keeps its old form in the log: no `night` key.
+    let json = serde_json::to_string(&tasks[1]).unwrap();
+    assert!(!json.contains("night"), "{json}");
+    let e = backlog_err(
+        "[[convoy]]\nname = \"docs\"\n\n[[convoy.task]]\nid = \"docs-1\"\ntitle = \"x\"\nnight = \"yes\"\n",
+        &[],
+    );
+    assert!(e.contains(":7:") && e.contains("night"), "{e}");
 }
