@@ -429,8 +429,10 @@ fn the_owner_refuses_another_protocol_and_a_read_only_connections_commands() {
     let mut ro = attach::connect(&fx.dir(), true).unwrap();
     assert_eq!(ro.pid, owner.0.id());
     assert!(ro.first.state.tasks.contains_key(&"t-mig".into()));
-    ro.send(&wire::ToOwner::Command(shiftboss::engine::Command::Freeze))
-        .unwrap();
+    ro.send(&wire::ToOwner::Command(Box::new(
+        shiftboss::engine::Command::Freeze,
+    )))
+    .unwrap();
     let notice = ro.next_notice().unwrap().expect("a refusal");
     assert!(notice.contains("read-only"), "{notice}");
     ro.send(&wire::ToOwner::Stop).unwrap();
