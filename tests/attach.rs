@@ -441,6 +441,14 @@ fn the_owner_refuses_another_protocol_and_a_read_only_connections_commands() {
     assert_eq!(count(&db, "swarm_frozen"), 0);
     assert!(owner.running(), "a read-only console stops nothing");
 
+    // `task add` goes through the socket: in the log when it returns.
+    let out = ok(&fx.sb(&["task", "add", "Late", "--id", "t-late", "--scope", "src/**"]));
+    assert!(out.contains("added t-late"), "{out}");
+    assert!(out.contains(&format!("pid {}", owner.0.id())), "{out}");
+    assert_eq!(count(&db, "task_added"), 2);
+    let handed = std::fs::read_dir(fx.dir().join("inbox")).map(|d| d.count());
+    assert!(matches!(handed, Ok(0) | Err(_)), "no hand-off file");
+
     // A writable one may stop the swarm: the agent is stopped, its work kept.
     let mut rw = attach::connect(&fx.dir(), false).unwrap();
     rw.send(&wire::ToOwner::Stop).unwrap();
