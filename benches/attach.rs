@@ -220,7 +220,7 @@ fn event_to_attached_snapshot(bencher: divan::Bencher) {
         } else {
             Op::ReleaseConvoy(backlog.clone())
         };
-        owner.sender.send(&ToOwner::Command(cmd)).unwrap();
+        owner.sender.send(&ToOwner::Command(Box::new(cmd))).unwrap();
         until_held(&mut owner.watcher, &backlog, hold);
     });
 }

@@ -429,8 +429,10 @@ fn the_owner_refuses_another_protocol_and_a_read_only_connections_commands() {
     let mut ro = attach::connect(&fx.dir(), true).unwrap();
     assert_eq!(ro.pid, owner.0.id());
     assert!(ro.first.state.tasks.contains_key(&"t-mig".into()));
-    ro.send(&wire::ToOwner::Command(shiftboss::engine::Command::Freeze))
-        .unwrap();
+    ro.send(&wire::ToOwner::Command(Box::new(
+        shiftboss::engine::Command::Freeze,
+    )))
+    .unwrap();
     let notice = ro.next_notice().unwrap().expect("a refusal");
     assert!(notice.contains("read-only"), "{notice}");
     ro.send(&wire::ToOwner::Stop).unwrap();
@@ -438,6 +440,14 @@ fn the_owner_refuses_another_protocol_and_a_read_only_connections_commands() {
     assert!(notice.contains("read-only"), "{notice}");
     assert_eq!(count(&db, "swarm_frozen"), 0);
     assert!(owner.running(), "a read-only console stops nothing");
+
+    // `task add` goes through the socket: in the log when it returns.
+    let out = ok(&fx.sb(&["task", "add", "Late", "--id", "t-late", "--scope", "src/**"]));
+    assert!(out.contains("added t-late"), "{out}");
+    assert!(out.contains(&format!("pid {}", owner.0.id())), "{out}");
+    assert_eq!(count(&db, "task_added"), 2);
+    let handed = std::fs::read_dir(fx.dir().join("inbox")).map(|d| d.count());
+    assert!(matches!(handed, Ok(0) | Err(_)), "no hand-off file");
 
     // A writable one may stop the swarm: the agent is stopped, its work kept.
     let mut rw = attach::connect(&fx.dir(), false).unwrap();

@@ -53,8 +53,8 @@ pub(super) fn add_tasks(
         return Ok(None);
     };
     for t in tasks {
-        conn.send(&ToOwner::Command(crate::engine::Command::AddTask(
-            t.clone(),
+        conn.send(&ToOwner::Command(Box::new(
+            crate::engine::Command::AddTask(t.clone()),
         )))?;
     }
     conn.set_read_timeout(Some(TAKE_IN))?;

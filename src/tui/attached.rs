@@ -49,7 +49,7 @@ pub fn attach(conn: Connection, opts: ConsoleOptions) -> Result<Detached, SwarmE
         .expect("spawn the attached console's reader");
     let mut lost = false;
     let ending = console_loop(app, ui_tx, ui_rx, |cmd| {
-        lost |= writer.send(&ToOwner::Command(cmd)).is_err();
+        lost |= writer.send(&ToOwner::Command(Box::new(cmd))).is_err();
     })?;
     let how = match ending {
         Ending::Gone => Detached::OwnerGone,

@@ -253,7 +253,7 @@ async fn commands(
             ToOwner::Command(cmd) => {
                 // The runner's channel is bounded and may be full for a moment.
                 let r = runner.clone();
-                let sent = tokio::task::spawn_blocking(move || r.send(cmd)).await;
+                let sent = tokio::task::spawn_blocking(move || r.send(*cmd)).await;
                 (!sent.unwrap_or(false)).then_some("the swarm is ending: the command was not taken")
             }
             ToOwner::Stop => {

@@ -24,7 +24,7 @@ pub enum ToOwner {
     /// Always the first message.
     Hello { protocol: u32, readonly: bool },
     /// An operator command (refused on a read-only connection).
-    Command(Command),
+    Command(Box<Command>),
     /// Stop the swarm, as the owner's own console would on quit (confirmed
     /// by the operator first; refused on a read-only connection).
     Stop,
@@ -117,7 +117,7 @@ mod tests {
 
     #[test]
     fn a_frame_reads_back_and_a_closed_stream_is_none() {
-        let msg = ToOwner::Command(Command::ApproveAll);
+        let msg = ToOwner::Command(Box::new(Command::ApproveAll));
         let mut bytes = encode(&msg);
         bytes.extend(encode(&ToOwner::Stop));
         let mut r = &bytes[..];
