@@ -20,6 +20,7 @@ mod sandbox;
 mod scenario;
 mod sim;
 pub mod targets;
+pub mod teams;
 mod template;
 
 pub use backlog::{ModelTier, parse_backlog};
@@ -151,6 +152,10 @@ pub struct Config {
     /// What the review grades the day's metrics against (`docs/metrics.md`).
     pub targets: targets::Targets,
     pub review: targets::ReviewSettings,
+    /// `[[teams]]`: leads over coders, owning convoys, in phases (none: a
+    /// pool of peers).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub teams: Vec<teams::Team>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -476,6 +481,7 @@ impl Default for Config {
             sim: Sim::default(),
             targets: targets::Targets::default(),
             review: targets::ReviewSettings::default(),
+            teams: Vec::new(),
         }
     }
 }

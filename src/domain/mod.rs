@@ -28,7 +28,7 @@ pub use money::{Money, Price, Usage};
 pub use queue_facts::{BatchRun, MergeFacts};
 pub use resume::{REQUEUED_AFTER_TROUBLE, ResumeFacts, Streak};
 pub use rows::{MergeRecord, Rows, Stamp, Touched};
-pub use state::{AgentPhase, AgentState, ConvoyProgress, SwarmState};
+pub use state::{AgentPhase, AgentState, ConvoyProgress, SwarmState, TeamFacts, TeamFigures};
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -247,6 +247,12 @@ pub struct Task {
     /// Its way through the gates and the queue (the queue pane's facts).
     #[serde(default)]
     pub merge_facts: MergeFacts,
+    /// The lead whose `::task` line created it (the `task_added` event's agent).
+    #[serde(default)]
+    pub created_by: Option<AgentId>,
+    /// The task its lead was working when it created this one.
+    #[serde(default)]
+    pub epic: Option<TaskId>,
 }
 
 impl Task {
@@ -280,6 +286,8 @@ impl Task {
             returned: None,
             last_alert: None,
             merge_facts: MergeFacts::default(),
+            created_by: None,
+            epic: None,
         }
     }
 

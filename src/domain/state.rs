@@ -11,6 +11,8 @@ mod inbox;
 mod merges;
 mod spend;
 mod tasks;
+mod teams;
+pub use teams::{TeamFacts, TeamFigures};
 mod verdicts;
 
 /// Where an agent of the pool stands.
@@ -210,6 +212,9 @@ pub struct SwarmState {
     /// T2 triage: what it weighs about tasks, and its verdicts.
     #[serde(default)]
     pub triage: super::triage::TriageFacts,
+    /// Teams whose phase has come (`team_started`), in that order.
+    #[serde(default)]
+    pub teams: Vec<teams::TeamFacts>,
 }
 
 /// Minutes kept for the burn sparkline and rate.
@@ -461,6 +466,7 @@ impl SwarmState {
             EventKind::DiskFull { path, .. } => self.disk_full = Some(path.clone()),
             EventKind::DiskSpaceReturned { .. } => self.disk_full = None,
             EventKind::AttemptReturned { .. } => self.attempt_returned(ev),
+            EventKind::TeamStarted { .. } => self.team_started(ev),
         }
     }
 }

@@ -16,6 +16,7 @@ impl Engine {
                 let t = &s.tasks[id];
                 let ok = t.status == TaskStatus::Pending
                     && t.waiting_on.is_none()
+                    && self.team_allows(t)
                     && t.not_before.is_none_or(|nb| nb <= self.now)
                     && !s.held_convoys.contains(&t.spec.convoy)
                     && t.spec.after.iter().all(|d| {
@@ -50,8 +51,10 @@ impl Engine {
 
     pub(crate) fn has_startable_work(&self) -> bool {
         self.may_start_work()
-            && self.idle_agents().next().is_some()
-            && !self.ready_tasks().is_empty()
+            && self.ready_tasks().iter().any(|id| {
+                let t = &self.state.tasks[id];
+                self.idle_agents().any(|a| self.may_take(&a.id, t))
+            })
     }
 
     /// In-flight tasks (running, gating, queued) whose scope overlaps
@@ -132,17 +135,28 @@ impl Engine {
             }
             // The agent that worked the task before keeps it if it is free:
             // its worktree already holds the branch.
-            let previous = self.state.tasks[&task].agent.clone();
-            let agent = previous
+            let t = &self.state.tasks[&task];
+            let agent = t
+                .agent
+                .clone()
                 .filter(|p| {
                     self.state
                         .agents
                         .get(p)
                         .is_some_and(|a| a.phase == AgentPhase::Idle && !a.held)
+                        && self.may_take(p, t)
                 })
-                .or_else(|| self.idle_agents().next().map(|a| a.id.clone()));
+                .or_else(|| {
+                    self.idle_agents()
+                        .find(|a| self.may_take(&a.id, t))
+                        .map(|a| a.id.clone())
+                });
             let Some(agent) = agent else {
-                break;
+                // With teams another task may still suit an idle agent.
+                if self.settings.teams.is_empty() {
+                    break;
+                }
+                continue;
             };
             self.assign(out, &task, &agent, None);
         }
@@ -160,16 +174,22 @@ impl Engine {
         let a = &self.state.agents[agent];
         let session = SessionId(format!("{agent}#{}", a.sessions + 1));
         let model = a.model.clone();
+        // A lead's integration of an epic it broke up starts from the
+        // target's tip, where its coders' work has landed.
+        let integrating = self.is_broken_up(task);
         let t = &self.state.tasks[task];
         // A task sent back to be redone on the target starts a new branch
         // from the target's tip; the old one is kept.
         let suffix = if t.reimagined > 0 {
             format!("-r{}", t.reimagined)
+        } else if integrating {
+            "-integration".to_string()
         } else {
             String::new()
         };
         let branch = format!("shiftboss/{agent}/{task}{suffix}");
-        let fresh = t.reimagined > 0 && !t.branch.as_ref().is_some_and(|b| b.ends_with(&suffix));
+        let fresh = (t.reimagined > 0 || integrating)
+            && !t.branch.as_ref().is_some_and(|b| b.ends_with(&suffix));
         let resume_from = if fresh {
             None
         } else {

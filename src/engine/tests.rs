@@ -617,5 +617,6 @@ fn emergency_stop_freezes_everyone_and_thaw_resumes() {
 mod bounds;
 mod host;
 mod recovery;
+mod teams;
 mod ticks;
 mod triage;

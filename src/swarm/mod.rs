@@ -14,6 +14,7 @@ mod host;
 pub mod inbox;
 mod inbox_watch;
 mod landing;
+mod lead_spec;
 pub mod owner;
 mod recover;
 pub(crate) mod resume;

@@ -41,6 +41,10 @@ pub struct Summary {
     pub concerns: Vec<ConcernLine>,
     /// The pause points waiting: id, kind and reason.
     pub pauses: Vec<PauseLine>,
+    /// Per started team (`[[teams]]`): throughput, spend, coordination
+    /// ratio, escalations; absent without teams.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub teams: Vec<crate::domain::TeamFigures>,
 }
 
 /// A pause point waiting, as the summary lists it.
@@ -180,6 +184,7 @@ impl Summary {
                     reason: p.reason.clone(),
                 })
                 .collect(),
+            teams: s.team_figures(),
         }
     }
 
@@ -265,6 +270,21 @@ impl fmt::Display for Summary {
             "pauses     {} waiting for the operator",
             self.pause_points_waiting
         )?;
+        for t in &self.teams {
+            writeln!(
+                f,
+                "team       {} (phase {}, lead {}) · {}/{} merged · ${:.2} · coordination {:.0}% · {} escalations · {}",
+                t.team,
+                t.phase,
+                t.lead,
+                t.merged,
+                t.tasks,
+                t.spend_usd,
+                t.coordination_ratio * 100.0,
+                t.escalations,
+                t.waits_for
+            )?;
+        }
         writeln!(
             f,
             "events     {} · log digest {}",
