@@ -9,7 +9,7 @@ use std::process::Command;
 const BIN: &str = env!("CARGO_BIN_EXE_shiftboss");
 
 /// `demo --headless --json --scenario teams-day`'s log digest.
-const TEAMS_DAY_DIGEST: &str = "pin-me";
+const TEAMS_DAY_DIGEST: &str = "851d2f826a767142c3f00105150cd5ddb84b766f81136ecd4939195c688daea6";
 
 fn teams_day(dir: &Path) -> serde_json::Value {
     let out = Command::new(BIN)

@@ -88,7 +88,8 @@ pub struct TeamFigures {
     pub created_by_lead: u32,
     /// Tasks of its convoys its lead did not create (the epics).
     pub epics: u32,
-    /// Tasks merged per hour since the team started.
+    /// Tasks merged per hour from the team's start to its last merge (to
+    /// now while it has work left).
     pub merged_per_hour: f64,
     /// What its lead and coders spent.
     pub spend_usd: f64,
@@ -149,7 +150,14 @@ impl SwarmState {
             .iter()
             .filter(|p| ours(p.task.as_ref(), p.agent.as_ref()))
             .count();
-        let hours = (self.now - t.started_at).max(1) as f64 / HOUR as f64;
+        // Throughput over the team's working time: from its start to its
+        // last merge once it has landed, else to now.
+        let end = if merged as usize == tasks.len() {
+            tasks.iter().filter_map(|x| x.finished_at).max()
+        } else {
+            None
+        };
+        let hours = (end.unwrap_or(self.now) - t.started_at).max(1) as f64 / HOUR as f64;
         TeamFigures {
             team: t.name.clone(),
             phase: t.phase,
