@@ -46,10 +46,10 @@ impl Engine {
         epic: &TaskId,
         new: NewTask,
     ) -> Result<TaskSpec, String> {
-        if !self
+        let leads = self
             .team_of_agent(lead)
-            .is_some_and(|t| t.lead.as_ref() == Some(lead))
-        {
+            .is_some_and(|t| t.lead.as_ref() == Some(lead));
+        if !leads {
             return Err(format!(
                 "{lead} leads no team; only a team's lead adds tasks"
             ));
