@@ -17,7 +17,8 @@ pub struct DemoArgs {
     /// Size of the agent pool (overrides the scenario's).
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1000))]
     agents: Option<u32>,
-    /// A scenario file; default: the built-in standard-day.
+    /// A scenario file, or a built-in one by name (`standard-day`, `small`,
+    /// `teams-day`); default: the built-in standard-day.
     #[arg(long)]
     scenario: Option<PathBuf>,
     /// Seed of the simulator (overrides the scenario's).
@@ -182,6 +183,12 @@ pub fn run(args: DemoArgs) -> CliResult {
 
 pub(crate) fn load_scenario(path: Option<&Path>, seed: Option<u64>) -> Result<Scenario, CliError> {
     let mut scenario = match path {
+        // A built-in scenario by name (`--scenario teams-day`) unless a file
+        // of that name is here.
+        Some(p) if !p.exists() && p.to_str().and_then(Scenario::builtin).is_some() => p
+            .to_str()
+            .and_then(Scenario::builtin)
+            .expect("checked just above"),
         Some(p) => Scenario::load(p)?,
         None => Scenario::builtin("standard-day").expect("the standard day is compiled in"),
     };

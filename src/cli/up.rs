@@ -162,6 +162,12 @@ fn runtimes(
                 default: real_runtime(config.swarm.runtime, config, root, paths)?,
                 by_model,
                 sandbox,
+                leads: config
+                    .teams
+                    .iter()
+                    .filter(|t| t.lead != crate::config::teams::OPERATOR)
+                    .map(|t| (crate::domain::AgentId::new(&t.lead), t.lead_prompt.clone()))
+                    .collect(),
             },
             Speed::Times(1.0),
         )

@@ -24,6 +24,7 @@ impl Config {
         self.sandbox.check(base)?;
         self.inbox.check(base)?;
         self.sim.operator.check(base)?;
+        super::teams::check(&self.teams, base)?;
         sim(self, &p)
     }
 }

@@ -23,6 +23,7 @@ mod sandbox;
 mod scenario;
 mod sim;
 pub mod targets;
+pub mod teams;
 mod template;
 
 pub use backlog::{ModelTier, parse_backlog};
@@ -157,6 +158,10 @@ pub struct Config {
     pub review: targets::ReviewSettings,
     /// The night shift: its budget and end time.
     pub night: night::NightSettings,
+    /// `[[teams]]`: leads over coders, owning convoys, in phases (none: a
+    /// pool of peers).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub teams: Vec<teams::Team>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -483,6 +488,7 @@ impl Default for Config {
             targets: targets::Targets::default(),
             review: targets::ReviewSettings::default(),
             night: night::NightSettings::default(),
+            teams: Vec::new(),
         }
     }
 }

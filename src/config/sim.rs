@@ -79,6 +79,8 @@ impl Sim {
             Behaviour::Conflict => self.conflict,
             Behaviour::GateFail => self.gate_fail,
             Behaviour::Crash => self.crash,
+            // Only a task asks for it; never drawn.
+            Behaviour::Lead => 0.0,
         }
     }
 

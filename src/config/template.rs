@@ -352,6 +352,21 @@ high = "10m"
 medium = "20m"
 # A pause point.
 pause = "8m"
+# Teams: a lead over one to eight coders (four recommended), owning convoys.
+# The lead (an agent, or "operator") takes its convoys' epics and breaks them
+# into coder tasks with `::task` lines; its coders take those; once they have
+# landed the lead integrates. Teams start in phase order: a phase waits for
+# the teams of earlier phases to land their convoys (`parallel = true`: at
+# once). None by default: every agent takes any task.
+# [[teams]]
+# name = "platform"
+# lead = "lead-platform"
+# lead_prompt = "Keep each coder task inside one folder."
+# coders = ["builder-01", "builder-02", "builder-03", "builder-04"]
+# convoys = ["platform"]
+# phase = 1
+# parallel = false
+# approve_integration = false
 "#;
 
 /// The template with a real runtime: the CLI found, else `command` with the

@@ -258,7 +258,7 @@ fn wrong_values_get_one_precise_line() {
         ("swarm = 3\n", ":1: swarm: expected a table, found 3"),
         (
             "[swarn]\nagents = 3\n",
-            ":1: swarn: unknown key \"swarn\" (allowed: swarm, prices, budgets, watchdog, gates, merge, pause, inbox, agent, sandbox, sim, targets, review, night)",
+            ":1: swarn: unknown key \"swarn\" (allowed: swarm, prices, budgets, watchdog, gates, merge, pause, inbox, agent, sandbox, sim, targets, review, night, teams)",
         ),
         (
             "[prices.cheap]\ninput = 1\n",
@@ -647,7 +647,7 @@ fn backlog_errors() {
         ),
         (
             "[[convoy]]\nname = \"a\"\n[[convoy.task]]\nid = \"x\"\ntitle = \"t\"\nbehaviour = \"explode\"\n",
-            ":6: convoy[0].task[0].behaviour: expected one of normal, stall, zombie, runaway, concern, pause, conflict, gate_fail, crash, found \"explode\"",
+            ":6: convoy[0].task[0].behaviour: expected one of normal, stall, zombie, runaway, concern, pause, conflict, gate_fail, crash, lead, found \"explode\"",
         ),
         (
             "[[convoy]]\nname = \"a\"\n[[convoy.task]]\nid = \"x\"\ntitle = \"t\"\ntier = \"huge\"\n",
@@ -841,7 +841,7 @@ fn scenario_header() {
         ),
         (
             "[scenario]\nname = \"x\"\nduration = \"1h\"\n[llm]\nurl = \"x\"\n",
-            "s.toml:4: llm: unknown key \"llm\" (allowed: scenario, swarm, prices, budgets, watchdog, gates, merge, pause, inbox, agent, sim, convoy)",
+            "s.toml:4: llm: unknown key \"llm\" (allowed: scenario, swarm, prices, budgets, watchdog, gates, merge, pause, inbox, agent, sim, convoy, teams)",
         ),
     ];
     for (text, want) in cases {

@@ -259,6 +259,15 @@ pub enum EventKind {
     NightClosed { reason: String },
     /// The operator ended the night: the day's scheduling again.
     NightEnded,
+    /// A team's phase came (`[[teams]]`): its lead (none: the operator)
+    /// and coders take its convoys' tasks from now on.
+    TeamStarted {
+        team: String,
+        phase: u32,
+        lead: Option<super::AgentId>,
+        coders: Vec<super::AgentId>,
+        convoys: Vec<super::ConvoyId>,
+    },
 }
 
 impl EventKind {
@@ -306,6 +315,7 @@ impl EventKind {
             EventKind::PauseTimedOut { .. } => "pause_timed_out",
             EventKind::AgentHeld { .. } => "agent_held",
             EventKind::ConvoyHeld { .. } => "convoy_held",
+            EventKind::TeamStarted { .. } => "team_started",
             EventKind::AgentRetired { .. } => "agent_retired",
             EventKind::SwarmFrozen { .. } => "swarm_frozen",
             EventKind::SpeedChanged { .. } => "speed_changed",

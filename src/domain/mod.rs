@@ -29,7 +29,7 @@ pub use money::{Money, Price, Usage};
 pub use queue_facts::{BatchRun, MergeFacts};
 pub use resume::{REQUEUED_AFTER_TROUBLE, ResumeFacts, Streak};
 pub use rows::{MergeRecord, Rows, Stamp, Touched};
-pub use state::{AgentPhase, AgentState, ConvoyProgress, SwarmState};
+pub use state::{AgentPhase, AgentState, ConvoyProgress, SwarmState, TeamFacts, TeamFigures};
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -262,6 +262,12 @@ pub struct Task {
     /// The operator's judgement of its merge: good or bad (calibration).
     #[serde(default)]
     pub judged: Option<bool>,
+    /// The lead whose `::task` line created it (the `task_added` event's agent).
+    #[serde(default)]
+    pub created_by: Option<AgentId>,
+    /// The task its lead was working when it created this one.
+    #[serde(default)]
+    pub epic: Option<TaskId>,
 }
 
 impl Task {
@@ -298,6 +304,8 @@ impl Task {
             avoid: None,
             archived: false,
             judged: None,
+            created_by: None,
+            epic: None,
         }
     }
 

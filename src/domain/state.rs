@@ -12,6 +12,8 @@ mod merges;
 mod review;
 mod spend;
 mod tasks;
+mod teams;
+pub use teams::{TeamFacts, TeamFigures};
 mod verdicts;
 
 /// Where an agent of the pool stands.
@@ -214,6 +216,9 @@ pub struct SwarmState {
     /// T2 triage: what it weighs about tasks, and its verdicts.
     #[serde(default)]
     pub triage: super::triage::TriageFacts,
+    /// Teams whose phase has come (`team_started`), in that order.
+    #[serde(default)]
+    pub teams: Vec<teams::TeamFacts>,
 }
 
 /// Minutes kept for the burn sparkline and rate.
@@ -475,6 +480,7 @@ impl SwarmState {
             EventKind::NightStarted { .. }
             | EventKind::NightClosed { .. }
             | EventKind::NightEnded => self.night_event(ev),
+            EventKind::TeamStarted { .. } => self.team_started(ev),
         }
     }
 }

@@ -5,6 +5,7 @@
 mod clock;
 mod host;
 mod io;
+mod lead;
 mod operator;
 mod outcome;
 mod queue;
@@ -16,6 +17,7 @@ mod settings;
 mod spend;
 mod start;
 mod task_index;
+mod teams;
 mod tick;
 mod triage;
 mod trouble;
@@ -27,6 +29,7 @@ pub use io::{Effect, Input, Step};
 pub use operator::{Command, QueueEnd, check as check_command};
 pub use reraise::InboxSettings;
 pub use settings::{MergeSettings, Settings};
+pub use teams::TeamSettings;
 
 use crate::domain::protocol::{self, Signal};
 use crate::domain::*;
@@ -272,6 +275,7 @@ impl Engine {
     /// Rules that run after every input: budgets, the scheduler, the queue.
     fn after_input(&mut self, out: &mut Step) {
         self.check_day_budget(out);
+        self.start_teams(out);
         self.schedule(out);
         self.advance_queue(out);
     }

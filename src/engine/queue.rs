@@ -232,7 +232,9 @@ impl Engine {
                 break;
             }
             let t = &self.state.tasks[&task];
-            if self.settings.pause_before_merge && !self.merge_approved(&task) {
+            if (self.settings.pause_before_merge || self.integration_needs_approval(&task))
+                && !self.merge_approved(&task)
+            {
                 let id = self.state.next_pause_id();
                 let reason = format!(
                     "merge {task} ({}) into {}",

@@ -17,6 +17,7 @@ impl Engine {
                 let ok = t.status == TaskStatus::Pending
                     && (s.night.is_none() || t.spec.night)
                     && t.waiting_on.is_none()
+                    && self.team_allows(t)
                     && t.not_before.is_none_or(|nb| nb <= self.now)
                     && !s.held_convoys.contains(&t.spec.convoy)
                     && t.spec.after.iter().all(|d| {
@@ -54,12 +55,12 @@ impl Engine {
             .filter(|a| a.phase == AgentPhase::Idle && !a.held)
     }
 
-    /// An idle agent other than `avoid`; `avoid` itself only when it is the
-    /// one agent left in the pool.
-    fn other_idle_agent(&self, avoid: Option<&AgentId>) -> Option<AgentId> {
+    /// An idle agent that may take `task` other than `avoid`; `avoid`
+    /// itself only when it is the one agent left in the pool.
+    fn other_idle_agent(&self, avoid: Option<&AgentId>, task: &Task) -> Option<AgentId> {
         let other = self
             .idle_agents()
-            .find(|a| Some(&a.id) != avoid)
+            .find(|a| Some(&a.id) != avoid && self.may_take(&a.id, task))
             .map(|a| a.id.clone());
         let alone = self
             .state
@@ -70,15 +71,21 @@ impl Engine {
             <= 1;
         other.or_else(|| {
             alone
-                .then(|| self.idle_agents().next().map(|a| a.id.clone()))
+                .then(|| {
+                    self.idle_agents()
+                        .find(|a| self.may_take(&a.id, task))
+                        .map(|a| a.id.clone())
+                })
                 .flatten()
         })
     }
 
     pub(crate) fn has_startable_work(&self) -> bool {
         self.may_start_work()
-            && self.idle_agents().next().is_some()
-            && !self.ready_tasks().is_empty()
+            && self.ready_tasks().iter().any(|id| {
+                let t = &self.state.tasks[id];
+                self.idle_agents().any(|a| self.may_take(&a.id, t))
+            })
     }
 
     /// In-flight tasks (running, gating, queued) whose scope overlaps
@@ -160,18 +167,23 @@ impl Engine {
             // The agent that worked the task before keeps it if it is free:
             // its worktree already holds the branch. A task reassigned on
             // the review goes to another agent while one is free.
-            let previous = self.state.tasks[&task].agent.clone();
-            let avoid = self.state.tasks[&task].avoid.clone();
-            let agent = previous
+            let t = &self.state.tasks[&task];
+            let avoid = t.avoid.clone();
+            let agent = t
+                .agent
+                .clone()
                 .filter(|p| {
                     self.state
                         .agents
                         .get(p)
                         .is_some_and(|a| a.phase == AgentPhase::Idle && !a.held)
+                        && self.may_take(p, t)
                 })
-                .or_else(|| self.other_idle_agent(avoid.as_ref()));
+                .or_else(|| self.other_idle_agent(avoid.as_ref(), t));
             let Some(agent) = agent else {
-                if avoid.is_some() {
+                // A reassigned task waits for another agent; with teams,
+                // another task may still suit an idle agent.
+                if avoid.is_some() || !self.settings.teams.is_empty() {
                     continue;
                 }
                 break;
@@ -192,16 +204,22 @@ impl Engine {
         let a = &self.state.agents[agent];
         let session = SessionId(format!("{agent}#{}", a.sessions + 1));
         let model = a.model.clone();
+        // A lead's integration of an epic it broke up starts from the
+        // target's tip, where its coders' work has landed.
+        let integrating = self.is_broken_up(task);
         let t = &self.state.tasks[task];
         // A task sent back to be redone on the target starts a new branch
         // from the target's tip; the old one is kept.
         let suffix = if t.reimagined > 0 {
             format!("-r{}", t.reimagined)
+        } else if integrating {
+            "-integration".to_string()
         } else {
             String::new()
         };
         let branch = format!("shiftboss/{agent}/{task}{suffix}");
-        let fresh = t.reimagined > 0 && !t.branch.as_ref().is_some_and(|b| b.ends_with(&suffix));
+        let fresh = (t.reimagined > 0 || integrating)
+            && !t.branch.as_ref().is_some_and(|b| b.ends_with(&suffix));
         let resume_from = if fresh {
             None
         } else {

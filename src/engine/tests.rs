@@ -619,5 +619,6 @@ mod bounds;
 mod host;
 mod recovery;
 mod review;
+mod teams;
 mod ticks;
 mod triage;

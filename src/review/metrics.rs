@@ -123,6 +123,8 @@ pub struct Review<'a> {
     /// Concerns for the human and pause points: raised at, answered at.
     waits: HashMap<String, (Millis, Option<Millis>)>,
     tallies: Vec<Tally>,
+    /// Team leads (`team_started`): their tokens are coordination.
+    leads: HashSet<AgentId>,
 }
 
 impl<'a> Review<'a> {
@@ -137,6 +139,7 @@ impl<'a> Review<'a> {
             agents: BTreeMap::new(),
             waits: HashMap::new(),
             tallies,
+            leads: HashSet::new(),
         }
     }
 
@@ -165,6 +168,11 @@ impl<'a> Review<'a> {
                 t.convoy = Some(spec.convoy.clone());
             }
             EventKind::TaskAssigned { resume, .. } => self.assigned(ev, *resume),
+            EventKind::TeamStarted {
+                lead: Some(lead), ..
+            } => {
+                self.leads.insert(lead.clone());
+            }
             EventKind::Handoff { .. } => {
                 if let Some(t) = &ev.task {
                     self.handed_off.insert(t.clone());
@@ -270,6 +278,7 @@ impl<'a> Review<'a> {
     fn usage(&mut self, ev: &Event, usage: &crate::domain::Usage, cost: Money) {
         let tokens = usage.total();
         let own = ev.actor != crate::domain::Actor::Agent;
+        let lead = ev.agent.as_ref().is_some_and(|a| self.leads.contains(a));
         let mut first_of_handoff = false;
         if let Some(s) = ev.session.as_ref().and_then(|s| self.sessions.get_mut(s)) {
             first_of_handoff = s.continues_handoff && s.calls == 0;
@@ -288,7 +297,7 @@ impl<'a> Review<'a> {
             return;
         };
         tally.tokens += tokens;
-        if own || first_of_handoff {
+        if own || first_of_handoff || lead {
             tally.coordination += tokens;
         }
         tally.spend += cost;

@@ -17,6 +17,7 @@ mod inbox_watch;
 mod landing;
 pub mod load;
 mod operator;
+mod lead_spec;
 pub mod owner;
 mod recover;
 pub(crate) mod resume;

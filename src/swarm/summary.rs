@@ -45,6 +45,10 @@ pub struct Summary {
     /// operator).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub operator_load: Option<super::load::OperatorLoad>,
+    /// Per started team (`[[teams]]`): throughput, spend, coordination
+    /// ratio, escalations; absent without teams.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub teams: Vec<crate::domain::TeamFigures>,
 }
 
 /// A pause point waiting, as the summary lists it.
@@ -185,6 +189,7 @@ impl Summary {
                 })
                 .collect(),
             operator_load: None,
+            teams: s.team_figures(),
         }
     }
 
@@ -270,6 +275,21 @@ impl fmt::Display for Summary {
             "pauses     {} waiting for the operator",
             self.pause_points_waiting
         )?;
+        for t in &self.teams {
+            writeln!(
+                f,
+                "team       {} (phase {}, lead {}) · {}/{} merged · ${:.2} · coordination {:.0}% · {} escalations · {}",
+                t.team,
+                t.phase,
+                t.lead,
+                t.merged,
+                t.tasks,
+                t.spend_usd,
+                t.coordination_ratio * 100.0,
+                t.escalations,
+                t.waits_for
+            )?;
+        }
         writeln!(
             f,
             "events     {} · log digest {}",

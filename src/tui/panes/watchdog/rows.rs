@@ -29,6 +29,9 @@ pub(super) enum Row<'a> {
 #[derive(Default)]
 pub(super) struct Team {
     pub(super) number: usize,
+    /// A configured team (`[[teams]]`): its figures (lead, progress, spend,
+    /// what it waits for); `None` for a fold of eight by number.
+    pub(super) figures: Option<crate::domain::TeamFigures>,
     pub(super) working: usize,
     pub(super) idle: usize,
     /// Members listed above, in trouble.
@@ -288,7 +291,10 @@ pub(super) fn rows<'a>(snap: &'a Snapshot, state: &PaneState) -> Vec<Row<'a>> {
         .enumerate()
         .filter(|(_, a)| state.passes(a.id.as_str()))
         .collect();
-    let fold = agents.len() > SPAN;
+    // Configured teams group their members whatever their number; agents
+    // of no team fold by number after them.
+    let configured = snap.state.team_figures();
+    let fold = agents.len() > SPAN || !configured.is_empty();
     let mut groups: [Vec<Row>; 3] = Default::default(); // T3, T2, T1
     let mut healthy: Vec<Row> = Vec::new();
     let mut teams: Vec<Team> = Vec::new();
@@ -297,10 +303,19 @@ pub(super) fn rows<'a>(snap: &'a Snapshot, state: &PaneState) -> Vec<Row<'a>> {
     for (pos, a) in agents {
         let trouble = facts.trouble(a);
         let team = fold.then(|| {
-            let n = team_of(&a.id, pos);
+            let own = snap.state.team_of(&a.id).and_then(|team| {
+                let i = configured.iter().position(|f| f.team == team.name)?;
+                Some((i, configured[i].clone()))
+            });
+            // Configured teams come first, in the order they started.
+            let n = match &own {
+                Some((i, _)) => *i,
+                None => configured.len() + team_of(&a.id, pos),
+            };
             let i = *team_at.entry(n).or_insert_with(|| {
                 teams.push(Team {
                     number: n,
+                    figures: own.map(|(_, f)| f),
                     ..Team::default()
                 });
                 teams.len() - 1
@@ -341,6 +356,10 @@ pub(super) fn rows<'a>(snap: &'a Snapshot, state: &PaneState) -> Vec<Row<'a>> {
         });
         out.extend(healthy);
         teams.sort_by_key(|t| t.number);
+        // Numbered folds count from 1 after the configured teams.
+        for t in teams.iter_mut().filter(|t| t.figures.is_none()) {
+            t.number -= configured.len();
+        }
         out.extend(
             teams
                 .into_iter()
