@@ -86,6 +86,7 @@ pub fn run(args: ShotArgs) -> CliResult {
     let mut snap = swarm.snapshot();
     snap.speed = "60x".into();
     let mut app = App::new(snap, console.theme, console.keys, console.readonly);
+    app.glyphs = console.glyphs;
     match args.view {
         View::Floor => app.focus = PaneId::Convoys,
         View::Inbox => app.focus = PaneId::Inbox,

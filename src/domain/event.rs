@@ -238,6 +238,19 @@ pub enum EventKind {
         recommendation: String,
         reasons: Vec<String>,
     },
+    /// The operator gave the task more budget: `by` on top of what it had,
+    /// `limit` what it may spend now.
+    BudgetRaised { by: Money, limit: Money },
+    /// The operator made an incident record of a T3 item or a task failed
+    /// for good; `decided_by` says who made the decision it records.
+    IncidentOpened {
+        id: super::IncidentId,
+        source: super::IncidentSource,
+        title: String,
+        decided_by: String,
+    },
+    /// An incident's follow-up, written or changed by the operator.
+    IncidentFollowUp { id: super::IncidentId, text: String },
 }
 
 impl EventKind {
@@ -293,6 +306,9 @@ impl EventKind {
             EventKind::AttemptReturned { .. } => "attempt_returned",
             EventKind::ExecutorFailed { .. } => "executor_failed",
             EventKind::TriageVerdict { .. } => "triage_verdict",
+            EventKind::BudgetRaised { .. } => "budget_raised",
+            EventKind::IncidentOpened { .. } => "incident_opened",
+            EventKind::IncidentFollowUp { .. } => "incident_follow_up",
         }
     }
 }

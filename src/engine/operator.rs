@@ -40,6 +40,13 @@ pub enum Command {
     MoveTask(TaskId, QueueEnd),
     AddTask(TaskSpec),
     SetSpeed(String),
+    /// Give a task more budget (this much on top of what it may spend); a
+    /// task stopped at its budget goes back to the queue, its branch kept.
+    RaiseBudget(TaskId, Money),
+    /// Make an incident record of a T3 item or a task failed for good.
+    OpenIncident(IncidentSource),
+    /// Write (or rewrite) an incident's follow-up.
+    FollowUp(IncidentId, String),
 }
 
 /// Which end of the merge queue an entry moves to.
@@ -129,6 +136,9 @@ pub fn check(s: &SwarmState, cmd: &Command) -> Result<(), String> {
                 None => Ok(()),
             }
         }
+        Command::RaiseBudget(id, by) => super::budget::check_raise(s, id, *by),
+        Command::OpenIncident(source) => super::incident::check_open(s, source),
+        Command::FollowUp(id, text) => super::incident::check_follow_up(s, id, text),
         Command::ApproveAll | Command::Freeze | Command::Thaw | Command::SetSpeed(_) => Ok(()),
     }
 }
@@ -265,6 +275,9 @@ impl Engine {
                 self.emit(out, op.task(&id), EventKind::TaskAdded { spec });
             }
             Command::SetSpeed(speed) => self.emit(out, op, EventKind::SpeedChanged { speed }),
+            Command::RaiseBudget(id, by) => self.raise_budget(out, &id, by),
+            Command::OpenIncident(source) => self.open_incident(out, source),
+            Command::FollowUp(id, text) => self.follow_up(out, id, text),
         }
     }
 
@@ -330,7 +343,7 @@ impl Engine {
 
     /// A task unblocked (work stopped in the queue itself goes straight back
     /// to it), and the tasks blocked only because they waited on it follow.
-    fn retry_task(&mut self, out: &mut Step, id: &TaskId) {
+    pub(super) fn retry_task(&mut self, out: &mut Step, id: &TaskId) {
         let op = Attr::by(Actor::Operator);
         let t = &self.state.tasks[id];
         let reason = t.reason.as_deref().unwrap_or("");
@@ -390,7 +403,7 @@ impl Engine {
         }
     }
 
-    fn dispose(&mut self, out: &mut Step, id: ConcernId, disposition: Disposition) {
+    pub(super) fn dispose(&mut self, out: &mut Step, id: ConcernId, disposition: Disposition) {
         let c = self.state.concern(&id).expect("checked");
         let mut attr = Attr::by(Actor::Operator);
         attr.agent = c.agent.clone();

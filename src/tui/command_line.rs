@@ -2,7 +2,7 @@
 //! completion of both.
 
 use super::action::{Action, Key, KeyName};
-use crate::domain::{AgentId, ConcernId, ConvoyId, PauseId, TaskId};
+use crate::domain::{AgentId, ConcernId, ConvoyId, IncidentId, IncidentSource, PauseId, TaskId};
 use crate::engine::{Command, QueueEnd};
 use crate::swarm::{Snapshot, Speed};
 
@@ -155,6 +155,22 @@ pub fn parse(text: &str, snap: &Snapshot, readonly: bool) -> Result<Parsed, Stri
         "retry" => arg
             .map(|id| one(Command::RetryTask(TaskId::new(id))))
             .unwrap_or_else(|| Err(need("a task"))),
+        "budget" => budget(arg, &rest, snap),
+        "incident" => match arg {
+            Some(id) if id.starts_with("C-") => one(Command::OpenIncident(
+                IncidentSource::Concern(ConcernId::new(id)),
+            )),
+            Some(id) => one(Command::OpenIncident(IncidentSource::Task(TaskId::new(id)))),
+            None => Err(need("a concern or a task")),
+        },
+        "follow-up" => match arg {
+            Some(id) if !rest.is_empty() => {
+                one(Command::FollowUp(IncidentId::new(id), rest.join(" ")))
+            }
+            Some(_) => Err("follow-up needs the text after the incident id".into()),
+            None => Err(need("an incident id and the text")),
+        },
+        "incidents" => Ok(Parsed::Action(Action::Incidents)),
         "drop" => arg
             .map(|id| one(Command::DropTask(TaskId::new(id))))
             .unwrap_or_else(|| Err(need("a task"))),
@@ -170,6 +186,27 @@ pub fn parse(text: &str, snap: &Snapshot, readonly: bool) -> Result<Parsed, Stri
         "quit" | "q" => Ok(Parsed::Quit),
         other => Err(format!("unknown command {other:?}; Tab lists them")),
     }
+}
+
+/// `budget TASK [AMOUNT|N%]`: more budget for a task, half its budget when
+/// no amount is given.
+fn budget(arg: Option<&str>, rest: &[&str], snap: &Snapshot) -> Result<Parsed, String> {
+    let Some(id) = arg else {
+        return Err("budget needs a task and an amount, e.g. budget T-0003 50%".into());
+    };
+    let id = TaskId::new(id);
+    let s = &snap.state;
+    let Some(t) = s.task(&id) else {
+        return Err(format!("no task {id}"));
+    };
+    if snap.budget_task <= crate::domain::Money::ZERO {
+        return Err("tasks have no budget in this config ([budgets] task)".into());
+    }
+    let by = match rest.join(" ") {
+        text if text.trim().is_empty() => super::app::default_amount(s, snap.budget_task, &id),
+        text => super::app::parse_amount(&text, t.budget(snap.budget_task))?,
+    };
+    Ok(Parsed::Commands(vec![Command::RaiseBudget(id, by)]))
 }
 
 /// `pause`/`resume` an agent, a convoy or `all` convoys; `pause swarm REASON`.

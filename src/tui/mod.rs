@@ -10,6 +10,7 @@ pub mod command_line;
 pub mod detail;
 pub mod floor;
 pub mod format;
+pub mod glyphs;
 pub mod header;
 pub mod panes;
 pub mod screenshot;
@@ -38,6 +39,7 @@ pub struct ConsoleOptions {
     pub theme: Theme,
     pub keys: KeyMap,
     pub readonly: bool,
+    pub glyphs: glyphs::Glyphs,
 }
 
 enum UiMsg {
@@ -56,7 +58,8 @@ pub fn run(mut swarm: Swarm, run: RunOptions, opts: ConsoleOptions) -> Result<Su
     swarm.observe(Box::new(move |p| {
         let _ = tx.send(UiMsg::Published(p));
     }));
-    let app = App::new(swarm.snapshot(), opts.theme, opts.keys, opts.readonly);
+    let mut app = App::new(swarm.snapshot(), opts.theme, opts.keys, opts.readonly);
+    app.glyphs = opts.glyphs;
 
     let engine = std::thread::Builder::new()
         .name("shiftboss-engine".into())
@@ -83,7 +86,8 @@ pub fn run(mut swarm: Swarm, run: RunOptions, opts: ConsoleOptions) -> Result<Su
 /// sends nothing. No scheduler runs here.
 pub fn watch(mut watcher: Watcher, opts: ConsoleOptions) -> Result<(), SwarmError> {
     let (ui_tx, ui_rx) = mpsc::channel::<UiMsg>();
-    let app = App::new(watcher.snapshot(), opts.theme, opts.keys, true);
+    let mut app = App::new(watcher.snapshot(), opts.theme, opts.keys, true);
+    app.glyphs = opts.glyphs;
     let (stop_tx, stop_rx) = mpsc::channel::<()>();
     let tx = ui_tx.clone();
     let follower = std::thread::Builder::new()

@@ -288,7 +288,7 @@ pub(super) fn rows<'a>(snap: &'a Snapshot, state: &PaneState) -> Vec<Row<'a>> {
         .enumerate()
         .filter(|(_, a)| state.passes(a.id.as_str()))
         .collect();
-    let fold = agents.len() > SPAN;
+    let fold = agents.len() > SPAN && !state.unfolded;
     let mut groups: [Vec<Row>; 3] = Default::default(); // T3, T2, T1
     let mut healthy: Vec<Row> = Vec::new();
     let mut teams: Vec<Team> = Vec::new();
