@@ -130,7 +130,7 @@ actions! {
     PageDown = "page_down", Navigation, mutates: false, confirm: false, keys: ["ctrl-d", "pgdn"], line: [];
     /// Half a screen up: a page scrolls, a pane's cursor moves ten rows
     PageUp = "page_up", Navigation, mutates: false, confirm: false, keys: ["ctrl-u", "pgup"], line: [];
-    /// Unfold the watchdog's healthy teams into agents you can select (again: fold them)
+    /// Unfold the watchdog's healthy teams into their agents, or fold them
     Unfold = "unfold", Navigation, mutates: false, confirm: false, keys: ["u"], line: [];
     /// Mark or unmark the row
     Mark = "mark", Navigation, mutates: false, confirm: false, keys: ["space"], line: [];
@@ -148,7 +148,7 @@ actions! {
     Resolve = "resolve", Inbox, mutates: true, confirm: false, keys: ["r"], line: [("resolve", "CONCERN")];
     /// Dismiss the selected concern, with a reason
     Dismiss = "dismiss", Inbox, mutates: true, confirm: false, keys: ["d"], line: [("dismiss", "CONCERN REASON…")];
-    /// Make an incident record of the selected concern (one that reached you) or task (failed for good)
+    /// Make an incident record of the selected T3 concern or failed task
     OpenIncident = "open_incident", Inbox, mutates: true, confirm: false, keys: ["I"], line: [("incident", "CONCERN|TASK")];
     /// Write the follow-up of the selected incident record
     FollowUp = "follow_up", Inbox, mutates: true, confirm: false, keys: ["f"], line: [("follow-up", "INCIDENT TEXT…")];
@@ -168,7 +168,7 @@ actions! {
     Retire = "retire", Swarm, mutates: true, confirm: true, keys: ["Z"], line: [("retire", "AGENT")];
     /// Retry the selected failed or blocked task
     Retry = "retry", Queue, mutates: true, confirm: false, keys: ["R"], line: [("retry", "TASK")];
-    /// Give the selected task (or the concern's task) more budget: an amount, or a share such as 50%
+    /// Give the selected task (or its concern's task) more budget
     RaiseBudget = "raise_budget", Queue, mutates: true, confirm: false, keys: ["b"], line: [("budget", "TASK [AMOUNT|N%]")];
     /// Drop the selected merge-queue entry (its branch is kept)
     Drop = "drop", Queue, mutates: true, confirm: true, keys: ["D"], line: [("drop", "TASK")];

@@ -307,6 +307,30 @@ fn ids_for(cmd: &str, snap: &Snapshot) -> Vec<String> {
             v
         }
         "retry" | "drop" => s.task_order.iter().map(|t| t.to_string()).collect(),
+        // Tasks stopped at their budget first.
+        "budget" => {
+            let stopped = |t: &&crate::domain::TaskId| s.tasks[*t].stopped_at_budget();
+            let (first, rest): (Vec<_>, Vec<_>) = s.task_order.iter().partition(stopped);
+            first
+                .into_iter()
+                .chain(rest)
+                .map(|t| t.to_string())
+                .collect()
+        }
+        // Concerns that reached the operator, then tasks that failed for good.
+        "incident" => s
+            .concerns
+            .iter()
+            .filter(|c| c.routing == crate::domain::Routing::Human)
+            .map(|c| c.id.to_string())
+            .chain(
+                s.task_order
+                    .iter()
+                    .filter(|t| s.tasks[*t].status == crate::domain::TaskStatus::Failed)
+                    .map(|t| t.to_string()),
+            )
+            .collect(),
+        "follow-up" => s.incidents.iter().map(|i| i.id.to_string()).collect(),
         "move" => snap.merge_queue.iter().map(|t| t.to_string()).collect(),
         "speed" => ["1", "10", "60", "300", "3600", "max"]
             .iter()
@@ -596,7 +620,7 @@ mod tests {
             .map(|(w, _)| w.to_string())
             .collect();
         assert_eq!(candidates(&[], &s, true), looking);
-        assert_eq!(looking, ["quit", "help"]);
+        assert_eq!(looking, ["quit", "help", "incidents"]);
         assert!(
             matches!(parse("frobnicate", &s, false), Err(e) if e.starts_with("unknown command"))
         );
