@@ -218,3 +218,89 @@ fn a_task_that_did_not_fail_makes_no_incident() {
         a.notice
     );
 }
+
+#[test]
+fn rows_on_a_convoy_page_are_selected_and_opened() {
+    let mut a = stopped();
+    a.pages.push(Target::Convoy(ConvoyId::new("a")));
+    let screen = crate::tui::screenshot::to_text(&crate::tui::screenshot::render(&a, 120, 30));
+    assert!(screen.contains("▶ t1"), "{screen}");
+    press(&mut a, &["j"]);
+    let screen = crate::tui::screenshot::to_text(&crate::tui::screenshot::render(&a, 120, 30));
+    assert!(screen.contains("▶ t2"), "{screen}");
+    press(&mut a, &["j"]);
+    assert_eq!(a.page_sel, 1, "stays on the last row");
+    press(&mut a, &["enter"]);
+    assert_eq!(a.pages.last(), Some(&Target::Task(TaskId::new("t2"))));
+    // The task page offers its concern... t2 has none, t1 has one.
+    press(&mut a, &["esc", "k", "enter"]);
+    assert_eq!(a.pages.last(), Some(&Target::Task(TaskId::new("t1"))));
+    let screen = crate::tui::screenshot::to_text(&crate::tui::screenshot::render(&a, 120, 30));
+    assert!(screen.contains("▶ concern   C-0001"), "{screen}");
+    press(&mut a, &["enter"]);
+    assert_eq!(
+        a.pages.last(),
+        Some(&Target::Concern(ConcernId::new("C-0001")))
+    );
+}
+
+#[test]
+fn a_page_taller_than_the_screen_scrolls() {
+    let mut a = stopped();
+    a.pages.push(Target::Concern(ConcernId::new("C-0001")));
+    let draw =
+        |a: &App| crate::tui::screenshot::to_text(&crate::tui::screenshot::render(a, 80, 10));
+    let first = draw(&a);
+    assert!(first.contains("ctrl-d scrolls"), "{first}");
+    let max = a.page_scroll_max.get();
+    assert!(max > 0);
+    press(&mut a, &["ctrl-d"]);
+    assert_eq!(a.page_scroll, 10.min(max));
+    let scrolled = draw(&a);
+    assert_ne!(first, scrolled);
+    assert!(
+        scrolled.contains(&format!("line {} of {}", a.page_scroll + 1, max + 1)),
+        "{scrolled}"
+    );
+    for _ in 0..50 {
+        press(&mut a, &["ctrl-d"]);
+    }
+    assert_eq!(a.page_scroll, max, "no further than the end");
+    press(&mut a, &["ctrl-u"]);
+    assert_eq!(a.page_scroll, max.saturating_sub(10));
+    press(&mut a, &["esc"]);
+    assert_eq!(a.page_scroll, 0);
+}
+
+#[test]
+fn healthy_agents_unfold_into_rows_to_select() {
+    let mut a = stopped();
+    let mut s = a.snap.clone();
+    for n in 1..=12 {
+        let mut e = ev(
+            None,
+            EventKind::AgentRegistered {
+                model: "m".into(),
+                runtime: "sim".into(),
+            },
+        );
+        e.agent = Some(AgentId::builder(n));
+        s.state.apply(&e);
+    }
+    a.set_snapshot(s);
+    let watchdog = |a: &App| {
+        a.pane(PaneId::Watchdog)
+            .targets(&a.snap, a.state(PaneId::Watchdog))
+    };
+    assert!(
+        watchdog(&a).is_empty(),
+        "twelve healthy agents fold into teams"
+    );
+    press(&mut a, &["u"]);
+    assert_eq!(a.focus, PaneId::Watchdog);
+    assert_eq!(watchdog(&a).len(), 12);
+    press(&mut a, &["j"]);
+    assert_eq!(a.selected(), Some(Target::Agent(AgentId::builder(2))));
+    press(&mut a, &["u"]);
+    assert!(watchdog(&a).is_empty());
+}
