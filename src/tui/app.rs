@@ -276,12 +276,10 @@ impl App {
                     self.scroll_page(|i, _| by(i));
                 }
             }
-            Action::Incidents => {
-                if self.pages.last() != Some(&Target::Incidents) {
-                    self.pages.push(Target::Incidents);
-                    self.page_sel = 0;
-                    self.page_scroll = 0;
-                }
+            Action::Incidents if self.pages.last() != Some(&Target::Incidents) => {
+                self.pages.push(Target::Incidents);
+                self.page_sel = 0;
+                self.page_scroll = 0;
             }
             Action::Back => self.back(),
             _ => {}

@@ -24,18 +24,16 @@ impl SwarmState {
                 source,
                 title,
                 decided_by,
-            } => {
-                if self.incident(id).is_none() {
-                    self.incidents.push(Incident {
-                        id: id.clone(),
-                        source: source.clone(),
-                        title: title.clone(),
-                        decided_by: decided_by.clone(),
-                        opened_at: ev.at,
-                        follow_up: String::new(),
-                        follow_up_at: None,
-                    });
-                }
+            } if self.incident(id).is_none() => {
+                self.incidents.push(Incident {
+                    id: id.clone(),
+                    source: source.clone(),
+                    title: title.clone(),
+                    decided_by: decided_by.clone(),
+                    opened_at: ev.at,
+                    follow_up: String::new(),
+                    follow_up_at: None,
+                });
             }
             EventKind::IncidentFollowUp { id, text } => {
                 if let Some(i) = self.incidents.iter_mut().find(|i| &i.id == id) {
