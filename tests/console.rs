@@ -284,6 +284,27 @@ fn inbox_in_a_small_terminal_shows_each_concern() {
     );
 }
 
+/// Where the font lacks the symbols: `--glyphs ascii` (or a locale without
+/// UTF-8) draws every one as ASCII, text and all else as it was.
+#[test]
+fn floor_in_ascii_glyphs() {
+    let mut app = console(at_4h(), "dark", false);
+    app.focus = PaneId::Inbox;
+    app.glyphs = shiftboss::tui::glyphs::Glyphs::Ascii;
+    let screen = screenshot::to_text(&screenshot::render(&app, 80, 24));
+    let odd: String = screen.chars().filter(|c| !c.is_ascii()).collect();
+    assert!(odd.is_empty(), "not ASCII: {odd:?}\n{screen}");
+    assert!(
+        screen.contains("= P-0001"),
+        "a pause point's mark:\n{screen}"
+    );
+    check(
+        "floor_4h_80x24_ascii",
+        "the floor at 4h in an 80x24 terminal, ASCII glyphs",
+        &screen,
+    );
+}
+
 #[test]
 fn every_size_draws_without_panic() {
     // The sizes `shiftboss screenshot` accepts start at 40x12; a terminal

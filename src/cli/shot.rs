@@ -96,6 +96,7 @@ pub fn run(args: ShotArgs) -> CliResult {
         scenario.config.clone(),
         Zone::Local,
     ));
+    app.glyphs = console.glyphs;
     match args.view {
         View::Floor => app.focus = PaneId::Convoys,
         View::Inbox => app.focus = PaneId::Inbox,

@@ -268,6 +268,19 @@ pub enum EventKind {
         coders: Vec<super::AgentId>,
         convoys: Vec<super::ConvoyId>,
     },
+    /// The operator gave the task more budget: `by` on top of what it had,
+    /// `limit` what it may spend now.
+    BudgetRaised { by: Money, limit: Money },
+    /// The operator made an incident record of a T3 item or a task failed
+    /// for good; `decided_by` says who made the decision it records.
+    IncidentOpened {
+        id: super::IncidentId,
+        source: super::IncidentSource,
+        title: String,
+        decided_by: String,
+    },
+    /// An incident's follow-up, written or changed by the operator.
+    IncidentFollowUp { id: super::IncidentId, text: String },
 }
 
 impl EventKind {
@@ -330,6 +343,9 @@ impl EventKind {
             EventKind::NightStarted { .. } => "night_started",
             EventKind::NightClosed { .. } => "night_closed",
             EventKind::NightEnded => "night_ended",
+            EventKind::BudgetRaised { .. } => "budget_raised",
+            EventKind::IncidentOpened { .. } => "incident_opened",
+            EventKind::IncidentFollowUp { .. } => "incident_follow_up",
         }
     }
 }

@@ -4,6 +4,7 @@ mod concern;
 mod event;
 pub mod flood;
 mod inbox_fold;
+mod incident;
 mod merge;
 mod money;
 pub mod protocol;
@@ -21,6 +22,7 @@ pub use concern::{
 };
 pub use event::{Actor, Event, EventKind};
 pub use inbox_fold::{Fold, FoldKey, Subject, fold_concerns, must_reach_human, swarm_readiness};
+pub use incident::{Incident, IncidentSource};
 pub use merge::{
     GateFinding, LineAtRisk, MergeOutcome, ModelSpend, Prediction, Removal, ResolveTier, Scope,
     Side, glob_set, scopes_overlap,
@@ -95,6 +97,10 @@ id_type!(
 id_type!(
     /// A pause point id (`P-0001`).
     PauseId
+);
+id_type!(
+    /// An incident record's id (`I-0001`).
+    IncidentId
 );
 
 impl AgentId {
@@ -268,6 +274,9 @@ pub struct Task {
     /// The task its lead was working when it created this one.
     #[serde(default)]
     pub epic: Option<TaskId>,
+    /// Budget the operator gave it beyond the configured task budget.
+    #[serde(default)]
+    pub extra_budget: Money,
 }
 
 impl Task {
@@ -306,11 +315,31 @@ impl Task {
             judged: None,
             created_by: None,
             epic: None,
+            extra_budget: Money::ZERO,
         }
     }
 
     pub fn id(&self) -> &TaskId {
         &self.spec.id
+    }
+
+    /// What it may spend: the configured task budget (zero: no budget)
+    /// and what the operator gave it beyond that.
+    pub fn budget(&self, configured: Money) -> Money {
+        if configured > Money::ZERO {
+            configured + self.extra_budget
+        } else {
+            Money::ZERO
+        }
+    }
+
+    /// Blocked because it spent its budget (work kept on its branch).
+    pub fn stopped_at_budget(&self) -> bool {
+        self.status == TaskStatus::Blocked
+            && self
+                .reason
+                .as_deref()
+                .is_some_and(|r| r.starts_with("spent ") && r.contains(" budget; work kept"))
     }
 }
 

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 mod agents;
 mod inbox;
+mod incidents;
 mod merges;
 mod review;
 mod spend;
@@ -219,6 +220,9 @@ pub struct SwarmState {
     /// Teams whose phase has come (`team_started`), in that order.
     #[serde(default)]
     pub teams: Vec<teams::TeamFacts>,
+    /// Incident records, in the order they were opened.
+    #[serde(default)]
+    pub incidents: Vec<super::Incident>,
 }
 
 /// Minutes kept for the burn sparkline and rate.
@@ -470,6 +474,10 @@ impl SwarmState {
             | EventKind::UsageMismatch { .. }
             | EventKind::ExecutorFailed { .. } => {}
             EventKind::TriageVerdict { .. } => self.triage_verdict(ev),
+            EventKind::BudgetRaised { .. } => self.budget_raised(ev),
+            EventKind::IncidentOpened { .. } | EventKind::IncidentFollowUp { .. } => {
+                self.incident_event(ev)
+            }
             EventKind::DiskFull { path, .. } => self.disk_full = Some(path.clone()),
             EventKind::DiskSpaceReturned { .. } => self.disk_full = None,
             EventKind::AttemptReturned { .. } => self.attempt_returned(ev),

@@ -91,6 +91,7 @@ impl Engine {
             after: new.after.into_iter().map(TaskId::new).collect(),
             tier: None,
             behaviour: None,
+            night: false,
         })
     }
 }

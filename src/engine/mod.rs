@@ -2,8 +2,10 @@
 //! happen; events (to log and fold into state) and effects (for the executor)
 //! come out. No I/O happens here.
 
+mod budget;
 mod clock;
 mod host;
+mod incident;
 mod io;
 mod lead;
 mod operator;

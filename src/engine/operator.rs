@@ -59,6 +59,13 @@ pub enum Command {
     },
     /// End the night shift: the day's scheduling again.
     EndNight,
+    /// Give a task more budget (this much on top of what it may spend); a
+    /// task stopped at its budget goes back to the queue, its branch kept.
+    RaiseBudget(TaskId, Money),
+    /// Make an incident record of a T3 item or a task failed for good.
+    OpenIncident(IncidentSource),
+    /// Write (or rewrite) an incident's follow-up.
+    FollowUp(IncidentId, String),
 }
 
 /// Which end of the merge queue an entry moves to.
@@ -148,6 +155,9 @@ pub fn check(s: &SwarmState, cmd: &Command) -> Result<(), String> {
                 None => Ok(()),
             }
         }
+        Command::RaiseBudget(id, by) => super::budget::check_raise(s, id, *by),
+        Command::OpenIncident(source) => super::incident::check_open(s, source),
+        Command::FollowUp(id, text) => super::incident::check_follow_up(s, id, text),
         Command::ApproveAll | Command::Freeze | Command::Thaw | Command::SetSpeed(_) => Ok(()),
         Command::ReassignTask(_)
         | Command::RespecifyTask(..)
@@ -298,6 +308,9 @@ impl Engine {
             | Command::TuneWatchdog(..)
             | Command::StartNight { .. }
             | Command::EndNight => self.on_review_command(out, cmd),
+            Command::RaiseBudget(id, by) => self.raise_budget(out, &id, by),
+            Command::OpenIncident(source) => self.open_incident(out, source),
+            Command::FollowUp(id, text) => self.follow_up(out, id, text),
         }
     }
 
@@ -363,7 +376,7 @@ impl Engine {
 
     /// A task unblocked (work stopped in the queue itself goes straight back
     /// to it), and the tasks blocked only because they waited on it follow.
-    fn retry_task(&mut self, out: &mut Step, id: &TaskId) {
+    pub(super) fn retry_task(&mut self, out: &mut Step, id: &TaskId) {
         let op = Attr::by(Actor::Operator);
         let t = &self.state.tasks[id];
         let reason = t.reason.as_deref().unwrap_or("");
@@ -429,7 +442,7 @@ impl Engine {
         }
     }
 
-    fn dispose(&mut self, out: &mut Step, id: ConcernId, disposition: Disposition) {
+    pub(super) fn dispose(&mut self, out: &mut Step, id: ConcernId, disposition: Disposition) {
         let c = self.state.concern(&id).expect("checked");
         let mut attr = Attr::by(Actor::Operator);
         attr.agent = c.agent.clone();

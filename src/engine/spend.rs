@@ -75,8 +75,8 @@ impl Engine {
         task: &TaskId,
         session: &SessionId,
     ) -> bool {
-        let task_cost = self.state.tasks[task].cost;
-        let limit = self.settings.budget_task;
+        let t = &self.state.tasks[task];
+        let (task_cost, limit) = (t.cost, t.budget(self.settings.budget_task));
         if limit <= Money::ZERO || task_cost < limit {
             return false;
         }

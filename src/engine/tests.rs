@@ -616,6 +616,7 @@ fn emergency_stop_freezes_everyone_and_thaw_resumes() {
 }
 
 mod bounds;
+mod budget;
 mod host;
 mod recovery;
 mod review;

@@ -12,9 +12,12 @@ use super::theme::Theme;
 use crate::engine::{Command, QueueEnd, check_command};
 use crate::swarm::{Snapshot, Speed};
 
+mod budget;
+mod incidents;
 mod modes;
 mod review;
 
+pub use budget::{default_amount, parse_amount, task_of};
 pub use modes::{Mode, OnYes};
 
 pub struct App {
@@ -27,7 +30,17 @@ pub struct App {
     pub states: Vec<PaneState>,
     /// Drill-down stack; the floor when empty.
     pub pages: Vec<Target>,
+    /// The selected row of the open page, on pages with rows.
+    pub page_sel: usize,
+    /// How far the open page is scrolled, in lines.
+    pub page_scroll: u16,
+    /// How far it can scroll, as the last draw found.
+    pub page_scroll_max: std::cell::Cell<u16>,
+    /// How far the help can scroll, as the last draw found.
+    pub help_scroll_max: std::cell::Cell<u16>,
     pub mode: Mode,
+    /// Symbols as Unicode, or ASCII stand-ins where the font lacks them.
+    pub glyphs: super::glyphs::Glyphs,
     /// A line for the operator (a refusal, a confirmation).
     pub notice: Option<String>,
     /// Commands for the engine, taken by the loop.
@@ -80,7 +93,12 @@ impl App {
             ],
             states: vec![PaneState::default(); 5],
             pages: Vec::new(),
+            page_sel: 0,
+            page_scroll: 0,
+            page_scroll_max: std::cell::Cell::new(0),
+            help_scroll_max: std::cell::Cell::new(u16::MAX),
             mode: Mode::Normal,
+            glyphs: super::glyphs::Glyphs::Unicode,
             notice: None,
             outbox: Vec::new(),
             quit: false,
@@ -133,6 +151,10 @@ impl App {
     /// The row under the cursor in the focused pane (or the open page).
     pub fn selected(&self) -> Option<Target> {
         if let Some(p) = self.pages.last() {
+            // A list page stands for its selected row.
+            if *p == Target::Incidents {
+                return self.page_rows().get(self.page_sel).cloned();
+            }
             return Some(p.clone());
         }
         self.targets().get(self.state(self.focus).selected).cloned()
@@ -167,6 +189,15 @@ impl App {
     }
 
     fn move_sel(&mut self, to: impl FnOnce(usize, usize) -> usize) {
+        if !self.pages.is_empty() {
+            let n = self.page_rows().len();
+            if n > 0 {
+                self.page_sel = to(self.page_sel, n).min(n - 1);
+            } else {
+                self.scroll_page(to);
+            }
+            return;
+        }
         let n = self.targets().len();
         let st = &mut self.states[self.focus.index()];
         st.selected = if n == 0 {
@@ -250,11 +281,38 @@ impl App {
                 }
             }
             Action::Open => {
-                if let Some(t) = sel
+                let row = self.page_rows().get(self.page_sel).cloned();
+                if let Some(t) = row.or(sel)
                     && self.pages.last() != Some(&t)
                 {
                     self.pages.push(t);
+                    self.page_sel = 0;
+                    self.page_scroll = 0;
                 }
+            }
+            Action::Unfold => {
+                let st = &mut self.states[PaneId::Watchdog.index()];
+                st.unfolded = !st.unfolded;
+                let unfolded = st.unfolded;
+                self.focus_pane(PaneId::Watchdog);
+                self.say(match unfolded {
+                    true => "healthy agents unfolded: j/k select them, u folds them again",
+                    false => "healthy agents folded into teams",
+                });
+            }
+            Action::PageDown | Action::PageUp => {
+                let down = a == Action::PageDown;
+                let by = |i: usize| if down { i + 10 } else { i.saturating_sub(10) };
+                if self.pages.is_empty() {
+                    self.move_sel(|i, _| by(i));
+                } else {
+                    self.scroll_page(|i, _| by(i));
+                }
+            }
+            Action::Incidents if self.pages.last() != Some(&Target::Incidents) => {
+                self.pages.push(Target::Incidents);
+                self.page_sel = 0;
+                self.page_scroll = 0;
             }
             Action::Back => self.back(),
             Action::ReviewEvening => self.open_review(crate::review::screen::Kind::Evening),
@@ -340,7 +398,7 @@ impl App {
         let s = &self.snap.state;
         match a {
             Action::Retry => match sel {
-                Some(Target::Task(t)) => self.send_checked(Command::RetryTask(t), None),
+                Some(Target::Task(t)) => self.send_said(Command::RetryTask(t)),
                 _ => self.say("select a failed or blocked task to retry"),
             },
             Action::Drop => match sel {
@@ -427,6 +485,9 @@ impl App {
                 self.act_on_queue(a, sel)
             }
             Action::ToggleNight => self.toggle_night(),
+            Action::RaiseBudget => self.ask_budget(sel),
+            Action::OpenIncident => self.open_incident(sel),
+            Action::FollowUp => self.ask_follow_up(sel),
             Action::Faster | Action::Slower if self.snap.real_time => {
                 self.say(crate::swarm::REAL_TIME)
             }
@@ -490,6 +551,8 @@ impl App {
 
     /// Close the open page; on the floor, clear the pane's filter.
     fn back(&mut self) {
+        self.page_sel = 0;
+        self.page_scroll = 0;
         if self.pages.pop().is_none() {
             self.states[self.focus.index()].filter.clear();
         }
@@ -498,12 +561,25 @@ impl App {
     fn focus_pane(&mut self, id: PaneId) {
         self.focus = id;
         self.pages.clear();
+        self.page_sel = 0;
+        self.page_scroll = 0;
     }
 
     fn run_command_line(&mut self, text: &str) {
         match command_line::parse(text, &self.snap, self.readonly) {
             Ok(command_line::Parsed::Action(a)) => self.act(a),
-            Ok(command_line::Parsed::Commands(cmds)) => self.outbox.extend(cmds),
+            Ok(command_line::Parsed::Commands(cmds)) => {
+                for cmd in cmds {
+                    match cmd {
+                        // Said in the status line: what they did, or why not.
+                        Command::RetryTask(_)
+                        | Command::RaiseBudget(..)
+                        | Command::OpenIncident(_)
+                        | Command::FollowUp(..) => self.send_said(cmd),
+                        cmd => self.outbox.push(cmd),
+                    }
+                }
+            }
             Ok(command_line::Parsed::Quit) => self.quit = true,
             Ok(command_line::Parsed::Detach) => {
                 self.ending = Ending::Detach;
@@ -520,5 +596,7 @@ impl App {
     }
 }
 
+#[cfg(test)]
+mod hands_tests;
 #[cfg(test)]
 mod tests;

@@ -2,7 +2,7 @@
 //! completion of both.
 
 use super::action::{Action, Key, KeyName};
-use crate::domain::{AgentId, ConcernId, ConvoyId, PauseId, TaskId};
+use crate::domain::{AgentId, ConcernId, ConvoyId, IncidentId, IncidentSource, PauseId, TaskId};
 use crate::engine::{Command, QueueEnd};
 use crate::swarm::{Snapshot, Speed};
 
@@ -159,6 +159,22 @@ pub fn parse(text: &str, snap: &Snapshot, readonly: bool) -> Result<Parsed, Stri
         "retry" => arg
             .map(|id| one(Command::RetryTask(TaskId::new(id))))
             .unwrap_or_else(|| Err(need("a task"))),
+        "budget" => budget(arg, &rest, snap),
+        "incident" => match arg {
+            Some(id) if id.starts_with("C-") => one(Command::OpenIncident(
+                IncidentSource::Concern(ConcernId::new(id)),
+            )),
+            Some(id) => one(Command::OpenIncident(IncidentSource::Task(TaskId::new(id)))),
+            None => Err(need("a concern or a task")),
+        },
+        "follow-up" => match arg {
+            Some(id) if !rest.is_empty() => {
+                one(Command::FollowUp(IncidentId::new(id), rest.join(" ")))
+            }
+            Some(_) => Err("follow-up needs the text after the incident id".into()),
+            None => Err(need("an incident id and the text")),
+        },
+        "incidents" => Ok(Parsed::Action(Action::Incidents)),
         "drop" => arg
             .map(|id| one(Command::DropTask(TaskId::new(id))))
             .unwrap_or_else(|| Err(need("a task"))),
@@ -195,6 +211,27 @@ pub fn parse(text: &str, snap: &Snapshot, readonly: bool) -> Result<Parsed, Stri
         "stop" => Ok(Parsed::Stop),
         other => Err(format!("unknown command {other:?}; Tab lists them")),
     }
+}
+
+/// `budget TASK [AMOUNT|N%]`: more budget for a task, half its budget when
+/// no amount is given.
+fn budget(arg: Option<&str>, rest: &[&str], snap: &Snapshot) -> Result<Parsed, String> {
+    let Some(id) = arg else {
+        return Err("budget needs a task and an amount, e.g. budget T-0003 50%".into());
+    };
+    let id = TaskId::new(id);
+    let s = &snap.state;
+    let Some(t) = s.task(&id) else {
+        return Err(format!("no task {id}"));
+    };
+    if snap.budget_task <= crate::domain::Money::ZERO {
+        return Err("tasks have no budget in this config ([budgets] task)".into());
+    }
+    let by = match rest.join(" ") {
+        text if text.trim().is_empty() => super::app::default_amount(s, snap.budget_task, &id),
+        text => super::app::parse_amount(&text, t.budget(snap.budget_task))?,
+    };
+    Ok(Parsed::Commands(vec![Command::RaiseBudget(id, by)]))
 }
 
 /// `pause`/`resume` an agent, a convoy or `all` convoys; `pause swarm REASON`.
@@ -295,6 +332,30 @@ fn ids_for(cmd: &str, snap: &Snapshot) -> Vec<String> {
             v
         }
         "retry" | "drop" => s.task_order.iter().map(|t| t.to_string()).collect(),
+        // Tasks stopped at their budget first.
+        "budget" => {
+            let stopped = |t: &&crate::domain::TaskId| s.tasks[*t].stopped_at_budget();
+            let (first, rest): (Vec<_>, Vec<_>) = s.task_order.iter().partition(stopped);
+            first
+                .into_iter()
+                .chain(rest)
+                .map(|t| t.to_string())
+                .collect()
+        }
+        // Concerns that reached the operator, then tasks that failed for good.
+        "incident" => s
+            .concerns
+            .iter()
+            .filter(|c| c.routing == crate::domain::Routing::Human)
+            .map(|c| c.id.to_string())
+            .chain(
+                s.task_order
+                    .iter()
+                    .filter(|t| s.tasks[*t].status == crate::domain::TaskStatus::Failed)
+                    .map(|t| t.to_string()),
+            )
+            .collect(),
+        "follow-up" => s.incidents.iter().map(|i| i.id.to_string()).collect(),
         "move" => snap.merge_queue.iter().map(|t| t.to_string()).collect(),
         "speed" => ["1", "10", "60", "300", "3600", "max"]
             .iter()
@@ -584,7 +645,7 @@ mod tests {
             .map(|(w, _)| w.to_string())
             .collect();
         assert_eq!(candidates(&[], &s, true), looking);
-        assert_eq!(looking, ["quit", "help", "review"]);
+        assert_eq!(looking, ["quit", "help", "review", "incidents"]);
         assert!(
             matches!(parse("frobnicate", &s, false), Err(e) if e.starts_with("unknown command"))
         );

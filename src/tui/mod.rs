@@ -11,6 +11,7 @@ pub mod command_line;
 pub mod detail;
 pub mod floor;
 pub mod format;
+pub mod glyphs;
 pub mod header;
 pub mod load;
 pub mod panes;
@@ -45,6 +46,7 @@ pub struct ConsoleOptions {
     pub readonly: bool,
     /// Where the review screens read the log and record reviews.
     pub review: Option<crate::review::screen::Source>,
+    pub glyphs: glyphs::Glyphs,
 }
 
 enum UiMsg {
@@ -69,6 +71,8 @@ pub fn run(mut swarm: Swarm, run: RunOptions, opts: ConsoleOptions) -> Result<Su
     let mut app = App::new(swarm.snapshot(), opts.theme, opts.keys, opts.readonly);
     app.review_source = opts.review;
     let done = ui_tx.clone();
+    app.glyphs = opts.glyphs;
+
     let engine = std::thread::Builder::new()
         .name("shiftboss-engine".into())
         .spawn(move || -> Result<Summary, SwarmError> {
@@ -115,6 +119,7 @@ pub fn watch(mut watcher: Watcher, opts: ConsoleOptions) -> Result<(), SwarmErro
     let (ui_tx, ui_rx) = mpsc::channel::<UiMsg>();
     let mut app = App::new(watcher.snapshot(), opts.theme, opts.keys, true);
     app.review_source = opts.review;
+    app.glyphs = opts.glyphs;
     let (stop_tx, stop_rx) = mpsc::channel::<()>();
     let tx = ui_tx.clone();
     let follower = std::thread::Builder::new()

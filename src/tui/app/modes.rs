@@ -32,6 +32,16 @@ pub enum Mode {
         key: &'static str,
         edit: LineEdit,
     },
+    /// How much more budget a task gets is being typed.
+    Amount {
+        task: crate::domain::TaskId,
+        edit: LineEdit,
+    },
+    /// An incident's follow-up is being typed.
+    FollowUp {
+        id: crate::domain::IncidentId,
+        edit: LineEdit,
+    },
     /// A destructive action waits for `y`.
     Confirm {
         prompt: String,
@@ -61,11 +71,15 @@ impl App {
                 }
             }
             Mode::Help { scroll } => {
+                let max = self.help_scroll_max.get();
+                let to = |s: u16| Mode::Help { scroll: s.min(max) };
                 self.mode = match key.code {
-                    KeyName::Char('j') | KeyName::Down => Mode::Help { scroll: scroll + 1 },
-                    KeyName::Char('k') | KeyName::Up => Mode::Help {
-                        scroll: scroll.saturating_sub(1),
-                    },
+                    KeyName::Char('j') | KeyName::Down => to(scroll.saturating_add(1)),
+                    KeyName::Char('k') | KeyName::Up => to(scroll.saturating_sub(1)),
+                    KeyName::Char('d') if key.ctrl => to(scroll.saturating_add(10)),
+                    KeyName::PageDown => to(scroll.saturating_add(10)),
+                    KeyName::Char('u') if key.ctrl => to(scroll.saturating_sub(10)),
+                    KeyName::PageUp => to(scroll.saturating_sub(10)),
                     _ => Mode::Normal,
                 }
             }
@@ -130,6 +144,24 @@ impl App {
                 }
                 Edited::Cancelled => {}
                 Edited::Typing => self.mode = Mode::Respecify { task, edit },
+            },
+            Mode::Amount { task, mut edit } => match edit.key(key) {
+                Edited::Entered(text) => {
+                    if let Err(why) = self.give_budget(task.clone(), &text) {
+                        self.notice = Some(why);
+                        self.mode = Mode::Amount {
+                            task,
+                            edit: LineEdit::with(&text),
+                        };
+                    }
+                }
+                Edited::Cancelled => {}
+                Edited::Typing => self.mode = Mode::Amount { task, edit },
+            },
+            Mode::FollowUp { id, mut edit } => match edit.key(key) {
+                Edited::Entered(text) => self.send_said(Command::FollowUp(id, text)),
+                Edited::Cancelled => {}
+                Edited::Typing => self.mode = Mode::FollowUp { id, edit },
             },
             Mode::Confirm { prompt, on_yes } => match (key.code, on_yes) {
                 (KeyName::Char('y') | KeyName::Enter, OnYes::Quit) => self.quit = true,

@@ -3,14 +3,18 @@
 //! fills the body; `Esc` goes back.
 //!
 //! A page is sections with headings in one or two columns (two when the body
-//! is wide). Nothing scrolls: a section that does not fit is cut with a
-//! `… N more` line; streams (output, gate output, events) keep their newest
-//! lines. Nothing panics in a tiny area.
+//! is wide). Unscrolled, every section shows: one that does not fit is cut
+//! with a `… N more` line; streams (output, gate output, events) keep their
+//! newest lines. `ctrl-d`/`ctrl-u` (and `j`/`k` on a page without rows)
+//! scroll it, drawn whole from that line on. Rows (`rows.rs`) are selected
+//! with `j`/`k` and opened with `Enter`. Nothing panics in a tiny area.
 
 mod agent;
 mod concern;
 mod convoy;
+mod incidents;
 mod pause;
+mod rows;
 mod task;
 
 use super::app::App;
@@ -24,6 +28,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Borders, Widget};
+pub use rows::rows;
 
 /// Bodies at least this wide show a page in two columns.
 const TWO_COLUMNS: u16 = 100;
@@ -316,6 +321,8 @@ pub fn draw(app: &App, target: &Target, area: Rect, buf: &mut Buffer) {
         Target::Convoy(_) => "convoy",
         Target::Concern(_) => "concern",
         Target::Pause(_) => "pause point",
+        Target::Incident(_) => "incident",
+        Target::Incidents => "records",
     };
     draw_with(app, kind, &target.label(), area, buf, |ctx| match target {
         Target::Agent(id) => agent::page(ctx, id),
@@ -323,11 +330,14 @@ pub fn draw(app: &App, target: &Target, area: Rect, buf: &mut Buffer) {
         Target::Convoy(id) => convoy::page(ctx, id),
         Target::Concern(id) => concern::page(ctx, id),
         Target::Pause(id) => pause::page(ctx, id),
+        Target::Incident(id) => incidents::page(ctx, id),
+        Target::Incidents => incidents::list(ctx),
     });
 }
 
 /// A page in a framed body titled `kind label`, built by `build` for the
-/// width of its columns.
+/// width of its columns, scrolled by the app's `page_scroll` (the furthest
+/// it can go is left in `page_scroll_max`).
 pub fn draw_with(
     app: &App,
     kind: &str,
@@ -337,18 +347,17 @@ pub fn draw_with(
     build: impl FnOnce(&PageCtx) -> Page,
 ) {
     let t = &app.theme;
-    let block = Block::default()
+    let mut block = Block::default()
         .borders(Borders::ALL)
         .border_type(BorderType::Thick)
         .border_style(t.border(true))
         .title(Line::from(vec![
             Span::styled(format!(" {kind} "), t.dim()),
             Span::styled(format!("{label} "), t.title(true)),
-        ]))
-        .title(Line::styled(" esc back ", t.key()).right_aligned());
+        ]));
     let inner = block.inner(area);
-    block.render(area, buf);
     if inner.width == 0 || inner.height == 0 {
+        block.render(area, buf);
         return;
     }
     let two = inner.width >= TWO_COLUMNS;
@@ -367,14 +376,68 @@ pub fn draw_with(
         width: columns[0].width as usize,
     };
     let page = build(&ctx);
-    if two {
-        draw_column(&page.left, columns[0], buf, t);
-        draw_column(&page.right, columns[1], buf, t);
+    let cols: Vec<(Vec<Section>, Rect)> = if two {
+        vec![(page.left, columns[0]), (page.right, columns[1])]
     } else {
         let mut left = page.left;
         let rest = left.split_off(page.lead.min(left.len()));
         let all: Vec<Section> = left.into_iter().chain(page.right).chain(rest).collect();
-        draw_column(&all, inner, buf, t);
+        vec![(all, inner)]
+    };
+    let max = cols
+        .iter()
+        .map(|(secs, r)| flat_len(secs).saturating_sub(r.height as usize))
+        .max()
+        .unwrap_or(0)
+        .min(u16::MAX as usize) as u16;
+    app.page_scroll_max.set(max);
+    let scroll = app.page_scroll.min(max);
+    let hint = match (max, scroll) {
+        (0, _) => " esc back ".to_string(),
+        (_, 0) => " ctrl-d scrolls · esc back ".to_string(),
+        (m, s) => format!(" line {} of {} · ctrl-u/ctrl-d · esc back ", s + 1, m + 1),
+    };
+    block = block.title(Line::styled(hint, t.key()).right_aligned());
+    block.render(area, buf);
+    for (secs, rect) in cols {
+        if scroll > 0 {
+            draw_flat(&secs, rect, buf, t, scroll as usize);
+        } else {
+            draw_column(&secs, rect, buf, t);
+        }
+    }
+}
+
+/// Lines a column takes uncut: each heading and its lines (or its dash).
+fn flat_len(sections: &[Section]) -> usize {
+    sections.iter().map(|s| 1 + s.lines.len().max(1)).sum()
+}
+
+/// A column drawn whole from line `from` on: scrolled, nothing cut.
+fn draw_flat(sections: &[Section], area: Rect, buf: &mut Buffer, t: &Theme, from: usize) {
+    let none = Line::styled("—", t.dim());
+    let mut all: Vec<(bool, Line)> = Vec::new();
+    for s in sections {
+        all.push((
+            true,
+            Line::from(vec![
+                Span::styled("▌ ", t.border(true)),
+                Span::styled(s.title.clone(), t.title(true)),
+            ]),
+        ));
+        if s.lines.is_empty() {
+            all.push((false, none.clone()));
+        }
+        all.extend(s.lines.iter().map(|l| (false, l.clone())));
+    }
+    for (i, (heading, line)) in all.iter().skip(from).take(area.height as usize).enumerate() {
+        let x = if *heading { area.x } else { area.x + 1 };
+        let w = if *heading {
+            area.width
+        } else {
+            area.width.saturating_sub(1)
+        };
+        buf.set_line(x, area.y + i as u16, line, w);
     }
 }
 

@@ -23,8 +23,9 @@
 //! fold into teams of [`SPAN`] by their number (`builder-01`–`08` is team 1;
 //! ids without a number go by position): `team 2  ●●●●●●○○  6 working, 2
 //! idle`. Team rows are not selectable: the targets are the agent rows, so
-//! `j`/`k` walk the exceptions (use `/` to find a healthy agent; a filter
-//! that leaves [`SPAN`] or fewer agents lists them all).
+//! `j`/`k` walk the exceptions; `u` unfolds the teams into their agents,
+//! each selectable (`u` again folds them), and a filter that leaves
+//! [`SPAN`] or fewer agents lists them all.
 //!
 //! Drawing is linear: one pass each over waiting pauses, open concerns,
 //! recent events and agents, then work per row on screen.

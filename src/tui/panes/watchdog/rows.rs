@@ -294,7 +294,7 @@ pub(super) fn rows<'a>(snap: &'a Snapshot, state: &PaneState) -> Vec<Row<'a>> {
     // Configured teams group their members whatever their number; agents
     // of no team fold by number after them.
     let configured = snap.state.team_figures();
-    let fold = agents.len() > SPAN || !configured.is_empty();
+    let fold = (agents.len() > SPAN || !configured.is_empty()) && !state.unfolded;
     let mut groups: [Vec<Row>; 3] = Default::default(); // T3, T2, T1
     let mut healthy: Vec<Row> = Vec::new();
     let mut teams: Vec<Team> = Vec::new();

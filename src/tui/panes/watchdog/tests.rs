@@ -364,6 +364,7 @@ fn configured_teams_group_their_agents_with_lead_progress_spend_and_wait() {
             after: Vec::new(),
             tier: None,
             behaviour: None,
+            night: false,
         };
         k.snap.state.apply(&Event {
             at: 9 * HOUR,
