@@ -23,6 +23,7 @@ impl Config {
         self.merge.check(base)?;
         self.sandbox.check(base)?;
         self.inbox.check(base)?;
+        self.triage.check(self, base)?;
         sim(self, &p)
     }
 }

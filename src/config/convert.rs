@@ -71,6 +71,7 @@ impl Config {
             api_max_refusals: self.agent.api_refusals,
             api_refusal_time: self.agent.api_refusal_time.millis(),
             inbox: self.inbox.settings(),
+            triage: self.triage.policy(),
         }
     }
 

@@ -230,13 +230,23 @@ pub enum EventKind {
     /// `decision`, ...), `error` what went wrong. A concern follows.
     ExecutorFailed { action: String, error: String },
     /// T2 triage's verdict on a concern routed to it, with its reasons: a
-    /// `resolve` is followed by the concern's disposal; an `escalate` routes
+    /// `resolve` or an `act` is followed by the concern's disposal; an `escalate` routes
     /// the concern to the operator with the recommendation.
     TriageVerdict {
         concern: super::ConcernId,
         verdict: super::triage::Verdict,
+        /// What an `act` verdict does (the engine does it in the same step).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        action: Option<super::triage::Action>,
         recommendation: String,
         reasons: Vec<String>,
+    },
+    /// Triage's model answered a concern with something that is not a
+    /// verdict, or not at all (an error, a timeout): refused, and the
+    /// heuristics decide.
+    TriageRefused {
+        concern: super::ConcernId,
+        why: String,
     },
 }
 
@@ -293,6 +303,7 @@ impl EventKind {
             EventKind::AttemptReturned { .. } => "attempt_returned",
             EventKind::ExecutorFailed { .. } => "executor_failed",
             EventKind::TriageVerdict { .. } => "triage_verdict",
+            EventKind::TriageRefused { .. } => "triage_refused",
         }
     }
 }

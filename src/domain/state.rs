@@ -456,7 +456,8 @@ impl SwarmState {
             // the inbox.
             EventKind::SpeedChanged { .. }
             | EventKind::UsageMismatch { .. }
-            | EventKind::ExecutorFailed { .. } => {}
+            | EventKind::ExecutorFailed { .. }
+            | EventKind::TriageRefused { .. } => {}
             EventKind::TriageVerdict { .. } => self.triage_verdict(ev),
             EventKind::DiskFull { path, .. } => self.disk_full = Some(path.clone()),
             EventKind::DiskSpaceReturned { .. } => self.disk_full = None,

@@ -245,7 +245,7 @@ impl Engine {
                     },
                 );
             }
-            Command::RetryTask(id) => self.retry_task(out, &id),
+            Command::RetryTask(id) => self.retry_task_as(out, &id, Actor::Operator),
             Command::DropTask(id) => self.emit(
                 out,
                 op.task(&id),
@@ -329,9 +329,10 @@ impl Engine {
     }
 
     /// A task unblocked (work stopped in the queue itself goes straight back
-    /// to it), and the tasks blocked only because they waited on it follow.
-    fn retry_task(&mut self, out: &mut Step, id: &TaskId) {
-        let op = Attr::by(Actor::Operator);
+    /// to it), and the tasks blocked only because they waited on it follow:
+    /// the operator's `:retry`, or triage's act verdicts.
+    pub(crate) fn retry_task_as(&mut self, out: &mut Step, id: &TaskId, who: Actor) {
+        let op = Attr::by(who);
         let t = &self.state.tasks[id];
         let reason = t.reason.as_deref().unwrap_or("");
         let requeue = t.branch.is_some()

@@ -4,6 +4,14 @@
 use super::{Attr, Effect, Engine, Step};
 use crate::domain::*;
 
+/// The scheduler's choice of agent for a task.
+enum Pick {
+    Agent(AgentId),
+    /// Triage gave it to an agent that is busy: the next task is tried.
+    Wait,
+    NoneFree,
+}
+
 impl Engine {
     /// Tasks that could start now, best first.
     fn ready_tasks(&self) -> Vec<TaskId> {
@@ -130,21 +138,47 @@ impl Engine {
             if delay {
                 continue;
             }
-            // The agent that worked the task before keeps it if it is free:
-            // its worktree already holds the branch.
-            let previous = self.state.tasks[&task].agent.clone();
-            let agent = previous
-                .filter(|p| {
-                    self.state
-                        .agents
-                        .get(p)
-                        .is_some_and(|a| a.phase == AgentPhase::Idle && !a.held)
-                })
-                .or_else(|| self.idle_agents().next().map(|a| a.id.clone()));
-            let Some(agent) = agent else {
-                break;
+            let agent = match self.agent_for(&task) {
+                Pick::Agent(a) => a,
+                Pick::Wait => continue,
+                Pick::NoneFree => break,
             };
             self.assign(out, &task, &agent, None);
+        }
+    }
+
+    /// Who starts `task`: the agent triage gave it to (the task waits for
+    /// it while it is busy or held; a retired one frees the task), else the
+    /// agent that worked it before if it is free (its worktree already holds
+    /// the branch), else any idle agent no other task waits for.
+    fn agent_for(&self, task: &TaskId) -> Pick {
+        let free = |id: &AgentId| {
+            self.state
+                .agents
+                .get(id)
+                .is_some_and(|a| a.phase == AgentPhase::Idle && !a.held)
+        };
+        if let Some(to) = self.state.triage.assign_to.get(task)
+            && self
+                .state
+                .agents
+                .get(to)
+                .is_some_and(|a| a.phase != AgentPhase::Retired)
+        {
+            return match free(to) {
+                true => Pick::Agent(to.clone()),
+                false => Pick::Wait,
+            };
+        }
+        let reserved = |id: &AgentId| self.state.triage.assign_to.values().any(|r| r == id);
+        let previous = self.state.tasks[task].agent.clone();
+        match previous.filter(|p| free(p) && !reserved(p)).or_else(|| {
+            self.idle_agents()
+                .find(|a| !reserved(&a.id))
+                .map(|a| a.id.clone())
+        }) {
+            Some(a) => Pick::Agent(a),
+            None => Pick::NoneFree,
         }
     }
 

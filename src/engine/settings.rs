@@ -51,6 +51,8 @@ pub struct Settings {
     pub api_refusal_time: Millis,
     /// When unanswered concerns and pause points are raised again.
     pub inbox: InboxSettings,
+    /// What T2 triage may do on its own (`[triage]`).
+    pub triage: crate::watchdog::triage::TriagePolicy,
 }
 
 /// How the merge queue lands work.
@@ -120,6 +122,7 @@ impl Default for Settings {
             api_max_refusals: 6,
             api_refusal_time: 30 * MINUTE,
             inbox: InboxSettings::default(),
+            triage: Default::default(),
         }
     }
 }

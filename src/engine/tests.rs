@@ -619,3 +619,4 @@ mod host;
 mod recovery;
 mod ticks;
 mod triage;
+mod triage_act;

@@ -439,6 +439,7 @@ fn detail(k: &EventKind) -> String {
             verdict,
             recommendation,
             reasons,
+            ..
         } => format!(
             "{} {}: {}{}",
             concern.as_str(),

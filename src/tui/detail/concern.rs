@@ -134,7 +134,7 @@ fn what_triage_decided(ctx: &PageCtx, c: &Concern) -> Option<Section> {
         let mut s = Section::new("triage");
         s.line(Line::styled(
             format!(
-                "deciding since {}: resolve, or escalate to you",
+                "deciding since {}: resolve, act, or escalate to you",
                 ctx.when(c.raised_at)
             ),
             t.dim(),
@@ -148,6 +148,9 @@ fn what_triage_decided(ctx: &PageCtx, c: &Concern) -> Option<Section> {
         format!("{} at {}", d.verdict.as_str(), ctx.when(d.at)),
         t.text(),
     ));
+    if let Some(a) = &d.action {
+        s.line(ctx.kv("did", a.describe(), t.text()));
+    }
     for r in &d.reasons {
         s.line(ctx.kv("because", r.clone(), t.text()));
     }
