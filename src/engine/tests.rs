@@ -620,3 +620,4 @@ mod recovery;
 mod ticks;
 mod triage;
 mod triage_act;
+mod triage_llm;
