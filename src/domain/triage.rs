@@ -163,7 +163,10 @@ impl TriageFacts {
             reasons,
         } = &ev.kind
         {
-            if let (Some(a), Some(task)) = (action, &ev.task) {
+            // An escalation's action is a proposal, not done.
+            if *verdict == Verdict::Act
+                && let (Some(a), Some(task)) = (action, &ev.task)
+            {
                 self.acted
                     .entry(task.clone())
                     .or_default()

@@ -2,6 +2,7 @@
 //! happen; events (to log and fold into state) and effects (for the executor)
 //! come out. No I/O happens here.
 
+pub mod accept;
 mod clock;
 mod host;
 mod io;

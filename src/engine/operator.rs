@@ -19,6 +19,9 @@ pub enum Command {
     AckConcern(ConcernId),
     ResolveConcern(ConcernId),
     DismissConcern(ConcernId, String),
+    /// Do what triage proposed when it escalated the concern to the
+    /// operator (restart fresh, reassign, a bigger model, a raised budget).
+    AcceptTriage(ConcernId),
     HoldAgent(AgentId),
     ReleaseAgent(AgentId),
     HoldConvoy(ConvoyId),
@@ -77,6 +80,10 @@ pub fn check(s: &SwarmState, cmd: &Command) -> Result<(), String> {
                 return Err("a dismissal needs a reason".into());
             }
             concern_open(s, id)
+        }
+        Command::AcceptTriage(id) => {
+            concern_open(s, id)?;
+            crate::engine::accept::proposal(s, id).map(|_| ())
         }
         Command::HoldAgent(id) | Command::ReleaseAgent(id) => agent_known(s, id),
         Command::KillAgent(id) => {
@@ -208,6 +215,7 @@ impl Engine {
             Command::DismissConcern(id, reason) => {
                 self.dispose(out, id, Disposition::Dismissed(reason))
             }
+            Command::AcceptTriage(id) => self.accept_triage(out, &id),
             Command::HoldAgent(id) => self.hold_agent(out, &id),
             Command::ReleaseAgent(id) => {
                 self.emit(out, op.agent(&id), EventKind::AgentHeld { held: false });

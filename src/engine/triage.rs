@@ -60,7 +60,8 @@ impl Engine {
             attr = attr.task(t);
         }
         let settled = j.verdict != Verdict::Escalate;
-        let action = j.action.clone();
+        // An escalation's action is only proposed.
+        let action = j.action.clone().filter(|_| j.verdict == Verdict::Act);
         self.emit(
             out,
             attr.clone(),
@@ -91,7 +92,7 @@ impl Engine {
     /// requeued (its next session fresh, on the agent the fold reserved for
     /// it if any); a failed or blocked task retried as the operator's
     /// `:retry` does, with the tasks that waited on it.
-    fn triage_act(&mut self, out: &mut Step, task: &TaskId, action: &Action) {
+    pub(super) fn triage_act(&mut self, out: &mut Step, task: &TaskId, action: &Action) {
         let why = format!("triage: {}", action.describe());
         let live = self
             .live

@@ -142,6 +142,8 @@ actions! {
     Resolve = "resolve", Inbox, mutates: true, confirm: false, keys: ["r"], line: [("resolve", "CONCERN")];
     /// Dismiss the selected concern, with a reason
     Dismiss = "dismiss", Inbox, mutates: true, confirm: false, keys: ["d"], line: [("dismiss", "CONCERN REASON…")];
+    /// Accept triage's recommendation for the selected concern
+    Accept = "accept", Inbox, mutates: true, confirm: false, keys: ["A"], line: [("follow", "CONCERN")];
     /// Pause or resume the selected agent or convoy
     TogglePause = "toggle_pause", Swarm, mutates: true, confirm: false, keys: ["p"], line: [("pause", "AGENT|CONVOY|all|swarm REASON"), ("resume", "AGENT|CONVOY|all")];
     /// Pause or resume the whole swarm (no new work starts)

@@ -138,6 +138,9 @@ pub fn parse(text: &str, snap: &Snapshot, readonly: bool) -> Result<Parsed, Stri
         "resolve" => arg
             .map(|id| one(Command::ResolveConcern(ConcernId::new(id))))
             .unwrap_or_else(|| Err(need("a concern id"))),
+        "follow" => arg
+            .map(|id| one(Command::AcceptTriage(ConcernId::new(id))))
+            .unwrap_or_else(|| Err(need("a concern id"))),
         "dismiss" => match arg {
             Some(id) if !rest.is_empty() => {
                 one(Command::DismissConcern(ConcernId::new(id), rest.join(" ")))

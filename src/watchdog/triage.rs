@@ -11,11 +11,13 @@
 //!    it fresh, once; then escalate: the spec or the gate may be wrong;
 //! 4. a watchdog concern whose task worked again after it (progress, a
 //!    commit, usage) with no alert since → resolve: restarted and working;
-//!
-//! A concern whose task triage acted on since it was raised is resolved
-//! first: the action answers it too.
 //! 5. still open `triage_after` after it was raised → escalate: no clear
 //!    cause, the operator decides.
+//!
+//! A concern whose task triage acted on since it was raised is resolved
+//! first: the action answers it too. An escalation carries the action the
+//! operator may accept with one key, when one can be done now (done before
+//! or not).
 
 use crate::domain::triage::{Action, TaskTrouble, Verdict};
 use crate::domain::{
@@ -63,9 +65,18 @@ pub struct Judgement {
 }
 
 fn escalate(recommendation: String, reasons: Vec<String>) -> Option<Judgement> {
+    propose(recommendation, reasons, None)
+}
+
+/// Escalated with an action the operator can accept with one key.
+fn propose(
+    recommendation: String,
+    reasons: Vec<String>,
+    action: Option<Action>,
+) -> Option<Judgement> {
     Some(Judgement {
         verdict: Verdict::Escalate,
-        action: None,
+        action,
         recommendation,
         reasons,
     })
@@ -179,9 +190,13 @@ fn by_pattern(
                 return act(Action::Reassign { to }, why);
             }
         }
-        return escalate(
+        let offer = concrete_now(state, task, "bigger_model", policy)
+            .or_else(|_| concrete_now(state, task, "reassign", policy))
+            .ok();
+        return propose(
             format!("respecify {task}, or give it to another agent or a bigger model"),
             why,
+            offer,
         );
     }
     if c.source == ConcernSource::Budget && t.progress >= 90 {
@@ -196,9 +211,10 @@ fn by_pattern(
         {
             return act(Action::RaiseBudget { limit }, why);
         }
-        return escalate(
+        return propose(
             format!("raise {task}'s budget: it stopped at {} %", t.progress),
             why,
+            concrete_now(state, task, "raise_budget", policy).ok(),
         );
     }
     if let Some((what, n)) = &t.same_rejection
@@ -208,9 +224,10 @@ fn by_pattern(
         if movable && !done("restart_fresh") {
             return act(Action::RestartFresh, why);
         }
-        return escalate(
+        return propose(
             format!("check {task}'s spec against the gate: the same rejection came back {n} times"),
             why,
+            concrete_now(state, task, "restart_fresh", policy).ok(),
         );
     }
     if c.source == ConcernSource::Watchdog
@@ -300,6 +317,16 @@ pub fn concrete(
     {
         return Err(format!("{name} was done once on {task} already"));
     }
+    concrete_now(state, task, name, policy)
+}
+
+/// As [`concrete`], done before or not (the operator may do it again).
+pub fn concrete_now(
+    state: &SwarmState,
+    task: &TaskId,
+    name: &str,
+    policy: &TriagePolicy,
+) -> Result<Action, String> {
     let status = state.task(task).map(|t| t.status);
     if !matches!(
         status,

@@ -40,8 +40,13 @@ fn verdicts(h: &Harness) -> Vec<(String, Verdict, Option<Action>, Vec<String>)> 
         .collect()
 }
 
+/// The actions done (an escalation's action is only proposed).
 fn acts(h: &Harness) -> Vec<Action> {
-    verdicts(h).into_iter().filter_map(|v| v.2).collect()
+    verdicts(h)
+        .into_iter()
+        .filter(|v| v.1 == Verdict::Act)
+        .filter_map(|v| v.2)
+        .collect()
 }
 
 fn stall(h: &mut Harness) -> Step {
@@ -319,4 +324,39 @@ fn a_process_gone_twice_in_a_row_goes_to_triage() {
     }
     let c = h.e.state().concerns.last().unwrap();
     assert!(c.summary.contains("ended early 2 times"), "{}", c.summary);
+}
+
+#[test]
+fn the_operator_accepts_what_triage_proposed_with_one_command() {
+    let mut s = act_settings(2);
+    s.triage.act = false;
+    let (mut h, _) = Harness::new(s, &[task("t1", "a", 0, &[])]);
+    for _ in 0..3 {
+        stall(&mut h);
+    }
+    h.at(SECOND, Input::Tick);
+    assert!(acts(&h).is_empty(), "acting is off: proposed only");
+    let (id, _, proposed, _) = verdicts(&h)
+        .into_iter()
+        .find(|v| v.2.is_some())
+        .expect("a proposal");
+    let builder_02 = Action::Reassign {
+        to: AgentId::new("builder-02"),
+    };
+    assert_eq!(proposed, Some(builder_02.clone()));
+    let id = ConcernId::new(&id);
+    assert_eq!(h.e.state().concern(&id).unwrap().routing, Routing::Human);
+    let step = h.at(SECOND, Input::Operator(Command::AcceptTriage(id.clone())));
+    let accepted = step
+        .events
+        .iter()
+        .find(|e| e.kind.name() == "triage_verdict")
+        .expect("the operator's act verdict");
+    assert_eq!(accepted.actor, Actor::Operator);
+    assert_eq!(started(&step, "t1").unwrap().0, "builder-02");
+    let c = h.e.state().concern(&id).unwrap();
+    assert_eq!(c.disposition, Disposition::Resolved);
+    assert_eq!(c.disposed_by, Some(Actor::Operator));
+    // Once done, nothing is left to accept.
+    assert!(h.e.check_command(&Command::AcceptTriage(id)).is_err());
 }

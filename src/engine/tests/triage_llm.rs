@@ -76,7 +76,7 @@ fn the_model_is_asked_once_and_its_action_is_done() {
     let (mut h, _) = Harness::new(llm_settings(2), &[task("t1", "a", 0, &[])]);
     let id = concern(&mut h);
     let step = h.at(SECOND, Input::Tick);
-    assert_eq!(asks(&step), [id.clone()]);
+    assert_eq!(asks(&step), std::slice::from_ref(&id));
     let Some(Effect::AskTriage { context, .. }) = step.effects.first() else {
         panic!("asked")
     };

@@ -157,6 +157,11 @@ fn what_triage_decided(ctx: &PageCtx, c: &Concern) -> Option<Section> {
     if !d.recommendation.is_empty() {
         s.line(ctx.kv("recommends", d.recommendation.clone(), t.pause()));
     }
+    if d.verdict == crate::domain::triage::Verdict::Escalate
+        && let Some(a) = &d.action
+    {
+        s.line(ctx.kv("proposes", a.describe(), t.pause()));
+    }
     Some(s)
 }
 
@@ -165,6 +170,16 @@ fn what_you_can_do(ctx: &PageCtx, c: &Concern) -> Section {
     let t = ctx.theme;
     let mut keys = Section::new("what you can do");
     if c.disposition.is_open() {
+        // Triage's proposal first: the one key that accepts it.
+        if let Ok((_, action)) = crate::engine::accept::proposal(&ctx.snap.state, &c.id) {
+            keys.line(Line::from(vec![
+                Span::styled(format!("{:<6}", ctx.key(Action::Accept)), t.key()),
+                Span::styled(
+                    format!("accept triage's recommendation: {}", action.describe()),
+                    t.pause(),
+                ),
+            ]));
+        }
         for (a, what) in [
             (Action::Ack, "acknowledge: it stays in the inbox, dimmer"),
             (Action::Resolve, "resolve: it was dealt with"),
