@@ -148,7 +148,9 @@ fn what_triage_decided(ctx: &PageCtx, c: &Concern) -> Option<Section> {
         format!("{} at {}", d.verdict.as_str(), ctx.when(d.at)),
         t.text(),
     ));
-    if let Some(a) = &d.action {
+    if d.verdict == crate::domain::triage::Verdict::Act
+        && let Some(a) = &d.action
+    {
         s.line(ctx.kv("did", a.describe(), t.text()));
     }
     for r in &d.reasons {
