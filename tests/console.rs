@@ -730,3 +730,67 @@ fn a_real_swarm_has_no_speed_keys_and_speed_says_why_not() {
     assert!(app.outbox.is_empty(), "{:?}", app.outbox);
     assert_eq!(app.notice.as_deref(), Some(shiftboss::swarm::REAL_TIME));
 }
+
+#[test]
+fn a_concern_escalated_by_triage_offers_its_recommendation_on_one_key() {
+    use shiftboss::domain::triage::{Action as Act, Verdict};
+    use shiftboss::domain::{Actor, ConcernId, Event, EventKind, TaskStatus};
+    let mut snap = at_4h().clone();
+    let s = &snap.state;
+    // An open concern about a task still at work, escalated by triage with
+    // a proposal: give the task to another agent.
+    let (id, task, agent) = s
+        .concerns
+        .iter()
+        .filter(|c| c.disposition.is_open())
+        .find_map(|c| {
+            let t = s.task(c.task.as_ref()?)?;
+            (t.status == TaskStatus::InProgress)
+                .then(|| (c.id.clone(), t.spec.id.clone(), c.agent.clone()))
+        })
+        .expect("an open concern about a task at work at 4h");
+    let to = s
+        .agents
+        .values()
+        .find(|a| Some(&a.id) != agent.as_ref())
+        .map(|a| a.id.clone())
+        .unwrap();
+    let verdict = Event {
+        at: snap.now,
+        actor: Actor::Engine,
+        agent,
+        task: Some(task.clone()),
+        convoy: None,
+        model: None,
+        session: None,
+        kind: EventKind::TriageVerdict {
+            concern: id.clone(),
+            verdict: Verdict::Escalate,
+            action: Some(Act::Reassign { to: to.clone() }),
+            recommendation: format!(
+                "respecify {task}, or give it to another agent or a bigger model"
+            ),
+            reasons: vec![format!("stalled 3 times in a row on {task}")],
+        },
+    };
+    snap.state.apply(&verdict);
+    let mut app = console(&snap, "dark", false);
+    app.pages.push(Target::Concern(id.clone()));
+    let page = text(&app);
+    assert!(
+        page.contains(&format!(
+            "accept triage's recommendation: reassign it to {to}"
+        )),
+        "{page}"
+    );
+    check(
+        "concern_with_triage_proposal_4h",
+        "a concern triage escalated with a proposal: what happened, what T2 made of it, the one key",
+        &page,
+    );
+    press(&mut app, "A");
+    assert_eq!(
+        app.outbox,
+        vec![Command::AcceptTriage(ConcernId::new(id.as_str()))]
+    );
+}

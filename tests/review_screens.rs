@@ -152,7 +152,7 @@ fn the_morning_review_lists_failed_work_with_its_findings() {
         "the standard day has failed work by {HOURS}h"
     );
     let mut app = console(&d.project, false);
-    press(&mut app, "m");
+    press(&mut app, "M");
     check(
         "review_morning",
         "the morning review of the standard day at 8h (no review recorded: since yesterday's start), UTC",
@@ -168,7 +168,7 @@ fn failed_work_is_triaged_with_one_key_each_through_engine_commands() {
         .map(|t| t.spec.id.clone())
         .collect();
     let mut app = console(&d.project, false);
-    press(&mut app, "m A");
+    press(&mut app, "M O");
     assert_eq!(app.outbox, vec![Command::ReassignTask(work[0].clone())]);
     app.outbox.clear();
     press(&mut app, "S");
@@ -200,11 +200,11 @@ fn a_read_only_console_shows_the_reviews_and_changes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let project = copy_of_state(dir.path());
     let mut app = console(&project, true);
-    press(&mut app, "m A S x W");
+    press(&mut app, "M O S x W");
     assert!(app.outbox.is_empty());
     assert_eq!(app.mode, Mode::Normal);
     assert!(!Paths::new(&project).dir.join(REVIEWS).exists());
-    press(&mut app, "esc e v b t N W");
+    press(&mut app, "esc e v B t N W");
     assert!(app.outbox.is_empty());
     assert!(app.review.is_some());
     let _ = d;
@@ -240,7 +240,7 @@ fn the_calibration_sample_is_judged_with_one_key() {
         assert_eq!(d.snap.state.tasks[id].status, TaskStatus::Merged);
     }
     // The four watchdog checks come first; then the sample.
-    press(&mut app, "j j j j v b");
+    press(&mut app, "j j j j v B");
     assert_eq!(
         app.outbox,
         vec![

@@ -25,6 +25,7 @@ impl Config {
         self.inbox.check(base)?;
         self.sim.operator.check(base)?;
         super::teams::check(&self.teams, base)?;
+        self.triage.check(self, base)?;
         sim(self, &p)
     }
 }

@@ -72,6 +72,7 @@ impl Config {
             api_refusal_time: self.agent.api_refusal_time.millis(),
             inbox: self.inbox.settings(),
             teams: super::teams::settings(&self.teams),
+            triage: self.triage.policy(),
         }
     }
 

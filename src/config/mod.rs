@@ -25,6 +25,7 @@ mod sim;
 pub mod targets;
 pub mod teams;
 mod template;
+mod triage;
 
 pub use backlog::{ModelTier, parse_backlog};
 pub use error::{ConfigError, USER_FILE_MAX, read_bounded, read_text};
@@ -36,6 +37,7 @@ pub use operator::{AnswerAfter, SimOperator};
 pub use sandbox::{Network, Sandbox, SandboxMode};
 pub use scenario::{DEFAULT_START, Scenario};
 pub use sim::Sim;
+pub use triage::Triage;
 
 use crate::domain::{AgentId, Millis, Money, Price};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -150,6 +152,7 @@ pub struct Config {
     pub merge: Merge,
     pub pause: PauseRules,
     pub inbox: InboxRules,
+    pub triage: Triage,
     pub agent: AgentRun,
     pub sandbox: Sandbox,
     pub sim: Sim,
@@ -482,6 +485,7 @@ impl Default for Config {
             merge: Merge::default(),
             pause: PauseRules::default(),
             inbox: InboxRules::default(),
+            triage: Triage::default(),
             agent: AgentRun::default(),
             sandbox: Sandbox::default(),
             sim: Sim::default(),

@@ -164,6 +164,8 @@ impl Scenario {
             merge: file.merge,
             pause: file.pause,
             inbox: file.inbox,
+            // Triage acts by its defaults; its model is not asked in a scenario.
+            triage: Default::default(),
             agent: file.agent,
             // Scenarios run simulated agents only: no sandbox to configure.
             sandbox: Default::default(),

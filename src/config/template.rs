@@ -179,6 +179,34 @@ pause_timeout = "2h"
 # agent_request, merge, spend.
 reject_on_timeout = []
 
+# T2 triage: concerns routed to it get a verdict (resolve, act, escalate to
+# you) within [watchdog] triage_after.
+[triage]
+# Act on its own: restart a task fresh, give it to another agent or a bigger
+# model, raise its budget. false: it only recommends.
+act = true
+# Models from smallest to biggest, for "a bigger model"; each needs a price.
+model_ladder = []
+# A budget raise: at most this share of the task budget, never past the day's.
+raise_budget_share = 0.5
+# And at most this many dollars (0 = no limit beside the share).
+raise_budget_max_usd = 0.0
+
+# A model triage asks for a verdict (off unless provider is set): the
+# concern, its events and the agent's output tail, redacted. Its tokens are
+# shiftboss's own spend, within the day's budget.
+[triage.llm]
+# "anthropic" or "openai" (any OpenAI-compatible endpoint).
+provider = ""
+# The API's base URL; "" for the provider's own.
+base_url = ""
+# The model asked, e.g. "claude-haiku-4-5"; priced from [prices].
+model = ""
+# The environment variable holding the API key.
+api_key_env = ""
+# For the whole call; past it the heuristics decide.
+timeout = "30s"
+
 # How real agent processes run (runtime = "command", "claude" or "codex"). Each runs in its own worktree and process group with a scrubbed
 # environment.
 [agent]

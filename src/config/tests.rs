@@ -258,7 +258,7 @@ fn wrong_values_get_one_precise_line() {
         ("swarm = 3\n", ":1: swarm: expected a table, found 3"),
         (
             "[swarn]\nagents = 3\n",
-            ":1: swarn: unknown key \"swarn\" (allowed: swarm, prices, budgets, watchdog, gates, merge, pause, inbox, agent, sandbox, sim, targets, review, night, teams)",
+            ":1: swarn: unknown key \"swarn\" (allowed: swarm, prices, budgets, watchdog, gates, merge, pause, inbox, triage, agent, sandbox, sim, targets, review, night, teams)",
         ),
         (
             "[prices.cheap]\ninput = 1\n",

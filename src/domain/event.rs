@@ -230,11 +230,14 @@ pub enum EventKind {
     /// `decision`, ...), `error` what went wrong. A concern follows.
     ExecutorFailed { action: String, error: String },
     /// T2 triage's verdict on a concern routed to it, with its reasons: a
-    /// `resolve` is followed by the concern's disposal; an `escalate` routes
+    /// `resolve` or an `act` is followed by the concern's disposal; an `escalate` routes
     /// the concern to the operator with the recommendation.
     TriageVerdict {
         concern: super::ConcernId,
         verdict: super::triage::Verdict,
+        /// What an `act` verdict does (the engine does it in the same step).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        action: Option<super::triage::Action>,
         recommendation: String,
         reasons: Vec<String>,
     },
@@ -281,6 +284,13 @@ pub enum EventKind {
     },
     /// An incident's follow-up, written or changed by the operator.
     IncidentFollowUp { id: super::IncidentId, text: String },
+    /// Triage's model answered a concern with something that is not a
+    /// verdict, or not at all (an error, a timeout): refused, and the
+    /// heuristics decide.
+    TriageRefused {
+        concern: super::ConcernId,
+        why: String,
+    },
 }
 
 impl EventKind {
@@ -346,6 +356,7 @@ impl EventKind {
             EventKind::BudgetRaised { .. } => "budget_raised",
             EventKind::IncidentOpened { .. } => "incident_opened",
             EventKind::IncidentFollowUp { .. } => "incident_follow_up",
+            EventKind::TriageRefused { .. } => "triage_refused",
         }
     }
 }

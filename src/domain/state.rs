@@ -472,7 +472,8 @@ impl SwarmState {
             // the inbox.
             EventKind::SpeedChanged { .. }
             | EventKind::UsageMismatch { .. }
-            | EventKind::ExecutorFailed { .. } => {}
+            | EventKind::ExecutorFailed { .. }
+            | EventKind::TriageRefused { .. } => {}
             EventKind::TriageVerdict { .. } => self.triage_verdict(ev),
             EventKind::BudgetRaised { .. } => self.budget_raised(ev),
             EventKind::IncidentOpened { .. } | EventKind::IncidentFollowUp { .. } => {

@@ -52,7 +52,7 @@ impl Engine {
             self.dispose(out, c, Disposition::Resolved);
         }
         if stopped {
-            self.retry_task(out, id);
+            self.retry_task_as(out, id, Actor::Operator);
         }
     }
 }

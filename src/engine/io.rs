@@ -80,6 +80,14 @@ pub enum Input {
         changes: Vec<String>,
         restored: bool,
     },
+    /// Triage's model answered about a concern: a verdict, or why its
+    /// answer was refused (malformed, an error, no answer in time); what
+    /// the call cost, when an answer came.
+    TriageAnswered {
+        concern: ConcernId,
+        answer: Result<crate::domain::triage::ModelVerdict, String>,
+        spent: Option<ModelSpend>,
+    },
 }
 
 /// Work the executor performs and answers with new inputs.
@@ -123,6 +131,14 @@ pub enum Effect {
         checks: Vec<String>,
         append_only: Vec<String>,
         ai: Option<AiSettings>,
+    },
+    /// Ask triage's model for a verdict on a concern: what the engine knows
+    /// (`context`), and the output tail of `session` the executor adds.
+    AskTriage {
+        concern: ConcernId,
+        session: Option<SessionId>,
+        context: String,
+        llm: AiSettings,
     },
 }
 

@@ -3,6 +3,7 @@
 //! come out. No I/O happens here.
 
 mod budget;
+pub mod accept;
 mod clock;
 mod host;
 mod incident;
@@ -22,6 +23,7 @@ mod task_index;
 mod teams;
 mod tick;
 mod triage;
+mod triage_llm;
 mod trouble;
 mod usage_check;
 mod watch;
@@ -77,6 +79,8 @@ struct Live {
     ended_order: std::collections::VecDeque<SessionId>,
     /// Their computed cost, including late usage.
     ended_cost: BTreeMap<SessionId, Money>,
+    /// Concerns triage's model was asked about: answered yet or not.
+    triage_asked: BTreeMap<ConcernId, bool>,
 }
 
 pub struct Engine {
@@ -269,6 +273,11 @@ impl Engine {
                 self.on_ai_unreachable(&mut out, ai_unreachable);
                 self.on_landed(&mut out, runs, results, error, held)
             }
+            Input::TriageAnswered {
+                concern,
+                answer,
+                spent,
+            } => self.on_triage_answer(&mut out, concern, answer, spent),
         }
         self.after_input(&mut out);
         out
@@ -286,6 +295,10 @@ impl Engine {
     /// agent, gates or a merge in flight, or work the scheduler could start.
     pub fn can_progress(&self) -> bool {
         if !self.live.gating.is_empty() || !self.live.landing.is_empty() {
+            return true;
+        }
+        // Triage's model has yet to answer (its timeout bounds the wait).
+        if self.live.triage_asked.values().any(|answered| !answered) {
             return true;
         }
         if self.state.frozen {

@@ -19,6 +19,9 @@ pub enum Command {
     AckConcern(ConcernId),
     ResolveConcern(ConcernId),
     DismissConcern(ConcernId, String),
+    /// Do what triage proposed when it escalated the concern to the
+    /// operator (restart fresh, reassign, a bigger model, a raised budget).
+    AcceptTriage(ConcernId),
     HoldAgent(AgentId),
     ReleaseAgent(AgentId),
     HoldConvoy(ConvoyId),
@@ -103,6 +106,10 @@ pub fn check(s: &SwarmState, cmd: &Command) -> Result<(), String> {
                 return Err("a dismissal needs a reason".into());
             }
             concern_open(s, id)
+        }
+        Command::AcceptTriage(id) => {
+            concern_open(s, id)?;
+            crate::engine::accept::proposal(s, id).map(|_| ())
         }
         Command::HoldAgent(id) | Command::ReleaseAgent(id) => agent_known(s, id),
         Command::KillAgent(id) => {
@@ -244,6 +251,7 @@ impl Engine {
             Command::DismissConcern(id, reason) => {
                 self.dispose(out, id, Disposition::Dismissed(reason))
             }
+            Command::AcceptTriage(id) => self.accept_triage(out, &id),
             Command::HoldAgent(id) => self.hold_agent(out, &id),
             Command::ReleaseAgent(id) => {
                 self.emit(out, op.agent(&id), EventKind::AgentHeld { held: false });
@@ -281,7 +289,7 @@ impl Engine {
                     },
                 );
             }
-            Command::RetryTask(id) => self.retry_task(out, &id),
+            Command::RetryTask(id) => self.retry_task_as(out, &id, Actor::Operator),
             Command::DropTask(id) => self.emit(
                 out,
                 op.task(&id),
@@ -375,9 +383,10 @@ impl Engine {
     }
 
     /// A task unblocked (work stopped in the queue itself goes straight back
-    /// to it), and the tasks blocked only because they waited on it follow.
-    pub(super) fn retry_task(&mut self, out: &mut Step, id: &TaskId) {
-        let op = Attr::by(Actor::Operator);
+    /// to it), and the tasks blocked only because they waited on it follow:
+    /// the operator's `:retry`, or triage's act verdicts.
+    pub(crate) fn retry_task_as(&mut self, out: &mut Step, id: &TaskId, who: Actor) {
+        let op = Attr::by(who);
         let t = &self.state.tasks[id];
         let reason = t.reason.as_deref().unwrap_or("");
         let requeue = t.branch.is_some()

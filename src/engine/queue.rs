@@ -153,6 +153,7 @@ impl Engine {
             self.block_dependents(out, task);
         } else {
             self.emit(out, attr, EventKind::TaskReworked { reason });
+            self.recurring_to_triage(out, task, true);
         }
     }
 

@@ -4,6 +4,14 @@
 use super::{Attr, Effect, Engine, Step};
 use crate::domain::*;
 
+/// The scheduler's choice of agent for a task.
+enum Pick {
+    Agent(AgentId),
+    /// Triage gave it to an agent that is busy: the next task is tried.
+    Wait,
+    NoneFree,
+}
+
 impl Engine {
     /// Tasks that could start now, best first.
     fn ready_tasks(&self) -> Vec<TaskId> {
@@ -55,12 +63,19 @@ impl Engine {
             .filter(|a| a.phase == AgentPhase::Idle && !a.held)
     }
 
-    /// An idle agent that may take `task` other than `avoid`; `avoid`
-    /// itself only when it is the one agent left in the pool.
-    fn other_idle_agent(&self, avoid: Option<&AgentId>, task: &Task) -> Option<AgentId> {
+    /// An idle agent that may take `task`, other than `avoid` and not
+    /// `reserved` for another task; `avoid` itself only when it is the one
+    /// agent left in the pool.
+    fn other_idle_agent(
+        &self,
+        avoid: Option<&AgentId>,
+        task: &Task,
+        reserved: impl Fn(&AgentId) -> bool,
+    ) -> Option<AgentId> {
+        let fits = |a: &AgentState| !reserved(&a.id) && self.may_take(&a.id, task);
         let other = self
             .idle_agents()
-            .find(|a| Some(&a.id) != avoid && self.may_take(&a.id, task))
+            .find(|a| Some(&a.id) != avoid && fits(a))
             .map(|a| a.id.clone());
         let alone = self
             .state
@@ -73,7 +88,7 @@ impl Engine {
             alone
                 .then(|| {
                     self.idle_agents()
-                        .find(|a| self.may_take(&a.id, task))
+                        .find(|a| fits(a))
                         .map(|a| a.id.clone())
                 })
                 .flatten()
@@ -164,31 +179,53 @@ impl Engine {
             if delay {
                 continue;
             }
-            // The agent that worked the task before keeps it if it is free:
-            // its worktree already holds the branch. A task reassigned on
-            // the review goes to another agent while one is free.
-            let t = &self.state.tasks[&task];
-            let avoid = t.avoid.clone();
-            let agent = t
-                .agent
-                .clone()
-                .filter(|p| {
-                    self.state
-                        .agents
-                        .get(p)
-                        .is_some_and(|a| a.phase == AgentPhase::Idle && !a.held)
-                        && self.may_take(p, t)
-                })
-                .or_else(|| self.other_idle_agent(avoid.as_ref(), t));
-            let Some(agent) = agent else {
-                // A reassigned task waits for another agent; with teams,
-                // another task may still suit an idle agent.
-                if avoid.is_some() || !self.settings.teams.is_empty() {
-                    continue;
-                }
-                break;
+            let agent = match self.agent_for(&task) {
+                Pick::Agent(a) => a,
+                Pick::Wait => continue,
+                Pick::NoneFree => break,
             };
             self.assign(out, &task, &agent, None);
+        }
+    }
+
+    /// Who starts `task`: the agent triage gave it to (the task waits for
+    /// it while it is busy or held; a retired one frees the task), else the
+    /// agent that worked it before if it is free (its worktree already holds
+    /// the branch), else any idle agent no other task waits for.
+    fn agent_for(&self, task: &TaskId) -> Pick {
+        let free = |id: &AgentId| {
+            self.state
+                .agents
+                .get(id)
+                .is_some_and(|a| a.phase == AgentPhase::Idle && !a.held)
+        };
+        if let Some(to) = self.state.triage.assign_to.get(task)
+            && self
+                .state
+                .agents
+                .get(to)
+                .is_some_and(|a| a.phase != AgentPhase::Retired)
+        {
+            return match free(to) {
+                true => Pick::Agent(to.clone()),
+                false => Pick::Wait,
+            };
+        }
+        let reserved = |id: &AgentId| self.state.triage.assign_to.values().any(|r| r == id);
+        let t = &self.state.tasks[task];
+        // A task reassigned on the review goes to another agent while one
+        // is free.
+        let avoid = t.avoid.as_ref();
+        let previous = t
+            .agent
+            .clone()
+            .filter(|p| free(p) && !reserved(p) && self.may_take(p, t));
+        match previous.or_else(|| self.other_idle_agent(avoid, t, reserved)) {
+            Some(a) => Pick::Agent(a),
+            // A reassigned task waits for another agent; with teams,
+            // another task may still suit an idle agent.
+            None if avoid.is_some() || !self.settings.teams.is_empty() => Pick::Wait,
+            None => Pick::NoneFree,
         }
     }
 

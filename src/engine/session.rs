@@ -299,6 +299,7 @@ impl Engine {
         );
         self.end_session(out, &session, code, detail.clone());
         self.retry_or_fail(out, &task, &agent, detail);
+        self.recurring_to_triage(out, &task, false);
         if error.is_some() && self.state.tasks[&task].status == TaskStatus::Pending {
             // What stopped the start (a lock, a worktree in use) needs time
             // to clear: the next try waits, longer each time.

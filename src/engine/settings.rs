@@ -53,6 +53,8 @@ pub struct Settings {
     pub inbox: InboxSettings,
     /// Leads over coders, owning convoys, in phases (empty: a pool of peers).
     pub teams: Vec<super::TeamSettings>,
+    /// What T2 triage may do on its own (`[triage]`).
+    pub triage: crate::watchdog::triage::TriagePolicy,
 }
 
 /// How the merge queue lands work.
@@ -123,6 +125,7 @@ impl Default for Settings {
             api_refusal_time: 30 * MINUTE,
             inbox: InboxSettings::default(),
             teams: Vec::new(),
+            triage: Default::default(),
         }
     }
 }

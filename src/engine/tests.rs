@@ -623,3 +623,5 @@ mod review;
 mod teams;
 mod ticks;
 mod triage;
+mod triage_act;
+mod triage_llm;

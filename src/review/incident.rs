@@ -524,6 +524,7 @@ fn detail(k: &EventKind) -> String {
             verdict,
             recommendation,
             reasons,
+            ..
         } => format!(
             "{} {}: {}{}",
             concern.as_str(),

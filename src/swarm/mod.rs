@@ -29,6 +29,7 @@ mod summary;
 mod timeline;
 mod trace;
 pub mod transcript;
+mod triage_call;
 pub mod watch;
 
 pub use run::{RunOptions, stop_on_signals};

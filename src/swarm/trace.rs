@@ -50,6 +50,9 @@ pub fn effect(effect: &Effect) {
             let tasks: Vec<&str> = entries.iter().map(|e| e.task.as_str()).collect();
             tracing::info!(tasks = ?tasks, gates = checks.len(), "landing: a batch");
         }
+        Effect::AskTriage { concern, llm, .. } => {
+            tracing::info!(%concern, model = %llm.model, "triage: asking its model")
+        }
     }
 }
 
@@ -111,6 +114,23 @@ pub fn input(input: &Input) {
             tracing::warn!(%session, changes = ?changes, restored, "the repository's git config changed")
         }
         Input::Operator(cmd) => tracing::info!(command = ?cmd, "operator"),
+        Input::TriageAnswered {
+            concern,
+            answer,
+            spent,
+        } => {
+            let (input, output) = spent
+                .as_ref()
+                .map_or((0, 0), |s| (s.usage.input, s.usage.output));
+            match answer {
+                Ok(v) => {
+                    tracing::info!(%concern, verdict = v.verdict.as_str(), input, output, "triage: its model answered")
+                }
+                Err(why) => {
+                    tracing::warn!(%concern, why = first_line(why), input, output, "triage: its model's answer refused")
+                }
+            }
+        }
         Input::Spawned {
             session,
             pid,

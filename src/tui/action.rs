@@ -157,6 +157,8 @@ actions! {
     FollowUp = "follow_up", Inbox, mutates: true, confirm: false, keys: ["f"], line: [("follow-up", "INCIDENT TEXT…")];
     /// List the incident records
     Incidents = "incidents", Navigation, mutates: false, confirm: false, keys: ["i"], line: [("incidents", "")];
+    /// Accept triage's recommendation for the selected concern
+    Accept = "accept", Inbox, mutates: true, confirm: false, keys: ["A"], line: [("follow", "CONCERN")];
     /// Pause or resume the selected agent or convoy
     TogglePause = "toggle_pause", Swarm, mutates: true, confirm: false, keys: ["p"], line: [("pause", "AGENT|CONVOY|all|swarm REASON"), ("resume", "AGENT|CONVOY|all")];
     /// Pause or resume the whole swarm (no new work starts)
@@ -186,11 +188,11 @@ actions! {
     /// Open the evening review (the day against the targets)
     ReviewEvening = "review_evening", Review, mutates: false, confirm: false, keys: ["e"], line: [("review", "evening|morning")];
     /// Open the morning review (since the last review)
-    ReviewMorning = "review_morning", Review, mutates: false, confirm: false, keys: ["m"], line: [];
+    ReviewMorning = "review_morning", Review, mutates: false, confirm: false, keys: ["M"], line: [];
     /// Record the review: the next one starts where it ends
     RecordReview = "record_review", Review, mutates: true, confirm: false, keys: ["W"], line: [];
     /// Reassign the selected failed task to another agent
-    Reassign = "reassign", Review, mutates: true, confirm: false, keys: ["A"], line: [("reassign", "TASK")];
+    Reassign = "reassign", Review, mutates: true, confirm: false, keys: ["O"], line: [("reassign", "TASK")];
     /// Rewrite the selected failed task's spec and requeue it
     Respecify = "respecify", Review, mutates: true, confirm: false, keys: ["S"], line: [];
     /// Archive the selected failed task (dropped for good)
@@ -202,7 +204,7 @@ actions! {
     /// Judge the selected merged task good (calibration)
     JudgeGood = "judge_good", Review, mutates: true, confirm: false, keys: ["v"], line: [];
     /// Judge the selected merged task bad (calibration)
-    JudgeBad = "judge_bad", Review, mutates: true, confirm: false, keys: ["b"], line: [];
+    JudgeBad = "judge_bad", Review, mutates: true, confirm: false, keys: ["B"], line: [];
 }
 
 /// Every `:` command word with what follows it and the action it belongs

@@ -389,6 +389,16 @@ impl App {
                 }
                 _ => self.say("select a concern to dismiss"),
             },
+            Action::Accept => match sel {
+                Some(Target::Concern(c)) => match crate::engine::accept::proposal(s, &c) {
+                    Ok((_, action)) => {
+                        self.say(format!("{c}: accepted, triage will {}", action.describe()));
+                        self.outbox.push(Command::AcceptTriage(c));
+                    }
+                    Err(why) => self.say(why),
+                },
+                _ => self.say("select a concern escalated by triage"),
+            },
             _ => {}
         }
     }
@@ -436,9 +446,12 @@ impl App {
         let sel = self.selected();
         let s = &self.snap.state;
         match a {
-            Action::Approve | Action::Reject | Action::Ack | Action::Resolve | Action::Dismiss => {
-                self.act_on_inbox(a, sel)
-            }
+            Action::Approve
+            | Action::Reject
+            | Action::Ack
+            | Action::Resolve
+            | Action::Dismiss
+            | Action::Accept => self.act_on_inbox(a, sel),
             Action::TogglePause => self.toggle_pause(sel),
             Action::TogglePauseAll => self.toggle_pause_all(),
             Action::EmergencyStop => {

@@ -142,6 +142,9 @@ pub fn parse(text: &str, snap: &Snapshot, readonly: bool) -> Result<Parsed, Stri
         "resolve" => arg
             .map(|id| one(Command::ResolveConcern(ConcernId::new(id))))
             .unwrap_or_else(|| Err(need("a concern id"))),
+        "follow" => arg
+            .map(|id| one(Command::AcceptTriage(ConcernId::new(id))))
+            .unwrap_or_else(|| Err(need("a concern id"))),
         "dismiss" => match arg {
             Some(id) if !rest.is_empty() => {
                 one(Command::DismissConcern(ConcernId::new(id), rest.join(" ")))
@@ -645,7 +648,7 @@ mod tests {
             .map(|(w, _)| w.to_string())
             .collect();
         assert_eq!(candidates(&[], &s, true), looking);
-        assert_eq!(looking, ["quit", "help", "review", "incidents"]);
+        assert_eq!(looking, ["quit", "help", "incidents", "review"]);
         assert!(
             matches!(parse("frobnicate", &s, false), Err(e) if e.starts_with("unknown command"))
         );

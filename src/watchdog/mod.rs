@@ -11,6 +11,7 @@ pub use deadlines::{Deadlines, next_deadline};
 pub use flood::{FloodLimits, OutputWindow};
 
 use crate::domain::{AgentId, AgentPhase, Check, Millis, SessionId, SwarmState, TaskId};
+pub mod llm;
 pub mod triage;
 
 #[derive(Clone, Debug, PartialEq)]

@@ -37,6 +37,7 @@ fn stopped() -> App {
             after: vec![],
             tier: None,
             behaviour: None,
+            night: false,
         };
         s.state.apply(&ev(Some(id), EventKind::TaskAdded { spec }));
     }

@@ -160,7 +160,7 @@ impl<'a> Facts<'a> {
         None
     }
 
-    /// Tier 2, triage's: a concern it weighs now, or one it resolved lately.
+    /// Tier 2, triage's: a concern it weighs now, or one it resolved or acted on lately.
     fn in_triage(&self, a: &AgentState) -> Option<Trouble> {
         let now = self.snap.now;
         if let Some(c) = self.triaging.get(&a.id) {
@@ -172,18 +172,25 @@ impl<'a> Facts<'a> {
                     c.impact.as_str(),
                     age(now - c.raised_at)
                 ),
-                next: "triage decides: resolve, or escalate to you".into(),
+                next: "triage decides: resolve, act, or escalate to you".into(),
                 detail: c.summary.clone(),
             });
         }
         if let Some(d) = self.decided.get(&a.id)
-            && d.verdict == Verdict::Resolve
+            && d.verdict != Verdict::Escalate
             && now - d.at <= ALERT_RECENT
         {
+            let (word, next) = match &d.action {
+                Some(a) => (
+                    "acted",
+                    format!("triage: {} · {}", a.describe(), d.reasons.join("; ")),
+                ),
+                None => ("resolved", format!("triage: {}", d.reasons.join("; "))),
+            };
             return Some(Trouble {
                 tier: 2,
-                seen: format!("{} resolved {} ago", d.concern, age(now - d.at)),
-                next: format!("triage: {}", d.reasons.join("; ")),
+                seen: format!("{} {word} {} ago", d.concern, age(now - d.at)),
+                next,
                 detail: String::new(),
             });
         }

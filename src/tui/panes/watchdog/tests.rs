@@ -250,6 +250,7 @@ fn the_t2_group_shows_what_triage_weighs_and_decided_and_t3_its_recommendation()
             EventKind::TriageVerdict {
                 concern: ConcernId::new(id),
                 verdict: v,
+                action: None,
                 recommendation: rec.into(),
                 reasons: vec![why.into()],
             },
@@ -313,8 +314,9 @@ fn the_t2_group_shows_what_triage_weighs_and_decided_and_t3_its_recommendation()
     let row = |a: &str| l.iter().find(|l| l.contains(a)).unwrap().clone();
     assert!(l.iter().any(|l| l.contains("T2 in triage · 2")), "{l:?}");
     assert!(
-        row("builder-01")
-            .contains("C-0001 medium in triage 4m → triage decides: resolve, or escalate to you"),
+        row("builder-01").contains(
+            "C-0001 medium in triage 4m → triage decides: resolve, act, or escalate to you"
+        ),
         "{l:?}"
     );
     assert!(
