@@ -78,6 +78,7 @@ fn engine_snapshot(agents: usize) -> Snapshot {
                 tier: None,
                 behaviour: None,
                 issue: None,
+                night: false,
             }
         })
         .collect();

@@ -35,6 +35,7 @@ fn busy_engine(agents: usize) -> (Engine, Vec<SessionId>) {
             tier: None,
             behaviour: None,
             issue: None,
+            night: false,
         })
         .collect();
     let mut e = Engine::new(settings);

@@ -4,16 +4,58 @@
 //! of 8 (the default) it is 4 gate runs, ≈ 4·G.
 //!
 //! `cargo bench --bench merge_queue`
+//!
+//! Wall time moves with the machine's load; beside it the run prints the
+//! CPU (user + system) shiftboss itself spent landing, per batch, without
+//! the gates' own processes: the fixed cost each batch adds to G.
 
 use divan::Bencher;
 use shiftboss::domain::TaskId;
 use shiftboss::merge::{LandEntry, LandOptions, Repo, init_demo_repo};
 use std::path::PathBuf;
 use std::process::Command;
+use std::sync::Mutex;
 use std::time::Duration;
 
 fn main() {
     divan::main();
+    let rows = CPU.lock().unwrap_or_else(|e| e.into_inner());
+    if rows.is_empty() {
+        return;
+    }
+    eprintln!("\nmerge_queue: shiftboss's own CPU per batch (user + system, gates excluded)");
+    let mut sizes: Vec<usize> = rows.iter().map(|r| r.0).collect();
+    sizes.sort_unstable();
+    sizes.dedup();
+    for size in sizes {
+        let mut per: Vec<f64> = rows
+            .iter()
+            .filter(|r| r.0 == size)
+            .map(|r| r.1 / r.2 as f64)
+            .collect();
+        per.sort_by(f64::total_cmp);
+        let median = per[per.len() / 2];
+        eprintln!(
+            "batches of {size:>2}: median {:>6.2} ms per batch over {} runs",
+            median * 1e3,
+            per.len()
+        );
+    }
+}
+
+/// Each run: batch size, CPU seconds landing, batches landed.
+static CPU: Mutex<Vec<(usize, f64, usize)>> = Mutex::new(Vec::new());
+
+/// The CPU this thread (the one landing) has used so far (user + system),
+/// in seconds, from the scheduler's own count in nanoseconds.
+fn own_cpu() -> f64 {
+    let stat = std::fs::read_to_string("/proc/thread-self/schedstat").expect("schedstat");
+    let ns: f64 = stat
+        .split_whitespace()
+        .next()
+        .and_then(|n| n.parse().ok())
+        .expect("time on the CPU");
+    ns * 1e-9
 }
 
 const BRANCHES: usize = 30;
@@ -72,6 +114,8 @@ fn land_all(root: &std::path::Path, entries: &[LandEntry], batch: usize) {
     let repo = Repo::open(root, &root.join(".shiftboss/worktrees"), "main").unwrap();
     let checks = vec![GATE.to_string()];
     let mut merged = 0;
+    let mut batches = 0;
+    let start = own_cpu();
     for chunk in entries.chunks(batch) {
         let landing = repo.land(
             chunk,
@@ -86,8 +130,13 @@ fn land_all(root: &std::path::Path, entries: &[LandEntry], batch: usize) {
         );
         assert!(landing.error.is_none(), "{landing:?}");
         merged += landing.results.len();
+        batches += landing.runs.len();
     }
     assert_eq!(merged, BRANCHES);
+    let cpu = own_cpu() - start;
+    CPU.lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push((batch, cpu, batches.max(1)));
 }
 
 #[divan::bench(args = [8, 16, 30], sample_count = 3, sample_size = 1)]

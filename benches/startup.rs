@@ -97,6 +97,7 @@ fn setup() -> Vec<Event> {
                     tier: None,
                     behaviour: None,
                     issue: None,
+                    night: false,
                 },
             },
         ));

@@ -12,6 +12,11 @@ shot --at 3h --view help --out screenshots/help.svg
 shot --at 4h --view inbox --out screenshots/inbox.svg
 shot --at 4h --view floor --theme light --out screenshots/floor-light.svg
 shot --at 3h --view floor --out screenshots/floor.txt
+# The review screens, in UTC.
+TZ=UTC shot --at 8h --view evening --out screenshots/review-evening.svg
+TZ=UTC shot --at 8h --view morning --out screenshots/review-morning.svg
+TZ=UTC shot --at 8h --view evening --out screenshots/review-evening.txt
+TZ=UTC shot --at 8h --view morning --out screenshots/review-morning.txt
 # The evening report of the standard day (30 agents), in UTC.
 day=$(mktemp -d)
 "$bin" demo --headless --agents 30 --state-dir "$day" >/dev/null || [ $? -eq 3 ]

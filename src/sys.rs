@@ -108,3 +108,15 @@ pub fn trim_heap() {
         malloc_trim(0);
     }
 }
+
+/// The console detached and its process runs on: standard output and error
+/// go to `/dev/null` (the terminal may close), and a hang-up no longer ends
+/// the process (SIGHUP only sets a flag nobody reads).
+pub fn outlive_terminal() {
+    if let Ok(null) = std::fs::OpenOptions::new().write(true).open("/dev/null") {
+        let _ = rustix::stdio::dup2_stdout(&null);
+        let _ = rustix::stdio::dup2_stderr(&null);
+    }
+    let ignored = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let _ = signal_hook::flag::register(signal_hook::consts::SIGHUP, ignored);
+}

@@ -284,6 +284,27 @@ fn inbox_in_a_small_terminal_shows_each_concern() {
     );
 }
 
+/// Where the font lacks the symbols: `--glyphs ascii` (or a locale without
+/// UTF-8) draws every one as ASCII, text and all else as it was.
+#[test]
+fn floor_in_ascii_glyphs() {
+    let mut app = console(at_4h(), "dark", false);
+    app.focus = PaneId::Inbox;
+    app.glyphs = shiftboss::tui::glyphs::Glyphs::Ascii;
+    let screen = screenshot::to_text(&screenshot::render(&app, 80, 24));
+    let odd: String = screen.chars().filter(|c| !c.is_ascii()).collect();
+    assert!(odd.is_empty(), "not ASCII: {odd:?}\n{screen}");
+    assert!(
+        screen.contains("= P-0001"),
+        "a pause point's mark:\n{screen}"
+    );
+    check(
+        "floor_4h_80x24_ascii",
+        "the floor at 4h in an 80x24 terminal, ASCII glyphs",
+        &screen,
+    );
+}
+
 #[test]
 fn every_size_draws_without_panic() {
     // The sizes `shiftboss screenshot` accepts start at 40x12; a terminal
@@ -708,4 +729,68 @@ fn a_real_swarm_has_no_speed_keys_and_speed_says_why_not() {
     press(&mut app, "enter");
     assert!(app.outbox.is_empty(), "{:?}", app.outbox);
     assert_eq!(app.notice.as_deref(), Some(shiftboss::swarm::REAL_TIME));
+}
+
+#[test]
+fn a_concern_escalated_by_triage_offers_its_recommendation_on_one_key() {
+    use shiftboss::domain::triage::{Action as Act, Verdict};
+    use shiftboss::domain::{Actor, ConcernId, Event, EventKind, TaskStatus};
+    let mut snap = at_4h().clone();
+    let s = &snap.state;
+    // An open concern about a task still at work, escalated by triage with
+    // a proposal: give the task to another agent.
+    let (id, task, agent) = s
+        .concerns
+        .iter()
+        .filter(|c| c.disposition.is_open())
+        .find_map(|c| {
+            let t = s.task(c.task.as_ref()?)?;
+            (t.status == TaskStatus::InProgress)
+                .then(|| (c.id.clone(), t.spec.id.clone(), c.agent.clone()))
+        })
+        .expect("an open concern about a task at work at 4h");
+    let to = s
+        .agents
+        .values()
+        .find(|a| Some(&a.id) != agent.as_ref())
+        .map(|a| a.id.clone())
+        .unwrap();
+    let verdict = Event {
+        at: snap.now,
+        actor: Actor::Engine,
+        agent,
+        task: Some(task.clone()),
+        convoy: None,
+        model: None,
+        session: None,
+        kind: EventKind::TriageVerdict {
+            concern: id.clone(),
+            verdict: Verdict::Escalate,
+            action: Some(Act::Reassign { to: to.clone() }),
+            recommendation: format!(
+                "respecify {task}, or give it to another agent or a bigger model"
+            ),
+            reasons: vec![format!("stalled 3 times in a row on {task}")],
+        },
+    };
+    snap.state.apply(&verdict);
+    let mut app = console(&snap, "dark", false);
+    app.pages.push(Target::Concern(id.clone()));
+    let page = text(&app);
+    assert!(
+        page.contains(&format!(
+            "accept triage's recommendation: reassign it to {to}"
+        )),
+        "{page}"
+    );
+    check(
+        "concern_with_triage_proposal_4h",
+        "a concern triage escalated with a proposal: what happened, what T2 made of it, the one key",
+        &page,
+    );
+    press(&mut app, "A");
+    assert_eq!(
+        app.outbox,
+        vec![Command::AcceptTriage(ConcernId::new(id.as_str()))]
+    );
 }

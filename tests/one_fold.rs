@@ -10,12 +10,20 @@ const BIN: &str = env!("CARGO_BIN_EXE_shiftboss");
 /// `demo --headless --json --agents 30`'s log digest (the standard day).
 /// It holds the inbox's re-raises (`[inbox]` defaults: `concern_reraised`,
 /// `pause_reraised`, `pause_timed_out` each with its critical concern) and
-/// T2 triage's verdicts (`[watchdog] triage_after`); with both turned off
-/// the day's digest is the earlier 219ac549….
+/// T2 triage's verdicts (`[watchdog] triage_after`), and since the standard
+/// day has a simulated operator (`[sim.operator]`), its answers: pause
+/// points approved or rejected, the human's concerns resolved, and no
+/// re-raises or timeouts while it keeps up. Without the operator the day is
+/// [`WITHOUT_OPERATOR_DIGEST`]; with re-raises and triage turned off as well,
+/// the earlier 219ac549….
 const STANDARD_DAY_DIGEST: &str =
+    "d9bf7a6870a8d0fa1d18b576afd2e0f3c7cb36a2cf3d2aa7553fe9e21c38847a";
+
+/// `demo --no-operator`: the standard day with its inbox left to nobody.
+const WITHOUT_OPERATOR_DIGEST: &str =
     "9453bf2cf20172420ee6df63e125c9b442f1852a85c5f129a12e327e904547a6";
 
-fn standard_day(dir: &Path) -> serde_json::Value {
+fn standard_day(dir: &Path, more: &[&str]) -> serde_json::Value {
     let out = Command::new(BIN)
         .args([
             "demo",
@@ -26,6 +34,7 @@ fn standard_day(dir: &Path) -> serde_json::Value {
             "--state-dir",
         ])
         .arg(dir)
+        .args(more)
         .current_dir("/")
         .output()
         .expect("run shiftboss");
@@ -43,8 +52,21 @@ fn standard_day(dir: &Path) -> serde_json::Value {
 #[test]
 fn the_standard_days_tables_are_its_fold() {
     let tmp = tempfile::tempdir().unwrap();
-    let sum = standard_day(tmp.path());
+    let sum = standard_day(tmp.path(), &[]);
     assert_eq!(sum["log_digest"], STANDARD_DAY_DIGEST);
+    // The operator's load on the standard day meets the goal: at most 12
+    // decisions in the worst hour, 3 keys each, and every unsure
+    // high-impact concern on its own row at 80x24 and 160x48.
+    let load = &sum["operator_load"];
+    assert!(load["decisions"].as_u64().unwrap() > 0, "{load}");
+    assert!(
+        load["decisions_worst_hour"].as_u64().unwrap() <= 12,
+        "{load}"
+    );
+    assert!(load["keys_max"].as_u64().unwrap() <= 3, "{load}");
+    assert!(load["unsure_high"].as_u64().unwrap() >= 1, "{load}");
+    assert_eq!(load["reached_human"], load["unsure_high"], "{load}");
+    assert_eq!(load["surfaced_pct"], 100.0, "{load}");
 
     let store = Store::open_readonly(&tmp.path().join(".shiftboss/state.db")).unwrap();
     let state = store.replay().unwrap();
@@ -79,4 +101,12 @@ fn the_standard_days_tables_are_its_fold() {
             r.id
         );
     }
+}
+
+#[test]
+fn the_standard_day_without_its_operator_is_the_day_it_was() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sum = standard_day(tmp.path(), &["--no-operator"]);
+    assert_eq!(sum["log_digest"], WITHOUT_OPERATOR_DIGEST);
+    assert!(sum.get("operator_load").is_none(), "{sum}");
 }

@@ -1,8 +1,8 @@
 //! One owner per swarm, on a real repository with the real binary and a
 //! real `command` agent: a second `up` (or `demo --state-dir` on the same
-//! folder) is refused while the first runs, read-only commands work beside
-//! it, `task add` hands its task to the owner, and a `kill -9` leaves no
-//! stale lock. Every wait is for a condition, with a bound that fails.
+//! folder) is refused while the first runs, read-only commands and a
+//! read-only console work beside it, `task add` goes through the owner, and
+//! a `kill -9` leaves no stale lock. Every wait is for a condition, with a bound that fails.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -165,21 +165,21 @@ fn one_owner_refuses_a_second_hands_off_tasks_and_dies_without_a_stale_lock() {
     let out = sb(&repo, &["up", "--readonly", "--headless"], &release);
     assert_eq!(out.status.code(), Some(2), "a read-only run is a console");
 
-    // `task add` hands the task over; the owner writes it to the log.
+    // `task add` goes through the owner's socket: the task is in the log
+    // when it returns, and no hand-off file was needed.
     let out = ok(&sb(
         &repo,
         &["task", "add", "Late", "--id", "t-late", "--scope", "src/**"],
         &release,
     ));
-    assert!(out.contains("handed t-late"), "{out}");
+    assert!(out.contains("added t-late"), "{out}");
     assert!(out.contains(&format!("pid {pid}")), "{out}");
-    wait_for("the owner to take t-late in", owner, || {
-        count(&db, "task_added", "t-late") > 0
-    });
+    assert_eq!(count(&db, "task_added", "t-late"), 1);
     let inbox = repo.join(".shiftboss/inbox");
-    wait_for("the hand-off file to go", owner, || {
-        std::fs::read_dir(&inbox).unwrap().next().is_none()
-    });
+    assert!(
+        std::fs::read_dir(&inbox).map_or(true, |mut d| d.next().is_none()),
+        "no hand-off file"
+    );
     // An id handed over and not yet taken in, or in the log, is taken.
     let out = sb(&repo, &["task", "add", "Again", "--id", "t-late"], &release);
     assert_eq!(out.status.code(), Some(2));
@@ -219,6 +219,7 @@ fn task_add_without_an_owner_writes_the_log_and_leaves_no_lock_held() {
         tier: None,
         behaviour: None,
         issue: None,
+        night: false,
     };
     shiftboss::swarm::inbox::hand_off(&repo.join(".shiftboss"), &[late]).unwrap();
     // The lock `task add` took is gone with it: an owner starts.

@@ -588,3 +588,42 @@ fn agent_cvs_count_each_agents_merges_and_a_cached_fold_goes_on_where_it_stopped
     assert_eq!(shown, serde_json::to_value(&whole.agents).unwrap());
     assert!(day().join(".shiftboss/cvs.json").exists());
 }
+
+#[test]
+fn a_cv_cache_folded_from_another_log_is_folded_again_from_the_start() {
+    // A copy of the day, whose cache claims a fold of some other log up to
+    // a seq this log also has: an agent this log never saw.
+    let copy = tempfile::tempdir().unwrap();
+    let status = Command::new("cp")
+        .args(["-a", &format!("{}/.", day().display())])
+        .arg(copy.path())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let record = serde_json::to_value(shiftboss::review::cv::Record::default()).unwrap();
+    let ghost = serde_json::json!({
+        "through_seq": 5,
+        "through_mark": "not-this-log",
+        "agents": { "ghost": { "some-model": record } }
+    });
+    std::fs::write(copy.path().join(".shiftboss/cvs.json"), ghost.to_string()).unwrap();
+    let cv = || {
+        let out = Command::new(BIN)
+            .args(["cv", "--json"])
+            .current_dir(copy.path())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        serde_json::from_slice::<Value>(&out.stdout).unwrap()
+    };
+    let shown = cv();
+    assert!(shown.get("ghost").is_none(), "{shown}");
+    assert!(shown.as_object().is_some_and(|o| !o.is_empty()));
+    // The rewritten cache is this log's, and a second read trusts it.
+    let cached: Value = serde_json::from_str(
+        &std::fs::read_to_string(copy.path().join(".shiftboss/cvs.json")).unwrap(),
+    )
+    .unwrap();
+    assert_ne!(cached["through_mark"], "not-this-log");
+    assert_eq!(cv(), shown);
+}

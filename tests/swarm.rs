@@ -68,6 +68,7 @@ fn a_task_handed_over_by_another_process_joins_the_running_swarm_once() {
         tier: None,
         behaviour: Some("normal".into()),
         issue: None,
+        night: false,
     };
     let dir = tmp.path().join(".shiftboss");
     let file = inbox::hand_off(&dir, std::slice::from_ref(&spec)).unwrap();
@@ -227,6 +228,7 @@ fn a_handed_task_whose_id_is_taken_is_not_dropped_silently() {
         tier: None,
         behaviour: None,
         issue: None,
+        night: false,
     };
     let dir = tmp.path().join(".shiftboss");
     inbox::hand_off(&dir, &[spec]).unwrap();

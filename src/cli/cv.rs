@@ -30,12 +30,15 @@ pub fn run(args: CvArgs) -> CliResult {
         .and_then(|t| serde_json::from_str(&t).ok())
         .unwrap_or_default();
     let store = Store::open_readonly(&paths.db)?;
-    if cvs.through_seq > store.last_seq()? {
+    if cvs.through_seq > 0
+        && store.row_mark(cvs.through_seq)?.as_deref() != Some(cvs.through_mark.as_str())
+    {
         cvs = Cvs::default();
     }
     let from = cvs.through_seq;
     store.each_event_after(from, |seq, ev| cvs.fold(seq, &ev))?;
     if cvs.through_seq != from {
+        cvs.through_mark = store.row_mark(cvs.through_seq)?.unwrap_or_default();
         let _ = write_atomic(&cache, &serde_json::to_string(&cvs)?);
     }
     if let Some(a) = &args.agent {

@@ -4,6 +4,7 @@ use super::up::headless_end;
 use super::{CliError, CliResult, parse_duration, parse_speed, user, write_atomic};
 use crate::config::Runtime;
 use crate::config::{Config, Scenario};
+use crate::review::screen::{Source, Zone};
 use crate::runtime::sim::{CONFLICT_PREFIX, conflict_path};
 use crate::swarm::owner::OwnerLock;
 use crate::swarm::{AgentRuntime, Paths, RunOptions, Speed, Swarm};
@@ -16,7 +17,8 @@ pub struct DemoArgs {
     /// Size of the agent pool (overrides the scenario's).
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1000))]
     agents: Option<u32>,
-    /// A scenario file; default: the built-in standard-day.
+    /// A scenario file, or a built-in one by name (`standard-day`, `small`,
+    /// `teams-day`); default: the built-in standard-day.
     #[arg(long)]
     scenario: Option<PathBuf>,
     /// Seed of the simulator (overrides the scenario's).
@@ -40,6 +42,9 @@ pub struct DemoArgs {
     /// Approve every pause point as it comes (otherwise they wait for the operator).
     #[arg(long)]
     approve_all: bool,
+    /// Headless: leave the inbox unanswered even when the scenario has a simulated operator.
+    #[arg(long)]
+    no_operator: bool,
     /// Keep the temporary demo project when the demo ends (without --state-dir it is removed).
     #[arg(long, conflicts_with = "state_dir")]
     keep: bool,
@@ -130,9 +135,30 @@ pub fn run(args: DemoArgs) -> CliResult {
         approve_all: args.approve_all,
         progress: !quiet,
     };
+    let console = console.map(|mut c| {
+        c.review = Some(Source::new(
+            swarm.paths(),
+            scenario.config.clone(),
+            Zone::Local,
+        ));
+        c
+    });
     match console {
         None => {
-            let summary = swarm.run(&opts)?;
+            // Headless, nobody is at the console: the scenario's simulated
+            // operator answers the inbox, when it has one.
+            let operator = scenario.config.sim.operator.clone();
+            let simulated = operator.enabled && !args.approve_all && !args.no_operator;
+            if simulated {
+                swarm.set_operator(operator);
+            }
+            let mut summary = swarm.run(&opts)?;
+            if simulated {
+                summary.operator_load = Some(
+                    crate::tui::load::measure(swarm.store(), swarm.now())
+                        .map_err(crate::swarm::SwarmError::from)?,
+                );
+            }
             headless_end(&summary, args.json)
         }
         Some(c) => {
@@ -157,6 +183,12 @@ pub fn run(args: DemoArgs) -> CliResult {
 
 pub(crate) fn load_scenario(path: Option<&Path>, seed: Option<u64>) -> Result<Scenario, CliError> {
     let mut scenario = match path {
+        // A built-in scenario by name (`--scenario teams-day`) unless a file
+        // of that name is here.
+        Some(p) if !p.exists() && p.to_str().and_then(Scenario::builtin).is_some() => p
+            .to_str()
+            .and_then(Scenario::builtin)
+            .expect("checked just above"),
         Some(p) => Scenario::load(p)?,
         None => Scenario::builtin("standard-day").expect("the standard day is compiled in"),
     };

@@ -1,5 +1,5 @@
-//! `shiftboss incident export ID`: an incident write-up for a task or a
-//! concern, from the log, as Markdown on stdout.
+//! `shiftboss incident export ID`: an incident write-up for a task, a
+//! concern or an incident record, from the log, as Markdown on stdout.
 
 use super::{CliResult, repo_root, user};
 use crate::review::incident::{Incident, Subject};
@@ -10,9 +10,9 @@ use std::io::Write;
 
 #[derive(Subcommand, Debug)]
 pub enum IncidentCmd {
-    /// Write the incident for a task (its id) or a concern (C-0007) as
-    /// Markdown: summary, impact, detection, timeline, root cause, what was
-    /// tried, resolution, follow-ups.
+    /// Write the incident for a task (its id), a concern (C-0007) or an
+    /// incident record (I-0001) as Markdown: summary, impact, detection,
+    /// timeline, root cause, what was tried, resolution, follow-ups.
     Export { id: String },
 }
 
@@ -38,7 +38,7 @@ pub fn run(cmd: IncidentCmd) -> CliResult {
     }
     let incident = incident.ok_or_else(|| {
         user(format!(
-            "{id}: no task or concern of that id in {}",
+            "{id}: no task, concern or incident of that id in {}",
             paths.db.display()
         ))
     })?;

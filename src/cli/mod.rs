@@ -1,6 +1,7 @@
 //! The command line. Errors a user can cause print one line and exit 2;
 //! nothing is written before the input has been checked.
 
+mod attach;
 mod cv;
 pub mod demo;
 mod doctor;
@@ -116,6 +117,10 @@ pub struct LookArgs {
     /// Leave out every action that changes anything.
     #[arg(long)]
     readonly: bool,
+    /// Symbols: unicode, ascii (for fonts that lack them), or auto (ascii
+    /// when LC_ALL, LC_CTYPE or LANG names no UTF-8 locale).
+    #[arg(long, default_value = "auto", value_parser = ["auto", "unicode", "ascii"])]
+    glyphs: String,
 }
 
 pub(crate) fn console_options(look: &LookArgs) -> Result<crate::tui::ConsoleOptions, CliError> {
@@ -131,11 +136,17 @@ pub(crate) fn console_options(look: &LookArgs) -> Result<crate::tui::ConsoleOpti
         Some(p) => crate::tui::action::KeyMap::load(&p, look.readonly)?,
         None => crate::tui::action::KeyMap::defaults(look.readonly),
     };
+    use crate::tui::glyphs::Glyphs;
+    let glyphs = Glyphs::parse(&look.glyphs)
+        .flatten()
+        .unwrap_or_else(|| Glyphs::from_locale(|k| std::env::var(k).ok()));
     Ok(crate::tui::ConsoleOptions {
         theme,
         keys,
         readonly: look.readonly,
         dir: None,
+        review: None,
+        glyphs,
     })
 }
 

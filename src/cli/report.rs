@@ -6,11 +6,11 @@ use crate::config::Config;
 use crate::domain::Millis;
 use crate::engine::{Clock, RealClock};
 use crate::review::period::When;
+use crate::review::record::{Recorded, last_review};
 use crate::review::{Period, Report};
 use crate::store::Store;
 use crate::swarm::Paths;
 use clap::{Args, ValueEnum};
-use serde::{Deserialize, Serialize};
 use std::io::Write;
 use std::path::Path;
 
@@ -35,24 +35,6 @@ pub struct ReportArgs {
     /// Record this review, so that `--since last-review` starts where it ended.
     #[arg(long)]
     record: bool,
-}
-
-/// One line of `.shiftboss/reviews.jsonl`.
-#[derive(Debug, Serialize, Deserialize)]
-struct Recorded {
-    since: Millis,
-    until: Millis,
-    at: Millis,
-}
-
-const REVIEWS: &str = "reviews.jsonl";
-
-fn last_review(dir: &Path) -> Option<Millis> {
-    let text = std::fs::read_to_string(dir.join(REVIEWS)).ok()?;
-    text.lines()
-        .filter_map(|l| serde_json::from_str::<Recorded>(l).ok())
-        .map(|r| r.until)
-        .max()
 }
 
 pub fn run(args: ReportArgs) -> CliResult {
@@ -116,18 +98,12 @@ pub fn run(args: ReportArgs) -> CliResult {
     Ok(())
 }
 
-/// Append one line: a single write to a file opened for appending, so two
-/// reviews recorded at once never interleave.
 fn record(dir: &Path, since: Millis, until: Millis) -> Result<(), CliError> {
-    let line = serde_json::to_string(&Recorded {
+    let r = Recorded {
         since,
         until,
         at: RealClock.now(),
-    })? + "\n";
-    let mut f = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(dir.join(REVIEWS))?;
-    f.write_all(line.as_bytes())?;
+    };
+    crate::review::record::record(dir, &r)?;
     Ok(())
 }

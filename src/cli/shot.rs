@@ -5,7 +5,8 @@
 use super::demo::{load_scenario, open_demo};
 use super::{CliResult, LookArgs, console_options, parse_duration, user};
 use crate::domain::AgentPhase;
-use crate::swarm::{RunOptions, Speed};
+use crate::review::screen::{Kind, Source, Zone};
+use crate::swarm::{Paths, RunOptions, Speed};
 use crate::tui::app::{App, Mode};
 use crate::tui::panes::{PaneId, Target};
 use crate::tui::screenshot;
@@ -22,6 +23,10 @@ pub enum View {
     Agent,
     /// The help over the floor.
     Help,
+    /// The evening review of the day so far.
+    Evening,
+    /// The morning review (since the last review), failed work first.
+    Morning,
 }
 
 #[derive(Args, Debug)]
@@ -86,10 +91,18 @@ pub fn run(args: ShotArgs) -> CliResult {
     let mut snap = swarm.snapshot();
     snap.speed = "60x".into();
     let mut app = App::new(snap, console.theme, console.keys, console.readonly);
+    app.review_source = Some(Source::new(
+        &Paths::new(&dir.path().join("project")),
+        scenario.config.clone(),
+        Zone::Local,
+    ));
+    app.glyphs = console.glyphs;
     match args.view {
         View::Floor => app.focus = PaneId::Convoys,
         View::Inbox => app.focus = PaneId::Inbox,
         View::Help => app.mode = Mode::Help { scroll: 0 },
+        View::Evening => app.open_review(Kind::Evening),
+        View::Morning => app.open_review(Kind::Morning),
         View::Agent => {
             app.focus = PaneId::Watchdog;
             let busy = app

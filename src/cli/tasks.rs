@@ -44,6 +44,9 @@ pub enum TaskCmd {
         /// A task that must be merged first; repeat for several.
         #[arg(long)]
         after: Vec<String>,
+        /// Work for the night shift: while one runs, only such tasks start.
+        #[arg(long)]
+        night: bool,
     },
     /// Add the tasks of a TOML backlog file (the scenario's `[[convoy]]` format).
     /// From a beads export (`.jsonl`) or GitHub issues (`--github owner/repo`), too.
@@ -229,6 +232,7 @@ pub fn run(cmd: TaskCmd) -> CliResult {
             convoy,
             priority,
             after,
+            night,
         } => {
             let known = known_tasks(&paths)?;
             let spec_text = match (spec, spec_file) {
@@ -249,6 +253,7 @@ pub fn run(cmd: TaskCmd) -> CliResult {
                 tier: None,
                 behaviour: None,
                 issue: None,
+                night,
             };
             check_task(&task, &known)?;
             vec![task]
@@ -400,6 +405,15 @@ fn known_tasks(paths: &Paths) -> Result<Vec<TaskId>, CliError> {
 
 fn add_tasks(paths: &Paths, dest: Destination, tasks: Vec<TaskSpec>) -> CliResult {
     if let Destination::Owner(holder) = dest {
+        // Through the owner's socket when it serves one: the tasks are in
+        // its log when this returns. Otherwise its inbox.
+        if let Some(pid) = super::attach::add_tasks(paths, &tasks)? {
+            for t in &tasks {
+                println!("added {}  {}", t.id, t.title);
+            }
+            println!("shiftboss: added to the swarm running here (pid {pid})");
+            return Ok(());
+        }
         inbox::hand_off(&paths.dir, &tasks)?;
         for t in &tasks {
             println!("handed {}  {}", t.id, t.title);

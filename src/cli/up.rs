@@ -1,11 +1,13 @@
 //! `shiftboss up`: the swarm of this repository, with the runtime its config
-//! names (or simulated, `--simulate`), in the console or headless; and
-//! `up --readonly`, a console on the log beside a running owner.
+//! names (or simulated, `--simulate`), in the console or headless, serving
+//! consoles that attach; a console attached to the swarm when one runs here;
+//! and `up --readonly` with no owner, a console on the log.
 
 use super::{CliError, CliResult, UpArgs, repo_root, user, write_atomic};
 use crate::config::{Config, Runtime};
 use crate::domain::Millis;
 use crate::engine::{Clock, RealClock};
+use crate::review::screen::{Source, Zone};
 use crate::swarm::owner::OwnerLock;
 use crate::swarm::{AgentRuntime, Paths, RunOptions, Speed, Summary, Swarm};
 use std::fs;
@@ -30,6 +32,15 @@ pub fn up(args: UpArgs) -> CliResult {
         )));
     }
     let config = Config::load(&paths.config)?;
+    // A swarm runs here: a console attaches to it (a second headless owner
+    // is refused below, as ever).
+    let console = match console {
+        Some(mut c) if crate::swarm::owner::holder(&paths.dir)?.is_some() => {
+            c.review = Some(Source::new(&paths, config.clone(), Zone::Local));
+            return super::attach::console(&paths, c);
+        }
+        c => c,
+    };
     if args.look.readonly {
         return watch(&paths, &config, console);
     }
@@ -39,6 +50,10 @@ pub fn up(args: UpArgs) -> CliResult {
     let _log = crate::logging::init(&paths.dir).map_err(user)?;
     let now: Millis = RealClock.now();
     let (runtime, speed) = runtimes(&args, console.is_some(), sandbox, &config, &root, &paths)?;
+    let console = console.map(|mut c| {
+        c.review = Some(Source::new(&paths, config.clone(), Zone::Local));
+        c
+    });
     let mut swarm = Swarm::open_owned(
         lock,
         paths,
@@ -49,6 +64,13 @@ pub fn up(args: UpArgs) -> CliResult {
         now,
         &[],
     )?;
+    if let Err(e) = swarm.serve_consoles() {
+        tracing::warn!(error = %e, "consoles cannot attach");
+        eprintln!(
+            "shiftboss: {}: consoles cannot attach: {e}",
+            crate::swarm::attach::socket_path(&swarm.paths().dir).display()
+        );
+    }
     let started = swarm.engine().state().started_at;
     let opts = RunOptions {
         until: args.until.map(|u| started + u),
@@ -144,6 +166,12 @@ fn runtimes(
                 default: real_runtime(config.swarm.runtime, config, root, paths)?,
                 by_model,
                 sandbox,
+                leads: config
+                    .teams
+                    .iter()
+                    .filter(|t| t.lead != crate::config::teams::OPERATOR)
+                    .map(|t| (crate::domain::AgentId::new(&t.lead), t.lead_prompt.clone()))
+                    .collect(),
             },
             Speed::Times(1.0),
         )
@@ -166,6 +194,8 @@ fn watch(paths: &Paths, config: &Config, console: Option<crate::tui::ConsoleOpti
     }
     let real_time = config.swarm.runtime != Runtime::Sim;
     let watcher = crate::swarm::watch::Watcher::open(paths, config.engine_settings(), real_time)?;
+    let mut console = console;
+    console.review = Some(Source::new(paths, config.clone(), Zone::Local));
     crate::tui::watch(watcher, console)?;
     Ok(())
 }

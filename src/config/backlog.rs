@@ -16,6 +16,7 @@
 //! after = ["auth-rewrite-3"]
 //! tier = "deep"                 # fast | standard | deep
 //! behaviour = "conflict"        # sim only
+//! night = true                  # work for the night shift
 //! ```
 
 use super::Behaviour;
@@ -95,6 +96,9 @@ struct TaskDef {
     priority: Option<i32>,
     tier: Option<ModelTier>,
     behaviour: Option<Behaviour>,
+    /// Work for the night shift.
+    #[serde(default)]
+    night: bool,
 }
 
 /// Parse a task file into task specs, convoy by convoy, tasks in file order
@@ -272,6 +276,7 @@ fn generated_spec(convoy: &ConvoyDef, convoy_id: &ConvoyId, j: u32, n: u32) -> T
         tier: None,
         behaviour: None,
         issue: None,
+        night: false,
     }
 }
 
@@ -330,6 +335,7 @@ fn explicit_spec(
         tier: task.tier.map(|t| t.as_str().to_string()),
         behaviour: task.behaviour.map(|b| b.as_str().to_string()),
         issue: None,
+        night: task.night,
     })
 }
 

@@ -25,6 +25,9 @@ impl Config {
         self.inbox.check(base)?;
         self.mail.check(base)?;
         self.tiers.check(self, base)?;
+        self.sim.operator.check(base)?;
+        super::teams::check(&self.teams, base)?;
+        self.triage.check(self, base)?;
         sim(self, &p)
     }
 }

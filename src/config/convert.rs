@@ -74,6 +74,8 @@ impl Config {
             mail: self.mail.settings(),
             routing: self.routing_settings(),
             comment_on_merge: self.intake.github.comment_on_merge,
+            teams: super::teams::settings(&self.teams),
+            triage: self.triage.policy(),
         }
     }
 

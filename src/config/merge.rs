@@ -167,10 +167,19 @@ impl Merge {
             ));
         }
         check_globs(&self.append_only, &p(&[k("merge"), k("append_only")]))?;
-        let ai = &self.ai;
+        self.ai.check(&p(&[k("merge"), k("ai")]))
+    }
+}
+
+impl AiTier {
+    /// The table's keys checked; `table` is where it sits (`[merge.ai]`,
+    /// `[triage.llm]`).
+    pub(super) fn check(&self, table: &[Seg]) -> Result<(), Invalid> {
+        let p = |parts: &[Seg]| -> Vec<Seg> { table.iter().chain(parts).cloned().collect() };
+        let ai = self;
         if !["", "anthropic", "openai"].contains(&ai.provider.as_str()) {
             return Err(Invalid::new(
-                p(&[k("merge"), k("ai"), k("provider")]),
+                p(&[k("provider")]),
                 format!(
                     "expected \"anthropic\", \"openai\" or \"\" (off), found {:?}",
                     ai.provider
@@ -179,17 +188,17 @@ impl Merge {
         }
         if ai.enabled() && ai.model.trim().is_empty() {
             return Err(Invalid::new(
-                p(&[k("merge"), k("ai"), k("model")]),
-                "the ai tier needs a model, e.g. model = \"claude-sonnet-4-5\"",
+                p(&[k("model")]),
+                "expected a model when a provider is set, e.g. model = \"claude-sonnet-4-5\"",
             )
-            .at(p(&[k("merge"), k("ai"), k("provider")])));
+            .at(p(&[k("provider")])));
         }
         let url_ok = ai.base_url.is_empty()
             || ai.base_url.starts_with("http://")
             || ai.base_url.starts_with("https://");
         if !url_ok {
             return Err(Invalid::new(
-                p(&[k("merge"), k("ai"), k("base_url")]),
+                p(&[k("base_url")]),
                 format!(
                     "expected an http:// or https:// URL, found {:?}",
                     ai.base_url
@@ -202,7 +211,7 @@ impl Merge {
             .all(|c| c.is_ascii_alphanumeric() || c == '_')
         {
             return Err(Invalid::new(
-                p(&[k("merge"), k("ai"), k("api_key_env")]),
+                p(&[k("api_key_env")]),
                 format!(
                     "expected an environment variable name, found {:?}",
                     ai.api_key_env
@@ -211,7 +220,7 @@ impl Merge {
         }
         if ai.timeout.0 <= 0 {
             return Err(Invalid::new(
-                p(&[k("merge"), k("ai"), k("timeout")]),
+                p(&[k("timeout")]),
                 format!(
                     "expected a duration longer than zero, found \"{}\"",
                     ai.timeout

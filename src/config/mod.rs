@@ -12,18 +12,23 @@
 mod backlog;
 mod check;
 mod convert;
+pub mod edit;
 mod error;
 mod inbox;
 mod intake;
 mod mail;
 mod merge;
 pub mod names;
+pub mod night;
+mod operator;
 mod sandbox;
 mod scenario;
 mod sim;
 pub mod targets;
+pub mod teams;
 mod template;
 mod tiers;
+mod triage;
 
 pub use backlog::{ModelTier, parse_backlog};
 pub use error::{ConfigError, USER_FILE_MAX, read_bounded, read_text};
@@ -33,10 +38,12 @@ pub use inbox::{InboxRules, ReraiseAfter};
 pub use intake::{GithubIntake, Intake};
 pub use mail::MailRules;
 pub use merge::{AiTier, DEFAULT_PROTECTED, Merge, OnOverlap};
+pub use operator::{AnswerAfter, SimOperator};
 pub use sandbox::{Network, Sandbox, SandboxMode};
 pub use scenario::{DEFAULT_START, Scenario};
 pub use sim::Sim;
 pub use tiers::{Routing, Tiers};
+pub use triage::Triage;
 
 use crate::domain::{AgentId, Millis, Money, Price};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -155,12 +162,19 @@ pub struct Config {
     pub routing: Routing,
     pub tiers: Tiers,
     pub intake: Intake,
+    pub triage: Triage,
     pub agent: AgentRun,
     pub sandbox: Sandbox,
     pub sim: Sim,
     /// What the review grades the day's metrics against (`docs/metrics.md`).
     pub targets: targets::Targets,
     pub review: targets::ReviewSettings,
+    /// The night shift: its budget and end time.
+    pub night: night::NightSettings,
+    /// `[[teams]]`: leads over coders, owning convoys, in phases (none: a
+    /// pool of peers).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub teams: Vec<teams::Team>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -485,11 +499,14 @@ impl Default for Config {
             routing: Routing::default(),
             tiers: Tiers::default(),
             intake: Intake::default(),
+            triage: Triage::default(),
             agent: AgentRun::default(),
             sandbox: Sandbox::default(),
             sim: Sim::default(),
             targets: targets::Targets::default(),
             review: targets::ReviewSettings::default(),
+            night: night::NightSettings::default(),
+            teams: Vec::new(),
         }
     }
 }

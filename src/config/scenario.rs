@@ -29,7 +29,7 @@ pub struct Scenario {
 }
 
 /// Scenarios compiled into the binary: (name, file in the repository, text).
-const BUILTIN: [(&str, &str, &str); 2] = [
+const BUILTIN: [(&str, &str, &str); 3] = [
     (
         "standard-day",
         "fixtures/scenarios/standard-day.toml",
@@ -39,6 +39,11 @@ const BUILTIN: [(&str, &str, &str); 2] = [
         "small",
         "fixtures/scenarios/small.toml",
         include_str!("../../fixtures/scenarios/small.toml"),
+    ),
+    (
+        "teams-day",
+        "fixtures/scenarios/teams-day.toml",
+        include_str!("../../fixtures/scenarios/teams-day.toml"),
     ),
 ];
 
@@ -74,6 +79,8 @@ struct ScenarioFile {
     sim: Sim,
     #[serde(default)]
     convoy: Vec<ConvoyDef>,
+    #[serde(default)]
+    teams: Vec<super::teams::Team>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -168,12 +175,16 @@ impl Scenario {
             tiers: file.tiers,
             // Simulated agents merge into no GitHub issue.
             intake: Default::default(),
+            // Triage acts by its defaults; its model is not asked in a scenario.
+            triage: Default::default(),
             agent: file.agent,
             // Scenarios run simulated agents only: no sandbox to configure.
             sandbox: Default::default(),
             sim: file.sim,
             targets: Default::default(),
             review: Default::default(),
+            night: Default::default(),
+            teams: file.teams,
         };
         config.check(&[]).map_err(|e| src.invalid(e))?;
         let backlog = backlog::build(&src, &file.convoy, &[]).map_err(|e| src.invalid(e))?;

@@ -1,6 +1,7 @@
 //! `[sim]`: the simulated runtime's ranges and fault rates.
 
 use super::Behaviour;
+use super::operator::SimOperator;
 use serde::{Deserialize, Deserializer, Serialize};
 
 /// The simulated runtime.
@@ -27,6 +28,8 @@ pub struct Sim {
     pub conflict: f64,
     pub gate_fail: f64,
     pub crash: f64,
+    /// The simulated operator (off unless the scenario turns it on).
+    pub operator: SimOperator,
 }
 
 /// `[min, max]`: exactly two non-negative integers (serde's arrays would
@@ -58,6 +61,7 @@ impl Default for Sim {
             conflict: 0.0,
             gate_fail: 0.0,
             crash: 0.0,
+            operator: SimOperator::default(),
         }
     }
 }
@@ -75,6 +79,8 @@ impl Sim {
             Behaviour::Conflict => self.conflict,
             Behaviour::GateFail => self.gate_fail,
             Behaviour::Crash => self.crash,
+            // Only a task asks for it; never drawn.
+            Behaviour::Lead => 0.0,
         }
     }
 

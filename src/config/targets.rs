@@ -166,6 +166,8 @@ pub struct Targets {
     pub agent_utilisation: Grading,
     pub time_to_clear_p50: Grading,
     pub cost_per_merged_task: Grading,
+    pub false_pass_rate: Grading,
+    pub false_reject_rate: Grading,
 }
 
 impl Default for Targets {
@@ -183,24 +185,42 @@ impl Default for Targets {
             agent_utilisation: Grading::default(),
             time_to_clear_p50: Grading::default(),
             cost_per_merged_task: Grading::default(),
+            false_pass_rate: Grading::default(),
+            false_reject_rate: Grading::default(),
         }
     }
 }
 
-/// `[review]`: when the operator's day starts (`morning`, `yesterday`).
+/// `[review]`: when the operator's day starts (`morning`, `yesterday`),
+/// and the share of merged work offered to calibrate the gates.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ReviewSettings {
     /// `HH:MM`, local time.
     #[serde(deserialize_with = "day_start")]
     pub day_starts: String,
+    /// 0–1: the share of merged tasks in the calibration sample.
+    #[serde(deserialize_with = "share")]
+    pub calibration_share: f64,
 }
 
 impl Default for ReviewSettings {
     fn default() -> Self {
         ReviewSettings {
             day_starts: "06:00".into(),
+            calibration_share: 0.2,
         }
+    }
+}
+
+fn share<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    let v = f64::deserialize(d)?;
+    if (0.0..=1.0).contains(&v) {
+        Ok(v)
+    } else {
+        Err(serde::de::Error::custom(format!(
+            "{v}: expected a share from 0 to 1"
+        )))
     }
 }
 

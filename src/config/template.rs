@@ -218,6 +218,34 @@ rework_up = 2
 # the token in GITHUB_TOKEN or GH_TOKEN).
 comment_on_merge = false
 
+# T2 triage: concerns routed to it get a verdict (resolve, act, escalate to
+# you) within [watchdog] triage_after.
+[triage]
+# Act on its own: restart a task fresh, give it to another agent or a bigger
+# model, raise its budget. false: it only recommends.
+act = true
+# Models from smallest to biggest, for "a bigger model"; each needs a price.
+model_ladder = []
+# A budget raise: at most this share of the task budget, never past the day's.
+raise_budget_share = 0.5
+# And at most this many dollars (0 = no limit beside the share).
+raise_budget_max_usd = 0.0
+
+# A model triage asks for a verdict (off unless provider is set): the
+# concern, its events and the agent's output tail, redacted. Its tokens are
+# shiftboss's own spend, within the day's budget.
+[triage.llm]
+# "anthropic" or "openai" (any OpenAI-compatible endpoint).
+provider = ""
+# The API's base URL; "" for the provider's own.
+base_url = ""
+# The model asked, e.g. "claude-haiku-4-5"; priced from [prices].
+model = ""
+# The environment variable holding the API key.
+api_key_env = ""
+# For the whole call; past it the heuristics decide.
+timeout = "30s"
+
 # How real agent processes run (runtime = "command", "claude" or "codex"). Each runs in its own worktree and process group with a scrubbed
 # environment.
 [agent]
@@ -275,6 +303,19 @@ rw = []
 # When the operator's day starts, local time: `--since morning` is today at
 # this time, `yesterday` the day before.
 day_starts = "06:00"
+# The share (0 to 1) of the day's merged tasks the evening review offers to
+# be judged good or bad, to calibrate the gates (sampled by task id).
+calibration_share = 0.2
+
+# The night shift, started from the evening review (`N`): only tasks marked
+# `night = true` (or added with `task add --night`) start, until the end time
+# or the budget, whichever comes first; then no new work starts until you
+# end the night.
+[night]
+# Dollars the night may spend (0: no budget of its own).
+budget = 0.0
+# Local time from which no new work starts.
+ends = "06:00"
 
 # What the review grades each metric against (docs/metrics.md defines them).
 # Inside the target: green; outside it but not past the warning line: amber;
@@ -282,7 +323,8 @@ day_starts = "06:00"
 # comparisons joined by `and` (a target) or `or` (a warning or critical line)
 # of shares (70%), lengths (2h) or money ($3). The informational metrics
 # (throughput_per_hour, cycle_time_p50, cycle_time_p90, rework_share,
-# agent_utilisation, time_to_clear_p50, cost_per_merged_task) take the same
+# agent_utilisation, time_to_clear_p50, cost_per_merged_task,
+# false_pass_rate, false_reject_rate) take the same
 # three lines and have none by default.
 [targets.first_try_success]
 # Merged tasks whose first branch gate run passed, over merged tasks.
@@ -354,6 +396,44 @@ conflict = 0.0
 gate_fail = 0.0
 # The process dies without saying it was done.
 crash = 0.0
+
+# The simulated operator (docs/operator-load.md): in `demo --headless`, a
+# policy that answers the inbox through the operator's commands on the
+# virtual clock. Off here; scenarios such as the standard day turn it on.
+[sim.operator]
+# Answer pause points and the human's concerns by itself.
+enabled = false
+# One decision at a time, each this long.
+decision_time = "30s"
+# Pause points whose reason contains any of these are rejected; the rest approved.
+reject_when = []
+
+# How long it takes to answer: concerns by impact (low ones are left in the
+# log), and pause points.
+[sim.operator.answer_after]
+# A critical concern.
+critical = "5m"
+# A high-impact concern.
+high = "10m"
+# A medium-impact concern.
+medium = "20m"
+# A pause point.
+pause = "8m"
+# Teams: a lead over one to eight coders (four recommended), owning convoys.
+# The lead (an agent, or "operator") takes its convoys' epics and breaks them
+# into coder tasks with `::task` lines; its coders take those; once they have
+# landed the lead integrates. Teams start in phase order: a phase waits for
+# the teams of earlier phases to land their convoys (`parallel = true`: at
+# once). None by default: every agent takes any task.
+# [[teams]]
+# name = "platform"
+# lead = "lead-platform"
+# lead_prompt = "Keep each coder task inside one folder."
+# coders = ["builder-01", "builder-02", "builder-03", "builder-04"]
+# convoys = ["platform"]
+# phase = 1
+# parallel = false
+# approve_integration = false
 "#;
 
 /// The template with a real runtime: the CLI found, else `command` with the

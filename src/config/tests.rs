@@ -258,7 +258,7 @@ fn wrong_values_get_one_precise_line() {
         ("swarm = 3\n", ":1: swarm: expected a table, found 3"),
         (
             "[swarn]\nagents = 3\n",
-            ":1: swarn: unknown key \"swarn\" (allowed: swarm, prices, budgets, watchdog, gates, merge, pause, inbox, mail, routing, tiers, intake, agent, sandbox, sim, targets, review)",
+            ":1: swarn: unknown key \"swarn\" (allowed: swarm, prices, budgets, watchdog, gates, merge, pause, inbox, mail, routing, tiers, intake, triage, agent, sandbox, sim, targets, review, night, teams)",
         ),
         (
             "[prices.cheap]\ninput = 1\n",
@@ -379,6 +379,18 @@ fn wrong_values_get_one_precise_line() {
         (
             "[review]\nday_starts = \"6am\"\n",
             ":2: review.day_starts: `6am`: expected a time of day, HH:MM",
+        ),
+        (
+            "[review]\ncalibration_share = 1.5\n",
+            ":2: review.calibration_share: 1.5: expected a share from 0 to 1",
+        ),
+        (
+            "[night]\nends = \"dawn\"\n",
+            ":2: night.ends: `dawn`: expected a time of day, HH:MM",
+        ),
+        (
+            "[night]\nbudget = -5.0\n",
+            ":2: night.budget: -5: expected dollars, 0 or more",
         ),
         (
             "[sim]\nconflict_file = \"\"\n",
@@ -635,7 +647,7 @@ fn backlog_errors() {
         ),
         (
             "[[convoy]]\nname = \"a\"\n[[convoy.task]]\nid = \"x\"\ntitle = \"t\"\nbehaviour = \"explode\"\n",
-            ":6: convoy[0].task[0].behaviour: expected one of normal, stall, zombie, runaway, concern, pause, conflict, gate_fail, crash, found \"explode\"",
+            ":6: convoy[0].task[0].behaviour: expected one of normal, stall, zombie, runaway, concern, pause, conflict, gate_fail, crash, lead, found \"explode\"",
         ),
         (
             "[[convoy]]\nname = \"a\"\n[[convoy.task]]\nid = \"x\"\ntitle = \"t\"\ntier = \"huge\"\n",
@@ -829,7 +841,7 @@ fn scenario_header() {
         ),
         (
             "[scenario]\nname = \"x\"\nduration = \"1h\"\n[llm]\nurl = \"x\"\n",
-            "s.toml:4: llm: unknown key \"llm\" (allowed: scenario, swarm, prices, budgets, watchdog, gates, merge, pause, inbox, mail, routing, tiers, agent, sim, convoy)",
+            "s.toml:4: llm: unknown key \"llm\" (allowed: scenario, swarm, prices, budgets, watchdog, gates, merge, pause, inbox, mail, routing, tiers, agent, sim, convoy, teams)",
         ),
     ];
     for (text, want) in cases {
@@ -903,4 +915,22 @@ fn the_command_runtime_needs_a_program() {
         e.starts_with("c.toml:2: agent.pass_env: expected an environment variable name"),
         "{e}"
     );
+}
+
+#[test]
+fn a_task_file_marks_work_for_the_night() {
+    let tasks = backlog(
+        "[[convoy]]\nname = \"docs\"\n\n[[convoy.task]]\nid = \"docs-1\"\ntitle = \"Tidy the docs\"\nnight = true\n\n[[convoy.task]]\nid = \"docs-2\"\ntitle = \"By day\"\n",
+    )
+    .unwrap();
+    let night: Vec<bool> = tasks.iter().map(|t| t.night).collect();
+    assert_eq!(night, [true, false]);
+    // Day work keeps its old form in the log: no `night` key.
+    let json = serde_json::to_string(&tasks[1]).unwrap();
+    assert!(!json.contains("night"), "{json}");
+    let e = backlog_err(
+        "[[convoy]]\nname = \"docs\"\n\n[[convoy.task]]\nid = \"docs-1\"\ntitle = \"x\"\nnight = \"yes\"\n",
+        &[],
+    );
+    assert!(e.contains(":7:") && e.contains("night"), "{e}");
 }

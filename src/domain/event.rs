@@ -230,13 +230,66 @@ pub enum EventKind {
     /// `decision`, ...), `error` what went wrong. A concern follows.
     ExecutorFailed { action: String, error: String },
     /// T2 triage's verdict on a concern routed to it, with its reasons: a
-    /// `resolve` is followed by the concern's disposal; an `escalate` routes
+    /// `resolve` or an `act` is followed by the concern's disposal; an `escalate` routes
     /// the concern to the operator with the recommendation.
     TriageVerdict {
         concern: super::ConcernId,
         verdict: super::triage::Verdict,
+        /// What an `act` verdict does (the engine does it in the same step).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        action: Option<super::triage::Action>,
         recommendation: String,
         reasons: Vec<String>,
+    },
+    /// The operator's triage of a failed task on the morning review.
+    TaskTriaged { triage: super::review::Triage },
+    /// The operator's judgement of a merged task (calibrating the gates):
+    /// `good` false means the gates let through work that should not have
+    /// merged.
+    MergeJudged { good: bool },
+    /// The operator changed a `[watchdog]` threshold from the evening
+    /// review (`key` as the config names it, `value` as it writes it); the
+    /// config file holds it too.
+    WatchdogTuned { key: String, value: String },
+    /// The operator started the night shift: only night work starts until
+    /// `ends_at` or until it spent `budget` (zero: no budget).
+    NightStarted {
+        ends_at: super::Millis,
+        budget: super::Money,
+    },
+    /// The night shift reached its end time or its budget: no new work
+    /// starts until the operator ends the night.
+    NightClosed { reason: String },
+    /// The operator ended the night: the day's scheduling again.
+    NightEnded,
+    /// A team's phase came (`[[teams]]`): its lead (none: the operator)
+    /// and coders take its convoys' tasks from now on.
+    TeamStarted {
+        team: String,
+        phase: u32,
+        lead: Option<super::AgentId>,
+        coders: Vec<super::AgentId>,
+        convoys: Vec<super::ConvoyId>,
+    },
+    /// The operator gave the task more budget: `by` on top of what it had,
+    /// `limit` what it may spend now.
+    BudgetRaised { by: Money, limit: Money },
+    /// The operator made an incident record of a T3 item or a task failed
+    /// for good; `decided_by` says who made the decision it records.
+    IncidentOpened {
+        id: super::IncidentId,
+        source: super::IncidentSource,
+        title: String,
+        decided_by: String,
+    },
+    /// An incident's follow-up, written or changed by the operator.
+    IncidentFollowUp { id: super::IncidentId, text: String },
+    /// Triage's model answered a concern with something that is not a
+    /// verdict, or not at all (an error, a timeout): refused, and the
+    /// heuristics decide.
+    TriageRefused {
+        concern: super::ConcernId,
+        why: String,
     },
     /// Mail sent by the event's agent (none: the operator), one copy per
     /// recipient with ids `id`, `id + 1`, …: the agents in `to`, then the
@@ -318,6 +371,7 @@ impl EventKind {
             EventKind::PauseTimedOut { .. } => "pause_timed_out",
             EventKind::AgentHeld { .. } => "agent_held",
             EventKind::ConvoyHeld { .. } => "convoy_held",
+            EventKind::TeamStarted { .. } => "team_started",
             EventKind::AgentRetired { .. } => "agent_retired",
             EventKind::SwarmFrozen { .. } => "swarm_frozen",
             EventKind::SpeedChanged { .. } => "speed_changed",
@@ -326,6 +380,16 @@ impl EventKind {
             EventKind::AttemptReturned { .. } => "attempt_returned",
             EventKind::ExecutorFailed { .. } => "executor_failed",
             EventKind::TriageVerdict { .. } => "triage_verdict",
+            EventKind::TaskTriaged { .. } => "task_triaged",
+            EventKind::MergeJudged { .. } => "merge_judged",
+            EventKind::WatchdogTuned { .. } => "watchdog_tuned",
+            EventKind::NightStarted { .. } => "night_started",
+            EventKind::NightClosed { .. } => "night_closed",
+            EventKind::NightEnded => "night_ended",
+            EventKind::BudgetRaised { .. } => "budget_raised",
+            EventKind::IncidentOpened { .. } => "incident_opened",
+            EventKind::IncidentFollowUp { .. } => "incident_follow_up",
+            EventKind::TriageRefused { .. } => "triage_refused",
             EventKind::MailSent { .. } => "mail_sent",
             EventKind::MailDelivered { .. } => "mail_delivered",
             EventKind::MailRefused { .. } => "mail_refused",

@@ -4,12 +4,14 @@ mod concern;
 mod event;
 pub mod flood;
 mod inbox_fold;
+mod incident;
 mod kind;
 mod merge;
 mod money;
 pub mod protocol;
 mod queue_facts;
 mod resume;
+pub mod review;
 mod rows;
 mod shared_vec;
 pub mod sim_plan;
@@ -21,6 +23,7 @@ pub use concern::{
 };
 pub use event::{Actor, Event, EventKind};
 pub use inbox_fold::{Fold, FoldKey, Subject, fold_concerns, must_reach_human, swarm_readiness};
+pub use incident::{Incident, IncidentSource};
 pub use kind::{KINDS, kind_of};
 pub use merge::{
     GateFinding, LineAtRisk, MergeOutcome, ModelSpend, Prediction, Removal, ResolveTier, Scope,
@@ -32,7 +35,7 @@ pub use resume::{REQUEUED_AFTER_TROUBLE, ResumeFacts, Streak};
 pub use rows::{MergeRecord, Rows, Stamp, Touched};
 pub use state::fit::{FitFacts, KindRecord};
 pub use state::mail::{MAIL_TEXT_MAX, Mail, Mailroom, RefusedMail};
-pub use state::{AgentPhase, AgentState, ConvoyProgress, SwarmState};
+pub use state::{AgentPhase, AgentState, ConvoyProgress, SwarmState, TeamFacts, TeamFigures};
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -98,6 +101,10 @@ id_type!(
 id_type!(
     /// A pause point id (`P-0001`).
     PauseId
+);
+id_type!(
+    /// An incident record's id (`I-0001`).
+    IncidentId
 );
 
 impl AgentId {
@@ -186,6 +193,10 @@ pub struct TaskSpec {
     /// A scripted behaviour for the simulated agent (`normal`, `stall`, …).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub behaviour: Option<String>,
+    /// Work for the night shift: while a night shift runs, only such tasks
+    /// start.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub night: bool,
     /// The issue the task was imported from, when it was.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub issue: Option<Box<IssueRef>>,
@@ -263,6 +274,25 @@ pub struct Task {
     /// Its way through the gates and the queue (the queue pane's facts).
     #[serde(default)]
     pub merge_facts: MergeFacts,
+    /// The agent a reassigned task should not go back to, while another
+    /// is free.
+    #[serde(default)]
+    pub avoid: Option<AgentId>,
+    /// Dropped for good on the morning review.
+    #[serde(default)]
+    pub archived: bool,
+    /// The operator's judgement of its merge: good or bad (calibration).
+    #[serde(default)]
+    pub judged: Option<bool>,
+    /// The lead whose `::task` line created it (the `task_added` event's agent).
+    #[serde(default)]
+    pub created_by: Option<AgentId>,
+    /// The task its lead was working when it created this one.
+    #[serde(default)]
+    pub epic: Option<TaskId>,
+    /// Budget the operator gave it beyond the configured task budget.
+    #[serde(default)]
+    pub extra_budget: Money,
 }
 
 impl Task {
@@ -296,11 +326,36 @@ impl Task {
             returned: None,
             last_alert: None,
             merge_facts: MergeFacts::default(),
+            avoid: None,
+            archived: false,
+            judged: None,
+            created_by: None,
+            epic: None,
+            extra_budget: Money::ZERO,
         }
     }
 
     pub fn id(&self) -> &TaskId {
         &self.spec.id
+    }
+
+    /// What it may spend: the configured task budget (zero: no budget)
+    /// and what the operator gave it beyond that.
+    pub fn budget(&self, configured: Money) -> Money {
+        if configured > Money::ZERO {
+            configured + self.extra_budget
+        } else {
+            Money::ZERO
+        }
+    }
+
+    /// Blocked because it spent its budget (work kept on its branch).
+    pub fn stopped_at_budget(&self) -> bool {
+        self.status == TaskStatus::Blocked
+            && self
+                .reason
+                .as_deref()
+                .is_some_and(|r| r.starts_with("spent ") && r.contains(" budget; work kept"))
     }
 }
 

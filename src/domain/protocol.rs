@@ -9,12 +9,16 @@
 //! ::mail to=lead::the session store needs a migration first
 //! ::done::login moved to the new session store
 //! ::failed::cannot reproduce the bug on main
+//! ::task id=auth-2 scope=src/auth/** after=auth-1 spec=auth-2.md::move login to the store
 //! ```
 //!
 //! A line that starts with `::` and a lowercase word is a protocol line; one
 //! that does not parse is reported (never a panic) and otherwise ignored.
 
 use super::{Impact, Usage};
+
+mod task;
+pub use task::{NewTask, SPEC_MAX, spec_file_problem};
 
 /// What an agent said through the protocol (or its runtime reported).
 #[derive(Clone, Debug, PartialEq)]
@@ -81,6 +85,8 @@ pub enum Signal {
         /// (`None` for a `::failed::` line).
         exit_code: Option<i32>,
     },
+    /// A lead's `::task` line: a coder task for its team.
+    Task(Box<NewTask>),
 }
 
 /// A protocol line that did not parse.
@@ -127,6 +133,7 @@ fn signal(command: &str, args: &str, text: String) -> Result<Signal, String> {
         }
         "usage" => usage(args)?,
         "mail" => mail(args, text)?,
+        "task" => task::parse(args, text)?,
         "done" => Signal::Done { summary: text },
         "failed" => Signal::Failed {
             reason: text,

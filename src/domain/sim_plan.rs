@@ -29,10 +29,13 @@ pub enum Behaviour {
     GateFail,
     /// The process dies without saying it was done.
     Crash,
+    /// A team's lead: breaks its epic into coder tasks (`::task` lines) on
+    /// its first attempt, integrates on the next.
+    Lead,
 }
 
 impl Behaviour {
-    pub const ALL: [Behaviour; 9] = [
+    pub const ALL: [Behaviour; 10] = [
         Behaviour::Normal,
         Behaviour::Stall,
         Behaviour::Zombie,
@@ -42,6 +45,7 @@ impl Behaviour {
         Behaviour::Conflict,
         Behaviour::GateFail,
         Behaviour::Crash,
+        Behaviour::Lead,
     ];
 
     /// The faults, in the order of the `[sim]` rates.
@@ -67,6 +71,7 @@ impl Behaviour {
             Behaviour::Conflict => "conflict",
             Behaviour::GateFail => "gate_fail",
             Behaviour::Crash => "crash",
+            Behaviour::Lead => "lead",
         }
     }
 

@@ -9,10 +9,14 @@ use std::sync::Arc;
 mod agents;
 pub(super) mod fit;
 mod inbox;
+mod incidents;
 pub(super) mod mail;
 mod merges;
+mod review;
 mod spend;
 mod tasks;
+mod teams;
+pub use teams::{TeamFacts, TeamFigures};
 mod verdicts;
 
 /// Where an agent of the pool stands.
@@ -194,6 +198,9 @@ pub struct SwarmState {
     pub day_hard_reached: bool,
     /// A write failed for want of space at this path: no new work starts.
     pub disk_full: Option<String>,
+    /// The night shift under way, if any.
+    #[serde(default)]
+    pub night: Option<super::review::Night>,
     /// Tokens per model (the `usage_by_model` table).
     pub usage_by_model: BTreeMap<String, Usage>,
     /// Every run of the gates on a merged result, in log order (shared:
@@ -218,6 +225,12 @@ pub struct SwarmState {
     /// What capability routing weighs (agents' records by kind, reworks).
     #[serde(default)]
     pub fit: fit::FitFacts,
+    /// Teams whose phase has come (`team_started`), in that order.
+    #[serde(default)]
+    pub teams: Vec<teams::TeamFacts>,
+    /// Incident records, in the order they were opened.
+    #[serde(default)]
+    pub incidents: Vec<super::Incident>,
 }
 
 /// Minutes kept for the burn sparkline and rate.
@@ -416,7 +429,10 @@ impl SwarmState {
             EventKind::AgentRegistered { .. } => self.agent_registered(ev),
             EventKind::TaskAdded { .. } => self.task_added(ev),
             EventKind::TaskAssigned { .. } => self.task_assigned(ev),
-            EventKind::UsageRecorded { .. } => self.usage_recorded(ev),
+            EventKind::UsageRecorded { .. } => {
+                self.usage_recorded(ev);
+                self.night_spend(ev);
+            }
             EventKind::CommitMade { .. } => self.commit_made(ev),
             EventKind::Progress { .. }
             | EventKind::AgentPrompted { .. }
@@ -465,8 +481,13 @@ impl SwarmState {
             // the inbox.
             EventKind::SpeedChanged { .. }
             | EventKind::UsageMismatch { .. }
-            | EventKind::ExecutorFailed { .. } => {}
+            | EventKind::ExecutorFailed { .. }
+            | EventKind::TriageRefused { .. } => {}
             EventKind::TriageVerdict { .. } => self.triage_verdict(ev),
+            EventKind::BudgetRaised { .. } => self.budget_raised(ev),
+            EventKind::IncidentOpened { .. } | EventKind::IncidentFollowUp { .. } => {
+                self.incident_event(ev)
+            }
             EventKind::DiskFull { path, .. } => self.disk_full = Some(path.clone()),
             EventKind::DiskSpaceReturned { .. } => self.disk_full = None,
             EventKind::AttemptReturned { .. } => self.attempt_returned(ev),
@@ -476,6 +497,14 @@ impl SwarmState {
             // The model and the reason are the log's; routing's facts
             // come from the task's own events.
             EventKind::TaskRouted { .. } | EventKind::IssueCommented { .. } => {}
+            EventKind::TaskTriaged { .. } => self.task_triaged(ev),
+            EventKind::MergeJudged { .. } => self.merge_judged(ev),
+            // The engine's settings and the config file hold the value.
+            EventKind::WatchdogTuned { .. } => {}
+            EventKind::NightStarted { .. }
+            | EventKind::NightClosed { .. }
+            | EventKind::NightEnded => self.night_event(ev),
+            EventKind::TeamStarted { .. } => self.team_started(ev),
         }
     }
 }

@@ -1,13 +1,16 @@
 //! T2 triage's facts and verdicts. Every concern routed to triage gets a
 //! verdict — *resolve* (clear cause, low impact: restarted and working
-//! again), or *escalate* to the operator with a recommendation — from
+//! again), *act* (restart fresh, reassign, a bigger model, a raised budget:
+//! the engine does it) or *escalate* to the operator with a recommendation — from
 //! heuristics over what the log says about its task: the same check firing
 //! again and again, a budget stop near the end, the same gate finding
 //! repeated. Each verdict is a `triage_verdict` event with its reasons; the
 //! facts here are folded from every event so the heuristics read the state,
 //! never the log.
 
-use super::{Check, ConcernId, Event, EventKind, MergeOutcome, Millis, Routing, TaskId};
+use super::{
+    AgentId, Check, ConcernId, Event, EventKind, MergeOutcome, Millis, Money, Routing, TaskId,
+};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
@@ -19,6 +22,8 @@ pub enum Verdict {
     Resolve,
     /// The operator decides, with triage's recommendation.
     Escalate,
+    /// Triage acts (the verdict's [`Action`]) and the concern is resolved.
+    Act,
 }
 
 impl Verdict {
@@ -26,8 +31,59 @@ impl Verdict {
         match self {
             Verdict::Resolve => "resolve",
             Verdict::Escalate => "escalate",
+            Verdict::Act => "act",
         }
     }
+}
+
+/// What an *act* verdict does to the concern's task. Each is done at most
+/// once per task; trouble after it is escalated.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "do")]
+pub enum Action {
+    /// Its session stopped and a new one started on the same task and
+    /// branch, with nothing carried over from the stopped one.
+    RestartFresh,
+    /// The task goes to another idle agent.
+    Reassign { to: AgentId },
+    /// The task goes to an idle agent of a bigger model (the next rung of
+    /// the model ladder that has one).
+    BiggerModel { to: AgentId, model: String },
+    /// The task's budget raised to `limit` (within the policy's limit and
+    /// the day's budget) and the task unblocked.
+    RaiseBudget { limit: Money },
+}
+
+impl Action {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Action::RestartFresh => "restart_fresh",
+            Action::Reassign { .. } => "reassign",
+            Action::BiggerModel { .. } => "bigger_model",
+            Action::RaiseBudget { .. } => "raise_budget",
+        }
+    }
+
+    /// In words, as the console and the log show it.
+    pub fn describe(&self) -> String {
+        match self {
+            Action::RestartFresh => "restart it fresh".into(),
+            Action::Reassign { to } => format!("reassign it to {to}"),
+            Action::BiggerModel { to, model } => format!("move it to {model} ({to})"),
+            Action::RaiseBudget { limit } => format!("raise its budget to {limit}"),
+        }
+    }
+}
+
+/// A model's verdict as read from its answer (before the engine makes its
+/// action concrete: which agent, which limit).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ModelVerdict {
+    pub verdict: Verdict,
+    /// One of `restart_fresh`, `reassign`, `bigger_model`, `raise_budget`.
+    pub action: Option<String>,
+    pub reasons: Vec<String>,
+    pub recommendation: String,
 }
 
 /// One verdict, as the watchdog pane's T2 group shows it.
@@ -35,6 +91,8 @@ impl Verdict {
 pub struct Decided {
     pub concern: ConcernId,
     pub verdict: Verdict,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action: Option<Action>,
     pub recommendation: String,
     pub reasons: Vec<String>,
     pub at: Millis,
@@ -70,6 +128,18 @@ pub struct TriageFacts {
     /// Concerns routed to triage, open, without a verdict: what a tick
     /// looks at (never every concern of the day).
     pub waiting: BTreeSet<ConcernId>,
+    /// What triage did to each task (action words), so it does each once.
+    #[serde(default)]
+    pub acted: BTreeMap<TaskId, BTreeSet<String>>,
+    /// Task budgets triage raised: the new limit.
+    #[serde(default)]
+    pub budgets: BTreeMap<TaskId, Money>,
+    /// The last action on each task: when, and what, in words.
+    #[serde(default)]
+    pub last_act: BTreeMap<TaskId, (Millis, String)>,
+    /// Tasks triage gave to a given agent, until that agent starts them.
+    #[serde(default)]
+    pub assign_to: BTreeMap<TaskId, AgentId>,
 }
 
 pub const RECENT: usize = 8;
@@ -88,15 +158,39 @@ impl TriageFacts {
         if let EventKind::TriageVerdict {
             concern,
             verdict,
+            action,
             recommendation,
             reasons,
         } = &ev.kind
         {
+            // An escalation's action is a proposal, not done.
+            if *verdict == Verdict::Act
+                && let (Some(a), Some(task)) = (action, &ev.task)
+            {
+                self.acted
+                    .entry(task.clone())
+                    .or_default()
+                    .insert(a.as_str().to_string());
+                self.last_act.insert(
+                    task.clone(),
+                    (ev.at, format!("{concern}: {}", a.describe())),
+                );
+                match a {
+                    Action::RaiseBudget { limit } => {
+                        self.budgets.insert(task.clone(), *limit);
+                    }
+                    Action::Reassign { to } | Action::BiggerModel { to, .. } => {
+                        self.assign_to.insert(task.clone(), to.clone());
+                    }
+                    Action::RestartFresh => {}
+                }
+            }
             self.verdicts.insert(
                 concern.clone(),
                 Decided {
                     concern: concern.clone(),
                     verdict: verdict.clone(),
+                    action: action.clone(),
                     recommendation: recommendation.clone(),
                     reasons: reasons.clone(),
                     at: ev.at,
@@ -112,13 +206,16 @@ impl TriageFacts {
         let Some(task) = &ev.task else {
             return;
         };
-        // Finished: merged or failed for good. A merge sent back (rejected,
-        // conflicted) is more of the same trouble.
+        if let EventKind::TaskAssigned { .. } = ev.kind {
+            self.assign_to.remove(task);
+        }
+        // Finished: merged. A merge sent back (rejected, conflicted) is
+        // more of the same trouble, and so is a failure (it may be retried).
         if matches!(
             ev.kind,
             EventKind::MergeFinished {
                 outcome: MergeOutcome::Merged { .. }
-            } | EventKind::TaskFailed { .. }
+            }
         ) {
             self.tasks.remove(task);
             return;

@@ -82,6 +82,14 @@ pub enum Input {
     },
     /// A task's merge was said on its GitHub issue (`url`: the comment).
     IssueCommented { task: TaskId, url: String },
+    /// Triage's model answered about a concern: a verdict, or why its
+    /// answer was refused (malformed, an error, no answer in time); what
+    /// the call cost, when an answer came.
+    TriageAnswered {
+        concern: ConcernId,
+        answer: Result<crate::domain::triage::ModelVerdict, String>,
+        spent: Option<ModelSpend>,
+    },
 }
 
 /// Work the executor performs and answers with new inputs.
@@ -134,6 +142,14 @@ pub enum Effect {
         task: TaskId,
         issue: Box<IssueRef>,
         body: String,
+    },
+    /// Ask triage's model for a verdict on a concern: what the engine knows
+    /// (`context`), and the output tail of `session` the executor adds.
+    AskTriage {
+        concern: ConcernId,
+        session: Option<SessionId>,
+        context: String,
+        llm: AiSettings,
     },
 }
 

@@ -20,6 +20,7 @@ fn spec(id: &str) -> TaskSpec {
         tier: None,
         behaviour: None,
         issue: None,
+        night: false,
     }
 }
 

@@ -2,15 +2,20 @@
 //! happen; events (to log and fold into state) and effects (for the executor)
 //! come out. No I/O happens here.
 
+pub mod accept;
+mod budget;
 mod clock;
 mod host;
+mod incident;
 mod io;
 mod issue;
+mod lead;
 mod mail;
 mod operator;
 mod outcome;
 mod queue;
 mod reraise;
+mod review_ops;
 mod routing;
 mod scheduler;
 mod session;
@@ -18,8 +23,10 @@ mod settings;
 mod spend;
 mod start;
 mod task_index;
+mod teams;
 mod tick;
 mod triage;
+mod triage_llm;
 mod trouble;
 mod usage_check;
 mod watch;
@@ -32,6 +39,7 @@ pub use operator::{Command, QueueEnd, check as check_command};
 pub use reraise::InboxSettings;
 pub use routing::{RoutingSettings, TIERS, TierSettings, default_tier};
 pub use settings::{MergeSettings, Settings};
+pub use teams::TeamSettings;
 
 use crate::domain::protocol::{self, Signal};
 use crate::domain::*;
@@ -81,6 +89,8 @@ struct Live {
     session_models: BTreeMap<SessionId, String>,
     /// Merged tasks whose issue comment is on its way.
     commenting: BTreeSet<TaskId>,
+    /// Concerns triage's model was asked about: answered yet or not.
+    triage_asked: BTreeMap<ConcernId, bool>,
 }
 
 pub struct Engine {
@@ -279,6 +289,11 @@ impl Engine {
                 self.on_ai_unreachable(&mut out, ai_unreachable);
                 self.on_landed(&mut out, runs, results, error, held)
             }
+            Input::TriageAnswered {
+                concern,
+                answer,
+                spent,
+            } => self.on_triage_answer(&mut out, concern, answer, spent),
         }
         self.after_input(&mut out);
         out
@@ -287,6 +302,7 @@ impl Engine {
     /// Rules that run after every input: budgets, the scheduler, the queue.
     fn after_input(&mut self, out: &mut Step) {
         self.check_day_budget(out);
+        self.start_teams(out);
         self.schedule(out);
         self.advance_queue(out);
     }
@@ -298,6 +314,10 @@ impl Engine {
             || !self.live.landing.is_empty()
             || !self.live.commenting.is_empty()
         {
+            return true;
+        }
+        // Triage's model has yet to answer (its timeout bounds the wait).
+        if self.live.triage_asked.values().any(|answered| !answered) {
             return true;
         }
         if self.state.frozen {

@@ -7,7 +7,7 @@ use crate::domain::*;
 /// How a dropped entry's reason starts (a retry puts it back in the queue).
 const DROPPED: &str = "dropped from the merge queue";
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Command {
     ApprovePause(PauseId),
     RejectPause(PauseId),
@@ -19,6 +19,9 @@ pub enum Command {
     AckConcern(ConcernId),
     ResolveConcern(ConcernId),
     DismissConcern(ConcernId, String),
+    /// Do what triage proposed when it escalated the concern to the
+    /// operator (restart fresh, reassign, a bigger model, a raised budget).
+    AcceptTriage(ConcernId),
     HoldAgent(AgentId),
     ReleaseAgent(AgentId),
     HoldConvoy(ConvoyId),
@@ -45,10 +48,36 @@ pub enum Command {
         to: String,
         text: String,
     },
+    /// Morning review: a failed task back to the queue for another agent.
+    ReassignTask(TaskId),
+    /// Morning review: a failed task's spec rewritten, then requeued.
+    RespecifyTask(TaskId, String),
+    /// Morning review: a failed task dropped for good.
+    ArchiveTask(TaskId),
+    /// Calibration: the operator judges a merged task good (true) or bad.
+    JudgeMerge(TaskId, bool),
+    /// Evening review: a `[watchdog]` threshold (key, value as the config
+    /// writes it) changed, in effect at once.
+    TuneWatchdog(String, String),
+    /// Start the night shift: only night work until `ends_at` or the
+    /// budget (zero: none).
+    StartNight {
+        ends_at: Millis,
+        budget: Money,
+    },
+    /// End the night shift: the day's scheduling again.
+    EndNight,
+    /// Give a task more budget (this much on top of what it may spend); a
+    /// task stopped at its budget goes back to the queue, its branch kept.
+    RaiseBudget(TaskId, Money),
+    /// Make an incident record of a T3 item or a task failed for good.
+    OpenIncident(IncidentSource),
+    /// Write (or rewrite) an incident's follow-up.
+    FollowUp(IncidentId, String),
 }
 
 /// Which end of the merge queue an entry moves to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum QueueEnd {
     Front,
     Back,
@@ -82,6 +111,10 @@ pub fn check(s: &SwarmState, cmd: &Command) -> Result<(), String> {
                 return Err("a dismissal needs a reason".into());
             }
             concern_open(s, id)
+        }
+        Command::AcceptTriage(id) => {
+            concern_open(s, id)?;
+            crate::engine::accept::proposal(s, id).map(|_| ())
         }
         Command::HoldAgent(id) | Command::ReleaseAgent(id) => agent_known(s, id),
         Command::KillAgent(id) => {
@@ -143,7 +176,17 @@ pub fn check(s: &SwarmState, cmd: &Command) -> Result<(), String> {
                 false => Ok(()),
             }
         }
+        Command::RaiseBudget(id, by) => super::budget::check_raise(s, id, *by),
+        Command::OpenIncident(source) => super::incident::check_open(s, source),
+        Command::FollowUp(id, text) => super::incident::check_follow_up(s, id, text),
         Command::ApproveAll | Command::Freeze | Command::Thaw | Command::SetSpeed(_) => Ok(()),
+        Command::ReassignTask(_)
+        | Command::RespecifyTask(..)
+        | Command::ArchiveTask(_)
+        | Command::JudgeMerge(..)
+        | Command::TuneWatchdog(..)
+        | Command::StartNight { .. }
+        | Command::EndNight => super::review_ops::check(s, cmd),
     }
 }
 
@@ -222,6 +265,7 @@ impl Engine {
             Command::DismissConcern(id, reason) => {
                 self.dispose(out, id, Disposition::Dismissed(reason))
             }
+            Command::AcceptTriage(id) => self.accept_triage(out, &id),
             Command::HoldAgent(id) => self.hold_agent(out, &id),
             Command::ReleaseAgent(id) => {
                 self.emit(out, op.agent(&id), EventKind::AgentHeld { held: false });
@@ -259,7 +303,7 @@ impl Engine {
                     },
                 );
             }
-            Command::RetryTask(id) => self.retry_task(out, &id),
+            Command::RetryTask(id) => self.retry_task_as(out, &id, Actor::Operator),
             Command::DropTask(id) => self.emit(
                 out,
                 op.task(&id),
@@ -280,6 +324,16 @@ impl Engine {
             }
             Command::SetSpeed(speed) => self.emit(out, op, EventKind::SpeedChanged { speed }),
             Command::SendMail { to, text } => self.send_mail(out, op, &to, &text),
+            Command::ReassignTask(_)
+            | Command::RespecifyTask(..)
+            | Command::ArchiveTask(_)
+            | Command::JudgeMerge(..)
+            | Command::TuneWatchdog(..)
+            | Command::StartNight { .. }
+            | Command::EndNight => self.on_review_command(out, cmd),
+            Command::RaiseBudget(id, by) => self.raise_budget(out, &id, by),
+            Command::OpenIncident(source) => self.open_incident(out, source),
+            Command::FollowUp(id, text) => self.follow_up(out, id, text),
         }
     }
 
@@ -344,9 +398,10 @@ impl Engine {
     }
 
     /// A task unblocked (work stopped in the queue itself goes straight back
-    /// to it), and the tasks blocked only because they waited on it follow.
-    fn retry_task(&mut self, out: &mut Step, id: &TaskId) {
-        let op = Attr::by(Actor::Operator);
+    /// to it), and the tasks blocked only because they waited on it follow:
+    /// the operator's `:retry`, or triage's act verdicts.
+    pub(crate) fn retry_task_as(&mut self, out: &mut Step, id: &TaskId, who: Actor) {
+        let op = Attr::by(who);
         let t = &self.state.tasks[id];
         let reason = t.reason.as_deref().unwrap_or("");
         let requeue = t.branch.is_some()
@@ -359,7 +414,13 @@ impl Engine {
             let seq = self.state.merge_seq + 1;
             self.emit(out, op.clone().task(id), EventKind::MergeQueued { seq });
         }
-        // Directly or through another such task.
+        self.unblock_waiting(out, id);
+    }
+
+    /// The tasks blocked only because they waited on `id` (directly or
+    /// through another such task) go back to the queue.
+    pub(super) fn unblock_waiting(&mut self, out: &mut Step, id: &TaskId) {
+        let op = Attr::by(Actor::Operator);
         let mut freed = vec![id.clone()];
         while let Some(f) = freed.pop() {
             let prefix = format!("waits on {f},");
@@ -405,7 +466,7 @@ impl Engine {
         }
     }
 
-    fn dispose(&mut self, out: &mut Step, id: ConcernId, disposition: Disposition) {
+    pub(super) fn dispose(&mut self, out: &mut Step, id: ConcernId, disposition: Disposition) {
         let c = self.state.concern(&id).expect("checked");
         let mut attr = Attr::by(Actor::Operator);
         attr.agent = c.agent.clone();

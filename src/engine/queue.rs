@@ -153,6 +153,7 @@ impl Engine {
             self.block_dependents(out, task);
         } else {
             self.emit(out, attr, EventKind::TaskReworked { reason });
+            self.recurring_to_triage(out, task, true);
         }
     }
 
@@ -232,7 +233,9 @@ impl Engine {
                 break;
             }
             let t = &self.state.tasks[&task];
-            if self.settings.pause_before_merge && !self.merge_approved(&task) {
+            if (self.settings.pause_before_merge || self.integration_needs_approval(&task))
+                && !self.merge_approved(&task)
+            {
                 let id = self.state.next_pause_id();
                 let reason = format!(
                     "merge {task} ({}) into {}",

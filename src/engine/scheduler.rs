@@ -4,6 +4,15 @@
 use super::{Attr, Effect, Engine, Step};
 use crate::domain::*;
 
+/// The scheduler's choice of agent for a task.
+enum Pick {
+    /// The agent, and why routing chose it (none: routing had no say).
+    Agent(AgentId, Option<String>),
+    /// Triage gave it to an agent that is busy: the next task is tried.
+    Wait,
+    NoneFree,
+}
+
 impl Engine {
     /// Tasks that could start now, best first.
     fn ready_tasks(&self) -> Vec<TaskId> {
@@ -15,7 +24,9 @@ impl Engine {
             .filter_map(|(i, id)| {
                 let t = &s.tasks[id];
                 let ok = t.status == TaskStatus::Pending
+                    && (s.night.is_none() || t.spec.night)
                     && t.waiting_on.is_none()
+                    && self.team_allows(t)
                     && t.not_before.is_none_or(|nb| nb <= self.now)
                     && !s.held_convoys.contains(&t.spec.convoy)
                     && t.spec.after.iter().all(|d| {
@@ -34,6 +45,11 @@ impl Engine {
         !self.state.frozen
             && !self.state.day_soft_reached
             && self.state.disk_full.is_none()
+            && self
+                .state
+                .night
+                .as_ref()
+                .is_none_or(|n| n.open_at(self.now))
             && self.live.sessions.len() < self.settings.max_live
             && !self
                 .state
@@ -48,10 +64,48 @@ impl Engine {
             .filter(|a| a.phase == AgentPhase::Idle && !a.held)
     }
 
+    /// An idle agent that may take `task`, other than `avoid` and not
+    /// `reserved` for another task; `avoid` itself only when it is the one
+    /// agent left in the pool.
+    ///
+    /// Among those, capability routing (`[routing] by_cv`) chooses, and
+    /// says why; with it off, the first one.
+    fn other_idle_agent(
+        &self,
+        avoid: Option<&AgentId>,
+        id: &TaskId,
+        task: &Task,
+        reserved: impl Fn(&AgentId) -> bool,
+    ) -> Option<(AgentId, Option<String>)> {
+        let fits = |a: &AgentState| !reserved(&a.id) && self.may_take(&a.id, task);
+        let mut candidates: Vec<AgentId> = self
+            .idle_agents()
+            .filter(|a| Some(&a.id) != avoid && fits(a))
+            .map(|a| a.id.clone())
+            .collect();
+        let alone = self
+            .state
+            .agents
+            .values()
+            .filter(|a| a.phase != AgentPhase::Retired)
+            .count()
+            <= 1;
+        if candidates.is_empty() && alone {
+            candidates = self
+                .idle_agents()
+                .filter(|a| fits(a))
+                .map(|a| a.id.clone())
+                .collect();
+        }
+        self.route_agent(id, &candidates)
+    }
+
     pub(crate) fn has_startable_work(&self) -> bool {
         self.may_start_work()
-            && self.idle_agents().next().is_some()
-            && !self.ready_tasks().is_empty()
+            && self.ready_tasks().iter().any(|id| {
+                let t = &self.state.tasks[id];
+                self.idle_agents().any(|a| self.may_take(&a.id, t))
+            })
     }
 
     /// In-flight tasks (running, gating, queued) whose scope overlaps
@@ -130,26 +184,54 @@ impl Engine {
             if delay {
                 continue;
             }
-            // The agent that worked the task before keeps it if it is free:
-            // its worktree already holds the branch.
-            let previous = self.state.tasks[&task].agent.clone();
-            let again = previous.filter(|p| {
-                self.state
-                    .agents
-                    .get(p)
-                    .is_some_and(|a| a.phase == AgentPhase::Idle && !a.held)
-            });
-            let chosen = match again {
-                Some(a) => Some((a, Some("it worked the task before".to_string()))),
-                None => {
-                    let idle: Vec<AgentId> = self.idle_agents().map(|a| a.id.clone()).collect();
-                    self.route_agent(&task, &idle)
-                }
-            };
-            let Some((agent, why)) = chosen else {
-                break;
+            let (agent, why) = match self.agent_for(&task) {
+                Pick::Agent(a, why) => (a, why),
+                Pick::Wait => continue,
+                Pick::NoneFree => break,
             };
             self.start_on(out, &task, &agent, None, why);
+        }
+    }
+
+    /// Who starts `task`: the agent triage gave it to (the task waits for
+    /// it while it is busy or held; a retired one frees the task), else the
+    /// agent that worked it before if it is free (its worktree already holds
+    /// the branch), else any idle agent no other task waits for.
+    fn agent_for(&self, task: &TaskId) -> Pick {
+        let free = |id: &AgentId| {
+            self.state
+                .agents
+                .get(id)
+                .is_some_and(|a| a.phase == AgentPhase::Idle && !a.held)
+        };
+        if let Some(to) = self.state.triage.assign_to.get(task)
+            && self
+                .state
+                .agents
+                .get(to)
+                .is_some_and(|a| a.phase != AgentPhase::Retired)
+        {
+            return match free(to) {
+                true => Pick::Agent(to.clone(), Some("triage gave it the task".to_string())),
+                false => Pick::Wait,
+            };
+        }
+        let reserved = |id: &AgentId| self.state.triage.assign_to.values().any(|r| r == id);
+        let t = &self.state.tasks[task];
+        // A task reassigned on the review goes to another agent while one
+        // is free.
+        let avoid = t.avoid.as_ref();
+        let previous = t
+            .agent
+            .clone()
+            .filter(|p| free(p) && !reserved(p) && self.may_take(p, t));
+        let previous = previous.map(|p| (p, Some("it worked the task before".to_string())));
+        match previous.or_else(|| self.other_idle_agent(avoid, task, t, reserved)) {
+            Some((a, why)) => Pick::Agent(a, why),
+            // A reassigned task waits for another agent; with teams,
+            // another task may still suit an idle agent.
+            None if avoid.is_some() || !self.settings.teams.is_empty() => Pick::Wait,
+            None => Pick::NoneFree,
         }
     }
 
@@ -182,16 +264,22 @@ impl Engine {
                 .session_models
                 .insert(session.clone(), model.clone());
         }
+        // A lead's integration of an epic it broke up starts from the
+        // target's tip, where its coders' work has landed.
+        let integrating = self.is_broken_up(task);
         let t = &self.state.tasks[task];
         // A task sent back to be redone on the target starts a new branch
         // from the target's tip; the old one is kept.
         let suffix = if t.reimagined > 0 {
             format!("-r{}", t.reimagined)
+        } else if integrating {
+            "-integration".to_string()
         } else {
             String::new()
         };
         let branch = format!("shiftboss/{agent}/{task}{suffix}");
-        let fresh = t.reimagined > 0 && !t.branch.as_ref().is_some_and(|b| b.ends_with(&suffix));
+        let fresh = (t.reimagined > 0 || integrating)
+            && !t.branch.as_ref().is_some_and(|b| b.ends_with(&suffix));
         let resume_from = if fresh {
             None
         } else {

@@ -159,6 +159,7 @@ impl Engine {
             Signal::Failed { reason, exit_code } => {
                 self.on_gave_up(out, &session, &agent, &task, reason, exit_code)
             }
+            Signal::Task(new) => self.on_lead_task(out, attr, &agent, &task, *new),
         }
     }
 
@@ -188,7 +189,9 @@ impl Engine {
         self.live.trouble_streak.remove(task);
         self.emit(out, attr, EventKind::TaskDone);
         self.end_session(out, session, Some(0), "task done".into());
-        self.start_gates(out, task);
+        if !self.epic_waits(out, task) {
+            self.start_gates(out, task);
+        }
     }
 
     /// The agent gave up: after API trouble the task waits out a backoff,
@@ -296,6 +299,7 @@ impl Engine {
         );
         self.end_session(out, &session, code, detail.clone());
         self.retry_or_fail(out, &task, &agent, detail);
+        self.recurring_to_triage(out, &task, false);
         if error.is_some() && self.state.tasks[&task].status == TaskStatus::Pending {
             // What stopped the start (a lock, a worktree in use) needs time
             // to clear: the next try waits, longer each time.

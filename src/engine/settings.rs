@@ -57,6 +57,10 @@ pub struct Settings {
     pub routing: super::RoutingSettings,
     /// A merged task imported from a GitHub issue says so on the issue.
     pub comment_on_merge: bool,
+    /// Leads over coders, owning convoys, in phases (empty: a pool of peers).
+    pub teams: Vec<super::TeamSettings>,
+    /// What T2 triage may do on its own (`[triage]`).
+    pub triage: crate::watchdog::triage::TriagePolicy,
 }
 
 /// How the merge queue lands work.
@@ -129,6 +133,8 @@ impl Default for Settings {
             mail: super::MailSettings::default(),
             routing: super::RoutingSettings::default(),
             comment_on_merge: false,
+            teams: Vec::new(),
+            triage: Default::default(),
         }
     }
 }

@@ -79,8 +79,12 @@ impl Engine {
         task: &TaskId,
         session: &SessionId,
     ) -> bool {
-        let task_cost = self.state.tasks[task].cost;
-        let limit = self.settings.budget_task;
+        let t = &self.state.tasks[task];
+        // Triage may have raised it (within its policy), and the operator
+        // may have given it more.
+        let base =
+            crate::watchdog::triage::task_budget(&self.state, task, self.settings.budget_task);
+        let (task_cost, limit) = (t.cost, t.budget(base));
         if limit <= Money::ZERO || task_cost < limit {
             return false;
         }
@@ -169,7 +173,21 @@ impl Engine {
     /// (its budget is checked after every input).
     pub(crate) fn on_own_usage(&mut self, out: &mut Step, spent: Vec<(TaskId, ModelSpend)>) {
         for (task, s) in spent {
-            let task = self.state.tasks.contains_key(&task).then_some(task);
+            self.own_usage(out, Some(task), s, "the ai tier's");
+        }
+    }
+
+    /// One call of shiftboss's own (`whose`: the ai tier's, triage's
+    /// model), for `task` if any, metered as the `shiftboss` actor's usage.
+    pub(crate) fn own_usage(
+        &mut self,
+        out: &mut Step,
+        task: Option<TaskId>,
+        s: ModelSpend,
+        whose: &str,
+    ) {
+        {
+            let task = task.filter(|t| self.state.tasks.contains_key(t));
             let task_cost = task.as_ref().map(|t| self.state.tasks[t].cost);
             let totals = [self.state.spend_day, task_cost.unwrap_or_default()];
             let mut attr = Attr::by(Actor::Shiftboss).model(&s.model);
@@ -189,7 +207,7 @@ impl Engine {
                     ConcernSource::Merge,
                     Impact::Medium,
                     1.0,
-                    format!("the ai tier's usage not counted: {why} ({})", s.model),
+                    format!("{whose} usage not counted: {why} ({})", s.model),
                 ),
             }
         }

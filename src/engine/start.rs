@@ -44,6 +44,20 @@ impl Engine {
                 EventKind::AgentRegistered { model, runtime },
             );
         }
+        // Team members the pool does not hold join it, models in turn.
+        for (n, id) in self.team_agents_outside_pool().into_iter().enumerate() {
+            if self.state.agents.contains_key(&id) {
+                continue;
+            }
+            let models = &self.settings.models;
+            let model = models[(self.settings.agents + n) % models.len()].clone();
+            let runtime = self.settings.runtime.clone();
+            self.emit(
+                out,
+                Attr::engine().agent(&id),
+                EventKind::AgentRegistered { model, runtime },
+            );
+        }
     }
 
     /// After a restart on an existing log: sessions the log shows as running

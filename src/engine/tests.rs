@@ -18,6 +18,7 @@ pub(super) fn task(id: &str, convoy: &str, priority: i32, after: &[&str]) -> Tas
         tier: None,
         behaviour: None,
         issue: None,
+        night: false,
     }
 }
 
@@ -616,10 +617,15 @@ fn emergency_stop_freezes_everyone_and_thaw_resumes() {
 }
 
 mod bounds;
+mod budget;
 mod host;
 mod issue;
 mod mail;
 mod recovery;
+mod review;
 mod routing;
+mod teams;
 mod ticks;
 mod triage;
+mod triage_act;
+mod triage_llm;

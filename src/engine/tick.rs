@@ -73,6 +73,7 @@ impl Engine {
 
     pub(super) fn on_tick(&mut self, out: &mut Step) {
         self.block_orphans(out);
+        self.close_night(out);
         // Nothing waits silently, frozen or not.
         self.reraise(out);
         if self.state.frozen {

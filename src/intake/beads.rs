@@ -123,6 +123,7 @@ pub fn parse(text: &str, path: &Path, known: &[TaskId]) -> Result<Intake, String
             tier: None,
             behaviour: None,
             issue: None,
+            night: false,
         });
     }
     Ok(Intake { tasks, skipped })

@@ -262,6 +262,7 @@ fn to_tasks(src: &Source, issues: Vec<Issue>, known: &[TaskId]) -> Intake {
                     repo: src.repo.clone(),
                     number: i.number,
                 })),
+                night: false,
             }
         })
         .collect();

@@ -204,7 +204,16 @@ pub fn request(
     file: &ConflictedFile,
     task_context: &str,
 ) -> (String, Vec<(&'static str, String)>, Value) {
-    let user = user_message(file, task_context);
+    request_text(cfg, key, SYSTEM_PROMPT, &user_message(file, task_context))
+}
+
+/// A request of `system` and `user` messages to `cfg`'s provider.
+pub fn request_text(
+    cfg: &AiSettings,
+    key: Option<&str>,
+    system: &str,
+    user: &str,
+) -> (String, Vec<(&'static str, String)>, Value) {
     let url = cfg.provider.endpoint(&cfg.base_url);
     let mut headers = vec![("content-type", "application/json".to_string())];
     let body = match cfg.provider {
@@ -216,7 +225,7 @@ pub fn request(
             json!({
                 "model": cfg.model,
                 "max_tokens": cfg.max_tokens,
-                "system": SYSTEM_PROMPT,
+                "system": system,
                 "messages": [{"role": "user", "content": user}],
             })
         }
@@ -228,7 +237,7 @@ pub fn request(
                 "model": cfg.model,
                 "max_tokens": cfg.max_tokens,
                 "messages": [
-                    {"role": "system", "content": SYSTEM_PROMPT},
+                    {"role": "system", "content": system},
                     {"role": "user", "content": user},
                 ],
             })
@@ -237,18 +246,17 @@ pub fn request(
     (url, headers, body)
 }
 
-/// Ask `cfg`'s model to resolve `file` with `key` (the value of
-/// `cfg.key_env`); `task_context` is the title and spec of the agent's task.
-/// Blocks the calling thread (a plain thread, not an async runtime) for at
-/// most `cfg.timeout`.
-pub fn resolve_file(
+/// One call of `cfg`'s model with a `system` and a `user` message: what it
+/// cost (none when no answer came) and the answer's text, or why not. The
+/// key never appears in an error. Blocks for at most `cfg.timeout`.
+pub fn ask(
     cfg: &AiSettings,
     key: Option<&str>,
-    file: &ConflictedFile,
-    task_context: &str,
-) -> AiCall {
+    system: &str,
+    user: &str,
+) -> (Option<ModelSpend>, Result<String, AiError>) {
     let scrub = |m: &str| scrub(m, key);
-    let (url, headers, body) = request(cfg, key, file, task_context);
+    let (url, headers, body) = request_text(cfg, key, system, user);
     let (status, text) = match crate::http::post_json(&url, &headers, &body, cfg.timeout) {
         Ok(answer) => answer,
         Err(e) => {
@@ -261,10 +269,7 @@ pub fn resolve_file(
                 }
                 e => AiError::Transport(scrub(&format!("{}: {e}", cfg.provider))),
             };
-            return AiCall {
-                spent: None,
-                result: Err(err),
-            };
+            return (None, Err(err));
         }
     };
     let spent = (200..300)
@@ -272,6 +277,7 @@ pub fn resolve_file(
         .then(|| spent_in(cfg.provider, &cfg.model, &text))
         .flatten();
     let result = parse_response(cfg.provider, status, &text)
+        .map(|a| a.text)
         .map_err(|e| match e {
             AiError::Transport(m) => AiError::Transport(scrub(&format!(
                 "{} at {}: {m}",
@@ -280,10 +286,26 @@ pub fn resolve_file(
             ))),
             AiError::Refused(m) => AiError::Refused(scrub(&m)),
             other => other,
-        })
+        });
+    (spent, result)
+}
+
+/// Ask `cfg`'s model to resolve `file` with `key` (the value of
+/// `cfg.key_env`); `task_context` is the title and spec of the agent's task.
+/// Blocks the calling thread (a plain thread, not an async runtime) for at
+/// most `cfg.timeout`.
+pub fn resolve_file(
+    cfg: &AiSettings,
+    key: Option<&str>,
+    file: &ConflictedFile,
+    task_context: &str,
+) -> AiCall {
+    let user = user_message(file, task_context);
+    let (spent, text) = ask(cfg, key, SYSTEM_PROMPT, &user);
+    let result = text
         .and_then(|answer| {
-            parse_answer(&answer.text, file).map_err(|e| match e {
-                AiError::Refused(m) => AiError::Refused(scrub(&m)),
+            parse_answer(&answer, file).map_err(|e| match e {
+                AiError::Refused(m) => AiError::Refused(scrub(&m, key)),
                 other => other,
             })
         })

@@ -128,7 +128,10 @@ impl Repo {
             return Ok(());
         }
         let base = self.target_oid()?;
-        let (candidate, included) = self.candidate(base, entries, opts, append_only, out)?;
+        // The merges are made in memory and stored as one pack before the
+        // gate checks the candidate out or the target moves to it.
+        let (candidate, included) =
+            self.objects_in_memory(|| self.candidate(base, entries, opts, append_only, out))?;
         if included.is_empty() {
             return Ok(());
         }

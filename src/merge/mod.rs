@@ -15,6 +15,7 @@ mod gate;
 mod gate_checkout;
 mod gitconfig;
 mod land;
+mod mem_odb;
 mod paths;
 mod resolve;
 mod stage;
@@ -22,6 +23,8 @@ mod target;
 mod worktree;
 mod worktree_map;
 
+#[cfg(test)]
+mod mem_odb_tests;
 #[cfg(test)]
 mod tests;
 

@@ -62,6 +62,25 @@ pub(super) fn head_branch(repo: &Repository, path: &Path) -> Result<Option<Strin
         .map(|b| String::from_utf8_lossy(b).into_owned()))
 }
 
+/// Point the worktree's HEAD at the branch `refname`, with the reflog line
+/// `git checkout` writes. Unlike libgit2's `set_head`, no other worktree is
+/// opened to ask whether it holds the branch: [`Repo::release_branch`] has
+/// made sure none does, from the map of worktrees and what it cannot know.
+pub(super) fn switch_head(repo: &Repository, path: &Path, refname: &str) -> Result<(), GitError> {
+    let short = |r: &str| r.strip_prefix("refs/heads/").unwrap_or(r).to_string();
+    let from = match repo.find_reference("HEAD") {
+        Ok(head) => match head.symbolic_target_bytes() {
+            Some(t) => short(&String::from_utf8_lossy(t)),
+            None => head.target().map(|o| o.to_string()).unwrap_or_default(),
+        },
+        Err(_) => String::new(),
+    };
+    let message = format!("checkout: moving from {from} to {}", short(refname));
+    repo.reference_symbolic("HEAD", refname, true, &message)
+        .ctx_with(path, || format!("switch HEAD to `{}`", short(refname)))?;
+    Ok(())
+}
+
 /// The commit HEAD points at, or None on an unborn branch.
 pub(super) fn head_commit<'r>(
     repo: &'r Repository,
@@ -346,8 +365,7 @@ impl Repo {
             checkout.safe();
             wt.checkout_tree(commit.as_object(), Some(&mut checkout))
                 .ctx_with(&path, || format!("check out `{branch}`"))?;
-            wt.set_head(&refname)
-                .ctx_with(&path, || format!("switch HEAD to `{branch}`"))?;
+            switch_head(&wt, &path, &refname)?;
             self.note_head(agent.as_str(), &path, Some(&refname));
         } else {
             std::fs::create_dir_all(&self.worktrees_dir)

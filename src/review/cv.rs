@@ -38,6 +38,11 @@ impl Record {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Cvs {
     pub through_seq: u64,
+    /// The fingerprint of the row at `through_seq` (`Store::row_mark`): a
+    /// cache folded from another log, or from one rewritten since, is folded
+    /// again from the start.
+    #[serde(default)]
+    pub through_mark: String,
     pub agents: BTreeMap<String, BTreeMap<String, Record>>,
     /// What the fold needs to go on from `through_seq`.
     #[serde(default)]
@@ -173,6 +178,7 @@ mod tests {
             tier: None,
             behaviour: None,
             issue: None,
+            night: false,
         }
     }
 

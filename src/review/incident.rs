@@ -2,26 +2,82 @@
 //! other) or a concern, what happened, what it cost, how it was noticed,
 //! what was tried, how it ended — as Markdown for the team's records.
 
-use crate::domain::{Actor, Event, EventKind, MergeOutcome, Millis, Money, Routing};
+use crate::domain::{
+    Actor, Event, EventKind, IncidentSource, MergeOutcome, Millis, Money, Routing,
+};
 use chrono::TimeZone;
 use std::collections::BTreeSet;
 use std::fmt::Write;
 
-/// What an incident is about: a task id, or a concern id (`C-0007`).
+/// What an incident is about: a task id, a concern id (`C-0007`), or an
+/// incident record's id (`I-0001`, made of one of those).
 #[derive(Clone, Debug, PartialEq)]
 pub enum Subject {
     Task(String),
     Concern(String),
+    Incident(String),
 }
 
 impl Subject {
     pub fn parse(id: &str) -> Subject {
-        let concern =
-            id.len() > 2 && id.starts_with("C-") && id[2..].chars().all(|c| c.is_ascii_digit());
-        match concern {
-            true => Subject::Concern(id.to_string()),
-            false => Subject::Task(id.to_string()),
+        let numbered = |p: &str| {
+            id.len() > p.len()
+                && id.starts_with(p)
+                && id[p.len()..].chars().all(|c| c.is_ascii_digit())
+        };
+        if numbered("C-") {
+            Subject::Concern(id.to_string())
+        } else if numbered("I-") {
+            Subject::Incident(id.to_string())
+        } else {
+            Subject::Task(id.to_string())
         }
+    }
+}
+
+/// What an incident record adds to the log's story: its id, who decided,
+/// and the team's follow-up.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Record {
+    pub id: String,
+    pub title: String,
+    pub decided_by: String,
+    pub opened_at: Millis,
+    pub follow_up: Option<String>,
+}
+
+impl Record {
+    /// The record `id` and what it is about, from the log.
+    fn find(id: &str, each: &mut impl FnMut(&mut dyn FnMut(&Event))) -> Option<(Record, Subject)> {
+        let mut found: Option<(Record, Subject)> = None;
+        each(&mut |e| match &e.kind {
+            EventKind::IncidentOpened {
+                id: i,
+                source,
+                decided_by,
+                title,
+            } if i.as_str() == id && found.is_none() => {
+                let subject = match source {
+                    IncidentSource::Task(t) => Subject::Task(t.as_str().to_string()),
+                    IncidentSource::Concern(c) => Subject::Concern(c.as_str().to_string()),
+                };
+                let record = Record {
+                    id: id.to_string(),
+                    title: title.clone(),
+                    decided_by: decided_by.clone(),
+                    opened_at: e.at,
+                    follow_up: None,
+                };
+                found = Some((record, subject));
+            }
+            EventKind::IncidentFollowUp { id: i, text } if i.as_str() == id => {
+                if let Some((r, _)) = &mut found {
+                    r.follow_up = Some(text.clone());
+                }
+            }
+            _ => {}
+        });
+        found
     }
 }
 
@@ -29,6 +85,8 @@ impl Subject {
 #[derive(Default)]
 pub struct Incident {
     pub title: String,
+    /// The incident record it was exported as, if any.
+    pub record: Option<Record>,
     task: Option<String>,
     concern: Option<String>,
     events: Vec<Event>,
@@ -53,6 +111,12 @@ impl Incident {
         mut each: impl FnMut(&mut dyn FnMut(&Event)),
     ) -> Option<Incident> {
         let (task, concern) = match subject {
+            Subject::Incident(id) => {
+                let (record, about) = Record::find(id, &mut each)?;
+                let mut incident = Incident::gather(&about, each)?;
+                incident.record = Some(record);
+                return Some(incident);
+            }
             Subject::Task(t) => (Some(t.clone()), None),
             Subject::Concern(c) => {
                 // A first pass for the task the concern is about.
@@ -91,6 +155,7 @@ impl Incident {
             .unwrap_or_else(|| task.clone().or(concern.clone()).unwrap_or_default());
         Some(Incident {
             title,
+            record: None,
             task,
             concern,
             events: log,
@@ -105,7 +170,20 @@ impl Incident {
                 .unwrap_or_else(|| ms.to_string())
         };
         let mut out = String::new();
-        let _ = writeln!(out, "# Incident: {}\n", self.title);
+        match &self.record {
+            Some(r) => {
+                let _ = writeln!(out, "# Incident {}: {}\n", r.id, r.title);
+                let _ = writeln!(
+                    out,
+                    "Opened {} by the operator. Decided by {}.\n",
+                    at(r.opened_at),
+                    r.decided_by
+                );
+            }
+            None => {
+                let _ = writeln!(out, "# Incident: {}\n", self.title);
+            }
+        }
         let _ = writeln!(out, "## Summary\n\n{}\n", self.summary());
         let _ = writeln!(out, "## Impact\n\n{}\n", self.impact());
         let _ = writeln!(out, "## How it was detected\n\n{}\n", self.detection(&at));
@@ -124,6 +202,9 @@ impl Incident {
         }
         let _ = writeln!(out, "\n## Resolution\n\n{}\n", self.resolution());
         let _ = writeln!(out, "## Follow-ups\n");
+        if let Some(text) = self.record.as_ref().and_then(|r| r.follow_up.as_ref()) {
+            let _ = writeln!(out, "- [ ] {text} (the team's)");
+        }
         for line in self.follow_ups() {
             let _ = writeln!(out, "- [ ] {line}");
         }
@@ -286,7 +367,11 @@ impl Incident {
             }
         }
         for e in self.events.iter().filter(|e| {
-            e.actor == Actor::Operator && !matches!(e.kind, EventKind::TaskAdded { .. })
+            e.actor == Actor::Operator
+                && !matches!(
+                    e.kind,
+                    EventKind::TaskAdded { .. } | EventKind::IncidentOpened { .. }
+                )
         }) {
             out.push(format!(
                 "the operator: `{}` {}",
@@ -439,6 +524,7 @@ fn detail(k: &EventKind) -> String {
             verdict,
             recommendation,
             reasons,
+            ..
         } => format!(
             "{} {}: {}{}",
             concern.as_str(),
@@ -450,6 +536,10 @@ fn detail(k: &EventKind) -> String {
                 format!(" — {}", cut(recommendation))
             }
         ),
+        EventKind::BudgetRaised { by, limit } => format!("by {by}, to {limit}"),
+        EventKind::IncidentOpened { id, decided_by, .. } => {
+            format!("{} (decided by {})", id.as_str(), cut(decided_by))
+        }
         EventKind::PauseDecided { id, approved } => {
             format!(
                 "{} {}",

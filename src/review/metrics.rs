@@ -53,6 +53,15 @@ pub struct Figures {
     pub spend_by_model: BTreeMap<String, Money>,
     /// Dollars.
     pub cost_per_merged_task: Option<f64>,
+    /// Tasks judged in the period (calibrating the gates) and of them the
+    /// ones judged bad.
+    pub judged: u64,
+    pub judged_bad: u64,
+    pub false_pass_rate: Option<f64>,
+    /// Judged tasks that a gate had sent back, and of them the ones judged good.
+    pub judged_sent_back: u64,
+    pub judged_sent_back_good: u64,
+    pub false_reject_rate: Option<f64>,
 }
 
 /// The actor name shiftboss's own model calls are shown under.
@@ -66,6 +75,11 @@ struct TaskHistory {
     reworked: bool,
     first_human_concern: Option<Millis>,
     last_session: Option<SessionId>,
+    /// A gate sent it back before it merged.
+    sent_back: bool,
+    merged: bool,
+    /// Its `merge_judged` events: at, good.
+    judgements: Vec<(Millis, bool)>,
 }
 
 struct SessionRun {
@@ -109,6 +123,8 @@ pub struct Review<'a> {
     /// Concerns for the human and pause points: raised at, answered at.
     waits: HashMap<String, (Millis, Option<Millis>)>,
     tallies: Vec<Tally>,
+    /// Team leads (`team_started`): their tokens are coordination.
+    leads: HashSet<AgentId>,
 }
 
 impl<'a> Review<'a> {
@@ -123,6 +139,7 @@ impl<'a> Review<'a> {
             agents: BTreeMap::new(),
             waits: HashMap::new(),
             tallies,
+            leads: HashSet::new(),
         }
     }
 
@@ -151,6 +168,11 @@ impl<'a> Review<'a> {
                 t.convoy = Some(spec.convoy.clone());
             }
             EventKind::TaskAssigned { resume, .. } => self.assigned(ev, *resume),
+            EventKind::TeamStarted {
+                lead: Some(lead), ..
+            } => {
+                self.leads.insert(lead.clone());
+            }
             EventKind::Handoff { .. } => {
                 if let Some(t) = &ev.task {
                     self.handed_off.insert(t.clone());
@@ -169,6 +191,16 @@ impl<'a> Review<'a> {
                     .map(|t| self.tasks.entry(t.clone()).or_default())
                 {
                     t.first_gate_passed.get_or_insert(*passed);
+                    t.sent_back |= !*passed && !t.merged;
+                }
+            }
+            EventKind::MergeJudged { good } => {
+                if let Some(t) = ev
+                    .task
+                    .as_ref()
+                    .map(|t| self.tasks.entry(t.clone()).or_default())
+                {
+                    t.judgements.push((ev.at, *good));
                 }
             }
             EventKind::TaskReworked { .. } | EventKind::TaskReimagined { .. } => {
@@ -246,6 +278,7 @@ impl<'a> Review<'a> {
     fn usage(&mut self, ev: &Event, usage: &crate::domain::Usage, cost: Money) {
         let tokens = usage.total();
         let own = ev.actor != crate::domain::Actor::Agent;
+        let lead = ev.agent.as_ref().is_some_and(|a| self.leads.contains(a));
         let mut first_of_handoff = false;
         if let Some(s) = ev.session.as_ref().and_then(|s| self.sessions.get_mut(s)) {
             first_of_handoff = s.continues_handoff && s.calls == 0;
@@ -264,7 +297,7 @@ impl<'a> Review<'a> {
             return;
         };
         tally.tokens += tokens;
-        if own || first_of_handoff {
+        if own || first_of_handoff || lead {
             tally.coordination += tokens;
         }
         tally.spend += cost;
@@ -288,6 +321,8 @@ impl<'a> Review<'a> {
         let landing = !matches!(outcome, MergeOutcome::Unchanged { .. });
         let merged = matches!(outcome, MergeOutcome::Merged { .. });
         let history = self.tasks.entry(task.clone()).or_default();
+        history.sent_back |= matches!(outcome, MergeOutcome::Rejected { .. }) && !history.merged;
+        history.merged |= merged;
         let first_try = history.first_gate_passed == Some(true);
         let reworked = history.reworked;
         let cycle = history.first_assigned.map(|a| (ev.at - a) as f64);
@@ -392,6 +427,7 @@ fn figures(
         .filter(|(reg, retired)| *reg < p.until && retired.is_none_or(|r| r >= p.since))
         .count() as i64;
     let length = (p.until - p.since).max(1);
+    let judged = judged_in(p, tasks);
     let mut cleared: Vec<f64> = Vec::new();
     let mut still_waiting = 0;
     for (raised, answered) in waits.values() {
@@ -424,5 +460,40 @@ fn figures(
         spend_by_agent: t.by_agent,
         spend_by_model: t.by_model,
         cost_per_merged_task: (merged > 0).then(|| t.spend.dollars() / merged as f64),
+        judged: judged.all,
+        judged_bad: judged.bad,
+        false_pass_rate: share(judged.bad, judged.all),
+        judged_sent_back: judged.sent_back,
+        judged_sent_back_good: judged.sent_back_good,
+        false_reject_rate: share(judged.sent_back_good, judged.sent_back),
     }
+}
+
+#[derive(Default)]
+struct Judged {
+    all: u64,
+    bad: u64,
+    sent_back: u64,
+    sent_back_good: u64,
+}
+
+/// Tasks whose judgement (their last `merge_judged` before `until`) falls
+/// in the period (`docs/metrics.md`, calibrating the gates).
+fn judged_in(p: &Period, tasks: &HashMap<TaskId, TaskHistory>) -> Judged {
+    let mut j = Judged::default();
+    for h in tasks.values() {
+        let Some((at, good)) = h.judgements.iter().rev().find(|(at, _)| *at < p.until) else {
+            continue;
+        };
+        if *at < p.since {
+            continue;
+        }
+        j.all += 1;
+        j.bad += u64::from(!good);
+        if h.sent_back {
+            j.sent_back += 1;
+            j.sent_back_good += u64::from(*good);
+        }
+    }
+    j
 }

@@ -2,16 +2,21 @@
 //! graded against `[targets]`, with the trend of the periods before it.
 //! `shiftboss report` prints them; the review screens draw them.
 
+pub mod alerts;
+pub mod calibration;
 pub mod cv;
 pub mod incident;
 pub mod metrics;
 pub mod period;
+pub mod record;
 mod render;
+pub mod screen;
 
 use crate::config::Config;
 use crate::config::targets::Grading;
 use crate::domain::Event;
 pub use metrics::{Figures, Period, Review};
+pub use render::value;
 use serde::Serialize;
 
 /// Earlier periods shown beside each metric.
@@ -94,6 +99,8 @@ pub struct Report {
     pub period: Period,
     pub figures: Figures,
     pub rows: Vec<Row>,
+    /// The period's T1 alerts by check: real, noise, open.
+    pub alerts: Vec<alerts::CheckTally>,
 }
 
 type Pick = fn(&Figures) -> Option<f64>;
@@ -180,6 +187,20 @@ fn table(c: &Config) -> Vec<(&'static str, &'static str, Unit, Pick, &Grading)> 
             &t.time_to_clear_p50,
         ),
         (
+            "false_pass_rate",
+            "gates' false passes",
+            Unit::Share,
+            |f| f.false_pass_rate,
+            &t.false_pass_rate,
+        ),
+        (
+            "false_reject_rate",
+            "gates' false rejects",
+            Unit::Share,
+            |f| f.false_reject_rate,
+            &t.false_reject_rate,
+        ),
+        (
             "cost_per_merged_task",
             "cost per merged task",
             Unit::Dollars,
@@ -209,7 +230,11 @@ impl Report {
         periods.push(period);
         let window = |model: &str| config.prices.get(model).map(|p| p.context);
         let mut review = Review::new(periods, &window);
-        each(&mut |ev| review.fold(ev));
+        let mut alerts = alerts::Alerts::new(period);
+        each(&mut |ev| {
+            review.fold(ev);
+            alerts.fold(ev);
+        });
         let mut all = review.finish();
         let figures = all.pop().expect("the period itself is last");
         let rows = table(config)
@@ -228,6 +253,7 @@ impl Report {
             period,
             figures,
             rows,
+            alerts: alerts.finish(),
         }
     }
 

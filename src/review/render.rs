@@ -150,8 +150,40 @@ pub fn text(r: &Report, zone: &impl TimeZone<Offset: std::fmt::Display>, markdow
             );
         }
     }
+    alerts(&mut out, r, markdown);
     spend(&mut out, "convoy", &f.spend_by_convoy, markdown);
     spend(&mut out, "agent", &f.spend_by_agent, markdown);
     spend(&mut out, "model", &f.spend_by_model, markdown);
     out
+}
+
+/// The T1 alerts by check: real, noise, open.
+fn alerts(out: &mut String, r: &Report, markdown: bool) {
+    if markdown {
+        let _ = writeln!(
+            out,
+            "\n### Watchdog alerts by check\n\n| check | alerts | real | noise | open |\n|---|---:|---:|---:|---:|"
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "\nwatchdog alerts by check\n  {:<16} {:>6} {:>6} {:>6} {:>6}",
+            "check", "alerts", "real", "noise", "open"
+        );
+    }
+    for a in &r.alerts {
+        if markdown {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} |",
+                a.check, a.alerts, a.real, a.noise, a.open
+            );
+        } else {
+            let _ = writeln!(
+                out,
+                "  {:<16} {:>6} {:>6} {:>6} {:>6}",
+                a.check, a.alerts, a.real, a.noise, a.open
+            );
+        }
+    }
 }

@@ -47,6 +47,25 @@ pub fn conventions(worktree: &Path) -> Option<(String, String)> {
     })
 }
 
+/// What a team's lead is told beside its task: how to break it into coder
+/// tasks, and that it integrates them once they have landed.
+pub fn lead_section(own_prompt: &str) -> String {
+    let mut p = String::from(
+        "\n## You lead a team\n\
+         Break this task into coder tasks for your team. For each, write its spec to a file in your own folder \
+         ($SHIFTBOSS_AGENT_DIR, outside your worktree), then print one line:\n\
+         `::task id=<id> scope=<glob>,<glob> after=<id>,<id> spec=<file>::<title>`\n\
+         (`after` and `spec` are optional; ids are letters, digits, '-', '_' and '.'; scopes are globs relative to \
+         the repository root; `spec` is the file's path inside your folder). When all are out, print `::done::`. \
+         You get this task again once your coders' tasks have landed on the target: then integrate — fix the seams \
+         between their work on your branch — and print `::done::` again.\n",
+    );
+    if !own_prompt.trim().is_empty() {
+        p.push_str(&format!("\n{}\n", own_prompt.trim()));
+    }
+    p
+}
+
 pub fn build(
     task: &TaskSpec,
     agent: &AgentId,
@@ -169,6 +188,7 @@ mod tests {
             tier: None,
             behaviour: None,
             issue: None,
+            night: false,
         };
         let conv = ("CLAUDE.md".to_string(), "Run cargo fmt.".to_string());
         let p = build(

@@ -7,6 +7,8 @@ use crate::domain::sim_plan::{Action, Behaviour, Edit, Plan, SimSettings};
 use crate::domain::{AgentId, MINUTE, Millis, SECOND, TaskSpec};
 use std::collections::VecDeque;
 
+mod lead;
+
 /// SplitMix64: small, fast, and the same on every machine.
 #[derive(Clone, Debug)]
 pub struct Rng(u64);
@@ -208,6 +210,9 @@ pub fn plan(
 ) -> Plan {
     let mut rng = Rng::keyed(seed, task.id.as_str(), attempt as u64);
     let behaviour = choose(&mut rng, s, task, attempt);
+    if behaviour == Behaviour::Lead {
+        return lead::plan(s, &mut rng, task, agent, model);
+    }
     let minutes = rng
         .range(s.task_minutes.0 as u64, s.task_minutes.1 as u64)
         .max(1);
@@ -413,6 +418,7 @@ mod tests {
             tier: None,
             behaviour: behaviour.map(str::to_string),
             issue: None,
+            night: false,
         }
     }
 

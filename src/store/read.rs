@@ -122,6 +122,31 @@ impl Store {
             .map_err(self.sql_err())
     }
 
+    /// A fingerprint of the row numbered `seq` (SHA-256 of its time, kind
+    /// and data), `None` when there is no such row: a cache that says how far
+    /// it folded checks with this that the log it folded is still this one.
+    pub fn row_mark(&self, seq: u64) -> Result<Option<String>, StoreError> {
+        use rusqlite::OptionalExtension;
+        use sha2::{Digest, Sha256};
+        let row: Option<(String, String, String)> = self
+            .conn
+            .query_row(
+                "SELECT CAST(at AS TEXT), kind, data FROM events WHERE seq = ?1",
+                [seq],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()
+            .map_err(self.sql_err())?;
+        Ok(row.map(|(at, kind, data)| {
+            let mut h = Sha256::new();
+            for part in [at, kind, data] {
+                h.update(part.as_bytes());
+                h.update([0]);
+            }
+            h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+        }))
+    }
+
     /// SHA-256 (hex) over the log's rows in seq order; equal for equal logs.
     /// The exact encoding is in `docs/event-log.md`. Kept as a running value
     /// (the writer's fold, else the newest good checkpoint's and the rows

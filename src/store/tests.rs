@@ -35,6 +35,7 @@ fn spec(id: &str, convoy: &str, priority: i32) -> TaskSpec {
         tier: Some("standard".into()),
         behaviour: None,
         issue: None,
+        night: false,
     }
 }
 

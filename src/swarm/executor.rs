@@ -290,6 +290,21 @@ impl Executor {
                 };
                 self.land(now, batch, timeline)
             }
+            Effect::AskTriage {
+                concern,
+                session,
+                context,
+                llm,
+            } => {
+                let tail = session
+                    .map(|s| {
+                        super::triage_call::output_tail(&self.repo.root().join(".shiftboss"), &s)
+                    })
+                    .unwrap_or_default();
+                self.later(now, 0, timeline, move || {
+                    super::triage_call::ask_model(concern, &context, &tail, &llm)
+                })
+            }
         }
     }
 

@@ -231,6 +231,7 @@ mod tests {
             tier: None,
             behaviour: None,
             issue: None,
+            night: false,
         }
     }
 

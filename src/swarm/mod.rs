@@ -6,6 +6,7 @@
 //! It runs on its own thread: rusqlite and git2 block, and a deterministic
 //! simulation wants one sequential owner rather than an async scheduler.
 
+pub mod attach;
 mod confine;
 mod disk;
 mod executor;
@@ -15,6 +16,9 @@ pub mod inbox;
 mod inbox_watch;
 mod issue;
 mod landing;
+mod lead_spec;
+pub mod load;
+mod operator;
 pub mod owner;
 mod recover;
 pub(crate) mod resume;
@@ -26,6 +30,7 @@ mod summary;
 mod timeline;
 mod trace;
 pub mod transcript;
+mod triage_call;
 pub mod watch;
 
 pub use run::{RunOptions, stop_on_signals};
@@ -90,6 +95,8 @@ pub(crate) enum External {
     Close,
     /// A file arrived in `.shiftboss/inbox/`.
     Inbox,
+    /// A console attached: it wants a snapshot now.
+    Wake,
 }
 
 /// Inputs from other threads (agents' readers, gates, the console) waiting
@@ -109,6 +116,12 @@ impl Commands {
     /// The console is closing: the run ends.
     pub fn close(&self) {
         let _ = self.0.send(External::Close);
+    }
+
+    /// A console attached: the runner publishes what it has (never
+    /// waiting: a full channel means the runner is busy and publishes soon).
+    pub fn wake(&self) {
+        let _ = self.0.try_send(External::Wake);
     }
 }
 
@@ -148,6 +161,10 @@ pub struct Swarm {
     inbox_watch: inbox_watch::InboxWatch,
     /// Task hand-offs refused in this run, for the summary.
     errors: Vec<String>,
+    /// The simulated operator, when the scenario has one.
+    operator: Option<operator::Operator>,
+    /// The socket attached consoles reach the swarm through.
+    hub: Option<attach::Hub>,
 }
 
 use crate::domain::Event;
@@ -321,6 +338,8 @@ impl Swarm {
             ext_rx,
             closed: false,
             errors: Vec::new(),
+            operator: None,
+            hub: None,
         };
         swarm.begin(engine, now, backlog)?;
         Ok(swarm)
@@ -378,6 +397,7 @@ impl Swarm {
     fn handle(&mut self, step: Step) -> Result<(), SwarmError> {
         if !step.events.is_empty() {
             self.observed.events(&step.events);
+            self.operator_plans(&step.events);
             self.dirty = true;
             if self.observer.is_none() {
                 disk::announce(&step.events);
@@ -527,6 +547,7 @@ impl Swarm {
                 &mut self.inputs,
             ),
             Wake::Input(input) => self.inputs.push_back(input),
+            Wake::Operator(d) => self.operator_decides(d)?,
         }
         self.drain()?;
         Ok(true)
@@ -548,6 +569,18 @@ impl Swarm {
         );
         snap.sandbox_off = self.exec.unconfined();
         snap
+    }
+
+    /// Serve attached consoles on `.shiftboss/run/owner.sock` for as long
+    /// as the swarm is open.
+    pub fn serve_consoles(&mut self) -> std::io::Result<&std::path::Path> {
+        let hub = attach::Hub::start(&self.paths.dir, self.commands())?;
+        Ok(self.hub.insert(hub).path())
+    }
+
+    /// How many consoles are attached over the socket.
+    pub fn consoles(&self) -> usize {
+        self.hub.as_ref().map_or(0, |h| h.consoles())
     }
 
     /// A handle other threads (the console) use to send commands.

@@ -39,7 +39,7 @@ impl std::fmt::Display for Holder {
 #[derive(Debug, thiserror::Error)]
 pub enum OwnerError {
     #[error(
-        "{}: a swarm runs here already ({holder}); one swarm has one owner: watch it with `shiftboss status` or `shiftboss up --readonly`, add work with `shiftboss task add`, or stop that process first",
+        "{}: a swarm runs here already ({holder}); one swarm has one owner: attach a console with `shiftboss up` (`--readonly` to watch), add work with `shiftboss task add`, or stop that process first",
         root.display()
     )]
     Held { root: PathBuf, holder: Holder },

@@ -56,7 +56,8 @@ enum Go {
 
 impl Swarm {
     fn publish(&mut self, force: bool) {
-        if !self.dirty || self.observer.is_none() {
+        let remote = self.hub.as_ref().is_some_and(|h| h.wanted());
+        if !self.dirty || (self.observer.is_none() && !remote) {
             return;
         }
         // At most ~60 a second, and never more than a fifth of the engine's
@@ -68,18 +69,27 @@ impl Swarm {
         let started = Instant::now();
         let snap = self.snapshot();
         self.snapshot_cost = started.elapsed();
-        if let Some(obs) = self.observer.as_mut() {
-            obs(Published::Snapshot(Box::new(snap)));
+        match (self.observer.as_mut(), self.hub.as_ref().filter(|_| remote)) {
+            (Some(obs), Some(hub)) => {
+                hub.publish(snap.clone());
+                obs(Published::Snapshot(Box::new(snap)));
+            }
+            (Some(obs), None) => obs(Published::Snapshot(Box::new(snap))),
+            (None, Some(hub)) => hub.publish(snap),
+            (None, None) => {}
         }
         self.dirty = false;
         self.last_publish = Some(Instant::now());
     }
 
     fn apply_command(&mut self, cmd: Command) -> Result<(), SwarmError> {
-        if let Err(why) = self.command(cmd)?
-            && let Some(obs) = self.observer.as_mut()
-        {
-            obs(Published::Notice(why));
+        if let Err(why) = self.command(cmd)? {
+            if let Some(hub) = &self.hub {
+                hub.notice(why.clone());
+            }
+            if let Some(obs) = self.observer.as_mut() {
+                obs(Published::Notice(why));
+            }
         }
         Ok(())
     }
@@ -113,6 +123,7 @@ impl Swarm {
                 self.input(input)?
             }
             External::Close => self.closed = true,
+            External::Wake => self.dirty = true,
             External::Inbox => {
                 if self.inbox_watch.take() {
                     self.take_in_handed_tasks()?;
@@ -125,9 +136,12 @@ impl Swarm {
     /// After the run: keep taking commands (the operator may still act on
     /// what is left) until the console closes.
     pub fn serve_until_closed(&mut self) -> Result<(), SwarmError> {
-        while !self.closed {
-            let Ok(msg) = self.ext_rx.recv() else { break };
-            self.external(msg)?;
+        while !self.closed && !stop_requested() {
+            match self.ext_rx.recv_timeout(Duration::from_millis(250)) {
+                Ok(msg) => self.external(msg)?,
+                Err(RecvTimeoutError::Timeout) => continue,
+                Err(RecvTimeoutError::Disconnected) => break,
+            }
             self.flush()?;
             self.publish(true);
         }
@@ -150,8 +164,11 @@ impl Swarm {
             {
                 self.input(Input::Operator(Command::ApproveAll))?;
             }
+            // An attached console's operator may still act: the run waits.
             if opts.stop_when_idle
+                && self.consoles() == 0
                 && !self.engine.can_progress()
+                && !self.operator_pending()
                 && self.inputs.is_empty()
                 && !self.exec.has_processes()
             {

@@ -65,6 +65,9 @@ pub struct Runtimes {
     pub by_model: Vec<(String, AgentRuntime)>,
     /// The sandbox real agents run in (`None`: `[sandbox] mode = "off"`).
     pub sandbox: Option<crate::runtime::sandbox::Sandbox>,
+    /// Team leads (`[[teams]]`) and their own prompts: their sessions'
+    /// prompts say how to break work up and integrate it.
+    pub leads: std::collections::BTreeMap<crate::domain::AgentId, String>,
 }
 
 impl Runtimes {
@@ -73,6 +76,7 @@ impl Runtimes {
             default: runtime,
             by_model: Vec::new(),
             sandbox: None,
+            leads: Default::default(),
         }
     }
 

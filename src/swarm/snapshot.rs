@@ -10,7 +10,7 @@ pub const TAIL_LINES: usize = 60;
 /// Recent events kept for drill-downs.
 pub const RECENT_EVENTS: usize = 2000;
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct Snapshot {
     pub state: SwarmState,
     pub now: Millis,

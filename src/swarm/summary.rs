@@ -41,6 +41,14 @@ pub struct Summary {
     pub concerns: Vec<ConcernLine>,
     /// The pause points waiting: id, kind and reason.
     pub pauses: Vec<PauseLine>,
+    /// How much the run asked of the operator (runs with a simulated
+    /// operator).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub operator_load: Option<super::load::OperatorLoad>,
+    /// Per started team (`[[teams]]`): throughput, spend, coordination
+    /// ratio, escalations; absent without teams.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub teams: Vec<crate::domain::TeamFigures>,
 }
 
 /// A pause point waiting, as the summary lists it.
@@ -180,6 +188,8 @@ impl Summary {
                     reason: p.reason.clone(),
                 })
                 .collect(),
+            operator_load: None,
+            teams: s.team_figures(),
         }
     }
 
@@ -265,11 +275,29 @@ impl fmt::Display for Summary {
             "pauses     {} waiting for the operator",
             self.pause_points_waiting
         )?;
+        for t in &self.teams {
+            writeln!(
+                f,
+                "team       {} (phase {}, lead {}) · {}/{} merged · ${:.2} · coordination {:.0}% · {} escalations · {}",
+                t.team,
+                t.phase,
+                t.lead,
+                t.merged,
+                t.tasks,
+                t.spend_usd,
+                t.coordination_ratio * 100.0,
+                t.escalations,
+                t.waits_for
+            )?;
+        }
         writeln!(
             f,
             "events     {} · log digest {}",
             self.events, self.log_digest
         )?;
+        if let Some(load) = &self.operator_load {
+            write!(f, "{load}")?;
+        }
         self.fmt_lists(f)
     }
 }

@@ -14,6 +14,8 @@ pub enum Wake {
     Session { session: SessionId, generation: u64 },
     /// An input that arrives later (gate and merge results).
     Input(Input),
+    /// The simulated operator's turn to decide.
+    Operator(super::operator::Decision),
 }
 
 #[derive(Default)]

@@ -53,6 +53,9 @@ pub fn effect(effect: &Effect) {
         Effect::CommentIssue { task, issue, .. } => {
             tracing::info!(%task, repo = %issue.repo, number = issue.number, "issue: commenting on the merge")
         }
+        Effect::AskTriage { concern, llm, .. } => {
+            tracing::info!(%concern, model = %llm.model, "triage: asking its model")
+        }
     }
 }
 
@@ -115,6 +118,23 @@ pub fn input(input: &Input) {
         }
         Input::IssueCommented { task, url } => tracing::info!(%task, %url, "issue: commented"),
         Input::Operator(cmd) => tracing::info!(command = ?cmd, "operator"),
+        Input::TriageAnswered {
+            concern,
+            answer,
+            spent,
+        } => {
+            let (input, output) = spent
+                .as_ref()
+                .map_or((0, 0), |s| (s.usage.input, s.usage.output));
+            match answer {
+                Ok(v) => {
+                    tracing::info!(%concern, verdict = v.verdict.as_str(), input, output, "triage: its model answered")
+                }
+                Err(why) => {
+                    tracing::warn!(%concern, why = first_line(why), input, output, "triage: its model's answer refused")
+                }
+            }
+        }
         Input::Spawned {
             session,
             pid,

@@ -22,6 +22,8 @@ pub enum Scope {
     Swarm,
     /// The merge queue and tasks.
     Queue,
+    /// The morning and evening review screens.
+    Review,
 }
 
 impl Scope {
@@ -32,6 +34,7 @@ impl Scope {
             Scope::Inbox => "inbox: pause points and concerns",
             Scope::Swarm => "agents, convoys and the swarm",
             Scope::Queue => "merge queue and tasks",
+            Scope::Review => "the review screens",
         }
     }
 }
@@ -118,14 +121,20 @@ actions! {
     FocusMerge = "focus_merge", Navigation, mutates: false, confirm: false, keys: ["4"], line: [];
     /// Focus the concern inbox
     FocusInbox = "focus_inbox", Navigation, mutates: false, confirm: false, keys: ["5"], line: [];
-    /// Move down
+    /// Move down (on a page: the next row, or scroll when it has none)
     Down = "down", Navigation, mutates: false, confirm: false, keys: ["j", "down"], line: [];
-    /// Move up
+    /// Move up (on a page: the row before, or scroll when it has none)
     Up = "up", Navigation, mutates: false, confirm: false, keys: ["k", "up"], line: [];
     /// Go to the first row
     Top = "top", Navigation, mutates: false, confirm: false, keys: ["g", "home"], line: [];
     /// Go to the last row
     Bottom = "bottom", Navigation, mutates: false, confirm: false, keys: ["G", "end"], line: [];
+    /// Half a screen down: a page scrolls, a pane's cursor moves ten rows
+    PageDown = "page_down", Navigation, mutates: false, confirm: false, keys: ["ctrl-d", "pgdn"], line: [];
+    /// Half a screen up: a page scrolls, a pane's cursor moves ten rows
+    PageUp = "page_up", Navigation, mutates: false, confirm: false, keys: ["ctrl-u", "pgup"], line: [];
+    /// Unfold the watchdog's healthy teams into their agents, or fold them
+    Unfold = "unfold", Navigation, mutates: false, confirm: false, keys: ["u"], line: [];
     /// Mark or unmark the row
     Mark = "mark", Navigation, mutates: false, confirm: false, keys: ["space"], line: [];
     /// Open the detail of the selected row
@@ -144,6 +153,14 @@ actions! {
     Resolve = "resolve", Inbox, mutates: true, confirm: false, keys: ["r"], line: [("resolve", "CONCERN")];
     /// Dismiss the selected concern, with a reason
     Dismiss = "dismiss", Inbox, mutates: true, confirm: false, keys: ["d"], line: [("dismiss", "CONCERN REASON…")];
+    /// Make an incident record of the selected T3 concern or failed task
+    OpenIncident = "open_incident", Inbox, mutates: true, confirm: false, keys: ["I"], line: [("incident", "CONCERN|TASK")];
+    /// Write the follow-up of the selected incident record
+    FollowUp = "follow_up", Inbox, mutates: true, confirm: false, keys: ["f"], line: [("follow-up", "INCIDENT TEXT…")];
+    /// List the incident records
+    Incidents = "incidents", Navigation, mutates: false, confirm: false, keys: ["i"], line: [("incidents", "")];
+    /// Accept triage's recommendation for the selected concern
+    Accept = "accept", Inbox, mutates: true, confirm: false, keys: ["A"], line: [("follow", "CONCERN")];
     /// Pause or resume the selected agent or convoy
     TogglePause = "toggle_pause", Swarm, mutates: true, confirm: false, keys: ["p"], line: [("pause", "AGENT|CONVOY|all|swarm REASON"), ("resume", "AGENT|CONVOY|all")];
     /// Pause or resume the whole swarm (no new work starts)
@@ -160,6 +177,8 @@ actions! {
     Retire = "retire", Swarm, mutates: true, confirm: true, keys: ["Z"], line: [("retire", "AGENT")];
     /// Retry the selected failed or blocked task
     Retry = "retry", Queue, mutates: true, confirm: false, keys: ["R"], line: [("retry", "TASK")];
+    /// Give the selected task (or its concern's task) more budget
+    RaiseBudget = "raise_budget", Queue, mutates: true, confirm: false, keys: ["b"], line: [("budget", "TASK [AMOUNT|N%]")];
     /// Drop the selected merge-queue entry (its branch is kept)
     Drop = "drop", Queue, mutates: true, confirm: true, keys: ["D"], line: [("drop", "TASK")];
     /// Move the selected merge-queue entry to the front of the queue
@@ -170,6 +189,26 @@ actions! {
     Faster = "faster", Swarm, mutates: true, confirm: false, keys: ["+", "="], line: [("speed", "N|max")];
     /// Run the simulation slower
     Slower = "slower", Swarm, mutates: true, confirm: false, keys: ["-"], line: [];
+    /// Open the evening review (the day against the targets)
+    ReviewEvening = "review_evening", Review, mutates: false, confirm: false, keys: ["e"], line: [("review", "evening|morning")];
+    /// Open the morning review (since the last review)
+    ReviewMorning = "review_morning", Review, mutates: false, confirm: false, keys: ["M"], line: [];
+    /// Record the review: the next one starts where it ends
+    RecordReview = "record_review", Review, mutates: true, confirm: false, keys: ["W"], line: [];
+    /// Reassign the selected failed task to another agent
+    Reassign = "reassign", Review, mutates: true, confirm: false, keys: ["O"], line: [("reassign", "TASK")];
+    /// Rewrite the selected failed task's spec and requeue it
+    Respecify = "respecify", Review, mutates: true, confirm: false, keys: ["S"], line: [];
+    /// Archive the selected failed task (dropped for good)
+    Archive = "archive", Review, mutates: true, confirm: true, keys: ["x"], line: [("archive", "TASK")];
+    /// Start the night shift (night work only), or end it
+    ToggleNight = "toggle_night", Review, mutates: true, confirm: true, keys: ["N"], line: [("night", "start|end")];
+    /// Change the selected watchdog check's threshold
+    Tune = "tune", Review, mutates: true, confirm: false, keys: ["t"], line: [];
+    /// Judge the selected merged task good (calibration)
+    JudgeGood = "judge_good", Review, mutates: true, confirm: false, keys: ["v"], line: [];
+    /// Judge the selected merged task bad (calibration)
+    JudgeBad = "judge_bad", Review, mutates: true, confirm: false, keys: ["B"], line: [];
 }
 
 /// Every `:` command word with what follows it and the action it belongs

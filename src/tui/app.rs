@@ -13,8 +13,12 @@ use super::theme::Theme;
 use crate::engine::{Command, QueueEnd, check_command};
 use crate::swarm::{Snapshot, Speed};
 
+mod budget;
+mod incidents;
 mod modes;
+mod review;
 
+pub use budget::{default_amount, parse_amount, task_of};
 pub use modes::{Mode, OnYes};
 
 pub struct App {
@@ -27,7 +31,17 @@ pub struct App {
     pub states: Vec<PaneState>,
     /// Drill-down stack; the floor when empty.
     pub pages: Vec<Target>,
+    /// The selected row of the open page, on pages with rows.
+    pub page_sel: usize,
+    /// How far the open page is scrolled, in lines.
+    pub page_scroll: u16,
+    /// How far it can scroll, as the last draw found.
+    pub page_scroll_max: std::cell::Cell<u16>,
+    /// How far the help can scroll, as the last draw found.
+    pub help_scroll_max: std::cell::Cell<u16>,
     pub mode: Mode,
+    /// Symbols as Unicode, or ASCII stand-ins where the font lacks them.
+    pub glyphs: super::glyphs::Glyphs,
     /// A line for the operator (a refusal, a confirmation).
     pub notice: Option<String>,
     /// Commands for the engine, taken by the loop.
@@ -36,6 +50,31 @@ pub struct App {
     /// The swarm's `.shiftboss/`, where transcripts are (none in tests
     /// that have no swarm on disk).
     pub dir: Option<std::path::PathBuf>,
+    /// The open review screen, over the floor and pages.
+    pub review: Option<crate::tui::review::ReviewScreen>,
+    /// Where the review screens read the log and record reviews; none,
+    /// no review screens.
+    pub review_source: Option<crate::review::screen::Source>,
+    /// Attached to an owner over its socket: quitting detaches, and the
+    /// swarm runs on.
+    pub attached: bool,
+    /// How the console ends when it quits (`:detach`, a confirmed `:stop`).
+    pub ending: Ending,
+}
+
+/// What quitting the console does to the swarm.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Ending {
+    /// As always: the owner's console stops its swarm; an attached one
+    /// detaches.
+    #[default]
+    Quit,
+    /// The console goes and the swarm runs on (`:detach`).
+    Detach,
+    /// The swarm stops (`:stop`, confirmed).
+    Stop,
+    /// The swarm ended under the console.
+    Gone,
 }
 
 impl App {
@@ -58,11 +97,20 @@ impl App {
             ],
             states: vec![PaneState::default(); 5],
             pages: Vec::new(),
+            page_sel: 0,
+            page_scroll: 0,
+            page_scroll_max: std::cell::Cell::new(0),
+            help_scroll_max: std::cell::Cell::new(u16::MAX),
             mode: Mode::Normal,
+            glyphs: super::glyphs::Glyphs::Unicode,
             notice: None,
             outbox: Vec::new(),
             quit: false,
             dir: None,
+            review: None,
+            review_source: None,
+            attached: false,
+            ending: Ending::Quit,
         }
     }
 
@@ -111,12 +159,16 @@ impl App {
     /// The row under the cursor in the focused pane (or the open page).
     pub fn selected(&self) -> Option<Target> {
         if let Some(p) = self.pages.last() {
+            // A list page stands for its selected row.
+            if *p == Target::Incidents {
+                return self.page_rows().get(self.page_sel).cloned();
+            }
             return Some(p.clone());
         }
         self.targets().get(self.state(self.focus).selected).cloned()
     }
 
-    fn confirm(&mut self, prompt: String, commands: Vec<Command>) {
+    pub(super) fn confirm(&mut self, prompt: String, commands: Vec<Command>) {
         if commands.is_empty() {
             return;
         }
@@ -128,7 +180,7 @@ impl App {
 
     /// Send a command the engine would take, saying `said`; otherwise say
     /// why not (the engine's own reason).
-    fn send_checked(&mut self, cmd: Command, said: Option<String>) {
+    pub(super) fn send_checked(&mut self, cmd: Command, said: Option<String>) {
         match check_command(&self.snap.state, &cmd) {
             Ok(()) => {
                 if let Some(said) = said {
@@ -140,11 +192,20 @@ impl App {
         }
     }
 
-    fn say(&mut self, s: impl Into<String>) {
+    pub(super) fn say(&mut self, s: impl Into<String>) {
         self.notice = Some(s.into());
     }
 
     fn move_sel(&mut self, to: impl FnOnce(usize, usize) -> usize) {
+        if !self.pages.is_empty() {
+            let n = self.page_rows().len();
+            if n > 0 {
+                self.page_sel = to(self.page_sel, n).min(n - 1);
+            } else {
+                self.scroll_page(to);
+            }
+            return;
+        }
         let n = self.targets().len();
         let st = &mut self.states[self.focus.index()];
         st.selected = if n == 0 {
@@ -156,6 +217,9 @@ impl App {
 
     /// Do what an action means here.
     pub fn act(&mut self, a: Action) {
+        if self.review.is_some() && self.act_on_review(a) {
+            return;
+        }
         if a.mutates() {
             if !self.readonly {
                 self.act_on_swarm(a);
@@ -174,7 +238,7 @@ impl App {
                 if self.pages.pop().is_some() {
                     return;
                 }
-                if s.busy_agents() > 0 && !self.readonly {
+                if s.busy_agents() > 0 && !self.readonly && !self.attached {
                     self.mode = Mode::Confirm {
                         prompt: match s.busy_agents() {
                             1 => "1 agent is working; quit the console and stop the swarm?"
@@ -225,14 +289,43 @@ impl App {
                 }
             }
             Action::Open => {
-                if let Some(t) = sel
+                let row = self.page_rows().get(self.page_sel).cloned();
+                if let Some(t) = row.or(sel)
                     && self.pages.last() != Some(&t)
                 {
                     self.pages.push(t);
+                    self.page_sel = 0;
+                    self.page_scroll = 0;
                 }
+            }
+            Action::Unfold => {
+                let st = &mut self.states[PaneId::Watchdog.index()];
+                st.unfolded = !st.unfolded;
+                let unfolded = st.unfolded;
+                self.focus_pane(PaneId::Watchdog);
+                self.say(match unfolded {
+                    true => "healthy agents unfolded: j/k select them, u folds them again",
+                    false => "healthy agents folded into teams",
+                });
+            }
+            Action::PageDown | Action::PageUp => {
+                let down = a == Action::PageDown;
+                let by = |i: usize| if down { i + 10 } else { i.saturating_sub(10) };
+                if self.pages.is_empty() {
+                    self.move_sel(|i, _| by(i));
+                } else {
+                    self.scroll_page(|i, _| by(i));
+                }
+            }
+            Action::Incidents if self.pages.last() != Some(&Target::Incidents) => {
+                self.pages.push(Target::Incidents);
+                self.page_sel = 0;
+                self.page_scroll = 0;
             }
             Action::Back => self.back(),
             Action::Logs => self.follow(sel),
+            Action::ReviewEvening => self.open_review(crate::review::screen::Kind::Evening),
+            Action::ReviewMorning => self.open_review(crate::review::screen::Kind::Morning),
             _ => {}
         }
     }
@@ -322,6 +415,16 @@ impl App {
                 }
                 _ => self.say("select a concern to dismiss"),
             },
+            Action::Accept => match sel {
+                Some(Target::Concern(c)) => match crate::engine::accept::proposal(s, &c) {
+                    Ok((_, action)) => {
+                        self.say(format!("{c}: accepted, triage will {}", action.describe()));
+                        self.outbox.push(Command::AcceptTriage(c));
+                    }
+                    Err(why) => self.say(why),
+                },
+                _ => self.say("select a concern escalated by triage"),
+            },
             _ => {}
         }
     }
@@ -331,7 +434,7 @@ impl App {
         let s = &self.snap.state;
         match a {
             Action::Retry => match sel {
-                Some(Target::Task(t)) => self.send_checked(Command::RetryTask(t), None),
+                Some(Target::Task(t)) => self.send_said(Command::RetryTask(t)),
                 _ => self.say("select a failed or blocked task to retry"),
             },
             Action::Drop => match sel {
@@ -369,9 +472,12 @@ impl App {
         let sel = self.selected();
         let s = &self.snap.state;
         match a {
-            Action::Approve | Action::Reject | Action::Ack | Action::Resolve | Action::Dismiss => {
-                self.act_on_inbox(a, sel)
-            }
+            Action::Approve
+            | Action::Reject
+            | Action::Ack
+            | Action::Resolve
+            | Action::Dismiss
+            | Action::Accept => self.act_on_inbox(a, sel),
             Action::TogglePause => self.toggle_pause(sel),
             Action::TogglePauseAll => self.toggle_pause_all(),
             Action::EmergencyStop => {
@@ -426,6 +532,10 @@ impl App {
             Action::Retry | Action::Drop | Action::MoveFront | Action::MoveBack => {
                 self.act_on_queue(a, sel)
             }
+            Action::ToggleNight => self.toggle_night(),
+            Action::RaiseBudget => self.ask_budget(sel),
+            Action::OpenIncident => self.open_incident(sel),
+            Action::FollowUp => self.ask_follow_up(sel),
             Action::Faster | Action::Slower if self.snap.real_time => {
                 self.say(crate::swarm::REAL_TIME)
             }
@@ -489,6 +599,8 @@ impl App {
 
     /// Close the open page; on the floor, clear the pane's filter.
     fn back(&mut self) {
+        self.page_sel = 0;
+        self.page_scroll = 0;
         if self.pages.pop().is_none() {
             self.states[self.focus.index()].filter.clear();
         }
@@ -497,18 +609,43 @@ impl App {
     fn focus_pane(&mut self, id: PaneId) {
         self.focus = id;
         self.pages.clear();
+        self.page_sel = 0;
+        self.page_scroll = 0;
     }
 
     fn run_command_line(&mut self, text: &str) {
         match command_line::parse(text, &self.snap, self.readonly) {
             Ok(command_line::Parsed::Action(a)) => self.act(a),
-            Ok(command_line::Parsed::Commands(cmds)) => self.outbox.extend(cmds),
+            Ok(command_line::Parsed::Commands(cmds)) => {
+                for cmd in cmds {
+                    match cmd {
+                        // Said in the status line: what they did, or why not.
+                        Command::RetryTask(_)
+                        | Command::RaiseBudget(..)
+                        | Command::OpenIncident(_)
+                        | Command::FollowUp(..) => self.send_said(cmd),
+                        cmd => self.outbox.push(cmd),
+                    }
+                }
+            }
             Ok(command_line::Parsed::Follow(a)) => self.follow(Some(Target::Agent(a))),
             Ok(command_line::Parsed::Quit) => self.quit = true,
+            Ok(command_line::Parsed::Detach) => {
+                self.ending = Ending::Detach;
+                self.quit = true;
+            }
+            Ok(command_line::Parsed::Stop) => {
+                self.mode = Mode::Confirm {
+                    prompt: "stop the swarm? every agent stops, its work kept on its branch".into(),
+                    on_yes: OnYes::Stop,
+                };
+            }
             Err(e) => self.say(e),
         }
     }
 }
 
+#[cfg(test)]
+mod hands_tests;
 #[cfg(test)]
 mod tests;

@@ -2,7 +2,7 @@
 //! completion of both.
 
 use super::action::{Action, Key, KeyName};
-use crate::domain::{AgentId, ConcernId, ConvoyId, PauseId, TaskId};
+use crate::domain::{AgentId, ConcernId, ConvoyId, IncidentId, IncidentSource, PauseId, TaskId};
 use crate::engine::{Command, QueueEnd};
 use crate::swarm::{Snapshot, Speed};
 
@@ -104,6 +104,10 @@ pub enum Parsed {
     /// Follow an agent's output.
     Follow(AgentId),
     Quit,
+    /// Close the console and leave the swarm running.
+    Detach,
+    /// Stop the swarm (asked to confirm first).
+    Stop,
 }
 
 /// Whether a `:` command word changes the swarm (refused when read-only):
@@ -140,6 +144,9 @@ pub fn parse(text: &str, snap: &Snapshot, readonly: bool) -> Result<Parsed, Stri
         "resolve" => arg
             .map(|id| one(Command::ResolveConcern(ConcernId::new(id))))
             .unwrap_or_else(|| Err(need("a concern id"))),
+        "follow" => arg
+            .map(|id| one(Command::AcceptTriage(ConcernId::new(id))))
+            .unwrap_or_else(|| Err(need("a concern id"))),
         "dismiss" => match arg {
             Some(id) if !rest.is_empty() => {
                 one(Command::DismissConcern(ConcernId::new(id), rest.join(" ")))
@@ -157,6 +164,22 @@ pub fn parse(text: &str, snap: &Snapshot, readonly: bool) -> Result<Parsed, Stri
         "retry" => arg
             .map(|id| one(Command::RetryTask(TaskId::new(id))))
             .unwrap_or_else(|| Err(need("a task"))),
+        "budget" => budget(arg, &rest, snap),
+        "incident" => match arg {
+            Some(id) if id.starts_with("C-") => one(Command::OpenIncident(
+                IncidentSource::Concern(ConcernId::new(id)),
+            )),
+            Some(id) => one(Command::OpenIncident(IncidentSource::Task(TaskId::new(id)))),
+            None => Err(need("a concern or a task")),
+        },
+        "follow-up" => match arg {
+            Some(id) if !rest.is_empty() => {
+                one(Command::FollowUp(IncidentId::new(id), rest.join(" ")))
+            }
+            Some(_) => Err("follow-up needs the text after the incident id".into()),
+            None => Err(need("an incident id and the text")),
+        },
+        "incidents" => Ok(Parsed::Action(Action::Incidents)),
         "drop" => arg
             .map(|id| one(Command::DropTask(TaskId::new(id))))
             .unwrap_or_else(|| Err(need("a task"))),
@@ -179,10 +202,52 @@ pub fn parse(text: &str, snap: &Snapshot, readonly: bool) -> Result<Parsed, Stri
             Some(sp) => one(Command::SetSpeed(sp.to_string())),
             None => Err("speed needs a factor such as 60, or max".into()),
         },
+        "night" => match arg {
+            Some("start") if s.night.is_none() => Ok(Parsed::Action(Action::ToggleNight)),
+            Some("end") if s.night.is_some() => Ok(Parsed::Action(Action::ToggleNight)),
+            Some("start") => Err("a night shift is under way already".into()),
+            Some("end") => Err("no night shift is under way".into()),
+            _ => Err(need("start or end")),
+        },
+        "review" => match arg {
+            None | Some("evening") => Ok(Parsed::Action(Action::ReviewEvening)),
+            Some("morning") => Ok(Parsed::Action(Action::ReviewMorning)),
+            Some(other) => Err(format!("review {other}: expected morning or evening")),
+        },
+        "reassign" => arg
+            .map(|id| one(Command::ReassignTask(TaskId::new(id))))
+            .unwrap_or_else(|| Err(need("a task"))),
+        "archive" => arg
+            .map(|id| one(Command::ArchiveTask(TaskId::new(id))))
+            .unwrap_or_else(|| Err(need("a task"))),
         "help" => Ok(Parsed::Action(Action::Help)),
         "quit" | "q" => Ok(Parsed::Quit),
+        "detach" => Ok(Parsed::Detach),
+        "stop" if readonly => Err("stop: the console is read-only".into()),
+        "stop" => Ok(Parsed::Stop),
         other => Err(format!("unknown command {other:?}; Tab lists them")),
     }
+}
+
+/// `budget TASK [AMOUNT|N%]`: more budget for a task, half its budget when
+/// no amount is given.
+fn budget(arg: Option<&str>, rest: &[&str], snap: &Snapshot) -> Result<Parsed, String> {
+    let Some(id) = arg else {
+        return Err("budget needs a task and an amount, e.g. budget T-0003 50%".into());
+    };
+    let id = TaskId::new(id);
+    let s = &snap.state;
+    let Some(t) = s.task(&id) else {
+        return Err(format!("no task {id}"));
+    };
+    if snap.budget_task <= crate::domain::Money::ZERO {
+        return Err("tasks have no budget in this config ([budgets] task)".into());
+    }
+    let by = match rest.join(" ") {
+        text if text.trim().is_empty() => super::app::default_amount(s, snap.budget_task, &id),
+        text => super::app::parse_amount(&text, t.budget(snap.budget_task))?,
+    };
+    Ok(Parsed::Commands(vec![Command::RaiseBudget(id, by)]))
 }
 
 /// `pause`/`resume` an agent, a convoy or `all` convoys; `pause swarm REASON`.
@@ -283,6 +348,30 @@ fn ids_for(cmd: &str, snap: &Snapshot) -> Vec<String> {
             v
         }
         "retry" | "drop" => s.task_order.iter().map(|t| t.to_string()).collect(),
+        // Tasks stopped at their budget first.
+        "budget" => {
+            let stopped = |t: &&crate::domain::TaskId| s.tasks[*t].stopped_at_budget();
+            let (first, rest): (Vec<_>, Vec<_>) = s.task_order.iter().partition(stopped);
+            first
+                .into_iter()
+                .chain(rest)
+                .map(|t| t.to_string())
+                .collect()
+        }
+        // Concerns that reached the operator, then tasks that failed for good.
+        "incident" => s
+            .concerns
+            .iter()
+            .filter(|c| c.routing == crate::domain::Routing::Human)
+            .map(|c| c.id.to_string())
+            .chain(
+                s.task_order
+                    .iter()
+                    .filter(|t| s.tasks[*t].status == crate::domain::TaskStatus::Failed)
+                    .map(|t| t.to_string()),
+            )
+            .collect(),
+        "follow-up" => s.incidents.iter().map(|i| i.id.to_string()).collect(),
         "move" => snap.merge_queue.iter().map(|t| t.to_string()).collect(),
         "speed" => ["1", "10", "60", "300", "3600", "max"]
             .iter()
@@ -493,7 +582,7 @@ mod tests {
         assert_eq!(text, "approve ");
         assert_eq!(hint, "P-0001 all");
         let (_, hint) = complete_with_hint("re", &s, false);
-        assert_eq!(hint, "reject resolve resume retire retry");
+        assert_eq!(hint, "reject resolve resume retire retry review reassign");
     }
 
     #[test]
@@ -572,7 +661,7 @@ mod tests {
             .map(|(w, _)| w.to_string())
             .collect();
         assert_eq!(candidates(&[], &s, true), looking);
-        assert_eq!(looking, ["quit", "help", "logs"]);
+        assert_eq!(looking, ["quit", "help", "logs", "incidents", "review"]);
         assert!(
             matches!(parse("frobnicate", &s, false), Err(e) if e.starts_with("unknown command"))
         );

@@ -15,15 +15,12 @@ use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph, Widget, Wra
 /// Draw the console into `buf`.
 pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
     buf.set_style(area, app.theme.base());
-    let [header, body, footer] = Layout::vertical([
-        Constraint::Length(1),
-        Constraint::Min(6),
-        Constraint::Length(1),
-    ])
-    .areas(area);
+    let [header, body, footer] = split(area);
     super::header::draw(app, header, buf);
     if let Mode::Log(view) = &app.mode {
         view.draw(&app.theme, body, buf);
+    } else if let Some(r) = &app.review {
+        super::review::draw(app, r, body, buf);
     } else if let Some(target) = app.pages.last() {
         detail::draw(app, target, body, buf);
     } else {
@@ -46,11 +43,70 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
             area,
             buf,
         ),
+        Mode::Tune { key, edit } => draw_prompt(
+            app,
+            " tune the watchdog ",
+            &format!(
+                "[watchdog] {key} (written to the config, in effect at once): {}",
+                plain_cursor(edit)
+            ),
+            area,
+            buf,
+        ),
+        Mode::FollowUp { id, edit } => draw_prompt(
+            app,
+            " follow-up ",
+            &format!(
+                "what the team will change after {id}: {}   enter keeps · esc cancels",
+                plain_cursor(edit)
+            ),
+            area,
+            buf,
+        ),
+        Mode::Respecify { task, edit } => draw_prompt(
+            app,
+            " respecify ",
+            &format!(
+                "new spec for {task} (enter requeues it): {}",
+                plain_cursor(edit)
+            ),
+            area,
+            buf,
+        ),
+        Mode::Amount { task, edit } => draw_prompt(
+            app,
+            " more budget ",
+            &format!(
+                "give {task} more budget (dollars, or a share such as 50%): {}   enter gives · esc cancels",
+                plain_cursor(edit)
+            ),
+            area,
+            buf,
+        ),
         _ => {}
+    }
+    if app.glyphs == super::glyphs::Glyphs::Ascii {
+        super::glyphs::to_ascii(buf, area);
     }
 }
 
-fn draw_panes(app: &App, area: Rect, buf: &mut Buffer) {
+/// The header line, the body, the footer.
+fn split(area: Rect) -> [Rect; 3] {
+    Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(6),
+        Constraint::Length(1),
+    ])
+    .areas(area)
+}
+
+/// The body under the header line and above the footer.
+pub fn body_area(area: Rect) -> Rect {
+    split(area)[1]
+}
+
+/// Where each of the five panes goes in the body.
+pub fn pane_areas(area: Rect) -> [(PaneId, Rect); 5] {
     let [top, middle, bottom] = Layout::vertical([
         Constraint::Percentage(40),
         Constraint::Percentage(28),
@@ -61,13 +117,17 @@ fn draw_panes(app: &App, area: Rect, buf: &mut Buffer) {
         Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(top);
     let [burn, merge] =
         Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(middle);
-    for (id, rect) in [
+    [
         (PaneId::Convoys, convoys),
         (PaneId::Watchdog, watchdog),
         (PaneId::Burn, burn),
         (PaneId::Merge, merge),
         (PaneId::Inbox, bottom),
-    ] {
+    ]
+}
+
+fn draw_panes(app: &App, area: Rect, buf: &mut Buffer) {
+    for (id, rect) in pane_areas(area) {
         let ctx = DrawCtx {
             snap: &app.snap,
             theme: &app.theme,
@@ -142,7 +202,27 @@ fn draw_footer(app: &App, area: Rect, buf: &mut Buffer) {
 
 /// The hints that matter where the operator is.
 fn footer_actions(app: &App) -> Vec<Action> {
-    let pane = match app.focus {
+    if let Some(r) = &app.review {
+        let mut v = vec![Action::Help, Action::Down, Action::Up];
+        if r.kind == crate::review::screen::Kind::Morning {
+            v.extend([
+                Action::Reassign,
+                Action::Respecify,
+                Action::Archive,
+                Action::ToggleNight,
+            ]);
+        } else {
+            v.extend([
+                Action::Tune,
+                Action::JudgeGood,
+                Action::JudgeBad,
+                Action::ToggleNight,
+            ]);
+        }
+        v.extend([Action::RecordReview, Action::Back]);
+        return v;
+    }
+    let mut pane = match app.focus {
         PaneId::Inbox => vec![
             Action::Approve,
             Action::Reject,
@@ -154,6 +234,7 @@ fn footer_actions(app: &App) -> Vec<Action> {
             Action::Mail,
             Action::TogglePause,
             Action::Kill,
+            Action::Unfold,
         ],
         PaneId::Convoys => vec![Action::TogglePause],
         PaneId::Merge => vec![
@@ -164,6 +245,22 @@ fn footer_actions(app: &App) -> Vec<Action> {
         ],
         PaneId::Burn => vec![],
     };
+    // A task stopped at its budget (or its concern): more budget first.
+    let s = &app.snap.state;
+    let sel = app.selected();
+    let stopped = sel
+        .as_ref()
+        .and_then(|t| super::app::task_of(s, t))
+        .is_some_and(|t| s.task(&t).is_some_and(|t| t.stopped_at_budget()));
+    if stopped {
+        pane.insert(0, Action::RaiseBudget);
+    }
+    if matches!(
+        app.pages.last(),
+        Some(super::panes::Target::Incidents | super::panes::Target::Incident(_))
+    ) {
+        pane = vec![Action::FollowUp];
+    }
     let mut v = vec![Action::Help, Action::CommandLine, Action::Open];
     v.extend(pane);
     v.extend([Action::EmergencyStop, Action::Faster, Action::Quit]);
@@ -183,10 +280,25 @@ fn short(a: Action) -> &'static str {
         Action::TogglePause => "pause",
         Action::Kill => "kill",
         Action::Retry => "retry",
+        Action::RaiseBudget => "more budget",
+        Action::Unfold => "unfold",
+        Action::FollowUp => "follow-up",
+        Action::OpenIncident => "incident",
         Action::Drop => "drop",
         Action::MoveFront => "front",
         Action::MoveBack => "back",
         Action::EmergencyStop => "stop all",
+        Action::Down => "down",
+        Action::Up => "up",
+        Action::Back => "back",
+        Action::Reassign => "reassign",
+        Action::Respecify => "respecify",
+        Action::Archive => "archive",
+        Action::RecordReview => "record",
+        Action::Tune => "tune",
+        Action::ToggleNight => "night",
+        Action::JudgeGood => "good",
+        Action::JudgeBad => "bad",
         Action::Faster => "faster",
         Action::Quit => "quit",
         _ => a.name(),
@@ -224,6 +336,7 @@ fn draw_prompt(app: &App, title: &str, text: &str, area: Rect, buf: &mut Buffer)
 /// dispatches keys.
 fn draw_help(app: &App, scroll: u16, area: Rect, buf: &mut Buffer) {
     let t = &app.theme;
+    let rect = centered(area, 86, area.height.saturating_sub(2));
     let mut lines: Vec<Line> = Vec::new();
     for scope in [
         Scope::Global,
@@ -231,6 +344,7 @@ fn draw_help(app: &App, scroll: u16, area: Rect, buf: &mut Buffer) {
         Scope::Inbox,
         Scope::Swarm,
         Scope::Queue,
+        Scope::Review,
     ] {
         let actions: Vec<Action> = app.keys.bound().filter(|a| a.scope() == scope).collect();
         if actions.is_empty() {
@@ -239,40 +353,62 @@ fn draw_help(app: &App, scroll: u16, area: Rect, buf: &mut Buffer) {
         lines.push(Line::styled(scope.title().to_string(), t.title(true)));
         for a in actions {
             let keys: Vec<String> = app.keys.keys(a).iter().map(|k| k.label()).collect();
-            let mut spans = vec![
-                Span::styled(format!("  {:<14}", keys.join(" ")), t.key()),
-                Span::styled(a.help().to_string(), t.text()),
-            ];
-            if a.dangerous() {
-                spans.push(Span::styled("  (asks first)", t.dim()));
+            let text = match a.dangerous() {
+                true => format!("{}  (asks first)", a.help()),
+                false => a.help().to_string(),
+            };
+            // Wrapped under its own column, never into the margin.
+            let room = (rect.width as usize).saturating_sub(2 + HELP_KEYS);
+            for (n, part) in detail::wrap(&text, room.max(10)).into_iter().enumerate() {
+                let keys = if n == 0 {
+                    keys.join(" ")
+                } else {
+                    String::new()
+                };
+                lines.push(Line::from(vec![
+                    Span::styled(format!("  {keys:<14}"), t.key()),
+                    Span::styled(part, t.text()),
+                ]));
             }
-            lines.push(Line::from(spans));
         }
         lines.push(Line::raw(""));
     }
-    let commands = "command line: approve P-…|all · reject · ack · resolve · dismiss C-… reason · pause|resume AGENT|CONVOY|all · pause swarm REASON · kill · mail AGENT TEXT · retry · drop · move TASK front|back · freeze · thaw";
-    lines.push(Line::styled(
-        if app.snap.real_time {
-            commands.to_string()
-        } else {
-            format!("{commands} · speed N|max")
-        },
-        t.dim(),
-    ));
-    let rect = centered(area, 86, area.height.saturating_sub(2));
+    let commands = "command line: approve P-…|all · reject · ack · resolve · dismiss C-… reason · pause|resume AGENT|CONVOY|all · pause swarm REASON · kill · mail AGENT TEXT · retry · budget TASK AMOUNT|N% · incident C-…|TASK · incidents · follow-up I-… text · drop · move TASK front|back · freeze · thaw";
+    let commands = if app.snap.real_time {
+        commands.to_string()
+    } else {
+        format!("{commands} · speed N|max")
+    };
+    for part in detail::wrap(&commands, (rect.width as usize).saturating_sub(2).max(10)) {
+        lines.push(Line::styled(part, t.dim()));
+    }
+    let inside = rect.height.saturating_sub(2) as usize;
+    let max = lines.len().saturating_sub(inside).min(u16::MAX as usize) as u16;
+    app.help_scroll_max.set(max);
+    let scroll = scroll.min(max);
+    let title = match max {
+        0 => " help · esc closes ".to_string(),
+        m => format!(
+            " help · line {} of {} · j/k ctrl-d/ctrl-u scroll · esc closes ",
+            scroll + 1,
+            m + 1
+        ),
+    };
     Clear.render(rect, buf);
     Paragraph::new(lines)
-        .wrap(Wrap { trim: false })
         .scroll((scroll, 0))
         .block(
             Block::default()
                 .borders(Borders::ALL)
                 .border_type(BorderType::Rounded)
                 .border_style(t.border(true))
-                .title(" help · esc closes "),
+                .title(title),
         )
         .render(rect, buf);
 }
+
+/// The width of the help's key column.
+const HELP_KEYS: usize = 16;
 
 /// A line being typed, the character under the cursor drawn reversed.
 fn edit_spans(e: &LineEdit) -> [Span<'_>; 3] {

@@ -6,12 +6,16 @@
 
 pub mod action;
 pub mod app;
+mod attached;
 pub mod command_line;
 pub mod detail;
 pub mod floor;
 pub mod format;
+pub mod glyphs;
 pub mod header;
+pub mod load;
 pub mod panes;
+pub mod review;
 pub mod screenshot;
 pub mod term;
 pub mod theme;
@@ -19,10 +23,12 @@ pub mod theme;
 #[cfg(test)]
 mod same_refusals;
 
+pub use attached::{Detached, attach};
+
 use crate::swarm::watch::Watcher;
 use crate::swarm::{Published, RunOptions, Summary, Swarm, SwarmError};
 use action::{Key, KeyMap};
-use app::App;
+use app::{App, Ending};
 use ratatui::crossterm::event::{self, Event, KeyCode, KeyEventKind, KeyModifiers};
 use ratatui::crossterm::execute;
 use ratatui::crossterm::terminal::{BeginSynchronizedUpdate, EndSynchronizedUpdate};
@@ -40,6 +46,9 @@ pub struct ConsoleOptions {
     pub readonly: bool,
     /// The swarm's `.shiftboss/` (its transcripts, for following an agent).
     pub dir: Option<std::path::PathBuf>,
+    /// Where the review screens read the log and record reviews.
+    pub review: Option<crate::review::screen::Source>,
+    pub glyphs: glyphs::Glyphs,
 }
 
 enum UiMsg {
@@ -47,6 +56,9 @@ enum UiMsg {
     Term(Event),
     /// The terminal hung up or was closed: nobody is left to watch.
     TermGone,
+    /// The swarm ended (stopped from an attached console, or its owner
+    /// went): there is nothing left to show.
+    SwarmGone,
 }
 
 /// Run the console on `swarm` until the operator quits. Returns the summary
@@ -60,25 +72,47 @@ pub fn run(mut swarm: Swarm, run: RunOptions, opts: ConsoleOptions) -> Result<Su
     }));
     let mut app = App::new(swarm.snapshot(), opts.theme, opts.keys, opts.readonly);
     app.dir = opts.dir;
+    app.review_source = opts.review;
+    let done = ui_tx.clone();
+    app.glyphs = opts.glyphs;
 
     let engine = std::thread::Builder::new()
         .name("shiftboss-engine".into())
         .spawn(move || -> Result<Summary, SwarmError> {
-            let summary = swarm.run(&run)?;
-            // The day is over: the operator may still act on what is left
-            // until the console closes.
-            swarm.serve_until_closed()?;
-            Ok(summary)
+            let ran = swarm.run(&run).and_then(|summary| {
+                // The day is over: the operator may still act on what is
+                // left until the console closes (or, detached, until the
+                // swarm is stopped).
+                swarm.serve_until_closed()?;
+                Ok(summary)
+            });
+            let _ = done.send(UiMsg::SwarmGone);
+            ran
         })
         .expect("spawn the engine thread");
 
     let outcome = console_loop(app, ui_tx, ui_rx, |cmd| {
         commands.send(cmd);
     });
-    commands.close();
+    if matches!(outcome, Ok(Ending::Detach)) {
+        detach();
+    } else {
+        commands.close();
+    }
     let summary = engine.join().expect("the engine thread ends");
     outcome?;
     summary
+}
+
+/// The owner's console detached: the swarm runs on in this process, headless,
+/// until it is stopped (`:stop` from an attached console, or a stop signal).
+fn detach() {
+    eprintln!(
+        "shiftboss: detached; the swarm runs on (pid {}): `shiftboss up` here attaches a console, `:stop` in it stops the swarm",
+        std::process::id()
+    );
+    crate::swarm::stop_on_signals();
+    crate::sys::outlive_terminal();
 }
 
 /// A `--readonly` console on the log of this swarm: it follows what the
@@ -88,6 +122,8 @@ pub fn watch(mut watcher: Watcher, opts: ConsoleOptions) -> Result<(), SwarmErro
     let (ui_tx, ui_rx) = mpsc::channel::<UiMsg>();
     let mut app = App::new(watcher.snapshot(), opts.theme, opts.keys, true);
     app.dir = opts.dir;
+    app.review_source = opts.review;
+    app.glyphs = opts.glyphs;
     let (stop_tx, stop_rx) = mpsc::channel::<()>();
     let tx = ui_tx.clone();
     let follower = std::thread::Builder::new()
@@ -110,7 +146,7 @@ pub fn watch(mut watcher: Watcher, opts: ConsoleOptions) -> Result<(), SwarmErro
     let outcome = console_loop(app, ui_tx, ui_rx, |_| {});
     drop(stop_tx);
     follower.join().expect("the watch thread ends")?;
-    outcome
+    outcome.map(|_| ())
 }
 
 /// How often a read-only console looks for new events in the log.
@@ -123,7 +159,7 @@ fn console_loop(
     ui_tx: mpsc::Sender<UiMsg>,
     ui_rx: mpsc::Receiver<UiMsg>,
     mut send: impl FnMut(crate::engine::Command),
-) -> Result<(), SwarmError> {
+) -> Result<Ending, SwarmError> {
     start_input(ui_tx);
     let mut terminal = open_terminal();
     let mut dirty = true;
@@ -160,7 +196,7 @@ fn console_loop(
     let _ = terminal.show_cursor();
     std::mem::forget(terminal);
     let _ = ratatui::try_restore();
-    Ok(())
+    Ok(app.ending)
 }
 
 /// Terminal input, and the terminal hanging up, into the console's channel
@@ -231,6 +267,11 @@ fn handle(
         UiMsg::Term(Event::Resize(..)) => {}
         UiMsg::Term(_) => return false,
         UiMsg::TermGone => {
+            app.quit = true;
+            return false;
+        }
+        UiMsg::SwarmGone => {
+            app.ending = Ending::Gone;
             app.quit = true;
             return false;
         }

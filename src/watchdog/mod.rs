@@ -11,6 +11,7 @@ pub use deadlines::{Deadlines, next_deadline};
 pub use flood::{FloodLimits, OutputWindow};
 
 use crate::domain::{AgentId, AgentPhase, Check, Millis, SessionId, SwarmState, TaskId};
+pub mod llm;
 pub mod triage;
 
 #[derive(Clone, Debug, PartialEq)]
@@ -102,4 +103,50 @@ pub fn t1_checks<'a>(
         }
     }
     out
+}
+
+/// Set one T1 threshold by its `[watchdog]` key from the text the config
+/// would hold: `stall_after` and `task_time_bound` take a length (`15m`),
+/// `loop_repeats` a count of 2 or more, `flood_lines` a count (0 = no limit).
+pub fn tune(w: &mut WatchdogSettings, key: &str, value: &str) -> Result<(), String> {
+    let v = value.trim();
+    let length = || -> Result<Millis, String> {
+        humantime::parse_duration(v)
+            .ok()
+            .and_then(|d| Millis::try_from(d.as_millis()).ok())
+            .filter(|ms| *ms > 0)
+            .ok_or_else(|| format!("{key}: `{v}`: expected a length such as 15m"))
+    };
+    let count = || -> Result<u64, String> {
+        v.parse::<u64>()
+            .map_err(|_| format!("{key}: `{v}`: expected a whole number"))
+    };
+    match key {
+        "stall_after" => w.stall_after = length()?,
+        "task_time_bound" => w.task_time_bound = length()?,
+        "loop_repeats" => {
+            let n = count()?;
+            if n < 2 {
+                return Err(format!("{key}: `{v}`: expected 2 or more"));
+            }
+            w.loop_repeats = u32::try_from(n).map_err(|_| format!("{key}: `{v}`: too large"))?;
+        }
+        "flood_lines" => w.flood.lines = count()?,
+        other => return Err(format!("{other}: not a watchdog threshold")),
+    }
+    Ok(())
+}
+
+/// A threshold's value as the config writes it.
+pub fn threshold_text(w: &WatchdogSettings, key: &str) -> Option<String> {
+    let length = |ms: Millis| {
+        humantime::format_duration(std::time::Duration::from_millis(ms.max(0) as u64)).to_string()
+    };
+    Some(match key {
+        "stall_after" => length(w.stall_after),
+        "task_time_bound" => length(w.task_time_bound),
+        "loop_repeats" => w.loop_repeats.to_string(),
+        "flood_lines" => w.flood.lines.to_string(),
+        _ => return None,
+    })
 }

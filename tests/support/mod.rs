@@ -4,3 +4,4 @@ pub mod drill;
 pub mod http;
 pub mod openai;
 pub mod repo;
+pub mod tmux;

@@ -54,4 +54,14 @@ impl SwarmState {
             self.day_soft_reached = true;
         }
     }
+
+    /// More budget for a task: what it was given beyond the configured one.
+    pub(super) fn budget_raised(&mut self, ev: &Event) {
+        let EventKind::BudgetRaised { by, .. } = &ev.kind else {
+            return;
+        };
+        if let Some(t) = self.task_mut(ev.task.as_ref(), ev.at) {
+            t.extra_budget += *by;
+        }
+    }
 }

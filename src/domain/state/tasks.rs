@@ -22,7 +22,9 @@ impl SwarmState {
         if let Some(touched) = &mut self.touched {
             mark(&mut touched.tasks, &spec.id);
         }
-        self.tasks.insert(spec.id.clone(), Task::new(spec.clone()));
+        let mut task = Task::new(spec.clone());
+        self.created_by_lead(ev, &mut task);
+        self.tasks.insert(spec.id.clone(), task);
     }
 
     pub(super) fn task_assigned(&mut self, ev: &Event) {

@@ -23,6 +23,7 @@ fn verdicts(h: &Harness) -> Vec<(String, Verdict, String, Vec<String>)> {
                 verdict,
                 recommendation,
                 reasons,
+                ..
             } => Some((
                 concern.to_string(),
                 verdict.clone(),

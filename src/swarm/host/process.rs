@@ -68,6 +68,13 @@ impl ProcessHost {
         })
     }
 
+    /// The agent's own folder, outside its worktree (its HOME when sandboxed):
+    /// where a lead writes the spec files its `::task` lines name.
+    fn agent_dir(&self, agent: &AgentId) -> PathBuf {
+        let dir = self.prompts_dir.parent().unwrap_or(&self.prompts_dir);
+        crate::swarm::confine::agent_home(dir, agent.as_str())
+    }
+
     /// Where a session's prompt (`md`) and decision (`decision`) files go.
     fn file(&self, session: &SessionId, ext: &str) -> PathBuf {
         self.prompts_dir
@@ -106,7 +113,7 @@ impl ProcessHost {
     fn prompt(&self, start: &Start<'_>) -> Result<(String, PathBuf), Refused> {
         let work = &start.work;
         let conventions = prompt::conventions(&work.worktree);
-        let text = prompt::build(
+        let mut text = prompt::build(
             &start.task.spec,
             &work.agent,
             start.branch,
@@ -115,6 +122,9 @@ impl ProcessHost {
             start.task.returned.as_deref(),
             start.mail,
         );
+        if let Some(own) = self.runtimes.leads.get(&work.agent) {
+            text.push_str(&prompt::lead_section(own));
+        }
         let file = self.file(&work.session, "md");
         std::fs::create_dir_all(&self.prompts_dir)
             .and_then(|_| std::fs::write(&file, &text))
@@ -173,8 +183,17 @@ impl ProcessHost {
                 .iter()
                 .filter_map(|k| std::env::var(k).ok().map(|v| (k.clone(), v))),
         );
+        let own_dir = self.agent_dir(&work.agent);
+        std::fs::create_dir_all(&own_dir).map_err(|e| Refused {
+            action: "launch",
+            error: format!("make {}: {e}", own_dir.display()),
+        })?;
         launch.env.extend([
             ("SHIFTBOSS_AGENT".to_string(), work.agent.to_string()),
+            (
+                "SHIFTBOSS_AGENT_DIR".to_string(),
+                own_dir.display().to_string(),
+            ),
             ("SHIFTBOSS_TASK".to_string(), work.task.to_string()),
             ("SHIFTBOSS_SESSION".to_string(), work.session.to_string()),
             ("SHIFTBOSS_BRANCH".to_string(), start.branch.to_string()),
@@ -245,7 +264,12 @@ impl Host for ProcessHost {
             session: work.session.clone(),
             prompt: process::redact(&text, &secrets),
         });
-        let emit = self.transcribed(session_emit(&self.sink, &work.session), &work.session);
+        let emit = crate::swarm::lead_spec::with_specs(
+            session_emit(&self.sink, &work.session),
+            self.agent_dir(&work.agent),
+            secrets.clone(),
+        );
+        let emit = self.transcribed(emit, &work.session);
         let running = process::spawn(
             &launch,
             &work.worktree,

@@ -24,6 +24,26 @@ pub enum Mode {
     },
     /// An agent's output, followed (`detail/log_view.rs`).
     Log(Box<crate::tui::detail::log_view::LogView>),
+    /// A failed task's new spec is being typed (the morning review).
+    Respecify {
+        task: crate::domain::TaskId,
+        edit: LineEdit,
+    },
+    /// A watchdog threshold's new value is being typed (the evening review).
+    Tune {
+        key: &'static str,
+        edit: LineEdit,
+    },
+    /// How much more budget a task gets is being typed.
+    Amount {
+        task: crate::domain::TaskId,
+        edit: LineEdit,
+    },
+    /// An incident's follow-up is being typed.
+    FollowUp {
+        id: crate::domain::IncidentId,
+        edit: LineEdit,
+    },
     /// A destructive action waits for `y`.
     Confirm {
         prompt: String,
@@ -38,6 +58,8 @@ pub enum OnYes {
     Quit,
     /// Send these commands.
     Send(Vec<Command>),
+    /// Stop the swarm and close the console (`:stop`).
+    Stop,
 }
 
 impl App {
@@ -51,11 +73,15 @@ impl App {
                 }
             }
             Mode::Help { scroll } => {
+                let max = self.help_scroll_max.get();
+                let to = |s: u16| Mode::Help { scroll: s.min(max) };
                 self.mode = match key.code {
-                    KeyName::Char('j') | KeyName::Down => Mode::Help { scroll: scroll + 1 },
-                    KeyName::Char('k') | KeyName::Up => Mode::Help {
-                        scroll: scroll.saturating_sub(1),
-                    },
+                    KeyName::Char('j') | KeyName::Down => to(scroll.saturating_add(1)),
+                    KeyName::Char('k') | KeyName::Up => to(scroll.saturating_sub(1)),
+                    KeyName::Char('d') if key.ctrl => to(scroll.saturating_add(10)),
+                    KeyName::PageDown => to(scroll.saturating_add(10)),
+                    KeyName::Char('u') if key.ctrl => to(scroll.saturating_sub(10)),
+                    KeyName::PageUp => to(scroll.saturating_sub(10)),
                     _ => Mode::Normal,
                 }
             }
@@ -111,8 +137,45 @@ impl App {
                     self.mode = Mode::Log(view);
                 }
             }
+            Mode::Tune { key: k, mut edit } => match edit.key(key) {
+                Edited::Entered(value) => self.tune(k, value.trim()),
+                Edited::Cancelled => {}
+                Edited::Typing => self.mode = Mode::Tune { key: k, edit },
+            },
+            Mode::Respecify { task, mut edit } => match edit.key(key) {
+                Edited::Entered(spec) => {
+                    self.send_checked(
+                        Command::RespecifyTask(task.clone(), spec.trim().to_string()),
+                        Some(format!("{task} respecified and back in the queue")),
+                    );
+                }
+                Edited::Cancelled => {}
+                Edited::Typing => self.mode = Mode::Respecify { task, edit },
+            },
+            Mode::Amount { task, mut edit } => match edit.key(key) {
+                Edited::Entered(text) => {
+                    if let Err(why) = self.give_budget(task.clone(), &text) {
+                        self.notice = Some(why);
+                        self.mode = Mode::Amount {
+                            task,
+                            edit: LineEdit::with(&text),
+                        };
+                    }
+                }
+                Edited::Cancelled => {}
+                Edited::Typing => self.mode = Mode::Amount { task, edit },
+            },
+            Mode::FollowUp { id, mut edit } => match edit.key(key) {
+                Edited::Entered(text) => self.send_said(Command::FollowUp(id, text)),
+                Edited::Cancelled => {}
+                Edited::Typing => self.mode = Mode::FollowUp { id, edit },
+            },
             Mode::Confirm { prompt, on_yes } => match (key.code, on_yes) {
                 (KeyName::Char('y') | KeyName::Enter, OnYes::Quit) => self.quit = true,
+                (KeyName::Char('y') | KeyName::Enter, OnYes::Stop) => {
+                    self.ending = super::Ending::Stop;
+                    self.quit = true;
+                }
                 (KeyName::Char('y') | KeyName::Enter, OnYes::Send(commands)) => {
                     self.outbox.extend(commands)
                 }

@@ -251,3 +251,58 @@ fn m_on_an_agent_writes_mail_to_it_from_the_command_line() {
         }]
     );
 }
+
+fn line(app: &mut App, text: &str) {
+    press(app, ":");
+    press(app, text);
+    app.key(Key::parse("enter").unwrap());
+}
+
+#[test]
+fn an_attached_console_quits_without_asking_and_stops_the_swarm_only_when_confirmed() {
+    let mut a = app();
+    a.attached = true;
+    press(&mut a, "q");
+    assert!(a.quit, "q detaches at once");
+    assert_eq!(a.ending, Ending::Quit);
+
+    let mut a = app();
+    a.attached = true;
+    line(&mut a, "stop");
+    assert!(!a.quit, "asked first");
+    press(&mut a, "n");
+    assert!(!a.quit && a.ending == Ending::Quit, "cancelled");
+    line(&mut a, "stop");
+    press(&mut a, "y");
+    assert!(a.quit);
+    assert_eq!(a.ending, Ending::Stop);
+    assert!(
+        a.outbox.is_empty(),
+        "the stop is the console's end, not a command"
+    );
+}
+
+#[test]
+fn detach_leaves_the_swarm_and_a_read_only_console_cannot_stop_it() {
+    let mut a = app();
+    line(&mut a, "detach");
+    assert!(a.quit);
+    assert_eq!(a.ending, Ending::Detach);
+
+    let mut ro = App::new(
+        Snapshot::default(),
+        Theme::builtin("dark").unwrap(),
+        KeyMap::defaults(true),
+        true,
+    );
+    ro.attached = true;
+    line(&mut ro, "stop");
+    assert!(!ro.quit);
+    assert!(
+        ro.notice
+            .as_deref()
+            .is_some_and(|n| n.contains("read-only")),
+        "{:?}",
+        ro.notice
+    );
+}

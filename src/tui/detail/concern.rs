@@ -134,7 +134,7 @@ fn what_triage_decided(ctx: &PageCtx, c: &Concern) -> Option<Section> {
         let mut s = Section::new("triage");
         s.line(Line::styled(
             format!(
-                "deciding since {}: resolve, or escalate to you",
+                "deciding since {}: resolve, act, or escalate to you",
                 ctx.when(c.raised_at)
             ),
             t.dim(),
@@ -148,11 +148,21 @@ fn what_triage_decided(ctx: &PageCtx, c: &Concern) -> Option<Section> {
         format!("{} at {}", d.verdict.as_str(), ctx.when(d.at)),
         t.text(),
     ));
+    if d.verdict == crate::domain::triage::Verdict::Act
+        && let Some(a) = &d.action
+    {
+        s.line(ctx.kv("did", a.describe(), t.text()));
+    }
     for r in &d.reasons {
         s.line(ctx.kv("because", r.clone(), t.text()));
     }
     if !d.recommendation.is_empty() {
         s.line(ctx.kv("recommends", d.recommendation.clone(), t.pause()));
+    }
+    if d.verdict == crate::domain::triage::Verdict::Escalate
+        && let Some(a) = &d.action
+    {
+        s.line(ctx.kv("proposes", a.describe(), t.pause()));
     }
     Some(s)
 }
@@ -162,6 +172,16 @@ fn what_you_can_do(ctx: &PageCtx, c: &Concern) -> Section {
     let t = ctx.theme;
     let mut keys = Section::new("what you can do");
     if c.disposition.is_open() {
+        // Triage's proposal first: the one key that accepts it.
+        if let Ok((_, action)) = crate::engine::accept::proposal(&ctx.snap.state, &c.id) {
+            keys.line(Line::from(vec![
+                Span::styled(format!("{:<6}", ctx.key(Action::Accept)), t.key()),
+                Span::styled(
+                    format!("accept triage's recommendation: {}", action.describe()),
+                    t.pause(),
+                ),
+            ]));
+        }
         for (a, what) in [
             (Action::Ack, "acknowledge: it stays in the inbox, dimmer"),
             (Action::Resolve, "resolve: it was dealt with"),

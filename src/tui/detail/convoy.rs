@@ -64,14 +64,16 @@ fn progress(ctx: &PageCtx, id: &ConvoyId, p: &ConvoyProgress) -> Section {
 /// Its tasks: status, agent, cost, title.
 fn tasks(ctx: &PageCtx, id: &ConvoyId) -> Section {
     let (t, s) = (ctx.theme, &ctx.snap.state);
-    let mut tasks = Section::new("tasks");
-    for tid in &s.task_order {
+    let mut tasks = Section::new("tasks (j/k select, enter opens)");
+    let mine = s
+        .task_order
+        .iter()
+        .filter(|t| &s.tasks[*t].spec.convoy == id);
+    for (n, tid) in mine.enumerate() {
         let task = &s.tasks[tid];
-        if &task.spec.convoy != id {
-            continue;
-        }
         tasks.line(Line::from(vec![
-            Span::styled(format!("{:<24} ", tid.as_str()), t.text()),
+            super::rows::marker(ctx, n),
+            Span::styled(format!("{:<22} ", tid.as_str()), t.text()),
             Span::styled(
                 format!("{:<12}", task.status.as_str()),
                 t.status(task.status),

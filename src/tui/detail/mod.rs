@@ -3,16 +3,20 @@
 //! fills the body; `Esc` goes back.
 //!
 //! A page is sections with headings in one or two columns (two when the body
-//! is wide). Nothing scrolls: a section that does not fit is cut with a
-//! `… N more` line; streams (output, gate output, events) keep their newest
-//! lines. Nothing panics in a tiny area.
+//! is wide). Unscrolled, every section shows: one that does not fit is cut
+//! with a `… N more` line; streams (output, gate output, events) keep their
+//! newest lines. `ctrl-d`/`ctrl-u` (and `j`/`k` on a page without rows)
+//! scroll it, drawn whole from that line on. Rows (`rows.rs`) are selected
+//! with `j`/`k` and opened with `Enter`. Nothing panics in a tiny area.
 
 mod agent;
 mod concern;
 mod convoy;
+mod incidents;
 pub mod log_view;
 mod mailbox;
 mod pause;
+mod rows;
 mod task;
 
 use super::app::App;
@@ -26,6 +30,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Borders, Widget};
+pub use rows::rows;
 
 /// Bodies at least this wide show a page in two columns.
 const TWO_COLUMNS: u16 = 100;
@@ -312,26 +317,49 @@ pub fn wrap(text: &str, width: usize) -> Vec<String> {
 
 /// Draw the page for `target` into `area`.
 pub fn draw(app: &App, target: &Target, area: Rect, buf: &mut Buffer) {
-    let t = &app.theme;
     let kind = match target {
         Target::Agent(_) => "agent",
         Target::Task(_) => "task",
         Target::Convoy(_) => "convoy",
         Target::Concern(_) => "concern",
         Target::Pause(_) => "pause point",
+        Target::Incident(_) => "incident",
+        Target::Incidents => "records",
     };
-    let block = Block::default()
+    draw_with(app, kind, &target.label(), area, buf, |ctx| match target {
+        Target::Agent(id) => agent::page(ctx, id),
+        Target::Task(id) => task::page(ctx, id),
+        Target::Convoy(id) => convoy::page(ctx, id),
+        Target::Concern(id) => concern::page(ctx, id),
+        Target::Pause(id) => pause::page(ctx, id),
+        Target::Incident(id) => incidents::page(ctx, id),
+        Target::Incidents => incidents::list(ctx),
+    });
+}
+
+/// A page in a framed body titled `kind label`, built by `build` for the
+/// width of its columns, scrolled by the app's `page_scroll` (the furthest
+/// it can go is left in `page_scroll_max`).
+pub fn draw_with(
+    app: &App,
+    kind: &str,
+    label: &str,
+    area: Rect,
+    buf: &mut Buffer,
+    build: impl FnOnce(&PageCtx) -> Page,
+) {
+    let t = &app.theme;
+    let mut block = Block::default()
         .borders(Borders::ALL)
         .border_type(BorderType::Thick)
         .border_style(t.border(true))
         .title(Line::from(vec![
             Span::styled(format!(" {kind} "), t.dim()),
-            Span::styled(format!("{} ", target.label()), t.title(true)),
-        ]))
-        .title(Line::styled(" esc back ", t.key()).right_aligned());
+            Span::styled(format!("{label} "), t.title(true)),
+        ]));
     let inner = block.inner(area);
-    block.render(area, buf);
     if inner.width == 0 || inner.height == 0 {
+        block.render(area, buf);
         return;
     }
     let two = inner.width >= TWO_COLUMNS;
@@ -349,21 +377,69 @@ pub fn draw(app: &App, target: &Target, area: Rect, buf: &mut Buffer) {
         theme: t,
         width: columns[0].width as usize,
     };
-    let page = match target {
-        Target::Agent(id) => agent::page(&ctx, id),
-        Target::Task(id) => task::page(&ctx, id),
-        Target::Convoy(id) => convoy::page(&ctx, id),
-        Target::Concern(id) => concern::page(&ctx, id),
-        Target::Pause(id) => pause::page(&ctx, id),
-    };
-    if two {
-        draw_column(&page.left, columns[0], buf, t);
-        draw_column(&page.right, columns[1], buf, t);
+    let page = build(&ctx);
+    let cols: Vec<(Vec<Section>, Rect)> = if two {
+        vec![(page.left, columns[0]), (page.right, columns[1])]
     } else {
         let mut left = page.left;
         let rest = left.split_off(page.lead.min(left.len()));
         let all: Vec<Section> = left.into_iter().chain(page.right).chain(rest).collect();
-        draw_column(&all, inner, buf, t);
+        vec![(all, inner)]
+    };
+    let max = cols
+        .iter()
+        .map(|(secs, r)| flat_len(secs).saturating_sub(r.height as usize))
+        .max()
+        .unwrap_or(0)
+        .min(u16::MAX as usize) as u16;
+    app.page_scroll_max.set(max);
+    let scroll = app.page_scroll.min(max);
+    let hint = match (max, scroll) {
+        (0, _) => " esc back ".to_string(),
+        (_, 0) => " ctrl-d scrolls · esc back ".to_string(),
+        (m, s) => format!(" line {} of {} · ctrl-u/ctrl-d · esc back ", s + 1, m + 1),
+    };
+    block = block.title(Line::styled(hint, t.key()).right_aligned());
+    block.render(area, buf);
+    for (secs, rect) in cols {
+        if scroll > 0 {
+            draw_flat(&secs, rect, buf, t, scroll as usize);
+        } else {
+            draw_column(&secs, rect, buf, t);
+        }
+    }
+}
+
+/// Lines a column takes uncut: each heading and its lines (or its dash).
+fn flat_len(sections: &[Section]) -> usize {
+    sections.iter().map(|s| 1 + s.lines.len().max(1)).sum()
+}
+
+/// A column drawn whole from line `from` on: scrolled, nothing cut.
+fn draw_flat(sections: &[Section], area: Rect, buf: &mut Buffer, t: &Theme, from: usize) {
+    let none = Line::styled("—", t.dim());
+    let mut all: Vec<(bool, Line)> = Vec::new();
+    for s in sections {
+        all.push((
+            true,
+            Line::from(vec![
+                Span::styled("▌ ", t.border(true)),
+                Span::styled(s.title.clone(), t.title(true)),
+            ]),
+        ));
+        if s.lines.is_empty() {
+            all.push((false, none.clone()));
+        }
+        all.extend(s.lines.iter().map(|l| (false, l.clone())));
+    }
+    for (i, (heading, line)) in all.iter().skip(from).take(area.height as usize).enumerate() {
+        let x = if *heading { area.x } else { area.x + 1 };
+        let w = if *heading {
+            area.width
+        } else {
+            area.width.saturating_sub(1)
+        };
+        buf.set_line(x, area.y + i as u16, line, w);
     }
 }
 

@@ -23,6 +23,10 @@ pub fn page(ctx: &PageCtx, id: &TaskId) -> Page {
         return page;
     };
     page.left.push(head(ctx, task));
+    page.left.extend(super::rows::section(
+        ctx,
+        &crate::tui::panes::Target::Task(id.clone()),
+    ));
     page.left.extend(spec_sections(ctx, task));
     page.right.extend(merge::stopped(ctx, task));
     page.right.extend(merge::facts(ctx, id, task));

@@ -77,6 +77,7 @@ impl Day {
                     tier: None,
                     behaviour: None,
                     issue: None,
+                    night: false,
                 },
             },
         );
@@ -777,6 +778,7 @@ fn a_concern_escalated_by_triage_shows_its_verdict_reasons_and_recommendation() 
         EventKind::TriageVerdict {
             concern: "C-0042".into(),
             verdict: Verdict::Escalate,
+            action: None,
             recommendation: "respecify auth-3, or give it to another agent".into(),
             reasons: vec!["stalled 3 times in a row on auth-3".into()],
         },

@@ -12,7 +12,7 @@ pub mod merge_queue;
 pub(crate) mod testkit;
 pub mod watchdog;
 
-use crate::domain::{AgentId, ConcernId, ConvoyId, PauseId, TaskId};
+use crate::domain::{AgentId, ConcernId, ConvoyId, IncidentId, PauseId, TaskId};
 use crate::swarm::Snapshot;
 use crate::tui::theme::Theme;
 use ratatui::buffer::Buffer;
@@ -63,6 +63,10 @@ pub enum Target {
     Convoy(ConvoyId),
     Concern(ConcernId),
     Pause(PauseId),
+    /// An incident record.
+    Incident(IncidentId),
+    /// The list of incident records (a page of its own).
+    Incidents,
 }
 
 impl Target {
@@ -73,6 +77,8 @@ impl Target {
             Target::Convoy(c) => c.to_string(),
             Target::Concern(c) => c.to_string(),
             Target::Pause(p) => p.to_string(),
+            Target::Incident(i) => i.to_string(),
+            Target::Incidents => "incidents".to_string(),
         }
     }
 }
@@ -83,6 +89,8 @@ pub struct PaneState {
     pub selected: usize,
     pub filter: String,
     pub marked: BTreeSet<Target>,
+    /// Folded rows shown member by member (the watchdog's healthy teams).
+    pub unfolded: bool,
 }
 
 impl PaneState {

@@ -88,6 +88,7 @@ impl Kit {
             tier: None,
             behaviour: None,
             issue: None,
+            night: false,
         };
         self.ev(None, None, EventKind::TaskAdded { spec })
     }

@@ -23,8 +23,9 @@
 //! fold into teams of [`SPAN`] by their number (`builder-01`–`08` is team 1;
 //! ids without a number go by position): `team 2  ●●●●●●○○  6 working, 2
 //! idle`. Team rows are not selectable: the targets are the agent rows, so
-//! `j`/`k` walk the exceptions (use `/` to find a healthy agent; a filter
-//! that leaves [`SPAN`] or fewer agents lists them all).
+//! `j`/`k` walk the exceptions; `u` unfolds the teams into their agents,
+//! each selectable (`u` again folds them), and a filter that leaves
+//! [`SPAN`] or fewer agents lists them all.
 //!
 //! Drawing is linear: one pass each over waiting pauses, open concerns,
 //! recent events and agents, then work per row on screen.
@@ -139,6 +140,9 @@ fn malformed(a: &AgentState) -> Option<String> {
 }
 
 fn team_line<'a>(team: &Team, t: &Theme) -> Line<'a> {
+    if let Some(f) = &team.figures {
+        return named_team_line(team, f, t);
+    }
     let mut spans = vec![
         Span::styled(format!("   team {:<3} ", team.number), t.text()),
         Span::styled("●".repeat(team.working.min(SPAN)), t.tier(0)),
@@ -146,6 +150,32 @@ fn team_line<'a>(team: &Team, t: &Theme) -> Line<'a> {
         Span::raw(" ".repeat(SPAN.saturating_sub(team.working + team.idle) + 2)),
         Span::styled(
             format!("{} working, {} idle", team.working, team.idle),
+            t.dim(),
+        ),
+    ];
+    if team.above > 0 {
+        spans.push(Span::styled(format!(" · {} above", team.above), t.dim()));
+    }
+    Line::from(spans)
+}
+
+/// A configured team's row: its healthy members, its lead, progress, spend
+/// and what it waits for.
+fn named_team_line<'a>(team: &Team, f: &crate::domain::TeamFigures, t: &Theme) -> Line<'a> {
+    let mut spans = vec![
+        Span::styled(format!("   {:<9} ", f.team), t.text()),
+        Span::styled("●".repeat(team.working.min(SPAN + 1)), t.tier(0)),
+        Span::styled("○".repeat(team.idle.min(SPAN + 1)), t.dim()),
+        Span::raw(" ".repeat((SPAN + 1).saturating_sub(team.working + team.idle) + 1)),
+        Span::styled(format!("lead {} · ", f.lead), t.dim()),
+        Span::styled(format!("{}/{} merged", f.merged, f.tasks), t.text()),
+        Span::styled(format!(" · ${:.2}", f.spend_usd), t.money()),
+        Span::styled(
+            if f.waits_for == "landed" {
+                " · landed".to_string()
+            } else {
+                format!(" · waits for {}", f.waits_for)
+            },
             t.dim(),
         ),
     ];

@@ -29,6 +29,9 @@ pub(super) enum Row<'a> {
 #[derive(Default)]
 pub(super) struct Team {
     pub(super) number: usize,
+    /// A configured team (`[[teams]]`): its figures (lead, progress, spend,
+    /// what it waits for); `None` for a fold of eight by number.
+    pub(super) figures: Option<crate::domain::TeamFigures>,
     pub(super) working: usize,
     pub(super) idle: usize,
     /// Members listed above, in trouble.
@@ -157,7 +160,7 @@ impl<'a> Facts<'a> {
         None
     }
 
-    /// Tier 2, triage's: a concern it weighs now, or one it resolved lately.
+    /// Tier 2, triage's: a concern it weighs now, or one it resolved or acted on lately.
     fn in_triage(&self, a: &AgentState) -> Option<Trouble> {
         let now = self.snap.now;
         if let Some(c) = self.triaging.get(&a.id) {
@@ -169,18 +172,25 @@ impl<'a> Facts<'a> {
                     c.impact.as_str(),
                     age(now - c.raised_at)
                 ),
-                next: "triage decides: resolve, or escalate to you".into(),
+                next: "triage decides: resolve, act, or escalate to you".into(),
                 detail: c.summary.clone(),
             });
         }
         if let Some(d) = self.decided.get(&a.id)
-            && d.verdict == Verdict::Resolve
+            && d.verdict != Verdict::Escalate
             && now - d.at <= ALERT_RECENT
         {
+            let (word, next) = match &d.action {
+                Some(a) => (
+                    "acted",
+                    format!("triage: {} · {}", a.describe(), d.reasons.join("; ")),
+                ),
+                None => ("resolved", format!("triage: {}", d.reasons.join("; "))),
+            };
             return Some(Trouble {
                 tier: 2,
-                seen: format!("{} resolved {} ago", d.concern, age(now - d.at)),
-                next: format!("triage: {}", d.reasons.join("; ")),
+                seen: format!("{} {word} {} ago", d.concern, age(now - d.at)),
+                next,
                 detail: String::new(),
             });
         }
@@ -288,7 +298,10 @@ pub(super) fn rows<'a>(snap: &'a Snapshot, state: &PaneState) -> Vec<Row<'a>> {
         .enumerate()
         .filter(|(_, a)| state.passes(a.id.as_str()))
         .collect();
-    let fold = agents.len() > SPAN;
+    // Configured teams group their members whatever their number; agents
+    // of no team fold by number after them.
+    let configured = snap.state.team_figures();
+    let fold = (agents.len() > SPAN || !configured.is_empty()) && !state.unfolded;
     let mut groups: [Vec<Row>; 3] = Default::default(); // T3, T2, T1
     let mut healthy: Vec<Row> = Vec::new();
     let mut teams: Vec<Team> = Vec::new();
@@ -297,10 +310,19 @@ pub(super) fn rows<'a>(snap: &'a Snapshot, state: &PaneState) -> Vec<Row<'a>> {
     for (pos, a) in agents {
         let trouble = facts.trouble(a);
         let team = fold.then(|| {
-            let n = team_of(&a.id, pos);
+            let own = snap.state.team_of(&a.id).and_then(|team| {
+                let i = configured.iter().position(|f| f.team == team.name)?;
+                Some((i, configured[i].clone()))
+            });
+            // Configured teams come first, in the order they started.
+            let n = match &own {
+                Some((i, _)) => *i,
+                None => configured.len() + team_of(&a.id, pos),
+            };
             let i = *team_at.entry(n).or_insert_with(|| {
                 teams.push(Team {
                     number: n,
+                    figures: own.map(|(_, f)| f),
                     ..Team::default()
                 });
                 teams.len() - 1
@@ -341,6 +363,10 @@ pub(super) fn rows<'a>(snap: &'a Snapshot, state: &PaneState) -> Vec<Row<'a>> {
         });
         out.extend(healthy);
         teams.sort_by_key(|t| t.number);
+        // Numbered folds count from 1 after the configured teams.
+        for t in teams.iter_mut().filter(|t| t.figures.is_none()) {
+            t.number -= configured.len();
+        }
         out.extend(
             teams
                 .into_iter()

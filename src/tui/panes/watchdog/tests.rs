@@ -250,6 +250,7 @@ fn the_t2_group_shows_what_triage_weighs_and_decided_and_t3_its_recommendation()
             EventKind::TriageVerdict {
                 concern: ConcernId::new(id),
                 verdict: v,
+                action: None,
                 recommendation: rec.into(),
                 reasons: vec![why.into()],
             },
@@ -313,8 +314,9 @@ fn the_t2_group_shows_what_triage_weighs_and_decided_and_t3_its_recommendation()
     let row = |a: &str| l.iter().find(|l| l.contains(a)).unwrap().clone();
     assert!(l.iter().any(|l| l.contains("T2 in triage · 2")), "{l:?}");
     assert!(
-        row("builder-01")
-            .contains("C-0001 medium in triage 4m → triage decides: resolve, or escalate to you"),
+        row("builder-01").contains(
+            "C-0001 medium in triage 4m → triage decides: resolve, act, or escalate to you"
+        ),
         "{l:?}"
     );
     assert!(
@@ -325,4 +327,79 @@ fn the_t2_group_shows_what_triage_weighs_and_decided_and_t3_its_recommendation()
         row("builder-03").contains("C-0003 medium → waits on you · triage: respecify auth-3"),
         "{l:?}"
     );
+}
+
+/// Two configured teams: a lead with three coders, one of them stalled,
+/// its epic broken into tasks; a team the operator leads; one agent on none.
+#[test]
+fn configured_teams_group_their_agents_with_lead_progress_spend_and_wait() {
+    use crate::domain::{Actor, ConvoyId, Event, TaskSpec};
+    let mut k = Kit::new();
+    for a in ["lead-core", "ada", "bo", "cy", "dee", "eve", "builder-01"] {
+        k.agent(a, "sonnet");
+    }
+    let team = |name: &str, lead: Option<&str>, coders: &[&str]| EventKind::TeamStarted {
+        team: name.into(),
+        phase: 1,
+        lead: lead.map(AgentId::new),
+        coders: coders.iter().map(|c| AgentId::new(*c)).collect(),
+        convoys: vec![ConvoyId::new(name)],
+    };
+    k.ev(
+        None,
+        None,
+        team("core", Some("lead-core"), &["ada", "bo", "cy"]),
+    );
+    k.ev(None, None, team("docs", None, &["dee", "eve"]));
+    k.task("core", "core").task("docs-1", "docs");
+    k.assign("lead-core", "core");
+    // The lead's `::task` lines: tasks added by the agent.
+    for id in ["core-1", "core-2", "core-3"] {
+        let spec = TaskSpec {
+            id: id.into(),
+            title: id.into(),
+            spec: String::new(),
+            convoy: ConvoyId::new("core"),
+            priority: 0,
+            scope: Vec::new(),
+            checks: Vec::new(),
+            after: Vec::new(),
+            tier: None,
+            behaviour: None,
+            night: false,
+            issue: None,
+        };
+        k.snap.state.apply(&Event {
+            at: 9 * HOUR,
+            actor: Actor::Agent,
+            agent: Some(AgentId::new("lead-core")),
+            task: Some(id.into()),
+            convoy: Some(ConvoyId::new("core")),
+            model: None,
+            session: Some("lead-core#1".into()),
+            kind: EventKind::TaskAdded { spec },
+        });
+    }
+    k.assign("ada", "core-1")
+        .assign("bo", "core-2")
+        .assign("dee", "docs-1");
+    k.spend("lead-core", "core", 1.25)
+        .spend("ada", "core-1", 2.0);
+    k.merged("core-1");
+    k.at(10 * HOUR);
+    k.ev(
+        Some("bo"),
+        Some("core-2"),
+        EventKind::WatchdogAlert {
+            check: Check::Stalled,
+            detail: "no output for 10 min".into(),
+        },
+    );
+    let core = &k.snap.state.team_figures()[0];
+    assert_eq!(
+        (core.tasks, core.merged, core.created_by_lead, core.epics),
+        (4, 1, 3, 1)
+    );
+    let l = lines(&draw(&WatchdogPane, &k.snap, &PaneState::default(), 110, 9));
+    insta::assert_snapshot!(l.join("\n"));
 }

@@ -1,0 +1,185 @@
+//! Teams: a lead over a few coders, owning convoys, started in phase order.
+//!
+//! * Who may take a task: a team's coders take the tasks of its convoys
+//!   that its lead created; the lead takes the others (the epics it breaks
+//!   up); with the operator as lead the coders take them all. Agents of no
+//!   team take only tasks of convoys no team owns.
+//! * When: a team starts (`team_started`) at once when `parallel` or in the
+//!   first phase, else once every team of an earlier phase has landed its
+//!   convoys (all their tasks merged).
+//! * An epic its lead broke up integrates after its coders: when the lead's
+//!   session ends with tasks of its making still to land, the epic goes back
+//!   to wait for them and the lead takes it again once they merged.
+//!
+//! With no teams configured none of this applies and no event is written.
+
+use super::{Attr, Engine, Step};
+use crate::domain::*;
+
+/// One team, in engine terms.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TeamSettings {
+    pub name: String,
+    /// The lead agent; `None` when the operator leads.
+    pub lead: Option<AgentId>,
+    /// Added to the lead's prompt.
+    pub lead_prompt: String,
+    pub coders: Vec<AgentId>,
+    pub convoys: Vec<ConvoyId>,
+    pub phase: u32,
+    pub parallel: bool,
+    /// The lead's integration stops at a pause point before it lands.
+    pub approve_integration: bool,
+}
+
+impl TeamSettings {
+    /// The lead (if an agent) and the coders.
+    pub fn members(&self) -> impl Iterator<Item = &AgentId> {
+        self.lead.iter().chain(&self.coders)
+    }
+
+    /// Whether `task` is lead work: a task of the team's convoys its lead
+    /// did not create.
+    pub fn is_lead_work(&self, task: &Task) -> bool {
+        self.lead.is_some() && task.created_by.as_ref() != self.lead.as_ref()
+    }
+}
+
+impl Engine {
+    pub(crate) fn team_of_convoy(&self, convoy: &ConvoyId) -> Option<&TeamSettings> {
+        self.settings
+            .teams
+            .iter()
+            .find(|t| t.convoys.contains(convoy))
+    }
+
+    pub(crate) fn team_of_agent(&self, agent: &AgentId) -> Option<&TeamSettings> {
+        self.settings
+            .teams
+            .iter()
+            .find(|t| t.members().any(|m| m == agent))
+    }
+
+    /// May `agent` take `task`? Always, without teams.
+    pub(super) fn may_take(&self, agent: &AgentId, task: &Task) -> bool {
+        if self.settings.teams.is_empty() {
+            return true;
+        }
+        match self.team_of_convoy(&task.spec.convoy) {
+            None => self.team_of_agent(agent).is_none(),
+            Some(t) if t.is_lead_work(task) => t.lead.as_ref() == Some(agent),
+            Some(t) => t.coders.contains(agent),
+        }
+    }
+
+    /// Whether `task` may start as far as teams go: its team has started,
+    /// and, for an epic its lead broke up, every task of the lead's making
+    /// has landed.
+    pub(super) fn team_allows(&self, task: &Task) -> bool {
+        if self.settings.teams.is_empty() {
+            return true;
+        }
+        let Some(team) = self.team_of_convoy(&task.spec.convoy) else {
+            return true;
+        };
+        self.state.has_team_started(&team.name) && self.children_landed(&task.spec.id)
+    }
+
+    /// Every task created by a lead while working `epic` is merged.
+    pub(super) fn children_landed(&self, epic: &TaskId) -> bool {
+        self.state
+            .tasks
+            .values()
+            .filter(|t| t.epic.as_ref() == Some(epic))
+            .all(|t| t.status == TaskStatus::Merged)
+    }
+
+    /// An epic its lead broke up: tasks were created while working it.
+    pub(super) fn is_broken_up(&self, epic: &TaskId) -> bool {
+        !self.settings.teams.is_empty()
+            && self
+                .state
+                .tasks
+                .values()
+                .any(|t| t.epic.as_ref() == Some(epic))
+    }
+
+    /// After an epic's session ended done: `true` (and the epic back to wait)
+    /// when tasks its lead created in it have yet to land.
+    pub(super) fn epic_waits(&mut self, out: &mut Step, task: &TaskId) -> bool {
+        if self.settings.teams.is_empty() || self.children_landed(task) {
+            return false;
+        }
+        self.emit(
+            out,
+            Attr::engine().task(task),
+            EventKind::TaskRequeued {
+                reason: "broken up: integrates once its coders' tasks have landed".into(),
+            },
+        );
+        true
+    }
+
+    /// Teams whose phase has come start.
+    pub(super) fn start_teams(&mut self, out: &mut Step) {
+        let due: Vec<EventKind> = self
+            .settings
+            .teams
+            .iter()
+            .filter(|t| !self.state.has_team_started(&t.name))
+            .filter(|t| {
+                t.parallel
+                    || self
+                        .settings
+                        .teams
+                        .iter()
+                        .filter(|o| o.phase < t.phase)
+                        .all(|o| self.team_landed(o))
+            })
+            .map(|t| EventKind::TeamStarted {
+                team: t.name.clone(),
+                phase: t.phase,
+                lead: t.lead.clone(),
+                coders: t.coders.clone(),
+                convoys: t.convoys.clone(),
+            })
+            .collect();
+        for kind in due {
+            self.emit(out, Attr::engine(), kind);
+        }
+    }
+
+    /// A team has started and every task of its convoys is merged.
+    fn team_landed(&self, team: &TeamSettings) -> bool {
+        self.state.has_team_started(&team.name)
+            && self
+                .state
+                .tasks
+                .values()
+                .filter(|t| team.convoys.contains(&t.spec.convoy))
+                .all(|t| t.status == TaskStatus::Merged)
+    }
+
+    /// Agents the teams name that the pool (`builder-NN`) does not hold, in
+    /// the order the config names them.
+    pub(super) fn team_agents_outside_pool(&self) -> Vec<AgentId> {
+        let pool: Vec<AgentId> = (1..=self.settings.agents).map(AgentId::builder).collect();
+        let mut out: Vec<AgentId> = Vec::new();
+        for a in self.settings.teams.iter().flat_map(|t| t.members()) {
+            if !pool.contains(a) && !out.contains(a) {
+                out.push(a.clone());
+            }
+        }
+        out
+    }
+
+    /// The team's pause point before a lead's integration lands, when asked for.
+    pub(super) fn integration_needs_approval(&self, task: &TaskId) -> bool {
+        let Some(t) = self.state.tasks.get(task) else {
+            return false;
+        };
+        self.team_of_convoy(&t.spec.convoy).is_some_and(|team| {
+            team.approve_integration && team.is_lead_work(t) && self.is_broken_up(task)
+        })
+    }
+}

@@ -1,0 +1,176 @@
+//! A batch's merges are made in memory and stored as one pack: what the
+//! target names is on disk for any other reader (the `git` command line),
+//! and no merge object is written loose.
+
+use super::*;
+use crate::domain::{MergeOutcome, TaskId};
+use std::process::Command;
+use std::time::Duration;
+
+const T0: Millis = 1_767_225_600_000;
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_AUTHOR_NAME", "a")
+        .env("GIT_AUTHOR_EMAIL", "a@a")
+        .env("GIT_COMMITTER_NAME", "a")
+        .env("GIT_COMMITTER_EMAIL", "a@a")
+        .output()
+        .expect("run git");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// A repository with branches `shiftboss/b/t0..n`, each adding `t<i>.txt`.
+fn repo_with_branches(root: &Path, n: usize) -> Vec<LandEntry> {
+    init_demo_repo(root, "main", &[("README.md", "demo\n")], T0).unwrap();
+    git(root, &["switch", "-q", "--detach"]);
+    (0..n)
+        .map(|i| {
+            let branch = format!("shiftboss/b/t{i}");
+            git(root, &["switch", "-q", "-c", &branch, "main"]);
+            std::fs::write(root.join(format!("t{i}.txt")), format!("{i}\n")).unwrap();
+            git(root, &["add", "-A"]);
+            git(root, &["commit", "-qm", "work"]);
+            git(root, &["switch", "-q", "--detach", "main"]);
+            LandEntry {
+                task: TaskId::new(format!("t{i}")),
+                branch,
+                message: format!("Merge t{i}\n"),
+                context: String::new(),
+            }
+        })
+        .collect()
+}
+
+fn loose(root: &Path, oid: &str) -> bool {
+    root.join(".git/objects")
+        .join(&oid[..2])
+        .join(&oid[2..])
+        .exists()
+}
+
+#[test]
+fn a_landed_batch_is_stored_as_one_pack_every_reader_sees() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("project");
+    let entries = repo_with_branches(&root, 3);
+    let repo = Repo::open(&root, &root.join(".shiftboss/worktrees"), "main").unwrap();
+    // The gate sees every merged file in the queue worktree.
+    let checks = vec!["test -f t0.txt && test -f t1.txt && test -f t2.txt".to_string()];
+    let landing = repo.land(
+        &entries,
+        &LandOptions {
+            checks: &checks,
+            timeout: Duration::from_secs(60),
+            env: &[],
+            append_only: &[],
+            ai: None,
+            at: T0,
+        },
+    );
+    assert_eq!(landing.error, None);
+    assert_eq!(landing.runs.len(), 1);
+    assert!(landing.runs[0].passed, "{:?}", landing.runs[0]);
+    let commits: Vec<String> = landing
+        .results
+        .iter()
+        .map(|(_, o)| match o {
+            MergeOutcome::Merged { commit, .. } => commit.clone(),
+            other => panic!("not merged: {other:?}"),
+        })
+        .collect();
+    assert_eq!(commits.len(), 3);
+    assert_eq!(git(&root, &["rev-parse", "main"]), commits[2]);
+    for (i, c) in commits.iter().enumerate() {
+        assert_eq!(git(&root, &["cat-file", "-t", c]), "commit");
+        assert!(!loose(&root, c), "merge commit {c} written loose");
+        // The first merge's tree is the first branch's own (already stored).
+        let tree = git(&root, &["rev-parse", &format!("{c}^{{tree}}")]);
+        assert!(
+            i == 0 || !loose(&root, &tree),
+            "merged tree {tree} written loose"
+        );
+    }
+    let packs = std::fs::read_dir(root.join(".git/objects/pack"))
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .is_ok_and(|e| e.path().extension().is_some_and(|x| x == "pack"))
+        })
+        .count();
+    assert_eq!(packs, 1, "one pack for the batch");
+    let fsck = Command::new("git")
+        .args(["fsck", "--full", "--strict"])
+        .current_dir(&root)
+        .output()
+        .unwrap();
+    assert!(
+        fsck.status.success(),
+        "{}",
+        String::from_utf8_lossy(&fsck.stderr)
+    );
+    // A repository opened afresh (a restart) reads the target's tree.
+    let again = git2::Repository::open(&root).unwrap();
+    let tip = again
+        .revparse_single("main")
+        .unwrap()
+        .peel_to_tree()
+        .unwrap();
+    assert!(tip.get_name("t2.txt").is_some());
+}
+
+#[test]
+fn a_failed_merge_leaves_the_object_database_as_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("project");
+    let entries = repo_with_branches(&root, 1);
+    let repo = Repo::open(&root, &root.join(".shiftboss/worktrees"), "main").unwrap();
+    let missing = LandEntry {
+        branch: "shiftboss/b/none".into(),
+        ..entries[0].clone()
+    };
+    let landing = repo.land(
+        &[missing],
+        &LandOptions {
+            checks: &[],
+            timeout: Duration::from_secs(60),
+            env: &[],
+            append_only: &[],
+            ai: None,
+            at: T0,
+        },
+    );
+    assert!(landing.error.is_some());
+    assert!(
+        !root
+            .join(".git/objects/pack")
+            .read_dir()
+            .unwrap()
+            .any(|_| true)
+    );
+    // Later writes through the repository go to disk again.
+    let landing = repo.land(
+        &entries,
+        &LandOptions {
+            checks: &[],
+            timeout: Duration::from_secs(60),
+            env: &[],
+            append_only: &[],
+            ai: None,
+            at: T0,
+        },
+    );
+    assert_eq!(landing.error, None);
+    assert_eq!(landing.results.len(), 1);
+    let tip = git(&root, &["rev-parse", "main"]);
+    assert_eq!(git(&root, &["cat-file", "-t", &tip]), "commit");
+}
