@@ -2,8 +2,8 @@
 //! happen; events (to log and fold into state) and effects (for the executor)
 //! come out. No I/O happens here.
 
-mod budget;
 pub mod accept;
+mod budget;
 mod clock;
 mod host;
 mod incident;

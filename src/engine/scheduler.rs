@@ -86,11 +86,7 @@ impl Engine {
             <= 1;
         other.or_else(|| {
             alone
-                .then(|| {
-                    self.idle_agents()
-                        .find(|a| fits(a))
-                        .map(|a| a.id.clone())
-                })
+                .then(|| self.idle_agents().find(|a| fits(a)).map(|a| a.id.clone()))
                 .flatten()
         })
     }
