@@ -12,6 +12,9 @@ shot --at 3h --view help --out screenshots/help.svg
 shot --at 4h --view inbox --out screenshots/inbox.svg
 shot --at 4h --view floor --theme light --out screenshots/floor-light.svg
 shot --at 3h --view floor --out screenshots/floor.txt
+# The team day: the watchdog folds each started team's agents under its lead.
+"$bin" screenshot --scenario teams-day --width 160 --height 48 --at 3h --view floor --out screenshots/floor-teams.svg
+"$bin" screenshot --scenario teams-day --width 160 --height 48 --at 3h --view floor --out screenshots/floor-teams.txt
 # The review screens, in UTC.
 TZ=UTC shot --at 8h --view evening --out screenshots/review-evening.svg
 TZ=UTC shot --at 8h --view morning --out screenshots/review-morning.svg

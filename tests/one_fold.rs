@@ -13,11 +13,14 @@ const BIN: &str = env!("CARGO_BIN_EXE_shiftboss");
 /// T2 triage's verdicts (`[watchdog] triage_after`), and since the standard
 /// day has a simulated operator (`[sim.operator]`), its answers: pause
 /// points approved or rejected, the human's concerns resolved, and no
-/// re-raises or timeouts while it keeps up. Without the operator the day is
+/// re-raises or timeouts while it keeps up; and one act of T2 triage, a
+/// task the gates rejected twice for the same reason restarted fresh
+/// (`triage_verdict` with `restart_fresh`, `attempt_returned`). Without the
+/// operator the day is
 /// [`WITHOUT_OPERATOR_DIGEST`]; with re-raises and triage turned off as well,
 /// the earlier 219ac549….
 const STANDARD_DAY_DIGEST: &str =
-    "d9bf7a6870a8d0fa1d18b576afd2e0f3c7cb36a2cf3d2aa7553fe9e21c38847a";
+    "a82dddb8ba5b3147cc1690cf2fc84d515082d13de475e0d7cc407564ea185afb";
 
 /// `demo --no-operator`: the standard day with its inbox left to nobody.
 const WITHOUT_OPERATOR_DIGEST: &str =

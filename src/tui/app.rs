@@ -241,10 +241,10 @@ impl App {
                 if s.busy_agents() > 0 && !self.readonly && !self.attached {
                     self.mode = Mode::Confirm {
                         prompt: match s.busy_agents() {
-                            1 => "1 agent is working; quit the console and stop the swarm?"
+                            1 => "1 agent has a live session; quit the console and stop the swarm?"
                                 .to_string(),
                             n => format!(
-                                "{n} agents are working; quit the console and stop the swarm?"
+                                "{n} agents have live sessions; quit the console and stop the swarm?"
                             ),
                         },
                         on_yes: OnYes::Quit,
