@@ -198,6 +198,26 @@ fn record_section(ctx: &PageCtx, a: &AgentState) -> Section {
         ),
         t.text(),
     ));
+    if a.tasks_merged > 0 {
+        record.line(ctx.kv(
+            "cost/merged",
+            crate::domain::Money(a.cost.0 / i64::from(a.tasks_merged)).to_string(),
+            t.money(),
+        ));
+    }
+    // Its CV in this swarm, by kind of work: what routing weighs.
+    if let Some(kinds) = ctx.snap.state.fit.agents.get(&a.id) {
+        for (i, (kind, r)) in kinds.iter().enumerate() {
+            record.line(ctx.kv(
+                if i == 0 { "by kind" } else { "" },
+                format!(
+                    "{kind}: {} merged ({} first try) · {} failed",
+                    r.merged, r.first_try, r.failed
+                ),
+                t.text(),
+            ));
+        }
+    }
     if let Some((check, at)) = a.last_alert {
         record.line(ctx.kv(
             "last alert",
