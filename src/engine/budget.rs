@@ -41,7 +41,9 @@ impl Engine {
             return;
         }
         let t = &self.state.tasks[id];
-        let limit = t.budget(configured) + by;
+        // On top of what it may spend now: triage's raise included.
+        let base = crate::watchdog::triage::task_budget(&self.state, id, configured);
+        let limit = t.budget(base) + by;
         let stopped = t.stopped_at_budget();
         let op = Attr::by(Actor::Operator);
         self.emit(out, op.task(id), EventKind::BudgetRaised { by, limit });

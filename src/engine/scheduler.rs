@@ -228,9 +228,11 @@ impl Engine {
         let previous = previous.map(|p| (p, Some("it worked the task before".to_string())));
         match previous.or_else(|| self.other_idle_agent(avoid, task, t, reserved)) {
             Some((a, why)) => Pick::Agent(a, why),
-            // A reassigned task waits for another agent; with teams,
-            // another task may still suit an idle agent.
-            None if avoid.is_some() || !self.settings.teams.is_empty() => Pick::Wait,
+            // An idle agent that could not take this task (a reassigned
+            // task avoids its last agent, teams keep to their convoys,
+            // triage keeps an agent for another task) may still suit the
+            // next one.
+            None if self.idle_agents().next().is_some() => Pick::Wait,
             None => Pick::NoneFree,
         }
     }

@@ -288,8 +288,12 @@ fn raised_budget(state: &SwarmState, task: &TaskId, p: &TriagePolicy) -> Option<
     if p.budget_task <= Money::ZERO {
         return None;
     }
-    let spent = state.task(task).map(|t| t.cost).unwrap_or_default();
-    let now = task_budget(state, task, p.budget_task).max(spent);
+    let t = state.task(task);
+    let spent = t.map(|t| t.cost).unwrap_or_default();
+    // The operator's extra budget counts once: in the limit now, and kept
+    // out of the absolute limit triage records (`Task::budget` adds it).
+    let extra = t.map(|t| t.extra_budget).unwrap_or_default();
+    let now = (task_budget(state, task, p.budget_task) + extra).max(spent);
     let mut raise = Money::from_dollars(p.budget_task.dollars() * p.raise_share);
     if p.raise_max > Money::ZERO {
         raise = raise.min(p.raise_max);
@@ -297,7 +301,7 @@ fn raised_budget(state: &SwarmState, task: &TaskId, p: &TriagePolicy) -> Option<
     if p.budget_day > Money::ZERO {
         raise = raise.min(p.budget_day - state.spend_day);
     }
-    (raise > Money::ZERO).then(|| now + raise)
+    (raise > Money::ZERO).then(|| now + raise - extra)
 }
 
 /// The action a model named, made concrete for `task` the way the

@@ -208,6 +208,32 @@ fn a_budget_stop_near_the_end_gets_a_raise_within_the_policy_once() {
 }
 
 #[test]
+fn triage_raises_on_top_of_the_operators_raise_counting_it_once() {
+    let (mut h, _) = Harness::new(budget_settings(100.0), &[task("t1", "a", 0, &[])]);
+    // The operator gives $0.05 more: t1 may spend $0.15.
+    h.at(
+        SECOND,
+        Input::Operator(crate::engine::Command::RaiseBudget(
+            TaskId::new("t1"),
+            Money::from_dollars(0.05),
+        )),
+    );
+    h.line(MINUTE, "t1", "::progress 95::nearly there");
+    h.line(MINUTE, "t1", "::usage input=40000::"); // $0.12
+    assert_eq!(h.status("t1"), TaskStatus::InProgress);
+    h.line(MINUTE, "t1", "::usage input=10000::"); // $0.15
+    assert_eq!(h.status("t1"), TaskStatus::Blocked);
+    // Triage's raise: half the task budget ($0.05) on top of the $0.15
+    // spent, the operator's $0.05 counted once: stopped again at $0.20.
+    h.at(SECOND, Input::Tick);
+    assert_eq!(acts(&h).len(), 1);
+    h.line(MINUTE, "t1", "::usage input=10000::"); // $0.18
+    assert_eq!(h.status("t1"), TaskStatus::InProgress);
+    h.line(MINUTE, "t1", "::usage input=10000::"); // $0.21
+    assert_eq!(h.status("t1"), TaskStatus::Blocked);
+}
+
+#[test]
 fn a_raise_never_passes_the_days_budget() {
     let (mut h, _) = Harness::new(budget_settings(0.13), &[task("t1", "a", 0, &[])]);
     h.line(MINUTE, "t1", "::progress 92::");
