@@ -297,3 +297,22 @@ fn the_night_shift_starts_from_the_evening_review_after_a_confirm() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn a_review_screen_taller_than_the_console_scrolls_and_closes_back_to_the_top() {
+    let d = day();
+    let mut app = console(&d.project, false);
+    press(&mut app, "M");
+    // Drawn small, the morning review runs past the screen.
+    let _ = screenshot::to_text(&screenshot::render(&app, 100, 20));
+    let max = app.page_scroll_max.get();
+    assert!(max > 0, "the morning review is longer than 20 rows");
+    press(&mut app, "ctrl-d");
+    assert_eq!(app.page_scroll, 10.min(max));
+    let scrolled = screenshot::to_text(&screenshot::render(&app, 100, 20));
+    assert!(scrolled.contains("line 11 of") || max < 10, "{scrolled}");
+    press(&mut app, "esc");
+    assert_eq!(app.page_scroll, 0, "closed, nothing is left scrolled");
+    press(&mut app, "M");
+    assert_eq!(app.page_scroll, 0);
+}

@@ -18,7 +18,11 @@ impl App {
             return;
         };
         match source.load(kind, self.snap.now) {
-            Ok(report) => self.review = Some(ReviewScreen::new(kind, report)),
+            Ok(report) => {
+                self.review = Some(ReviewScreen::new(kind, report));
+                // The screen scrolls with the pages' scroll: from its top.
+                self.page_scroll = 0;
+            }
             Err(e) => self.say(format!("the {} review: {e}", kind.word())),
         }
     }
@@ -68,7 +72,12 @@ impl App {
             Action::Up => r.selected = r.selected.min(last).saturating_sub(1),
             Action::Top => r.selected = 0,
             Action::Bottom => r.selected = last,
-            Action::Back | Action::Quit => self.review = None,
+            Action::Back | Action::Quit => {
+                self.review = None;
+                self.page_scroll = 0;
+            }
+            Action::PageDown => self.scroll_page(|i, _| i + 10),
+            Action::PageUp => self.scroll_page(|i, _| i.saturating_sub(10)),
             Action::ReviewEvening | Action::ReviewMorning => return false,
             Action::RecordReview
             | Action::Reassign
