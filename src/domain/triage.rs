@@ -137,7 +137,8 @@ pub struct TriageFacts {
     /// The last action on each task: when, and what, in words.
     #[serde(default)]
     pub last_act: BTreeMap<TaskId, (Millis, String)>,
-    /// Tasks triage gave to a given agent, until that agent starts them.
+    /// Tasks triage gave to a given agent, until that agent starts them
+    /// (or the task leaves the queue another way).
     #[serde(default)]
     pub assign_to: BTreeMap<TaskId, AgentId>,
 }
@@ -206,7 +207,17 @@ impl TriageFacts {
         let Some(task) = &ev.task else {
             return;
         };
-        if let EventKind::TaskAssigned { .. } = ev.kind {
+        // The agent triage gave the task is free for other work once the
+        // task starts, or leaves the queue another way (to the merge queue,
+        // merged, failed, triaged by the operator).
+        if matches!(
+            ev.kind,
+            EventKind::TaskAssigned { .. }
+                | EventKind::MergeQueued { .. }
+                | EventKind::MergeFinished { .. }
+                | EventKind::TaskFailed { .. }
+                | EventKind::TaskTriaged { .. }
+        ) {
             self.assign_to.remove(task);
         }
         // Finished: merged. A merge sent back (rejected, conflicted) is
@@ -258,5 +269,65 @@ impl TriageFacts {
 
     pub fn verdict(&self, id: &ConcernId) -> Option<&Decided> {
         self.verdicts.get(id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Actor, AgentId, ConcernId, Event, TaskId};
+
+    fn on_t1(kind: EventKind) -> Event {
+        Event {
+            at: 0,
+            actor: Actor::Engine,
+            agent: None,
+            task: Some(TaskId::new("t1")),
+            convoy: None,
+            model: None,
+            session: None,
+            kind,
+        }
+    }
+
+    fn reassigned() -> Event {
+        on_t1(EventKind::TriageVerdict {
+            concern: ConcernId::new("C-0001"),
+            verdict: Verdict::Act,
+            action: Some(Action::Reassign {
+                to: AgentId::new("builder-02"),
+            }),
+            recommendation: String::new(),
+            reasons: Vec::new(),
+        })
+    }
+
+    #[test]
+    fn a_reservation_ends_when_its_task_leaves_the_queue_any_way() {
+        let gone = [
+            EventKind::TaskFailed {
+                reason: "gave up".into(),
+            },
+            EventKind::TaskAssigned {
+                branch: "shiftboss/builder-02/t1".into(),
+                attempt: 2,
+                resume: true,
+            },
+        ];
+        for kind in gone {
+            let mut f = TriageFacts::default();
+            f.apply(&reassigned());
+            assert_eq!(f.assign_to.len(), 1);
+            let name = kind.name();
+            f.apply(&on_t1(kind));
+            assert!(f.assign_to.is_empty(), "{name} keeps the agent reserved");
+        }
+        // Trouble that keeps the task in the queue keeps the reservation.
+        let mut f = TriageFacts::default();
+        f.apply(&reassigned());
+        f.apply(&on_t1(EventKind::TaskBlocked {
+            reason: "waits".into(),
+        }));
+        assert_eq!(f.assign_to.len(), 1);
     }
 }
