@@ -101,11 +101,14 @@ impl Engine {
     }
 
     pub(crate) fn has_startable_work(&self) -> bool {
+        // Work is startable when some ready task would get an agent now, by
+        // the scheduler's own rules (teams, triage's reservations, a
+        // reassignment's avoided agent).
         self.may_start_work()
-            && self.ready_tasks().iter().any(|id| {
-                let t = &self.state.tasks[id];
-                self.idle_agents().any(|a| self.may_take(&a.id, t))
-            })
+            && self
+                .ready_tasks()
+                .iter()
+                .any(|id| matches!(self.agent_for(id), Pick::Agent(..)))
     }
 
     /// In-flight tasks (running, gating, queued) whose scope overlaps

@@ -263,3 +263,41 @@ fn a_lowered_stall_threshold_takes_effect_at_once() {
         assert!(h.e.check_command(&cmd).is_err(), "{bad:?}");
     }
 }
+
+#[test]
+fn a_reassigned_task_no_free_agent_may_take_is_not_work_that_can_start() {
+    // Two agents: the task failed on builder-01, builder-02 is held.
+    let s = Settings {
+        max_attempts: 1,
+        ..settings(2)
+    };
+    let (mut h, _) = Harness::new(s, &[task("a", "x", 0, &[])]);
+    let session = h.session_of("a");
+    h.at(
+        MINUTE,
+        Input::AgentExited {
+            session,
+            exit_code: Some(1),
+        },
+    );
+    assert_eq!(h.status("a"), TaskStatus::Failed);
+    h.at(
+        SECOND,
+        Input::Operator(Command::HoldAgent(AgentId::new("builder-02"))),
+    );
+    let step = h.at(
+        MINUTE,
+        Input::Operator(Command::ReassignTask(TaskId::new("a"))),
+    );
+    // It waits for another agent than builder-01, and none is free: the
+    // day cannot go on by itself (a headless run ends instead of waiting).
+    assert!(started_on(&step).is_empty());
+    assert_eq!(h.status("a"), TaskStatus::Pending);
+    assert!(!h.e.can_progress());
+    // Released, builder-02 takes it.
+    let step = h.at(
+        SECOND,
+        Input::Operator(Command::ReleaseAgent(AgentId::new("builder-02"))),
+    );
+    assert_eq!(started_on(&step), ["builder-02"]);
+}
