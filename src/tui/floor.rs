@@ -373,12 +373,12 @@ fn draw_help(app: &App, scroll: u16, area: Rect, buf: &mut Buffer) {
         }
         lines.push(Line::raw(""));
     }
-    let commands = "command line: approve P-…|all · reject · ack · resolve · dismiss C-… reason · pause|resume AGENT|CONVOY|all · pause swarm REASON · kill · mail AGENT TEXT · retry · budget TASK AMOUNT|N% · incident C-…|TASK · incidents · follow-up I-… text · drop · move TASK front|back · freeze · thaw";
-    let commands = if app.snap.real_time {
-        commands.to_string()
-    } else {
-        format!("{commands} · speed N|max")
-    };
+    // The command line's words, from the one action table.
+    let words: Vec<String> = crate::tui::action::line_commands()
+        .filter(|(w, _, _)| !(app.snap.real_time && *w == "speed"))
+        .map(|(w, args, _)| format!("{w} {args}").trim_end().to_string())
+        .collect();
+    let commands = format!("command line: {}", words.join(" · "));
     for part in detail::wrap(&commands, (rect.width as usize).saturating_sub(2).max(10)) {
         lines.push(Line::styled(part, t.dim()));
     }
