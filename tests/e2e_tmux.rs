@@ -147,7 +147,9 @@ fn operator_acts_on_a_filtered_row_and_a_killed_agent_takes_new_work() {
         eprintln!("skipped: tmux is not installed (CI installs it; see .ci/run)");
         return;
     }
-    let (_tmp, state, exit_file, tmux) = small_demo("filter");
+    // Slower than the other demos: the kill below needs an agent still at
+    // work, and work left for it to take.
+    let (_tmp, state, exit_file, tmux) = small_demo_at("filter", 150);
     let db = state.join(".shiftboss/state.db");
 
     // Filter the inbox to one pause point; Enter keeps the filter, and `y`

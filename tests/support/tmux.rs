@@ -139,8 +139,14 @@ pub fn quote(p: &Path) -> String {
 /// tmux session `name`, with an empty config home (no user key file changes
 /// the bindings): the folder, the state dir, the exit-code file, the session.
 pub fn small_demo(name: &str) -> (tempfile::TempDir, PathBuf, PathBuf, Tmux) {
+    small_demo_at(name, 600)
+}
+
+/// The small demo at `speed`: slower for a test that must act while agents
+/// still work (the small day lasts about two hours of swarm time).
+pub fn small_demo_at(name: &str, speed: u32) -> (tempfile::TempDir, PathBuf, PathBuf, Tmux) {
     let scenario = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/scenarios/small.toml");
-    start_demo(name, temp(), &scenario)
+    start_demo(name, temp(), &scenario, speed)
 }
 
 /// The same with the small scenario changed by `edit` (its text in, the
@@ -154,7 +160,7 @@ pub fn small_demo_edited(
     let tmp = temp();
     let scenario = tmp.path().join("scenario.toml");
     std::fs::write(&scenario, text).expect("write the scenario");
-    start_demo(name, tmp, &scenario)
+    start_demo(name, tmp, &scenario, 600)
 }
 
 fn temp() -> tempfile::TempDir {
@@ -168,13 +174,14 @@ fn start_demo(
     name: &str,
     tmp: tempfile::TempDir,
     scenario: &Path,
+    speed: u32,
 ) -> (tempfile::TempDir, PathBuf, PathBuf, Tmux) {
     let state: PathBuf = tmp.path().join("demo");
     let exit_file = tmp.path().join("exit-code");
     let config_home = tmp.path().join("config");
     std::fs::create_dir_all(&config_home).unwrap();
     let command = format!(
-        "env XDG_CONFIG_HOME={} {} demo --scenario {} --agents 4 --state-dir {} --speed 600; echo $? > {}",
+        "env XDG_CONFIG_HOME={} {} demo --scenario {} --agents 4 --state-dir {} --speed {speed}; echo $? > {}",
         quote(&config_home),
         quote(Path::new(BIN)),
         quote(scenario),
