@@ -2,6 +2,9 @@
 //! on a real repository and a real event log, and through the real binary,
 //! its figures checked against the log read with SQL.
 
+#[allow(dead_code)]
+mod support;
+
 use shiftboss::config::{AnswerAfter, Dur, Scenario, SimOperator};
 use shiftboss::domain::triage::Verdict;
 use shiftboss::domain::{
@@ -9,34 +12,15 @@ use shiftboss::domain::{
     SECOND,
 };
 use shiftboss::store::Store;
-use shiftboss::swarm::{Paths, RunOptions, Speed, Swarm};
+use shiftboss::swarm::{RunOptions, Speed, Swarm};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::process::Command;
 
 const BIN: &str = env!("CARGO_BIN_EXE_shiftboss");
 
-fn open(root: &Path, scenario: &Scenario) -> Swarm {
-    std::fs::create_dir_all(root).unwrap();
-    shiftboss::merge::init_demo_repo(
-        root,
-        &scenario.config.swarm.target,
-        &[("README.md", "demo\n")],
-        scenario.start,
-    )
-    .unwrap();
-    let paths = Paths::new(root);
-    std::fs::create_dir_all(&paths.dir).unwrap();
-    let c = &scenario.config;
-    Swarm::open(
-        paths,
-        c.engine_settings(),
-        c.sim_settings(),
-        c.gates.timeout.as_std(),
-        scenario.start,
-        &scenario.backlog,
-    )
-    .unwrap()
+fn open(root: &std::path::Path, scenario: &Scenario) -> Swarm {
+    support::sim::open(root, scenario, &[("README.md", "demo\n")])
 }
 
 /// The small day run to its end (or until nothing moves), with or without

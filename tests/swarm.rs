@@ -1,5 +1,8 @@
 //! The runner through its library API, on real repositories and logs.
 
+#[allow(dead_code)]
+mod support;
+
 use shiftboss::config::Scenario;
 use shiftboss::domain::{ConvoyId, EventKind, HOUR, TaskId, TaskSpec, TaskStatus};
 use shiftboss::engine::Command;
@@ -10,10 +13,9 @@ use shiftboss::swarm::{
 };
 
 fn open(root: &std::path::Path, scenario: &Scenario) -> Swarm {
-    std::fs::create_dir_all(root).unwrap();
-    shiftboss::merge::init_demo_repo(
+    support::sim::open(
         root,
-        &scenario.config.swarm.target,
+        scenario,
         &[
             ("README.md", "demo\n"),
             (
@@ -21,21 +23,7 @@ fn open(root: &std::path::Path, scenario: &Scenario) -> Swarm {
                 "pub const OWNER: &str = \"nobody\";\n",
             ),
         ],
-        scenario.start,
     )
-    .unwrap();
-    let paths = Paths::new(root);
-    std::fs::create_dir_all(&paths.dir).unwrap();
-    let c = &scenario.config;
-    Swarm::open(
-        paths,
-        c.engine_settings(),
-        c.sim_settings(),
-        c.gates.timeout.as_std(),
-        scenario.start,
-        &scenario.backlog,
-    )
-    .unwrap()
 }
 
 fn until(swarm: &Swarm, at: i64) -> RunOptions {

@@ -2,35 +2,19 @@
 //! real repository and a real event log: the simulated small day, its
 //! pause points left undecided.
 
+#[allow(dead_code)]
+mod support;
+
 use shiftboss::config::Scenario;
 use shiftboss::domain::{
     AgentPhase, EventKind, HOUR, MINUTE, PauseId, PauseKind, PauseState, swarm_readiness,
 };
 use shiftboss::engine::Command;
 use shiftboss::store::Store;
-use shiftboss::swarm::{Paths, RunOptions, Speed, Swarm};
+use shiftboss::swarm::{RunOptions, Speed, Swarm};
 
 fn open(root: &std::path::Path, scenario: &Scenario) -> Swarm {
-    std::fs::create_dir_all(root).unwrap();
-    shiftboss::merge::init_demo_repo(
-        root,
-        &scenario.config.swarm.target,
-        &[("README.md", "demo\n")],
-        scenario.start,
-    )
-    .unwrap();
-    let paths = Paths::new(root);
-    std::fs::create_dir_all(&paths.dir).unwrap();
-    let c = &scenario.config;
-    Swarm::open(
-        paths,
-        c.engine_settings(),
-        c.sim_settings(),
-        c.gates.timeout.as_std(),
-        scenario.start,
-        &scenario.backlog,
-    )
-    .unwrap()
+    support::sim::open(root, scenario, &[("README.md", "demo\n")])
 }
 
 fn until(swarm: &Swarm, at: i64) -> RunOptions {

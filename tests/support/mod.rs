@@ -4,4 +4,5 @@ pub mod drill;
 pub mod http;
 pub mod openai;
 pub mod repo;
+pub mod sim;
 pub mod tmux;
