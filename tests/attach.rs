@@ -8,16 +8,17 @@
 //! Every wait is for a condition (the screen, a file, the log), with a bound
 //! that fails.
 
+#[allow(dead_code)]
+mod support;
+
 use std::io::Read;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-#[path = "support/repo.rs"]
-mod repo;
-use repo::new_repo;
 use shiftboss::swarm::attach::{self, AttachError, wire};
+use support::repo::new_repo;
 
 const BIN: &str = env!("CARGO_BIN_EXE_shiftboss");
 /// Generous: a loaded machine builds worktrees slowly.
@@ -255,24 +256,7 @@ impl Drop for Tmux {
     }
 }
 
-/// The ids on the screen that start with `prefix` and four digits or more.
-fn ids(screen: &str, prefix: &str) -> Vec<String> {
-    let mut found: Vec<String> = Vec::new();
-    for (i, _) in screen.match_indices(prefix) {
-        let digits: String = screen[i + prefix.len()..]
-            .chars()
-            .take_while(char::is_ascii_digit)
-            .collect();
-        let before = screen[..i].chars().next_back();
-        if digits.len() >= 4 && !before.is_some_and(|c| c.is_alphanumeric()) {
-            let id = format!("{prefix}{digits}");
-            if !found.contains(&id) {
-                found.push(id);
-            }
-        }
-    }
-    found
-}
+use support::tmux::ids;
 
 /// A console of `shiftboss up` (with `extra` arguments) in tmux session
 /// `name`; its exit code goes to `<marks>/<name>.exit`.
