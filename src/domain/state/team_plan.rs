@@ -160,7 +160,10 @@ mod tests {
         );
         let s = SwarmState::default();
         let rows = s.team_rows(&teams);
-        assert_eq!(rows[4].waits_for, "phase 1: infra, api; phase 2: workers");
+        assert_eq!(
+            rows[4].waits_for,
+            "phase 1: infra, api; phase 2: ops, workers"
+        );
         assert_eq!(rows[3].waits_for, "phase 1: infra, api");
         assert_eq!((rows[4].lead.as_str(), rows[4].coders), ("lead-ui", 1));
     }
