@@ -309,7 +309,7 @@ impl Engine {
             .sessions
             .insert(session.clone(), (agent.clone(), task.clone(), self.now));
         self.schedule_checks(&session);
-        let mail = self.deliver_mail(out, agent, task, &session);
+        let mail = self.mail_for(agent, &session);
         out.effects.push(Effect::Start {
             agent: agent.clone(),
             session,
