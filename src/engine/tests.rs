@@ -629,3 +629,4 @@ mod ticks;
 mod triage;
 mod triage_act;
 mod triage_llm;
+mod triage_teams;
