@@ -32,6 +32,10 @@ pub fn up(args: UpArgs) -> CliResult {
         )));
     }
     let config = Config::load(&paths.config)?;
+    let console = console.map(|c| crate::tui::ConsoleOptions {
+        glyphs: super::console_glyphs(&args.look, config.ui.glyphs),
+        ..c
+    });
     // A swarm runs here: a console attaches to it (a second headless owner
     // is refused below, as ever).
     let console = match console {
