@@ -181,28 +181,25 @@ fn named_team_line<'a>(team: &Team, f: &crate::domain::TeamFigures, t: &Theme) -
             Span::styled(format!("{}/{} merged", f.merged, f.tasks), t.text()),
             Span::styled(format!(" · ${:.2}", f.spend_usd), t.money()),
         ]);
-    } else {
-        spans.push(Span::styled(
-            format!("{} coder{} · not started", f.coders, plural(f.coders)),
-            t.text(),
-        ));
     }
+    // Not started: its dots are its lead and coders, and the phases it
+    // waits for come first, before the pane's edge cuts the line.
     spans.push(Span::styled(
-        if f.waits_for == "landed" {
-            " · landed".to_string()
-        } else {
-            format!(" · waits for {}", f.waits_for)
+        match (f.started, f.waits_for.as_str()) {
+            (true, "landed") => " · landed".to_string(),
+            (true, w) => format!(" · waits for {w}"),
+            (false, w) => format!("waits for {w}"),
         },
-        t.dim(),
+        if f.started { t.dim() } else { t.text() },
     ));
+    if !f.started {
+        let s = if f.coders == 1 { "" } else { "s" };
+        spans.push(Span::styled(format!(" · {} coder{s}", f.coders), t.dim()));
+    }
     if team.above > 0 {
         spans.push(Span::styled(format!(" · {} above", team.above), t.dim()));
     }
     Line::from(spans)
-}
-
-fn plural(n: usize) -> &'static str {
-    if n == 1 { "" } else { "s" }
 }
 
 impl Pane for WatchdogPane {
