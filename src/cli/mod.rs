@@ -148,6 +148,19 @@ pub(crate) fn console_options(look: &LookArgs) -> Result<crate::tui::ConsoleOpti
     })
 }
 
+/// The console draws on a terminal: without one (output piped, no
+/// controlling terminal), one line saying so and `--headless`, before
+/// anything is written.
+pub(crate) fn need_terminal() -> Result<(), CliError> {
+    use std::io::IsTerminal;
+    if std::io::stdin().is_terminal() && std::io::stdout().is_terminal() {
+        return Ok(());
+    }
+    Err(user(
+        "the console needs a terminal (stdin and stdout); run with --headless for none",
+    ))
+}
+
 /// The console's symbols: `--glyphs` when given, else the config file's
 /// `[ui] glyphs`; `auto` asks the locale.
 pub(crate) fn console_glyphs(

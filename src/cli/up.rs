@@ -17,6 +17,7 @@ pub fn up(args: UpArgs) -> CliResult {
     let console = if args.headless {
         None
     } else {
+        super::need_terminal()?;
         Some(super::console_options(&args.look)?)
     };
     let root = repo_root()?;

@@ -1,7 +1,8 @@
-//! `[ui] glyphs` in the config file, with the real binary: the console of
-//! `shiftboss up` draws ASCII stand-ins when the file says so, `--glyphs`
-//! wins over the file, and a bad value is one line naming the file, the
-//! line and the key, with exit code 2 and nothing written.
+//! How the console is asked for, with the real binary: `[ui] glyphs` in the
+//! config file (the console of `shiftboss up` draws ASCII stand-ins when
+//! the file says so, `--glyphs` wins over the file, and a bad value is one
+//! line naming the file, the line and the key, with exit code 2 and nothing
+//! written), and a console asked for with no terminal.
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -119,4 +120,37 @@ fn the_config_file_sets_the_consoles_glyphs_and_the_flag_wins() {
         screen.contains('━') || screen.contains('─'),
         "Unicode borders:\n{screen}"
     );
+}
+
+/// With no terminal (stdin and stdout not one), `up` and `demo` without
+/// `--headless` say so in one line, exit 2 and write nothing.
+#[test]
+fn a_console_without_a_terminal_is_one_line_and_nothing_written() {
+    let (tmp, repo) = repo_with("\"auto\"");
+    for (args, made) in [
+        (vec!["up", "--simulate"], repo.join(".shiftboss/state.db")),
+        (
+            vec![
+                "demo",
+                "--state-dir",
+                tmp.path().join("demo").to_str().unwrap(),
+            ],
+            tmp.path().join("demo"),
+        ),
+    ] {
+        let out = Command::new(BIN)
+            .args(&args)
+            .current_dir(&repo)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .expect("run shiftboss");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "one line: {err}");
+        assert!(
+            err.contains("needs a terminal") && err.contains("--headless"),
+            "{err}"
+        );
+        assert!(!made.exists(), "{args:?}: nothing written");
+    }
 }
