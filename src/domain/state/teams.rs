@@ -13,6 +13,9 @@ pub struct TeamFacts {
     pub coders: Vec<AgentId>,
     pub convoys: Vec<ConvoyId>,
     pub started_at: Millis,
+    /// Its integration branch, with an agent lead.
+    #[serde(default)]
+    pub branch: Option<String>,
 }
 
 impl SwarmState {
@@ -23,6 +26,7 @@ impl SwarmState {
             lead,
             coders,
             convoys,
+            branch,
         } = &ev.kind
         else {
             return;
@@ -35,6 +39,7 @@ impl SwarmState {
                 coders: coders.clone(),
                 convoys: convoys.clone(),
                 started_at: ev.at,
+                branch: branch.clone(),
             });
         }
     }

@@ -344,6 +344,7 @@ fn configured_teams_group_their_agents_with_lead_progress_spend_and_wait() {
         lead: lead.map(AgentId::new),
         coders: coders.iter().map(|c| AgentId::new(*c)).collect(),
         convoys: vec![ConvoyId::new(name)],
+        branch: lead.map(|_| format!("shiftboss/team/{name}")),
     };
     k.ev(
         None,
