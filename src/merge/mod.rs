@@ -27,6 +27,8 @@ mod worktree_map;
 #[cfg(test)]
 mod mem_odb_tests;
 #[cfg(test)]
+mod onto_tests;
+#[cfg(test)]
 mod tests;
 
 pub use escape::{PATHS_GATE, link_escape};
