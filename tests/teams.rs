@@ -1,7 +1,10 @@
 //! A team of real `command` agents: a lead script breaks its epic into three
 //! coder tasks (spec files in its own folder, then `::task` lines), coder
-//! scripts finish them, and the lead's integration lands on the target
-//! through the merge queue.
+//! scripts finish them and their work lands on the team's integration
+//! branch (`shiftboss/team/core`), not the target. The lead integrates from
+//! that branch; its integration waits at the team's pause point, which the
+//! operator approves (`--approve-all` on the next run), and lands on the
+//! target through the merge queue.
 
 #[path = "support/drill.rs"]
 mod drill;
@@ -9,6 +12,10 @@ mod drill;
 mod repo;
 use drill::{assert_ok, init_with, run, up_until_idle, write_agent};
 use repo::{git, new_repo};
+use std::path::Path;
+use std::process::Command;
+
+const TEAM: &str = "shiftboss/team/core";
 
 const AGENT: &str = r#"#!/bin/sh
 prompt=$(cat)
@@ -17,7 +24,8 @@ mkdir -p src
 case "$SHIFTBOSS_AGENT" in
   lead-a)
     if [ -e "$SHIFTBOSS_AGENT_DIR/broken-up" ]; then
-      # Back after the coders landed: integrate what they made.
+      # Back after the coders landed on the team branch: integrate what
+      # they made (the worktree starts from that branch).
       ls src > src/integration.txt
       echo "::done::integrated"
     else
@@ -40,8 +48,27 @@ esac
 exit 0
 "#;
 
+/// Whether `rev` names an object in `repo`.
+fn exists(repo: &Path, rev: &str) -> bool {
+    Command::new("git")
+        .args(["cat-file", "-e", rev])
+        .current_dir(repo)
+        .status()
+        .unwrap()
+        .success()
+}
+
+fn query<T: rusqlite::types::FromSql>(repo: &Path, sql: &str) -> Vec<T> {
+    let conn = rusqlite::Connection::open(repo.join(".shiftboss/state.db")).unwrap();
+    let mut stmt = conn.prepare(sql).unwrap();
+    stmt.query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
 #[test]
-fn a_lead_breaks_its_epic_up_coders_finish_and_the_integration_lands() {
+fn coders_land_on_the_team_branch_and_the_approved_integration_on_the_target() {
     if !drill::have_bwrap() {
         return;
     }
@@ -52,7 +79,8 @@ fn a_lead_breaks_its_epic_up_coders_finish_and_the_integration_lands() {
          [agent]\ncommand = [\"{}\"]\nstop_grace = \"1s\"\n\
          [watchdog]\ntick = \"1s\"\n\
          [[teams]]\nname = \"core\"\nlead = \"lead-a\"\nlead_prompt = \"Keep parts small.\"\n\
-         coders = [\"builder-01\", \"builder-02\", \"builder-03\"]\nconvoys = [\"core\"]\n",
+         coders = [\"builder-01\", \"builder-02\", \"builder-03\"]\nconvoys = [\"core\"]\n\
+         approve_integration = true\n",
         agent.display()
     );
     init_with(&repo, &config);
@@ -68,15 +96,55 @@ fn a_lead_breaks_its_epic_up_coders_finish_and_the_integration_lands() {
         "src/**",
     ];
     assert_ok(&run(&repo, &add, &[]));
+
+    // The first run stops where only the operator can go on: the
+    // integration at its pause point.
     let sum = up_until_idle(&repo, &[]);
-    assert_eq!(sum["merges"], 4, "{sum}");
-    assert_eq!(sum["tasks"]["merged"], 4, "{sum}");
-    // The coders got their specs from the lead's files.
+    assert_eq!(sum["merges"], 3, "{sum}");
+    assert_eq!(sum["pause_points_waiting"], 1, "{sum}");
+    // The coders' work is on the team branch, with the specs from the
+    // lead's files, and not on the target.
+    for n in 1..=3 {
+        let text = git(&repo, &["show", &format!("{TEAM}:src/part-{n}.txt")]);
+        assert_eq!(text.trim(), format!("SPEC-{n}: write src/part-{n}.txt"));
+        assert!(!exists(&repo, &format!("main:src/part-{n}.txt")));
+    }
+    // part-3 came after part-1 and started from the team branch: it holds
+    // its teammate's landed work.
+    let part3: Vec<String> = query(
+        &repo,
+        "SELECT json_extract(data, '$.branch') FROM events WHERE kind = 'task_assigned' AND task = 'part-3'",
+    );
+    assert!(exists(&repo, &format!("{}:src/part-1.txt", part3[0])));
+    let onto: Vec<String> = query(
+        &repo,
+        "SELECT task || ' ' || coalesce(json_extract(data, '$.onto'), 'the target') FROM events WHERE kind = 'merge_queued' ORDER BY seq",
+    );
+    assert_eq!(onto.len(), 4, "{onto:?}");
+    assert_eq!(onto[3], "core the target");
+    assert!(onto[..3].iter().all(|o| o.ends_with(TEAM)), "{onto:?}");
+    let pause: Vec<String> = query(
+        &repo,
+        "SELECT json_extract(data, '$.id') || ' ' || json_extract(data, '$.reason') FROM events WHERE kind = 'pause_requested'",
+    );
+    assert_eq!(pause.len(), 1, "{pause:?}");
+    assert!(pause[0].ends_with("into main"), "{pause:?}");
+    let pause = pause[0].split(' ').next().unwrap().to_string();
+
+    // A second run (a restart: the team branch is still there) with the
+    // operator approving pause points as they come: the integration lands
+    // on the target through the queue.
+    let sum2 = drill::up_with(&repo, &["--approve-all"]);
+    assert_eq!(sum2["merges"], 4, "{sum2}");
+    assert_eq!(sum2["tasks"]["merged"], 4, "{sum2}");
+    assert_eq!(sum2["teams"][0]["waits_for"], "landed", "{sum2}");
+
+    // The target holds all three coders' work and the lead's integration,
+    // which lists it; the team branch is what went to the target.
     for n in 1..=3 {
         let text = git(&repo, &["show", &format!("main:src/part-{n}.txt")]);
         assert_eq!(text.trim(), format!("SPEC-{n}: write src/part-{n}.txt"));
     }
-    // The lead integrated after them: its file lists their work.
     let integration = git(&repo, &["show", "main:src/integration.txt"]);
     for n in 1..=3 {
         assert!(
@@ -84,31 +152,33 @@ fn a_lead_breaks_its_epic_up_coders_finish_and_the_integration_lands() {
             "{integration}"
         );
     }
+    assert_eq!(
+        git(&repo, &["rev-parse", TEAM]),
+        git(&repo, &["rev-parse", "main"])
+    );
+    let decided: Vec<String> = query(
+        &repo,
+        "SELECT actor || ' ' || json_extract(data, '$.id') || ' ' || json_extract(data, '$.approved') FROM events WHERE kind = 'pause_decided'",
+    );
+    assert_eq!(decided, [format!("operator {pause} 1")]);
+
     // Every coder task traces to the lead in the log; the bad line was refused.
-    let conn = rusqlite::Connection::open(repo.join(".shiftboss/state.db")).unwrap();
-    let by_lead: Vec<(String, String)> = conn
-        .prepare("SELECT task, agent FROM events WHERE kind = 'task_added' AND actor = 'agent' ORDER BY seq")
-        .unwrap()
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
-    let want: Vec<(String, String)> = ["part-1", "part-2", "part-3"]
-        .iter()
-        .map(|t| (t.to_string(), "lead-a".to_string()))
-        .collect();
-    assert_eq!(by_lead, want);
-    let refused: i64 = conn
-        .query_row(
-            "SELECT count(*) FROM events WHERE kind = 'concern_raised' AND data LIKE '%task line for \\\"bad\\\" refused%'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
-    assert_eq!(refused, 1);
+    let by_lead: Vec<String> = query(
+        &repo,
+        "SELECT task || ' ' || agent FROM events WHERE kind = 'task_added' AND actor = 'agent' ORDER BY seq",
+    );
+    assert_eq!(by_lead, ["part-1 lead-a", "part-2 lead-a", "part-3 lead-a"]);
+    let refused: Vec<i64> = query(
+        &repo,
+        "SELECT count(*) FROM events WHERE kind = 'concern_raised' AND data LIKE '%task line for \\\"bad\\\" refused%'",
+    );
+    assert_eq!(refused, [1]);
     let team = &sum["teams"][0];
     assert_eq!(team["team"], "core", "{sum}");
     assert_eq!(team["created_by_lead"], 3);
-    assert_eq!(team["waits_for"], "landed");
+    assert!(
+        team["waits_for"].as_str().unwrap().contains("operator"),
+        "{sum}"
+    );
     assert!(team["coordination_ratio"].as_f64().unwrap() > 0.0);
 }
