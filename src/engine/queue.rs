@@ -228,7 +228,7 @@ impl Engine {
     }
 
     /// The branch a queued task lands on, by name.
-    fn dest_name(&self, task: &TaskId) -> String {
+    pub(super) fn dest_name(&self, task: &TaskId) -> String {
         self.dest_of(task)
             .unwrap_or_else(|| self.settings.target.clone())
     }
