@@ -14,7 +14,7 @@ use std::process::Command;
 const BIN: &str = env!("CARGO_BIN_EXE_shiftboss");
 
 /// `demo --headless --json --scenario teams-day`'s log digest.
-const TEAMS_DAY_DIGEST: &str = "d12538ae5ef648ff63310b09b40ab64cf52f754954c591cba9a4450176d74302";
+const TEAMS_DAY_DIGEST: &str = "8a9ef6d5edaa53f6d349bd00d704ae98d9eb01ecb30a349b5c8c1db90c20091a";
 
 fn teams_day(dir: &Path) -> serde_json::Value {
     let out = Command::new(BIN)
@@ -59,6 +59,12 @@ fn the_teams_day_runs_in_phases_with_every_task_traced_to_its_lead() {
         assert!(t["spend_usd"].as_f64().unwrap() > 0.0);
         assert!(t["merged_per_hour"].as_f64().unwrap() > 0.0, "{t}");
         assert!(t["escalations"].is_u64());
+        // Every coder task landed on the team's branch first.
+        assert_eq!(t["on_branch"], t["created_by_lead"], "{t}");
+        assert_eq!(
+            t["branch"],
+            format!("shiftboss/team/{}", t["team"].as_str().unwrap())
+        );
         let coders = t["coders"].as_u64().unwrap();
         assert!((4..=7).contains(&coders), "{t}");
     }

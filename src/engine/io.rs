@@ -133,7 +133,8 @@ pub enum Effect {
         scope: Vec<String>,
         protected: Vec<String>,
         /// What the branch's changes are measured against: the team's
-        /// integration branch it lands on; none: the target.
+        /// integration branch it started from (a coder's task, its lead's
+        /// integration); none: the target.
         base: Option<String>,
     },
     /// Land a batch of queue entries on the target, or on a team's

@@ -79,7 +79,10 @@ impl Engine {
         } else {
             Vec::new()
         };
-        let base = self.team_branch_of(t);
+        // A coder's branch, and its lead's integration, are measured
+        // against the team branch they started from: the integration's own
+        // changes, the coders' having passed their own gates.
+        let base = self.base_of(task);
         self.live.gating.insert(task.clone());
         out.effects.push(Effect::RunGates {
             task: task.clone(),

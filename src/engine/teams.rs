@@ -13,8 +13,9 @@
 //! * Where work lands: a team with an agent lead has an integration branch
 //!   (`shiftboss/team/<team>`). Its coders' branches start from it, are
 //!   gated against it and land on it through the queue; the lead's
-//!   integration starts from it and lands on the target (through the pause
-//!   point when the config asks), and the team branch then follows it.
+//!   integration starts from it, is gated against it (its own changes) and
+//!   lands on the target (through the pause point when the config asks),
+//!   and the team branch then follows it.
 //!   Operator-led teams and tasks of no team land on the target.
 //!
 //! With no teams configured none of this applies and no event is written.
@@ -188,7 +189,7 @@ impl Engine {
     }
 
     /// The team's integration branch a coder's task (one its agent lead
-    /// created) lands on and is measured against; none: the target.
+    /// created) lands on; none: the target.
     pub(crate) fn team_branch_of(&self, task: &Task) -> Option<String> {
         let team = self.team_of_convoy(&task.spec.convoy)?;
         if team.is_lead_work(task) {
@@ -197,9 +198,10 @@ impl Engine {
         team.branch()
     }
 
-    /// Where a new branch of `task` starts: a coder's task and its lead's
-    /// integration of the epic it broke up start from the team's
-    /// integration branch (teammates' landed work in it); else the target.
+    /// Where a new branch of `task` starts, and what its gates measure it
+    /// against: a coder's task and its lead's integration of the epic it
+    /// broke up start from the team's integration branch (teammates' landed
+    /// work in it); else the target.
     pub(crate) fn base_of(&self, task: &TaskId) -> Option<String> {
         let t = self.state.tasks.get(task)?;
         let team = self.team_of_convoy(&t.spec.convoy)?;
