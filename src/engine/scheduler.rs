@@ -29,11 +29,10 @@ impl Engine {
                     && self.team_allows(t)
                     && t.not_before.is_none_or(|nb| nb <= self.now)
                     && !s.held_convoys.contains(&t.spec.convoy)
-                    && t.spec.after.iter().all(|d| {
-                        s.tasks
-                            .get(d)
-                            .is_some_and(|d| d.status == TaskStatus::Merged)
-                    });
+                    && t.spec
+                        .after
+                        .iter()
+                        .all(|d| s.tasks.get(d).is_some_and(|d| self.dependency_met(t, d)));
                 ok.then_some((t.spec.priority, i, id))
             })
             .collect();

@@ -211,6 +211,27 @@ impl Engine {
         team.branch()
     }
 
+    /// Whether `dep`, which `task` comes after, is merged where `task`
+    /// starts: a coder's task landed on its team branch is, for its
+    /// teammates and its lead's integration (they start from that branch);
+    /// for anyone else only once the team's integration of it reached the
+    /// target.
+    pub(super) fn dependency_met(&self, task: &Task, dep: &Task) -> bool {
+        if dep.status != TaskStatus::Merged {
+            return false;
+        }
+        let Some(on) = &dep.onto else {
+            return true;
+        };
+        if self.base_of(&task.spec.id).as_ref() == Some(on) {
+            return true;
+        }
+        dep.epic
+            .as_ref()
+            .and_then(|e| self.state.tasks.get(e))
+            .is_none_or(|e| e.status == TaskStatus::Merged)
+    }
+
     /// The branch an integration's landing on the target fast-forwards:
     /// its team's integration branch, so that branch is what went to the target.
     pub(crate) fn advances(&self, task: &Task) -> Option<String> {

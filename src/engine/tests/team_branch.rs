@@ -197,3 +197,35 @@ fn an_operator_led_team_and_work_of_no_team_land_on_the_target() {
     let step = h.finish("misc");
     assert!(batch(&step).is_none_or(|(onto, _)| onto.is_none()));
 }
+
+#[test]
+fn work_of_no_team_after_a_coders_task_waits_until_it_reaches_the_target() {
+    let backlog = [task("epic", "infra", 0, &[])];
+    let (mut h, _) = Harness::new(infra(Some("lead-a")), &backlog);
+    h.line(SECOND, "epic", "::task id=i-1 scope=src/infra/a/**::a");
+    h.line(
+        SECOND,
+        "epic",
+        "::task id=i-2 scope=src/infra/b/** after=i-1::b",
+    );
+    h.line(SECOND, "epic", "::done::broken up");
+    let add = Input::Operator(Command::AddTask(task("misc", "misc", 9, &["i-1"])));
+    h.at(SECOND, add);
+    // i-1 lands on the team branch: its teammate's task starts from there;
+    // misc, which starts from the target, waits.
+    h.line(MINUTE, "i-1", "::done::ok");
+    h.gates_pass("i-1");
+    let step = landed(&mut h, &["i-1"]);
+    assert_eq!(bases(&step), [("i-2".into(), None, some(TEAM))]);
+    assert_eq!(h.status("misc"), TaskStatus::Pending);
+    h.finish("i-2");
+    assert_eq!(
+        h.status("misc"),
+        TaskStatus::Pending,
+        "the integration first"
+    );
+    h.line(MINUTE, "epic", "::done::integrated");
+    h.gates_pass("epic");
+    let step = landed(&mut h, &["epic"]);
+    assert_eq!(bases(&step), [("misc".into(), None, None)]);
+}
