@@ -4,7 +4,8 @@
 //! branch (`shiftboss/team/core`), not the target. The lead integrates from
 //! that branch; its integration waits at the team's pause point, which the
 //! operator approves (`--approve-all` on the next run), and lands on the
-//! target through the merge queue.
+//! target through the merge queue. Killed with SIGKILL while work is on the
+//! team branch, a resumed swarm loses none of it and lands each entry once.
 
 #[path = "support/drill.rs"]
 mod drill;
@@ -42,11 +43,63 @@ case "$SHIFTBOSS_AGENT" in
       echo "::done::broken into three"
     fi ;;
   *)
+    # With marks (the kill test), part-2 waits for the test's word.
+    if [ -n "$TEAM_MARKS" ] && [ "$SHIFTBOSS_TASK" = part-2 ]; then
+      while [ ! -e "$TEAM_MARKS/go" ]; do
+        [ -d "$TEAM_MARKS" ] || exit 1
+        sleep 0.1
+      done
+    fi
     printf '%s' "$prompt" | grep '^SPEC-' > "src/$SHIFTBOSS_TASK.txt"
     echo "::done::wrote src/$SHIFTBOSS_TASK.txt" ;;
 esac
 exit 0
 "#;
+
+/// The team `core`: `lead-a` over three coders, the integration approved
+/// by the operator; `extra` appended.
+fn team_config(agent: &Path, extra: &str) -> String {
+    format!(
+        "[swarm]\nagents = 3\nmax_live = 4\nruntime = \"command\"\n\
+         [agent]\ncommand = [\"{}\"]\nstop_grace = \"1s\"\n{extra}\
+         [watchdog]\ntick = \"1s\"\n\
+         [[teams]]\nname = \"core\"\nlead = \"lead-a\"\nlead_prompt = \"Keep parts small.\"\n\
+         coders = [\"builder-01\", \"builder-02\", \"builder-03\"]\nconvoys = [\"core\"]\n\
+         approve_integration = true\n",
+        agent.display()
+    )
+}
+
+/// The epic `core` the lead breaks up.
+fn add_epic(repo: &Path) {
+    let add = [
+        "task",
+        "add",
+        "Build the core",
+        "--id",
+        "core",
+        "--convoy",
+        "core",
+        "--scope",
+        "src/**",
+    ];
+    assert_ok(&run(repo, &add, &[]));
+}
+
+/// Every coder's part and the lead's integration listing them are on `rev`.
+fn all_work_on(repo: &Path, rev: &str) {
+    for n in 1..=3 {
+        let text = git(repo, &["show", &format!("{rev}:src/part-{n}.txt")]);
+        assert_eq!(text.trim(), format!("SPEC-{n}: write src/part-{n}.txt"));
+    }
+    let integration = git(repo, &["show", &format!("{rev}:src/integration.txt")]);
+    for n in 1..=3 {
+        assert!(
+            integration.contains(&format!("part-{n}.txt")),
+            "{integration}"
+        );
+    }
+}
 
 /// Whether `rev` names an object in `repo`.
 fn exists(repo: &Path, rev: &str) -> bool {
@@ -74,28 +127,9 @@ fn coders_land_on_the_team_branch_and_the_approved_integration_on_the_target() {
     }
     let (tmp, repo) = new_repo(&[("README.md", "hello\n")]);
     let agent = write_agent(tmp.path(), AGENT);
-    let config = format!(
-        "[swarm]\nagents = 3\nmax_live = 4\nruntime = \"command\"\n\
-         [agent]\ncommand = [\"{}\"]\nstop_grace = \"1s\"\n\
-         [watchdog]\ntick = \"1s\"\n\
-         [[teams]]\nname = \"core\"\nlead = \"lead-a\"\nlead_prompt = \"Keep parts small.\"\n\
-         coders = [\"builder-01\", \"builder-02\", \"builder-03\"]\nconvoys = [\"core\"]\n\
-         approve_integration = true\n",
-        agent.display()
-    );
+    let config = team_config(&agent, "");
     init_with(&repo, &config);
-    let add = [
-        "task",
-        "add",
-        "Build the core",
-        "--id",
-        "core",
-        "--convoy",
-        "core",
-        "--scope",
-        "src/**",
-    ];
-    assert_ok(&run(&repo, &add, &[]));
+    add_epic(&repo);
 
     // The first run stops where only the operator can go on: the
     // integration at its pause point.
@@ -141,17 +175,7 @@ fn coders_land_on_the_team_branch_and_the_approved_integration_on_the_target() {
 
     // The target holds all three coders' work and the lead's integration,
     // which lists it; the team branch is what went to the target.
-    for n in 1..=3 {
-        let text = git(&repo, &["show", &format!("main:src/part-{n}.txt")]);
-        assert_eq!(text.trim(), format!("SPEC-{n}: write src/part-{n}.txt"));
-    }
-    let integration = git(&repo, &["show", "main:src/integration.txt"]);
-    for n in 1..=3 {
-        assert!(
-            integration.contains(&format!("part-{n}.txt")),
-            "{integration}"
-        );
-    }
+    all_work_on(&repo, "main");
     assert_eq!(
         git(&repo, &["rev-parse", TEAM]),
         git(&repo, &["rev-parse", "main"])
@@ -181,4 +205,80 @@ fn coders_land_on_the_team_branch_and_the_approved_integration_on_the_target() {
         "{sum}"
     );
     assert!(team["coordination_ratio"].as_f64().unwrap() > 0.0);
+}
+
+#[test]
+fn a_kill_9_with_work_on_the_team_branch_loses_nothing_on_resume() {
+    let (tmp, repo) = new_repo(&[("README.md", "hello\n")]);
+    let marks = tmp.path().join("marks");
+    std::fs::create_dir_all(&marks).unwrap();
+    let agent = write_agent(tmp.path(), AGENT);
+    let extra = "pass_env = [\"TEAM_MARKS\"]\n[sandbox]\nmode = \"off\"\n";
+    init_with(&repo, &team_config(&agent, extra));
+    add_epic(&repo);
+    let env = [("TEAM_MARKS", marks.to_str().unwrap())];
+
+    // Killed once part-1 is on the team branch and part-2 is at work.
+    let mut owner = drill::command(&repo, &["up", "--headless", "--json"], &env)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let landed = |task: &str| {
+        let sql = format!(
+            "SELECT count(*) FROM events WHERE kind = 'merge_finished' AND task = '{task}'"
+        );
+        repo.join(".shiftboss/state.db").exists() && query::<i64>(&repo, &sql)[0] > 0
+    };
+    let at_work = || {
+        query::<i64>(
+            &repo,
+            "SELECT count(*) FROM events WHERE kind = 'task_assigned' AND task = 'part-2'",
+        )[0] > 0
+    };
+    drill::wait_for("part-1 on the team branch", || {
+        landed("part-1") && at_work()
+    });
+    owner.kill().unwrap();
+    owner.wait().unwrap();
+    assert!(exists(&repo, &format!("{TEAM}:src/part-1.txt")));
+    assert!(!exists(&repo, "main:src/part-1.txt"));
+
+    // The resumed swarm finishes the team's work on its branch, and the
+    // approved integration takes it to the target.
+    std::fs::write(marks.join("go"), "").unwrap();
+    let out = run(
+        &repo,
+        &[
+            "up",
+            "--headless",
+            "--until-idle",
+            "--approve-all",
+            "--json",
+        ],
+        &env,
+    );
+    assert_ok(&out);
+    let sum: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(sum["tasks"]["merged"], 4, "{sum}");
+    assert_eq!(sum["teams"][0]["on_branch"], 3, "{sum}");
+    all_work_on(&repo, "main");
+    assert_eq!(
+        git(&repo, &["rev-parse", TEAM]),
+        git(&repo, &["rev-parse", "main"])
+    );
+    // Each part landed once, on the team branch; the integration once, on the target.
+    let merged: Vec<String> = query(
+        &repo,
+        "SELECT e.task || ' ' || coalesce(json_extract(q.data, '$.onto'), 'main') FROM events e
+           JOIN events q ON q.task = e.task AND q.kind = 'merge_queued'
+             AND q.seq = (SELECT max(seq) FROM events WHERE task = e.task AND kind = 'merge_queued' AND seq < e.seq)
+           WHERE e.kind = 'merge_finished' AND json_extract(e.data, '$.outcome.outcome') = 'merged'
+           ORDER BY e.task",
+    );
+    let want: Vec<String> = ["core main", "part-1 T", "part-2 T", "part-3 T"]
+        .iter()
+        .map(|w| w.replace('T', TEAM))
+        .collect();
+    assert_eq!(merged, want);
 }
