@@ -2,9 +2,10 @@
 //! (commands, owned scope, protected paths) and joins the queue; the queue
 //! lands entries in batches on the target (a coder's task of a team with an
 //! agent lead: on the team's integration branch; a batch never mixes the
-//! two), where the merged result is gated again before the branch moves. Conflicts go through the tiers (`clean`,
-//! `auto`, `ai`) and, when none merges them, back to an agent
-//! (`reimagine`). Workers never touch the target; only this queue moves it.
+//! two), where the merged result is gated again before the branch moves.
+//! Conflicts go through the tiers (`clean`, `auto`, `ai`) and, when none
+//! merges them, back to an agent (`reimagine`). Workers never touch the
+//! target; only this queue moves it.
 
 use super::{Attr, Effect, Engine, Step};
 use crate::domain::*;

@@ -1,8 +1,8 @@
 //! Landing queue entries on the target (or a team's integration branch,
 //! `onto.rs`), bors-style: the entries of a batch are merged one after
-//! another onto the target's tip in memory, the merged
-//! result is gated in shiftboss's own queue worktree, and only a result that
-//! passed moves the target ref (compare-and-swap). A failing batch is split
+//! another onto its tip in memory, the merged result is gated in
+//! shiftboss's own queue worktree, and only a result that passed moves the
+//! ref (compare-and-swap). A failing batch is split
 //! in halves until the culprits are found; the rest still lands. An
 //! operator's checkout on the target follows each landing, or holds it while
 //! it has changes (`checkout.rs`).
@@ -103,7 +103,8 @@ impl Repo {
         Ok(path)
     }
 
-    /// Land `entries` (in queue order) on the target. See the module docs.
+    /// Land `entries` (in queue order) on the target, or on `opts.onto`.
+    /// See the module docs.
     pub fn land(&self, entries: &[LandEntry], opts: &LandOptions<'_>) -> Landing {
         let mut out = Landing::default();
         // Nothing is merged or gated while the operator's checkout holds
