@@ -110,7 +110,7 @@ impl Repo {
         // Nothing is merged or gated while the operator's checkout holds
         // landings on the target.
         let holds = match opts.onto {
-            Some(b) if b != self.target => Ok(Vec::new()),
+            Some(b) if b != self.target => self.refuse_checked_out(b).map(|_| Vec::new()),
             _ => self.checkout_holds(),
         };
         match holds {

@@ -45,6 +45,27 @@ impl Repo {
         }
     }
 
+    /// A team branch the operator's own checkout has checked out is not
+    /// moved under it (only the target's landings update that checkout).
+    pub(super) fn refuse_checked_out(&self, branch: &str) -> Result<(), GitError> {
+        if self.main.is_bare() || self.main.workdir().is_none() {
+            return Ok(());
+        }
+        let head = self
+            .main
+            .find_reference("HEAD")
+            .ctx(&self.root, "read HEAD")?;
+        let refname = format!("refs/heads/{branch}");
+        if head.symbolic_target_bytes() == Some(refname.as_bytes()) {
+            return Err(GitError::CheckedOutElsewhere {
+                repo: self.root.clone(),
+                branch: branch.to_string(),
+                holder: self.root.clone(),
+            });
+        }
+        Ok(())
+    }
+
     /// The merge base of `branch` with `base` (none: the target), and the
     /// branch's tip.
     pub(super) fn base_and_tip(
@@ -93,8 +114,10 @@ impl Repo {
     }
 
     /// Fast-forward `branch` to `commit` when its tip is an ancestor of it;
-    /// `false` (nothing written) when the branch went its own way or is gone.
+    /// `false` (nothing written) when the branch went its own way or is
+    /// gone; an error when the operator's checkout has it checked out.
     pub fn fast_forward(&self, branch: &str, commit: Oid, log: &str) -> Result<bool, GitError> {
+        self.refuse_checked_out(branch)?;
         let Some(tip) = self.branch_oid(branch)? else {
             return Ok(false);
         };
