@@ -104,6 +104,7 @@ fn repo() -> (tempfile::TempDir, PathBuf, Vec<LandEntry>) {
             branch: name,
             message: format!("Merge t{i}"),
             context: String::new(),
+            advance: None,
         });
     }
     (tmp, root, entries)
@@ -126,6 +127,7 @@ fn land_all(root: &std::path::Path, entries: &[LandEntry], batch: usize) {
                 append_only: &[],
                 ai: None,
                 at: AT,
+                onto: None,
             },
         );
         assert!(landing.error.is_none(), "{landing:?}");

@@ -62,6 +62,7 @@ fn entry(name: &str) -> LandEntry {
         branch: name.into(),
         message: format!("Merge {name}\n\nShiftboss-Task: {name}\n"),
         context: format!("{name}: keep both sides' work"),
+        advance: None,
     }
 }
 
@@ -82,6 +83,7 @@ fn land(repo: &Path, names: &[&str], checks: &[&str], append_only: &[&str]) -> L
             append_only: &append_only,
             ai: None,
             at: AT,
+            onto: None,
         },
     )
 }
@@ -231,6 +233,7 @@ fn land_with_ai(repo: &Path, url: &str, checks: &[&str]) -> Landing {
             append_only: &[],
             ai: Some(&resolve),
             at: AT,
+            onto: None,
         },
     )
 }

@@ -116,6 +116,8 @@ pub(super) struct Batch {
     pub ai: Option<AiSettings>,
     pub timeout: Duration,
     pub at: crate::domain::Millis,
+    /// A team's integration branch, or the target (`None`).
+    pub onto: Option<String>,
 }
 
 impl Batch {
@@ -137,6 +139,7 @@ impl Batch {
             append_only: &self.append_only,
             ai: self.ai.as_ref().map(|_| &resolve as merge::AiResolve<'_>),
             at: self.at,
+            onto: self.onto.as_deref(),
         };
         let landing = repo.land(&self.entries, &opts);
         Input::Landed {

@@ -57,6 +57,7 @@ impl SwarmState {
             coders: p.coders.clone(),
             convoys: p.convoys.clone(),
             started_at: self.now,
+            branch: None,
         };
         let mut f = self.figures_of(&facts);
         f.started = false;
@@ -125,6 +126,7 @@ mod tests {
                 lead: p.lead.clone(),
                 coders: p.coders.clone(),
                 convoys: p.convoys.clone(),
+                branch: None,
             },
         });
     }
