@@ -12,7 +12,8 @@ shot --at 3h --view help --out screenshots/help.svg
 shot --at 4h --view inbox --out screenshots/inbox.svg
 shot --at 4h --view floor --theme light --out screenshots/floor-light.svg
 shot --at 3h --view floor --out screenshots/floor.txt
-# The team day: the watchdog folds each started team's agents under its lead.
+# The team day: the watchdog folds each team's agents under its lead, a team
+# waiting for an earlier phase included, and the agents of no team under "no team".
 "$bin" screenshot --scenario teams-day --width 160 --height 48 --at 3h --view floor --out screenshots/floor-teams.svg
 "$bin" screenshot --scenario teams-day --width 160 --height 48 --at 3h --view floor --out screenshots/floor-teams.txt
 # The review screens, in UTC.

@@ -129,7 +129,7 @@ fn mail_between_paired_agents_reaches_the_next_prompt_and_the_mailbox() {
     let printed = printed_by(&repo, "builder-02");
     assert!(printed.contains(said), "{printed}");
     assert!(
-        printed.contains("mailbox says: ## #1 from builder-01  t-a renamed Session::id"),
+        printed.contains("## #1 from builder-01  t-a renamed Session::id"),
         "{printed}"
     );
     let mailbox =
@@ -169,4 +169,69 @@ fn mail_between_agents_the_config_does_not_pair_is_refused() {
         "SELECT count(*) FROM events WHERE kind = 'mail_sent' AND json_extract(data,'$.to_operator') IS NOT 1",
     );
     assert_eq!(sent, 0);
+}
+
+fn count(repo: &Path, sql: &str) -> i64 {
+    let conn = rusqlite::Connection::open(repo.join(".shiftboss/state.db")).unwrap();
+    conn.query_row(sql, [], |r| r.get(0)).unwrap_or(0)
+}
+
+/// builder-02's mailbox cannot be written (a folder stands where the file
+/// goes), so its first session never starts: the mail it carried stays
+/// undelivered, and once the folder is gone the next session gets it in
+/// its prompt and in `$SHIFTBOSS_MAILBOX`, delivered once.
+#[test]
+fn mail_of_a_session_that_could_not_start_reaches_the_next_one() {
+    let (_tmp, repo) = setup("[mail]\nallow = [[\"builder-01\", \"builder-02\"]]\n");
+    let blocker = repo.join(".shiftboss/agents/builder-02/mailbox.md");
+    std::fs::create_dir_all(blocker.join("in-the-way")).unwrap();
+    let child = drill::command(&repo, &["up", "--headless", "--until-idle", "--json"], &[])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drill::wait_for("builder-02's start to fail on its mailbox", || {
+        count(
+            &repo,
+            "SELECT count(*) FROM events WHERE kind = 'executor_failed' AND agent = 'builder-02' \
+             AND json_extract(data,'$.action') = 'mailbox'",
+        ) > 0
+    });
+    assert_eq!(
+        count(
+            &repo,
+            "SELECT count(*) FROM events WHERE kind = 'mail_delivered'"
+        ),
+        0,
+        "a session that never started got no mail"
+    );
+    std::fs::remove_dir_all(&blocker).unwrap();
+    let out = child.wait_with_output().unwrap();
+    drill::assert_ok(&out);
+    let sum: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(sum["merges"], 3, "{sum}");
+    // Delivered once, into the session that ran.
+    let delivered: String = one(
+        &repo,
+        "SELECT group_concat(session || ' ' || json_extract(data,'$.ids'), '; ') FROM events WHERE kind = 'mail_delivered'",
+    );
+    let spawned: String = one(
+        &repo,
+        &format!(
+            "SELECT session FROM events WHERE kind = 'agent_spawned' AND session = '{}'",
+            delivered.split(' ').next().unwrap()
+        ),
+    );
+    assert_eq!(delivered, format!("{spawned} [1]"));
+    assert_ne!(spawned, "builder-02#1", "the first session never started");
+    // What the agent read: its prompt and its mailbox file.
+    let said = "from builder-01: t-a renamed Session::id to Session::key";
+    assert!(prompt_of(&repo, "t-b").contains(said));
+    let printed = printed_by(&repo, "builder-02");
+    assert!(
+        printed.contains("mailbox says: # Mail for builder-02")
+            && printed.contains("new since your last session: #1")
+            && printed.contains("## #1 from builder-01  t-a renamed Session::id"),
+        "{printed}"
+    );
 }

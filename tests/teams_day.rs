@@ -17,6 +17,10 @@ const BIN: &str = env!("CARGO_BIN_EXE_shiftboss");
 const TEAMS_DAY_DIGEST: &str = "8a9ef6d5edaa53f6d349bd00d704ae98d9eb01ecb30a349b5c8c1db90c20091a";
 
 fn teams_day(dir: &Path) -> serde_json::Value {
+    teams_day_with(dir, &[])
+}
+
+fn teams_day_with(dir: &Path, extra: &[&str]) -> serde_json::Value {
     let out = Command::new(BIN)
         .args([
             "demo",
@@ -27,6 +31,7 @@ fn teams_day(dir: &Path) -> serde_json::Value {
             "--state-dir",
         ])
         .arg(dir)
+        .args(extra)
         .current_dir("/")
         .output()
         .expect("run shiftboss");
@@ -143,4 +148,36 @@ fn the_teams_day_runs_in_phases_with_every_task_traced_to_its_lead() {
             &["merge-base", "--is-ancestor", &branch, "main"],
         );
     }
+}
+
+/// An hour in, only the first phase has started: the teams after it are in
+/// the summary with their lead, coders and the teams they wait for.
+#[test]
+fn teams_not_started_are_in_the_summary_with_what_they_wait_for() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sum = teams_day_with(tmp.path(), &["--until", "1h"]);
+    let teams: Vec<(String, bool, String, String, u64)> = sum["teams"]
+        .as_array()
+        .expect("per-team figures")
+        .iter()
+        .map(|t| {
+            (
+                t["team"].as_str().unwrap().to_string(),
+                t["started"].as_bool().unwrap(),
+                t["waits_for"].as_str().unwrap().to_string(),
+                t["lead"].as_str().unwrap().to_string(),
+                t["coders"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let names: Vec<&str> = teams.iter().map(|t| t.0.as_str()).collect();
+    assert_eq!(names, ["platform", "workers", "ops", "ui"], "{teams:?}");
+    assert!(teams[0].1, "the first phase has started");
+    for t in &teams[1..] {
+        assert!(!t.1, "{t:?}");
+        assert_eq!(t.3, format!("lead-{}", t.0));
+    }
+    assert_eq!(teams[1].2, "phase 1: platform");
+    assert_eq!(teams[3].2, "phase 1: platform; phase 2: workers, ops");
+    assert_eq!(teams[3].4, 7, "ui's seven coders");
 }

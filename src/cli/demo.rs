@@ -83,6 +83,7 @@ pub fn run(args: DemoArgs) -> CliResult {
     let console = if args.headless {
         None
     } else {
+        super::need_terminal()?;
         Some(super::console_options(&args.look)?)
     };
     let mut scenario = load_scenario(args.scenario.as_deref(), args.seed)?;

@@ -118,9 +118,10 @@ pub struct LookArgs {
     #[arg(long)]
     readonly: bool,
     /// Symbols: unicode, ascii (for fonts that lack them), or auto (ascii
-    /// when LC_ALL, LC_CTYPE or LANG names no UTF-8 locale).
-    #[arg(long, default_value = "auto", value_parser = ["auto", "unicode", "ascii"])]
-    glyphs: String,
+    /// when LC_ALL, LC_CTYPE or LANG names no UTF-8 locale). Default: the
+    /// config's `[ui] glyphs`, else auto.
+    #[arg(long, value_parser = ["auto", "unicode", "ascii"])]
+    glyphs: Option<String>,
 }
 
 pub(crate) fn console_options(look: &LookArgs) -> Result<crate::tui::ConsoleOptions, CliError> {
@@ -136,10 +137,7 @@ pub(crate) fn console_options(look: &LookArgs) -> Result<crate::tui::ConsoleOpti
         Some(p) => crate::tui::action::KeyMap::load(&p, look.readonly)?,
         None => crate::tui::action::KeyMap::defaults(look.readonly),
     };
-    use crate::tui::glyphs::Glyphs;
-    let glyphs = Glyphs::parse(&look.glyphs)
-        .flatten()
-        .unwrap_or_else(|| Glyphs::from_locale(|k| std::env::var(k).ok()));
+    let glyphs = console_glyphs(look, crate::config::GlyphsSetting::Auto);
     Ok(crate::tui::ConsoleOptions {
         theme,
         keys,
@@ -147,6 +145,30 @@ pub(crate) fn console_options(look: &LookArgs) -> Result<crate::tui::ConsoleOpti
         dir: None,
         review: None,
         glyphs,
+    })
+}
+
+/// The console draws on a terminal: without one (output piped, no
+/// controlling terminal), one line saying so and `--headless`, before
+/// anything is written.
+pub(crate) fn need_terminal() -> Result<(), CliError> {
+    use std::io::IsTerminal;
+    if std::io::stdin().is_terminal() && std::io::stdout().is_terminal() {
+        return Ok(());
+    }
+    Err(user(
+        "the console needs a terminal (stdin and stdout); run with --headless for none",
+    ))
+}
+
+/// The console's symbols: `--glyphs` when given, else the config file's
+/// `[ui] glyphs`; `auto` asks the locale.
+pub(crate) fn console_glyphs(
+    look: &LookArgs,
+    file: crate::config::GlyphsSetting,
+) -> crate::tui::glyphs::Glyphs {
+    crate::tui::glyphs::Glyphs::choose(look.glyphs.as_deref(), file.as_str(), |k| {
+        std::env::var(k).ok()
     })
 }
 

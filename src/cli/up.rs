@@ -17,6 +17,7 @@ pub fn up(args: UpArgs) -> CliResult {
     let console = if args.headless {
         None
     } else {
+        super::need_terminal()?;
         Some(super::console_options(&args.look)?)
     };
     let root = repo_root()?;
@@ -32,6 +33,10 @@ pub fn up(args: UpArgs) -> CliResult {
         )));
     }
     let config = Config::load(&paths.config)?;
+    let console = console.map(|c| crate::tui::ConsoleOptions {
+        glyphs: super::console_glyphs(&args.look, config.ui.glyphs),
+        ..c
+    });
     // A swarm runs here: a console attaches to it (a second headless owner
     // is refused below, as ever).
     let console = match console {

@@ -29,6 +29,7 @@ pub mod teams;
 mod template;
 mod tiers;
 mod triage;
+mod ui;
 
 pub use backlog::{ModelTier, parse_backlog};
 pub use error::{ConfigError, USER_FILE_MAX, read_bounded, read_text};
@@ -44,6 +45,7 @@ pub use scenario::{DEFAULT_START, Scenario};
 pub use sim::Sim;
 pub use tiers::{Routing, Tiers};
 pub use triage::Triage;
+pub use ui::{GlyphsSetting, Ui};
 
 use crate::domain::{AgentId, Millis, Money, Price};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -171,6 +173,8 @@ pub struct Config {
     pub review: targets::ReviewSettings,
     /// The night shift: its budget and end time.
     pub night: night::NightSettings,
+    /// How the console looks (`[ui]`).
+    pub ui: Ui,
     /// `[[teams]]`: leads over coders, owning convoys, in phases (none: a
     /// pool of peers).
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -506,6 +510,7 @@ impl Default for Config {
             targets: targets::Targets::default(),
             review: targets::ReviewSettings::default(),
             night: night::NightSettings::default(),
+            ui: Ui::default(),
             teams: Vec::new(),
         }
     }

@@ -184,6 +184,8 @@ impl Scenario {
             targets: Default::default(),
             review: Default::default(),
             night: Default::default(),
+            // A demo's console looks as its command line says.
+            ui: Default::default(),
             teams: file.teams,
         };
         config.check(&[]).map_err(|e| src.invalid(e))?;

@@ -317,6 +317,12 @@ budget = 0.0
 # Local time from which no new work starts.
 ends = "06:00"
 
+# How the console looks.
+[ui]
+# Symbols: "unicode", "ascii" (for fonts that lack them), or "auto" (ascii
+# when LC_ALL, LC_CTYPE or LANG names no UTF-8 locale). `--glyphs` wins.
+glyphs = "auto"
+
 # What the review grades each metric against (docs/metrics.md defines them).
 # Inside the target: green; outside it but not past the warning line: amber;
 # past the warning line: red; past the critical line: critical. A line is

@@ -258,7 +258,7 @@ fn wrong_values_get_one_precise_line() {
         ("swarm = 3\n", ":1: swarm: expected a table, found 3"),
         (
             "[swarn]\nagents = 3\n",
-            ":1: swarn: unknown key \"swarn\" (allowed: swarm, prices, budgets, watchdog, gates, merge, pause, inbox, mail, routing, tiers, intake, triage, agent, sandbox, sim, targets, review, night, teams)",
+            ":1: swarn: unknown key \"swarn\" (allowed: swarm, prices, budgets, watchdog, gates, merge, pause, inbox, mail, routing, tiers, intake, triage, agent, sandbox, sim, targets, review, night, ui, teams)",
         ),
         (
             "[prices.cheap]\ninput = 1\n",

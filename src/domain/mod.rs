@@ -35,7 +35,9 @@ pub use resume::{REQUEUED_AFTER_TROUBLE, ResumeFacts, Streak};
 pub use rows::{MergeRecord, Rows, Stamp, Touched};
 pub use state::fit::{FitFacts, KindRecord};
 pub use state::mail::{MAIL_TEXT_MAX, Mail, Mailroom, RefusedMail};
-pub use state::{AgentPhase, AgentState, ConvoyProgress, SwarmState, TeamFacts, TeamFigures};
+pub use state::{
+    AgentPhase, AgentState, ConvoyProgress, SwarmState, TeamFacts, TeamFigures, TeamPlan,
+};
 
 use serde::{Deserialize, Serialize};
 use std::fmt;

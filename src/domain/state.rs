@@ -15,7 +15,9 @@ mod merges;
 mod review;
 mod spend;
 mod tasks;
+mod team_plan;
 mod teams;
+pub use team_plan::TeamPlan;
 pub use teams::{TeamFacts, TeamFigures};
 mod verdicts;
 

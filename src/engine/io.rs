@@ -34,6 +34,9 @@ pub enum Input {
     },
     /// The executor could not start a session (worktree, spawn).
     StartFailed { session: SessionId, error: String },
+    /// A host without processes (the simulator) took a session: it has
+    /// started as far as anyone can know, as `Spawned` says for a process.
+    Started { session: SessionId },
     /// The executor could not carry out a step of an effect (`action`:
     /// `worktree`, `launch`, `commit`, `gate checkout`, ...): logged, and
     /// a concern for the operator.

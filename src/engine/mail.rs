@@ -173,24 +173,32 @@ impl Engine {
         self.emit(out, attr, kind);
     }
 
-    /// The agent's mail not yet delivered, marked delivered into `session`
-    /// (its prompt is built from it).
-    pub(super) fn deliver_mail(
-        &mut self,
-        out: &mut Step,
-        agent: &AgentId,
-        task: &TaskId,
-        session: &SessionId,
-    ) -> Vec<Mail> {
+    /// The agent's mail not yet delivered, for `session`'s prompt. It is
+    /// delivered (`mail_delivered`) only once the session has really
+    /// started ([`Engine::mail_reached`]); a start that fails leaves it
+    /// for the next session.
+    pub(super) fn mail_for(&mut self, agent: &AgentId, session: &SessionId) -> Vec<Mail> {
         let mail: Vec<Mail> = self.state.mailroom.unread(agent).cloned().collect();
         if !mail.is_empty() {
             let ids = mail.iter().map(|m| m.id).collect();
-            self.emit(
-                out,
-                Attr::engine().agent(agent).task(task).session(session),
-                EventKind::MailDelivered { ids },
-            );
+            self.live.mail_pending.insert(session.clone(), ids);
         }
         mail
+    }
+
+    /// `session` has started (its process spawned, or the simulator took
+    /// it): the mail its prompt carried is delivered.
+    pub(super) fn mail_reached(&mut self, out: &mut Step, session: &SessionId) {
+        let Some(ids) = self.live.mail_pending.remove(session) else {
+            return;
+        };
+        let Some((agent, task, _)) = self.live.sessions.get(session).cloned() else {
+            return;
+        };
+        self.emit(
+            out,
+            Attr::engine().agent(&agent).task(&task).session(session),
+            EventKind::MailDelivered { ids },
+        );
     }
 }

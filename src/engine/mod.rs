@@ -89,6 +89,8 @@ struct Live {
     session_models: BTreeMap<SessionId, String>,
     /// Merged tasks whose issue comment is on its way.
     commenting: BTreeSet<TaskId>,
+    /// Mail handed to sessions not started yet: delivered once they have.
+    mail_pending: BTreeMap<SessionId, Vec<u64>>,
     /// Concerns triage's model was asked about: answered yet or not.
     triage_asked: BTreeMap<ConcernId, bool>,
 }
@@ -238,12 +240,18 @@ impl Engine {
                 session,
                 pid,
                 start_time,
-            } => self.on_started(
-                &mut out,
-                &session,
-                EventKind::AgentSpawned { pid, start_time },
-            ),
+            } => {
+                self.on_started(
+                    &mut out,
+                    &session,
+                    EventKind::AgentSpawned { pid, start_time },
+                );
+                self.mail_reached(&mut out, &session);
+            }
+            Input::Started { session } => self.mail_reached(&mut out, &session),
             Input::StartFailed { session, error } => {
+                // Its mail was never read: the next session gets it.
+                self.live.mail_pending.remove(&session);
                 self.on_exit(&mut out, session, None, Some(error))
             }
             Input::ExecutorFailed {

@@ -160,6 +160,7 @@ impl Engine {
                     "" => own.clone(),
                     m => m.to_string(),
                 };
+                let (model, why) = self.over_triage(task, agent, tiers, (model, why), i);
                 (model, Some(TIERS[i].to_string()), why)
             }
             None => (own.clone(), None, format!("{agent}'s own model")),
@@ -179,5 +180,62 @@ impl Engine {
             },
         );
         model
+    }
+}
+
+impl Engine {
+    /// The model triage moved `task` to, when it did (`bigger_model`) and
+    /// `agent` is the one it reserved: that agent's own model.
+    fn triage_model(&self, task: &TaskId, agent: &AgentId) -> Option<String> {
+        let triage = &self.state.triage;
+        let moved = triage
+            .acted
+            .get(task)
+            .is_some_and(|a| a.contains("bigger_model"));
+        (moved && triage.assign_to.get(task) == Some(agent))
+            .then(|| self.state.agents[agent].model.clone())
+    }
+
+    /// Whether model `a` is bigger than `b`: by triage's model ladder, else
+    /// by the tiers' order; `None` when neither holds both.
+    fn bigger_than(&self, a: &str, b: &str, tiers: &TierSettings) -> Option<bool> {
+        let rank = |list: &[String]| {
+            let at = |m: &str| list.iter().position(|x| x == m);
+            Some((at(a)?, at(b)?))
+        };
+        rank(&self.settings.triage.ladder)
+            .or_else(|| rank(&tiers.models))
+            .map(|(x, y)| x > y)
+    }
+
+    /// The tier's model and why, unless triage moved the task to a bigger
+    /// model: the bigger of the two wins (triage's when they cannot be
+    /// compared: it chose that model for this task).
+    fn over_triage(
+        &self,
+        task: &TaskId,
+        agent: &AgentId,
+        tiers: &TierSettings,
+        (model, why): (String, String),
+        tier: usize,
+    ) -> (String, String) {
+        let Some(moved) = self.triage_model(task, agent).filter(|m| *m != model) else {
+            return (model, why);
+        };
+        let word = TIERS[tier];
+        match self.bigger_than(&model, &moved, tiers) {
+            Some(true) => {
+                let why = format!(
+                    "{why}; the {word} tier's {model} is bigger than {moved}, the model triage moved it to"
+                );
+                (model, why)
+            }
+            _ => {
+                let why = format!(
+                    "{why}; triage moved it to a bigger model: {moved} over the {word} tier's {model}"
+                );
+                (moved, why)
+            }
+        }
     }
 }

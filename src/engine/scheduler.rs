@@ -308,7 +308,7 @@ impl Engine {
             .sessions
             .insert(session.clone(), (agent.clone(), task.clone(), self.now));
         self.schedule_checks(&session);
-        let mail = self.deliver_mail(out, agent, task, &session);
+        let mail = self.mail_for(agent, &session);
         let base = self.base_of(task);
         out.effects.push(Effect::Start {
             agent: agent.clone(),

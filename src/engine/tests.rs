@@ -630,3 +630,4 @@ mod ticks;
 mod triage;
 mod triage_act;
 mod triage_llm;
+mod triage_teams;

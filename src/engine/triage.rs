@@ -10,7 +10,7 @@
 use super::{Attr, Engine, Step};
 use crate::domain::triage::{Action, Verdict};
 use crate::domain::{
-    Check, Concern, ConcernSource, Disposition, EventKind, Impact, TaskId, TaskStatus,
+    AgentId, Check, Concern, ConcernSource, Disposition, EventKind, Impact, TaskId, TaskStatus,
 };
 use crate::watchdog::triage::{Judgement, TriagePolicy, judge_pattern, judge_time};
 
@@ -37,7 +37,8 @@ impl Engine {
             let Some(c) = self.state.concern(&id).cloned() else {
                 continue;
             };
-            let j = match judge_pattern(&self.state, &c, &policy) {
+            let pattern = judge_pattern(&self.state, &c, &policy, &|a, t| self.may_take_id(a, t));
+            let j = match pattern {
                 Some(j) => j,
                 None if self.wait_for_model(out, &c, &policy) => continue,
                 None => match judge_time(&c, self.now, after) {
@@ -47,6 +48,15 @@ impl Engine {
             };
             self.settle(out, c, j);
         }
+    }
+
+    /// Whether `agent` may take `task` by the team rules: triage moves a
+    /// task only to such an agent.
+    pub(super) fn may_take_id(&self, agent: &AgentId, task: &TaskId) -> bool {
+        self.state
+            .tasks
+            .get(task)
+            .is_some_and(|t| self.may_take(agent, t))
     }
 
     /// A verdict given: its event, its action, the concern disposed of

@@ -104,7 +104,9 @@ impl Engine {
         let done = match (&c.task, policy.act) {
             (_, false) => Err("acting is off".to_string()),
             (None, _) => Err("the concern has no task".to_string()),
-            (Some(task), true) => concrete(&self.state, task, &name, policy),
+            (Some(task), true) => concrete(&self.state, task, &name, policy, &|a, t| {
+                self.may_take_id(a, t)
+            }),
         };
         match done {
             Ok(action) => Judgement {

@@ -385,6 +385,7 @@ impl Executor {
             handoff: handoff.as_deref(),
             task,
             mail: &mail,
+            earlier: super::host::mailbox::earlier(state, &work.agent, mail.len()),
         };
         if let Err(refused) = host.start(&mut cx, start) {
             start_failed(inputs, &work, refused.action, refused.error);

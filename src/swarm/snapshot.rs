@@ -38,6 +38,9 @@ pub struct Snapshot {
     pub handoff_at: f64,
     /// Real agents run unconfined (`[sandbox] mode = "off"`).
     pub sandbox_off: bool,
+    /// The configured teams, started or not (`[[teams]]`).
+    #[serde(default)]
+    pub teams: Vec<crate::domain::TeamPlan>,
 }
 
 /// What the runner keeps beside the engine for the console.
@@ -117,6 +120,24 @@ impl Observed {
                 .collect(),
             handoff_at: engine.settings().watchdog.handoff_at,
             sandbox_off: false,
+            teams: team_plans(engine),
         }
     }
+}
+
+/// The configured teams as the console and the summary are told them.
+pub(crate) fn team_plans(engine: &Engine) -> Vec<crate::domain::TeamPlan> {
+    engine
+        .settings()
+        .teams
+        .iter()
+        .map(|t| crate::domain::TeamPlan {
+            name: t.name.clone(),
+            phase: t.phase,
+            parallel: t.parallel,
+            lead: t.lead.clone(),
+            coders: t.coders.clone(),
+            convoys: t.convoys.clone(),
+        })
+        .collect()
 }

@@ -45,8 +45,9 @@ pub struct Summary {
     /// operator).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub operator_load: Option<super::load::OperatorLoad>,
-    /// Per started team (`[[teams]]`): throughput, spend, coordination
-    /// ratio, escalations; absent without teams.
+    /// Per configured team (`[[teams]]`), started or waiting for an
+    /// earlier phase (`started`, `waits_for`): throughput, spend,
+    /// coordination ratio, escalations; absent without teams.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub teams: Vec<crate::domain::TeamFigures>,
 }
@@ -118,6 +119,8 @@ impl Summary {
     pub(crate) fn gather(swarm: &Swarm) -> Result<Summary, SwarmError> {
         let s = swarm.engine().state();
         let mut out = Summary::from_state(s, swarm.now());
+        // Teams not started yet too, with what they wait for.
+        out.teams = s.team_rows(&super::snapshot::team_plans(swarm.engine()));
         out.state_dir = swarm.paths().root.display().to_string();
         out.commits = swarm.commits();
         out.events = swarm.store().last_seq()?;
@@ -276,6 +279,14 @@ impl fmt::Display for Summary {
             self.pause_points_waiting
         )?;
         for t in &self.teams {
+            if !t.started {
+                writeln!(
+                    f,
+                    "team       {} (phase {}, lead {}) · not started · {} tasks · waits for {}",
+                    t.team, t.phase, t.lead, t.tasks, t.waits_for
+                )?;
+                continue;
+            }
             writeln!(
                 f,
                 "team       {} (phase {}, lead {}) · {}/{} merged · ${:.2} · coordination {:.0}% · {} escalations · {}",

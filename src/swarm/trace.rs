@@ -147,6 +147,7 @@ pub fn input(input: &Input) {
             start_time,
         } => tracing::info!(%session, pid, start_time, "agent process recorded"),
         Input::Tick
+        | Input::Started { .. }
         | Input::AgentLine { .. }
         | Input::AgentSignal { .. }
         | Input::Prompted { .. } => {}

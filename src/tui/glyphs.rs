@@ -1,5 +1,6 @@
-//! Glyphs the font may lack: with `--glyphs ascii` (or, by default, when
-//! `LC_ALL`, `LC_CTYPE` or `LANG` names no UTF-8 locale) every symbol the
+//! Glyphs the font may lack: with `--glyphs ascii` or `[ui] glyphs =
+//! "ascii"` in the config file (the flag wins), or with `auto`, the default,
+//! when `LC_ALL`, `LC_CTYPE` or `LANG` names no UTF-8 locale, every symbol the
 //! console draws is replaced by an ASCII stand-in after the frame is drawn,
 //! borders included, so no pane needs a second spelling of its text.
 
@@ -23,6 +24,14 @@ impl Glyphs {
             "auto" => Some(None),
             _ => None,
         }
+    }
+
+    /// The flag's word when given, else the config file's; `auto` in the
+    /// one that decides asks the locale (`var` reads the environment).
+    pub fn choose(flag: Option<&str>, file: &str, var: impl Fn(&str) -> Option<String>) -> Glyphs {
+        Glyphs::parse(flag.unwrap_or(file))
+            .flatten()
+            .unwrap_or_else(|| Glyphs::from_locale(var))
     }
 
     /// What the locale says: the first of `LC_ALL`, `LC_CTYPE`, `LANG` that
@@ -122,6 +131,19 @@ mod tests {
         assert_eq!(Glyphs::parse("auto"), Some(None));
         assert_eq!(Glyphs::parse("ascii"), Some(Some(Glyphs::Ascii)));
         assert_eq!(Glyphs::parse("emoji"), None);
+    }
+
+    #[test]
+    fn the_flag_wins_over_the_file_and_auto_asks_the_locale() {
+        let utf8 = |k: &str| (k == "LANG").then(|| "en_US.UTF-8".to_string());
+        let c = |k: &str| (k == "LANG").then(|| "C".to_string());
+        // No flag: the file decides.
+        assert_eq!(Glyphs::choose(None, "ascii", utf8), Glyphs::Ascii);
+        assert_eq!(Glyphs::choose(None, "unicode", c), Glyphs::Unicode);
+        assert_eq!(Glyphs::choose(None, "auto", c), Glyphs::Ascii);
+        // The flag wins, `auto` included.
+        assert_eq!(Glyphs::choose(Some("unicode"), "ascii", c), Glyphs::Unicode);
+        assert_eq!(Glyphs::choose(Some("auto"), "ascii", utf8), Glyphs::Unicode);
     }
 
     #[test]

@@ -56,6 +56,16 @@ impl Default for TriagePolicy {
     }
 }
 
+/// Whether an agent may take a task by the engine's rules (teams: a lead
+/// its epics, coders its tasks, agents of no team no team's convoys):
+/// triage moves a task only to an agent that may take it.
+pub type MayTake<'a> = &'a dyn Fn(&AgentId, &TaskId) -> bool;
+
+/// Anyone may take anything (no teams).
+pub fn anyone(_: &AgentId, _: &TaskId) -> bool {
+    true
+}
+
 /// A verdict, its action (for `act`), its recommendation and its reasons.
 pub struct Judgement {
     pub verdict: Verdict,
@@ -111,12 +121,18 @@ pub fn judge(
     now: Millis,
     triage_after: Millis,
     policy: &TriagePolicy,
+    may: MayTake,
 ) -> Option<Judgement> {
-    judge_pattern(state, c, policy).or_else(|| judge_time(c, now, triage_after))
+    judge_pattern(state, c, policy, may).or_else(|| judge_time(c, now, triage_after))
 }
 
 /// A verdict from a known pattern (or an action since), if one fits.
-pub fn judge_pattern(state: &SwarmState, c: &Concern, policy: &TriagePolicy) -> Option<Judgement> {
+pub fn judge_pattern(
+    state: &SwarmState,
+    c: &Concern,
+    policy: &TriagePolicy,
+    may: MayTake,
+) -> Option<Judgement> {
     if let Some(task) = &c.task
         && let Some((at, what)) = state.triage.last_act.get(task)
         && *at >= c.raised_at
@@ -134,7 +150,7 @@ pub fn judge_pattern(state: &SwarmState, c: &Concern, policy: &TriagePolicy) -> 
     let (Some(t), Some(id)) = (trouble, &c.task) else {
         return None;
     };
-    by_pattern(state, c, id, t, policy)
+    by_pattern(state, c, id, t, policy, may)
 }
 
 /// No known pattern: the operator's once `triage_after` passed.
@@ -155,6 +171,7 @@ fn by_pattern(
     task: &TaskId,
     t: &TaskTrouble,
     policy: &TriagePolicy,
+    may: MayTake,
 ) -> Option<Judgement> {
     let done = |word: &str| {
         state
@@ -180,18 +197,18 @@ fn by_pattern(
         let why = vec![format!("{} {} times in a row on {task}", check.as_str(), n)];
         if movable {
             if !done("bigger_model")
-                && let Some((to, model)) = bigger_model(state, task, &policy.ladder)
+                && let Some((to, model)) = bigger_model(state, task, &policy.ladder, may)
             {
                 return act(Action::BiggerModel { to, model }, why);
             }
             if !done("reassign")
-                && let Some(to) = other_agent(state, task)
+                && let Some(to) = other_agent(state, task, may)
             {
                 return act(Action::Reassign { to }, why);
             }
         }
-        let offer = concrete_now(state, task, "bigger_model", policy)
-            .or_else(|_| concrete_now(state, task, "reassign", policy))
+        let offer = concrete_now(state, task, "bigger_model", policy, may)
+            .or_else(|_| concrete_now(state, task, "reassign", policy, may))
             .ok();
         return propose(
             format!("respecify {task}, or give it to another agent or a bigger model"),
@@ -214,7 +231,7 @@ fn by_pattern(
         return propose(
             format!("raise {task}'s budget: it stopped at {} %", t.progress),
             why,
-            concrete_now(state, task, "raise_budget", policy).ok(),
+            concrete_now(state, task, "raise_budget", policy, may).ok(),
         );
     }
     if let Some((what, n)) = &t.same_rejection
@@ -227,7 +244,7 @@ fn by_pattern(
         return propose(
             format!("check {task}'s spec against the gate: the same rejection came back {n} times"),
             why,
-            concrete_now(state, task, "restart_fresh", policy).ok(),
+            concrete_now(state, task, "restart_fresh", policy, may).ok(),
         );
     }
     if c.source == ConcernSource::Watchdog
@@ -248,21 +265,31 @@ fn by_pattern(
     None
 }
 
-/// Idle agents no other task waits for, in pool order.
-fn free_agents(state: &SwarmState) -> impl Iterator<Item = &crate::domain::AgentState> {
-    state.agents.values().filter(|a| {
+/// Idle agents no other task waits for that may take `task`, in pool order.
+fn free_agents<'a>(
+    state: &'a SwarmState,
+    task: &'a TaskId,
+    may: MayTake<'a>,
+) -> impl Iterator<Item = &'a crate::domain::AgentState> {
+    state.agents.values().filter(move |a| {
         a.phase == AgentPhase::Idle
             && !a.held
             && !state.triage.assign_to.values().any(|r| *r == a.id)
+            && may(&a.id, task)
     })
 }
 
 /// An idle agent on the lowest rung above the task's last agent's model.
-fn bigger_model(state: &SwarmState, task: &TaskId, ladder: &[String]) -> Option<(AgentId, String)> {
+fn bigger_model(
+    state: &SwarmState,
+    task: &TaskId,
+    ladder: &[String],
+    may: MayTake,
+) -> Option<(AgentId, String)> {
     let last = state.task(task)?.agent.as_ref()?;
     let model = &state.agent(last)?.model;
     let rung = ladder.iter().position(|m| m == model)?;
-    free_agents(state)
+    free_agents(state, task, may)
         .filter_map(|a| {
             let r = ladder.iter().position(|m| *m == a.model)?;
             (r > rung).then_some((r, a))
@@ -273,9 +300,9 @@ fn bigger_model(state: &SwarmState, task: &TaskId, ladder: &[String]) -> Option<
 
 /// An idle agent other than the task's last one, one that never had the
 /// task first.
-fn other_agent(state: &SwarmState, task: &TaskId) -> Option<AgentId> {
+fn other_agent(state: &SwarmState, task: &TaskId, may: MayTake) -> Option<AgentId> {
     let last = state.task(task)?.agent.clone();
-    free_agents(state)
+    free_agents(state, task, may)
         .filter(|a| Some(&a.id) != last.as_ref())
         .min_by_key(|a| a.given.iter().any(|(t, _)| t == task))
         .map(|a| a.id.clone())
@@ -312,6 +339,7 @@ pub fn concrete(
     task: &TaskId,
     name: &str,
     policy: &TriagePolicy,
+    may: MayTake,
 ) -> Result<Action, String> {
     if state
         .triage
@@ -321,7 +349,7 @@ pub fn concrete(
     {
         return Err(format!("{name} was done once on {task} already"));
     }
-    concrete_now(state, task, name, policy)
+    concrete_now(state, task, name, policy, may)
 }
 
 /// As [`concrete`], done before or not (the operator may do it again).
@@ -330,6 +358,7 @@ pub fn concrete_now(
     task: &TaskId,
     name: &str,
     policy: &TriagePolicy,
+    may: MayTake,
 ) -> Result<Action, String> {
     let status = state.task(task).map(|t| t.status);
     if !matches!(
@@ -342,10 +371,10 @@ pub fn concrete_now(
     }
     match name {
         "restart_fresh" => Ok(Action::RestartFresh),
-        "reassign" => other_agent(state, task)
+        "reassign" => other_agent(state, task, may)
             .map(|to| Action::Reassign { to })
             .ok_or_else(|| "no other agent is free".into()),
-        "bigger_model" => bigger_model(state, task, &policy.ladder)
+        "bigger_model" => bigger_model(state, task, &policy.ladder, may)
             .map(|(to, model)| Action::BiggerModel { to, model })
             .ok_or_else(|| "no agent of a bigger model is free".into()),
         "raise_budget" if status == Some(TaskStatus::Blocked) => raised_budget(state, task, policy)

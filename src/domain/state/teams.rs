@@ -84,6 +84,8 @@ impl SwarmState {
 pub struct TeamFigures {
     pub team: String,
     pub phase: u32,
+    /// Started; else it waits for the teams of an earlier phase.
+    pub started: bool,
     /// The lead agent, or `operator`.
     pub lead: String,
     pub coders: usize,
@@ -118,7 +120,7 @@ impl SwarmState {
         self.teams.iter().map(|t| self.figures_of(t)).collect()
     }
 
-    fn figures_of(&self, t: &TeamFacts) -> TeamFigures {
+    pub(super) fn figures_of(&self, t: &TeamFacts) -> TeamFigures {
         let tasks: Vec<&Task> = self
             .task_order
             .iter()
@@ -175,6 +177,7 @@ impl SwarmState {
         TeamFigures {
             team: t.name.clone(),
             phase: t.phase,
+            started: true,
             lead: t.lead.as_ref().map_or("operator".into(), |l| l.to_string()),
             coders: t.coders.len(),
             tasks: tasks.len() as u32,

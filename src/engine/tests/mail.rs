@@ -64,15 +64,91 @@ fn operator_mail_reaches_the_agents_next_session_once() {
     assert_eq!(mail.len(), 1);
     assert_eq!(mail[0].sender(), "operator");
     assert!(mail[0].text.contains("docs/sessions.md"));
-    let delivered = step
-        .events
-        .iter()
-        .find(|e| matches!(e.kind, EventKind::MailDelivered { .. }))
-        .expect("delivered");
+    // Handed to the session, not delivered until its process is there.
+    assert!(delivered(&step).is_none());
+    assert_eq!(h.e.state().mailroom.unread(&b1).count(), 1);
+    let session = h.session_of("t2");
+    let step = h.at(
+        SECOND,
+        Input::Spawned {
+            session: session.clone(),
+            pid: 4242,
+            start_time: 1,
+        },
+    );
+    let delivered = delivered(&step).expect("delivered");
     assert_eq!(delivered.agent.as_ref(), Some(&b1));
     assert_eq!(delivered.task, Some(TaskId::new("t2")));
+    assert_eq!(delivered.session, Some(session));
     assert_eq!(h.e.state().mailroom.unread(&b1).count(), 0);
     assert_eq!(h.e.state().mailroom.mail[0].delivered, Some(h.now));
+    assert_replays(&h);
+}
+
+fn delivered(step: &Step) -> Option<&Event> {
+    step.events
+        .iter()
+        .find(|e| matches!(e.kind, EventKind::MailDelivered { .. }))
+}
+
+/// The next `Start` effect of `step`, ticking until one comes.
+fn next_start(h: &mut Harness, mut step: Step) -> (SessionId, Vec<Mail>) {
+    for _ in 0..60 {
+        if let Some(found) = step.effects.iter().find_map(|e| match e {
+            Effect::Start { session, mail, .. } => Some((session.clone(), mail.clone())),
+            _ => None,
+        }) {
+            return found;
+        }
+        step = h.at(MINUTE, Input::Tick);
+    }
+    panic!("no session started within an hour");
+}
+
+#[test]
+fn mail_of_a_session_that_failed_to_start_goes_into_the_next_session() {
+    let (mut h, _) = Harness::new(
+        settings(1),
+        &[task("t1", "a", 1, &[]), task("t2", "a", 1, &["t1"])],
+    );
+    let b1 = AgentId::builder(1);
+    h.at(
+        MINUTE,
+        Input::Operator(Command::SendMail {
+            to: "builder-01".into(),
+            text: "the schema moved to v2".into(),
+        }),
+    );
+    let step = h.finish("t1");
+    let (first, mail) = next_start(&mut h, step);
+    assert_eq!(mail.len(), 1);
+    // Its worktree could not be made: the session never ran.
+    let step = h.at(
+        SECOND,
+        Input::StartFailed {
+            session: first.clone(),
+            error: "worktree: disk quota".into(),
+        },
+    );
+    assert!(delivered(&step).is_none());
+    assert_eq!(h.e.state().mailroom.unread(&b1).count(), 1);
+    let (second, mail) = next_start(&mut h, step);
+    assert_ne!(second, first);
+    assert_eq!(mail.len(), 1, "the mail goes into the next session");
+    assert!(mail[0].text.contains("schema moved"));
+    // A simulated session has started once the simulator took it.
+    let step = h.at(
+        SECOND,
+        Input::Started {
+            session: second.clone(),
+        },
+    );
+    let ev = delivered(&step).expect("delivered into the next session");
+    assert_eq!(ev.session, Some(second));
+    assert_eq!(h.e.state().mailroom.unread(&b1).count(), 0);
+    // Delivered once: a late start report of the failed session adds nothing.
+    let step = h.at(SECOND, Input::Started { session: first });
+    assert!(delivered(&step).is_none());
     assert_replays(&h);
 }
 

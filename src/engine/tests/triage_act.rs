@@ -8,10 +8,10 @@ use super::*;
 use crate::domain::triage::{Action, Verdict};
 use crate::domain::{Disposition, GateFinding, Routing};
 
-const HAIKU: &str = "claude-haiku-4-5";
-const SONNET: &str = "claude-sonnet-4-5";
+pub(super) const HAIKU: &str = "claude-haiku-4-5";
+pub(super) const SONNET: &str = "claude-sonnet-4-5";
 
-fn act_settings(agents: usize) -> Settings {
+pub(super) fn act_settings(agents: usize) -> Settings {
     let mut s = settings(agents);
     s.watchdog.triage_after = 30 * MINUTE;
     s.max_attempts = 5;
@@ -41,7 +41,7 @@ fn verdicts(h: &Harness) -> Vec<(String, Verdict, Option<Action>, Vec<String>)> 
 }
 
 /// The actions done (an escalation's action is only proposed).
-fn acts(h: &Harness) -> Vec<Action> {
+pub(super) fn acts(h: &Harness) -> Vec<Action> {
     verdicts(h)
         .into_iter()
         .filter(|v| v.1 == Verdict::Act)
@@ -49,7 +49,7 @@ fn acts(h: &Harness) -> Vec<Action> {
         .collect()
 }
 
-fn stall(h: &mut Harness) -> Step {
+pub(super) fn stall(h: &mut Harness) -> Step {
     let stall = h.e.settings().watchdog.stall_after;
     let step = h.at(stall + MINUTE, Input::Tick);
     assert!(
@@ -62,7 +62,7 @@ fn stall(h: &mut Harness) -> Step {
 }
 
 /// Who started a session of `task` in this step, on which model.
-fn started(step: &Step, task: &str) -> Option<(String, String)> {
+pub(super) fn started(step: &Step, task: &str) -> Option<(String, String)> {
     step.effects.iter().find_map(|e| match e {
         Effect::Start {
             agent,

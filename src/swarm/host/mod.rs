@@ -5,6 +5,7 @@
 //! decision) goes to the host that runs the session. Another kind of host
 //! (a remote one) is another implementation of [`Host`].
 
+pub(super) mod mailbox;
 mod process;
 mod sim;
 
@@ -49,6 +50,8 @@ pub(super) struct Start<'a> {
     pub task: &'a Task,
     /// Mail delivered into this session, oldest first.
     pub mail: &'a [crate::domain::Mail],
+    /// Mail read in earlier sessions that its mailbox file keeps, oldest first.
+    pub earlier: Vec<crate::domain::Mail>,
 }
 
 /// Why a start failed: the step (`prompt`, `sandbox`, `launch`) and what

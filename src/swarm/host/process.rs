@@ -136,24 +136,13 @@ impl ProcessHost {
     }
 
     /// The agent's mailbox file (`.shiftboss/agents/<agent>/mailbox.md`,
-    /// outside its worktree, readable in its sandbox): the session's mail
-    /// appended, written before the session starts.
+    /// outside its worktree, readable in its sandbox), written whole before
+    /// each session starts: its last messages (`mailbox.rs`).
     fn mailbox(&self, start: &Start<'_>) -> Result<PathBuf, Refused> {
         let dir = self.prompts_dir.parent().unwrap_or(&self.prompts_dir);
-        let file =
-            crate::swarm::confine::agent_home(dir, start.work.agent.as_str()).join("mailbox.md");
-        let write = || -> std::io::Result<()> {
-            std::fs::create_dir_all(file.parent().unwrap_or(dir))?;
-            let mut f = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(&file)?;
-            for m in start.mail {
-                std::io::Write::write_all(&mut f, prompt::mailbox_entry(m).as_bytes())?;
-            }
-            Ok(())
-        };
-        write().map_err(|e| Refused {
+        let agent = &start.work.agent;
+        let file = crate::swarm::confine::agent_home(dir, agent.as_str()).join("mailbox.md");
+        super::mailbox::write(&file, agent, &start.earlier, start.mail).map_err(|e| Refused {
             action: "mailbox",
             error: format!("write the mailbox {}: {e}", file.display()),
         })?;

@@ -134,6 +134,10 @@ impl Host for SimHost {
                 waiting: false,
             },
         );
+        // Nothing can fail from here: the session has started.
+        cx.inputs.push_back(Input::Started {
+            session: session.clone(),
+        });
         self.schedule_next(cx, &session);
         Ok(())
     }

@@ -22,7 +22,9 @@
 //! Up to [`SPAN`] agents are listed one by one. Above that, healthy agents
 //! fold into teams of [`SPAN`] by their number (`builder-01`–`08` is team 1;
 //! ids without a number go by position): `team 2  ●●●●●●○○  6 working, 2
-//! idle`. Team rows are not selectable: the targets are the agent rows, so
+//! idle`. With `[[teams]]` configured, each team has its row whether it has
+//! started or waits for an earlier phase (its lead, its coders, `waits for
+//! phase 1: infra, api`), and the agents of no team fold under `no team`. Team rows are not selectable: the targets are the agent rows, so
 //! `j`/`k` walk the exceptions; `u` unfolds the teams into their agents,
 //! each selectable (`u` again folds them), and a filter that leaves
 //! [`SPAN`] or fewer agents lists them all.
@@ -143,8 +145,13 @@ fn team_line<'a>(team: &Team, t: &Theme) -> Line<'a> {
     if let Some(f) = &team.figures {
         return named_team_line(team, f, t);
     }
+    let label = if team.no_team {
+        format!("{:<10}", "no team")
+    } else {
+        format!("team {:<3} ", team.number)
+    };
     let mut spans = vec![
-        Span::styled(format!("   team {:<3} ", team.number), t.text()),
+        Span::styled(format!("   {label}"), t.text()),
         Span::styled("●".repeat(team.working.min(SPAN)), t.tier(0)),
         Span::styled("○".repeat(team.idle.min(SPAN)), t.dim()),
         Span::raw(" ".repeat(SPAN.saturating_sub(team.working + team.idle) + 2)),
@@ -183,18 +190,28 @@ fn named_team_line<'a>(team: &Team, f: &crate::domain::TeamFigures, t: &Theme) -
         Span::styled("○".repeat(team.idle.min(SPAN + 1)), t.dim()),
         Span::raw(" ".repeat((SPAN + 1).saturating_sub(team.working + team.idle) + 1)),
         Span::styled(format!("lead {} · ", f.lead), t.dim()),
-        Span::styled(format!("{}/{} merged", f.merged, f.tasks), t.text()),
-        Span::styled(on_branch(f), t.dim()),
-        Span::styled(format!(" · ${:.2}", f.spend_usd), t.money()),
-        Span::styled(
-            if f.waits_for == "landed" {
-                " · landed".to_string()
-            } else {
-                format!(" · waits for {}", f.waits_for)
-            },
-            t.dim(),
-        ),
     ];
+    if f.started {
+        spans.extend([
+            Span::styled(format!("{}/{} merged", f.merged, f.tasks), t.text()),
+            Span::styled(on_branch(f), t.dim()),
+            Span::styled(format!(" · ${:.2}", f.spend_usd), t.money()),
+        ]);
+    }
+    // Not started: its dots are its lead and coders, and the phases it
+    // waits for come first, before the pane's edge cuts the line.
+    spans.push(Span::styled(
+        match (f.started, f.waits_for.as_str()) {
+            (true, "landed") => " · landed".to_string(),
+            (true, w) => format!(" · waits for {w}"),
+            (false, w) => format!("waits for {w}"),
+        },
+        if f.started { t.dim() } else { t.text() },
+    ));
+    if !f.started {
+        let s = if f.coders == 1 { "" } else { "s" };
+        spans.push(Span::styled(format!(" · {} coder{s}", f.coders), t.dim()));
+    }
     if team.above > 0 {
         spans.push(Span::styled(format!(" · {} above", team.above), t.dim()));
     }

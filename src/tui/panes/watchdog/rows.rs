@@ -6,6 +6,7 @@ use super::{ALERT_RECENT, SPAN};
 use crate::domain::triage::{Decided, Verdict};
 use crate::domain::{
     AgentId, AgentPhase, AgentState, Check, Concern, PausePoint, Routing, TaskId, TaskStatus,
+    TeamFigures,
 };
 use crate::swarm::Snapshot;
 use crate::tui::format::age;
@@ -36,6 +37,11 @@ pub(super) struct Team {
     pub(super) idle: usize,
     /// Members listed above, in trouble.
     pub(super) above: usize,
+    /// The agents on no team, beside configured teams.
+    pub(super) no_team: bool,
+    /// A configured team's row is shown: no filter, or the filter names
+    /// the team or one of its agents.
+    pub(super) shown: bool,
 }
 
 /// What the pane looks at besides the agents, gathered in one pass each.
@@ -288,6 +294,23 @@ fn team_of(id: &AgentId, position: usize) -> usize {
         .map_or(position / SPAN + 1, |n| (n - 1) / SPAN + 1)
 }
 
+/// Where a healthy agent folds: a configured team (its index in the
+/// team rows), the row of agents on no team, or a team of [`SPAN`] by number.
+fn fold_key(snap: &Snapshot, configured: &[TeamFigures], id: &AgentId, pos: usize) -> usize {
+    let name = snap
+        .teams
+        .iter()
+        .find(|p| p.has(id))
+        .map(|p| p.name.as_str())
+        .or_else(|| snap.state.team_of(id).map(|t| t.name.as_str()));
+    match name.and_then(|n| configured.iter().position(|f| f.team == n)) {
+        Some(i) => i,
+        // With teams configured, the agents of none share one row.
+        None if !configured.is_empty() => configured.len(),
+        None => team_of(id, pos),
+    }
+}
+
 /// The rows in display order.
 pub(super) fn rows<'a>(snap: &'a Snapshot, state: &PaneState) -> Vec<Row<'a>> {
     let facts = Facts::new(snap);
@@ -298,31 +321,31 @@ pub(super) fn rows<'a>(snap: &'a Snapshot, state: &PaneState) -> Vec<Row<'a>> {
         .enumerate()
         .filter(|(_, a)| state.passes(a.id.as_str()))
         .collect();
-    // Configured teams group their members whatever their number; agents
-    // of no team fold by number after them.
-    let configured = snap.state.team_figures();
+    // Configured teams, started or waiting, group their members whatever
+    // their number and keep their row; agents of no team fold after them.
+    let configured = snap.state.team_rows(&snap.teams);
     let fold = (agents.len() > SPAN || !configured.is_empty()) && !state.unfolded;
     let mut groups: [Vec<Row>; 3] = Default::default(); // T3, T2, T1
     let mut healthy: Vec<Row> = Vec::new();
     let mut teams: Vec<Team> = Vec::new();
-    let mut team_at: HashMap<usize, usize> = HashMap::new();
+    if fold {
+        teams.extend(configured.iter().enumerate().map(|(i, f)| Team {
+            number: i,
+            figures: Some(f.clone()),
+            shown: state.filter.is_empty() || state.passes(&f.team),
+            ..Team::default()
+        }));
+    }
+    let mut team_at: HashMap<usize, usize> = (0..teams.len()).map(|i| (i, i)).collect();
     let mut n_healthy = 0;
     for (pos, a) in agents {
         let trouble = facts.trouble(a);
         let team = fold.then(|| {
-            let own = snap.state.team_of(&a.id).and_then(|team| {
-                let i = configured.iter().position(|f| f.team == team.name)?;
-                Some((i, configured[i].clone()))
-            });
-            // Configured teams come first, in the order they started.
-            let n = match &own {
-                Some((i, _)) => *i,
-                None => configured.len() + team_of(&a.id, pos),
-            };
+            let n = fold_key(snap, &configured, &a.id, pos);
             let i = *team_at.entry(n).or_insert_with(|| {
                 teams.push(Team {
                     number: n,
-                    figures: own.map(|(_, f)| f),
+                    no_team: !configured.is_empty(),
                     ..Team::default()
                 });
                 teams.len() - 1
@@ -333,6 +356,7 @@ pub(super) fn rows<'a>(snap: &'a Snapshot, state: &PaneState) -> Vec<Row<'a>> {
             Some(tr) => {
                 if let Some(team) = team {
                     team.above += 1;
+                    team.shown = true;
                 }
                 groups[3 - tr.tier as usize].push(Row::Agent(a, Some(tr)));
             }
@@ -356,23 +380,17 @@ pub(super) fn rows<'a>(snap: &'a Snapshot, state: &PaneState) -> Vec<Row<'a>> {
             out.extend(g);
         }
     }
-    if n_healthy > 0 {
+    // A configured team keeps its row with no healthy member: it says
+    // what it waits for.
+    teams.retain(|t| t.working + t.idle > 0 || (t.figures.is_some() && t.shown));
+    if n_healthy > 0 || !teams.is_empty() {
         out.push(Row::Header {
             tier: 0,
             count: n_healthy,
         });
         out.extend(healthy);
         teams.sort_by_key(|t| t.number);
-        // Numbered folds count from 1 after the configured teams.
-        for t in teams.iter_mut().filter(|t| t.figures.is_none()) {
-            t.number -= configured.len();
-        }
-        out.extend(
-            teams
-                .into_iter()
-                .filter(|t| t.working + t.idle > 0)
-                .map(Row::Team),
-        );
+        out.extend(teams.into_iter().map(Row::Team));
     }
     out
 }

@@ -414,3 +414,70 @@ fn configured_teams_group_their_agents_with_lead_progress_spend_and_wait() {
     let l = lines(&draw(&WatchdogPane, &k.snap, &PaneState::default(), 110, 9));
     insta::assert_snapshot!(l.join("\n"));
 }
+
+/// A team of the second phase has not started: its row shows its lead, its
+/// coders and the first phase's teams it waits for; the agent of no team
+/// folds under its own labelled row.
+#[test]
+fn a_team_not_started_keeps_its_row_and_says_what_it_waits_for() {
+    use crate::domain::{ConvoyId, TeamPlan};
+    let mut k = Kit::new();
+    for a in [
+        "lead-api",
+        "ada",
+        "bo",
+        "lead-ui",
+        "cy",
+        "dee",
+        "eve",
+        "builder-01",
+    ] {
+        k.agent(a, "sonnet");
+    }
+    let plan = |name: &str, phase: u32, lead: &str, coders: &[&str]| TeamPlan {
+        name: name.into(),
+        phase,
+        parallel: false,
+        lead: Some(AgentId::new(lead)),
+        coders: coders.iter().map(|c| AgentId::new(*c)).collect(),
+        convoys: vec![ConvoyId::new(name)],
+    };
+    k.snap.teams = vec![
+        plan("ui", 2, "lead-ui", &["cy", "dee", "eve"]),
+        plan("api", 1, "lead-api", &["ada", "bo"]),
+    ];
+    let api = &k.snap.teams[1];
+    k.ev(
+        None,
+        None,
+        EventKind::TeamStarted {
+            team: api.name.clone(),
+            phase: 1,
+            lead: api.lead.clone(),
+            coders: api.coders.clone(),
+            convoys: api.convoys.clone(),
+            branch: Some("shiftboss/team/api".into()),
+        },
+    );
+    k.task("api", "api").task("ui", "ui").task("misc-1", "misc");
+    k.assign("lead-api", "api").assign("builder-01", "misc-1");
+    k.at(10 * HOUR);
+    let l = lines(&draw(&WatchdogPane, &k.snap, &PaneState::default(), 100, 7));
+    assert!(
+        l[3].contains("ui") && l[3].contains("waits for phase 1: api"),
+        "{l:#?}"
+    );
+    insta::assert_snapshot!(l.join("\n"));
+    // Filtered to the waiting team's name, its row stays; to another
+    // agent's, it goes.
+    let only = |f: &str| {
+        let state = PaneState {
+            filter: f.into(),
+            ..PaneState::default()
+        };
+        lines(&draw(&WatchdogPane, &k.snap, &state, 100, 7)).join("\n")
+    };
+    assert!(only("ui").contains("waits for phase 1: api"));
+    assert!(!only("builder").contains("lead-ui"));
+    assert!(only("builder").contains("no team"));
+}
