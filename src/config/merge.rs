@@ -25,6 +25,9 @@ pub const DEFAULT_PROTECTED: [&str; 11] = [
 /// Files merged as a union of both sides' lines (changelogs, lists).
 pub const DEFAULT_APPEND_ONLY: [&str; 2] = ["CHANGELOG.md", "CHANGES.md"];
 
+/// The most batches a merge train gates at once (each a gate run of its own).
+pub const MAX_TRAIN: usize = 16;
+
 /// What to do when a task about to start overlaps work in flight.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -42,6 +45,9 @@ pub enum OnOverlap {
 pub struct Merge {
     /// Queue entries tested together on the target (1 = one at a time).
     pub batch: usize,
+    /// Batches gated at once as a merge train, each on the one before it
+    /// (1 = one batch at a time).
+    pub train: usize,
     /// Globs of files merged as a union of both sides' lines.
     pub append_only: Vec<String>,
     /// A task whose scope overlaps work in flight: `run` or `delay`.
@@ -54,6 +60,7 @@ impl Default for Merge {
     fn default() -> Self {
         Merge {
             batch: 8,
+            train: 1,
             append_only: DEFAULT_APPEND_ONLY.iter().map(|s| s.to_string()).collect(),
             on_overlap: OnOverlap::Run,
             ai: AiTier::default(),
@@ -164,6 +171,15 @@ impl Merge {
             return Err(Invalid::new(
                 p(&[k("merge"), k("batch")]),
                 format!("expected 1 to 64 entries per batch, found {}", self.batch),
+            ));
+        }
+        if !(1..=MAX_TRAIN).contains(&self.train) {
+            return Err(Invalid::new(
+                p(&[k("merge"), k("train")]),
+                format!(
+                    "expected 1 to {MAX_TRAIN} batches gated at once, found {}",
+                    self.train
+                ),
             ));
         }
         check_globs(&self.append_only, &p(&[k("merge"), k("append_only")]))?;

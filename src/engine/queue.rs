@@ -7,7 +7,7 @@
 
 use super::{Attr, Effect, Engine, Step};
 use crate::domain::*;
-use crate::merge::LandEntry;
+use crate::merge::{LandEntry, Train};
 
 /// Gate output kept in the log per run; the full output stays with the executor.
 const GATE_OUTPUT_KEPT: usize = 4000;
@@ -229,7 +229,7 @@ impl Engine {
             .collect();
         let mut entries = Vec::new();
         for task in order {
-            if entries.len() >= self.settings.merge.batch {
+            if entries.len() >= self.settings.merge.batch * self.settings.merge.train.max(1) {
                 break;
             }
             let t = &self.state.tasks[&task];
@@ -293,7 +293,19 @@ impl Engine {
             checks,
             append_only: self.settings.merge.append_only.clone(),
             ai: self.settings.merge.ai.clone(),
+            train: self.train(),
         });
+    }
+
+    /// How the entries of a landing go: one batch, or a train of them.
+    fn train(&self) -> Train {
+        match self.settings.merge.train {
+            0 | 1 => Train::ONE,
+            cars => Train {
+                batch: self.settings.merge.batch.max(1),
+                cars,
+            },
+        }
     }
 
     pub(crate) fn on_landed(

@@ -20,6 +20,7 @@ mod paths;
 mod resolve;
 mod stage;
 mod target;
+mod train;
 mod worktree;
 mod worktree_map;
 
@@ -35,6 +36,7 @@ pub use gitconfig::{ConfigWatch, entries as config_entries, runs_a_program};
 pub use land::{LandEntry, LandOptions, Landing, QUEUE_BRANCH, QUEUE_WORKTREE};
 pub use paths::{check_paths, command_finding};
 pub use resolve::{AiLedger, AiResolve, Merged, lines_at_risk};
+pub use train::Train;
 pub use worktree::Repo;
 
 use crate::domain::{AgentId, Millis};
