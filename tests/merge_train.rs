@@ -1,0 +1,187 @@
+//! The merge queue as a train, on real repositories made by the tests:
+//! batches gated at once, each built on the one before it, landing in
+//! order; a failing car bisected and the cars behind it merged and gated
+//! again on the new target, which never points at a tree that failed.
+
+#[allow(dead_code)]
+mod support;
+
+use shiftboss::domain::{MergeOutcome, TaskId};
+use shiftboss::merge::{LandEntry, LandOptions, Landing, Repo, Train};
+use std::path::Path;
+use std::time::Duration;
+use support::repo::{branch, git, new_repo};
+
+const AT: i64 = 1_780_000_000_000;
+
+fn entry(name: &str) -> LandEntry {
+    LandEntry {
+        task: TaskId::new(name),
+        branch: name.into(),
+        message: format!("Merge {name}\n\nShiftboss-Task: {name}\n"),
+        context: String::new(),
+    }
+}
+
+/// `names` landed in cars of `batch`, up to `cars` gated at once.
+fn land_train(repo: &Path, names: &[&str], gate: &str, batch: usize, cars: usize) -> Landing {
+    let checks = vec![gate.to_string()];
+    let entries: Vec<LandEntry> = names.iter().map(|n| entry(n)).collect();
+    let repo = Repo::open(repo, &repo.join(".shiftboss/worktrees"), "main").unwrap();
+    repo.land_train(
+        &entries,
+        &LandOptions {
+            checks: &checks,
+            timeout: Duration::from_secs(120),
+            env: &[],
+            append_only: &[],
+            ai: None,
+            at: AT,
+        },
+        Train { batch, cars },
+    )
+}
+
+fn main_tip(repo: &Path) -> String {
+    git(repo, &["rev-parse", "main"]).trim().to_string()
+}
+
+fn merged_commit(l: &Landing, task: &str) -> String {
+    match l.results.iter().find(|(t, _)| t.as_str() == task) {
+        Some((_, MergeOutcome::Merged { commit, .. })) => commit.clone(),
+        other => panic!("{task}: {other:?} in {l:?}"),
+    }
+}
+
+/// Each run: its tasks and whether it passed.
+fn runs(l: &Landing) -> Vec<(Vec<&str>, bool)> {
+    l.runs
+        .iter()
+        .map(|r| (r.tasks.iter().map(|t| t.as_str()).collect(), r.passed))
+        .collect()
+}
+
+/// Every tree the target ever pointed at, oldest first.
+fn target_tips(repo: &Path) -> Vec<String> {
+    let tips = git(repo, &["log", "-g", "--format=%H", "refs/heads/main"]);
+    tips.lines().rev().map(str::to_string).collect()
+}
+
+#[test]
+fn a_train_of_three_batches_is_gated_at_once_and_lands_in_order() {
+    let (tmp, repo) = new_repo(&[("README", "r\n")]);
+    let names = ["t1", "t2", "t3", "t4", "t5", "t6"];
+    for n in names {
+        branch(&repo, n, &[(&format!("{n}.txt"), "ok\n")]);
+    }
+    let init = main_tip(&repo);
+    // A meeting point: each car's gate says it is here, then waits until
+    // all three are. Gated one after another, the first would wait for
+    // ever (and fail at the timeout); gated at once, they all pass.
+    let here = tmp.path().join("here");
+    std::fs::create_dir(&here).unwrap();
+    let gate = format!(
+        "touch {h}/$(basename \"$PWD\") && while [ $(ls {h} | wc -l) -lt 3 ]; do sleep 0.01; done",
+        h = here.display()
+    );
+    let l = land_train(&repo, &names, &gate, 2, 3);
+    assert_eq!(l.error, None, "{l:?}");
+    assert_eq!(
+        runs(&l),
+        [
+            (vec!["t1", "t2"], true),
+            (vec!["t3", "t4"], true),
+            (vec!["t5", "t6"], true),
+        ]
+    );
+    let order: Vec<&str> = l.results.iter().map(|(t, _)| t.as_str()).collect();
+    assert_eq!(order, names);
+    // Each car was built on the one before it and gated in a worktree of its own.
+    assert_eq!(l.runs[0].base, init);
+    assert_eq!(l.runs[1].base, merged_commit(&l, "t2"));
+    assert_eq!(l.runs[2].base, merged_commit(&l, "t4"));
+    let mut met: Vec<String> = std::fs::read_dir(&here)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    met.sort();
+    assert_eq!(met, ["_queue", "_queue-2", "_queue-3"]);
+    assert_eq!(l.serial_runs, 1);
+    // The target moved car by car, to exactly each car's candidate.
+    assert_eq!(
+        target_tips(&repo),
+        [
+            init,
+            merged_commit(&l, "t2"),
+            merged_commit(&l, "t4"),
+            merged_commit(&l, "t6"),
+        ]
+    );
+    let merges = git(&repo, &["log", "--first-parent", "--format=%s", "main"]);
+    let merges: Vec<&str> = merges.lines().collect();
+    assert_eq!(
+        merges,
+        [
+            "Merge t6", "Merge t5", "Merge t4", "Merge t3", "Merge t2", "Merge t1", "init"
+        ]
+    );
+    git(&repo, &["fsck", "--strict"]);
+}
+
+#[test]
+fn a_failing_middle_car_is_bisected_and_the_car_behind_it_is_gated_again() {
+    let gate = "! grep -rqs BAD --exclude-dir=.git .";
+    let (_tmp, repo) = new_repo(&[("README", "r\n")]);
+    for (n, text) in [
+        ("c1", "ok\n"),
+        ("c2", "ok\n"),
+        ("m1", "BAD\n"),
+        ("m2", "ok\n"),
+        ("e1", "ok\n"),
+        ("e2", "ok\n"),
+    ] {
+        branch(&repo, n, &[(&format!("{n}.txt"), text)]);
+    }
+    let l = land_train(&repo, &["c1", "c2", "m1", "m2", "e1", "e2"], gate, 2, 3);
+    assert_eq!(l.error, None, "{l:?}");
+    // The third car was gated on top of the failing second, so what its
+    // gate said is dropped: its entries are gated again on the new target.
+    assert_eq!(
+        runs(&l),
+        [
+            (vec!["c1", "c2"], true),
+            (vec!["m1", "m2"], false),
+            (vec!["m1"], false),
+            (vec!["m2"], true),
+            (vec!["e1", "e2"], true),
+        ]
+    );
+    assert!(
+        matches!(
+            l.results.iter().find(|(t, _)| t.as_str() == "m1"),
+            Some((_, MergeOutcome::Rejected { .. }))
+        ),
+        "{l:?}"
+    );
+    for t in ["c1", "c2", "m2", "e1", "e2"] {
+        merged_commit(&l, t);
+    }
+    assert_eq!(l.runs[4].base, merged_commit(&l, "m2"));
+    let e1_parent = git(
+        &repo,
+        &["rev-parse", &format!("{}^1", merged_commit(&l, "e1"))],
+    );
+    assert_eq!(e1_parent.trim(), merged_commit(&l, "m2"));
+    // Three cars at once, then the bisection's two runs, then the third
+    // car again: four gate runs long instead of five.
+    assert_eq!(l.serial_runs, 4);
+    // Every tree the target ever pointed at passes the gate.
+    let tips = target_tips(&repo);
+    assert_eq!(tips.len(), 4, "init, c1+c2, m2, e1+e2: {tips:?}");
+    for tip in &tips {
+        let files = git(&repo, &["ls-tree", "-r", "--name-only", tip]);
+        assert!(!files.contains("m1.txt"), "{tip}: {files}");
+    }
+    assert_eq!(tips.last(), Some(&merged_commit(&l, "e2")));
+    git(&repo, &["fsck", "--strict"]);
+}
