@@ -276,4 +276,24 @@ mod tests {
             (Provider::Anthropic, "http://127.0.0.1:9", "MY_KEY")
         );
     }
+
+    #[test]
+    fn a_train_is_one_to_sixteen_batches_at_once_and_reaches_the_engine() {
+        let parse = |text: &str| {
+            super::super::Config::parse(text, std::path::Path::new(".shiftboss/config.toml"))
+        };
+        let c = parse("[merge]\nbatch = 4\ntrain = 3\n").unwrap();
+        let m = c.engine_settings().merge;
+        assert_eq!((m.batch, m.train), (4, 3));
+        assert_eq!(parse("").unwrap().engine_settings().merge.train, 1);
+        for (n, found) in [("0", "0"), ("17", "17")] {
+            let e = parse(&format!("[merge]\ntrain = {n}\n")).unwrap_err();
+            assert_eq!(
+                e.to_string(),
+                format!(
+                    ".shiftboss/config.toml:2: merge.train: expected 1 to 16 batches gated at once, found {found}"
+                )
+            );
+        }
+    }
 }
