@@ -6,7 +6,7 @@
 #[allow(dead_code)]
 mod support;
 
-use shiftboss::domain::{MergeOutcome, TaskId};
+use shiftboss::domain::{EventKind, MergeOutcome, TaskId};
 use shiftboss::merge::{LandEntry, LandOptions, Landing, Repo, Train};
 use std::path::Path;
 use std::time::Duration;
@@ -184,4 +184,68 @@ fn a_failing_middle_car_is_bisected_and_the_car_behind_it_is_gated_again() {
     }
     assert_eq!(tips.last(), Some(&merged_commit(&l, "e2")));
     git(&repo, &["fsck", "--strict"]);
+}
+
+/// The small scenario's day with its queue as a train of `cars` batches of
+/// two; the log's digest, the most entries merged by one landing, and
+/// every tree the target held.
+fn simulated_day(dir: &Path, cars: usize) -> (String, usize, Vec<String>) {
+    use shiftboss::config::Scenario;
+    use shiftboss::swarm::{RunOptions, Speed};
+    let mut scenario = Scenario::builtin("small").unwrap();
+    scenario.config.merge.batch = 2;
+    scenario.config.merge.train = cars;
+    // Slow gates: entries queue up behind a landing.
+    scenario.config.sim.gate_minutes = 20;
+    let files = [
+        ("README.md", "demo\n"),
+        (
+            "src/shared/registry.rs",
+            "pub const OWNER: &str = \"nobody\";\n",
+        ),
+    ];
+    let mut swarm = support::sim::open(dir, &scenario, &files);
+    let end = swarm.engine().state().started_at + scenario.duration;
+    swarm
+        .run(&RunOptions {
+            until: Some(end),
+            stop_when_idle: true,
+            speed: Speed::Max,
+            approve_all: true,
+            progress: false,
+        })
+        .unwrap();
+    // A landing's outcomes are folded in one step, at one time.
+    let mut per_landing = std::collections::BTreeMap::<i64, usize>::new();
+    for e in swarm.store().load_events().unwrap() {
+        if let EventKind::MergeFinished {
+            outcome: MergeOutcome::Merged { .. },
+        } = e.kind
+        {
+            *per_landing.entry(e.at).or_default() += 1;
+        }
+    }
+    let most = per_landing.values().copied().max().unwrap_or(0);
+    let digest = swarm.store().digest().unwrap();
+    (digest, most, target_tips(dir))
+}
+
+#[test]
+fn a_simulated_day_with_a_train_is_the_same_day_every_time() {
+    let a = tempfile::tempdir().unwrap();
+    let b = tempfile::tempdir().unwrap();
+    let (digest, most, tips) = simulated_day(a.path(), 3);
+    // More than a batch of two landed at once: the train ran.
+    assert!(most > 2, "at most {most} merged by one landing");
+    assert_eq!(simulated_day(b.path(), 3).0, digest);
+    // The simulator plants SIM-BUG where a gate must fail: no tree the
+    // target ever held has it.
+    for tip in &tips {
+        let found = std::process::Command::new("git")
+            .args(["grep", "-q", "SIM-BUG", tip, "--", "src"])
+            .current_dir(a.path())
+            .status()
+            .unwrap();
+        assert_eq!(found.code(), Some(1), "SIM-BUG in {tip}");
+    }
 }
