@@ -26,7 +26,7 @@ fn main() {
         return;
     }
     eprintln!("\nmerge_queue: shiftboss's own CPU per batch (user + system, gates excluded)");
-    let mut sizes: Vec<(usize, usize)> = rows.iter().map(|r| r.0).collect();
+    let mut sizes: Vec<Shape> = rows.iter().map(|r| r.0).collect();
     sizes.sort_unstable();
     sizes.dedup();
     for size in sizes {
@@ -46,8 +46,11 @@ fn main() {
     }
 }
 
-/// Each run: (batch size, cars of its train), CPU seconds landing, batches landed.
-static CPU: Mutex<Vec<((usize, usize), f64, usize)>> = Mutex::new(Vec::new());
+/// A run's batch size and the cars of its train.
+type Shape = (usize, usize);
+
+/// Each run: its shape, CPU seconds landing, batches landed.
+static CPU: Mutex<Vec<(Shape, f64, usize)>> = Mutex::new(Vec::new());
 
 /// The CPU this thread (the one landing) has used so far (user + system),
 /// in seconds, from the scheduler's own count in nanoseconds.

@@ -45,10 +45,13 @@ pub fn effect(effect: &Effect) {
             tracing::info!(%task, %agent, %branch, gates = checks.len(), "gates: running on the branch")
         }
         Effect::Land {
-            entries, checks, ..
+            entries,
+            checks,
+            train,
+            ..
         } => {
             let tasks: Vec<&str> = entries.iter().map(|e| e.task.as_str()).collect();
-            tracing::info!(tasks = ?tasks, gates = checks.len(), "landing: a batch");
+            tracing::info!(tasks = ?tasks, gates = checks.len(), cars = train.cars, "landing: a batch");
         }
         Effect::CommentIssue { task, issue, .. } => {
             tracing::info!(%task, repo = %issue.repo, number = issue.number, "issue: commenting on the merge")
