@@ -186,6 +186,33 @@ fn a_failing_middle_car_is_bisected_and_the_car_behind_it_is_gated_again() {
     git(&repo, &["fsck", "--strict"]);
 }
 
+#[test]
+fn an_entry_that_conflicts_with_a_car_ahead_is_reported_once_that_car_landed() {
+    let (_tmp, repo) = new_repo(&[("README", "r\n")]);
+    branch(&repo, "a1", &[("README", "from a1\n")]);
+    branch(&repo, "a2", &[("a2.txt", "ok\n")]);
+    // b1 changes the line a1 changed: it conflicts on top of the first car.
+    branch(&repo, "b1", &[("README", "from b1\n")]);
+    branch(&repo, "b2", &[("b2.txt", "ok\n")]);
+    let l = land_train(&repo, &["a1", "a2", "b1", "b2"], "true", 2, 2);
+    assert_eq!(l.error, None, "{l:?}");
+    assert_eq!(
+        runs(&l),
+        [(vec!["a1", "a2"], true), (vec!["b2"], true)],
+        "b1 never reached a gate"
+    );
+    assert!(
+        matches!(
+            l.results.iter().find(|(t, _)| t.as_str() == "b1"),
+            Some((_, MergeOutcome::Conflicted { .. }))
+        ),
+        "{l:?}"
+    );
+    assert_eq!(main_tip(&repo), merged_commit(&l, "b2"));
+    let readme = git(&repo, &["show", "main:README"]);
+    assert_eq!(readme, "from a1\n");
+}
+
 /// The small scenario's day with its queue as a train of `cars` batches of
 /// two; the log's digest, the most entries merged by one landing, and
 /// every tree the target held.
