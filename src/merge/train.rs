@@ -7,10 +7,12 @@
 //! Results are taken in order. A car whose gates passed moves the target
 //! (compare-and-swap from the car before it, which the target then is) and
 //! the next car is built behind the last one in flight. A car that failed
-//! is bisected on the target as it is, as a lone batch would be; every car
-//! behind it was built on a tree the target will never be, so what their
-//! gates said is dropped, their entries are merged again on the new target
-//! and gated again. The target only ever moves to a candidate whose gates
+//! goes back to an agent when it holds one entry, and is split in halves
+//! otherwise: the halves are the next cars, so a bisection's halves are
+//! gated at once too, the second on the first. Every car behind a failed
+//! one was built on a tree the target will never be: what their gates said
+//! is dropped, their entries are merged again on the new target and gated
+//! again. The target only ever moves to a candidate whose gates
 //! passed, and every candidate's objects are stored (`mem_odb.rs`) before
 //! it is checked out.
 //!
@@ -199,8 +201,8 @@ impl<'e> Drive<'_, '_, 'e> {
     }
 
     /// The car at the front: every car ahead of it has landed, so its base
-    /// is the target. Passed, it lands; failed, it is bisected and the
-    /// cars behind it go back to wait.
+    /// is the target. Passed, it lands; failed, its entry goes back or its
+    /// halves are the next cars, and the cars behind it go back to wait.
     fn arrive<'s>(
         &mut self,
         mut front: Car<'e, 's>,
@@ -227,10 +229,16 @@ impl<'e> Drive<'_, '_, 'e> {
             return Ok(());
         };
         self.discard(moving, true);
-        let before = out.runs.len();
-        self.repo
-            .failed_batch(&r, &front.included, self.opts, &self.append_only, out)?;
-        self.clock += out.runs.len() - before;
+        if let [_] = front.included.as_slice() {
+            // One entry: rejected with what the gate found.
+            return self
+                .repo
+                .failed_batch(&r, &front.included, self.opts, &self.append_only, out);
+        }
+        let entries: Vec<&'e LandEntry> = front.included.iter().map(|i| i.0).collect();
+        let (a, b) = entries.split_at(entries.len() / 2);
+        self.waiting.push_front(b.to_vec());
+        self.waiting.push_front(a.to_vec());
         Ok(())
     }
 
