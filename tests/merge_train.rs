@@ -215,6 +215,31 @@ fn an_entry_that_conflicts_with_a_car_ahead_is_reported_once_that_car_landed() {
     assert_eq!(readme, "from a1\n");
 }
 
+#[test]
+fn an_operator_checkout_that_holds_a_car_holds_every_car_behind_it() {
+    let (_tmp, repo) = new_repo(&[("README", "r\n")]);
+    for n in ["a", "c", "d"] {
+        branch(&repo, n, &[(&format!("{n}.txt"), "ok\n")]);
+    }
+    // The operator works on main, with a file of their own where the
+    // second car puts one.
+    git(&repo, &["switch", "-q", "main"]);
+    std::fs::write(repo.join("c.txt"), "mine\n").unwrap();
+    let l = land_train(&repo, &["a", "c", "d"], "true", 1, 3);
+    assert_eq!(l.error, None, "{l:?}");
+    assert_eq!(l.held, ["c.txt"]);
+    let decided: Vec<&str> = l.results.iter().map(|(t, _)| t.as_str()).collect();
+    assert_eq!(decided, ["a"], "c and d stay queued");
+    assert_eq!(main_tip(&repo), merged_commit(&l, "a"));
+    // The checkout followed the first car and kept the operator's file.
+    assert_eq!(std::fs::read_to_string(repo.join("a.txt")).unwrap(), "ok\n");
+    assert_eq!(
+        std::fs::read_to_string(repo.join("c.txt")).unwrap(),
+        "mine\n"
+    );
+    assert!(!repo.join("d.txt").exists());
+}
+
 /// The small scenario's day with its queue as a train of `cars` batches of
 /// two; the log's digest, the most entries merged by one landing, and
 /// every tree the target held.
