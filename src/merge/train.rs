@@ -70,6 +70,13 @@ struct Gating<'s> {
     run: ScopedJoinHandle<'s, GateReport>,
 }
 
+/// The cars in flight, oldest first, and the gates of dropped cars still
+/// running (their worktrees taken until they end).
+struct InFlight<'e, 's> {
+    moving: VecDeque<Car<'e, 's>>,
+    draining: VecDeque<Gating<'s>>,
+}
+
 /// A landing's train in motion.
 struct Drive<'r, 'o, 'e> {
     repo: &'r Repo,
@@ -119,34 +126,41 @@ impl Repo {
 
 impl<'e> Drive<'_, '_, 'e> {
     fn run<'s>(&mut self, s: &'s Scope<'s, '_>, out: &mut Landing) -> Result<(), GitError> {
-        let mut moving: VecDeque<Car<'e, 's>> = VecDeque::new();
-        let result = self.cars_in_order(s, &mut moving, out);
+        let mut flight = InFlight {
+            moving: VecDeque::new(),
+            draining: VecDeque::new(),
+        };
+        let result = self.cars_in_order(s, &mut flight, out);
         // However it ended, no gate is left running behind it.
-        self.discard(&mut moving, false);
+        self.discard(&mut flight, false);
+        while let Some(g) = flight.draining.pop_front() {
+            let _ = self.wait(g);
+        }
         result
     }
 
     fn cars_in_order<'s>(
         &mut self,
         s: &'s Scope<'s, '_>,
-        moving: &mut VecDeque<Car<'e, 's>>,
+        flight: &mut InFlight<'e, 's>,
         out: &mut Landing,
     ) -> Result<(), GitError> {
         loop {
-            while moving.len() < self.cars && out.held.is_empty() {
+            while flight.moving.len() < self.cars && out.held.is_empty() {
                 let Some(entries) = self.waiting.pop_front() else {
                     break;
                 };
-                let base = match moving.back() {
+                let base = match flight.moving.back() {
                     Some(c) => c.candidate,
                     None => self.repo.target_oid()?,
                 };
-                moving.push_back(self.build(s, base, entries, out)?);
+                let car = self.build(s, base, entries, flight, out)?;
+                flight.moving.push_back(car);
             }
-            let Some(front) = moving.pop_front() else {
+            let Some(front) = flight.moving.pop_front() else {
                 return Ok(());
             };
-            self.arrive(front, moving, out)?;
+            self.arrive(front, flight, out)?;
         }
     }
 
@@ -157,6 +171,7 @@ impl<'e> Drive<'_, '_, 'e> {
         s: &'s Scope<'s, '_>,
         base: Oid,
         entries: Vec<&'e LandEntry>,
+        flight: &mut InFlight<'e, 's>,
         out: &mut Landing,
     ) -> Result<Car<'e, 's>, GitError> {
         let (repo, opts) = (self.repo, self.opts);
@@ -179,6 +194,13 @@ impl<'e> Drive<'_, '_, 'e> {
         };
         if car.included.is_empty() || opts.checks.is_empty() || candidate == base {
             return Ok(car);
+        }
+        // Fewer cars in flight than worktrees: one is free, or a dropped
+        // car's gates hold it until they end.
+        if self.free.is_empty()
+            && let Some(g) = flight.draining.pop_front()
+        {
+            let _ = self.wait(g);
         }
         let slot = self
             .free
@@ -206,7 +228,7 @@ impl<'e> Drive<'_, '_, 'e> {
     fn arrive<'s>(
         &mut self,
         mut front: Car<'e, 's>,
-        moving: &mut VecDeque<Car<'e, 's>>,
+        flight: &mut InFlight<'e, 's>,
         out: &mut Landing,
     ) -> Result<(), GitError> {
         out.results.append(&mut front.results);
@@ -224,11 +246,11 @@ impl<'e> Drive<'_, '_, 'e> {
             self.repo
                 .land_passed(front.base, front.candidate, front.included, out)?;
             if !out.held.is_empty() {
-                self.discard(moving, false);
+                self.discard(flight, false);
             }
             return Ok(());
         };
-        self.discard(moving, true);
+        self.discard(flight, true);
         if let [_] = front.included.as_slice() {
             // One entry: rejected with what the gate found.
             return self
@@ -268,12 +290,13 @@ impl<'e> Drive<'_, '_, 'e> {
         })
     }
 
-    /// The cars in flight dropped, their gates waited for; `again`: their
-    /// entries go back to wait (in order), to be merged on the new target.
-    fn discard(&mut self, moving: &mut VecDeque<Car<'e, '_>>, again: bool) {
-        while let Some(car) = moving.pop_back() {
+    /// The cars in flight dropped (their gates left to end, what they say
+    /// never read); `again`: their entries go back to wait (in order), to
+    /// be merged on the new target.
+    fn discard<'s>(&mut self, flight: &mut InFlight<'e, 's>, again: bool) {
+        while let Some(car) = flight.moving.pop_back() {
             if let Some(g) = car.gate {
-                let _ = self.wait(g);
+                flight.draining.push_front(g);
             }
             if again {
                 self.waiting.push_front(car.entries);
