@@ -110,6 +110,7 @@ fn repo() -> (tempfile::TempDir, PathBuf, Vec<LandEntry>) {
             branch: name,
             message: format!("Merge t{i}"),
             context: String::new(),
+            advance: None,
         });
     }
     (tmp, root, entries)
@@ -134,6 +135,7 @@ fn land_all(root: &std::path::Path, entries: &[LandEntry], batch: usize, cars: u
                 append_only: &[],
                 ai: None,
                 at: AT,
+                onto: None,
             },
             train,
         );

@@ -134,7 +134,10 @@ fn batch(n: usize, offset: usize) -> Vec<Event> {
                     findings: Vec::new(),
                     changed: vec!["src/feature/mod.rs".into()],
                 },
-                10 => EventKind::MergeQueued { seq: i as u64 },
+                10 => EventKind::MergeQueued {
+                    seq: i as u64,
+                    onto: None,
+                },
                 11 => EventKind::MergeFinished {
                     outcome: MergeOutcome::Merged {
                         commit: format!("{:040x}", i * 7),

@@ -241,6 +241,7 @@ fn the_queue_refuses_a_link_out_before_moving_the_target() {
         branch: "shiftboss/b1/t-link".into(),
         message: "Merge t-link".into(),
         context: String::new(),
+        advance: None,
     }];
     let opts = LandOptions {
         checks: &[],
@@ -249,6 +250,7 @@ fn the_queue_refuses_a_link_out_before_moving_the_target() {
         append_only: &[],
         ai: None,
         at: 1_780_000_000_000,
+        onto: None,
     };
     let landing = r.land(&entries, &opts);
     assert_eq!(landing.error, None);

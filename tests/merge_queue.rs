@@ -36,6 +36,7 @@ fn entry(name: &str) -> LandEntry {
         branch: name.into(),
         message: format!("Merge {name}\n\nShiftboss-Task: {name}\n"),
         context: format!("{name}: keep both sides' work"),
+        advance: None,
     }
 }
 
@@ -56,6 +57,7 @@ fn land(repo: &Path, names: &[&str], checks: &[&str], append_only: &[&str]) -> L
             append_only: &append_only,
             ai: None,
             at: AT,
+            onto: None,
         },
     )
 }
@@ -205,6 +207,7 @@ fn land_with_ai(repo: &Path, url: &str, checks: &[&str]) -> Landing {
             append_only: &[],
             ai: Some(&resolve),
             at: AT,
+            onto: None,
         },
     )
 }

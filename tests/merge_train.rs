@@ -20,6 +20,7 @@ fn entry(name: &str) -> LandEntry {
         branch: name.into(),
         message: format!("Merge {name}\n\nShiftboss-Task: {name}\n"),
         context: String::new(),
+        advance: None,
     }
 }
 
@@ -37,6 +38,7 @@ fn land_train(repo: &Path, names: &[&str], gate: &str, batch: usize, cars: usize
             append_only: &[],
             ai: None,
             at: AT,
+            onto: None,
         },
         Train { batch, cars },
     )

@@ -1,15 +1,20 @@
 //! The simulator's team day (`fixtures/scenarios/teams-day.toml`): four
 //! teams of a lead and four to seven coders in three phases, run headless.
 //! Deterministic (its digest is pinned), every team task traced to the lead
-//! that created it, phases in order, per-team figures in `--json`.
+//! that created it, phases in order, per-team figures in `--json`; coders'
+//! work lands on each team's integration branch, the leads' integrations on
+//! the target.
 
+#[path = "support/repo.rs"]
+mod repo;
+use repo::git;
 use std::path::Path;
 use std::process::Command;
 
 const BIN: &str = env!("CARGO_BIN_EXE_shiftboss");
 
 /// `demo --headless --json --scenario teams-day`'s log digest.
-const TEAMS_DAY_DIGEST: &str = "851d2f826a767142c3f00105150cd5ddb84b766f81136ecd4939195c688daea6";
+const TEAMS_DAY_DIGEST: &str = "8a9ef6d5edaa53f6d349bd00d704ae98d9eb01ecb30a349b5c8c1db90c20091a";
 
 fn teams_day(dir: &Path) -> serde_json::Value {
     let out = Command::new(BIN)
@@ -54,6 +59,12 @@ fn the_teams_day_runs_in_phases_with_every_task_traced_to_its_lead() {
         assert!(t["spend_usd"].as_f64().unwrap() > 0.0);
         assert!(t["merged_per_hour"].as_f64().unwrap() > 0.0, "{t}");
         assert!(t["escalations"].is_u64());
+        // Every coder task landed on the team's branch first.
+        assert_eq!(t["on_branch"], t["created_by_lead"], "{t}");
+        assert_eq!(
+            t["branch"],
+            format!("shiftboss/team/{}", t["team"].as_str().unwrap())
+        );
         let coders = t["coders"].as_u64().unwrap();
         assert!((4..=7).contains(&coders), "{t}");
     }
@@ -90,4 +101,46 @@ fn the_teams_day_runs_in_phases_with_every_task_traced_to_its_lead() {
     assert!(started("workers") > last_merge("platform"));
     assert!(started("ops") > last_merge("platform"));
     assert!(started("ui") > last_merge("workers").max(last_merge("ops")));
+
+    // Coders' tasks were queued onto their team's branch, the epics onto
+    // the target.
+    let onto: Vec<(String, i64)> = conn
+        .prepare(
+            "SELECT coalesce(json_extract(data, '$.onto'), ''), count(*) FROM events
+               WHERE kind = 'merge_queued' GROUP BY 1 ORDER BY 1",
+        )
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let by_lead = |team: &str| {
+        teams.iter().find(|t| t["team"] == team).unwrap()["created_by_lead"]
+            .as_i64()
+            .unwrap()
+    };
+    let want: Vec<(String, i64)> = [
+        ("", 4),
+        ("ops", 0),
+        ("platform", 0),
+        ("ui", 0),
+        ("workers", 0),
+    ]
+    .iter()
+    .map(|(t, n)| match *t {
+        "" => (String::new(), *n),
+        t => (format!("shiftboss/team/{t}"), by_lead(t)),
+    })
+    .collect();
+    assert_eq!(onto, want);
+    // Each team branch ended where its integration landed on the target.
+    for team in ["platform", "workers", "ops", "ui"] {
+        let branch = format!("shiftboss/team/{team}");
+        let subject = git(tmp.path(), &["log", "-1", "--format=%s", &branch]);
+        assert!(subject.starts_with(&format!("Merge {team}:")), "{subject}");
+        git(
+            tmp.path(),
+            &["merge-base", "--is-ancestor", &branch, "main"],
+        );
+    }
 }

@@ -426,10 +426,12 @@ medium = "20m"
 pause = "8m"
 # Teams: a lead over one to eight coders (four recommended), owning convoys.
 # The lead (an agent, or "operator") takes its convoys' epics and breaks them
-# into coder tasks with `::task` lines; its coders take those; once they have
-# landed the lead integrates. Teams start in phase order: a phase waits for
-# the teams of earlier phases to land their convoys (`parallel = true`: at
-# once). None by default: every agent takes any task.
+# into coder tasks with `::task` lines; its coders take those, and with an
+# agent lead their work lands on the team's branch `shiftboss/team/<name>`;
+# once it has, the lead integrates it from there onto the target (a pause
+# point first with `approve_integration = true`). Teams start in phase
+# order: a phase waits for the teams of earlier phases to land their convoys
+# (`parallel = true`: at once). None by default: every agent takes any task.
 # [[teams]]
 # name = "platform"
 # lead = "lead-platform"

@@ -112,8 +112,13 @@ pub enum EventKind {
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         changed: Vec<String>,
     },
-    /// The task joined the merge queue.
-    MergeQueued { seq: u64 },
+    /// The task joined the merge queue; `onto`: the team's integration
+    /// branch it lands on (none: the target).
+    MergeQueued {
+        seq: u64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        onto: Option<String>,
+    },
     /// The merge queue took the task's branch.
     MergeFinished { outcome: MergeOutcome },
     /// The merged result of a batch of queue entries (in queue order) was
@@ -270,6 +275,10 @@ pub enum EventKind {
         lead: Option<super::AgentId>,
         coders: Vec<super::AgentId>,
         convoys: Vec<super::ConvoyId>,
+        /// The team's integration branch (with an agent lead): its coders'
+        /// work lands there, the lead's integration starts from it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        branch: Option<String>,
     },
     /// The operator gave the task more budget: `by` on top of what it had,
     /// `limit` what it may spend now.

@@ -293,6 +293,10 @@ pub struct Task {
     /// Budget the operator gave it beyond the configured task budget.
     #[serde(default)]
     pub extra_budget: Money,
+    /// Where it lands when queued: its team's integration branch (none:
+    /// the target), as its last `merge_queued` said.
+    #[serde(default)]
+    pub onto: Option<String>,
 }
 
 impl Task {
@@ -332,6 +336,7 @@ impl Task {
             created_by: None,
             epic: None,
             extra_budget: Money::ZERO,
+            onto: None,
         }
     }
 

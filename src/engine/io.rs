@@ -103,6 +103,11 @@ pub enum Effect {
         branch: String,
         /// The task's earlier branch to continue from, if another agent had it.
         resume_from: Option<String>,
+        /// Where a new branch starts when there is none to continue: the
+        /// team's integration branch (made from the target's tip if it does
+        /// not exist yet) for a coder's task and its lead's integration;
+        /// none: the target.
+        base: Option<String>,
         model: String,
         attempt: u32,
         /// A handoff: what the previous session did, for the new one's prompt.
@@ -127,11 +132,18 @@ pub enum Effect {
         /// Owned scope to check changed paths against (empty: no check).
         scope: Vec<String>,
         protected: Vec<String>,
+        /// What the branch's changes are measured against: the team's
+        /// integration branch it started from (a coder's task, its lead's
+        /// integration); none: the target.
+        base: Option<String>,
     },
-    /// Land a batch of queue entries on the target (merge, gate the merged
-    /// result, bisect a failure, move the target only to a tree that passed).
+    /// Land a batch of queue entries on the target, or on a team's
+    /// integration branch (`onto`; a batch never mixes the two): merge,
+    /// gate the merged result, bisect a failure, move the branch only to a
+    /// tree that passed.
     Land {
         entries: Vec<LandEntry>,
+        onto: Option<String>,
         checks: Vec<String>,
         append_only: Vec<String>,
         ai: Option<AiSettings>,

@@ -412,7 +412,12 @@ impl Engine {
         self.emit(out, op.clone().task(id), EventKind::TaskUnblocked);
         if requeue {
             let seq = self.state.merge_seq + 1;
-            self.emit(out, op.clone().task(id), EventKind::MergeQueued { seq });
+            let onto = self.team_branch_of(&self.state.tasks[id]);
+            self.emit(
+                out,
+                op.clone().task(id),
+                EventKind::MergeQueued { seq, onto },
+            );
         }
         self.unblock_waiting(out, id);
     }

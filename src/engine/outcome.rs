@@ -52,7 +52,7 @@ impl Engine {
 
     /// The branch adds nothing to the target: nothing merged, the task blocked.
     pub(super) fn on_unchanged(&mut self, out: &mut Step, attr: Attr, task: &TaskId, commit: &str) {
-        let target = self.settings.target.clone();
+        let target = self.dest_name(task);
         let short: String = commit.chars().take(10).collect();
         self.emit(
             out,
@@ -86,7 +86,7 @@ impl Engine {
     ) {
         let t = &self.state.tasks[task];
         if t.reimagined < MAX_REIMAGINE {
-            let target = self.settings.target.clone();
+            let target = self.dest_name(task);
             self.emit(out, attr, EventKind::TaskReimagined { files, target });
             return;
         }
@@ -109,7 +109,7 @@ impl Engine {
             1.0,
             format!(
                 "{task} keeps conflicting with {} in {}",
-                self.settings.target,
+                self.dest_name(task),
                 files.join(", ")
             ),
         );

@@ -1,9 +1,11 @@
 //! Gates and the merge queue. A finished task's branch passes its gates
 //! (commands, owned scope, protected paths) and joins the queue; the queue
-//! lands entries in batches on the target, where the merged result is gated
-//! again before the target moves. Conflicts go through the tiers (`clean`,
-//! `auto`, `ai`) and, when none merges them, back to an agent
-//! (`reimagine`). Workers never touch the target; only this queue moves it.
+//! lands entries in batches on the target (a coder's task of a team with an
+//! agent lead: on the team's integration branch; a batch never mixes the
+//! two), where the merged result is gated again before the branch moves.
+//! Conflicts go through the tiers (`clean`, `auto`, `ai`) and, when none
+//! merges them, back to an agent (`reimagine`). Workers never touch the
+//! target; only this queue moves it.
 
 use super::{Attr, Effect, Engine, Step};
 use crate::domain::*;
@@ -78,6 +80,10 @@ impl Engine {
         } else {
             Vec::new()
         };
+        // A coder's branch, and its lead's integration, are measured
+        // against the team branch they started from: the integration's own
+        // changes, the coders' having passed their own gates.
+        let base = self.base_of(task);
         self.live.gating.insert(task.clone());
         out.effects.push(Effect::RunGates {
             task: task.clone(),
@@ -86,6 +92,7 @@ impl Engine {
             checks,
             scope,
             protected: self.settings.protected.clone(),
+            base,
         });
     }
 
@@ -122,7 +129,8 @@ impl Engine {
         );
         if passed {
             let seq = self.state.merge_seq + 1;
-            self.emit(out, attr, EventKind::MergeQueued { seq });
+            let onto = self.team_branch_of(&self.state.tasks[&task]);
+            self.emit(out, attr, EventKind::MergeQueued { seq, onto });
             return;
         }
         self.send_back(out, &task, rejection_context(&gate, &findings, &output));
@@ -217,6 +225,21 @@ impl Engine {
         })
     }
 
+    /// Where a queued task lands, as its `merge_queued` said: a team's
+    /// integration branch, or the target.
+    fn dest_of(&self, task: &TaskId) -> Option<String> {
+        self.state.tasks[task].onto.clone()
+    }
+
+    /// The branch a queued task lands on, by name.
+    pub(super) fn dest_name(&self, task: &TaskId) -> String {
+        self.dest_of(task)
+            .unwrap_or_else(|| self.settings.target.clone())
+    }
+
+    /// A batch of the queue's first entries that may land now, all onto
+    /// one branch (the first entry's): an entry bound elsewhere waits for
+    /// a later batch.
     pub(crate) fn advance_queue(&mut self, out: &mut Step) {
         if !self.queue_ready() {
             return;
@@ -227,53 +250,23 @@ impl Engine {
             .filter(|t| t.waiting_on.is_none())
             .map(|t| t.spec.id.clone())
             .collect();
-        let mut entries = Vec::new();
+        let mut entries: Vec<LandEntry> = Vec::new();
+        let mut onto: Option<Option<String>> = None;
         for task in order {
             if entries.len() >= self.settings.merge.batch * self.settings.merge.train.max(1) {
                 break;
             }
-            let t = &self.state.tasks[&task];
-            if (self.settings.pause_before_merge || self.integration_needs_approval(&task))
-                && !self.merge_approved(&task)
-            {
-                let id = self.state.next_pause_id();
-                let reason = format!(
-                    "merge {task} ({}) into {}",
-                    t.spec.title, self.settings.target
-                );
-                let attr = self.task_attr(&task);
-                self.emit(
-                    out,
-                    attr,
-                    EventKind::PauseRequested {
-                        id,
-                        pause: PauseKind::Merge,
-                        reason,
-                    },
-                );
+            if self.merge_waits_for_approval(out, &task) {
                 continue;
             }
-            let Some(branch) = t.branch.clone() else {
-                self.emit(
-                    out,
-                    Attr::engine().task(&task),
-                    EventKind::TaskFailed {
-                        reason: "queued without a branch".into(),
-                    },
-                );
+            let dest = self.dest_of(&task);
+            if onto.as_ref().is_some_and(|o| *o != dest) {
                 continue;
-            };
-            let agent = t.agent.clone().map(|a| a.0).unwrap_or_default();
-            let message = format!(
-                "Merge {task}: {}\n\nShiftboss-Task: {task}\nShiftboss-Agent: {agent}\nShiftboss-Convoy: {}\n",
-                t.spec.title, t.spec.convoy
-            );
-            entries.push(LandEntry {
-                task: task.clone(),
-                branch,
-                message,
-                context: format!("{}: {}\n{}", task, t.spec.title, t.spec.spec),
-            });
+            }
+            if let Some(e) = self.queue_entry(out, &task) {
+                onto = Some(dest);
+                entries.push(e);
+            }
         }
         if entries.is_empty() {
             return;
@@ -290,6 +283,7 @@ impl Engine {
         self.live.landing = entries.iter().map(|e| e.task.clone()).collect();
         out.effects.push(Effect::Land {
             entries,
+            onto: onto.flatten(),
             checks,
             append_only: self.settings.merge.append_only.clone(),
             ai: self.settings.merge.ai.clone(),
@@ -306,6 +300,61 @@ impl Engine {
                 cars,
             },
         }
+    }
+
+    /// A merge the operator must approve first (`pause_before_merge`, or a
+    /// team's integration): the pause point is asked for, and `true` until
+    /// it is approved.
+    fn merge_waits_for_approval(&mut self, out: &mut Step, task: &TaskId) -> bool {
+        if !(self.settings.pause_before_merge || self.integration_needs_approval(task))
+            || self.merge_approved(task)
+        {
+            return false;
+        }
+        let id = self.state.next_pause_id();
+        let reason = format!(
+            "merge {task} ({}) into {}",
+            self.state.tasks[task].spec.title,
+            self.dest_name(task)
+        );
+        let attr = self.task_attr(task);
+        self.emit(
+            out,
+            attr,
+            EventKind::PauseRequested {
+                id,
+                pause: PauseKind::Merge,
+                reason,
+            },
+        );
+        true
+    }
+
+    /// The queue entry of `task`; none (and the task failed) without a branch.
+    fn queue_entry(&mut self, out: &mut Step, task: &TaskId) -> Option<LandEntry> {
+        let t = &self.state.tasks[task];
+        let Some(branch) = t.branch.clone() else {
+            self.emit(
+                out,
+                Attr::engine().task(task),
+                EventKind::TaskFailed {
+                    reason: "queued without a branch".into(),
+                },
+            );
+            return None;
+        };
+        let agent = t.agent.clone().map(|a| a.0).unwrap_or_default();
+        let message = format!(
+            "Merge {task}: {}\n\nShiftboss-Task: {task}\nShiftboss-Agent: {agent}\nShiftboss-Convoy: {}\n",
+            t.spec.title, t.spec.convoy
+        );
+        Some(LandEntry {
+            task: task.clone(),
+            branch,
+            message,
+            context: format!("{}: {}\n{}", task, t.spec.title, t.spec.spec),
+            advance: self.advances(t),
+        })
     }
 
     pub(crate) fn on_landed(
@@ -465,7 +514,7 @@ impl Engine {
             } => {
                 let reason = format!(
                     "the merged result on {}: {}",
-                    self.settings.target,
+                    self.dest_name(task),
                     rejection_context(&gate, &findings, &output)
                 );
                 self.send_back(out, task, reason);

@@ -29,11 +29,10 @@ impl Engine {
                     && self.team_allows(t)
                     && t.not_before.is_none_or(|nb| nb <= self.now)
                     && !s.held_convoys.contains(&t.spec.convoy)
-                    && t.spec.after.iter().all(|d| {
-                        s.tasks
-                            .get(d)
-                            .is_some_and(|d| d.status == TaskStatus::Merged)
-                    });
+                    && t.spec
+                        .after
+                        .iter()
+                        .all(|d| s.tasks.get(d).is_some_and(|d| self.dependency_met(t, d)));
                 ok.then_some((t.spec.priority, i, id))
             })
             .collect();
@@ -269,8 +268,8 @@ impl Engine {
                 .session_models
                 .insert(session.clone(), model.clone());
         }
-        // A lead's integration of an epic it broke up starts from the
-        // target's tip, where its coders' work has landed.
+        // A lead's integration of an epic it broke up starts from its
+        // team's integration branch, where its coders' work has landed.
         let integrating = self.is_broken_up(task);
         let t = &self.state.tasks[task];
         // A task sent back to be redone on the target starts a new branch
@@ -310,12 +309,14 @@ impl Engine {
             .insert(session.clone(), (agent.clone(), task.clone(), self.now));
         self.schedule_checks(&session);
         let mail = self.deliver_mail(out, agent, task, &session);
+        let base = self.base_of(task);
         out.effects.push(Effect::Start {
             agent: agent.clone(),
             session,
             task: task.clone(),
             branch,
             resume_from,
+            base,
             model,
             attempt,
             handoff,

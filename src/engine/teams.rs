@@ -10,6 +10,13 @@
 //! * An epic its lead broke up integrates after its coders: when the lead's
 //!   session ends with tasks of its making still to land, the epic goes back
 //!   to wait for them and the lead takes it again once they merged.
+//! * Where work lands: a team with an agent lead has an integration branch
+//!   (`shiftboss/team/<team>`). Its coders' branches start from it, are
+//!   gated against it and land on it through the queue; the lead's
+//!   integration starts from it, is gated against it (its own changes) and
+//!   lands on the target (through the pause point when the config asks),
+//!   and the team branch then follows it.
+//!   Operator-led teams and tasks of no team land on the target.
 //!
 //! With no teams configured none of this applies and no event is written.
 
@@ -42,6 +49,13 @@ impl TeamSettings {
     /// did not create.
     pub fn is_lead_work(&self, task: &Task) -> bool {
         self.lead.is_some() && task.created_by.as_ref() != self.lead.as_ref()
+    }
+
+    /// The team's integration branch, when an agent leads it.
+    pub fn branch(&self) -> Option<String> {
+        self.lead
+            .as_ref()
+            .map(|_| crate::merge::team_branch(&self.name))
     }
 }
 
@@ -142,6 +156,7 @@ impl Engine {
                 lead: t.lead.clone(),
                 coders: t.coders.clone(),
                 convoys: t.convoys.clone(),
+                branch: t.branch(),
             })
             .collect();
         for kind in due {
@@ -171,6 +186,60 @@ impl Engine {
             }
         }
         out
+    }
+
+    /// The team's integration branch a coder's task (one its agent lead
+    /// created) lands on; none: the target.
+    pub(crate) fn team_branch_of(&self, task: &Task) -> Option<String> {
+        let team = self.team_of_convoy(&task.spec.convoy)?;
+        if team.is_lead_work(task) {
+            return None;
+        }
+        team.branch()
+    }
+
+    /// Where a new branch of `task` starts, and what its gates measure it
+    /// against: a coder's task and its lead's integration of the epic it
+    /// broke up start from the team's integration branch (teammates' landed
+    /// work in it); else the target.
+    pub(crate) fn base_of(&self, task: &TaskId) -> Option<String> {
+        let t = self.state.tasks.get(task)?;
+        let team = self.team_of_convoy(&t.spec.convoy)?;
+        if team.is_lead_work(t) && !self.is_broken_up(task) {
+            return None;
+        }
+        team.branch()
+    }
+
+    /// Whether `dep`, which `task` comes after, is merged where `task`
+    /// starts: a coder's task landed on its team branch is, for its
+    /// teammates and its lead's integration (they start from that branch);
+    /// for anyone else only once the team's integration of it reached the
+    /// target.
+    pub(super) fn dependency_met(&self, task: &Task, dep: &Task) -> bool {
+        if dep.status != TaskStatus::Merged {
+            return false;
+        }
+        let Some(on) = &dep.onto else {
+            return true;
+        };
+        if self.base_of(&task.spec.id).as_ref() == Some(on) {
+            return true;
+        }
+        dep.epic
+            .as_ref()
+            .and_then(|e| self.state.tasks.get(e))
+            .is_none_or(|e| e.status == TaskStatus::Merged)
+    }
+
+    /// The branch an integration's landing on the target fast-forwards:
+    /// its team's integration branch, so that branch is what went to the target.
+    pub(crate) fn advances(&self, task: &Task) -> Option<String> {
+        let team = self.team_of_convoy(&task.spec.convoy)?;
+        if !team.is_lead_work(task) || !self.is_broken_up(&task.spec.id) {
+            return None;
+        }
+        team.branch()
     }
 
     /// The team's pause point before a lead's integration lands, when asked for.

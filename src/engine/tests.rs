@@ -624,6 +624,7 @@ mod mail;
 mod recovery;
 mod review;
 mod routing;
+mod team_branch;
 mod teams;
 mod ticks;
 mod triage;

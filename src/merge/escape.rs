@@ -6,7 +6,7 @@
 
 use super::{Ctx, GitError, Repo};
 use crate::domain::GateFinding;
-use git2::{ErrorCode, FileMode, Oid};
+use git2::{FileMode, Oid};
 
 /// The gate's name in findings.
 pub const PATHS_GATE: &str = "paths";
@@ -160,16 +160,17 @@ impl Repo {
     /// The `paths` findings for what `branch` changed against its merge
     /// base with the target.
     pub fn escapes(&self, branch: &str) -> Result<Vec<GateFinding>, GitError> {
-        let tip = self.existing_branch_oid(branch)?;
-        let target = self.target_oid()?;
-        let base = match self.main.merge_base(target, tip) {
-            Ok(base) => Some(base),
-            Err(e) if e.code() == ErrorCode::NotFound => None,
-            Err(e) => {
-                return Err(e)
-                    .ctx_with(&self.root, || format!("find the merge base of `{branch}`"));
-            }
-        };
+        self.escapes_against(branch, None)
+    }
+
+    /// The `paths` findings for what `branch` changed against its merge
+    /// base with `base` (a team's integration branch; none: the target).
+    pub fn escapes_against(
+        &self,
+        branch: &str,
+        base: Option<&str>,
+    ) -> Result<Vec<GateFinding>, GitError> {
+        let (base, tip) = self.base_and_tip(branch, base)?;
         self.escapes_between(base, tip)
     }
 

@@ -1,7 +1,8 @@
-//! Landing queue entries on the target, bors-style: the entries of a batch
-//! are merged one after another onto the target's tip in memory, the merged
-//! result is gated in shiftboss's own queue worktree, and only a result that
-//! passed moves the target ref (compare-and-swap). A failing batch is split
+//! Landing queue entries on the target (or a team's integration branch,
+//! `onto.rs`), bors-style: the entries of a batch are merged one after
+//! another onto its tip in memory, the merged result is gated in
+//! shiftboss's own queue worktree, and only a result that passed moves the
+//! ref (compare-and-swap). A failing batch is split
 //! in halves until the culprits are found; the rest still lands. An
 //! operator's checkout on the target follows each landing, or holds it while
 //! it has changes (`checkout.rs`).
@@ -32,6 +33,10 @@ pub struct LandEntry {
     pub message: String,
     /// The task's title and spec, for the `ai` tier.
     pub context: String,
+    /// A branch fast-forwarded to this entry's merge once it landed (a
+    /// team's integration branch, after the team's integration landed on
+    /// the target), when that branch's tip is in the merge.
+    pub advance: Option<String>,
 }
 
 /// How a batch lands.
@@ -46,6 +51,10 @@ pub struct LandOptions<'a> {
     pub ai: Option<AiResolve<'a>>,
     /// The merge commits' time.
     pub at: Millis,
+    /// Where the batch lands: a team's integration branch (made from the
+    /// target's tip if missing), or the target (`None`). The operator's
+    /// checkout follows only the target.
+    pub onto: Option<&'a str>,
 }
 
 /// What became of a batch.
@@ -117,10 +126,11 @@ impl Repo {
         Ok(path)
     }
 
-    /// Land `entries` (in queue order) on the target. See the module docs.
+    /// Land `entries` (in queue order) on the target, or on `opts.onto`.
+    /// See the module docs.
     pub fn land(&self, entries: &[LandEntry], opts: &LandOptions<'_>) -> Landing {
         let mut out = Landing::default();
-        if self.landings_held(&mut out) {
+        if self.landings_held(opts.onto, &mut out) {
             return out;
         }
         let append_only = glob_set(opts.append_only);
@@ -133,9 +143,14 @@ impl Repo {
     }
 
     /// Nothing is merged or gated while the operator's checkout holds
-    /// landings (or it cannot be read): said in `out`, true.
-    pub(super) fn landings_held(&self, out: &mut Landing) -> bool {
-        match self.checkout_holds() {
+    /// landings on the target, or while a checkout shiftboss does not
+    /// manage holds `onto` (or it cannot be read): said in `out`, true.
+    pub(super) fn landings_held(&self, onto: Option<&str>, out: &mut Landing) -> bool {
+        let holds = match onto {
+            Some(b) if b != self.target => self.refuse_checked_out(b).map(|_| Vec::new()),
+            _ => self.checkout_holds(),
+        };
+        match holds {
             Ok(files) if !files.is_empty() => out.held = files,
             Ok(_) => return false,
             Err(e) => out.error = Some(e.to_string()),
@@ -153,7 +168,7 @@ impl Repo {
         if !out.held.is_empty() {
             return Ok(());
         }
-        let base = self.target_oid()?;
+        let base = self.dest_oid(opts.onto)?;
         // The merges are made in memory and stored as one pack before the
         // gate checks the candidate out or the target moves to it.
         let (candidate, included) =
@@ -179,7 +194,7 @@ impl Repo {
         }
         match report {
             Some(r) if !r.passed => self.failed_batch(&r, &included, opts, append_only, out),
-            _ => self.land_passed(base, candidate, included, out),
+            _ => self.land_passed(base, candidate, included, opts.onto, out),
         }
     }
 
@@ -266,14 +281,15 @@ impl Repo {
         self.land_group(&b, opts, append_only, out)
     }
 
-    /// The candidate passed: the target moves to it (compare-and-swap), and
-    /// every entry it holds is merged — unless the operator's checkout holds
-    /// the landing.
+    /// The candidate passed: the target (or `onto`) moves to it
+    /// (compare-and-swap), and every entry it holds is merged — unless the
+    /// operator's checkout holds the landing on the target.
     pub(super) fn land_passed(
         &self,
         base: Oid,
         candidate: Oid,
         included: Vec<Included<'_>>,
+        onto: Option<&str>,
         out: &mut Landing,
     ) -> Result<(), GitError> {
         if candidate != base {
@@ -285,11 +301,19 @@ impl Repo {
                     .collect::<Vec<_>>()
                     .join(", ")
             );
-            let held = self.land_target(base, candidate, &log)?;
-            if !held.is_empty() {
-                out.held = held;
-                return Ok(());
+            match onto {
+                Some(b) if b != self.target => self.move_branch(b, base, candidate, &log)?,
+                _ => {
+                    let held = self.land_target(base, candidate, &log)?;
+                    if !held.is_empty() {
+                        out.held = held;
+                        return Ok(());
+                    }
+                }
             }
+        }
+        for (e, commit, _, _) in &included {
+            self.advance(e, *commit);
         }
         for (e, commit, tier, removals) in included {
             out.results.push((
@@ -302,6 +326,22 @@ impl Repo {
             ));
         }
         Ok(())
+    }
+}
+
+impl Repo {
+    /// The branch an entry advances follows its merge, when it can (the
+    /// entry merged whatever becomes of this).
+    fn advance(&self, e: &LandEntry, commit: Oid) {
+        let Some(branch) = &e.advance else { return };
+        let log = format!("shiftboss merge queue: {} landed", e.task);
+        match self.fast_forward(branch, commit, &log) {
+            Ok(true) => {}
+            Ok(false) => {
+                tracing::warn!(%branch, task = %e.task, "not fast-forwarded: it went its own way")
+            }
+            Err(e) => tracing::warn!(%branch, error = %e, "not fast-forwarded"),
+        }
     }
 }
 

@@ -46,6 +46,7 @@ fn repo_with_branches(root: &Path, n: usize) -> Vec<LandEntry> {
                 branch,
                 message: format!("Merge t{i}\n"),
                 context: String::new(),
+                advance: None,
             }
         })
         .collect()
@@ -75,6 +76,7 @@ fn a_landed_batch_is_stored_as_one_pack_every_reader_sees() {
             append_only: &[],
             ai: None,
             at: T0,
+            onto: None,
         },
     );
     assert_eq!(landing.error, None);
@@ -147,6 +149,7 @@ fn a_failed_merge_leaves_the_object_database_as_it_was() {
             append_only: &[],
             ai: None,
             at: T0,
+            onto: None,
         },
     );
     assert!(landing.error.is_some());
@@ -167,6 +170,7 @@ fn a_failed_merge_leaves_the_object_database_as_it_was() {
             append_only: &[],
             ai: None,
             at: T0,
+            onto: None,
         },
     );
     assert_eq!(landing.error, None);

@@ -16,6 +16,7 @@ mod gate_checkout;
 mod gitconfig;
 mod land;
 mod mem_odb;
+mod onto;
 mod paths;
 mod resolve;
 mod stage;
@@ -27,6 +28,8 @@ mod worktree_map;
 #[cfg(test)]
 mod mem_odb_tests;
 #[cfg(test)]
+mod onto_tests;
+#[cfg(test)]
 mod tests;
 
 pub use escape::{PATHS_GATE, link_escape};
@@ -34,6 +37,7 @@ pub use gate::{GATE_ENV_PASSTHROUGH, GATE_OUTPUT_LIMIT, GateReport, GateResult, 
 pub use gate_checkout::GatePool;
 pub use gitconfig::{ConfigWatch, entries as config_entries, runs_a_program};
 pub use land::{LandEntry, LandOptions, Landing, QUEUE_BRANCH, QUEUE_WORKTREE};
+pub use onto::{TEAM_BRANCH_PREFIX, team_branch};
 pub use paths::{check_paths, command_finding};
 pub use resolve::{AiLedger, AiResolve, Merged, lines_at_risk};
 pub use train::Train;

@@ -22,16 +22,17 @@ impl Repo {
     /// Files `branch` changed relative to its merge base with the target
     /// (added, modified, deleted; sorted). Empty when the branch is merged.
     pub fn changed_files(&self, branch: &str) -> Result<Vec<String>, GitError> {
-        let tip = self.existing_branch_oid(branch)?;
-        let target = self.target_oid()?;
-        let base = match self.main.merge_base(target, tip) {
-            Ok(base) => Some(base),
-            Err(e) if e.code() == ErrorCode::NotFound => None,
-            Err(e) => {
-                return Err(e)
-                    .ctx_with(&self.root, || format!("find the merge base of `{branch}`"));
-            }
-        };
+        self.changed_files_against(branch, None)
+    }
+
+    /// Files `branch` changed relative to its merge base with `base` (a
+    /// team's integration branch; none: the target).
+    pub fn changed_files_against(
+        &self,
+        branch: &str,
+        base: Option<&str>,
+    ) -> Result<Vec<String>, GitError> {
+        let (base, tip) = self.base_and_tip(branch, base)?;
         let repo = &self.main;
         let tree_of = |oid: Oid| {
             repo.find_commit(oid)

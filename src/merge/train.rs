@@ -104,7 +104,7 @@ impl Repo {
             return self.land(entries, opts);
         }
         let mut out = Landing::default();
-        if self.landings_held(&mut out) {
+        if self.landings_held(opts.onto, &mut out) {
             return out;
         }
         let mut drive = Drive {
@@ -152,7 +152,7 @@ impl<'e> Drive<'_, '_, 'e> {
                 };
                 let base = match flight.moving.back() {
                     Some(c) => c.candidate,
-                    None => self.repo.target_oid()?,
+                    None => self.repo.dest_oid(self.opts.onto)?,
                 };
                 let car = self.build(s, base, entries, flight, out)?;
                 flight.moving.push_back(car);
@@ -243,8 +243,13 @@ impl<'e> Drive<'_, '_, 'e> {
             out.runs.push(self.batch_run(&front, r));
         }
         let Some(r) = report.filter(|r| !r.passed) else {
-            self.repo
-                .land_passed(front.base, front.candidate, front.included, out)?;
+            self.repo.land_passed(
+                front.base,
+                front.candidate,
+                front.included,
+                self.opts.onto,
+                out,
+            )?;
             if !out.held.is_empty() {
                 self.discard(flight, false);
             }

@@ -57,8 +57,9 @@ pub fn lead_section(own_prompt: &str) -> String {
          `::task id=<id> scope=<glob>,<glob> after=<id>,<id> spec=<file>::<title>`\n\
          (`after` and `spec` are optional; ids are letters, digits, '-', '_' and '.'; scopes are globs relative to \
          the repository root; `spec` is the file's path inside your folder). When all are out, print `::done::`. \
-         You get this task again once your coders' tasks have landed on the target: then integrate — fix the seams \
-         between their work on your branch — and print `::done::` again.\n",
+         Your coders' work lands on your team's integration branch, not the target. You get this task again once \
+         their tasks have landed there, on a branch that starts from it: then integrate — fix the seams between \
+         their work — and print `::done::` again; your integration goes to the target through the merge queue.\n",
     );
     if !own_prompt.trim().is_empty() {
         p.push_str(&format!("\n{}\n", own_prompt.trim()));

@@ -258,6 +258,7 @@ impl Executor {
                 checks,
                 scope,
                 protected,
+                base,
             } => {
                 let gates = GatesEffect {
                     task,
@@ -266,6 +267,7 @@ impl Executor {
                     checks,
                     scope,
                     protected,
+                    base,
                 };
                 self.gates(now, gates, timeline, inputs)
             }
@@ -276,6 +278,7 @@ impl Executor {
             }
             Effect::Land {
                 entries,
+                onto,
                 checks,
                 append_only,
                 ai,
@@ -289,6 +292,7 @@ impl Executor {
                     train,
                     timeout: self.gate_timeout,
                     at: now,
+                    onto,
                 };
                 self.land(now, batch, timeline)
             }
@@ -325,6 +329,7 @@ impl Executor {
             task,
             branch,
             resume_from,
+            base,
             model,
             attempt,
             handoff,
@@ -337,9 +342,16 @@ impl Executor {
         for h in &mut self.hosts {
             h.make_room(&agent);
         }
-        let prepared = self
-            .repo
-            .prepare_worktree_at(&agent, &branch, resume_from.as_deref(), now);
+        // A new branch starts where the task continues from, else from its
+        // base (a team's integration branch, made when first needed).
+        let made = base.as_deref().map(|b| self.repo.ensure_branch(b));
+        let from = resume_from.or(base);
+        let prepared = match made {
+            Some(Err(e)) => Err(e),
+            _ => self
+                .repo
+                .prepare_worktree_at(&agent, &branch, from.as_deref(), now),
+        };
         let mut work = Working {
             session,
             agent,
@@ -415,6 +427,8 @@ struct GatesEffect {
     checks: Vec<String>,
     scope: Vec<String>,
     protected: Vec<String>,
+    /// What the branch is measured against (none: the target).
+    base: Option<String>,
 }
 
 /// Gates that could not run: the executor's failure, and the gates'
@@ -456,15 +470,19 @@ impl Executor {
             Ok(at) => at,
             Err(input) => return timeline.push(now, Wake::Input(*input)),
         };
-        let escapes = self.repo.escapes(&g.branch).unwrap_or_else(|e| {
-            vec![crate::domain::GateFinding {
-                gate: crate::merge::PATHS_GATE.into(),
-                file: String::new(),
-                line: None,
-                expected: "a branch whose paths can be read".into(),
-                found: e.to_string(),
-            }]
-        });
+        let base = g.base.as_deref();
+        let escapes = self
+            .repo
+            .escapes_against(&g.branch, base)
+            .unwrap_or_else(|e| {
+                vec![crate::domain::GateFinding {
+                    gate: crate::merge::PATHS_GATE.into(),
+                    file: String::new(),
+                    line: None,
+                    expected: "a branch whose paths can be read".into(),
+                    found: e.to_string(),
+                }]
+            });
         let checkout = if self.simulated() || g.checks.is_empty() {
             None
         } else {
@@ -493,7 +511,7 @@ impl Executor {
 
     /// The agent's worktree on the branch, with whatever it left
     /// uncommitted committed (part of its work), and the files the branch
-    /// changed against the target. `Err`: the gates' failed answer.
+    /// changed against the target (or the team branch it lands on). `Err`: the gates' failed answer.
     fn branch_work(
         &mut self,
         now: Millis,
@@ -518,7 +536,9 @@ impl Executor {
         if let Err(e) = cx.commit_wip(&dir, &g.agent, &g.task, "left uncommitted at done") {
             inputs.push_back(task_failure("commit", &g.agent, &g.task, e.to_string()));
         }
-        let changed = self.repo.changed_files(&g.branch).unwrap_or_else(|e| {
+        let base = g.base.as_deref();
+        let changed = self.repo.changed_files_against(&g.branch, base);
+        let changed = changed.unwrap_or_else(|e| {
             let failed = task_failure("changed files", &g.agent, &g.task, e.to_string());
             inputs.push_back(failed);
             Vec::new()

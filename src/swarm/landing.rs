@@ -118,6 +118,8 @@ pub(super) struct Batch {
     pub train: merge::Train,
     pub timeout: Duration,
     pub at: crate::domain::Millis,
+    /// A team's integration branch, or the target (`None`).
+    pub onto: Option<String>,
 }
 
 impl Batch {
@@ -141,6 +143,7 @@ impl Batch {
             append_only: &self.append_only,
             ai: self.ai.as_ref().map(|_| &resolve as merge::AiResolve<'_>),
             at: self.at,
+            onto: self.onto.as_deref(),
         };
         let landing = repo.land_train(&self.entries, &opts, self.train);
         let input = Input::Landed {

@@ -24,11 +24,13 @@ pub fn effect(effect: &Effect) {
             task,
             branch,
             resume_from,
+            base,
             model,
             attempt,
             ..
         } => tracing::info!(
             %agent, %session, %task, %branch, resume_from = resume_from.as_deref().unwrap_or(""),
+            base = base.as_deref().unwrap_or(""),
             %model, attempt, "start: preparing the worktree and starting the session"
         ),
         Effect::Stop { session, reason } => tracing::info!(%session, %reason, "stop"),
@@ -48,10 +50,12 @@ pub fn effect(effect: &Effect) {
             entries,
             checks,
             train,
+            onto,
             ..
         } => {
             let tasks: Vec<&str> = entries.iter().map(|e| e.task.as_str()).collect();
-            tracing::info!(tasks = ?tasks, gates = checks.len(), cars = train.cars, "landing: a batch");
+            let onto = onto.as_deref().unwrap_or("the target");
+            tracing::info!(tasks = ?tasks, gates = checks.len(), onto, cars = train.cars, "landing: a batch");
         }
         Effect::CommentIssue { task, issue, .. } => {
             tracing::info!(%task, repo = %issue.repo, number = issue.number, "issue: commenting on the merge")

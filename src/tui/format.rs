@@ -54,6 +54,12 @@ pub fn cell(s: &str, w: usize) -> String {
     }
 }
 
+/// A branch the queue lands on, as the console names it: a team's
+/// integration branch `shiftboss/team/<name>` is `team/<name>`.
+pub fn short_branch(b: &str) -> &str {
+    b.strip_prefix("shiftboss/").unwrap_or(b)
+}
+
 /// The first 8 characters of a commit id.
 pub fn short_commit(c: &str) -> &str {
     &c[..c.len().min(8)]

@@ -105,6 +105,15 @@ pub fn up_until_idle(repo: &Path, env: &[(&str, &str)]) -> serde_json::Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
+/// [`up_until_idle`] with more of `up`'s flags.
+pub fn up_with(repo: &Path, flags: &[&str]) -> serde_json::Value {
+    let mut args = vec!["up", "--headless", "--until-idle", "--json"];
+    args.extend(flags);
+    let out = run(repo, &args, &[]);
+    assert_ok(&out);
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
 /// The command succeeded, or the test fails with its stderr.
 pub fn assert_ok(out: &Output) {
     assert!(

@@ -61,7 +61,7 @@ impl SwarmState {
     }
 
     pub(super) fn merge_queued(&mut self, ev: &Event) {
-        let EventKind::MergeQueued { seq } = &ev.kind else {
+        let EventKind::MergeQueued { seq, onto } = &ev.kind else {
             return;
         };
         let task = ev.task.clone();
@@ -69,6 +69,7 @@ impl SwarmState {
         if let Some(t) = self.task_mut(task.as_ref(), ev.at) {
             t.status = TaskStatus::Queued;
             t.queued_seq = Some(*seq);
+            t.onto = onto.clone();
         }
     }
 

@@ -13,6 +13,9 @@ pub struct TeamFacts {
     pub coders: Vec<AgentId>,
     pub convoys: Vec<ConvoyId>,
     pub started_at: Millis,
+    /// Its integration branch, with an agent lead.
+    #[serde(default)]
+    pub branch: Option<String>,
 }
 
 impl SwarmState {
@@ -23,6 +26,7 @@ impl SwarmState {
             lead,
             coders,
             convoys,
+            branch,
         } = &ev.kind
         else {
             return;
@@ -35,6 +39,7 @@ impl SwarmState {
                 coders: coders.clone(),
                 convoys: convoys.clone(),
                 started_at: ev.at,
+                branch: branch.clone(),
             });
         }
     }
@@ -86,6 +91,11 @@ pub struct TeamFigures {
     pub merged: u32,
     /// Tasks its lead created with `::task` lines.
     pub created_by_lead: u32,
+    /// Its integration branch (with an agent lead), and how many of its
+    /// coders' tasks have landed there.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub branch: Option<String>,
+    pub on_branch: u32,
     /// Tasks of its convoys its lead did not create (the epics).
     pub epics: u32,
     /// Tasks merged per hour from the team's start to its last merge (to
@@ -122,6 +132,10 @@ impl SwarmState {
         let by_lead = tasks
             .iter()
             .filter(|x| x.created_by.is_some() && x.created_by == t.lead)
+            .count() as u32;
+        let on_branch = tasks
+            .iter()
+            .filter(|x| x.status == TaskStatus::Merged && x.onto.is_some() && x.onto == t.branch)
             .count() as u32;
         let members: Vec<&AgentState> = t
             .lead
@@ -166,6 +180,8 @@ impl SwarmState {
             tasks: tasks.len() as u32,
             merged,
             created_by_lead: by_lead,
+            branch: t.branch.clone(),
+            on_branch,
             epics: tasks.len() as u32 - by_lead,
             merged_per_hour: (merged as f64 / hours * 100.0).round() / 100.0,
             spend_usd: (spend.dollars() * 100.0).round() / 100.0,

@@ -255,7 +255,7 @@ pub(super) fn scenario() -> Vec<Event> {
             Engine,
             a1,
             Some("auth-1"),
-            EventKind::MergeQueued { seq: 1 },
+            EventKind::MergeQueued { seq: 1, onto: None },
         ),
         ev(
             30,
@@ -288,7 +288,7 @@ pub(super) fn scenario() -> Vec<Event> {
             Engine,
             a2,
             Some("auth-2"),
-            EventKind::MergeQueued { seq: 2 },
+            EventKind::MergeQueued { seq: 2, onto: None },
         ),
         ev(
             33,
@@ -488,6 +488,7 @@ pub(super) fn random_events(seed: u64, n: usize) -> Vec<Event> {
             },
             17 => EventKind::MergeQueued {
                 seq: state.merge_seq + 1,
+                onto: None,
             },
             18 => EventKind::MergeFinished {
                 outcome: if b {

@@ -20,7 +20,7 @@ mod rows;
 mod task;
 
 use super::app::App;
-use super::format::{clock_hms, short_commit};
+use super::format::{clock_hms, short_branch, short_commit};
 use super::panes::Target;
 use super::theme::Theme;
 use crate::domain::{Event, EventKind, MergeOutcome, Millis};
@@ -152,7 +152,10 @@ pub fn event_detail(kind: &EventKind) -> String {
             if gate.is_empty() { "gates" } else { gate },
             if *passed { "passed" } else { "failed" }
         ),
-        EventKind::MergeQueued { seq } => format!("queued #{seq}"),
+        EventKind::MergeQueued { seq, onto: None } => format!("queued #{seq}"),
+        EventKind::MergeQueued { seq, onto: Some(b) } => {
+            format!("queued #{seq} → {}", short_branch(b))
+        }
         EventKind::MergeFinished { outcome } => merge_detail(outcome),
         EventKind::BatchTested {
             tasks,

@@ -138,7 +138,7 @@ impl Day {
             22,
             Some("builder-01"),
             Some("auth-1"),
-            EventKind::MergeQueued { seq: 1 },
+            EventKind::MergeQueued { seq: 1, onto: None },
         );
         d.ev(
             23,
@@ -160,7 +160,7 @@ impl Day {
             42,
             Some("builder-02"),
             Some("auth-2"),
-            EventKind::MergeQueued { seq: 2 },
+            EventKind::MergeQueued { seq: 2, onto: None },
         );
         d.ev(
             43,
@@ -191,7 +191,7 @@ impl Day {
             64,
             Some("builder-02"),
             Some("auth-4"),
-            EventKind::MergeQueued { seq: 3 },
+            EventKind::MergeQueued { seq: 3, onto: None },
         );
         d.snap.merge_queue = vec!["auth-4".into()];
         // Concerns: a low-confidence high one, a sure high one, a log one.
@@ -282,7 +282,12 @@ impl Day {
         d.assign(81, "builder-01", "auth-6");
         d.ev(82, b1, Some("auth-6"), EventKind::TaskDone);
         d.gate(83, "builder-01", "auth-6", true);
-        d.ev(84, b1, Some("auth-6"), EventKind::MergeQueued { seq: 4 });
+        d.ev(
+            84,
+            b1,
+            Some("auth-6"),
+            EventKind::MergeQueued { seq: 4, onto: None },
+        );
         let risk = |side, line: &str| LineAtRisk {
             file: "src/auth/login.rs".into(),
             side,
@@ -315,7 +320,12 @@ impl Day {
         d.assign(86, "builder-02", "auth-7");
         d.ev(87, b2, Some("auth-7"), EventKind::TaskDone);
         d.gate(88, "builder-02", "auth-7", true);
-        d.ev(89, b2, Some("auth-7"), EventKind::MergeQueued { seq: 5 });
+        d.ev(
+            89,
+            b2,
+            Some("auth-7"),
+            EventKind::MergeQueued { seq: 5, onto: None },
+        );
         let batch = |tasks: &[&str], passed: bool| EventKind::BatchTested {
             tasks: tasks.iter().map(|t| TaskId::from(*t)).collect(),
             base: "0123456789abcdef".into(),
@@ -373,7 +383,12 @@ impl Day {
         );
         d.ev(92, b2, Some("auth-7"), EventKind::TaskDone);
         d.gate(93, "builder-02", "auth-7", true);
-        d.ev(94, b2, Some("auth-7"), EventKind::MergeQueued { seq: 6 });
+        d.ev(
+            94,
+            b2,
+            Some("auth-7"),
+            EventKind::MergeQueued { seq: 6, onto: None },
+        );
         d.ev(
             95,
             None,

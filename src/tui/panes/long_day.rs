@@ -90,7 +90,7 @@ fn first_hour() -> Kit {
                 changed: Vec::new(),
             },
         );
-        k.ev(None, Some(t), EventKind::MergeQueued { seq: 1 });
+        k.ev(None, Some(t), EventKind::MergeQueued { seq: 1, onto: None });
     }
     k.at(9 * HOUR + 59 * MINUTE).ev(
         None,

@@ -159,6 +159,21 @@ fn team_line<'a>(team: &Team, t: &Theme) -> Line<'a> {
     Line::from(spans)
 }
 
+/// How much of a team's coders' work is on its integration branch, while
+/// the branch has yet to go to the target.
+fn on_branch(f: &crate::domain::TeamFigures) -> String {
+    match &f.branch {
+        Some(b) if f.on_branch > 0 && f.waits_for != "landed" => {
+            format!(
+                " ({} on {})",
+                f.on_branch,
+                crate::tui::format::short_branch(b)
+            )
+        }
+        _ => String::new(),
+    }
+}
+
 /// A configured team's row: its healthy members, its lead, progress, spend
 /// and what it waits for.
 fn named_team_line<'a>(team: &Team, f: &crate::domain::TeamFigures, t: &Theme) -> Line<'a> {
@@ -169,6 +184,7 @@ fn named_team_line<'a>(team: &Team, f: &crate::domain::TeamFigures, t: &Theme) -
         Span::raw(" ".repeat((SPAN + 1).saturating_sub(team.working + team.idle) + 1)),
         Span::styled(format!("lead {} · ", f.lead), t.dim()),
         Span::styled(format!("{}/{} merged", f.merged, f.tasks), t.text()),
+        Span::styled(on_branch(f), t.dim()),
         Span::styled(format!(" · ${:.2}", f.spend_usd), t.money()),
         Span::styled(
             if f.waits_for == "landed" {

@@ -4,7 +4,7 @@
 use super::super::{PageCtx, Section, wrap};
 use crate::domain::{Task, TaskId, TaskStatus};
 use crate::tui::action::Action;
-use crate::tui::format::{clock_hms, short_commit};
+use crate::tui::format::{clock_hms, short_branch, short_commit};
 use crate::tui::panes::merge_queue;
 use ratatui::text::{Line, Span};
 
@@ -39,8 +39,9 @@ pub(super) fn stopped(ctx: &PageCtx, task: &Task) -> Vec<Section> {
             .and_then(|f| f.conflict.as_ref())
             .map(|(_, at)| format!(" {}", ctx.when(*at)))
             .unwrap_or_default();
+        let into = task.onto.as_deref().map_or(s.target.as_str(), short_branch);
         c.line(Line::styled(
-            format!("the merge into {} conflicted{when}", s.target),
+            format!("the merge into {into} conflicted{when}"),
             t.error(),
         ));
         for file in &conflict_files {
@@ -79,6 +80,10 @@ pub(super) fn facts(ctx: &PageCtx, id: &TaskId, task: &Task) -> Option<Section> 
     let f = Some(&task.merge_facts);
     let mut merge = Section::new("merge");
     queue_lines(ctx, id, task, &mut merge);
+    if let Some(b) = &task.onto {
+        let to = format!("→ {} (its team's integration branch)", short_branch(b));
+        merge.line(ctx.kv("lands on", to, t.text()));
+    }
     if let Some(at) = f.and_then(|f| f.queued_at) {
         merge.line(ctx.kv("queued", ctx.when(at), t.text()));
     }
@@ -110,7 +115,11 @@ pub(super) fn facts(ctx: &PageCtx, id: &TaskId, task: &Task) -> Option<Section> 
     if task.reimagined > 0 {
         merge.line(ctx.kv(
             "reimagined",
-            format!("{}× redone on the target", task.reimagined),
+            format!(
+                "{}× redone on {}",
+                task.reimagined,
+                task.onto.as_deref().map_or("the target", short_branch)
+            ),
             t.status(TaskStatus::Blocked),
         ));
     }

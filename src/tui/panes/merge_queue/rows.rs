@@ -121,6 +121,18 @@ fn queued_note(t: &Task) -> String {
     parts.join(" · ")
 }
 
+/// A row's note led by where a team's entry lands (`→ team/<name>`, its
+/// team's integration branch); entries bound for the target say nothing.
+fn with_dest(t: &Task, note: String) -> String {
+    let Some(b) = &t.onto else { return note };
+    let dest = format!("→ {}", crate::tui::format::short_branch(b));
+    if note.is_empty() {
+        dest
+    } else {
+        format!("{dest} · {note}")
+    }
+}
+
 /// A task's row in `place`, in it since `since`.
 fn row(t: &Task, place: Place, since: Option<Millis>) -> QueueRow {
     let f = Some(&t.merge_facts);
@@ -150,9 +162,10 @@ fn row(t: &Task, place: Place, since: Option<Millis>) -> QueueRow {
         _ => Vec::new(),
     };
     let note = match place {
-        Place::Queued(_) => queued_note(t),
+        Place::Queued(_) => with_dest(t, queued_note(t)),
+        Place::Merged => with_dest(t, String::new()),
         Place::Failed | Place::Refused | Place::Conflicted => t.reason.clone().unwrap_or_default(),
-        _ => String::new(),
+        Place::Gating => String::new(),
     };
     QueueRow {
         task: t.id().clone(),

@@ -140,3 +140,37 @@ fn deep_queue_draws_in_tiny_areas() {
         }
     }
 }
+
+#[test]
+fn a_team_entry_says_it_lands_on_its_team_branch() {
+    let mut d = Day::standard();
+    // auth-4 is queued again, this time onto a team's integration branch.
+    d.ev(
+        99,
+        Some("builder-01"),
+        Some("auth-4"),
+        EventKind::MergeQueued {
+            seq: 9,
+            onto: Some("shiftboss/team/core".into()),
+        },
+    );
+    let out = pane_text(&MergeQueuePane, &d.snap, &PaneState::default(), 100, 8);
+    let row = out.lines().find(|l| l.contains("auth-4")).unwrap();
+    assert!(row.contains("→ team/core"), "{out}");
+    // Entries bound for the target say nothing of it.
+    let merged = out.lines().find(|l| l.contains("auth-1")).unwrap();
+    assert!(!merged.contains('→'), "{out}");
+    let page =
+        crate::tui::detail::tests::page_text(&d.snap, &Target::Task("auth-4".into()), 100, 200);
+    assert!(
+        page.contains("lands on") && page.contains("→ team/core"),
+        "{page}"
+    );
+    // A filter finds the team's entries.
+    let st = PaneState {
+        filter: "team/core".into(),
+        ..PaneState::default()
+    };
+    let ids: Vec<Target> = MergeQueuePane.targets(&d.snap, &st);
+    assert_eq!(ids, vec![Target::Task("auth-4".into())]);
+}

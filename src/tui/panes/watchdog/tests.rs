@@ -344,6 +344,7 @@ fn configured_teams_group_their_agents_with_lead_progress_spend_and_wait() {
         lead: lead.map(AgentId::new),
         coders: coders.iter().map(|c| AgentId::new(*c)).collect(),
         convoys: vec![ConvoyId::new(name)],
+        branch: lead.map(|_| format!("shiftboss/team/{name}")),
     };
     k.ev(
         None,
@@ -385,6 +386,15 @@ fn configured_teams_group_their_agents_with_lead_progress_spend_and_wait() {
         .assign("dee", "docs-1");
     k.spend("lead-core", "core", 1.25)
         .spend("ada", "core-1", 2.0);
+    // core-1 landed on the team's integration branch.
+    k.ev(
+        Some("ada"),
+        Some("core-1"),
+        EventKind::MergeQueued {
+            seq: 1,
+            onto: Some("shiftboss/team/core".into()),
+        },
+    );
     k.merged("core-1");
     k.at(10 * HOUR);
     k.ev(
@@ -400,6 +410,7 @@ fn configured_teams_group_their_agents_with_lead_progress_spend_and_wait() {
         (core.tasks, core.merged, core.created_by_lead, core.epics),
         (4, 1, 3, 1)
     );
+    assert_eq!(core.on_branch, 1);
     let l = lines(&draw(&WatchdogPane, &k.snap, &PaneState::default(), 110, 9));
     insta::assert_snapshot!(l.join("\n"));
 }
