@@ -26,6 +26,17 @@ fn entry(name: &str) -> LandEntry {
 
 /// `names` landed in cars of `batch`, up to `cars` gated at once.
 fn land_train(repo: &Path, names: &[&str], gate: &str, batch: usize, cars: usize) -> Landing {
+    land_train_onto(repo, names, gate, Train { batch, cars }, None)
+}
+
+/// As [`land_train`], on `onto` (a team's branch) or the target.
+fn land_train_onto(
+    repo: &Path,
+    names: &[&str],
+    gate: &str,
+    train: Train,
+    onto: Option<&str>,
+) -> Landing {
     let checks = vec![gate.to_string()];
     let entries: Vec<LandEntry> = names.iter().map(|n| entry(n)).collect();
     let repo = Repo::open(repo, &repo.join(".shiftboss/worktrees"), "main").unwrap();
@@ -38,9 +49,9 @@ fn land_train(repo: &Path, names: &[&str], gate: &str, batch: usize, cars: usize
             append_only: &[],
             ai: None,
             at: AT,
-            onto: None,
+            onto,
         },
-        Train { batch, cars },
+        train,
     )
 }
 
@@ -240,6 +251,33 @@ fn an_operator_checkout_that_holds_a_car_holds_every_car_behind_it() {
         "mine\n"
     );
     assert!(!repo.join("d.txt").exists());
+}
+
+#[test]
+fn a_train_onto_a_team_branch_moves_that_branch_and_not_the_target() {
+    let (_tmp, repo) = new_repo(&[("README", "r\n")]);
+    let names = ["t1", "t2", "t3", "t4"];
+    for n in names {
+        branch(&repo, n, &[(&format!("{n}.txt"), "ok\n")]);
+    }
+    let before = main_tip(&repo);
+    let team = "shiftboss/team/core";
+    let l = land_train_onto(
+        &repo,
+        &names,
+        "true",
+        Train { batch: 2, cars: 2 },
+        Some(team),
+    );
+    assert_eq!(l.error, None, "{l:?}");
+    assert_eq!(
+        runs(&l),
+        [(vec!["t1", "t2"], true), (vec!["t3", "t4"], true)]
+    );
+    assert_eq!(main_tip(&repo), before);
+    let tip = git(&repo, &["rev-parse", team]);
+    assert_eq!(tip.trim(), merged_commit(&l, "t4"));
+    assert_eq!(l.runs[1].base, merged_commit(&l, "t2"));
 }
 
 /// The small scenario's day with its queue as a train of `cars` batches of
