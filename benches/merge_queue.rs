@@ -1,7 +1,9 @@
 //! The merge queue's throughput: 30 gated, non-conflicting branches landed
 //! on the target, where every landing gates the merged result with a gate
 //! that takes G seconds (`sleep`). One at a time that is 30·G; in batches
-//! of 8 (the default) it is 4 gate runs, ≈ 4·G.
+//! of 8 (the default) it is 4 gate runs, ≈ 4·G. As a merge train
+//! (`[merge] train = N`: N batches of 8 gated at once, each built on the
+//! one before) the 4 gate runs overlap: ≈ ⌈4/N⌉·G.
 //!
 //! `cargo bench --bench merge_queue`
 //!
@@ -11,7 +13,7 @@
 
 use divan::Bencher;
 use shiftboss::domain::TaskId;
-use shiftboss::merge::{LandEntry, LandOptions, Repo, init_demo_repo};
+use shiftboss::merge::{LandEntry, LandOptions, Repo, Train, init_demo_repo};
 use std::path::PathBuf;
 use std::process::Command;
 use std::sync::Mutex;
@@ -24,7 +26,7 @@ fn main() {
         return;
     }
     eprintln!("\nmerge_queue: shiftboss's own CPU per batch (user + system, gates excluded)");
-    let mut sizes: Vec<usize> = rows.iter().map(|r| r.0).collect();
+    let mut sizes: Vec<Shape> = rows.iter().map(|r| r.0).collect();
     sizes.sort_unstable();
     sizes.dedup();
     for size in sizes {
@@ -35,16 +37,20 @@ fn main() {
             .collect();
         per.sort_by(f64::total_cmp);
         let median = per[per.len() / 2];
+        let (batch, cars) = size;
         eprintln!(
-            "batches of {size:>2}: median {:>6.2} ms per batch over {} runs",
+            "batches of {batch:>2}, train of {cars}: median {:>6.2} ms per batch over {} runs",
             median * 1e3,
             per.len()
         );
     }
 }
 
-/// Each run: batch size, CPU seconds landing, batches landed.
-static CPU: Mutex<Vec<(usize, f64, usize)>> = Mutex::new(Vec::new());
+/// A run's batch size and the cars of its train.
+type Shape = (usize, usize);
+
+/// Each run: its shape, CPU seconds landing, batches landed.
+static CPU: Mutex<Vec<(Shape, f64, usize)>> = Mutex::new(Vec::new());
 
 /// The CPU this thread (the one landing) has used so far (user + system),
 /// in seconds, from the scheduler's own count in nanoseconds.
@@ -110,15 +116,17 @@ fn repo() -> (tempfile::TempDir, PathBuf, Vec<LandEntry>) {
     (tmp, root, entries)
 }
 
-/// Land every entry, `batch` at a time, as the queue does.
-fn land_all(root: &std::path::Path, entries: &[LandEntry], batch: usize) {
+/// Land every entry, `batch` at a time (`cars` batches gated at once), as
+/// the queue does.
+fn land_all(root: &std::path::Path, entries: &[LandEntry], batch: usize, cars: usize) {
     let repo = Repo::open(root, &root.join(".shiftboss/worktrees"), "main").unwrap();
     let checks = vec![GATE.to_string()];
     let mut merged = 0;
     let mut batches = 0;
     let start = own_cpu();
-    for chunk in entries.chunks(batch) {
-        let landing = repo.land(
+    let train = Train { batch, cars };
+    for chunk in entries.chunks(batch * cars) {
+        let landing = repo.land_train(
             chunk,
             &LandOptions {
                 checks: &checks,
@@ -129,6 +137,7 @@ fn land_all(root: &std::path::Path, entries: &[LandEntry], batch: usize) {
                 at: AT,
                 onto: None,
             },
+            train,
         );
         assert!(landing.error.is_none(), "{landing:?}");
         merged += landing.results.len();
@@ -138,19 +147,27 @@ fn land_all(root: &std::path::Path, entries: &[LandEntry], batch: usize) {
     let cpu = own_cpu() - start;
     CPU.lock()
         .unwrap_or_else(|e| e.into_inner())
-        .push((batch, cpu, batches.max(1)));
+        .push(((batch, cars), cpu, batches.max(1)));
 }
 
 #[divan::bench(args = [8, 16, 30], sample_count = 3, sample_size = 1)]
 fn thirty_branches_in_batches(bencher: Bencher, batch: usize) {
     bencher
         .with_inputs(repo)
-        .bench_local_values(|(_tmp, root, entries)| land_all(&root, &entries, batch));
+        .bench_local_values(|(_tmp, root, entries)| land_all(&root, &entries, batch, 1));
+}
+
+/// Batches of 8 as a merge train of 1 (the queue without a train), 2 and 4 cars.
+#[divan::bench(args = [1, 2, 4], sample_count = 5, sample_size = 1)]
+fn thirty_branches_in_a_train_of(bencher: Bencher, cars: usize) {
+    bencher
+        .with_inputs(repo)
+        .bench_local_values(|(_tmp, root, entries)| land_all(&root, &entries, 8, cars));
 }
 
 #[divan::bench(sample_count = 1, sample_size = 1)]
 fn thirty_branches_one_by_one(bencher: Bencher) {
     bencher
         .with_inputs(repo)
-        .bench_local_values(|(_tmp, root, entries)| land_all(&root, &entries, 1));
+        .bench_local_values(|(_tmp, root, entries)| land_all(&root, &entries, 1, 1));
 }

@@ -14,35 +14,9 @@ use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use support::repo::{git, new_repo};
+use support::repo::{branch, commit, git, new_repo};
 
 const AT: i64 = 1_780_000_000_000;
-
-/// A branch off main's tip with `files` written (and `remove` removed), one commit.
-fn branch(repo: &Path, name: &str, files: &[(&str, &str)]) {
-    git(repo, &["switch", "-q", "-c", name, "main"]);
-    for (p, text) in files {
-        std::fs::write(repo.join(p), text).unwrap();
-    }
-    git(repo, &["add", "-A"]);
-    commit(repo, &format!("{name}: work"));
-    git(repo, &["switch", "-q", "--detach", "main"]);
-}
-
-fn commit(repo: &Path, msg: &str) {
-    git(
-        repo,
-        &[
-            "-c",
-            "user.name=agent",
-            "-c",
-            "user.email=agent@t",
-            "commit",
-            "-qm",
-            msg,
-        ],
-    );
-}
 
 /// Move main by a commit of its own (another entry that landed earlier).
 fn advance_main(repo: &Path, files: &[(&str, &str)]) {

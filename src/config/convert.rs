@@ -63,6 +63,7 @@ impl Config {
             protected: self.gates.protected.clone(),
             merge: MergeSettings {
                 batch: self.merge.batch,
+                train: self.merge.train,
                 append_only: self.merge.append_only.clone(),
                 delay_on_overlap: self.merge.on_overlap == OnOverlap::Delay,
                 ai: self.merge.ai.enabled().then(|| self.merge.ai.settings()),

@@ -25,6 +25,9 @@ pub const DEFAULT_PROTECTED: [&str; 11] = [
 /// Files merged as a union of both sides' lines (changelogs, lists).
 pub const DEFAULT_APPEND_ONLY: [&str; 2] = ["CHANGELOG.md", "CHANGES.md"];
 
+/// The most batches a merge train gates at once (each a gate run of its own).
+pub const MAX_TRAIN: usize = 16;
+
 /// What to do when a task about to start overlaps work in flight.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -42,6 +45,9 @@ pub enum OnOverlap {
 pub struct Merge {
     /// Queue entries tested together on the target (1 = one at a time).
     pub batch: usize,
+    /// Batches gated at once as a merge train, each on the one before it
+    /// (1 = one batch at a time).
+    pub train: usize,
     /// Globs of files merged as a union of both sides' lines.
     pub append_only: Vec<String>,
     /// A task whose scope overlaps work in flight: `run` or `delay`.
@@ -54,6 +60,7 @@ impl Default for Merge {
     fn default() -> Self {
         Merge {
             batch: 8,
+            train: 1,
             append_only: DEFAULT_APPEND_ONLY.iter().map(|s| s.to_string()).collect(),
             on_overlap: OnOverlap::Run,
             ai: AiTier::default(),
@@ -166,6 +173,15 @@ impl Merge {
                 format!("expected 1 to 64 entries per batch, found {}", self.batch),
             ));
         }
+        if !(1..=MAX_TRAIN).contains(&self.train) {
+            return Err(Invalid::new(
+                p(&[k("merge"), k("train")]),
+                format!(
+                    "expected 1 to {MAX_TRAIN} batches gated at once, found {}",
+                    self.train
+                ),
+            ));
+        }
         check_globs(&self.append_only, &p(&[k("merge"), k("append_only")]))?;
         self.ai.check(&p(&[k("merge"), k("ai")]))
     }
@@ -259,5 +275,25 @@ mod tests {
             (s.provider, s.base_url.as_str(), s.key_env.as_str()),
             (Provider::Anthropic, "http://127.0.0.1:9", "MY_KEY")
         );
+    }
+
+    #[test]
+    fn a_train_is_one_to_sixteen_batches_at_once_and_reaches_the_engine() {
+        let parse = |text: &str| {
+            super::super::Config::parse(text, std::path::Path::new(".shiftboss/config.toml"))
+        };
+        let c = parse("[merge]\nbatch = 4\ntrain = 3\n").unwrap();
+        let m = c.engine_settings().merge;
+        assert_eq!((m.batch, m.train), (4, 3));
+        assert_eq!(parse("").unwrap().engine_settings().merge.train, 1);
+        for (n, found) in [("0", "0"), ("17", "17")] {
+            let e = parse(&format!("[merge]\ntrain = {n}\n")).unwrap_err();
+            assert_eq!(
+                e.to_string(),
+                format!(
+                    ".shiftboss/config.toml:2: merge.train: expected 1 to 16 batches gated at once, found {found}"
+                )
+            );
+        }
     }
 }

@@ -135,6 +135,11 @@ allowed_git_config = []
 # Entries tested together; a failing batch is split in halves to find the
 # culprit (1 = one at a time, up to 64).
 batch = 8
+# Batches gated at once as a merge train: each batch's merged result is
+# built on the one before it and all are gated together, each in a queue
+# worktree of its own; when one fails, those behind it are merged and gated
+# again on the new target (1 = one batch at a time, up to 16).
+train = 1
 # Files merged as a union of both sides' lines (changelogs, lists).
 append_only = ["CHANGELOG.md", "CHANGES.md"]
 # A task whose owned scope holds files that work in flight already changed:

@@ -150,6 +150,8 @@ pub enum Effect {
         checks: Vec<String>,
         append_only: Vec<String>,
         ai: Option<AiSettings>,
+        /// The entries in batches gated at once (`Train::ONE`: one batch).
+        train: crate::merge::Train,
     },
     /// Say on a task's GitHub issue that it merged (a failure comes back
     /// as `ExecutorFailed`, action `issue comment`).

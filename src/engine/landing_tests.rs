@@ -24,8 +24,8 @@ fn spec(id: &str) -> TaskSpec {
     }
 }
 
-struct H {
-    e: Engine,
+pub(super) struct H {
+    pub e: Engine,
     now: Millis,
 }
 
@@ -33,9 +33,15 @@ impl H {
     /// `tasks` started, done, gated and queued: the returned step holds the
     /// `Land` effect of the last.
     fn queued(tasks: &[&str]) -> (H, Step) {
+        Self::queued_with(tasks, MergeSettings::default())
+    }
+
+    /// As [`H::queued`], the merge queue set up as `merge` says.
+    pub(super) fn queued_with(tasks: &[&str], merge: MergeSettings) -> (H, Step) {
         let mut e = Engine::new(Settings {
             agents: tasks.len(),
             max_live: tasks.len(),
+            merge,
             ..Settings::default()
         });
         let specs: Vec<TaskSpec> = tasks.iter().map(|t| spec(t)).collect();
@@ -64,7 +70,7 @@ impl H {
         (h, last)
     }
 
-    fn at(&mut self, input: Input) -> Step {
+    pub(super) fn at(&mut self, input: Input) -> Step {
         self.now += SECOND;
         self.e.step(self.now, input)
     }
@@ -99,7 +105,7 @@ fn count(step: &Step, kind: &str) -> usize {
     step.events.iter().filter(|e| e.kind.name() == kind).count()
 }
 
-fn merged(commit: &str) -> MergeOutcome {
+pub(super) fn merged(commit: &str) -> MergeOutcome {
     MergeOutcome::Merged {
         commit: commit.into(),
         tier: "clean".into(),

@@ -485,3 +485,5 @@ impl Engine {
 mod landing_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod train_tests;

@@ -9,7 +9,7 @@
 
 use super::{Attr, Effect, Engine, Step};
 use crate::domain::*;
-use crate::merge::LandEntry;
+use crate::merge::{LandEntry, Train};
 
 /// Gate output kept in the log per run; the full output stays with the executor.
 const GATE_OUTPUT_KEPT: usize = 4000;
@@ -253,7 +253,7 @@ impl Engine {
         let mut entries: Vec<LandEntry> = Vec::new();
         let mut onto: Option<Option<String>> = None;
         for task in order {
-            if entries.len() >= self.settings.merge.batch {
+            if entries.len() >= self.settings.merge.batch * self.settings.merge.train.max(1) {
                 break;
             }
             if self.merge_waits_for_approval(out, &task) {
@@ -287,7 +287,19 @@ impl Engine {
             checks,
             append_only: self.settings.merge.append_only.clone(),
             ai: self.settings.merge.ai.clone(),
+            train: self.train(),
         });
+    }
+
+    /// How the entries of a landing go: one batch, or a train of them.
+    fn train(&self) -> Train {
+        match self.settings.merge.train {
+            0 | 1 => Train::ONE,
+            cars => Train {
+                batch: self.settings.merge.batch.max(1),
+                cars,
+            },
+        }
     }
 
     /// A merge the operator must approve first (`pause_before_merge`, or a

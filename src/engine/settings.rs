@@ -68,6 +68,8 @@ pub struct Settings {
 pub struct MergeSettings {
     /// Entries tested together on the target.
     pub batch: usize,
+    /// Batches gated at once as a merge train (1: one at a time).
+    pub train: usize,
     /// Globs of files merged as a union of both sides' lines.
     pub append_only: Vec<String>,
     /// Keep a task pending while work in flight overlaps its scope.
@@ -80,6 +82,7 @@ impl Default for MergeSettings {
     fn default() -> Self {
         MergeSettings {
             batch: 8,
+            train: 1,
             append_only: Vec::new(),
             delay_on_overlap: false,
             ai: None,

@@ -74,6 +74,9 @@ pub struct Landing {
     pub spent: Vec<(TaskId, ModelSpend)>,
     /// The `ai` tier's endpoint, when it could not be reached.
     pub ai_unreachable: Option<String>,
+    /// Gate runs waited for one after another (runs gated at once, as a
+    /// merge train's cars are, count once): the landing's length in gate runs.
+    pub serial_runs: usize,
 }
 
 impl Repo {
@@ -81,13 +84,33 @@ impl Repo {
     /// (detached HEAD, forced; untracked files left by earlier gate runs are
     /// removed, ignored ones such as build caches kept).
     pub fn queue_worktree(&self, commit: Oid, at: Millis) -> Result<PathBuf, GitError> {
-        let agent = AgentId::from(QUEUE_WORKTREE);
+        self.queue_worktree_in(0, commit, at)
+    }
+
+    /// The queue worktree of slot `slot` with `commit` checked out, as
+    /// [`Repo::queue_worktree`]: slot 0 is `_queue`, the others (a merge
+    /// train's cars gated at once) `_queue-2`, `_queue-3`, … on branches
+    /// `shiftboss-queue-2`, …; each is made once and kept.
+    pub fn queue_worktree_in(
+        &self,
+        slot: usize,
+        commit: Oid,
+        at: Millis,
+    ) -> Result<PathBuf, GitError> {
+        let (name, branch) = match slot {
+            0 => (QUEUE_WORKTREE.to_string(), QUEUE_BRANCH.to_string()),
+            n => (
+                format!("{QUEUE_WORKTREE}-{}", n + 1),
+                format!("{QUEUE_BRANCH}-{}", n + 1),
+            ),
+        };
+        let agent = AgentId::from(name.as_str());
         let path = self.worktree_path(&agent);
         // Known from the map of worktrees and still there: not looked up again.
-        let valid = self.known_worktree(QUEUE_WORKTREE).is_some_and(|h| h.ours)
-            && path.join(".git").is_file();
+        let valid =
+            self.known_worktree(&name).is_some_and(|h| h.ours) && path.join(".git").is_file();
         if !valid {
-            self.prepare_worktree_at(&agent, QUEUE_BRANCH, None, at)?;
+            self.prepare_worktree_at(&agent, &branch, None, at)?;
         }
         let wt = self.wt(&path)?;
         let target = wt
@@ -99,7 +122,7 @@ impl Repo {
             .ctx_with(&path, || format!("check out the candidate {commit}"))?;
         wt.set_head_detached(commit)
             .ctx_with(&path, || format!("detach HEAD at {commit}"))?;
-        self.note_head(QUEUE_WORKTREE, &path, None);
+        self.note_head(&name, &path, None);
         Ok(path)
     }
 
@@ -107,29 +130,32 @@ impl Repo {
     /// See the module docs.
     pub fn land(&self, entries: &[LandEntry], opts: &LandOptions<'_>) -> Landing {
         let mut out = Landing::default();
-        // Nothing is merged or gated while the operator's checkout holds
-        // landings on the target.
-        let holds = match opts.onto {
-            Some(b) if b != self.target => self.refuse_checked_out(b).map(|_| Vec::new()),
-            _ => self.checkout_holds(),
-        };
-        match holds {
-            Ok(files) if !files.is_empty() => {
-                out.held = files;
-                return out;
-            }
-            Ok(_) => {}
-            Err(e) => {
-                out.error = Some(e.to_string());
-                return out;
-            }
+        if self.landings_held(opts.onto, &mut out) {
+            return out;
         }
         let append_only = glob_set(opts.append_only);
         let all: Vec<&LandEntry> = entries.iter().collect();
         if let Err(e) = self.land_group(&all, opts, &append_only, &mut out) {
             out.error = Some(e.to_string());
         }
+        out.serial_runs = out.runs.len();
         out
+    }
+
+    /// Nothing is merged or gated while the operator's checkout holds
+    /// landings on the target, or while a checkout shiftboss does not
+    /// manage holds `onto` (or it cannot be read): said in `out`, true.
+    pub(super) fn landings_held(&self, onto: Option<&str>, out: &mut Landing) -> bool {
+        let holds = match onto {
+            Some(b) if b != self.target => self.refuse_checked_out(b).map(|_| Vec::new()),
+            _ => self.checkout_holds(),
+        };
+        match holds {
+            Ok(files) if !files.is_empty() => out.held = files,
+            Ok(_) => return false,
+            Err(e) => out.error = Some(e.to_string()),
+        }
+        true
     }
 
     fn land_group(
@@ -174,7 +200,7 @@ impl Repo {
 
     /// Each entry merged onto the target's tip in turn (the candidate); what
     /// could not be is in `out` already. The candidate and what it holds.
-    fn candidate<'e>(
+    pub(super) fn candidate<'e>(
         &self,
         base: Oid,
         entries: &[&'e LandEntry],
@@ -227,7 +253,7 @@ impl Repo {
     /// The merged result failed its gate: one entry is sent back with what
     /// the gate found; more are bisected, each half on the target as it
     /// then is.
-    fn failed_batch(
+    pub(super) fn failed_batch(
         &self,
         r: &GateReport,
         included: &[Included<'_>],
@@ -258,7 +284,7 @@ impl Repo {
     /// The candidate passed: the target (or `onto`) moves to it
     /// (compare-and-swap), and every entry it holds is merged — unless the
     /// operator's checkout holds the landing on the target.
-    fn land_passed(
+    pub(super) fn land_passed(
         &self,
         base: Oid,
         candidate: Oid,
@@ -320,7 +346,7 @@ impl Repo {
 }
 
 /// An entry merged onto the candidate: its commit there, tier and removals.
-type Included<'e> = (&'e LandEntry, Oid, String, Vec<Removal>);
+pub(super) type Included<'e> = (&'e LandEntry, Oid, String, Vec<Removal>);
 
 /// An entry refused by the `paths` gate: the findings, one per line.
 fn paths_rejection(findings: Vec<GateFinding>) -> MergeOutcome {

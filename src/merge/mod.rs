@@ -21,6 +21,7 @@ mod paths;
 mod resolve;
 mod stage;
 mod target;
+mod train;
 mod worktree;
 mod worktree_map;
 
@@ -39,6 +40,7 @@ pub use land::{LandEntry, LandOptions, Landing, QUEUE_BRANCH, QUEUE_WORKTREE};
 pub use onto::{TEAM_BRANCH_PREFIX, team_branch};
 pub use paths::{check_paths, command_finding};
 pub use resolve::{AiLedger, AiResolve, Merged, lines_at_risk};
+pub use train::Train;
 pub use worktree::Repo;
 
 use crate::domain::{AgentId, Millis};

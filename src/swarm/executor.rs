@@ -282,12 +282,14 @@ impl Executor {
                 checks,
                 append_only,
                 ai,
+                train,
             } => {
                 let batch = Batch {
                     entries,
                     checks,
                     append_only,
                     ai,
+                    train,
                     timeout: self.gate_timeout,
                     at: now,
                     onto,
@@ -565,16 +567,14 @@ impl Executor {
     fn land(&mut self, now: Millis, batch: Batch, timeline: &mut Timeline) {
         if self.simulated() {
             // Inline, on the repository itself.
-            let input = batch.run(&self.repo);
-            let runs = match &input {
-                Input::Landed { runs, .. } => runs.len() as Millis,
-                _ => 0,
-            };
-            let at = now + 5 * SECOND + runs * self.gate_time;
+            // Gate runs of a train's cars overlap: only those waited for
+            // one after another take time.
+            let (input, serial_runs) = batch.run_timed(&self.repo);
+            let at = now + 5 * SECOND + serial_runs as Millis * self.gate_time;
             return timeline.push(at, Wake::Input(input));
         }
         match landing::reopen(&self.repo) {
-            Ok(repo) => self.later(now, 0, timeline, move || batch.run(&repo)),
+            Ok(repo) => self.later(now, 0, timeline, move || batch.run_timed(&repo).0),
             Err(e) => timeline.push(
                 now,
                 Wake::Input(Input::Landed {

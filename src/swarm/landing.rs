@@ -114,6 +114,8 @@ pub(super) struct Batch {
     pub checks: Vec<String>,
     pub append_only: Vec<String>,
     pub ai: Option<AiSettings>,
+    /// One batch, or batches gated at once as a merge train.
+    pub train: merge::Train,
     pub timeout: Duration,
     pub at: crate::domain::Millis,
     /// A team's integration branch, or the target (`None`).
@@ -121,11 +123,13 @@ pub(super) struct Batch {
 }
 
 impl Batch {
-    pub fn run(self, repo: &Repo) -> Input {
-        redacted(self.land(repo))
+    /// What landed, and the gate runs waited for one after another.
+    pub fn run_timed(self, repo: &Repo) -> (Input, usize) {
+        let (input, serial_runs) = self.land(repo);
+        (redacted(input), serial_runs)
     }
 
-    fn land(self, repo: &Repo) -> Input {
+    fn land(self, repo: &Repo) -> (Input, usize) {
         // The key is read from the environment now, never stored or logged.
         let key = self.ai.as_ref().and_then(AiSettings::key);
         let resolve = |f: &ConflictedFile, ctx: &str| -> AiCall {
@@ -141,15 +145,16 @@ impl Batch {
             at: self.at,
             onto: self.onto.as_deref(),
         };
-        let landing = repo.land(&self.entries, &opts);
-        Input::Landed {
+        let landing = repo.land_train(&self.entries, &opts, self.train);
+        let input = Input::Landed {
             runs: landing.runs,
             results: landing.results,
             error: landing.error,
             held: landing.held,
             ai_unreachable: landing.ai_unreachable,
             spent: landing.spent,
-        }
+        };
+        (input, landing.serial_runs)
     }
 }
 

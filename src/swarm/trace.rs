@@ -49,12 +49,13 @@ pub fn effect(effect: &Effect) {
         Effect::Land {
             entries,
             checks,
+            train,
             onto,
             ..
         } => {
             let tasks: Vec<&str> = entries.iter().map(|e| e.task.as_str()).collect();
             let onto = onto.as_deref().unwrap_or("the target");
-            tracing::info!(tasks = ?tasks, gates = checks.len(), onto, "landing: a batch");
+            tracing::info!(tasks = ?tasks, gates = checks.len(), onto, cars = train.cars, "landing: a batch");
         }
         Effect::CommentIssue { task, issue, .. } => {
             tracing::info!(%task, repo = %issue.repo, number = issue.number, "issue: commenting on the merge")

@@ -52,3 +52,32 @@ pub fn repo_at(repo: &Path, files: &[(&str, &str)]) {
     );
     git(repo, &["switch", "-q", "--detach"]);
 }
+
+/// A branch off main's tip with `files` written, one commit.
+#[allow(dead_code)]
+pub fn branch(repo: &Path, name: &str, files: &[(&str, &str)]) {
+    git(repo, &["switch", "-q", "-c", name, "main"]);
+    for (p, text) in files {
+        std::fs::write(repo.join(p), text).unwrap();
+    }
+    git(repo, &["add", "-A"]);
+    commit(repo, &format!("{name}: work"));
+    git(repo, &["switch", "-q", "--detach", "main"]);
+}
+
+/// A commit of what is staged, by an agent.
+#[allow(dead_code)]
+pub fn commit(repo: &Path, msg: &str) {
+    git(
+        repo,
+        &[
+            "-c",
+            "user.name=agent",
+            "-c",
+            "user.email=agent@t",
+            "commit",
+            "-qm",
+            msg,
+        ],
+    );
+}
