@@ -6,7 +6,7 @@
 
 use super::{Ctx, GitError, Repo};
 use crate::domain::GateFinding;
-use git2::{ErrorCode, FileMode, Oid};
+use git2::{FileMode, Oid};
 
 /// The gate's name in findings.
 pub const PATHS_GATE: &str = "paths";
@@ -162,14 +162,7 @@ impl Repo {
     pub fn escapes(&self, branch: &str) -> Result<Vec<GateFinding>, GitError> {
         let tip = self.existing_branch_oid(branch)?;
         let target = self.target_oid()?;
-        let base = match self.main.merge_base(target, tip) {
-            Ok(base) => Some(base),
-            Err(e) if e.code() == ErrorCode::NotFound => None,
-            Err(e) => {
-                return Err(e)
-                    .ctx_with(&self.root, || format!("find the merge base of `{branch}`"));
-            }
-        };
+        let base = self.merge_base_with(target, tip, branch)?;
         self.escapes_between(base, tip)
     }
 

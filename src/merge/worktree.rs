@@ -42,6 +42,8 @@ pub struct Repo {
     worktrees: RefCell<HashMap<PathBuf, Repository>>,
     /// Which branch each worktree holds (`worktree_map.rs`).
     pub(super) map: RefCell<WorktreeMap>,
+    /// The last merge base found: (target tip, branch tip) and its base.
+    pub(super) last_base: std::cell::Cell<Option<((Oid, Oid), Option<Oid>)>>,
 }
 
 impl std::fmt::Debug for Repo {
@@ -154,6 +156,7 @@ impl Repo {
             main,
             worktrees: RefCell::new(HashMap::new()),
             map: RefCell::new(WorktreeMap::default()),
+            last_base: std::cell::Cell::new(None),
         };
         repo.target_tip()?;
         Ok(repo)
