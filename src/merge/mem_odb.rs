@@ -91,6 +91,21 @@ impl Repo {
         writer
             .commit()
             .ctx(&self.root, "store the merged objects")?;
+        self.index_packs(disk);
         Ok(())
+    }
+
+    /// Index every stored pack in one multi-pack-index. A queue writes a
+    /// pack per candidate, and without it each object lookup searches the
+    /// packs one by one (hundreds in a day). The index is only a cache of
+    /// what the packs hold: when it cannot be written, lookups stay slower
+    /// and nothing else changes.
+    fn index_packs(&self, disk: &Odb<'_>) {
+        let written = disk
+            .refresh()
+            .and_then(|()| crate::sys::write_multi_pack_index(disk));
+        if let Err(e) = written {
+            tracing::warn!(repo = %self.root.display(), error = %e, "the multi-pack-index was not written");
+        }
     }
 }

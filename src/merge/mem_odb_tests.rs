@@ -178,3 +178,45 @@ fn a_failed_merge_leaves_the_object_database_as_it_was() {
     let tip = git(&root, &["rev-parse", "main"]);
     assert_eq!(git(&root, &["cat-file", "-t", &tip]), "commit");
 }
+
+#[test]
+fn every_stored_pack_is_named_by_one_multi_pack_index_git_verifies() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("project");
+    let entries = repo_with_branches(&root, 3);
+    let repo = Repo::open(&root, &root.join(".shiftboss/worktrees"), "main").unwrap();
+    let options = LandOptions {
+        checks: &[],
+        timeout: Duration::from_secs(60),
+        env: &[],
+        append_only: &[],
+        ai: None,
+        at: T0,
+        onto: None,
+    };
+    // One batch per branch: a pack each.
+    for entry in &entries {
+        let landing = repo.land(std::slice::from_ref(entry), &options);
+        assert_eq!(landing.error, None);
+    }
+    let pack_dir = root.join(".git/objects/pack");
+    let packs = std::fs::read_dir(&pack_dir)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().extension().is_some_and(|x| x == "pack"))
+        .count();
+    assert!(packs >= 2, "{packs} packs");
+    assert!(pack_dir.join("multi-pack-index").is_file());
+    git(&root, &["multi-pack-index", "verify"]);
+    git(&root, &["fsck", "--full", "--strict"]);
+    // A repository opened afresh reads every merge through the index.
+    let again = git2::Repository::open(&root).unwrap();
+    let mut walk = again.revwalk().unwrap();
+    walk.push(again.revparse_single("main").unwrap().id())
+        .unwrap();
+    let merges = walk
+        .flatten()
+        .filter(|c| again.find_commit(*c).unwrap().parent_count() == 2)
+        .count();
+    assert_eq!(merges, 3);
+}

@@ -75,11 +75,7 @@ impl Repo {
     ) -> Result<(Option<Oid>, Oid), GitError> {
         let tip = self.existing_branch_oid(branch)?;
         let against = self.dest_oid(base)?;
-        match self.main.merge_base(against, tip) {
-            Ok(b) => Ok((Some(b), tip)),
-            Err(e) if e.code() == ErrorCode::NotFound => Ok((None, tip)),
-            Err(e) => Err(e).ctx_with(&self.root, || format!("find the merge base of `{branch}`")),
-        }
+        Ok((self.merge_base_with(against, tip, branch)?, tip))
     }
 
     /// Move `branch` (not the target) from `expected` to `new` with a

@@ -17,6 +17,9 @@ use std::collections::HashMap;
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
+/// A merge base found: (target tip, branch tip) and their base, if any.
+pub(super) type LastBase = ((Oid, Oid), Option<Oid>);
+
 /// The main repository, where the agents' worktrees live, and the target branch.
 ///
 /// Used from one thread (it is `Send`, not `Sync`). Repository handles of the
@@ -42,6 +45,8 @@ pub struct Repo {
     worktrees: RefCell<HashMap<PathBuf, Repository>>,
     /// Which branch each worktree holds (`worktree_map.rs`).
     pub(super) map: RefCell<WorktreeMap>,
+    /// The last merge base found (`target.rs`).
+    pub(super) last_base: std::cell::Cell<Option<LastBase>>,
 }
 
 impl std::fmt::Debug for Repo {
@@ -154,6 +159,7 @@ impl Repo {
             main,
             worktrees: RefCell::new(HashMap::new()),
             map: RefCell::new(WorktreeMap::default()),
+            last_base: std::cell::Cell::new(None),
         };
         repo.target_tip()?;
         Ok(repo)
