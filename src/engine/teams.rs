@@ -86,9 +86,12 @@ impl Engine {
         }
     }
 
-    /// Whether `task` may start as far as teams go: its team has started,
-    /// and, for an epic its lead broke up, every task of the lead's making
-    /// has landed.
+    /// Whether `task` may start as far as teams go: its team has started;
+    /// for an epic its lead broke up, every task of the lead's making has
+    /// landed; and a new epic waits while another of the team's is broken
+    /// up and not yet on the target (one epic at a time shares the team's
+    /// integration branch, so an integration takes only its own coders'
+    /// work to the target).
     pub(super) fn team_allows(&self, task: &Task) -> bool {
         if self.settings.teams.is_empty() {
             return true;
@@ -96,7 +99,29 @@ impl Engine {
         let Some(team) = self.team_of_convoy(&task.spec.convoy) else {
             return true;
         };
-        self.state.has_team_started(&team.name) && self.children_landed(&task.spec.id)
+        if !self.state.has_team_started(&team.name) || !self.children_landed(&task.spec.id) {
+            return false;
+        }
+        !(team.branch().is_some()
+            && team.is_lead_work(task)
+            && !self.is_broken_up(&task.spec.id)
+            && self.other_epic_in_flight(team, &task.spec.id))
+    }
+
+    /// Another epic of `team` than `epic` that its lead broke up and that
+    /// has not merged on the target.
+    fn other_epic_in_flight(&self, team: &TeamSettings, epic: &TaskId) -> bool {
+        self.state.tasks.values().any(|t| {
+            t.epic.as_ref().is_some_and(|e| {
+                e != epic
+                    && team.convoys.contains(&t.spec.convoy)
+                    && self
+                        .state
+                        .tasks
+                        .get(e)
+                        .is_some_and(|e| e.status != TaskStatus::Merged)
+            })
+        })
     }
 
     /// Every task created by a lead while working `epic` is merged.
@@ -192,7 +217,7 @@ impl Engine {
     /// created) lands on; none: the target.
     pub(crate) fn team_branch_of(&self, task: &Task) -> Option<String> {
         let team = self.team_of_convoy(&task.spec.convoy)?;
-        if team.is_lead_work(task) {
+        if team.is_lead_work(task) || task.epic.is_none() {
             return None;
         }
         team.branch()
@@ -205,7 +230,8 @@ impl Engine {
     pub(crate) fn base_of(&self, task: &TaskId) -> Option<String> {
         let t = self.state.tasks.get(task)?;
         let team = self.team_of_convoy(&t.spec.convoy)?;
-        if team.is_lead_work(t) && !self.is_broken_up(task) {
+        let coder_without_epic = !team.is_lead_work(t) && t.epic.is_none();
+        if coder_without_epic || (team.is_lead_work(t) && !self.is_broken_up(task)) {
             return None;
         }
         team.branch()
@@ -229,7 +255,7 @@ impl Engine {
         dep.epic
             .as_ref()
             .and_then(|e| self.state.tasks.get(e))
-            .is_none_or(|e| e.status == TaskStatus::Merged)
+            .is_some_and(|e| e.status == TaskStatus::Merged)
     }
 
     /// The branch an integration's landing on the target fast-forwards:

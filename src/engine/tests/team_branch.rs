@@ -229,3 +229,30 @@ fn work_of_no_team_after_a_coders_task_waits_until_it_reaches_the_target() {
     let step = landed(&mut h, &["epic"]);
     assert_eq!(bases(&step), [("misc".into(), None, None)]);
 }
+
+#[test]
+fn a_second_epic_waits_until_the_first_epics_integration_reached_the_target() {
+    let backlog = [task("e1", "infra", 0, &[]), task("e2", "infra", 0, &[])];
+    let (mut h, step) = Harness::new(infra(Some("lead-a")), &backlog);
+    let first = bases(&step)[0].0.clone();
+    let second = if first == "e1" { "e2" } else { "e1" };
+    h.line(SECOND, &first, "::task id=i-1 scope=src/infra/a/**::a");
+    // The lead is free once the first epic is broken up, but the second
+    // epic may not start: its coders would share the team branch and the
+    // first integration would take their work to the target.
+    let step = h.line(SECOND, &first, "::done::broken up");
+    assert!(bases(&step).iter().all(|(t, _, _)| t != second), "{step:?}");
+    h.line(MINUTE, "i-1", "::done::ok");
+    h.gates_pass("i-1");
+    let step = landed(&mut h, &["i-1"]);
+    assert_eq!(bases(&step), [(first.clone(), None, some(TEAM))]);
+    assert_eq!(h.status(second), TaskStatus::Pending);
+    h.line(MINUTE, &first, "::done::integrated");
+    h.gates_pass(&first);
+    let step = landed(&mut h, &[first.as_str()]);
+    assert_eq!(
+        bases(&step),
+        [(second.to_string(), None, None)],
+        "now it starts"
+    );
+}
