@@ -312,8 +312,10 @@ impl Repo {
                 }
             }
         }
-        for (e, commit, _, _) in &included {
-            self.advance(e, *commit);
+        // A branch an entry advances follows the gated tip (the entry's own
+        // merge commit is inside it), never a tree no gate saw.
+        for (e, _, _, _) in &included {
+            self.advance(e, candidate);
         }
         for (e, commit, tier, removals) in included {
             out.results.push((

@@ -166,3 +166,25 @@ fn an_integration_landed_on_the_target_fast_forwards_the_team_branch() {
     merged(&repo.land(&[e], &opts(None)));
     assert_eq!(git(&root, &["rev-parse", TEAM]), team_tip);
 }
+
+#[test]
+fn an_integration_inside_a_batch_fast_forwards_the_team_branch_to_the_gated_tip() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("project");
+    init_demo_repo(&root, "main", &[("README.md", "demo\n")], T0).unwrap();
+    let coder = branch(&root, "a", "main");
+    let repo = Repo::open(&root, &root.join(".shiftboss/worktrees"), "main").unwrap();
+    merged(&repo.land(&[coder], &opts(Some(TEAM))));
+    let integration = LandEntry {
+        advance: Some(TEAM.into()),
+        ..branch(&root, "integration", TEAM)
+    };
+    let after = branch(&root, "after", "main");
+    // The batch's gate saw only the tree with both; the integration's own
+    // merge commit alone was never gated, so the team branch does not stop there.
+    let commits = merged(&repo.land(&[integration, after], &opts(None)));
+    let tip = git(&root, &["rev-parse", "main"]);
+    assert_eq!(commits.len(), 2);
+    assert_eq!(tip, commits[1]);
+    assert_eq!(git(&root, &["rev-parse", TEAM]), tip);
+}
