@@ -115,6 +115,11 @@ pub(super) fn check(teams: &[Team], base: &[Seg]) -> Result<(), Invalid> {
             if let Some(why) = name_problem(name) {
                 return Err(err(format!("expected an agent name: {why}")));
             }
+            if name == "team" {
+                return Err(err(
+                    "expected an agent name other than \"team\" (its branches would be the teams' integration branches, shiftboss/team/…)".into(),
+                ));
+            }
             if let Some(other) = member.insert(name, &t.name) {
                 return Err(err(format!(
                     "agent {name:?} is already on team {other:?}; an agent belongs to one team"
@@ -226,5 +231,12 @@ approve_integration = true
         assert!(parse(&zero).unwrap_err().contains("teams[1].phase"));
         let bad = TWO.replace("name = \"api\"", "name = \"a b\"");
         assert!(parse(&bad).unwrap_err().contains("teams[1].name"));
+        // An agent named `team` would own the teams' branches' namespace.
+        let team = TWO.replace("coders = [\"builder-03\"]", "coders = [\"team\"]");
+        let e = parse(&team).unwrap_err();
+        assert!(
+            e.contains("teams[1].coders") && e.contains("other than \"team\""),
+            "{e}"
+        );
     }
 }
