@@ -345,7 +345,9 @@ impl Executor {
         // A new branch starts where the task continues from, else from its
         // base (a team's integration branch, made when first needed).
         let made = base.as_deref().map(|b| self.repo.ensure_branch(b));
-        let from = resume_from.or(base);
+        let from = resume_from
+            .filter(|b| matches!(self.repo.branch_tip(b), Ok(Some(_))))
+            .or(base);
         let prepared = match made {
             Some(Err(e)) => Err(e),
             _ => self
