@@ -78,7 +78,7 @@ impl Repo {
         Ok((self.merge_base_with(against, tip, branch)?, tip))
     }
 
-    /// Move `branch` (not the target) from `expected` to `new` with a
+    /// Move `branch` (a team branch or the target) from `expected` to `new` with a
     /// compare-and-swap: if it is no longer at `expected`, nothing is written.
     pub(super) fn move_branch(
         &self,

@@ -132,25 +132,7 @@ impl Repo {
     /// Move the target ref from `expected` to `new` with a compare-and-swap:
     /// if the target is no longer at `expected`, nothing is written.
     pub(super) fn move_target(&self, expected: Oid, new: Oid, log: &str) -> Result<(), GitError> {
-        match self
-            .main
-            .reference_matching(&self.target_ref, new, true, expected, log)
-        {
-            Ok(_) => Ok(()),
-            Err(e) if matches!(e.code(), ErrorCode::Modified | ErrorCode::Locked) => {
-                let actual = self
-                    .branch_oid(&self.target)?
-                    .map(|o| o.to_string())
-                    .unwrap_or_default();
-                Err(GitError::TargetMoved {
-                    repo: self.root.clone(),
-                    branch: self.target.clone(),
-                    expected: expected.to_string(),
-                    actual,
-                })
-            }
-            Err(e) => Err(e).ctx_with(&self.root, || format!("move `{}` to {new}", self.target)),
-        }
+        self.move_branch(&self.target, expected, new, log)
     }
 
     /// Branches under `refs/heads/shiftboss/` whose tip is not contained in the
