@@ -262,6 +262,7 @@ fn a_kill_9_with_work_on_the_team_branch_loses_nothing_on_resume() {
     let sum: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(sum["tasks"]["merged"], 4, "{sum}");
     assert_eq!(sum["teams"][0]["on_branch"], 3, "{sum}");
+    assert_eq!(sum["teams"][0]["awaiting_integration"], 0, "{sum}");
     all_work_on(&repo, "main");
     assert_eq!(
         git(&repo, &["rev-parse", TEAM]),

@@ -67,6 +67,10 @@ fn the_teams_day_runs_in_phases_with_every_task_traced_to_its_lead() {
         // Every coder task landed on the team's branch first.
         assert_eq!(t["on_branch"], t["created_by_lead"], "{t}");
         assert_eq!(
+            t["awaiting_integration"], 0,
+            "integrated by the day's end: {t}"
+        );
+        assert_eq!(
             t["branch"],
             format!("shiftboss/team/{}", t["team"].as_str().unwrap())
         );

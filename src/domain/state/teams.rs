@@ -98,6 +98,10 @@ pub struct TeamFigures {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub branch: Option<String>,
     pub on_branch: u32,
+    /// Of those, the ones whose epic's integration has not reached the
+    /// target yet: the work only the team branch holds.
+    #[serde(default)]
+    pub awaiting_integration: u32,
     /// Tasks of its convoys its lead did not create (the epics).
     pub epics: u32,
     /// Tasks merged per hour from the team's start to its last merge (to
@@ -138,7 +142,17 @@ impl SwarmState {
         let on_branch = tasks
             .iter()
             .filter(|x| x.status == TaskStatus::Merged && x.onto.is_some() && x.onto == t.branch)
+            .collect::<Vec<_>>();
+        let awaiting_integration = on_branch
+            .iter()
+            .filter(|x| {
+                x.epic
+                    .as_ref()
+                    .and_then(|e| self.tasks.get(e))
+                    .is_none_or(|e| e.status != TaskStatus::Merged)
+            })
             .count() as u32;
+        let on_branch = on_branch.len() as u32;
         let members: Vec<&AgentState> = t
             .lead
             .iter()
@@ -185,6 +199,7 @@ impl SwarmState {
             created_by_lead: by_lead,
             branch: t.branch.clone(),
             on_branch,
+            awaiting_integration,
             epics: tasks.len() as u32 - by_lead,
             merged_per_hour: (merged as f64 / hours * 100.0).round() / 100.0,
             spend_usd: (spend.dollars() * 100.0).round() / 100.0,

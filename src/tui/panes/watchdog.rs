@@ -166,14 +166,14 @@ fn team_line<'a>(team: &Team, t: &Theme) -> Line<'a> {
     Line::from(spans)
 }
 
-/// How much of a team's coders' work is on its integration branch, while
-/// the branch has yet to go to the target.
+/// How much of a team's coders' work is on its integration branch and not
+/// yet on the target (its epic's integration still to land).
 fn on_branch(f: &crate::domain::TeamFigures) -> String {
     match &f.branch {
-        Some(b) if f.on_branch > 0 && f.waits_for != "landed" => {
+        Some(b) if f.awaiting_integration > 0 => {
             format!(
                 " ({} on {})",
-                f.on_branch,
+                f.awaiting_integration,
                 crate::tui::format::short_branch(b)
             )
         }

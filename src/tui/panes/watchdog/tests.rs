@@ -410,7 +410,7 @@ fn configured_teams_group_their_agents_with_lead_progress_spend_and_wait() {
         (core.tasks, core.merged, core.created_by_lead, core.epics),
         (4, 1, 3, 1)
     );
-    assert_eq!(core.on_branch, 1);
+    assert_eq!((core.on_branch, core.awaiting_integration), (1, 1));
     let l = lines(&draw(&WatchdogPane, &k.snap, &PaneState::default(), 110, 9));
     insta::assert_snapshot!(l.join("\n"));
 }
