@@ -369,7 +369,8 @@ impl Engine {
         if landing.is_empty() {
             return;
         }
-        self.on_checkout(out, &held);
+        let onto = landing.first().and_then(|t| self.dest_of(t));
+        self.on_checkout(out, &held, onto.as_deref());
         for run in runs {
             self.emit(
                 out,
@@ -440,8 +441,10 @@ impl Engine {
     }
 
     /// One pause point for as long as the operator's checkout holds
-    /// landings; decided by the engine once a landing finds it clean.
-    fn on_checkout(&mut self, out: &mut Step, held: &[String]) {
+    /// landings (on the target: changes to `held`; on a team branch `onto`:
+    /// that branch checked out); decided by the engine once a landing finds
+    /// it clean.
+    fn on_checkout(&mut self, out: &mut Step, held: &[String], onto: Option<&str>) {
         let open = self.checkout_pause();
         if held.is_empty() {
             if let Some(id) = open {
@@ -457,10 +460,15 @@ impl Engine {
         if open.is_none() {
             let id = self.state.next_pause_id();
             let target = &self.settings.target;
-            let reason = format!(
-                "landings held: your checkout of {target} has changes to {}; commit, stash or `git switch --detach` and they resume",
-                some_of(held)
-            );
+            let reason = match onto {
+                Some(branch) => format!(
+                    "landings on {branch} held: your checkout has it checked out; `git switch {target}` (or any other branch) and they resume"
+                ),
+                None => format!(
+                    "landings held: your checkout of {target} has changes to {}; commit, stash or `git switch --detach` and they resume",
+                    some_of(held)
+                ),
+            };
             self.emit(
                 out,
                 Attr::engine(),

@@ -143,11 +143,15 @@ impl Repo {
     }
 
     /// Nothing is merged or gated while the operator's checkout holds
-    /// landings on the target, or while a checkout shiftboss does not
-    /// manage holds `onto` (or it cannot be read): said in `out`, true.
+    /// landings on the target (`held`: the files in the way), or has the
+    /// team branch `onto` checked out (`held`: that branch), or cannot be
+    /// read (an error): said in `out`, true.
     pub(super) fn landings_held(&self, onto: Option<&str>, out: &mut Landing) -> bool {
         let holds = match onto {
-            Some(b) if b != self.target => self.refuse_checked_out(b).map(|_| Vec::new()),
+            Some(b) if b != self.target => match self.refuse_checked_out(b) {
+                Err(GitError::CheckedOutElsewhere { .. }) => Ok(vec![b.to_string()]),
+                other => other.map(|_| Vec::new()),
+            },
             _ => self.checkout_holds(),
         };
         match holds {

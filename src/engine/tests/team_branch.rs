@@ -256,3 +256,41 @@ fn a_second_epic_waits_until_the_first_epics_integration_reached_the_target() {
         "now it starts"
     );
 }
+
+#[test]
+fn a_team_branch_the_operator_has_checked_out_holds_its_landings_with_a_pause() {
+    let (mut h, _) = Harness::new(infra(Some("lead-a")), &[task("epic", "infra", 0, &[])]);
+    h.line(SECOND, "epic", "::task id=i-1 scope=src/infra/a/**::a");
+    h.line(SECOND, "epic", "::done::broken up");
+    h.line(MINUTE, "i-1", "::done::ok");
+    h.gates_pass("i-1");
+    // The executor found the team branch checked out in the operator's checkout.
+    h.at(
+        SECOND,
+        Input::Landed {
+            runs: Vec::new(),
+            results: Vec::new(),
+            error: None,
+            held: vec![TEAM.into()],
+            ai_unreachable: None,
+            spent: Vec::new(),
+        },
+    );
+    let pause =
+        h.e.state()
+            .waiting_pauses()
+            .next()
+            .map(|p| p.reason.clone());
+    let pause = pause.expect("a pause point while the branch is checked out");
+    assert!(
+        pause.starts_with(&format!("landings on {TEAM} held")) && pause.contains("git switch main"),
+        "{pause}"
+    );
+    assert_eq!(h.status("i-1"), TaskStatus::Queued, "held, not blocked");
+    // Once a landing finds it free, the pause is decided and the work lands.
+    let step = h.at(10 * SECOND, Input::Tick);
+    assert_eq!(batch(&step), Some((some(TEAM), vec![("i-1".into(), None)])));
+    landed(&mut h, &["i-1"]);
+    assert!(h.e.state().waiting_pauses().next().is_none());
+    assert_eq!(h.status("i-1"), TaskStatus::Merged);
+}
