@@ -2,32 +2,10 @@
 //! target names is on disk for any other reader (the `git` command line),
 //! and no merge object is written loose.
 
+use super::testkit::{T0, git_value as git, land_options};
 use super::*;
 use crate::domain::{MergeOutcome, TaskId};
 use std::process::Command;
-use std::time::Duration;
-
-const T0: Millis = 1_767_225_600_000;
-
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_AUTHOR_NAME", "a")
-        .env("GIT_AUTHOR_EMAIL", "a@a")
-        .env("GIT_COMMITTER_NAME", "a")
-        .env("GIT_COMMITTER_EMAIL", "a@a")
-        .output()
-        .expect("run git");
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
 
 /// A repository with branches `shiftboss/b/t0..n`, each adding `t<i>.txt`.
 fn repo_with_branches(root: &Path, n: usize) -> Vec<LandEntry> {
@@ -67,18 +45,7 @@ fn a_landed_batch_is_stored_as_one_pack_every_reader_sees() {
     let repo = Repo::open(&root, &root.join(".shiftboss/worktrees"), "main").unwrap();
     // The gate sees every merged file in the queue worktree.
     let checks = vec!["test -f t0.txt && test -f t1.txt && test -f t2.txt".to_string()];
-    let landing = repo.land(
-        &entries,
-        &LandOptions {
-            checks: &checks,
-            timeout: Duration::from_secs(60),
-            env: &[],
-            append_only: &[],
-            ai: None,
-            at: T0,
-            onto: None,
-        },
-    );
+    let landing = repo.land(&entries, &land_options(&checks, None));
     assert_eq!(landing.error, None);
     assert_eq!(landing.runs.len(), 1);
     assert!(landing.runs[0].passed, "{:?}", landing.runs[0]);
@@ -140,18 +107,7 @@ fn a_failed_merge_leaves_the_object_database_as_it_was() {
         branch: "shiftboss/b/none".into(),
         ..entries[0].clone()
     };
-    let landing = repo.land(
-        &[missing],
-        &LandOptions {
-            checks: &[],
-            timeout: Duration::from_secs(60),
-            env: &[],
-            append_only: &[],
-            ai: None,
-            at: T0,
-            onto: None,
-        },
-    );
+    let landing = repo.land(&[missing], &land_options(&[], None));
     assert!(landing.error.is_some());
     assert!(
         !root
@@ -161,18 +117,7 @@ fn a_failed_merge_leaves_the_object_database_as_it_was() {
             .any(|_| true)
     );
     // Later writes through the repository go to disk again.
-    let landing = repo.land(
-        &entries,
-        &LandOptions {
-            checks: &[],
-            timeout: Duration::from_secs(60),
-            env: &[],
-            append_only: &[],
-            ai: None,
-            at: T0,
-            onto: None,
-        },
-    );
+    let landing = repo.land(&entries, &land_options(&[], None));
     assert_eq!(landing.error, None);
     assert_eq!(landing.results.len(), 1);
     let tip = git(&root, &["rev-parse", "main"]);
@@ -185,15 +130,7 @@ fn every_stored_pack_is_named_by_one_multi_pack_index_git_verifies() {
     let root = dir.path().join("project");
     let entries = repo_with_branches(&root, 3);
     let repo = Repo::open(&root, &root.join(".shiftboss/worktrees"), "main").unwrap();
-    let options = LandOptions {
-        checks: &[],
-        timeout: Duration::from_secs(60),
-        env: &[],
-        append_only: &[],
-        ai: None,
-        at: T0,
-        onto: None,
-    };
+    let options = land_options(&[], None);
     // One batch per branch: a pack each.
     for entry in &entries {
         let landing = repo.land(std::slice::from_ref(entry), &options);

@@ -30,6 +30,8 @@ mod mem_odb_tests;
 #[cfg(test)]
 mod onto_tests;
 #[cfg(test)]
+mod testkit;
+#[cfg(test)]
 mod tests;
 
 pub use escape::{PATHS_GATE, link_escape};

@@ -3,33 +3,11 @@
 //! branches are measured against it, and an integration landed on the
 //! target fast-forwards it.
 
+use super::testkit::{T0, git_value as git, land_options};
 use super::*;
 use crate::domain::{MergeOutcome, TaskId};
-use std::process::Command;
-use std::time::Duration;
 
-const T0: Millis = 1_767_225_600_000;
 const TEAM: &str = "shiftboss/team/core";
-
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_AUTHOR_NAME", "a")
-        .env("GIT_AUTHOR_EMAIL", "a@a")
-        .env("GIT_COMMITTER_NAME", "a")
-        .env("GIT_COMMITTER_EMAIL", "a@a")
-        .output()
-        .expect("run git");
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
 
 /// A branch `shiftboss/b/<name>` from `from` adding `<name>.txt`; the
 /// operator's checkout back on `main` after.
@@ -50,15 +28,7 @@ fn branch(root: &Path, name: &str, from: &str) -> LandEntry {
 }
 
 fn opts(onto: Option<&str>) -> LandOptions<'_> {
-    LandOptions {
-        checks: &[],
-        timeout: Duration::from_secs(60),
-        env: &[],
-        append_only: &[],
-        ai: None,
-        at: T0,
-        onto,
-    }
+    land_options(&[], onto)
 }
 
 fn merged(landing: &Landing) -> Vec<String> {

@@ -1,23 +1,9 @@
 //! Staging on real repositories, checked with the `git` command line.
 
+use super::super::testkit::{T0, git};
 use super::super::{GitError, Repo, init_demo_repo};
-use crate::domain::{AgentId, Millis};
+use crate::domain::AgentId;
 use std::path::Path;
-use std::process::Command;
-
-const T0: Millis = 1_767_225_600_000;
-
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .output()
-        .expect("run git");
-    assert!(out.status.success(), "git {args:?}");
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
 fn write(dir: &Path, rel: &str, content: &str) {
     let path = dir.join(rel);

@@ -1,29 +1,11 @@
 //! Tests on real repositories in temporary directories; results are checked
 //! with the `git` command line.
 
+use super::testkit::{T0, git};
 use super::*;
 use crate::domain::AgentId;
 use std::process::Command;
 use std::time::Duration;
-
-const T0: Millis = 1_767_225_600_000; // 2026-01-01T00:00:00Z
-
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .output()
-        .expect("run git");
-    assert!(
-        out.status.success(),
-        "git {args:?} in {}: {}",
-        dir.display(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
 fn fsck(dir: &Path) {
     let out = Command::new("git")

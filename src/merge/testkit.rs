@@ -1,0 +1,53 @@
+//! What the merge module's tests on real repositories share: the time they
+//! run at, the `git` command line with no user or system config, and the
+//! options of a plain landing.
+
+use super::LandOptions;
+use crate::domain::Millis;
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+/// 2026-01-01T00:00:00Z.
+pub(super) const T0: Millis = 1_767_225_600_000;
+
+/// `git args` in `dir`, its standard output; a failure fails the test.
+pub(super) fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_AUTHOR_NAME", "a")
+        .env("GIT_AUTHOR_EMAIL", "a@a")
+        .env("GIT_COMMITTER_NAME", "a")
+        .env("GIT_COMMITTER_EMAIL", "a@a")
+        .output()
+        .expect("run git");
+    assert!(
+        out.status.success(),
+        "git {args:?} in {}: {}",
+        dir.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// [`git`]'s output trimmed: one value such as a commit id.
+pub(super) fn git_value(dir: &Path, args: &[&str]) -> String {
+    git(dir, args).trim().to_string()
+}
+
+/// A landing at [`T0`] with these gate commands, onto `onto` (none: the
+/// target), no `ai` tier and no append-only files.
+pub(super) fn land_options<'a>(checks: &'a [String], onto: Option<&'a str>) -> LandOptions<'a> {
+    LandOptions {
+        checks,
+        timeout: Duration::from_secs(60),
+        env: &[],
+        append_only: &[],
+        ai: None,
+        at: T0,
+        onto,
+    }
+}
