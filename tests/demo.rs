@@ -24,39 +24,11 @@ fn small() -> String {
 }
 
 fn json(out: &Output) -> serde_json::Value {
-    // A headless run exits 3 when a task failed, and only then.
-    assert!(
-        matches!(out.status.code(), Some(0 | 3)),
-        "exit {:?}\nstdout: {}\nstderr: {}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
-    if let Some(failed) = v.get("tasks").and_then(|t| t.get("failed")) {
-        assert_eq!(
-            out.status.code() == Some(3),
-            failed.as_u64() > Some(0),
-            "exit {:?} with {failed} failed",
-            out.status.code()
-        );
-    } else {
-        assert!(out.status.success());
-    }
-    v
+    drill::summary(out)
 }
 
 fn demo(dir: &Path, extra: &[&str]) -> serde_json::Value {
-    let state = dir.display().to_string();
-    let mut args = vec![
-        "demo",
-        "--headless",
-        "--json",
-        "--state-dir",
-        state.as_str(),
-    ];
-    args.extend_from_slice(extra);
-    json(&shiftboss(Path::new("/"), &args))
+    drill::demo_json(dir, extra)
 }
 
 #[test]

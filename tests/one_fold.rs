@@ -1,11 +1,12 @@
 //! One fold: the SQL tables of a real run are the rows `SwarmState` makes,
 //! and the standard day's log is unchanged by how the tables are written.
 
+#[path = "support/drill.rs"]
+mod drill;
+#[path = "support/repo.rs"]
+mod repo;
 use shiftboss::store::Store;
 use std::path::Path;
-use std::process::Command;
-
-const BIN: &str = env!("CARGO_BIN_EXE_shiftboss");
 
 /// `demo --headless --json --agents 30`'s log digest (the standard day).
 /// It holds the inbox's re-raises (`[inbox]` defaults: `concern_reraised`,
@@ -27,29 +28,9 @@ const WITHOUT_OPERATOR_DIGEST: &str =
     "9453bf2cf20172420ee6df63e125c9b442f1852a85c5f129a12e327e904547a6";
 
 fn standard_day(dir: &Path, more: &[&str]) -> serde_json::Value {
-    let out = Command::new(BIN)
-        .args([
-            "demo",
-            "--headless",
-            "--json",
-            "--agents",
-            "30",
-            "--state-dir",
-        ])
-        .arg(dir)
-        .args(more)
-        .current_dir("/")
-        .output()
-        .expect("run shiftboss");
-    // 0, or 3: the standard day plants failures, and a headless run with a
-    // failed task exits 3.
-    assert!(
-        matches!(out.status.code(), Some(0) | Some(3)),
-        "exit {:?}\nstderr: {}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("one JSON object")
+    let mut args = vec!["--agents", "30"];
+    args.extend_from_slice(more);
+    drill::demo_json(dir, &args)
 }
 
 #[test]

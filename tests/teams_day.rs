@@ -5,13 +5,12 @@
 //! work lands on each team's integration branch, the leads' integrations on
 //! the target.
 
+#[path = "support/drill.rs"]
+mod drill;
 #[path = "support/repo.rs"]
 mod repo;
 use repo::git;
 use std::path::Path;
-use std::process::Command;
-
-const BIN: &str = env!("CARGO_BIN_EXE_shiftboss");
 
 /// `demo --headless --json --scenario teams-day`'s log digest.
 const TEAMS_DAY_DIGEST: &str = "8a9ef6d5edaa53f6d349bd00d704ae98d9eb01ecb30a349b5c8c1db90c20091a";
@@ -21,27 +20,9 @@ fn teams_day(dir: &Path) -> serde_json::Value {
 }
 
 fn teams_day_with(dir: &Path, extra: &[&str]) -> serde_json::Value {
-    let out = Command::new(BIN)
-        .args([
-            "demo",
-            "--headless",
-            "--json",
-            "--scenario",
-            "teams-day",
-            "--state-dir",
-        ])
-        .arg(dir)
-        .args(extra)
-        .current_dir("/")
-        .output()
-        .expect("run shiftboss");
-    assert!(
-        matches!(out.status.code(), Some(0) | Some(3)),
-        "exit {:?}\nstderr: {}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("one JSON object")
+    let mut args = vec!["--scenario", "teams-day"];
+    args.extend_from_slice(extra);
+    drill::demo_json(dir, &args)
 }
 
 #[test]

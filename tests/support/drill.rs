@@ -123,6 +123,38 @@ pub fn assert_ok(out: &Output) {
     );
 }
 
+/// A headless run's `--json` summary: it exited 0, or 3 exactly when a
+/// task failed, and printed one JSON object.
+pub fn summary(out: &Output) -> serde_json::Value {
+    assert!(
+        matches!(out.status.code(), Some(0 | 3)),
+        "exit {:?}\nstdout: {}\nstderr: {}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+    if let Some(failed) = v.get("tasks").and_then(|t| t.get("failed")) {
+        assert_eq!(
+            out.status.code() == Some(3),
+            failed.as_u64() > Some(0),
+            "exit {:?} with {failed} failed",
+            out.status.code()
+        );
+    } else {
+        assert!(out.status.success());
+    }
+    v
+}
+
+/// `demo --headless --json --state-dir <state> <extra>…`, run from `/`: its summary.
+pub fn demo_json(state: &Path, extra: &[&str]) -> serde_json::Value {
+    let state = state.display().to_string();
+    let mut args = vec!["demo", "--headless", "--json", "--state-dir", &state];
+    args.extend_from_slice(extra);
+    summary(&run(Path::new("/"), &args, &[]))
+}
+
 pub fn run(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     command(dir, args, env).output().expect("run shiftboss")
 }
