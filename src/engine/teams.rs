@@ -191,13 +191,7 @@ impl Engine {
 
     /// A team has started and every task of its convoys is merged.
     fn team_landed(&self, team: &TeamSettings) -> bool {
-        self.state.has_team_started(&team.name)
-            && self
-                .state
-                .tasks
-                .values()
-                .filter(|t| team.convoys.contains(&t.spec.convoy))
-                .all(|t| t.status == TaskStatus::Merged)
+        self.state.team_has_landed(&team.name, &team.convoys)
     }
 
     /// Agents the teams name that the pool (`builder-NN`) does not hold, in

@@ -87,11 +87,18 @@ impl SwarmState {
 
     /// A team has started and every task of its convoys is merged.
     pub fn team_landed(&self, p: &TeamPlan) -> bool {
-        self.has_team_started(&p.name)
+        self.team_has_landed(&p.name, &p.convoys)
+    }
+
+    /// The team `name` has started and every task of `convoys` (its own)
+    /// is merged: the rule a later phase waits on, for the engine and the
+    /// console alike.
+    pub fn team_has_landed(&self, name: &str, convoys: &[ConvoyId]) -> bool {
+        self.has_team_started(name)
             && self
                 .tasks
                 .values()
-                .filter(|t| p.convoys.contains(&t.spec.convoy))
+                .filter(|t| convoys.contains(&t.spec.convoy))
                 .all(|t| t.status == TaskStatus::Merged)
     }
 }
