@@ -59,6 +59,15 @@ impl TeamSettings {
     }
 }
 
+/// What a task is to its team's integration branch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum TeamRole {
+    /// Lands on the branch.
+    Coder,
+    /// Starts from the branch and takes it to the target.
+    Integration,
+}
+
 impl Engine {
     pub(crate) fn team_of_convoy(&self, convoy: &ConvoyId) -> Option<&TeamSettings> {
         self.settings
@@ -207,28 +216,38 @@ impl Engine {
         out
     }
 
-    /// The team's integration branch a coder's task (one its agent lead
-    /// created) lands on; none: the target.
-    pub(crate) fn team_branch_of(&self, task: &Task) -> Option<String> {
+    /// What `task` is to its team's integration branch: a coder's task
+    /// (one its agent lead created while working an epic) or the lead's
+    /// integration of an epic it broke up; none for anything else
+    /// (operator-led teams, work of no team, an epic not broken up).
+    fn on_team_branch(&self, task: &Task) -> Option<(&TeamSettings, TeamRole)> {
         let team = self.team_of_convoy(&task.spec.convoy)?;
-        if team.is_lead_work(task) || task.epic.is_none() {
-            return None;
+        team.lead.as_ref()?;
+        let role = if !team.is_lead_work(task) {
+            task.epic.as_ref().map(|_| TeamRole::Coder)
+        } else if self.is_broken_up(&task.spec.id) {
+            Some(TeamRole::Integration)
+        } else {
+            None
+        };
+        role.map(|r| (team, r))
+    }
+
+    /// The team's integration branch a coder's task lands on; none: the target.
+    pub(crate) fn team_branch_of(&self, task: &Task) -> Option<String> {
+        match self.on_team_branch(task)? {
+            (team, TeamRole::Coder) => team.branch(),
+            _ => None,
         }
-        team.branch()
     }
 
     /// Where a new branch of `task` starts, and what its gates measure it
-    /// against: a coder's task and its lead's integration of the epic it
-    /// broke up start from the team's integration branch (teammates' landed
-    /// work in it); else the target.
+    /// against: a coder's task and its lead's integration start from the
+    /// team's integration branch (teammates' landed work in it); else the
+    /// target.
     pub(crate) fn base_of(&self, task: &TaskId) -> Option<String> {
         let t = self.state.tasks.get(task)?;
-        let team = self.team_of_convoy(&t.spec.convoy)?;
-        let coder_without_epic = !team.is_lead_work(t) && t.epic.is_none();
-        if coder_without_epic || (team.is_lead_work(t) && !self.is_broken_up(task)) {
-            return None;
-        }
-        team.branch()
+        self.on_team_branch(t)?.0.branch()
     }
 
     /// Whether `dep`, which `task` comes after, is merged where `task`
@@ -255,11 +274,10 @@ impl Engine {
     /// The branch an integration's landing on the target fast-forwards:
     /// its team's integration branch, so that branch is what went to the target.
     pub(crate) fn advances(&self, task: &Task) -> Option<String> {
-        let team = self.team_of_convoy(&task.spec.convoy)?;
-        if !team.is_lead_work(task) || !self.is_broken_up(&task.spec.id) {
-            return None;
+        match self.on_team_branch(task)? {
+            (team, TeamRole::Integration) => team.branch(),
+            _ => None,
         }
-        team.branch()
     }
 
     /// The team's pause point before a lead's integration lands, when asked for.
@@ -267,8 +285,9 @@ impl Engine {
         let Some(t) = self.state.tasks.get(task) else {
             return false;
         };
-        self.team_of_convoy(&t.spec.convoy).is_some_and(|team| {
-            team.approve_integration && team.is_lead_work(t) && self.is_broken_up(task)
-        })
+        matches!(
+            self.on_team_branch(t),
+            Some((team, TeamRole::Integration)) if team.approve_integration
+        )
     }
 }
