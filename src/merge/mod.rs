@@ -15,6 +15,7 @@ mod gate;
 mod gate_checkout;
 mod gitconfig;
 mod land;
+mod lineage;
 mod mem_odb;
 mod onto;
 mod paths;
@@ -25,6 +26,8 @@ mod train;
 mod worktree;
 mod worktree_map;
 
+#[cfg(test)]
+mod lineage_tests;
 #[cfg(test)]
 mod mem_odb_tests;
 #[cfg(test)]

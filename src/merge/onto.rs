@@ -75,7 +75,7 @@ impl Repo {
     ) -> Result<(Option<Oid>, Oid), GitError> {
         let tip = self.existing_branch_oid(branch)?;
         let against = self.dest_oid(base)?;
-        Ok((self.merge_base_with(against, tip, branch)?, tip))
+        Ok((self.merge_base(against, tip, &format!("`{branch}`"))?, tip))
     }
 
     /// Move `branch` (a team branch or the target) from `expected` to `new` with a
@@ -120,13 +120,7 @@ impl Repo {
         if tip == commit {
             return Ok(true);
         }
-        let ancestor = self
-            .main
-            .graph_descendant_of(commit, tip)
-            .ctx_with(&self.root, || {
-                format!("check whether `{branch}` is in {commit}")
-            })?;
-        if !ancestor {
+        if !self.contained_in(tip, commit)? {
             return Ok(false);
         }
         self.move_branch(branch, tip, commit, log)?;

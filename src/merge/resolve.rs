@@ -233,24 +233,6 @@ impl Repo {
         Ok(Some(head.tree_id()))
     }
 
-    /// Whether `commit` is on `tip`'s first-parent line (the target's own
-    /// history, not a branch merged into it).
-    fn on_first_parent_line(&self, commit: Oid, tip: Oid) -> Result<bool, GitError> {
-        let mut at = Some(tip);
-        while let Some(oid) = at {
-            if oid == commit {
-                return Ok(true);
-            }
-            at = self
-                .main
-                .find_commit(oid)
-                .ctx(&self.root, "walk the target")?
-                .parent_ids()
-                .next();
-        }
-        Ok(false)
-    }
-
     fn merge_commit(
         &self,
         tree: Oid,

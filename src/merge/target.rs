@@ -7,7 +7,7 @@ use super::MergeResult;
 use super::{BRANCH_PREFIX, Ctx, GitError, Repo};
 #[cfg(test)]
 use crate::domain::Millis;
-use git2::{BranchType, ErrorCode, Oid};
+use git2::{BranchType, Oid};
 use std::collections::BTreeSet;
 
 impl Repo {
@@ -17,35 +17,6 @@ impl Repo {
                 repo: self.root.clone(),
                 branch: branch.to_string(),
             })
-    }
-
-    /// The merge base of `target` (the tip of the target or of a team's
-    /// integration branch) and `branch`'s tip `tip`, None when they share
-    /// no history. A branch's gates ask for
-    /// the same pair twice (what it changed, what it links out of the
-    /// repository) and each walk reads every target commit since the
-    /// branch began: the last answer is kept (commits never change).
-    pub(super) fn merge_base_with(
-        &self,
-        target: Oid,
-        tip: Oid,
-        branch: &str,
-    ) -> Result<Option<Oid>, GitError> {
-        if let Some((pair, base)) = self.last_base.get()
-            && pair == (target, tip)
-        {
-            return Ok(base);
-        }
-        let base = match self.main.merge_base(target, tip) {
-            Ok(base) => Some(base),
-            Err(e) if e.code() == ErrorCode::NotFound => None,
-            Err(e) => {
-                return Err(e)
-                    .ctx_with(&self.root, || format!("find the merge base of `{branch}`"));
-            }
-        };
-        self.last_base.set(Some(((target, tip), base)));
-        Ok(base)
     }
 
     /// Files `branch` changed relative to its merge base with the target

@@ -1,5 +1,6 @@
 //! The main repository and the agents' worktrees.
 
+use super::lineage::Lineage;
 use super::stage::{commit_tree, stage_all};
 use super::worktree_map::WorktreeMap;
 use super::{
@@ -16,9 +17,6 @@ use std::cell::{Ref, RefCell};
 use std::collections::HashMap;
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
-
-/// A merge base found: (target tip, branch tip) and their base, if any.
-pub(super) type LastBase = ((Oid, Oid), Option<Oid>);
 
 /// The main repository, where the agents' worktrees live, and the target branch.
 ///
@@ -45,8 +43,8 @@ pub struct Repo {
     worktrees: RefCell<HashMap<PathBuf, Repository>>,
     /// Which branch each worktree holds (`worktree_map.rs`).
     pub(super) map: RefCell<WorktreeMap>,
-    /// The last merge base found (`target.rs`).
-    pub(super) last_base: std::cell::Cell<Option<LastBase>>,
+    /// The ancestry read so far (`lineage.rs`).
+    pub(super) lineage: RefCell<Lineage>,
 }
 
 impl std::fmt::Debug for Repo {
@@ -159,7 +157,7 @@ impl Repo {
             main,
             worktrees: RefCell::new(HashMap::new()),
             map: RefCell::new(WorktreeMap::default()),
-            last_base: std::cell::Cell::new(None),
+            lineage: RefCell::new(Lineage::default()),
         };
         repo.target_tip()?;
         Ok(repo)
@@ -215,17 +213,6 @@ impl Repo {
             Err(e) if e.code() == ErrorCode::NotFound => Ok(None),
             Err(e) => Err(e).ctx_with(&self.root, || format!("read branch `{branch}`")),
         }
-    }
-
-    /// `true` when `commit` is the target's tip `target` or one of its ancestors.
-    pub(super) fn contained_in(&self, commit: Oid, target: Oid) -> Result<bool, GitError> {
-        Ok(commit == target
-            || self
-                .main
-                .graph_descendant_of(target, commit)
-                .ctx_with(&self.root, || {
-                    format!("check whether {commit} is in `{}`", self.target)
-                })?)
     }
 
     fn check_branch_name(&self, branch: &str) -> Result<(), GitError> {
