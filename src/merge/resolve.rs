@@ -340,10 +340,7 @@ impl Repo {
             message,
             at,
         };
-        let mut index = self
-            .main
-            .merge_commits(&join.ours, &join.theirs, Some(&MergeOptions::new()))
-            .ctx_with(&self.root, || format!("merge `{branch}`"))?;
+        let mut index = self.merge_index(&join, branch)?;
         if !index.has_conflicts() {
             return self.clean_tier(&mut index, &join);
         }
@@ -359,6 +356,33 @@ impl Repo {
             }));
         };
         self.ai_tier(&mut index, &join, &conflicted, &left, ai, context, ledger)
+    }
+
+    /// The two commits merged into an index. With one merge base (found in
+    /// the ancestry kept in memory) its tree is the ancestor, which is what
+    /// libgit2's `merge_commits` does after finding it again by a walk of
+    /// its own; with several (criss-cross) or none, `merge_commits` as ever.
+    fn merge_index(&self, join: &Join<'_>, branch: &str) -> Result<Index, GitError> {
+        let opts = MergeOptions::new();
+        let merged = match self.merge_bases_of(join.ours.id(), join.theirs.id())?[..] {
+            [base] => self.merge_over(base, join, &opts),
+            _ => self
+                .main
+                .merge_commits(&join.ours, &join.theirs, Some(&opts)),
+        };
+        merged.ctx_with(&self.root, || format!("merge `{branch}`"))
+    }
+
+    /// The join's two trees merged over the tree of their merge base `base`.
+    fn merge_over(
+        &self,
+        base: Oid,
+        join: &Join<'_>,
+        opts: &MergeOptions,
+    ) -> Result<Index, git2::Error> {
+        let base = self.main.find_commit(base)?.tree()?;
+        let (ours, theirs) = (join.ours.tree()?, join.theirs.tree()?);
+        self.main.merge_trees(&base, &ours, &theirs, Some(opts))
     }
 
     /// A branch tip the candidate already holds: merged before, or (on the
