@@ -201,3 +201,123 @@ fn the_walk_stops_finding_at_the_first_common_commit() {
         vec![line[10]]
     );
 }
+
+/// A commit whose tree holds three small files, each line picked by `rng`
+/// from a few words: nearby commits often touch the same lines.
+fn commit_files(repo: &Repository, rng: &mut Rng, n: usize, parents: &[Oid]) -> Oid {
+    let mut files: Vec<Vec<String>> = match parents.first() {
+        Some(p) => {
+            let tree = repo.find_commit(*p).unwrap().tree().unwrap();
+            (0..3)
+                .map(|f| {
+                    let entry = tree.get_name(&format!("f{f}.txt")).unwrap();
+                    let blob = repo.find_blob(entry.id()).unwrap();
+                    let text = String::from_utf8(blob.content().to_vec()).unwrap();
+                    text.lines().map(str::to_string).collect()
+                })
+                .collect()
+        }
+        None => vec![vec!["x".to_string(); 6]; 3],
+    };
+    for _ in 0..2 {
+        let f = rng.below(3);
+        let line = rng.below(6);
+        files[f][line] = format!("w{}", rng.below(4));
+    }
+    let mut tb = repo.treebuilder(None).unwrap();
+    for (f, lines) in files.iter().enumerate() {
+        let blob = repo
+            .blob(format!("{}\n", lines.join("\n")).as_bytes())
+            .unwrap();
+        tb.insert(format!("f{f}.txt"), blob, 0o100644).unwrap();
+    }
+    let tree = repo.find_tree(tb.write().unwrap()).unwrap();
+    let sig = Signature::new("a", "a@a", &git_time(T0 + n as i64 * 60_000)).unwrap();
+    let parents: Vec<_> = parents
+        .iter()
+        .map(|p| repo.find_commit(*p).unwrap())
+        .collect();
+    let refs: Vec<&git2::Commit<'_>> = parents.iter().collect();
+    repo.commit(None, &sig, &sig, &format!("c{n}"), &tree, &refs)
+        .unwrap()
+}
+
+/// An index's conflicts (path and the three sides' blobs), or its tree
+/// when it has none.
+fn index_outcome(repo: &Repository, mut index: git2::Index) -> Result<Oid, Vec<String>> {
+    if !index.has_conflicts() {
+        return Ok(index.write_tree_to(repo).unwrap());
+    }
+    let side = |e: &Option<git2::IndexEntry>| e.as_ref().map(|e| e.id.to_string());
+    let mut out: Vec<String> = index
+        .conflicts()
+        .unwrap()
+        .map(|c| {
+            let c = c.unwrap();
+            let path = [&c.our, &c.their, &c.ancestor]
+                .into_iter()
+                .flatten()
+                .map(|e| String::from_utf8_lossy(&e.path).into_owned())
+                .next()
+                .unwrap_or_default();
+            format!(
+                "{path} {:?} {:?} {:?}",
+                side(&c.ancestor),
+                side(&c.our),
+                side(&c.their)
+            )
+        })
+        .collect();
+    out.sort();
+    Err(out)
+}
+
+/// The merge the queue makes (over the one merge base's tree when there is
+/// one) gives the tree, or the conflicts, libgit2's `merge_commits` gives,
+/// on random histories of small files that often touch the same lines.
+#[test]
+fn merging_over_the_one_base_is_libgit2s_merge() {
+    let (mut merges, mut conflicts) = (0, 0);
+    for seed in 1..=6u64 {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = Repository::init(dir.path()).unwrap();
+        let mut rng = Rng(seed.wrapping_mul(0xd1b5_4a32_d192_ed03));
+        let mut commits: Vec<Oid> = Vec::new();
+        for i in 0..24 {
+            let parents = match commits.len() {
+                0 => vec![],
+                len if rng.below(100) < 30 && len > 1 => {
+                    let (a, b) = (rng.recent(len, 8), rng.recent(len, 8));
+                    let (ca, cb) = (repo.find_commit(commits[a]).unwrap(), commits[b]);
+                    let index = repo.merge_commits(&ca, &repo.find_commit(cb).unwrap(), None);
+                    // Only clean merges become commits of the history.
+                    match index_outcome(&repo, index.unwrap()) {
+                        Ok(_) if a != b => vec![commits[a], commits[b]],
+                        _ => vec![commits[a]],
+                    }
+                }
+                len => vec![commits[rng.recent(len, 6)]],
+            };
+            commits.push(commit_files(&repo, &mut rng, i, &parents));
+        }
+        repo.branch("main", &repo.find_commit(commits[0]).unwrap(), false)
+            .unwrap();
+        let shiftboss = Repo::open(dir.path(), &dir.path().join("wt"), "main").unwrap();
+        for &a in &commits {
+            for &b in &commits {
+                let (ca, cb) = (repo.find_commit(a).unwrap(), repo.find_commit(b).unwrap());
+                let ours = shiftboss.merge_index(&ca, &cb, "b").unwrap();
+                let theirs = repo.merge_commits(&ca, &cb, None).unwrap();
+                let ours = index_outcome(&repo, ours);
+                assert_eq!(ours, index_outcome(&repo, theirs), "seed {seed}: {a} {b}");
+                merges += 1;
+                conflicts += usize::from(ours.is_err());
+            }
+        }
+    }
+    // Both outcomes were met.
+    assert!(
+        conflicts > 0 && conflicts < merges,
+        "{conflicts} of {merges}"
+    );
+}

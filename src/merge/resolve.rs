@@ -340,7 +340,7 @@ impl Repo {
             message,
             at,
         };
-        let mut index = self.merge_index(&join, branch)?;
+        let mut index = self.merge_index(&join.ours, &join.theirs, branch)?;
         if !index.has_conflicts() {
             return self.clean_tier(&mut index, &join);
         }
@@ -358,30 +358,34 @@ impl Repo {
         self.ai_tier(&mut index, &join, &conflicted, &left, ai, context, ledger)
     }
 
-    /// The two commits merged into an index. With one merge base (found in
+    /// Two commits merged into an index. With one merge base (found in
     /// the ancestry kept in memory) its tree is the ancestor, which is what
     /// libgit2's `merge_commits` does after finding it again by a walk of
     /// its own; with several (criss-cross) or none, `merge_commits` as ever.
-    fn merge_index(&self, join: &Join<'_>, branch: &str) -> Result<Index, GitError> {
+    pub(super) fn merge_index(
+        &self,
+        ours: &Commit<'_>,
+        theirs: &Commit<'_>,
+        branch: &str,
+    ) -> Result<Index, GitError> {
         let opts = MergeOptions::new();
-        let merged = match self.merge_bases_of(join.ours.id(), join.theirs.id())?[..] {
-            [base] => self.merge_over(base, join, &opts),
-            _ => self
-                .main
-                .merge_commits(&join.ours, &join.theirs, Some(&opts)),
+        let merged = match self.merge_bases_of(ours.id(), theirs.id())?[..] {
+            [base] => self.merge_over(base, ours, theirs, &opts),
+            _ => self.main.merge_commits(ours, theirs, Some(&opts)),
         };
         merged.ctx_with(&self.root, || format!("merge `{branch}`"))
     }
 
-    /// The join's two trees merged over the tree of their merge base `base`.
+    /// Two commits' trees merged over the tree of their merge base `base`.
     fn merge_over(
         &self,
         base: Oid,
-        join: &Join<'_>,
+        ours: &Commit<'_>,
+        theirs: &Commit<'_>,
         opts: &MergeOptions,
     ) -> Result<Index, git2::Error> {
         let base = self.main.find_commit(base)?.tree()?;
-        let (ours, theirs) = (join.ours.tree()?, join.theirs.tree()?);
+        let (ours, theirs) = (ours.tree()?, theirs.tree()?);
         self.main.merge_trees(&base, &ours, &theirs, Some(opts))
     }
 
