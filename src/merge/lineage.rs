@@ -11,6 +11,7 @@
 
 use super::{Ctx, GitError, Repo};
 use git2::{ErrorCode, Oid};
+use std::collections::hash_map::Entry;
 use std::collections::{BinaryHeap, HashMap, HashSet};
 
 /// A commit as the ancestry walks need it.
@@ -50,10 +51,10 @@ impl Lineage {
                 stack.pop();
                 continue;
             }
-            if !read_once.contains_key(&top) {
-                read_once.insert(top, read(top)?);
-            }
-            let parents = &read_once[&top];
+            let parents = match read_once.entry(top) {
+                Entry::Occupied(e) => e.into_mut(),
+                Entry::Vacant(e) => e.insert(read(top)?),
+            };
             let before = stack.len();
             let mut highest = 0;
             for p in parents.iter() {
