@@ -24,6 +24,7 @@ mod stage;
 mod target;
 mod train;
 mod worktree;
+mod worktree_add;
 mod worktree_map;
 
 #[cfg(test)]
@@ -36,6 +37,8 @@ mod onto_tests;
 mod testkit;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod worktree_add_tests;
 
 pub use escape::{PATHS_GATE, link_escape};
 pub use gate::{GATE_ENV_PASSTHROUGH, GATE_OUTPUT_LIMIT, GateReport, GateResult, run_gates};

@@ -10,8 +10,7 @@ use super::{
 use crate::domain::{AgentId, Millis};
 use git2::build::CheckoutBuilder;
 use git2::{
-    Commit, ErrorCode, Oid, Repository, RepositoryOpenFlags, StatusOptions, WorktreeAddOptions,
-    WorktreePruneOptions,
+    Commit, ErrorCode, Oid, Repository, RepositoryOpenFlags, StatusOptions, WorktreePruneOptions,
 };
 use std::cell::{Ref, RefCell};
 use std::collections::HashMap;
@@ -363,17 +362,7 @@ impl Repo {
         } else {
             std::fs::create_dir_all(&self.worktrees_dir)
                 .map_err(io_err(&self.worktrees_dir, "create the directory"))?;
-            let reference = self
-                .main
-                .find_reference(&refname)
-                .ctx_with(&self.root, || format!("read branch `{branch}`"))?;
-            let mut opts = WorktreeAddOptions::new();
-            opts.reference(Some(&reference));
-            self.main
-                .worktree(agent.as_str(), &path, Some(&opts))
-                .ctx_with(&self.root, || {
-                    format!("add worktree {} on `{branch}`", path.display())
-                })?;
+            self.add_worktree(agent.as_str(), &path, &refname)?;
             self.note_head(agent.as_str(), &path, Some(&refname));
         }
         Ok(path)
