@@ -8,6 +8,12 @@
 //! nothing and stops by generation: no commit below an ancestor's
 //! generation can lead to it, and walking the highest generation first
 //! means a commit is only visited once everything above it was.
+//!
+//! Generation numbers need every ancestor read once. That is a few hundred
+//! commits for a project shiftboss made, but an operator's repository can
+//! hold millions: past [`MOST_COMMITS`] the ancestry kept is dropped and
+//! every question goes to libgit2, as before, so memory and the first
+//! question's time stay bounded.
 
 use super::{Ctx, GitError, Repo};
 use git2::{ErrorCode, Oid};
@@ -20,10 +26,18 @@ struct Node {
     generation: u32,
 }
 
+/// The most commits kept (about 100 bytes each). A history deeper than
+/// this is walked by libgit2 instead.
+pub(super) const MOST_COMMITS: usize = 200_000;
+
 /// The commits read so far, by id.
 #[derive(Default)]
 pub(super) struct Lineage {
     nodes: HashMap<Oid, Node>,
+    /// The history outgrew [`MOST_COMMITS`]: nothing is kept, libgit2 answers.
+    too_deep: bool,
+    /// The most commits kept before giving up (tests lower it).
+    limit: Option<usize>,
 }
 
 /// Reads a commit's parents (the repository's own view: grafts of a
@@ -50,6 +64,11 @@ impl Lineage {
             if self.nodes.contains_key(&top) {
                 stack.pop();
                 continue;
+            }
+            if self.nodes.len() + read_once.len() >= self.limit.unwrap_or(MOST_COMMITS) {
+                self.too_deep = true;
+                self.nodes = HashMap::new();
+                return Err(git2::Error::from_str("the history is too deep to keep"));
             }
             let parents = match read_once.entry(top) {
                 Entry::Occupied(e) => e.into_mut(),
@@ -209,29 +228,66 @@ impl Lineage {
 
 impl Repo {
     /// Run `walk` over the ancestry kept for this repository, reading the
-    /// commits it has not seen from the object database.
+    /// commits it has not seen from the object database; `deep` answers
+    /// instead (through libgit2) once the history is too deep to keep.
     fn with_lineage<T>(
         &self,
         walk: impl FnOnce(&mut Lineage, &ReadParents<'_>) -> Result<T, git2::Error>,
+        deep: impl FnOnce() -> Result<T, git2::Error>,
     ) -> Result<T, git2::Error> {
         let read = |oid: Oid| -> Result<Box<[Oid]>, git2::Error> {
             Ok(self.main.find_commit(oid)?.parent_ids().collect())
         };
-        walk(&mut self.lineage.borrow_mut(), &read)
+        {
+            let mut lineage = self.lineage.borrow_mut();
+            if !lineage.too_deep {
+                match walk(&mut lineage, &read) {
+                    Err(_) if lineage.too_deep => {}
+                    out => return out,
+                }
+            }
+        }
+        deep()
+    }
+
+    /// Keep at most `limit` commits before handing ancestry to libgit2.
+    #[cfg(test)]
+    pub(super) fn limit_lineage(&self, limit: usize) {
+        self.lineage.borrow_mut().limit = Some(limit);
+    }
+
+    /// Whether ancestry questions have gone to libgit2 for good.
+    #[cfg(test)]
+    pub(super) fn lineage_too_deep(&self) -> bool {
+        self.lineage.borrow().too_deep
     }
 
     /// `true` when `commit` is the tip `tip` or one of its ancestors.
     pub(super) fn contained_in(&self, commit: Oid, tip: Oid) -> Result<bool, GitError> {
-        self.with_lineage(|l, read| l.contains(read, tip, commit))
-            .ctx_with(&self.root, || format!("check whether {commit} is in {tip}"))
+        self.with_lineage(
+            |l, read| l.contains(read, tip, commit),
+            || Ok(commit == tip || self.main.graph_descendant_of(tip, commit)?),
+        )
+        .ctx_with(&self.root, || format!("check whether {commit} is in {tip}"))
     }
 
     /// The merge bases of `a` and `b`, sorted by id (empty: no shared history).
     pub(super) fn merge_bases_of(&self, a: Oid, b: Oid) -> Result<Vec<Oid>, GitError> {
-        self.with_lineage(|l, read| l.merge_bases(read, a, b))
-            .ctx_with(&self.root, || {
-                format!("find the merge bases of {a} and {b}")
-            })
+        self.with_lineage(
+            |l, read| l.merge_bases(read, a, b),
+            || match self.main.merge_bases(a, b) {
+                Ok(bases) => {
+                    let mut bases: Vec<Oid> = bases.iter().copied().collect();
+                    bases.sort();
+                    Ok(bases)
+                }
+                Err(e) if e.code() == ErrorCode::NotFound => Ok(Vec::new()),
+                Err(e) => Err(e),
+            },
+        )
+        .ctx_with(&self.root, || {
+            format!("find the merge bases of {a} and {b}")
+        })
     }
 
     /// The one merge base of `a` and `b` that libgit2 would give (several
@@ -252,7 +308,19 @@ impl Repo {
     /// Whether `commit` is on `tip`'s first-parent line (the target's own
     /// history, not a branch merged into it).
     pub(super) fn on_first_parent_line(&self, commit: Oid, tip: Oid) -> Result<bool, GitError> {
-        self.with_lineage(|l, read| l.on_first_parent_line(read, commit, tip))
-            .ctx(&self.root, "walk the target")
+        self.with_lineage(
+            |l, read| l.on_first_parent_line(read, commit, tip),
+            || {
+                let mut at = Some(tip);
+                while let Some(oid) = at {
+                    if oid == commit {
+                        return Ok(true);
+                    }
+                    at = self.main.find_commit(oid)?.parent_ids().next();
+                }
+                Ok(false)
+            },
+        )
+        .ctx(&self.root, "walk the target")
     }
 }

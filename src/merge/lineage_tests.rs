@@ -321,3 +321,41 @@ fn merging_over_the_one_base_is_libgit2s_merge() {
         "{conflicts} of {merges}"
     );
 }
+
+/// A history deeper than the ancestry keeps is handed to libgit2: the same
+/// answers, nothing kept.
+#[test]
+fn a_history_too_deep_to_keep_is_answered_by_libgit2() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = Repository::init(dir.path()).unwrap();
+    let mut rng = Rng(7);
+    let commits = history(&repo, &mut rng, 30, false);
+    let tip = *commits.last().unwrap();
+    repo.branch("main", &repo.find_commit(tip).unwrap(), false)
+        .unwrap();
+    let shiftboss = Repo::open(dir.path(), &dir.path().join("wt"), "main").unwrap();
+    shiftboss.limit_lineage(8);
+    for &a in &commits {
+        for &b in &commits {
+            assert_eq!(
+                shiftboss.contained_in(a, b).unwrap(),
+                repo.graph_descendant_of(b, a).unwrap() || a == b,
+                "is {a} in {b}"
+            );
+            assert_eq!(
+                shiftboss.merge_bases_of(a, b).unwrap(),
+                git_merge_bases(&repo, a, b),
+                "bases of {a} {b}"
+            );
+            assert_eq!(
+                shiftboss.on_first_parent_line(a, b).unwrap(),
+                git_first_parent_line(&repo, a, b),
+                "{a} on {b}"
+            );
+        }
+    }
+    assert!(
+        shiftboss.lineage_too_deep(),
+        "30 commits outgrew a limit of 8"
+    );
+}
