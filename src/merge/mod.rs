@@ -17,6 +17,7 @@ mod gitconfig;
 mod land;
 mod mem_odb;
 mod onto;
+mod pack_stream;
 mod paths;
 mod resolve;
 mod stage;
