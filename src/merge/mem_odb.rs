@@ -9,8 +9,10 @@
 //! the queue worktree checks it out and before the target moves to it, so
 //! the target only ever names objects that are stored on disk.
 
+use super::pack_stream::pack_stream;
 use super::{Ctx, GitError, Repo};
-use git2::{Buf, Mempack, Odb};
+use git2::{ObjectType, Odb, OdbLookupFlags, OdbObject, Oid};
+use std::collections::HashSet;
 use std::io::Write;
 
 /// Above the disk's own backends (loose 1, packed 2): new objects go here
@@ -33,12 +35,14 @@ impl Drop for Restore<'_> {
 impl Repo {
     /// Run `work` with every object the main repository writes kept in
     /// memory (objects already on disk are read from there); when it
-    /// succeeds, what it wrote is stored as one pack before this returns.
-    /// When it fails, nothing it wrote is stored.
-    pub(super) fn objects_in_memory<T>(
+    /// succeeds, the commit it returns and every object it reaches that is
+    /// not on disk yet are stored as one pack before this returns. What
+    /// `work` wrote and the commit does not reach is dropped, and when it
+    /// fails nothing it wrote is stored.
+    pub(super) fn objects_in_memory<V>(
         &self,
-        work: impl FnOnce() -> Result<T, GitError>,
-    ) -> Result<T, GitError> {
+        work: impl FnOnce() -> Result<(Oid, V), GitError>,
+    ) -> Result<(Oid, V), GitError> {
         let disk = self
             .main
             .odb()
@@ -52,7 +56,7 @@ impl Repo {
         memory
             .add_disk_alternate(objects_str)
             .ctx(&self.root, "read the objects on disk")?;
-        let pack = memory
+        memory
             .add_new_mempack_backend(MEMORY_FIRST)
             .ctx(&self.root, "keep new objects in memory")?;
         self.main
@@ -63,31 +67,28 @@ impl Repo {
             disk: &disk,
         };
         let out = work()?;
-        self.store_pack(&pack, &disk)?;
+        self.store_pack(out.0, &memory, &disk)?;
         drop(restore);
         Ok(out)
     }
 
-    /// Write what `pack` holds to disk as one pack file with its index.
-    fn store_pack(&self, pack: &Mempack<'_>, disk: &Odb<'_>) -> Result<(), GitError> {
-        let mut buf = Buf::new();
-        pack.dump(&self.main, &mut buf)
-            .ctx(&self.root, "pack the merged objects")?;
-        // A pack's header: "PACK", version, then the number of objects.
-        let count = buf
-            .get(8..12)
-            .map_or(0, |n| u32::from_be_bytes([n[0], n[1], n[2], n[3]]));
-        if count == 0 {
+    /// Write `root` and what it reaches that `disk` lacks, read from
+    /// `memory`, to disk as one pack file with its index.
+    fn store_pack(&self, root: Oid, memory: &Odb<'_>, disk: &Odb<'_>) -> Result<(), GitError> {
+        let fresh = unstored(root, memory, disk).ctx(&self.root, "read the merged objects")?;
+        if fresh.is_empty() {
             return Ok(());
         }
-        let mut writer = disk
-            .packwriter()
-            .ctx(&self.root, "store the merged objects")?;
-        writer.write_all(&buf).map_err(|e| GitError::Io {
+        let io = |e: std::io::Error| GitError::Io {
             path: self.main.path().join("objects/pack"),
             action: "store the merged objects".into(),
             source: e,
-        })?;
+        };
+        let buf = pack_stream(fresh.iter().map(|o| (o.kind(), o.data()))).map_err(io)?;
+        let mut writer = disk
+            .packwriter()
+            .ctx(&self.root, "store the merged objects")?;
+        writer.write_all(&buf).map_err(io)?;
         writer
             .commit()
             .ctx(&self.root, "store the merged objects")?;
@@ -108,4 +109,58 @@ impl Repo {
             tracing::warn!(repo = %self.root.display(), error = %e, "the multi-pack-index was not written");
         }
     }
+}
+
+/// `root` and every object it reaches that `disk` does not hold, read from
+/// `memory`. A tree or commit on disk has everything it reaches on disk
+/// too, so the walk stops there; submodule commits are not followed.
+fn unstored<'m>(
+    root: Oid,
+    memory: &'m Odb<'_>,
+    disk: &Odb<'_>,
+) -> Result<Vec<OdbObject<'m>>, git2::Error> {
+    let mut todo = vec![root];
+    let mut seen = HashSet::new();
+    let mut fresh = Vec::new();
+    while let Some(id) = todo.pop() {
+        if !seen.insert(id) || disk.exists_ext(id, OdbLookupFlags::NO_REFRESH) {
+            continue;
+        }
+        let object = memory.read(id)?;
+        reached(object.kind(), object.data(), &mut todo)?;
+        fresh.push(object);
+    }
+    Ok(fresh)
+}
+
+/// The ids an object's raw content names: a commit's tree and parents, a
+/// tree's entries (not submodules), a tag's object.
+fn reached(kind: ObjectType, data: &[u8], out: &mut Vec<Oid>) -> Result<(), git2::Error> {
+    let bad = || git2::Error::from_str("an object shiftboss cannot read");
+    match kind {
+        ObjectType::Commit | ObjectType::Tag => {
+            for line in data.split(|b| *b == b'\n').take_while(|l| !l.is_empty()) {
+                let hex = [&b"tree "[..], b"parent ", b"object "]
+                    .iter()
+                    .find_map(|key| line.strip_prefix(*key));
+                if let Some(hex) = hex {
+                    let hex = std::str::from_utf8(hex).map_err(|_| bad())?;
+                    out.push(Oid::from_str(hex)?);
+                }
+            }
+        }
+        ObjectType::Tree => {
+            let mut rest = data;
+            while !rest.is_empty() {
+                let nul = rest.iter().position(|b| *b == 0).ok_or_else(bad)?;
+                let id = rest.get(nul + 1..nul + 21).ok_or_else(bad)?;
+                if !rest.starts_with(b"160000 ") {
+                    out.push(Oid::from_bytes(id)?);
+                }
+                rest = &rest[nul + 21..];
+            }
+        }
+        _ => {}
+    }
+    Ok(())
 }

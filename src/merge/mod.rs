@@ -18,6 +18,7 @@ mod land;
 mod lineage;
 mod mem_odb;
 mod onto;
+mod pack_stream;
 mod paths;
 mod resolve;
 mod stage;
