@@ -214,7 +214,7 @@ impl Store {
                 known: SCHEMA_VERSION,
             });
         }
-        if found < SCHEMA_VERSION {
+        if found < schema::READABLE_FROM {
             return Err(StoreError::OlderSchema {
                 path,
                 found,

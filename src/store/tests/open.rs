@@ -155,3 +155,44 @@ fn readonly_refuses_files_that_are_not_event_logs() {
         "{err}"
     );
 }
+
+/// A log from before the `(kind, task)` index: read as it is by a read-only
+/// open (the index changes no answer), given the index by the next writer;
+/// one older still is refused read-only with the way out.
+#[test]
+fn a_log_without_the_latest_index_is_read_and_the_next_writer_adds_it() {
+    let (_dir, path) = db();
+    {
+        let mut w = Store::open(&path).unwrap();
+        w.append(&scenario()).unwrap();
+    }
+    let index_count = |c: &Connection| -> i64 {
+        c.query_row(
+            "SELECT count(*) FROM sqlite_master WHERE name = 'events_kind_task'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap()
+    };
+    {
+        let c = Connection::open(&path).unwrap();
+        c.execute_batch("DROP INDEX events_kind_task").unwrap();
+        c.pragma_update(None, "user_version", 2).unwrap();
+        assert_eq!(index_count(&c), 0);
+    }
+    let mut r = Store::open_readonly(&path).unwrap();
+    assert_eq!(r.last_seq().unwrap(), scenario().len() as u64);
+    drop(r);
+    drop(Store::open(&path).unwrap());
+    let c = Connection::open(&path).unwrap();
+    assert_eq!(index_count(&c), 1);
+    assert_eq!(user_version(&c).unwrap(), SCHEMA_VERSION);
+
+    c.pragma_update(None, "user_version", 1).unwrap();
+    drop(c);
+    let err = Store::open_readonly(&path).unwrap_err();
+    assert!(
+        matches!(err, StoreError::OlderSchema { found: 1, .. }),
+        "{err}"
+    );
+}
