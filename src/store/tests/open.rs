@@ -180,7 +180,7 @@ fn a_log_without_the_latest_index_is_read_and_the_next_writer_adds_it() {
         c.pragma_update(None, "user_version", 2).unwrap();
         assert_eq!(index_count(&c), 0);
     }
-    let mut r = Store::open_readonly(&path).unwrap();
+    let r = Store::open_readonly(&path).unwrap();
     assert_eq!(r.last_seq().unwrap(), scenario().len() as u64);
     drop(r);
     drop(Store::open(&path).unwrap());
