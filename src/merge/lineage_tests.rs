@@ -31,9 +31,13 @@ impl Rng {
 /// A commit in `repo` with these parents, an empty tree, and a date
 /// `skew` seconds off its place in line.
 fn commit(repo: &Repository, n: usize, parents: &[Oid], skew: i64) -> Oid {
-    let at = T0 + (n as i64 + skew) * 60_000;
-    let sig = Signature::new("a", "a@a", &git_time(at)).unwrap();
     let tree = repo.treebuilder(None).unwrap().write().unwrap();
+    commit_tree(repo, n, tree, parents, T0 + (n as i64 + skew) * 60_000)
+}
+
+/// The commit `c{n}` of `tree` on `parents`, dated `at`.
+fn commit_tree(repo: &Repository, n: usize, tree: Oid, parents: &[Oid], at: i64) -> Oid {
+    let sig = Signature::new("a", "a@a", &git_time(at)).unwrap();
     let tree = repo.find_tree(tree).unwrap();
     let parents: Vec<_> = parents
         .iter()
@@ -231,15 +235,13 @@ fn commit_files(repo: &Repository, rng: &mut Rng, n: usize, parents: &[Oid]) -> 
             .unwrap();
         tb.insert(format!("f{f}.txt"), blob, 0o100644).unwrap();
     }
-    let tree = repo.find_tree(tb.write().unwrap()).unwrap();
-    let sig = Signature::new("a", "a@a", &git_time(T0 + n as i64 * 60_000)).unwrap();
-    let parents: Vec<_> = parents
-        .iter()
-        .map(|p| repo.find_commit(*p).unwrap())
-        .collect();
-    let refs: Vec<&git2::Commit<'_>> = parents.iter().collect();
-    repo.commit(None, &sig, &sig, &format!("c{n}"), &tree, &refs)
-        .unwrap()
+    commit_tree(
+        repo,
+        n,
+        tb.write().unwrap(),
+        parents,
+        T0 + n as i64 * 60_000,
+    )
 }
 
 /// An index's conflicts (path and the three sides' blobs), or its tree

@@ -93,16 +93,8 @@ mod tests {
         let pack = pack_stream(blobs.iter().map(|b| (ObjectType::Blob, *b))).unwrap();
         let path = dir.path().join("objects/pack/test.pack");
         std::fs::write(&path, &pack).unwrap();
-        let out = std::process::Command::new("git")
-            .args(["index-pack", "--strict"])
-            .arg(&path)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let pack_path = path.to_str().unwrap();
+        crate::merge::testkit::git(dir.path(), &["index-pack", "--strict", pack_path]);
         let odb = repo.odb().unwrap();
         for (id, blob) in ids.iter().zip(blobs) {
             assert_eq!(odb.read(*id).unwrap().data(), blob);
