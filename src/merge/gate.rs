@@ -155,7 +155,14 @@ fn gate_command(
     out: std::io::PipeWriter,
     err: std::io::PipeWriter,
 ) -> Command {
-    let mut cmd = Command::new("sh");
+    let path = extra_env
+        .iter()
+        .rev()
+        .find(|(k, _)| k == "PATH")
+        .map(|(_, v)| std::ffi::OsString::from(v))
+        .or_else(|| std::env::var_os("PATH"))
+        .unwrap_or_else(|| DEFAULT_PATH.into());
+    let mut cmd = Command::new(shell_on(&path));
     cmd.arg("-c")
         .arg(command)
         .current_dir(dir)
@@ -170,12 +177,32 @@ fn gate_command(
         }
     }
     if std::env::var_os("PATH").is_none() {
-        cmd.env("PATH", "/usr/local/bin:/usr/bin:/bin");
+        cmd.env("PATH", DEFAULT_PATH);
     }
     for (key, value) in extra_env {
         cmd.env(key, value);
     }
     cmd
+}
+
+/// The gate's `PATH` when shiftboss has none.
+const DEFAULT_PATH: &str = "/usr/local/bin:/usr/bin:/bin";
+
+/// The `sh` the gate's own `PATH` finds, as a full path, or plain `sh` when
+/// none is found (spawning then fails with the usual error). Given a full
+/// path, std starts the gate with `posix_spawn` (a vfork) instead of forking:
+/// with a program to look up on a `PATH` the child sets itself, it must fork,
+/// and forking copies shiftboss's page tables and makes every page it
+/// writes afterwards a copy-on-write fault, once per gate.
+fn shell_on(path: &std::ffi::OsStr) -> std::ffi::OsString {
+    use std::os::unix::fs::PermissionsExt;
+    std::env::split_paths(path)
+        .filter(|dir| dir.is_absolute())
+        .map(|dir| dir.join("sh"))
+        .find(|sh| {
+            std::fs::metadata(sh).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        })
+        .map_or_else(|| "sh".into(), std::path::PathBuf::into_os_string)
 }
 
 fn run_gate(

@@ -953,6 +953,40 @@ fn gates_get_a_scrubbed_environment() {
     }
 }
 
+/// The gate's shell is the first executable `sh` on the gate's own `PATH`
+/// (as a shell looking it up would pick), not shiftboss's.
+#[test]
+fn the_gates_shell_is_the_first_one_its_own_path_finds() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let plain = dir.path().join("plain");
+    let wrapper = dir.path().join("wrapper");
+    for d in [&plain, &wrapper] {
+        std::fs::create_dir(d).unwrap();
+    }
+    // Not executable: passed over.
+    std::fs::write(plain.join("sh"), "#!/bin/sh\necho wrong shell\n").unwrap();
+    std::fs::write(
+        wrapper.join("sh"),
+        "#!/bin/sh\necho through the wrapper\nexec /bin/sh \"$@\"\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(wrapper.join("sh"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!(
+        "relative:{}:{}:/usr/bin:/bin",
+        plain.display(),
+        wrapper.display()
+    );
+    let report = run_gates(
+        dir.path(),
+        &cmds(&["echo gate ran"]),
+        Duration::from_secs(30),
+        &[("PATH".to_string(), path)],
+    );
+    assert!(report.passed, "{report:?}");
+    assert_eq!(report.results[0].output, "through the wrapper\ngate ran\n");
+}
+
 /// A kill while git was adding a worktree leaves a half-made folder in
 /// shiftboss's own worktrees folder: the next start moves it aside (kept,
 /// never deleted) and makes the worktree anew instead of failing the task.
