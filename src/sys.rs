@@ -120,25 +120,3 @@ pub fn outlive_terminal() {
     let ignored = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let _ = signal_hook::flag::register(signal_hook::consts::SIGHUP, ignored);
 }
-
-unsafe extern "C" {
-    /// libgit2's `git_odb_write_multi_pack_index` (not bound by `git2`).
-    fn git_odb_write_multi_pack_index(db: *mut std::ffi::c_void) -> std::ffi::c_int;
-}
-
-/// Write the multi-pack-index of `odb`'s own pack folder: one sorted index
-/// of every pack's objects, so a lookup is one search, not one per pack.
-/// It only indexes packs already stored; a pack it does not name is still
-/// searched on its own, and git reads the same file.
-pub fn write_multi_pack_index(odb: &git2::Odb<'_>) -> Result<(), git2::Error> {
-    use git2::Binding;
-    // SAFETY: `odb.raw()` is a live `git_odb` owned by `odb` for the whole
-    // call; libgit2 only reads its backends and writes files in the pack
-    // folder, and reports failure by its return code.
-    let rc = unsafe { git_odb_write_multi_pack_index(odb.raw().cast()) };
-    if rc < 0 {
-        Err(git2::Error::last_error(rc))
-    } else {
-        Ok(())
-    }
-}

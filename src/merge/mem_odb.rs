@@ -1,19 +1,18 @@
-//! A batch's candidate merges written in memory, then stored as one pack.
+//! A batch's candidate merges written in memory, then stored at once.
 //!
 //! Merging a batch writes a tree and a commit per entry (and the blobs the
-//! `auto` and `ai` tiers resolve). As loose objects each is a compressed
-//! file of its own, created, written and renamed into place; a batch of
-//! eight is dozens of new files before its gate can start. In memory they
-//! cost nothing, and one pack (a `.pack` and its `.idx`) stores them all.
-//! The pack is written before anything else can see the candidate: before
-//! the queue worktree checks it out and before the target moves to it, so
-//! the target only ever names objects that are stored on disk.
+//! `auto` and `ai` tiers resolve), and a failed try writes objects nothing
+//! will name. In memory they cost nothing; once the candidate is made, the
+//! objects it reaches that are not on disk yet are stored as loose objects
+//! (see [`super::loose`]) and the rest is dropped. They are stored before
+//! anything else can see the candidate: before the queue worktree checks it
+//! out and before the target moves to it, so the target only ever names
+//! objects that are stored on disk.
 
-use super::pack_stream::pack_stream;
+use super::loose;
 use super::{Ctx, GitError, Repo};
 use git2::{ObjectType, Odb, OdbLookupFlags, OdbObject, Oid};
 use std::collections::HashSet;
-use std::io::Write;
 
 /// Above the disk's own backends (loose 1, packed 2): new objects go here
 /// and the candidate's own objects are read from here first.
@@ -36,7 +35,7 @@ impl Repo {
     /// Run `work` with every object the main repository writes kept in
     /// memory (objects already on disk are read from there); when it
     /// succeeds, the commit it returns and every object it reaches that is
-    /// not on disk yet are stored as one pack before this returns. What
+    /// not on disk yet are stored before this returns. What
     /// `work` wrote and the commit does not reach is dropped, and when it
     /// fails nothing it wrote is stored.
     pub(super) fn objects_in_memory<V>(
@@ -67,47 +66,24 @@ impl Repo {
             disk: &disk,
         };
         let out = work()?;
-        self.store_pack(out.0, &memory, &disk)?;
+        self.store_loose(out.0, &memory, &disk)?;
         drop(restore);
         Ok(out)
     }
 
     /// Write `root` and what it reaches that `disk` lacks, read from
-    /// `memory`, to disk as one pack file with its index.
-    fn store_pack(&self, root: Oid, memory: &Odb<'_>, disk: &Odb<'_>) -> Result<(), GitError> {
+    /// `memory`, to disk as loose objects (see [`super::loose`]).
+    fn store_loose(&self, root: Oid, memory: &Odb<'_>, disk: &Odb<'_>) -> Result<(), GitError> {
         let fresh = unstored(root, memory, disk).ctx(&self.root, "read the merged objects")?;
-        if fresh.is_empty() {
-            return Ok(());
+        let objects = self.main.path().join("objects");
+        for o in &fresh {
+            loose::store(&objects, o.id(), o.kind(), o.data()).map_err(|e| GitError::Io {
+                path: objects.clone(),
+                action: "store the merged objects".into(),
+                source: e,
+            })?;
         }
-        let io = |e: std::io::Error| GitError::Io {
-            path: self.main.path().join("objects/pack"),
-            action: "store the merged objects".into(),
-            source: e,
-        };
-        let buf = pack_stream(fresh.iter().map(|o| (o.kind(), o.data()))).map_err(io)?;
-        let mut writer = disk
-            .packwriter()
-            .ctx(&self.root, "store the merged objects")?;
-        writer.write_all(&buf).map_err(io)?;
-        writer
-            .commit()
-            .ctx(&self.root, "store the merged objects")?;
-        self.index_packs(disk);
         Ok(())
-    }
-
-    /// Index every stored pack in one multi-pack-index. A queue writes a
-    /// pack per candidate, and without it each object lookup searches the
-    /// packs one by one (hundreds in a day). The index is only a cache of
-    /// what the packs hold: when it cannot be written, lookups stay slower
-    /// and nothing else changes.
-    fn index_packs(&self, disk: &Odb<'_>) {
-        let written = disk
-            .refresh()
-            .and_then(|()| crate::sys::write_multi_pack_index(disk));
-        if let Err(e) = written {
-            tracing::warn!(repo = %self.root.display(), error = %e, "the multi-pack-index was not written");
-        }
     }
 }
 

@@ -38,6 +38,23 @@ pub(super) fn git_value(dir: &Path, args: &[&str]) -> String {
     git(dir, args).trim().to_string()
 }
 
+/// Every file under `dir`, at any depth, sorted.
+pub(super) fn files_under(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            if e.path().is_dir() {
+                todo.push(e.path());
+            } else {
+                out.push(e.path());
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
 /// A landing at [`T0`] with these gate commands, onto `onto` (none: the
 /// target), no `ai` tier and no append-only files.
 pub(super) fn land_options<'a>(checks: &'a [String], onto: Option<&'a str>) -> LandOptions<'a> {
