@@ -173,7 +173,7 @@ impl Repo {
             return Ok(());
         }
         let base = self.dest_oid(opts.onto)?;
-        // The merges are made in memory and stored as one pack before the
+        // The merges are made in memory and stored on disk (loose) before the
         // gate checks the candidate out or the target moves to it.
         let (candidate, included) =
             self.objects_in_memory(|| self.candidate(base, entries, opts, append_only, out))?;
