@@ -96,6 +96,31 @@ pub fn wait_hangup(fd: BorrowedFd<'_>) {
 unsafe extern "C" {
     /// glibc's `malloc_trim(3)`.
     fn malloc_trim(pad: usize) -> std::ffi::c_int;
+    /// glibc's `mallopt(3)`.
+    fn mallopt(param: std::ffi::c_int, value: std::ffi::c_int) -> std::ffi::c_int;
+}
+
+/// Keep up to this much free memory at the top of the heap (glibc), and
+/// serve blocks below [`MMAP_FROM`] from the heap.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+const KEEP_FREE: std::ffi::c_int = 8 << 20;
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+const MMAP_FROM: std::ffi::c_int = 4 << 20;
+
+/// Stop glibc giving the top of the heap back after every large free.
+/// Each object git writes or reads goes through zlib, whose state is a few
+/// hundred kilobytes allocated and freed per object; with glibc's default
+/// trim threshold those pages went back to the system after each one and
+/// were faulted in and zeroed again for the next. [`trim_heap`] still gives
+/// everything back after a load.
+pub fn tune_heap() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets allocator thresholds; it takes no pointers.
+    // M_TRIM_THRESHOLD is -1 and M_MMAP_THRESHOLD -3 in glibc's malloc.h.
+    unsafe {
+        mallopt(-1, KEEP_FREE);
+        mallopt(-3, MMAP_FROM);
+    }
 }
 
 /// Give the heap's free pages back to the system (glibc), not only to the

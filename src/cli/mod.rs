@@ -275,6 +275,7 @@ pub(crate) fn repo_root() -> Result<PathBuf, CliError> {
 }
 
 pub fn main() -> ExitCode {
+    crate::sys::tune_heap();
     let cli = Cli::parse();
     // The runs that log check the level before anything is written.
     let logs = matches!(cli.command, None | Some(Cmd::Demo(_)) | Some(Cmd::Up(_)));
