@@ -1,8 +1,9 @@
 //! The operating-system calls shiftboss makes by hand, in one place and all
 //! through rustix: signals to agents' process groups, the parent-death signal
 //! set between fork and exec, and the console's terminal (its size, whether it
-//! hung up), and heap pages given back to the system after a load. The
-//! `unsafe` blocks of shiftboss are here.
+//! hung up), and glibc's heap: its thresholds set at start, its free pages
+//! given back to the system after a load. The `unsafe` blocks of shiftboss
+//! are here.
 
 #![allow(unsafe_code)]
 
