@@ -22,7 +22,7 @@ use git2::build::CheckoutBuilder;
 use std::path::Path;
 
 /// Write `contents` to `dir/name`, created new.
-fn write_new(dir: &Path, name: &str, contents: &str) -> Result<(), GitError> {
+fn write_new(dir: &Path, name: &str, contents: &[u8]) -> Result<(), GitError> {
     use std::io::Write as _;
     let path = dir.join(name);
     let mut file = std::fs::OpenOptions::new()
@@ -30,8 +30,18 @@ fn write_new(dir: &Path, name: &str, contents: &str) -> Result<(), GitError> {
         .create_new(true)
         .open(&path)
         .map_err(io_err(&path, "create the file"))?;
-    file.write_all(contents.as_bytes())
+    file.write_all(contents)
         .map_err(io_err(&path, "write the file"))
+}
+
+/// `prefix`, the path's bytes as they are (git reads a path in its records
+/// as bytes, so one that is not UTF-8 is written unchanged), and a newline.
+fn line_with_path(prefix: &str, path: &Path) -> Vec<u8> {
+    use std::os::unix::ffi::OsStrExt as _;
+    let mut line = prefix.as_bytes().to_vec();
+    line.extend_from_slice(path.as_os_str().as_bytes());
+    line.push(b'\n');
+    line
 }
 
 impl Repo {
@@ -62,14 +72,10 @@ impl Repo {
         let folder = path
             .canonicalize()
             .map_err(io_err(path, "resolve the path"))?;
-        write_new(&folder, ".git", &format!("gitdir: {}\n", admin.display()))?;
-        write_new(&admin, "commondir", "../..\n")?;
-        write_new(
-            &admin,
-            "gitdir",
-            &format!("{}\n", folder.join(".git").display()),
-        )?;
-        write_new(&admin, "HEAD", &format!("ref: {refname}\n"))?;
+        write_new(&folder, ".git", &line_with_path("gitdir: ", &admin))?;
+        write_new(&admin, "commondir", b"../..\n")?;
+        write_new(&admin, "gitdir", &line_with_path("", &folder.join(".git")))?;
+        write_new(&admin, "HEAD", format!("ref: {refname}\n").as_bytes())?;
 
         let wt = self.wt(path)?;
         // A folder made just now holds nothing to keep but the `.git` file,

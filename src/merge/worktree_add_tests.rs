@@ -80,3 +80,30 @@ fn a_worktree_whose_adding_was_cut_short_is_moved_aside_and_made_again() {
         "kept\n"
     );
 }
+
+/// A project whose path is not valid UTF-8: git's records name the
+/// worktree by the path's own bytes, and git reads them back.
+#[test]
+fn a_project_path_that_is_not_utf8_is_written_as_its_bytes() {
+    use std::os::unix::ffi::{OsStrExt as _, OsStringExt as _};
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join(std::ffi::OsStr::from_bytes(b"proj\xffect"));
+    init_demo_repo(&root, "main", &[("README.md", "hi\n")], T0).unwrap();
+    let repo = Repo::open(&root, &root.join(".shiftboss/worktrees"), "main").unwrap();
+    let path = repo
+        .prepare_worktree_at(&AgentId::builder(3), "shiftboss/builder-03/t1", None, T0)
+        .unwrap();
+    assert_eq!(git(&path, &["status", "--porcelain"]), "");
+    let out = std::process::Command::new("git")
+        .args(["worktree", "list", "--porcelain", "-z"])
+        .current_dir(&root)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let wt = path.canonicalize().unwrap().into_os_string().into_vec();
+    let listed = out
+        .stdout
+        .split(|b| *b == 0)
+        .any(|field| field.strip_prefix(b"worktree ") == Some(&wt[..]));
+    assert!(listed, "{}", String::from_utf8_lossy(&out.stdout));
+}
