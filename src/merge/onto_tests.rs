@@ -43,6 +43,18 @@ fn merged(landing: &Landing) -> Vec<String> {
         .collect()
 }
 
+/// A demo project whose coder branch `shiftboss/b/a` (adding `a.txt`) has
+/// landed on [`TEAM`]; the repository opened on it.
+fn a_coder_landed_on_the_team() -> (tempfile::TempDir, PathBuf, Repo) {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("project");
+    init_demo_repo(&root, "main", &[("README.md", "demo\n")], T0).unwrap();
+    let coder = branch(&root, "a", "main");
+    let repo = Repo::open(&root, &root.join(".shiftboss/worktrees"), "main").unwrap();
+    merged(&repo.land(&[coder], &opts(Some(TEAM))));
+    (dir, root, repo)
+}
+
 #[test]
 fn landing_on_a_team_branch_moves_only_that_ref() {
     let dir = tempfile::tempdir().unwrap();
@@ -103,12 +115,7 @@ fn landing_on_a_team_branch_moves_only_that_ref() {
 
 #[test]
 fn an_integration_landed_on_the_target_fast_forwards_the_team_branch() {
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path().join("project");
-    init_demo_repo(&root, "main", &[("README.md", "demo\n")], T0).unwrap();
-    let coder = branch(&root, "a", "main");
-    let repo = Repo::open(&root, &root.join(".shiftboss/worktrees"), "main").unwrap();
-    merged(&repo.land(&[coder], &opts(Some(TEAM))));
+    let (_dir, root, repo) = a_coder_landed_on_the_team();
     // The target moves on meanwhile (another team's work).
     let other = branch(&root, "other", "main");
     merged(&repo.land(&[other], &opts(None)));
@@ -137,12 +144,7 @@ fn an_integration_landed_on_the_target_fast_forwards_the_team_branch() {
 
 #[test]
 fn an_integration_inside_a_batch_fast_forwards_the_team_branch_to_the_gated_tip() {
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path().join("project");
-    init_demo_repo(&root, "main", &[("README.md", "demo\n")], T0).unwrap();
-    let coder = branch(&root, "a", "main");
-    let repo = Repo::open(&root, &root.join(".shiftboss/worktrees"), "main").unwrap();
-    merged(&repo.land(&[coder], &opts(Some(TEAM))));
+    let (_dir, root, repo) = a_coder_landed_on_the_team();
     let integration = LandEntry {
         advance: Some(TEAM.into()),
         ..branch(&root, "integration", TEAM)
