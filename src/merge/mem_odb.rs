@@ -47,7 +47,7 @@ impl Repo {
             .odb()
             .ctx(&self.root, "open the object database")?;
         let memory = Odb::new().ctx(&self.root, "make an object database in memory")?;
-        let objects = self.main.path().join("objects");
+        let objects = self.objects_dir();
         let Some(objects_str) = objects.to_str() else {
             // A path libgit2 cannot take as text: write straight to disk.
             return work();
@@ -71,11 +71,18 @@ impl Repo {
         Ok(out)
     }
 
+    /// The objects folder every worktree of the repository shares (under
+    /// its common directory: a project opened at a linked worktree of its
+    /// own has no objects of its own).
+    fn objects_dir(&self) -> std::path::PathBuf {
+        self.main.commondir().join("objects")
+    }
+
     /// Write `root` and what it reaches that `disk` lacks, read from
     /// `memory`, to disk as loose objects (see [`super::loose`]).
     fn store_loose(&self, root: Oid, memory: &Odb<'_>, disk: &Odb<'_>) -> Result<(), GitError> {
         let fresh = unstored(root, memory, disk).ctx(&self.root, "read the merged objects")?;
-        let objects = self.main.path().join("objects");
+        let objects = self.objects_dir();
         for o in &fresh {
             loose::store(&objects, o.id(), o.kind(), o.data()).map_err(|e| GitError::Io {
                 path: objects.clone(),

@@ -121,3 +121,38 @@ fn a_failed_merge_leaves_the_object_database_as_it_was() {
     assert_eq!(git(&root, &["cat-file", "-t", &tip]), "commit");
     assert!(loose(&root, &tip));
 }
+
+/// A project opened at a linked worktree of its own (git's objects are in
+/// the common directory, not in the worktree's): a landed batch's objects
+/// are stored where every worktree of the repository reads them.
+#[test]
+fn a_batch_landed_from_a_linked_worktree_is_stored_in_the_shared_objects() {
+    let dir = tempfile::tempdir().unwrap();
+    let main_root = dir.path().join("project");
+    let entries = repo_with_branches(&main_root, 2);
+    let linked = dir.path().join("linked");
+    git(
+        &main_root,
+        &[
+            "worktree",
+            "add",
+            "-q",
+            "-b",
+            "operator",
+            linked.to_str().unwrap(),
+            "main",
+        ],
+    );
+    let repo = Repo::open(&linked, &linked.join(".shiftboss/worktrees"), "main").unwrap();
+    let landing = repo.land(&entries, &land_options(&[], None));
+    assert_eq!(landing.error, None);
+    assert_eq!(landing.results.len(), 2);
+    let tip = git(&main_root, &["rev-parse", "main"]);
+    assert!(
+        loose(&main_root, &tip),
+        "the merge {tip} is not in the shared objects"
+    );
+    assert!(!linked.join(".git").is_dir());
+    git(&main_root, &["fsck", "--full", "--strict"]);
+    assert_eq!(git(&linked, &["cat-file", "-t", &tip]), "commit");
+}
