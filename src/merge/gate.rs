@@ -163,7 +163,9 @@ fn gate_command(
         .or_else(|| std::env::var_os("PATH"))
         .unwrap_or_else(|| DEFAULT_PATH.into());
     let mut cmd = Command::new(shell_on(&path));
-    cmd.arg("-c")
+    // `$0` stays `sh`, as when the shell was looked up by name.
+    cmd.arg0("sh")
+        .arg("-c")
         .arg(command)
         .current_dir(dir)
         .env_clear()

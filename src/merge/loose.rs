@@ -34,30 +34,50 @@ pub(super) fn store(objects: &Path, id: Oid, kind: ObjectType, data: &[u8]) -> s
     if dest.exists() {
         return Ok(());
     }
-    match std::fs::create_dir(&dir) {
-        Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => return Err(e),
-        _ => {}
+    // A name left by a process killed earlier (its pid reused) is skipped;
+    // a fan-out folder a concurrent `git gc` removed as empty is made again.
+    for _ in 0..8 {
+        let tmp = dir.join(format!(
+            "tmp_obj_{}_{}",
+            std::process::id(),
+            NEXT_TMP.fetch_add(1, Ordering::Relaxed)
+        ));
+        match create_new(&tmp) {
+            Ok(file) => {
+                let written =
+                    write_object(file, kind, data).and_then(|()| std::fs::rename(&tmp, &dest));
+                if written.is_err() {
+                    // Ours: created by this call.
+                    let _ = std::fs::remove_file(&tmp);
+                }
+                return written;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => match std::fs::create_dir(&dir) {
+                Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => return Err(e),
+                _ => {}
+            },
+            Err(e) => return Err(e),
+        }
     }
-    let tmp = dir.join(format!(
-        "tmp_obj_{}_{}",
-        std::process::id(),
-        NEXT_TMP.fetch_add(1, Ordering::Relaxed)
-    ));
-    let written = write_new(&tmp, kind, data).and_then(|()| std::fs::rename(&tmp, &dest));
-    if written.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    written
+    Err(std::io::Error::other(format!(
+        "no temporary file could be made in {}",
+        dir.display()
+    )))
 }
 
-/// The object's zlib stream into a new read-only file at `tmp`.
-fn write_new(tmp: &Path, kind: ObjectType, data: &[u8]) -> std::io::Result<()> {
+/// A new read-only file at `tmp`, failing if anything is there.
+fn create_new(tmp: &Path) -> std::io::Result<std::fs::File> {
     use std::os::unix::fs::OpenOptionsExt;
-    let file = std::fs::OpenOptions::new()
+    std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
         .mode(0o444)
-        .open(tmp)?;
+        .open(tmp)
+}
+
+/// The object's zlib stream into `file`.
+fn write_object(file: std::fs::File, kind: ObjectType, data: &[u8]) -> std::io::Result<()> {
     let mut z = ZlibEncoder::new(file, Compression::fast());
     write!(z, "{} {}\0", kind_name(kind)?, data.len())?;
     z.write_all(data)?;

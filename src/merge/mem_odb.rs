@@ -95,23 +95,33 @@ impl Repo {
 }
 
 /// `root` and every object it reaches that `disk` does not hold, read from
-/// `memory`. A tree or commit on disk has everything it reaches on disk
-/// too, so the walk stops there; submodule commits are not followed.
+/// `memory`, each after everything it names (post-order). Stored in that
+/// order, a tree or commit on disk has everything it reaches on disk too,
+/// even when a store is cut short, so the walk stops at any object already
+/// there; submodule commits are not followed.
 fn unstored<'m>(
     root: Oid,
     memory: &'m Odb<'_>,
     disk: &Odb<'_>,
 ) -> Result<Vec<OdbObject<'m>>, git2::Error> {
-    let mut todo = vec![root];
+    // (id, its object once read: the second visit, after its children).
+    let mut todo: Vec<(Oid, Option<OdbObject<'m>>)> = vec![(root, None)];
     let mut seen = HashSet::new();
     let mut fresh = Vec::new();
-    while let Some(id) = todo.pop() {
+    let mut children = Vec::new();
+    while let Some((id, read)) = todo.pop() {
+        if let Some(object) = read {
+            fresh.push(object);
+            continue;
+        }
         if !seen.insert(id) || disk.exists_ext(id, OdbLookupFlags::NO_REFRESH) {
             continue;
         }
         let object = memory.read(id)?;
-        reached(object.kind(), object.data(), &mut todo)?;
-        fresh.push(object);
+        children.clear();
+        reached(object.kind(), object.data(), &mut children)?;
+        todo.push((id, Some(object)));
+        todo.extend(children.iter().map(|c| (*c, None)));
     }
     Ok(fresh)
 }

@@ -156,3 +156,49 @@ fn a_batch_landed_from_a_linked_worktree_is_stored_in_the_shared_objects() {
     git(&main_root, &["fsck", "--full", "--strict"]);
     assert_eq!(git(&linked, &["cat-file", "-t", &tip]), "commit");
 }
+
+/// A store cut short (here: a file where one object's fan-out folder
+/// goes) leaves only objects whose every referent is on disk too, because
+/// each object is stored after what it names; the next try completes it.
+#[test]
+fn a_store_cut_short_leaves_no_object_naming_a_missing_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("project");
+    repo_with_branches(&root, 0);
+    let repo = Repo::open(&root, &root.join(".shiftboss/worktrees"), "main").unwrap();
+    let objects = root.join(".git/objects");
+    // A blob whose fan-out folder does not exist yet, blocked by a file.
+    let (content, blocker) = (0..)
+        .map(|i| format!("deep {i}\n"))
+        .map(|c| {
+            let id = git2::Oid::hash_object(git2::ObjectType::Blob, c.as_bytes()).unwrap();
+            let fan = objects.join(&id.to_string()[..2]);
+            (c, fan)
+        })
+        .find(|(_, fan)| !fan.exists())
+        .unwrap();
+    std::fs::write(&blocker, "in the way").unwrap();
+    let work = || {
+        let r = &repo.main;
+        let blob = r.blob(content.as_bytes()).unwrap();
+        let mut sub = r.treebuilder(None).unwrap();
+        sub.insert("deep.txt", blob, 0o100644).unwrap();
+        let sub = sub.write().unwrap();
+        let mut top = r.treebuilder(None).unwrap();
+        top.insert("sub", sub, 0o040000).unwrap();
+        let top = r.find_tree(top.write().unwrap()).unwrap();
+        let sig = git2::Signature::new("a", "a@a", &git2::Time::new(0, 0)).unwrap();
+        let commit = r.commit(None, &sig, &sig, "deep\n", &top, &[]).unwrap();
+        Ok((commit, ()))
+    };
+    assert!(repo.objects_in_memory(work).is_err());
+    // Whatever was stored names nothing missing.
+    std::fs::remove_file(&blocker).unwrap();
+    git(&root, &["fsck", "--full", "--strict"]);
+    let (commit, ()) = repo.objects_in_memory(work).unwrap();
+    git(&root, &["fsck", "--full", "--strict"]);
+    assert_eq!(
+        git(&root, &["show", &format!("{commit}:sub/deep.txt")]),
+        content.trim_end()
+    );
+}

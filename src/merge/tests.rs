@@ -954,7 +954,7 @@ fn gates_get_a_scrubbed_environment() {
 }
 
 /// The gate's shell is the first executable `sh` on the gate's own `PATH`
-/// (as a shell looking it up would pick), not shiftboss's.
+/// (absolute entries only: never an `sh` in the gate's own folder), not shiftboss's.
 #[test]
 fn the_gates_shell_is_the_first_one_its_own_path_finds() {
     use std::os::unix::fs::PermissionsExt;
