@@ -149,14 +149,21 @@ mod tests {
         assert!(leftovers.is_empty(), "{leftovers:?}");
     }
 
-    /// An object already stored is left as it is: the same file, the same
-    /// bytes, even when asked again with other content under its id.
-    #[test]
-    fn an_object_already_stored_is_not_written_again() {
+    /// An empty objects folder (in a temporary folder kept alive by the
+    /// first value) and the id of the blob `one\n`.
+    fn an_empty_store_and_the_id_of_one() -> (tempfile::TempDir, std::path::PathBuf, Oid) {
         let dir = tempfile::tempdir().unwrap();
         let objects = dir.path().join("objects");
         std::fs::create_dir(&objects).unwrap();
         let id = git2::Oid::hash_object(ObjectType::Blob, b"one\n").unwrap();
+        (dir, objects, id)
+    }
+
+    /// An object already stored is left as it is: the same file, the same
+    /// bytes, even when asked again with other content under its id.
+    #[test]
+    fn an_object_already_stored_is_not_written_again() {
+        let (_dir, objects, id) = an_empty_store_and_the_id_of_one();
         store(&objects, id, ObjectType::Blob, b"one\n").unwrap();
         let hex = id.to_string();
         let file = objects.join(&hex[..2]).join(&hex[2..]);
@@ -173,10 +180,7 @@ mod tests {
     /// leaves no file behind.
     #[test]
     fn a_store_that_cannot_write_fails_and_leaves_nothing() {
-        let dir = tempfile::tempdir().unwrap();
-        let objects = dir.path().join("objects");
-        std::fs::create_dir(&objects).unwrap();
-        let id = git2::Oid::hash_object(ObjectType::Blob, b"one\n").unwrap();
+        let (_dir, objects, id) = an_empty_store_and_the_id_of_one();
         let hex = id.to_string();
         // A file where the fan-out folder should be.
         std::fs::write(objects.join(&hex[..2]), "in the way").unwrap();
