@@ -67,6 +67,11 @@ impl Repo {
                 .ctx_with(&path, || format!("read commit {commit}"))?;
             let mut co = CheckoutBuilder::new();
             co.force().remove_untracked(true);
+            let trees: Vec<Oid> = Repo::head_tree(&wt)
+                .into_iter()
+                .chain([target.tree_id()])
+                .collect();
+            co.disable_filters(!self.filters_may_apply(&wt, &trees));
             wt.checkout_tree(target.as_object(), Some(&mut co))
                 .ctx_with(&path, || format!("check out {commit}"))?;
             wt.set_head_detached(oid)

@@ -118,6 +118,11 @@ impl Repo {
             .ctx_with(&path, || format!("read the candidate {commit}"))?;
         let mut checkout = CheckoutBuilder::new();
         checkout.force().remove_untracked(true);
+        let trees: Vec<Oid> = Repo::head_tree(&wt)
+            .into_iter()
+            .chain([target.tree_id()])
+            .collect();
+        checkout.disable_filters(!self.filters_may_apply(&wt, &trees));
         wt.checkout_tree(target.as_object(), Some(&mut checkout))
             .ctx_with(&path, || format!("check out the candidate {commit}"))?;
         wt.set_head_detached(commit)

@@ -11,6 +11,7 @@
 pub mod ai;
 mod checkout;
 mod escape;
+mod filters;
 mod gate;
 mod gate_checkout;
 mod gitconfig;
@@ -28,6 +29,8 @@ mod worktree;
 mod worktree_add;
 mod worktree_map;
 
+#[cfg(test)]
+mod filters_tests;
 #[cfg(test)]
 mod lineage_tests;
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! The main repository and the agents' worktrees.
 
+use super::filters::AttributeTrees;
 use super::lineage::Lineage;
 use super::stage::{commit_tree, stage_all};
 use super::worktree_map::WorktreeMap;
@@ -44,6 +45,8 @@ pub struct Repo {
     pub(super) map: RefCell<WorktreeMap>,
     /// The ancestry read so far (`lineage.rs`).
     pub(super) lineage: RefCell<Lineage>,
+    /// Which trees hold a `.gitattributes` (`filters.rs`).
+    pub(super) attribute_trees: RefCell<AttributeTrees>,
 }
 
 impl std::fmt::Debug for Repo {
@@ -104,6 +107,15 @@ pub(super) fn same_path(a: &Path, b: &Path) -> bool {
     }
 }
 
+/// What a worktree about to switch branches may hold beside its commits.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Leftovers {
+    /// Anything: it is staged and committed (kept) before the switch.
+    Possible,
+    /// Nothing: the caller made and committed every change itself.
+    None,
+}
+
 fn is_clean(repo: &Repository, path: &Path) -> Result<bool, GitError> {
     let mut opts = StatusOptions::new();
     opts.include_untracked(true)
@@ -157,6 +169,7 @@ impl Repo {
             worktrees: RefCell::new(HashMap::new()),
             map: RefCell::new(WorktreeMap::default()),
             lineage: RefCell::new(Lineage::default()),
+            attribute_trees: RefCell::new(AttributeTrees::default()),
         };
         repo.target_tip()?;
         Ok(repo)
@@ -310,6 +323,32 @@ impl Repo {
         resume_from: Option<&str>,
         at: Millis,
     ) -> Result<PathBuf, GitError> {
+        self.prepare(agent, branch, resume_from, at, Leftovers::Possible)
+    }
+
+    /// As [`Repo::prepare_worktree_at`], for a caller that knows the
+    /// worktree holds nothing uncommitted (the simulator, which commits
+    /// every edit it makes): no file is looked at for work to keep before
+    /// the switch. The switch itself stays a safe checkout, which refuses to
+    /// overwrite a changed file.
+    pub fn prepare_committed_worktree_at(
+        &self,
+        agent: &AgentId,
+        branch: &str,
+        resume_from: Option<&str>,
+        at: Millis,
+    ) -> Result<PathBuf, GitError> {
+        self.prepare(agent, branch, resume_from, at, Leftovers::None)
+    }
+
+    fn prepare(
+        &self,
+        agent: &AgentId,
+        branch: &str,
+        resume_from: Option<&str>,
+        at: Millis,
+        leftovers: Leftovers,
+    ) -> Result<PathBuf, GitError> {
         self.check_agent_name(agent)?;
         self.check_branch_name(branch)?;
         if branch == self.target {
@@ -348,13 +387,20 @@ impl Repo {
                 self.note_head(agent.as_str(), &path, Some(&refname));
                 return Ok(path);
             }
-            self.keep_work(&wt, &path, agent, at)?;
+            if leftovers == Leftovers::Possible {
+                self.keep_work(&wt, &path, agent, at)?;
+            }
             let commit = wt
                 .find_reference(&refname)
                 .and_then(|r| r.peel_to_commit())
                 .ctx_with(&path, || format!("read branch `{branch}`"))?;
             let mut checkout = CheckoutBuilder::new();
             checkout.safe();
+            let trees: Vec<Oid> = Repo::head_tree(&wt)
+                .into_iter()
+                .chain([commit.tree_id()])
+                .collect();
+            checkout.disable_filters(!self.filters_may_apply(&wt, &trees));
             wt.checkout_tree(commit.as_object(), Some(&mut checkout))
                 .ctx_with(&path, || format!("check out `{branch}`"))?;
             switch_head(&wt, &path, &refname)?;

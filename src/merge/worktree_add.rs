@@ -82,6 +82,8 @@ impl Repo {
         // which no tree names: forced, every file of the tip is written.
         let mut checkout = CheckoutBuilder::new();
         checkout.force();
+        let tip = wt.head().and_then(|h| h.peel_to_tree()).map(|t| t.id());
+        checkout.disable_filters(tip.is_ok_and(|t| !self.filters_may_apply(&wt, &[t])));
         wt.checkout_head(Some(&mut checkout)).ctx_with(path, || {
             format!("check out `{refname}` in the new worktree")
         })?;

@@ -107,6 +107,12 @@ impl Executor {
         self.runtimes().simulated()
     }
 
+    /// Whether `agent`'s worktree holds only commits: every session of
+    /// the run is simulated and the simulator committed all it edited there.
+    fn only_commits(&self, agent: &AgentId) -> bool {
+        self.simulated() && !self.hosts[SIM].may_leave_uncommitted(agent)
+    }
+
     /// Real agents run here without the sandbox.
     pub fn unconfined(&self) -> bool {
         !self.simulated() && self.runtimes().sandbox.is_none()
@@ -350,6 +356,10 @@ impl Executor {
             .or(base);
         let prepared = match made {
             Some(Err(e)) => Err(e),
+            _ if self.only_commits(&agent) => {
+                self.repo
+                    .prepare_committed_worktree_at(&agent, &branch, from.as_deref(), now)
+            }
             _ => self
                 .repo
                 .prepare_worktree_at(&agent, &branch, from.as_deref(), now),
@@ -522,13 +532,18 @@ impl Executor {
         timeline: &mut Timeline,
         inputs: &mut VecDeque<Input>,
     ) -> Result<(PathBuf, Vec<String>), Box<Input>> {
-        let dir = self
-            .repo
-            .prepare_worktree_at(&g.agent, &g.branch, None, now)
-            .map_err(|e| {
-                let failed = gates_stopped(inputs, g, "worktree", e.to_string(), Vec::new());
-                Box::new(failed)
-            })?;
+        let only_commits = self.only_commits(&g.agent);
+        let prepared = if only_commits {
+            self.repo
+                .prepare_committed_worktree_at(&g.agent, &g.branch, None, now)
+        } else {
+            self.repo
+                .prepare_worktree_at(&g.agent, &g.branch, None, now)
+        };
+        let dir = prepared.map_err(|e| {
+            let failed = gates_stopped(inputs, g, "worktree", e.to_string(), Vec::new());
+            Box::new(failed)
+        })?;
         let mut cx = Ctx {
             now,
             repo: &self.repo,
@@ -536,7 +551,12 @@ impl Executor {
             inputs,
             commits: &mut self.commits,
         };
-        if let Err(e) = cx.commit_wip(&dir, &g.agent, &g.task, "left uncommitted at done") {
+        let kept = if only_commits {
+            Ok(())
+        } else {
+            cx.commit_wip(&dir, &g.agent, &g.task, "left uncommitted at done")
+        };
+        if let Err(e) = kept {
             inputs.push_back(task_failure("commit", &g.agent, &g.task, e.to_string()));
         }
         let base = g.base.as_deref();

@@ -78,6 +78,14 @@ pub(super) trait Host: Send {
     /// Stop a session; whatever it left uncommitted is kept on its branch.
     fn stop(&mut self, cx: &mut Ctx<'_>, session: &SessionId, reason: &str);
 
+    /// Whether `agent`'s worktree may hold changes its sessions did not
+    /// commit: shiftboss then looks at every file for work to keep before
+    /// the worktree is gated or switched. Only a host that makes every
+    /// change itself (the simulator) can answer no.
+    fn may_leave_uncommitted(&self, _agent: &AgentId) -> bool {
+        true
+    }
+
     /// Hold a session still where it stands.
     fn freeze(&mut self, session: &SessionId);
 

@@ -4,10 +4,10 @@
 use super::{Ctx, Host, Refused, Start, Working};
 use crate::domain::protocol::Signal;
 use crate::domain::sim_plan::{Action, Edit, Plan, SimSettings};
-use crate::domain::{SECOND, SessionId};
+use crate::domain::{AgentId, SECOND, SessionId};
 use crate::engine::Input;
 use crate::runtime::sim;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::fs;
 use std::io::Write;
 use std::path::Path;
@@ -25,6 +25,10 @@ pub(in crate::swarm) struct SimHost {
     settings: SimSettings,
     seed: u64,
     sessions: BTreeMap<SessionId, SimSession>,
+    /// Agents whose worktree may hold an edit left uncommitted: an edit or
+    /// its commit failed there. Every other simulated worktree holds only
+    /// commits, since the simulator commits each edit it makes.
+    unsettled: HashSet<AgentId>,
 }
 
 impl SimHost {
@@ -33,6 +37,7 @@ impl SimHost {
             settings,
             seed,
             sessions: BTreeMap::new(),
+            unsettled: HashSet::new(),
         }
     }
 
@@ -57,7 +62,9 @@ impl SimHost {
 }
 
 /// A simulated agent edits its files and commits them on its branch.
-fn commit(cx: &mut Ctx<'_>, work: &Working, edits: &[Edit], message: &str) {
+/// False when an edit or the commit failed: the worktree may then hold
+/// changes no commit has.
+fn commit(cx: &mut Ctx<'_>, work: &Working, edits: &[Edit], message: &str) -> bool {
     let mut ok = true;
     for e in edits {
         if let Err(err) = apply_edit(&work.worktree, e) {
@@ -66,7 +73,7 @@ fn commit(cx: &mut Ctx<'_>, work: &Working, edits: &[Edit], message: &str) {
         }
     }
     if !ok {
-        return;
+        return false;
     }
     let (id, agent) = (&work.session, &work.agent);
     let email = format!("{agent}@shiftboss.invalid");
@@ -94,8 +101,12 @@ fn commit(cx: &mut Ctx<'_>, work: &Working, edits: &[Edit], message: &str) {
             });
         }
         Ok(None) => {}
-        Err(e) => cx.failed("commit", work, e),
+        Err(e) => {
+            cx.failed("commit", work, e);
+            return false;
+        }
     }
+    true
 }
 
 impl Host for SimHost {
@@ -148,6 +159,10 @@ impl Host for SimHost {
         }
     }
 
+    fn may_leave_uncommitted(&self, agent: &AgentId) -> bool {
+        self.unsettled.contains(agent)
+    }
+
     fn freeze(&mut self, session: &SessionId) {
         if let Some(s) = self.sessions.get_mut(session) {
             s.frozen = true;
@@ -178,7 +193,11 @@ impl Host for SimHost {
                 session: id.clone(),
                 line,
             }),
-            Action::Commit { edits, message } => commit(cx, &s.work, &edits, &message),
+            Action::Commit { edits, message } => {
+                if !commit(cx, &s.work, &edits, &message) {
+                    self.unsettled.insert(s.work.agent.clone());
+                }
+            }
             Action::AwaitDecision => {
                 s.waiting = true;
                 return;
@@ -270,5 +289,74 @@ fn apply_edit(root: &Path, edit: &Edit) -> std::io::Result<()> {
             }
             Ok(())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::TaskId;
+    use crate::swarm::timeline::Timeline;
+    use std::collections::VecDeque;
+
+    /// A session of `agent` whose plan is one commit of `edits`, woken once.
+    fn commit_once(host: &mut SimHost, repo: &crate::merge::Repo, n: usize, edits: Vec<Edit>) {
+        let agent = AgentId::builder(n);
+        let branch = format!("shiftboss/{agent}/t-{n}");
+        let worktree = repo.prepare_worktree_at(&agent, &branch, None, 0).unwrap();
+        let session = SessionId::new(format!("s-{n}"));
+        let mut plan = Plan::default();
+        let message = "edit".to_string();
+        plan.steps
+            .push_back((SECOND, Action::Commit { edits, message }));
+        let work = Working {
+            session: session.clone(),
+            agent,
+            task: TaskId::new(format!("t-{n}")),
+            worktree,
+        };
+        let s = SimSession {
+            work,
+            plan,
+            generation: 1,
+            frozen: false,
+            waiting: false,
+        };
+        host.sessions.insert(session.clone(), s);
+        let (mut timeline, mut inputs, mut commits) = (Timeline::default(), VecDeque::new(), 0);
+        let mut cx = Ctx {
+            now: SECOND,
+            repo,
+            timeline: &mut timeline,
+            inputs: &mut inputs,
+            commits: &mut commits,
+        };
+        host.wake(&mut cx, &session, 1);
+    }
+
+    #[test]
+    fn a_worktree_where_an_edit_failed_may_hold_uncommitted_work() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("project");
+        crate::merge::init_demo_repo(&root, "main", &[("README.md", "hi\n")], 0).unwrap();
+        let repo =
+            crate::merge::Repo::open(&root, &root.join(".shiftboss/worktrees"), "main").unwrap();
+        let mut host = SimHost::new(SimSettings::default(), 1);
+        let append = |path: &str| Edit::Append {
+            path: path.into(),
+            text: "x\n".into(),
+        };
+        commit_once(&mut host, &repo, 1, vec![append("src/a.rs")]);
+        // The second edit cannot be made (a file stands where its folder
+        // would be), after the first was.
+        commit_once(
+            &mut host,
+            &repo,
+            2,
+            vec![append("src/b.rs"), append("README.md/c.rs")],
+        );
+        assert!(!host.may_leave_uncommitted(&AgentId::builder(1)));
+        assert!(host.may_leave_uncommitted(&AgentId::builder(2)));
+        assert!(!host.may_leave_uncommitted(&AgentId::builder(3)));
     }
 }

@@ -1,0 +1,132 @@
+//! Content filters on real repositories: skipped only where no attribute
+//! can apply, honoured wherever one can; checked with the `git` command line.
+
+use super::testkit::{T0, git, git_value};
+use super::{Repo, init_demo_repo};
+use crate::domain::AgentId;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+
+fn project(files: &[(&str, &str)]) -> (tempfile::TempDir, Repo) {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("project");
+    init_demo_repo(&root, "main", files, T0).unwrap();
+    let repo = Repo::open(&root, &root.join(".shiftboss/worktrees"), "main").unwrap();
+    (dir, repo)
+}
+
+fn names(list: &[&str]) -> Vec<String> {
+    list.iter().map(|p| p.to_string()).collect()
+}
+
+#[test]
+fn a_worktree_switch_applies_the_attributes_a_folder_deep_in_the_tree_sets() {
+    let (_d, repo) = project(&[
+        ("README.md", "hi\n"),
+        ("src/deep/.gitattributes", "*.txt ident\n"),
+    ]);
+    let one = AgentId::builder(1);
+    let a = repo
+        .prepare_worktree_at(&one, "shiftboss/builder-01/a", None, T0)
+        .unwrap();
+    std::fs::write(a.join("src/deep/id.txt"), "$Id$\n").unwrap();
+    repo.commit_paths(
+        &a,
+        &names(&["src/deep/id.txt"]),
+        "id",
+        "a",
+        "a@b.invalid",
+        T0,
+    )
+    .unwrap()
+    .unwrap();
+    // The blob keeps the bare keyword; a checkout that writes the file
+    // expands it, as `git checkout` would.
+    assert_eq!(git(&a, &["show", "HEAD:src/deep/id.txt"]), "$Id$\n");
+    repo.prepare_worktree_at(&one, "shiftboss/builder-01/b", None, T0)
+        .unwrap();
+    assert!(!a.join("src/deep/id.txt").exists());
+    repo.prepare_worktree_at(&one, "shiftboss/builder-01/a", None, T0)
+        .unwrap();
+    let blob = git_value(&a, &["rev-parse", "HEAD:src/deep/id.txt"]);
+    assert_eq!(
+        std::fs::read_to_string(a.join("src/deep/id.txt")).unwrap(),
+        format!("$Id: {blob} $\n")
+    );
+    assert_eq!(git(&a, &["status", "--porcelain"]), "");
+}
+
+#[test]
+fn named_paths_are_stored_through_the_attributes_that_apply_to_them() {
+    let (_d, repo) = project(&[
+        ("README.md", "hi\n"),
+        ("docs/.gitattributes", "*.txt text\n"),
+    ]);
+    let wt = repo
+        .prepare_worktree_at(&AgentId::builder(1), "shiftboss/builder-01/a", None, T0)
+        .unwrap();
+    std::fs::write(wt.join("docs/notes.txt"), "one\r\ntwo\r\n").unwrap();
+    std::fs::write(wt.join("README.md"), "crlf kept\r\n").unwrap();
+    repo.commit_paths(
+        &wt,
+        &names(&["README.md", "docs/notes.txt"]),
+        "m",
+        "a",
+        "a@b.invalid",
+        T0,
+    )
+    .unwrap()
+    .unwrap();
+    assert_eq!(git(&wt, &["show", "HEAD:docs/notes.txt"]), "one\ntwo\n");
+    assert_eq!(git(&wt, &["show", "HEAD:README.md"]), "crlf kept\r\n");
+}
+
+#[test]
+fn named_paths_without_attributes_leave_an_index_git_finds_clean() {
+    let (_d, repo) = project(&[("README.md", "hi\n"), ("tools/run.sh", "echo\n")]);
+    let wt = repo
+        .prepare_worktree_at(&AgentId::builder(1), "shiftboss/builder-01/a", None, T0)
+        .unwrap();
+    let script = wt.join("tools/run.sh");
+    std::fs::write(&script, "echo run\n").unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::write(wt.join("README.md"), "edited\r\n").unwrap();
+    repo.commit_paths(
+        &wt,
+        &names(&["README.md", "tools/run.sh"]),
+        "m",
+        "a",
+        "a@b.invalid",
+        T0,
+    )
+    .unwrap()
+    .unwrap();
+    assert_eq!(git(&wt, &["show", "HEAD:README.md"]), "edited\r\n");
+    assert!(git(&wt, &["ls-files", "-s", "tools/run.sh"]).starts_with("100755 "));
+    // The index's records match the files: nothing to refresh, nothing staged.
+    assert_eq!(git(&wt, &["diff-files", "--name-only"]), "");
+    assert_eq!(
+        git(&wt, &["diff-index", "--cached", "--name-only", "HEAD"]),
+        ""
+    );
+    assert_eq!(git(&wt, &["status", "--porcelain"]), "");
+    // An edit made afterwards is seen.
+    std::fs::write(wt.join("README.md"), "edited again\n").unwrap();
+    assert_eq!(git(&wt, &["status", "--porcelain"]), " M README.md\n");
+}
+
+#[test]
+fn a_repository_attributes_file_keeps_filters_on() {
+    let (_d, repo) = project(&[("README.md", "hi\n")]);
+    let info = Path::new(repo.root()).join(".git/info");
+    std::fs::create_dir_all(&info).unwrap();
+    std::fs::write(info.join("attributes"), "*.txt text\n").unwrap();
+    let wt = repo
+        .prepare_worktree_at(&AgentId::builder(1), "shiftboss/builder-01/a", None, T0)
+        .unwrap();
+    std::fs::write(wt.join("notes.txt"), "one\r\n").unwrap();
+    repo.commit_paths(&wt, &names(&["notes.txt"]), "m", "a", "a@b.invalid", T0)
+        .unwrap()
+        .unwrap();
+    assert_eq!(git(&wt, &["show", "HEAD:notes.txt"]), "one\n");
+}
