@@ -102,6 +102,17 @@ fn named_paths_without_attributes_leave_an_index_git_finds_clean() {
     .unwrap()
     .unwrap();
     assert_eq!(git(&wt, &["show", "HEAD:README.md"]), "edited\r\n");
+    // The branch and HEAD log the commit as `git commit` does.
+    let branch = "shiftboss/builder-01/a";
+    assert_eq!(
+        git_value(&wt, &["reflog", "-1", "--format=%gs", branch]),
+        "commit: m"
+    );
+    assert_eq!(
+        git_value(&wt, &["reflog", "-1", "--format=%gs", "HEAD"]),
+        "commit: m"
+    );
+    assert_eq!(git(&wt, &["fsck", "--strict", "--no-progress"]), "");
     assert!(git(&wt, &["ls-files", "-s", "tools/run.sh"]).starts_with("100755 "));
     // The index's records match the files: nothing to refresh, nothing staged.
     assert_eq!(git(&wt, &["diff-files", "--name-only"]), "");

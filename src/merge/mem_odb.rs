@@ -42,10 +42,17 @@ impl Repo {
         &self,
         work: impl FnOnce() -> Result<(Oid, V), GitError>,
     ) -> Result<(Oid, V), GitError> {
-        let disk = self
-            .main
-            .odb()
-            .ctx(&self.root, "open the object database")?;
+        self.objects_in_memory_of(&self.main, work)
+    }
+
+    /// As [`Repo::objects_in_memory`], for what `repo` (the main
+    /// repository or one of its worktrees) writes.
+    pub(super) fn objects_in_memory_of<V>(
+        &self,
+        repo: &git2::Repository,
+        work: impl FnOnce() -> Result<(Oid, V), GitError>,
+    ) -> Result<(Oid, V), GitError> {
+        let disk = repo.odb().ctx(&self.root, "open the object database")?;
         let memory = Odb::new().ctx(&self.root, "make an object database in memory")?;
         let objects = self.objects_dir();
         let Some(objects_str) = objects.to_str() else {
@@ -58,13 +65,9 @@ impl Repo {
         memory
             .add_new_mempack_backend(MEMORY_FIRST)
             .ctx(&self.root, "keep new objects in memory")?;
-        self.main
-            .set_odb(&memory)
+        repo.set_odb(&memory)
             .ctx(&self.root, "keep new objects in memory")?;
-        let restore = Restore {
-            repo: &self.main,
-            disk: &disk,
-        };
+        let restore = Restore { repo, disk: &disk };
         let out = work()?;
         self.store_loose(out.0, &memory, &disk)?;
         drop(restore);

@@ -23,6 +23,7 @@ mod onto;
 mod paths;
 mod resolve;
 mod stage;
+mod stage_plain;
 mod target;
 mod train;
 mod worktree;

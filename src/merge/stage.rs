@@ -29,7 +29,7 @@ pub(super) fn stage_all(repo: &Repository, path: &Path) -> Result<Oid, GitError>
 }
 
 /// A path the caller named, checked to lie inside the worktree `path`.
-fn inside<'p>(path: &Path, rel: &'p str) -> Result<&'p Path, GitError> {
+pub(super) fn inside<'p>(path: &Path, rel: &'p str) -> Result<&'p Path, GitError> {
     let p = Path::new(rel);
     let inside = !rel.is_empty()
         && p.components().all(|c| matches!(c, Component::Normal(_)))
@@ -44,7 +44,7 @@ fn inside<'p>(path: &Path, rel: &'p str) -> Result<&'p Path, GitError> {
 }
 
 /// What is at `rel` in the worktree `path`: None when nothing is.
-fn look(path: &Path, rel: &Path) -> Result<Option<std::fs::Metadata>, GitError> {
+pub(super) fn look(path: &Path, rel: &Path) -> Result<Option<std::fs::Metadata>, GitError> {
     match std::fs::symlink_metadata(path.join(rel)) {
         Ok(meta) => Ok(Some(meta)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
@@ -77,76 +77,6 @@ fn stage_paths(repo: &Repository, path: &Path, paths: &[String]) -> Result<Oid, 
     }
     index.write().ctx(path, "write the index")?;
     index.write_tree().ctx(path, "write the tree")
-}
-
-/// As [`stage_paths`], when the caller alone changed the worktree since
-/// shiftboss last wrote its index (the simulator), no content filter can
-/// apply (`filters.rs`), and every path is a regular file or gone. The
-/// index is read and written as a file of its own, so libgit2 does not
-/// look again at the files it recorded in the same instant as its last
-/// write (git's "racily clean" entries, hashed anew at every write): no
-/// one else wrote them. Each blob is stored as the file's bytes. None when
-/// a path is not a regular file: the caller stages through libgit2.
-fn stage_own_paths(
-    repo: &Repository,
-    path: &Path,
-    paths: &[String],
-) -> Result<Option<Oid>, GitError> {
-    let file = repo.path().join("index");
-    let mut index = git2::Index::open(&file).ctx(path, "open the index")?;
-    for rel in paths {
-        let p = inside(path, rel)?;
-        let Some(meta) = look(path, p)? else {
-            index
-                .remove_path(p)
-                .ctx_with(path, || format!("stage the removal of `{rel}`"))?;
-            continue;
-        };
-        if !meta.file_type().is_file() {
-            return Ok(None);
-        }
-        let tracked = index.get_path(p, 0).is_some();
-        if !tracked && repo.is_path_ignored(p).ctx(path, "read .gitignore")? {
-            continue;
-        }
-        let bytes = std::fs::read(path.join(p)).map_err(io_err(&path.join(p), "read the file"))?;
-        let id = repo
-            .blob(&bytes)
-            .ctx_with(path, || format!("store `{rel}`"))?;
-        index
-            .add(&entry_of(&meta, id, rel))
-            .ctx_with(path, || format!("stage `{rel}`"))?;
-    }
-    let tree = index.write_tree_to(repo).ctx(path, "write the tree")?;
-    index.write().ctx(path, "write the index")?;
-    Ok(Some(tree))
-}
-
-/// The index's record of the regular file `rel` with metadata `meta`
-/// stored as `id`, as git records it (times, device, inode, mode, size
-/// truncated to 32 bits).
-fn entry_of(meta: &std::fs::Metadata, id: Oid, rel: &str) -> git2::IndexEntry {
-    use std::os::unix::fs::MetadataExt;
-    let time = |secs: i64, nanos: i64| git2::IndexTime::new(secs as i32, nanos as u32);
-    let mode = if meta.mode() & 0o111 != 0 {
-        0o100755
-    } else {
-        0o100644
-    };
-    git2::IndexEntry {
-        ctime: time(meta.ctime(), meta.ctime_nsec()),
-        mtime: time(meta.mtime(), meta.mtime_nsec()),
-        dev: meta.dev() as u32,
-        ino: meta.ino() as u32,
-        mode,
-        uid: meta.uid(),
-        gid: meta.gid(),
-        file_size: meta.len() as u32,
-        id,
-        flags: 0,
-        flags_extended: 0,
-        path: rel.as_bytes().to_vec(),
-    }
 }
 
 /// Commit the staged tree `tree_id` on HEAD (a branch or detached) unless it
@@ -247,45 +177,14 @@ impl Repo {
         let tree_id = match stage {
             Stage::All => stage_all(&wt, &path)?,
             Stage::Paths(paths) => {
-                let attributes = paths
-                    .iter()
-                    .any(|p| p.rsplit('/').next() == Some(".gitattributes"));
-                let own = if !attributes && self.plain_files(&wt, &path)? {
-                    stage_own_paths(&wt, &path, paths)?
-                } else {
-                    None
-                };
-                match own {
-                    Some(tree) => tree,
-                    None => stage_paths(&wt, &path, paths)?,
+                if let Some(plain) = self.plain_paths(&wt, &path, paths)? {
+                    let done = self.commit_plain(&wt, &path, &plain, message, &sig)?;
+                    return Ok(done.map(|(id, n)| (id.to_string(), n)));
                 }
+                stage_paths(&wt, &path, paths)?
             }
         };
         Ok(commit_tree(&wt, &path, tree_id, message, &sig)?.map(|(id, n)| (id.to_string(), n)))
-    }
-}
-
-impl Repo {
-    /// Whether a file of the worktree `wt` is stored as its bytes with its
-    /// own executable bit under its own name: no filter can apply and the
-    /// config trusts the file system's modes, links and case.
-    fn plain_files(&self, wt: &Repository, path: &Path) -> Result<bool, GitError> {
-        let config = wt.config().ctx(path, "read the config")?;
-        let setting = |key: &str, unset: bool| match config.get_bool(key) {
-            Ok(on) => Some(on),
-            Err(e) if e.code() == git2::ErrorCode::NotFound => Some(unset),
-            Err(_) => None,
-        };
-        let trusted = setting("core.filemode", true) == Some(true)
-            && setting("core.symlinks", true) == Some(true)
-            && setting("core.ignorecase", false) == Some(false);
-        if !trusted {
-            return Ok(false);
-        }
-        let Some(tree) = head_commit(wt, path)?.map(|c| c.tree_id()) else {
-            return Ok(false);
-        };
-        Ok(!self.filters_may_apply(wt, &[tree]))
     }
 }
 

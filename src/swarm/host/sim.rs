@@ -154,7 +154,10 @@ impl Host for SimHost {
     }
 
     fn stop(&mut self, cx: &mut Ctx<'_>, session: &SessionId, reason: &str) {
-        if let Some(s) = self.sessions.remove(session) {
+        // Only a worktree where an edit failed can hold work to keep.
+        if let Some(s) = self.sessions.remove(session)
+            && self.unsettled.contains(&s.work.agent)
+        {
             cx.keep_work(&s.work, &format!("stopped by shiftboss ({reason})"));
         }
     }

@@ -1,0 +1,180 @@
+//! Named paths committed as their bytes: the simulator's commits.
+//!
+//! When the caller alone changed the worktree since shiftboss last wrote
+//! its index, no content filter can apply (`filters.rs`), the config
+//! trusts the file system's modes, links and case, and every named path is
+//! a regular file or gone, a file is stored as its bytes with its own
+//! executable bit. Then:
+//!  - the blobs, trees and commit are written in memory and stored as
+//!    loose objects at once, each after what it names (`mem_odb.rs`);
+//!  - the index is read and written as a file of its own, so libgit2 does
+//!    not hash again the files it recorded in the same instant as its last
+//!    write (git's "racily clean" entries): no one else wrote them;
+//!  - the branch moves last, by compare-and-swap from the parent, with the
+//!    reflog line `git commit` writes.
+//!
+//! Anything else goes through libgit2's staging (`stage.rs`).
+
+use super::stage::{inside, look};
+use super::worktree::{head_branch, head_commit};
+use super::{Ctx, GitError, Repo, io_err};
+use git2::{Index, IndexEntry, IndexTime, Oid, Repository, Signature};
+use std::fs::Metadata;
+use std::path::Path;
+
+/// A named path and what is there now (None: nothing).
+pub(super) type Plain<'p> = Vec<(&'p str, Option<Metadata>)>;
+
+impl Repo {
+    /// The named paths, each with what is there now, when they can be
+    /// committed as their bytes (see the module docs); None when not.
+    pub(super) fn plain_paths<'p>(
+        &self,
+        wt: &Repository,
+        path: &Path,
+        paths: &'p [String],
+    ) -> Result<Option<Plain<'p>>, GitError> {
+        let mut plain = Vec::with_capacity(paths.len());
+        for rel in paths {
+            let meta = look(path, inside(path, rel)?)?;
+            let regular = meta.as_ref().is_none_or(|m| m.file_type().is_file());
+            if !regular || rel.rsplit('/').next() == Some(".gitattributes") {
+                return Ok(None);
+            }
+            plain.push((rel.as_str(), meta));
+        }
+        let config = wt.config().ctx(path, "read the config")?;
+        let setting = |key: &str, unset: bool| match config.get_bool(key) {
+            Ok(on) => Some(on),
+            Err(e) if e.code() == git2::ErrorCode::NotFound => Some(unset),
+            Err(_) => None,
+        };
+        let trusted = setting("core.filemode", true) == Some(true)
+            && setting("core.symlinks", true) == Some(true)
+            && setting("core.ignorecase", false) == Some(false);
+        let head = head_commit(wt, path)?.map(|c| c.tree_id());
+        match head {
+            Some(tree) if trusted && !self.filters_may_apply(wt, &[tree]) => Ok(Some(plain)),
+            _ => Ok(None),
+        }
+    }
+
+    /// Commit `plain` on the branch HEAD names in the worktree `wt` (see
+    /// the module docs). None when the tree is HEAD's; else the commit and
+    /// the number of files it changed.
+    pub(super) fn commit_plain(
+        &self,
+        wt: &Repository,
+        path: &Path,
+        plain: &Plain<'_>,
+        message: &str,
+        sig: &Signature<'_>,
+    ) -> Result<Option<(Oid, u32)>, GitError> {
+        let Some(branch) = head_branch(wt, path)? else {
+            return Err(GitError::DetachedHead {
+                path: path.to_path_buf(),
+            });
+        };
+        let Some(parent) = head_commit(wt, path)? else {
+            return Err(GitError::DetachedHead {
+                path: path.to_path_buf(),
+            });
+        };
+        let file = wt.path().join("index");
+        let mut index = Index::open(&file).ctx(path, "open the index")?;
+        let (root, made) = self.objects_in_memory_of(wt, || {
+            let tree_id = stage(wt, path, plain, &mut index)?;
+            if tree_id == parent.tree_id() {
+                return Ok((tree_id, None));
+            }
+            let tree = wt.find_tree(tree_id).ctx(path, "read the staged tree")?;
+            let diff = wt
+                .diff_tree_to_tree(
+                    Some(&parent.tree().ctx(path, "read HEAD's tree")?),
+                    Some(&tree),
+                    None,
+                )
+                .ctx(path, "diff the staged tree against HEAD")?;
+            let changed = u32::try_from(diff.deltas().len()).unwrap_or(u32::MAX);
+            let id = wt
+                .commit(None, sig, sig, message, &tree, &[&parent])
+                .ctx(path, "commit")?;
+            let commit = wt.find_commit(id).ctx(path, "read the commit")?;
+            let summary =
+                String::from_utf8_lossy(commit.summary_bytes().unwrap_or_default()).into_owned();
+            Ok((id, Some((changed, summary))))
+        })?;
+        // Every object the index and the commit name is stored by now.
+        index.write().ctx(path, "write the index")?;
+        let Some((changed, summary)) = made else {
+            return Ok(None);
+        };
+        wt.reference_matching(
+            &branch,
+            root,
+            true,
+            parent.id(),
+            &format!("commit: {summary}"),
+        )
+        .ctx(path, "move the branch to the commit")?;
+        Ok(Some((root, changed)))
+    }
+}
+
+/// Stage `plain` in `index` (the worktree `path`'s, open as a file of its
+/// own) with each blob written through `wt`; the staged tree's id.
+fn stage(
+    wt: &Repository,
+    path: &Path,
+    plain: &Plain<'_>,
+    index: &mut Index,
+) -> Result<Oid, GitError> {
+    for (rel, meta) in plain {
+        let p = Path::new(rel);
+        let Some(meta) = meta else {
+            index
+                .remove_path(p)
+                .ctx_with(path, || format!("stage the removal of `{rel}`"))?;
+            continue;
+        };
+        let tracked = index.get_path(p, 0).is_some();
+        if !tracked && wt.is_path_ignored(p).ctx(path, "read .gitignore")? {
+            continue;
+        }
+        let bytes = std::fs::read(path.join(p)).map_err(io_err(&path.join(p), "read the file"))?;
+        let id = wt
+            .blob(&bytes)
+            .ctx_with(path, || format!("store `{rel}`"))?;
+        index
+            .add(&entry_of(meta, id, rel))
+            .ctx_with(path, || format!("stage `{rel}`"))?;
+    }
+    index.write_tree_to(wt).ctx(path, "write the tree")
+}
+
+/// The index's record of the regular file `rel` with metadata `meta`
+/// stored as `id`, as git records it (times, device, inode, mode, size
+/// truncated to 32 bits).
+fn entry_of(meta: &Metadata, id: Oid, rel: &str) -> IndexEntry {
+    use std::os::unix::fs::MetadataExt;
+    let time = |secs: i64, nanos: i64| IndexTime::new(secs as i32, nanos as u32);
+    let mode = if meta.mode() & 0o111 != 0 {
+        0o100755
+    } else {
+        0o100644
+    };
+    IndexEntry {
+        ctime: time(meta.ctime(), meta.ctime_nsec()),
+        mtime: time(meta.mtime(), meta.mtime_nsec()),
+        dev: meta.dev() as u32,
+        ino: meta.ino() as u32,
+        mode,
+        uid: meta.uid(),
+        gid: meta.gid(),
+        file_size: meta.len() as u32,
+        id,
+        flags: 0,
+        flags_extended: 0,
+        path: rel.as_bytes().to_vec(),
+    }
+}
