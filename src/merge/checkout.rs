@@ -30,7 +30,22 @@ impl Repo {
             return Ok(Vec::new());
         }
         let mut index = self.main.index().ctx(&self.root, "read the index")?;
+        // Its time before it is read: an index written meanwhile makes
+        // more files look racy, never fewer.
+        let stamp = index_stamp(&index);
         index.read(true).ctx(&self.root, "read the index")?;
+        // A file recorded in the instant the index was written is read
+        // and compared by content, which holds only without filters.
+        let plain = || match self.main.head().and_then(|h| h.peel_to_tree()) {
+            Ok(tree) => !self.filters_may_apply(&self.main, &[tree.id()]),
+            Err(_) => false,
+        };
+        if let (Some(top), Some(stamp)) = (self.main.workdir(), stamp)
+            && files_as_indexed(top, &index, stamp, plain)
+            && self.index_is_head(&index)
+        {
+            return Ok(Vec::new());
+        }
         let mut opts = StatusOptions::new();
         opts.include_untracked(false)
             .include_ignored(false)
@@ -47,6 +62,18 @@ impl Repo {
         files.sort();
         files.dedup();
         Ok(files)
+    }
+
+    /// Whether the index holds exactly HEAD's tree.
+    fn index_is_head(&self, index: &git2::Index) -> bool {
+        let Ok(head) = self.main.head().and_then(|h| h.peel_to_tree()) else {
+            return false;
+        };
+        let mut opts = git2::DiffOptions::new();
+        opts.ignore_submodules(true);
+        self.main
+            .diff_tree_to_index(Some(&head), Some(index), Some(&mut opts))
+            .is_ok_and(|d| d.deltas().len() == 0)
     }
 
     /// Move the target from `base` to `new` (compare-and-swap). If the
@@ -106,5 +133,161 @@ impl Repo {
             return Err(e);
         }
         Ok(Vec::new())
+    }
+}
+
+/// When the index file was last written (seconds, nanoseconds).
+fn index_stamp(index: &git2::Index) -> Option<(i64, i64)> {
+    use std::os::unix::fs::MetadataExt;
+    let m = std::fs::metadata(index.path()?).ok()?;
+    Some((m.mtime(), m.mtime_nsec()))
+}
+
+/// An index entry's stage bits (non-zero: a conflict).
+const STAGE_BITS: u16 = 0x3000;
+/// An index entry's extended flags `intent-to-add` and `skip-worktree`.
+const UNUSUAL_BITS: u16 = (1 << 13) | (1 << 14);
+
+/// Whether every file the index `index` of the worktree `top` records is
+/// as it recorded it: by the file system's own record (size, times to the
+/// nanosecond, inode, type, executable bit and owner all equal), and for a
+/// file recorded in the same instant the index was written (`stamp`) or
+/// after it (git's "racily clean" files) by its content too, read only
+/// when `plain` says no filter applies. Then no tracked file changed.
+/// False whenever in doubt, so a caller asks libgit2's status, which reads
+/// what it must.
+fn files_as_indexed(
+    top: &std::path::Path,
+    index: &git2::Index,
+    stamp: (i64, i64),
+    plain: impl FnOnce() -> bool,
+) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    use std::os::unix::fs::MetadataExt;
+    let mut plain = Some(plain);
+    let mut readable = None;
+    index.iter().all(|e| {
+        if e.flags & STAGE_BITS != 0 || e.flags_extended & UNUSUAL_BITS != 0 {
+            return false;
+        }
+        if e.mode == 0o160000 {
+            // Submodules are not a checkout's changes here.
+            return true;
+        }
+        let file = top.join(std::ffi::OsStr::from_bytes(&e.path));
+        let Ok(m) = std::fs::symlink_metadata(&file) else {
+            return false;
+        };
+        let mtime = (
+            i64::from(e.mtime.seconds()),
+            i64::from(e.mtime.nanoseconds()),
+        );
+        let ctime = (
+            i64::from(e.ctime.seconds()),
+            i64::from(e.ctime.nanoseconds()),
+        );
+        let kind_ok = match e.mode {
+            0o100644 => m.file_type().is_file() && m.mode() & 0o111 == 0,
+            0o100755 => m.file_type().is_file() && m.mode() & 0o111 != 0,
+            0o120000 => m.file_type().is_symlink(),
+            _ => false,
+        };
+        let recorded = kind_ok
+            && mtime == (m.mtime(), m.mtime_nsec())
+            && ctime == (m.ctime(), m.ctime_nsec())
+            && u64::from(e.file_size) == m.len() & 0xffff_ffff
+            && e.ino == m.ino() as u32
+            && e.uid == m.uid()
+            && e.gid == m.gid();
+        if !recorded {
+            return false;
+        }
+        if mtime < stamp {
+            return true;
+        }
+        // Racily clean: the same content, or in doubt.
+        let readable = *readable.get_or_insert_with(|| plain.take().is_some_and(|p| p()));
+        readable
+            && e.mode != 0o120000
+            && std::fs::read(&file)
+                .ok()
+                .and_then(|bytes| git2::Oid::hash_object(git2::ObjectType::Blob, &bytes).ok())
+                == Some(e.id)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testkit::{T0, git};
+    use super::super::{Repo, init_demo_repo};
+    use std::os::unix::fs::PermissionsExt;
+
+    fn project() -> (tempfile::TempDir, Repo) {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("project");
+        let files = [("README.md", "hi\n"), ("src/lib.rs", "// lib\n")];
+        init_demo_repo(&root, "main", &files, T0).unwrap();
+        // The files as git itself would check them out, its index written.
+        git(&root, &["reset", "-q", "--hard"]);
+        let repo = Repo::open(&root, &root.join(".shiftboss/worktrees"), "main").unwrap();
+        (dir, repo)
+    }
+
+    /// An entry whose file record matches but whose content does not: only
+    /// a racy entry's content is read, and then the difference tells.
+    #[test]
+    fn a_racily_clean_file_is_judged_by_its_content() {
+        let (_d, repo) = project();
+        let root = repo.root().to_path_buf();
+        let mut index = git2::Index::open(&root.join(".git/index")).unwrap();
+        let mut entry = index
+            .get_path(std::path::Path::new("src/lib.rs"), 0)
+            .unwrap();
+        entry.id = git2::Oid::hash_object(git2::ObjectType::Blob, b"// LIB\n").unwrap();
+        index.add(&entry).unwrap();
+        let later = (i64::MAX, 0);
+        let earlier = (0, 0);
+        assert!(super::files_as_indexed(&root, &index, later, || true));
+        assert!(!super::files_as_indexed(&root, &index, earlier, || true));
+        // Content that cannot be compared (filters) is a doubt.
+        let mut index = git2::Index::open(&root.join(".git/index")).unwrap();
+        index.read(true).unwrap();
+        assert!(super::files_as_indexed(&root, &index, earlier, || true));
+        assert!(!super::files_as_indexed(&root, &index, earlier, || false));
+    }
+
+    #[test]
+    fn every_change_a_file_record_can_hide_still_holds_landings() {
+        let (_d, repo) = project();
+        let root = repo.root().to_path_buf();
+        assert!(repo.checkout_holds().unwrap().is_empty());
+
+        // The same size and the same modification time as the index says:
+        // only the change time and the content tell.
+        let lib = root.join("src/lib.rs");
+        let mtime = std::fs::metadata(&lib).unwrap().modified().unwrap();
+        std::fs::write(&lib, "// LIB\n").unwrap();
+        std::fs::File::options()
+            .write(true)
+            .open(&lib)
+            .unwrap()
+            .set_modified(mtime)
+            .unwrap();
+        assert_eq!(repo.checkout_holds().unwrap(), ["src/lib.rs"]);
+        git(&root, &["checkout", "-q", "--", "src/lib.rs"]);
+        assert!(repo.checkout_holds().unwrap().is_empty());
+
+        // Staged: the file is as the index records it, the index is not HEAD.
+        std::fs::write(root.join("README.md"), "staged\n").unwrap();
+        git(&root, &["add", "README.md"]);
+        assert_eq!(repo.checkout_holds().unwrap(), ["README.md"]);
+        git(&root, &["reset", "-q", "--hard"]);
+
+        // Made executable; then gone.
+        std::fs::set_permissions(&lib, std::fs::Permissions::from_mode(0o755)).unwrap();
+        assert_eq!(repo.checkout_holds().unwrap(), ["src/lib.rs"]);
+        std::fs::set_permissions(&lib, std::fs::Permissions::from_mode(0o644)).unwrap();
+        std::fs::remove_file(root.join("README.md")).unwrap();
+        assert_eq!(repo.checkout_holds().unwrap(), ["README.md"]);
     }
 }

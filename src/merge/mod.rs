@@ -39,6 +39,8 @@ mod mem_odb_tests;
 #[cfg(test)]
 mod onto_tests;
 #[cfg(test)]
+mod switch_tests;
+#[cfg(test)]
 mod testkit;
 #[cfg(test)]
 mod tests;

@@ -107,6 +107,23 @@ pub(super) fn same_path(a: &Path, b: &Path) -> bool {
     }
 }
 
+/// The paths whose entries differ between the trees `from` and `to`.
+fn changed_between(repo: &Repository, from: Oid, to: Oid) -> Result<Vec<Vec<u8>>, git2::Error> {
+    let (from, to) = (repo.find_tree(from)?, repo.find_tree(to)?);
+    let diff = repo.diff_tree_to_tree(Some(&from), Some(&to), None)?;
+    let mut paths = Vec::new();
+    for d in diff.deltas() {
+        for file in [d.old_file(), d.new_file()] {
+            if let Some(p) = file.path_bytes()
+                && paths.last().is_none_or(|l: &Vec<u8>| l != p)
+            {
+                paths.push(p.to_vec());
+            }
+        }
+    }
+    Ok(paths)
+}
+
 /// What a worktree about to switch branches may hold beside its commits.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Leftovers {
@@ -401,8 +418,24 @@ impl Repo {
                 .chain([commit.tree_id()])
                 .collect();
             checkout.disable_filters(!self.filters_may_apply(&wt, &trees));
-            wt.checkout_tree(commit.as_object(), Some(&mut checkout))
-                .ctx_with(&path, || format!("check out `{branch}`"))?;
+            let mut unchanged = false;
+            if leftovers == Leftovers::None
+                && let [from, to] = trees[..]
+            {
+                // Nothing but commits there: only the files that differ
+                // between the trees are looked at, and written.
+                let files = changed_between(&wt, from, to).ctx(&path, "compare the trees")?;
+                unchanged = files.is_empty();
+                for file in files {
+                    checkout.path(file);
+                }
+                checkout.disable_pathspec_match(true);
+            }
+            // (No path named would mean every path.)
+            if !unchanged {
+                wt.checkout_tree(commit.as_object(), Some(&mut checkout))
+                    .ctx_with(&path, || format!("check out `{branch}`"))?;
+            }
             switch_head(&wt, &path, &refname)?;
             self.note_head(agent.as_str(), &path, Some(&refname));
         } else {

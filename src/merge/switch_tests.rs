@@ -1,0 +1,67 @@
+//! A worktree that holds only commits switched by the files that differ:
+//! what git sees afterwards is exactly the branch.
+
+use super::testkit::{T0, git};
+use super::{Repo, init_demo_repo};
+use crate::domain::AgentId;
+use std::path::Path;
+
+fn write(dir: &Path, rel: &str, content: &str) {
+    let path = dir.join(rel);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, content).unwrap();
+}
+
+#[test]
+fn a_committed_worktree_switches_to_exactly_the_other_branch() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("project");
+    let files = [
+        ("README.md", "hi\n"),
+        ("src/lib.rs", "// lib\n"),
+        ("src/old/gone.rs", "// gone\n"),
+        ("docs/a.md", "a\n"),
+    ];
+    init_demo_repo(&root, "main", &files, T0).unwrap();
+    let repo = Repo::open(&root, &root.join(".shiftboss/worktrees"), "main").unwrap();
+    let one = AgentId::builder(1);
+    // Branch b: an edit, a new file in a new folder, a folder removed, a
+    // file where a folder was.
+    let wt = repo
+        .prepare_committed_worktree_at(&one, "shiftboss/builder-01/b", None, T0)
+        .unwrap();
+    write(&wt, "src/lib.rs", "// lib, b\n");
+    write(&wt, "src/new/deep/n.rs", "// new\n");
+    std::fs::remove_dir_all(wt.join("docs")).unwrap();
+    write(&wt, "docs", "a file now\n");
+    std::fs::remove_dir_all(wt.join("src/old")).unwrap();
+    git(&wt, &["add", "-A"]);
+    git(&wt, &["commit", "-q", "-m", "b"]);
+    // To a new branch at main's tip, and back.
+    for branch in ["shiftboss/builder-01/c", "shiftboss/builder-01/b"] {
+        let at = repo
+            .prepare_committed_worktree_at(&one, branch, None, T0)
+            .unwrap();
+        assert_eq!(at, wt);
+        assert_eq!(
+            git(&wt, &["symbolic-ref", "HEAD"]).trim(),
+            format!("refs/heads/{branch}")
+        );
+        assert_eq!(git(&wt, &["status", "--porcelain", "--ignored"]), "");
+        let listed = git(&wt, &["ls-files"]);
+        let mut on_disk: Vec<String> = super::testkit::files_under(&wt)
+            .iter()
+            .map(|p| p.strip_prefix(&wt).unwrap().to_string_lossy().into_owned())
+            .filter(|p| p != ".git")
+            .collect();
+        on_disk.sort();
+        let mut tracked: Vec<String> = listed.lines().map(String::from).collect();
+        tracked.sort();
+        assert_eq!(on_disk, tracked, "{branch}");
+    }
+    assert_eq!(
+        std::fs::read_to_string(wt.join("docs")).unwrap(),
+        "a file now\n"
+    );
+    assert!(!wt.join("src/old").exists());
+}
