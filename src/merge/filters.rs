@@ -87,7 +87,8 @@ fn attribute_files(wt: &Repository, common: &Path) -> Vec<PathBuf> {
 /// any attribute: `core.autocrlf` set to anything but false, or a user
 /// attributes file named.
 fn config_may_filter(wt: &Repository) -> bool {
-    let Ok(config) = wt.config() else {
+    // One read of the config files for both settings.
+    let Ok(config) = wt.config().and_then(|mut c| c.snapshot()) else {
         return true;
     };
     let autocrlf = match config.get_bool("core.autocrlf") {

@@ -43,7 +43,10 @@ impl Repo {
             }
             plain.push((rel.as_str(), meta));
         }
-        let config = wt.config().ctx(path, "read the config")?;
+        let config = wt
+            .config()
+            .and_then(|mut c| c.snapshot())
+            .ctx(path, "read the config")?;
         let setting = |key: &str, unset: bool| match config.get_bool(key) {
             Ok(on) => Some(on),
             Err(e) if e.code() == git2::ErrorCode::NotFound => Some(unset),
