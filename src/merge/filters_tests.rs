@@ -15,8 +15,15 @@ fn project(files: &[(&str, &str)]) -> (tempfile::TempDir, Repo) {
     (dir, repo)
 }
 
-fn names(list: &[&str]) -> Vec<String> {
-    list.iter().map(|p| p.to_string()).collect()
+/// Write `files` in the worktree `wt` and commit them by name.
+fn commit_named(repo: &Repo, wt: &Path, files: &[(&str, &[u8])]) {
+    for (rel, content) in files {
+        std::fs::write(wt.join(rel), content).unwrap();
+    }
+    let names: Vec<String> = files.iter().map(|(p, _)| p.to_string()).collect();
+    repo.commit_paths(wt, &names, "m", "a", "a@b.invalid", T0)
+        .unwrap()
+        .unwrap();
 }
 
 #[test]
@@ -29,17 +36,7 @@ fn a_worktree_switch_applies_the_attributes_a_folder_deep_in_the_tree_sets() {
     let a = repo
         .prepare_worktree_at(&one, "shiftboss/builder-01/a", None, T0)
         .unwrap();
-    std::fs::write(a.join("src/deep/id.txt"), "$Id$\n").unwrap();
-    repo.commit_paths(
-        &a,
-        &names(&["src/deep/id.txt"]),
-        "id",
-        "a",
-        "a@b.invalid",
-        T0,
-    )
-    .unwrap()
-    .unwrap();
+    commit_named(&repo, &a, &[("src/deep/id.txt", b"$Id$\n")]);
     // The blob keeps the bare keyword; a checkout that writes the file
     // expands it, as `git checkout` would.
     assert_eq!(git(&a, &["show", "HEAD:src/deep/id.txt"]), "$Id$\n");
@@ -65,18 +62,14 @@ fn named_paths_are_stored_through_the_attributes_that_apply_to_them() {
     let wt = repo
         .prepare_worktree_at(&AgentId::builder(1), "shiftboss/builder-01/a", None, T0)
         .unwrap();
-    std::fs::write(wt.join("docs/notes.txt"), "one\r\ntwo\r\n").unwrap();
-    std::fs::write(wt.join("README.md"), "crlf kept\r\n").unwrap();
-    repo.commit_paths(
+    commit_named(
+        &repo,
         &wt,
-        &names(&["README.md", "docs/notes.txt"]),
-        "m",
-        "a",
-        "a@b.invalid",
-        T0,
-    )
-    .unwrap()
-    .unwrap();
+        &[
+            ("docs/notes.txt", b"one\r\ntwo\r\n"),
+            ("README.md", b"crlf kept\r\n"),
+        ],
+    );
     assert_eq!(git(&wt, &["show", "HEAD:docs/notes.txt"]), "one\ntwo\n");
     assert_eq!(git(&wt, &["show", "HEAD:README.md"]), "crlf kept\r\n");
 }
@@ -88,19 +81,15 @@ fn named_paths_without_attributes_leave_an_index_git_finds_clean() {
         .prepare_worktree_at(&AgentId::builder(1), "shiftboss/builder-01/a", None, T0)
         .unwrap();
     let script = wt.join("tools/run.sh");
-    std::fs::write(&script, "echo run\n").unwrap();
     std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
-    std::fs::write(wt.join("README.md"), "edited\r\n").unwrap();
-    repo.commit_paths(
+    commit_named(
+        &repo,
         &wt,
-        &names(&["README.md", "tools/run.sh"]),
-        "m",
-        "a",
-        "a@b.invalid",
-        T0,
-    )
-    .unwrap()
-    .unwrap();
+        &[
+            ("tools/run.sh", b"echo run\n"),
+            ("README.md", b"edited\r\n"),
+        ],
+    );
     assert_eq!(git(&wt, &["show", "HEAD:README.md"]), "edited\r\n");
     // The branch and HEAD log the commit as `git commit` does.
     let branch = "shiftboss/builder-01/a";
@@ -135,9 +124,6 @@ fn a_repository_attributes_file_keeps_filters_on() {
     let wt = repo
         .prepare_worktree_at(&AgentId::builder(1), "shiftboss/builder-01/a", None, T0)
         .unwrap();
-    std::fs::write(wt.join("notes.txt"), "one\r\n").unwrap();
-    repo.commit_paths(&wt, &names(&["notes.txt"]), "m", "a", "a@b.invalid", T0)
-        .unwrap()
-        .unwrap();
+    commit_named(&repo, &wt, &[("notes.txt", b"one\r\n")]);
     assert_eq!(git(&wt, &["show", "HEAD:notes.txt"]), "one\n");
 }

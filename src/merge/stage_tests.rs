@@ -1,15 +1,9 @@
 //! Staging on real repositories, checked with the `git` command line.
 
-use super::super::testkit::{T0, git};
+use super::super::testkit::{T0, git, write};
 use super::super::{GitError, Repo, init_demo_repo};
 use crate::domain::AgentId;
 use std::path::Path;
-
-fn write(dir: &Path, rel: &str, content: &str) {
-    let path = dir.join(rel);
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, content).unwrap();
-}
 
 fn demo() -> (tempfile::TempDir, Repo) {
     let dir = tempfile::tempdir().unwrap();

@@ -1,16 +1,9 @@
 //! A worktree that holds only commits switched by the files that differ:
 //! what git sees afterwards is exactly the branch.
 
-use super::testkit::{T0, git};
+use super::testkit::{T0, git, write};
 use super::{Repo, init_demo_repo};
 use crate::domain::AgentId;
-use std::path::Path;
-
-fn write(dir: &Path, rel: &str, content: &str) {
-    let path = dir.join(rel);
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, content).unwrap();
-}
 
 #[test]
 fn a_committed_worktree_switches_to_exactly_the_other_branch() {

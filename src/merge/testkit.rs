@@ -38,6 +38,13 @@ pub(super) fn git_value(dir: &Path, args: &[&str]) -> String {
     git(dir, args).trim().to_string()
 }
 
+/// Write `content` at `rel` under `dir`, making its folders.
+pub(super) fn write(dir: &Path, rel: &str, content: &str) {
+    let path = dir.join(rel);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, content).unwrap();
+}
+
 /// Every file under `dir`, at any depth, sorted.
 pub(super) fn files_under(dir: &Path) -> Vec<std::path::PathBuf> {
     let mut out = Vec::new();
