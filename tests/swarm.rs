@@ -282,3 +282,54 @@ fn a_read_only_view_follows_the_owner_without_writing() {
         "wrote nothing"
     );
 }
+
+#[test]
+fn edits_a_stopped_run_left_uncommitted_in_simulated_worktrees_are_committed_after_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let scenario = Scenario::builtin("small").unwrap();
+    let mut swarm = open(tmp.path(), &scenario);
+    swarm.run(&until(&swarm, HOUR)).unwrap();
+    let worktrees = swarm.paths().worktrees.clone();
+    // Agents at work on a task: their sessions start again after the stop.
+    let working: Vec<String> = swarm
+        .engine()
+        .state()
+        .tasks
+        .values()
+        .filter(|t| t.status == TaskStatus::InProgress)
+        .filter_map(|t| t.agent.as_ref().map(|a| a.to_string()))
+        .collect();
+    drop(swarm);
+    // What a run killed between an edit and its commit leaves: a file in
+    // each working agent's worktree that no commit has.
+    let mut planted = Vec::new();
+    for name in &working {
+        let dir = worktrees.join(name);
+        let file = format!("src/left-by-{name}.txt");
+        std::fs::write(dir.join(&file), "left by a stopped run\n").unwrap();
+        planted.push((dir, file));
+    }
+    assert!(!planted.is_empty());
+    let c = &scenario.config;
+    let mut swarm = Swarm::open(
+        Paths::new(tmp.path()),
+        c.engine_settings(),
+        c.sim_settings(),
+        c.gates.timeout.as_std(),
+        scenario.start,
+        &[],
+    )
+    .unwrap();
+    swarm.run(&until(&swarm, 8 * HOUR)).unwrap();
+    for (dir, file) in &planted {
+        let status = support::repo::git(dir, &["status", "--porcelain", "--", file]);
+        assert_eq!(
+            status,
+            "",
+            "{file} is left uncommitted in {}",
+            dir.display()
+        );
+        let kept = support::repo::git(tmp.path(), &["log", "--all", "--format=%s", "--", file]);
+        assert!(kept.contains("wip: "), "{file}: {kept}");
+    }
+}

@@ -187,8 +187,8 @@ fn files_as_indexed(
             i64::from(e.ctime.nanoseconds()),
         );
         let kind_ok = match e.mode {
-            0o100644 => m.file_type().is_file() && m.mode() & 0o111 == 0,
-            0o100755 => m.file_type().is_file() && m.mode() & 0o111 != 0,
+            0o100644 => m.file_type().is_file() && m.mode() & 0o100 == 0,
+            0o100755 => m.file_type().is_file() && m.mode() & 0o100 != 0,
             0o120000 => m.file_type().is_symlink(),
             _ => false,
         };

@@ -82,6 +82,8 @@ fn named_paths_without_attributes_leave_an_index_git_finds_clean() {
         .unwrap();
     let script = wt.join("tools/run.sh");
     std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    // Executable for its group and others only: git's mode is the owner's.
+    std::fs::set_permissions(wt.join("README.md"), std::fs::Permissions::from_mode(0o654)).unwrap();
     commit_named(
         &repo,
         &wt,
@@ -103,6 +105,7 @@ fn named_paths_without_attributes_leave_an_index_git_finds_clean() {
     );
     assert_eq!(git(&wt, &["fsck", "--strict", "--no-progress"]), "");
     assert!(git(&wt, &["ls-files", "-s", "tools/run.sh"]).starts_with("100755 "));
+    assert!(git(&wt, &["ls-files", "-s", "README.md"]).starts_with("100644 "));
     // The index's records match the files: nothing to refresh, nothing staged.
     assert_eq!(git(&wt, &["diff-files", "--name-only"]), "");
     assert_eq!(

@@ -43,10 +43,16 @@ impl Repo {
             }
             plain.push((rel.as_str(), meta));
         }
-        let config = wt
-            .config()
-            .and_then(|mut c| c.snapshot())
-            .ctx(path, "read the config")?;
+        let Ok(config) = wt.config().and_then(|mut c| c.snapshot()) else {
+            return Ok(None);
+        };
+        // A path in conflict is resolved by libgit2's staging.
+        let conflicts = wt
+            .index()
+            .and_then(|mut i| i.read(false).map(|()| i.has_conflicts()));
+        if !matches!(conflicts, Ok(false)) {
+            return Ok(None);
+        }
         let setting = |key: &str, unset: bool| match config.get_bool(key) {
             Ok(on) => Some(on),
             Err(e) if e.code() == git2::ErrorCode::NotFound => Some(unset),
@@ -109,6 +115,9 @@ impl Repo {
         })?;
         // Every object the index and the commit name is stored by now.
         index.write().ctx(path, "write the index")?;
+        // The worktree's own handle reads this index from now on, not the
+        // one it may hold from before.
+        wt.set_index(&mut index).ctx(path, "use the index")?;
         let Some((changed, summary)) = made else {
             return Ok(None);
         };
@@ -161,7 +170,7 @@ fn stage(
 fn entry_of(meta: &Metadata, id: Oid, rel: &str) -> IndexEntry {
     use std::os::unix::fs::MetadataExt;
     let time = |secs: i64, nanos: i64| IndexTime::new(secs as i32, nanos as u32);
-    let mode = if meta.mode() & 0o111 != 0 {
+    let mode = if meta.mode() & 0o100 != 0 {
         0o100755
     } else {
         0o100644

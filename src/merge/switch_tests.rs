@@ -20,8 +20,8 @@ fn a_committed_worktree_switches_to_exactly_the_other_branch() {
     let one = AgentId::builder(1);
     // Branch b: an edit, a new file in a new folder, a folder removed, a
     // file where a folder was.
-    let wt = repo
-        .prepare_committed_worktree_at(&one, "shiftboss/builder-01/b", None, T0)
+    let (wt, _) = repo
+        .prepare_worktree_knowing(&one, "shiftboss/builder-01/b", None, T0, true)
         .unwrap();
     write(&wt, "src/lib.rs", "// lib, b\n");
     write(&wt, "src/new/deep/n.rs", "// new\n");
@@ -32,9 +32,10 @@ fn a_committed_worktree_switches_to_exactly_the_other_branch() {
     git(&wt, &["commit", "-q", "-m", "b"]);
     // To a new branch at main's tip, and back.
     for branch in ["shiftboss/builder-01/c", "shiftboss/builder-01/b"] {
-        let at = repo
-            .prepare_committed_worktree_at(&one, branch, None, T0)
+        let (at, only_commits) = repo
+            .prepare_worktree_knowing(&one, branch, None, T0, true)
             .unwrap();
+        assert!(only_commits);
         assert_eq!(at, wt);
         assert_eq!(
             git(&wt, &["symbolic-ref", "HEAD"]).trim(),

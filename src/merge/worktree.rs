@@ -341,21 +341,31 @@ impl Repo {
         at: Millis,
     ) -> Result<PathBuf, GitError> {
         self.prepare(agent, branch, resume_from, at, Leftovers::Possible)
+            .map(|(path, _)| path)
     }
 
-    /// As [`Repo::prepare_worktree_at`], for a caller that knows the
-    /// worktree holds nothing uncommitted (the simulator, which commits
-    /// every edit it makes): no file is looked at for work to keep before
-    /// the switch. The switch itself stays a safe checkout, which refuses to
-    /// overwrite a changed file.
-    pub fn prepare_committed_worktree_at(
+    /// As [`Repo::prepare_worktree_at`]. With `only_commits` the caller
+    /// knows the worktree holds nothing uncommitted (the simulator, which
+    /// commits every edit it makes): no file is looked at for work to keep,
+    /// and the switch checks out only the files that differ between the two
+    /// trees (still a safe checkout, which refuses to overwrite a changed
+    /// file). Also says whether the worktree now holds only commits as far
+    /// as shiftboss knows: every file of it looked through (work kept) or
+    /// written (a new worktree), or `only_commits`.
+    pub fn prepare_worktree_knowing(
         &self,
         agent: &AgentId,
         branch: &str,
         resume_from: Option<&str>,
         at: Millis,
-    ) -> Result<PathBuf, GitError> {
-        self.prepare(agent, branch, resume_from, at, Leftovers::None)
+        only_commits: bool,
+    ) -> Result<(PathBuf, bool), GitError> {
+        let leftovers = if only_commits {
+            Leftovers::None
+        } else {
+            Leftovers::Possible
+        };
+        self.prepare(agent, branch, resume_from, at, leftovers)
     }
 
     fn prepare(
@@ -365,7 +375,7 @@ impl Repo {
         resume_from: Option<&str>,
         at: Millis,
         leftovers: Leftovers,
-    ) -> Result<PathBuf, GitError> {
+    ) -> Result<(PathBuf, bool), GitError> {
         self.check_agent_name(agent)?;
         self.check_branch_name(branch)?;
         if branch == self.target {
@@ -402,7 +412,7 @@ impl Repo {
             let wt = self.wt(&path)?;
             if head_branch(&wt, &path)?.as_deref() == Some(refname.as_str()) {
                 self.note_head(agent.as_str(), &path, Some(&refname));
-                return Ok(path);
+                return Ok((path, leftovers == Leftovers::None));
             }
             if leftovers == Leftovers::Possible {
                 self.keep_work(&wt, &path, agent, at)?;
@@ -444,7 +454,7 @@ impl Repo {
             self.add_worktree(agent.as_str(), &path, &refname)?;
             self.note_head(agent.as_str(), &path, Some(&refname));
         }
-        Ok(path)
+        Ok((path, true))
     }
 
     /// Whether `agent`'s worktree exists and is usable. A stale registration

@@ -108,9 +108,29 @@ impl Executor {
     }
 
     /// Whether `agent`'s worktree holds only commits: every session of
-    /// the run is simulated and the simulator committed all it edited there.
+    /// the run is simulated and the simulator says so (see
+    /// [`Host::may_leave_uncommitted`]).
     fn only_commits(&self, agent: &AgentId) -> bool {
         self.simulated() && !self.hosts[SIM].may_leave_uncommitted(agent)
+    }
+
+    /// `agent`'s worktree on `branch` (see [`Repo::prepare_worktree_at`]),
+    /// looked through for work to keep unless it holds only commits.
+    fn prepare(
+        &mut self,
+        agent: &AgentId,
+        branch: &str,
+        from: Option<&str>,
+        now: Millis,
+    ) -> Result<PathBuf, merge::GitError> {
+        let only_commits = self.only_commits(agent);
+        let (path, looked) =
+            self.repo
+                .prepare_worktree_knowing(agent, branch, from, now, only_commits)?;
+        if looked {
+            self.hosts[SIM].looked_through(agent);
+        }
+        Ok(path)
     }
 
     /// Real agents run here without the sandbox.
@@ -356,13 +376,7 @@ impl Executor {
             .or(base);
         let prepared = match made {
             Some(Err(e)) => Err(e),
-            _ if self.only_commits(&agent) => {
-                self.repo
-                    .prepare_committed_worktree_at(&agent, &branch, from.as_deref(), now)
-            }
-            _ => self
-                .repo
-                .prepare_worktree_at(&agent, &branch, from.as_deref(), now),
+            _ => self.prepare(&agent, &branch, from.as_deref(), now),
         };
         let mut work = Working {
             session,
@@ -533,14 +547,7 @@ impl Executor {
         inputs: &mut VecDeque<Input>,
     ) -> Result<(PathBuf, Vec<String>), Box<Input>> {
         let only_commits = self.only_commits(&g.agent);
-        let prepared = if only_commits {
-            self.repo
-                .prepare_committed_worktree_at(&g.agent, &g.branch, None, now)
-        } else {
-            self.repo
-                .prepare_worktree_at(&g.agent, &g.branch, None, now)
-        };
-        let dir = prepared.map_err(|e| {
+        let dir = self.prepare(&g.agent, &g.branch, None, now).map_err(|e| {
             let failed = gates_stopped(inputs, g, "worktree", e.to_string(), Vec::new());
             Box::new(failed)
         })?;
@@ -551,13 +558,18 @@ impl Executor {
             inputs,
             commits: &mut self.commits,
         };
-        let kept = if only_commits {
-            Ok(())
-        } else {
-            cx.commit_wip(&dir, &g.agent, &g.task, "left uncommitted at done")
-        };
-        if let Err(e) = kept {
-            inputs.push_back(task_failure("commit", &g.agent, &g.task, e.to_string()));
+        if !only_commits {
+            match cx.commit_wip(&dir, &g.agent, &g.task, "left uncommitted at done") {
+                Ok(()) => self.hosts[SIM].looked_through(&g.agent),
+                Err(e) => {
+                    inputs.push_back(task_failure("commit", &g.agent, &g.task, e.to_string()));
+                }
+            }
+        }
+        // Simulated gates run their commands in this worktree: what they
+        // leave there is no commit of the simulator's.
+        if self.simulated() && !g.checks.is_empty() {
+            self.hosts[SIM].touched(&g.agent);
         }
         let base = g.base.as_deref();
         let changed = self.repo.changed_files_against(&g.branch, base);

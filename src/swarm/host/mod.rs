@@ -78,13 +78,21 @@ pub(super) trait Host: Send {
     /// Stop a session; whatever it left uncommitted is kept on its branch.
     fn stop(&mut self, cx: &mut Ctx<'_>, session: &SessionId, reason: &str);
 
-    /// Whether `agent`'s worktree may hold changes its sessions did not
-    /// commit: shiftboss then looks at every file for work to keep before
-    /// the worktree is gated or switched. Only a host that makes every
-    /// change itself (the simulator) can answer no.
+    /// Whether `agent`'s worktree may hold changes no commit has:
+    /// shiftboss then looks at every file for work to keep before the
+    /// worktree is gated or switched. Only a host that makes every change
+    /// there itself (the simulator) can answer no, and only for a worktree
+    /// shiftboss has looked through since anything else ran in it.
     fn may_leave_uncommitted(&self, _agent: &AgentId) -> bool {
         true
     }
+
+    /// shiftboss looked through `agent`'s worktree and committed all it held.
+    fn looked_through(&mut self, _agent: &AgentId) {}
+
+    /// Something beside the host's sessions ran in `agent`'s worktree (its
+    /// gates' commands).
+    fn touched(&mut self, _agent: &AgentId) {}
 
     /// Hold a session still where it stands.
     fn freeze(&mut self, session: &SessionId);
@@ -131,9 +139,14 @@ impl Ctx<'_> {
     }
 
     /// Commit whatever a session's worktree holds, so no work is lost.
-    pub fn keep_work(&mut self, work: &Working, why: &str) {
-        if let Err(e) = self.commit_wip(&work.worktree, &work.agent, &work.task, why) {
-            self.failed("commit", work, e);
+    /// True when it did (or there was nothing to commit).
+    pub fn keep_work(&mut self, work: &Working, why: &str) -> bool {
+        match self.commit_wip(&work.worktree, &work.agent, &work.task, why) {
+            Ok(()) => true,
+            Err(e) => {
+                self.failed("commit", work, e);
+                false
+            }
         }
     }
 

@@ -25,10 +25,10 @@ pub(in crate::swarm) struct SimHost {
     settings: SimSettings,
     seed: u64,
     sessions: BTreeMap<SessionId, SimSession>,
-    /// Agents whose worktree may hold an edit left uncommitted: an edit or
-    /// its commit failed there. Every other simulated worktree holds only
-    /// commits, since the simulator commits each edit it makes.
-    unsettled: HashSet<AgentId>,
+    /// Agents whose worktree holds only commits: shiftboss looked through
+    /// it since anything but the simulator (an earlier run, gate commands)
+    /// ran there, and every edit made there since was committed.
+    settled: HashSet<AgentId>,
 }
 
 impl SimHost {
@@ -37,7 +37,7 @@ impl SimHost {
             settings,
             seed,
             sessions: BTreeMap::new(),
-            unsettled: HashSet::new(),
+            settled: HashSet::new(),
         }
     }
 
@@ -154,16 +154,25 @@ impl Host for SimHost {
     }
 
     fn stop(&mut self, cx: &mut Ctx<'_>, session: &SessionId, reason: &str) {
-        // Only a worktree where an edit failed can hold work to keep.
+        // A worktree that holds only commits has no work to keep.
         if let Some(s) = self.sessions.remove(session)
-            && self.unsettled.contains(&s.work.agent)
+            && !self.settled.contains(&s.work.agent)
+            && cx.keep_work(&s.work, &format!("stopped by shiftboss ({reason})"))
         {
-            cx.keep_work(&s.work, &format!("stopped by shiftboss ({reason})"));
+            self.settled.insert(s.work.agent);
         }
     }
 
     fn may_leave_uncommitted(&self, agent: &AgentId) -> bool {
-        self.unsettled.contains(agent)
+        !self.settled.contains(agent)
+    }
+
+    fn looked_through(&mut self, agent: &AgentId) {
+        self.settled.insert(agent.clone());
+    }
+
+    fn touched(&mut self, agent: &AgentId) {
+        self.settled.remove(agent);
     }
 
     fn freeze(&mut self, session: &SessionId) {
@@ -198,7 +207,7 @@ impl Host for SimHost {
             }),
             Action::Commit { edits, message } => {
                 if !commit(cx, &s.work, &edits, &message) {
-                    self.unsettled.insert(s.work.agent.clone());
+                    self.settled.remove(&s.work.agent);
                 }
             }
             Action::AwaitDecision => {
@@ -338,13 +347,16 @@ mod tests {
     }
 
     #[test]
-    fn a_worktree_where_an_edit_failed_may_hold_uncommitted_work() {
+    fn a_worktree_where_an_edit_failed_or_gates_ran_may_hold_uncommitted_work() {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().join("project");
         crate::merge::init_demo_repo(&root, "main", &[("README.md", "hi\n")], 0).unwrap();
         let repo =
             crate::merge::Repo::open(&root, &root.join(".shiftboss/worktrees"), "main").unwrap();
         let mut host = SimHost::new(SimSettings::default(), 1);
+        for n in 1..=2 {
+            host.looked_through(&AgentId::builder(n));
+        }
         let append = |path: &str| Edit::Append {
             path: path.into(),
             text: "x\n".into(),
@@ -360,6 +372,10 @@ mod tests {
         );
         assert!(!host.may_leave_uncommitted(&AgentId::builder(1)));
         assert!(host.may_leave_uncommitted(&AgentId::builder(2)));
-        assert!(!host.may_leave_uncommitted(&AgentId::builder(3)));
+        // Never looked through: anything may be there.
+        assert!(host.may_leave_uncommitted(&AgentId::builder(3)));
+        // Its gates ran there.
+        host.touched(&AgentId::builder(1));
+        assert!(host.may_leave_uncommitted(&AgentId::builder(1)));
     }
 }
