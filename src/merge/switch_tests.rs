@@ -59,3 +59,38 @@ fn a_committed_worktree_switches_to_exactly_the_other_branch() {
     );
     assert!(!wt.join("src/old").exists());
 }
+
+#[test]
+fn an_ignored_file_where_a_folder_goes_stops_the_switch_as_a_full_checkout_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("project");
+    let files = [("README.md", "hi\n"), (".gitignore", "build\n")];
+    init_demo_repo(&root, "main", &files, T0).unwrap();
+    let repo = Repo::open(&root, &root.join(".shiftboss/worktrees"), "main").unwrap();
+    let one = AgentId::builder(1);
+    let wt = repo
+        .prepare_worktree_at(&one, "shiftboss/builder-01/a", None, T0)
+        .unwrap();
+    write(&wt, "build/out.txt", "tracked after all\n");
+    git(&wt, &["add", "-f", "build/out.txt"]);
+    git(&wt, &["commit", "-q", "-m", "a"]);
+    repo.prepare_worktree_at(&one, "shiftboss/builder-01/b", None, T0)
+        .unwrap();
+    // An ignored file now stands where branch a has a folder: a safe
+    // checkout refuses to replace it, whatever the worktree is known to hold.
+    write(&wt, "build", "ignored\n");
+    for only_commits in [false, true] {
+        let err = repo
+            .prepare_worktree_knowing(&one, "shiftboss/builder-01/a", None, T0, only_commits)
+            .unwrap_err();
+        assert!(err.to_string().contains("conflict"), "{err}");
+        assert_eq!(
+            std::fs::read_to_string(wt.join("build")).unwrap(),
+            "ignored\n"
+        );
+        assert_eq!(
+            git(&wt, &["symbolic-ref", "HEAD"]).trim(),
+            "refs/heads/shiftboss/builder-01/b"
+        );
+    }
+}

@@ -124,6 +124,27 @@ fn changed_between(repo: &Repository, from: Oid, to: Oid) -> Result<Vec<Vec<u8>>
     Ok(paths)
 }
 
+/// Whether, in the worktree `top`, anything but a folder stands where a
+/// folder of one of `files` goes (an ignored file, say): a checkout limited
+/// to `files` would not see it in its way.
+fn file_in_a_folders_way(top: &Path, files: &[Vec<u8>]) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    let mut folders = std::collections::BTreeSet::new();
+    for file in files {
+        let mut end = 0;
+        while let Some(i) = file[end..].iter().position(|b| *b == b'/') {
+            end += i;
+            folders.insert(&file[..end]);
+            end += 1;
+        }
+    }
+    folders.into_iter().any(|f| {
+        top.join(OsStr::from_bytes(f))
+            .symlink_metadata()
+            .is_ok_and(|m| !m.is_dir())
+    })
+}
+
 /// What a worktree about to switch branches may hold beside its commits.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Leftovers {
@@ -346,10 +367,9 @@ impl Repo {
 
     /// As [`Repo::prepare_worktree_at`]. With `only_commits` the caller
     /// knows the worktree holds nothing uncommitted (the simulator, which
-    /// commits every edit it makes): no file is looked at for work to keep,
-    /// and the switch checks out only the files that differ between the two
-    /// trees (still a safe checkout, which refuses to overwrite a changed
-    /// file). Also says whether the worktree now holds only commits as far
+    /// commits every edit it makes): no file is looked at for work to keep.
+    /// (Either way the switch then checks out only the files that differ
+    /// between the two trees, still a safe checkout.) Also says whether the worktree now holds only commits as far
     /// as shiftboss knows: every file of it looked through (work kept) or
     /// written (a new worktree), or `only_commits`.
     pub fn prepare_worktree_knowing(
@@ -429,17 +449,19 @@ impl Repo {
                 .collect();
             checkout.disable_filters(!self.filters_may_apply(&wt, &trees));
             let mut unchanged = false;
-            if leftovers == Leftovers::None
-                && let [from, to] = trees[..]
-            {
-                // Nothing but commits there: only the files that differ
-                // between the trees are looked at, and written.
+            if let [from, to] = trees[..] {
+                // Nothing but commits there now (work kept, or the caller's
+                // word) and ignored files: only the files that differ
+                // between the trees are looked at, and written, unless a
+                // file stands where one of their folders goes.
                 let files = changed_between(&wt, from, to).ctx(&path, "compare the trees")?;
-                unchanged = files.is_empty();
-                for file in files {
-                    checkout.path(file);
+                if !file_in_a_folders_way(&path, &files) {
+                    unchanged = files.is_empty();
+                    for file in files {
+                        checkout.path(file);
+                    }
+                    checkout.disable_pathspec_match(true);
                 }
-                checkout.disable_pathspec_match(true);
             }
             // (No path named would mean every path.)
             if !unchanged {
