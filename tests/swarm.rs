@@ -26,6 +26,19 @@ fn open(root: &std::path::Path, scenario: &Scenario) -> Swarm {
     )
 }
 
+/// The swarm at `root` opened again, as a restart does.
+fn reopen(root: &std::path::Path, scenario: &Scenario) -> Result<Swarm, SwarmError> {
+    let c = &scenario.config;
+    Swarm::open(
+        Paths::new(root),
+        c.engine_settings(),
+        c.sim_settings(),
+        c.gates.timeout.as_std(),
+        scenario.start,
+        &[],
+    )
+}
+
 fn until(swarm: &Swarm, at: i64) -> RunOptions {
     RunOptions {
         until: Some(swarm.engine().state().started_at + at),
@@ -87,15 +100,7 @@ fn a_second_owner_of_the_same_swarm_is_refused() {
     let scenario = Scenario::builtin("small").unwrap();
     let swarm = open(tmp.path(), &scenario);
     let events = swarm.store().event_count().unwrap();
-    let c = &scenario.config;
-    let second = Swarm::open(
-        Paths::new(tmp.path()),
-        c.engine_settings(),
-        c.sim_settings(),
-        c.gates.timeout.as_std(),
-        scenario.start,
-        &[],
-    );
+    let second = reopen(tmp.path(), &scenario);
     match second {
         Err(SwarmError::Owner(OwnerError::Held { holder, .. })) => {
             assert_eq!(holder.pid, Some(std::process::id()))
@@ -106,16 +111,7 @@ fn a_second_owner_of_the_same_swarm_is_refused() {
     assert_eq!(swarm.store().event_count().unwrap(), events);
     drop(swarm);
     // Released with the first owner: the swarm opens again.
-    let c = &scenario.config;
-    Swarm::open(
-        Paths::new(tmp.path()),
-        c.engine_settings(),
-        c.sim_settings(),
-        c.gates.timeout.as_std(),
-        scenario.start,
-        &[],
-    )
-    .unwrap();
+    reopen(tmp.path(), &scenario).unwrap();
 }
 
 #[test]
@@ -310,16 +306,7 @@ fn edits_a_stopped_run_left_uncommitted_in_simulated_worktrees_are_committed_aft
         planted.push((dir, file));
     }
     assert!(!planted.is_empty());
-    let c = &scenario.config;
-    let mut swarm = Swarm::open(
-        Paths::new(tmp.path()),
-        c.engine_settings(),
-        c.sim_settings(),
-        c.gates.timeout.as_std(),
-        scenario.start,
-        &[],
-    )
-    .unwrap();
+    let mut swarm = reopen(tmp.path(), &scenario).unwrap();
     swarm.run(&until(&swarm, 8 * HOUR)).unwrap();
     for (dir, file) in &planted {
         let status = support::repo::git(dir, &["status", "--porcelain", "--", file]);

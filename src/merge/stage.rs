@@ -161,7 +161,7 @@ impl Repo {
     ) -> Result<Option<(String, u32)>, GitError> {
         let path = std::path::absolute(worktree).map_err(io_err(worktree, "resolve the path"))?;
         let wt = self.wt(&path)?;
-        match head_branch(&wt, &path)? {
+        let branch = match head_branch(&wt, &path)? {
             None => {
                 return Err(GitError::DetachedHead { path: path.clone() });
             }
@@ -171,14 +171,14 @@ impl Repo {
                     branch: self.target.clone(),
                 });
             }
-            Some(_) => {}
-        }
+            Some(r) => r,
+        };
         let sig = signature(&path, name, email, at)?;
         let tree_id = match stage {
             Stage::All => stage_all(&wt, &path)?,
             Stage::Paths(paths) => {
                 if let Some(plain) = self.plain_paths(&wt, &path, paths)? {
-                    let done = self.commit_plain(&wt, &path, &plain, message, &sig)?;
+                    let done = self.commit_plain(&wt, &path, &branch, plain, message, &sig)?;
                     return Ok(done.map(|(id, n)| (id.to_string(), n)));
                 }
                 stage_paths(&wt, &path, paths)?

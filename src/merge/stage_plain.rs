@@ -16,32 +16,36 @@
 //! Anything else goes through libgit2's staging (`stage.rs`).
 
 use super::stage::{inside, look};
-use super::worktree::{head_branch, head_commit};
+use super::worktree::head_commit;
 use super::{Ctx, GitError, Repo, io_err};
-use git2::{Index, IndexEntry, IndexTime, Oid, Repository, Signature};
+use git2::{Commit, Index, IndexEntry, IndexTime, Oid, Repository, Signature};
 use std::fs::Metadata;
 use std::path::Path;
 
-/// A named path and what is there now (None: nothing).
-pub(super) type Plain<'p> = Vec<(&'p str, Option<Metadata>)>;
+/// Named paths that can be committed as their bytes: each with what is
+/// there now (None: nothing), and the commit HEAD names, their parent.
+pub(super) struct Plain<'p, 'r> {
+    files: Vec<(&'p str, Option<Metadata>)>,
+    parent: Commit<'r>,
+}
 
 impl Repo {
     /// The named paths, each with what is there now, when they can be
     /// committed as their bytes (see the module docs); None when not.
-    pub(super) fn plain_paths<'p>(
+    pub(super) fn plain_paths<'p, 'r>(
         &self,
-        wt: &Repository,
+        wt: &'r Repository,
         path: &Path,
         paths: &'p [String],
-    ) -> Result<Option<Plain<'p>>, GitError> {
-        let mut plain = Vec::with_capacity(paths.len());
+    ) -> Result<Option<Plain<'p, 'r>>, GitError> {
+        let mut files = Vec::with_capacity(paths.len());
         for rel in paths {
             let meta = look(path, inside(path, rel)?)?;
             let regular = meta.as_ref().is_none_or(|m| m.file_type().is_file());
             if !regular || rel.rsplit('/').next() == Some(".gitattributes") {
                 return Ok(None);
             }
-            plain.push((rel.as_str(), meta));
+            files.push((rel.as_str(), meta));
         }
         let Ok(config) = wt.config().and_then(|mut c| c.snapshot()) else {
             return Ok(None);
@@ -61,38 +65,31 @@ impl Repo {
         let trusted = setting("core.filemode", true) == Some(true)
             && setting("core.symlinks", true) == Some(true)
             && setting("core.ignorecase", false) == Some(false);
-        let head = head_commit(wt, path)?.map(|c| c.tree_id());
-        match head {
-            Some(tree) if trusted && !self.filters_may_apply(wt, &[tree]) => Ok(Some(plain)),
+        match head_commit(wt, path)? {
+            Some(parent) if trusted && !self.filters_may_apply(wt, &[parent.tree_id()]) => {
+                Ok(Some(Plain { files, parent }))
+            }
             _ => Ok(None),
         }
     }
 
-    /// Commit `plain` on the branch HEAD names in the worktree `wt` (see
-    /// the module docs). None when the tree is HEAD's; else the commit and
-    /// the number of files it changed.
+    /// Commit `plain` on `branch`, the branch HEAD names in the worktree
+    /// `wt` (see the module docs). None when the tree is HEAD's; else the
+    /// commit and the number of files it changed.
     pub(super) fn commit_plain(
         &self,
         wt: &Repository,
         path: &Path,
-        plain: &Plain<'_>,
+        branch: &str,
+        plain: Plain<'_, '_>,
         message: &str,
         sig: &Signature<'_>,
     ) -> Result<Option<(Oid, u32)>, GitError> {
-        let Some(branch) = head_branch(wt, path)? else {
-            return Err(GitError::DetachedHead {
-                path: path.to_path_buf(),
-            });
-        };
-        let Some(parent) = head_commit(wt, path)? else {
-            return Err(GitError::DetachedHead {
-                path: path.to_path_buf(),
-            });
-        };
+        let Plain { files, parent } = plain;
         let file = wt.path().join("index");
         let mut index = Index::open(&file).ctx(path, "open the index")?;
         let (root, made) = self.objects_in_memory_of(wt, || {
-            let tree_id = stage(wt, path, plain, &mut index)?;
+            let tree_id = stage(wt, path, &files, &mut index)?;
             if tree_id == parent.tree_id() {
                 return Ok((tree_id, None));
             }
@@ -122,7 +119,7 @@ impl Repo {
             return Ok(None);
         };
         wt.reference_matching(
-            &branch,
+            branch,
             root,
             true,
             parent.id(),
@@ -133,15 +130,15 @@ impl Repo {
     }
 }
 
-/// Stage `plain` in `index` (the worktree `path`'s, open as a file of its
+/// Stage `files` in `index` (the worktree `path`'s, open as a file of its
 /// own) with each blob written through `wt`; the staged tree's id.
 fn stage(
     wt: &Repository,
     path: &Path,
-    plain: &Plain<'_>,
+    files: &[(&str, Option<Metadata>)],
     index: &mut Index,
 ) -> Result<Oid, GitError> {
-    for (rel, meta) in plain {
+    for (rel, meta) in files {
         let p = Path::new(rel);
         let Some(meta) = meta else {
             index

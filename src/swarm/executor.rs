@@ -128,9 +128,17 @@ impl Executor {
             self.repo
                 .prepare_worktree_knowing(agent, branch, from, now, only_commits)?;
         if looked {
-            self.hosts[SIM].looked_through(agent);
+            self.looked_through(agent);
         }
         Ok(path)
+    }
+
+    /// The simulator hears that shiftboss looked through `agent`'s
+    /// worktree (only its worktrees are ever trusted).
+    fn looked_through(&mut self, agent: &AgentId) {
+        if self.simulated() {
+            self.hosts[SIM].looked_through(agent);
+        }
     }
 
     /// Real agents run here without the sandbox.
@@ -560,7 +568,7 @@ impl Executor {
         };
         if !only_commits {
             match cx.commit_wip(&dir, &g.agent, &g.task, "left uncommitted at done") {
-                Ok(()) => self.hosts[SIM].looked_through(&g.agent),
+                Ok(()) => self.looked_through(&g.agent),
                 Err(e) => {
                     inputs.push_back(task_failure("commit", &g.agent, &g.task, e.to_string()));
                 }
