@@ -480,3 +480,72 @@ fn an_operator_checkout_on_the_target_follows_a_landing_or_holds_it() {
     assert_ne!(main_tip(&repo), before);
     assert!(!repo.join("b.txt").exists());
 }
+
+/// A branch from main made by git: `run` changes the files, then it is
+/// committed and the checkout goes back to main.
+fn branch_by(repo: &Path, name: &str, run: impl FnOnce(&Path)) {
+    git(repo, &["switch", "-q", "-c", name, "main"]);
+    run(repo);
+    git(repo, &["add", "-A"]);
+    commit(repo, &format!("{name}: work"));
+    git(repo, &["switch", "-q", "main"]);
+}
+
+#[test]
+fn an_operator_checkout_follows_landings_that_move_folders_and_holds_what_stands_in_their_way() {
+    let (_tmp, repo) = new_repo(&[
+        ("README", "r\n"),
+        ("lib", "a file\n"),
+        (".gitignore", "gen\n"),
+    ]);
+    git(&repo, &["switch", "-q", "main"]);
+    std::fs::create_dir_all(repo.join("old")).unwrap();
+    std::fs::write(repo.join("old/a.txt"), "a\n").unwrap();
+    git(&repo, &["add", "-A"]);
+    commit(&repo, "old folder");
+    // A file becomes a folder, a folder goes, a deep folder comes.
+    branch_by(&repo, "tm", |r| {
+        std::fs::remove_file(r.join("lib")).unwrap();
+        std::fs::create_dir_all(r.join("lib")).unwrap();
+        std::fs::write(r.join("lib/mod.rs"), "// lib\n").unwrap();
+        std::fs::remove_dir_all(r.join("old")).unwrap();
+        std::fs::create_dir_all(r.join("new/deep")).unwrap();
+        std::fs::write(r.join("new/deep/b.txt"), "b\n").unwrap();
+    });
+    let l = land(&repo, &["tm"], &[], &[]);
+    assert!(
+        matches!(outcome(&l, "tm"), MergeOutcome::Merged { .. }),
+        "{l:?}"
+    );
+    assert_eq!(git(&repo, &["status", "--porcelain", "--ignored"]), "");
+    assert_eq!(git(&repo, &["diff", "--stat", "main"]), "");
+    assert!(repo.join("lib").is_dir() && !repo.join("old").exists());
+    assert_eq!(
+        std::fs::read_to_string(repo.join("new/deep/b.txt")).unwrap(),
+        "b\n"
+    );
+
+    // An ignored file where a landing's folder goes, and an untracked
+    // folder where it puts a file: nothing lands, nothing is written.
+    let cases = [
+        ("tg", "gen", "gen/out.txt", "gen/out.txt"),
+        ("td", "d/mine.txt", "d", "d"),
+    ];
+    for (task, mine, theirs, named) in cases {
+        branch_by(&repo, task, |r| {
+            std::fs::create_dir_all(r.join(theirs).parent().unwrap()).unwrap();
+            std::fs::write(r.join(theirs), "theirs\n").unwrap();
+            git(r, &["add", "-f", theirs]);
+        });
+        std::fs::create_dir_all(repo.join(mine).parent().unwrap()).unwrap();
+        std::fs::write(repo.join(mine), "mine\n").unwrap();
+        let before = main_tip(&repo);
+        let l = land(&repo, &[task], &[], &[]);
+        assert!(l.results.is_empty() && l.error.is_none(), "{l:?}");
+        assert_eq!(l.held, [named]);
+        assert_eq!(main_tip(&repo), before);
+        assert_eq!(std::fs::read_to_string(repo.join(mine)).unwrap(), "mine\n");
+        assert!(!repo.join(theirs).is_file());
+        std::fs::remove_file(repo.join(mine)).unwrap();
+    }
+}

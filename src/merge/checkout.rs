@@ -5,6 +5,7 @@
 //! would); a checkout with changes to tracked files holds landings, and the
 //! files are named so the operator can commit, stash or detach.
 
+use super::worktree::limit_to_changes;
 use super::{Ctx, GitError, Repo};
 use git2::build::CheckoutBuilder;
 use git2::{CheckoutNotificationType, Oid, Status, StatusOptions};
@@ -98,14 +99,24 @@ impl Repo {
         // exactly the files the landing changed and leaves the rest alone;
         // anything in the way (an edit made just now, an untracked file
         // where the landing adds one) stops it before a file is written.
+        // The checkout holds nothing but HEAD's tree (and untracked
+        // files), so only the files that differ from it are looked at.
         let mut in_way = Vec::new();
         let checked_out = {
             let commit = self
                 .main
                 .find_commit(new)
                 .ctx(&self.root, "read the landed commit")?;
+            let head = self
+                .main
+                .head()
+                .and_then(|h| h.peel_to_tree())
+                .ctx(&self.root, "read HEAD's tree")?;
             let mut co = CheckoutBuilder::new();
             co.safe();
+            let top = self.main.workdir().unwrap_or(&self.root).to_path_buf();
+            let changed = limit_to_changes(&mut co, &self.main, &top, head.id(), commit.tree_id())
+                .ctx(&self.root, "compare the landed tree with HEAD's")?;
             co.notify_on(CheckoutNotificationType::CONFLICT);
             co.notify(|_, path, _, _, _| {
                 if let Some(p) = path {
@@ -113,7 +124,11 @@ impl Repo {
                 }
                 true
             });
-            self.main.checkout_tree(commit.as_object(), Some(&mut co))
+            if changed {
+                self.main.checkout_tree(commit.as_object(), Some(&mut co))
+            } else {
+                Ok(())
+            }
         };
         if let Err(e) = checked_out {
             if in_way.is_empty() {

@@ -124,6 +124,32 @@ fn changed_between(repo: &Repository, from: Oid, to: Oid) -> Result<Vec<Vec<u8>>
     Ok(paths)
 }
 
+/// Limit `checkout`, in the worktree `top` whose files are the tree `from`
+/// (ignored files aside), to the files that differ between `from` and
+/// `to`: only those are looked at and written. It stays whole when a file
+/// stands where one of their folders goes. False when the trees hold the
+/// same files: there is nothing to check out (and no path named would
+/// mean every path).
+pub(super) fn limit_to_changes(
+    checkout: &mut CheckoutBuilder<'_>,
+    repo: &Repository,
+    top: &Path,
+    from: Oid,
+    to: Oid,
+) -> Result<bool, git2::Error> {
+    let files = changed_between(repo, from, to)?;
+    if files.is_empty() {
+        return Ok(false);
+    }
+    if !file_in_a_folders_way(top, &files) {
+        for file in files {
+            checkout.path(file);
+        }
+        checkout.disable_pathspec_match(true);
+    }
+    Ok(true)
+}
+
 /// Whether, in the worktree `top`, anything but a folder stands where a
 /// folder of one of `files` goes (an ignored file, say): a checkout limited
 /// to `files` would not see it in its way.
@@ -448,23 +474,14 @@ impl Repo {
                 .chain([commit.tree_id()])
                 .collect();
             checkout.disable_filters(!self.filters_may_apply(&wt, &trees));
-            let mut unchanged = false;
+            let mut changed = true;
             if let [from, to] = trees[..] {
                 // Nothing but commits there now (work kept, or the caller's
-                // word) and ignored files: only the files that differ
-                // between the trees are looked at, and written, unless a
-                // file stands where one of their folders goes.
-                let files = changed_between(&wt, from, to).ctx(&path, "compare the trees")?;
-                if !file_in_a_folders_way(&path, &files) {
-                    unchanged = files.is_empty();
-                    for file in files {
-                        checkout.path(file);
-                    }
-                    checkout.disable_pathspec_match(true);
-                }
+                // word) and ignored files.
+                changed = limit_to_changes(&mut checkout, &wt, &path, from, to)
+                    .ctx(&path, "compare the trees")?;
             }
-            // (No path named would mean every path.)
-            if !unchanged {
+            if changed {
                 wt.checkout_tree(commit.as_object(), Some(&mut checkout))
                     .ctx_with(&path, || format!("check out `{branch}`"))?;
             }
