@@ -27,6 +27,8 @@ use std::path::Path;
 pub(super) struct Plain<'p, 'r> {
     files: Vec<(&'p str, Option<Metadata>)>,
     parent: Commit<'r>,
+    /// The worktree's index, read from its file.
+    index: Index,
 }
 
 impl Repo {
@@ -50,13 +52,13 @@ impl Repo {
         let Ok(config) = wt.config().and_then(|mut c| c.snapshot()) else {
             return Ok(None);
         };
-        // A path in conflict is resolved by libgit2's staging.
-        let conflicts = wt
-            .index()
-            .and_then(|mut i| i.read(false).map(|()| i.has_conflicts()));
-        if !matches!(conflicts, Ok(false)) {
-            return Ok(None);
-        }
+        // The index as a file of its own, so libgit2 does not hash again
+        // files no one else wrote; a path in conflict is resolved by
+        // libgit2's staging.
+        let index = match Index::open(&wt.path().join("index")) {
+            Ok(index) if !index.has_conflicts() => index,
+            _ => return Ok(None),
+        };
         let setting = |key: &str, unset: bool| match config.get_bool(key) {
             Ok(on) => Some(on),
             Err(e) if e.code() == git2::ErrorCode::NotFound => Some(unset),
@@ -67,7 +69,11 @@ impl Repo {
             && setting("core.ignorecase", false) == Some(false);
         match head_commit(wt, path)? {
             Some(parent) if trusted && !self.filters_may_apply(wt, &[parent.tree_id()]) => {
-                Ok(Some(Plain { files, parent }))
+                Ok(Some(Plain {
+                    files,
+                    parent,
+                    index,
+                }))
             }
             _ => Ok(None),
         }
@@ -85,9 +91,11 @@ impl Repo {
         message: &str,
         sig: &Signature<'_>,
     ) -> Result<Option<(Oid, u32)>, GitError> {
-        let Plain { files, parent } = plain;
-        let file = wt.path().join("index");
-        let mut index = Index::open(&file).ctx(path, "open the index")?;
+        let Plain {
+            files,
+            parent,
+            mut index,
+        } = plain;
         let (root, made) = self.objects_in_memory_of(wt, || {
             let tree_id = stage(wt, path, &files, &mut index)?;
             if tree_id == parent.tree_id() {
