@@ -17,15 +17,22 @@ use std::path::{Component, Path};
 /// files stay out), write the index, and return the staged tree's id.
 ///
 /// One comparison of the index with the files: libgit2's `add_all` removes
-/// from the index what is gone from the working tree as well.
+/// from the index what is gone from the working tree as well. When that
+/// staged nothing (the tree is the one the index held), the index file is
+/// left as it is: it still holds that tree.
 pub(super) fn stage_all(repo: &Repository, path: &Path) -> Result<Oid, GitError> {
     let mut index = repo.index().ctx(path, "open the index")?;
     index.read(false).ctx(path, "read the index")?;
+    // (None with conflicts: they are staged below, and written.)
+    let held = index.write_tree().ok();
     index
         .add_all(std::iter::empty::<&str>(), IndexAddOption::DEFAULT, None)
         .ctx(path, "stage the changed files")?;
-    index.write().ctx(path, "write the index")?;
-    index.write_tree().ctx(path, "write the tree")
+    let tree = index.write_tree().ctx(path, "write the tree")?;
+    if held != Some(tree) {
+        index.write().ctx(path, "write the index")?;
+    }
+    Ok(tree)
 }
 
 /// A path the caller named, checked to lie inside the worktree `path`.

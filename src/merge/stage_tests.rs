@@ -98,3 +98,40 @@ fn only_the_named_paths_are_staged() {
         assert!(matches!(err, GitError::InvalidPath { .. }), "{bad}: {err}");
     }
 }
+
+#[test]
+fn staging_everything_rewrites_the_index_only_when_its_tree_changes() {
+    use std::os::unix::fs::MetadataExt;
+    let (_d, repo) = demo();
+    let wt = repo
+        .prepare_worktree_at(&AgentId::builder(1), "shiftboss/builder-01/a", None, T0)
+        .unwrap();
+    let index = std::path::PathBuf::from(git(&wt, &["rev-parse", "--git-path", "index"]).trim());
+    let index = wt.join(index);
+    let stamp = |p: &Path| {
+        let m = std::fs::metadata(p).unwrap();
+        (m.ino(), m.mtime(), m.mtime_nsec())
+    };
+    // Nothing to stage: nothing committed, the index file untouched.
+    let before = stamp(&index);
+    assert!(
+        repo.commit_all(&wt, "none", "a", "a@b.invalid", T0)
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(stamp(&index), before);
+
+    // A staged change the file then went back on: the index must follow
+    // the file (its tree changes back to HEAD's), though nothing is
+    // committed.
+    write(&wt, "README.md", "staged\n");
+    git(&wt, &["add", "README.md"]);
+    write(&wt, "README.md", "hi\n");
+    assert!(
+        repo.commit_all(&wt, "back", "a", "a@b.invalid", T0)
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(git(&wt, &["diff", "--cached", "--name-only"]), "");
+    assert_eq!(git(&wt, &["status", "--porcelain"]), "");
+}
