@@ -136,8 +136,7 @@ impl Swarm {
     /// before a crash is only removed at the next start); a different task
     /// under a known id is refused with a line in the errors.
     pub(super) fn take_in_handed_tasks(&mut self) -> Result<(), SwarmError> {
-        let known = self.engine.state().task_order.clone();
-        let (deliveries, settling) = scan(&self.paths.dir, &known);
+        let (deliveries, settling) = scan(&self.paths.dir, &self.engine.state().task_order);
         for delivery in deliveries {
             let tasks = match &delivery.tasks {
                 Ok(t) => t,
