@@ -84,9 +84,7 @@ impl Repo {
     /// Write `root` and what it reaches that `disk` lacks, read from
     /// `memory`, to disk as loose objects (see [`super::loose`]).
     fn store_loose(&self, root: Oid, memory: &Odb<'_>, disk: &Odb<'_>) -> Result<(), GitError> {
-        let mut on_disk = self.on_disk.borrow_mut();
-        let fresh = unstored(root, memory, disk, &mut on_disk)
-            .ctx(&self.root, "read the merged objects")?;
+        let fresh = unstored(root, memory, disk).ctx(&self.root, "read the merged objects")?;
         let objects = self.objects_dir();
         for o in &fresh {
             loose::store(&objects, o.id(), o.kind(), o.data()).map_err(|e| GitError::Io {
@@ -94,47 +92,13 @@ impl Repo {
                 action: "store the merged objects".into(),
                 source: e,
             })?;
-            on_disk.note(o.id());
         }
         Ok(())
     }
 }
 
-/// Objects known to be on disk: stored by this process, or found there.
-/// An object on disk stays there while something reaches it; one nothing
-/// reaches may be pruned by `git gc` once it is older than
-/// `gc.pruneExpire` (two weeks by default), so what is known is forgotten
-/// well before that, and at a bound on its size.
-#[derive(Default)]
-pub(super) struct OnDisk {
-    ids: HashSet<Oid>,
-    since: Option<std::time::Instant>,
-}
-
-impl OnDisk {
-    /// The most ids kept (about 40 MB).
-    const MOST: usize = 1 << 20;
-    /// How long what is known is kept: far below any prune expiry.
-    const FOR: std::time::Duration = std::time::Duration::from_secs(3600);
-
-    fn holds(&self, id: Oid) -> bool {
-        self.ids.contains(&id)
-    }
-
-    fn note(&mut self, id: Oid) {
-        let now = std::time::Instant::now();
-        let stale = self.since.is_none_or(|t| now.duration_since(t) > Self::FOR);
-        if stale || self.ids.len() >= Self::MOST {
-            self.ids.clear();
-            self.since = Some(now);
-        }
-        self.ids.insert(id);
-    }
-}
-
-/// `root` and every object it reaches that `disk` does not hold (nor
-/// `on_disk` knows it holds), read from `memory`, each after everything it
-/// names (post-order). Stored in that
+/// `root` and every object it reaches that `disk` does not hold, read from
+/// `memory`, each after everything it names (post-order). Stored in that
 /// order, a tree or commit on disk has everything it reaches on disk too,
 /// even when a store is cut short, so the walk stops at any object already
 /// there; submodule commits are not followed.
@@ -142,7 +106,6 @@ fn unstored<'m>(
     root: Oid,
     memory: &'m Odb<'_>,
     disk: &Odb<'_>,
-    on_disk: &mut OnDisk,
 ) -> Result<Vec<OdbObject<'m>>, git2::Error> {
     // (id, its object once read: the second visit, after its children).
     let mut todo: Vec<(Oid, Option<OdbObject<'m>>)> = vec![(root, None)];
@@ -154,11 +117,7 @@ fn unstored<'m>(
             fresh.push(object);
             continue;
         }
-        if !seen.insert(id) || on_disk.holds(id) {
-            continue;
-        }
-        if disk.exists_ext(id, OdbLookupFlags::NO_REFRESH) {
-            on_disk.note(id);
+        if !seen.insert(id) || disk.exists_ext(id, OdbLookupFlags::NO_REFRESH) {
             continue;
         }
         let object = memory.read(id)?;

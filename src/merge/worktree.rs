@@ -2,7 +2,6 @@
 
 use super::filters::AttributeTrees;
 use super::lineage::Lineage;
-use super::mem_odb::OnDisk;
 use super::stage::{commit_tree, stage_all};
 use super::worktree_map::WorktreeMap;
 use super::{
@@ -48,8 +47,6 @@ pub struct Repo {
     pub(super) lineage: RefCell<Lineage>,
     /// Which trees hold a `.gitattributes` (`filters.rs`).
     pub(super) attribute_trees: RefCell<AttributeTrees>,
-    /// Objects this process stored or found on disk (`mem_odb.rs`).
-    pub(super) on_disk: RefCell<OnDisk>,
 }
 
 impl std::fmt::Debug for Repo {
@@ -237,7 +234,6 @@ impl Repo {
             map: RefCell::new(WorktreeMap::default()),
             lineage: RefCell::new(Lineage::default()),
             attribute_trees: RefCell::new(AttributeTrees::default()),
-            on_disk: RefCell::new(OnDisk::default()),
         };
         repo.target_tip()?;
         Ok(repo)
