@@ -45,28 +45,6 @@ impl Store {
         Ok(())
     }
 
-    /// Tasks added with seq greater than `seq` (by `shiftboss task add`
-    /// while a swarm runs), with the highest seq seen.
-    pub fn tasks_added_after(&self, seq: u64) -> Result<(Vec<Event>, u64), StoreError> {
-        let err = self.sql_err();
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "SELECT seq, at, actor, agent, task, convoy, model, session, kind, data
-                 FROM events WHERE seq > ?1 AND kind = 'task_added' ORDER BY seq",
-            )
-            .map_err(&err)?;
-        let mut rows = stmt.query([seq]).map_err(&err)?;
-        let mut out = Vec::new();
-        let mut json = String::new();
-        let mut last = seq;
-        while let Some(row) = rows.next().map_err(&err)? {
-            last = last.max(row.get::<_, i64>(0).map_err(self.sql_err())? as u64);
-            out.push(self.decode_event(row, &mut json)?);
-        }
-        Ok((out, last))
-    }
-
     pub(super) fn decode_event(
         &self,
         row: &Row<'_>,

@@ -154,8 +154,8 @@ CREATE TABLE checkpoints (
     r#"
 CREATE INDEX events_kind_task ON events(kind, task);
 "#,
-    // 4: `events_kind` answers nothing `events_kind_task` (kind first)
-    // does not, and every append wrote both.
+    // 4: every read of the log by kind is answered by `events_kind_task`
+    // (the last event of a kind per task), and every append wrote both.
     r#"
 DROP INDEX IF EXISTS events_kind;
 "#,
