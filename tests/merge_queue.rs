@@ -503,26 +503,44 @@ fn an_operator_checkout_follows_landings_that_move_folders_and_holds_what_stands
     std::fs::write(repo.join("old/a.txt"), "a\n").unwrap();
     git(&repo, &["add", "-A"]);
     commit(&repo, "old folder");
-    // A file becomes a folder, a folder goes, a deep folder comes.
+    // Landings of their own: a folder goes and a deep folder comes (only
+    // those files looked at); a file becomes a folder (a whole checkout);
+    // every path starts with a backslash-named folder (a whole checkout).
     branch_by(&repo, "tm", |r| {
-        std::fs::remove_file(r.join("lib")).unwrap();
-        std::fs::create_dir_all(r.join("lib")).unwrap();
-        std::fs::write(r.join("lib/mod.rs"), "// lib\n").unwrap();
         std::fs::remove_dir_all(r.join("old")).unwrap();
         std::fs::create_dir_all(r.join("new/deep")).unwrap();
         std::fs::write(r.join("new/deep/b.txt"), "b\n").unwrap();
     });
-    let l = land(&repo, &["tm"], &[], &[]);
-    assert!(
-        matches!(outcome(&l, "tm"), MergeOutcome::Merged { .. }),
-        "{l:?}"
-    );
-    assert_eq!(git(&repo, &["status", "--porcelain", "--ignored"]), "");
-    assert_eq!(git(&repo, &["diff", "--stat", "main"]), "");
+    branch_by(&repo, "tl", |r| {
+        std::fs::remove_file(r.join("lib")).unwrap();
+        std::fs::create_dir_all(r.join("lib")).unwrap();
+        std::fs::write(r.join("lib/mod.rs"), "// lib\n").unwrap();
+    });
+    branch_by(&repo, "tw", |r| {
+        std::fs::create_dir_all(r.join("we\\ird")).unwrap();
+        std::fs::write(r.join("we\\ird/w.txt"), "w\n").unwrap();
+    });
+    for task in ["tm", "tl", "tw"] {
+        let l = land(&repo, &[task], &[], &[]);
+        assert!(
+            matches!(outcome(&l, task), MergeOutcome::Merged { .. }),
+            "{l:?}"
+        );
+        assert_eq!(
+            git(&repo, &["status", "--porcelain", "--ignored"]),
+            "",
+            "{task}"
+        );
+        assert_eq!(git(&repo, &["diff", "--stat", "main"]), "", "{task}");
+    }
     assert!(repo.join("lib").is_dir() && !repo.join("old").exists());
     assert_eq!(
         std::fs::read_to_string(repo.join("new/deep/b.txt")).unwrap(),
         "b\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(repo.join("we\\ird/w.txt")).unwrap(),
+        "w\n"
     );
 
     // An ignored file where a landing's folder goes, and an untracked
@@ -548,4 +566,36 @@ fn an_operator_checkout_follows_landings_that_move_folders_and_holds_what_stands
         assert!(!repo.join(theirs).is_file());
         std::fs::remove_file(repo.join(mine)).unwrap();
     }
+}
+
+#[test]
+fn a_target_moved_under_a_clean_operator_checkout_writes_nothing_and_lands_nothing() {
+    let (_tmp, repo) = new_repo(&[("README", "r\n")]);
+    git(&repo, &["switch", "-q", "main"]);
+    branch(&repo, "ta", &[("a.txt", "a\n")]);
+    git(&repo, &["switch", "-q", "main"]);
+    // While the batch is gated, the operator commits on main: the
+    // checkout stays clean, on a commit the batch was not made on.
+    let gate = format!(
+        "git -C '{}' -c user.name=o -c user.email=o@o commit -q --allow-empty -m mine",
+        repo.display()
+    );
+    let l = land(&repo, &["ta"], &[&gate], &[]);
+    assert!(l.results.is_empty(), "{l:?}");
+    let error = l.error.as_deref().unwrap_or_default();
+    assert!(error.contains("main"), "{l:?}");
+    assert_eq!(
+        git(&repo, &["log", "-1", "--format=%s", "main"]).trim(),
+        "mine"
+    );
+    let status = [
+        "status",
+        "--porcelain",
+        "--ignored",
+        "--",
+        ".",
+        ":!.shiftboss",
+    ];
+    assert_eq!(git(&repo, &status), "");
+    assert!(!repo.join("a.txt").exists());
 }

@@ -100,7 +100,8 @@ impl Repo {
         // anything in the way (an edit made just now, an untracked file
         // where the landing adds one) stops it before a file is written.
         // The checkout holds nothing but HEAD's tree (and untracked
-        // files), so only the files that differ from it are looked at.
+        // files), HEAD names `base`, so only the files that differ from it
+        // are looked at.
         let mut in_way = Vec::new();
         let checked_out = {
             let commit = self
@@ -110,13 +111,24 @@ impl Repo {
             let head = self
                 .main
                 .head()
-                .and_then(|h| h.peel_to_tree())
-                .ctx(&self.root, "read HEAD's tree")?;
+                .and_then(|h| h.peel_to_commit())
+                .ctx(&self.root, "read HEAD's commit")?;
+            if head.id() != base {
+                // The target moved since the batch was made: nothing is
+                // written, and the compare-and-swap would refuse it too.
+                return Err(GitError::TargetMoved {
+                    repo: self.root.clone(),
+                    branch: self.target.clone(),
+                    expected: base.to_string(),
+                    actual: head.id().to_string(),
+                });
+            }
             let mut co = CheckoutBuilder::new();
             co.safe();
             let top = self.main.workdir().unwrap_or(&self.root).to_path_buf();
-            let changed = limit_to_changes(&mut co, &self.main, &top, head.id(), commit.tree_id())
-                .ctx(&self.root, "compare the landed tree with HEAD's")?;
+            let changed =
+                limit_to_changes(&mut co, &self.main, &top, head.tree_id(), commit.tree_id())
+                    .ctx(&self.root, "compare the landed tree with HEAD's")?;
             co.notify_on(CheckoutNotificationType::CONFLICT);
             co.notify(|_, path, _, _, _| {
                 if let Some(p) = path {

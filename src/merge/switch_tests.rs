@@ -94,3 +94,33 @@ fn an_ignored_file_where_a_folder_goes_stops_the_switch_as_a_full_checkout_does(
         );
     }
 }
+
+#[test]
+fn a_switch_by_paths_with_a_backslash_still_writes_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("project");
+    init_demo_repo(&root, "main", &[("README.md", "hi\n")], T0).unwrap();
+    let repo = Repo::open(&root, &root.join(".shiftboss/worktrees"), "main").unwrap();
+    let one = AgentId::builder(1);
+    let (wt, _) = repo
+        .prepare_worktree_knowing(&one, "shiftboss/builder-01/b", None, T0, true)
+        .unwrap();
+    // Every path the branch changes starts with a backslash-named folder.
+    write(&wt, "we\\ird/x.rs", "// x\n");
+    write(&wt, "we\\ird/y.rs", "// y\n");
+    git(&wt, &["add", "-A"]);
+    git(&wt, &["commit", "-q", "-m", "b"]);
+    for (branch, there) in [
+        ("shiftboss/builder-01/c", false),
+        ("shiftboss/builder-01/b", true),
+    ] {
+        repo.prepare_worktree_knowing(&one, branch, None, T0, true)
+            .unwrap();
+        assert_eq!(
+            git(&wt, &["status", "--porcelain", "--ignored"]),
+            "",
+            "{branch}"
+        );
+        assert_eq!(wt.join("we\\ird/x.rs").is_file(), there, "{branch}");
+    }
+}

@@ -127,9 +127,11 @@ fn changed_between(repo: &Repository, from: Oid, to: Oid) -> Result<Vec<Vec<u8>>
 /// Limit `checkout`, in the worktree `top` whose files are the tree `from`
 /// (ignored files aside), to the files that differ between `from` and
 /// `to`: only those are looked at and written. It stays whole when a file
-/// stands where one of their folders goes. False when the trees hold the
-/// same files: there is nothing to check out (and no path named would
-/// mean every path).
+/// stands where one of their folders goes, or when a path holds a
+/// backslash (libgit2 reads the paths' common start as a pattern, where a
+/// backslash escapes: the checkout would look in the wrong place). False
+/// when the trees hold the same files: there is nothing to check out (and
+/// no path named would mean every path).
 pub(super) fn limit_to_changes(
     checkout: &mut CheckoutBuilder<'_>,
     repo: &Repository,
@@ -141,7 +143,8 @@ pub(super) fn limit_to_changes(
     if files.is_empty() {
         return Ok(false);
     }
-    if !file_in_a_folders_way(top, &files) {
+    let escaped = files.iter().any(|f| f.contains(&b'\\'));
+    if !escaped && !file_in_a_folders_way(top, &files) {
         for file in files {
             checkout.path(file);
         }
