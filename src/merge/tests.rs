@@ -1,7 +1,7 @@
 //! Tests on real repositories in temporary directories; results are checked
 //! with the `git` command line.
 
-use super::testkit::{T0, git};
+use super::testkit::{T0, git, write};
 use super::*;
 use crate::domain::AgentId;
 use std::process::Command;
@@ -59,12 +59,6 @@ fn demo() -> Demo {
 
 fn agent(n: usize) -> AgentId {
     AgentId::builder(n)
-}
-
-fn write(dir: &Path, rel: &str, content: &str) {
-    let path = dir.join(rel);
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, content).unwrap();
 }
 
 fn read(dir: &Path, rel: &str) -> Option<String> {
