@@ -398,9 +398,10 @@ impl Repo {
     /// knows the worktree holds nothing uncommitted (the simulator, which
     /// commits every edit it makes): no file is looked at for work to keep.
     /// (Either way the switch then checks out only the files that differ
-    /// between the two trees, still a safe checkout.) Also says whether the worktree now holds only commits as far
-    /// as shiftboss knows: every file of it looked through (work kept) or
-    /// written (a new worktree), or `only_commits`.
+    /// between the two trees, still a safe checkout.) Also says whether the
+    /// worktree now holds only commits as far as shiftboss knows: every
+    /// file of it looked through (work kept) or written (a new worktree),
+    /// or `only_commits`.
     pub fn prepare_worktree_knowing(
         &self,
         agent: &AgentId,

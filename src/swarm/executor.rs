@@ -546,7 +546,8 @@ impl Executor {
 
     /// The agent's worktree on the branch, with whatever it left
     /// uncommitted committed (part of its work), and the files the branch
-    /// changed against the target (or the team branch it lands on). `Err`: the gates' failed answer.
+    /// changed against the target (or the team branch it lands on).
+    /// `Err`: the gates' failed answer.
     fn branch_work(
         &mut self,
         now: Millis,
@@ -554,11 +555,12 @@ impl Executor {
         timeline: &mut Timeline,
         inputs: &mut VecDeque<Input>,
     ) -> Result<(PathBuf, Vec<String>), Box<Input>> {
-        let only_commits = self.only_commits(&g.agent);
         let dir = self.prepare(&g.agent, &g.branch, None, now).map_err(|e| {
             let failed = gates_stopped(inputs, g, "worktree", e.to_string(), Vec::new());
             Box::new(failed)
         })?;
+        // Asked after the switch, which may have looked through it already.
+        let only_commits = self.only_commits(&g.agent);
         let mut cx = Ctx {
             now,
             repo: &self.repo,
