@@ -5,18 +5,23 @@ use super::testkit::{T0, git, write};
 use super::{Repo, init_demo_repo};
 use crate::domain::AgentId;
 
-#[test]
-fn a_committed_worktree_switches_to_exactly_the_other_branch() {
+/// A project of `files` on main.
+fn project(files: &[(&str, &str)]) -> (tempfile::TempDir, Repo) {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("project");
-    let files = [
+    init_demo_repo(&root, "main", files, T0).unwrap();
+    let repo = Repo::open(&root, &root.join(".shiftboss/worktrees"), "main").unwrap();
+    (dir, repo)
+}
+
+#[test]
+fn a_committed_worktree_switches_to_exactly_the_other_branch() {
+    let (_dir, repo) = project(&[
         ("README.md", "hi\n"),
         ("src/lib.rs", "// lib\n"),
         ("src/old/gone.rs", "// gone\n"),
         ("docs/a.md", "a\n"),
-    ];
-    init_demo_repo(&root, "main", &files, T0).unwrap();
-    let repo = Repo::open(&root, &root.join(".shiftboss/worktrees"), "main").unwrap();
+    ]);
     let one = AgentId::builder(1);
     // Branch b: an edit, a new file in a new folder, a folder removed, a
     // file where a folder was.
@@ -62,11 +67,7 @@ fn a_committed_worktree_switches_to_exactly_the_other_branch() {
 
 #[test]
 fn an_ignored_file_where_a_folder_goes_stops_the_switch_as_a_full_checkout_does() {
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path().join("project");
-    let files = [("README.md", "hi\n"), (".gitignore", "build\n")];
-    init_demo_repo(&root, "main", &files, T0).unwrap();
-    let repo = Repo::open(&root, &root.join(".shiftboss/worktrees"), "main").unwrap();
+    let (_dir, repo) = project(&[("README.md", "hi\n"), (".gitignore", "build\n")]);
     let one = AgentId::builder(1);
     let wt = repo
         .prepare_worktree_at(&one, "shiftboss/builder-01/a", None, T0)
@@ -97,10 +98,7 @@ fn an_ignored_file_where_a_folder_goes_stops_the_switch_as_a_full_checkout_does(
 
 #[test]
 fn a_switch_by_paths_with_a_backslash_still_writes_them() {
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path().join("project");
-    init_demo_repo(&root, "main", &[("README.md", "hi\n")], T0).unwrap();
-    let repo = Repo::open(&root, &root.join(".shiftboss/worktrees"), "main").unwrap();
+    let (_dir, repo) = project(&[("README.md", "hi\n")]);
     let one = AgentId::builder(1);
     let (wt, _) = repo
         .prepare_worktree_knowing(&one, "shiftboss/builder-01/b", None, T0, true)
