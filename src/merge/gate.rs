@@ -45,8 +45,9 @@ pub struct GateResult {
     pub output: String,
 }
 
-/// Run each command (`sh -c CMD`) in `dir` in order, stopping at the first
-/// failure. Each runs in its own process group with `timeout`; on timeout the
+/// Run each command as `sh -c CMD` would (a plain command line starts its
+/// program without the shell, `gate_argv.rs`) in `dir` in order, stopping
+/// at the first failure. Each runs in its own process group with `timeout`; on timeout the
 /// whole group is killed (SIGKILL) and the gate fails ("timed out after …").
 /// Whatever is left of a gate's process group after it exits is killed too.
 /// The environment is scrubbed: only PATH, HOME, LANG, TERM, USER and TMPDIR
@@ -146,28 +147,27 @@ fn failed(command: &str, output: String) -> GateResult {
     }
 }
 
-/// `sh -c command` in `dir`, in its own process group, with the scrubbed
-/// environment, stdin from /dev/null and both outputs into `out`.
-fn gate_command(
-    dir: &Path,
-    command: &str,
-    extra_env: &[(String, String)],
-    out: std::io::PipeWriter,
-    err: std::io::PipeWriter,
-) -> Command {
-    let path = extra_env
+/// The gate's `PATH`: the caller's, else shiftboss's, else a default.
+fn gate_path(extra_env: &[(String, String)]) -> std::ffi::OsString {
+    extra_env
         .iter()
         .rev()
         .find(|(k, _)| k == "PATH")
         .map(|(_, v)| std::ffi::OsString::from(v))
         .or_else(|| std::env::var_os("PATH"))
-        .unwrap_or_else(|| DEFAULT_PATH.into());
-    let mut cmd = Command::new(shell_on(&path));
-    // `$0` stays `sh`, as when the shell was looked up by name.
-    cmd.arg0("sh")
-        .arg("-c")
-        .arg(command)
-        .current_dir(dir)
+        .unwrap_or_else(|| DEFAULT_PATH.into())
+}
+
+/// `program` in `dir`, in its own process group, with the scrubbed
+/// environment, stdin from /dev/null and both outputs into the pipe.
+fn gate_command(
+    program: &std::ffi::OsStr,
+    dir: &Path,
+    extra_env: &[(String, String)],
+    (out, err): (std::io::PipeWriter, std::io::PipeWriter),
+) -> Command {
+    let mut cmd = Command::new(program);
+    cmd.current_dir(dir)
         .env_clear()
         .stdin(Stdio::null())
         .stdout(out)
@@ -187,6 +187,93 @@ fn gate_command(
     cmd
 }
 
+/// A gate started: the process, the read end of its output, and whether
+/// its exit status is to be inverted (`! program …`).
+struct Started {
+    child: std::process::Child,
+    reader: std::io::PipeReader,
+    negate: bool,
+}
+
+/// Start `command` in `dir`: the program itself when sh would run it as
+/// one program with fixed words (`gate_argv.rs`) and it is an executable
+/// file the gate's `PATH` finds, else `sh -c command`. A program that
+/// does not start (not found, not executable, a script without a `#!`
+/// line) is left to `sh -c`, which says so or runs it as sh would.
+fn start(dir: &Path, command: &str, extra_env: &[(String, String)]) -> Result<Started, String> {
+    let path = gate_path(extra_env);
+    if let Some(argv) = super::gate_argv::argv(command)
+        && let Some(program) = program_on(&argv.words[0], dir, &path)
+    {
+        let (reader, writers) = pipes().map_err(pipe_failed)?;
+        let mut cmd = gate_command(program.as_os_str(), dir, extra_env, writers);
+        // The program's `$0` is the word as written, as sh passes it.
+        cmd.arg0(&argv.words[0]).args(&argv.words[1..]);
+        // sh exports the folder it runs in as PWD; so does a gate without it.
+        if !extra_env.iter().any(|(k, _)| k == "PWD") {
+            cmd.env(
+                "PWD",
+                std::fs::canonicalize(dir).unwrap_or_else(|_| dir.into()),
+            );
+        }
+        let spawned = cmd.spawn();
+        // The pipe's write ends live in `cmd`; close ours so the reader sees EOF when the gate ends.
+        drop(cmd);
+        if let Ok(child) = spawned {
+            return Ok(Started {
+                child,
+                reader,
+                negate: argv.negate,
+            });
+        }
+    }
+    let (reader, writers) = pipes().map_err(pipe_failed)?;
+    let mut cmd = gate_command(&shell_on(&path), dir, extra_env, writers);
+    // `$0` stays `sh`, as when the shell was looked up by name.
+    cmd.arg0("sh").arg("-c").arg(command);
+    let spawned = cmd.spawn();
+    drop(cmd);
+    match spawned {
+        Ok(child) => Ok(Started {
+            child,
+            reader,
+            negate: false,
+        }),
+        Err(e) => Err(format!(
+            "could not start `sh -c` in {}: {e}\n",
+            dir.display()
+        )),
+    }
+}
+
+fn pipe_failed(e: std::io::Error) -> String {
+    format!("could not make a pipe for the gate: {e}\n")
+}
+
+/// The executable file sh would run for `program`, as a full path: a
+/// name with a `/` from `dir`, else the first on `path`. None when sh
+/// must look: nothing found, or `path` has a relative entry (sh reads it
+/// from the gate's folder).
+fn program_on(program: &str, dir: &Path, path: &std::ffi::OsStr) -> Option<std::path::PathBuf> {
+    if program.contains('/') {
+        let file = dir.join(program);
+        return executable(&file).then_some(file);
+    }
+    let dirs: Vec<_> = std::env::split_paths(path).collect();
+    if dirs.iter().any(|d| !d.is_absolute()) {
+        return None;
+    }
+    dirs.into_iter()
+        .map(|d| d.join(program))
+        .find(|file| executable(file))
+}
+
+/// A regular file with an execute bit.
+fn executable(file: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(file).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
 /// The gate's `PATH` when shiftboss has none.
 const DEFAULT_PATH: &str = "/usr/local/bin:/usr/bin:/bin";
 
@@ -197,13 +284,10 @@ const DEFAULT_PATH: &str = "/usr/local/bin:/usr/bin:/bin";
 /// and forking copies shiftboss's page tables and makes every page it
 /// writes afterwards a copy-on-write fault, once per gate.
 fn shell_on(path: &std::ffi::OsStr) -> std::ffi::OsString {
-    use std::os::unix::fs::PermissionsExt;
     std::env::split_paths(path)
         .filter(|dir| dir.is_absolute())
         .map(|dir| dir.join("sh"))
-        .find(|sh| {
-            std::fs::metadata(sh).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-        })
+        .find(|sh| executable(sh))
         .map_or_else(|| "sh".into(), std::path::PathBuf::into_os_string)
 }
 
@@ -213,27 +297,13 @@ fn run_gate(
     timeout: Duration,
     extra_env: &[(String, String)],
 ) -> GateResult {
-    let (reader, writer, writer2) = match pipes() {
-        Ok(p) => p,
-        Err(e) => {
-            return failed(
-                command,
-                format!("could not make a pipe for the gate: {e}\n"),
-            );
-        }
-    };
-    let mut cmd = gate_command(dir, command, extra_env, writer, writer2);
-    let spawned = cmd.spawn();
-    // The pipe's write ends live in `cmd`; close ours so the reader sees EOF when the gate ends.
-    drop(cmd);
-    let mut child = match spawned {
-        Ok(c) => c,
-        Err(e) => {
-            return failed(
-                command,
-                format!("could not start `sh -c` in {}: {e}\n", dir.display()),
-            );
-        }
+    let Started {
+        mut child,
+        reader,
+        negate,
+    } = match start(dir, command, extra_env) {
+        Ok(started) => started,
+        Err(why) => return failed(command, why),
     };
     let pgid = child.id();
 
@@ -254,7 +324,7 @@ fn run_gate(
     kill_group(pgid);
     let _ = drained_rx.recv_timeout(DRAIN_GRACE);
     let output = tail.lock().unwrap_or_else(|p| p.into_inner()).text();
-    let (passed, exit_code, output) = verdict(status, timed_out, timeout, output);
+    let (passed, exit_code, output) = verdict(status, negate, timed_out, timeout, output);
     tracing::info!(
         gate = command,
         dir = %dir.display(),
@@ -276,12 +346,11 @@ fn run_gate(
 /// and one for its stderr.
 fn pipes() -> std::io::Result<(
     std::io::PipeReader,
-    std::io::PipeWriter,
-    std::io::PipeWriter,
+    (std::io::PipeWriter, std::io::PipeWriter),
 )> {
     let (reader, writer) = std::io::pipe()?;
     let writer2 = writer.try_clone()?;
-    Ok((reader, writer, writer2))
+    Ok((reader, (writer, writer2)))
 }
 
 /// Read the gate's output on a thread into a bounded tail; the receiver
@@ -310,10 +379,13 @@ fn drain(mut reader: std::io::PipeReader) -> (Arc<Mutex<Tail>>, mpsc::Receiver<(
     (tail, drained_rx)
 }
 
-/// Whether a gate passed, its exit code, and its output with a note on how
-/// it ended when that was not a plain exit.
+/// Whether a gate passed, its exit code (inverted, as sh inverts it, when
+/// `negate`), and its output with a note on how it ended when that was
+/// not a plain exit. A program killed by a signal fails its gate, `!` or
+/// not.
 fn verdict(
     status: std::io::Result<std::process::ExitStatus>,
+    negate: bool,
     timed_out: bool,
     timeout: Duration,
     mut output: String,
@@ -338,7 +410,10 @@ fn verdict(
             if let Some(signal) = status.signal() {
                 note(format!("killed by signal {signal}"));
             }
-            (status.success(), status.code())
+            match status.code() {
+                Some(code) if negate => (code != 0, Some(i32::from(code == 0))),
+                code => (status.success(), code),
+            }
         }
         Err(e) => {
             note(format!("could not wait for the gate: {e}"));

@@ -13,6 +13,7 @@ mod checkout;
 mod escape;
 mod filters;
 mod gate;
+mod gate_argv;
 mod gate_checkout;
 mod gitconfig;
 mod land;
@@ -32,6 +33,8 @@ mod worktree_map;
 
 #[cfg(test)]
 mod filters_tests;
+#[cfg(test)]
+mod gate_tests;
 #[cfg(test)]
 mod lineage_tests;
 #[cfg(test)]
