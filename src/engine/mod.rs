@@ -63,7 +63,7 @@ struct Live {
     frozen: BTreeSet<SessionId>,
     /// When each live session next needs a watchdog check (`watch.rs`).
     deadlines: crate::watchdog::Deadlines,
-    /// Queued tasks, and whether orphans may exist (`task_index.rs`).
+    /// Pending and queued tasks, and whether orphans may exist (`task_index.rs`).
     tasks: task_index::TaskIndex,
     /// Malformed protocol lines seen, per agent.
     malformed: BTreeMap<AgentId, u32>,
@@ -420,6 +420,13 @@ impl Engine {
         let before = task_index::TaskIndex::before(&self.state, ev);
         self.state.apply(ev);
         self.live.tasks.folded(&self.state, ev, before);
+        // Every engine test checks the index against the state it indexes.
+        #[cfg(test)]
+        {
+            let mut fresh = task_index::TaskIndex::of(&self.state);
+            fresh.orphans_checked = self.live.tasks.orphans_checked;
+            assert_eq!(self.live.tasks, fresh, "the task index after {ev:?}");
+        }
     }
 
     /// Emit an event whose convoy is given rather than derived from a task.

@@ -17,14 +17,14 @@ impl Engine {
     /// Tasks that could start now, best first.
     fn ready_tasks(&self) -> Vec<TaskId> {
         let s = &self.state;
-        let mut ready: Vec<(i32, usize, &TaskId)> = s
-            .task_order
+        let mut ready: Vec<(i32, usize, &TaskId)> = self
+            .live
+            .tasks
+            .pending
             .iter()
-            .enumerate()
-            .filter_map(|(i, id)| {
+            .filter_map(|(&i, id)| {
                 let t = &s.tasks[id];
-                let ok = t.status == TaskStatus::Pending
-                    && (s.night.is_none() || t.spec.night)
+                let ok = (s.night.is_none() || t.spec.night)
                     && t.waiting_on.is_none()
                     && self.team_allows(t)
                     && t.not_before.is_none_or(|nb| nb <= self.now)

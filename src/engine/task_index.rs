@@ -1,18 +1,26 @@
 //! What a step would otherwise find by scanning every task, kept as events
-//! are folded: the tasks in the merge queue, and whether a pending task may
-//! have lost its way to finish (an orphan: a dependency failed or blocked).
+//! are folded: the pending tasks (what the scheduler may start) in the
+//! backlog's order, the tasks in the merge queue, and whether a pending
+//! task may have lost its way to finish (an orphan: a dependency failed or
+//! blocked).
 //!
 //! Every change of a task's status comes with an event about that task, so
 //! the engine notes each event's task before and after the fold
 //! ([`TaskIndex::folded`]). A tick then looks for orphans only after a
-//! task's status changed or a task was added, and the queue asks only its
-//! own entries whether one is ready.
+//! task's status changed or a task was added, the scheduler looks only at
+//! pending tasks, and the queue asks only its own entries whether one is
+//! ready.
 
 use crate::domain::{Event, EventKind, SwarmState, TaskId, TaskStatus};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(super) struct TaskIndex {
+    /// Tasks whose status is `pending`, by their place in the backlog
+    /// (`task_order`).
+    pub pending: BTreeMap<usize, TaskId>,
+    /// Each task's place in the backlog.
+    place: HashMap<TaskId, usize>,
     /// Tasks whose status is `queued`.
     pub queued: BTreeSet<TaskId>,
     /// No status changed and no task was added since orphans were looked for.
@@ -22,13 +30,24 @@ pub(super) struct TaskIndex {
 impl TaskIndex {
     /// The index of a state folded from scratch.
     pub fn of(state: &SwarmState) -> TaskIndex {
+        let with = |status: TaskStatus| {
+            state
+                .task_order
+                .iter()
+                .enumerate()
+                .filter(move |(_, id)| state.tasks[*id].status == status)
+        };
         TaskIndex {
-            queued: state
-                .tasks
-                .values()
-                .filter(|t| t.status == TaskStatus::Queued)
-                .map(|t| t.spec.id.clone())
+            pending: with(TaskStatus::Pending)
+                .map(|(i, id)| (i, id.clone()))
                 .collect(),
+            place: state
+                .task_order
+                .iter()
+                .enumerate()
+                .map(|(i, id)| (id.clone(), i))
+                .collect(),
+            queued: with(TaskStatus::Queued).map(|(_, id)| id.clone()).collect(),
             orphans_checked: false,
         }
     }
@@ -47,15 +66,34 @@ impl TaskIndex {
         let Some(task) = &ev.task else {
             return;
         };
+        if before.is_none() && state.tasks.contains_key(task) {
+            // A new task takes the backlog's last place.
+            self.place.insert(task.clone(), state.task_order.len() - 1);
+        }
         let after = state.tasks.get(task).map(|t| t.status);
         if after == before {
             return;
         }
         self.orphans_checked = false;
-        if after == Some(TaskStatus::Queued) {
-            self.queued.insert(task.clone());
-        } else if before == Some(TaskStatus::Queued) {
-            self.queued.remove(task);
+        for (status, add) in [(before, false), (after, true)] {
+            match status {
+                Some(TaskStatus::Queued) if add => {
+                    self.queued.insert(task.clone());
+                }
+                Some(TaskStatus::Queued) => {
+                    self.queued.remove(task);
+                }
+                Some(TaskStatus::Pending) => {
+                    if let Some(&at) = self.place.get(task) {
+                        if add {
+                            self.pending.insert(at, task.clone());
+                        } else {
+                            self.pending.remove(&at);
+                        }
+                    }
+                }
+                _ => {}
+            }
         }
     }
 }
