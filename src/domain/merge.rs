@@ -4,7 +4,9 @@
 use super::{TaskId, Usage};
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use std::fmt;
+use std::sync::{Arc, Mutex};
 
 /// A set of repository-relative globs; `*` stops at `/`, `**` crosses it.
 /// Globs that do not parse match nothing (config files are checked first).
@@ -16,6 +18,28 @@ pub fn glob_set(globs: &[String]) -> GlobSet {
         }
     }
     b.build().unwrap_or_else(|_| GlobSet::empty())
+}
+
+/// Lists compiled by [`shared_glob_set`] before the memory starts over.
+const SHARED_SETS: usize = 256;
+
+/// [`glob_set`] of `globs`, compiled once for the lists used again and
+/// again (the protected paths and append-only files at every gate run and
+/// landing, a task's scope at each of its gate runs): the last
+/// [`SHARED_SETS`] lists are kept.
+pub fn shared_glob_set(globs: &[String]) -> Arc<GlobSet> {
+    static SETS: Mutex<Option<HashMap<Vec<String>, Arc<GlobSet>>>> = Mutex::new(None);
+    let mut sets = SETS.lock().unwrap_or_else(|p| p.into_inner());
+    let sets = sets.get_or_insert_with(HashMap::new);
+    if let Some(set) = sets.get(globs) {
+        return Arc::clone(set);
+    }
+    if sets.len() >= SHARED_SETS {
+        sets.clear();
+    }
+    let set = Arc::new(glob_set(globs));
+    sets.insert(globs.to_vec(), Arc::clone(&set));
+    set
 }
 
 /// A task's owned scope, its globs compiled once.
@@ -230,6 +254,27 @@ mod tests {
 
     fn s(v: &[&str]) -> Vec<String> {
         v.iter().map(|x| x.to_string()).collect()
+    }
+
+    #[test]
+    fn a_shared_glob_set_is_compiled_once_per_list_and_matches_as_compiled() {
+        let protected = s(&["CLAUDE.md", ".claude/**", "src/*.rs"]);
+        let first = shared_glob_set(&protected);
+        let again = shared_glob_set(&protected.clone());
+        assert!(Arc::ptr_eq(&first, &again), "the same list, one set");
+        let other = shared_glob_set(&s(&["docs/**"]));
+        assert!(!Arc::ptr_eq(&first, &other));
+        let fresh = glob_set(&protected);
+        for path in [
+            "CLAUDE.md",
+            ".claude/x.json",
+            "src/a.rs",
+            "src/a/b.rs",
+            "docs/x.md",
+        ] {
+            assert_eq!(first.is_match(path), fresh.is_match(path), "{path}");
+        }
+        assert!(other.is_match("docs/x.md") && !other.is_match("CLAUDE.md"));
     }
 
     #[test]

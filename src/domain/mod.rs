@@ -27,7 +27,7 @@ pub use incident::{Incident, IncidentSource};
 pub use kind::{KINDS, kind_of};
 pub use merge::{
     GateFinding, LineAtRisk, MergeOutcome, ModelSpend, Prediction, Removal, ResolveTier, Scope,
-    Side, glob_set, scopes_overlap,
+    Side, glob_set, scopes_overlap, shared_glob_set,
 };
 pub use money::{Money, Price, Usage};
 pub use queue_facts::{BatchRun, MergeFacts};

@@ -83,14 +83,10 @@ fn attribute_files(wt: &Repository, common: &Path) -> Vec<PathBuf> {
     files
 }
 
-/// Whether the configuration `wt` reads could turn a filter on without
-/// any attribute: `core.autocrlf` set to anything but false, or a user
-/// attributes file named.
-fn config_may_filter(wt: &Repository) -> bool {
-    // One read of the config files for both settings.
-    let Ok(config) = wt.config().and_then(|mut c| c.snapshot()) else {
-        return true;
-    };
+/// Whether the configuration `config` (a snapshot of what a worktree
+/// reads) could turn a filter on without any attribute: `core.autocrlf`
+/// set to anything but false, or a user attributes file named.
+fn config_may_filter(config: &git2::Config) -> bool {
     let autocrlf = match config.get_bool("core.autocrlf") {
         Ok(on) => on,
         Err(e) => e.code() != git2::ErrorCode::NotFound,
@@ -108,7 +104,21 @@ impl Repo {
     /// file it writes (see the module docs). False only when it is sure
     /// none can; anything it cannot read says true.
     pub(super) fn filters_may_apply(&self, wt: &Repository, trees: &[Oid]) -> bool {
-        if config_may_filter(wt) {
+        match wt.config().and_then(|mut c| c.snapshot()) {
+            Ok(config) => self.filters_may_apply_with(wt, &config, trees),
+            Err(_) => true,
+        }
+    }
+
+    /// As [`Repo::filters_may_apply`], with `config` the snapshot of the
+    /// configuration `wt` reads, read by the caller.
+    pub(super) fn filters_may_apply_with(
+        &self,
+        wt: &Repository,
+        config: &git2::Config,
+        trees: &[Oid],
+    ) -> bool {
+        if config_may_filter(config) {
             return true;
         }
         let files = attribute_files(wt, self.main.commondir());

@@ -13,7 +13,8 @@ use super::paths::command_finding;
 use super::resolve::{AiLedger, AiResolve, Merged};
 use super::{Ctx, GitError, Repo, run_gates};
 use crate::domain::{
-    AgentId, BatchRun, GateFinding, MergeOutcome, Millis, ModelSpend, Removal, TaskId, glob_set,
+    AgentId, BatchRun, GateFinding, MergeOutcome, Millis, ModelSpend, Removal, TaskId,
+    shared_glob_set,
 };
 use git2::Oid;
 use git2::build::CheckoutBuilder;
@@ -138,7 +139,7 @@ impl Repo {
         if self.landings_held(opts.onto, &mut out) {
             return out;
         }
-        let append_only = glob_set(opts.append_only);
+        let append_only = shared_glob_set(opts.append_only);
         let all: Vec<&LandEntry> = entries.iter().collect();
         if let Err(e) = self.land_group(&all, opts, &append_only, &mut out) {
             out.error = Some(e.to_string());

@@ -1,7 +1,7 @@
 //! The path gates (owned scope, protected paths) and structured findings
 //! read from a failing gate command's output.
 
-use crate::domain::{GateFinding, glob_set};
+use crate::domain::{GateFinding, shared_glob_set};
 
 /// What the scope and protected-path gates find in the files a branch
 /// changed: a finding per path outside a non-empty `scope` (when
@@ -13,8 +13,8 @@ pub fn check_paths(
     scope_check: bool,
 ) -> Vec<GateFinding> {
     let mut out = Vec::new();
-    let owned = glob_set(scope);
-    let guarded = glob_set(protected);
+    let owned = shared_glob_set(scope);
+    let guarded = shared_glob_set(protected);
     for path in changed {
         if guarded.is_match(path) {
             out.push(GateFinding {

@@ -68,7 +68,9 @@ impl Repo {
             && setting("core.symlinks", true) == Some(true)
             && setting("core.ignorecase", false) == Some(false);
         match head_commit(wt, path)? {
-            Some(parent) if trusted && !self.filters_may_apply(wt, &[parent.tree_id()]) => {
+            Some(parent)
+                if trusted && !self.filters_may_apply_with(wt, &config, &[parent.tree_id()]) =>
+            {
                 Ok(Some(Plain {
                     files,
                     parent,

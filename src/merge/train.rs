@@ -22,7 +22,7 @@
 use super::gate::GateReport;
 use super::land::Included;
 use super::{GitError, LandEntry, LandOptions, Landing, Repo, run_gates};
-use crate::domain::{BatchRun, MergeOutcome, TaskId, glob_set};
+use crate::domain::{BatchRun, MergeOutcome, TaskId, shared_glob_set};
 use git2::Oid;
 use globset::GlobSet;
 use std::collections::VecDeque;
@@ -81,7 +81,7 @@ struct InFlight<'e, 's> {
 struct Drive<'r, 'o, 'e> {
     repo: &'r Repo,
     opts: &'o LandOptions<'o>,
-    append_only: GlobSet,
+    append_only: std::sync::Arc<GlobSet>,
     cars: usize,
     waiting: VecDeque<Vec<&'e LandEntry>>,
     /// Queue worktrees no car is gated in.
@@ -110,7 +110,7 @@ impl Repo {
         let mut drive = Drive {
             repo: self,
             opts,
-            append_only: glob_set(opts.append_only),
+            append_only: shared_glob_set(opts.append_only),
             cars: train.cars,
             waiting: entries.chunks(batch).map(|c| c.iter().collect()).collect(),
             free: (0..train.cars).rev().collect(),
