@@ -47,9 +47,10 @@ pub struct GateResult {
 
 /// Run each command as `sh -c CMD` would (a plain command line starts its
 /// program without the shell, `gate_argv.rs`) in `dir` in order, stopping
-/// at the first failure. Each runs in its own process group with `timeout`; on timeout the
-/// whole group is killed (SIGKILL) and the gate fails ("timed out after …").
-/// Whatever is left of a gate's process group after it exits is killed too.
+/// at the first failure. Each runs in its own process group with
+/// `timeout`; on timeout the whole group is killed (SIGKILL) and the gate
+/// fails ("timed out after …"). Whatever is left of a gate's process group
+/// after it exits is killed too.
 /// The environment is scrubbed: only PATH, HOME, LANG, TERM, USER and TMPDIR
 /// pass through, plus `extra_env`. Stdin is /dev/null.
 pub fn run_gates(

@@ -24,92 +24,14 @@ pub(super) struct Argv {
 /// Reserved words and builtins of dash and bash (and ksh's `function`,
 /// `select`): as the program, they mean something other than a file on
 /// `PATH`, so such a command goes to the shell.
-const SHELL_WORDS: &[&str] = &[
-    "!",
-    "{",
-    "}",
-    "[[",
-    "]]",
-    ".",
-    ":",
-    "[",
-    "alias",
-    "bg",
-    "bind",
-    "break",
-    "builtin",
-    "caller",
-    "case",
-    "cd",
-    "chdir",
-    "command",
-    "compgen",
-    "complete",
-    "compopt",
-    "continue",
-    "coproc",
-    "declare",
-    "dirs",
-    "disown",
-    "do",
-    "done",
-    "echo",
-    "elif",
-    "else",
-    "enable",
-    "esac",
-    "eval",
-    "exec",
-    "exit",
-    "export",
-    "false",
-    "fc",
-    "fg",
-    "fi",
-    "for",
-    "function",
-    "getopts",
-    "hash",
-    "help",
-    "history",
-    "if",
-    "in",
-    "jobs",
-    "kill",
-    "let",
-    "local",
-    "logout",
-    "mapfile",
-    "popd",
-    "printf",
-    "pushd",
-    "pwd",
-    "read",
-    "readarray",
-    "readonly",
-    "return",
-    "select",
-    "set",
-    "shift",
-    "shopt",
-    "source",
-    "suspend",
-    "test",
-    "then",
-    "time",
-    "times",
-    "trap",
-    "true",
-    "type",
-    "typeset",
-    "ulimit",
-    "umask",
-    "unalias",
-    "unset",
-    "until",
-    "wait",
-    "while",
-];
+const SHELL_WORDS: &str = "\
+    ! { } [[ ]] . : [ alias bg bind break builtin caller case cd chdir \
+    command compgen complete compopt continue coproc declare dirs disown \
+    do done echo elif else enable esac eval exec exit export false fc fg \
+    fi for function getopts hash help history if in jobs kill let local \
+    logout mapfile popd printf pushd pwd read readarray readonly return \
+    select set shift shopt source suspend test then time times trap true \
+    type typeset ulimit umask unalias unset until wait while";
 
 /// Characters sh takes literally outside quotes, in every POSIX shell.
 fn literal(c: char) -> bool {
@@ -120,8 +42,8 @@ fn literal(c: char) -> bool {
 /// None when the shell must read it.
 pub(super) fn argv(command: &str) -> Option<Argv> {
     let mut words: Vec<String> = Vec::new();
-    // Whether each word was written without quotes.
-    let mut bare: Vec<bool> = Vec::new();
+    // Whether the first word was written without quotes.
+    let mut first_bare = false;
     let mut chars = command.chars().peekable();
     loop {
         while chars.next_if(|c| *c == ' ' || *c == '\t').is_some() {}
@@ -161,15 +83,20 @@ pub(super) fn argv(command: &str) -> Option<Argv> {
         if word.starts_with('!') && (quoted || word.len() > 1) {
             return None;
         }
+        if words.is_empty() {
+            first_bare = !quoted;
+        }
         words.push(word);
-        bare.push(!quoted);
     }
-    let negate = words.first().is_some_and(|w| w == "!") && bare[0];
+    let negate = first_bare && words.first().is_some_and(|w| w == "!");
     if negate {
         words.remove(0);
     }
     let program = words.first()?;
-    if program.is_empty() || program.contains('=') || SHELL_WORDS.contains(&program.as_str()) {
+    if program.is_empty()
+        || program.contains('=')
+        || SHELL_WORDS.split_whitespace().any(|w| w == program)
+    {
         return None;
     }
     Some(Argv { negate, words })
