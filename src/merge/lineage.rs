@@ -168,36 +168,73 @@ impl Lineage {
     /// Paint `a`'s ancestors with one mark and `b`'s with another, highest
     /// generation first; a commit with both is common, and what lies below
     /// it is stale. Every commit found common that was not stale yet (some
-    /// may be ancestors of others).
+    /// may be ancestors of others). The walk ends when every commit left
+    /// in the queue is stale: counted as commits are queued, taken and
+    /// marked stale, not looked for in the queue at each step.
     pub(super) fn paint_down_to_common(
         &mut self,
         read: &ReadParents<'_>,
         a: Oid,
         b: Oid,
     ) -> Result<Vec<Oid>, git2::Error> {
-        let mut marks: HashMap<Oid, u8> = HashMap::from([(a, ONE), (b, TWO)]);
+        /// A commit's marks and how many times it is in the queue.
+        #[derive(Default)]
+        struct Paint {
+            marks: u8,
+            queued: u32,
+        }
+        let mut paints: HashMap<Oid, Paint> = HashMap::from([
+            (
+                a,
+                Paint {
+                    marks: ONE,
+                    queued: 1,
+                },
+            ),
+            (
+                b,
+                Paint {
+                    marks: TWO,
+                    queued: 1,
+                },
+            ),
+        ]);
         let mut queue = BinaryHeap::from([
             (self.generation(read, a)?, a),
             (self.generation(read, b)?, b),
         ]);
+        // Entries in the queue whose commit is not stale.
+        let mut live = queue.len();
         let mut found = Vec::new();
-        while queue.iter().any(|(_, c)| marks[c] & STALE == 0) {
+        while live > 0 {
             let Some((_, at)) = queue.pop() else { break };
-            let mut paint = marks[&at] & (ONE | TWO | STALE);
+            let here = paints.entry(at).or_default();
+            here.queued -= 1;
+            let mut paint = here.marks & (ONE | TWO | STALE);
+            if paint & STALE == 0 {
+                live -= 1;
+            }
             if paint == ONE | TWO {
-                let m = marks.entry(at).or_default();
-                if *m & RESULT == 0 {
-                    *m |= RESULT;
+                if here.marks & RESULT == 0 {
+                    here.marks |= RESULT;
                     found.push(at);
                 }
                 paint |= STALE;
             }
             for &p in self.parents(at) {
-                let m = marks.entry(p).or_default();
-                if *m & paint == paint {
+                let there = paints.entry(p).or_default();
+                if there.marks & paint == paint {
                     continue;
                 }
-                *m |= paint;
+                if paint & STALE != 0 && there.marks & STALE == 0 {
+                    // Its entries already queued turn stale with it.
+                    live -= there.queued as usize;
+                }
+                there.marks |= paint;
+                there.queued += 1;
+                if there.marks & STALE == 0 {
+                    live += 1;
+                }
                 queue.push((self.generation_of(p), p));
             }
         }
