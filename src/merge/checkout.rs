@@ -183,14 +183,19 @@ const UNUSUAL_BITS: u16 = (1 << 13) | (1 << 14);
 /// when `plain` says no filter applies. Then no tracked file changed.
 /// False whenever in doubt, so a caller asks libgit2's status, which reads
 /// what it must.
+// The types of `stat`'s fields differ between targets: the casts stay.
+#[allow(clippy::unnecessary_cast)]
 fn files_as_indexed(
     top: &std::path::Path,
     index: &git2::Index,
     stamp: (i64, i64),
     plain: impl FnOnce() -> bool,
 ) -> bool {
+    use rustix::fs::FileType;
     use std::os::unix::ffi::OsStrExt;
-    use std::os::unix::fs::MetadataExt;
+    let Some(mut files) = FolderStat::open(top) else {
+        return false;
+    };
     let mut plain = Some(plain);
     let mut readable = None;
     index.iter().all(|e| {
@@ -201,8 +206,7 @@ fn files_as_indexed(
             // Submodules are not a checkout's changes here.
             return true;
         }
-        let file = top.join(std::ffi::OsStr::from_bytes(&e.path));
-        let Ok(m) = std::fs::symlink_metadata(&file) else {
+        let Some(m) = files.lstat(&e.path) else {
             return false;
         };
         let mtime = (
@@ -213,19 +217,20 @@ fn files_as_indexed(
             i64::from(e.ctime.seconds()),
             i64::from(e.ctime.nanoseconds()),
         );
+        let kind = FileType::from_raw_mode(m.st_mode as _);
         let kind_ok = match e.mode {
-            0o100644 => m.file_type().is_file() && m.mode() & 0o100 == 0,
-            0o100755 => m.file_type().is_file() && m.mode() & 0o100 != 0,
-            0o120000 => m.file_type().is_symlink(),
+            0o100644 => kind == FileType::RegularFile && m.st_mode & 0o100 == 0,
+            0o100755 => kind == FileType::RegularFile && m.st_mode & 0o100 != 0,
+            0o120000 => kind == FileType::Symlink,
             _ => false,
         };
         let recorded = kind_ok
-            && mtime == (m.mtime(), m.mtime_nsec())
-            && ctime == (m.ctime(), m.ctime_nsec())
-            && u64::from(e.file_size) == m.len() & 0xffff_ffff
-            && e.ino == m.ino() as u32
-            && e.uid == m.uid()
-            && e.gid == m.gid();
+            && mtime == (m.st_mtime as i64, m.st_mtime_nsec as i64)
+            && ctime == (m.st_ctime as i64, m.st_ctime_nsec as i64)
+            && u64::from(e.file_size) == m.st_size as u64 & 0xffff_ffff
+            && e.ino == m.st_ino as u32
+            && e.uid == m.st_uid
+            && e.gid == m.st_gid;
         if !recorded {
             return false;
         }
@@ -236,11 +241,63 @@ fn files_as_indexed(
         let readable = *readable.get_or_insert_with(|| plain.take().is_some_and(|p| p()));
         readable
             && e.mode != 0o120000
-            && std::fs::read(&file)
+            && std::fs::read(top.join(std::ffi::OsStr::from_bytes(&e.path)))
                 .ok()
                 .and_then(|bytes| git2::Oid::hash_object(git2::ObjectType::Blob, &bytes).ok())
                 == Some(e.id)
     })
+}
+
+/// `lstat` of a worktree's files, each by its name in an open handle of
+/// its folder, the last folder kept: the kernel looks up one name per
+/// file, not every folder from `/` down (an index lists a folder's files
+/// together). Folders on the way are followed as a path would follow them.
+struct FolderStat {
+    top: rustix::fd::OwnedFd,
+    /// The folder last opened, by its path from the top.
+    folder: Option<(Vec<u8>, rustix::fd::OwnedFd)>,
+}
+
+impl FolderStat {
+    const FOLDER: rustix::fs::OFlags = rustix::fs::OFlags::PATH
+        .union(rustix::fs::OFlags::DIRECTORY)
+        .union(rustix::fs::OFlags::CLOEXEC);
+
+    fn open(top: &std::path::Path) -> Option<FolderStat> {
+        let top = rustix::fs::open(top, Self::FOLDER, rustix::fs::Mode::empty()).ok()?;
+        Some(FolderStat { top, folder: None })
+    }
+
+    /// The file `rel` (a path from the top, `/`-separated) as `lstat`
+    /// sees it; None when it or a folder on its way cannot be read.
+    fn lstat(&mut self, rel: &[u8]) -> Option<rustix::fs::Stat> {
+        use std::os::unix::ffi::OsStrExt;
+        let (folder, name) = match rel.iter().rposition(|b| *b == b'/') {
+            Some(i) => (&rel[..i], &rel[i + 1..]),
+            None => (&rel[..0], rel),
+        };
+        let at = if folder.is_empty() {
+            &self.top
+        } else {
+            if self.folder.as_ref().is_none_or(|(f, _)| f != folder) {
+                let fd = rustix::fs::openat(
+                    &self.top,
+                    std::ffi::OsStr::from_bytes(folder),
+                    Self::FOLDER,
+                    rustix::fs::Mode::empty(),
+                )
+                .ok()?;
+                self.folder = Some((folder.to_vec(), fd));
+            }
+            &self.folder.as_ref()?.1
+        };
+        rustix::fs::statat(
+            at,
+            std::ffi::OsStr::from_bytes(name),
+            rustix::fs::AtFlags::SYMLINK_NOFOLLOW,
+        )
+        .ok()
+    }
 }
 
 #[cfg(test)]
@@ -316,5 +373,46 @@ mod tests {
         std::fs::set_permissions(&lib, std::fs::Permissions::from_mode(0o644)).unwrap();
         std::fs::remove_file(root.join("README.md")).unwrap();
         assert_eq!(repo.checkout_holds().unwrap(), ["README.md"]);
+    }
+
+    /// A file looked up by its name in its folder's handle is what `lstat`
+    /// of its whole path says: links not followed, folders on the way
+    /// followed (a link to a folder included), and nothing for a path
+    /// that is not there, whichever folder was open before.
+    #[test]
+    #[allow(clippy::unnecessary_cast)] // `stat`'s field types differ between targets
+    fn a_file_by_its_folder_is_what_its_path_says() {
+        use std::os::unix::fs::MetadataExt;
+        let dir = tempfile::tempdir().unwrap();
+        let top = dir.path();
+        std::fs::create_dir_all(top.join("src/deep")).unwrap();
+        std::fs::write(top.join("top.txt"), "t").unwrap();
+        std::fs::write(top.join("src/a.rs"), "aa").unwrap();
+        std::fs::write(top.join("src/deep/b.rs"), "bbb").unwrap();
+        std::os::unix::fs::symlink("a.rs", top.join("src/link")).unwrap();
+        std::os::unix::fs::symlink("src/deep", top.join("via")).unwrap();
+        let mut files = super::FolderStat::open(top).unwrap();
+        for rel in [
+            "src/a.rs",
+            "src/link",
+            "src/deep/b.rs",
+            "top.txt",
+            "via/b.rs",
+            "src/a.rs",
+            "src/none",
+            "none/x",
+            "src/a.rs/x",
+        ] {
+            let ours = files.lstat(rel.as_bytes());
+            let theirs = std::fs::symlink_metadata(top.join(rel)).ok();
+            assert_eq!(ours.is_some(), theirs.is_some(), "{rel}");
+            if let (Some(o), Some(t)) = (ours, theirs) {
+                assert_eq!(
+                    (o.st_ino as u64, o.st_mode as u32, o.st_size as u64),
+                    (t.ino(), t.mode(), t.size()),
+                    "{rel}"
+                );
+            }
+        }
     }
 }
