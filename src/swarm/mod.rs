@@ -525,10 +525,15 @@ impl Swarm {
         match wake {
             Wake::Tick => {
                 self.check_disk()?;
-                // As fast as it goes, virtual time outruns the watch: the
-                // folder is read every tick. On the wall clock, only when a
-                // file came.
-                if self.speed == Speed::Max || self.inbox_watch.take() {
+                // As fast as it goes, virtual time outruns the watch's
+                // thread: the folder's changes are asked for at every
+                // tick. On the wall clock, the watch says when a file came.
+                let due = if self.speed == Speed::Max {
+                    self.inbox_watch.take_at_full_speed()
+                } else {
+                    self.inbox_watch.take()
+                };
+                if due {
                     self.take_in_handed_tasks()?;
                 }
                 self.exec.tick();
