@@ -52,12 +52,26 @@ impl Repo {
         repo: &git2::Repository,
         work: impl FnOnce() -> Result<(Oid, V), GitError>,
     ) -> Result<(Oid, V), GitError> {
+        self.objects_in_memory_listed(repo, || work().map(|(root, v)| (root, v, None)))
+    }
+
+    /// As [`Repo::objects_in_memory_of`], where `work` may also list the
+    /// only objects its result can reach that may not be on disk, each
+    /// after everything it names that may not be either (the root last):
+    /// those are stored, and the walk from the root is not made. The
+    /// caller vouches for the list: every other object the root reaches is
+    /// on disk.
+    pub(super) fn objects_in_memory_listed<V>(
+        &self,
+        repo: &git2::Repository,
+        work: impl FnOnce() -> Result<(Oid, V, Option<Vec<Oid>>), GitError>,
+    ) -> Result<(Oid, V), GitError> {
         let disk = repo.odb().ctx(&self.root, "open the object database")?;
         let memory = Odb::new().ctx(&self.root, "make an object database in memory")?;
         let objects = self.objects_dir();
         let Some(objects_str) = objects.to_str() else {
             // A path libgit2 cannot take as text: write straight to disk.
-            return work();
+            return work().map(|(root, v, _)| (root, v));
         };
         memory
             .add_disk_alternate(objects_str)
@@ -68,10 +82,13 @@ impl Repo {
         repo.set_odb(&memory)
             .ctx(&self.root, "keep new objects in memory")?;
         let restore = Restore { repo, disk: &disk };
-        let out = work()?;
-        self.store_loose(out.0, &memory, &disk)?;
+        let (root, value, listed) = work()?;
+        match listed {
+            Some(listed) => self.store_listed(&listed, &memory, &disk)?,
+            None => self.store_loose(root, &memory, &disk)?,
+        }
         drop(restore);
-        Ok(out)
+        Ok((root, value))
     }
 
     /// The objects folder every worktree of the repository shares (under
@@ -85,8 +102,29 @@ impl Repo {
     /// `memory`, to disk as loose objects (see [`super::loose`]).
     fn store_loose(&self, root: Oid, memory: &Odb<'_>, disk: &Odb<'_>) -> Result<(), GitError> {
         let fresh = unstored(root, memory, disk).ctx(&self.root, "read the merged objects")?;
+        self.store_objects(&fresh)
+    }
+
+    /// Write each of `listed` that `disk` lacks, read from `memory`, in
+    /// their order (see [`Repo::objects_in_memory_listed`]).
+    fn store_listed(
+        &self,
+        listed: &[Oid],
+        memory: &Odb<'_>,
+        disk: &Odb<'_>,
+    ) -> Result<(), GitError> {
+        let mut fresh = Vec::with_capacity(listed.len());
+        for &id in listed {
+            if !disk.exists_ext(id, OdbLookupFlags::NO_REFRESH) {
+                fresh.push(memory.read(id).ctx(&self.root, "read the new objects")?);
+            }
+        }
+        self.store_objects(&fresh)
+    }
+
+    fn store_objects(&self, fresh: &[OdbObject<'_>]) -> Result<(), GitError> {
         let objects = self.objects_dir();
-        for o in &fresh {
+        for o in fresh {
             loose::store(&objects, o.id(), o.kind(), o.data()).map_err(|e| GitError::Io {
                 path: objects.clone(),
                 action: "store the merged objects".into(),

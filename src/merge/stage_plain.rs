@@ -6,7 +6,9 @@
 //! a regular file or gone, a file is stored as its bytes with its own
 //! executable bit. Then:
 //!  - the blobs, trees and commit are written in memory and stored as
-//!    loose objects at once, each after what it names (`mem_odb.rs`);
+//!    loose objects at once, each after what it names (`mem_odb.rs`):
+//!    the blobs the commit adds and the trees on the way to the paths it
+//!    changed, the rest of its tree being its parent's, on disk already;
 //!  - the index is read and written as a file of its own, so libgit2 does
 //!    not hash again the files it recorded in the same instant as its last
 //!    write (git's "racily clean" entries): no one else wrote them;
@@ -98,10 +100,10 @@ impl Repo {
             parent,
             mut index,
         } = plain;
-        let (root, made) = self.objects_in_memory_of(wt, || {
+        let (root, made) = self.objects_in_memory_listed(wt, || {
             let tree_id = stage(wt, path, &files, &mut index)?;
             if tree_id == parent.tree_id() {
-                return Ok((tree_id, None));
+                return Ok((tree_id, None, Some(Vec::new())));
             }
             let tree = wt.find_tree(tree_id).ctx(path, "read the staged tree")?;
             let diff = wt
@@ -118,7 +120,11 @@ impl Repo {
             let commit = wt.find_commit(id).ctx(path, "read the commit")?;
             let summary =
                 String::from_utf8_lossy(commit.summary_bytes().unwrap_or_default()).into_owned();
-            Ok((id, Some((changed, summary))))
+            let listed = new_objects(&diff, &files, &tree).map(|mut listed| {
+                listed.push(id);
+                listed
+            });
+            Ok((id, Some((changed, summary)), listed))
         })?;
         // Every object the index and the commit name is stored by now.
         index.write().ctx(path, "write the index")?;
@@ -138,6 +144,57 @@ impl Repo {
         .ctx(path, "move the branch to the commit")?;
         Ok(Some((root, changed)))
     }
+}
+
+/// The objects a commit of `tree` over its parent may reach that are not
+/// on disk, each after what it names, the tree last: the blobs `diff`
+/// (parent's tree to `tree`) adds, and the trees on the way to each path
+/// it changed, deepest first. Every other object `tree` reaches is one
+/// its parent reaches, on disk. None when the diff names a path that is
+/// not one of `files` (the index held other changes): then the caller
+/// walks the tree instead.
+fn new_objects(
+    diff: &git2::Diff<'_>,
+    files: &[(&str, Option<Metadata>)],
+    tree: &git2::Tree<'_>,
+) -> Option<Vec<Oid>> {
+    let named: std::collections::HashSet<&[u8]> =
+        files.iter().map(|(rel, _)| rel.as_bytes()).collect();
+    let mut blobs = Vec::new();
+    let mut folders: std::collections::BTreeSet<&[u8]> = std::collections::BTreeSet::new();
+    for delta in diff.deltas() {
+        for file in [delta.old_file(), delta.new_file()] {
+            let Some(p) = file.path_bytes() else {
+                continue;
+            };
+            if !named.contains(p) {
+                return None;
+            }
+            // Every folder on the way, found again in `tree` below.
+            let mut at = 0;
+            while let Some(i) = p[at..].iter().position(|b| *b == b'/') {
+                folders.insert(&p[..at + i]);
+                at += i + 1;
+            }
+        }
+        let new = delta.new_file();
+        if new.exists() && !new.id().is_zero() {
+            blobs.push(new.id());
+        }
+    }
+    let mut deepest_first: Vec<&[u8]> = folders.into_iter().collect();
+    deepest_first.sort_by_key(|f| std::cmp::Reverse(f.iter().filter(|b| **b == b'/').count()));
+    let trees = deepest_first.into_iter().filter_map(|f| {
+        use std::os::unix::ffi::OsStrExt;
+        let entry = tree
+            .get_path(Path::new(std::ffi::OsStr::from_bytes(f)))
+            .ok()?;
+        (entry.kind() == Some(git2::ObjectType::Tree)).then(|| entry.id())
+    });
+    let mut listed = blobs;
+    listed.extend(trees);
+    listed.push(tree.id());
+    Some(listed)
 }
 
 /// Stage `files` in `index` (the worktree `path`'s, open as a file of its

@@ -135,3 +135,54 @@ fn staging_everything_rewrites_the_index_only_when_its_tree_changes() {
     assert_eq!(git(&wt, &["diff", "--cached", "--name-only"]), "");
     assert_eq!(git(&wt, &["status", "--porcelain"]), "");
 }
+
+/// `git fsck` finds every object each branch reaches stored, and nothing
+/// amiss.
+fn fsck_clean(root: &Path) {
+    let out = git(root, &["fsck", "--full", "--strict", "--no-dangling"]);
+    assert!(!out.contains("missing") && !out.contains("error"), "{out}");
+}
+
+/// A simulated commit stores only the objects on the way to what it
+/// changed, and that is every object it needs: after new deep folders,
+/// edits, a removal that empties a folder, content that is already
+/// stored, and a change staged by someone else beside the named paths
+/// (then the commit's whole tree is walked), nothing is missing.
+#[test]
+fn named_path_commits_store_every_object_they_reach() {
+    let (_d, repo) = demo();
+    let root = repo.root().to_path_buf();
+    let wt = repo
+        .prepare_worktree_at(&AgentId::builder(1), "shiftboss/builder-01/a", None, T0)
+        .unwrap();
+    let commit = |named: &[&str], what: &str| {
+        repo.commit_paths(&wt, &paths(named), what, "a", "a@b.invalid", T0)
+            .unwrap()
+            .unwrap_or_else(|| panic!("{what}: a commit"));
+        fsck_clean(&root);
+    };
+    write(&wt, "src/a/b/c/deep.rs", "// deep\n");
+    write(&wt, "src/a/side.rs", "// side\n");
+    commit(&["src/a/b/c/deep.rs", "src/a/side.rs"], "deep folders");
+    write(&wt, "src/a/b/c/deep.rs", "// deep, edited\n");
+    write(&wt, "docs/x.md", "x\n");
+    commit(
+        &["src/a/b/c/deep.rs", "docs/x.md"],
+        "an edit and a new folder",
+    );
+    std::fs::remove_file(wt.join("src/a/b/c/deep.rs")).unwrap();
+    commit(&["src/a/b/c/deep.rs"], "a removal that empties two folders");
+    // The same bytes as a file HEAD holds: the blob is stored already.
+    write(&wt, "src/copy.rs", "// lib\n");
+    commit(&["src/copy.rs"], "content already stored");
+    // Someone else staged a file in a folder of its own.
+    write(&wt, "other/staged.rs", "// staged\n");
+    git(&wt, &["add", "other/staged.rs"]);
+    write(&wt, "src/a/side.rs", "// side, edited\n");
+    commit(&["src/a/side.rs"], "beside a staged change");
+    assert_eq!(
+        git(&wt, &["show", "--name-only", "--format="]),
+        "other/staged.rs\nsrc/a/side.rs\n"
+    );
+    assert_eq!(git(&wt, &["status", "--porcelain"]), "");
+}
