@@ -120,7 +120,8 @@ impl Repo {
             let commit = wt.find_commit(id).ctx(path, "read the commit")?;
             let summary =
                 String::from_utf8_lossy(commit.summary_bytes().unwrap_or_default()).into_owned();
-            let listed = new_objects(&diff, &files, &tree).map(|mut listed| {
+            let parent_tree = parent.tree().ctx(path, "read HEAD's tree")?;
+            let listed = new_objects(wt, &diff, &files, &tree, &parent_tree).map(|mut listed| {
                 listed.push(id);
                 listed
             });
@@ -146,22 +147,29 @@ impl Repo {
     }
 }
 
-/// The objects a commit of `tree` over its parent may reach that are not
-/// on disk, each after what it names, the tree last: the blobs `diff`
-/// (parent's tree to `tree`) adds, and the trees on the way to each path
-/// it changed, deepest first. Every other object `tree` reaches is one
-/// its parent reaches, on disk. None when the diff names a path that is
-/// not one of `files` (the index held other changes): then the caller
+/// The objects a commit of `tree` over its parent's tree `parent` may
+/// reach that are not on disk, each after what it names, the tree last:
+/// the blobs `diff` (`parent` to `tree`) adds, and the trees on the way to
+/// each path it changed, deepest first. Every other entry of those trees
+/// is checked to be the parent's own, so every other object `tree`
+/// reaches is one the parent reaches, on disk. None when that does not
+/// hold (the diff names a path that is not one of `files`, as when the
+/// index held other changes, or a tree off the changed paths was written
+/// anew, as when the parent's was not in git's own form): then the caller
 /// walks the tree instead.
 fn new_objects(
+    repo: &Repository,
     diff: &git2::Diff<'_>,
     files: &[(&str, Option<Metadata>)],
     tree: &git2::Tree<'_>,
+    parent: &git2::Tree<'_>,
 ) -> Option<Vec<Oid>> {
     let named: std::collections::HashSet<&[u8]> =
         files.iter().map(|(rel, _)| rel.as_bytes()).collect();
     let mut blobs = Vec::new();
-    let mut folders: std::collections::BTreeSet<&[u8]> = std::collections::BTreeSet::new();
+    // The changed paths and every folder on their way.
+    let mut on_the_way: std::collections::HashSet<&[u8]> = std::collections::HashSet::new();
+    let mut folders: Vec<&[u8]> = vec![b""];
     for delta in diff.deltas() {
         for file in [delta.old_file(), delta.new_file()] {
             let Some(p) = file.path_bytes() else {
@@ -170,10 +178,12 @@ fn new_objects(
             if !named.contains(p) {
                 return None;
             }
-            // Every folder on the way, found again in `tree` below.
+            on_the_way.insert(p);
             let mut at = 0;
             while let Some(i) = p[at..].iter().position(|b| *b == b'/') {
-                folders.insert(&p[..at + i]);
+                if on_the_way.insert(&p[..at + i]) {
+                    folders.push(&p[..at + i]);
+                }
                 at += i + 1;
             }
         }
@@ -182,18 +192,52 @@ fn new_objects(
             blobs.push(new.id());
         }
     }
-    let mut deepest_first: Vec<&[u8]> = folders.into_iter().collect();
-    deepest_first.sort_by_key(|f| std::cmp::Reverse(f.iter().filter(|b| **b == b'/').count()));
-    let trees = deepest_first.into_iter().filter_map(|f| {
+    // Deepest first, the top (no name) last.
+    let depth = |f: &&[u8]| match f.len() {
+        0 => 0,
+        _ => 1 + f.iter().filter(|b| **b == b'/').count(),
+    };
+    folders.sort_by_key(|f| std::cmp::Reverse(depth(f)));
+    let subtree = |root: &git2::Tree<'_>, folder: &[u8]| -> Option<git2::Tree<'_>> {
         use std::os::unix::ffi::OsStrExt;
-        let entry = tree
-            .get_path(Path::new(std::ffi::OsStr::from_bytes(f)))
+        if folder.is_empty() {
+            return repo.find_tree(root.id()).ok();
+        }
+        let entry = root
+            .get_path(Path::new(std::ffi::OsStr::from_bytes(folder)))
             .ok()?;
-        (entry.kind() == Some(git2::ObjectType::Tree)).then(|| entry.id())
-    });
+        if entry.kind() != Some(git2::ObjectType::Tree) {
+            return None;
+        }
+        repo.find_tree(entry.id()).ok()
+    };
     let mut listed = blobs;
-    listed.extend(trees);
-    listed.push(tree.id());
+    for folder in folders {
+        // A folder the commit removed names nothing new.
+        let Some(new) = subtree(tree, folder) else {
+            continue;
+        };
+        let old = subtree(parent, folder);
+        for entry in new.iter() {
+            let name = entry.name_bytes();
+            let path = if folder.is_empty() {
+                name.to_vec()
+            } else {
+                [folder, b"/", name].concat()
+            };
+            if on_the_way.contains(path.as_slice()) {
+                continue;
+            }
+            let kept = old
+                .as_ref()
+                .and_then(|o| o.get_name_bytes(name))
+                .is_some_and(|o| o.id() == entry.id() && o.filemode_raw() == entry.filemode_raw());
+            if !kept {
+                return None;
+            }
+        }
+        listed.push(new.id());
+    }
     Some(listed)
 }
 

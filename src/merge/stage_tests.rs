@@ -186,3 +186,85 @@ fn named_path_commits_store_every_object_they_reach() {
     );
     assert_eq!(git(&wt, &["status", "--porcelain"]), "");
 }
+
+/// A folder HEAD stores in a form git no longer writes (a mode with a
+/// leading zero) is written anew by the index in git's own form when its
+/// record there is stale, though nothing in it changed: the new tree is
+/// stored too, so the commit reaches nothing missing.
+#[test]
+fn a_folder_written_anew_off_the_changed_paths_is_stored() {
+    use std::io::Write;
+    let (_d, repo) = demo();
+    let wt = repo
+        .prepare_worktree_at(&AgentId::builder(1), "shiftboss/builder-01/a", None, T0)
+        .unwrap();
+    let blob = git(&wt, &["rev-parse", "HEAD:README.md"]);
+    let blob = blob.trim();
+    // The folder `w` holding `f`, its mode written `0100644`.
+    let mut raw = b"0100644 f\0".to_vec();
+    raw.extend((0..20).map(|i| u8::from_str_radix(&blob[2 * i..2 * i + 2], 16).unwrap()));
+    let tmp = wt.join("../raw-tree");
+    std::fs::File::create(&tmp)
+        .unwrap()
+        .write_all(&raw)
+        .unwrap();
+    let odd = git(
+        &wt,
+        &[
+            "hash-object",
+            "-t",
+            "tree",
+            "--literally",
+            "-w",
+            tmp.to_str().unwrap(),
+        ],
+    );
+    let mut listing = git(&wt, &["ls-tree", "HEAD"]);
+    listing.push_str(&format!("040000 tree {}\tw\n", odd.trim()));
+    let root = run_with_input(&wt, &["mktree"], &listing);
+    let commit = git(
+        &wt,
+        &["commit-tree", root.trim(), "-p", "HEAD", "-m", "odd folder"],
+    );
+    git(&wt, &["reset", "-q", "--hard", commit.trim()]);
+    // The folder's record in the index goes stale; its files do not change.
+    git(
+        &wt,
+        &["update-index", "--cacheinfo", &format!("100644,{blob},w/f")],
+    );
+    write(&wt, "src/new.rs", "// new\n");
+    repo.commit_paths(
+        &wt,
+        &paths(&["src/new.rs"]),
+        "beside",
+        "a",
+        "a@b.invalid",
+        T0,
+    )
+    .unwrap()
+    .unwrap();
+    let w = git(&wt, &["rev-parse", "HEAD:w"]);
+    assert_ne!(w.trim(), odd.trim(), "the folder was written anew");
+    git(&wt, &["cat-file", "-e", w.trim()]);
+    git(&wt, &["rev-list", "--objects", "HEAD"]);
+}
+
+fn run_with_input(dir: &Path, args: &[&str], input: &str) -> String {
+    use std::io::Write;
+    let mut child = std::process::Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "git {args:?}");
+    String::from_utf8(out.stdout).unwrap()
+}
