@@ -21,7 +21,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 pub struct InboxWatch {
     /// Held for its thread; `None` when no watch could be set.
     watcher: Option<RecommendedWatcher>,
+    /// Set by the watch's thread when a file is finished there.
     due: Arc<AtomicBool>,
+    /// Set at first and when asked to look again (a file still settling).
+    asked: AtomicBool,
     /// The changes asked for at full speed; `None` when no watch could be
     /// set or it ended (the folder was removed or moved).
     changes: Option<Changes>,
@@ -87,7 +90,7 @@ impl InboxWatch {
     /// thread when a file there is finished. Due at first, so what waits
     /// already is taken in.
     pub fn start(inbox: &Path, wake: impl Fn() + Send + 'static) -> InboxWatch {
-        let due = Arc::new(AtomicBool::new(true));
+        let due = Arc::new(AtomicBool::new(false));
         let flag = due.clone();
         let watcher = std::fs::create_dir_all(inbox)
             .map_err(notify::Error::io)
@@ -114,6 +117,7 @@ impl InboxWatch {
         InboxWatch {
             watcher,
             due,
+            asked: AtomicBool::new(true),
             changes,
         }
     }
@@ -121,22 +125,24 @@ impl InboxWatch {
     /// Read the inbox again at the next chance (a file there is still
     /// settling).
     pub fn again(&self) {
-        self.due.store(true, Ordering::SeqCst);
+        self.asked.store(true, Ordering::SeqCst);
     }
 
     /// Whether the inbox should be read now: a file arrived since the last
     /// time (or there is no watch).
     pub fn take(&self) -> bool {
-        self.due.swap(false, Ordering::SeqCst) || self.watcher.is_none()
+        let asked = self.asked.swap(false, Ordering::SeqCst);
+        self.due.swap(false, Ordering::SeqCst) || asked || self.watcher.is_none()
     }
 
-    /// As [`InboxWatch::take`], at full speed (see the module docs): due,
-    /// or anything changed in the folder since the last time, or no watch
-    /// of its own (the folder is read at every tick).
+    /// As [`InboxWatch::take`], at full speed (see the module docs): asked
+    /// to look, or anything changed in the folder since the last time, or
+    /// no watch of its own (the folder is read at every tick). The watch's
+    /// thread is not heard: it hears the same changes later.
     pub fn take_at_full_speed(&mut self) -> bool {
-        let due = self.due.swap(false, Ordering::SeqCst);
+        let asked = self.asked.swap(false, Ordering::SeqCst);
         match self.changes.as_ref().map(Changes::take) {
-            Some(Some(changed)) => due || changed,
+            Some(Some(changed)) => asked || changed,
             Some(None) => {
                 tracing::warn!("the inbox's own watch ended; reading it every tick");
                 self.changes = None;
