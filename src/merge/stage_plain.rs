@@ -198,26 +198,30 @@ fn new_objects(
         _ => 1 + f.iter().filter(|b| **b == b'/').count(),
     };
     folders.sort_by_key(|f| std::cmp::Reverse(depth(f)));
-    let subtree = |root: &git2::Tree<'_>, folder: &[u8]| -> Option<git2::Tree<'_>> {
+    // The tree at `folder` in `root`: Ok(None) when no folder is there
+    // (removed, or a file in its place), Err when it cannot be read.
+    let tree_at = |root: &git2::Tree<'_>, folder: &[u8]| -> Result<Option<Oid>, ()> {
         use std::os::unix::ffi::OsStrExt;
         if folder.is_empty() {
-            return repo.find_tree(root.id()).ok();
+            return Ok(Some(root.id()));
         }
-        let entry = root
-            .get_path(Path::new(std::ffi::OsStr::from_bytes(folder)))
-            .ok()?;
-        if entry.kind() != Some(git2::ObjectType::Tree) {
-            return None;
+        match root.get_path(Path::new(std::ffi::OsStr::from_bytes(folder))) {
+            Ok(e) if e.kind() == Some(git2::ObjectType::Tree) => Ok(Some(e.id())),
+            Ok(_) => Ok(None),
+            Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
+            Err(_) => Err(()),
         }
-        repo.find_tree(entry.id()).ok()
     };
     let mut listed = blobs;
     for folder in folders {
         // A folder the commit removed names nothing new.
-        let Some(new) = subtree(tree, folder) else {
+        let Some(new) = tree_at(tree, folder).ok()? else {
             continue;
         };
-        let old = subtree(parent, folder);
+        let new = repo.find_tree(new).ok()?;
+        let old = tree_at(parent, folder)
+            .ok()?
+            .and_then(|id| repo.find_tree(id).ok());
         for entry in new.iter() {
             let name = entry.name_bytes();
             let path = if folder.is_empty() {
