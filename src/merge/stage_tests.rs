@@ -1,6 +1,6 @@
 //! Staging on real repositories, checked with the `git` command line.
 
-use super::super::testkit::{T0, git, write};
+use super::super::testkit::{T0, git, git_input, write};
 use super::super::{GitError, Repo, init_demo_repo};
 use crate::domain::AgentId;
 use std::path::Path;
@@ -193,7 +193,6 @@ fn named_path_commits_store_every_object_they_reach() {
 /// stored too, so the commit reaches nothing missing.
 #[test]
 fn a_folder_written_anew_off_the_changed_paths_is_stored() {
-    use std::io::Write;
     let (_d, repo) = demo();
     let wt = repo
         .prepare_worktree_at(&AgentId::builder(1), "shiftboss/builder-01/a", None, T0)
@@ -203,25 +202,14 @@ fn a_folder_written_anew_off_the_changed_paths_is_stored() {
     // The folder `w` holding `f`, its mode written `0100644`.
     let mut raw = b"0100644 f\0".to_vec();
     raw.extend((0..20).map(|i| u8::from_str_radix(&blob[2 * i..2 * i + 2], 16).unwrap()));
-    let tmp = wt.join("../raw-tree");
-    std::fs::File::create(&tmp)
-        .unwrap()
-        .write_all(&raw)
-        .unwrap();
-    let odd = git(
+    let odd = git_input(
         &wt,
-        &[
-            "hash-object",
-            "-t",
-            "tree",
-            "--literally",
-            "-w",
-            tmp.to_str().unwrap(),
-        ],
+        &["hash-object", "-t", "tree", "--literally", "-w", "--stdin"],
+        &raw,
     );
     let mut listing = git(&wt, &["ls-tree", "HEAD"]);
     listing.push_str(&format!("040000 tree {}\tw\n", odd.trim()));
-    let root = run_with_input(&wt, &["mktree"], &listing);
+    let root = git_input(&wt, &["mktree"], listing.as_bytes());
     let commit = git(
         &wt,
         &["commit-tree", root.trim(), "-p", "HEAD", "-m", "odd folder"],
@@ -247,24 +235,4 @@ fn a_folder_written_anew_off_the_changed_paths_is_stored() {
     assert_ne!(w.trim(), odd.trim(), "the folder was written anew");
     git(&wt, &["cat-file", "-e", w.trim()]);
     git(&wt, &["rev-list", "--objects", "HEAD"]);
-}
-
-fn run_with_input(dir: &Path, args: &[&str], input: &str) -> String {
-    use std::io::Write;
-    let mut child = std::process::Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "git {args:?}");
-    String::from_utf8(out.stdout).unwrap()
 }

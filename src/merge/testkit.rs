@@ -13,7 +13,14 @@ pub(super) const T0: Millis = 1_767_225_600_000;
 
 /// `git args` in `dir`, its standard output; a failure fails the test.
 pub(super) fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
+    git_input(dir, args, b"")
+}
+
+/// [`git`] with `input` on its standard input (plumbing such as `mktree`).
+pub(super) fn git_input(dir: &Path, args: &[&str], input: &[u8]) -> String {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = Command::new("git")
         .args(args)
         .current_dir(dir)
         .env("GIT_CONFIG_NOSYSTEM", "1")
@@ -22,8 +29,19 @@ pub(super) fn git(dir: &Path, args: &[&str]) -> String {
         .env("GIT_AUTHOR_EMAIL", "a@a")
         .env("GIT_COMMITTER_NAME", "a")
         .env("GIT_COMMITTER_EMAIL", "a@a")
-        .output()
+        .stdin(if input.is_empty() {
+            Stdio::null()
+        } else {
+            Stdio::piped()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
         .expect("run git");
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin.write_all(input).expect("write to git");
+    }
+    let out = child.wait_with_output().expect("run git");
     assert!(
         out.status.success(),
         "git {args:?} in {}: {}",
