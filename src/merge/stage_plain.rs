@@ -106,12 +106,9 @@ impl Repo {
                 return Ok((tree_id, None, Some(Vec::new())));
             }
             let tree = wt.find_tree(tree_id).ctx(path, "read the staged tree")?;
+            let parent_tree = parent.tree().ctx(path, "read HEAD's tree")?;
             let diff = wt
-                .diff_tree_to_tree(
-                    Some(&parent.tree().ctx(path, "read HEAD's tree")?),
-                    Some(&tree),
-                    None,
-                )
+                .diff_tree_to_tree(Some(&parent_tree), Some(&tree), None)
                 .ctx(path, "diff the staged tree against HEAD")?;
             let changed = u32::try_from(diff.deltas().len()).unwrap_or(u32::MAX);
             let id = wt
@@ -120,7 +117,6 @@ impl Repo {
             let commit = wt.find_commit(id).ctx(path, "read the commit")?;
             let summary =
                 String::from_utf8_lossy(commit.summary_bytes().unwrap_or_default()).into_owned();
-            let parent_tree = parent.tree().ctx(path, "read HEAD's tree")?;
             let listed = new_objects(wt, &diff, &files, &tree, &parent_tree).map(|mut listed| {
                 listed.push(id);
                 listed
