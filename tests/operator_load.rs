@@ -314,3 +314,46 @@ fn demo_json_reports_the_load_the_log_shows() {
     // Four agents: nothing crowds the inbox.
     assert_eq!(load["surfaced_pct"], 100.0, "{load}");
 }
+
+/// The load is measured as the log grows (the log so far read once, then
+/// each event as it is written): a day run in two parts reports what a
+/// fresh read of its whole log gives.
+#[test]
+fn a_resumed_day_reports_the_load_of_its_whole_log() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = scenario_file(tmp.path());
+    let dir = tmp.path().join("day");
+    let run = |extra: &[&str]| -> serde_json::Value {
+        let out = Command::new(BIN)
+            .args(["demo", "--headless", "--json", "--scenario"])
+            .arg(&file)
+            .arg("--state-dir")
+            .arg(&dir)
+            .args(extra)
+            .current_dir("/")
+            .output()
+            .expect("run shiftboss");
+        assert!(
+            matches!(out.status.code(), Some(0) | Some(3)),
+            "exit {:?}\nstderr: {}",
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).expect("one JSON object")
+    };
+    let first = run(&["--until", "1h"]);
+    let second = run(&[]);
+    assert_eq!(second["resumed"], true, "{second}");
+    let store = Store::open_readonly(&dir.join(".shiftboss/state.db")).unwrap();
+    // The first part's decisions are in the second part's figures.
+    let decided_before = first["operator_load"]["decisions"].as_u64().unwrap();
+    let decided = second["operator_load"]["decisions"].as_u64().unwrap();
+    assert!(decided > decided_before, "{first}\n{second}");
+    let start = store.replay().unwrap().started_at;
+    let end = start + second["virtual_ms"].as_i64().unwrap();
+    let from_log = shiftboss::tui::load::measure(&store, end).unwrap();
+    assert_eq!(
+        second["operator_load"],
+        serde_json::to_value(&from_log).unwrap()
+    );
+}

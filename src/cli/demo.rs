@@ -150,15 +150,25 @@ pub fn run(args: DemoArgs) -> CliResult {
             // operator answers the inbox, when it has one.
             let operator = scenario.config.sim.operator.clone();
             let simulated = operator.enabled && !args.approve_all && !args.no_operator;
-            if simulated {
+            // The operator's load is measured as the log grows: the log
+            // so far read once, then each event as it is written.
+            let load = if simulated {
                 swarm.set_operator(operator);
-            }
+                let measure = crate::tui::load::Measure::of_log(swarm.store())
+                    .map_err(crate::swarm::SwarmError::from)?;
+                let measure = std::sync::Arc::new(std::sync::Mutex::new(measure));
+                let fed = measure.clone();
+                swarm.tap(Box::new(move |ev| {
+                    fed.lock().unwrap_or_else(|e| e.into_inner()).event(ev)
+                }));
+                Some(measure)
+            } else {
+                None
+            };
             let mut summary = swarm.run(&opts)?;
-            if simulated {
-                summary.operator_load = Some(
-                    crate::tui::load::measure(swarm.store(), swarm.now())
-                        .map_err(crate::swarm::SwarmError::from)?,
-                );
+            if let Some(measure) = load {
+                let mut measure = measure.lock().unwrap_or_else(|e| e.into_inner());
+                summary.operator_load = Some(measure.finish(swarm.now()));
             }
             headless_end(&summary, args.json)
         }

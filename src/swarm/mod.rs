@@ -86,6 +86,9 @@ pub enum Published {
 
 pub type Observer = Box<dyn FnMut(Published) + Send>;
 
+/// Handed each event once it is in the log, in the log's order.
+pub type Tap = Box<dyn FnMut(&Event) + Send>;
+
 /// What reaches the runner from other threads.
 pub(crate) enum External {
     Command(Command),
@@ -138,6 +141,7 @@ pub struct Swarm {
     resumed: bool,
     observed: Observed,
     observer: Option<Observer>,
+    tap: Option<Tap>,
     dirty: bool,
     last_publish: Option<Instant>,
     /// How long the last snapshot took to make.
@@ -328,6 +332,7 @@ impl Swarm {
             store,
             engine: Engine::new(Settings::default()),
             observer: None,
+            tap: None,
             dirty: true,
             last_publish: None,
             snapshot_cost: Duration::ZERO,
@@ -453,6 +458,9 @@ impl Swarm {
         if !self.buffer.is_empty() {
             match self.store.append(&self.buffer) {
                 Ok(_) => {
+                    if let Some(tap) = &mut self.tap {
+                        self.buffer.iter().for_each(tap);
+                    }
                     self.buffer.clear();
                     self.log_full = false;
                 }
@@ -562,6 +570,12 @@ impl Swarm {
     pub fn observe(&mut self, observer: Observer) {
         self.observer = Some(observer);
         self.dirty = true;
+    }
+
+    /// Hand `tap` every event written from now on (the events before are
+    /// the store's to read).
+    pub fn tap(&mut self, tap: Tap) {
+        self.tap = Some(tap);
     }
 
     /// An owned picture of the swarm for the console.

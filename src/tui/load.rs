@@ -21,13 +21,13 @@ use super::action::{Action, KeyMap};
 use super::app::App;
 use super::floor::{body_area, pane_areas};
 use super::panes::PaneId;
-use super::panes::inbox::{folded, waiting};
+use super::panes::inbox::{folded, waiting_in};
 use super::screenshot::{render, to_text};
 use super::theme::Theme;
 use crate::domain::triage::Verdict;
 use crate::domain::{
     Actor, ConcernId, Disposition, Event, EventKind, HOUR, Impact, Millis, PauseKind, Routing,
-    SwarmState,
+    SwarmState, fold_concerns,
 };
 use crate::store::{Store, StoreError};
 use crate::swarm::Snapshot;
@@ -43,9 +43,7 @@ pub const SIZES: [(u16, u16); 2] = [(80, 24), (160, 48)];
 
 /// Operator load of the run in `store`, up to `end`.
 pub fn measure(store: &Store, end: Millis) -> Result<OperatorLoad, StoreError> {
-    let mut m = Measure::new();
-    store.each_event_after(0, |_, ev| m.event(ev))?;
-    Ok(m.finish(end))
+    Ok(Measure::of_log(store)?.finish(end))
 }
 
 /// Whether a concern is unsure and of high or critical impact.
@@ -53,7 +51,10 @@ pub fn unsure_high(impact: Impact, confidence: f64) -> bool {
     impact >= Impact::High && confidence < UNSURE
 }
 
-struct Measure {
+/// The measure as the log grows: the events written so far read once
+/// ([`Measure::of_log`]), then each new one as it is written
+/// ([`Measure::event`], a swarm's tap), so a run's end reads nothing again.
+pub struct Measure {
     state: SwarmState,
     keys: KeyMap,
     theme: Theme,
@@ -68,6 +69,13 @@ struct Measure {
 }
 
 impl Measure {
+    /// The measure of every event `store` holds so far.
+    pub fn of_log(store: &Store) -> Result<Measure, StoreError> {
+        let mut m = Measure::new();
+        store.each_event_after(0, |_, ev| m.event(&ev))?;
+        Ok(m)
+    }
+
     fn new() -> Measure {
         Measure {
             state: SwarmState::default(),
@@ -81,18 +89,19 @@ impl Measure {
         }
     }
 
-    fn event(&mut self, ev: Event) {
+    /// The next event of the log.
+    pub fn event(&mut self, ev: &Event) {
         if !self.to_check.is_empty() && ev.at != self.check_at {
             self.check_screens();
         }
         if ev.actor == Actor::Operator
             && self.decision_at != Some(ev.at)
-            && let Some(keys) = self.decision_keys(ev.at, &ev.kind)
+            && let Some(keys) = self.decision_keys(&ev.kind)
         {
             self.decision_at = Some(ev.at);
             self.decisions.push((ev.at, keys));
         }
-        self.state.apply(&ev);
+        self.state.apply(ev);
         let reached = match &ev.kind {
             EventKind::ConcernRaised { id, routing, .. } if *routing == Routing::Human => Some(id),
             EventKind::TriageVerdict {
@@ -121,11 +130,10 @@ impl Measure {
 
     /// Keys a decision's first event cost, from the state before it; `None`
     /// for what is not an inbox decision.
-    fn decision_keys(&self, at: Millis, kind: &EventKind) -> Option<usize> {
-        let snap = self.snapshot(at);
+    fn decision_keys(&self, kind: &EventKind) -> Option<usize> {
         let (row, action, typed) = match kind {
             EventKind::PauseDecided { id, approved } => {
-                let row = waiting(&snap).iter().position(|p| &p.id == id)?;
+                let row = waiting_in(&self.state).iter().position(|p| &p.id == id)?;
                 let action = if *approved {
                     Action::Approve
                 } else {
@@ -134,8 +142,8 @@ impl Measure {
                 (row, action, 0)
             }
             EventKind::ConcernDisposed { id, disposition } => {
-                let pauses = waiting(&snap).len();
-                let row = folded(&snap)
+                let pauses = waiting_in(&self.state).len();
+                let row = fold_concerns(self.state.open_concerns())
                     .iter()
                     .position(|f| f.members.iter().any(|m| &m.id == id))?;
                 let (action, typed) = match disposition {
@@ -191,7 +199,8 @@ impl Measure {
         }
     }
 
-    fn finish(mut self, end: Millis) -> OperatorLoad {
+    /// The load of the events seen, up to `end`.
+    pub fn finish(&mut self, end: Millis) -> OperatorLoad {
         if !self.to_check.is_empty() {
             self.check_screens();
         }
@@ -301,7 +310,7 @@ mod tests {
     /// confidence 0.30 at second 100.
     fn day(pauses: usize) -> Measure {
         let mut m = Measure::new();
-        m.event(ev(
+        m.event(&ev(
             0,
             Actor::Engine,
             EventKind::SwarmStarted {
@@ -310,7 +319,7 @@ mod tests {
             },
         ));
         for n in 1..=pauses {
-            m.event(ev(
+            m.event(&ev(
                 n as Millis,
                 Actor::Agent,
                 EventKind::PauseRequested {
@@ -320,7 +329,7 @@ mod tests {
                 },
             ));
         }
-        m.event(ev(
+        m.event(&ev(
             100,
             Actor::Agent,
             EventKind::ConcernRaised {
@@ -352,7 +361,7 @@ mod tests {
     fn a_decision_costs_a_key_per_row_above_its_own_and_its_confirm() {
         let mut m = day(3);
         // The third pause point approved: two rows down, then `y`.
-        m.event(ev(
+        m.event(&ev(
             400,
             Actor::Operator,
             EventKind::PauseDecided {
@@ -361,7 +370,7 @@ mod tests {
             },
         ));
         // The first rejected: `n`, then the confirm.
-        m.event(ev(
+        m.event(&ev(
             500,
             Actor::Operator,
             EventKind::PauseDecided {
@@ -372,7 +381,7 @@ mod tests {
         // The concern, now under one pause point, resolved (two events at
         // one instant: one decision).
         for _ in 0..2 {
-            m.event(ev(
+            m.event(&ev(
                 600,
                 Actor::Operator,
                 EventKind::ConcernDisposed {

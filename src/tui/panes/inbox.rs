@@ -15,7 +15,7 @@ use super::{
     set_line_cut,
 };
 use crate::domain::{
-    ConcernId, Fold, PauseKind, PausePoint, Routing, fold_concerns, swarm_readiness,
+    ConcernId, Fold, PauseKind, PausePoint, Routing, SwarmState, fold_concerns, swarm_readiness,
 };
 use crate::swarm::Snapshot;
 use crate::tui::theme::Theme;
@@ -49,7 +49,12 @@ pub fn answered_with(snap: &Snapshot, id: &ConcernId) -> Vec<ConcernId> {
 
 /// Pause points waiting for the operator, oldest first.
 pub fn waiting(snap: &Snapshot) -> Vec<&PausePoint> {
-    let mut v: Vec<&PausePoint> = snap.state.waiting_pauses().collect();
+    waiting_in(&snap.state)
+}
+
+/// [`waiting`] of a state no snapshot holds.
+pub fn waiting_in(state: &SwarmState) -> Vec<&PausePoint> {
+    let mut v: Vec<&PausePoint> = state.waiting_pauses().collect();
     v.sort_by_key(|p| (p.raised_at, p.id.clone()));
     v
 }
