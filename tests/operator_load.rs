@@ -321,25 +321,12 @@ fn demo_json_reports_the_load_the_log_shows() {
 #[test]
 fn a_resumed_day_reports_the_load_of_its_whole_log() {
     let tmp = tempfile::tempdir().unwrap();
-    let file = scenario_file(tmp.path());
+    let file = scenario_file(tmp.path()).display().to_string();
     let dir = tmp.path().join("day");
-    let run = |extra: &[&str]| -> serde_json::Value {
-        let out = Command::new(BIN)
-            .args(["demo", "--headless", "--json", "--scenario"])
-            .arg(&file)
-            .arg("--state-dir")
-            .arg(&dir)
-            .args(extra)
-            .current_dir("/")
-            .output()
-            .expect("run shiftboss");
-        assert!(
-            matches!(out.status.code(), Some(0) | Some(3)),
-            "exit {:?}\nstderr: {}",
-            out.status.code(),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice(&out.stdout).expect("one JSON object")
+    let run = |extra: &[&str]| {
+        let mut args = vec!["--scenario", file.as_str()];
+        args.extend_from_slice(extra);
+        support::drill::demo_json(&dir, &args)
     };
     let first = run(&["--until", "1h"]);
     let second = run(&[]);
